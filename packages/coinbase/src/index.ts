@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * This package is being built; it exports nothing yet.
+ */
+export {};

@@ -1,0 +1,193 @@
+/**
+ * Every stable error code of tradepipe, with whether a failure of that kind is worth retrying.
+ * Callers branch on `code`; messages may change, codes may not.
+ */
+export const ERROR_CODES = {
+  /** Input failed a schema (candle, config, exchange response, LLM output, database row). */
+  validation_failed: { retryable: false },
+  /** Configuration is missing or inconsistent. */
+  config_invalid: { retryable: false },
+  /** Live trading was requested without the explicit opt-in. */
+  live_trading_not_enabled: { retryable: false },
+  /** A record with the same id already exists with different content; the first write stands. */
+  record_conflict: { retryable: false },
+  /** A record that should exist does not. */
+  not_found: { retryable: false },
+  /** A state transition that the record's current state does not allow. */
+  invalid_state_transition: { retryable: false },
+  /** A claim was completed after its lease passed to another worker (fencing token mismatch). */
+  lease_lost: { retryable: false },
+  /** Candles arrived out of order or duplicated with other content. */
+  candle_out_of_order: { retryable: false },
+  /** A gap in candles that the gap policy does not fill. */
+  candle_gap: { retryable: false },
+  /** Features are requested before every feature is warm. */
+  not_ready: { retryable: false },
+  /** A model does not match the features it is given (names, order, version, granularity). */
+  model_mismatch: { retryable: false },
+  /** A model could not be loaded or run. */
+  model_failed: { retryable: false },
+  /** The LLM validator's server answered something that is not a valid verdict. */
+  llm_invalid_response: { retryable: false },
+  /** The LLM model does not exist on the server. */
+  llm_model_not_found: { retryable: false },
+  /** The LLM server is unreachable, timed out or answered 5xx. */
+  llm_unavailable: { retryable: true },
+  /** A risk limit refused the trade. */
+  risk_limit_exceeded: { retryable: false },
+  /** Reserving exposure would exceed a limit. */
+  exposure_limit_exceeded: { retryable: false },
+  /** A risk approval is missing, unsigned, forged or altered. */
+  approval_invalid: { retryable: false },
+  /** A risk approval has expired. */
+  approval_expired: { retryable: false },
+  /** A risk approval was already consumed. */
+  approval_consumed: { retryable: false },
+  /** The kill switch is engaged. */
+  kill_switch_engaged: { retryable: false },
+  /** The product cannot be traded this way (disabled, cancel-only, limit-only). */
+  product_not_tradable: { retryable: false },
+  /** The exchange refused credentials (401). */
+  auth_failed: { retryable: false },
+  /** The credentials lack a permission (403). */
+  permission_denied: { retryable: false },
+  /** The exchange rejected the order (HTTP 200 with success false). */
+  exchange_rejected: { retryable: false },
+  /** Not enough funds for the order. */
+  insufficient_funds: { retryable: false },
+  /** The exchange does not know the product. */
+  unknown_product: { retryable: false },
+  /** Too many requests (429); retry after the hinted delay. */
+  rate_limited: { retryable: true },
+  /** The exchange answered 5xx. */
+  exchange_unavailable: { retryable: true },
+  /** A connection failed before a response arrived. */
+  network_error: { retryable: true },
+  /** A deadline passed before a response arrived. */
+  timeout: { retryable: true },
+  /** An order's outcome is unknown (response lost); reconcile before anything else. */
+  order_state_unknown: { retryable: true },
+  /** The local clock and the exchange's disagree by more than allowed. */
+  clock_skew: { retryable: false },
+  /** The store failed in a way that may pass (connection lost, serialization failure). */
+  storage_unavailable: { retryable: true },
+  /** The store failed permanently (constraint, migration, bad SQL). */
+  storage_failed: { retryable: false },
+  /** The operation was aborted through its AbortSignal. */
+  aborted: { retryable: false },
+  /** A pipeline was built with a missing or invalid stage. */
+  pipeline_invalid: { retryable: false },
+  /** A bug: an invariant that should hold did not. */
+  internal: { retryable: false },
+} as const satisfies Record<string, { readonly retryable: boolean }>;
+
+/** A stable error code; see {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Extra facts about an error: ids, status codes, counts. Never secrets or raw bodies. */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
+
+/** A cause reduced to what is safe to print: name, code, status and a redacted message. */
+export interface SanitizedCause {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string | number;
+  readonly status?: number;
+}
+
+/**
+ * The one error class of tradepipe. `code` is stable; `retryable` follows from it unless overridden.
+ * @example
+ * throw new TradepipeError('rate_limited', 'Coinbase answered 429', { details: { retryAfterMs: 1000 } });
+ */
+export class TradepipeError extends Error {
+  /** Stable code callers branch on. */
+  readonly code: ErrorCode;
+  /** Safe facts about the failure. */
+  readonly details: ErrorDetails;
+  /** Whether the same operation may succeed if tried again. */
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: ErrorDetails; retryable?: boolean } = {},
+  ) {
+    super(redactText(message), options.cause === undefined ? {} : { cause: sanitizeCause(options.cause) });
+    this.name = 'TradepipeError';
+    this.code = code;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
+  }
+
+  /** A plain object for logs and stored rows. */
+  toJSON(): { name: string; code: ErrorCode; message: string; retryable: boolean; details: ErrorDetails } {
+    return { name: this.name, code: this.code, message: this.message, retryable: this.retryable, details: this.details };
+  }
+}
+
+/** Whether `error` is a {@link TradepipeError}, optionally with the given code. */
+export function isTradepipeError(error: unknown, code?: ErrorCode): error is TradepipeError {
+  return error instanceof TradepipeError && (code === undefined || error.code === code);
+}
+
+/** Whether a failure is worth retrying: a retryable TradepipeError. Anything else is not. */
+export function isRetryableError(error: unknown): boolean {
+  return error instanceof TradepipeError && error.retryable;
+}
+
+/**
+ * Reduces any thrown value to its name, code, status and a redacted message, dropping everything else
+ * (request headers, bodies, configs), since HTTP and database libraries attach those to their errors.
+ */
+export function sanitizeCause(cause: unknown): SanitizedCause | TradepipeError {
+  if (cause instanceof TradepipeError) return cause;
+  if (cause instanceof Error) {
+    const record = cause as Error & { code?: unknown; status?: unknown; statusCode?: unknown; status_code?: unknown };
+    const status = [record.status, record.statusCode, record.status_code].find((value) => typeof value === 'number');
+    const code = typeof record.code === 'string' || typeof record.code === 'number' ? record.code : undefined;
+    return {
+      name: cause.name,
+      message: redactText(cause.message),
+      ...(code === undefined ? {} : { code }),
+      ...(status === undefined ? {} : { status: status as number }),
+    };
+  }
+  return { name: typeof cause, message: redactText(String(cause)) };
+}
+
+/** Wraps an unknown failure in a TradepipeError, keeping a TradepipeError as it is. */
+export function toTradepipeError(error: unknown, fallback: ErrorCode = 'internal'): TradepipeError {
+  if (error instanceof TradepipeError) return error;
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new TradepipeError('aborted', 'The operation was aborted', { cause: error });
+  }
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return new TradepipeError('timeout', 'The operation timed out', { cause: error });
+  }
+  return new TradepipeError(fallback, error instanceof Error ? error.message : 'Unexpected failure', { cause: error });
+}
+
+const PEM_PATTERN = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
+const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const URL_PASSWORD_PATTERN = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):([^@/?#\s]+)@/gi;
+const BEARER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const KEY_VALUE_PATTERN = /\b(password|passwd|secret|api[_-]?key|private[_-]?key|token|authorization)(["']?\s*[:=]\s*["']?)([^"'\s,;&}]+)/gi;
+
+/** Placeholder written where a secret was removed. */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Removes secrets from free text: PEM blocks, JWTs, bearer tokens, passwords in URLs and
+ * `password=…`-style pairs.
+ * @example
+ * redactText('postgres://app:hunter2@db/trades'); // 'postgres://app:[REDACTED]@db/trades'
+ */
+export function redactText(text: string): string {
+  return text
+    .replace(PEM_PATTERN, REDACTED)
+    .replace(JWT_PATTERN, REDACTED)
+    .replace(BEARER_PATTERN, `$1 ${REDACTED}`)
+    .replace(URL_PASSWORD_PATTERN, `$1:${REDACTED}@`)
+    .replace(KEY_VALUE_PATTERN, `$1$2${REDACTED}`);
+}

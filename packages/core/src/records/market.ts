@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { DecimalStringSchema, NonNegativeDecimalSchema } from '../decimal.js';
+import { GRANULARITIES, GranularitySchema } from '../time.js';
+
+/** zod schema of a product id such as `BTC-USD`. */
+export const ProductIdSchema = z.string().regex(/^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/, 'expected a product id like BTC-USD');
+
+/** A product id such as `BTC-USD`. */
+export type ProductId = z.infer<typeof ProductIdSchema>;
+
+const finitePositive = z.number().finite().positive();
+
+/**
+ * zod schema of a closed OHLCV candle (`crypto_prices`). Prices are positive and finite, volume is
+ * finite and not negative, `high` bounds and `low` floors open and close, and `startMs` is aligned to
+ * the granularity. `gapFilled` marks a candle the gap policy made up (close carried forward, zero volume).
+ */
+export const CandleSchema = z
+  .object({
+    productId: ProductIdSchema,
+    granularity: GranularitySchema,
+    /** Start of the bucket, epoch ms UTC. The candle closes at `startMs + granularityMs`. */
+    startMs: z.number().int().nonnegative(),
+    open: finitePositive,
+    high: finitePositive,
+    low: finitePositive,
+    close: finitePositive,
+    /** Base-currency volume traded in the bucket. */
+    volume: z.number().finite().nonnegative(),
+    gapFilled: z.boolean().default(false),
+  })
+  .superRefine((candle, context) => {
+    if (candle.high < candle.low) context.addIssue({ code: 'custom', path: ['high'], message: 'high is below low' });
+    if (candle.high < Math.max(candle.open, candle.close)) {
+      context.addIssue({ code: 'custom', path: ['high'], message: 'high is below open or close' });
+    }
+    if (candle.low > Math.min(candle.open, candle.close)) {
+      context.addIssue({ code: 'custom', path: ['low'], message: 'low is above open or close' });
+    }
+    if (candle.startMs % GRANULARITIES[candle.granularity] !== 0) {
+      context.addIssue({ code: 'custom', path: ['startMs'], message: 'startMs is not aligned to the granularity' });
+    }
+  });
+
+/** A closed OHLCV candle; see {@link CandleSchema}. */
+export type Candle = z.output<typeof CandleSchema>;
+
+/** Whether a candle's bucket has ended at `nowMs`, so its values can no longer change. */
+export function isCandleClosed(candle: Pick<Candle, 'startMs' | 'granularity'>, nowMs: number): boolean {
+  return candle.startMs + GRANULARITIES[candle.granularity] <= nowMs;
+}
+
+/** When a candle's bucket ends (and its data becomes available), epoch ms. */
+export function candleCloseMs(candle: Pick<Candle, 'startMs' | 'granularity'>): number {
+  return candle.startMs + GRANULARITIES[candle.granularity];
+}
+
+/** Trading status of a product: only `online` products take market orders. */
+export const ProductStatusSchema = z.enum(['online', 'disabled', 'cancel_only', 'limit_only']);
+
+/** Trading status of a product. */
+export type ProductStatus = z.infer<typeof ProductStatusSchema>;
+
+/** zod schema of a tradable product with its increments and size limits (decimal strings). */
+export const ProductSchema = z.object({
+  productId: ProductIdSchema,
+  baseCurrency: z.string().min(1),
+  quoteCurrency: z.string().min(1),
+  baseIncrement: NonNegativeDecimalSchema,
+  quoteIncrement: NonNegativeDecimalSchema,
+  priceIncrement: NonNegativeDecimalSchema,
+  baseMinSize: NonNegativeDecimalSchema,
+  baseMaxSize: NonNegativeDecimalSchema.optional(),
+  quoteMinSize: NonNegativeDecimalSchema,
+  quoteMaxSize: NonNegativeDecimalSchema.optional(),
+  status: ProductStatusSchema,
+  /** Last traded price when the product was read, if known. */
+  price: DecimalStringSchema.optional(),
+});
+
+/** A tradable product; see {@link ProductSchema}. */
+export type Product = z.output<typeof ProductSchema>;
+
+/** Whether a product takes market orders now. */
+export function isProductTradable(product: Pick<Product, 'status'>): boolean {
+  return product.status === 'online';
+}
+
+/**
+ * zod schema of a feature vector: the values of a feature set, in the set's order, computed from
+ * candles up to and including the one starting at `candleStartMs` and nothing later.
+ */
+export const FeatureVectorSchema = z.object({
+  productId: ProductIdSchema,
+  granularity: GranularitySchema,
+  candleStartMs: z.number().int().nonnegative(),
+  featureSetVersion: z.string().min(1),
+  values: z.array(z.number().finite()).min(1).readonly(),
+});
+
+/** A feature vector; see {@link FeatureVectorSchema}. */
+export type FeatureVector = z.output<typeof FeatureVectorSchema>;

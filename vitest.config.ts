@@ -1,0 +1,30 @@
+import { defineConfig, defineProject } from 'vitest/config';
+
+const packages = ['core', 'features', 'model', 'llm-validator', 'risk', 'coinbase', 'storage-pg'];
+
+// Each package is a project that resolves sibling packages through their `source` export condition,
+// so tests run against the TypeScript sources without a build.
+export default defineConfig({
+  test: {
+    projects: [
+      ...packages.map((name) =>
+        defineProject({
+          ssr: { resolve: { conditions: ['source'] } },
+          resolve: { conditions: ['source'] },
+          test: {
+            name,
+            root: `packages/${name}`,
+            include: ['src/**/*.test.ts'],
+            testTimeout: 30_000,
+            hookTimeout: 60_000,
+          },
+        }),
+      ),
+      defineProject({
+        ssr: { resolve: { conditions: ['source'] } },
+        resolve: { conditions: ['source'] },
+        test: { name: 'examples', root: 'examples', include: ['*/src/**/*.test.ts'], testTimeout: 120_000 },
+      }),
+    ],
+  },
+});
