@@ -86,7 +86,7 @@ export function multiplyDecimal(a: DecimalString, b: DecimalString): DecimalStri
  */
 export function divideDecimal(a: DecimalString, b: DecimalString, decimalPlaces = 18, rounding: RoundingMode = 'down'): DecimalString {
   const divisor = big(b);
-  if (divisor.eq(0)) throw new TradepipeError('validation_failed', 'Division by zero');
+  if (divisor.eq('0')) throw new TradepipeError('validation_failed', 'Division by zero');
   return out(big(a).div(divisor).round(decimalPlaces, ROUNDING[rounding]));
 }
 
@@ -102,12 +102,12 @@ export function minDecimal(a: DecimalString, b: DecimalString): DecimalString {
 
 /** Whether the decimal is zero. */
 export function isZeroDecimal(a: DecimalString): boolean {
-  return big(a).eq(0);
+  return big(a).eq('0');
 }
 
 /** The decimal's sign: −1, 0 or 1. */
 export function signDecimal(a: DecimalString): -1 | 0 | 1 {
-  return big(a).cmp(0) as -1 | 0 | 1;
+  return big(a).cmp('0') as -1 | 0 | 1;
 }
 
 /**
@@ -118,7 +118,7 @@ export function signDecimal(a: DecimalString): -1 | 0 | 1 {
  */
 export function floorToIncrement(value: DecimalString, increment: DecimalString, rounding: RoundingMode = 'down'): DecimalString {
   const step = big(increment);
-  if (step.lte(0)) throw new TradepipeError('validation_failed', 'Increment must be positive', { details: { increment } });
+  if (step.lte('0')) throw new TradepipeError('validation_failed', 'Increment must be positive', { details: { increment } });
   return out(big(value).div(step).round(0, ROUNDING[rounding]).times(step));
 }
 

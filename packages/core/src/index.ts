@@ -18,3 +18,6 @@ export * from './gap-policy.js';
 export * from './approval.js';
 export * from './store.js';
 export * from './interfaces.js';
+export * from './memory-store.js';
+export * from "./memory-ledger.js";
+export * from "./store-rules.js";

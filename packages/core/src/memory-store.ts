@@ -1,0 +1,521 @@
+import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
+import { TradepipeError } from './errors.js';
+import { canonicalJson } from './ids.js';
+import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
+import { MemoryQueue, type Entry } from './memory-queue.js';
+import { checkExposureFits, checkOrderWithinApproval } from './store-rules.js';
+import { parseWith } from './parse.js';
+import {
+  BalanceSchema,
+  FillSchema,
+  HealthReportSchema,
+  OrderSchema,
+  TERMINAL_ORDER_STATUSES,
+  canTransitionOrder,
+  type Balance,
+  type Fill,
+  type HealthReport,
+  type Order,
+  type Position,
+} from './records/execution.js';
+import { CandleSchema, ProductSchema, type Candle, type Product } from './records/market.js';
+import { RiskAssessmentSchema, RiskApprovalSchema, ExposureReservationSchema, RiskStateSchema } from './records/risk.js';
+import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } from './records/risk.js';
+import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './records/trading.js';
+import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
+import { candleWorkId, partitionKeyOf } from './store.js';
+import type {
+  Claim,
+  ClaimRequest,
+  Completion,
+  EquitySnapshot,
+  FailureOutcome,
+  FailureResult,
+  InsertResult,
+  PipelineStore,
+  PutCandlesResult,
+  RecordWrite,
+  RiskDecisionRecord,
+  RiskDecisionResult,
+  WorkKind,
+  WorkStates,
+  WorkStatus,
+} from './store.js';
+import { GRANULARITIES, systemClock, type Clock, type Granularity } from './time.js';
+
+interface Reservation {
+  readonly reservation: ExposureReservation;
+  orderId?: string;
+  released: boolean;
+}
+
+/** The default risk state: kill switch off (freeze mode), no cooldown. */
+export const INITIAL_RISK_STATE: RiskState = { killSwitch: { engaged: false, mode: 'freeze' }, updatedAtMs: 0 };
+
+/**
+ * Creates an in-memory {@link PipelineStore} for tests, backtests and embedded runs. It keeps every rule of
+ * the interface (first-write-wins, leases and fencing, atomic completions, single-use approvals, atomic
+ * exposure reservation) and passes the conformance suite; it keeps nothing after the process ends.
+ * @param options.clock the store's clock (leases, expiry); a manual clock for replays
+ * @example
+ * const store = createMemoryStore({ clock: createManualClock(Date.UTC(2025, 0, 1)) });
+ */
+export function createMemoryStore(options: { clock?: Clock } = {}): PipelineStore {
+  return new MemoryStore(options.clock ?? systemClock);
+}
+
+class MemoryStore implements PipelineStore {
+  readonly name = 'memory';
+  private readonly queue: MemoryQueue;
+  private readonly series = new Map<string, Candle[]>();
+  private readonly products = new Map<string, Product>();
+  private readonly signals = new Map<string, Signal>();
+  private readonly recommendations = new Map<string, TradeRecommendation>();
+  private readonly validations = new Map<string, LlmValidation>();
+  private readonly assessments = new Map<string, RiskAssessment>();
+  private readonly approvals = new Map<string, RiskApproval>();
+  private readonly consumedApprovals = new Set<string>();
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly orders = new Map<string, Order>();
+  private readonly ordersByClientId = new Map<string, string>();
+  private readonly fills = new Map<string, Fill>();
+  private readonly positions = new Map<string, Position>();
+  private readonly balances = new Map<string, Balance>();
+  private readonly equity: EquitySnapshot[] = [];
+  private readonly checkpoints = new Map<string, { value: unknown; atMs: number }>();
+  private readonly health = new Map<string, HealthReport>();
+  private riskState: RiskState = INITIAL_RISK_STATE;
+  private closed = false;
+
+  constructor(private readonly clock: Clock) {
+    this.queue = new MemoryQueue(() => clock.nowMs());
+  }
+
+  private open(): void {
+    if (this.closed) throw new TradepipeError('storage_failed', 'The store is closed');
+  }
+
+  async nowMs(): Promise<number> {
+    return this.clock.nowMs();
+  }
+
+  async ping(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (this.closed) throw new TradepipeError('storage_unavailable', 'The store is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  // --- Candles ---
+
+  async putCandles(candles: readonly Candle[], options: { state?: 'PENDING' | 'DONE' | 'DEAD_LETTER' } = {}): Promise<PutCandlesResult> {
+    this.open();
+    const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
+    let inserted = 0;
+    let duplicates = 0;
+    const conflicts: PutCandlesResult['conflicts'][number][] = [];
+    for (const candle of parsed) {
+      const list = this.seriesOf(candle.productId, candle.granularity);
+      const index = lowerBound(list, candle.startMs);
+      const existing = list[index];
+      if (existing !== undefined && existing.startMs === candle.startMs) {
+        if (canonicalJson(existing) === canonicalJson(candle)) duplicates += 1;
+        else conflicts.push({ productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
+        continue;
+      }
+      list.splice(index, 0, candle);
+      inserted += 1;
+      this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
+    }
+    return { inserted, duplicates, conflicts };
+  }
+
+  async getCandles(query: { productId: string; granularity: Granularity; asOfMs: number; fromStartMs?: number; limit?: number }): Promise<Candle[]> {
+    const list = this.series.get(`${query.productId}/${query.granularity}`) ?? [];
+    const end = lowerBound(list, query.asOfMs - GRANULARITIES[query.granularity] + 1);
+    let start = query.fromStartMs === undefined ? 0 : lowerBound(list, query.fromStartMs);
+    if (query.limit !== undefined) start = Math.max(start, end - query.limit);
+    return list.slice(start, Math.max(start, end));
+  }
+
+  async getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined> {
+    return this.series.get(`${productId}/${granularity}`)?.at(-1);
+  }
+
+  async getCandle(productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined> {
+    const list = this.series.get(`${productId}/${granularity}`) ?? [];
+    const candle = list[lowerBound(list, startMs)];
+    return candle?.startMs === startMs ? candle : undefined;
+  }
+
+  private seriesOf(productId: string, granularity: Granularity): Candle[] {
+    const key = `${productId}/${granularity}`;
+    let list = this.series.get(key);
+    if (list === undefined) this.series.set(key, (list = []));
+    return list;
+  }
+
+  // --- Products ---
+
+  async putProduct(product: Product): Promise<void> {
+    this.open();
+    const parsed = parseWith(ProductSchema, product, 'product');
+    this.products.set(parsed.productId, parsed);
+  }
+
+  async getProduct(productId: string): Promise<Product | undefined> {
+    return this.products.get(productId);
+  }
+
+  async listProducts(): Promise<Product[]> {
+    return [...this.products.values()];
+  }
+
+  // --- Records ---
+
+  async getSignal(id: string): Promise<Signal | undefined> {
+    return this.signals.get(id);
+  }
+
+  async insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult> {
+    this.open();
+    const write: RecordWrite = { type: 'recommendation', record, state, ...(reason === undefined ? {} : { reason }) };
+    const [checked] = this.checkWrites([write]);
+    return this.applyWrite(checked!);
+  }
+
+  async getRecommendation(id: string): Promise<{ record: TradeRecommendation; status: WorkStatus<RecommendationState> } | undefined> {
+    const record = this.recommendations.get(id);
+    const status = this.queue.status('recommendation', id) as WorkStatus<RecommendationState> | undefined;
+    return record === undefined || status === undefined ? undefined : { record, status };
+  }
+
+  async listRecommendations(query: { state?: RecommendationState; productId?: string; limit?: number }): Promise<TradeRecommendation[]> {
+    const list = [...this.recommendations.values()]
+      .filter((record) => query.productId === undefined || record.productId === query.productId)
+      .filter((record) => query.state === undefined || this.queue.status('recommendation', record.id)?.state === query.state)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1));
+    return query.limit === undefined ? list : list.slice(0, query.limit);
+  }
+
+  async listValidations(recommendationId: string): Promise<LlmValidation[]> {
+    return [...this.validations.values()].filter((validation) => validation.recommendationId === recommendationId);
+  }
+
+  async getRiskAssessment(recommendationId: string): Promise<RiskAssessment | undefined> {
+    return this.assessments.get(recommendationId);
+  }
+
+  async getApproval(recommendationId: string): Promise<RiskApproval | undefined> {
+    return this.approvals.get(recommendationId);
+  }
+
+  async getWorkStatus<K extends WorkKind>(kind: K, id: string): Promise<WorkStatus<WorkStates[K]> | undefined> {
+    return this.queue.status(kind, id) as WorkStatus<WorkStates[K]> | undefined;
+  }
+
+  async countByState<K extends WorkKind>(kind: K): Promise<Partial<Record<WorkStates[K], number>>> {
+    return this.queue.countByState(kind) as Partial<Record<WorkStates[K], number>>;
+  }
+
+  // --- Queue ---
+
+  async claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]> {
+    this.open();
+    return this.queue.claim(request);
+  }
+
+  async complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void> {
+    this.open();
+    const entry = this.queue.checkLease(claim);
+    const writes = this.checkWrites(completion.writes ?? []);
+    for (const write of writes) this.applyWrite(write);
+    this.queue.transition(entry, completion.state, completion.reason);
+  }
+
+  async release<K extends WorkKind>(claim: Claim<K>, options: { delayMs?: number } = {}): Promise<void> {
+    this.open();
+    this.queue.release(claim, options.delayMs ?? 0);
+  }
+
+  async fail<K extends WorkKind>(claim: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult> {
+    this.open();
+    const entry: Entry = this.queue.checkLease(claim);
+    const attempt = entry.status.attempt + 1;
+    if (outcome.retryable && attempt < outcome.maxAttempts) {
+      const availableAtMs = this.clock.nowMs() + Math.max(0, outcome.backoffMs);
+      this.queue.scheduleRetry(entry, attempt, outcome.error, availableAtMs);
+      return { kind: 'retry_scheduled', availableAtMs };
+    }
+    const writes = this.checkWrites(outcome.terminalWrites ?? []);
+    for (const write of writes) this.applyWrite(write);
+    this.queue.transition(entry, outcome.terminalState, outcome.terminalReason ?? outcome.error.message, outcome.error, attempt);
+    return { kind: 'terminal' };
+  }
+
+  async waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    await this.queue.wait(kind, options.timeoutMs, options.signal);
+  }
+
+  /** Parses every write and checks it against what is stored; throws before anything is applied. */
+  private checkWrites(writes: readonly RecordWrite[]): { write: RecordWrite; duplicate: boolean }[] {
+    return writes.map((write) => {
+      const record = parseRecordWrite(write);
+      const existing = this.existingFor(record);
+      if (existing === undefined) return { write: record, duplicate: false };
+      if (canonicalJson(existing) === canonicalJson(record.record)) return { write: record, duplicate: true };
+      throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', {
+        details: { type: write.type, id: record.record.id },
+      });
+    });
+  }
+
+  private existingFor(write: RecordWrite): unknown {
+    switch (write.type) {
+      case 'signal':
+        return this.signals.get(write.record.id);
+      case 'recommendation':
+        return this.recommendations.get(write.record.id);
+      case 'validation':
+        return this.validations.get(write.record.id);
+      case 'assessment':
+        return this.assessments.get(write.record.recommendationId);
+    }
+  }
+
+  private applyWrite({ write, duplicate }: { write: RecordWrite; duplicate: boolean }): InsertResult {
+    if (duplicate) return { status: 'duplicate' };
+    switch (write.type) {
+      case 'signal':
+        this.signals.set(write.record.id, write.record);
+        this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, 'PENDING');
+        break;
+      case 'recommendation':
+        this.recommendations.set(write.record.id, write.record);
+        this.queue.add('recommendation', write.record.id, partitionKeyOf(write.record), write.record.createdAtMs, write.state, write.reason);
+        break;
+      case 'validation':
+        this.validations.set(write.record.id, write.record);
+        break;
+      case 'assessment':
+        this.assessments.set(write.record.recommendationId, write.record);
+        break;
+    }
+    return { status: 'inserted' };
+  }
+
+  // --- Risk ---
+
+  async recordRiskDecision(decision: RiskDecisionRecord): Promise<RiskDecisionResult> {
+    this.open();
+    const assessment = parseWith(RiskAssessmentSchema, decision.assessment, 'risk assessment');
+    const existing = this.assessments.get(assessment.recommendationId);
+    if (existing !== undefined) {
+      const approval = this.approvals.get(assessment.recommendationId);
+      return { status: 'existing', assessment: existing, ...(approval === undefined ? {} : { approval }) };
+    }
+    if (decision.approval === undefined) {
+      this.assessments.set(assessment.recommendationId, assessment);
+      return { status: 'recorded', assessment };
+    }
+    const approval = parseWith(RiskApprovalSchema, decision.approval, 'risk approval');
+    const reservation = parseWith(ExposureReservationSchema, decision.reservation, 'exposure reservation');
+    this.checkExposure(reservation, decision);
+    this.assessments.set(assessment.recommendationId, assessment);
+    this.approvals.set(approval.recommendationId, approval);
+    this.reservations.set(approval.id, { reservation, released: false });
+    return { status: 'recorded', assessment, approval };
+  }
+
+  private checkExposure(reservation: ExposureReservation, decision: RiskDecisionRecord): void {
+    checkExposureFits({
+      reservation,
+      positions: [...this.positions.values()],
+      activeReservations: this.activeReservations(),
+      markPrices: decision.markPrices ?? {},
+      limits: decision.limits ?? {},
+    });
+  }
+
+  private activeReservations(): ExposureReservation[] {
+    const nowMs = this.clock.nowMs();
+    return [...this.reservations.values()]
+      .filter(({ reservation, orderId, released }) => {
+        if (released) return false;
+        if (orderId !== undefined) return !TERMINAL_ORDER_STATUSES.includes(this.orders.get(orderId)!.status);
+        return reservation.expiresAtMs > nowMs;
+      })
+      .map(({ reservation }) => reservation);
+  }
+
+  async listActiveReservations(): Promise<ExposureReservation[]> {
+    return this.activeReservations();
+  }
+
+  async consumeApprovalAndRecordOrderIntent(approval: RiskApproval, order: Order): Promise<{ status: 'consumed'; order: Order }> {
+    this.open();
+    const parsedOrder = parseWith(OrderSchema, order, 'order');
+    const stored = this.approvals.get(approval.recommendationId);
+    const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
+    if (stored === undefined || canonicalJson(stored) !== canonicalJson(approval)) {
+      throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
+    }
+    if (this.consumedApprovals.has(stored.id)) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
+    if (this.clock.nowMs() >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
+    checkOrderWithinApproval(stored, parsedOrder);
+    if (this.orders.has(parsedOrder.id) || this.ordersByClientId.has(parsedOrder.clientOrderId)) {
+      throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
+    }
+    this.consumedApprovals.add(stored.id);
+    this.orders.set(parsedOrder.id, parsedOrder);
+    this.ordersByClientId.set(parsedOrder.clientOrderId, parsedOrder.id);
+    const reservation = this.reservations.get(stored.id);
+    if (reservation !== undefined) reservation.orderId = parsedOrder.id;
+    return { status: 'consumed', order: parsedOrder };
+  }
+
+  async getRiskState(): Promise<RiskState> {
+    return this.riskState;
+  }
+
+  async updateRiskState(update: Partial<Omit<RiskState, 'updatedAtMs'>> & { updatedAtMs: number }): Promise<RiskState> {
+    this.open();
+    this.riskState = parseWith(RiskStateSchema, { ...this.riskState, ...update }, 'risk state');
+    return this.riskState;
+  }
+
+  async recordEquity(snapshot: EquitySnapshot): Promise<void> {
+    this.open();
+    if (!Number.isFinite(snapshot.equityQuote)) throw new TradepipeError('validation_failed', 'Equity must be finite');
+    this.equity.push({ ...snapshot });
+  }
+
+  async getDayStartEquity(dayStartMs: number): Promise<EquitySnapshot | undefined> {
+    return this.equity
+      .filter((snapshot) => snapshot.atMs >= dayStartMs && snapshot.atMs < dayStartMs + 86_400_000)
+      .sort((a, b) => a.atMs - b.atMs)[0];
+  }
+
+  // --- Orders, fills, positions, balances ---
+
+  async getOrder(id: string): Promise<Order | undefined> {
+    return this.orders.get(id);
+  }
+
+  async getOrderByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
+    const id = this.ordersByClientId.get(clientOrderId);
+    return id === undefined ? undefined : this.orders.get(id);
+  }
+
+  async listOrders(query: { statuses?: readonly string[]; productId?: string; createdSinceMs?: number }): Promise<Order[]> {
+    return [...this.orders.values()]
+      .filter((order) => query.statuses === undefined || query.statuses.includes(order.status))
+      .filter((order) => query.productId === undefined || order.productId === query.productId)
+      .filter((order) => query.createdSinceMs === undefined || order.createdAtMs >= query.createdSinceMs)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs);
+  }
+
+  async countOrdersSince(sinceMs: number): Promise<number> {
+    return [...this.orders.values()].filter((order) => order.createdAtMs >= sinceMs).length;
+  }
+
+  async updateOrder(id: string, update: Partial<Order> & { updatedAtMs: number }): Promise<Order> {
+    this.open();
+    const order = this.orders.get(id);
+    if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
+    const status = update.status ?? order.status;
+    if (status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) {
+      if (!canTransitionOrder(order.status, status)) {
+        throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {
+          details: { orderId: id, from: order.status, to: status },
+        });
+      }
+    }
+    const next = parseWith(OrderSchema, { ...order, ...update, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    this.orders.set(id, next);
+    return next;
+  }
+
+  async recordFill(fill: Fill, options: { quoteCurrency: string; baseCurrency: string }): Promise<InsertResult> {
+    this.open();
+    const parsed = parseWith(FillSchema, fill, 'fill');
+    const existing = this.fills.get(parsed.id);
+    if (existing !== undefined) {
+      if (canonicalJson(existing) === canonicalJson(parsed)) return { status: 'duplicate' };
+      throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
+    }
+    this.fills.set(parsed.id, parsed);
+    this.positions.set(parsed.productId, applyFillToPosition(this.positions.get(parsed.productId), parsed));
+    for (const balance of applyFillToBalances(this.balances, parsed, options)) this.balances.set(balance.currency, balance);
+    return { status: 'inserted' };
+  }
+
+  async listFills(orderId: string): Promise<Fill[]> {
+    return [...this.fills.values()].filter((fill) => fill.orderId === orderId).sort((a, b) => a.filledAtMs - b.filledAtMs);
+  }
+
+  async listPositions(): Promise<Position[]> {
+    return [...this.positions.values()].filter((position) => compareDecimal(position.sizeBase, decimal('0')) > 0);
+  }
+
+  async getPosition(productId: string): Promise<Position | undefined> {
+    return this.positions.get(productId);
+  }
+
+  async listBalances(): Promise<Balance[]> {
+    return [...this.balances.values()];
+  }
+
+  async putBalances(balances: readonly Balance[]): Promise<void> {
+    this.open();
+    const parsed = balances.map((balance) => parseWith(BalanceSchema, balance, 'balance'));
+    for (const balance of parsed) this.balances.set(balance.currency, balance);
+  }
+
+  // --- Checkpoints and health ---
+
+  async saveCheckpoint(key: string, value: unknown, atMs: number): Promise<void> {
+    this.open();
+    this.checkpoints.set(key, { value: JSON.parse(JSON.stringify(value)) as unknown, atMs });
+  }
+
+  async loadCheckpoint(key: string): Promise<{ value: unknown; atMs: number } | undefined> {
+    return this.checkpoints.get(key);
+  }
+
+  async recordHealth(report: HealthReport): Promise<void> {
+    this.open();
+    const parsed = parseWith(HealthReportSchema, report, 'health report');
+    this.health.set(parsed.service, parsed);
+  }
+
+  async latestHealth(service: string): Promise<HealthReport | undefined> {
+    return this.health.get(service);
+  }
+}
+
+function parseRecordWrite(write: RecordWrite): RecordWrite {
+  switch (write.type) {
+    case 'signal':
+      return { ...write, record: parseWith(SignalSchema, write.record, 'signal') };
+    case 'recommendation':
+      return { ...write, record: parseWith(TradeRecommendationSchema, write.record, 'trade recommendation') };
+    case 'validation':
+      return { ...write, record: parseWith(LlmValidationSchema, write.record, 'validation') };
+    case 'assessment':
+      return { ...write, record: parseWith(RiskAssessmentSchema, write.record, 'risk assessment') };
+  }
+}
+
+function lowerBound(list: readonly Candle[], startMs: number): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (list[middle]!.startMs < startMs) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}

@@ -1,0 +1,88 @@
+import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
+import { TradepipeError } from './errors.js';
+import type { Order, Position } from './records/execution.js';
+import type { ExposureReservation, RiskApproval } from './records/risk.js';
+import type { ExposureLimits } from './store.js';
+
+/**
+ * Checks, inside a store's transaction, that a reservation fits: a SELL never exceeds the position left
+ * after other active SELL reservations; a BUY keeps Σ(position size × mark price) + active BUY reservations
+ * + this one within the total and per-product limits. A position without a mark price is valued at its
+ * average entry price.
+ * @throws TradepipeError `exposure_limit_exceeded`
+ * @internal Shared by store implementations so every store enforces the same rule.
+ */
+export function checkExposureFits(input: {
+  readonly reservation: ExposureReservation;
+  readonly positions: readonly Position[];
+  readonly activeReservations: readonly ExposureReservation[];
+  readonly markPrices: Readonly<Record<string, number>>;
+  readonly limits: ExposureLimits;
+}): void {
+  const { reservation, positions, activeReservations: active, markPrices, limits } = input;
+  const details = { productId: reservation.productId, approvalId: reservation.approvalId };
+  const positionOf = (productId: string): Position | undefined => positions.find((position) => position.productId === productId);
+  if (reservation.side === 'SELL') {
+    const held = positionOf(reservation.productId)?.sizeBase ?? decimal('0');
+    const pending = active
+      .filter((other) => other.side === 'SELL' && other.productId === reservation.productId)
+      .reduce((sum, other) => addDecimal(sum, other.baseSize), decimal('0'));
+    if (compareDecimal(addDecimal(pending, reservation.baseSize), held) > 0) {
+      throw new TradepipeError('exposure_limit_exceeded', 'The sell exceeds the position left after pending sells', { details });
+    }
+    return;
+  }
+  const productExposure = (productId: string): number => {
+    const position = positionOf(productId);
+    const mark = markPrices[productId] ?? (position === undefined ? 0 : toApproxNumber(position.averageEntryPrice));
+    const positionValue = position === undefined ? 0 : toApproxNumber(position.sizeBase) * mark;
+    const reserved = active
+      .filter((other) => other.side === 'BUY' && other.productId === productId)
+      .reduce((sum, other) => sum + toApproxNumber(other.quoteAmount), 0);
+    return positionValue + reserved;
+  };
+  const products = new Set([...positions.map((position) => position.productId), ...active.map((other) => other.productId), reservation.productId]);
+  const amount = toApproxNumber(reservation.quoteAmount);
+  const total = [...products].reduce((sum, productId) => sum + productExposure(productId), 0) + amount;
+  if (limits.maxTotalExposureQuote !== undefined && total > limits.maxTotalExposureQuote + 1e-9) {
+    throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the total exposure limit', {
+      details: { ...details, exposureAfterQuote: total, limitQuote: limits.maxTotalExposureQuote },
+    });
+  }
+  const productAfter = productExposure(reservation.productId) + amount;
+  if (limits.maxProductExposureQuote !== undefined && productAfter > limits.maxProductExposureQuote + 1e-9) {
+    throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the product exposure limit', {
+      details: { ...details, exposureAfterQuote: productAfter, limitQuote: limits.maxProductExposureQuote },
+    });
+  }
+}
+
+/**
+ * Checks that an order stays within its approval: same recommendation, client order id, product and side,
+ * and a size no larger than approved.
+ * @throws TradepipeError `approval_invalid`
+ * @internal Shared by store implementations.
+ */
+export function checkOrderWithinApproval(approval: RiskApproval, order: Order): void {
+  const details = { approvalId: approval.id, orderId: order.id };
+  const mismatch =
+    order.recommendationId !== approval.recommendationId ||
+    order.clientOrderId !== approval.clientOrderId ||
+    order.productId !== approval.productId ||
+    order.side !== approval.side ||
+    order.approvalId !== approval.id ||
+    order.status !== 'INTENT_RECORDED';
+  if (mismatch) throw new TradepipeError('approval_invalid', 'The order does not match its approval', { details });
+  const within = (amount: DecimalString, limit: DecimalString | undefined): boolean => limit !== undefined && compareDecimal(amount, limit) <= 0;
+  let allowed: boolean;
+  if (approval.side === 'SELL') {
+    allowed = order.quoteSize === undefined && order.baseSize !== undefined && within(order.baseSize, approval.maxBaseSize);
+  } else if (order.quoteSize !== undefined) {
+    allowed = order.baseSize === undefined && within(order.quoteSize, approval.maxQuoteAmount);
+  } else {
+    // A base-sized BUY (limit order) is bounded by its price cap: size × limit price within the approved quote.
+    allowed = order.baseSize !== undefined && order.limitPrice !== undefined && within(multiplyDecimal(order.baseSize, order.limitPrice), approval.maxQuoteAmount);
+  }
+  if (!allowed) throw new TradepipeError('approval_invalid', 'The order is larger than its approval allows', { details });
+}
+

@@ -1,0 +1,362 @@
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { decimal } from '../decimal.js';
+import { isTradepipeError, type ErrorCode } from '../errors.js';
+import { recordId } from '../ids.js';
+import type { PipelineStore } from '../store.js';
+import { candleWorkId } from '../store.js';
+import {
+  testApproval,
+  testAssessment,
+  testCandle,
+  testFill,
+  testOrderIntent,
+  testProduct,
+  testRecommendation,
+  testSignal,
+} from './fixtures.js';
+
+/** How the conformance suite drives one store implementation. */
+export interface StoreConformanceHarness {
+  /** A new, empty store. Its clock must start at or after 2025-01-01 and may run on its own. */
+  createStore(): Promise<PipelineStore>;
+  /** Moves the store's clock forward by at least `durationMs` (advance a manual clock, or wait real time). */
+  advanceTimeMs(store: PipelineStore, durationMs: number): Promise<void>;
+  /** Closes a store made by `createStore` (default: `store.close()`). */
+  closeStore?(store: PipelineStore): Promise<void>;
+  /** Lease length used by lease tests; keep it short when time is real (default 300 ms). */
+  leaseMs?: number;
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(isTradepipeError(error) ? error.code : error).toBe(code);
+}
+
+/**
+ * Registers the `PipelineStore` conformance suite with vitest. Every store implementation runs it
+ * unchanged: inserts, candles, claims with leases and fencing, ordered claims, retries and dead letters,
+ * atomic completions, concurrent claims, exposure reservation, single-use approvals, orders, fills,
+ * positions, balances, risk state, checkpoints and health.
+ * @example
+ * describeStoreConformance('memory', {
+ *   createStore: async () => createMemoryStore({ clock }),
+ *   advanceTimeMs: async (_store, ms) => clock.advance(ms),
+ * });
+ */
+export function describeStoreConformance(name: string, harness: StoreConformanceHarness): void {
+  const leaseMs = harness.leaseMs ?? 300;
+  describe(`PipelineStore conformance: ${name}`, () => {
+    let store: PipelineStore;
+    const opened: PipelineStore[] = [];
+    beforeEach(async () => {
+      store = await harness.createStore();
+      opened.push(store);
+    });
+    afterAll(async () => {
+      for (const each of opened) await (harness.closeStore?.(each) ?? each.close());
+    });
+
+    const seedCandles = async (count: number, productId = 'BTC-USD'): Promise<void> => {
+      const candles = Array.from({ length: count }, (_, index) => testCandle({ index, productId }));
+      await store.putCandles(candles);
+    };
+
+    it('stores candles once, reports conflicts, and never returns a candle that closes after asOf', async () => {
+      const candles = [0, 1, 2, 3].map((index) => testCandle({ index }));
+      expect(await store.putCandles(candles)).toEqual({ inserted: 4, duplicates: 0, conflicts: [] });
+      const again = await store.putCandles([candles[1]!, { ...candles[2]!, close: 999, high: 1000 }]);
+      expect(again.inserted).toBe(0);
+      expect(again.duplicates).toBe(1);
+      expect(again.conflicts).toEqual([{ productId: 'BTC-USD', granularity: 'ONE_HOUR', startMs: candles[2]!.startMs }]);
+      expect((await store.getCandle('BTC-USD', 'ONE_HOUR', candles[2]!.startMs))?.close).toBe(candles[2]!.close);
+      const asOfMs = candles[2]!.startMs + 3_600_000 - 1;
+      const visible = await store.getCandles({ productId: 'BTC-USD', granularity: 'ONE_HOUR', asOfMs });
+      expect(visible.map((candle) => candle.startMs)).toEqual([candles[0]!.startMs, candles[1]!.startMs]);
+      const lastTwo = await store.getCandles({ productId: 'BTC-USD', granularity: 'ONE_HOUR', asOfMs: candles[3]!.startMs + 3_600_000, limit: 2 });
+      expect(lastTwo.map((candle) => candle.startMs)).toEqual([candles[2]!.startMs, candles[3]!.startMs]);
+      expect((await store.getLatestCandle('BTC-USD', 'ONE_HOUR'))?.startMs).toBe(candles[3]!.startMs);
+    });
+
+    it('refuses an invalid candle before writing anything', async () => {
+      await expectCode(store.putCandles([testCandle({ index: 0 }), { ...testCandle({ index: 1 }), high: 1, low: 2 }]), 'validation_failed');
+      await expectCode(store.putCandles([{ ...testCandle({ index: 0 }), close: Number.NaN }]), 'validation_failed');
+      expect(await store.getLatestCandle('BTC-USD', 'ONE_HOUR')).toBeUndefined();
+    });
+
+    it('inserts records first-write-wins: duplicate is a no-op, other content is a conflict', async () => {
+      const recommendation = testRecommendation();
+      expect(await store.insertRecommendation(recommendation, 'PENDING_VALIDATION')).toEqual({ status: 'inserted' });
+      expect(await store.insertRecommendation(recommendation, 'PENDING_VALIDATION')).toEqual({ status: 'duplicate' });
+      await expectCode(store.insertRecommendation({ ...recommendation, quoteAmount: decimal('250') }, 'PENDING_VALIDATION'), 'record_conflict');
+      const stored = await store.getRecommendation(recommendation.id);
+      expect(stored?.record.quoteAmount).toBe('100');
+      expect(stored?.status.state).toBe('PENDING_VALIDATION');
+      expect(await store.listRecommendations({ state: 'PENDING_VALIDATION' })).toHaveLength(1);
+    });
+
+    it('claims with a lease, completes with writes atomically, and moves the item on', async () => {
+      await seedCandles(1);
+      const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w1', leaseMs, limit: 5, ordered: true });
+      expect(claim?.id).toBe(candleWorkId(testCandle({ index: 0 })));
+      const signal = testSignal();
+      await store.complete(claim!, { state: 'DONE', writes: [{ type: 'signal', record: signal }] });
+      expect((await store.getWorkStatus('candle', claim!.id))?.state).toBe('DONE');
+      expect(await store.getSignal(signal.id)).toEqual(signal);
+      expect((await store.getWorkStatus('signal', signal.id))?.state).toBe('PENDING');
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w1', leaseMs, limit: 5 })).toEqual([]);
+    });
+
+    it('applies nothing when one write of a completion conflicts', async () => {
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      await seedCandles(1);
+      const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w1', leaseMs, limit: 1 });
+      const signal = testSignal();
+      const conflicting = { ...recommendation, quoteAmount: decimal('5') };
+      await expectCode(
+        store.complete(claim!, {
+          state: 'DONE',
+          writes: [
+            { type: 'signal', record: signal },
+            { type: 'recommendation', record: conflicting, state: 'PENDING_VALIDATION' },
+          ],
+        }),
+        'record_conflict',
+      );
+      expect(await store.getSignal(signal.id)).toBeUndefined();
+      expect((await store.getWorkStatus('candle', claim!.id))?.state).toBe('PENDING');
+    });
+
+    it('fences a worker whose lease expired and was reclaimed', async () => {
+      await seedCandles(1);
+      const [stale] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'slow', leaseMs, limit: 1 });
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'fast', leaseMs, limit: 1 })).toEqual([]);
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const [fresh] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'fast', leaseMs: 60_000, limit: 1 });
+      expect(fresh?.id).toBe(stale!.id);
+      expect(fresh!.fencingToken).not.toBe(stale!.fencingToken);
+      await expectCode(store.complete(stale!, { state: 'DONE' }), 'lease_lost');
+      await expectCode(store.release(stale!), 'lease_lost');
+      await store.complete(fresh!, { state: 'DONE' });
+      await expectCode(store.complete(fresh!, { state: 'DONE' }), 'lease_lost');
+    });
+
+    it('claims ordered partitions oldest first, one leased item per partition', async () => {
+      await seedCandles(3, 'BTC-USD');
+      await seedCandles(2, 'ETH-USD');
+      const first = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w1', leaseMs: 60_000, limit: 10, ordered: true });
+      expect(first.map((claim) => claim.id).sort()).toEqual(
+        [candleWorkId(testCandle({ index: 0 })), candleWorkId(testCandle({ index: 0, productId: 'ETH-USD' }))].sort(),
+      );
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true })).toEqual([]);
+      const btc = first.find((claim) => claim.partitionKey === 'BTC-USD/ONE_HOUR')!;
+      await store.complete(btc, { state: 'DONE' });
+      const next = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true });
+      expect(next.map((claim) => claim.id)).toEqual([candleWorkId(testCandle({ index: 1 }))]);
+    });
+
+    it('never hands one item to two concurrent claimers', async () => {
+      for (let index = 0; index < 12; index += 1) await store.insertRecommendation(testRecommendation({ index }), 'PENDING_VALIDATION');
+      const batches = await Promise.all(
+        Array.from({ length: 6 }, (_, worker) =>
+          store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: `w${worker}`, leaseMs: 60_000, limit: 3 }),
+        ),
+      );
+      const ids = batches.flat().map((claim) => claim.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(12);
+    });
+
+    it('releases with a delay without counting an attempt', async () => {
+      await store.insertRecommendation(testRecommendation(), 'SUBMITTED');
+      const [claim] = await store.claim({ kind: 'recommendation', state: 'SUBMITTED', workerId: 'w', leaseMs, limit: 1 });
+      await store.release(claim!, { delayMs: leaseMs });
+      expect(await store.claim({ kind: 'recommendation', state: 'SUBMITTED', workerId: 'w', leaseMs, limit: 1 })).toEqual([]);
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const [again] = await store.claim({ kind: 'recommendation', state: 'SUBMITTED', workerId: 'w', leaseMs, limit: 1 });
+      expect(again?.attempt).toBe(0);
+    });
+
+    it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const claimOne = async () => (await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs, limit: 1 }))[0];
+      const outcome = {
+        error: { code: 'llm_unavailable', message: 'connection refused' },
+        retryable: true,
+        maxAttempts: 2,
+        backoffMs: leaseMs,
+        terminalState: 'REJECTED' as const,
+        terminalReason: 'retries_exhausted',
+      };
+      const first = await claimOne();
+      expect((await store.fail(first!, outcome)).kind).toBe('retry_scheduled');
+      expect(await claimOne()).toBeUndefined();
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const second = await claimOne();
+      expect(second?.attempt).toBe(1);
+      const rejection = {
+        id: recordId('validation', [recommendation.id, 'test']),
+        recommendationId: recommendation.id,
+        validator: 'test',
+        decision: 'REJECT' as const,
+        reasons: ['retries exhausted'],
+        riskFlags: [],
+        failure: { kind: 'retries_exhausted' as const, message: 'connection refused' },
+        validatedAtMs: recommendation.createdAtMs,
+      };
+      expect((await store.fail(second!, { ...outcome, terminalWrites: [{ type: 'validation', record: rejection }] })).kind).toBe('terminal');
+      const status = await store.getWorkStatus('recommendation', recommendation.id);
+      expect(status).toMatchObject({ state: 'REJECTED', reason: 'retries_exhausted', attempt: 2, lastError: { code: 'llm_unavailable' } });
+      expect(await store.listValidations(recommendation.id)).toEqual([rejection]);
+    });
+
+    it('dead-letters a permanent failure at once', async () => {
+      await seedCandles(1);
+      const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs, limit: 1 });
+      const result = await store.fail(claim!, {
+        error: { code: 'internal', message: 'bug' },
+        retryable: false,
+        maxAttempts: 5,
+        backoffMs: 0,
+        terminalState: 'DEAD_LETTER',
+      });
+      expect(result.kind).toBe('terminal');
+      expect(await store.getWorkStatus('candle', claim!.id)).toMatchObject({ state: 'DEAD_LETTER', lastError: { message: 'bug' } });
+      expect(await store.countByState('candle')).toMatchObject({ DEAD_LETTER: 1 });
+    });
+
+    it('reserves exposure atomically: concurrent approvals never exceed the limit', async () => {
+      const recommendations = [0, 1, 2].map((index) => testRecommendation({ index }));
+      const results = await Promise.allSettled(
+        recommendations.map((recommendation) => {
+          const { approval, reservation } = testApproval(recommendation, { ttlMs: 3_600_000 });
+          return store.recordRiskDecision({
+            assessment: testAssessment(recommendation),
+            approval,
+            reservation,
+            limits: { maxTotalExposureQuote: 250 },
+            markPrices: { 'BTC-USD': 100_000 },
+          });
+        }),
+      );
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(2);
+      const refused = results.find((result) => result.status === 'rejected') as PromiseRejectedResult;
+      expect(isTradepipeError(refused.reason, 'exposure_limit_exceeded')).toBe(true);
+      expect(await store.listActiveReservations()).toHaveLength(2);
+      const first = recommendations.find((_, index) => results[index]!.status === 'fulfilled')!;
+      const again = await store.recordRiskDecision({ assessment: { ...testAssessment(first), riskScore: 0.9 } });
+      expect(again.status).toBe('existing');
+      expect(again.assessment.riskScore).toBe(0.3);
+    });
+
+    it('consumes an approval exactly once, together with the order intent', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const intent = testOrderIntent(approval, nowMs);
+      await expectCode(store.consumeApprovalAndRecordOrderIntent({ ...approval, maxQuoteAmount: decimal('1000') }, intent), 'approval_invalid');
+      await expectCode(store.consumeApprovalAndRecordOrderIntent(approval, { ...intent, quoteSize: decimal('100.01') }), 'approval_invalid');
+      const results = await Promise.allSettled([
+        store.consumeApprovalAndRecordOrderIntent(approval, intent),
+        store.consumeApprovalAndRecordOrderIntent(approval, intent),
+      ]);
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+      await expectCode(store.consumeApprovalAndRecordOrderIntent(approval, intent), 'approval_consumed');
+      expect((await store.getOrderByClientOrderId(approval.clientOrderId))?.status).toBe('INTENT_RECORDED');
+    });
+
+    it('refuses an expired approval', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: leaseMs });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      await expectCode(store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs)), 'approval_expired');
+      expect(await store.listActiveReservations()).toEqual([]);
+    });
+
+    it('checks order transitions and releases the reservation when the order ends', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      expect(await store.listActiveReservations()).toHaveLength(1);
+      await store.updateOrder(order.id, { status: 'SUBMITTED', submittedAtMs: nowMs, updatedAtMs: nowMs });
+      await store.updateOrder(order.id, { status: 'ACKNOWLEDGED', exchangeOrderId: 'x-1', updatedAtMs: nowMs });
+      await expectCode(store.updateOrder(order.id, { status: 'INTENT_RECORDED', updatedAtMs: nowMs }), 'invalid_state_transition');
+      await store.updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: decimal('0.002'), updatedAtMs: nowMs, completedAtMs: nowMs });
+      await expectCode(store.updateOrder(order.id, { status: 'FAILED', updatedAtMs: nowMs }), 'invalid_state_transition');
+      expect(await store.listActiveReservations()).toEqual([]);
+      expect(await store.countOrdersSince(nowMs - 1)).toBe(1);
+      expect(await store.listOrders({ statuses: ['EXECUTED'] })).toHaveLength(1);
+      await expectCode(store.updateOrder('ord_missing', { status: 'FAILED', updatedAtMs: nowMs }), 'not_found');
+    });
+
+    it('records a fill once and keeps positions and balances', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      await store.putBalances([{ currency: 'USD', available: decimal('1000'), hold: decimal('0'), updatedAtMs: nowMs }]);
+      const buy = testFill(order);
+      const currencies = { quoteCurrency: 'USD', baseCurrency: 'BTC' };
+      expect(await store.recordFill(buy, currencies)).toEqual({ status: 'inserted' });
+      expect(await store.recordFill(buy, currencies)).toEqual({ status: 'duplicate' });
+      await expectCode(store.recordFill({ ...buy, price: decimal('1') }, currencies), 'record_conflict');
+      const position = await store.getPosition('BTC-USD');
+      expect(position).toMatchObject({ sizeBase: '0.002', costBasisQuote: '101.2', averageEntryPrice: '50600' });
+      const balances = Object.fromEntries((await store.listBalances()).map((balance) => [balance.currency, balance.available]));
+      expect(balances).toEqual({ USD: '898.8', BTC: '0.002' });
+      const sell = testFill(order, { id: 'fill-sell', side: 'SELL', price: decimal('60000'), sizeBase: decimal('0.002'), commission: decimal('1.44') });
+      await store.recordFill(sell, currencies);
+      expect(await store.getPosition('BTC-USD')).toMatchObject({ sizeBase: '0', realizedPnlQuote: '17.36' });
+      expect(await store.listPositions()).toEqual([]);
+      expect(await store.listFills(order.id)).toHaveLength(2);
+    });
+
+    it('limits a SELL reservation to what is held', async () => {
+      const nowMs = await store.nowMs();
+      const buy = testRecommendation();
+      const { approval, reservation } = testApproval(buy, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(buy), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      await store.recordFill(testFill(order, { sizeBase: decimal('0.001') }), { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+      const sells = [1, 2].map((index) => testRecommendation({ index, side: 'SELL', baseSize: decimal('0.0006') }));
+      const decide = (recommendation: (typeof sells)[number]) => {
+        const pair = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+        return store.recordRiskDecision({ assessment: testAssessment(recommendation), ...pair });
+      };
+      await decide(sells[0]!);
+      await expectCode(decide(sells[1]!), 'exposure_limit_exceeded');
+    });
+
+    it('keeps risk state, equity, checkpoints, products and health', async () => {
+      const nowMs = await store.nowMs();
+      expect((await store.getRiskState()).killSwitch.engaged).toBe(false);
+      await store.updateRiskState({ killSwitch: { engaged: true, mode: 'flatten', reason: 'operator' }, updatedAtMs: nowMs });
+      expect((await store.getRiskState()).killSwitch).toMatchObject({ engaged: true, mode: 'flatten' });
+      const dayStartMs = Date.UTC(2025, 0, 2);
+      await store.recordEquity({ atMs: dayStartMs + 5, equityQuote: 1000 });
+      await store.recordEquity({ atMs: dayStartMs + 10, equityQuote: 900 });
+      expect(await store.getDayStartEquity(dayStartMs)).toEqual({ atMs: dayStartMs + 5, equityQuote: 1000 });
+      expect(await store.getDayStartEquity(dayStartMs + 86_400_000)).toBeUndefined();
+      await store.saveCheckpoint('features/BTC-USD', { a: [1, 2] }, nowMs);
+      await store.saveCheckpoint('features/BTC-USD', { a: [3] }, nowMs + 1);
+      expect(await store.loadCheckpoint('features/BTC-USD')).toEqual({ value: { a: [3] }, atMs: nowMs + 1 });
+      await store.putProduct(testProduct());
+      await store.putProduct(testProduct({ status: 'cancel_only' }));
+      expect((await store.getProduct('BTC-USD'))?.status).toBe('cancel_only');
+      expect(await store.listProducts()).toHaveLength(1);
+      await store.recordHealth({ service: 'risk', status: 'ok', checks: [{ name: 'store', status: 'ok' }], reportedAtMs: nowMs });
+      expect((await store.latestHealth('risk'))?.status).toBe('ok');
+      await store.ping();
+    });
+  });
+}
