@@ -152,7 +152,7 @@ export interface OrderExecutor {
   readonly name: string;
   readonly venue: 'paper' | 'coinbase';
   /** @throws TradepipeError `approval_*` (not retryable), `order_state_unknown` (retryable: reconcile first). */
-  execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval }, context: StageContext): Promise<Order>;
+  execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval | undefined }, context: StageContext): Promise<Order>;
   /** Follows a non-terminal order one step (poll the venue, or simulate the next price). */
   refresh(order: Order, context: StageContext): Promise<Order>;
 }

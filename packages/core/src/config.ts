@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { DecimalStringSchema, decimal } from './decimal.js';
+import { TradepipeError } from './errors.js';
+import { redactFields } from './logger.js';
+import { parseWith } from './parse.js';
+import { ProductIdSchema } from './records/market.js';
+import { GranularitySchema } from './time.js';
+
+/** The value `LIVE_TRADING_CONFIRM` must hold, besides `TRADING_MODE=live`, before anything trades real money. */
+export const LIVE_TRADING_CONFIRMATION = 'I_ACCEPT_REAL_MONEY_RISK';
+
+/** Default ports of the deployed services, as in the seed (8022–8030). */
+export const DEFAULT_SERVICE_PORTS = {
+  signalBridge: 8022,
+  tradeOrchestrator: 8023,
+  tradeExecutor: 8024,
+  signalGenerator: 8025,
+  marketData: 8026,
+  riskManagement: 8027,
+  llmValidation: 8028,
+  fillTracker: 8029,
+  healthMonitor: 8030,
+} as const;
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const optionalText = z.string().min(1).optional();
+
+/**
+ * zod schema of the deployment's shared settings, as read from the environment (the ConfigMap
+ * `crypto-trading-config` plus its Secret). Each package exports the schema of its own options too.
+ */
+export const TradepipeConfigSchema = z
+  .object({
+    pipelineId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default('tradepipe'),
+    /** `paper` (default) simulates fills; `live` places real orders and needs the explicit confirmation. */
+    mode: z.enum(['paper', 'live']).default('paper'),
+    liveTradingConfirmed: z.boolean().default(false),
+    products: z.array(ProductIdSchema).min(1).default(['BTC-USD']),
+    granularity: GranularitySchema.default('ONE_DAY'),
+    tradeQuoteAmount: DecimalStringSchema.default(decimal('100')),
+    database: z.object({
+      url: optionalText,
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(5432),
+      name: z.string().min(1).default('crypto_trading'),
+      user: z.string().min(1).default('postgres'),
+      password: optionalText,
+      ssl: z.boolean().default(false),
+    }),
+    approval: z.object({
+      keyId: z.string().min(1).default('risk'),
+      secret: z.string().min(32, 'RISK_APPROVAL_SECRET must be at least 32 characters').optional(),
+    }),
+    ollama: z.object({ host: z.string().url().default('http://127.0.0.1:11434'), model: z.string().min(1).default('llama3.2') }),
+    ports: z.object(Object.fromEntries(Object.entries(DEFAULT_SERVICE_PORTS).map(([name, value]) => [name, port.default(value)])) as {
+      [K in keyof typeof DEFAULT_SERVICE_PORTS]: z.ZodDefault<typeof port>;
+    }),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .superRefine((config, context) => {
+    if (config.mode === 'live' && config.approval.secret === undefined) {
+      context.addIssue({ code: 'custom', path: ['approval', 'secret'], message: 'live mode needs RISK_APPROVAL_SECRET' });
+    }
+  });
+
+/** The deployment's shared settings; see {@link TradepipeConfigSchema}. */
+export type TradepipeConfig = z.output<typeof TradepipeConfigSchema>;
+
+/** Environment variables read by {@link loadConfig}, by setting. */
+export const CONFIG_ENV_VARS = {
+  pipelineId: 'PIPELINE_ID',
+  mode: 'TRADING_MODE',
+  liveTradingConfirmed: 'LIVE_TRADING_CONFIRM',
+  products: 'PRODUCTS',
+  granularity: 'GRANULARITY',
+  tradeQuoteAmount: 'TRADE_AMOUNT_USD',
+  databaseUrl: 'DATABASE_URL',
+  databaseHost: 'DB_HOST',
+  databasePort: 'DB_PORT',
+  databaseName: 'DB_NAME',
+  databaseUser: 'DB_USER',
+  databasePassword: 'DB_PASSWORD',
+  databaseSsl: 'DB_SSL',
+  approvalKeyId: 'RISK_APPROVAL_KEY_ID',
+  approvalSecret: 'RISK_APPROVAL_SECRET',
+  ollamaHost: 'OLLAMA_HOST',
+  ollamaModel: 'OLLAMA_MODEL',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+const PORT_ENV: Record<keyof typeof DEFAULT_SERVICE_PORTS, string> = {
+  signalBridge: 'SIGNAL_BRIDGE_PORT',
+  tradeOrchestrator: 'TRADE_ORCHESTRATOR_PORT',
+  tradeExecutor: 'TRADE_EXECUTOR_PORT',
+  signalGenerator: 'SIGNAL_GENERATOR_PORT',
+  marketData: 'MARKET_DATA_PORT',
+  riskManagement: 'RISK_MANAGEMENT_PORT',
+  llmValidation: 'LLM_VALIDATION_PORT',
+  fillTracker: 'FILL_TRACKER_PORT',
+  healthMonitor: 'HEALTH_MONITOR_PORT',
+};
+
+/**
+ * Reads the shared settings from environment variables ({@link CONFIG_ENV_VARS}, the seed's `DB_HOST`/…,
+ * service ports `*_PORT`). Paper mode is the default; live mode needs `TRADING_MODE=live` AND
+ * `LIVE_TRADING_CONFIRM=I_ACCEPT_REAL_MONEY_RISK` AND an approval secret. Reads nothing but `env`.
+ * @throws TradepipeError `live_trading_not_enabled` for live mode without the confirmation; `config_invalid` otherwise.
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): TradepipeConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const variables = CONFIG_ENV_VARS;
+  const mode = read(variables.mode);
+  const confirmation = read(variables.liveTradingConfirmed);
+  if (mode === 'live' && confirmation !== LIVE_TRADING_CONFIRMATION) {
+    throw new TradepipeError('live_trading_not_enabled', `TRADING_MODE=live needs ${variables.liveTradingConfirmed}=${LIVE_TRADING_CONFIRMATION}`);
+  }
+  const raw = {
+    pipelineId: read(variables.pipelineId),
+    mode,
+    liveTradingConfirmed: confirmation === LIVE_TRADING_CONFIRMATION,
+    products: read(variables.products)?.split(',').map((product) => product.trim()).filter(Boolean),
+    granularity: read(variables.granularity),
+    tradeQuoteAmount: read(variables.tradeQuoteAmount),
+    database: {
+      url: read(variables.databaseUrl),
+      host: read(variables.databaseHost),
+      port: read(variables.databasePort),
+      name: read(variables.databaseName),
+      user: read(variables.databaseUser),
+      password: read(variables.databasePassword),
+      ssl: read(variables.databaseSsl) === 'true',
+    },
+    approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret) },
+    ollama: { host: read(variables.ollamaHost), model: read(variables.ollamaModel) },
+    ports: Object.fromEntries(Object.entries(PORT_ENV).map(([name, variable]) => [name, read(variable)])),
+    logLevel: read(variables.logLevel),
+  };
+  try {
+    return parseWith(TradepipeConfigSchema, raw, 'configuration');
+  } catch (error) {
+    throw new TradepipeError('config_invalid', error instanceof Error ? error.message : 'Invalid configuration');
+  }
+}
+
+/** The config with secrets (database URL password and password, approval secret) redacted, for printing. */
+export function redactConfig(config: TradepipeConfig): Record<string, unknown> {
+  return redactFields(config as unknown as Record<string, unknown>);
+}

@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, clientOrderIdFor, recordId } from './ids.js';
+
+describe('record ids', () => {
+  it('are stable for the same natural key and differ across keys', () => {
+    const key = ['demo', 'BTC-USD', 'ONE_DAY', 1_735_689_600_000] as const;
+    expect(recordId('signal', key)).toBe(recordId('signal', [...key]));
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.integer())), fc.array(fc.oneof(fc.string(), fc.integer())), (a, b) => {
+        fc.pre(JSON.stringify(a) !== JSON.stringify(b));
+        return recordId('signal', a) !== recordId('signal', b);
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    expect(recordId('signal', key)).not.toBe(recordId('recommendation', key));
+  });
+
+  it('do not depend on separators inside parts', () => {
+    expect(recordId('order', ['a/b', 'c'])).not.toBe(recordId('order', ['a', 'b/c']));
+  });
+
+  it('derive a UUID-shaped client order id', () => {
+    const id = clientOrderIdFor('rec_1');
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(clientOrderIdFor('rec_1')).toBe(id);
+    expect(clientOrderIdFor('rec_2')).not.toBe(id);
+  });
+
+  it('serialise content canonically', () => {
+    expect(canonicalJson({ b: 1, a: { d: 2, c: undefined } })).toBe(canonicalJson({ a: { d: 2 }, b: 1 }));
+  });
+});

@@ -1,0 +1,42 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { TradepipeError, redactText } from './errors.js';
+import { createJsonLogger, redactFields } from './logger.js';
+
+const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
+const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmdhbml6YXRpb25zIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
+
+describe('redaction', () => {
+  it('removes values under secret-looking keys, at any depth', () => {
+    const redacted = redactFields({ apiKey: 'k-123', nested: { privateKey: pem, DB_PASSWORD: 'hunter2', list: [{ secret: 's' }] }, productId: 'BTC-USD' });
+    expect(JSON.stringify(redacted)).not.toMatch(/k-123|hunter2|BEGIN|"s"/);
+    expect(redacted.productId).toBe('BTC-USD');
+  });
+
+  it('removes PEM blocks, JWTs, bearer tokens and URL passwords from free text', () => {
+    const text = redactText(`key ${pem} token ${jwt} header Bearer abc.def url postgres://app:hunter2@db:5432/x password=swordfish`);
+    for (const secret of ['BEGIN EC PRIVATE KEY', jwt, 'abc.def', 'hunter2', 'swordfish']) expect(text).not.toContain(secret);
+    expect(text).toContain('postgres://app:[REDACTED]@db:5432/x');
+  });
+
+  it('sanitises error causes: keeps name, code and status, drops the rest', () => {
+    const cause = Object.assign(new Error(`request failed for postgres://u:topsecret@h/db with ${jwt}`), {
+      code: 'ECONNRESET',
+      status: 503,
+      config: { headers: { Authorization: `Bearer ${jwt}` } },
+    });
+    const error = new TradepipeError('exchange_unavailable', `upstream said ${pem}`, { cause });
+    const serialised = JSON.stringify({ message: error.message, cause: error.cause });
+    expect(serialised).not.toMatch(/topsecret|BEGIN|eyJ|Authorization/);
+    expect(error.cause).toMatchObject({ name: 'Error', code: 'ECONNRESET', status: 503 });
+    expect(error.retryable).toBe(true);
+  });
+
+  it('never writes a secret through the JSON logger', () => {
+    const lines: string[] = [];
+    const logger = createJsonLogger({ write: (line) => lines.push(line), level: 'debug' });
+    logger.error('order failed', { error: new Error(`jwt ${jwt}`), authorization: `Bearer ${jwt}`, url: 'https://u:p4ss@x.io' });
+    expect(lines[0]).not.toMatch(/eyJ|p4ss/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', message: 'order failed', authorization: '[REDACTED]' });
+  });
+});

@@ -1,0 +1,167 @@
+// Stage doubles for the pipeline's own tests: real classes implementing the interfaces, no mocks.
+import { signRiskApproval, type ApprovalSigner } from '../approval.js';
+import { decimal, decimalFromNumber } from '../decimal.js';
+import { TradepipeError } from '../errors.js';
+import { clientOrderIdFor, recordId } from '../ids.js';
+import type { FeatureExtractor, FeatureSet, ModelPrediction, OrderExecutor, RiskManager, SeriesKey, SignalModel, StageContext, TradeValidator, ValidationInput } from '../interfaces.js';
+import { recordOrderIntent } from '../order-intent.js';
+import type { Order } from '../records/execution.js';
+import type { Candle, FeatureVector } from '../records/market.js';
+import type { LlmValidation, TradeRecommendation } from '../records/trading.js';
+import type { RiskDecisionResult } from '../store.js';
+
+/** Two features: the one-candle return and the close. */
+export class ReturnFeatureSet implements FeatureSet {
+  readonly featureSetVersion = 'test-2';
+  readonly featureNames = ['return_1', 'close'] as const;
+  readonly warmupCandles = 2;
+  createExtractor(series: SeriesKey): FeatureExtractor {
+    let previous: Candle | undefined;
+    let lastStartMs: number | undefined;
+    return {
+      update: (candle): FeatureVector | undefined => {
+        const before = previous;
+        previous = candle;
+        lastStartMs = candle.startMs;
+        if (before === undefined) return undefined;
+        return { ...series, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: [candle.close / before.close - 1, candle.close] };
+      },
+      lastCandleStartMs: () => lastStartMs,
+      saveState: () => ({ previous, lastStartMs }),
+      restoreState: (state) => {
+        ({ previous, lastStartMs } = state as { previous: Candle | undefined; lastStartMs: number | undefined });
+      },
+    };
+  }
+}
+
+/** BUY above +1 %, SELL below −1 %, HOLD otherwise. */
+export class ThresholdModel implements SignalModel {
+  readonly modelId = 'threshold';
+  readonly featureNames = ['return_1', 'close'];
+  readonly featureSetVersion = 'test-2';
+  predictions = 0;
+  constructor(readonly modelVersion = '1') {}
+  async predict(vector: FeatureVector): Promise<ModelPrediction> {
+    this.predictions += 1;
+    const change = vector.values[0]!;
+    return { action: change > 0.01 ? 'BUY' : change < -0.01 ? 'SELL' : 'HOLD', confidence: 0.8 };
+  }
+  async predictBatch(vectors: readonly FeatureVector[]): Promise<ModelPrediction[]> {
+    return Promise.all(vectors.map((vector) => this.predict(vector)));
+  }
+}
+
+/** What a scripted validator does on one call. */
+export type ValidatorStep = 'approve' | 'reject' | 'transient' | 'permanent' | 'hang';
+
+/** A validator that follows a script (the last step repeats). */
+export class ScriptedValidator implements TradeValidator {
+  calls = 0;
+  constructor(
+    readonly name: string,
+    private readonly script: ValidatorStep[],
+  ) {}
+  async validate(input: ValidationInput, context: StageContext): Promise<LlmValidation> {
+    const step = this.script[Math.min(this.calls, this.script.length - 1)]!;
+    this.calls += 1;
+    if (step === 'transient') throw new TradepipeError('llm_unavailable', 'connection refused');
+    if (step === 'permanent') throw new Error('validator bug');
+    if (step === 'hang') {
+      await new Promise((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }));
+    }
+    return {
+      id: recordId('validation', [input.recommendation.id, this.name]),
+      recommendationId: input.recommendation.id,
+      validator: this.name,
+      decision: step === 'approve' ? 'APPROVE' : 'REJECT',
+      reasons: [step === 'approve' ? 'trend agrees' : 'too risky'],
+      riskFlags: [],
+      validatedAtMs: context.clock.nowMs(),
+    };
+  }
+}
+
+/** Approves everything within a total exposure limit, signing and reserving through the store. */
+export class LimitRiskManager implements RiskManager {
+  readonly name = 'limit';
+  constructor(
+    private readonly signer: ApprovalSigner,
+    private readonly maxTotalExposureQuote = 1_000_000,
+  ) {}
+  async assess(recommendation: TradeRecommendation, context: StageContext): Promise<RiskDecisionResult> {
+    const nowMs = context.clock.nowMs();
+    const assessment = {
+      id: recordId('assessment', [recommendation.id]),
+      recommendationId: recommendation.id,
+      productId: recommendation.productId,
+      side: recommendation.side,
+      decision: 'APPROVE' as const,
+      reasons: [{ code: 'approved' as const, message: 'within limits' }],
+      volatilityAnnualized: 0.5,
+      volatilityWindowDays: 14,
+      portfolioHeat: 0,
+      portfolioHeatAfter: 0,
+      riskScore: 0.3,
+      requestedQuoteAmount: recommendation.quoteAmount,
+      adjustedQuoteAmount: recommendation.quoteAmount,
+      equityQuote: 10_000,
+      exposureQuote: 0,
+      dailyPnlQuote: 0,
+      markPrice: recommendation.referencePrice,
+      lastCandleStartMs: recommendation.candleStartMs,
+      figures: {},
+      assessedAtMs: nowMs,
+    };
+    const approval = signRiskApproval(this.signer, {
+      id: recordId('approval', [recommendation.id]),
+      recommendationId: recommendation.id,
+      clientOrderId: clientOrderIdFor(recommendation.id),
+      productId: recommendation.productId,
+      side: recommendation.side,
+      ...(recommendation.side === 'BUY' ? { maxQuoteAmount: recommendation.quoteAmount } : { maxBaseSize: recommendation.baseSize! }),
+      issuedAtMs: nowMs,
+      expiresAtMs: nowMs + 60_000,
+    });
+    const reservation = {
+      approvalId: approval.id,
+      productId: recommendation.productId,
+      side: recommendation.side,
+      quoteAmount: recommendation.quoteAmount,
+      baseSize: recommendation.baseSize ?? decimal('0'),
+      reservedAtMs: nowMs,
+      expiresAtMs: approval.expiresAtMs,
+    };
+    try {
+      return await context.store.recordRiskDecision({ assessment, approval, reservation, limits: { maxTotalExposureQuote: this.maxTotalExposureQuote } });
+    } catch (error) {
+      if (!(error instanceof TradepipeError) || error.code !== 'exposure_limit_exceeded') throw error;
+      return context.store.recordRiskDecision({
+        assessment: { ...assessment, decision: 'REJECT', reasons: [{ code: 'max_total_exposure', message: error.message }], adjustedQuoteAmount: decimal('0') },
+      });
+    }
+  }
+}
+
+/** Fills every order at once at the recommendation's reference price, through `recordOrderIntent`. */
+export class ImmediateExecutor implements OrderExecutor {
+  readonly name = 'immediate';
+  readonly venue = 'paper' as const;
+  constructor(private readonly signer: ApprovalSigner) {}
+  async execute(input: { recommendation: TradeRecommendation; approval: Parameters<OrderExecutor['execute']>[0]['approval'] }, context: StageContext): Promise<Order> {
+    const existing = await context.store.getOrderByClientOrderId(clientOrderIdFor(input.recommendation.id));
+    if (existing !== undefined) return existing;
+    const nowMs = context.clock.nowMs();
+    const order = await recordOrderIntent({ store: context.store, signer: this.signer, nowMs, recommendation: input.recommendation, approval: input.approval, venue: 'paper' });
+    const price = decimalFromNumber(input.recommendation.referencePrice, decimal('0.01'));
+    const sizeBase = order.side === 'BUY' ? decimalFromNumber(100 / input.recommendation.referencePrice, decimal('0.00000001')) : order.baseSize!;
+    await context.store.recordFill(
+      { id: `fill-${order.id}`, orderId: order.id, clientOrderId: order.clientOrderId, venue: 'paper', productId: order.productId, side: order.side, price, sizeBase, commission: decimal('0'), liquidity: 'TAKER', filledAtMs: nowMs },
+      { quoteCurrency: 'USD', baseCurrency: 'BTC' },
+    );
+    return context.store.updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: sizeBase, updatedAtMs: nowMs, completedAtMs: nowMs });
+  }
+  async refresh(order: Order): Promise<Order> {
+    return order;
+  }
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { decimal } from './decimal.js';
+import { createDefaultRecommendationPolicy } from './recommendation-policy.js';
+import type { Position } from './records/execution.js';
+import { testProduct, testSignal } from './testing/fixtures.js';
+
+const policy = createDefaultRecommendationPolicy();
+const product = testProduct();
+const nowMs = Date.UTC(2025, 0, 1, 1);
+const position = (sizeBase: string): Position => ({
+  productId: 'BTC-USD',
+  sizeBase: decimal(sizeBase),
+  averageEntryPrice: decimal('40000'),
+  costBasisQuote: decimal('0'),
+  realizedPnlQuote: decimal('0'),
+  updatedAtMs: nowMs,
+});
+
+describe('default recommendation policy (the signal bridge)', () => {
+  it('opens $100 on BUY and makes nothing on HOLD', () => {
+    const buy = policy.recommend({ signal: testSignal({ action: 'BUY', closePrice: 50_000 }), product, position: undefined, nowMs });
+    expect(buy).toMatchObject({ kind: 'recommend', recommendation: { side: 'BUY', intent: 'open', quoteAmount: '100', referencePrice: 50_000 } });
+    expect(policy.recommend({ signal: testSignal({ action: 'HOLD' }), product, position: undefined, nowMs }).kind).toBe('none');
+  });
+
+  it('sells up to $100 worth, rounded down to the base increment, or all if less', () => {
+    const sellSome = policy.recommend({ signal: testSignal({ action: 'SELL', closePrice: 30_000 }), product, position: position('0.01'), nowMs });
+    expect(sellSome).toMatchObject({ kind: 'recommend', recommendation: { side: 'SELL', intent: 'reduce', baseSize: '0.00333333', quoteAmount: '99.99' } });
+    const sellAll = policy.recommend({ signal: testSignal({ action: 'SELL', closePrice: 30_000 }), product, position: position('0.002'), nowMs });
+    expect(sellAll).toMatchObject({ kind: 'recommend', recommendation: { baseSize: '0.002', quoteAmount: '60' } });
+  });
+
+  it('records a REJECT for a SELL with nothing held (no shorting)', () => {
+    const decision = policy.recommend({ signal: testSignal({ action: 'SELL' }), product, position: undefined, nowMs });
+    expect(decision.kind).toBe('reject');
+    expect(decision.kind === 'reject' && decision.reason).toMatch(/nothing_held/);
+  });
+
+  it('derives the id from the natural key, not from the amount', () => {
+    const signal = testSignal();
+    const a = policy.recommend({ signal, product, position: undefined, nowMs });
+    const b = createDefaultRecommendationPolicy({ tradeQuoteAmount: '250' }).recommend({ signal: { ...signal, modelVersion: '2' }, product, position: undefined, nowMs });
+    expect(a.kind === 'recommend' && b.kind === 'recommend' && a.recommendation.id === b.recommendation.id).toBe(true);
+  });
+});

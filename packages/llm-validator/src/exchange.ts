@@ -1,0 +1,74 @@
+import { Ollama } from 'ollama';
+
+/** What one HTTP exchange with Ollama ended in, before its content is judged. */
+export type ExchangeOutcome =
+  /** A 2xx answer whose body parsed as JSON. */
+  | { readonly kind: 'answer'; readonly raw: string; readonly body: unknown }
+  /** A 2xx answer whose body is not JSON. */
+  | { readonly kind: 'not_json'; readonly raw: string }
+  /** A non-2xx answer; `message` is the `{"error"}` text when there is one. */
+  | { readonly kind: 'http_error'; readonly status: number; readonly message: string; readonly raw: string }
+  /** No complete answer: refused, reset, dropped mid-body, aborted or timed out. */
+  | { readonly kind: 'transport'; readonly error: unknown };
+
+/** The `/api/chat` request the validator sends (non-streaming). */
+export interface ChatRequestBody {
+  readonly model: string;
+  readonly messages: readonly { readonly role: 'system' | 'user'; readonly content: string }[];
+  readonly stream: false;
+  readonly format: Readonly<Record<string, unknown>>;
+  readonly options: Readonly<Record<string, number>>;
+  readonly keep_alive: string | number;
+}
+
+class HttpStatusError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
+function errorMessageOf(raw: string): string {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { error?: unknown }).error === 'string') {
+      return (parsed as { error: string }).error.slice(0, 300);
+    }
+  } catch {
+    // not JSON: fall through to the status text
+  }
+  return '';
+}
+
+/**
+ * Sends one non-streaming `/api/chat` request through the `ollama` client, with a fetch wrapper that
+ * joins `signal` (the client passes none for non-streaming calls), reads the whole body under it and
+ * keeps the raw text. Never throws: every ending is an {@link ExchangeOutcome}.
+ * @internal
+ */
+export async function exchangeChat(options: {
+  readonly host: string;
+  readonly request: ChatRequestBody;
+  readonly signal: AbortSignal;
+  readonly fetch: typeof fetch;
+}): Promise<ExchangeOutcome> {
+  let raw: string | undefined;
+  let status = 0;
+  const wrappedFetch: typeof fetch = async (url, init) => {
+    const response = await options.fetch(url, { ...init, signal: options.signal });
+    const text = await response.text();
+    raw = text;
+    status = response.status;
+    if (!response.ok) throw new HttpStatusError(response.status);
+    return new Response(text, { status: response.status, headers: { 'content-type': response.headers.get('content-type') ?? '' } });
+  };
+  const client = new Ollama({ host: options.host, fetch: wrappedFetch });
+  try {
+    const body: unknown = await client.chat({ ...options.request, messages: [...options.request.messages] });
+    return { kind: 'answer', raw: raw ?? '', body };
+  } catch (error) {
+    if (raw === undefined) return { kind: 'transport', error };
+    if (error instanceof HttpStatusError) return { kind: 'http_error', status, message: errorMessageOf(raw), raw };
+    return { kind: 'not_json', raw };
+  }
+}

@@ -1,0 +1,158 @@
+import type { Candle, Signal, TradeRecommendation } from '@tradepipe/core';
+
+/** A summary of recent candles: enough for a model to judge trend and volatility, in a few hundred bytes. */
+export interface CandleSummary {
+  readonly count: number;
+  readonly firstStartAt: string;
+  readonly lastStartAt: string;
+  readonly lastClose: number;
+  /** Change of the close over the window, in percent. */
+  readonly changePct: number;
+  readonly highestHigh: number;
+  readonly lowestLow: number;
+  /** Standard deviation of close-to-close returns, in percent per candle. */
+  readonly volatilityPct: number;
+  readonly meanVolume: number;
+  /** Simple moving averages of the close over the last 5 and the whole window. */
+  readonly smaShort: number;
+  readonly smaLong: number;
+  /** `up` when the last close is above both averages, `down` when below both, else `flat`. */
+  readonly trend: 'up' | 'down' | 'flat';
+  /** Candles made up by the gap policy (close carried forward). */
+  readonly gapFilledCount: number;
+  /** The last closes, oldest first. */
+  readonly recentCloses: readonly number[];
+}
+
+/** The compact context sent to the model with each recommendation. Deterministic for the same input. */
+export interface MarketContext {
+  readonly recommendation: {
+    readonly id: string;
+    readonly productId: string;
+    readonly granularity: string;
+    readonly side: 'BUY' | 'SELL';
+    readonly intent: 'open' | 'reduce';
+    readonly quoteAmount: string;
+    readonly baseSize?: string;
+    readonly referencePrice: number;
+    readonly candleStartAt: string;
+    readonly origin: string;
+  };
+  readonly model?: {
+    readonly action: string;
+    readonly confidence: number;
+    readonly probabilities?: { readonly BUY: number; readonly SELL: number; readonly HOLD: number };
+    readonly modelId: string;
+    readonly modelVersion: string;
+  };
+  readonly candles?: CandleSummary;
+  /** Feature name to value, in the feature set's order, at most `maxFeatures`. */
+  readonly features?: Readonly<Record<string, number>>;
+}
+
+/** Options of {@link buildMarketContext}. */
+export interface MarketContextInput {
+  readonly recommendation: TradeRecommendation;
+  readonly signal?: Signal | undefined;
+  /** Candles closed at or before the decision, oldest first. */
+  readonly recentCandles: readonly Candle[];
+  readonly featureNames: readonly string[];
+  /** Candles summarised, newest kept (default 50). */
+  readonly maxCandles?: number;
+  /** Features included, in order (default 16). */
+  readonly maxFeatures?: number;
+  /** Closes listed in `recentCloses` (default 10). */
+  readonly recentCloseCount?: number;
+}
+
+/** Rounds to 6 significant digits so the context is short and stable. */
+function round(value: number): number {
+  return Number.isFinite(value) ? Number(value.toPrecision(6)) : 0;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function summarizeCandles(candles: readonly Candle[], recentCloseCount: number): CandleSummary | undefined {
+  const first = candles[0];
+  const last = candles.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  const closes = candles.map((candle) => candle.close);
+  const returns = closes.slice(1).map((close, index) => close / (closes[index] as number) - 1);
+  const averageReturn = mean(returns);
+  const variance = mean(returns.map((value) => (value - averageReturn) ** 2));
+  const smaShort = mean(closes.slice(-5));
+  const smaLong = mean(closes);
+  const trend = last.close > smaShort && last.close > smaLong ? 'up' : last.close < smaShort && last.close < smaLong ? 'down' : 'flat';
+  return {
+    count: candles.length,
+    firstStartAt: new Date(first.startMs).toISOString(),
+    lastStartAt: new Date(last.startMs).toISOString(),
+    lastClose: round(last.close),
+    changePct: round((last.close / first.close - 1) * 100),
+    highestHigh: round(Math.max(...candles.map((candle) => candle.high))),
+    lowestLow: round(Math.min(...candles.map((candle) => candle.low))),
+    volatilityPct: round(Math.sqrt(variance) * 100),
+    meanVolume: round(mean(candles.map((candle) => candle.volume))),
+    smaShort: round(smaShort),
+    smaLong: round(smaLong),
+    trend,
+    gapFilledCount: candles.filter((candle) => candle.gapFilled).length,
+    recentCloses: closes.slice(-recentCloseCount).map(round),
+  };
+}
+
+function describeOrigin(recommendation: TradeRecommendation): string {
+  const origin = recommendation.origin;
+  return origin.type === 'signal' ? `signal (confidence ${round(origin.confidence)})` : `exit rule ${origin.rule}`;
+}
+
+/**
+ * Builds the compact market context the LLM sees: the recommendation, the model's signal and confidence,
+ * a summary of recent candles (trend, volatility, gaps, last closes) and the key features. Numbers are
+ * rounded to 6 significant digits; the same input always gives the same context (and so the same prompt).
+ * @returns a JSON-serialisable {@link MarketContext}
+ * @example
+ * const context = buildMarketContext({ recommendation, signal, recentCandles, featureNames: ['rsi_14'] });
+ * JSON.stringify(context);
+ */
+export function buildMarketContext(input: MarketContextInput): MarketContext {
+  const { recommendation, signal } = input;
+  const candles = input.recentCandles.slice(-(input.maxCandles ?? 50));
+  const summary = summarizeCandles(candles, input.recentCloseCount ?? 10);
+  const features: Record<string, number> = {};
+  if (signal !== undefined) {
+    const count = Math.min(input.maxFeatures ?? 16, input.featureNames.length, signal.features.values.length);
+    for (let index = 0; index < count; index += 1) {
+      features[input.featureNames[index] as string] = round(signal.features.values[index] as number);
+    }
+  }
+  return {
+    recommendation: {
+      id: recommendation.id,
+      productId: recommendation.productId,
+      granularity: recommendation.granularity,
+      side: recommendation.side,
+      intent: recommendation.intent,
+      quoteAmount: recommendation.quoteAmount,
+      ...(recommendation.baseSize === undefined ? {} : { baseSize: recommendation.baseSize }),
+      referencePrice: round(recommendation.referencePrice),
+      candleStartAt: new Date(recommendation.candleStartMs).toISOString(),
+      origin: describeOrigin(recommendation),
+    },
+    ...(signal === undefined
+      ? {}
+      : {
+          model: {
+            action: signal.action,
+            confidence: round(signal.confidence),
+            ...(signal.probabilities === undefined ? {} : { probabilities: signal.probabilities }),
+            modelId: signal.modelId,
+            modelVersion: signal.modelVersion,
+          },
+        }),
+    ...(summary === undefined ? {} : { candles: summary }),
+    ...(Object.keys(features).length === 0 ? {} : { features }),
+  };
+}
