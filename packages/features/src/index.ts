@@ -1,5 +1,11 @@
 /**
  * @packageDocumentation
- * This package is being built; it exports nothing yet.
+ * The 51 technical features of tradepipe (`tp-51-v1`): a streaming engine for live candles and a batch
+ * function for backtests that give identical numbers, with saved and restored state and no lookahead.
  */
-export {};
+export { FEATURE_NAMES, FEATURE_SET_VERSION, WARMUP_CANDLES, type FeatureName } from './feature-names.js';
+export { FeatureSetOptionsSchema, type FeatureSetOptions, type ResolvedFeatureSetOptions } from './feature-set-options.js';
+export { createFeatureSet } from './feature-set.js';
+export { FeatureEngine } from './feature-engine.js';
+export { computeFeatureMatrix, type CandleColumns, type FeatureMatrix, type FeatureMatrixOptions } from './feature-matrix.js';
+export { FeatureEngineStateSchema, type FeatureEngineState } from './engine-state.js';

@@ -1,0 +1,98 @@
+import { TradepipeError } from '@tradepipe/core';
+import type { SignalAction } from '@tradepipe/core';
+import { CLASS_ACTIONS, classIndexOf } from './classes.js';
+
+/** Classification figures over labelled rows. Classes in order SELL, HOLD, BUY. */
+export interface ClassificationMetrics {
+  readonly rows: number;
+  readonly accuracy: number;
+  /** Mean recall over the classes present in the truth (scikit-learn's `balanced_accuracy_score`); chance is 1/3. */
+  readonly balancedAccuracy: number;
+  /** Mean F1 over the classes present in truth or predictions (0 for a class never predicted). */
+  readonly macroF1: number;
+  /** `confusion[truth][predicted]`, SELL, HOLD, BUY. */
+  readonly confusion: readonly (readonly number[])[];
+}
+
+/** The outcome of trading signals long/flat against buying and holding over the same candles. */
+export interface TradingMetrics {
+  /** Strategy equity change (0.1 = +10 %), after fees. */
+  readonly strategyReturn: number;
+  /** Buy at the first close (paying the fee), hold to the last. */
+  readonly buyAndHoldReturn: number;
+  /** Position changes (each pays `feeRateBps`). */
+  readonly trades: number;
+  /** Share of candles spent long. */
+  readonly exposure: number;
+}
+
+/**
+ * Balanced accuracy, macro F1, accuracy and the confusion matrix of predictions against labels;
+ * rows whose label is `undefined` are skipped.
+ * @throws TradepipeError `validation_failed` if the lengths differ or nothing is labelled.
+ * @example
+ * classificationMetrics(['BUY', 'SELL', 'HOLD'], ['BUY', 'HOLD', 'HOLD']).balancedAccuracy; // 0.666…
+ */
+export function classificationMetrics(truth: readonly (SignalAction | undefined)[], predicted: readonly SignalAction[]): ClassificationMetrics {
+  if (truth.length !== predicted.length) throw new TradepipeError('validation_failed', 'Labels and predictions differ in length');
+  const confusion = [[0, 0, 0], [0, 0, 0], [0, 0, 0]];
+  let rows = 0;
+  truth.forEach((label, index) => {
+    if (label === undefined) return;
+    const row = confusion[classIndexOf(label)] as number[];
+    const column = classIndexOf(predicted[index] as SignalAction);
+    row[column] = (row[column] as number) + 1;
+    rows += 1;
+  });
+  if (rows === 0) throw new TradepipeError('validation_failed', 'No labelled rows to score');
+  const cell = (t: number, p: number): number => (confusion[t] as number[])[p] as number;
+  const recalls: number[] = [];
+  const f1s: number[] = [];
+  let correct = 0;
+  for (let k = 0; k < CLASS_ACTIONS.length; k += 1) {
+    const actual = cell(k, 0) + cell(k, 1) + cell(k, 2);
+    const guessed = cell(0, k) + cell(1, k) + cell(2, k);
+    correct += cell(k, k);
+    if (actual > 0) recalls.push(cell(k, k) / actual);
+    if (actual > 0 || guessed > 0) f1s.push((2 * cell(k, k)) / (actual + guessed));
+  }
+  const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+  return { rows, accuracy: correct / rows, balancedAccuracy: mean(recalls), macroF1: mean(f1s), confusion };
+}
+
+/**
+ * Trades signals long/flat on candles `[start, end]`: at each close `t` in `[start, end)`, BUY goes long,
+ * SELL goes flat, HOLD keeps the position, which then earns `close[t+1] / close[t] - 1`. Every position
+ * change pays `feeRateBps`. Compared with buying at `close[start]` (one fee) and holding to `close[end]`.
+ * `actions` holds one action per candle index (only `[start, end)` are read).
+ * @throws TradepipeError `validation_failed` for a bad range.
+ * @example
+ * tradingMetrics({ closes: [100, 110, 99], actions: ['BUY', 'SELL', 'HOLD'], start: 0, end: 2, feeRateBps: 0 });
+ * // { strategyReturn: 0.1, buyAndHoldReturn: -0.01, trades: 2, exposure: 0.5 }
+ */
+export function tradingMetrics(input: { readonly closes: ArrayLike<number>; readonly actions: readonly SignalAction[]; readonly start: number; readonly end: number; readonly feeRateBps: number }): TradingMetrics {
+  const { closes, actions, start, end } = input;
+  if (!(start >= 0 && end > start && end < closes.length && end <= actions.length)) {
+    throw new TradepipeError('validation_failed', 'Trading range is outside the closes', { details: { start, end, closes: closes.length } });
+  }
+  const fee = input.feeRateBps / 10_000;
+  let equity = 1;
+  let long = false;
+  let trades = 0;
+  let longCandles = 0;
+  for (let t = start; t < end; t += 1) {
+    const action = actions[t];
+    const wantLong: boolean = action === 'BUY' ? true : action === 'SELL' ? false : long;
+    if (wantLong !== long) {
+      equity *= 1 - fee;
+      trades += 1;
+      long = wantLong;
+    }
+    if (long) {
+      equity *= (closes[t + 1] as number) / (closes[t] as number);
+      longCandles += 1;
+    }
+  }
+  const buyAndHoldReturn = (1 - fee) * ((closes[end] as number) / (closes[start] as number)) - 1;
+  return { strategyReturn: equity - 1, buyAndHoldReturn, trades, exposure: longCandles / (end - start) };
+}

@@ -1,0 +1,95 @@
+import { TradepipeError } from '@tradepipe/core';
+import type { Granularity, SignalAction } from '@tradepipe/core';
+import type { ModelMetadata } from './model-metadata.js';
+
+const listed = (names: readonly string[]): string => names.slice(0, 5).map((name) => `'${name}'`).join(', ') + (names.length > 5 ? `, … (${names.length})` : '');
+
+/**
+ * Describes how two feature name lists differ (missing, extra, order), or `undefined` when equal.
+ * @internal
+ */
+export function describeFeatureNameDifference(modelNames: readonly string[], expectedNames: readonly string[]): string | undefined {
+  const modelSet = new Set(modelNames);
+  const expectedSet = new Set(expectedNames);
+  const missing = expectedNames.filter((name) => !modelSet.has(name));
+  const extra = modelNames.filter((name) => !expectedSet.has(name));
+  const parts: string[] = [];
+  if (missing.length > 0) parts.push(`given but not in the model: ${listed(missing)}`);
+  if (extra.length > 0) parts.push(`in the model but not given: ${listed(extra)}`);
+  if (parts.length === 0 && modelNames.length !== expectedNames.length) {
+    parts.push(`the model lists ${modelNames.length} features and ${expectedNames.length} are given (duplicates)`);
+  }
+  if (parts.length === 0) {
+    const index = modelNames.findIndex((name, position) => name !== expectedNames[position]);
+    if (index === -1) return undefined;
+    parts.push(`order differs: position ${index} is '${modelNames[index] ?? ''}' in the model and '${expectedNames[index] ?? ''}' given`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * Refuses a model whose declared feature names, feature-set version or granularity differ from the
+ * ones the pipeline gives, naming the difference.
+ * @throws TradepipeError `model_mismatch`
+ * @internal
+ */
+export function checkModelAgainstFeatures(
+  metadata: ModelMetadata,
+  expected: { readonly featureNames: readonly string[]; readonly featureSetVersion: string; readonly granularity?: Granularity },
+  inputWidth: number | undefined,
+): void {
+  const mismatch = (message: string, details: Record<string, string | number>): TradepipeError =>
+    new TradepipeError('model_mismatch', message, { details });
+  if (metadata.featureNames === undefined) {
+    throw mismatch(`The model declares no '${'feature_names'}' metadata, so its inputs cannot be checked`, { missing: 'feature_names' });
+  }
+  const difference = describeFeatureNameDifference(metadata.featureNames, expected.featureNames);
+  if (difference !== undefined) throw mismatch(`Feature names differ: ${difference}`, { modelFeatures: metadata.featureNames.length, givenFeatures: expected.featureNames.length });
+  if (inputWidth !== undefined && inputWidth !== metadata.featureNames.length) {
+    throw mismatch(`The model's input takes ${inputWidth} columns but it lists ${metadata.featureNames.length} feature names`, { inputWidth });
+  }
+  if (metadata.featureSetVersion !== expected.featureSetVersion) {
+    throw mismatch(
+      `Feature-set version differs: the model was trained on '${metadata.featureSetVersion ?? '(none declared)'}', given '${expected.featureSetVersion}'`,
+      { modelVersion: metadata.featureSetVersion ?? '', givenVersion: expected.featureSetVersion },
+    );
+  }
+  if (expected.granularity !== undefined && metadata.granularity !== expected.granularity) {
+    throw mismatch(
+      `Granularity differs: the model was trained on '${metadata.granularity ?? '(none declared)'}' candles, given '${expected.granularity}'`,
+      { modelGranularity: metadata.granularity ?? '', givenGranularity: expected.granularity },
+    );
+  }
+}
+
+const ACTION_NAMES: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
+
+/**
+ * Maps each probability column to an action: from `labelMap` (option, then metadata), else string
+ * labels named BUY/SELL/HOLD, else integer labels -1/0/1 (SELL/HOLD/BUY).
+ * @throws TradepipeError `model_mismatch` if a class cannot be mapped.
+ * @internal
+ */
+export function resolveColumnActions(
+  classLabels: readonly string[],
+  labelMap: Readonly<Record<string, SignalAction>> | undefined,
+): SignalAction[] {
+  if (labelMap !== undefined) {
+    const unmapped = classLabels.filter((label) => labelMap[label] === undefined);
+    if (unmapped.length > 0) {
+      throw new TradepipeError('model_mismatch', `The label map does not cover the model's classes ${listed(unmapped)}`, { details: { classes: classLabels.join(',') } });
+    }
+    return classLabels.map((label) => labelMap[label] as SignalAction);
+  }
+  const upper = classLabels.map((label) => label.toUpperCase());
+  if (upper.every((label) => (ACTION_NAMES as readonly string[]).includes(label))) return upper as SignalAction[];
+  const byInteger: Record<string, SignalAction> = { '-1': 'SELL', '0': 'HOLD', '1': 'BUY' };
+  if (classLabels.every((label) => byInteger[label] !== undefined) && classLabels.includes('-1') && classLabels.includes('1')) {
+    return classLabels.map((label) => byInteger[label] as SignalAction);
+  }
+  throw new TradepipeError(
+    'model_mismatch',
+    `Cannot tell which of the classes ${listed(classLabels)} is BUY, SELL or HOLD; pass labelMap or set 'label_map' metadata`,
+    { details: { classes: classLabels.join(',') } },
+  );
+}

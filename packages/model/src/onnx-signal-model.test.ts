@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TradepipeError } from '@tradepipe/core';
+import { trainLinearClassifier } from './linear-classifier.js';
+import { exportToOnnx } from './onnx-export.js';
+import { OnnxSignalModel } from './onnx-signal-model.js';
+import { featureNamesOf, plantedLinearData, toVectors } from './synthetic-fixtures.js';
+
+const names = featureNamesOf(6);
+const data = plantedLinearData(1500, 6, 5);
+const model = trainLinearClassifier({ features: data.rows, labels: data.labels });
+const bytes = exportToOnnx(model, { featureNames: names, featureSetVersion: 'v1', granularity: 'ONE_DAY', modelId: 'planted', modelVersion: '1.2.3' });
+const base = { bytes, expectedFeatureNames: names, expectedFeatureSetVersion: 'v1', expectedGranularity: 'ONE_DAY' } as const;
+
+async function refusal(promise: Promise<unknown>): Promise<TradepipeError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as TradepipeError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('OnnxSignalModel.load', () => {
+  it('reads ids and contract from the metadata', async () => {
+    const loaded = await OnnxSignalModel.load(base);
+    expect(loaded).toMatchObject({ modelId: 'planted', modelVersion: '1.2.3', featureSetVersion: 'v1', granularity: 'ONE_DAY', featureNames: names });
+    await loaded.close();
+  });
+
+  it('refuses other feature names, naming them', async () => {
+    const error = await refusal(OnnxSignalModel.load({ ...base, expectedFeatureNames: [...names.slice(0, 5), 'rsi_14'] }));
+    expect(error.code).toBe('model_mismatch');
+    expect(error.message).toContain("'rsi_14'");
+    expect(error.message).toContain("'f5'");
+  });
+
+  it('refuses another feature order, naming the position', async () => {
+    const swapped = [names[1], names[0], ...names.slice(2)] as string[];
+    const error = await refusal(OnnxSignalModel.load({ ...base, expectedFeatureNames: swapped }));
+    expect(error.code).toBe('model_mismatch');
+    expect(error.message).toContain("position 0 is 'f0' in the model and 'f1' given");
+  });
+
+  it('refuses fewer features', async () => {
+    const error = await refusal(OnnxSignalModel.load({ ...base, expectedFeatureNames: names.slice(0, 5) }));
+    expect(error.code).toBe('model_mismatch');
+    expect(error.message).toContain("in the model but not given: 'f5'");
+  });
+
+  it('refuses another feature-set version', async () => {
+    const error = await refusal(OnnxSignalModel.load({ ...base, expectedFeatureSetVersion: 'v2' }));
+    expect(error.code).toBe('model_mismatch');
+    expect(error.message).toContain("'v1', given 'v2'");
+  });
+
+  it('refuses another granularity', async () => {
+    const error = await refusal(OnnxSignalModel.load({ ...base, expectedGranularity: 'ONE_HOUR' }));
+    expect(error.code).toBe('model_mismatch');
+    expect(error.details).toMatchObject({ modelGranularity: 'ONE_DAY', givenGranularity: 'ONE_HOUR' });
+  });
+
+  it('refuses a model without feature metadata, bad bytes and bad options', async () => {
+    const bare = exportToOnnx(model, { featureNames: names, featureSetVersion: 'v1' });
+    expect((await refusal(OnnxSignalModel.load({ ...base, bytes: bare }))).code).toBe('model_mismatch');
+    expect((await refusal(OnnxSignalModel.load({ ...base, bytes: new Uint8Array([1, 2, 3, 4]) }))).code).toBe('model_failed');
+    expect((await refusal(OnnxSignalModel.load({ ...base, minConfidence: 1.5 }))).code).toBe('validation_failed');
+    expect((await refusal(OnnxSignalModel.load({ ...base, path: '/nonexistent.onnx' }))).code).toBe('validation_failed');
+    expect((await refusal(OnnxSignalModel.load({ ...base, bytes: undefined, path: '/nonexistent.onnx' }))).code).toBe('model_failed');
+  });
+});
+
+describe('OnnxSignalModel predictions', () => {
+  let loaded: OnnxSignalModel;
+  beforeAll(async () => {
+    loaded = await OnnxSignalModel.load(base);
+  });
+  afterAll(async () => {
+    await loaded.close();
+  });
+  const vectors = toVectors(data.rows.slice(0, 200), 'v1');
+
+  it('gives single predictions equal to batch ones (to 1e-6), with probabilities summing to 1', async () => {
+    const batch = await loaded.predictBatch(vectors);
+    for (let index = 0; index < 20; index += 1) {
+      const single = await loaded.predict(vectors[index] as (typeof vectors)[number]);
+      const inBatch = batch[index] as (typeof batch)[number];
+      expect(single.action).toBe(inBatch.action);
+      // onnxruntime's batched GEMM may round differently from a single row, within float32 precision.
+      expect(Math.abs(single.confidence - inBatch.confidence)).toBeLessThan(1e-6);
+      const probabilities = single.probabilities ?? { BUY: 0, SELL: 0, HOLD: 0 };
+      expect(probabilities.BUY + probabilities.SELL + probabilities.HOLD).toBeCloseTo(1, 5);
+      expect(single.confidence).toBe(probabilities[single.action]);
+    }
+    expect(await loaded.predictBatch([])).toEqual([]);
+  });
+
+  it('recovers the planted classes', async () => {
+    const batch = await loaded.predictBatch(vectors);
+    const correct = batch.filter((prediction, index) => prediction.action === data.labels[index]).length;
+    expect(correct / batch.length).toBeGreaterThan(0.85);
+  });
+
+  it('turns BUY or SELL below the minimum confidence into HOLD with the HOLD probability', async () => {
+    const strict = await OnnxSignalModel.load({ ...base, minConfidence: 0.999 });
+    const plain = await loaded.predictBatch(vectors);
+    const held = await strict.predictBatch(vectors);
+    held.forEach((prediction, index) => {
+      const before = plain[index] as (typeof plain)[number];
+      if (before.action !== 'HOLD' && before.confidence < 0.999) {
+        expect(prediction.action).toBe('HOLD');
+        expect(prediction.confidence).toBe(before.probabilities?.HOLD);
+      } else {
+        expect(prediction).toEqual(before);
+      }
+    });
+    expect(held.some((prediction, index) => prediction.action !== plain[index]?.action)).toBe(true);
+    await strict.close();
+  });
+
+  it('refuses NaN, missing features and vectors of another set', async () => {
+    const vector = vectors[0] as (typeof vectors)[number];
+    const withNaN = { ...vector, values: vector.values.map((value, index) => (index === 3 ? Number.NaN : value)) };
+    const nanError = await refusal(loaded.predict(withNaN));
+    expect(nanError.code).toBe('validation_failed');
+    expect(nanError.message).toContain("'f3'");
+    expect((await refusal(loaded.predict({ ...vector, values: vector.values.slice(0, 5) }))).code).toBe('validation_failed');
+    expect((await refusal(loaded.predictBatch([vector, { ...vector, values: [...vector.values.slice(0, 5), Number.POSITIVE_INFINITY] }]))).code).toBe('validation_failed');
+    expect((await refusal(loaded.predict({ ...vector, featureSetVersion: 'v0' }))).code).toBe('model_mismatch');
+    expect((await refusal(loaded.predict({ ...vector, granularity: 'ONE_HOUR' }))).code).toBe('model_mismatch');
+  });
+
+  it('honours an aborted signal', async () => {
+    const error = await refusal(loaded.predict(vectors[0] as (typeof vectors)[number], { signal: AbortSignal.abort() }));
+    expect(error.code).toBe('aborted');
+  });
+});

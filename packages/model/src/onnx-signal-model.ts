@@ -1,0 +1,220 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { TradepipeError, silentLogger, toTradepipeError } from '@tradepipe/core';
+import type { FeatureVector, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
+import { inspectModelGraph } from './model-graph.js';
+import type { ModelGraphInfo } from './model-graph.js';
+import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
+import type { ModelMetadata } from './model-metadata.js';
+import { checkModelAgainstFeatures, resolveColumnActions } from './model-checks.js';
+import { predictionFromColumns } from './prediction.js';
+
+/** Options of {@link OnnxSignalModel.load}. Give `path` or `bytes`. */
+export interface OnnxSignalModelLoadOptions {
+  /** Path of an `.onnx` file. */
+  readonly path?: string;
+  /** The `.onnx` file contents. */
+  readonly bytes?: Uint8Array;
+  /** Feature names, in order, the pipeline will feed (`FEATURE_NAMES` of `@tradepipe/features`). */
+  readonly expectedFeatureNames: readonly string[];
+  /** Feature-set version the pipeline will feed (`FEATURE_SET_VERSION`). */
+  readonly expectedFeatureSetVersion: string;
+  /** Candle granularity the pipeline runs on; when given, the model must declare the same. */
+  readonly expectedGranularity?: Granularity;
+  /** Below this probability a BUY or SELL becomes HOLD (0…1, default 0). */
+  readonly minConfidence?: number;
+  /** Class label (as a string, e.g. `'2'` or `'up'`) to action; overrides the model's `label_map` metadata. */
+  readonly labelMap?: Readonly<Record<string, SignalAction>>;
+  /** Used when the model declares no `model_id` (default `'onnx-model'`). */
+  readonly modelId?: string;
+  /** onnxruntime intra-op threads (default 1: lowest single-row latency). */
+  readonly intraOpNumThreads?: number;
+  readonly logger?: Logger;
+}
+
+interface LoadedParts {
+  readonly session: ort.InferenceSession;
+  readonly metadata: ModelMetadata;
+  readonly graph: ModelGraphInfo;
+  readonly columnActions: readonly SignalAction[];
+  readonly minConfidence: number;
+  readonly modelId: string;
+  readonly modelVersion: string;
+}
+
+async function readModelBytes(options: OnnxSignalModelLoadOptions): Promise<Uint8Array> {
+  if ((options.path === undefined) === (options.bytes === undefined)) {
+    throw new TradepipeError('validation_failed', 'Give exactly one of path or bytes to load a model');
+  }
+  if (options.bytes !== undefined) return options.bytes;
+  try {
+    return await readFile(options.path as string);
+  } catch (error) {
+    throw new TradepipeError('model_failed', 'Could not read the model file', { cause: error, details: { path: options.path as string } });
+  }
+}
+
+function checkLoadOptions(options: OnnxSignalModelLoadOptions): number {
+  const minConfidence = options.minConfidence ?? 0;
+  if (!(minConfidence >= 0 && minConfidence <= 1)) {
+    throw new TradepipeError('validation_failed', 'minConfidence must be between 0 and 1', { details: { minConfidence } });
+  }
+  if (options.expectedFeatureNames.length === 0) throw new TradepipeError('validation_failed', 'expectedFeatureNames is empty');
+  return minConfidence;
+}
+
+/**
+ * A core `SignalModel` running an ONNX classifier on onnxruntime-node (CPU). Loading checks the model's
+ * metadata against the features the pipeline gives and refuses any difference; prediction refuses
+ * NaN or missing features, maps classes to BUY/SELL/HOLD and applies the minimum confidence.
+ *
+ * Confidence is the chosen action's probability (summed over classes mapped to the same action); ties
+ * go to HOLD, then SELL. A BUY or SELL below `minConfidence` becomes HOLD with the HOLD probability.
+ * @example
+ * const model = await OnnxSignalModel.load({
+ *   path: defaultModelPath(),
+ *   expectedFeatureNames: FEATURE_NAMES,
+ *   expectedFeatureSetVersion: FEATURE_SET_VERSION,
+ *   expectedGranularity: 'ONE_DAY',
+ *   minConfidence: 0.5,
+ * });
+ * const prediction = await model.predict(vector); // { action: 'HOLD', confidence: 0.61, probabilities: {...} }
+ */
+export class OnnxSignalModel implements SignalModel {
+  readonly modelId: string;
+  readonly modelVersion: string;
+  readonly featureNames: readonly string[];
+  readonly featureSetVersion: string;
+  readonly granularity?: Granularity;
+  /** Everything the model's metadata declares. */
+  readonly metadata: ModelMetadata;
+  /** The minimum confidence in force. */
+  readonly minConfidence: number;
+  readonly #session: ort.InferenceSession;
+  readonly #graph: ModelGraphInfo;
+  readonly #columnActions: readonly SignalAction[];
+  readonly #width: number;
+
+  private constructor(parts: LoadedParts) {
+    this.#session = parts.session;
+    this.#graph = parts.graph;
+    this.#columnActions = parts.columnActions;
+    this.metadata = parts.metadata;
+    this.minConfidence = parts.minConfidence;
+    this.modelId = parts.modelId;
+    this.modelVersion = parts.modelVersion;
+    this.featureNames = parts.metadata.featureNames ?? [];
+    this.featureSetVersion = parts.metadata.featureSetVersion ?? '';
+    if (parts.metadata.granularity !== undefined) this.granularity = parts.metadata.granularity;
+    this.#width = this.featureNames.length;
+  }
+
+  /**
+   * Loads and checks a model.
+   * @returns a ready model; call {@link OnnxSignalModel.close} when done.
+   * @throws TradepipeError `model_mismatch` if the model's feature names, order, feature-set version or
+   * granularity differ from the expected ones, or its classes cannot be mapped; `model_failed` if it
+   * cannot be read or is not a classifier with a probability output (e.g. a ZipMap output);
+   * `validation_failed` for bad options or malformed metadata.
+   * @example
+   * const model = await OnnxSignalModel.load({ bytes, expectedFeatureNames: names, expectedFeatureSetVersion: '1.0.0' });
+   */
+  static async load(options: OnnxSignalModelLoadOptions): Promise<OnnxSignalModel> {
+    const minConfidence = checkLoadOptions(options);
+    const bytes = await readModelBytes(options);
+    const decoded = decodeModelBytes(bytes);
+    const metadata = metadataOfModel(decoded);
+    const graph = inspectModelGraph(decoded);
+    const expected = { featureNames: options.expectedFeatureNames, featureSetVersion: options.expectedFeatureSetVersion };
+    checkModelAgainstFeatures(metadata, options.expectedGranularity === undefined ? expected : { ...expected, granularity: options.expectedGranularity }, graph.inputWidth);
+    const labelMap = options.labelMap ?? metadata.labelMap;
+    const classLabels = graph.classLabels ?? (labelMap === undefined ? undefined : Object.keys(labelMap).sort((a, b) => Number(a) - Number(b)));
+    if (classLabels === undefined) {
+      throw new TradepipeError('model_mismatch', 'The model names no class labels; pass labelMap keyed by probability column index', {});
+    }
+    const columnActions = resolveColumnActions(classLabels, labelMap);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: options.intraOpNumThreads ?? 1, interOpNumThreads: 1 });
+    } catch (error) {
+      throw new TradepipeError('model_failed', 'onnxruntime could not load the model', { cause: error });
+    }
+    const modelVersion = metadata.modelVersion ?? `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
+    const modelId = metadata.modelId ?? options.modelId ?? 'onnx-model';
+    (options.logger ?? silentLogger).info('model loaded', { modelId, modelVersion, features: metadata.featureNames?.length ?? 0 });
+    return new OnnxSignalModel({ session, metadata, graph, columnActions, minConfidence, modelId, modelVersion });
+  }
+
+  /**
+   * Predicts one vector.
+   * @throws TradepipeError `validation_failed` for NaN or missing features, `model_mismatch` for a vector
+   * of another feature-set version or granularity, `model_failed` if inference fails, `aborted`.
+   */
+  async predict(vector: FeatureVector, options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction> {
+    const [prediction] = await this.#run([vector], options.signal);
+    return prediction as ModelPrediction;
+  }
+
+  /**
+   * Predicts many vectors in one onnxruntime call (row by row if the model fixes its batch size to 1).
+   * @throws TradepipeError as {@link OnnxSignalModel.predict}.
+   */
+  async predictBatch(vectors: readonly FeatureVector[], options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction[]> {
+    if (vectors.length === 0) return [];
+    if (!this.#graph.singleRowInput) return this.#run(vectors, options.signal);
+    const predictions: ModelPrediction[] = [];
+    for (const vector of vectors) predictions.push(...(await this.#run([vector], options.signal)));
+    return predictions;
+  }
+
+  /** Releases the onnxruntime session. */
+  async close(): Promise<void> {
+    await this.#session.release();
+  }
+
+  #pack(vectors: readonly FeatureVector[]): Float32Array | Float64Array {
+    const width = this.#width;
+    const data = this.#graph.inputElementType === 'float32' ? new Float32Array(vectors.length * width) : new Float64Array(vectors.length * width);
+    for (let row = 0; row < vectors.length; row += 1) {
+      const vector = vectors[row] as FeatureVector;
+      if (vector.featureSetVersion !== this.featureSetVersion) {
+        throw new TradepipeError('model_mismatch', `Feature vector of set '${vector.featureSetVersion}' given to a model of set '${this.featureSetVersion}'`, { details: { row } });
+      }
+      if (this.granularity !== undefined && vector.granularity !== this.granularity) {
+        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model`, { details: { row } });
+      }
+      const values = vector.values;
+      if (values.length !== width) {
+        throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width}`, { details: { row } });
+      }
+      for (let column = 0; column < width; column += 1) {
+        const value = values[column];
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row, column } });
+        }
+        data[row * width + column] = value;
+      }
+    }
+    return data;
+  }
+
+  async #run(vectors: readonly FeatureVector[], signal: AbortSignal | undefined): Promise<ModelPrediction[]> {
+    try {
+      signal?.throwIfAborted();
+    } catch (error) {
+      throw toTradepipeError(error);
+    }
+    const data = this.#pack(vectors);
+    const tensor = new ort.Tensor(this.#graph.inputElementType, data, [vectors.length, this.#width]);
+    let output: ort.Tensor | undefined;
+    try {
+      const result = await this.#session.run({ [this.#graph.inputName]: tensor }, [this.#graph.probabilitiesName]);
+      output = result[this.#graph.probabilitiesName];
+    } catch (error) {
+      throw new TradepipeError('model_failed', 'Inference failed', { cause: error, details: { modelId: this.modelId, rows: vectors.length } });
+    }
+    if (output === undefined) throw new TradepipeError('model_failed', 'The model returned no probabilities', { details: { modelId: this.modelId } });
+    return predictionFromColumns(output.data as Float32Array | Float64Array, vectors.length, this.#columnActions, this.minConfidence);
+  }
+}

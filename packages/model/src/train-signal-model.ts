@@ -1,0 +1,107 @@
+import { TradepipeError, parseWith } from '@tradepipe/core';
+import type { SignalAction } from '@tradepipe/core';
+import { balancedClassWeights } from './class-weights.js';
+import { toFeatureMatrix } from './feature-matrix.js';
+import type { FeatureMatrix, FeatureRows } from './feature-matrix.js';
+import { makeForwardReturnLabels } from './labels.js';
+import { exportToOnnx } from './onnx-export.js';
+import { trainModel } from './train-model.js';
+import type { TrainedModel } from './trained-model.js';
+import { TrainingOptionsSchema } from './training-options.js';
+import type { TrainingOptions, TrainingOptionsInput } from './training-options.js';
+import { walkForwardEvaluate } from './walk-forward.js';
+import type { WalkForwardReport } from './walk-forward.js';
+
+/** Input of {@link trainSignalModel}: feature rows with the close and start time of each row's candle. */
+export interface TrainSignalModelInput {
+  readonly features: FeatureRows | FeatureMatrix;
+  readonly closes: ArrayLike<number>;
+  /** Candle start times (epoch ms), for the training range written into the model. */
+  readonly timestamps: ArrayLike<number>;
+  readonly featureNames: readonly string[];
+  readonly featureSetVersion: string;
+  readonly options: TrainingOptionsInput;
+}
+
+/** What a training run produced. */
+export interface TrainingReport {
+  readonly options: TrainingOptions;
+  readonly labelledRows: number;
+  readonly labelCounts: Readonly<Record<SignalAction, number>>;
+  readonly classWeights: Readonly<Record<SignalAction, number>>;
+  readonly trainingRange: { readonly fromMs: number; readonly toMs: number; readonly rows: number };
+  /** Present when `options.walkForward` was given. */
+  readonly walkForward?: WalkForwardReport;
+}
+
+/** The result of {@link trainSignalModel}. */
+export interface TrainSignalModelResult {
+  readonly model: TrainedModel;
+  /** The `.onnx` file, metadata included. */
+  readonly onnx: Uint8Array;
+  readonly report: TrainingReport;
+}
+
+/**
+ * The training API: labels rows from forward returns, optionally runs the walk-forward evaluation,
+ * trains the final model on every labelled row, and exports it to ONNX with its metadata (feature
+ * names and version, granularity, labeling, training range, walk-forward summary).
+ * Hold-out data must simply be left out of `features` by the caller.
+ * @returns the model, its ONNX bytes and a report
+ * @throws TradepipeError `validation_failed` for malformed options, mismatched lengths, non-finite
+ * features or too few rows.
+ * @example
+ * const { onnx, report } = trainSignalModel({
+ *   features: rows, closes, timestamps, featureNames: FEATURE_NAMES, featureSetVersion: FEATURE_SET_VERSION,
+ *   options: { labeling: { horizon: 5, buyThreshold: 0.02, sellThreshold: -0.02 }, model: { kind: 'linear' }, granularity: 'ONE_DAY' },
+ * });
+ */
+export function trainSignalModel(input: TrainSignalModelInput): TrainSignalModelResult {
+  const options = parseWith(TrainingOptionsSchema, input.options, 'training options');
+  const matrix = toFeatureMatrix(input.features);
+  if (input.closes.length !== matrix.rows || input.timestamps.length !== matrix.rows) {
+    throw new TradepipeError('validation_failed', 'features, closes and timestamps must have one entry per row', {
+      details: { rows: matrix.rows, closes: input.closes.length, timestamps: input.timestamps.length },
+    });
+  }
+  const labels = makeForwardReturnLabels(input.closes, options.labeling);
+  const labelled = labels.filter((label): label is SignalAction => label !== undefined);
+  const labelCounts = { BUY: 0, SELL: 0, HOLD: 0 };
+  for (const label of labelled) labelCounts[label] += 1;
+  const walkForward = options.walkForward === undefined ? undefined : walkForwardEvaluate({ features: matrix, closes: input.closes, timestamps: input.timestamps, options });
+  const model = trainModel(matrix, labels, options);
+  const trainingRange = { fromMs: input.timestamps[0] as number, toMs: input.timestamps[matrix.rows - 1] as number, rows: labelled.length };
+  const metrics: Record<string, unknown> = { labelCounts };
+  if (walkForward !== undefined) {
+    metrics.walkForward = {
+      folds: walkForward.folds.length,
+      meanBalancedAccuracy: walkForward.meanBalancedAccuracy,
+      meanMacroF1: walkForward.meanMacroF1,
+      compoundedStrategyReturn: walkForward.compoundedStrategyReturn,
+      compoundedBuyAndHoldReturn: walkForward.compoundedBuyAndHoldReturn,
+      feeRateBps: options.feeRateBps,
+    };
+  }
+  const onnx = exportToOnnx(model, {
+    modelId: options.modelId,
+    modelVersion: options.modelVersion,
+    featureNames: input.featureNames,
+    featureSetVersion: input.featureSetVersion,
+    ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
+    labeling: options.labeling,
+    trainingRange,
+    metrics,
+  });
+  return {
+    model,
+    onnx,
+    report: {
+      options,
+      labelledRows: labelled.length,
+      labelCounts,
+      classWeights: options.classWeights === 'balanced' ? balancedClassWeights(labels) : options.classWeights === 'none' ? { BUY: 1, SELL: 1, HOLD: 1 } : options.classWeights,
+      trainingRange,
+      ...(walkForward === undefined ? {} : { walkForward }),
+    },
+  };
+}
