@@ -4,27 +4,241 @@
  * the stage interfaces, the store, the Pipeline that composes them, errors, config and logging.
  * Core has no I/O; implementations live in the other `@tradepipe/*` packages.
  */
-export * from './errors.js';
-export * from './decimal.js';
-export * from './time.js';
-export * from './logger.js';
-export * from './ids.js';
-export * from './parse.js';
-export * from './records/market.js';
-export * from './records/trading.js';
-export * from './records/risk.js';
-export * from './records/execution.js';
-export * from './gap-policy.js';
-export * from './approval.js';
-export * from './store.js';
-export * from './interfaces.js';
-export * from './memory-store.js';
-export * from "./memory-ledger.js";
-export * from "./store-rules.js";
-export * from './recommendation-policy.js';
-export * from './validation-records.js';
+export {
+  ERROR_CODES,
+  REDACTED,
+  TradepipeError,
+  isRetryableError,
+  isTradepipeError,
+  redactText,
+  sanitizeCause,
+  toTradepipeError,
+  type ErrorCode,
+  type ErrorDetails,
+  type SanitizedCause,
+} from './errors.js';
+export {
+  DecimalStringSchema,
+  NonNegativeDecimalSchema,
+  addDecimal,
+  compareDecimal,
+  decimal,
+  decimalFromNumber,
+  divideDecimal,
+  floorToIncrement,
+  isDecimalString,
+  isZeroDecimal,
+  minDecimal,
+  multiplyDecimal,
+  signDecimal,
+  subtractDecimal,
+  toApproxNumber,
+  type DecimalString,
+  type RoundingMode,
+} from './decimal.js';
+export {
+  GRANULARITIES,
+  GranularitySchema,
+  barsPerDay,
+  createManualClock,
+  granularityMs,
+  startOfUtcDayMs,
+  systemClock,
+  type Clock,
+  type Granularity,
+  type ManualClock,
+} from './time.js';
+export {
+  childLogger,
+  createJsonLogger,
+  redactFields,
+  silentLogger,
+  type LogFields,
+  type LogLevel,
+  type Logger,
+} from './logger.js';
+export {
+  RECORD_ID_PREFIXES,
+  canonicalJson,
+  clientOrderIdFor,
+  contentHash,
+  recordId,
+  type NaturalKeyPart,
+  type RecordId,
+  type RecordKind,
+} from './ids.js';
+export {
+  parseWith,
+} from './parse.js';
+export {
+  CandleSchema,
+  FeatureVectorSchema,
+  ProductIdSchema,
+  ProductSchema,
+  ProductStatusSchema,
+  candleCloseMs,
+  isCandleClosed,
+  isProductTradable,
+  type Candle,
+  type FeatureVector,
+  type Product,
+  type ProductId,
+  type ProductStatus,
+} from './records/market.js';
+export {
+  ExitRuleSchema,
+  LlmValidationSchema,
+  RecommendationOriginSchema,
+  RecommendationStateSchema,
+  SignalActionSchema,
+  SignalSchema,
+  TERMINAL_RECOMMENDATION_STATES,
+  TradeRecommendationSchema,
+  TradeSideSchema,
+  ValidationDecisionSchema,
+  ValidationFailureKindSchema,
+  type ExitRule,
+  type LlmValidation,
+  type RecommendationOrigin,
+  type RecommendationState,
+  type Signal,
+  type SignalAction,
+  type TradeRecommendation,
+  type TradeSide,
+  type ValidationDecision,
+  type ValidationFailureKind,
+} from './records/trading.js';
+export {
+  ApprovalAlgorithmSchema,
+  ExposureReservationSchema,
+  KillSwitchModeSchema,
+  RiskApprovalSchema,
+  RiskAssessmentSchema,
+  RiskReasonCodeSchema,
+  RiskStateSchema,
+  type ApprovalAlgorithm,
+  type ExposureReservation,
+  type KillSwitchMode,
+  type RiskApproval,
+  type RiskAssessment,
+  type RiskReasonCode,
+  type RiskState,
+} from './records/risk.js';
+export {
+  BalanceSchema,
+  FillSchema,
+  HealthReportSchema,
+  HealthStatusSchema,
+  ORDER_TRANSITIONS,
+  OrderSchema,
+  OrderStatusSchema,
+  OrderTypeSchema,
+  PositionSchema,
+  TERMINAL_ORDER_STATUSES,
+  canTransitionOrder,
+  type Balance,
+  type Fill,
+  type HealthReport,
+  type HealthStatus,
+  type Order,
+  type OrderStatus,
+  type OrderType,
+  type Position,
+} from './records/execution.js';
+export {
+  DEFAULT_GAP_POLICY,
+  GapPolicySchema,
+  gapFillCandles,
+  sequenceCandle,
+  sequenceCandles,
+  type GapPolicy,
+  type SequenceResult,
+} from './gap-policy.js';
+export {
+  approvalPayload,
+  createEd25519ApprovalSigner,
+  createHmacApprovalSigner,
+  signRiskApproval,
+  verifyRiskApproval,
+  type ApprovalPayload,
+  type ApprovalSigner,
+} from './approval.js';
+export {
+  candleWorkId,
+  partitionKeyOf,
+  type CandleQuery,
+  type CandleState,
+  type Claim,
+  type ClaimRequest,
+  type Completion,
+  type ConsumeApprovalResult,
+  type EquitySnapshot,
+  type ExposureLimits,
+  type FailureOutcome,
+  type FailureResult,
+  type InsertResult,
+  type OrderUpdate,
+  type PipelineStore,
+  type PutCandlesResult,
+  type RecordWrite,
+  type RiskDecisionRecord,
+  type RiskDecisionResult,
+  type SignalState,
+  type WorkError,
+  type WorkKind,
+  type WorkStates,
+  type WorkStatus,
+} from './store.js';
+export {
+  type ExitPolicy,
+  type FeatureExtractor,
+  type FeatureSet,
+  type MarketDataSource,
+  type ModelPrediction,
+  type OrderExecutor,
+  type RecommendationDecision,
+  type RecommendationPolicy,
+  type RiskManager,
+  type SeriesKey,
+  type SignalModel,
+  type StageContext,
+  type TradeValidator,
+  type ValidationInput,
+} from './interfaces.js';
+export {
+  INITIAL_RISK_STATE,
+  createMemoryStore,
+} from './memory-store.js';
+export {
+  applyFillToBalances,
+  applyFillToPosition,
+} from './memory-ledger.js';
+export {
+  checkExposureFits,
+  checkOrderWithinApproval,
+} from './store-rules.js';
+export {
+  DefaultRecommendationPolicyOptionsSchema,
+  createDefaultRecommendationPolicy,
+  type DefaultRecommendationPolicyOptions,
+} from './recommendation-policy.js';
+export {
+  RAW_RESPONSE_LIMIT,
+  failClosedValidation,
+  type FailClosedDetails,
+} from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';
 export type { PipelineEvents, PipelineListener, PipelineListeners } from './pipeline/events.js';
-export * from './config.js';
-export * from './order-intent.js';
+export {
+  CONFIG_ENV_VARS,
+  DEFAULT_SERVICE_PORTS,
+  LIVE_TRADING_CONFIRMATION,
+  TradepipeConfigSchema,
+  loadConfig,
+  redactConfig,
+  type TradepipeConfig,
+} from './config.js';
+export {
+  recordOrderIntent,
+} from './order-intent.js';
