@@ -17,7 +17,6 @@ export const DEFAULT_SERVICE_PORTS = {
   signalGenerator: 8025,
   marketData: 8026,
   riskManagement: 8027,
-  llmValidation: 8028,
   fillTracker: 8029,
   healthMonitor: 8030,
 } as const;
@@ -95,7 +94,6 @@ const PORT_ENV: Record<keyof typeof DEFAULT_SERVICE_PORTS, string> = {
   signalGenerator: 'SIGNAL_GENERATOR_PORT',
   marketData: 'MARKET_DATA_PORT',
   riskManagement: 'RISK_MANAGEMENT_PORT',
-  llmValidation: 'LLM_VALIDATION_PORT',
   fillTracker: 'FILL_TRACKER_PORT',
   healthMonitor: 'HEALTH_MONITOR_PORT',
 };
