@@ -1,8 +1,9 @@
 import { verifyRiskApproval, type ApprovalSigner } from './approval.js';
-import { decimal, type DecimalString } from './decimal.js';
+import { decimal, floorToIncrement, isZeroDecimal, type DecimalString } from './decimal.js';
 import { TradepipeError } from './errors.js';
-import { recordId } from './ids.js';
+import { clientOrderIdFor, recordId } from './ids.js';
 import type { Order, OrderType } from './records/execution.js';
+import type { Product } from './records/market.js';
 import type { RiskApproval } from './records/risk.js';
 import type { TradeRecommendation } from './records/trading.js';
 import type { PipelineStore } from './store.js';
@@ -28,9 +29,17 @@ export async function recordOrderIntent(input: {
   readonly limitPrice?: DecimalString;
   /** For a limit BUY: the base size (size × limit price must stay within the approved quote amount). */
   readonly baseSize?: DecimalString;
+  /** When given, sizes are rounded down to the product's increments (never above what risk approved). */
+  readonly product?: Product;
 }): Promise<Order> {
   const approval = verifyRiskApproval(input.signer, input.approval, input.nowMs);
-  if (approval.recommendationId !== input.recommendation.id || approval.productId !== input.recommendation.productId || approval.side !== input.recommendation.side) {
+  const { recommendation, product } = input;
+  if (
+    approval.recommendationId !== recommendation.id ||
+    approval.productId !== recommendation.productId ||
+    approval.side !== recommendation.side ||
+    approval.clientOrderId !== clientOrderIdFor(recommendation.id)
+  ) {
     throw new TradepipeError('approval_invalid', 'The approval belongs to another recommendation', {
       details: { approvalId: approval.id, recommendationId: input.recommendation.id },
     });
@@ -39,12 +48,14 @@ export async function recordOrderIntent(input: {
   if (orderType !== 'market_ioc' && input.limitPrice === undefined) {
     throw new TradepipeError('validation_failed', 'A limit order needs a limit price');
   }
+  const floor = (amount: DecimalString, increment: DecimalString | undefined): DecimalString =>
+    increment === undefined || isZeroDecimal(increment) ? amount : floorToIncrement(amount, increment);
   const sizes =
     approval.side === 'SELL'
-      ? { baseSize: approval.maxBaseSize! }
+      ? { baseSize: floor(approval.maxBaseSize!, product?.baseIncrement) }
       : orderType === 'market_ioc'
-        ? { quoteSize: approval.maxQuoteAmount! }
-        : { baseSize: input.baseSize ?? decimal('0') };
+        ? { quoteSize: floor(approval.maxQuoteAmount!, product?.quoteIncrement) }
+        : { baseSize: floor(input.baseSize ?? decimal('0'), product?.baseIncrement) };
   const order: Order = {
     id: recordId('order', [approval.recommendationId]),
     recommendationId: approval.recommendationId,

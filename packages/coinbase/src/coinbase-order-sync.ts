@@ -1,0 +1,76 @@
+import { compareDecimal, decimal, divideDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
+import type { CoinbaseClient } from './client.js';
+import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
+import { isTerminalOrder, updateOrderStatus } from './executor-intent.js';
+
+/**
+ * The tradepipe status of a Coinbase order: PENDING/QUEUED/OPEN without fills → ACKNOWLEDGED, with fills →
+ * PARTIALLY_FILLED; FILLED → EXECUTED; CANCELLED/EXPIRED with fills → EXECUTED (an IOC's filled part), without
+ * → FAILED; FAILED → FAILED with the reject reason. Other statuses keep the current one.
+ * @internal
+ */
+export function statusOfExchangeOrder(wire: CoinbaseOrder, current: OrderStatus): { readonly status: OrderStatus; readonly reason?: string } {
+  const filled = wire.filled_size !== undefined && compareDecimal(wire.filled_size, decimal('0')) > 0;
+  switch (wire.status) {
+    case 'PENDING':
+    case 'QUEUED':
+    case 'OPEN':
+      return { status: filled ? 'PARTIALLY_FILLED' : 'ACKNOWLEDGED' };
+    case 'FILLED':
+      return { status: 'EXECUTED' };
+    case 'CANCELLED':
+    case 'EXPIRED':
+      return filled ? { status: 'EXECUTED', reason: `${wire.status}_AFTER_PARTIAL_FILL` } : { status: 'FAILED', reason: `${wire.status}_WITHOUT_FILL` };
+    case 'FAILED':
+      return { status: 'FAILED', reason: wire.reject_reason ?? 'FAILED' };
+    default:
+      return { status: current };
+  }
+}
+
+/** A Coinbase fill as a tradepipe fill (id `cb-<entry or trade id>`). @internal */
+export function toFill(order: Order, wire: CoinbaseFill): Fill {
+  const sizeBase = wire.size_in_quote === true ? divideDecimal(wire.size, wire.price, 18) : wire.size;
+  const filledAtMs = Date.parse(wire.trade_time);
+  return {
+    id: `cb-${wire.entry_id ?? wire.trade_id}`,
+    orderId: order.id,
+    clientOrderId: order.clientOrderId,
+    venue: 'coinbase',
+    productId: order.productId,
+    side: order.side,
+    price: wire.price,
+    sizeBase,
+    commission: wire.commission,
+    liquidity: wire.liquidity_indicator === 'MAKER' ? 'MAKER' : 'TAKER',
+    filledAtMs: Number.isFinite(filledAtMs) ? filledAtMs : order.updatedAtMs,
+  };
+}
+
+/**
+ * Polls an acknowledged order once: reads it and its fills, records new fills (idempotent by id, before the
+ * status so positions exist when the order ends) and applies the new status and totals.
+ * @internal
+ */
+export async function syncExchangeOrder(order: Order, input: { readonly client: CoinbaseClient; readonly currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }; readonly context: StageContext }): Promise<Order> {
+  const { client, context } = input;
+  if (order.exchangeOrderId === undefined || isTerminalOrder(order)) return order;
+  const wire = await client.getOrder(order.exchangeOrderId, { signal: context.signal });
+  const hasFills = wire.number_of_fills !== undefined ? wire.number_of_fills !== '0' : wire.filled_size !== undefined && wire.filled_size !== '0';
+  if (hasFills) {
+    const fills = await client.listFills({ orderIds: [order.exchangeOrderId], signal: context.signal });
+    for (const fill of fills) await context.store.recordFill(toFill(order, fill), input.currencies);
+  }
+  const { status, reason } = statusOfExchangeOrder(wire, order.status);
+  const update: Omit<OrderUpdate, 'updatedAtMs'> = {
+    status,
+    filledBaseSize: wire.filled_size ?? order.filledBaseSize,
+    filledQuoteValue: wire.filled_value ?? order.filledQuoteValue,
+    totalFees: wire.total_fees ?? order.totalFees,
+    ...(wire.average_filled_price === undefined || wire.average_filled_price === '0' ? {} : { averageFillPrice: wire.average_filled_price }),
+    ...(reason === undefined ? {} : { statusReason: reason }),
+    ...(status === 'EXECUTED' || status === 'FAILED' ? { completedAtMs: context.clock.nowMs() } : {}),
+  };
+  const unchanged = status === order.status && update.filledBaseSize === order.filledBaseSize && update.totalFees === order.totalFees;
+  return unchanged ? order : updateOrderStatus(order, update, context);
+}

@@ -1,0 +1,52 @@
+import { addDecimal, compareDecimal, decimal, type Balance, type DecimalString, type StageContext } from '@tradepipe/core';
+import type { CoinbaseClient } from './client.js';
+
+/** A currency whose stored balance differed from Coinbase's. */
+export interface BalanceDrift {
+  readonly currency: string;
+  readonly storedAvailable: DecimalString;
+  readonly exchangeAvailable: DecimalString;
+}
+
+/** What a reconciliation found: Coinbase's balances (now stored) and any drift. */
+export interface BalanceReconciliation {
+  readonly balances: readonly Balance[];
+  readonly drift: readonly BalanceDrift[];
+}
+
+/**
+ * Reads `/accounts`, reports where the store's balances drifted from Coinbase's and replaces them with
+ * Coinbase's (the venue is the truth).
+ * @internal
+ */
+export async function reconcileBalances(client: CoinbaseClient, context: StageContext): Promise<BalanceReconciliation> {
+  const accounts = await client.listAccounts({ signal: context.signal });
+  const updatedAtMs = context.clock.nowMs();
+  const totals = new Map<string, { available: DecimalString; hold: DecimalString }>();
+  for (const account of accounts) {
+    const hold = account.hold?.value ?? decimal('0');
+    const previous = totals.get(account.currency);
+    totals.set(
+      account.currency,
+      previous === undefined
+        ? { available: account.available_balance.value, hold }
+        : { available: addDecimal(previous.available, account.available_balance.value), hold: addDecimal(previous.hold, hold) },
+    );
+  }
+  const balances: Balance[] = [...totals.entries()].map(([currency, amounts]) => ({ currency, available: amounts.available, hold: amounts.hold, updatedAtMs }));
+  const stored = new Map((await context.store.listBalances()).map((balance) => [balance.currency, balance.available]));
+  const drift: BalanceDrift[] = [];
+  for (const balance of balances) {
+    const storedAvailable = stored.get(balance.currency) ?? decimal('0');
+    if (compareDecimal(storedAvailable, balance.available) !== 0) drift.push({ currency: balance.currency, storedAvailable, exchangeAvailable: balance.available });
+  }
+  for (const [currency, storedAvailable] of stored) {
+    if (!totals.has(currency) && compareDecimal(storedAvailable, decimal('0')) !== 0) {
+      drift.push({ currency, storedAvailable, exchangeAvailable: decimal('0') });
+      balances.push({ currency, available: decimal('0'), hold: decimal('0'), updatedAtMs });
+    }
+  }
+  await context.store.putBalances(balances);
+  if (drift.length > 0) context.logger.warn('coinbase balance drift', { drift: drift.map((item) => `${item.currency}: stored ${item.storedAvailable}, exchange ${item.exchangeAvailable}`) });
+  return { balances, drift };
+}

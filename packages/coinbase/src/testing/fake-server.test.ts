@@ -1,0 +1,87 @@
+import { request } from 'undici';
+import { WebSocket } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decimal } from '@tradepipe/core';
+import { startFakeSetup, type FakeSetup } from '../test-fixtures.js';
+import { startFakeCoinbase } from './fake-server.js';
+
+let setup: FakeSetup | undefined;
+afterEach(async () => {
+  await setup?.close();
+  setup = undefined;
+});
+
+function openSocket(url: string): Promise<{ socket: WebSocket; messages: unknown[]; closed: Promise<void> }> {
+  const socket = new WebSocket(url);
+  const messages: unknown[] = [];
+  socket.addEventListener('message', (event) => messages.push(JSON.parse(String(event.data))));
+  const closed = new Promise<void>((resolve) => socket.addEventListener('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    socket.addEventListener('open', () => resolve({ socket, messages, closed }));
+    socket.addEventListener('error', reject);
+  });
+}
+
+describe('startFakeCoinbase', () => {
+  it('answers unknown paths with 404 and a Coinbase error body, and 401 without a token', async () => {
+    const fake = await startFakeCoinbase();
+    try {
+      const missing = await request(`${fake.url}/api/v3/brokerage/nope`);
+      expect(missing.statusCode).toBe(404);
+      expect(await missing.body.json()).toMatchObject({ error: 'NOT_FOUND' });
+      const anonymous = await request(`${fake.url}/api/v3/brokerage/accounts`);
+      expect(anonymous.statusCode).toBe(401);
+      expect(await anonymous.body.text()).toBe('Unauthorized');
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses candle ranges over 350 buckets with 400 INVALID_ARGUMENT', async () => {
+    const fake = await startFakeCoinbase();
+    try {
+      const response = await request(`${fake.url}/api/v3/brokerage/market/products/BTC-USD/candles?start=0&end=${351 * 60}&granularity=ONE_MINUTE`);
+      expect(response.statusCode).toBe(400);
+      expect(await response.body.json()).toMatchObject({ error: 'INVALID_ARGUMENT', error_details: expect.stringContaining('less than 350') });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('offers no client_order_id filter on list orders, like the real API', async () => {
+    setup = await startFakeSetup();
+    await setup.client.createOrder({ clientOrderId: 'a', productId: 'BTC-USD', side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('10') } });
+    await setup.client.createOrder({ clientOrderId: 'b', productId: 'BTC-USD', side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('10') } });
+    const page = await setup.client.listOrders({ productIds: ['BTC-USD'] });
+    expect(page.orders.map((order) => order.client_order_id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('enforces the public limit of 10 requests a second per IP', async () => {
+    const fake = await startFakeCoinbase();
+    try {
+      const statuses = await Promise.all(Array.from({ length: 15 }, async () => (await request(`${fake.url}/api/v3/brokerage/time`)).statusCode));
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('runs a WebSocket: acks subscriptions, sends heartbeats, refuses user without a JWT, drops the silent', async () => {
+    const fake = await startFakeCoinbase({ heartbeatIntervalMs: 20, subscribeTimeoutMs: 150 });
+    try {
+      const { socket, messages } = await openSocket(fake.wsUrl);
+      socket.send(JSON.stringify({ type: 'subscribe', channel: 'heartbeats', product_ids: [] }));
+      socket.send(JSON.stringify({ type: 'subscribe', channel: 'user', product_ids: ['BTC-USD'] }));
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(messages[0]).toMatchObject({ channel: 'subscriptions', sequence_num: 0, events: [{ subscriptions: { heartbeats: [] } }] });
+      expect(messages).toContainEqual({ type: 'error', message: 'authentication failure' });
+      expect(messages.some((message) => (message as { channel?: string }).channel === 'heartbeats')).toBe(true);
+      socket.close();
+      const silent = await openSocket(fake.wsUrl);
+      await silent.closed;
+      expect(fake.websocket.connectionCount).toBe(0);
+    } finally {
+      await fake.close();
+    }
+  });
+});
