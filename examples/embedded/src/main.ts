@@ -1,29 +1,37 @@
 // The main job: the bundled BTC-USD candles through the embedded tradepipe pipeline, on embedded defaults
-// (no server, no network, paper trading). Each stage package wires itself in here as it lands.
-import { createManualClock, createMemoryStore, granularityMs } from '@tradepipe/core';
+// (no server, no network, paper trading). History before the hold-out year warms the features; the hold-out
+// year (data the default model never saw) is replayed candle by candle through every stage.
+import { createJsonLogger, createManualClock, createMemoryStore, granularityMs, silentLogger } from '@tradepipe/core';
 import { loadBundledCandles } from './bundled-candles.js';
+import { createEmbeddedPipeline } from './embedded-pipeline.js';
+import { summarise } from './report.js';
+
+/** The first day the default model did not train on. */
+const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
 
 async function main(): Promise<void> {
   const startedAtMs = performance.now();
   const data = loadBundledCandles();
-  const first = data.candles[0]!;
-  const last = data.candles.at(-1)!;
-  const clock = createManualClock(last.startMs + granularityMs(last.granularity));
+  const history = data.candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS);
+  const holdOut = data.candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS);
+  const dayMs = granularityMs('ONE_DAY');
+  const clock = createManualClock(HOLD_OUT_START_MS);
+  const verbose = process.argv.includes('--verbose');
+  const logger = verbose ? createJsonLogger({ write: (line) => process.stderr.write(`${line}\n`), nowMs: () => clock.nowMs() }) : silentLogger;
   const store = createMemoryStore({ clock });
-  const stored = await store.putCandles(data.candles, { state: 'DONE' });
-  const replayed = await store.putCandles(data.candles, { state: 'DONE' });
-  const visible = await store.getCandles({ productId: 'BTC-USD', granularity: 'ONE_DAY', asOfMs: clock.nowMs() });
-  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-  const lines = [
-    'tradepipe embedded run — BTC-USD daily, bundled data',
-    `  rows read            ${data.rows} (${day(first.startMs)} … ${day(last.startMs)})`,
-    `  schema + gap policy  ${data.candles.length} candles, ${data.gapFilled} gap-filled, ${data.flat} flat (high = low), ${data.zeroVolume} zero-volume`,
-    `  stored (${store.name})     ${stored.inserted} inserted; replay: ${replayed.inserted} inserted, ${replayed.duplicates} duplicates`,
-    `  visible as of close  ${visible.length} candles`,
-    `  elapsed              ${((performance.now() - startedAtMs) / 1000).toFixed(2)} s`,
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // History is market data the pipeline has already seen: stored as done, it only warms the features.
+  await store.putCandles(history, { state: 'DONE' });
+  const pipeline = await createEmbeddedPipeline({ store, clock, logger });
+  for (const candle of holdOut) {
+    clock.set(candle.startMs + dayMs);
+    await store.putCandles([candle]);
+    await pipeline.runUntilIdle();
+  }
+  const health = await pipeline.health('embedded');
+  const report = await summarise({ store, data, holdOut, health, elapsedMs: performance.now() - startedAtMs });
+  process.stdout.write(`${report}\n`);
   await store.close();
+  if (health.status === 'failing') process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -168,7 +168,7 @@ function openingGates(inputs: RiskInputs, limits: RiskLimits, figures: { dailyPn
     reasons.push({ code: 'stale_data', message: `Last candle closed ${nowMs - market.lastCandleCloseMs} ms ago (limit ${inputs.maxCandleAgeMs})` });
   }
   if (market !== undefined && inputs.volatility === undefined) {
-    reasons.push({ code: 'insufficient_data', message: `Fewer than ${limits.minVolatilityReturns} returns for the volatility` });
+    reasons.push({ code: 'insufficient_data', message: `Too few returns for the ${limits.volatilityWindowDays}-day volatility` });
   }
   if (heat >= limits.maxPortfolioHeat) reasons.push({ code: 'max_portfolio_heat', message: `Portfolio heat ${heat.toFixed(4)} is at the limit ${limits.maxPortfolioHeat}` });
   if (!(inputs.equityQuote > 0)) reasons.push({ code: 'insufficient_funds', message: 'Equity is not positive' });

@@ -36,7 +36,7 @@ export const RiskLimitsSchema = z
     maxCandleAgeMs: z.number().int().positive().optional(),
     /** The realised volatility window, in days of candles. */
     volatilityWindowDays: z.number().finite().positive().default(14),
-    /** `insufficient_data`: the fewest log returns a volatility may rest on. */
+    /** `insufficient_data`: the fewest log returns a volatility may rest on (capped at the window's bars: 14 for daily candles). */
     minVolatilityReturns: z.number().int().min(2).default(20),
     /** The volatility assumed for a held product without enough candles (heat of positions only). */
     fallbackVolatilityAnnualized: z.number().finite().positive().default(1.5),

@@ -46,6 +46,8 @@ export function createVolatilityReader(options: { windowDays: number; minReturns
       const { productId, granularity } = series;
       const stepMs = granularityMs(granularity);
       const windowBars = Math.max(2, Math.round(options.windowDays * barsPerDay(granularity)));
+      // A window holds `windowBars` returns at most (14 for daily candles): never ask for more than it can hold.
+      const minReturns = Math.min(options.minReturns, windowBars);
       const latest = (await store.getCandles({ productId, granularity, asOfMs, limit: 1 }))[0];
       if (latest === undefined) return undefined;
       const key = `${productId}/${granularity}`;
@@ -56,7 +58,7 @@ export function createVolatilityReader(options: { windowDays: number; minReturns
         // Another read may have moved the entry while this one waited: extend only the state it saw.
         const unchanged = fresh.length > 0 && entries.get(key) === entry && entry.lastStartMs === fresh[0]!.startMs - stepMs;
         if (unchanged && isContiguous(fresh, entry.lastStartMs + stepMs, stepMs) && entry.extensions + fresh.length < windowBars) {
-          extend(entry, fresh, { bars: barsPerDay(granularity), minReturns: options.minReturns });
+          extend(entry, fresh, { bars: barsPerDay(granularity), minReturns });
           return entry.reading;
         }
       }
@@ -65,7 +67,7 @@ export function createVolatilityReader(options: { windowDays: number; minReturns
       for (let index = 0; index < window.length; index += 1) closes[index] = window[index]!.close;
       const complete = window.length === windowBars + 1 && isContiguous(window, window[0]!.startMs, stepMs);
       const returns = closes.length - 1;
-      const statistics = returns >= Math.max(2, options.minReturns) ? logReturnStatistics(closes, barsPerDay(granularity)) : undefined;
+      const statistics = returns >= Math.max(2, minReturns) ? logReturnStatistics(closes, barsPerDay(granularity)) : undefined;
       const reading: SeriesReading = {
         markPrice: latest.close,
         lastCandleStartMs: latest.startMs,
