@@ -36,9 +36,9 @@ export const STARTING_USD = 1_000;
  * the $100 signal bridge, the deterministic rule validator standing in for Ollama (no server here), the
  * risk manager with exits, and the paper executor filling at the next candle's open.
  */
-export async function createEmbeddedPipeline(options: { store: PipelineStore; clock: Clock; logger: Logger }): Promise<Pipeline> {
+export async function createEmbeddedPipeline(options: { store: PipelineStore; clock: Clock; logger: Logger; approvalSecret?: string }): Promise<Pipeline> {
   // The approval secret lives only in this process: risk and executor share it here.
-  const signer = createHmacApprovalSigner({ keyId: 'embedded', secret: randomBytes(32).toString('hex') });
+  const signer = createHmacApprovalSigner({ keyId: 'embedded', secret: options.approvalSecret ?? randomBytes(32).toString('hex') });
   await options.store.putProduct(BTC_USD);
   // Fund the paper account before the first decision: risk sizes against equity from the store's balances.
   if ((await options.store.listBalances()).length === 0) {

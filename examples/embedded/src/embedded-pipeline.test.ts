@@ -1,0 +1,76 @@
+import { createManualClock, createMemoryStore, granularityMs, silentLogger, type Candle, type PipelineStore } from '@tradepipe/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadBundledCandles } from './bundled-candles.js';
+import { createEmbeddedPipeline } from './embedded-pipeline.js';
+
+const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
+const DAY_MS = granularityMs('ONE_DAY');
+
+async function replay(candles: readonly Candle[], count: number): Promise<PipelineStore> {
+  const history = candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS);
+  const holdOut = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS).slice(0, count);
+  const clock = createManualClock(HOLD_OUT_START_MS);
+  const store = createMemoryStore({ clock });
+  await store.putCandles(history, { state: 'DONE' });
+  const pipeline = await createEmbeddedPipeline({ store, clock, logger: silentLogger, approvalSecret: 'embedded-test-secret-0123456789abcdef' });
+  for (const candle of holdOut) {
+    clock.set(candle.startMs + DAY_MS);
+    await store.putCandles([candle]);
+    await pipeline.runUntilIdle();
+  }
+  return store;
+}
+
+async function decisionsUpTo(store: PipelineStore, lastStartMs: number) {
+  const recommendations = (await store.listRecommendations({})).filter((recommendation) => recommendation.candleStartMs <= lastStartMs);
+  return Promise.all(
+    recommendations.map(async (recommendation) => ({
+      recommendation,
+      state: (await store.getRecommendation(recommendation.id))?.status.state,
+      validations: await store.listValidations(recommendation.id),
+      assessment: await store.getRiskAssessment(recommendation.id),
+      order: await store.getOrderByClientOrderId((await store.getApproval(recommendation.id))?.clientOrderId ?? '-'),
+    })),
+  );
+}
+
+describe('embedded pipeline on the bundled BTC-USD candles', () => {
+  let candles: readonly Candle[];
+  let short: PipelineStore;
+  let long: PipelineStore;
+  beforeAll(async () => {
+    candles = loadBundledCandles().candles;
+    [short, long] = await Promise.all([replay(candles, 120), replay(candles, 200)]);
+  });
+
+  it('runs every stage: signals, recommendations, validations, risk decisions and paper orders', async () => {
+    const states = await long.countByState('recommendation');
+    const historyLength = candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS).length;
+    expect(await long.countByState('candle')).toEqual({ DONE: historyLength + 200 });
+    expect(states.EXECUTED ?? 0).toBeGreaterThan(0);
+    expect(states.REJECTED ?? 0).toBeGreaterThan(0);
+    expect(states.DEAD_LETTER).toBeUndefined();
+    const executed = await long.listOrders({ statuses: ['EXECUTED'] });
+    for (const order of executed) {
+      const recommendation = (await long.getRecommendation(order.recommendationId))!.record;
+      // Paper fills come from the next candle's open, never the close the signal saw.
+      const next = candles.find((candle) => candle.startMs === recommendation.candleStartMs + DAY_MS)!;
+      const fill = (await long.listFills(order.id))[0]!;
+      expect(Number(fill.price)).toBeCloseTo(next.open * (order.side === 'BUY' ? 1.0005 : 0.9995), 1);
+    }
+  });
+
+  it('decides nothing at time t from data after t: more future data changes no earlier decision', async () => {
+    const holdOut = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS);
+    // Decisions on candle 118 and earlier have settled by candle 120 (fills happen at the next open).
+    const cutoffMs = holdOut[117]!.startMs;
+    const early = await decisionsUpTo(short, cutoffMs);
+    const later = await decisionsUpTo(long, cutoffMs);
+    expect(early.length).toBeGreaterThan(10);
+    expect(later).toEqual(early);
+    for (const candle of holdOut.slice(0, 118)) {
+      const signalId = (await short.listRecommendations({})).find((recommendation) => recommendation.candleStartMs === candle.startMs)?.origin;
+      if (signalId?.type === 'signal') expect(await long.getSignal(signalId.signalId)).toEqual(await short.getSignal(signalId.signalId));
+    }
+  });
+});
