@@ -216,6 +216,7 @@ export {
 export {
   checkExposureFits,
   checkOrderWithinApproval,
+  parseRecordWrite,
 } from './store-rules.js';
 export {
   DefaultRecommendationPolicyOptionsSchema,

@@ -3,7 +3,7 @@ import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
-import { checkExposureFits, checkOrderWithinApproval } from './store-rules.js';
+import { checkExposureFits, checkOrderWithinApproval, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -21,7 +21,6 @@ import {
 import { CandleSchema, ProductSchema, type Candle, type Product } from './records/market.js';
 import { RiskAssessmentSchema, RiskApprovalSchema, ExposureReservationSchema, RiskStateSchema } from './records/risk.js';
 import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } from './records/risk.js';
-import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './records/trading.js';
 import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
@@ -493,19 +492,6 @@ class MemoryStore implements PipelineStore {
 
   async latestHealth(service: string): Promise<HealthReport | undefined> {
     return this.health.get(service);
-  }
-}
-
-function parseRecordWrite(write: RecordWrite): RecordWrite {
-  switch (write.type) {
-    case 'signal':
-      return { ...write, record: parseWith(SignalSchema, write.record, 'signal') };
-    case 'recommendation':
-      return { ...write, record: parseWith(TradeRecommendationSchema, write.record, 'trade recommendation') };
-    case 'validation':
-      return { ...write, record: parseWith(LlmValidationSchema, write.record, 'validation') };
-    case 'assessment':
-      return { ...write, record: parseWith(RiskAssessmentSchema, write.record, 'risk assessment') };
   }
 }
 

@@ -2,7 +2,10 @@ import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, t
 import { TradepipeError } from './errors.js';
 import type { Order, Position } from './records/execution.js';
 import type { ExposureReservation, RiskApproval } from './records/risk.js';
-import type { ExposureLimits } from './store.js';
+import type { ExposureLimits, RecordWrite } from './store.js';
+import { parseWith } from './parse.js';
+import { RiskAssessmentSchema } from './records/risk.js';
+import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './records/trading.js';
 
 /**
  * Checks, inside a store's transaction, that a reservation fits: a SELL never exceeds the position left
@@ -84,5 +87,24 @@ export function checkOrderWithinApproval(approval: RiskApproval, order: Order): 
     allowed = order.baseSize !== undefined && order.limitPrice !== undefined && within(multiplyDecimal(order.baseSize, order.limitPrice), approval.maxQuoteAmount);
   }
   if (!allowed) throw new TradepipeError('approval_invalid', 'The order is larger than its approval allows', { details });
+}
+
+
+/**
+ * Validates a completion's write with its record schema, before anything is stored.
+ * @throws TradepipeError `validation_failed`
+ * @internal Shared by store implementations.
+ */
+export function parseRecordWrite(write: RecordWrite): RecordWrite {
+  switch (write.type) {
+    case 'signal':
+      return { ...write, record: parseWith(SignalSchema, write.record, 'signal') };
+    case 'recommendation':
+      return { ...write, record: parseWith(TradeRecommendationSchema, write.record, 'trade recommendation') };
+    case 'validation':
+      return { ...write, record: parseWith(LlmValidationSchema, write.record, 'validation') };
+    case 'assessment':
+      return { ...write, record: parseWith(RiskAssessmentSchema, write.record, 'risk assessment') };
+  }
 }
 

@@ -231,9 +231,10 @@ export function describeStoreConformance(name: string, harness: StoreConformance
 
     it('reserves exposure atomically: concurrent approvals never exceed the limit', async () => {
       const recommendations = [0, 1, 2].map((index) => testRecommendation({ index }));
+      const nowMs = await store.nowMs();
       const results = await Promise.allSettled(
         recommendations.map((recommendation) => {
-          const { approval, reservation } = testApproval(recommendation, { ttlMs: 3_600_000 });
+          const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
           return store.recordRiskDecision({
             assessment: testAssessment(recommendation),
             approval,

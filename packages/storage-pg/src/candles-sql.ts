@@ -1,0 +1,269 @@
+import {
+  CandleSchema,
+  GRANULARITIES,
+  GranularitySchema,
+  canonicalJson,
+  parseWith,
+  type Candle,
+  type CandleQuery,
+  type CandleState,
+  type Granularity,
+  type PutCandlesResult,
+} from '@tradepipe/core';
+import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
+import { errorCodeOf } from './db-errors.js';
+import { int8, numberColumn, numericText, parseStored } from './rows.js';
+import type { SqlExecutor, SqlRow } from './sql-driver.js';
+
+const CANDLE_COLUMNS = 'product_id, granularity, start_ms, open, high, low, close, volume, gap_filled';
+
+/** Batches at least this large go through COPY on a PostgreSQL server. */
+const COPY_THRESHOLD = 2_000;
+
+const UNIQUE_VIOLATION = '23505';
+
+type Conflict = PutCandlesResult['conflicts'][number];
+
+/** A candle row back to a parsed {@link Candle}. @internal */
+export function candleFromRow(row: SqlRow): Candle {
+  return parseStored(
+    CandleSchema,
+    {
+      productId: row.product_id,
+      granularity: row.granularity,
+      startMs: int8(row.start_ms, 'start_ms'),
+      open: numberColumn(row.open, 'open'),
+      high: numberColumn(row.high, 'high'),
+      low: numberColumn(row.low, 'low'),
+      close: numberColumn(row.close, 'close'),
+      volume: numberColumn(row.volume, 'volume'),
+      gapFilled: row.gap_filled === true,
+    },
+    'candle',
+  );
+}
+
+function keyOf(candle: Pick<Candle, 'productId' | 'granularity' | 'startMs'>): string {
+  return `${candle.productId}/${candle.granularity}/${candle.startMs}`;
+}
+
+/** Splits a batch into first occurrences, same-content repeats and other-content repeats. */
+function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; duplicates: number; conflicts: Conflict[] } {
+  const seen = new Map<string, Candle>();
+  const unique: Candle[] = [];
+  const conflicts: Conflict[] = [];
+  let duplicates = 0;
+  for (const candle of candles) {
+    const key = keyOf(candle);
+    const first = seen.get(key);
+    if (first === undefined) {
+      seen.set(key, candle);
+      unique.push(candle);
+    } else if (canonicalJson(first) === canonicalJson(candle)) duplicates += 1;
+    else conflicts.push({ productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
+  }
+  return { unique, duplicates, conflicts };
+}
+
+/**
+ * Inserts candles deduplicated on (product, granularity, start): every candle is validated first, repeats
+ * inside the batch are settled in memory, then the rest are inserted in one transaction and the ones that
+ * already existed are compared with what is stored (same values: duplicate; other values: conflict, not
+ * written). Large batches on a server are streamed with COPY.
+ * @internal
+ */
+export async function putCandles(context: StoreContext, candles: readonly Candle[], state: CandleState): Promise<PutCandlesResult> {
+  const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
+  const batch = dedupeBatch(parsed);
+  if (batch.unique.length === 0) return { inserted: 0, duplicates: batch.duplicates, conflicts: batch.conflicts };
+  const useCopy = context.driver.copyFrom !== undefined && batch.unique.length >= COPY_THRESHOLD;
+  const outcome = await context.driver.transaction((executor) =>
+    useCopy ? insertByCopy(context, executor, batch.unique, state) : insertByUnnest(context, executor, batch.unique, state),
+  );
+  return {
+    inserted: outcome.inserted,
+    duplicates: batch.duplicates + outcome.duplicates,
+    conflicts: [...batch.conflicts, ...outcome.conflicts],
+  };
+}
+
+interface InsertOutcome {
+  readonly inserted: number;
+  /** Candles stored before with the same values. */
+  readonly duplicates: number;
+  /** Candles stored before with other values (not written). */
+  readonly conflicts: readonly Conflict[];
+}
+
+const NOTHING_EXISTED = { duplicates: 0, conflicts: [] };
+
+function columnsOf(candles: readonly Candle[]): unknown[] {
+  return [
+    candles.map((candle) => candle.productId),
+    candles.map((candle) => candle.granularity),
+    candles.map((candle) => candle.startMs),
+    candles.map((candle) => numericText(candle.open)),
+    candles.map((candle) => numericText(candle.high)),
+    candles.map((candle) => numericText(candle.low)),
+    candles.map((candle) => numericText(candle.close)),
+    candles.map((candle) => numericText(candle.volume)),
+    candles.map((candle) => candle.gapFilled),
+  ];
+}
+
+// Inserts from `source` (a relation with the candle columns), skipping keys that exist.
+async function insertFrom(context: StoreContext, executor: SqlExecutor, source: string, params: unknown[], state: CandleState): Promise<number> {
+  const base = params.length;
+  const [counted] = await executor.query<{ inserted: string }>(
+    `WITH inserted AS (
+       INSERT INTO ${context.s}.crypto_prices (${CANDLE_COLUMNS}, state, available_at_ms, updated_at_ms)
+       SELECT ${CANDLE_COLUMNS}, $${base + 1}, now_ms.ms, now_ms.ms
+       FROM ${source}, (SELECT ${nowSql(base + 2)} AS ms) now_ms
+       ON CONFLICT DO NOTHING
+       RETURNING 1)
+     SELECT count(*) AS inserted FROM inserted`,
+    [...params, state, nowParam(context)],
+  );
+  return int8(counted?.inserted ?? '0', 'inserted');
+}
+
+async function insertByUnnest(context: StoreContext, executor: SqlExecutor, candles: readonly Candle[], state: CandleState): Promise<InsertOutcome> {
+  const source = `unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::boolean[])
+    AS input(${CANDLE_COLUMNS})`;
+  const params = columnsOf(candles);
+  const inserted = await insertFrom(context, executor, source, params, state);
+  return { inserted, ...(inserted === candles.length ? NOTHING_EXISTED : await compareExisting(context, executor, source, params)) };
+}
+
+function copyLine(candle: Candle, suffix: string): string {
+  const { open, high, low, close, volume } = candle;
+  return `${candle.productId}\t${candle.granularity}\t${candle.startMs}\t${open}\t${high}\t${low}\t${close}\t${volume}\t${candle.gapFilled ? 't' : 'f'}${suffix}\n`;
+}
+
+const COPY_CHUNK_ROWS = 5_000;
+
+function* copyChunks(candles: readonly Candle[], suffix: string): Generator<string> {
+  for (let start = 0; start < candles.length; start += COPY_CHUNK_ROWS) {
+    let chunk = '';
+    const end = Math.min(candles.length, start + COPY_CHUNK_ROWS);
+    for (let index = start; index < end; index += 1) chunk += copyLine(candles[index]!, suffix);
+    yield chunk;
+  }
+}
+
+// COPY path. When no stored candle falls inside the batch's ranges, the rows are copied straight into the
+// table (a unique violation from a concurrent writer rolls back to the savepoint and takes the slow path);
+// otherwise they are copied into a staging table and inserted from it with ON CONFLICT DO NOTHING.
+async function insertByCopy(context: StoreContext, executor: SqlExecutor, candles: readonly Candle[], state: CandleState): Promise<InsertOutcome> {
+  const copy = context.driver.copyFrom!;
+  if (!(await overlapsStored(context, executor, candles))) {
+    const nowMs = await currentMs(context, executor);
+    const suffix = `\t${state}\t${nowMs}\t${nowMs}`;
+    await executor.query('SAVEPOINT tradepipe_copy');
+    try {
+      const copied = await copy(
+        executor,
+        `COPY ${context.s}.crypto_prices (${CANDLE_COLUMNS}, state, available_at_ms, updated_at_ms) FROM STDIN`,
+        copyChunks(candles, suffix),
+      );
+      await executor.query('RELEASE SAVEPOINT tradepipe_copy');
+      return { inserted: copied, ...NOTHING_EXISTED };
+    } catch (error) {
+      if (errorCodeOf(error) !== UNIQUE_VIOLATION) throw error;
+      // Back in the top-level transaction, so rows written next carry its id (see existingRows).
+      await executor.query('ROLLBACK TO SAVEPOINT tradepipe_copy');
+      await executor.query('RELEASE SAVEPOINT tradepipe_copy');
+    }
+  }
+  await executor.query(
+    `CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (product_id text, granularity text, start_ms bigint, open numeric, high numeric,
+       low numeric, close numeric, volume numeric, gap_filled boolean) ON COMMIT DROP`,
+  );
+  await copy(executor, `COPY candle_staging (${CANDLE_COLUMNS}) FROM STDIN`, copyChunks(candles, ''));
+  const inserted = await insertFrom(context, executor, 'candle_staging', [], state);
+  return { inserted, ...(inserted === candles.length ? NOTHING_EXISTED : await compareExisting(context, executor, 'candle_staging input', [])) };
+}
+
+// Whether any stored candle lies within the [first, last] start of one of the batch's series.
+async function overlapsStored(context: StoreContext, executor: SqlExecutor, candles: readonly Candle[]): Promise<boolean> {
+  const ranges = new Map<string, { productId: string; granularity: string; fromMs: number; toMs: number }>();
+  for (const candle of candles) {
+    const key = `${candle.productId}/${candle.granularity}`;
+    const range = ranges.get(key);
+    if (range === undefined) ranges.set(key, { productId: candle.productId, granularity: candle.granularity, fromMs: candle.startMs, toMs: candle.startMs });
+    else {
+      range.fromMs = Math.min(range.fromMs, candle.startMs);
+      range.toMs = Math.max(range.toMs, candle.startMs);
+    }
+  }
+  const list = [...ranges.values()];
+  const [row] = await executor.query<{ overlaps: boolean }>(
+    `SELECT EXISTS (
+       SELECT 1 FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS r(product_id, granularity, from_ms, to_ms)
+       WHERE EXISTS (SELECT 1 FROM ${context.s}.crypto_prices c
+                     WHERE c.product_id = r.product_id AND c.granularity = r.granularity AND c.start_ms BETWEEN r.from_ms AND r.to_ms)
+     ) AS overlaps`,
+    [list.map((range) => range.productId), list.map((range) => range.granularity), list.map((range) => range.fromMs), list.map((range) => range.toMs)],
+  );
+  return row?.overlaps === true;
+}
+
+// Compares the batch with the rows of its keys that this transaction did not write (stored before, or
+// committed by a concurrent writer meanwhile): equal values are duplicates, other values conflicts.
+async function compareExisting(
+  context: StoreContext,
+  executor: SqlExecutor,
+  source: string,
+  params: unknown[],
+): Promise<{ duplicates: number; conflicts: Conflict[] }> {
+  const same = ['open', 'high', 'low', 'close', 'volume', 'gap_filled'].map((column) => `c.${column} = input.${column}`).join(' AND ');
+  const [row] = await executor.query<{ duplicates: string; conflicts: [string, string, number | string][] }>(
+    `SELECT count(*) FILTER (WHERE same) AS duplicates,
+            coalesce(json_agg(json_build_array(product_id, granularity, start_ms)) FILTER (WHERE NOT same), '[]'::json) AS conflicts
+     FROM (SELECT c.product_id, c.granularity, c.start_ms, (${same}) AS same
+           FROM ${source} JOIN ${context.s}.crypto_prices c
+             ON c.product_id = input.product_id AND c.granularity = input.granularity AND c.start_ms = input.start_ms
+           WHERE c.xmin <> pg_current_xact_id()::xid) compared`,
+    params,
+  );
+  const conflicts = (row?.conflicts ?? []).map(([productId, granularity, startMs]) => ({
+    productId,
+    granularity: parseWith(GranularitySchema, granularity, 'stored granularity'),
+    startMs: int8(startMs, 'start_ms'),
+  }));
+  return { duplicates: int8(row?.duplicates ?? '0', 'duplicates'), conflicts };
+}
+
+/** Candles of a series closed by `asOfMs`, oldest first. @internal */
+export async function getCandles(context: StoreContext, query: CandleQuery): Promise<Candle[]> {
+  const lastStartMs = query.asOfMs - GRANULARITIES[query.granularity];
+  const params: unknown[] = [query.productId, query.granularity, lastStartMs, query.fromStartMs ?? null];
+  const where = `product_id = $1 AND granularity = $2 AND start_ms <= $3::bigint AND ($4::bigint IS NULL OR start_ms >= $4::bigint)`;
+  if (query.limit === undefined) {
+    const rows = await context.driver.query(`SELECT ${CANDLE_COLUMNS} FROM ${context.s}.crypto_prices WHERE ${where} ORDER BY start_ms`, params);
+    return rows.map(candleFromRow);
+  }
+  const rows = await context.driver.query(
+    `SELECT ${CANDLE_COLUMNS} FROM ${context.s}.crypto_prices WHERE ${where} ORDER BY start_ms DESC LIMIT $5`,
+    [...params, Math.max(0, query.limit)],
+  );
+  return rows.map(candleFromRow).reverse();
+}
+
+/** The newest candle of a series. @internal */
+export async function getLatestCandle(context: StoreContext, productId: string, granularity: Granularity): Promise<Candle | undefined> {
+  const rows = await context.driver.query(
+    `SELECT ${CANDLE_COLUMNS} FROM ${context.s}.crypto_prices WHERE product_id = $1 AND granularity = $2 ORDER BY start_ms DESC LIMIT 1`,
+    [productId, granularity],
+  );
+  return rows[0] === undefined ? undefined : candleFromRow(rows[0]);
+}
+
+/** One candle by its bucket. @internal */
+export async function getCandle(context: StoreContext, productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined> {
+  const rows = await context.driver.query(
+    `SELECT ${CANDLE_COLUMNS} FROM ${context.s}.crypto_prices WHERE product_id = $1 AND granularity = $2 AND start_ms = $3`,
+    [productId, granularity, startMs],
+  );
+  return rows[0] === undefined ? undefined : candleFromRow(rows[0]);
+}

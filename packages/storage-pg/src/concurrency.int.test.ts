@@ -1,0 +1,177 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { isTradepipeError, type Claim, type PipelineStore } from '@tradepipe/core';
+import { testApproval, testAssessment, testCandle, testRecommendation, testSignal } from '@tradepipe/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgStore } from './pg-store.js';
+import { TEST_DATABASE_URL, dropSchema, openTestPool, testSchemaName } from './test-database.js';
+
+const pool = await openTestPool();
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (database clock)', () => {
+  const schema = testSchemaName('concurrency');
+  let first: PipelineStore;
+  let second: PipelineStore;
+
+  beforeAll(async () => {
+    // Two stores with their own pools: two replicas of a stage as far as the server can tell.
+    first = await createPgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
+    second = await createPgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4 });
+  });
+
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+    if (pool !== undefined) {
+      await dropSchema(pool, schema);
+      await pool.end();
+    }
+  });
+
+  it('two concurrent workers never process the same candle, and keep each partition in order', async () => {
+    const products = ['BTC-USD', 'ETH-USD', 'SOL-USD'];
+    const candles = products.flatMap((productId) => Array.from({ length: 40 }, (_, index) => testCandle({ index, productId, granularity: 'ONE_MINUTE' })));
+    await first.putCandles(candles);
+    const processed: { worker: string; id: string; partition: string; startMs: number }[] = [];
+    const work = async (store: PipelineStore, worker: string): Promise<void> => {
+      for (let idle = 0; idle < 3; ) {
+        const claims = await store.claim({ kind: 'candle', state: 'PENDING', workerId: worker, leaseMs: 30_000, limit: 2, ordered: true });
+        if (claims.length === 0) {
+          idle += 1;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        idle = 0;
+        for (const claim of claims) {
+          const startMs = Number(claim.id.split('/')[2]);
+          processed.push({ worker, id: claim.id, partition: claim.partitionKey, startMs });
+          const [productId] = claim.partitionKey.split('/');
+          const signal = testSignal({ productId: productId!, granularity: 'ONE_MINUTE', candleStartMs: startMs });
+          await store.complete(claim, { state: 'DONE', writes: [{ type: 'signal', record: signal }] });
+        }
+      }
+    };
+    await Promise.all([work(first, 'a'), work(second, 'b')]);
+    const ids = processed.map((item) => item.id);
+    expect(ids).toHaveLength(candles.length);
+    expect(new Set(ids).size).toBe(candles.length);
+    expect(new Set(processed.map((item) => item.worker))).toEqual(new Set(['a', 'b']));
+    for (const partition of new Set(processed.map((item) => item.partition))) {
+      const starts = processed.filter((item) => item.partition === partition).map((item) => item.startMs);
+      expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    }
+    expect(await first.countByState('candle')).toEqual({ DONE: candles.length });
+    expect(await second.countByState('signal')).toEqual({ PENDING: candles.length });
+  });
+
+  it('hands every recommendation to exactly one of many concurrent claimers', async () => {
+    const recommendations = Array.from({ length: 60 }, (_, index) => testRecommendation({ index, pipelineId: 'claimers' }));
+    for (const recommendation of recommendations) await first.insertRecommendation(recommendation, 'PENDING_RISK');
+    const claimLoop = async (store: PipelineStore, worker: string): Promise<string[]> => {
+      const mine: string[] = [];
+      for (;;) {
+        const claims = await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: worker, leaseMs: 30_000, limit: 3 });
+        if (claims.length === 0) return mine;
+        mine.push(...claims.map((claim) => claim.id));
+      }
+    };
+    const batches = await Promise.all([claimLoop(first, 'a1'), claimLoop(first, 'a2'), claimLoop(second, 'b1'), claimLoop(second, 'b2')]);
+    const ids = batches.flat();
+    expect(ids.length).toBe(recommendations.length);
+    expect(new Set(ids).size).toBe(recommendations.length);
+  });
+
+  it('leaves the item of a worker killed mid-item (SIGKILL) to be reclaimed after its lease, and fences the dead worker', async () => {
+    const candle = testCandle({ index: 0, productId: 'ADA-USD' });
+    await first.putCandles([candle]);
+    const leaseMs = 1_500;
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/claim-and-hang.ts', TEST_DATABASE_URL, schema, String(leaseMs)], {
+      cwd: packageDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+    const dead = JSON.parse(line) as Claim<'candle'>;
+    expect(dead.id).toBe(`ADA-USD/ONE_HOUR/${candle.startMs}`);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    // Still leased by the dead worker: nobody else may take it yet.
+    const claimAda = async (): Promise<Claim<'candle'> | undefined> =>
+      (await second.claim({ kind: 'candle', state: 'PENDING', workerId: 'survivor', leaseMs: 30_000, limit: 5, ordered: true })).find(
+        (claim) => claim.id === dead.id,
+      );
+    expect(await claimAda()).toBeUndefined();
+    let reclaimed: Claim<'candle'> | undefined;
+    const deadlineMs = Date.now() + 10_000;
+    while (reclaimed === undefined && Date.now() < deadlineMs) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      reclaimed = await claimAda();
+    }
+    expect(reclaimed).toBeDefined();
+    expect(reclaimed!.fencingToken).toBeGreaterThan(dead.fencingToken);
+    expect(reclaimed!.leaseExpiresAtMs).toBeGreaterThanOrEqual(dead.leaseExpiresAtMs);
+    // The dead worker's late completion (its token, replayed) is refused; the survivor's goes through once.
+    await expect(first.complete(dead, { state: 'DONE' })).rejects.toMatchObject({ code: 'lease_lost' });
+    await second.complete(reclaimed!, { state: 'DONE' });
+    await expect(second.complete(reclaimed!, { state: 'DONE' })).rejects.toMatchObject({ code: 'lease_lost' });
+    expect((await first.getWorkStatus('candle', dead.id))?.state).toBe('DONE');
+  }, 30_000);
+
+  it('lets two replicas approve concurrently without exceeding the exposure limit', async () => {
+    const nowMs = await first.nowMs();
+    const recommendations = Array.from({ length: 10 }, (_, index) => testRecommendation({ index, pipelineId: 'exposure', productId: 'XRP-USD' }));
+    const results = await Promise.allSettled(
+      recommendations.map((recommendation, index) => {
+        const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 600_000 });
+        const store = index % 2 === 0 ? first : second;
+        return store.recordRiskDecision({
+          assessment: testAssessment(recommendation),
+          approval,
+          reservation,
+          limits: { maxProductExposureQuote: 450 },
+          markPrices: { 'XRP-USD': 1 },
+        });
+      }),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(4);
+    for (const result of results) {
+      if (result.status === 'rejected') expect(isTradepipeError(result.reason, 'exposure_limit_exceeded')).toBe(true);
+    }
+    const active = (await second.listActiveReservations()).filter((reservation) => reservation.productId === 'XRP-USD');
+    expect(active).toHaveLength(4);
+  });
+
+  it('writes no duplicates when two writers replay the same candles and records at once', async () => {
+    const candles = Array.from({ length: 3_000 }, (_, index) => testCandle({ index, productId: 'DOT-USD', granularity: 'ONE_MINUTE' }));
+    const [a, b] = await Promise.all([first.putCandles(candles), second.putCandles(candles)]);
+    expect(a.inserted + b.inserted).toBe(candles.length);
+    expect(a.duplicates + b.duplicates).toBe(candles.length);
+    expect([...a.conflicts, ...b.conflicts]).toEqual([]);
+    const again = await first.putCandles(candles.slice(0, 2_500));
+    expect(again).toEqual({ inserted: 0, duplicates: 2_500, conflicts: [] });
+    const stored = await first.getCandles({ productId: 'DOT-USD', granularity: 'ONE_MINUTE', asOfMs: candles.at(-1)!.startMs + 60_000 });
+    expect(stored).toHaveLength(candles.length);
+    expect(stored.map((candle) => candle.startMs)).toEqual(candles.map((candle) => candle.startMs));
+    const recommendation = testRecommendation({ pipelineId: 'replay' });
+    const inserts = await Promise.all([0, 1, 2, 3].map((index) => (index % 2 === 0 ? first : second).insertRecommendation(recommendation, 'PENDING_VALIDATION')));
+    expect(inserts.filter((result) => result.status === 'inserted')).toHaveLength(1);
+    expect(await first.listRecommendations({ productId: 'BTC-USD', state: 'PENDING_VALIDATION' })).toHaveLength(1);
+  });
+
+  it('wakes a waiting worker with LISTEN/NOTIFY when another replica adds work', async () => {
+    await first.waitForWork('recommendation', { timeoutMs: 100 }); // subscribes (LISTEN)
+    const startedAtMs = Date.now();
+    const waiting = first.waitForWork('recommendation', { timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await second.insertRecommendation(testRecommendation({ pipelineId: 'wake' }), 'PENDING_VALIDATION');
+    await waiting;
+    expect(Date.now() - startedAtMs).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - startedAtMs).toBeLessThan(5_000);
+    const aborted = new AbortController();
+    const abortedWait = second.waitForWork('signal', { timeoutMs: 10_000, signal: aborted.signal });
+    aborted.abort();
+    await abortedWait;
+  });
+});

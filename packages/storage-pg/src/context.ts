@@ -1,0 +1,40 @@
+import type { Clock, Logger } from '@tradepipe/core';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+
+/** What every part of the SQL store shares. @internal */
+export interface StoreContext {
+  readonly driver: SqlDriver;
+  /** The schema, unquoted (a checked identifier). */
+  readonly schema: string;
+  /** The schema, quoted for SQL: prefix every table with it. */
+  readonly s: string;
+  /** When set, every "now" comes from this clock; otherwise from the database's `clock_timestamp()`. */
+  readonly clock: Clock | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * SQL for "now" in epoch ms: the parameter when the store has a clock, the database clock when the
+ * parameter is NULL. Pass {@link nowParam} at `index`.
+ * @internal
+ */
+export function nowSql(index: number): string {
+  return `coalesce($${index}::bigint, floor(extract(epoch from clock_timestamp()) * 1000)::bigint)`;
+}
+
+/** The value for {@link nowSql}'s parameter. @internal */
+export function nowParam(context: StoreContext): number | null {
+  return context.clock === undefined ? null : context.clock.nowMs();
+}
+
+/** The store's "now" in epoch ms, read once (from the clock, or one query to the database). @internal */
+export async function currentMs(context: StoreContext, executor: SqlExecutor = context.driver): Promise<number> {
+  if (context.clock !== undefined) return context.clock.nowMs();
+  const [row] = await executor.query<{ ms: string }>(`SELECT ${nowSql(1)} AS ms`, [null]);
+  return Number(row?.ms);
+}
+
+/** The notification channel of a schema's work queues. @internal */
+export function workChannel(schema: string): string {
+  return `${schema}_work`;
+}

@@ -1,0 +1,100 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
+import { TradepipeError, silentLogger, type Logger } from '@tradepipe/core';
+import { guarded } from './db-errors.js';
+import { MIGRATIONS } from './migrations-sql.js';
+import { createPgDriver } from './pg-driver.js';
+import { createPgliteDriver } from './pglite-driver.js';
+import type { SqlDriver } from './sql-driver.js';
+
+/** Schema names the store accepts: lower-case identifiers, short enough for the notification channel. */
+export const SCHEMA_NAME_PATTERN = /^[a-z_][a-z0-9_]{0,46}$/;
+
+/** The schema used when none is given. */
+export const DEFAULT_SCHEMA = 'tradepipe';
+
+/** What {@link migrate} did. */
+export interface MigrationResult {
+  /** Versions applied by this call, oldest first (empty when the schema was current). */
+  readonly applied: readonly number[];
+  /** The schema's version afterwards. */
+  readonly version: number;
+}
+
+/** Options of {@link migrate}. */
+export interface MigrateOptions {
+  /** PostgreSQL schema holding the tables (default `tradepipe`); created if missing. */
+  readonly schema?: string;
+  readonly logger?: Logger;
+}
+
+/** Checks a schema name and returns it quoted for SQL. @internal */
+export function quoteSchema(schema: string): string {
+  if (!SCHEMA_NAME_PATTERN.test(schema)) {
+    throw new TradepipeError('config_invalid', 'The schema name must be a lower-case identifier of at most 47 characters', {
+      details: { schemaLength: schema.length },
+    });
+  }
+  return `"${schema}"`;
+}
+
+/**
+ * Applies the pending migrations on a driver, one transaction under an advisory lock so that concurrent
+ * starters apply each migration once and the losers wait and find the schema current.
+ * @internal
+ */
+export async function runMigrations(driver: SqlDriver, schema: string, logger: Logger = silentLogger): Promise<MigrationResult> {
+  const quoted = quoteSchema(schema);
+  return guarded('migrate', () =>
+    driver.transaction(async (executor) => {
+      await executor.query(`SELECT pg_advisory_xact_lock(hashtext($1)::bigint)`, [`tradepipe.migrate.${schema}`]);
+      await executor.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+      await executor.query(
+        `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const rows = await executor.query<{ version: number }>(`SELECT version FROM ${quoted}.schema_migrations`);
+      const done = new Set(rows.map((row) => Number(row.version)));
+      const applied: number[] = [];
+      for (const migration of MIGRATIONS) {
+        if (done.has(migration.version)) continue;
+        await executor.exec(migration.sql.replaceAll('__SCHEMA__', quoted));
+        await executor.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+        applied.push(migration.version);
+        logger.info('storage migration applied', { schema, version: migration.version, name: migration.name });
+      }
+      const newest = Math.max(0, ...MIGRATIONS.map((migration) => migration.version));
+      const known = Math.max(0, ...done);
+      if (known > newest) {
+        throw new TradepipeError('storage_failed', 'The database schema is newer than this version of the store', {
+          details: { schema, databaseVersion: known, storeVersion: newest },
+        });
+      }
+      return { applied, version: Math.max(newest, known) };
+    }),
+  );
+}
+
+/**
+ * Creates or upgrades the store's tables in a schema. Safe to call from many starters at once (an advisory
+ * lock serialises them); the stores call it on creation unless told not to.
+ * @param database a `pg.Pool` or a PGlite instance (neither is closed)
+ * @returns the versions applied and the schema's version
+ * @throws TradepipeError `config_invalid` (bad schema name), `storage_unavailable` (connection), `storage_failed`
+ * @example
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * await migrate(pool, { schema: 'tradepipe' });
+ */
+export async function migrate(database: pg.Pool | PGlite, options: MigrateOptions = {}): Promise<MigrationResult> {
+  const logger = options.logger ?? silentLogger;
+  const driver = isPglite(database) ? createPgliteDriver(database, { ownsDatabase: false }) : createPgDriver(database, { ownsPool: false, logger });
+  try {
+    return await runMigrations(driver, options.schema ?? DEFAULT_SCHEMA, logger);
+  } finally {
+    await driver.close();
+  }
+}
+
+/** Whether a database handle is a PGlite instance rather than a `pg.Pool`. @internal */
+export function isPglite(database: pg.Pool | PGlite): database is PGlite {
+  return typeof (database as { waitReady?: unknown }).waitReady !== 'undefined';
+}

@@ -1,0 +1,167 @@
+import {
+  OrderSchema,
+  TERMINAL_ORDER_STATUSES,
+  TradepipeError,
+  canTransitionOrder,
+  parseWith,
+  type Order,
+  type OrderStatus,
+  type OrderUpdate,
+} from '@tradepipe/core';
+import { currentMs, type StoreContext } from './context.js';
+import { compact, decimalColumn, int8, optionalDecimal, optionalInt8, optionalText, parseStored } from './rows.js';
+import type { SqlExecutor, SqlRow } from './sql-driver.js';
+
+const ORDER_COLUMNS = [
+  'id',
+  'recommendation_id',
+  'approval_id',
+  'client_order_id',
+  'venue',
+  'product_id',
+  'side',
+  'order_type',
+  'quote_size',
+  'base_size',
+  'limit_price',
+  'status',
+  'exchange_order_id',
+  'filled_base_size',
+  'filled_quote_value',
+  'average_fill_price',
+  'total_fees',
+  'status_reason',
+  'created_at_ms',
+  'updated_at_ms',
+  'submitted_at_ms',
+  'completed_at_ms',
+] as const;
+
+const ORDER_UPDATE_SCHEMA = OrderSchema.partial();
+
+function orderValues(order: Order): unknown[] {
+  return [
+    order.id,
+    order.recommendationId,
+    order.approvalId,
+    order.clientOrderId,
+    order.venue,
+    order.productId,
+    order.side,
+    order.orderType,
+    order.quoteSize ?? null,
+    order.baseSize ?? null,
+    order.limitPrice ?? null,
+    order.status,
+    order.exchangeOrderId ?? null,
+    order.filledBaseSize,
+    order.filledQuoteValue,
+    order.averageFillPrice ?? null,
+    order.totalFees,
+    order.statusReason ?? null,
+    order.createdAtMs,
+    order.updatedAtMs,
+    order.submittedAtMs ?? null,
+    order.completedAtMs ?? null,
+  ];
+}
+
+/** An orders row back to a parsed {@link Order}. @internal */
+export function orderFromRow(row: SqlRow): Order {
+  return parseStored(
+    OrderSchema,
+    compact({
+      id: row.id,
+      recommendationId: row.recommendation_id,
+      approvalId: row.approval_id,
+      clientOrderId: row.client_order_id,
+      venue: row.venue,
+      productId: row.product_id,
+      side: row.side,
+      orderType: row.order_type,
+      quoteSize: optionalDecimal(row.quote_size, 'quote_size'),
+      baseSize: optionalDecimal(row.base_size, 'base_size'),
+      limitPrice: optionalDecimal(row.limit_price, 'limit_price'),
+      status: row.status,
+      exchangeOrderId: optionalText(row.exchange_order_id),
+      filledBaseSize: decimalColumn(row.filled_base_size, 'filled_base_size'),
+      filledQuoteValue: decimalColumn(row.filled_quote_value, 'filled_quote_value'),
+      averageFillPrice: optionalDecimal(row.average_fill_price, 'average_fill_price'),
+      totalFees: decimalColumn(row.total_fees, 'total_fees'),
+      statusReason: optionalText(row.status_reason),
+      createdAtMs: int8(row.created_at_ms, 'created_at_ms'),
+      updatedAtMs: int8(row.updated_at_ms, 'updated_at_ms'),
+      submittedAtMs: optionalInt8(row.submitted_at_ms, 'submitted_at_ms'),
+      completedAtMs: optionalInt8(row.completed_at_ms, 'completed_at_ms'),
+    }),
+    'order',
+  );
+}
+
+/** Inserts a parsed order; `false` if an order with its id or client order id exists. @internal */
+export async function insertOrder(context: StoreContext, executor: SqlExecutor, order: Order): Promise<boolean> {
+  const placeholders = ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ');
+  const rows = await executor.query(
+    `INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
+    orderValues(order),
+  );
+  return rows.length === 1;
+}
+
+/** One order by id or by client order id. @internal */
+export async function getOrderBy(context: StoreContext, column: 'id' | 'client_order_id', value: string): Promise<Order | undefined> {
+  const [row] = await context.driver.query(`SELECT * FROM ${context.s}.orders WHERE ${column} = $1`, [value]);
+  return row === undefined ? undefined : orderFromRow(row);
+}
+
+/** Orders by status, product and creation time, oldest first. @internal */
+export async function listOrders(
+  context: StoreContext,
+  query: { readonly statuses?: readonly OrderStatus[]; readonly productId?: string; readonly createdSinceMs?: number },
+): Promise<Order[]> {
+  const rows = await context.driver.query(
+    `SELECT * FROM ${context.s}.orders
+     WHERE ($1::text[] IS NULL OR status = ANY($1::text[])) AND ($2::text IS NULL OR product_id = $2) AND ($3::bigint IS NULL OR created_at_ms >= $3)
+     ORDER BY created_at_ms, id COLLATE "C"`,
+    [query.statuses === undefined ? null : [...query.statuses], query.productId ?? null, query.createdSinceMs ?? null],
+  );
+  return rows.map(orderFromRow);
+}
+
+/** Orders created at or after `sinceMs`. @internal */
+export async function countOrdersSince(context: StoreContext, sinceMs: number): Promise<number> {
+  const [row] = await context.driver.query(`SELECT count(*) AS count FROM ${context.s}.orders WHERE created_at_ms >= $1`, [sinceMs]);
+  return int8(row?.count ?? '0', 'count');
+}
+
+/**
+ * Applies an order update under the row's lock, checking the transition; a terminal status releases the
+ * order's exposure reservation in the same transaction.
+ * @throws TradepipeError `not_found`, `invalid_state_transition`, `validation_failed`
+ * @internal
+ */
+export async function updateOrder(context: StoreContext, id: string, update: OrderUpdate): Promise<Order> {
+  parseWith(ORDER_UPDATE_SCHEMA, update, 'order update');
+  return context.driver.transaction(async (executor) => {
+    const [row] = await executor.query(`SELECT * FROM ${context.s}.orders WHERE id = $1 FOR UPDATE`, [id]);
+    if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
+    const order = orderFromRow(row);
+    const status = update.status ?? order.status;
+    if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {
+      throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {
+        details: { orderId: id, from: order.status, to: status },
+      });
+    }
+    const next = parseWith(OrderSchema, { ...order, ...update, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
+    await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, orderValues(next));
+    if (TERMINAL_ORDER_STATUSES.includes(next.status)) {
+      const nowMs = await currentMs(context, executor);
+      await executor.query(`UPDATE ${context.s}.exposure_reservations SET released_at_ms = $2 WHERE order_id = $1 AND released_at_ms IS NULL`, [
+        id,
+        nowMs,
+      ]);
+    }
+    return next;
+  });
+}

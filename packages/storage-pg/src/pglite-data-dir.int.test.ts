@@ -1,0 +1,31 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testCandle, testRecommendation } from '@tradepipe/core/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPgliteStore } from './pglite-store.js';
+
+describe('PGlite store in a data directory', () => {
+  const directories: string[] = [];
+  afterAll(async () => {
+    for (const directory of directories) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('keeps records and queue states across a restart', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tradepipe-pglite-'));
+    directories.push(dataDir);
+    const first = await createPgliteStore({ dataDir });
+    await first.putCandles([testCandle({ index: 0 }), testCandle({ index: 1 })]);
+    const recommendation = testRecommendation();
+    await first.insertRecommendation(recommendation, 'PENDING_RISK');
+    const [claim] = await first.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+    await first.complete(claim!, { state: 'DONE' });
+    await first.close();
+
+    const second = await createPgliteStore({ dataDir });
+    expect(await second.countByState('candle')).toEqual({ DONE: 1, PENDING: 1 });
+    expect((await second.getRecommendation(recommendation.id))?.status.state).toBe('PENDING_RISK');
+    expect(await second.putCandles([testCandle({ index: 1 })])).toEqual({ inserted: 0, duplicates: 1, conflicts: [] });
+    await second.close();
+  });
+});

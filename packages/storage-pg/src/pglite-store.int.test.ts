@@ -1,0 +1,126 @@
+import { GRANULARITIES, decimal, silentLogger, type Candle, type PipelineStore } from '@tradepipe/core';
+import { describeStoreConformance, testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation } from '@tradepipe/core/testing';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMigrations } from './migrate.js';
+import { createPgliteDriver } from './pglite-driver.js';
+import { createPgliteStore } from './pglite-store.js';
+import type { SqlDriver } from './sql-driver.js';
+import { SqlStore } from './sql-store.js';
+import { pgliteStoreFactory } from './test-database.js';
+
+// One in-memory PGlite for the whole file (creating one costs seconds); each store gets its own schema.
+const factory = pgliteStoreFactory('conformance');
+
+afterAll(async () => {
+  await factory.closeDatabase();
+});
+
+describeStoreConformance('pglite', factory);
+
+describe('PGlite store', () => {
+  let store: PipelineStore;
+  let statements = 0;
+
+  beforeAll(async () => {
+    const database = await factory.database();
+    const inner = createPgliteDriver(database, { ownsDatabase: false });
+    // A driver that counts what reaches the database, to show refusals happen before any SQL.
+    const counting: SqlDriver = {
+      ...inner,
+      query: (text, params) => {
+        statements += 1;
+        return inner.query(text, params);
+      },
+      transaction: (work) => {
+        statements += 1;
+        return inner.transaction(work);
+      },
+    };
+    await runMigrations(inner, 'pglite_extra');
+    store = new SqlStore({ driver: counting, schema: 'pglite_extra', s: '"pglite_extra"', clock: undefined, logger: silentLogger });
+  });
+
+  it('refuses records that violate their schemas with validation_failed before any SQL runs', async () => {
+    const recommendation = testRecommendation({ pipelineId: 'invalid' });
+    const { approval, reservation } = testApproval(recommendation);
+    const before = statements;
+    const refusals = [
+      store.putCandles([{ ...testCandle(), low: 1_000 }]),
+      store.insertRecommendation({ ...recommendation, quoteAmount: '1e3' as never }, 'PENDING_VALIDATION'),
+      store.recordRiskDecision({ assessment: { ...testAssessment(recommendation), riskScore: 2 } }),
+      store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation: { ...reservation, quoteAmount: '-5' as never } }),
+      store.consumeApprovalAndRecordOrderIntent(approval, { ...testOrderIntent(approval, 0), status: 'BOGUS' as never }),
+      store.updateOrder('ord_x', { status: 'EXECUTED', filledBaseSize: '-1' as never, updatedAtMs: 0 }),
+      store.putBalances([{ currency: 'USD', available: decimal('-1'), hold: decimal('0'), updatedAtMs: 0 }]),
+      store.putProduct({ productId: 'btc_usd' } as never),
+      store.recordHealth({ service: '', status: 'ok', checks: [], reportedAtMs: 0 }),
+      store.recordEquity({ atMs: 0, equityQuote: Number.NaN }),
+    ];
+    for (const refusal of refusals) await expect(refusal).rejects.toMatchObject({ code: 'validation_failed' });
+    expect(statements).toBe(before);
+  });
+
+  it('round-trips candle numbers exactly through numeric columns', async () => {
+    // fast-check seed recorded for reproducibility.
+    const price = fc.double({ min: 1e-8, max: 1e9, noNaN: true, noDefaultInfinity: true });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(price, price, fc.double({ min: 0, max: 1e12, noNaN: true })), { minLength: 1, maxLength: 20 }), async (rows) => {
+        const productId = `P${Math.floor(Math.random() * 1e9)}-USD`;
+        const candles: Candle[] = rows.map(([a, b, volume], index) => ({
+          productId,
+          granularity: 'ONE_MINUTE',
+          startMs: Date.UTC(2030, 0, 1) + index * GRANULARITIES.ONE_MINUTE,
+          open: a,
+          close: b,
+          high: Math.max(a, b),
+          low: Math.min(a, b),
+          volume,
+          gapFilled: false,
+        }));
+        expect(await store.putCandles(candles)).toMatchObject({ inserted: candles.length });
+        const stored = await store.getCandles({ productId, granularity: 'ONE_MINUTE', asOfMs: Date.UTC(2031, 0, 1) });
+        expect(stored).toEqual(candles);
+      }),
+      { seed: 20261125, numRuns: 25 },
+    );
+  });
+
+  it('settles repeats inside one batch: first write wins, same values are duplicates', async () => {
+    const candle = testCandle({ index: 0, productId: 'AVAX-USD' });
+    const result = await store.putCandles([candle, candle, { ...candle, close: candle.close + 0.5, high: candle.high + 1 }, testCandle({ index: 1, productId: 'AVAX-USD' })]);
+    expect(result).toEqual({ inserted: 2, duplicates: 1, conflicts: [{ productId: 'AVAX-USD', granularity: 'ONE_HOUR', startMs: candle.startMs }] });
+    expect((await store.getCandle('AVAX-USD', 'ONE_HOUR', candle.startMs))?.close).toBe(candle.close);
+  });
+
+  it('times leases by the database clock when no clock is given', async () => {
+    const before = Date.now();
+    const nowMs = await store.nowMs();
+    expect(Math.abs(nowMs - before)).toBeLessThan(5_000);
+    await store.putCandles([testCandle({ index: 0, productId: 'LINK-USD' })]);
+    const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 10, ordered: true });
+    expect(claim!.leaseExpiresAtMs - nowMs).toBeGreaterThanOrEqual(59_000);
+    expect(claim!.leaseExpiresAtMs - nowMs).toBeLessThanOrEqual(65_000);
+    await store.release(claim!);
+  });
+
+  it('wakes a waiting worker in process when work arrives', async () => {
+    await store.waitForWork('recommendation', { timeoutMs: 50 }); // subscribes
+    const idleAtMs = Date.now();
+    await store.waitForWork('recommendation', { timeoutMs: 300 });
+    expect(Date.now() - idleAtMs).toBeGreaterThanOrEqual(250);
+    const startedAtMs = Date.now();
+    const waiting = store.waitForWork('recommendation', { timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await store.insertRecommendation(testRecommendation({ pipelineId: 'wake' }), 'PENDING_VALIDATION');
+    await waiting;
+    expect(Date.now() - startedAtMs).toBeLessThan(5_000);
+  });
+
+  it('shares one PGlite between stores in separate schemas', async () => {
+    const other = await createPgliteStore({ database: await factory.database(), schema: 'pglite_other' });
+    expect(await other.getLatestCandle('AVAX-USD', 'ONE_HOUR')).toBeUndefined();
+    await other.close();
+    expect((await store.getLatestCandle('AVAX-USD', 'ONE_HOUR'))?.productId).toBe('AVAX-USD');
+  });
+});

@@ -1,0 +1,48 @@
+import { PGlite } from '@electric-sql/pglite';
+import { silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
+import { guarded } from './db-errors.js';
+import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
+import { createPgliteDriver } from './pglite-driver.js';
+import { SqlStore } from './sql-store.js';
+
+/** Options of {@link createPgliteStore}. */
+export interface PgliteStoreOptions {
+  /** A directory to keep the database in; in memory when absent (and no `database` is given). */
+  readonly dataDir?: string;
+  /** An existing PGlite instance to use (the store does not close it); e.g. one shared by several stores in tests. */
+  readonly database?: PGlite;
+  /** Schema holding the tables (default `tradepipe`). */
+  readonly schema?: string;
+  /** Where "now" comes from (leases, expiry); default the database's `clock_timestamp()`. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Apply pending migrations when the store is created (default true). */
+  readonly migrate?: boolean;
+}
+
+/**
+ * Creates the embedded {@link PipelineStore} on PGlite (PostgreSQL in WebAssembly, in process): the same
+ * schema, SQL and guarantees as the server store, in memory or in a data directory. One session, so it
+ * suits one process; use {@link createPgStore} for several services or replicas.
+ * Creating an in-memory instance takes 1.5–3 s (initdb); share one through `database` where that matters.
+ * @returns a store named `pglite`; `close()` closes the PGlite instance if the store created it
+ * @throws TradepipeError `config_invalid` (schema name), `storage_failed` (the data directory cannot be opened)
+ * @example
+ * const store = await createPgliteStore({ dataDir: './data/tradepipe' });
+ * await store.putCandles(candles);
+ * await store.close();
+ */
+export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<PipelineStore> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const logger = options.logger ?? silentLogger;
+  const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
+  const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined });
+  try {
+    if (options.migrate !== false) await runMigrations(driver, schema, logger);
+  } catch (error) {
+    await driver.close().catch(() => undefined);
+    throw error;
+  }
+  return new SqlStore({ driver, schema, s, clock: options.clock, logger });
+}

@@ -1,0 +1,240 @@
+import {
+  TradepipeError,
+  type Claim,
+  type ClaimRequest,
+  type Completion,
+  type FailureOutcome,
+  type FailureResult,
+  type RecordWrite,
+  type WorkKind,
+  type WorkStates,
+  type WorkStatus,
+  parseRecordWrite,
+} from '@tradepipe/core';
+import { nowParam, nowSql, type StoreContext } from './context.js';
+import { applyRecordWrite } from './records-sql.js';
+import { int8 } from './rows.js';
+import type { SqlExecutor, SqlRow } from './sql-driver.js';
+import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
+
+const FREE = (alias: string): string => `(${alias}.lease_expires_at_ms IS NULL OR ${alias}.lease_expires_at_ms <= now_ms.ms)`;
+
+const columnsOf = (table: WorkTable, alias: string): string => table.keyColumns.map((column) => `${alias}.${column}`).join(', ');
+
+// Candidates: the oldest claimable items in the state, by (order key, id) as the memory store orders them.
+function unorderedPick(table: WorkTable, s: string): string {
+  return `picked AS (
+    SELECT ${columnsOf(table, 'w')} FROM ${s}.${table.table} w, now_ms
+    WHERE w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
+    ORDER BY w.${table.orderColumn}, ${table.idSql('w')} COLLATE "C"
+    LIMIT $3
+    FOR UPDATE OF w SKIP LOCKED)`;
+}
+
+// Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
+// oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
+// The final lock re-checks state, lease and availability on the newest row version.
+function orderedPick(table: WorkTable, s: string): string {
+  const t = `${s}.${table.table}`;
+  const keys = table.keyColumns.join(', ');
+  return `partitions AS (
+      (SELECT product_id, granularity FROM ${t} WHERE state = $2 ORDER BY product_id, granularity LIMIT 1)
+      UNION ALL
+      SELECT next.product_id, next.granularity FROM partitions p, LATERAL (
+        SELECT product_id, granularity FROM ${t}
+        WHERE state = $2 AND (product_id, granularity) > (p.product_id, p.granularity)
+        ORDER BY product_id, granularity LIMIT 1) next
+    ),
+    heads AS (
+      SELECT head.* FROM partitions p, LATERAL (
+        SELECT ${columnsOf(table, 'h')}, h.available_at_ms, h.${table.orderColumn} AS order_key, ${table.idSql('h')} AS work_id
+        FROM ${t} h WHERE h.state = $2 AND h.product_id = p.product_id AND h.granularity = p.granularity
+        ORDER BY h.${table.orderColumn}, ${table.idSql('h')} COLLATE "C" LIMIT 1) head
+    ),
+    eligible AS (
+      SELECT ${keys} FROM heads, now_ms
+      WHERE heads.available_at_ms <= now_ms.ms
+        AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.product_id AND x.granularity = heads.granularity
+                        AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms)
+      ORDER BY heads.order_key, heads.work_id COLLATE "C"
+      LIMIT $3
+    ),
+    picked AS (
+      SELECT ${columnsOf(table, 'w')} FROM ${t} w, now_ms
+      WHERE (${columnsOf(table, 'w')}) IN (SELECT ${keys} FROM eligible)
+        AND w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
+      FOR UPDATE OF w SKIP LOCKED)`;
+}
+
+/**
+ * Claims up to `limit` items with one statement: candidates are locked with `FOR UPDATE SKIP LOCKED` (so
+ * concurrent workers never take the same item) and leased with a fresh token from a global sequence.
+ * @internal
+ */
+export async function claim<K extends WorkKind>(context: StoreContext, request: ClaimRequest<K>): Promise<Claim<K>[]> {
+  if (request.limit <= 0) return [];
+  const table = WORK_TABLES[request.kind];
+  const { s } = context;
+  const ordered = request.ordered === true;
+  const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
+  const rows = await context.driver.query(
+    `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
+     ${ordered ? orderedPick(table, s) : unorderedPick(table, s)}
+     UPDATE ${s}.${table.table} t
+     SET lease_owner = $4, lease_expires_at_ms = now_ms.ms + $5::bigint, fencing_token = nextval('${s}.fencing_token_seq')
+     FROM picked, now_ms
+     WHERE ${join}
+     RETURNING ${table.idSql('t')} AS work_id, t.state, t.product_id, t.granularity, t.fencing_token, t.attempt,
+               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key`,
+    [nowParam(context), request.state, Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))],
+  );
+  return rows
+    .map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }))
+    .sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map(({ row, id }) => claimFromRow(request, row, id));
+}
+
+function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow, id: string): Claim<K> {
+  return {
+    kind: request.kind,
+    id,
+    state: String(row.state) as WorkStates[K],
+    partitionKey: `${String(row.product_id)}/${String(row.granularity)}`,
+    workerId: request.workerId,
+    fencingToken: int8(row.fencing_token, 'fencing_token'),
+    attempt: Number(row.attempt),
+    leaseExpiresAtMs: int8(row.lease_expires_at_ms, 'lease_expires_at_ms'),
+  };
+}
+
+function leaseLost(claim: Claim): TradepipeError {
+  return new TradepipeError('lease_lost', 'The claim no longer holds this work item', {
+    details: { kind: claim.kind, id: claim.id, fencingToken: claim.fencingToken },
+  });
+}
+
+/**
+ * Locks the claimed item if the claim still holds it (same token, same state, lease not given up) and
+ * returns its attempt count; throws `lease_lost` otherwise.
+ */
+async function lockHeld(context: StoreContext, executor: SqlExecutor, claim: Claim): Promise<number> {
+  const table = WORK_TABLES[claim.kind];
+  const key = table.keyParams(claim.id);
+  if (key === undefined) throw leaseLost(claim);
+  const rows = await executor.query<{ attempt: number }>(
+    `SELECT w.attempt FROM ${context.s}.${table.table} w
+     WHERE ${table.keyCondition('w', 3)} AND w.fencing_token = $1 AND w.state = $2 AND w.lease_owner IS NOT NULL
+     FOR UPDATE`,
+    [claim.fencingToken, claim.state, ...key],
+  );
+  if (rows[0] === undefined) throw leaseLost(claim);
+  return Number(rows[0].attempt);
+}
+
+interface Settle {
+  readonly state: string;
+  /** The reason to store; `undefined` keeps the stored one (retries, releases). */
+  readonly reason?: string | null;
+  readonly delayMs: number;
+  readonly attempt?: number;
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+// Frees a held item with its new state, availability and bookkeeping; returns when it becomes claimable.
+async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim, change: Settle, now: number | null): Promise<number> {
+  const table = WORK_TABLES[claim.kind];
+  const key = table.keyParams(claim.id);
+  if (key === undefined) throw leaseLost(claim);
+  const rows = await executor.query<{ available_at_ms: string }>(
+    `UPDATE ${context.s}.${table.table} w SET
+       state = $1,
+       state_reason = CASE WHEN $2::boolean THEN $3 ELSE w.state_reason END,
+       attempt = coalesce($4::integer, w.attempt),
+       last_error_code = coalesce($5, w.last_error_code),
+       last_error_message = CASE WHEN $5::text IS NULL THEN w.last_error_message ELSE $6 END,
+       available_at_ms = n.ms + $7::bigint, updated_at_ms = n.ms,
+       lease_owner = NULL, lease_expires_at_ms = NULL
+     FROM (SELECT ${nowSql(8)} AS ms) n
+     WHERE w.fencing_token = $9 AND w.state = $10 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 11)}
+     RETURNING w.available_at_ms`,
+    [
+      change.state,
+      change.reason !== undefined,
+      change.reason ?? null,
+      change.attempt ?? null,
+      change.error?.code ?? null,
+      change.error?.message ?? null,
+      Math.max(0, Math.round(change.delayMs)),
+      now,
+      claim.fencingToken,
+      claim.state,
+      ...key,
+    ],
+  );
+  if (rows[0] === undefined) throw leaseLost(claim);
+  return int8(rows[0].available_at_ms, 'available_at_ms');
+}
+
+/**
+ * Completes a claim: the item moves to its new state and the completion's records are written, in one
+ * transaction. Writes are validated before any SQL runs.
+ * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
+ * @internal
+ */
+export async function complete<K extends WorkKind>(context: StoreContext, held: Claim<K>, completion: Completion<K>): Promise<void> {
+  const writes = (completion.writes ?? []).map(parseRecordWrite);
+  const now = nowParam(context);
+  const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
+  if (writes.length === 0) {
+    await settle(context, context.driver, held, change, now);
+    return;
+  }
+  await context.driver.transaction(async (executor) => {
+    await settle(context, executor, held, change, now);
+    for (const write of writes) await applyRecordWrite(context, executor, write, now);
+  });
+}
+
+/** Gives a held item back, claimable after `delayMs`, without counting an attempt. @throws TradepipeError `lease_lost` @internal */
+export async function release(context: StoreContext, held: Claim, delayMs: number): Promise<void> {
+  await settle(context, context.driver, held, { state: held.state, delayMs: Math.max(0, delayMs) }, nowParam(context));
+}
+
+/**
+ * Records a failed attempt: back in its state after the backoff while attempts remain and the failure is
+ * retryable, otherwise to the terminal state with the terminal writes, atomically.
+ * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict`
+ * @internal
+ */
+export async function fail<K extends WorkKind>(context: StoreContext, held: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult> {
+  const writes: RecordWrite[] = (outcome.terminalWrites ?? []).map(parseRecordWrite);
+  const now = nowParam(context);
+  return context.driver.transaction(async (executor) => {
+    const attempt = (await lockHeld(context, executor, held)) + 1;
+    if (outcome.retryable && attempt < outcome.maxAttempts) {
+      const availableAtMs = await settle(context, executor, held, { state: held.state, delayMs: Math.max(0, outcome.backoffMs), attempt, error: outcome.error }, now);
+      return { kind: 'retry_scheduled', availableAtMs };
+    }
+    const reason = outcome.terminalReason ?? outcome.error.message;
+    await settle(context, executor, held, { state: outcome.terminalState, reason, delayMs: 0, attempt, error: outcome.error }, now);
+    for (const write of writes) await applyRecordWrite(context, executor, write, now);
+    return { kind: 'terminal' };
+  });
+}
+
+/** The queue bookkeeping of one item. @internal */
+export async function getWorkStatus<K extends WorkKind>(context: StoreContext, kind: K, id: string): Promise<WorkStatus<WorkStates[K]> | undefined> {
+  const table = WORK_TABLES[kind];
+  const key = table.keyParams(id);
+  if (key === undefined) return undefined;
+  const rows = await context.driver.query(`SELECT ${WORK_STATUS_COLUMNS} FROM ${context.s}.${table.table} w WHERE ${table.keyCondition('w', 1)}`, key);
+  return rows[0] === undefined ? undefined : workStatusFromRow<WorkStates[K]>(rows[0]);
+}
+
+/** How many items of a kind are in each state. @internal */
+export async function countByState<K extends WorkKind>(context: StoreContext, kind: K): Promise<Partial<Record<WorkStates[K], number>>> {
+  const rows = await context.driver.query<{ state: string; count: string }>(
+    `SELECT state, count(*) AS count FROM ${context.s}.${WORK_TABLES[kind].table} GROUP BY state`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.state, int8(row.count, 'count')])) as Partial<Record<WorkStates[K], number>>;
+}

@@ -1,0 +1,50 @@
+import {
+  LlmValidationSchema,
+  SignalSchema,
+  TradeRecommendationSchema,
+  type LlmValidation,
+  type RecommendationState,
+  type Signal,
+  type TradeRecommendation,
+  type WorkStatus,
+} from '@tradepipe/core';
+import type { StoreContext } from './context.js';
+import { parseStored } from './rows.js';
+import { WORK_STATUS_COLUMNS, workStatusFromRow } from './work-tables.js';
+
+/** One signal by id. @internal */
+export async function getSignal(context: StoreContext, id: string): Promise<Signal | undefined> {
+  const [row] = await context.driver.query(`SELECT record FROM ${context.s}.trading_signals WHERE id = $1`, [id]);
+  return row === undefined ? undefined : parseStored(SignalSchema, row.record, 'signal');
+}
+
+/** One recommendation with its queue status. @internal */
+export async function getRecommendation(
+  context: StoreContext,
+  id: string,
+): Promise<{ record: TradeRecommendation; status: WorkStatus<RecommendationState> } | undefined> {
+  const [row] = await context.driver.query(`SELECT record, ${WORK_STATUS_COLUMNS} FROM ${context.s}.trade_recommendations WHERE id = $1`, [id]);
+  if (row === undefined) return undefined;
+  return { record: parseStored(TradeRecommendationSchema, row.record, 'trade recommendation'), status: workStatusFromRow<RecommendationState>(row) };
+}
+
+/** Recommendations by state and product, oldest first. @internal */
+export async function listRecommendations(
+  context: StoreContext,
+  query: { readonly state?: RecommendationState; readonly productId?: string; readonly limit?: number },
+): Promise<TradeRecommendation[]> {
+  const rows = await context.driver.query(
+    `SELECT record FROM ${context.s}.trade_recommendations
+     WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR product_id = $2)
+     ORDER BY created_at_ms, id COLLATE "C"
+     LIMIT $3`,
+    [query.state ?? null, query.productId ?? null, query.limit === undefined ? null : Math.max(0, Math.floor(query.limit))],
+  );
+  return rows.map((row) => parseStored(TradeRecommendationSchema, row.record, 'trade recommendation'));
+}
+
+/** Validations of a recommendation, in the order they were recorded. @internal */
+export async function listValidations(context: StoreContext, recommendationId: string): Promise<LlmValidation[]> {
+  const rows = await context.driver.query(`SELECT record FROM ${context.s}.llm_validation WHERE recommendation_id = $1 ORDER BY seq`, [recommendationId]);
+  return rows.map((row) => parseStored(LlmValidationSchema, row.record, 'validation'));
+}

@@ -1,0 +1,175 @@
+import {
+  ExposureReservationSchema,
+  OrderSchema,
+  RiskApprovalSchema,
+  RiskAssessmentSchema,
+  TERMINAL_ORDER_STATUSES,
+  TradepipeError,
+  canonicalJson,
+  checkExposureFits,
+  checkOrderWithinApproval,
+  parseWith,
+  type ConsumeApprovalResult,
+  type ExposureReservation,
+  type Order,
+  type RiskApproval,
+  type RiskAssessment,
+  type RiskDecisionRecord,
+  type RiskDecisionResult,
+} from '@tradepipe/core';
+import { currentMs, nowParam, type StoreContext } from './context.js';
+import { insertOrder } from './orders-sql.js';
+import { listPositionsWith } from './positions-sql.js';
+import { applyRecordWrite } from './records-sql.js';
+import { decimalColumn, int8, parseStored } from './rows.js';
+import type { SqlExecutor, SqlRow } from './sql-driver.js';
+
+const TERMINAL_LIST = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
+
+function reservationFromRow(row: SqlRow): ExposureReservation {
+  return parseStored(
+    ExposureReservationSchema,
+    {
+      approvalId: row.approval_id,
+      productId: row.product_id,
+      side: row.side,
+      quoteAmount: decimalColumn(row.quote_amount, 'quote_amount'),
+      baseSize: decimalColumn(row.base_size, 'base_size'),
+      reservedAtMs: int8(row.reserved_at_ms, 'reserved_at_ms'),
+      expiresAtMs: int8(row.expires_at_ms, 'expires_at_ms'),
+    },
+    'exposure reservation',
+  );
+}
+
+/**
+ * Reservations still holding exposure at `nowMs`: unconsumed and unexpired, or consumed by an order that
+ * has not ended.
+ * @internal
+ */
+export async function activeReservations(context: StoreContext, executor: SqlExecutor, nowMs: number): Promise<ExposureReservation[]> {
+  const rows = await executor.query(
+    `SELECT r.* FROM ${context.s}.exposure_reservations r LEFT JOIN ${context.s}.orders o ON o.id = r.order_id
+     WHERE r.released_at_ms IS NULL
+       AND ((r.order_id IS NULL AND r.expires_at_ms > $1) OR (r.order_id IS NOT NULL AND o.status NOT IN (${TERMINAL_LIST})))
+     ORDER BY r.seq`,
+    [nowMs],
+  );
+  return rows.map(reservationFromRow);
+}
+
+async function existingDecision(context: StoreContext, executor: SqlExecutor, recommendationId: string): Promise<RiskDecisionResult | undefined> {
+  const [assessmentRow] = await executor.query(`SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`, [recommendationId]);
+  if (assessmentRow === undefined) return undefined;
+  const assessment = parseStored(RiskAssessmentSchema, assessmentRow.record, 'risk assessment');
+  const approval = await approvalFor(context, executor, recommendationId);
+  return { status: 'existing', assessment, ...(approval === undefined ? {} : { approval }) };
+}
+
+/** The approval recorded for a recommendation, if any. @internal */
+export async function approvalFor(context: StoreContext, executor: SqlExecutor, recommendationId: string): Promise<RiskApproval | undefined> {
+  const [row] = await executor.query(`SELECT record FROM ${context.s}.risk_approvals WHERE recommendation_id = $1`, [recommendationId]);
+  return row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
+}
+
+/** The assessment recorded for a recommendation, if any. @internal */
+export async function assessmentFor(context: StoreContext, recommendationId: string): Promise<RiskAssessment | undefined> {
+  const [row] = await context.driver.query(`SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`, [recommendationId]);
+  return row === undefined ? undefined : parseStored(RiskAssessmentSchema, row.record, 'risk assessment');
+}
+
+/**
+ * Records a risk decision. Every decision locks the single risk-state row first, so decisions run one at a
+ * time across replicas: the exposure check sees every reservation committed before it, and the
+ * assessment, approval and reservation are written in the same transaction.
+ * @throws TradepipeError `validation_failed`, `exposure_limit_exceeded`, `record_conflict`
+ * @internal
+ */
+export async function recordRiskDecision(context: StoreContext, decision: RiskDecisionRecord): Promise<RiskDecisionResult> {
+  const assessment = parseWith(RiskAssessmentSchema, decision.assessment, 'risk assessment');
+  const approval = decision.approval === undefined ? undefined : parseWith(RiskApprovalSchema, decision.approval, 'risk approval');
+  const reservation = approval === undefined ? undefined : parseWith(ExposureReservationSchema, decision.reservation, 'exposure reservation');
+  return context.driver.transaction(async (executor) => {
+    await executor.query(`SELECT 1 FROM ${context.s}.risk_state WHERE id = 1 FOR UPDATE`);
+    const existing = await existingDecision(context, executor, assessment.recommendationId);
+    if (existing !== undefined) return existing;
+    const now = nowParam(context);
+    if (approval === undefined || reservation === undefined) {
+      await applyRecordWrite(context, executor, { type: 'assessment', record: assessment }, now);
+      return { status: 'recorded', assessment };
+    }
+    const nowMs = await currentMs(context, executor);
+    checkExposureFits({
+      reservation,
+      positions: await listPositionsWith(context, executor, false),
+      activeReservations: await activeReservations(context, executor, nowMs),
+      markPrices: decision.markPrices ?? {},
+      limits: decision.limits ?? {},
+    });
+    await applyRecordWrite(context, executor, { type: 'assessment', record: assessment }, now);
+    await insertApproval(context, executor, approval);
+    await executor.query(
+      `INSERT INTO ${context.s}.exposure_reservations (approval_id, product_id, side, quote_amount, base_size, reserved_at_ms, expires_at_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [reservation.approvalId, reservation.productId, reservation.side, reservation.quoteAmount, reservation.baseSize, reservation.reservedAtMs, reservation.expiresAtMs],
+    );
+    return { status: 'recorded', assessment, approval };
+  });
+}
+
+async function insertApproval(context: StoreContext, executor: SqlExecutor, approval: RiskApproval): Promise<void> {
+  const inserted = await executor.query(
+    `INSERT INTO ${context.s}.risk_approvals (id, recommendation_id, client_order_id, product_id, side, max_quote_amount, max_base_size,
+       issued_at_ms, expires_at_ms, record)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
+    [
+      approval.id,
+      approval.recommendationId,
+      approval.clientOrderId,
+      approval.productId,
+      approval.side,
+      approval.maxQuoteAmount ?? null,
+      approval.maxBaseSize ?? null,
+      approval.issuedAtMs,
+      approval.expiresAtMs,
+      JSON.stringify(approval),
+    ],
+  );
+  if (inserted.length === 0) {
+    throw new TradepipeError('record_conflict', 'An approval with this id exists for another decision', { details: { approvalId: approval.id } });
+  }
+}
+
+/**
+ * Consumes an approval and records the order intent in one transaction, holding the approval's row lock:
+ * of two concurrent consumers one records the order and the other finds it consumed.
+ * @throws TradepipeError `validation_failed`, `approval_invalid`, `approval_consumed`, `approval_expired`
+ * @internal
+ */
+export async function consumeApproval(context: StoreContext, approval: RiskApproval, order: Order): Promise<ConsumeApprovalResult> {
+  const parsedOrder = parseWith(OrderSchema, order, 'order');
+  const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
+  return context.driver.transaction(async (executor) => {
+    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 FOR UPDATE`, [
+      approval.recommendationId,
+    ]);
+    const stored = row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
+    if (stored === undefined || canonicalJson(stored) !== canonicalJson(approval)) {
+      throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
+    }
+    if (row?.consumed_at_ms !== null) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
+    const nowMs = await currentMs(context, executor);
+    if (nowMs >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
+    checkOrderWithinApproval(stored, parsedOrder);
+    if (!(await insertOrder(context, executor, parsedOrder))) {
+      throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
+    }
+    await executor.query(`UPDATE ${context.s}.risk_approvals SET consumed_at_ms = $2, consumed_by_order_id = $3 WHERE id = $1`, [
+      stored.id,
+      nowMs,
+      parsedOrder.id,
+    ]);
+    await executor.query(`UPDATE ${context.s}.exposure_reservations SET order_id = $2 WHERE approval_id = $1`, [stored.id, parsedOrder.id]);
+    return { status: 'consumed', order: parsedOrder };
+  });
+}
