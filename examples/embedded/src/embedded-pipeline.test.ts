@@ -1,4 +1,5 @@
 import { createManualClock, createMemoryStore, granularityMs, silentLogger, type Candle, type PipelineStore } from '@tradepipe/core';
+import { createPgliteStore } from '@tradepipe/storage-pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledCandles } from './bundled-candles.js';
 import { createEmbeddedPipeline } from './embedded-pipeline.js';
@@ -6,11 +7,11 @@ import { createEmbeddedPipeline } from './embedded-pipeline.js';
 const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
 const DAY_MS = granularityMs('ONE_DAY');
 
-async function replay(candles: readonly Candle[], count: number): Promise<PipelineStore> {
+async function replay(candles: readonly Candle[], count: number, driver: 'memory' | 'pglite' = 'memory'): Promise<PipelineStore> {
   const history = candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS);
   const holdOut = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS).slice(0, count);
   const clock = createManualClock(HOLD_OUT_START_MS);
-  const store = createMemoryStore({ clock });
+  const store = driver === 'memory' ? createMemoryStore({ clock }) : await createPgliteStore({ clock });
   await store.putCandles(history, { state: 'DONE' });
   const pipeline = await createEmbeddedPipeline({ store, clock, logger: silentLogger, approvalSecret: 'embedded-test-secret-0123456789abcdef' });
   for (const candle of holdOut) {
@@ -71,6 +72,18 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
     for (const candle of holdOut.slice(0, 118)) {
       const signalId = (await short.listRecommendations({})).find((recommendation) => recommendation.candleStartMs === candle.startMs)?.origin;
       if (signalId?.type === 'signal') expect(await long.getSignal(signalId.signalId)).toEqual(await short.getSignal(signalId.signalId));
+    }
+  });
+
+  it('decides exactly the same on the embedded PostgreSQL (PGlite) as in memory', async () => {
+    const pglite = await replay(candles, 120, 'pglite');
+    try {
+      const lastStartMs = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS)[119]!.startMs;
+      expect(await decisionsUpTo(pglite, lastStartMs)).toEqual(await decisionsUpTo(short, lastStartMs));
+      expect(await pglite.listPositions()).toEqual(await short.listPositions());
+      expect(await pglite.listBalances()).toEqual(await short.listBalances());
+    } finally {
+      await pglite.close();
     }
   });
 });

@@ -1,13 +1,22 @@
 // The main job: the bundled BTC-USD candles through the embedded tradepipe pipeline, on embedded defaults
 // (no server, no network, paper trading). History before the hold-out year warms the features; the hold-out
 // year (data the default model never saw) is replayed candle by candle through every stage.
-import { createJsonLogger, createManualClock, createMemoryStore, granularityMs, silentLogger } from '@tradepipe/core';
+import { createJsonLogger, createManualClock, createMemoryStore, granularityMs, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
+import { createPgliteStore } from '@tradepipe/storage-pg';
 import { loadBundledCandles } from './bundled-candles.js';
 import { createEmbeddedPipeline } from './embedded-pipeline.js';
 import { summarise } from './report.js';
 
 /** The first day the default model did not train on. */
 const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
+
+/** The embedded default is PGlite in memory (PostgreSQL in WebAssembly); `--store=memory` uses core's in-memory store. */
+async function openStore(clock: Clock): Promise<PipelineStore> {
+  const choice = process.argv.find((argument) => argument.startsWith('--store='))?.slice('--store='.length) ?? 'pglite';
+  if (choice === 'memory') return createMemoryStore({ clock });
+  if (choice === 'pglite') return createPgliteStore({ clock });
+  throw new Error(`unknown store "${choice}": use --store=pglite or --store=memory`);
+}
 
 async function main(): Promise<void> {
   const startedAtMs = performance.now();
@@ -18,7 +27,7 @@ async function main(): Promise<void> {
   const clock = createManualClock(HOLD_OUT_START_MS);
   const verbose = process.argv.includes('--verbose');
   const logger = verbose ? createJsonLogger({ write: (line) => process.stderr.write(`${line}\n`), nowMs: () => clock.nowMs() }) : silentLogger;
-  const store = createMemoryStore({ clock });
+  const store = await openStore(clock);
   // History is market data the pipeline has already seen: stored as done, it only warms the features.
   await store.putCandles(history, { state: 'DONE' });
   const pipeline = await createEmbeddedPipeline({ store, clock, logger });

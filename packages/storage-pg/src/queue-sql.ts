@@ -47,14 +47,15 @@ function orderedPick(table: WorkTable, s: string): string {
     ),
     heads AS (
       SELECT head.* FROM partitions p, LATERAL (
-        SELECT ${columnsOf(table, 'h')}, h.available_at_ms, h.${table.orderColumn} AS order_key, ${table.idSql('h')} AS work_id
+        SELECT ${columnsOf(table, 'h')}, h.product_id AS partition_product_id, h.granularity AS partition_granularity,
+          h.available_at_ms, h.${table.orderColumn} AS order_key, ${table.idSql('h')} AS work_id
         FROM ${t} h WHERE h.state = $2 AND h.product_id = p.product_id AND h.granularity = p.granularity
         ORDER BY h.${table.orderColumn}, ${table.idSql('h')} COLLATE "C" LIMIT 1) head
     ),
     eligible AS (
       SELECT ${keys} FROM heads, now_ms
       WHERE heads.available_at_ms <= now_ms.ms
-        AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.product_id AND x.granularity = heads.granularity
+        AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.partition_product_id AND x.granularity = heads.partition_granularity
                         AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms)
       ORDER BY heads.order_key, heads.work_id COLLATE "C"
       LIMIT $3

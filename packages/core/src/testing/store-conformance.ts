@@ -158,6 +158,23 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(next.map((claim) => claim.id)).toEqual([candleWorkId(testCandle({ index: 1 }))]);
     });
 
+    it('claims ordered signals oldest first per partition', async () => {
+      await seedCandles(1);
+      const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      const signals = [
+        testSignal({ candleStartMs: testCandle({ index: 1 }).startMs }),
+        testSignal({ candleStartMs: testCandle({ index: 0 }).startMs }),
+        testSignal({ productId: 'ETH-USD', candleStartMs: testCandle({ index: 2 }).startMs }),
+      ];
+      await store.complete(claim!, { state: 'DONE', writes: signals.map((record) => ({ type: 'signal' as const, record })) });
+      const first = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 10, ordered: true });
+      expect(first.map((item) => item.id).sort()).toEqual([signals[1]!.id, signals[2]!.id].sort());
+      expect(await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true })).toEqual([]);
+      await store.complete(first.find((item) => item.id === signals[1]!.id)!, { state: 'DONE' });
+      const next = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true });
+      expect(next.map((item) => item.id)).toEqual([signals[0]!.id]);
+    });
+
     it('never hands one item to two concurrent claimers', async () => {
       for (let index = 0; index < 12; index += 1) await store.insertRecommendation(testRecommendation({ index }), 'PENDING_VALIDATION');
       const batches = await Promise.all(
