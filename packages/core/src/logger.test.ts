@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TradepipeError, redactText } from './errors.js';
-import { createJsonLogger, redactFields } from './logger.js';
+import { childLogger, createJsonLogger, redactFields, type Logger } from './logger.js';
 
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
 const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmdhbml6YXRpb25zIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
@@ -38,5 +38,13 @@ describe('redaction', () => {
     logger.error('order failed', { error: new Error(`jwt ${jwt}`), authorization: `Bearer ${jwt}`, url: 'https://u:p4ss@x.io' });
     expect(lines[0]).not.toMatch(/eyJ|p4ss/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', message: 'order failed', authorization: '[REDACTED]' });
+  });
+
+  it('redacts before a user-supplied sink sees anything', () => {
+    const seen: unknown[] = [];
+    const sink: Logger = { debug: (...args) => seen.push(args), info: (...args) => seen.push(args), warn: (...args) => seen.push(args), error: (...args) => seen.push(args) };
+    childLogger(sink, { stage: 'execution' }).warn('order failed', { privateKey: pem, cause: new Error(`with ${jwt}`) });
+    expect(JSON.stringify(seen)).not.toMatch(/BEGIN|eyJ/);
+    expect(JSON.stringify(seen)).toContain('execution');
   });
 });

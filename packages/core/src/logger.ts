@@ -73,12 +73,16 @@ export function createJsonLogger(options: {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-/** Wraps a logger so every line carries `fields` too (e.g. `{ stage: 'risk' }`). */
+/**
+ * Wraps a logger so every line carries `fields` too (e.g. `{ stage: 'risk' }`), with every field passed
+ * through {@link redactFields} first, so a user's own sink (pino, console) never receives a secret.
+ */
 export function childLogger(logger: Logger, fields: LogFields): Logger {
+  const merge = (extra: LogFields | undefined): Record<string, unknown> => redactFields({ ...fields, ...extra });
   return {
-    debug: (message, extra) => logger.debug(message, { ...fields, ...extra }),
-    info: (message, extra) => logger.info(message, { ...fields, ...extra }),
-    warn: (message, extra) => logger.warn(message, { ...fields, ...extra }),
-    error: (message, extra) => logger.error(message, { ...fields, ...extra }),
+    debug: (message, extra) => logger.debug(redactText(message), merge(extra)),
+    info: (message, extra) => logger.info(redactText(message), merge(extra)),
+    warn: (message, extra) => logger.warn(redactText(message), merge(extra)),
+    error: (message, extra) => logger.error(redactText(message), merge(extra)),
   };
 }
