@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   platform: 'node',
+  // zod comes through the @tradepipe packages (one copy shared with their schemas); not bundled.
+  external: ['zod'],
 });

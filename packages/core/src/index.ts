@@ -229,6 +229,7 @@ export {
   type FailClosedDetails,
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
+export { checkStoreHealth } from './pipeline/health.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';
 export type { PipelineEvents, PipelineListener, PipelineListeners } from './pipeline/events.js';
 export {

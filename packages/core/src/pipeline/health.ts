@@ -8,17 +8,22 @@ type Check = HealthReport['checks'][number];
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
 /**
- * Gathers a health report: store reachable, dead letters, orders in UNKNOWN state, kill switch, crashed
- * workers and market data freshness (a series whose last candle closed more than two candles ago is stale).
- * @internal
+ * Checks the health of a pipeline's shared state, as a service that runs no stage (a health monitor) or
+ * `Pipeline.health()` sees it: the store answers, no dead letters (degraded), no order in UNKNOWN state
+ * (failing: it awaits reconciliation), the kill switch (degraded), crashed workers (failing) and market data
+ * freshness (a series whose last candle closed more than two candles ago is degraded).
+ * @returns the report; its status is the worst of its checks
+ * @example
+ * const report = await checkStoreHealth({ service: 'health-monitor', store, nowMs: Date.now(), series: [{ productId: 'BTC-USD', granularity: 'ONE_HOUR' }] });
  */
-export async function collectHealth(input: {
-  service: string;
-  store: PipelineStore;
-  nowMs: number;
-  crashedWorkers: readonly string[];
-  series: readonly SeriesKey[];
+export async function checkStoreHealth(input: {
+  readonly service: string;
+  readonly store: PipelineStore;
+  readonly nowMs: number;
+  readonly crashedWorkers?: readonly string[];
+  readonly series?: readonly SeriesKey[];
 }): Promise<HealthReport> {
+  const crashedWorkers = input.crashedWorkers ?? [];
   const { store, nowMs } = input;
   const checks: Check[] = [];
   try {
@@ -40,11 +45,11 @@ export async function collectHealth(input: {
   checks.push({ name: 'kill_switch', status: riskState.killSwitch.engaged ? 'degraded' : 'ok', ...(riskState.killSwitch.reason === undefined ? {} : { message: riskState.killSwitch.reason }) });
   checks.push({
     name: 'workers',
-    status: input.crashedWorkers.length > 0 ? 'failing' : 'ok',
-    value: input.crashedWorkers.length,
-    ...(input.crashedWorkers.length > 0 ? { message: `stopped: ${input.crashedWorkers.join(', ')}` } : {}),
+    status: crashedWorkers.length > 0 ? 'failing' : 'ok',
+    value: crashedWorkers.length,
+    ...(crashedWorkers.length > 0 ? { message: `stopped: ${crashedWorkers.join(', ')}` } : {}),
   });
-  for (const series of input.series) {
+  for (const series of input.series ?? []) {
     const latest = await store.getLatestCandle(series.productId, series.granularity);
     const stepMs = GRANULARITIES[series.granularity];
     const ageMs = latest === undefined ? Number.POSITIVE_INFINITY : nowMs - (latest.startMs + stepMs);

@@ -7,7 +7,7 @@ import { createDefaultRecommendationPolicy } from '../recommendation-policy.js';
 import type { Claim, RecordWrite, WorkKind, WorkStates } from '../store.js';
 import { systemClock } from '../time.js';
 import { PipelineEventBus, type PipelineEvents, type PipelineListener } from './events.js';
-import { collectHealth } from './health.js';
+import { checkStoreHealth } from './health.js';
 import { runIngest } from './ingest.js';
 import { PipelineTuningSchema, STAGE_NAMES, type PipelineOptions, type StageName } from './options.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
@@ -283,7 +283,7 @@ export class Pipeline {
    * switch, workers alive, market data fresh. Records the report in the store.
    */
   async health(service = this.options.pipelineId): Promise<HealthReport> {
-    const report = await collectHealth({
+    const report = await checkStoreHealth({
       service,
       store: this.options.store,
       nowMs: this.runtime.clock.nowMs(),

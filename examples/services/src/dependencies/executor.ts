@@ -1,0 +1,73 @@
+import { CoinbaseOrderExecutor, PaperExecutor, type CoinbaseClient, type PaperQuoteSource } from '@tradepipe/coinbase';
+import { TradepipeError, type OrderExecutor, type StageContext } from '@tradepipe/core';
+import { readPackageOptions } from '../package-options.js';
+import type { BackgroundTask, ServiceContext, ServiceDependencies } from '../service-context.js';
+import { createServiceApprovalSigner } from './approval-signer.js';
+import { createServiceCoinbaseClient } from './coinbase-client.js';
+import { fundPaperAccount } from './paper-account.js';
+
+/** Paper prices from Coinbase: the ask for a BUY and the bid for a SELL with a key, else the public product price. */
+function coinbaseQuotes(client: CoinbaseClient, keyed: boolean): PaperQuoteSource {
+  return async ({ productId, side, signal }) => {
+    if (keyed) {
+      const [book] = await client.getBestBidAsk([productId], { signal });
+      const price = side === 'BUY' ? book?.ask : book?.bid;
+      if (price !== undefined) return price;
+    }
+    const product = await client.getProduct(productId, { public: true, signal });
+    return product.price;
+  };
+}
+
+function stageContext(context: ServiceContext, signal: AbortSignal): StageContext {
+  return { pipelineId: context.config.pipelineId, clock: context.clock, logger: context.logger, signal, store: context.store };
+}
+
+async function liveExecutor(context: ServiceContext): Promise<{ executor: CoinbaseOrderExecutor; client: CoinbaseClient }> {
+  if (context.config.mode !== 'live' || !context.config.liveTradingConfirmed) {
+    throw new TradepipeError('live_trading_not_enabled', 'The Coinbase executor needs TRADING_MODE=live and the LIVE_TRADING_CONFIRM value');
+  }
+  const { client } = await createServiceCoinbaseClient(context, { requireKey: true });
+  const executor = new CoinbaseOrderExecutor({
+    ...readPackageOptions('coinbaseExecutor', context.env),
+    client,
+    approvalSigner: createServiceApprovalSigner(context),
+    liveTrading: { enabled: true, acknowledgeRealMoney: true },
+  });
+  return { executor, client };
+}
+
+/**
+ * The executor of trade-executor (8024, `execution`) and fill-tracker (8029, `fills`): the
+ * {@link PaperExecutor} unless `TRADING_MODE=live` with `LIVE_TRADING_CONFIRM` (core's `loadConfig` refuses
+ * live mode without it), then the {@link CoinbaseOrderExecutor} with the CDP key. The fill tracker also
+ * reconciles balances every `RECONCILE_INTERVAL_MS` when the executor can.
+ */
+export async function executorDependencies(context: ServiceContext): Promise<ServiceDependencies> {
+  const reconcile = context.service.stage === 'fills';
+  if (context.config.mode === 'live') {
+    const { executor, client } = await liveExecutor(context);
+    const background: BackgroundTask[] = reconcile ? [(signal) => executor.runReconciliation(context.settings.reconcileIntervalMs, stageContext(context, signal))] : [];
+    return {
+      slots: { executor },
+      beforeStart: async (signal) => {
+        const reconciliation = await executor.start(stageContext(context, signal));
+        context.logger.info('coinbase executor started', { drifts: reconciliation.drift.length });
+      },
+      background,
+      close: () => client.close(),
+    };
+  }
+  const paper = readPackageOptions('paper', context.env);
+  const quotes = context.settings.paperQuoteSource === 'coinbase' ? await createServiceCoinbaseClient(context, { requireKey: false }) : undefined;
+  const executor: OrderExecutor = new PaperExecutor({
+    ...paper,
+    approvalSigner: createServiceApprovalSigner(context),
+    ...(quotes === undefined ? {} : { quoteSource: coinbaseQuotes(quotes.client, quotes.keyed) }),
+  });
+  return {
+    slots: { executor },
+    beforeStart: () => fundPaperAccount(context),
+    ...(quotes === undefined ? {} : { close: () => quotes.client.close() }),
+  };
+}

@@ -1,0 +1,107 @@
+import { checkStoreHealth, createPipeline, loadConfig, redactConfig, systemClock, type HealthReport, type Logger, type Pipeline, type PipelineStore } from '@tradepipe/core';
+import { buildDependencies } from './dependencies/index.js';
+import { aggregateHealth, healthTargets } from './health-monitor.js';
+import { startHttpServer, type ServiceHttpServer } from './http-server.js';
+import { createServiceLogger } from './logging.js';
+import { createServiceMetrics } from './metrics.js';
+import { openStore } from './open-store.js';
+import { readPackageOptions } from './package-options.js';
+import type { ServiceDefinition } from './service-catalog.js';
+import type { ServiceContext, ServiceDependencies } from './service-context.js';
+import { readServiceSettings } from './service-settings.js';
+
+/** A started service. */
+export interface RunningService {
+  readonly port: number;
+  /** The service's pipeline; the health monitor runs none. */
+  readonly pipeline: Pipeline | undefined;
+  /** Drains the pipeline (`DRAIN_TIMEOUT_MS`), stops background loops, closes clients, the store and the server. */
+  stop(): Promise<void>;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Starts one service: config (paper by default; `loadConfig` refuses live mode without the confirmation),
+ * store (migrated), the service's stage slots, the pipeline, metrics and the HTTP server, then the workers.
+ * @throws TradepipeError `live_trading_not_enabled`, `config_invalid`, `storage_unavailable`, `pipeline_invalid`, `model_mismatch`
+ */
+export async function startService(service: ServiceDefinition, env: Env, logger?: Logger): Promise<RunningService> {
+  const config = loadConfig(env);
+  const settings = readServiceSettings(env);
+  const log = logger ?? createServiceLogger(service.name, config.logLevel);
+  log.info('service starting', { stage: service.stage ?? 'none', config: redactConfig(config) });
+  const store = await openStore({ config, env, service: service.name, logger: log });
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    return await assemble({ service, config, settings, env, store, logger: log, clock: systemClock }, closers);
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(context: ServiceContext, closers: (() => Promise<void>)[]): Promise<RunningService> {
+  const { service, config, settings, store, logger } = context;
+  const dependencies: ServiceDependencies = await buildDependencies(context);
+  if (dependencies.close !== undefined) closers.unshift(dependencies.close);
+  const pipeline =
+    service.stage === undefined
+      ? undefined
+      : createPipeline({
+          pipelineId: config.pipelineId,
+          store,
+          ...dependencies.slots,
+          stages: [service.stage],
+          clock: context.clock,
+          logger,
+          tuning: readPackageOptions('pipeline', context.env),
+        });
+  const metrics = createServiceMetrics({ service: service.name, stage: service.stage, store, pipeline });
+  const lifecycle = { started: false, stopping: false };
+  const background = new AbortController();
+  const targets = service.stage === undefined ? healthTargets(config, settings.healthTargets) : [];
+  const series = config.products.map((productId) => ({ productId, granularity: config.granularity }));
+  const health = async (): Promise<HealthReport> => {
+    if (pipeline !== undefined) return pipeline.health(service.name);
+    const own = await checkStoreHealth({ service: service.name, store, nowMs: context.clock.nowMs(), series });
+    await store.recordHealth(own).catch((error: unknown) => logger.warn('could not record health', { error }));
+    return aggregateHealth({ own, targets, timeoutMs: settings.healthCheckTimeoutMs, signal: background.signal, nowMs: context.clock.nowMs() });
+  };
+  const server: ServiceHttpServer = await startHttpServer({
+    port: config.ports[service.portKey],
+    host: settings.httpHost,
+    logger,
+    handlers: { health, ready: () => readiness(lifecycle, store), metrics: () => metrics.render() },
+  });
+  closers.push(() => server.close());
+  await dependencies.beforeStart?.(background.signal);
+  await pipeline?.start();
+  const loops = (dependencies.background ?? []).map((task) =>
+    task(background.signal).catch((error: unknown) => logger.error('background task stopped', { error })),
+  );
+  lifecycle.started = true;
+  logger.info('service started', { port: server.port, stages: pipeline?.stages.join(',') ?? 'none' });
+  let stopped: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    lifecycle.stopping = true;
+    logger.info('service stopping', { drainTimeoutMs: settings.drainTimeoutMs });
+    await pipeline?.stop({ drainTimeoutMs: settings.drainTimeoutMs });
+    background.abort();
+    await Promise.all(loops);
+    for (const close of closers) await close().catch((error: unknown) => logger.warn('close failed', { error }));
+    logger.info('service stopped', {});
+  };
+  return { port: server.port, pipeline, stop: () => (stopped ??= stop()) };
+}
+
+async function readiness(lifecycle: { started: boolean; stopping: boolean }, store: PipelineStore): Promise<{ ready: boolean; reason?: string }> {
+  if (lifecycle.stopping) return { ready: false, reason: 'draining' };
+  if (!lifecycle.started) return { ready: false, reason: 'starting' };
+  try {
+    await store.ping(AbortSignal.timeout(2_000));
+    return { ready: true };
+  } catch {
+    return { ready: false, reason: 'store unreachable' };
+  }
+}

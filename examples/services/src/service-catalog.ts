@@ -1,0 +1,62 @@
+import { DEFAULT_SERVICE_PORTS, TradepipeError, type StageName } from '@tradepipe/core';
+
+/** A deployable service of the seed's design: its name, the config key of its port, the stage it runs. */
+export interface ServiceDefinition {
+  readonly name: ServiceName;
+  /** Key in core's `DEFAULT_SERVICE_PORTS` / `TradepipeConfig.ports`. */
+  readonly portKey: keyof typeof DEFAULT_SERVICE_PORTS;
+  /** The pipeline stage the service runs; `undefined` for the health monitor. */
+  readonly stage: StageName | undefined;
+  /** Replicas in the Kubernetes manifests. */
+  readonly replicas: number;
+  readonly summary: string;
+}
+
+/** The service names, as `node dist/main.js <service>` and the Kubernetes Deployments spell them. */
+export const SERVICE_NAMES = [
+  'market-data',
+  'signal-generator',
+  'signal-bridge',
+  'trade-orchestrator',
+  'risk-management',
+  'trade-executor',
+  'fill-tracker',
+  'health-monitor',
+] as const;
+
+/** A service name; see {@link SERVICE_NAMES}. */
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Every service, in pipeline order. */
+export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
+  'market-data': { name: 'market-data', portKey: 'marketData', stage: 'ingest', replicas: 1, summary: 'Coinbase candles into crypto_prices' },
+  'signal-generator': { name: 'signal-generator', portKey: 'signalGenerator', stage: 'signal', replicas: 1, summary: '51 features, ONNX model, exit rules' },
+  'signal-bridge': { name: 'signal-bridge', portKey: 'signalBridge', stage: 'bridge', replicas: 1, summary: 'signals into $100 trade recommendations' },
+  'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator' },
+  'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals' },
+  'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders' },
+  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions, reconciliation' },
+  'health-monitor': { name: 'health-monitor', portKey: 'healthMonitor', stage: undefined, replicas: 1, summary: 'one health report for the whole deployment' },
+};
+
+/**
+ * Finds a service by name (the first program argument, else `SERVICE`).
+ * @throws TradepipeError `config_invalid` for an unknown or missing name.
+ */
+export function resolveService(argument: string | undefined, env: Readonly<Record<string, string | undefined>>): ServiceDefinition {
+  const name = (argument ?? env.SERVICE ?? '').trim();
+  if ((SERVICE_NAMES as readonly string[]).includes(name)) return SERVICES[name as ServiceName];
+  throw new TradepipeError('config_invalid', `Unknown service "${name.slice(0, 64)}"; expected one of: ${SERVICE_NAMES.join(', ')}`);
+}
+
+/** The variable of each service's port, as core's `loadConfig` reads it. */
+export const SERVICE_PORT_VARIABLES: Readonly<Record<keyof typeof DEFAULT_SERVICE_PORTS, string>> = {
+  signalBridge: 'SIGNAL_BRIDGE_PORT',
+  tradeOrchestrator: 'TRADE_ORCHESTRATOR_PORT',
+  tradeExecutor: 'TRADE_EXECUTOR_PORT',
+  signalGenerator: 'SIGNAL_GENERATOR_PORT',
+  marketData: 'MARKET_DATA_PORT',
+  riskManagement: 'RISK_MANAGEMENT_PORT',
+  fillTracker: 'FILL_TRACKER_PORT',
+  healthMonitor: 'HEALTH_MONITOR_PORT',
+};

@@ -1,0 +1,27 @@
+import type { Clock, Logger, PipelineOptions, PipelineStore, TradepipeConfig } from '@tradepipe/core';
+import type { ServiceDefinition } from './service-catalog.js';
+import type { ServiceSettings } from './service-settings.js';
+
+/** Everything a service's dependencies are built from. */
+export interface ServiceContext {
+  readonly service: ServiceDefinition;
+  readonly config: TradepipeConfig;
+  readonly settings: ServiceSettings;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly store: PipelineStore;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+/** A loop a service runs beside its pipeline (product refresh, reconciliation) until `signal` aborts. */
+export type BackgroundTask = (signal: AbortSignal) => Promise<void>;
+
+/** What a service adds to its pipeline, and what it runs and closes beside it. */
+export interface ServiceDependencies {
+  readonly slots: Partial<Omit<PipelineOptions, 'pipelineId' | 'store' | 'clock' | 'logger' | 'tuning'>>;
+  /** Run once before the pipeline starts (e.g. the live executor's clock and balance check). */
+  readonly beforeStart?: (signal: AbortSignal) => Promise<void>;
+  readonly background?: readonly BackgroundTask[];
+  /** Closed after the pipeline stopped (clients, sockets). */
+  readonly close?: () => Promise<void>;
+}
