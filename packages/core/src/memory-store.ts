@@ -329,12 +329,20 @@ class MemoryStore implements PipelineStore {
   }
 
   private checkExposure(reservation: ExposureReservation, decision: RiskDecisionRecord): void {
+    const limits = decision.limits ?? {};
+    const nowMs = this.clock.nowMs();
+    const ordersInWindow =
+      limits.maxOrders === undefined
+        ? undefined
+        : [...this.orders.values()].filter((order) => order.createdAtMs >= limits.maxOrders!.sinceMs).length +
+          [...this.reservations.values()].filter((held) => !held.released && held.orderId === undefined && held.reservation.expiresAtMs > nowMs).length;
     checkExposureFits({
       reservation,
       positions: [...this.positions.values()],
       activeReservations: this.activeReservations(),
       markPrices: decision.markPrices ?? {},
-      limits: decision.limits ?? {},
+      limits,
+      ...(ordersInWindow === undefined ? {} : { ordersInWindow }),
     });
   }
 

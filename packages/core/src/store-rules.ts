@@ -10,8 +10,9 @@ import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './
 /**
  * Checks, inside a store's transaction, that a reservation fits: a SELL never exceeds the position left
  * after other active SELL reservations; a BUY keeps Σ(position size × mark price) + active BUY reservations
- * + this one within the total and per-product limits. A position without a mark price is valued at its
- * average entry price.
+ * + this one within the total and per-product limits, portfolio heat after it within its limit, and the
+ * orders in the window plus this one within the order limit. A position without a mark price is valued at
+ * its average entry price.
  * @throws TradepipeError `exposure_limit_exceeded`
  * @internal Shared by store implementations so every store enforces the same rule.
  */
@@ -21,6 +22,8 @@ export function checkExposureFits(input: {
   readonly activeReservations: readonly ExposureReservation[];
   readonly markPrices: Readonly<Record<string, number>>;
   readonly limits: ExposureLimits;
+  /** Orders created since `limits.maxOrders.sinceMs` plus unconsumed active approvals; needed with `maxOrders`. */
+  readonly ordersInWindow?: number;
 }): void {
   const { reservation, positions, activeReservations: active, markPrices, limits } = input;
   const details = { productId: reservation.productId, approvalId: reservation.approvalId };
@@ -31,7 +34,7 @@ export function checkExposureFits(input: {
       .filter((other) => other.side === 'SELL' && other.productId === reservation.productId)
       .reduce((sum, other) => addDecimal(sum, other.baseSize), decimal('0'));
     if (compareDecimal(addDecimal(pending, reservation.baseSize), held) > 0) {
-      throw new TradepipeError('exposure_limit_exceeded', 'The sell exceeds the position left after pending sells', { details });
+      throw new TradepipeError('exposure_limit_exceeded', 'The sell exceeds the position left after pending sells', { details: { ...details, limit: 'nothing_held' } });
     }
     return;
   }
@@ -49,14 +52,35 @@ export function checkExposureFits(input: {
   const total = [...products].reduce((sum, productId) => sum + productExposure(productId), 0) + amount;
   if (limits.maxTotalExposureQuote !== undefined && total > limits.maxTotalExposureQuote + 1e-9) {
     throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the total exposure limit', {
-      details: { ...details, exposureAfterQuote: total, limitQuote: limits.maxTotalExposureQuote },
+      details: { ...details, limit: 'max_total_exposure', exposureAfterQuote: total, limitQuote: limits.maxTotalExposureQuote },
     });
   }
   const productAfter = productExposure(reservation.productId) + amount;
   if (limits.maxProductExposureQuote !== undefined && productAfter > limits.maxProductExposureQuote + 1e-9) {
     throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the product exposure limit', {
-      details: { ...details, exposureAfterQuote: productAfter, limitQuote: limits.maxProductExposureQuote },
+      details: { ...details, limit: 'max_position', exposureAfterQuote: productAfter, limitQuote: limits.maxProductExposureQuote },
     });
+  }
+  const heat = limits.maxPortfolioHeat;
+  if (heat !== undefined) {
+    const weighted = [...products].reduce(
+      (sum, productId) => sum + (productExposure(productId) + (productId === reservation.productId ? amount : 0)) * (heat.volatilities[productId] ?? heat.fallbackVolatility),
+      0,
+    );
+    const heatAfter = heat.equityQuote > 0 ? weighted / heat.equityQuote : Number.POSITIVE_INFINITY;
+    if (heatAfter > heat.limit + 1e-9) {
+      throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the portfolio heat limit', {
+        details: { ...details, limit: 'max_portfolio_heat', heatAfter: Number.isFinite(heatAfter) ? heatAfter : -1, heatLimit: heat.limit },
+      });
+    }
+  }
+  if (limits.maxOrders !== undefined) {
+    if (input.ordersInWindow === undefined) throw new TradepipeError('internal', 'The store did not count the orders in the window');
+    if (input.ordersInWindow + 1 > limits.maxOrders.limit) {
+      throw new TradepipeError('exposure_limit_exceeded', 'The reservation would exceed the order count limit', {
+        details: { ...details, limit: 'max_orders_per_hour', ordersInWindow: input.ordersInWindow, orderLimit: limits.maxOrders.limit },
+      });
+    }
   }
 }
 

@@ -133,12 +133,26 @@ export interface ExposureLimits {
   readonly maxTotalExposureQuote?: number;
   /** The same for one product. */
   readonly maxProductExposureQuote?: number;
+  /**
+   * BUY only: portfolio heat after this reservation, Σ over products (position size × mark + active BUY
+   * reservations) × annualised volatility / equity, must stay at or below `limit`.
+   */
+  readonly maxPortfolioHeat?: {
+    readonly limit: number;
+    readonly equityQuote: number;
+    /** Annualised volatility by product; `fallbackVolatility` for a product not listed. */
+    readonly volatilities: Readonly<Record<string, number>>;
+    readonly fallbackVolatility: number;
+  };
+  /** BUY only: orders created since `sinceMs` plus approvals not yet consumed, plus this one, must stay at or below `limit`. */
+  readonly maxOrders?: { readonly limit: number; readonly sinceMs: number };
 }
 
 /**
  * A risk decision to record. On APPROVE, `approval` and `reservation` are recorded in the same transaction
- * as the assessment, after checking — inside that transaction — that the reservation fits the limits given
- * the positions and every other active reservation, so two replicas cannot spend the same room.
+ * as the assessment, after checking — inside that transaction — that the reservation fits the limits
+ * (exposure, heat, order count) given the positions, the orders and every other active reservation, so two
+ * replicas cannot spend the same room.
  */
 export interface RiskDecisionRecord {
   readonly assessment: RiskAssessment;

@@ -127,6 +127,25 @@ describe('two replicas cannot together exceed an exposure limit', () => {
     if (refused !== undefined) expect(refused.assessment.reasons[0]!.code).toBe('max_total_exposure');
     else expect(reserved).toBeCloseTo(120, 6); // the retry took what was left: 120 − 81.25 = 38.75
   });
+  it('cannot together exceed the hourly order limit or the heat limit', async () => {
+    for (const [tightened, code] of [
+      [{ maxOrdersPerHour: 1 }, 'max_orders_per_hour'],
+      [{ maxPortfolioHeat: 0.0095 }, 'max_portfolio_heat'],
+    ] as const) {
+      const { store, context } = await createRiskFixture();
+      const shared = withBarrier(store, 2);
+      const replicas = [1, 2].map(() => createRiskManager({ limits: { ...limits, ...tightened }, signer, approvalTtlMs: 60_000, reservationAttempts: 1 }));
+      const results = await Promise.all([
+        replicas[0]!.assess(buy(1), { ...context, store: shared }),
+        replicas[1]!.assess(buy(2), { ...context, store: shared }),
+      ]);
+      const decisions = results.map((result) => result.assessment.decision).sort();
+      expect(decisions, code).toEqual(['APPROVE', 'REJECT']);
+      const [reason] = results.find((result) => result.assessment.decision === 'REJECT')!.assessment.reasons;
+      // Each replica alone passed the limit on the same snapshot: the store's re-check refused the second.
+      expect(reason).toMatchObject({ code, message: expect.stringMatching(/store refused/) });
+    }
+  });
 });
 
 describe('decisions use no candle after the decision time', () => {

@@ -102,7 +102,7 @@ export function createRiskManager(options: RiskManagerOptions): RiskManager {
       }
       const gathered = await gatherRiskInputs(store, recommendation, { nowMs, limits, reader });
       const draft = decideRisk(gathered.inputs, limits);
-      const reason = refusedReason(recommendation, refused, limits);
+      const reason = refusedReason(recommendation, refused);
       const rejected: RiskDecisionDraft = { ...draft, decision: 'REJECT', reasons: [reason], adjustedQuoteAmount: decimal('0'), portfolioHeatAfter: draft.portfolioHeat };
       return record(context, toAssessment(recommendation, rejected, limits, nowMs), logger);
     },
@@ -154,7 +154,21 @@ async function recordApproval(
     assessment: toAssessment(recommendation, draft, limits, nowMs),
     approval,
     reservation,
-    limits: { maxTotalExposureQuote: limits.maxTotalExposureQuote, maxProductExposureQuote: limits.maxPositionQuote },
+    // The store re-checks, inside the transaction that records the approval, every limit another replica could
+    // race for: exposure, per-product exposure, portfolio heat after this trade, and the hourly order count.
+    limits: isBuy
+      ? {
+          maxTotalExposureQuote: limits.maxTotalExposureQuote,
+          maxProductExposureQuote: limits.maxPositionQuote,
+          maxPortfolioHeat: {
+            limit: limits.maxPortfolioHeat,
+            equityQuote: gathered.inputs.equityQuote,
+            volatilities: Object.fromEntries(gathered.inputs.exposures.map((item) => [item.productId, item.volatilityAnnualized]).concat([[recommendation.productId, draft.volatilityAnnualized]])),
+            fallbackVolatility: limits.fallbackVolatilityAnnualized,
+          },
+          maxOrders: { limit: limits.maxOrdersPerHour, sinceMs: nowMs - 3_600_000 },
+        }
+      : {},
     markPrices: gathered.markPrices,
   });
   logDecision(logger, result);
@@ -183,10 +197,11 @@ function estimateBase(draft: RiskDecisionDraft, baseIncrement: DecimalString): D
   return decimalFromNumber(toApproxNumber(draft.adjustedQuoteAmount) / draft.markPrice, increment);
 }
 
-function refusedReason(recommendation: TradeRecommendation, error: TradepipeError | undefined, limits: RiskLimits): RiskReason {
+function refusedReason(recommendation: TradeRecommendation, error: TradepipeError | undefined): RiskReason {
   if (recommendation.side === 'SELL') return { code: 'nothing_held', message: 'The store refused the sell: it exceeds the position left after pending sells' };
-  const limit = error?.details.limitQuote;
-  const code = limit === limits.maxPositionQuote && limit !== limits.maxTotalExposureQuote ? 'max_position' : 'max_total_exposure';
+  const named = error?.details.limit;
+  const codes = ['max_position', 'max_total_exposure', 'max_portfolio_heat', 'max_orders_per_hour'] as const;
+  const code = codes.find((candidate) => candidate === named) ?? 'max_total_exposure';
   return { code, message: `The store refused the reservation: ${code} (another approval took the room)` };
 }
 

@@ -99,12 +99,15 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
       return { status: 'recorded', assessment };
     }
     const nowMs = await currentMs(context, executor);
+    const limits = decision.limits ?? {};
+    const ordersInWindow = limits.maxOrders === undefined ? undefined : await countOrdersInWindow(context, executor, limits.maxOrders.sinceMs, nowMs);
     checkExposureFits({
       reservation,
       positions: await listPositionsWith(context, executor, false),
       activeReservations: await activeReservations(context, executor, nowMs),
       markPrices: decision.markPrices ?? {},
-      limits: decision.limits ?? {},
+      limits,
+      ...(ordersInWindow === undefined ? {} : { ordersInWindow }),
     });
     await applyRecordWrite(context, executor, { type: 'assessment', record: assessment }, now);
     await insertApproval(context, executor, approval);
@@ -115,6 +118,16 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
     );
     return { status: 'recorded', assessment, approval };
   });
+}
+
+/** Orders created since `sinceMs` plus approvals not yet consumed (unexpired, unreleased, no order): the order-count limit's view. */
+async function countOrdersInWindow(context: StoreContext, executor: SqlExecutor, sinceMs: number, nowMs: number): Promise<number> {
+  const [row] = await executor.query(
+    `SELECT (SELECT count(*) FROM ${context.s}.orders WHERE created_at_ms >= $1)
+          + (SELECT count(*) FROM ${context.s}.exposure_reservations WHERE released_at_ms IS NULL AND order_id IS NULL AND expires_at_ms > $2) AS total`,
+    [sinceMs, nowMs],
+  );
+  return Number(row?.total ?? 0);
 }
 
 async function insertApproval(context: StoreContext, executor: SqlExecutor, approval: RiskApproval): Promise<void> {

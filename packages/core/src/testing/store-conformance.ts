@@ -271,6 +271,29 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(again.assessment.riskScore).toBe(0.3);
     });
 
+    it('checks portfolio heat and the order count inside the reservation', async () => {
+      const nowMs = await store.nowMs();
+      const decide = (index: number, limits: Parameters<PipelineStore['recordRiskDecision']>[0]['limits']) => {
+        const recommendation = testRecommendation({ index });
+        const pair = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+        return store.recordRiskDecision({ assessment: testAssessment(recommendation), ...pair, limits, markPrices: { 'BTC-USD': 100_000 } });
+      };
+      const limitOf = async (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'recorded',
+          (error: unknown) => (isTradepipeError(error, 'exposure_limit_exceeded') ? String(error.details.limit) : String(error)),
+        );
+      // Heat: 100 of a product with volatility 1.0 on 10,000 of equity is 0.01; the limit 0.02 holds two.
+      const heat = { maxPortfolioHeat: { limit: 0.02, equityQuote: 10_000, volatilities: { 'BTC-USD': 1 }, fallbackVolatility: 2 } };
+      expect(await limitOf(decide(0, heat))).toBe('recorded');
+      expect(await limitOf(decide(1, heat))).toBe('recorded');
+      expect(await limitOf(decide(2, heat))).toBe('max_portfolio_heat');
+      // Orders: the two unconsumed approvals already count against a limit of three.
+      const orders = { maxOrders: { limit: 3, sinceMs: nowMs - 3_600_000 } };
+      expect(await limitOf(decide(3, orders))).toBe('recorded');
+      expect(await limitOf(decide(4, orders))).toBe('max_orders_per_hour');
+    });
+
     it('consumes an approval exactly once, together with the order intent', async () => {
       const recommendation = testRecommendation();
       const nowMs = await store.nowMs();
