@@ -9,7 +9,7 @@ import {
   type PipelineStore,
   type Product,
 } from '@tradepipe/core';
-import { PaperExecutor } from '@tradepipe/coinbase';
+import { PaperExecutor, fundPaperAccount } from '@tradepipe/coinbase';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, createFeatureSet } from '@tradepipe/features';
 import { createRuleValidator } from '@tradepipe/llm-validator';
 import { loadDefaultModel } from '@tradepipe/model';
@@ -41,9 +41,7 @@ export async function createEmbeddedPipeline(options: { store: PipelineStore; cl
   const signer = createHmacApprovalSigner({ keyId: 'embedded', secret: options.approvalSecret ?? randomBytes(32).toString('hex') });
   await options.store.putProduct(BTC_USD);
   // Fund the paper account before the first decision: risk sizes against equity from the store's balances.
-  if ((await options.store.listBalances()).length === 0) {
-    await options.store.putBalances([{ currency: 'USD', available: decimal(String(STARTING_USD)), hold: decimal('0'), updatedAtMs: options.clock.nowMs() }]);
-  }
+  await fundPaperAccount(options.store, { USD: String(STARTING_USD) }, options.clock.nowMs());
   return createPipeline({
     pipelineId: 'embedded-btc-usd',
     store: options.store,

@@ -25,6 +25,7 @@ export { CoinbaseOrderExecutor, CoinbaseOrderExecutorOptionsSchema, type Coinbas
 export type { BalanceDrift, BalanceReconciliation } from './coinbase-reconcile.js';
 export {
   createPaperExecutor,
+  fundPaperAccount,
   DEFAULT_PAPER_TAKER_FEE_BPS,
   PaperExecutor,
   PaperExecutorOptionsSchema,

@@ -17,6 +17,7 @@ import {
   type RiskApproval,
   type StageContext,
   type TradeRecommendation,
+  type PipelineStore,
 } from '@tradepipe/core';
 import { assertTradable, isTerminalOrder, minimumSizeRefusal, updateOrderStatus } from './executor-intent.js';
 import { simulatePaperFill } from './paper-fill-model.js';
@@ -35,6 +36,20 @@ export const PaperExecutorOptionsSchema = z.object({
   /** Balances put in the store on the first order if it holds none (e.g. `{ USD: '10000' }`). */
   startingBalances: z.record(z.string(), z.string().regex(/^\d+(\.\d+)?$/)).optional(),
 });
+
+/**
+ * Funds a paper account: puts `balances` (currency → decimal amount) into a store that holds no balances yet,
+ * so risk sees equity before the first order. Changes nothing once any balance exists.
+ * @returns whether the account was funded now
+ * @throws TradepipeError `validation_failed` for an amount that is not a decimal
+ * @example
+ * await fundPaperAccount(store, { USD: '1000' }, clock.nowMs());
+ */
+export async function fundPaperAccount(store: PipelineStore, balances: Readonly<Record<string, string>>, nowMs: number): Promise<boolean> {
+  if ((await store.listBalances()).length > 0) return false;
+  await store.putBalances(Object.entries(balances).map(([currency, available]) => ({ currency, available: decimal(available), hold: decimal('0'), updatedAtMs: nowMs })));
+  return true;
+}
 
 /** A quote for paper fills: the first price at or after `afterMs`, if there is one yet. */
 export type PaperQuoteSource = (request: { readonly productId: string; readonly side: 'BUY' | 'SELL'; readonly afterMs: number; readonly signal: AbortSignal }) => Promise<DecimalString | undefined>;
@@ -123,10 +138,7 @@ export class PaperExecutor implements OrderExecutor {
   }
 
   private async fundOnce(context: StageContext): Promise<void> {
-    const starting = this.settings.startingBalances;
-    if (starting === undefined || (await context.store.listBalances()).length > 0) return;
-    const updatedAtMs = context.clock.nowMs();
-    await context.store.putBalances(Object.entries(starting).map(([currency, available]) => ({ currency, available: decimal(available), hold: decimal('0'), updatedAtMs })));
+    if (this.settings.startingBalances !== undefined) await fundPaperAccount(context.store, this.settings.startingBalances, context.clock.nowMs());
   }
 
   private async fundsRefusal(order: Order, product: Product, context: StageContext): Promise<string | undefined> {

@@ -1,4 +1,4 @@
-import { decimal } from '@tradepipe/core';
+import { fundPaperAccount as fund } from '@tradepipe/coinbase';
 import type { ServiceContext } from '../service-context.js';
 
 /**
@@ -6,9 +6,7 @@ import type { ServiceContext } from '../service-context.js';
  * before the first order. Replaces nothing once any balance exists.
  */
 export async function fundPaperAccount(context: ServiceContext): Promise<void> {
-  if ((await context.store.listBalances()).length > 0) return;
-  const updatedAtMs = context.clock.nowMs();
-  const balances = Object.entries(context.settings.paperStartingBalances).map(([currency, available]) => ({ currency, available: decimal(available), hold: decimal('0'), updatedAtMs }));
-  await context.store.putBalances(balances);
-  context.logger.info('paper account funded', { currencies: balances.map((balance) => balance.currency).join(',') });
+  if (await fund(context.store, context.settings.paperStartingBalances, context.clock.nowMs())) {
+    context.logger.info('paper account funded', { currencies: Object.keys(context.settings.paperStartingBalances).join(',') });
+  }
 }
