@@ -1,19 +1,12 @@
 import {
   TradepipeError,
-  clientOrderIdFor,
   compareDecimal,
   decimal,
-  floorToIncrement,
   isProductTradable,
-  recordId,
-  verifyRiskApproval,
-  type ApprovalSigner,
   type Order,
   type OrderUpdate,
   type Product,
-  type RiskApproval,
   type StageContext,
-  type TradeRecommendation,
 } from '@tradepipe/core';
 
 /**

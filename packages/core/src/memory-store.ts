@@ -1,4 +1,4 @@
-import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
+import { compareDecimal, decimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';

@@ -30,5 +30,6 @@ const { matrix, firstWarmRow } = computeFeatureMatrix(
   },
   { granularity: 'ONE_HOUR' },
 );
+console.log(matrix[firstWarmRow * FEATURE_NAMES.length]); // the first feature of the first warm row
 
 export {};

@@ -9,7 +9,7 @@ import { systemClock } from '../time.js';
 import { PipelineEventBus, type PipelineEvents, type PipelineListener } from './events.js';
 import { checkStoreHealth } from './health.js';
 import { runIngest } from './ingest.js';
-import { PipelineTuningSchema, STAGE_NAMES, type PipelineOptions, type StageName } from './options.js';
+import { PipelineTuningSchema, type PipelineOptions, type StageName } from './options.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { SignalStage } from './signal-stage.js';
 import {
