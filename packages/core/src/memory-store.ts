@@ -2,6 +2,7 @@ import { compareDecimal, decimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
+import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
 import { checkExposureFits, checkOrderWithinApproval, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
@@ -24,6 +25,8 @@ import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } fro
 import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
+  CandleQuery,
+  CandleState,
   Claim,
   ClaimRequest,
   Completion,
@@ -40,7 +43,7 @@ import type {
   WorkStates,
   WorkStatus,
 } from './store.js';
-import { GRANULARITIES, systemClock, type Clock, type Granularity } from './time.js';
+import { systemClock, type Clock, type Granularity } from './time.js';
 
 interface Reservation {
   readonly reservation: ExposureReservation;
@@ -66,7 +69,7 @@ export function createMemoryStore(options: { clock?: Clock } = {}): PipelineStor
 class MemoryStore implements PipelineStore {
   readonly name = 'memory';
   private readonly queue: MemoryQueue;
-  private readonly series = new Map<string, Candle[]>();
+  private readonly candles = new CandleSeries();
   private readonly products = new Map<string, Product>();
   private readonly signals = new Map<string, Signal>();
   private readonly recommendations = new Map<string, TradeRecommendation>();
@@ -109,51 +112,24 @@ class MemoryStore implements PipelineStore {
 
   // --- Candles ---
 
-  async putCandles(candles: readonly Candle[], options: { state?: 'PENDING' | 'DONE' | 'DEAD_LETTER' } = {}): Promise<PutCandlesResult> {
+  async putCandles(candles: readonly Candle[], options: { state?: CandleState } = {}): Promise<PutCandlesResult> {
     this.open();
     const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
-    let inserted = 0;
-    let duplicates = 0;
-    const conflicts: PutCandlesResult['conflicts'][number][] = [];
-    for (const candle of parsed) {
-      const list = this.seriesOf(candle.productId, candle.granularity);
-      const index = lowerBound(list, candle.startMs);
-      const existing = list[index];
-      if (existing !== undefined && existing.startMs === candle.startMs) {
-        if (canonicalJson(existing) === canonicalJson(candle)) duplicates += 1;
-        else conflicts.push({ productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
-        continue;
-      }
-      list.splice(index, 0, candle);
-      inserted += 1;
-      this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
-    }
-    return { inserted, duplicates, conflicts };
+    const result = this.candles.insert(parsed);
+    for (const candle of result.added) this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
+    return { inserted: result.added.length, duplicates: result.duplicates, conflicts: result.conflicts };
   }
 
-  async getCandles(query: { productId: string; granularity: Granularity; asOfMs: number; fromStartMs?: number; limit?: number }): Promise<Candle[]> {
-    const list = this.series.get(`${query.productId}/${query.granularity}`) ?? [];
-    const end = lowerBound(list, query.asOfMs - GRANULARITIES[query.granularity] + 1);
-    let start = query.fromStartMs === undefined ? 0 : lowerBound(list, query.fromStartMs);
-    if (query.limit !== undefined) start = Math.max(start, end - query.limit);
-    return list.slice(start, Math.max(start, end));
+  async getCandles(query: CandleQuery): Promise<Candle[]> {
+    return this.candles.range(query);
   }
 
   async getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined> {
-    return this.series.get(`${productId}/${granularity}`)?.at(-1);
+    return this.candles.latest(productId, granularity);
   }
 
   async getCandle(productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined> {
-    const list = this.series.get(`${productId}/${granularity}`) ?? [];
-    const candle = list[lowerBound(list, startMs)];
-    return candle?.startMs === startMs ? candle : undefined;
-  }
-
-  private seriesOf(productId: string, granularity: Granularity): Candle[] {
-    const key = `${productId}/${granularity}`;
-    let list = this.series.get(key);
-    if (list === undefined) this.series.set(key, (list = []));
-    return list;
+    return this.candles.at(productId, granularity, startMs);
   }
 
   // --- Products ---
@@ -501,15 +477,4 @@ class MemoryStore implements PipelineStore {
   async latestHealth(service: string): Promise<HealthReport | undefined> {
     return this.health.get(service);
   }
-}
-
-function lowerBound(list: readonly Candle[], startMs: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (list[middle]!.startMs < startMs) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }
