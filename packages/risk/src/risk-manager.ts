@@ -163,7 +163,7 @@ async function recordApproval(
           maxPortfolioHeat: {
             limit: limits.maxPortfolioHeat,
             equityQuote: gathered.inputs.equityQuote,
-            volatilities: Object.fromEntries(gathered.inputs.exposures.map((item) => [item.productId, item.volatilityAnnualized]).concat([[recommendation.productId, draft.volatilityAnnualized]])),
+            volatilities: volatilitiesOf(gathered, recommendation.productId, draft.volatilityAnnualized),
             fallbackVolatility: limits.fallbackVolatilityAnnualized,
           },
           maxOrders: { limit: limits.maxOrdersPerHour, sinceMs: nowMs - 3_600_000 },
@@ -173,6 +173,14 @@ async function recordApproval(
   });
   logDecision(logger, result);
   return result;
+}
+
+/** Annualised volatility by product as the decision used it: held products' readings and the traded one's. */
+function volatilitiesOf(gathered: GatheredInputs, productId: string, tradedVolatility: number): Record<string, number> {
+  const volatilities: Record<string, number> = {};
+  for (const item of gathered.inputs.exposures) volatilities[item.productId] = item.volatilityAnnualized;
+  volatilities[productId] = tradedVolatility;
+  return volatilities;
 }
 
 async function record(context: StageContext, assessment: RiskAssessment, logger: Logger): Promise<RiskDecisionResult> {
