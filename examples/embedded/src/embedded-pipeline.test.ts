@@ -1,4 +1,4 @@
-import { createManualClock, createMemoryStore, granularityMs, silentLogger, type Candle, type PipelineStore } from '@tradepipe/core';
+import { createManualClock, createMemoryStore, granularityMs, recordId, silentLogger, type Candle, type PipelineStore } from '@tradepipe/core';
 import { createPgliteStore } from '@tradepipe/storage-pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledCandles } from './bundled-candles.js';
@@ -7,14 +7,19 @@ import { createEmbeddedPipeline } from './embedded-pipeline.js';
 const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
 const DAY_MS = granularityMs('ONE_DAY');
 
-async function replay(candles: readonly Candle[], count: number, driver: 'memory' | 'pglite' = 'memory'): Promise<PipelineStore> {
+const APPROVAL_SECRET = 'embedded-test-secret-0123456789abcdef';
+
+/** Replays the first `count` hold-out candles; `restartAt` starts a new pipeline (a restarted process) there. */
+async function replay(candles: readonly Candle[], count: number, options: { driver?: 'memory' | 'pglite'; restartAt?: number } = {}): Promise<PipelineStore> {
   const history = candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS);
   const holdOut = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS).slice(0, count);
   const clock = createManualClock(HOLD_OUT_START_MS);
-  const store = driver === 'memory' ? createMemoryStore({ clock }) : await createPgliteStore({ clock });
+  const store = options.driver === 'pglite' ? await createPgliteStore({ clock }) : createMemoryStore({ clock });
   await store.putCandles(history, { state: 'DONE' });
-  const pipeline = await createEmbeddedPipeline({ store, clock, logger: silentLogger, approvalSecret: 'embedded-test-secret-0123456789abcdef' });
-  for (const candle of holdOut) {
+  const start = () => createEmbeddedPipeline({ store, clock, logger: silentLogger, approvalSecret: APPROVAL_SECRET });
+  let pipeline = await start();
+  for (const [index, candle] of holdOut.entries()) {
+    if (index === options.restartAt) pipeline = await start();
     clock.set(candle.startMs + DAY_MS);
     await store.putCandles([candle]);
     await pipeline.runUntilIdle();
@@ -76,7 +81,7 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
   });
 
   it('decides exactly the same on the embedded PostgreSQL (PGlite) as in memory', async () => {
-    const pglite = await replay(candles, 120, 'pglite');
+    const pglite = await replay(candles, 120, { driver: 'pglite' });
     try {
       const lastStartMs = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS)[119]!.startMs;
       expect(await decisionsUpTo(pglite, lastStartMs)).toEqual(await decisionsUpTo(short, lastStartMs));
@@ -85,5 +90,17 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
     } finally {
       await pglite.close();
     }
+  });
+
+  it('resumes after a restart with exactly the signals and decisions of an uninterrupted run', async () => {
+    // The new pipeline restores each feature engine from the store's checkpoint instead of re-reading history.
+    const restarted = await replay(candles, 120, { restartAt: 77 });
+    const holdOut = candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS).slice(0, 120);
+    const signalsOf = (store: PipelineStore) =>
+      Promise.all(holdOut.map((candle) => store.getSignal(recordId('signal', ['embedded-btc-usd', 'BTC-USD', 'ONE_DAY', candle.startMs]))));
+    const uninterrupted = await signalsOf(short);
+    expect(uninterrupted.every((signal) => signal !== undefined)).toBe(true);
+    expect(await signalsOf(restarted)).toEqual(uninterrupted);
+    expect(await decisionsUpTo(restarted, holdOut.at(-1)!.startMs)).toEqual(await decisionsUpTo(short, holdOut.at(-1)!.startMs));
   });
 });
