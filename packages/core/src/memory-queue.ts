@@ -110,6 +110,13 @@ export class MemoryQueue {
     this.notify(entry.kind);
   }
 
+  renew<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Claim<K> {
+    const entry = this.checkLease(claim);
+    const leaseExpiresAtMs = this.nowMs() + leaseMs;
+    entry.lease = { workerId: claim.workerId, fencingToken: claim.fencingToken, expiresAtMs: leaseExpiresAtMs };
+    return { ...claim, leaseExpiresAtMs };
+  }
+
   release(claim: Claim, delayMs: number): void {
     const entry = this.checkLease(claim);
     const nowMs = this.nowMs();

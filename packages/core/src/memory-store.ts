@@ -210,6 +210,11 @@ class MemoryStore implements PipelineStore {
     this.queue.transition(entry, completion.state, completion.reason);
   }
 
+  async renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {
+    this.open();
+    return this.queue.renew(claim, leaseMs);
+  }
+
   async release<K extends WorkKind>(claim: Claim<K>, options: { delayMs?: number } = {}): Promise<void> {
     this.open();
     this.queue.release(claim, options.delayMs ?? 0);

@@ -245,6 +245,12 @@ export interface PipelineStore {
   claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]>;
   /** @throws TradepipeError `lease_lost` if the fencing token is stale; `record_conflict` if a write conflicts (nothing is applied). */
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void>;
+  /**
+   * Extends a held lease to `leaseMs` from now (the store's clock), keeping the fencing token: a worker calls it
+   * while a slow item (an LLM answer, an order being followed) is still in hand.
+   * @throws TradepipeError `lease_lost` if the claim no longer holds the item.
+   */
+  renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>>;
   /** Gives the item back in its state, claimable again after `delayMs`, without counting an attempt. */
   release<K extends WorkKind>(claim: Claim<K>, options?: { readonly delayMs?: number }): Promise<void>;
   fail<K extends WorkKind>(claim: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult>;

@@ -202,6 +202,26 @@ export async function release(context: StoreContext, held: Claim, delayMs: numbe
 }
 
 /**
+ * Extends a held lease to `leaseMs` from now, keeping its fencing token.
+ * @throws TradepipeError `lease_lost`
+ * @internal
+ */
+export async function renewLease<K extends WorkKind>(context: StoreContext, held: Claim<K>, leaseMs: number): Promise<Claim<K>> {
+  const table = WORK_TABLES[held.kind];
+  const key = table.keyParams(held.id);
+  if (key === undefined) throw leaseLost(held);
+  const rows = await context.driver.query<{ lease_expires_at_ms: string }>(
+    `UPDATE ${context.s}.${table.table} w SET lease_expires_at_ms = n.ms + $2::bigint
+     FROM (SELECT ${nowSql(1)} AS ms) n
+     WHERE w.fencing_token = $3 AND w.state = $4 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 5)}
+     RETURNING w.lease_expires_at_ms`,
+    [nowParam(context), Math.max(1, Math.round(leaseMs)), held.fencingToken, held.state, ...key],
+  );
+  if (rows[0] === undefined) throw leaseLost(held);
+  return { ...held, leaseExpiresAtMs: int8(rows[0].lease_expires_at_ms, 'lease_expires_at_ms') };
+}
+
+/**
  * Records a failed attempt: back in its state after the backoff while attempts remain and the failure is
  * retryable, otherwise to the terminal state with the terminal writes, atomically.
  * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict`

@@ -165,6 +165,10 @@ export class SqlStore implements PipelineStore {
     return this.run('complete', () => queue.complete(this.context, claim, completion));
   }
 
+  renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {
+    return this.run('renew lease', () => queue.renewLease(this.context, claim, leaseMs));
+  }
+
   release<K extends WorkKind>(claim: Claim<K>, options: { readonly delayMs?: number } = {}): Promise<void> {
     return this.run('release', () => queue.release(this.context, claim, options.delayMs ?? 0));
   }

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { isTradepipeError } from '../errors.js';
 import { createMemoryStore } from '../memory-store.js';
 import type { Candle } from '../records/market.js';
-import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
-import { createManualClock, GRANULARITIES } from '../time.js';
+import { createTestApprovalSigner, testCandle, testProduct, testRecommendation } from '../testing/fixtures.js';
+import { createManualClock, GRANULARITIES, systemClock } from '../time.js';
 import { createPipeline } from './pipeline.js';
 import type { PipelineOptions } from './options.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel, type ValidatorStep } from './test-doubles.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, SlowValidator, ThresholdModel, type ValidatorStep } from './test-doubles.js';
+import type { TradeValidator } from '../interfaces.js';
 
 const HOUR = GRANULARITIES.ONE_HOUR;
 // closes: flat, +5 % (BUY), flat, −5 % (SELL)
@@ -211,5 +212,23 @@ describe('Pipeline', () => {
     expect(codeOf(() => createPipeline({ pipelineId: 'x', store, features: new ReturnFeatureSet(), model: mismatched }))).toBe('pipeline_invalid');
     expect(codeOf(() => createPipeline({ pipelineId: 'bad id!', store }))).toBe('pipeline_invalid');
     expect(createPipeline({ pipelineId: 'bridge-only', store }).stages).toEqual(['bridge']);
+  });
+
+  it('keeps the lease of a slow item so another replica cannot take it', async () => {
+    const store = createMemoryStore();
+    await store.putProduct(testProduct());
+    const signer = createTestApprovalSigner();
+    const slow = new SlowValidator(600);
+    const other = new ScriptedValidator('other', ['approve']);
+    const build = (validator: TradeValidator) =>
+      createPipeline({ pipelineId: 'test', store, validator, stages: ['validation'], tuning: { leaseMs: 150 }, risk: new LimitRiskManager(signer) });
+    const recommendation = testRecommendation({ createdAtMs: systemClock.nowMs(), expiresAtMs: systemClock.nowMs() + 60_000 });
+    await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+    const first = build(slow).runUntilIdle();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await build(other).runUntilIdle()).toBe(0);
+    await first;
+    expect(other.calls).toBe(0);
+    expect((await store.getRecommendation(recommendation.id))?.status.state).toBe('PENDING_RISK');
   });
 });

@@ -167,11 +167,32 @@ export class Pipeline {
 
   private async processOne(stage: WorkerStage, spec: WorkerSpec, claim: Claim): Promise<void> {
     const context = this.context();
+    const heartbeat = this.keepLease(claim);
     try {
       await spec.process(claim, context);
     } catch (error) {
       await this.handleFailure(stage, spec, claim, error, context);
+    } finally {
+      heartbeat.stop();
     }
+  }
+
+  /** Renews the claim's lease every third of its length while the item is in hand, so a slow stage keeps it. */
+  private keepLease(claim: Claim): { stop(): void } {
+    const { leaseMs } = this.runtime.tuning;
+    let stopped = false;
+    const timer = setInterval(() => {
+      this.options.store.renewLease(claim, leaseMs).catch((error: unknown) => {
+        if (!stopped) this.runtime.logger.warn('could not renew a work item lease', { kind: claim.kind, id: claim.id, error });
+      });
+    }, Math.max(20, Math.floor(leaseMs / 3)));
+    timer.unref();
+    return {
+      stop() {
+        stopped = true;
+        clearInterval(timer);
+      },
+    };
   }
 
   private async handleFailure(stage: WorkerStage, spec: WorkerSpec, claim: Claim, error: unknown, context: StageContext): Promise<void> {

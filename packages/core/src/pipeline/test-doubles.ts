@@ -82,6 +82,16 @@ export class ScriptedValidator implements TradeValidator {
   }
 }
 
+/** Approves after `delayMs` of real time: a slow LLM. */
+export class SlowValidator implements TradeValidator {
+  readonly name = 'slow';
+  constructor(private readonly delayMs: number) {}
+  async validate(input: ValidationInput, context: StageContext): Promise<LlmValidation> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return { id: recordId('validation', [input.recommendation.id, this.name]), recommendationId: input.recommendation.id, validator: this.name, decision: 'APPROVE', reasons: ['ok'], riskFlags: [], validatedAtMs: context.clock.nowMs() };
+  }
+}
+
 /** Approves everything within a total exposure limit, signing and reserving through the store. */
 export class LimitRiskManager implements RiskManager {
   readonly name = 'limit';

@@ -144,6 +144,22 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await expectCode(store.complete(fresh!, { state: 'DONE' }), 'lease_lost');
     });
 
+    it('renews a held lease so a slow worker keeps its item, and refuses a stale renewal', async () => {
+      await seedCandles(1);
+      const [held] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'slow', leaseMs, limit: 1 });
+      await harness.advanceTimeMs(store, Math.round(leaseMs * 0.6));
+      const renewed = await store.renewLease(held!, leaseMs);
+      expect(renewed.fencingToken).toBe(held!.fencingToken);
+      expect(renewed.leaseExpiresAtMs).toBeGreaterThan(held!.leaseExpiresAtMs);
+      await harness.advanceTimeMs(store, Math.round(leaseMs * 0.6));
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'other', leaseMs, limit: 1 })).toEqual([]);
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const [taken] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'other', leaseMs: 60_000, limit: 1 });
+      expect(taken?.id).toBe(held!.id);
+      await expectCode(store.renewLease(renewed, leaseMs), 'lease_lost');
+      await store.complete(taken!, { state: 'DONE' });
+    });
+
     it('claims ordered partitions oldest first, one leased item per partition', async () => {
       await seedCandles(3, 'BTC-USD');
       await seedCandles(2, 'ETH-USD');
