@@ -1,10 +1,30 @@
 // The service program: `node dist/main.js <service>` (or SERVICE=<service>). See ../README.md and docs/deployment.md.
-import { TradepipeError } from '@tradepipe/core';
+import { TradepipeError, loadConfig } from '@tradepipe/core';
 import { createServiceLogger } from './logging.js';
+import { openStore } from './open-store.js';
+import { runOperatorCommand } from './operator.js';
 import { startService } from './run-service.js';
 import { resolveService } from './service-catalog.js';
 
+/** `node dist/main.js kill-switch …`: an operator command against the shared store, then exit. */
+async function operate(args: readonly string[]): Promise<void> {
+  const logger = createServiceLogger('operator', 'info');
+  try {
+    const config = loadConfig(process.env);
+    const store = await openStore({ config, env: process.env, service: 'operator', logger });
+    try {
+      process.stdout.write(`${await runOperatorCommand(args, store)}\n`);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    logger.error('operator command failed', { code: error instanceof TradepipeError ? error.code : 'internal', error });
+    process.exitCode = 1;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'kill-switch') return operate(process.argv.slice(2));
   const bootLogger = createServiceLogger(process.argv[2] ?? process.env.SERVICE ?? 'unknown', 'info');
   let service;
   try {
