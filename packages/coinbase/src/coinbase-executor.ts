@@ -38,7 +38,9 @@ export type CoinbaseOrderExecutorOptions = z.input<typeof CoinbaseOrderExecutorO
 };
 
 const REFUSED_CODES = new Set(['insufficient_funds', 'exchange_rejected', 'unknown_product']);
-const NOT_PLACED_CODES = new Set(['auth_failed', 'permission_denied', 'validation_failed', 'config_invalid']);
+// Refusals that prove the order never reached the book. An unreadable 2xx answer (`validation_failed`) is not
+// one of them: the order may be on the book, so it goes UNKNOWN and is searched for before anything else.
+const NOT_PLACED_CODES = new Set(['auth_failed', 'permission_denied', 'config_invalid']);
 
 /**
  * Live Coinbase execution. Each order: the approval is verified and consumed with the intent in one store
@@ -98,7 +100,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   async execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval | undefined }, context: StageContext): Promise<Order> {
     context.signal.throwIfAborted();
     const existing = await context.store.getOrderByClientOrderId(clientOrderIdFor(input.recommendation.id));
-    if (existing !== undefined) return this.follow(await this.advance(existing, context), context);
+    if (existing !== undefined) return this.followPlaced(await this.advance(existing, context), context);
     const approval = verifyRiskApproval(this.options.approvalSigner, input.approval, context.clock.nowMs());
     const product = await this.options.client.getProduct(input.recommendation.productId, { signal: context.signal });
     this.products.set(product.productId, product);
@@ -108,7 +110,21 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     const refusal = minimumSizeRefusal(intent, product);
     if (refusal !== undefined) return updateOrderStatus(intent, { status: 'REJECTED', statusReason: refusal, completedAtMs: context.clock.nowMs() }, context);
     const submitted = await updateOrderStatus(intent, { status: 'SUBMITTED', submittedAtMs: context.clock.nowMs() }, context);
-    return this.follow(await this.send(submitted, context), context);
+    return this.followPlaced(await this.send(submitted, context), context);
+  }
+
+  /**
+   * Follows an order the exchange holds. A failure while following it (a 404 just after create, an odd
+   * status) never ends it: the order is returned as it stands, non-terminal, and the fills stage keeps polling.
+   */
+  private async followPlaced(order: Order, context: StageContext): Promise<Order> {
+    try {
+      return await this.follow(order, context);
+    } catch (error) {
+      if (context.signal.aborted || order.exchangeOrderId === undefined) throw error;
+      context.logger.warn('coinbase order follow-up failed; the fills stage will keep polling', { orderId: order.id, error });
+      return (await context.store.getOrder(order.id)) ?? order;
+    }
   }
 
   /** Advances a non-terminal order one step: resolves UNKNOWN (or an unsent intent) first, else polls once. */
@@ -149,14 +165,23 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
    * @throws TradepipeError `order_state_unknown` (retryable) if neither answers now.
    */
   private async resolveUnknown(order: Order, context: StageContext, options: { readonly resend: boolean } = { resend: true }): Promise<Order> {
+    let searched = false;
     try {
       const found = await this.findByClientOrderId(order, context);
+      searched = true;
       if (found !== undefined) {
         const acknowledged = await updateOrderStatus(order, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context);
         return this.advance(acknowledged, context);
       }
     } catch (error) {
       context.logger.warn('coinbase order search failed', { orderId: order.id, error });
+    }
+    // Past its approval, an order that is not on the exchange is never sent: prices, limits and the kill switch
+    // may all have moved since risk approved it.
+    const approval = await context.store.getApproval(order.recommendationId);
+    if (approval === undefined || context.clock.nowMs() >= approval.expiresAtMs) {
+      if (!searched) throw new TradepipeError('order_state_unknown', 'The order outcome is unknown and its approval has expired; searching again', { details: { orderId: order.id } });
+      return updateOrderStatus(order, { status: 'FAILED', statusReason: 'APPROVAL_EXPIRED_BEFORE_SEND', completedAtMs: context.clock.nowMs() }, context);
     }
     if (options.resend || order.status === 'UNKNOWN') {
       const ready = order.status === 'INTENT_RECORDED' ? await updateOrderStatus(order, { status: 'SUBMITTED', submittedAtMs: context.clock.nowMs() }, context) : order;

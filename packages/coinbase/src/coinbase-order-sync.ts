@@ -1,4 +1,4 @@
-import { compareDecimal, decimal, divideDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
+import { addDecimal, compareDecimal, decimal, divideDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
 import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
 import { isTerminalOrder, updateOrderStatus } from './executor-intent.js';
@@ -26,6 +26,15 @@ export function statusOfExchangeOrder(wire: CoinbaseOrder, current: OrderStatus)
     default:
       return { status: current };
   }
+}
+
+const FILL_TOLERANCE_BASE = decimal('0.000000000001');
+
+/** Whether the recorded fills add up to the exchange's filled size (within rounding of quote-sized fills). */
+async function fillsCover(order: Order, filledSize: string | undefined, context: StageContext): Promise<boolean> {
+  if (filledSize === undefined) return true;
+  const recorded = (await context.store.listFills(order.id)).reduce((sum, fill) => addDecimal(sum, fill.sizeBase), decimal('0'));
+  return compareDecimal(addDecimal(recorded, FILL_TOLERANCE_BASE), decimal(filledSize)) >= 0;
 }
 
 /** A Coinbase fill as a tradepipe fill (id `cb-<entry or trade id>`). @internal */
@@ -61,7 +70,14 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
     const fills = await client.listFills({ orderIds: [order.exchangeOrderId], signal: context.signal });
     for (const fill of fills) await context.store.recordFill(toFill(order, fill), input.currencies);
   }
-  const { status, reason } = statusOfExchangeOrder(wire, order.status);
+  let { status, reason } = statusOfExchangeOrder(wire, order.status);
+  if (status === 'EXECUTED' && !(await fillsCover(order, wire.filled_size, context))) {
+    // Coinbase's fills list can lag the order's status: stay open until every fill is recorded, so the position
+    // is complete before the order ends (a terminal order is never synced again).
+    context.logger.warn('coinbase fills lag the order status; polling again', { orderId: order.id, filledSize: wire.filled_size });
+    status = 'PARTIALLY_FILLED';
+    reason = undefined;
+  }
   const update: Omit<OrderUpdate, 'updatedAtMs'> = {
     status,
     filledBaseSize: wire.filled_size ?? order.filledBaseSize,

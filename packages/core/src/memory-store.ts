@@ -351,6 +351,9 @@ class MemoryStore implements PipelineStore {
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
     }
     if (this.consumedApprovals.has(stored.id)) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
+    if (stored.side === 'BUY' && this.riskState.killSwitch.engaged) {
+      throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
+    }
     if (this.clock.nowMs() >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);
     if (this.orders.has(parsedOrder.id) || this.ordersByClientId.has(parsedOrder.clientOrderId)) {

@@ -265,8 +265,9 @@ export interface PipelineStore {
   /**
    * Consumes a (verified) approval and records the order intent, atomically. The stored approval must equal
    * the presented one, be unconsumed and unexpired at the store's clock, and match the order's product,
-   * side, client order id and size limit.
-   * @throws TradepipeError `approval_invalid`, `approval_expired`, `approval_consumed`
+   * side, client order id and size limit. A BUY is refused while the kill switch is engaged, however recently
+   * risk approved it (reducing orders stay allowed).
+   * @throws TradepipeError `approval_invalid`, `approval_expired`, `approval_consumed`, `kill_switch_engaged`
    */
   consumeApprovalAndRecordOrderIntent(approval: RiskApproval, order: Order): Promise<ConsumeApprovalResult>;
   getRiskState(): Promise<RiskState>;

@@ -156,7 +156,7 @@ async function insertApproval(context: StoreContext, executor: SqlExecutor, appr
 /**
  * Consumes an approval and records the order intent in one transaction, holding the approval's row lock:
  * of two concurrent consumers one records the order and the other finds it consumed.
- * @throws TradepipeError `validation_failed`, `approval_invalid`, `approval_consumed`, `approval_expired`
+ * @throws TradepipeError `validation_failed`, `approval_invalid`, `approval_consumed`, `approval_expired`, `kill_switch_engaged`
  * @internal
  */
 export async function consumeApproval(context: StoreContext, approval: RiskApproval, order: Order): Promise<ConsumeApprovalResult> {
@@ -171,6 +171,11 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
     }
     if (row?.consumed_at_ms !== null) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
+    // FOR SHARE waits for a kill switch being engaged right now, and makes an engagement wait for this intent.
+    const [state] = await executor.query(`SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE`);
+    if (stored.side === 'BUY' && state?.kill_switch_engaged === true) {
+      throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
+    }
     const nowMs = await currentMs(context, executor);
     if (nowMs >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);

@@ -10,7 +10,7 @@ const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 /**
  * Checks the health of a pipeline's shared state, as a service that runs no stage (a health monitor) or
  * `Pipeline.health()` sees it: the store answers, no dead letters (degraded), no order in UNKNOWN state
- * (failing: it awaits reconciliation), the kill switch (degraded), crashed workers (failing) and market data
+ * (failing: it awaits reconciliation), no open order left unprogressed for 15 minutes (degraded), the kill switch (degraded), crashed workers (failing) and market data
  * freshness (a series whose last candle closed more than two candles ago is degraded).
  * @returns the report; its status is the worst of its checks
  * @example
@@ -22,6 +22,8 @@ export async function checkStoreHealth(input: {
   readonly nowMs: number;
   readonly crashedWorkers?: readonly string[];
   readonly series?: readonly SeriesKey[];
+  /** An open order not updated for this long is reported (default 15 minutes). */
+  readonly staleOrderMs?: number;
 }): Promise<HealthReport> {
   const crashedWorkers = input.crashedWorkers ?? [];
   const { store, nowMs } = input;
@@ -40,6 +42,14 @@ export async function checkStoreHealth(input: {
   }
   checks.push({ name: 'dead_letters', status: deadLetters > 0 ? 'degraded' : 'ok', value: deadLetters });
   const unknownOrders = (await store.listOrders({ statuses: ['UNKNOWN'] })).length;
+  const openOrders = await store.listOrders({ statuses: ['INTENT_RECORDED', 'SUBMITTED', 'ACKNOWLEDGED', 'PARTIALLY_FILLED'] });
+  const staleOrders = openOrders.filter((order) => nowMs - order.updatedAtMs > (input.staleOrderMs ?? 15 * 60_000)).length;
+  checks.push({
+    name: 'stale_orders',
+    status: staleOrders > 0 ? 'degraded' : 'ok',
+    value: staleOrders,
+    ...(staleOrders > 0 ? { message: 'open orders have not progressed; is the fills stage running?' } : {}),
+  });
   checks.push({ name: 'unknown_orders', status: unknownOrders > 0 ? 'failing' : 'ok', value: unknownOrders, ...(unknownOrders > 0 ? { message: 'orders await reconciliation' } : {}) });
   const riskState = await store.getRiskState();
   checks.push({ name: 'kill_switch', status: riskState.killSwitch.engaged ? 'degraded' : 'ok', ...(riskState.killSwitch.reason === undefined ? {} : { message: riskState.killSwitch.reason }) });

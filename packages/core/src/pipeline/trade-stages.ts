@@ -155,10 +155,36 @@ function stateOfOrder(order: Order): RecommendationState {
 export async function processExecution(runtime: PipelineRuntime, claim: Claim<'recommendation'>, context: StageContext): Promise<void> {
   const recommendation = await loadRecommendation(claim, context);
   const approval = await context.store.getApproval(recommendation.id);
-  const order = await runtime.options.executor!.execute({ recommendation, approval }, context);
+  let order: Order;
+  try {
+    order = await runtime.options.executor!.execute({ recommendation, approval }, context);
+  } catch (error) {
+    order = await orderAfterFailure(recommendation, error, context);
+  }
   runtime.bus.emit('order:updated', { order });
   const state = stateOfOrder(order);
   await finish(runtime, claim, context, recommendation, { state, ...(order.statusReason === undefined ? {} : { reason: order.statusReason }) });
+}
+
+/**
+ * Once an order intent exists, a failure of the executor must not end the recommendation as if nothing was
+ * placed: an order the venue acknowledged goes on to the fills stage, and an order whose fate is unknown
+ * (never confirmed sent, or the answer lost) is retried as `order_state_unknown` so it is reconciled.
+ * Without an intent the failure stands.
+ */
+async function orderAfterFailure(recommendation: TradeRecommendation, error: unknown, context: StageContext): Promise<Order> {
+  if (isRetryableError(error) || context.signal.aborted) throw error;
+  const order = await context.store.getOrder(recordId('order', [recommendation.id]));
+  if (order === undefined || TERMINAL_ORDER_STATUSES.includes(order.status)) throw error;
+  const failure = toTradepipeError(error);
+  if (order.status === 'INTENT_RECORDED' || order.status === 'UNKNOWN' || order.status === 'SUBMITTED') {
+    throw new TradepipeError('order_state_unknown', 'The executor failed with an order intent recorded; reconciling it', {
+      cause: failure,
+      details: { orderId: order.id, status: order.status },
+    });
+  }
+  context.logger.warn('executor failed after the venue acknowledged the order; following it in the fills stage', { orderId: order.id, error: failure });
+  return order;
 }
 
 /** Fills: follows a submitted order until it ends, polling at the configured interval. @internal */

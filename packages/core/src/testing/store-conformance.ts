@@ -327,6 +327,22 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect((await store.getOrderByClientOrderId(approval.clientOrderId))?.status).toBe('INTENT_RECORDED');
     });
 
+    it('refuses to place an approved BUY once the kill switch is engaged, but lets a SELL through', async () => {
+      const nowMs = await store.nowMs();
+      const buy = testRecommendation();
+      const first = testApproval(buy, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(buy), ...first });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(first.approval, testOrderIntent(first.approval, nowMs));
+      await store.recordFill(testFill(order, { sizeBase: decimal('0.002') }), { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+      const second = testRecommendation({ index: 1 });
+      const sell = testRecommendation({ index: 2, side: 'SELL', baseSize: decimal('0.001') });
+      const pairs = [second, sell].map((recommendation) => ({ recommendation, ...testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 }) }));
+      for (const pair of pairs) await store.recordRiskDecision({ assessment: testAssessment(pair.recommendation), approval: pair.approval, reservation: pair.reservation });
+      await store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'incident' }, updatedAtMs: nowMs });
+      await expectCode(store.consumeApprovalAndRecordOrderIntent(pairs[0]!.approval, testOrderIntent(pairs[0]!.approval, nowMs)), 'kill_switch_engaged');
+      expect((await store.consumeApprovalAndRecordOrderIntent(pairs[1]!.approval, testOrderIntent(pairs[1]!.approval, nowMs))).order.side).toBe('SELL');
+    });
+
     it('refuses an expired approval', async () => {
       const recommendation = testRecommendation();
       const nowMs = await store.nowMs();
