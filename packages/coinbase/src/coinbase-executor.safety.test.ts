@@ -138,3 +138,29 @@ describe('live executor: an order that never left', () => {
     expect(await kit.store.listActiveReservations()).toEqual([]);
   });
 });
+
+describe('live executor: a refused re-send of an order whose answer was lost', () => {
+  it('finds the order placed by the first request instead of calling it rejected', async () => {
+    const { TradepipeError } = await import('@tradepipe/core');
+    let blindSearches = 2;
+    const { kit, setup, context, executor } = await setupWith(async (setup) => ({
+      client: {
+        ...setup.client,
+        // The first scans miss the order (the exchange's list lags), and the re-send is refused as a duplicate.
+        listOrders: async (query) => (blindSearches-- > 0 ? { orders: [], hasNext: false, cursor: '' } : setup.client.listOrders(query)),
+        createOrder: async (request, options) => {
+          if (setup.fake.orders().length > 0) throw new TradepipeError('exchange_rejected', 'duplicate client_order_id', { details: { failureReason: 'DUPLICATE' } });
+          return setup.client.createOrder(request, options);
+        },
+      },
+    }));
+    setup.fake.faults.dropResponses(1);
+    const input = await kit.approve();
+    const order = await executor.execute(input, context).catch(() => undefined);
+    const settled = order ?? (await executor.execute(input, context));
+    expect(settled.status).toBe('EXECUTED');
+    expect(settled.exchangeOrderId).toBe(setup.fake.orders()[0]!.order_id);
+    expect(setup.fake.orders()).toHaveLength(1);
+  });
+});
+

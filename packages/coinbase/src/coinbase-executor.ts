@@ -190,6 +190,10 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
         return await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId }, context);
       } catch (error) {
         if (isTradepipeError(error) && REFUSED_CODES.has(error.code)) {
+          // A refused re-send of an order whose first answer was lost may be the exchange refusing a duplicate
+          // client_order_id: look once more before calling it rejected.
+          const found = ready.status === 'UNKNOWN' ? await this.findByClientOrderId(ready, context).catch(() => undefined) : undefined;
+          if (found !== undefined) return this.advance(await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context), context);
           const reason = typeof error.details.failureReason === 'string' ? error.details.failureReason : error.code;
           return updateOrderStatus(ready, { status: 'REJECTED', statusReason: reason, completedAtMs: context.clock.nowMs() }, context);
         }
@@ -200,14 +204,27 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     throw new TradepipeError('order_state_unknown', 'The order outcome is unknown', { details: { orderId: order.id, clientOrderId: order.clientOrderId } });
   }
 
+  /**
+   * Scans the product's recent orders for the client order id: first without a status filter, then OPEN only
+   * (Coinbase's list may leave open orders out of an unfiltered query; scanning both costs one more request).
+   */
   private async findByClientOrderId(order: Order, context: StageContext): Promise<string | undefined> {
-    let cursor: string | undefined;
-    for (let page = 0; page < 20; page += 1) {
-      const result = await this.options.client.listOrders({ productIds: [order.productId], startMs: order.createdAtMs - this.settings.unknownSearchWindowMs, limit: 250, signal: context.signal, ...(cursor === undefined ? {} : { cursor }) });
-      const match = result.orders.find((candidate) => candidate.client_order_id === order.clientOrderId);
-      if (match !== undefined) return match.order_id;
-      if (!result.hasNext || result.cursor === '') return undefined;
-      cursor = result.cursor;
+    for (const orderStatus of [undefined, ['OPEN'] as const]) {
+      let cursor: string | undefined;
+      for (let page = 0; page < 20; page += 1) {
+        const result = await this.options.client.listOrders({
+          productIds: [order.productId],
+          startMs: order.createdAtMs - this.settings.unknownSearchWindowMs,
+          limit: 250,
+          signal: context.signal,
+          ...(orderStatus === undefined ? {} : { orderStatus }),
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        const match = result.orders.find((candidate) => candidate.client_order_id === order.clientOrderId);
+        if (match !== undefined) return match.order_id;
+        if (!result.hasNext || result.cursor === '') break;
+        cursor = result.cursor;
+      }
     }
     return undefined;
   }
