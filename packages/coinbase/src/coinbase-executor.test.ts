@@ -123,6 +123,19 @@ describe('CoinbaseOrderExecutor', () => {
     expect((await executor.reconcile(context)).drift).toEqual([]);
   });
 
+  it('reports a position the account cannot cover', async () => {
+    const { kit, context, executor } = await liveKit({ fake: { fake: { balances: { USD: '1000', BTC: '0.001' } } } });
+    const input = await kit.approve();
+    const order = await executor.execute(input, context);
+    expect(order.status).toBe('EXECUTED');
+    expect((await executor.reconcile(context)).positionDrift).toEqual([]);
+    // A position larger than the account holds (a fill recorded twice by hand, a withdrawal outside the pipeline).
+    await kit.store.recordFill({ ...(await kit.store.listFills(order.id))[0]!, id: 'manual-extra', sizeBase: decimal('1') }, { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+    const { positionDrift } = await executor.reconcile(context);
+    expect(positionDrift).toHaveLength(1);
+    expect(positionDrift[0]).toMatchObject({ productId: 'BTC-USD' });
+  });
+
   it('keeps secrets out of logs, errors and stored rows', async () => {
     const logger = createCapturingLogger();
     const { kit, context, executor, setup } = await liveKit({ logger });

@@ -8,15 +8,27 @@ export interface BalanceDrift {
   readonly exchangeAvailable: DecimalString;
 }
 
-/** What a reconciliation found: Coinbase's balances (now stored) and any drift. */
+/**
+ * A position the store holds that Coinbase's balances cannot cover: the store believes more of the base
+ * currency is held (by this pipeline) than the account holds in all. A SELL of it would be refused.
+ */
+export interface PositionDrift {
+  readonly productId: string;
+  readonly positionSizeBase: DecimalString;
+  readonly exchangeBase: DecimalString;
+}
+
+/** What a reconciliation found: Coinbase's balances (now stored), balance drift, and uncovered positions. */
 export interface BalanceReconciliation {
   readonly balances: readonly Balance[];
   readonly drift: readonly BalanceDrift[];
+  readonly positionDrift: readonly PositionDrift[];
 }
 
 /**
  * Reads `/accounts`, reports where the store's balances drifted from Coinbase's and replaces them with
- * Coinbase's (the venue is the truth).
+ * Coinbase's (the venue is the truth), and reports positions the account's holdings cannot cover (positions
+ * come from fills and keep their cost basis; they are reported, not rewritten).
  * @internal
  */
 export async function reconcileBalances(client: CoinbaseClient, context: StageContext): Promise<BalanceReconciliation> {
@@ -48,5 +60,15 @@ export async function reconcileBalances(client: CoinbaseClient, context: StageCo
   }
   await context.store.putBalances(balances);
   if (drift.length > 0) context.logger.warn('coinbase balance drift', { drift: drift.map((item) => `${item.currency}: stored ${item.storedAvailable}, exchange ${item.exchangeAvailable}`) });
-  return { balances, drift };
+  const positionDrift: PositionDrift[] = [];
+  for (const position of await context.store.listPositions()) {
+    const baseCurrency = (await context.store.getProduct(position.productId))?.baseCurrency ?? position.productId.split('-')[0]!;
+    const held = totals.get(baseCurrency);
+    const exchangeBase = held === undefined ? decimal('0') : addDecimal(held.available, held.hold);
+    if (compareDecimal(position.sizeBase, exchangeBase) > 0) positionDrift.push({ productId: position.productId, positionSizeBase: position.sizeBase, exchangeBase });
+  }
+  if (positionDrift.length > 0) {
+    context.logger.warn('positions exceed what the coinbase account holds', { drift: positionDrift.map((item) => `${item.productId}: position ${item.positionSizeBase}, account ${item.exchangeBase}`) });
+  }
+  return { balances, drift, positionDrift };
 }

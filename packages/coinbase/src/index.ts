@@ -22,7 +22,7 @@ export {
 export type { CoinbaseFill, CoinbaseOrder, CoinbaseOrderCalls, CoinbaseOrderStatus, ListOrdersQuery, OrderPreview, OrdersPage } from './client-orders.js';
 export type { CreateOrderRequest, OrderConfiguration } from './order-request.js';
 export { CoinbaseOrderExecutor, CoinbaseOrderExecutorOptionsSchema, type CoinbaseOrderExecutorOptions } from './coinbase-executor.js';
-export type { BalanceDrift, BalanceReconciliation } from './coinbase-reconcile.js';
+export type { BalanceDrift, BalanceReconciliation, PositionDrift } from './coinbase-reconcile.js';
 export {
   createPaperExecutor,
   fundPaperAccount,
