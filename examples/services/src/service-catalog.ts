@@ -1,4 +1,4 @@
-import { DEFAULT_SERVICE_PORTS, TradepipeError, type StageName } from '@tradepipe/core';
+import { DEFAULT_SERVICE_PORTS, SERVICE_PORT_ENV_VARS, TradepipeError, type StageName } from '@tradepipe/core';
 
 /** A deployable service of the seed's design: its name, the config key of its port, the stage it runs. */
 export interface ServiceDefinition {
@@ -50,13 +50,4 @@ export function resolveService(argument: string | undefined, env: Readonly<Recor
 }
 
 /** The variable of each service's port, as core's `loadConfig` reads it. */
-export const SERVICE_PORT_VARIABLES: Readonly<Record<keyof typeof DEFAULT_SERVICE_PORTS, string>> = {
-  signalBridge: 'SIGNAL_BRIDGE_PORT',
-  tradeOrchestrator: 'TRADE_ORCHESTRATOR_PORT',
-  tradeExecutor: 'TRADE_EXECUTOR_PORT',
-  signalGenerator: 'SIGNAL_GENERATOR_PORT',
-  marketData: 'MARKET_DATA_PORT',
-  riskManagement: 'RISK_MANAGEMENT_PORT',
-  fillTracker: 'FILL_TRACKER_PORT',
-  healthMonitor: 'HEALTH_MONITOR_PORT',
-};
+export const SERVICE_PORT_VARIABLES = SERVICE_PORT_ENV_VARS;

@@ -87,7 +87,8 @@ export const CONFIG_ENV_VARS = {
   logLevel: 'LOG_LEVEL',
 } as const;
 
-const PORT_ENV: Record<keyof typeof DEFAULT_SERVICE_PORTS, string> = {
+/** The environment variable of each service's port, read by {@link loadConfig}. */
+export const SERVICE_PORT_ENV_VARS: Readonly<Record<keyof typeof DEFAULT_SERVICE_PORTS, string>> = {
   signalBridge: 'SIGNAL_BRIDGE_PORT',
   tradeOrchestrator: 'TRADE_ORCHESTRATOR_PORT',
   tradeExecutor: 'TRADE_EXECUTOR_PORT',
@@ -135,7 +136,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): T
     },
     approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret) },
     ollama: { host: read(variables.ollamaHost), model: read(variables.ollamaModel) },
-    ports: Object.fromEntries(Object.entries(PORT_ENV).map(([name, variable]) => [name, read(variable)])),
+    ports: Object.fromEntries(Object.entries(SERVICE_PORT_ENV_VARS).map(([name, variable]) => [name, read(variable)])),
     logLevel: read(variables.logLevel),
   };
   try {

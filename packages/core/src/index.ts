@@ -236,6 +236,7 @@ export {
   CONFIG_ENV_VARS,
   DEFAULT_SERVICE_PORTS,
   LIVE_TRADING_CONFIRMATION,
+  SERVICE_PORT_ENV_VARS,
   TradepipeConfigSchema,
   loadConfig,
   redactConfig,
