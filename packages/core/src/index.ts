@@ -230,6 +230,7 @@ export {
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
 export { checkStoreHealth } from './pipeline/health.js';
+export { WorkWaiterSet } from './work-waiters.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';
 export type { PipelineEvents, PipelineListener, PipelineListeners } from './pipeline/events.js';
 export {

@@ -1,4 +1,5 @@
 import { TradepipeError } from './errors.js';
+import { WorkWaiterSet } from './work-waiters.js';
 import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus } from './store.js';
 
 /** One work item in the in-memory queue. @internal */
@@ -18,7 +19,7 @@ export interface Entry {
  */
 export class MemoryQueue {
   private readonly entries = new Map<string, Entry>();
-  private readonly waiters = new Map<WorkKind, Set<() => void>>();
+  private readonly waiters = new WorkWaiterSet();
   private fencingCounter = 0;
 
   constructor(private readonly nowMs: () => number) {}
@@ -132,23 +133,10 @@ export class MemoryQueue {
   }
 
   wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      const set = this.waiters.get(kind) ?? new Set<() => void>();
-      this.waiters.set(kind, set);
-      const done = (): void => {
-        clearTimeout(timer);
-        set.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      signal?.addEventListener('abort', done, { once: true });
-      set.add(done);
-    });
+    return this.waiters.wait(kind, timeoutMs, signal);
   }
 
   notify(kind: WorkKind): void {
-    for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
+    this.waiters.wake(kind);
   }
 }

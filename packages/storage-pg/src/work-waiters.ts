@@ -1,4 +1,4 @@
-import type { Logger, WorkKind } from '@tradepipe/core';
+import { WorkWaiterSet, type Logger, type WorkKind } from '@tradepipe/core';
 import { workChannel } from './context.js';
 import type { SqlDriver } from './sql-driver.js';
 import { WORK_TABLES } from './work-tables.js';
@@ -9,7 +9,7 @@ import { WORK_TABLES } from './work-tables.js';
  * @internal
  */
 export class WorkWaiters {
-  private readonly waiters = new Map<WorkKind, Set<() => void>>();
+  private readonly waiters = new WorkWaiterSet();
   private subscription: Promise<(() => Promise<void>) | undefined> | undefined;
   private closed = false;
 
@@ -23,19 +23,7 @@ export class WorkWaiters {
   wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted || this.closed) return Promise.resolve();
     this.subscribe();
-    return new Promise<void>((resolve) => {
-      const set = this.waiters.get(kind) ?? new Set<() => void>();
-      this.waiters.set(kind, set);
-      const done = (): void => {
-        clearTimeout(timer);
-        set.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      signal?.addEventListener('abort', done, { once: true });
-      set.add(done);
-    });
+    return this.waiters.wait(kind, timeoutMs, signal);
   }
 
   private subscribe(): void {
@@ -44,12 +32,12 @@ export class WorkWaiters {
     this.subscription = this.driver
       .listen(workChannel(this.schema), (payload) => {
         const kind = tables.get(payload);
-        if (kind !== undefined) this.wake(kind);
+        if (kind !== undefined) this.waiters.wake(kind);
       })
       .then((unsubscribe) => {
         // Work that arrived before LISTEN took effect sent no notification we heard: wake everyone once
         // so they claim again (a spurious wake-up is allowed; a missed one would wait a whole timeout).
-        for (const kind of this.waiters.keys()) this.wake(kind);
+        this.waiters.wakeAll();
         return unsubscribe;
       })
       .catch((error: unknown) => {
@@ -60,14 +48,10 @@ export class WorkWaiters {
       });
   }
 
-  private wake(kind: WorkKind): void {
-    for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
-  }
-
   /** Wakes every waiter and drops the subscription. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const kind of this.waiters.keys()) this.wake(kind);
+    this.waiters.wakeAll();
     const unsubscribe = await this.subscription;
     this.subscription = undefined;
     await unsubscribe?.().catch(() => undefined);

@@ -1,0 +1,35 @@
+import type { WorkKind } from './store.js';
+
+/**
+ * Workers waiting for work of a kind, for store implementations: `wait` resolves on `wake(kind)`, after the
+ * timeout, or on abort, and removes everything it added.
+ * @internal Shared by store implementations.
+ */
+export class WorkWaiterSet {
+  private readonly waiters = new Map<WorkKind, Set<() => void>>();
+
+  wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const set = this.waiters.get(kind) ?? new Set<() => void>();
+      this.waiters.set(kind, set);
+      const done = (): void => {
+        clearTimeout(timer);
+        set.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+  }
+
+  wake(kind: WorkKind): void {
+    for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
+  }
+
+  wakeAll(): void {
+    for (const kind of this.waiters.keys()) this.wake(kind);
+  }
+}
