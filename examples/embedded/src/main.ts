@@ -1,7 +1,7 @@
 // The main job: the bundled BTC-USD candles through the embedded tradepipe pipeline, on embedded defaults
 // (no server, no network, paper trading). History before the hold-out year warms the features; the hold-out
 // year (data the default model never saw) is replayed candle by candle through every stage.
-import { createJsonLogger, createManualClock, createMemoryStore, granularityMs, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
+import { createJsonLogger, createManualClock, createMemoryStore, replayCandles, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
 import { createPgliteStore } from '@tradepipe/storage-pg';
 import { loadBundledCandles } from './bundled-candles.js';
 import { createEmbeddedPipeline } from './embedded-pipeline.js';
@@ -23,7 +23,6 @@ async function main(): Promise<void> {
   const data = loadBundledCandles();
   const history = data.candles.filter((candle) => candle.startMs < HOLD_OUT_START_MS);
   const holdOut = data.candles.filter((candle) => candle.startMs >= HOLD_OUT_START_MS);
-  const dayMs = granularityMs('ONE_DAY');
   const clock = createManualClock(HOLD_OUT_START_MS);
   const verbose = process.argv.includes('--verbose');
   const logger = verbose ? createJsonLogger({ write: (line) => process.stderr.write(`${line}\n`), nowMs: () => clock.nowMs() }) : silentLogger;
@@ -31,11 +30,7 @@ async function main(): Promise<void> {
   // History is market data the pipeline has already seen: stored as done, it only warms the features.
   await store.putCandles(history, { state: 'DONE' });
   const pipeline = await createEmbeddedPipeline({ store, clock, logger });
-  for (const candle of holdOut) {
-    clock.set(candle.startMs + dayMs);
-    await store.putCandles([candle]);
-    await pipeline.runUntilIdle();
-  }
+  await replayCandles({ pipeline, store, clock, candles: holdOut });
   const health = await pipeline.health('embedded');
   const report = await summarise({ store, data, holdOut, health, elapsedMs: performance.now() - startedAtMs });
   process.stdout.write(`${report}\n`);

@@ -107,6 +107,11 @@ export class PaperExecutor implements OrderExecutor {
     return this.refresh(acknowledged, context);
   }
 
+  /** Called by the pipeline before its first execution: funds the account with `startingBalances` if the store holds none. */
+  async start(context: StageContext): Promise<void> {
+    await this.fundOnce(context);
+  }
+
   /** Fills an acknowledged order once the next price exists; otherwise returns it unchanged. */
   async refresh(order: Order, context: StageContext): Promise<Order> {
     if (isTerminalOrder(order)) return order;

@@ -225,11 +225,14 @@ export {
 } from './recommendation-policy.js';
 export {
   RAW_RESPONSE_LIMIT,
+  createValidation,
   failClosedValidation,
   type FailClosedDetails,
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
 export { checkStoreHealth } from './pipeline/health.js';
+export { replayCandles } from './pipeline/replay.js';
+export { parseCandleCsv } from './candle-csv.js';
 export { WorkWaiterSet } from './work-waiters.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';
 export type { PipelineEvents, PipelineListener, PipelineListeners } from './pipeline/events.js';

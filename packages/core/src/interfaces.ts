@@ -73,7 +73,10 @@ export interface ModelPrediction {
 export interface SignalModel {
   readonly modelId: string;
   readonly modelVersion: string;
-  /** The feature names, in order, the model was trained on. */
+  /**
+   * The feature names, in order, the model takes: all of the feature set's names in its order (a model that
+   * uses only some of them still declares every one, as scikit-learn exports do).
+   */
   readonly featureNames: readonly string[];
   readonly featureSetVersion: string;
   /** The candle granularity the model was trained on, if it declares one. */
@@ -111,8 +114,10 @@ export interface ValidationInput {
 }
 
 /**
- * Approves or rejects a recommendation. Returns a verdict (APPROVE or REJECT with reasons) or throws a
- * retryable TradepipeError for a transient failure; anything else thrown is recorded as a REJECT.
+ * Approves or rejects a recommendation. Returns a verdict (APPROVE or REJECT with reasons; build it with
+ * `createValidation`) or throws a retryable TradepipeError for a transient failure; anything else thrown is
+ * recorded as a REJECT. The pipeline stores the verdict under `recordId('validation', [recommendation.id,
+ * validator.name])` whatever id it carries, so a validator's name must be unique within a pipeline.
  */
 export interface TradeValidator {
   readonly name: string;
@@ -155,4 +160,9 @@ export interface OrderExecutor {
   execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval | undefined }, context: StageContext): Promise<Order>;
   /** Follows a non-terminal order one step (poll the venue, or simulate the next price). */
   refresh(order: Order, context: StageContext): Promise<Order>;
+  /**
+   * Called once by the pipeline before its first execution or fills work (e.g. a clock-skew check and a
+   * balance reconciliation with the venue). Throwing stops the pipeline from starting.
+   */
+  start?(context: StageContext): Promise<unknown>;
 }

@@ -1,4 +1,5 @@
 import { recordId } from './ids.js';
+import type { TradeValidator } from './interfaces.js';
 import type { LlmValidation, TradeRecommendation, ValidationFailureKind } from './records/trading.js';
 
 /** Longest raw response kept in a validation record (the record schema's limit); longer ones are cut. */
@@ -53,6 +54,33 @@ export function failClosedValidation(input: {
     ...(details.promptTokens === undefined ? {} : { promptTokens: details.promptTokens }),
     ...(details.completionTokens === undefined ? {} : { completionTokens: details.completionTokens }),
     ...(details.latencyMs === undefined ? {} : { latencyMs: Math.max(0, details.latencyMs) }),
+    validatedAtMs: input.nowMs,
+  };
+}
+
+/**
+ * A validation record for a custom {@link TradeValidator}: the verdict with the id the pipeline stores it
+ * under (`recordId('validation', [recommendation.id, validator])`).
+ * @example
+ * return createValidation({ recommendation: input.recommendation, validator: this.name, decision: 'REJECT', reasons: ['weekend'], nowMs: context.clock.nowMs() });
+ */
+export function createValidation(input: {
+  readonly recommendation: Pick<TradeRecommendation, 'id'>;
+  readonly validator: string;
+  readonly decision: LlmValidation['decision'];
+  readonly reasons: readonly string[];
+  readonly nowMs: number;
+  readonly confidence?: number;
+  readonly riskFlags?: readonly string[];
+}): LlmValidation {
+  return {
+    id: recordId('validation', [input.recommendation.id, input.validator]),
+    recommendationId: input.recommendation.id,
+    validator: input.validator,
+    decision: input.decision,
+    reasons: input.reasons.map((reason) => clip(reason, 2000)).slice(0, 50),
+    ...(input.confidence === undefined ? {} : { confidence: input.confidence }),
+    riskFlags: [...(input.riskFlags ?? [])].slice(0, 50),
     validatedAtMs: input.nowMs,
   };
 }

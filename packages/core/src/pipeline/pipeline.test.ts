@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isTradepipeError } from '../errors.js';
+import { recordId } from '../ids.js';
+import { createValidation } from '../validation-records.js';
 import { createMemoryStore } from '../memory-store.js';
 import type { Candle } from '../records/market.js';
 import { createTestApprovalSigner, testCandle, testProduct, testRecommendation } from '../testing/fixtures.js';
@@ -129,6 +131,8 @@ describe('Pipeline', () => {
 
   it('records a fail-closed REJECT when validation retries run out', async () => {
     const { store, pipeline, clock, replay } = await setup({ script: ['transient'], closes: [100, 100, 105] });
+    const finished: string[] = [];
+    pipeline.on('recommendation:finished', ({ state, reason }) => void finished.push(`${state}:${reason?.split(':')[0]}`));
     await replay();
     for (let attempt = 0; attempt < 3; attempt += 1) {
       clock.advance(10_000);
@@ -140,6 +144,7 @@ describe('Pipeline', () => {
     const [validation] = await store.listValidations(recommendation!.id);
     expect(validation).toMatchObject({ decision: 'REJECT', failure: { kind: 'retries_exhausted' } });
     expect(await store.countOrdersSince(0)).toBe(0);
+    expect(finished).toEqual(['REJECTED:retries_exhausted']);
   });
 
   it('records a permanent validator failure as a REJECT at once, never an approval', async () => {
@@ -230,5 +235,45 @@ describe('Pipeline', () => {
     await first;
     expect(other.calls).toBe(0);
     expect((await store.getRecommendation(recommendation.id))?.status.state).toBe('PENDING_RISK');
+  });
+
+  it('refuses to run when its clock and the clock of its store disagree', async () => {
+    const store = createMemoryStore({ clock: createManualClock(Date.UTC(2024, 0, 1)) });
+    const pipeline = createPipeline({ pipelineId: 'test', store, clock: createManualClock(Date.UTC(2025, 0, 1)), stages: ['bridge'] });
+    const error = await pipeline.runUntilIdle().catch((thrown: unknown) => thrown);
+    expect(isTradepipeError(error, 'pipeline_invalid')).toBe(true);
+  });
+
+  it('reports every end of a recommendation, including bridge rejects and failures', async () => {
+    // A BUY that the validator rejects (it fails permanently), then a SELL with nothing held, rejected at the bridge.
+    const { pipeline, replay } = await setup({ script: ['permanent'], closes: [100, 100, 105, 99] });
+    const finished: string[] = [];
+    pipeline.on('recommendation:finished', ({ recommendation, state }) => void finished.push(`${recommendation.side}:${state}`));
+    await replay();
+    expect(finished.sort()).toEqual(['BUY:REJECTED', 'SELL:REJECTED']);
+  });
+
+  it('stores a custom verdict under the id the pipeline gives it, whatever id it carries', async () => {
+    const careless: TradeValidator = {
+      name: 'careless',
+      validate: async (input, context) => ({ ...createValidation({ recommendation: input.recommendation, validator: 'x', decision: 'APPROVE', reasons: ['ok'], nowMs: context.clock.nowMs() }), id: 'constant' }),
+    };
+    const { store, replay } = await setup({ overrides: { validator: careless }, closes: [100, 100, 105, 105, 110.25] });
+    await replay();
+    const recommendations = await store.listRecommendations({});
+    expect(recommendations).toHaveLength(2);
+    for (const recommendation of recommendations) {
+      expect((await store.getRecommendation(recommendation.id))?.status.state).toBe('EXECUTED');
+      expect((await store.listValidations(recommendation.id))[0]).toMatchObject({ id: recordId('validation', [recommendation.id, 'careless']), validator: 'careless' });
+    }
+  });
+
+  it('starts the executor once before the first execution', async () => {
+    const signer = createTestApprovalSigner();
+    const executor = Object.assign(new ImmediateExecutor(signer), { starts: 0, async start() { this.starts += 1; } });
+    const { pipeline, replay } = await setup({ overrides: { executor }, closes: [100, 100, 105] });
+    await replay();
+    await pipeline.runUntilIdle();
+    expect(executor.starts).toBe(1);
   });
 });

@@ -25,6 +25,9 @@ import { validateSlots } from './slots.js';
 
 type WorkerStage = Exclude<StageName, 'ingest'>;
 
+/** How far the pipeline's clock and its store's may disagree (a database clock drifts a little). */
+const CLOCK_TOLERANCE_MS = 5 * 60_000;
+
 interface WorkerSpec {
   readonly kind: WorkKind;
   readonly state: string;
@@ -55,6 +58,7 @@ export class Pipeline {
   private running: Promise<void>[] = [];
   private stopping = false;
   private readonly crashedWorkers = new Set<string>();
+  private prepared: Promise<void> | undefined;
 
   constructor(private readonly options: PipelineOptions) {
     this.stages = validateSlots(options);
@@ -136,6 +140,7 @@ export class Pipeline {
    * @returns the number of items processed.
    */
   async runUntilIdle(options: { maxPasses?: number } = {}): Promise<number> {
+    await this.prepare();
     let processed = 0;
     for (let pass = 0; pass < (options.maxPasses ?? 10_000); pass += 1) {
       let progressed = 0;
@@ -152,6 +157,27 @@ export class Pipeline {
     }
     if (this.signalStage !== undefined) await this.signalStage.checkpointAll(this.context());
     return processed;
+  }
+
+  /**
+   * Once, before the first work: checks that the pipeline and the store read the same time (a replay that gives
+   * a manual clock to one of them only would expire or never trade everything), then starts the executor
+   * (clock-skew check, balance reconciliation) when this process runs execution.
+   */
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      const storeNowMs = await this.options.store.nowMs();
+      const driftMs = Math.abs(storeNowMs - this.runtime.clock.nowMs());
+      if (driftMs > CLOCK_TOLERANCE_MS) {
+        this.prepared = undefined;
+        throw new TradepipeError('pipeline_invalid', 'The pipeline and its store read different times: give both the same clock', {
+          details: { driftMs, storeNowMs, pipelineNowMs: this.runtime.clock.nowMs() },
+        });
+      }
+      const executor = this.options.executor;
+      if (executor?.start !== undefined && (this.workers.has('execution') || this.workers.has('fills'))) await executor.start(this.context());
+    })();
+    return this.prepared;
   }
 
   private claim(stage: WorkerStage, spec: WorkerSpec, workerId: string, limit = this.runtime.tuning.claimBatchSize): Promise<Claim[]> {
@@ -226,10 +252,18 @@ export class Pipeline {
       } else {
         this.runtime.logger.warn('work item ended after a failure', { ...logFields, state: terminalState });
         if (terminalState === 'DEAD_LETTER') this.runtime.bus.emit('item:deadLettered', { kind: claim.kind, id: claim.id, stage, error: workError });
+        if (claim.kind === 'recommendation') await this.emitFinished(claim.id);
       }
     } catch (secondary) {
       this.runtime.logger.error('could not record a work item failure', { ...logFields, secondary });
     }
+  }
+
+  private async emitFinished(recommendationId: string): Promise<void> {
+    const stored = await this.options.store.getRecommendation(recommendationId);
+    if (stored === undefined) return;
+    const { state, reason } = stored.status;
+    this.runtime.bus.emit('recommendation:finished', { recommendation: stored.record, state, ...(reason === undefined ? {} : { reason }) });
   }
 
   /** Starts every stage's worker loop (and market data ingestion, if configured). Resolves once started. */
@@ -237,6 +271,7 @@ export class Pipeline {
     if (this.running.length > 0) throw new TradepipeError('pipeline_invalid', 'The pipeline is already running');
     this.stopping = false;
     this.abortController = new AbortController();
+    await this.prepare();
     for (const [stage, spec] of this.workers) this.running.push(this.workerLoop(stage, spec));
     if (this.stages.includes('ingest') && this.options.marketData !== undefined) {
       this.running.push(this.guard('ingest', () => runIngest(this.options.marketData!, this.context())));

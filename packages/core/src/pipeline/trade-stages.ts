@@ -33,6 +33,7 @@ export async function processSignal(runtime: PipelineRuntime, claim: Claim<'sign
   const write: RecordWrite = { type: 'recommendation', record: decision.recommendation, state, ...(reason === undefined ? {} : { reason }) };
   await context.store.complete(claim, { state: 'DONE', writes: [write] });
   runtime.bus.emit('recommendation:created', { recommendation: decision.recommendation, state, ...(reason === undefined ? {} : { reason }) });
+  if (reason !== undefined) runtime.bus.emit('recommendation:finished', { recommendation: decision.recommendation, state, reason });
 }
 
 async function loadRecommendation(claim: Claim<'recommendation'>, context: StageContext): Promise<TradeRecommendation> {
@@ -84,11 +85,13 @@ export async function processValidation(runtime: PipelineRuntime, claim: Claim<'
   const validations: LlmValidation[] = [];
   for (const validator of runtime.validators) {
     try {
-      const verdict = parseWith(LlmValidationSchema, await validator.validate(input, context), `verdict of ${validator.name}`);
-      if (verdict.recommendationId !== recommendation.id) {
+      const answer = await validator.validate(input, context);
+      if (answer.recommendationId !== recommendation.id) {
         throw new TradepipeError('llm_invalid_response', 'The validator answered for another recommendation');
       }
-      validations.push(verdict);
+      // The record's identity is the pipeline's to give: one validation per (recommendation, validator).
+      const id = recordId('validation', [recommendation.id, validator.name]);
+      validations.push(parseWith(LlmValidationSchema, { ...answer, id, validator: validator.name }, `verdict of ${validator.name}`));
     } catch (error) {
       if (isRetryableError(error) || context.signal.aborted) throw new ValidatorRetry(validator.name, error);
       const failure = toTradepipeError(error);
@@ -163,7 +166,12 @@ export async function processExecution(runtime: PipelineRuntime, claim: Claim<'r
   }
   runtime.bus.emit('order:updated', { order });
   const state = stateOfOrder(order);
-  await finish(runtime, claim, context, recommendation, { state, ...(order.statusReason === undefined ? {} : { reason: order.statusReason }) });
+  await finish(runtime, claim, context, recommendation, { state, ...reasonOf(order, state) });
+}
+
+/** The reason a recommendation ends with: the order's, unless it executed (an old network error is history). */
+function reasonOf(order: Order, state: RecommendationState): { reason?: string } {
+  return state === 'EXECUTED' || order.statusReason === undefined ? {} : { reason: order.statusReason };
 }
 
 /**
@@ -199,6 +207,6 @@ export async function processFills(runtime: PipelineRuntime, claim: Claim<'recom
     await context.store.release(claim, { delayMs: runtime.tuning.orderPollIntervalMs });
     return;
   }
-  await finish(runtime, claim, context, recommendation, { state, ...(updated.statusReason === undefined ? {} : { reason: updated.statusReason }) });
+  await finish(runtime, claim, context, recommendation, { state, ...reasonOf(updated, state) });
 }
 

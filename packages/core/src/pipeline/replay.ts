@@ -1,0 +1,40 @@
+import type { Candle } from '../records/market.js';
+import { candleCloseMs } from '../records/market.js';
+import type { PipelineStore } from '../store.js';
+import type { ManualClock } from '../time.js';
+import type { Pipeline } from './pipeline.js';
+
+/**
+ * Replays closed candles through a pipeline as if they arrived live, for backtests and demos: for each
+ * candle, oldest first, the manual clock moves to the candle's close, the candle is stored, and the pipeline
+ * runs until idle. The pipeline and the store must share `clock`. (Storing a whole history at once and
+ * running the pipeline afterwards trades nothing: a signal on a candle that closed long before "now" is stale
+ * and makes no recommendation.)
+ * @param input.onCandle called after each candle's work, e.g. to print progress or stop early by throwing
+ * @returns how many candles were replayed and how many work items the pipeline processed
+ * @throws TradepipeError `pipeline_invalid` if the pipeline's and the store's clocks disagree
+ * @example
+ * const clock = createManualClock(history.at(-1)!.startMs + 86_400_000);
+ * const store = createMemoryStore({ clock });
+ * await store.putCandles(history, { state: 'DONE' }); // warm-up only
+ * const pipeline = createPipeline({ pipelineId: 'backtest', store, clock, features, model, validator, risk, executor });
+ * await replayCandles({ pipeline, store, clock, candles: holdOut });
+ */
+export async function replayCandles(input: {
+  readonly pipeline: Pipeline;
+  readonly store: PipelineStore;
+  readonly clock: ManualClock;
+  readonly candles: readonly Candle[];
+  readonly onCandle?: (candle: Candle, itemsProcessed: number) => void | Promise<void>;
+}): Promise<{ readonly candles: number; readonly itemsProcessed: number }> {
+  const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
+  let itemsProcessed = 0;
+  for (const candle of ordered) {
+    input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(candle)));
+    await input.store.putCandles([candle]);
+    const processed = await input.pipeline.runUntilIdle();
+    itemsProcessed += processed;
+    await input.onCandle?.(candle, processed);
+  }
+  return { candles: ordered.length, itemsProcessed };
+}
