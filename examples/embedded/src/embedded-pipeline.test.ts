@@ -104,3 +104,11 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
     expect(await decisionsUpTo(restarted, holdOut.at(-1)!.startMs)).toEqual(await decisionsUpTo(short, holdOut.at(-1)!.startMs));
   });
 });
+
+describe("the README's backtest snippet", () => {
+  it('runs and trades', async () => {
+    const { orders, balances } = await import('./readme-backtest.js');
+    expect(orders.filter((order) => order.status === 'EXECUTED').length).toBeGreaterThan(0);
+    expect(balances.find((balance) => balance.currency === 'USD')).toBeDefined();
+  });
+});
