@@ -48,8 +48,10 @@ async function finish(
   context: StageContext,
   recommendation: TradeRecommendation,
   outcome: { state: RecommendationState; reason?: string; writes?: RecordWrite[] },
+  persisted?: () => void,
 ): Promise<void> {
   await context.store.complete(claim, outcome);
+  persisted?.();
   if (outcome.state === 'EXPIRED') runtime.bus.emit('recommendation:expired', { recommendation, stage: claim.state });
   if (['EXECUTED', 'REJECTED', 'EXPIRED', 'FAILED'].includes(outcome.state)) {
     runtime.bus.emit('recommendation:finished', { recommendation, state: outcome.state, ...(outcome.reason === undefined ? {} : { reason: outcome.reason }) });
@@ -102,8 +104,9 @@ export async function processValidation(runtime: PipelineRuntime, claim: Claim<'
   const approved = rejections.length === 0;
   const writes: RecordWrite[] = validations.map((record) => ({ type: 'validation', record }));
   const reason = approved ? undefined : rejections.map((rejection) => `${rejection.validator}: ${rejection.reasons.join('; ')}`).join(' | ').slice(0, 1000);
-  await finish(runtime, claim, context, recommendation, { state: approved ? 'PENDING_RISK' : 'REJECTED', writes, ...(reason === undefined ? {} : { reason }) });
-  runtime.bus.emit('recommendation:validated', { recommendation, validations, approved });
+  await finish(runtime, claim, context, recommendation, { state: approved ? 'PENDING_RISK' : 'REJECTED', writes, ...(reason === undefined ? {} : { reason }) }, () =>
+    runtime.bus.emit('recommendation:validated', { recommendation, validations, approved }),
+  );
 }
 
 /** A retryable validator failure, carrying which validator failed, for the fail-closed record. @internal */
@@ -143,8 +146,9 @@ export async function processRisk(runtime: PipelineRuntime, claim: Claim<'recomm
   if (assessment.recommendationId !== recommendation.id) throw new TradepipeError('internal', 'Risk assessed another recommendation');
   const approved = assessment.decision === 'APPROVE' && result.approval !== undefined;
   const reason = approved ? undefined : assessment.reasons.map((item) => `${item.code}: ${item.message}`).join('; ').slice(0, 1000);
-  await finish(runtime, claim, context, recommendation, { state: approved ? 'PENDING_EXECUTION' : 'REJECTED', ...(reason === undefined ? {} : { reason }) });
-  runtime.bus.emit('recommendation:assessed', { recommendation, assessment });
+  await finish(runtime, claim, context, recommendation, { state: approved ? 'PENDING_EXECUTION' : 'REJECTED', ...(reason === undefined ? {} : { reason }) }, () =>
+    runtime.bus.emit('recommendation:assessed', { recommendation, assessment }),
+  );
 }
 
 function stateOfOrder(order: Order): RecommendationState {
