@@ -112,3 +112,13 @@ describe("the README's backtest snippet", () => {
     expect(balances.find((balance) => balance.currency === 'USD')).toBeDefined();
   });
 });
+
+describe('docs/custom-stages.md example', () => {
+  it('trades with its own model, and its own validator lets no BUY through on a weekend', async () => {
+    const { orders, executedBuys, weekendRejections } = await import('./custom-stages-example.js');
+    expect(weekendRejections).toBeGreaterThan(0);
+    expect(orders.length).toBeGreaterThan(0);
+    expect(executedBuys.length).toBeGreaterThan(0);
+    for (const createdAtMs of executedBuys) expect([0, 6]).not.toContain(new Date(createdAtMs).getUTCDay());
+  });
+});
