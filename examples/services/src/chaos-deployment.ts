@@ -2,6 +2,7 @@
 // PostgreSQL schema, trading against the fake Coinbase with a CDP key made at test time, and the fake Ollama.
 // Reuses the end-to-end helpers (e2e-processes.ts, e2e-candles.ts); nothing here changes them.
 import pg from 'pg';
+import { TEST_DATABASE, postgresAvailable } from './e2e-database.js';
 import { decimal, recordId, type PipelineStore } from '@tradepipe/core';
 import { createTestKeyPair, startFakeCoinbase, type FakeCoinbase } from '@tradepipe/coinbase/testing';
 import { startFakeOllama, type FakeOllama } from '@tradepipe/llm-validator/testing';
@@ -11,24 +12,12 @@ import { servicePorts, spawnService, type ServiceProcess } from './e2e-processes
 import type { ServiceName } from './service-catalog.js';
 
 /** The local PostgreSQL of the test machines (trust auth). */
-export const CHAOS_DATABASE = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' } as const;
+export const CHAOS_DATABASE = TEST_DATABASE;
+export { postgresAvailable };
 const PIPELINE_ID = 'chaos';
 const APPROVAL_SECRET = 'chaos-approval-secret-of-at-least-32-characters';
 /** Lease of every claim: a SIGKILLed worker's item is claimable again this long after its last renewal. */
 export const CHAOS_LEASE_MS = 2_000;
-
-/** Whether PostgreSQL answers at {@link CHAOS_DATABASE}. */
-export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ ...CHAOS_DATABASE, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** A running live deployment and the handles a chaos case needs. */
 export interface LiveDeployment {

@@ -2,6 +2,7 @@
 // the fake Coinbase and the fake Ollama. A candle enters through market-data and becomes an EXECUTED paper
 // order, handed from stage to stage only through the database.
 import pg from 'pg';
+import { TEST_DATABASE, postgresAvailable } from './e2e-database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOrderIdFor, recordId, type PipelineStore } from '@tradepipe/core';
 import { startFakeCoinbase, type FakeCoinbase } from '@tradepipe/coinbase/testing';
@@ -11,22 +12,10 @@ import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
 import { freePort, get, servicePorts, spawnService, waitFor, type ServiceProcess } from './e2e-processes.js';
 import { SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 
-const DATABASE = { host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' };
+const DATABASE = TEST_DATABASE;
 const SCHEMA = `services_e2e_${process.pid}_${Date.now() % 1_000_000}`;
 const PIPELINE_ID = 'e2e';
 const APPROVAL_SECRET = 'e2e-approval-secret-of-at-least-32-characters';
-
-async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ ...DATABASE, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const available = await postgresAvailable();
 if (!available) {
