@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NonNegativeDecimalSchema } from '@tradepipe/core';
 
-// zod schemas of Coinbase Advanced Trade responses (see API-FACTS section A). Amounts stay decimal
+// zod schemas of Coinbase Advanced Trade responses (see docs/api-facts.md, section A). Amounts stay decimal
 // strings; empty strings, which Coinbase sends for absent amounts, become undefined.
 
 const optionalDecimal = z

@@ -94,7 +94,7 @@ describe('fake Ollama answers in the documented shapes', () => {
     const lines = await ndjson(await post('/api/chat', golden.request));
     expect(lines.length).toBeGreaterThan(2);
     for (const line of lines.slice(0, -1)) expectSameShape(line, golden.chunk);
-    // The docs' final example omits `message` and `done_reason`; servers send both (API-FACTS B2).
+    // The docs' final example omits `message` and `done_reason`; servers send both (docs/api-facts.md B2).
     expectSameShape(lines.at(-1), golden.final, ['message', 'done_reason']);
     expect(lines.at(-1)).toMatchObject({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' });
   });
