@@ -23,7 +23,9 @@ export default defineConfig({
       defineProject({
         ssr: { resolve: { conditions: ['source'] } },
         resolve: { conditions: ['source'] },
-        test: { name: 'examples', root: 'examples', include: ['*/src/**/*.test.ts'], testTimeout: 120_000 },
+        // The services tests start whole deployments of child processes: one file at a time keeps them from
+        // competing for the two cores (and for ports) with each other.
+        test: { name: 'examples', root: 'examples', include: ['*/src/**/*.test.ts'], testTimeout: 120_000, fileParallelism: false },
       }),
     ],
   },

@@ -1,32 +1,47 @@
 // Test support for services.int.test.ts: the services as child processes (tsx on the sources), their ports
 // and their logs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SERVICES, SERVICE_PORT_VARIABLES, type ServiceName } from './service-catalog.js';
 
 const SERVICES_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+export async function freePort(exclude: ReadonlySet<number> = new Set()): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      });
     });
-  });
+    if (!exclude.has(port)) return port;
+  }
 }
 
-/** Free ports for every service, as the `*_PORT` variables. */
+/** Free ports for every service, as the `*_PORT` variables: all held open until each is chosen, so none repeats. */
 export async function servicePorts(): Promise<{ ports: Record<ServiceName, number>; env: Record<string, string> }> {
+  const held: Server[] = [];
   const ports = {} as Record<ServiceName, number>;
   const env: Record<string, string> = {};
-  for (const service of Object.values(SERVICES)) {
-    ports[service.name] = await freePort();
-    env[SERVICE_PORT_VARIABLES[service.portKey]] = String(ports[service.name]);
+  try {
+    for (const service of Object.values(SERVICES)) {
+      const server = createServer();
+      held.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+      const address = server.address();
+      if (typeof address !== 'object' || address === null) throw new Error('no port');
+      ports[service.name] = address.port;
+      env[SERVICE_PORT_VARIABLES[service.portKey]] = String(address.port);
+    }
+  } finally {
+    await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
   return { ports, env };
 }

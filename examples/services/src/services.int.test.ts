@@ -77,7 +77,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       ['trade-orchestrator', 'TRADE_ORCHESTRATOR_PORT'],
       ['risk-management', 'RISK_MANAGEMENT_PORT'],
     ] as const) {
-      const port = await freePort();
+      const port = await freePort(new Set([...Object.values(ports), ...replicaPorts]));
       replicaPorts.push(port);
       processes.push(spawnService(name, { ...env, [variable]: String(port) }));
     }
