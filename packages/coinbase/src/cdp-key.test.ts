@@ -41,8 +41,11 @@ describe('loadCdpKey', () => {
 
   it('refuses a broken key without quoting it', async () => {
     const secret = 'not-a-key-but-secret-text-1234567890';
+    // A generated key's PEM armour around a body that is not a key.
+    const broken = createTestKeyPair({ type: 'ec' }).privateKeyPem.replace(/\n[\s\S]*\n(?=-----END)/, `\n${secret}\n`);
+    expect(broken).toContain(secret);
     try {
-      parseCdpKey({ name: 'organizations/o/apiKeys/k', privateKey: `-----BEGIN EC PRIVATE KEY-----\n${secret}\n-----END EC PRIVATE KEY-----` });
+      parseCdpKey({ name: 'organizations/o/apiKeys/k', privateKey: broken });
       expect.unreachable();
     } catch (error) {
       expect(isTradepipeError(error, 'config_invalid')).toBe(true);
