@@ -1,4 +1,4 @@
-import { HealthReportSchema, type HealthReport, type HealthStatus } from '@tradepipe/core';
+import { HealthReportSchema, worstHealthStatus, type HealthReport } from '@tradepipe/core';
 import { SERVICES, SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 import type { TradepipeConfig } from '@tradepipe/core';
 
@@ -8,8 +8,6 @@ export interface HealthTarget {
   /** Base URL, e.g. `http://risk-management:8027`. */
   readonly url: string;
 }
-
-const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
 /**
  * The services to poll: `HEALTH_TARGETS` (`name=url,…`) or, by default, every stage service at its
@@ -57,6 +55,5 @@ export async function aggregateHealth(input: {
 }): Promise<HealthReport> {
   const services = await Promise.all(input.targets.map((target) => pollTarget(target, input.timeoutMs, input.signal)));
   const checks = [...input.own.checks, ...services];
-  const status = checks.reduce<HealthStatus>((worst, check) => (RANK[check.status] > RANK[worst] ? check.status : worst), 'ok');
-  return { service: input.own.service, status, checks, reportedAtMs: input.nowMs };
+  return { service: input.own.service, status: worstHealthStatus(checks), checks, reportedAtMs: input.nowMs };
 }

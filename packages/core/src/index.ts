@@ -230,7 +230,7 @@ export {
   type FailClosedDetails,
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
-export { checkStoreHealth } from './pipeline/health.js';
+export { checkStoreHealth, worstHealthStatus } from './pipeline/health.js';
 export { replayCandles } from './pipeline/replay.js';
 export { parseCandleCsv } from './candle-csv.js';
 export { WorkWaiterSet } from './work-waiters.js';

@@ -8,6 +8,15 @@ type Check = HealthReport['checks'][number];
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
 /**
+ * The worst status among health checks (`failing` over `degraded` over `ok`): a report's status.
+ * @example
+ * worstHealthStatus([{ name: 'store', status: 'ok' }, { name: 'dead_letters', status: 'degraded' }]); // 'degraded'
+ */
+export function worstHealthStatus(checks: readonly { readonly status: HealthStatus }[]): HealthStatus {
+  return checks.reduce<HealthStatus>((worst, check) => (RANK[check.status] > RANK[worst] ? check.status : worst), 'ok');
+}
+
+/**
  * Checks the health of a pipeline's shared state, as a service that runs no stage (a health monitor) or
  * `Pipeline.health()` sees it: the store answers, no dead letters (degraded), no order in UNKNOWN state
  * (failing: it awaits reconciliation), no open order left unprogressed for 15 minutes (degraded), the kill switch (degraded), crashed workers (failing) and market data
@@ -73,6 +82,5 @@ export async function checkStoreHealth(input: {
 }
 
 function report(service: string, checks: Check[], nowMs: number): HealthReport {
-  const status = checks.reduce<HealthStatus>((worst, check) => (RANK[check.status] > RANK[worst] ? check.status : worst), 'ok');
-  return { service, status, checks, reportedAtMs: nowMs };
+  return { service, status: worstHealthStatus(checks), checks, reportedAtMs: nowMs };
 }

@@ -3,7 +3,7 @@ import { recordId } from '../ids.js';
 import type { StageContext, ValidationInput } from '../interfaces.js';
 import { candleCloseMs } from '../records/market.js';
 import { TERMINAL_ORDER_STATUSES, type Order } from '../records/execution.js';
-import { LlmValidationSchema, type LlmValidation, type RecommendationState, type TradeRecommendation } from '../records/trading.js';
+import { LlmValidationSchema, TERMINAL_RECOMMENDATION_STATES, type LlmValidation, type RecommendationState, type TradeRecommendation } from '../records/trading.js';
 import { parseWith } from '../parse.js';
 import type { Claim, RecordWrite } from '../store.js';
 import { GRANULARITIES } from '../time.js';
@@ -53,7 +53,7 @@ async function finish(
   await context.store.complete(claim, outcome);
   persisted?.();
   if (outcome.state === 'EXPIRED') runtime.bus.emit('recommendation:expired', { recommendation, stage: claim.state });
-  if (['EXECUTED', 'REJECTED', 'EXPIRED', 'FAILED'].includes(outcome.state)) {
+  if (TERMINAL_RECOMMENDATION_STATES.includes(outcome.state)) {
     runtime.bus.emit('recommendation:finished', { recommendation, state: outcome.state, ...(outcome.reason === undefined ? {} : { reason: outcome.reason }) });
   }
 }
