@@ -52,6 +52,10 @@ export async function startLiveDeployment(window: DecisionWindow, label: string)
     const running = processes.filter((service) => service.child.exitCode === null && service.child.signalCode === null);
     for (const service of running) service.child.kill('SIGTERM');
     const codes = await Promise.all(running.map((service) => service.exited));
+    running.forEach((service, index) => {
+      // Say which process did not drain cleanly, with its last lines, before the assertion reports the codes.
+      if (codes[index] !== 0) process.stderr.write(`\n${service.name} exited ${String(codes[index])} on SIGTERM:\n${service.lines.slice(-15).join('\n')}\n`);
+    });
     await store.close();
     await coinbase?.close();
     await ollama?.close();

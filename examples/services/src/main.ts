@@ -34,15 +34,20 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  let running: Awaited<ReturnType<typeof startService>>;
-  try {
-    running = await startService(service, process.env);
-  } catch (error) {
-    bootLogger.error('service not started', { code: error instanceof TradepipeError ? error.code : 'internal', error });
-    process.exitCode = 1;
-    return;
-  }
+  // Signals are handled from the start: a SIGTERM that lands while the service is still starting (a rollout,
+  // a test tearing down) waits for the start to finish and then drains, instead of killing the process mid-way.
+  let running: Awaited<ReturnType<typeof startService>> | undefined;
+  let stopRequested = false;
   let firstSignalAtMs: number | undefined;
+  const stop = (): void => {
+    running!.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        bootLogger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
   const shutdown = (signal: NodeJS.Signals): void => {
     // A terminal's Ctrl-C may reach the process twice at once (npm forwards it too): only a later one forces the exit.
     if (firstSignalAtMs !== undefined) {
@@ -51,17 +56,19 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     firstSignalAtMs = performance.now();
-    bootLogger.info('shutdown requested', { signal });
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        bootLogger.error('shutdown failed', { error });
-        process.exit(1);
-      },
-    );
+    bootLogger.info('shutdown requested', { signal, starting: running === undefined });
+    if (running === undefined) stopRequested = true;
+    else stop();
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  try {
+    running = await startService(service, process.env);
+  } catch (error) {
+    bootLogger.error('service not started', { code: error instanceof TradepipeError ? error.code : 'internal', error });
+    process.exit(1);
+  }
+  if (stopRequested) stop();
 }
 
 void main();
