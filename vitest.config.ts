@@ -9,8 +9,8 @@ export default defineConfig({
     projects: [
       ...packages.map((name) =>
         defineProject({
-          ssr: { resolve: { conditions: ['source'] } },
-          resolve: { conditions: ['source'] },
+          ssr: { resolve: { conditions: ['@tradepipe/source'] } },
+          resolve: { conditions: ['@tradepipe/source'] },
           test: {
             name,
             root: `packages/${name}`,
@@ -21,8 +21,8 @@ export default defineConfig({
         }),
       ),
       defineProject({
-        ssr: { resolve: { conditions: ['source'] } },
-        resolve: { conditions: ['source'] },
+        ssr: { resolve: { conditions: ['@tradepipe/source'] } },
+        resolve: { conditions: ['@tradepipe/source'] },
         // The services tests start whole deployments of child processes: one file at a time keeps them from
         // competing for the two cores (and for ports) with each other.
         test: { name: 'examples', root: 'examples', include: ['*/src/**/*.test.ts'], testTimeout: 120_000, fileParallelism: false },

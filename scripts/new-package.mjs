@@ -7,7 +7,7 @@ const dir = `packages/${name}`;
 if (existsSync(`${dir}/package.json`)) throw new Error(`${dir} exists`);
 mkdirSync(`${dir}/src`, { recursive: true });
 const entry = (file) => ({
-  source: `./src/${file}.ts`,
+  "@tradepipe/source": `./src/${file}.ts`,
   import: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
   require: { types: `./dist/${file}.d.cts`, default: `./dist/${file}.cjs` },
 });

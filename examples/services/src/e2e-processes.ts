@@ -56,9 +56,9 @@ export interface ServiceProcess {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts `node --import tsx --conditions=source src/main.ts <name>` with `env` (and nothing from the parent but PATH/HOME). */
+/** Starts `node --import tsx --conditions=@tradepipe/source src/main.ts <name>` with `env` (and nothing from the parent but PATH/HOME). */
 export function spawnService(name: ServiceName, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts', name], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@tradepipe/source', 'src/main.ts', name], {
     cwd: SERVICES_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

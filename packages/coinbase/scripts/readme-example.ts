@@ -1,4 +1,4 @@
-// The usage example of README.md, kept here so that `tsc` checks it compiles. Run: npx tsx --conditions=source scripts/readme-example.ts
+// The usage example of README.md, kept here so that `tsc` checks it compiles. Run: npx tsx --conditions=@tradepipe/source scripts/readme-example.ts
 import { createHmacApprovalSigner, createMemoryStore, silentLogger, systemClock, type StageContext } from '@tradepipe/core';
 import { CoinbaseCandleSource, CoinbaseOrderExecutor, createCoinbaseClient, createPaperExecutor, loadCdpKey, type CoinbaseClient } from '@tradepipe/coinbase';
 

@@ -1,5 +1,5 @@
 /**
- * The README's usage example, kept here so the typecheck holds it to the API (`npx tsx --conditions=source
+ * The README's usage example, kept here so the typecheck holds it to the API (`npx tsx --conditions=@tradepipe/source
  * scripts/readme-example.ts` runs it against the fake Ollama).
  */
 import { TradeRecommendationSchema, createManualClock, recordId, silentLogger } from '@tradepipe/core';

@@ -5,7 +5,7 @@
  * better one is trained on everything before the hold-out, then scored ONCE on the hold-out (from
  * 2024-09-25) through onnxruntime. Labels never read a close from the hold-out.
  *
- * Run: npx tsx --conditions=source packages/model/scripts/train-default-model.ts
+ * Run: npx tsx --conditions=@tradepipe/source packages/model/scripts/train-default-model.ts
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * Training CLI: trains a model from a CSV of features and closes and writes the `.onnx` and a report.
  *
- *   npx tsx --conditions=source packages/model/scripts/train.ts \
+ *   npx tsx --conditions=@tradepipe/source packages/model/scripts/train.ts \
  *     --features rows.csv --options options.json --feature-set-version tp-51-v1 --out model.onnx [--report report.json]
  *
  * `rows.csv`: header `start_ms,close,<feature 1>,<feature 2>,…`, one row per candle, oldest first; the

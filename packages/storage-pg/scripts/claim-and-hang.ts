@@ -1,7 +1,7 @@
 /**
  * A worker for the crash test: claims one candle on the server (database clock), prints the claim as one
  * JSON line, then hangs until it is killed (the test sends SIGKILL).
- * Usage: node --conditions=source --import tsx scripts/claim-and-hang.ts <connectionString> <schema> <leaseMs>
+ * Usage: node --conditions=@tradepipe/source --import tsx scripts/claim-and-hang.ts <connectionString> <schema> <leaseMs>
  */
 import { createPgStore } from '../src/pg-store.js';
 

@@ -88,7 +88,7 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     const candle = testCandle({ index: 0, productId: 'ADA-USD' });
     await first.putCandles([candle]);
     const leaseMs = 1_500;
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'scripts/claim-and-hang.ts', TEST_DATABASE_URL, schema, String(leaseMs)], {
+    const child = spawn(process.execPath, ['--conditions=@tradepipe/source', '--import', 'tsx', 'scripts/claim-and-hang.ts', TEST_DATABASE_URL, schema, String(leaseMs)], {
       cwd: packageDir,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
