@@ -4,7 +4,7 @@ import {
   recordOrderIntent,
   verifyRiskApproval,
   clientOrderIdFor,
-  isTradepipeError,
+  toTradepipeError,
   type ApprovalSigner,
   type Order,
   type OrderExecutor,
@@ -38,16 +38,47 @@ export type CoinbaseOrderExecutorOptions = z.input<typeof CoinbaseOrderExecutorO
 };
 
 const REFUSED_CODES = new Set(['insufficient_funds', 'exchange_rejected', 'unknown_product']);
-// Refusals that prove the order never reached the book. An unreadable 2xx answer (`validation_failed`) is not
-// one of them: the order may be on the book, so it goes UNKNOWN and is searched for before anything else.
+// Refusals that prove the order never reached the book and never will. An unreadable 2xx answer
+// (`validation_failed`) is not one of them: the order may be on the book, so it goes UNKNOWN and is searched for.
 const NOT_PLACED_CODES = new Set(['auth_failed', 'permission_denied', 'config_invalid']);
+
+/**
+ * What a failed `POST /orders` proves: `refused` (the exchange rejected the order: REJECTED), `failed` (the
+ * request can never succeed: FAILED), `not_placed` (a 429 or a connection that never opened: nothing reached
+ * the book, send it again later) or `unknown` (the order may be on the book: search for it).
+ */
+function classifySendFailure(error: unknown): { readonly kind: 'refused' | 'failed' | 'not_placed' | 'unknown'; readonly error: TradepipeError } {
+  const failure = toTradepipeError(error);
+  if (REFUSED_CODES.has(failure.code)) return { kind: 'refused', error: failure };
+  if (NOT_PLACED_CODES.has(failure.code)) return { kind: 'failed', error: failure };
+  if (failure.code === 'rate_limited' || failure.details.requestSent === false) return { kind: 'not_placed', error: failure };
+  return { kind: 'unknown', error: failure };
+}
+
+function refusalReason(error: TradepipeError): string {
+  return typeof error.details.failureReason === 'string' ? error.details.failureReason : error.code;
+}
+
+/**
+ * A send that placed nothing (429, or no connection): the order keeps its status, never becomes UNKNOWN, and
+ * is sent again with the same `client_order_id` by the next `refresh` (the fills stage) until Coinbase takes it
+ * or its approval expires. An order already UNKNOWN stays so: an earlier send may still have placed it.
+ * @throws TradepipeError `order_state_unknown` for an UNKNOWN order
+ */
+function notPlaced(order: Order, error: TradepipeError, context: StageContext): Order {
+  context.logger.warn('coinbase placed nothing this time; the order will be sent again', { orderId: order.id, clientOrderId: order.clientOrderId, code: error.code });
+  if (order.status === 'UNKNOWN') {
+    throw new TradepipeError('order_state_unknown', 'The order outcome is still unknown (the re-send placed nothing)', { cause: error, details: { orderId: order.id, clientOrderId: order.clientOrderId } });
+  }
+  return order;
+}
 
 /**
  * Live Coinbase execution. Each order: the approval is verified and consumed with the intent in one store
  * transaction before any request; the request carries the deterministic `client_order_id`; a lost response
  * leaves the order UNKNOWN, and UNKNOWN is resolved first on every later call (search the product's recent
  * orders, then re-send the same `client_order_id`, which Coinbase answers with the existing order), so an
- * order is never placed twice. Refuses to exist without `liveTrading: { enabled: true, acknowledgeRealMoney: true }`.
+ * order is never placed twice. A send Coinbase refused without placing anything (429) is sent again by `refresh`. Refuses to exist without `liveTrading: { enabled: true, acknowledgeRealMoney: true }`.
  * @example
  * const executor = new CoinbaseOrderExecutor({ client, approvalSigner, liveTrading: { enabled: true, acknowledgeRealMoney: true } });
  * await executor.start(context); // clock skew check + balance reconciliation
@@ -96,7 +127,13 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     }
   }
 
-  /** @throws TradepipeError `approval_*` (not retryable), `product_not_tradable`, `order_state_unknown` (retryable), `rate_limited` */
+  /**
+   * Places the recommendation's order (or reconciles the one it already has) and follows it for up to
+   * `followTimeoutMs`. A 429 (or a refused connection) on `POST /orders` places nothing: the order is returned
+   * SUBMITTED, never UNKNOWN, and `refresh` sends it again with the same `client_order_id`.
+   * @throws TradepipeError `approval_*` (not retryable), `product_not_tradable`, `order_state_unknown` (retryable),
+   * `rate_limited` (reading the product, before any intent)
+   */
   async execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval | undefined }, context: StageContext): Promise<Order> {
     context.signal.throwIfAborted();
     const existing = await context.store.getOrderByClientOrderId(clientOrderIdFor(input.recommendation.id));
@@ -138,23 +175,22 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     return syncExchangeOrder(order, { client: this.options.client, currencies: await this.currencies(order.productId, context), context });
   }
 
-  /** Sends the order. A lost answer makes it UNKNOWN and is resolved before returning. */
+  /**
+   * Sends the order. A lost answer makes it UNKNOWN and is resolved before returning; an answer that proves
+   * nothing was placed (429, no connection) leaves it SUBMITTED, to be sent again by `refresh`.
+   */
   private async send(order: Order, context: StageContext): Promise<Order> {
     try {
       const { orderId } = await this.options.client.createOrder(toCreateRequest(order), { signal: context.signal });
       return await updateOrderStatus(order, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId }, context);
     } catch (error) {
-      if (!isTradepipeError(error)) throw error;
-      if (REFUSED_CODES.has(error.code)) {
-        const reason = typeof error.details.failureReason === 'string' ? error.details.failureReason : error.code;
-        return updateOrderStatus(order, { status: 'REJECTED', statusReason: reason, completedAtMs: context.clock.nowMs() }, context);
-      }
-      if (NOT_PLACED_CODES.has(error.code)) return updateOrderStatus(order, { status: 'FAILED', statusReason: error.code, completedAtMs: context.clock.nowMs() }, context);
-      // 429 and refused connections never reached the order book: the order stays as it is and the next call re-sends.
-      if (error.code === 'rate_limited' || error.details.requestSent === false) throw error;
-      const unknown = order.status === 'UNKNOWN' ? order : await updateOrderStatus(order, { status: 'UNKNOWN', statusReason: error.code }, context);
-      if (error.code === 'aborted') throw error;
-      context.logger.warn('coinbase order outcome unknown', { orderId: order.id, clientOrderId: order.clientOrderId, code: error.code });
+      const failure = classifySendFailure(error);
+      if (failure.kind === 'refused') return updateOrderStatus(order, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: context.clock.nowMs() }, context);
+      if (failure.kind === 'failed') return updateOrderStatus(order, { status: 'FAILED', statusReason: failure.error.code, completedAtMs: context.clock.nowMs() }, context);
+      if (failure.kind === 'not_placed') return notPlaced(order, failure.error, context);
+      const unknown = order.status === 'UNKNOWN' ? order : await updateOrderStatus(order, { status: 'UNKNOWN', statusReason: failure.error.code }, context);
+      if (failure.error.code === 'aborted') throw failure.error;
+      context.logger.warn('coinbase order outcome unknown', { orderId: order.id, clientOrderId: order.clientOrderId, code: failure.error.code });
       return this.resolveUnknown(unknown, context, { resend: false });
     }
   }
@@ -189,16 +225,17 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
         const { orderId } = await this.options.client.createOrder(toCreateRequest(ready), { signal: context.signal });
         return await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId }, context);
       } catch (error) {
-        if (isTradepipeError(error) && REFUSED_CODES.has(error.code)) {
+        const failure = classifySendFailure(error);
+        if (failure.kind === 'refused') {
           // A refused re-send of an order whose first answer was lost may be the exchange refusing a duplicate
           // client_order_id: look once more before calling it rejected.
           const found = ready.status === 'UNKNOWN' ? await this.findByClientOrderId(ready, context).catch(() => undefined) : undefined;
           if (found !== undefined) return this.advance(await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context), context);
-          const reason = typeof error.details.failureReason === 'string' ? error.details.failureReason : error.code;
-          return updateOrderStatus(ready, { status: 'REJECTED', statusReason: reason, completedAtMs: context.clock.nowMs() }, context);
+          return updateOrderStatus(ready, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: context.clock.nowMs() }, context);
         }
-        if (ready.status !== 'UNKNOWN') await updateOrderStatus(ready, { status: 'UNKNOWN', statusReason: isTradepipeError(error) ? error.code : 'unknown' }, context);
-        throw new TradepipeError('order_state_unknown', 'The order outcome is unknown; it will be reconciled on the next attempt', { cause: error, details: { orderId: order.id, clientOrderId: order.clientOrderId } });
+        if (failure.kind === 'not_placed') return notPlaced(ready, failure.error, context);
+        if (ready.status !== 'UNKNOWN') await updateOrderStatus(ready, { status: 'UNKNOWN', statusReason: failure.error.code }, context);
+        throw new TradepipeError('order_state_unknown', 'The order outcome is unknown; it will be reconciled on the next attempt', { cause: failure.error, details: { orderId: order.id, clientOrderId: order.clientOrderId } });
       }
     }
     throw new TradepipeError('order_state_unknown', 'The order outcome is unknown', { details: { orderId: order.id, clientOrderId: order.clientOrderId } });
