@@ -58,13 +58,28 @@ export interface CoinbaseClient extends CoinbaseOrderCalls {
   close(): Promise<void>;
 }
 
-/** Options of {@link createCoinbaseClient}: the settings plus key, clock, logger and an optional undici dispatcher. */
+/**
+ * Options of {@link createCoinbaseClient}: the settings plus key, clocks, logger and an optional undici dispatcher.
+ * Two clocks: `clock` stamps what the exchange checks against its own time (JWT `nbf`/`exp`, the clock-skew
+ * check); `networkClock` is what the client waits on (retry backoff, `Retry-After`, the rate limiter). They are
+ * apart so that a client wired to a replay or manual clock still returns from a retried or paced request:
+ * network waits happen in real time whatever time the pipeline reads.
+ */
 export type CoinbaseClientOptions = CoinbaseClientSettings & {
   /** The CDP key; without it (and without `signer`) only public endpoints work. */
   readonly key?: CdpKey;
+  /** Signs the JWTs (default one made from `key` on `clock`). */
   readonly signer?: JwtSigner;
+  /** Time of JWT claims and of the clock-skew check (default the system clock). A manual clock is fine here. */
   readonly clock?: Clock;
+  /**
+   * What retries and the rate limiter wait on and time with (default the system clock). Keep it real time; a
+   * manual clock here would stall every retry until it is advanced. Tests may pass one that returns at once.
+   */
+  readonly networkClock?: Clock;
+  /** Where request and retry lines go (default silent). */
   readonly logger?: Logger;
+  /** An undici dispatcher to send through (default the client's own keep-alive agent). */
   readonly dispatcher?: Dispatcher;
 };
 
@@ -88,17 +103,18 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
   }
   const settings = parsed.data;
   const clock = options.clock ?? systemClock;
+  const networkClock = options.networkClock ?? systemClock;
   const ownDispatcher = options.dispatcher === undefined ? new Agent({ connections: settings.connections, keepAliveTimeout: 30_000 }) : undefined;
   const signer = options.signer ?? (options.key === undefined ? undefined : createJwtSigner({ key: options.key, clock }));
   const send = createTransport({
     baseUrl: new URL(settings.baseUrl),
     signer,
-    clock,
+    networkClock,
     logger: options.logger ?? silentLogger,
     dispatcher: options.dispatcher ?? ownDispatcher!,
     timeoutMs: settings.timeoutMs,
-    privateLimiter: createRateLimiter({ ratePerSecond: settings.privateRatePerSecond, burst: settings.privateBurst, clock }),
-    publicLimiter: createRateLimiter({ ratePerSecond: settings.publicRatePerSecond, burst: settings.publicBurst, clock }),
+    privateLimiter: createRateLimiter({ ratePerSecond: settings.privateRatePerSecond, burst: settings.privateBurst, clock: networkClock }),
+    publicLimiter: createRateLimiter({ ratePerSecond: settings.publicRatePerSecond, burst: settings.publicBurst, clock: networkClock }),
     maxRetries: settings.maxRetries,
     maxRateLimitRetries: settings.maxRateLimitRetries,
     retryBaseDelayMs: settings.retryBaseDelayMs,

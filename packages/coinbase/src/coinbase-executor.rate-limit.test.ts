@@ -2,7 +2,7 @@
 // is neither marked UNKNOWN nor abandoned: it is sent again (same client_order_id) until Coinbase accepts it, or
 // it fails cleanly once its approval has expired. Driven through the pipeline on a manual clock, against the fake.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipeline, systemClock, type Order, type Pipeline } from '@tradepipe/core';
+import { createPipeline, type Order, type Pipeline } from '@tradepipe/core';
 import { CoinbaseOrderExecutor } from './index.js';
 import { createExecutorKit, type ExecutorKit } from './executor-test-kit.js';
 import { startFakeSetup, type FakeSetup } from './test-fixtures.js';
@@ -23,9 +23,9 @@ interface Harness {
 
 async function harness(): Promise<Harness> {
   const kit = await createExecutorKit({ startAtMs: Date.now() });
-  // The fake and the client read the pipeline's manual clock; the client's 429 backoff is 1 ms, so 35 refusals
-  // cost milliseconds of real time.
-  setup = await startFakeSetup({ clock: kit.clock, client: { retryBaseDelayMs: 1, clock: { nowMs: kit.clock.nowMs, sleep: (ms, signal) => systemClock.sleep(Math.min(ms, 5), signal) } } });
+  // The fake and the client read the pipeline's manual clock; the client waits out 429s in real time (its
+  // networkClock), with a 1 ms base backoff and 3 tries per send. Only the scripted 429s limit the rate here.
+  setup = await startFakeSetup({ clock: kit.clock, fake: { enforceRateLimits: false }, client: { retryBaseDelayMs: 1, maxRateLimitRetries: 2, privateRatePerSecond: 10_000 } });
   const executor = new CoinbaseOrderExecutor({ client: setup.client, approvalSigner: kit.signer, followTimeoutMs: 0, ...LIVE });
   const pipeline = createPipeline({ pipelineId: 'test', store: kit.store, executor, stages: ['execution', 'fills'], clock: kit.clock, tuning: { orderPollIntervalMs: 2_000 } });
   const statusesSeen: Order['status'][] = [];

@@ -32,7 +32,8 @@ export interface RequestSpec<Schema extends z.ZodType> {
 export interface TransportConfig {
   readonly baseUrl: URL;
   readonly signer: JwtSigner | undefined;
-  readonly clock: Clock;
+  /** What the transport waits on and times with (backoff, Retry-After, limiter pauses): real time, never a replay clock. */
+  readonly networkClock: Clock;
   readonly logger: Logger;
   readonly dispatcher: Dispatcher;
   readonly timeoutMs: number;
@@ -72,7 +73,7 @@ export function createTransport(config: TransportConfig): Transport {
     const precise = config.timeoutMs < 1_000;
     const deadline = precise ? AbortSignal.timeout(config.timeoutMs) : undefined;
     const signal = deadline === undefined ? spec.signal : spec.signal === undefined ? deadline : AbortSignal.any([spec.signal, deadline]);
-    const startedAtMs = config.clock.nowMs();
+    const startedAtMs = config.networkClock.nowMs();
     let status: number;
     let bodyText: string;
     let retryAfterHeader: string | undefined;
@@ -92,9 +93,9 @@ export function createTransport(config: TransportConfig): Transport {
     } catch (error) {
       throw errorForTransportFailure(error, spec.signal, facts);
     }
-    config.logger.debug('coinbase request', { ...facts, status, durationMs: config.clock.nowMs() - startedAtMs });
+    config.logger.debug('coinbase request', { ...facts, status, durationMs: config.networkClock.nowMs() - startedAtMs });
     if (status < 200 || status >= 300) {
-      throw errorForResponse({ status, bodyText, retryAfterHeader, ...facts, notFound: spec.notFound ?? 'not_found', nowMs: config.clock.nowMs() });
+      throw errorForResponse({ status, bodyText, retryAfterHeader, ...facts, notFound: spec.notFound ?? 'not_found', nowMs: config.networkClock.nowMs() });
     }
     let json: unknown;
     try {
@@ -117,11 +118,11 @@ export function createTransport(config: TransportConfig): Transport {
         if (waitMs === undefined) throw failure;
         if (failure.code === 'rate_limited') {
           rateLimited += 1;
-          (spec.access === 'private' ? config.privateLimiter : config.publicLimiter).pauseUntil(config.clock.nowMs() + waitMs);
+          (spec.access === 'private' ? config.privateLimiter : config.publicLimiter).pauseUntil(config.networkClock.nowMs() + waitMs);
         } else failures += 1;
         config.logger.warn('coinbase request retried', { method: spec.method, path: spec.path, code: failure.code, waitMs });
         try {
-          await config.clock.sleep(waitMs, spec.signal);
+          await config.networkClock.sleep(waitMs, spec.signal);
         } catch (abortReason) {
           throw new TradepipeError('aborted', 'The Coinbase request was aborted', { cause: abortReason });
         }
