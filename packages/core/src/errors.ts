@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   lease_lost: { retryable: false },
   /** Candles arrived out of order or duplicated with other content. */
   candle_out_of_order: { retryable: false },
+  /** A candle was offered before its bucket closed at the store's clock: its values may still change, and acting on it would look ahead. */
+  candle_not_closed: { retryable: false },
   /** A gap in candles that the gap policy does not fill. */
   candle_gap: { retryable: false },
   /** Features are requested before every feature is warm. */

@@ -214,6 +214,7 @@ export {
   applyFillToPosition,
 } from './memory-ledger.js';
 export {
+  checkCandlesClosed,
   checkExposureFits,
   checkOrderWithinApproval,
   parseRecordWrite,

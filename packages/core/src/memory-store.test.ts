@@ -2,7 +2,7 @@ import { createManualClock } from './time.js';
 import { createMemoryStore } from './memory-store.js';
 import { describeStoreConformance } from './testing.js';
 
-const clock = createManualClock(Date.UTC(2025, 0, 1));
+const clock = createManualClock(Date.UTC(2026, 0, 1));
 
 describeStoreConformance('memory', {
   createStore: async () => createMemoryStore({ clock }),

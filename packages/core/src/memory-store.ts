@@ -4,7 +4,7 @@ import { canonicalJson } from './ids.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
-import { checkExposureFits, checkOrderWithinApproval, parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -115,6 +115,7 @@ class MemoryStore implements PipelineStore {
   async putCandles(candles: readonly Candle[], options: { state?: CandleState } = {}): Promise<PutCandlesResult> {
     this.open();
     const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
+    checkCandlesClosed(parsed, this.clock.nowMs());
     const result = this.candles.insert(parsed);
     for (const candle of result.added) this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
     return { inserted: result.added.length, duplicates: result.duplicates, conflicts: result.conflicts };

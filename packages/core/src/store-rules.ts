@@ -1,11 +1,28 @@
 import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import type { Order, Position } from './records/execution.js';
+import { candleCloseMs, type Candle } from './records/market.js';
 import type { ExposureReservation, RiskApproval } from './records/risk.js';
 import type { ExposureLimits, RecordWrite } from './store.js';
 import { parseWith } from './parse.js';
 import { RiskAssessmentSchema } from './records/risk.js';
 import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './records/trading.js';
+
+/**
+ * Refuses a batch of candles if any has not closed at `nowMs` (the store's clock): a candle is stored only
+ * from the instant its bucket ends (`candleCloseMs(candle) <= nowMs`), so nothing downstream acts on a candle
+ * whose values may still change, or on the future in a backtest that stores its hold-out first. The whole
+ * batch is refused, nothing stored.
+ * @throws TradepipeError `candle_not_closed` (not retryable) naming the first such candle
+ * @internal Shared by store implementations so every store enforces the same rule.
+ */
+export function checkCandlesClosed(candles: readonly Pick<Candle, 'productId' | 'granularity' | 'startMs'>[], nowMs: number): void {
+  const open = candles.find((candle) => candleCloseMs(candle) > nowMs);
+  if (open === undefined) return;
+  throw new TradepipeError('candle_not_closed', 'A candle was offered before its bucket closed at the store clock', {
+    details: { productId: open.productId, granularity: open.granularity, startMs: open.startMs, closeMs: candleCloseMs(open), nowMs, count: candles.filter((candle) => candleCloseMs(candle) > nowMs).length },
+  });
+}
 
 /**
  * Checks, inside a store's transaction, that a reservation fits: a SELL never exceeds the position left

@@ -217,7 +217,12 @@ export interface PipelineStore {
   close(): Promise<void>;
 
   // --- Candles (crypto_prices) ---
-  /** Inserts candles deduplicated on (product, granularity, start). New candles enter in `state` (default `PENDING`). */
+  /**
+   * Inserts candles deduplicated on (product, granularity, start). New candles enter in `state` (default `PENDING`).
+   * Only closed candles are stored: if any candle's bucket ends after the store's `nowMs()`, the whole batch is
+   * refused and nothing is stored.
+   * @throws TradepipeError `candle_not_closed` (not retryable) for a candle that has not closed; `validation_failed` for an invalid one
+   */
   putCandles(candles: readonly Candle[], options?: { readonly state?: CandleState }): Promise<PutCandlesResult>;
   getCandles(query: CandleQuery): Promise<Candle[]>;
   getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined>;

@@ -153,7 +153,7 @@ describe('decisions use no candle after the decision time', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.double({ min: 1, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 20 }), async (futureCloses) => {
         const plain = await createRiskFixture();
-        const crowded = await createRiskFixture();
+        const crowded = await createRiskFixture({ storeAheadMs: futureCloses.length * 3_600_000 }); // the store's clock is past the future candles
         const future = alternatingCandles({ productId: 'BTC-USD', count: futureCloses.length, endMs: NOW_MS + futureCloses.length * 3_600_000, base: 1 }).map((candle, index) => {
           const close = futureCloses[index]!;
           return { ...candle, open: close, high: close, low: close, close };

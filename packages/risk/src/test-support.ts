@@ -36,10 +36,14 @@ export function alternatingCandles(options: { productId: string; granularity?: G
   return candles;
 }
 
-/** A memory store on a manual clock at {@link NOW_MS}, with BTC-USD and ETH-USD, 14 days + 1 of hourly candles each, and USD 10,000. */
-export async function createRiskFixture(options: { usd?: string } = {}): Promise<{ store: PipelineStore; clock: ManualClock; context: StageContext }> {
+/**
+ * A memory store on a manual clock at {@link NOW_MS}, with BTC-USD and ETH-USD, 14 days + 1 of hourly candles each,
+ * and USD 10,000. With `storeAheadMs`, the store reads its own clock that far past the context's (decisions stay at
+ * NOW_MS), so that it can hold candles closing after the decision time: a store takes only closed candles.
+ */
+export async function createRiskFixture(options: { usd?: string; storeAheadMs?: number } = {}): Promise<{ store: PipelineStore; clock: ManualClock; context: StageContext }> {
   const clock = createManualClock(NOW_MS);
-  const store = createMemoryStore({ clock });
+  const store = createMemoryStore({ clock: options.storeAheadMs === undefined ? clock : createManualClock(NOW_MS + options.storeAheadMs) });
   await store.putProduct(testProduct());
   await store.putProduct(testProduct({ productId: 'ETH-USD', baseCurrency: 'ETH' }));
   await store.putCandles(alternatingCandles({ productId: 'BTC-USD', count: 337, endMs: NOW_MS, base: 50_000 }), { state: 'DONE' });

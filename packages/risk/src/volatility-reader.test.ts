@@ -8,12 +8,14 @@ import { createVolatilityReader } from './volatility-reader.js';
 const hour = 3_600_000;
 const candle = (index: number, close: number): Candle => ({ productId: 'BTC-USD', granularity: 'ONE_HOUR', startMs: NOW_MS + index * hour, open: close, high: close, low: close, close, volume: 1, gapFilled: false });
 const series = { productId: 'BTC-USD', granularity: 'ONE_HOUR' } as const;
+/** A store whose clock is past every candle these tests store (a store takes only closed candles); reads pass their own asOfMs. */
+const storeAfterCandles = () => createMemoryStore({ clock: createManualClock(NOW_MS + 100 * hour) });
 
 describe('createVolatilityReader', () => {
   it('extends a cached window as candles close and agrees with a fresh computation (fast-check, seed 8109)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.double({ min: 10, max: 1000, noNaN: true }), { minLength: 30, maxLength: 80 }), async (closes) => {
-        const store = createMemoryStore({ clock: createManualClock(NOW_MS) });
+        const store = storeAfterCandles();
         await store.putCandles(closes.map((close, index) => candle(index, close)), { state: 'DONE' });
         const windowDays = 1; // 24 returns, 25 closes
         const cached = createVolatilityReader({ windowDays, minReturns: 2, cache: true });
@@ -32,7 +34,7 @@ describe('createVolatilityReader', () => {
   });
 
   it('gives concurrent reads of a moved series the same figure', async () => {
-    const store = createMemoryStore({ clock: createManualClock(NOW_MS) });
+    const store = storeAfterCandles();
     const closes = Array.from({ length: 40 }, (_, index) => 100 + ((index * 7) % 5));
     await store.putCandles(closes.slice(0, 25).map((close, index) => candle(index, close)), { state: 'DONE' });
     const cached = createVolatilityReader({ windowDays: 1, minReturns: 2, cache: true });
@@ -48,7 +50,7 @@ describe('createVolatilityReader', () => {
   });
 
   it('does not cache an incomplete window, so a late candle filling a gap counts', async () => {
-    const store = createMemoryStore({ clock: createManualClock(NOW_MS) });
+    const store = storeAfterCandles();
     const closes = Array.from({ length: 25 }, (_, index) => 100 + (index % 3));
     await store.putCandles(closes.map((close, index) => candle(index, close)).filter((_, index) => index !== 10), { state: 'DONE' });
     const reader = createVolatilityReader({ windowDays: 1, minReturns: 2, cache: true });
@@ -61,7 +63,7 @@ describe('createVolatilityReader', () => {
   });
 
   it('reads nothing closed after the decision time, and nothing when no candle has closed', async () => {
-    const store = createMemoryStore({ clock: createManualClock(NOW_MS) });
+    const store = storeAfterCandles();
     await store.putCandles([candle(0, 100), candle(1, 101), candle(2, 102)], { state: 'DONE' });
     const reader = createVolatilityReader({ windowDays: 1, minReturns: 2, cache: true });
     expect(await reader.read(store, series, NOW_MS + hour - 1)).toBeUndefined();

@@ -3,6 +3,7 @@ import {
   GRANULARITIES,
   GranularitySchema,
   canonicalJson,
+  checkCandlesClosed,
   parseWith,
   type Candle,
   type CandleQuery,
@@ -66,7 +67,8 @@ function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; duplicates
 }
 
 /**
- * Inserts candles deduplicated on (product, granularity, start): every candle is validated first, repeats
+ * Inserts candles deduplicated on (product, granularity, start): every candle is validated first, and a batch
+ * holding a candle that has not closed at the store's now (its clock, or the database's) is refused; repeats
  * inside the batch are settled in memory, then the rest are inserted in one transaction and the ones that
  * already existed are compared with what is stored (same values: duplicate; other values: conflict, not
  * written). Large batches on a server are streamed with COPY.
@@ -74,6 +76,7 @@ function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; duplicates
  */
 export async function putCandles(context: StoreContext, candles: readonly Candle[], state: CandleState): Promise<PutCandlesResult> {
   const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
+  if (parsed.length > 0) checkCandlesClosed(parsed, await currentMs(context));
   const batch = dedupeBatch(parsed);
   if (batch.unique.length === 0) return { inserted: 0, duplicates: batch.duplicates, conflicts: batch.conflicts };
   const useCopy = context.driver.copyFrom !== undefined && batch.unique.length >= COPY_THRESHOLD;

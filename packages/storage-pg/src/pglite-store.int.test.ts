@@ -70,7 +70,7 @@ describe('PGlite store', () => {
         const candles: Candle[] = rows.map(([a, b, volume], index) => ({
           productId,
           granularity: 'ONE_MINUTE',
-          startMs: Date.UTC(2030, 0, 1) + index * GRANULARITIES.ONE_MINUTE,
+          startMs: Date.UTC(2020, 0, 1) + index * GRANULARITIES.ONE_MINUTE,
           open: a,
           close: b,
           high: Math.max(a, b),
@@ -79,7 +79,7 @@ describe('PGlite store', () => {
           gapFilled: false,
         }));
         expect(await store.putCandles(candles)).toMatchObject({ inserted: candles.length });
-        const stored = await store.getCandles({ productId, granularity: 'ONE_MINUTE', asOfMs: Date.UTC(2031, 0, 1) });
+        const stored = await store.getCandles({ productId, granularity: 'ONE_MINUTE', asOfMs: Date.UTC(2021, 0, 1) });
         expect(stored).toEqual(candles);
       }),
       { seed: 20261125, numRuns: 25 },

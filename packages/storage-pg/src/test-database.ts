@@ -8,8 +8,8 @@ import { createPgliteStore } from './pglite-store.js';
 /** The test server: `TRADEPIPE_TEST_DATABASE_URL` or the local PostgreSQL's `test` database. @internal */
 export const TEST_DATABASE_URL = process.env.TRADEPIPE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** Where the conformance suite's manual clocks start. @internal */
-export const TEST_START_MS = Date.UTC(2025, 0, 1);
+/** Where the conformance suite's manual clocks start: after the fixture candles (2025) have closed. @internal */
+export const TEST_START_MS = Date.UTC(2026, 0, 1);
 
 /**
  * Opens a pool to the test server, or `undefined` (with a loud warning) when it is down. Under CI a

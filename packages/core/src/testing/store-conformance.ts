@@ -17,7 +17,10 @@ import {
 
 /** How the conformance suite drives one store implementation. */
 export interface StoreConformanceHarness {
-  /** A new, empty store. Its clock must start at or after 2025-01-01 and may run on its own. */
+  /**
+   * A new, empty store. Its clock must start at or after 2026-01-01 (the fixture candles, from 2025-01-01, must
+   * have closed: a store refuses candles that have not) and may run on its own.
+   */
   createStore(): Promise<PipelineStore>;
   /** Moves the store's clock forward by at least `durationMs` (advance a manual clock, or wait real time). */
   advanceTimeMs(store: PipelineStore, durationMs: number): Promise<void>;
@@ -63,6 +66,21 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       const candles = Array.from({ length: count }, (_, index) => testCandle({ index, productId }));
       await store.putCandles(candles);
     };
+
+    it('refuses a batch holding a candle that has not closed at the store clock (candle_not_closed), storing none of it', async () => {
+      const hourMs = 3_600_000;
+      const nowMs = await store.nowMs();
+      const lastClosed = testCandle({ productId: 'SOL-USD', startMs: Math.floor(nowMs / hourMs) * hourMs - hourMs });
+      const inProgress = testCandle({ productId: 'SOL-USD', startMs: lastClosed.startMs + hourMs }); // closes after now
+      const future = testCandle({ productId: 'SOL-USD', startMs: Date.UTC(2100, 0, 1) });
+      for (const batch of [[lastClosed, inProgress], [future], [inProgress, lastClosed, future]]) {
+        const error = await store.putCandles(batch).then(() => undefined, (thrown: unknown) => thrown);
+        expect(isTradepipeError(error, 'candle_not_closed') && !error.retryable && error.details.startMs === batch.find((candle) => candle !== lastClosed)!.startMs).toBe(true);
+      }
+      expect(await store.getLatestCandle('SOL-USD', 'ONE_HOUR')).toBeUndefined();
+      expect(await store.countByState('candle')).toEqual({});
+      expect(await store.putCandles([lastClosed])).toEqual({ inserted: 1, duplicates: 0, conflicts: [] });
+    });
 
     it('stores candles once, reports conflicts, and never returns a candle that closes after asOf', async () => {
       const candles = [0, 1, 2, 3].map((index) => testCandle({ index }));
