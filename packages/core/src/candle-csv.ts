@@ -3,13 +3,34 @@ import { parseWith } from './parse.js';
 import { CandleSchema, type Candle } from './records/market.js';
 import type { Granularity } from './time.js';
 
+/** A plain decimal number: optional sign, digits with an optional fraction, an optional decimal exponent. */
+const PLAIN_DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Reads one CSV cell as a plain decimal number (spaces around it allowed). `Number()` alone would also take hex,
+ * binary and octal literals (`0x64` is 100), `Infinity` and empty cells (0), so anything else is refused.
+ * @throws TradepipeError `validation_failed` naming the line and column (never the cell's text)
+ */
+function decimalCell(cell: string | undefined, at: { readonly line: number; readonly column: string }): number {
+  const text = cell?.trim() ?? '';
+  const value = PLAIN_DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value)) {
+    throw new TradepipeError('validation_failed', `The candle CSV has a value that is not a plain decimal number on line ${at.line}, column ${at.column}`, {
+      details: { line: at.line, column: at.column },
+    });
+  }
+  return value;
+}
+
 /**
  * Parses candles from CSV text with a header row. Columns are found by name, in any order: `open`, `high`,
  * `low`, `close`, `volume`, and the start time as `unix_timestamp` or `start` (epoch seconds), or `start_ms`
- * (epoch milliseconds). Every row goes through {@link CandleSchema}; the result is sorted by start. Pass it
- * through `sequenceCandles` to apply the gap policy.
+ * (epoch milliseconds). Every cell must be a plain decimal number (`100`, `-0.5`, `2.5e-7`, spaces around it
+ * allowed; never hex, binary or octal literals, `Infinity`, `1_000` or an empty cell), and every row goes through
+ * {@link CandleSchema}; the result is sorted by start. Pass it through `sequenceCandles` to apply the gap policy.
  * @param input.text the file's content (core does no I/O: read the file yourself)
- * @throws TradepipeError `validation_failed` naming the first bad row or a missing column
+ * @throws TradepipeError `validation_failed` naming the first bad row (and the column of a value that is not a
+ * plain decimal number) or a missing column
  * @example
  * const candles = parseCandleCsv({ text: readFileSync('data/btc-usd-1d.csv', 'utf8'), productId: 'BTC-USD', granularity: 'ONE_DAY' });
  */
@@ -29,7 +50,7 @@ export function parseCandleCsv(input: { readonly text: string; readonly productI
   const [open, high, low, close, volume] = prices as [number, number, number, number, number];
   const candles = lines.slice(1).map((line, index) => {
     const cells = line.split(',');
-    const number = (at: number): number => (cells[at] === undefined || cells[at]!.trim() === '' ? Number.NaN : Number(cells[at]));
+    const number = (at: number): number => decimalCell(cells[at], { line: index + 2, column: header[at]! });
     const startMs = milliseconds === undefined ? number(seconds!) * 1000 : number(milliseconds);
     const row = { productId: input.productId, granularity: input.granularity, startMs, open: number(open), high: number(high), low: number(low), close: number(close), volume: number(volume) };
     return parseWith(CandleSchema, row, `candle on CSV line ${index + 2}`);
