@@ -110,4 +110,29 @@ describe('PaperExecutor', () => {
     const executor = createPaperExecutor({ approvalSigner: kit.signer, startingBalances: { USD: '250' }, quoteSource: async () => decimal('100') });
     expect(await executor.execute(await kit.approve(), kit.context)).toMatchObject({ status: 'EXECUTED' });
   });
+
+  // Issue 13: a quote source that answers zero, a negative price or junk must not crash, mislabel or abandon.
+  it.each([
+    ['zero', '0'],
+    ['negative', '-5'],
+    ['NaN', 'NaN'],
+    ['empty', ''],
+  ])('ends the order FAILED with INVALID_REFERENCE_PRICE for a %s quote: no fill, reservation released', async (_, quote) => {
+    for (const side of ['BUY', 'SELL'] as const) {
+      const kit = await createExecutorKit();
+      await fund(kit, { USD: '1000' });
+      let broken = side === 'BUY';
+      const executor = createPaperExecutor({ approvalSigner: kit.signer, slippageBps: 10, takerFeeRateBps: 120, quoteSource: async () => (broken ? quote : decimal('100')) as DecimalString });
+      if (side === 'SELL') {
+        expect(await executor.execute(await kit.approve(), kit.context)).toMatchObject({ status: 'EXECUTED' }); // a position to sell
+        broken = true;
+      }
+      const input = await kit.approve(side === 'SELL' ? { side, baseSize: decimal('0.5'), quoteAmount: decimal('50'), index: 1 } : {});
+      const order = await executor.execute(input, kit.context);
+      expect(order, side).toMatchObject({ status: 'FAILED', statusReason: 'INVALID_REFERENCE_PRICE', filledBaseSize: '0' });
+      expect(await kit.store.listFills(order.id)).toEqual([]);
+      expect(await kit.store.listActiveReservations()).toEqual([]);
+      expect((await kit.store.listOrders({ statuses: ['ACKNOWLEDGED'] })).length).toBe(0);
+    }
+  });
 });

@@ -112,7 +112,11 @@ export class PaperExecutor implements OrderExecutor {
     await this.fundOnce(context);
   }
 
-  /** Fills an acknowledged order once the next price exists; otherwise returns it unchanged. */
+  /**
+   * Fills an acknowledged order once the next price exists; otherwise returns it unchanged. A price that is not a
+   * positive decimal (a quote source answering zero, a negative number or junk) ends it FAILED with
+   * `INVALID_REFERENCE_PRICE`, nothing filled.
+   */
   async refresh(order: Order, context: StageContext): Promise<Order> {
     if (isTerminalOrder(order)) return order;
     const product = await this.product(order.productId, context);

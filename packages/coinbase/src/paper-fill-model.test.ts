@@ -44,4 +44,36 @@ describe('simulatePaperFill', () => {
       { seed: 9, numRuns: 300 },
     );
   });
+
+  // Issue 13: zero, negative or junk prices and sizes give a reason, never a fill with a negative or NaN figure.
+  it('refuses a price or size that is not a usable decimal with a reason', () => {
+    const base = { side: 'SELL' as const, slippageBps: 5, feeRateBps: 60, product: btc };
+    for (const referencePrice of ['0', '-3000', 'NaN', '', 'Infinity', '1e3']) {
+      expect(simulatePaperFill({ ...base, baseSize: decimal('0.5'), referencePrice: referencePrice as never }), referencePrice).toEqual({ reason: 'INVALID_REFERENCE_PRICE' });
+    }
+    for (const size of ['-0.5', 'NaN', '', '1e-3']) {
+      expect(simulatePaperFill({ ...base, baseSize: size as never, referencePrice: decimal('3000') }), size).toEqual({ reason: 'INVALID_SIZE' });
+      expect(simulatePaperFill({ ...base, side: 'BUY', quoteSize: size as never, referencePrice: decimal('3000') }), size).toEqual({ reason: 'INVALID_SIZE' });
+    }
+    expect(simulatePaperFill({ ...base, baseSize: decimal('0'), referencePrice: decimal('3000') })).toEqual({ reason: 'PREVIEW_INVALID_BASE_SIZE_TOO_SMALL' });
+  });
+
+  it('refuses slippage or fee rates outside 0…10000 bps with validation_failed', () => {
+    const request = { side: 'BUY' as const, quoteSize: decimal('100'), referencePrice: decimal('100'), product: btc };
+    for (const [slippageBps, feeRateBps] of [[Number.NaN, 0], [0, Number.POSITIVE_INFINITY], [-1, 0], [0, 10_001]] as const) {
+      expect(() => simulatePaperFill({ ...request, slippageBps, feeRateBps })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+    }
+  });
+
+  it('gives a reason or a fill whose every figure is a non-negative decimal, price and size positive (fast-check seed 13)', () => {
+    const text = fc.oneof(fc.constantFrom('0', '-1', 'NaN', '', '1e2', '0.00000001', '100', '99999.99'), fc.double({ noNaN: false }).map(String));
+    fc.assert(
+      fc.property(fc.constantFrom('BUY' as const, 'SELL' as const), text, text, (side, price, size) => {
+        const fill = simulatePaperFill({ side, ...(side === 'BUY' ? { quoteSize: size as never } : { baseSize: size as never }), referencePrice: price as never, slippageBps: 5, feeRateBps: 60, product: btc });
+        if ('reason' in fill) return true;
+        return compareDecimal(fill.price, decimal('0')) > 0 && compareDecimal(fill.sizeBase, decimal('0')) > 0 && [fill.valueQuote, fill.commission].every((figure) => compareDecimal(figure, decimal('0')) >= 0);
+      }),
+      { seed: 13, numRuns: 500 },
+    );
+  });
 });

@@ -1,4 +1,5 @@
 import {
+  TradepipeError,
   addDecimal,
   compareDecimal,
   decimal,
@@ -39,18 +40,52 @@ function bpsFraction(bps: number): DecimalString {
   return divideDecimal(decimal(String(bps)), TEN_THOUSAND, 12);
 }
 
+/** Whether a value is decimal text (of any form `decimal()` reads) at or above zero, or above zero when `positive`. */
+function isUsableDecimal(value: unknown, positive: boolean): boolean {
+  if (typeof value !== 'string' || !isDecimalText(value)) return false;
+  const sign = compareDecimal(decimal(value), decimal('0'));
+  return positive ? sign > 0 : sign >= 0;
+}
+
+function isDecimalText(value: string): boolean {
+  try {
+    decimal(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a request cannot be simulated at all: a reference price that is not a positive decimal (a quote source may
+ * answer zero, a negative number or junk) or a size that is not a decimal at or above zero.
+ * @throws TradepipeError `validation_failed` for slippage or a fee rate outside 0…10000 bps (a configuration error)
+ */
+function requestRefusal(request: PaperFillRequest): string | undefined {
+  for (const [name, bps] of [['slippageBps', request.slippageBps], ['feeRateBps', request.feeRateBps]] as const) {
+    if (!(Number.isFinite(bps) && bps >= 0 && bps <= 10_000)) throw new TradepipeError('validation_failed', 'A paper fill needs slippage and fee rates within 0…10000 bps', { details: { field: name } });
+  }
+  if (!isUsableDecimal(request.referencePrice, true)) return 'INVALID_REFERENCE_PRICE';
+  for (const size of [request.quoteSize, request.baseSize]) if (size !== undefined && !isUsableDecimal(size, false)) return 'INVALID_SIZE';
+  return undefined;
+}
+
 /**
  * The paper venue's fill model. The price moves against the taker by `slippageBps` (BUY up, rounded up to
  * the price increment; SELL down, rounded down). A quote-size BUY of Q at fee rate f buys
  * `floor(Q / (1 + f) / price)` to the base increment and pays `value × f`, so value + fee ≤ Q; a SELL
  * receives `value − value × f`. Fees are exact (not rounded), as Coinbase reports them.
- * @returns the fill, or the Coinbase-style reason it cannot happen (`PREVIEW_INVALID_BASE_SIZE_TOO_SMALL`)
+ * @returns the fill, or the reason it cannot happen: Coinbase-style (`PREVIEW_INVALID_BASE_SIZE_TOO_SMALL`), or
+ * `INVALID_REFERENCE_PRICE` (not a positive decimal) / `INVALID_SIZE` (not a decimal at or above zero)
+ * @throws TradepipeError `validation_failed` for `slippageBps` or `feeRateBps` outside 0…10000
  * @example
  * simulatePaperFill({ side: 'BUY', quoteSize: decimal('100'), referencePrice: decimal('50000'), slippageBps: 10, feeRateBps: 120,
  *   product: { baseIncrement: decimal('0.00000001'), priceIncrement: decimal('0.01'), baseMinSize: decimal('0.00000001') } });
  * // { price: '50050', sizeBase: '0.00197431', valueQuote: '98.8142155', commission: '1.185770586' }
  */
 export function simulatePaperFill(request: PaperFillRequest): PaperFill | { readonly reason: string } {
+  const refusal = requestRefusal(request);
+  if (refusal !== undefined) return { reason: refusal };
   const { product } = request;
   const slip = bpsFraction(request.slippageBps);
   const feeRate = bpsFraction(request.feeRateBps);
