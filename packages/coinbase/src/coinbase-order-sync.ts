@@ -1,4 +1,4 @@
-import { addDecimal, compareDecimal, decimal, divideDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
+import { addDecimal, compareDecimal, decimal, divideDecimal, multiplyDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
 import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
 import { isTerminalOrder, updateOrderStatus } from './executor-intent.js';
@@ -57,6 +57,36 @@ export function toFill(order: Order, wire: CoinbaseFill): Fill {
 }
 
 /**
+ * Records the order's new fills, idempotent by id. A fill of another order, product or side is never booked under
+ * this one, nor a fill that would take the recorded size past what Coinbase reports filled for the order (an answer
+ * repeating a fill under new ids): both are skipped with a warning, and the coverage check keeps the order open
+ * until its own fills are in.
+ */
+async function recordOwnFills(order: Order, wire: CoinbaseOrder, input: { readonly client: CoinbaseClient; readonly currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }; readonly context: StageContext }): Promise<void> {
+  const { context } = input;
+  const fills = await input.client.listFills({ orderIds: [order.exchangeOrderId!], signal: context.signal });
+  const stored = await context.store.listFills(order.id);
+  const storedIds = new Set(stored.map((fill) => fill.id));
+  let recorded = stored.reduce((sum, fill) => addDecimal(sum, fill.sizeBase), decimal('0'));
+  // 0.1 % over the reported size is rounding (quote-sized fills converted to base), not a repeated fill.
+  const limit = wire.filled_size === undefined ? undefined : addDecimal(multiplyDecimal(wire.filled_size, decimal('1.001')), FILL_TOLERANCE_BASE);
+  let skipped = 0;
+  for (const fill of fills) {
+    const mine = fill.order_id === order.exchangeOrderId && fill.product_id === order.productId && fill.side === order.side;
+    const record = mine ? toFill(order, fill) : undefined;
+    if (record !== undefined && storedIds.has(record.id)) continue;
+    if (record === undefined || (limit !== undefined && compareDecimal(addDecimal(recorded, record.sizeBase), limit) > 0)) {
+      skipped += 1;
+      continue;
+    }
+    await context.store.recordFill(record, input.currencies);
+    storedIds.add(record.id);
+    recorded = addDecimal(recorded, record.sizeBase);
+  }
+  if (skipped > 0) context.logger.warn('coinbase sent fills that are not this order\'s or exceed its filled size; not recorded', { orderId: order.id, skippedFills: skipped });
+}
+
+/**
  * Polls an acknowledged order once: reads it and its fills, records new fills (idempotent by id, before the
  * status so positions exist when the order ends) and applies the new status and totals.
  * @internal
@@ -66,10 +96,7 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
   if (order.exchangeOrderId === undefined || isTerminalOrder(order)) return order;
   const wire = await client.getOrder(order.exchangeOrderId, { signal: context.signal });
   const hasFills = wire.number_of_fills !== undefined ? wire.number_of_fills !== '0' : wire.filled_size !== undefined && wire.filled_size !== '0';
-  if (hasFills) {
-    const fills = await client.listFills({ orderIds: [order.exchangeOrderId], signal: context.signal });
-    for (const fill of fills) await context.store.recordFill(toFill(order, fill), input.currencies);
-  }
+  if (hasFills) await recordOwnFills(order, wire, input);
   let { status, reason } = statusOfExchangeOrder(wire, order.status);
   if (status === 'EXECUTED' && !(await fillsCover(order, wire.filled_size, context))) {
     // Coinbase's fills list can lag the order's status: stay open until every fill is recorded, so the position

@@ -149,13 +149,17 @@ export const WireOrderStatusSchema = z.enum([
   'CANCEL_QUEUED',
 ]);
 
-/** zod schema of a Coinbase order (`GET /orders/historical/{id}`); amounts are decimal strings, empty ones undefined. */
+/**
+ * zod schema of a Coinbase order (`GET /orders/historical/{id}`); amounts are decimal strings, empty ones undefined.
+ * A status this version does not know reads as `UNKNOWN_ORDER_STATUS` (the order keeps its state and is polled
+ * again) rather than failing the answer, so a new Coinbase status never ends the tracking of a placed order.
+ */
 export const WireOrderSchema = z.object({
   order_id: z.string().min(1),
   product_id: z.string(),
   side: z.enum(['BUY', 'SELL']),
   client_order_id: z.string(),
-  status: WireOrderStatusSchema,
+  status: WireOrderStatusSchema.catch('UNKNOWN_ORDER_STATUS'),
   order_type: z.string().optional(),
   time_in_force: z.string().optional(),
   created_time: z.string().optional(),
