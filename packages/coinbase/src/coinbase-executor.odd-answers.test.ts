@@ -104,4 +104,20 @@ describe('live executor: odd answers about a placed order', () => {
     expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(setup.fake.orders()[0]!.filled_size);
     expect(order!.filledBaseSize).toBe(setup.fake.orders()[0]!.filled_size);
   });
+
+  it.each([false, true])('books no fill priced at zero (size_in_quote %s): the order waits for a real answer', async (sizeInQuote) => {
+    let zeroAnswers = 2;
+    const { kit, setup, runUntilFinished } = await pipelineBehind((request, body) => {
+      if (request.path !== '/orders/historical/fills' || zeroAnswers-- <= 0) return body;
+      // The fake's quote-sized BUY fills carry their size in quote; as base, the same fill is size ÷ price.
+      const zeroPriced = (fill: Record<string, unknown>) => ({ ...fill, price: '0', size_in_quote: sizeInQuote, ...(sizeInQuote ? {} : { size: (Number(fill.size) / Number(fill.price)).toFixed(8) }) });
+      return { ...body, fills: (body.fills as Record<string, unknown>[]).map(zeroPriced) };
+    });
+    expect(await runUntilFinished()).toBe('EXECUTED');
+    expect(zeroAnswers).toBeLessThan(0);
+    const [order] = await kit.store.listOrders({});
+    const fills = await kit.store.listFills(order!.id);
+    expect(fills.map((fill) => fill.price)).toEqual([setup.fake.fills()[0]!.price]);
+    expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(setup.fake.orders()[0]!.filled_size);
+  });
 });

@@ -57,8 +57,8 @@ export function toFill(order: Order, wire: CoinbaseFill): Fill {
 }
 
 /**
- * Records the order's new fills, idempotent by id. A fill of another order, product or side is never booked under
- * this one, nor a fill that would take the recorded size past what Coinbase reports filled for the order (an answer
+ * Records the order's new fills, idempotent by id. A fill of another order, product or side, or priced or sized at
+ * zero, is never booked under this one, nor a fill that would take the recorded size past what Coinbase reports filled for the order (an answer
  * repeating a fill under new ids): both are skipped with a warning, and the coverage check keeps the order open
  * until its own fills are in.
  */
@@ -72,7 +72,8 @@ async function recordOwnFills(order: Order, wire: CoinbaseOrder, input: { readon
   const limit = wire.filled_size === undefined ? undefined : addDecimal(multiplyDecimal(wire.filled_size, decimal('1.001')), FILL_TOLERANCE_BASE);
   let skipped = 0;
   for (const fill of fills) {
-    const mine = fill.order_id === order.exchangeOrderId && fill.product_id === order.productId && fill.side === order.side;
+    const priced = compareDecimal(fill.price, decimal('0')) > 0 && compareDecimal(fill.size, decimal('0')) > 0;
+    const mine = priced && fill.order_id === order.exchangeOrderId && fill.product_id === order.productId && fill.side === order.side;
     const record = mine ? toFill(order, fill) : undefined;
     if (record !== undefined && storedIds.has(record.id)) continue;
     if (record === undefined || (limit !== undefined && compareDecimal(addDecimal(recorded, record.sizeBase), limit) > 0)) {
@@ -83,7 +84,7 @@ async function recordOwnFills(order: Order, wire: CoinbaseOrder, input: { readon
     storedIds.add(record.id);
     recorded = addDecimal(recorded, record.sizeBase);
   }
-  if (skipped > 0) context.logger.warn('coinbase sent fills that are not this order\'s or exceed its filled size; not recorded', { orderId: order.id, skippedFills: skipped });
+  if (skipped > 0) context.logger.warn('coinbase sent fills that are not this order\'s, are zero or exceed its filled size; not recorded', { orderId: order.id, skippedFills: skipped });
 }
 
 /**
