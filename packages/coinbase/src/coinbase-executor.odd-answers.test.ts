@@ -120,4 +120,19 @@ describe('live executor: odd answers about a placed order', () => {
     expect(fills.map((fill) => fill.price)).toEqual([setup.fake.fills()[0]!.price]);
     expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(setup.fake.orders()[0]!.filled_size);
   });
+
+  it('books a fill larger than the order as Coinbase reports it, and records why', async () => {
+    // Coinbase reports twice what the $100 BUY could buy: the books follow the venue, and the order says so.
+    const doubled = (value: unknown) => String(Number(value) * 2);
+    const { kit, runUntilFinished } = await pipelineBehind((request, body) => {
+      if (request.path === '/orders/historical/fills') return { ...body, fills: (body.fills as Record<string, unknown>[]).map((fill) => ({ ...fill, size: doubled(fill.size) })) };
+      const order = body.order as Record<string, unknown> | undefined;
+      if (!request.path.startsWith('/orders/historical/') || order === undefined) return body;
+      return { ...body, order: { ...order, filled_size: doubled(order.filled_size), filled_value: doubled(order.filled_value) } };
+    });
+    expect(await runUntilFinished()).toBe('EXECUTED');
+    const [order] = await kit.store.listOrders({});
+    expect(order).toMatchObject({ status: 'EXECUTED', filledBaseSize: '0.00395256', statusReason: 'FILLED_BEYOND_ORDER_SIZE' });
+    expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe('0.00395256');
+  });
 });

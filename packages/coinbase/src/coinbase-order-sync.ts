@@ -87,6 +87,13 @@ async function recordOwnFills(order: Order, wire: CoinbaseOrder, input: { readon
   if (skipped > 0) context.logger.warn('coinbase sent fills that are not this order\'s, are zero or exceed its filled size; not recorded', { orderId: order.id, skippedFills: skipped });
 }
 
+/** Whether Coinbase reports more filled than the order asked: base size over `baseSize`, or value over `quoteSize` (0.1 % rounding allowed). */
+function exceedsOrder(order: Order, wire: CoinbaseOrder): boolean {
+  const over = (filled: string | undefined, ordered: string | undefined): boolean =>
+    filled !== undefined && ordered !== undefined && compareDecimal(decimal(filled), multiplyDecimal(decimal(ordered), decimal('1.001'))) > 0;
+  return order.quoteSize !== undefined ? over(wire.filled_value, order.quoteSize) : over(wire.filled_size, order.baseSize);
+}
+
 /**
  * Polls an acknowledged order once: reads it and its fills, records new fills (idempotent by id, before the
  * status so positions exist when the order ends) and applies the new status and totals.
@@ -106,6 +113,12 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
     status = 'PARTIALLY_FILLED';
     reason = undefined;
   }
+  if (exceedsOrder(order, wire)) {
+    // The books follow the venue (its fills are what the account holds), but an order filled past its size is
+    // past its risk approval: say so on the order, loudly.
+    context.logger.error('coinbase reports more filled than the order asked', { orderId: order.id, filledSize: wire.filled_size, filledValue: wire.filled_value });
+    reason = 'FILLED_BEYOND_ORDER_SIZE';
+  }
   const update: Omit<OrderUpdate, 'updatedAtMs'> = {
     status,
     filledBaseSize: wire.filled_size ?? order.filledBaseSize,
@@ -115,6 +128,6 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
     ...(reason === undefined ? {} : { statusReason: reason }),
     ...(status === 'EXECUTED' || status === 'FAILED' ? { completedAtMs: context.clock.nowMs() } : {}),
   };
-  const unchanged = status === order.status && update.filledBaseSize === order.filledBaseSize && update.totalFees === order.totalFees;
+  const unchanged = status === order.status && update.filledBaseSize === order.filledBaseSize && update.totalFees === order.totalFees && update.statusReason === undefined;
   return unchanged ? order : updateOrderStatus(order, update, context);
 }
