@@ -19,9 +19,18 @@ const QUERY_TYPES = {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-async function run<Row extends SqlRow>(target: Queryable, text: string, params: readonly unknown[] = []): Promise<Row[]> {
+async function run<Row extends SqlRow>(target: Queryable, text: string, params: readonly unknown[] = [], onRoundTrip?: () => void): Promise<Row[]> {
+  onRoundTrip?.();
   const result = await target.query({ text, values: params as unknown[], types: QUERY_TYPES } as pg.QueryConfig);
   return result.rows as Row[];
+}
+
+/** Options of {@link createPgDriver}. @internal */
+export interface PgDriverOptions {
+  readonly ownsPool: boolean;
+  readonly logger: Logger;
+  /** Benchmarks and tests only: called once per request sent to the server and waited for (a round trip). */
+  readonly onRoundTrip?: () => void;
 }
 
 /**
@@ -29,7 +38,8 @@ async function run<Row extends SqlRow>(target: Queryable, text: string, params: 
  * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection.
  * @internal
  */
-export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logger: Logger }): SqlDriver {
+export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriver {
+  const { onRoundTrip } = options;
   const executors = new WeakMap<SqlExecutor, pg.PoolClient>();
   let listener: pg.PoolClient | undefined;
   let listenerReady: Promise<pg.PoolClient> | undefined;
@@ -74,14 +84,14 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
 
   return {
     name: 'postgres',
-    query: (text, params) => run(pool, text, params),
+    query: (text, params) => run(pool, text, params, onRoundTrip),
     exec: async (script) => {
       await pool.query(script);
     },
     async transaction(work) {
       const client = await pool.connect();
       const executor: SqlExecutor = {
-        query: (text, params) => run(client, text, params),
+        query: (text, params) => run(client, text, params, onRoundTrip),
         exec: async (script) => {
           await client.query(script);
         },
@@ -89,14 +99,17 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
       executors.set(executor, client);
       let broken = false;
       try {
+        onRoundTrip?.();
         await client.query('BEGIN');
         const result = await work(executor);
+        onRoundTrip?.();
         await client.query('COMMIT');
         return result;
       } catch (error) {
         broken = isTransientDatabaseError(error);
         if (!broken) {
           try {
+            onRoundTrip?.();
             await client.query('ROLLBACK');
           } catch {
             broken = true;
@@ -137,6 +150,7 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
     async copyFrom(executor, statement, chunks) {
       const client = executors.get(executor);
       if (client === undefined) throw new Error('COPY needs a transaction');
+      onRoundTrip?.();
       return copyFromChunks(client, statement, chunks);
     },
     async close() {

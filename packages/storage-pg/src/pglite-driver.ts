@@ -13,12 +13,32 @@ async function run<Row extends SqlRow>(target: PGlite | Transaction, text: strin
   return result.rows;
 }
 
+/** Options of {@link createPgliteDriver}. @internal */
+export interface PgliteDriverOptions {
+  readonly ownsDatabase: boolean;
+  /**
+   * Benchmarks and tests only: called once per exchange with the WebAssembly backend (a round trip), PGlite's
+   * own included (its `query` makes six, `exec` two). Wraps the instance's `execProtocolStream`.
+   */
+  readonly onRoundTrip?: () => void;
+}
+
+// Every statement PGlite runs, its own included, goes through `execProtocolStream`: count there.
+function countExchanges(database: PGlite, onRoundTrip: () => void): void {
+  const exchange = database.execProtocolStream.bind(database);
+  database.execProtocolStream = (message, exchangeOptions) => {
+    onRoundTrip();
+    return exchange(message, exchangeOptions);
+  };
+}
+
 /**
  * A {@link SqlDriver} over an embedded PGlite instance. PGlite is one session: statements and transactions
  * run one after another, so claims never race; notifications are delivered in process.
  * @internal
  */
-export function createPgliteDriver(database: PGlite, options: { ownsDatabase: boolean }): SqlDriver {
+export function createPgliteDriver(database: PGlite, options: PgliteDriverOptions): SqlDriver {
+  if (options.onRoundTrip !== undefined) countExchanges(database, options.onRoundTrip);
   return {
     name: 'pglite',
     query: (text, params) => run(database, text, params),
