@@ -109,18 +109,20 @@ export async function openInstrumentedStore(kind: 'pglite' | 'postgres', clock: 
 
 /** A store that counts calls per method (and the round trips during each), for the figures and BENCH_DETAIL. */
 export function createCountingStore(inner: PipelineStore, roundTrips: () => number) {
-  const calls = new Map<string, { calls: number; roundTrips: number }>();
+  const calls = new Map<string, { calls: number; roundTrips: number; ms: number }>();
   const store = new Proxy(inner, {
     get(target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value !== 'function' || typeof key !== 'string' || key === 'waitForWork') return value;
       return async (...args: unknown[]) => {
         const before = roundTrips();
+        const startedAt = performance.now();
         try {
           return await (value as (...inner: unknown[]) => Promise<unknown>).apply(target, args);
         } finally {
-          const entry = calls.get(key) ?? { calls: 0, roundTrips: 0 };
-          calls.set(key, { calls: entry.calls + 1, roundTrips: entry.roundTrips + roundTrips() - before });
+          const entry = calls.get(key) ?? { calls: 0, roundTrips: 0, ms: 0 };
+          const ms = entry.ms + performance.now() - startedAt;
+          calls.set(key, { calls: entry.calls + 1, roundTrips: entry.roundTrips + roundTrips() - before, ms });
         }
       };
     },
@@ -134,11 +136,12 @@ export function createCountingStore(inner: PipelineStore, roundTrips: () => numb
     },
     calls: (): number => [...calls.values()].reduce((sum, entry) => sum + entry.calls, 0),
     roundTrips: (): number => roundTrips() - roundTripsAtReset,
-    /** Per method: calls and round trips per candle (round trips of overlapping calls may be mixed up). */
+    /** Per method: calls, round trips and ms per candle (overlapping calls may share round trips and time). */
     print(kind: string, candles: number): void {
       console.log(`\n${kind}: per store method, per candle`);
       for (const [method, entry] of [...calls.entries()].sort((a, b) => b[1].roundTrips - a[1].roundTrips || b[1].calls - a[1].calls)) {
-        console.log(`  ${method.padEnd(36)} ${(entry.calls / candles).toFixed(2).padStart(7)} calls ${(entry.roundTrips / candles).toFixed(2).padStart(8)} round trips`);
+        const perCandle = (value: number, width: number): string => (value / candles).toFixed(2).padStart(width);
+        console.log(`  ${method.padEnd(36)} ${perCandle(entry.calls, 7)} calls ${perCandle(entry.roundTrips, 8)} round trips ${perCandle(entry.ms, 8)} ms`);
       }
     },
   };

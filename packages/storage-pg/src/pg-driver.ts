@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '@tradepipe/core';
 import { isTransientDatabaseError } from './db-errors.js';
@@ -19,9 +20,24 @@ const QUERY_TYPES = {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
+/** Statements get a name (so each connection parses and plans them once) up to this many distinct texts. */
+const MAX_NAMED_STATEMENTS = 2_000;
+const statementNames = new Map<string, string>();
+
+// The name of a statement's prepared form: derived from its text, so equal texts share it and others never clash.
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `tradepipe_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 async function run<Row extends SqlRow>(target: Queryable, text: string, params: readonly unknown[] = [], onRoundTrip?: () => void): Promise<Row[]> {
   onRoundTrip?.();
-  const result = await target.query({ text, values: params as unknown[], types: QUERY_TYPES } as pg.QueryConfig);
+  const name = statementName(text);
+  const result = await target.query({ text, values: params as unknown[], types: QUERY_TYPES, ...(name === undefined ? {} : { name }) } as pg.QueryConfig);
   return result.rows as Row[];
 }
 
