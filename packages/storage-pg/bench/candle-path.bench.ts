@@ -5,9 +5,10 @@
  * with the history before it, as the embedded example runs it).
  * Run: npm run bench -w @tradepipe/storage-pg   (BENCH_QUICK=1 for a short run; BENCH_DETAIL=1 per store method)
  */
-import { createManualClock, createMemoryStore, replayCandles, type Candle } from '@tradepipe/core';
+import { createManualClock, createMemoryStore, replayCandles, type Candle, type PipelineStore, type Signal } from '@tradepipe/core';
+import { testSignal } from '@tradepipe/core/testing';
 import pg from 'pg';
-import { DATABASE_URL, QUICK } from './bench-support.js';
+import { DATABASE_URL, QUICK, minuteCandles } from './bench-support.js';
 import { createCountingStore, createEmbeddedBenchPipeline, HOLD_OUT_START_MS, loadBundledDailyCandles, openInstrumentedStore, type StoreKind } from './pipeline-support.js';
 
 const DETAIL = process.env.BENCH_DETAIL === '1';
@@ -80,4 +81,48 @@ for (const row of figures) {
   const roundTrips = row.roundTripsPerCandle === undefined ? '–' : row.roundTripsPerCandle.toFixed(1);
   const ratio = `${(row.msPerCandle / memory.msPerCandle).toFixed(1)}×`;
   console.log(`| ${row.kind} | ${row.storeCallsPerCandle.toFixed(1)} | ${roundTrips} | ${row.msPerCandle.toFixed(2)} | ${ratio} | ${row.recommendations} | ${row.orders} |`);
+}
+
+// The batched replay's writes: a year of 1-minute candles with a signal each (51 feature values, as the feature
+// set makes), in one writeBulk. Target: well under the 60 s the whole PGlite batched replay may take.
+// BENCH_BULK_CANDLES overrides the size (e.g. to keep a full run short on a busy machine).
+const BULK_CANDLES = Number(process.env.BENCH_BULK_CANDLES ?? (QUICK ? 10_000 : 525_600));
+
+function bulkSignals(candles: readonly Candle[]): { record: Signal; state: 'DONE' }[] {
+  return candles.map((candle, index) => {
+    const signal = testSignal({ candleStartMs: candle.startMs, granularity: 'ONE_MINUTE', pipelineId: 'bench' });
+    const values = Array.from({ length: 51 }, (_, feature) => Math.round(Math.sin(index * 51 + feature) * 1e6) / 1e4);
+    return { record: { ...signal, features: { ...signal.features, values } }, state: 'DONE' };
+  });
+}
+
+async function writeBulkSeconds(store: PipelineStore, candles: readonly Candle[], signals: ReturnType<typeof bulkSignals>): Promise<number> {
+  const startedAt = performance.now();
+  await store.writeBulk({ candles, signals });
+  const seconds = (performance.now() - startedAt) / 1000;
+  const counts = await store.countByState('signal');
+  if (counts.DONE !== signals.length) throw new Error(`writeBulk stored ${counts.DONE ?? 0} of ${signals.length} signals`);
+  return seconds;
+}
+
+const bulkCandles = minuteCandles(BULK_CANDLES);
+const signals = bulkSignals(bulkCandles);
+const bulkRows: { store: string; seconds: number }[] = [];
+const memoryStore = createMemoryStore();
+bulkRows.push({ store: 'memory (minimal writeBulk of this branch)', seconds: await writeBulkSeconds(memoryStore, bulkCandles, signals) });
+for (const kind of ['pglite', 'postgres'] as const) {
+  if (kind === 'postgres' && figures.length < 3) continue;
+  const instrumented = await openInstrumentedStore(kind, createManualClock(Date.UTC(2025, 0, 1)));
+  try {
+    bulkRows.push({ store: kind, seconds: await writeBulkSeconds(instrumented.store, bulkCandles, signals) });
+  } finally {
+    await instrumented.close();
+  }
+}
+console.log(`\nwriteBulk: ${BULK_CANDLES.toLocaleString('en-US')} 1-minute candles + ${BULK_CANDLES.toLocaleString('en-US')} signals (51 features each), one call${QUICK ? ' (BENCH_QUICK)' : ''}`);
+console.log('| store | seconds | rows / s | target (525,600 + 525,600 on PGlite) |');
+console.log('|---|---|---|---|');
+for (const row of bulkRows) {
+  const target = row.store === 'pglite' ? (QUICK ? 'full run only' : `< 30 s (well under 60 s): ${row.seconds < 30 ? 'MET' : 'MISSED'}`) : '–';
+  console.log(`| ${row.store} | ${row.seconds.toFixed(1)} | ${Math.round((2 * BULK_CANDLES) / row.seconds).toLocaleString('en-US')} | ${target} |`);
 }

@@ -6,8 +6,6 @@ import {
   contentHash,
   parseWith,
   type PipelineStore,
-  type Signal,
-  type TradeRecommendation,
 } from '@tradepipe/core';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
 import { nowParam, nowSql, type StoreContext } from './context.js';
@@ -20,44 +18,49 @@ type BulkWrite = Parameters<PipelineStore['writeBulk']>[0];
 /** Rows per statement: large enough that a statement's cost is the rows', small enough for modest parameters. */
 const CHUNK_ROWS = 20_000;
 
-/** A record kind written in bulk: its table, its key and typed columns (the record, hash and work columns follow). */
-interface BulkTable<R> {
+/**
+ * A record kind written in bulk: its table and key columns, each as SQL reading it from the record (`r.record`,
+ * jsonb). The records travel as one JSON array: PostgreSQL reads that far faster than an array of JSON texts.
+ */
+interface BulkTable {
   readonly type: 'signal' | 'recommendation';
   readonly table: string;
-  readonly columns: readonly (readonly [name: string, sqlType: string, value: (record: R) => unknown])[];
+  readonly columns: readonly (readonly [name: string, sql: string])[];
 }
 
-const SIGNALS: BulkTable<Signal> = {
+const field = (name: string, cast = ''): string => (cast === '' ? `r.record->>'${name}'` : `(r.record->>'${name}')::${cast}`);
+
+const SIGNALS: BulkTable = {
   type: 'signal',
   table: 'trading_signals',
   columns: [
-    ['id', 'text', (r) => r.id],
-    ['pipeline_id', 'text', (r) => r.pipelineId],
-    ['product_id', 'text', (r) => r.productId],
-    ['granularity', 'text', (r) => r.granularity],
-    ['candle_start_ms', 'bigint', (r) => r.candleStartMs],
-    ['action', 'text', (r) => r.action],
-    ['confidence', 'double precision', (r) => r.confidence],
-    ['model_id', 'text', (r) => r.modelId],
-    ['model_version', 'text', (r) => r.modelVersion],
+    ['id', field('id')],
+    ['pipeline_id', field('pipelineId')],
+    ['product_id', field('productId')],
+    ['granularity', field('granularity')],
+    ['candle_start_ms', field('candleStartMs', 'bigint')],
+    ['action', field('action')],
+    ['confidence', field('confidence', 'double precision')],
+    ['model_id', field('modelId')],
+    ['model_version', field('modelVersion')],
   ],
 };
 
-const RECOMMENDATIONS: BulkTable<TradeRecommendation> = {
+const RECOMMENDATIONS: BulkTable = {
   type: 'recommendation',
   table: 'trade_recommendations',
   columns: [
-    ['id', 'text', (r) => r.id],
-    ['pipeline_id', 'text', (r) => r.pipelineId],
-    ['product_id', 'text', (r) => r.productId],
-    ['granularity', 'text', (r) => r.granularity],
-    ['candle_start_ms', 'bigint', (r) => r.candleStartMs],
-    ['side', 'text', (r) => r.side],
-    ['intent', 'text', (r) => r.intent],
-    ['quote_amount', 'numeric', (r) => r.quoteAmount],
-    ['base_size', 'numeric', (r) => r.baseSize ?? null],
-    ['created_at_ms', 'bigint', (r) => r.createdAtMs],
-    ['expires_at_ms', 'bigint', (r) => r.expiresAtMs],
+    ['id', field('id')],
+    ['pipeline_id', field('pipelineId')],
+    ['product_id', field('productId')],
+    ['granularity', field('granularity')],
+    ['candle_start_ms', field('candleStartMs', 'bigint')],
+    ['side', field('side')],
+    ['intent', field('intent')],
+    ['quote_amount', field('quoteAmount', 'numeric')],
+    ['base_size', field('baseSize', 'numeric')],
+    ['created_at_ms', field('createdAtMs', 'bigint')],
+    ['expires_at_ms', field('expiresAtMs', 'bigint')],
   ],
 };
 
@@ -97,25 +100,25 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 // Inserts one chunk (first write wins); if some ids existed, any with another content hash is a conflict.
-async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable<R>, rows: readonly BulkRow<R>[]): Promise<void> {
-  const arrays = [
-    ...spec.columns.map(([, , value]) => rows.map((row) => value(row.record))),
-    rows.map((row) => JSON.stringify(row.record)),
-    rows.map((row) => row.hash),
-    rows.map((row) => row.state),
-    rows.map((row) => row.reason),
-  ];
-  const types = [...spec.columns.map(([, sqlType]) => sqlType), 'jsonb', 'text', 'text', 'text'];
-  const names = [...spec.columns.map(([name]) => name), 'record', 'content_hash', 'state', 'state_reason'];
-  const unnest = types.map((sqlType, index) => `$${index + 1}::${sqlType}[]`).join(', ');
+async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
+  const names = [...spec.columns.map(([name]) => name), 'record', 'content_hash', 'state', 'state_reason', 'available_at_ms', 'updated_at_ms'];
+  const values = [...spec.columns.map(([, sql]) => sql), 'r.record', 'r.content_hash', 'r.state', 'r.state_reason', 'now_ms.ms', 'now_ms.ms'];
   const [counted] = await executor.query<{ inserted: string }>(
     `WITH inserted AS (
-       INSERT INTO ${context.s}.${spec.table} (${names.join(', ')}, available_at_ms, updated_at_ms)
-       SELECT input.*, now_ms.ms, now_ms.ms FROM unnest(${unnest}) AS input(${names.join(', ')}), (SELECT ${nowSql(types.length + 1)} AS ms) now_ms
+       INSERT INTO ${context.s}.${spec.table} (${names.join(', ')})
+       SELECT ${values.join(', ')}
+       FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])) AS r(record, content_hash, state, state_reason),
+         (SELECT ${nowSql(5)} AS ms) now_ms
        ON CONFLICT (id) DO NOTHING
        RETURNING 1)
      SELECT count(*) AS inserted FROM inserted`,
-    [...arrays, nowParam(context)],
+    [
+      JSON.stringify(rows.map((row) => row.record)),
+      rows.map((row) => row.hash),
+      rows.map((row) => row.state),
+      rows.map((row) => row.reason),
+      nowParam(context),
+    ],
   );
   if (int8(counted?.inserted ?? '0', 'inserted') === rows.length) return;
   const [other] = await executor.query<{ id: string }>(
