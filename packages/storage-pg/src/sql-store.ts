@@ -37,6 +37,7 @@ import {
   type WorkStatus,
   parseRecordWrite,
 } from '@tradepipe/core';
+import { writeBulk } from './bulk-sql.js';
 import * as candles from './candles-sql.js';
 import { currentMs, nowParam, type StoreContext } from './context.js';
 import { guarded } from './db-errors.js';
@@ -92,6 +93,10 @@ export class SqlStore implements PipelineStore {
 
   putCandles(list: readonly Candle[], options: { readonly state?: CandleState } = {}): Promise<PutCandlesResult> {
     return this.run('putCandles', () => candles.putCandles(this.context, list, options.state ?? 'PENDING'));
+  }
+
+  writeBulk(batch: Parameters<PipelineStore['writeBulk']>[0]): Promise<void> {
+    return this.run('writeBulk', () => writeBulk(this.context, batch));
   }
 
   getCandles(query: CandleQuery): Promise<Candle[]> {
