@@ -8,7 +8,7 @@ import { startFakeCoinbase, type FakeCoinbase } from '@tradepipe/coinbase/testin
 import { createPgStore } from '@tradepipe/storage-pg';
 import type { PipelineStore } from '@tradepipe/core';
 import { TEST_DATABASE, postgresAvailable } from './e2e-database.js';
-import { get, servicePorts, spawnService, waitFor, type ServiceProcess } from './e2e-processes.js';
+import { SETTLE_BUDGET_MS, isRunning, reportedDrainMs, servicePorts, spawnService, stopService, waitFor, waitReady, type ServiceProcess } from './e2e-processes.js';
 
 const DRAIN_TIMEOUT_MS = 60_000;
 const available = await postgresAvailable();
@@ -18,16 +18,6 @@ if (!available) {
   process.stderr.write(`\n!!! ${message}\n\n`);
 }
 
-/** The drain the service reports: from its `service stopping` line to its `service stopped` line. */
-function reportedDrainMs(service: ServiceProcess): number {
-  const atOf = (message: string): number => {
-    const line = service.lines.map((text) => JSON.parse(text) as { message?: string; atMs?: number }).find((entry) => entry.message === message);
-    if (line?.atMs === undefined) throw new Error(`${service.name} never logged "${message}":\n${service.lines.slice(-15).join('\n')}`);
-    return line.atMs;
-  };
-  return atOf('service stopped') - atOf('service stopping');
-}
-
 describe.skipIf(!available)('market-data on SIGTERM (child process, fake Coinbase, PostgreSQL)', () => {
   let coinbase: FakeCoinbase | undefined;
   let store: PipelineStore | undefined;
@@ -35,7 +25,7 @@ describe.skipIf(!available)('market-data on SIGTERM (child process, fake Coinbas
   let service: ServiceProcess | undefined;
 
   afterEach(async () => {
-    if (service !== undefined && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
+    if (service !== undefined && isRunning(service)) service.child.kill('SIGKILL');
     await service?.exited;
     await store?.close();
     await coinbase?.close();
@@ -67,13 +57,12 @@ describe.skipIf(!available)('market-data on SIGTERM (child process, fake Coinbas
       HTTP_HOST: '127.0.0.1',
     });
     const port = ports['market-data'];
-    await waitFor('market-data /ready', async () => ((await get(port, '/ready')).status === 200 ? true : undefined), 120_000);
+    await waitReady(service, port);
     return { service, port };
   }
 
   async function terminate(running: ServiceProcess): Promise<{ code: number | null; drainMs: number }> {
-    running.child.kill('SIGTERM');
-    const code = await running.exited;
+    const code = await stopService(running);
     const drainMs = reportedDrainMs(running);
     process.stderr.write(`market-data: drained in ${drainMs} ms (DRAIN_TIMEOUT_MS ${DRAIN_TIMEOUT_MS})\n`);
     return { code, drainMs };
@@ -82,17 +71,17 @@ describe.skipIf(!available)('market-data on SIGTERM (child process, fake Coinbas
   it('stops at once while following live candles', async () => {
     const { service: running } = await start('live', 30);
     // The backfill is stored: the service now follows the open candle (REST polling for ONE_DAY).
-    await waitFor('the backfill to be stored', async () => ((await store!.getLatestCandle('BTC-USD', 'ONE_DAY')) === undefined ? undefined : true), 60_000);
+    await waitFor('the backfill to be stored', async () => ((await store!.getLatestCandle('BTC-USD', 'ONE_DAY')) === undefined ? undefined : true), SETTLE_BUDGET_MS);
     const { code, drainMs } = await terminate(running);
     expect(code).toBe(0);
     expect(drainMs).toBeLessThan(DRAIN_TIMEOUT_MS / 2);
-  }, 240_000);
+  }, 600_000);
 
   it('stops at once in the middle of its backfill', async () => {
     const backfillCandles = 1_500;
-    // Every exchange answer takes 5 s: the backfill of 1,500 daily candles needs five pages (25 s).
-    const { service: running } = await start('backfill', backfillCandles, 5_000);
-    await waitFor('a backfill page to be requested', async () => (coinbase!.requests.some((request) => request.path.endsWith('/candles')) ? true : undefined), 60_000);
+    // Every exchange answer takes 10 s: the backfill of 1,500 daily candles needs five pages (50 s).
+    const { service: running } = await start('backfill', backfillCandles, 10_000);
+    await waitFor('a backfill page to be requested', async () => (coinbase!.requests.some((request) => request.path.endsWith('/candles')) ? true : undefined), SETTLE_BUDGET_MS);
     const { code, drainMs } = await terminate(running);
     expect(code).toBe(0);
     expect(drainMs).toBeLessThan(DRAIN_TIMEOUT_MS / 2);
@@ -101,5 +90,5 @@ describe.skipIf(!available)('market-data on SIGTERM (child process, fake Coinbas
     const { rows } = await client.query<{ count: number }>(`SELECT count(*)::int AS count FROM ${schema}.crypto_prices`);
     await client.end();
     expect(rows[0]!.count).toBeLessThan(backfillCandles);
-  }, 240_000);
+  }, 600_000);
 });
