@@ -8,7 +8,7 @@ import { createTestKeyPair, startFakeCoinbase, type FakeCoinbase } from '@tradep
 import { startFakeOllama, type FakeOllama } from '@tradepipe/llm-validator/testing';
 import { createPgStore } from '@tradepipe/storage-pg';
 import type { DecisionWindow } from './e2e-candles.js';
-import { servicePorts, spawnService, type ServiceProcess } from './e2e-processes.js';
+import { isRunning, servicePorts, spawnService, stopService, type ServiceProcess } from './e2e-processes.js';
 import type { ServiceName } from './service-catalog.js';
 
 /** The local PostgreSQL of the test machines (trust auth). */
@@ -49,9 +49,8 @@ export async function startLiveDeployment(window: DecisionWindow, label: string)
   let ollama: FakeOllama | undefined;
   const processes: ServiceProcess[] = [];
   const stop = async (): Promise<(number | null)[]> => {
-    const running = processes.filter((service) => service.child.exitCode === null && service.child.signalCode === null);
-    for (const service of running) service.child.kill('SIGTERM');
-    const codes = await Promise.all(running.map((service) => service.exited));
+    const running = processes.filter(isRunning);
+    const codes = await Promise.all(running.map((service) => stopService(service)));
     running.forEach((service, index) => {
       // Say which process did not drain cleanly, with its last lines, before the assertion reports the codes.
       if (codes[index] !== 0) process.stderr.write(`\n${service.name} exited ${String(codes[index])} on SIGTERM:\n${service.lines.slice(-15).join('\n')}\n`);

@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDecimal, clientOrderIdFor, compareDecimal, decimal, type Order } from '@tradepipe/core';
 import { CHAOS_DATABASE, CHAOS_LEASE_MS, killHard, postgresAvailable, startLiveDeployment, type LiveDeployment } from './chaos-deployment.js';
 import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
-import { get, waitFor } from './e2e-processes.js';
+import { SETTLE_BUDGET_MS, START_BUDGET_MS, STOP_BUDGET_MS, get, waitFor, waitReady } from './e2e-processes.js';
 
 const available = await postgresAvailable();
 if (!available) {
@@ -16,10 +16,12 @@ if (!available) {
   process.stderr.write(`\n!!! ${message}\n\n`);
 }
 
-/** How long the fake holds every request before handling it: the window in which the executor is killed. */
-const LATENCY_MS = 1_200;
+/**
+ * How long the fake holds every request before handling it: the window in which the executor is killed. Long,
+ * so that a kill sent late on a loaded machine still lands inside it.
+ */
+const LATENCY_MS = 6_000;
 const FINISHED = ['EXECUTED', 'REJECTED', 'FAILED', 'EXPIRED', 'DEAD_LETTER'];
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (fake Coinbase, PostgreSQL)', () => {
   let window: DecisionWindow;
@@ -27,14 +29,14 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
 
   beforeAll(async () => {
     window = await findBuyWindow(Date.now());
-  }, 30_000);
+  }, START_BUDGET_MS);
 
   afterEach(async () => {
     const codes = await deployment?.stop();
     deployment = undefined;
     // Every process still running at the end drains and exits cleanly.
     expect(codes ?? []).toEqual((codes ?? []).map(() => 0));
-  }, 30_000);
+  }, STOP_BUDGET_MS + 60_000);
 
   const failWithLogs =
     (live: LiveDeployment) =>
@@ -52,7 +54,7 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     await waitFor(
       'the BUY to reach PENDING_EXECUTION',
       async () => ((await live.store.getRecommendation(live.recommendationId))?.status.state === 'PENDING_EXECUTION' ? true : undefined),
-      40_000,
+      START_BUDGET_MS,
       100,
     ).catch(failWithLogs(live));
     live.coinbase.faults.latency(LATENCY_MS);
@@ -61,16 +63,16 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     const submitted = await waitFor('the order intent to be SUBMITTED', async () => {
       const order = await live.store.getOrderByClientOrderId(clientOrderId);
       return order?.status === 'SUBMITTED' ? order : undefined;
-    }, 30_000, 20).catch(failWithLogs(live));
+    }, START_BUDGET_MS, 20).catch(failWithLogs(live));
     expect(submitted.exchangeOrderId).toBeUndefined();
-    await sleep(LATENCY_MS / 4);
+    await waitFor('POST /orders to reach the fake', async () => (live.coinbase.received.some((request) => request.method === 'POST' && request.path === '/orders') ? true : undefined), SETTLE_BUDGET_MS, 20);
     // The kill lands inside the window: the fake has not handled POST /orders yet (no order, nothing logged).
     const postsBeforeKill = live.coinbase.requests.filter((request) => request.method === 'POST' && request.path === '/orders').length;
     const ordersBeforeKill = live.coinbase.orders().length;
     await Promise.all([killHard(executor), killHard(live.processes.find((service) => service.name === 'fill-tracker')!)]);
     expect({ postsBeforeKill, ordersBeforeKill }).toEqual({ postsBeforeKill: 0, ordersBeforeKill: 0 });
     // The orphaned request is handled by the fake after the executor died (the scripted fault used up).
-    await waitFor('the fake to handle the orphaned POST /orders', async () => (live.coinbase.requests.some((request) => request.method === 'POST' && request.path === '/orders') ? true : undefined), 10_000, 20);
+    await waitFor('the fake to handle the orphaned POST /orders', async () => (live.coinbase.requests.some((request) => request.method === 'POST' && request.path === '/orders') ? true : undefined), SETTLE_BUDGET_MS, 20);
     live.coinbase.faults.clear();
     // Nobody knows yet: the order row stays SUBMITTED without an exchange id, the recommendation leased to a dead worker.
     expect(await live.store.getOrderByClientOrderId(clientOrderId)).toMatchObject({ status: 'SUBMITTED' });
@@ -85,13 +87,11 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     const finished = await waitFor('the recommendation to finish after the restart', async () => {
       const found = await live.store.getRecommendation(live.recommendationId);
       return found !== undefined && FINISHED.includes(found.status.state) ? found : undefined;
-    }, 30_000, 100).catch(failWithLogs(live));
+    }, SETTLE_BUDGET_MS, 100).catch(failWithLogs(live));
     const settledAfterMs = performance.now() - restartedAtMs;
     // The order may settle before the new fill-tracker finished starting: let both finish, so the teardown's
-    // SIGTERM meets a started service (one still loading its modules has no handler yet and dies with 143).
-    for (const service of replacements) {
-      await waitFor(`${service.name} started`, async () => (service.lines.some((line) => line.includes('"service started"')) ? true : undefined), 30_000, 50).catch(failWithLogs(live));
-    }
+    // SIGTERM meets a started service that drains (not one still starting).
+    await Promise.all(replacements.map((service) => waitReady(service, live.ports[service.name]))).catch(failWithLogs(live));
     expect(finished.status.reason ?? '').toBe('');
     expect(finished.status.state).toBe('EXECUTED');
     // Exactly one order on the exchange for the client_order_id, filled.
@@ -120,7 +120,7 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     const health = await waitFor('the restarted trade-executor /health', async () => {
       const response = await get(live.ports['trade-executor'], '/health');
       return response.status === 200 ? (JSON.parse(response.body) as { checks: { name: string; status: string; value?: number }[] }) : undefined;
-    }, 15_000);
+    }, SETTLE_BUDGET_MS);
     expect(health.checks.find((check) => check.name === 'unknown_orders')).toMatchObject({ status: 'ok', value: 0 });
     const posts = live.coinbase.requests.filter((request) => request.method === 'POST' && request.path === '/orders').length;
     process.stderr.write(`chaos: settled ${Math.round(settledAfterMs)} ms after the restart (lease ${CHAOS_LEASE_MS} ms), POST /orders seen ${posts}×\n`);
@@ -136,7 +136,7 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     const { posts } = await restartAndSettle(live, clientOrderId);
     // Found by searching the product's orders: no second POST was needed (a re-send would have been idempotent anyway).
     expect(posts).toBe(1);
-  }, 60_000);
+  }, START_BUDGET_MS + SETTLE_BUDGET_MS);
 
   it('a kill after the intent is recorded but before the exchange accepts POST /orders is re-sent once with the same client_order_id', async () => {
     const live = (deployment = await startLiveDeployment(window, 'unsent'));
@@ -147,5 +147,5 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     const { posts } = await restartAndSettle(live, clientOrderId);
     // The restarted executor searched (nothing), then re-sent the same client_order_id once.
     expect(posts).toBe(2);
-  }, 60_000);
+  }, START_BUDGET_MS + SETTLE_BUDGET_MS);
 });

@@ -33,15 +33,16 @@ export async function startService(service: ServiceDefinition, env: Env, logger?
   log.info('service starting', { stage: service.stage ?? 'none', config: redactConfig(config) });
   const store = await openStore({ config, env, service: service.name, logger: log });
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  const draining = new AbortController();
   try {
-    return await assemble({ service, config, settings, env, store, logger: log, clock: systemClock }, closers);
+    return await assemble({ service, config, settings, env, store, logger: log, clock: systemClock, draining: draining.signal }, closers, draining);
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
 }
 
-async function assemble(context: ServiceContext, closers: (() => Promise<void>)[]): Promise<RunningService> {
+async function assemble(context: ServiceContext, closers: (() => Promise<void>)[], draining: AbortController): Promise<RunningService> {
   const { service, config, settings, store, logger } = context;
   const dependencies: ServiceDependencies = await buildDependencies(context);
   if (dependencies.close !== undefined) closers.unshift(dependencies.close);
@@ -86,6 +87,7 @@ async function assemble(context: ServiceContext, closers: (() => Promise<void>)[
   const stop = async (): Promise<void> => {
     lifecycle.stopping = true;
     logger.info('service stopping', { drainTimeoutMs: settings.drainTimeoutMs });
+    draining.abort();
     await pipeline?.stop({ drainTimeoutMs: settings.drainTimeoutMs });
     background.abort();
     await Promise.all(loops);

@@ -46,6 +46,7 @@ describe('live mode', () => {
       store: createMemoryStore(),
       logger: silentLogger,
       clock: createManualClock(0),
+      draining: new AbortController().signal,
     };
   }
 

@@ -11,6 +11,11 @@ export interface ServiceContext {
   readonly store: PipelineStore;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * Aborts when the service starts to drain (SIGTERM), before the pipeline stops: work with no item to
+   * finish (market data ingestion) ends here instead of waiting out `DRAIN_TIMEOUT_MS`.
+   */
+  readonly draining: AbortSignal;
 }
 
 /** A loop a service runs beside its pipeline (product refresh, reconciliation) until `signal` aborts. */

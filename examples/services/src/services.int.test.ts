@@ -9,13 +9,29 @@ import { startFakeCoinbase, type FakeCoinbase } from '@tradepipe/coinbase/testin
 import { startFakeOllama, type FakeOllama } from '@tradepipe/llm-validator/testing';
 import { createPgStore } from '@tradepipe/storage-pg';
 import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
-import { freePort, get, servicePorts, spawnService, waitFor, type ServiceProcess } from './e2e-processes.js';
+import {
+  SETTLE_BUDGET_MS,
+  START_BUDGET_MS,
+  STOP_BUDGET_MS,
+  freePort,
+  get,
+  isRunning,
+  reportedDrainMs,
+  servicePorts,
+  spawnService,
+  stopService,
+  waitFor,
+  waitReady,
+  type ServiceProcess,
+} from './e2e-processes.js';
 import { SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 
 const DATABASE = TEST_DATABASE;
 const SCHEMA = `services_e2e_${process.pid}_${Date.now() % 1_000_000}`;
 const PIPELINE_ID = 'e2e';
 const APPROVAL_SECRET = 'e2e-approval-secret-of-at-least-32-characters';
+/** Long on purpose: a service that waits out its drain instead of stopping shows against it. */
+const DRAIN_TIMEOUT_MS = 60_000;
 
 const available = await postgresAvailable();
 if (!available) {
@@ -31,7 +47,6 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
   let window: DecisionWindow;
   let ports: Record<ServiceName, number>;
   const processes: ServiceProcess[] = [];
-  const exitCodes: (number | null)[] = [];
   const replicaPorts: number[] = [];
   const portOf = (service: ServiceProcess, index: number): number => (index < SERVICE_NAMES.length ? ports[service.name] : replicaPorts[index - SERVICE_NAMES.length]!);
 
@@ -64,7 +79,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       OLLAMA_MODEL: 'llama3.2',
       RISK_APPROVAL_SECRET: APPROVAL_SECRET,
       PIPELINE_POLL_INTERVAL_MS: '250',
-      DRAIN_TIMEOUT_MS: '5000',
+      DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
       HTTP_HOST: '127.0.0.1',
       HEALTH_TARGETS: SERVICE_NAMES.filter((name) => name !== 'health-monitor')
         .map((name) => `${name}=http://127.0.0.1:${ports[name]}`)
@@ -81,18 +96,13 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       replicaPorts.push(port);
       processes.push(spawnService(name, { ...env, [variable]: String(port) }));
     }
-    await Promise.all(
-      processes.map((service, index) =>
-        waitFor(`${service.name} /ready`, async () => ((await get(portOf(service, index), '/ready')).status === 200 ? true : undefined), 45_000).catch((error: unknown) => {
-          throw new Error(`${String(error)}\n${service.lines.slice(-20).join('\n')}`);
-        }),
-      ),
-    );
-  }, 90_000);
+    await Promise.all(processes.map((service, index) => waitReady(service, portOf(service, index))));
+  }, START_BUDGET_MS + 60_000);
 
   afterAll(async () => {
-    for (const service of processes) service.child.kill('SIGTERM');
-    exitCodes.push(...(await Promise.all(processes.map((service) => service.exited))));
+    // Only after a failed test do processes still run here: end them without asking.
+    for (const service of processes.filter(isRunning)) service.child.kill('SIGKILL');
+    await Promise.all(processes.map((service) => service.exited));
     await store?.close();
     await coinbase?.close();
     await ollama?.close();
@@ -100,8 +110,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
     await client.end();
-    expect(exitCodes.every((code) => code === 0)).toBe(true);
-  }, 60_000);
+  }, STOP_BUDGET_MS);
 
   it('hands a candle from market-data through every stage to an EXECUTED paper order', async () => {
     const { decision } = window;
@@ -112,7 +121,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
         const found = await store.getRecommendation(recommendationId);
         return found !== undefined && ['EXECUTED', 'REJECTED', 'FAILED', 'EXPIRED', 'DEAD_LETTER'].includes(found.status.state) ? found : undefined;
       },
-      40_000,
+      SETTLE_BUDGET_MS,
     ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${processes.map((service) => `--- ${service.name}\n${service.lines.slice(-8).join('\n')}`).join('\n')}`);
     });
@@ -136,7 +145,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.filter((line) => line.includes(APPROVAL_SECRET))).toEqual([]);
     expect(logs.every((line) => typeof JSON.parse(line) === 'object')).toBe(true);
-  });
+  }, SETTLE_BUDGET_MS + 60_000);
 
   it('answers /health, /ready and /metrics on every port, and the monitor aggregates all services', async () => {
     for (const port of replicaPorts) expect((await get(port, '/health')).status).toBe(200);
@@ -167,5 +176,13 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       count((await get(port, '/metrics')).body.split('\n').find((line) => line.startsWith(`tradepipe_items_processed_total{stage="${stage}"`)));
     expect(count(await processed('trade-orchestrator', 'validation')) + (await replicaCount(replicaPorts[0]!, 'validation'))).toBe(1);
     expect(count(await processed('risk-management', 'risk')) + (await replicaCount(replicaPorts[1]!, 'risk'))).toBe(1);
-  });
+  }, SETTLE_BUDGET_MS);
+
+  it('stops every service on SIGTERM with code 0, each well before its drain timeout', async () => {
+    const codes = await Promise.all(processes.map((service) => stopService(service)));
+    const drains = processes.map((service) => ({ service: service.name, drainMs: reportedDrainMs(service) }));
+    process.stderr.write(`services: drained on SIGTERM in ${drains.map(({ service, drainMs }) => `${service} ${drainMs} ms`).join(', ')} (DRAIN_TIMEOUT_MS ${DRAIN_TIMEOUT_MS})\n`);
+    expect(codes).toEqual(processes.map(() => 0));
+    for (const { service, drainMs } of drains) expect(drainMs, service).toBeLessThan(DRAIN_TIMEOUT_MS / 2);
+  }, STOP_BUDGET_MS + 60_000);
 });

@@ -13,7 +13,8 @@ afterEach(async () => {
   setup = undefined;
 });
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+// Budgets that hold on a loaded machine; a condition met early returns at once.
+async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const startedAtMs = performance.now();
   while (!check()) {
     if (performance.now() - startedAtMs > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -89,7 +90,7 @@ describe('CoinbaseCandleSource.subscribe over the WebSocket', () => {
     const clock = createManualClock(B0 + 10_000);
     await startLive(clock, { heartbeatTimeoutMs: 200 });
     setup!.fake.websocket.pauseHeartbeats(true);
-    await waitFor(() => setup!.fake.websocket.connectionsOpened >= 2, 'a second connection', 3_000);
+    await waitFor(() => setup!.fake.websocket.connectionsOpened >= 2, 'a second connection');
     setup!.fake.websocket.pauseHeartbeats(false);
     await waitFor(() => setup!.fake.websocket.connectionCount === 1, 'the new connection');
   });

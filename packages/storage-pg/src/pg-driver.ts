@@ -50,8 +50,72 @@ export interface PgDriverOptions {
 }
 
 /**
+ * Runs `work` between BEGIN and COMMIT on a checked-out client. The client listens for `'error'` while it is
+ * checked out: a server that ends the session between two statements (restart, failover,
+ * `pg_terminate_backend`) makes the next statement fail, never the process. A client whose connection failed
+ * is destroyed (`release(error)`), never returned to the pool; the server rolls back what it had open.
+ */
+async function runTransaction<T>(client: pg.PoolClient, work: () => Promise<T>, logger: Logger, onRoundTrip?: () => void): Promise<T> {
+  let lost: Error | undefined;
+  const onError = (error: Error): void => {
+    if (lost === undefined) logger.warn('storage connection lost in a transaction', { error });
+    lost ??= error;
+  };
+  client.on('error', onError);
+  let failure: unknown;
+  try {
+    onRoundTrip?.();
+    await client.query('BEGIN');
+    const result = await work();
+    onRoundTrip?.();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    failure = error;
+    if (lost === undefined && !isTransientDatabaseError(error)) {
+      onRoundTrip?.();
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        lost ??= rollbackError instanceof Error ? rollbackError : new Error('ROLLBACK failed');
+      });
+    }
+    throw error;
+  } finally {
+    const broken = lost ?? (failure !== undefined && isTransientDatabaseError(failure) ? toError(failure) : undefined);
+    // A destroyed client keeps the listener: its socket may still report the end of the connection.
+    if (broken === undefined) client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('storage connection failed');
+}
+
+const poolsListenedTo = new WeakSet<pg.Pool>();
+const clientsListenedTo = new WeakSet<pg.PoolClient>();
+
+/**
+ * Gives a pool, and every client it hands out, an `'error'` listener for their whole life. pg emits
+ * `'error'` on a client whenever its connection ends without a query of its own running, including in the
+ * moment between the pool handing a client over and the borrower's first statement (pg-pool removes its own
+ * idle listener then); without a listener that event is an uncaught exception.
+ */
+function listenToPool(pool: pg.Pool, logger: Logger): void {
+  if (poolsListenedTo.has(pool)) return;
+  poolsListenedTo.add(pool);
+  pool.on('error', (error) => logger.warn('storage idle connection failed', { error }));
+  pool.on('acquire', (client) => {
+    if (clientsListenedTo.has(client)) return;
+    clientsListenedTo.add(client);
+    client.on('error', (error) => logger.debug('storage connection failed', { error }));
+  });
+}
+
+/**
  * A {@link SqlDriver} over a `pg.Pool`. Transactions hold one pooled connection; a connection that failed
- * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection.
+ * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection. Every
+ * connection the driver holds, and the pool itself, has an `'error'` listener: a lost connection fails an
+ * operation (`storage_unavailable` once the store converts it), never the process.
  * @internal
  */
 export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriver {
@@ -59,28 +123,39 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
   const executors = new WeakMap<SqlExecutor, pg.PoolClient>();
   let listener: pg.PoolClient | undefined;
   let listenerReady: Promise<pg.PoolClient> | undefined;
+  let discardListener: (() => void) | undefined;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   let closed = false;
 
   const connectListener = async (): Promise<pg.PoolClient> => {
     const client = await pool.connect();
+    let discarded = false;
+    const discard = (): void => {
+      if (discarded) return;
+      discarded = true;
+      client.release(true);
+    };
     client.on('notification', (message) => {
       for (const handler of handlers.get(message.channel) ?? []) handler(message.payload ?? '');
     });
+    // Stays attached after the client is discarded: its socket may report the end of the connection again.
     client.on('error', (error) => {
+      if (discarded) return;
       options.logger.warn('storage listener connection failed', { error });
+      discard();
+      if (listener !== client) return;
       listener = undefined;
       listenerReady = undefined;
-      client.release(true);
       scheduleReconnect();
     });
     try {
       for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     } catch (error) {
-      client.release(true);
+      discard();
       throw error;
     }
     listener = client;
+    discardListener = discard;
     return client;
   };
   // Reconnects the listener so waiting workers keep being woken; until then they wake on their timeouts.
@@ -96,7 +171,8 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
     }, 1_000);
     retry.unref();
   };
-  if (options.ownsPool) pool.on('error', (error) => options.logger.warn('storage idle connection failed', { error }));
+  // On a pool it was given too: a pool or client without a listener crashes the process when the server goes.
+  listenToPool(pool, options.logger);
 
   return {
     name: 'postgres',
@@ -113,29 +189,7 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
         },
       };
       executors.set(executor, client);
-      let broken = false;
-      try {
-        onRoundTrip?.();
-        await client.query('BEGIN');
-        const result = await work(executor);
-        onRoundTrip?.();
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        broken = isTransientDatabaseError(error);
-        if (!broken) {
-          try {
-            onRoundTrip?.();
-            await client.query('ROLLBACK');
-          } catch {
-            broken = true;
-          }
-        }
-        throw error;
-      } finally {
-        // A failed connection is destroyed: the server rolls back whatever it had open.
-        client.release(broken ? true : undefined);
-      }
+      return runTransaction(client, () => work(executor), options.logger, onRoundTrip);
     },
     async listen(channel, onNotification) {
       let set = handlers.get(channel);
@@ -171,11 +225,10 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
     },
     async close() {
       closed = true;
-      const client = listener;
       listener = undefined;
       listenerReady = undefined;
       handlers.clear();
-      client?.release(true);
+      discardListener?.();
       if (options.ownsPool) await pool.end();
     },
   };

@@ -52,6 +52,8 @@ export interface FakeCoinbase {
   readonly websocket: FakeWebSocketControls;
   /** Every request seen, in order (paths under `/api/v3/brokerage`). */
   readonly requests: readonly FakeRequestLogEntry[];
+  /** Every request as it arrived (body read), before latency and faults: one that is held or dropped shows here first. */
+  readonly received: readonly Omit<FakeRequestLogEntry, 'status'>[];
   /** Orders on the fake, as `GET /orders/historical/{id}` shows them. */
   orders(): Record<string, unknown>[];
   fills(): readonly FakeFill[];
@@ -98,6 +100,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const hub = new FakeWebSocketHub({ clock, keys, heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000, subscribeTimeoutMs: options.subscribeTimeoutMs ?? 5_000 });
   const rules: FaultRule[] = [];
   const requests: FakeRequestLogEntry[] = [];
+  const received: Omit<FakeRequestLogEntry, 'status'>[] = [];
   let latencyMs = 0;
   let forcedRejection: FakeRejection | undefined;
   const limiter = createWindowLimiter(options.enforceRateLimits ?? true);
@@ -108,6 +111,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     const method = request.method ?? 'GET';
     const path = url.pathname.startsWith('/api/v3/brokerage') ? url.pathname.slice('/api/v3/brokerage'.length) : url.pathname;
     const bodyText = await readBody(request);
+    received.push({ method, path });
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const log = (status: number | 'dropped'): void => void requests.push({ method, path, status });
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
@@ -208,6 +212,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     faults,
     websocket: hub,
     requests,
+    received,
     orders: () => [...book.orders.values()].map(orderView),
     fills: () => [...book.fills],
     balances: () => Object.fromEntries([...book.balances.entries()].map(([currency, balance]) => [currency, { ...balance }])),

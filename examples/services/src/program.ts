@@ -1,0 +1,51 @@
+import { TradepipeError, loadConfig } from '@tradepipe/core';
+import { createServiceLogger } from './logging.js';
+import { openStore } from './open-store.js';
+import { runOperatorCommand } from './operator.js';
+import type { ProgramSignals } from './process-signals.js';
+import { startService } from './run-service.js';
+import { resolveService } from './service-catalog.js';
+
+/** `node dist/main.js kill-switch …`: an operator command against the shared store, then exit. */
+async function operate(args: readonly string[]): Promise<void> {
+  const logger = createServiceLogger('operator', 'info');
+  try {
+    const config = loadConfig(process.env);
+    const store = await openStore({ config, env: process.env, service: 'operator', logger });
+    try {
+      process.stdout.write(`${await runOperatorCommand(args, store)}\n`);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    logger.error('operator command failed', { code: error instanceof TradepipeError ? error.code : 'internal', error });
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * The program after its modules loaded: an operator command, or a service started and handed to the signal
+ * handlers. A SIGTERM that lands while the service is still starting (a rollout, a test tearing down) waits
+ * for the start to finish and then drains, instead of killing the process mid-way.
+ */
+export async function runProgram(args: readonly string[], signals: ProgramSignals): Promise<void> {
+  // An operator command finishes what it started: a signal waits for it (a second one, 2 s later, exits).
+  signals.starting();
+  if (args[0] === 'kill-switch') return operate(args);
+  const bootLogger = createServiceLogger(args[0] ?? process.env.SERVICE ?? 'unknown', 'info');
+  let service;
+  try {
+    service = resolveService(args[0], process.env);
+  } catch (error) {
+    bootLogger.error('service not started', { error });
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    const running = await startService(service, process.env);
+    signals.running(() => running.stop());
+  } catch (error) {
+    bootLogger.error('service not started', { code: error instanceof TradepipeError ? error.code : 'internal', error });
+    process.exit(1);
+  }
+}
