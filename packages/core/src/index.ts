@@ -249,3 +249,45 @@ export {
 export {
   recordOrderIntent,
 } from './order-intent.js';
+export {
+  DAYS_PER_YEAR,
+  DAY_MS,
+  meanOf,
+  quantileOfSorted,
+  sampleStandardDeviation,
+  sharpeRatio,
+  simpleReturns,
+  sortinoRatio,
+} from './backtest/statistics.js';
+export {
+  buildEquityCurve,
+  drawdownSeries,
+  resampleToUtcDays,
+  type DrawdownPoint,
+  type EquityPoint,
+} from './backtest/equity-curve.js';
+export {
+  buildRoundTrips,
+  executionsFromFills,
+  matchRoundTrips,
+  type OpenLot,
+  type RoundTrip,
+  type RoundTripResult,
+  type TradeExecution,
+} from './backtest/round-trips.js';
+export {
+  computePerformanceMetrics,
+  measureMaxDrawdown,
+  type MaxDrawdown,
+  type PerformanceMetrics,
+} from './backtest/performance.js';
+export {
+  buyAndHoldBaseline,
+  smaCrossoverBaseline,
+  type BaselineRun,
+  type CostModel,
+} from './backtest/baselines.js';
+export {
+  circularShiftSignificance,
+  type CircularShiftResult,
+} from './backtest/significance.js';
