@@ -291,3 +291,30 @@ export {
   circularShiftSignificance,
   type CircularShiftResult,
 } from './backtest/significance.js';
+export {
+  loadBacktestRecords,
+  type BacktestRecords,
+  type RecommendationTrail,
+} from './backtest/backtest-records.js';
+export {
+  compareSizes,
+  computeFunnel,
+  type AmountSpread,
+  type BacktestFunnel,
+  type FunnelStage,
+  type RejectionCount,
+  type SizeComparison,
+} from './backtest/funnel.js';
+export {
+  downsampleMinMax,
+  mergeCandles,
+  type PriceBar,
+} from './backtest/downsample.js';
+export {
+  BACKTEST_REPORT_SCHEMA_VERSION,
+  buildBacktestReport,
+  type BacktestReport,
+  type BacktestReportInput,
+  type BaselineReport,
+  type SeriesPoint,
+} from './backtest/backtest-report.js';

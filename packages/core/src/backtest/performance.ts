@@ -87,6 +87,11 @@ export function measureMaxDrawdown(points: readonly { readonly atMs: number; rea
   };
 }
 
+/** A figure that overflowed (a CAGR compounded from a few hours) is not defined either. */
+function finiteOrNull(value: number | null | undefined): number | null {
+  return value !== null && value !== undefined && Number.isFinite(value) ? value : null;
+}
+
 /** Below this a float position is a rounding residue of a full exit, not a holding. */
 const POSITION_EPSILON_BASE = 1e-12;
 
@@ -131,7 +136,7 @@ export function computePerformanceMetrics(input: { readonly equity: readonly Equ
   const end = equity.at(-1)?.equityQuote ?? start;
   const periodDays = equity.length > 1 ? (equity.at(-1)!.atMs - equity[0]!.atMs) / DAY_MS : 0;
   const dailyReturns = simpleReturns(resampleToUtcDays(equity).map((point) => point.equityQuote));
-  const cagrFraction = start > 0 && end > 0 && periodDays > 0 ? (end / start) ** (DAYS_PER_YEAR / periodDays) - 1 : null;
+  const cagrFraction = finiteOrNull(start > 0 && end > 0 && periodDays > 0 ? (end / start) ** (DAYS_PER_YEAR / periodDays) - 1 : null);
   const maxDrawdown = measureMaxDrawdown(equity);
   const tradedNotionalQuote = executions.reduce((sum, execution) => sum + execution.priceQuote * execution.sizeBase, 0);
   const { roundTrips } = matchRoundTrips(executions);
@@ -141,9 +146,9 @@ export function computePerformanceMetrics(input: { readonly equity: readonly Equ
     periodDays,
     totalReturnFraction: start > 0 ? end / start - 1 : 0,
     cagrFraction,
-    sharpe: sharpeRatio(dailyReturns, DAYS_PER_YEAR) ?? null,
-    sortino: sortinoRatio(dailyReturns, DAYS_PER_YEAR) ?? null,
-    calmar: cagrFraction !== null && maxDrawdown.depthFraction > 0 ? cagrFraction / maxDrawdown.depthFraction : null,
+    sharpe: finiteOrNull(sharpeRatio(dailyReturns, DAYS_PER_YEAR)),
+    sortino: finiteOrNull(sortinoRatio(dailyReturns, DAYS_PER_YEAR)),
+    calmar: finiteOrNull(cagrFraction !== null && maxDrawdown.depthFraction > 0 ? cagrFraction / maxDrawdown.depthFraction : null),
     maxDrawdown,
     roundTrips: roundTrips.length,
     ...tradeFigures(roundTrips),

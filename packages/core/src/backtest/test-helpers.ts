@@ -1,4 +1,10 @@
 import { decimal } from '../decimal.js';
+import { createMemoryStore } from '../memory-store.js';
+import { createPipeline } from '../pipeline/pipeline.js';
+import { replayCandles } from '../pipeline/replay.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../pipeline/test-doubles.js';
+import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
+import { createManualClock } from '../time.js';
 import type { Fill } from '../records/execution.js';
 import type { Candle } from '../records/market.js';
 
@@ -25,4 +31,34 @@ export function numberFill(input: { orderId: string; side: 'BUY' | 'SELL'; price
     liquidity: 'TAKER',
     filledAtMs: input.atMs,
   };
+}
+
+/** Returns close to close: 0, +5 % (BUY), +5 % (BUY), +5 % (BUY), −5 % (SELL), 0 (HOLD). */
+const CLOSES = [100, 100, 105, 110.25, 115.7625, 109.974375, 109.974375];
+
+/**
+ * Replays seven hourly candles through a pipeline of test doubles on the memory store (tests only): three BUY
+ * signals (one executed, one refused by the validator, one by risk), one SELL executed, two HOLDs.
+ */
+export async function runSmallPipeline() {
+  const candles = CLOSES.map((close, index) => testCandle({ index, close, open: close }));
+  const clock = createManualClock(candles[0]!.startMs);
+  const store = createMemoryStore({ clock });
+  await store.putProduct(testProduct());
+  const signer = createTestApprovalSigner();
+  const pipeline = createPipeline({
+    pipelineId: 'funnel',
+    store,
+    clock,
+    features: new ReturnFeatureSet(),
+    model: new ThresholdModel(),
+    // The first BUY passes, the second is refused, the rest pass.
+    validator: new ScriptedValidator('scripted', ['approve', 'reject', 'approve']),
+    // Room for one $100 BUY only: the third BUY is refused by risk.
+    risk: new LimitRiskManager(signer, 150),
+    executor: new ImmediateExecutor(signer),
+    random: () => 0,
+  });
+  await replayCandles({ pipeline, store, clock, candles });
+  return { store, candles };
 }
