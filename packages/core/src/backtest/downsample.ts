@@ -47,14 +47,15 @@ export function downsampleMinMax<Point extends { readonly atMs: number }>(
   keepAtMs: ReadonlySet<number> = new Set(),
 ): Point[] {
   if (points.length <= maxPoints) return [...points];
+  const values = Float64Array.from(points, valueOf);
   const keep = new Set<number>([0, points.length - 1]);
   const bucketSize = Math.ceil(points.length / Math.max(1, Math.floor(maxPoints / 2)));
   for (let start = 0; start < points.length; start += bucketSize) {
     let lowest = start;
     let highest = start;
     for (let index = start; index < Math.min(points.length, start + bucketSize); index += 1) {
-      if (valueOf(points[index]!) < valueOf(points[lowest]!)) lowest = index;
-      if (valueOf(points[index]!) > valueOf(points[highest]!)) highest = index;
+      if (values[index]! < values[lowest]!) lowest = index;
+      if (values[index]! > values[highest]!) highest = index;
     }
     keep.add(lowest).add(highest);
   }
