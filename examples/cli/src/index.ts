@@ -5,3 +5,4 @@
  */
 export { renderHtmlReport, type RenderHtmlReportOptions } from './report/render-html-report.js';
 export { escapeHtml, jsonForScript } from './report/html-escape.js';
+export { renderTextSummary } from './report/text-summary.js';

@@ -12,6 +12,7 @@ describe('baselines', () => {
     // 1000 / 1.01 = 990.099 worth at 100 → 9.90099 BTC, fee 9.90099; × 110 = 1089.1089.
     expect(run.equity.map((p) => p.equityQuote)).toEqual([1000, expect.closeTo((1000 / 1.01) * 1.05, 9), expect.closeTo((1000 / 1.01) * 1.1, 9)]);
     expect(run.executions).toEqual([expect.objectContaining({ side: 'BUY', atMs: dayMs(0), priceQuote: 100, feeQuote: expect.closeTo(1000 - 1000 / 1.01, 9) })]);
+    expect(computePerformanceMetrics(run)).toMatchObject({ exposureFraction: 1, totalReturnFraction: expect.closeTo(1.1 / 1.01 - 1, 12), feesQuote: expect.closeTo(1000 - 1000 / 1.01, 9) });
   });
 
   it('pays slippage on the way in', () => {

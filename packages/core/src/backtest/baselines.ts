@@ -69,7 +69,8 @@ function sortedCandles(candles: readonly Candle[]): Candle[] {
 
 /**
  * Buy and hold: all the starting cash buys at the first candle's open (with the fee and slippage), then the
- * position is marked at every close like the strategy's (no closing sale: neither curve is liquidated).
+ * position is marked at every close like the strategy's (no closing sale: neither curve is liquidated). The
+ * starting point is the cash before the purchase, with the position already held (in the market the whole period).
  * @example
  * buyAndHoldBaseline({ candles, startingQuote: 1000, costs: { feeRateBps: 120, slippageBps: 5 } }).equity.at(-1);
  */
@@ -78,8 +79,9 @@ export function buyAndHoldBaseline(input: { readonly candles: readonly Candle[];
   const account = new SimulatedAccount(input.startingQuote, input.costs, 'buy_and_hold');
   if (candles.length === 0) return { name: 'buy_and_hold', equity: [], executions: [] };
   const first = candles[0]!;
-  const equity = [account.mark(first.startMs, first.open)];
   account.buyAll(first.open, first.startMs, first.productId);
+  // The starting point is worth the cash before the purchase (its costs show at the first close); the position is held from it.
+  const equity: EquityPoint[] = [{ ...account.mark(first.startMs, first.open), equityQuote: input.startingQuote }];
   for (const candle of candles) equity.push(account.mark(candleCloseMs(candle), candle.close));
   return { name: 'buy_and_hold', equity, executions: account.executions };
 }
