@@ -36,9 +36,9 @@ export async function bundledDailyReport(): Promise<BacktestReport> {
   });
   await store.putCandles(history, { state: 'DONE' });
   await fundPaperAccount(store, { USD: '1000' }, clock.nowMs());
-  const signer = createHmacApprovalSigner({ keyId: 'report-test', secret: 'report-test-secret-0123456789abcdef' });
+  const signer = createHmacApprovalSigner({ keyId: 'embedded', secret: 'report-test-secret-0123456789abcdef' });
   const pipeline = createPipeline({
-    pipelineId: 'report-test',
+    pipelineId: 'embedded-btc-usd', // the main job's id: the same ids, so the same order of work and the same decisions
     store,
     clock,
     features: createFeatureSet(),
@@ -53,7 +53,7 @@ export async function bundledDailyReport(): Promise<BacktestReport> {
     executor: new PaperExecutor({ approvalSigner: signer, slippageBps: COSTS.slippageBps, takerFeeRateBps: COSTS.feeRateBps }),
   });
   await replayCandles({ pipeline, store, clock, candles: holdOut });
-  const report = await buildBacktestReport({ store, candles: holdOut, history, startingQuote: 1000, costs: COSTS, generatedAtMs: clock.nowMs(), title: 'tradepipe backtest — BTC-USD daily, hold-out year, paper' });
+  const report = await buildBacktestReport({ store, candles: holdOut, history, startingQuote: 1000, costs: COSTS, generatedAtMs: clock.nowMs(), title: 'tradepipe embedded run — BTC-USD daily, hold-out year, paper trading' });
   await store.close();
   return report;
 }
