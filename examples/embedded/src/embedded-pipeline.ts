@@ -31,6 +31,9 @@ export const BTC_USD: Product = {
 /** The paper account the embedded run starts with. */
 export const STARTING_USD = 1_000;
 
+/** The paper executor's costs (the report charges the baselines the same): 1.2 % taker fee, 5 bps slippage. */
+export const PAPER_COSTS = { feeRateBps: 120, slippageBps: 5 } as const;
+
 /**
  * Every stage of the seed in one process on embedded defaults: the 51 features, the shipped ONNX model,
  * the $100 signal bridge, the deterministic rule validator standing in for Ollama (no server here), the
@@ -65,6 +68,6 @@ export async function createEmbeddedPipeline(options: { store: PipelineStore; cl
       },
     }),
     exits: createExitPolicy({ stopLossAtr: 2, takeProfitAtr: 4, trailingStopAtr: 3, recommendationTtlMs: 10 * 60_000 }),
-    executor: new PaperExecutor({ approvalSigner: signer, slippageBps: 5, takerFeeRateBps: 120 }),
+    executor: new PaperExecutor({ approvalSigner: signer, slippageBps: PAPER_COSTS.slippageBps, takerFeeRateBps: PAPER_COSTS.feeRateBps }),
   });
 }

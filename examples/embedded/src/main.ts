@@ -1,10 +1,13 @@
 // The main job: the bundled BTC-USD candles through the embedded tradepipe pipeline, on embedded defaults
 // (no server, no network, paper trading). History before the hold-out year warms the features; the hold-out
 // year (data the default model never saw) is replayed candle by candle through every stage.
-import { createJsonLogger, createManualClock, createMemoryStore, replayCandles, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildBacktestReport, createJsonLogger, createManualClock, createMemoryStore, replayCandles, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
 import { createPgliteStore } from '@tradepipe/storage-pg';
 import { loadBundledCandles } from './bundled-candles.js';
-import { createEmbeddedPipeline } from './embedded-pipeline.js';
+import { PAPER_COSTS, STARTING_USD, createEmbeddedPipeline } from './embedded-pipeline.js';
+import { writeReportFiles } from './report-files.js';
 import { summarise } from './report.js';
 
 /** The first day the default model did not train on. */
@@ -16,6 +19,12 @@ async function openStore(clock: Clock): Promise<PipelineStore> {
   if (choice === 'memory') return createMemoryStore({ clock });
   if (choice === 'pglite') return createPgliteStore({ clock });
   throw new Error(`unknown store "${choice}": use --store=pglite or --store=memory`);
+}
+
+/** The HTML and JSON reports go to `--out=DIR`, by default `examples/embedded/out` (gitignored). */
+function reportDirectory(): string {
+  const chosen = process.argv.find((argument) => argument.startsWith('--out='))?.slice('--out='.length);
+  return resolve(chosen ?? fileURLToPath(new URL('../out/', import.meta.url)));
 }
 
 async function main(): Promise<void> {
@@ -32,7 +41,12 @@ async function main(): Promise<void> {
   const pipeline = await createEmbeddedPipeline({ store, clock, logger });
   await replayCandles({ pipeline, store, clock, candles: holdOut });
   const health = await pipeline.health('embedded');
-  const report = await summarise({ store, data, holdOut, health, elapsedMs: performance.now() - startedAtMs });
+  const backtest = await buildBacktestReport({
+    store, candles: holdOut, history, startingQuote: STARTING_USD, costs: PAPER_COSTS, generatedAtMs: clock.nowMs(),
+    title: 'tradepipe embedded run — BTC-USD daily, hold-out year, paper trading',
+  });
+  const reportPath = writeReportFiles(backtest, reportDirectory());
+  const report = await summarise({ store, data, holdOut, health, backtest, reportPath, elapsedMs: performance.now() - startedAtMs });
   process.stdout.write(`${report}\n`);
   await store.close();
   if (health.status === 'failing') process.exitCode = 1;

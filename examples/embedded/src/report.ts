@@ -1,4 +1,5 @@
-import { toApproxNumber, type Candle, type HealthReport, type PipelineStore } from '@tradepipe/core';
+import { toApproxNumber, type BacktestReport, type Candle, type HealthReport, type PipelineStore } from '@tradepipe/core';
+import { renderTextSummary } from '@tradepipe/cli';
 import type { BundledCandles } from './bundled-candles.js';
 import { STARTING_USD } from './embedded-pipeline.js';
 
@@ -6,12 +7,18 @@ const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const percent = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
 const money = (value: number): string => `$${value.toFixed(2)}`;
 
-/** A plain-text summary of an embedded run: data, every stage's outcomes, the paper account, health. */
+/**
+ * A plain-text summary of an embedded run: data, every stage's outcomes, the paper account, the metrics beside
+ * both baselines with the funnel and the sizes risk gave (from the backtest report), health.
+ */
 export async function summarise(input: {
   store: PipelineStore;
   data: BundledCandles;
   holdOut: readonly Candle[];
   health: HealthReport;
+  backtest: BacktestReport;
+  /** Where the HTML report was written, as shown to the user. */
+  reportPath: string;
   elapsedMs: number;
 }): Promise<string> {
   const { store, data, holdOut, health } = input;
@@ -19,7 +26,6 @@ export async function summarise(input: {
   const last = holdOut.at(-1)!;
   const recommendations = await store.listRecommendations({});
   const states: Record<string, number> = {};
-  const reasons: Record<string, number> = {};
   let signals = 0;
   const actions: Record<string, number> = { BUY: 0, SELL: 0, HOLD: 0 };
   for (const candle of holdOut) {
@@ -31,10 +37,6 @@ export async function summarise(input: {
     const state = stored?.status.state ?? 'missing';
     const key = `${recommendation.side} ${recommendation.origin.type === 'exit' ? `exit:${recommendation.origin.rule}` : 'signal'} → ${state}`;
     states[key] = (states[key] ?? 0) + 1;
-    if (state === 'REJECTED' && stored?.status.reason !== undefined) {
-      const reason = stored.status.reason.split(/[:;|]/)[0]!.trim();
-      reasons[reason] = (reasons[reason] ?? 0) + 1;
-    }
   }
   const signalCounts = await store.countByState('signal');
   signals = Object.values(signalCounts).reduce((sum: number, count) => sum + (count ?? 0), 0);
@@ -45,7 +47,6 @@ export async function summarise(input: {
   const balances = Object.fromEntries((await store.listBalances()).map((balance) => [balance.currency, toApproxNumber(balance.available)]));
   const btc = balances.BTC ?? 0;
   const equity = (balances.USD ?? STARTING_USD) + btc * last.close;
-  const buyAndHold = last.close / first.open - 1;
   const lines = [
     'tradepipe embedded run — BTC-USD daily, bundled data, paper trading',
     `  data            ${data.rows} rows (${day(data.candles[0]!.startMs)} … ${day(last.startMs)}); ${data.gapFilled} gap-filled, ${data.flat} flat, ${data.zeroVolume} zero-volume`,
@@ -53,10 +54,10 @@ export async function summarise(input: {
     `  signals         ${signals} (HOLD not bridged: ${signals - actions.BUY! - actions.SELL!}; BUY ${actions.BUY}, SELL ${actions.SELL} became recommendations)`,
     '  recommendations',
     ...Object.entries(states).sort().map(([key, count]) => `    ${key.padEnd(36)} ${count}`),
-    ...(Object.keys(reasons).length > 0 ? ['  rejection reasons', ...Object.entries(reasons).sort((a, b) => b[1] - a[1]).map(([reason, count]) => `    ${reason.padEnd(36)} ${count}`)] : []),
     `  orders          ${orders.length} (${executed.length} executed), fees ${money(fees)}`,
     `  paper account   ${money(STARTING_USD)} → ${money(equity)} (${percent(equity / STARTING_USD - 1)}); holds ${btc.toFixed(8)} BTC`,
-    `  buy-and-hold    ${percent(buyAndHold)} over the same year (not comparable in size: the pipeline trades $100 at a time)`,
+    renderTextSummary(input.backtest),
+    `  report          ${input.reportPath} (and report.json beside it)`,
     `  health          ${health.status}: ${health.checks.map((check) => `${check.name}=${check.status}`).join(', ')}`,
     `  store           ${store.name}; elapsed ${(input.elapsedMs / 1000).toFixed(1)} s`,
   ];
