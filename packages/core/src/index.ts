@@ -249,3 +249,24 @@ export {
 export {
   recordOrderIntent,
 } from './order-intent.js';
+export {
+  backtest,
+  splitBacktestCandles,
+  type BacktestContext,
+  type BacktestOptions,
+  type BacktestProgress,
+  type BacktestResult,
+  type BacktestStages,
+  type ReplayMode,
+} from './backtest/backtest.js';
+export { type BacktestDecision, type BacktestRecords } from './backtest/backtest-records.js';
+export { type DecisionEntry, type DecisionKind } from './backtest/decisions.js';
+export {
+  checkLookahead,
+  lookaheadCutPoints,
+  scaleCandlesAfter,
+  type CandlePoison,
+  type LookaheadDifference,
+  type LookaheadOptions,
+  type LookaheadReport,
+} from './backtest/check-lookahead.js';
