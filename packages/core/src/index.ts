@@ -270,3 +270,11 @@ export {
   type LookaheadOptions,
   type LookaheadReport,
 } from './backtest/check-lookahead.js';
+export {
+  walkForwardBacktest,
+  walkForwardWindows,
+  type WalkForwardBacktestOptions,
+  type WalkForwardFold,
+  type WalkForwardResult,
+  type WalkForwardWindow,
+} from './backtest/walk-forward-backtest.js';
