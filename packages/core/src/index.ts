@@ -259,7 +259,7 @@ export {
   type BacktestStages,
   type ReplayMode,
 } from './backtest/backtest.js';
-export { type BacktestDecision, type BacktestRecords } from './backtest/backtest-records.js';
+export { type BacktestDecision, type BacktestRunRecords } from './backtest/run-records.js';
 export { type DecisionEntry, type DecisionKind } from './backtest/decisions.js';
 export {
   checkLookahead,

@@ -8,7 +8,7 @@ import { replayCandles } from '../pipeline/replay.js';
 import type { Candle, Product } from '../records/market.js';
 import type { PipelineStore } from '../store.js';
 import { createManualClock, type ManualClock } from '../time.js';
-import { collectBacktestRecords, type BacktestRecords } from './backtest-records.js';
+import { collectBacktestRunRecords, type BacktestRunRecords } from './run-records.js';
 
 /** The stages of a backtest's pipeline: everything `createPipeline` takes except what the backtest owns. */
 export type BacktestStages = Omit<PipelineOptions, 'pipelineId' | 'store' | 'clock' | 'logger' | 'stages' | 'marketData'>;
@@ -68,7 +68,7 @@ export interface BacktestOptions {
 
 /** What {@link backtest} returns: every record of the run. */
 export interface BacktestResult {
-  readonly records: BacktestRecords;
+  readonly records: BacktestRunRecords;
   /** Work items the pipeline processed. */
   readonly itemsProcessed: number;
 }
@@ -139,7 +139,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const stages = await options.createStages({ store, clock, logger, pipelineId, candles: options.candles });
     const pipeline = createPipeline({ ...stages, pipelineId, store, clock, logger });
     const itemsProcessed = await runReplay({ pipeline, store, clock, candles: replayed, options });
-    const records = await collectBacktestRecords({ store, pipelineId, products: options.products, featureNames: stages.features?.featureNames ?? [], startingBalances: options.startingBalances, warmupCandles: history.length, candles: replayed });
+    const records = await collectBacktestRunRecords({ store, pipelineId, products: options.products, featureNames: stages.features?.featureNames ?? [], startingBalances: options.startingBalances, warmupCandles: history.length, candles: replayed });
     return { records, itemsProcessed };
   } finally {
     await store.close();

@@ -2,7 +2,7 @@ import { TradepipeError } from '../errors.js';
 import { candleCloseMs, type Candle } from '../records/market.js';
 import type { Signal } from '../records/trading.js';
 import { backtest, splitBacktestCandles, type BacktestOptions } from './backtest.js';
-import type { BacktestRecords } from './backtest-records.js';
+import type { BacktestRunRecords } from './run-records.js';
 import { changedFields, decisionsUpTo, type DecisionEntry, type DecisionKind } from './decisions.js';
 
 /** Changes every candle of a run that starts after `cutStartMs` (default {@link scaleCandlesAfter}). */
@@ -82,7 +82,7 @@ function changedFeatures(records: { readonly featureNames: readonly string[] }, 
   return names;
 }
 
-function compareAt(baseline: BacktestRecords, poisoned: BacktestRecords, cutStartMs: number, atMs: number): { compared: number; differences: LookaheadDifference[] } {
+function compareAt(baseline: BacktestRunRecords, poisoned: BacktestRunRecords, cutStartMs: number, atMs: number): { compared: number; differences: LookaheadDifference[] } {
   const before = decisionsUpTo(baseline, atMs);
   const after = decisionsUpTo(poisoned, atMs);
   const differences: LookaheadDifference[] = [];

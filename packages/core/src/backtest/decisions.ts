@@ -1,6 +1,6 @@
 import { canonicalJson } from '../ids.js';
 import { candleCloseMs } from '../records/market.js';
-import type { BacktestRecords } from './backtest-records.js';
+import type { BacktestRunRecords } from './run-records.js';
 
 /** The kinds of decision a backtest records. */
 export type DecisionKind = 'signal' | 'recommendation' | 'validation' | 'assessment' | 'order' | 'fill';
@@ -23,7 +23,7 @@ export interface DecisionEntry {
  * verdicts, assessments and orders created by then, fills before then), keyed by kind and id.
  * @internal
  */
-export function decisionsUpTo(records: BacktestRecords, atMs: number): Map<string, DecisionEntry> {
+export function decisionsUpTo(records: BacktestRunRecords, atMs: number): Map<string, DecisionEntry> {
   const entries: DecisionEntry[] = [];
   for (const signal of records.signals) {
     const decidedAtMs = candleCloseMs({ startMs: signal.candleStartMs, granularity: signal.granularity });

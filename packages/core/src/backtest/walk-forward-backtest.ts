@@ -2,7 +2,7 @@ import { TradepipeError } from '../errors.js';
 import type { SignalModel } from '../interfaces.js';
 import type { Candle } from '../records/market.js';
 import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
-import type { BacktestRecords } from './backtest-records.js';
+import type { BacktestRunRecords } from './run-records.js';
 
 /** One fold's windows: train on `[trainFromMs, testFromMs)`, trade `[testFromMs, testToMs)`. */
 export interface WalkForwardWindow {
@@ -38,7 +38,7 @@ export interface WalkForwardFold {
   readonly model: { readonly modelId: string; readonly modelVersion: string };
   readonly trainingCandles: number;
   /** The fold's backtest over its test window (the training window warms the features). */
-  readonly records: BacktestRecords;
+  readonly records: BacktestRunRecords;
 }
 
 /** What {@link walkForwardBacktest} returns. */

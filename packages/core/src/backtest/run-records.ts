@@ -23,7 +23,7 @@ export interface BacktestDecision {
 }
 
 /** Everything a backtest recorded, read back from its store once the replay ended. */
-export interface BacktestRecords {
+export interface BacktestRunRecords {
   readonly pipelineId: string;
   readonly products: readonly Product[];
   /** The feature set's names, in the order of each signal's `features.values` (empty without a feature set). */
@@ -70,7 +70,7 @@ async function collectDecision(store: PipelineStore, recommendation: TradeRecomm
  * recommendation with its verdicts, assessment, order and fills, and the account at the end.
  * @internal
  */
-export async function collectBacktestRecords(input: {
+export async function collectBacktestRunRecords(input: {
   readonly store: PipelineStore;
   readonly pipelineId: string;
   readonly products: readonly Product[];
@@ -78,7 +78,7 @@ export async function collectBacktestRecords(input: {
   readonly startingBalances: Readonly<Record<string, string>>;
   readonly warmupCandles: number;
   readonly candles: readonly Candle[];
-}): Promise<BacktestRecords> {
+}): Promise<BacktestRunRecords> {
   const { store, pipelineId } = input;
   const signals: Signal[] = [];
   for (const candle of input.candles) {
