@@ -62,6 +62,11 @@ export interface BacktestOptions {
   readonly replay?: ReplayMode;
   readonly logger?: Logger;
   readonly onProgress?: (progress: BacktestProgress) => void | Promise<void>;
+  /**
+   * Called once the replay is over, before the store is closed: to read more from it (e.g. a report built from
+   * the store). `history` are the warm-up candles, `replayed` the steps.
+   */
+  readonly onFinished?: (run: { readonly store: PipelineStore; readonly history: readonly Candle[]; readonly replayed: readonly Candle[]; readonly clock: ManualClock }) => void | Promise<void>;
   /** Stops the run between candles (`aborted`). */
   readonly signal?: AbortSignal;
 }
