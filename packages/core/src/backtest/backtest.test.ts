@@ -55,8 +55,11 @@ function peekingModel(context: BacktestContext): SignalModel {
 describe('backtest', () => {
   it('replays the candles through every stage and records signals, verdicts, assessments, orders and fills', async () => {
     const candles = walk(80);
-    const { records } = await backtest(options(candles));
+    const { records, report } = await backtest(options(candles));
     expect(records.warmupCandles).toBe(10);
+    expect(report!.period.candles).toBe(70);
+    expect(report!.funnel).toBeDefined();
+    expect(report!.metrics.startEquityQuote).toBe(10_000);
     expect(records.candles).toHaveLength(70);
     expect(records.signals.length).toBeGreaterThan(60);
     expect(records.decisions.some((decision) => decision.state === 'EXECUTED')).toBe(true);
@@ -68,7 +71,9 @@ describe('backtest', () => {
 
   it('gives the same records on a re-run', async () => {
     const candles = walk(60);
-    expect((await backtest(options(candles))).records).toEqual((await backtest(options(candles))).records);
+    const [first, second] = [await backtest({ ...options(candles), generatedAtMs: 1 }), await backtest({ ...options(candles), generatedAtMs: 1 })];
+    expect(second.records).toEqual(first.records);
+    expect(JSON.stringify(second.report)).toBe(JSON.stringify(first.report));
   });
 
   it('decides nothing at or before t differently when every candle after t is poisoned (property, seed 1405)', async () => {

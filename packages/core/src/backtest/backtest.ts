@@ -1,4 +1,4 @@
-import { decimal } from '../decimal.js';
+import { decimal, toApproxNumber } from '../decimal.js';
 import { TradepipeError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { createMemoryStore } from '../memory-store.js';
@@ -7,7 +7,9 @@ import type { PipelineOptions } from '../pipeline/options.js';
 import { replayCandles } from '../pipeline/replay.js';
 import type { Candle, Product } from '../records/market.js';
 import type { PipelineStore } from '../store.js';
-import { createManualClock, type ManualClock } from '../time.js';
+import { createManualClock, systemClock, type ManualClock } from '../time.js';
+import { buildBacktestReport, type BacktestReport } from './backtest-report.js';
+import type { CostModel } from './baselines.js';
 import { collectBacktestRunRecords, type BacktestRunRecords } from './run-records.js';
 
 /** The stages of a backtest's pipeline: everything `createPipeline` takes except what the backtest owns. */
@@ -67,13 +69,24 @@ export interface BacktestOptions {
    * the store). `history` are the warm-up candles, `replayed` the steps.
    */
   readonly onFinished?: (run: { readonly store: PipelineStore; readonly history: readonly Candle[]; readonly replayed: readonly Candle[]; readonly clock: ManualClock }) => void | Promise<void>;
+  /** The costs the paper executor charges, applied to the report's baselines too (default none). */
+  readonly costs?: CostModel;
+  /** The report's title (default `Backtest <product> <granularity>`). */
+  readonly title?: string;
+  /** Stamped on the report (default now): the one field that differs between two runs on the same inputs. */
+  readonly generatedAtMs?: number;
   /** Stops the run between candles (`aborted`). */
   readonly signal?: AbortSignal;
 }
 
-/** What {@link backtest} returns: every record of the run. */
+/** What {@link backtest} returns: every record of the run, and its report. */
 export interface BacktestResult {
   readonly records: BacktestRunRecords;
+  /**
+   * The report (metrics beside buy-and-hold and SMA 50/200, trades, funnel, chart series) when the candles are
+   * one product at one granularity; `undefined` for several series.
+   */
+  readonly report: BacktestReport | undefined;
   /** Work items the pipeline processed. */
   readonly itemsProcessed: number;
 }
@@ -100,6 +113,23 @@ async function prepareStore(store: PipelineStore, options: BacktestOptions, hist
   }
 }
 
+/** The report of a run on one series, from the store before it closes; starting cash in its quote currency. */
+async function reportOf(store: PipelineStore, options: BacktestOptions, history: readonly Candle[], replayed: readonly Candle[]): Promise<BacktestReport | undefined> {
+  const first = replayed[0]!;
+  if (replayed.some((candle) => candle.productId !== first.productId || candle.granularity !== first.granularity)) return undefined;
+  const quoteCurrency = options.products.find((product) => product.productId === first.productId)?.quoteCurrency;
+  const startingQuote = toApproxNumber(decimal(quoteCurrency === undefined ? '0' : (options.startingBalances[quoteCurrency] ?? '0')));
+  return buildBacktestReport({
+    store,
+    candles: replayed,
+    history,
+    startingQuote,
+    costs: options.costs ?? { feeRateBps: 0, slippageBps: 0 },
+    generatedAtMs: options.generatedAtMs ?? systemClock.nowMs(),
+    ...(options.title === undefined ? {} : { title: options.title }),
+  });
+}
+
 /** The one switch between replay engines. */
 async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; clock: ManualClock; candles: readonly Candle[]; options: BacktestOptions }): Promise<number> {
   let done = 0;
@@ -124,6 +154,7 @@ async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; cloc
  * store holds no candle after t, so no stage can read one from it. Core does no I/O: the caller loads candles
  * and passes the executor (paper) and validator of their choice through `createStages`.
  * @returns every record of the run (signals, recommendations with verdicts, assessments, orders, fills, account)
+ * and its report (`buildBacktestReport`: metrics beside both baselines, trades, funnel)
  * @throws TradepipeError `validation_failed` when no candle falls in the range, `pipeline_invalid` for bad stages,
  * `aborted` when `signal` aborts, or whatever a stage throws that the pipeline does not record
  * @example
@@ -144,8 +175,10 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const stages = await options.createStages({ store, clock, logger, pipelineId, candles: options.candles });
     const pipeline = createPipeline({ ...stages, pipelineId, store, clock, logger });
     const itemsProcessed = await runReplay({ pipeline, store, clock, candles: replayed, options });
+    await options.onFinished?.({ store, history, replayed, clock });
+    const report = await reportOf(store, options, history, replayed);
     const records = await collectBacktestRunRecords({ store, pipelineId, products: options.products, featureNames: stages.features?.featureNames ?? [], startingBalances: options.startingBalances, warmupCandles: history.length, candles: replayed });
-    return { records, itemsProcessed };
+    return { records, report, itemsProcessed };
   } finally {
     await store.close();
   }

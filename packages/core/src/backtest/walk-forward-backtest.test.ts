@@ -65,6 +65,11 @@ describe('walkForwardBacktest', () => {
       expect(fold.records.candles.at(-1)!.startMs).toBeLessThan(fold.window.testToMs);
       expect(fold.records.signals.every((signal) => signal.modelVersion === `fold-${fold.window.index}`)).toBe(true);
       expect(fold.records.orders.length).toBeGreaterThan(0);
+      expect(fold.report!.baselines.map((baseline) => baseline.name)).toHaveLength(2);
+      expect(fold.report!.period.candles).toBe(fold.records.candles.length);
     }
+    // The total chains the folds: its return compounds theirs.
+    const compounded = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
+    expect(result.total.totalReturnFraction).toBeCloseTo(compounded, 9);
   });
 });

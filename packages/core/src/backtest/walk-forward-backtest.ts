@@ -1,8 +1,13 @@
+import { decimal, toApproxNumber } from '../decimal.js';
 import { TradepipeError } from '../errors.js';
 import type { SignalModel } from '../interfaces.js';
 import type { Candle } from '../records/market.js';
 import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
 import type { BacktestRunRecords } from './run-records.js';
+import type { BacktestReport } from './backtest-report.js';
+import { buildEquityCurve, type EquityPoint } from './equity-curve.js';
+import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
+import { executionsFromFills, type TradeExecution } from './round-trips.js';
 
 /** One fold's windows: train on `[trainFromMs, testFromMs)`, trade `[testFromMs, testToMs)`. */
 export interface WalkForwardWindow {
@@ -39,11 +44,18 @@ export interface WalkForwardFold {
   readonly trainingCandles: number;
   /** The fold's backtest over its test window (the training window warms the features). */
   readonly records: BacktestRunRecords;
+  /** The fold's report: its metrics beside buy-and-hold and SMA 50/200 on the same window. */
+  readonly report: BacktestReport | undefined;
 }
 
 /** What {@link walkForwardBacktest} returns. */
 export interface WalkForwardResult {
   readonly folds: readonly WalkForwardFold[];
+  /**
+   * The whole out-of-sample period: the folds' equity curves chained (each fold's returns applied to where the
+   * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
+   */
+  readonly total: PerformanceMetrics;
 }
 
 /** The folds' windows over candles, in order; none if the period is shorter than one train plus one test window. */
@@ -92,7 +104,7 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
     const trainingCandles = sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testFromMs);
     const model = await train(trainingCandles, window);
     await onFold?.({ window, folds: windows.length, phase: 'trading' });
-    const { records } = await backtest({
+    const { records, report } = await backtest({
       ...rest,
       candles: sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testToMs),
       tradeFromMs: window.testFromMs,
@@ -100,8 +112,24 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
       pipelineId: `${options.pipelineId ?? 'walk-forward'}-fold-${window.index}`,
       createStages: (context) => createStages(context, model),
     });
-    folds.push({ window, model: { modelId: model.modelId, modelVersion: model.modelVersion }, trainingCandles: trainingCandles.length, records });
+    folds.push({ window, model: { modelId: model.modelId, modelVersion: model.modelVersion }, trainingCandles: trainingCandles.length, records, report });
     await onFold?.({ window, folds: windows.length, phase: 'done' });
   }
-  return { folds };
+  return { folds, total: stitchedMetrics(folds) };
+}
+
+/** Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start. */
+function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics {
+  const equity: EquityPoint[] = [];
+  const executions: TradeExecution[] = [];
+  for (const fold of folds) {
+    const quoteCurrency = fold.records.products.find((product) => product.productId === fold.records.candles[0]!.productId)?.quoteCurrency ?? '';
+    const startingQuote = toApproxNumber(decimal(fold.records.startingBalances[quoteCurrency] ?? '0'));
+    const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote });
+    const scale = equity.length === 0 || curve[0]!.equityQuote === 0 ? 1 : equity.at(-1)!.equityQuote / curve[0]!.equityQuote;
+    const scaled = curve.map((point) => ({ ...point, equityQuote: point.equityQuote * scale, cashQuote: point.cashQuote * scale, positionBase: point.positionBase * scale }));
+    equity.push(...(equity.length === 0 ? scaled : scaled.slice(1)));
+    executions.push(...executionsFromFills(fold.records.fills).map((execution) => ({ ...execution, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
+  }
+  return computePerformanceMetrics({ equity, executions });
 }
