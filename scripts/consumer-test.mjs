@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces.filter((path) => path.startsWith('packages/'));
+// The published packages: the libraries, and the command (@tradepipe/cli, bin tradepipe).
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces.filter((path) => path.startsWith('packages/') || path === 'examples/cli');
 const project = mkdtempSync(join(tmpdir(), 'tradepipe-consumer-'));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
 
@@ -50,6 +51,10 @@ try {
   writeFileSync(join(project, 'require.cjs'), readFileSync(join(root, 'scripts/consumer/require.cjs'), 'utf8'));
   const cjs = run('node', ['require.cjs'], project);
   process.stdout.write(`require: ${cjs}`);
+  // The packed command installs with its dependencies and answers --help from node_modules/.bin.
+  const help = run('npx', ['--no-install', 'tradepipe', '--help'], project);
+  if (!help.includes('Usage: tradepipe <command>')) throw new Error('the installed tradepipe did not print its help');
+  process.stdout.write(`tradepipe --help: ${help.split('\n')[0]}\n`);
   process.stdout.write(`consumer test passed (${readdirSync(join(project, 'tarballs')).length} tarballs)\n`);
 } finally {
   rmSync(project, { recursive: true, force: true });

@@ -6,8 +6,11 @@ import type { ProgramSignals } from './process-signals.js';
 import { startService } from './run-service.js';
 import { resolveService } from './service-catalog.js';
 
-/** `node dist/main.js kill-switch …`: an operator command against the shared store, then exit. */
-async function operate(args: readonly string[]): Promise<void> {
+/**
+ * `kill-switch …`: an operator command against the shared store (database settings from the environment), printed,
+ * then return. Failures are logged and set `process.exitCode` to 1.
+ */
+export async function runOperatorProcess(args: readonly string[]): Promise<void> {
   const logger = createServiceLogger('operator', 'info');
   try {
     const config = loadConfig(process.env);
@@ -31,7 +34,7 @@ async function operate(args: readonly string[]): Promise<void> {
 export async function runProgram(args: readonly string[], signals: ProgramSignals): Promise<void> {
   // An operator command finishes what it started: a signal waits for it (a second one, 2 s later, exits).
   signals.starting();
-  if (args[0] === 'kill-switch') return operate(args);
+  if (args[0] === 'kill-switch') return runOperatorProcess(args);
   const bootLogger = createServiceLogger(args[0] ?? process.env.SERVICE ?? 'unknown', 'info');
   let service;
   try {

@@ -42,3 +42,5 @@ export {
   WireOrderStatusSchema,
   PreviewOrderResponseSchema,
 } from './wire-schemas.js';
+export { downloadCandles, type CandleSink, type DownloadCandlesOptions, type DownloadProgress, type DownloadResult } from './candle-download.js';
+export { CANDLE_CSV_HEADER, createCsvCandleSink, createStoreCandleSink } from './candle-sinks.js';

@@ -320,3 +320,32 @@ export {
   type BaselineReport,
   type SeriesPoint,
 } from './backtest/backtest-report.js';
+export {
+  backtest,
+  splitBacktestCandles,
+  type BacktestContext,
+  type BacktestOptions,
+  type BacktestProgress,
+  type BacktestResult,
+  type BacktestStages,
+  type ReplayMode,
+} from './backtest/backtest.js';
+export { type BacktestDecision, type BacktestRunRecords } from './backtest/run-records.js';
+export { type DecisionEntry, type DecisionKind } from './backtest/decisions.js';
+export {
+  checkLookahead,
+  lookaheadCutPoints,
+  scaleCandlesAfter,
+  type CandlePoison,
+  type LookaheadDifference,
+  type LookaheadOptions,
+  type LookaheadReport,
+} from './backtest/check-lookahead.js';
+export {
+  walkForwardBacktest,
+  walkForwardWindows,
+  type WalkForwardBacktestOptions,
+  type WalkForwardFold,
+  type WalkForwardResult,
+  type WalkForwardWindow,
+} from './backtest/walk-forward-backtest.js';

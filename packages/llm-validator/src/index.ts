@@ -25,3 +25,5 @@ export {
   type RuleValidatorOptions,
   type RuleValidatorOptionsInput,
 } from './rule-validator.js';
+export { withVerdictCache, type CachedTradeValidator, type VerdictCacheOptions } from './verdict-cache.js';
+export type { ChatRequestBody } from './exchange.js';

@@ -118,7 +118,11 @@ export class OllamaTradeValidator implements TradeValidator {
     return failClosedValidation(recommendation, this.name, 'expired', message, nowMs, { ...this.baseDetails(), ...details });
   }
 
-  private buildRequest(input: ValidationInput): ChatRequestBody {
+  /**
+   * The `/api/chat` request this validator sends for `input` (model, messages with the market context,
+   * format, options): what a verdict depends on, e.g. to key a cache of verdicts.
+   */
+  chatRequest(input: ValidationInput): ChatRequestBody {
     const context = buildMarketContext({
       recommendation: input.recommendation,
       signal: input.signal,
@@ -146,7 +150,7 @@ export class OllamaTradeValidator implements TradeValidator {
     const { recommendation } = input;
     const startedAtMs = context.clock.nowMs();
     if (recommendation.expiresAtMs <= startedAtMs) return this.expired(recommendation, startedAtMs, 'while queued');
-    const request = this.buildRequest(input);
+    const request = this.chatRequest(input);
     const timeoutSignal = AbortSignal.timeout(this.options.timeoutMs);
     const expiry = new AbortController();
     const stopExpiryTimer = new AbortController();

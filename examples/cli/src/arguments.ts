@@ -1,0 +1,62 @@
+import { GRANULARITIES, type Granularity } from '@tradepipe/core';
+import { UsageError } from './cli-errors.js';
+
+type Values = Readonly<Record<string, string | boolean | undefined>>;
+
+/** A string option's value, if given. */
+export function stringOption(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A number option, checked against its range. @throws UsageError */
+export function numberOption(values: Values, name: string, options: { readonly min?: number; readonly max?: number; readonly integer?: boolean } = {}): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  const fits = Number.isFinite(value) && (options.integer !== true || Number.isInteger(value)) && value >= (options.min ?? -Infinity) && value <= (options.max ?? Infinity);
+  if (text.trim() === '' || !fits) {
+    const range = `${options.integer === true ? 'an integer' : 'a number'}${options.min === undefined ? '' : ` ≥ ${options.min}`}${options.max === undefined ? '' : ` ≤ ${options.max}`}`;
+    throw new UsageError(`--${name} must be ${range}, not '${text}'`);
+  }
+  return value;
+}
+
+/** A date option: `YYYY-MM-DD` (UTC midnight) or an ISO timestamp, as epoch ms. @throws UsageError */
+export function dateOption(values: Values, name: string): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(text) ? Date.parse(`${text}T00:00:00Z`) : /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`--${name} must be a date (YYYY-MM-DD or an ISO timestamp), not '${text}'`);
+  return ms;
+}
+
+/** A granularity option (`ONE_DAY`, `one_hour`, `1h`, `5m`, `1d`). @throws UsageError */
+export function granularityOption(values: Values, name: string, fallback: Granularity): Granularity {
+  const text = stringOption(values, name);
+  if (text === undefined) return fallback;
+  const shorthand: Record<string, Granularity> = { '1m': 'ONE_MINUTE', '5m': 'FIVE_MINUTE', '15m': 'FIFTEEN_MINUTE', '30m': 'THIRTY_MINUTE', '1h': 'ONE_HOUR', '2h': 'TWO_HOUR', '6h': 'SIX_HOUR', '1d': 'ONE_DAY' };
+  const granularity = shorthand[text.toLowerCase()] ?? text.toUpperCase();
+  if (!(granularity in GRANULARITIES)) throw new UsageError(`--${name} must be one of ${Object.keys(GRANULARITIES).join(', ')} (or 1m, 5m, 15m, 30m, 1h, 2h, 6h, 1d), not '${text}'`);
+  return granularity as Granularity;
+}
+
+/** A choice among fixed words. @throws UsageError */
+export function choiceOption<T extends string>(values: Values, name: string, choices: readonly T[], fallback: T): T {
+  const text = stringOption(values, name);
+  if (text === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, not '${text}'`);
+  return text as T;
+}
+
+/** A product id such as `BTC-USD`. @throws UsageError */
+export function productOption(values: Values, name: string, fallback: string): string {
+  const text = stringOption(values, name) ?? fallback;
+  if (!/^[A-Z0-9]{2,10}-[A-Z0-9]{2,10}$/.test(text)) throw new UsageError(`--${name} must look like BTC-USD, not '${text}'`);
+  return text;
+}
+
+/** ISO date of an epoch ms, for output. */
+export function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

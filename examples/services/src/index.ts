@@ -1,0 +1,12 @@
+/**
+ * @packageDocumentation
+ * The deployment's pieces for the `tradepipe` command (which bundles this private package into its own build):
+ * the service program, the operator command, the service catalogue, the store and the health report.
+ */
+export { runOperatorProcess, runServiceProcess } from './service-process.js';
+export { OPERATOR_USAGE, runOperatorCommand } from './operator.js';
+export { SERVICES, SERVICE_NAMES, resolveService, type ServiceDefinition, type ServiceName } from './service-catalog.js';
+export { openStore } from './open-store.js';
+export { aggregateHealth, healthTargets, type HealthTarget } from './health-monitor.js';
+export { createServiceLogger } from './logging.js';
+export { startService, type RunningService } from './run-service.js';

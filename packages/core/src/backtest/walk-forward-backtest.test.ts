@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelPrediction, SignalModel } from '../interfaces.js';
+import type { Candle, FeatureVector } from '../records/market.js';
+import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator } from '../pipeline/test-doubles.js';
+import { walkForwardBacktest, walkForwardWindows, type WalkForwardWindow } from './walk-forward-backtest.js';
+
+const HOUR_MS = 3_600_000;
+const signer = createTestApprovalSigner();
+
+function walk(count: number): Candle[] {
+  let close = 100;
+  return Array.from({ length: count }, (_, index) => {
+    const open = close;
+    close = open * (1 + 0.03 * Math.sin(index / 2.7) + 0.01 * Math.cos(index / 1.3));
+    return testCandle({ index, open, close });
+  });
+}
+
+/** "Training": the BUY/SELL threshold is the median absolute one-candle return of the training candles. */
+function fitThreshold(candles: readonly Candle[], version: string): SignalModel {
+  const moves = candles.slice(1).map((candle, index) => Math.abs(candle.close / candles[index]!.close - 1)).sort((a, b) => a - b);
+  const threshold = moves[Math.floor(moves.length / 2)] ?? 0.01;
+  const predict = (vector: FeatureVector): ModelPrediction => {
+    const change = vector.values[0]!;
+    return { action: change > threshold ? 'BUY' : change < -threshold ? 'SELL' : 'HOLD', confidence: 0.8 };
+  };
+  return { modelId: 'median-threshold', modelVersion: version, featureNames: ['return_1', 'close'], featureSetVersion: 'test-2', predict: async (vector) => predict(vector), predictBatch: async (vectors) => vectors.map(predict) };
+}
+
+describe('walkForwardBacktest', () => {
+  it('lays out rolling and anchored windows as durations, training always before trading', () => {
+    const candles = walk(100);
+    const rolling = walkForwardWindows(candles, { trainWindowMs: 40 * HOUR_MS, testWindowMs: 20 * HOUR_MS });
+    expect(rolling.map((window) => [window.trainFromMs, window.testFromMs, window.testToMs].map((ms) => (ms - candles[0]!.startMs) / HOUR_MS))).toEqual([
+      [0, 40, 60],
+      [20, 60, 80],
+      [40, 80, 99 + 1 / HOUR_MS],
+    ]);
+    const anchored = walkForwardWindows(candles, { trainWindowMs: 40 * HOUR_MS, testWindowMs: 30 * HOUR_MS, window: 'anchored' });
+    expect(anchored.map((window) => window.trainFromMs)).toEqual([candles[0]!.startMs, candles[0]!.startMs]);
+    expect(() => walkForwardWindows(candles, { trainWindowMs: 0, testWindowMs: 1 })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+
+  it('trains each fold on its window only, trades the next with that model, and rolls', async () => {
+    const candles = walk(100);
+    const seen: { window: WalkForwardWindow; lastTrainingStartMs: number }[] = [];
+    const result = await walkForwardBacktest({
+      candles,
+      products: [testProduct()],
+      startingBalances: { USD: '10000' },
+      trainWindowMs: 40 * HOUR_MS,
+      testWindowMs: 20 * HOUR_MS,
+      train: async (training, window) => {
+        seen.push({ window, lastTrainingStartMs: training.at(-1)!.startMs });
+        return fitThreshold(training, `fold-${window.index}`);
+      },
+      createStages: (_context, model) => ({ features: new ReturnFeatureSet(), model, validator: new ScriptedValidator('approve-all', ['approve']), risk: new LimitRiskManager(signer), executor: new ImmediateExecutor(signer) }),
+    });
+    expect(result.folds).toHaveLength(3);
+    for (const { window, lastTrainingStartMs } of seen) expect(lastTrainingStartMs).toBeLessThan(window.testFromMs);
+    for (const fold of result.folds) {
+      expect(fold.trainingCandles).toBe(40);
+      expect(fold.records.candles[0]!.startMs).toBe(fold.window.testFromMs);
+      expect(fold.records.candles.at(-1)!.startMs).toBeLessThan(fold.window.testToMs);
+      expect(fold.records.signals.every((signal) => signal.modelVersion === `fold-${fold.window.index}`)).toBe(true);
+      expect(fold.records.orders.length).toBeGreaterThan(0);
+      expect(fold.report!.baselines.map((baseline) => baseline.name)).toHaveLength(2);
+      expect(fold.report!.period.candles).toBe(fold.records.candles.length);
+    }
+    // The total chains the folds: its return compounds theirs.
+    const compounded = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
+    expect(result.total.totalReturnFraction).toBeCloseTo(compounded, 9);
+  });
+});

@@ -1,0 +1,135 @@
+import { decimal, toApproxNumber } from '../decimal.js';
+import { TradepipeError } from '../errors.js';
+import type { SignalModel } from '../interfaces.js';
+import type { Candle } from '../records/market.js';
+import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
+import type { BacktestRunRecords } from './run-records.js';
+import type { BacktestReport } from './backtest-report.js';
+import { buildEquityCurve, type EquityPoint } from './equity-curve.js';
+import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
+import { executionsFromFills, type TradeExecution } from './round-trips.js';
+
+/** One fold's windows: train on `[trainFromMs, testFromMs)`, trade `[testFromMs, testToMs)`. */
+export interface WalkForwardWindow {
+  readonly index: number;
+  readonly trainFromMs: number;
+  /** Training ends where trading starts: the model never sees a candle it then trades. */
+  readonly testFromMs: number;
+  readonly testToMs: number;
+}
+
+/** Options of {@link walkForwardBacktest}. */
+export interface WalkForwardBacktestOptions extends Omit<BacktestOptions, 'createStages' | 'tradeFromMs' | 'tradeToMs' | 'onProgress'> {
+  /** Trains a model on a fold's training candles (only candles that closed before its test window). */
+  readonly train: (candles: readonly Candle[], window: WalkForwardWindow) => Promise<SignalModel>;
+  /** Builds the fold's stages around the model it trained. */
+  readonly createStages: (context: BacktestContext, model: SignalModel) => BacktestStages | Promise<BacktestStages>;
+  /** Length of each training window (a duration: `365 * 86_400_000` is a year). */
+  readonly trainWindowMs: number;
+  /** Length of each test window. */
+  readonly testWindowMs: number;
+  /** How far each fold moves on (default `testWindowMs`: test windows tile the period). */
+  readonly stepMs?: number;
+  /** `rolling` (default) trains on the last `trainWindowMs`; `anchored` on everything from the first candle. */
+  readonly window?: 'rolling' | 'anchored';
+  /** Called when a fold starts and ends. */
+  readonly onFold?: (event: { readonly window: WalkForwardWindow; readonly folds: number; readonly phase: 'training' | 'trading' | 'done' }) => void | Promise<void>;
+}
+
+/** One fold's outcome. */
+export interface WalkForwardFold {
+  readonly window: WalkForwardWindow;
+  /** The model trained for this fold: its id and version. */
+  readonly model: { readonly modelId: string; readonly modelVersion: string };
+  readonly trainingCandles: number;
+  /** The fold's backtest over its test window (the training window warms the features). */
+  readonly records: BacktestRunRecords;
+  /** The fold's report: its metrics beside buy-and-hold and SMA 50/200 on the same window. */
+  readonly report: BacktestReport | undefined;
+}
+
+/** What {@link walkForwardBacktest} returns. */
+export interface WalkForwardResult {
+  readonly folds: readonly WalkForwardFold[];
+  /**
+   * The whole out-of-sample period: the folds' equity curves chained (each fold's returns applied to where the
+   * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
+   */
+  readonly total: PerformanceMetrics;
+}
+
+/** The folds' windows over candles, in order; none if the period is shorter than one train plus one test window. */
+export function walkForwardWindows(candles: readonly Candle[], options: Pick<WalkForwardBacktestOptions, 'trainWindowMs' | 'testWindowMs' | 'stepMs' | 'window'>): WalkForwardWindow[] {
+  const stepMs = options.stepMs ?? options.testWindowMs;
+  for (const [name, value] of [['trainWindowMs', options.trainWindowMs], ['testWindowMs', options.testWindowMs], ['stepMs', stepMs]] as const) {
+    if (!Number.isFinite(value) || value <= 0) throw new TradepipeError('validation_failed', 'Walk-forward windows must be positive durations', { details: { [name]: value } });
+  }
+  if (candles.length === 0) return [];
+  const firstStartMs = Math.min(...candles.map((candle) => candle.startMs));
+  const endMs = Math.max(...candles.map((candle) => candle.startMs)) + 1;
+  const windows: WalkForwardWindow[] = [];
+  for (let testFromMs = firstStartMs + options.trainWindowMs; testFromMs < endMs; testFromMs += stepMs) {
+    const trainFromMs = options.window === 'anchored' ? firstStartMs : testFromMs - options.trainWindowMs;
+    windows.push({ index: windows.length, trainFromMs, testFromMs, testToMs: Math.min(testFromMs + options.testWindowMs, endMs) });
+  }
+  return windows;
+}
+
+/**
+ * Walk-forward backtest: for each fold, trains a model on the training window with the caller's `train`, then
+ * backtests the next window with it (the training window's candles warm the features; the test window's are
+ * replayed one by one), and rolls on. Each fold starts from `startingBalances`. Every fold is out of sample:
+ * `train` never receives a candle of the window it trades.
+ * @returns every fold's window, model and records
+ * @throws TradepipeError `validation_failed` for non-positive windows or a period too short for one fold, and
+ * what `train` or the backtest throw
+ * @example
+ * const { folds } = await walkForwardBacktest({
+ *   candles, products, startingBalances: { USD: '1000' }, trainWindowMs: 730 * DAY_MS, testWindowMs: 90 * DAY_MS,
+ *   train: async (trainingCandles) => myTrain(trainingCandles),
+ *   createStages: (context, model) => ({ features, model, validator, risk, executor }),
+ * });
+ */
+export async function walkForwardBacktest(options: WalkForwardBacktestOptions): Promise<WalkForwardResult> {
+  const sorted = [...options.candles].sort((a, b) => a.startMs - b.startMs);
+  const windows = walkForwardWindows(sorted, options);
+  if (windows.length === 0) {
+    throw new TradepipeError('validation_failed', 'The candles span less than one training window plus a test window', { details: { candles: sorted.length, trainWindowMs: options.trainWindowMs } });
+  }
+  const { train, createStages, trainWindowMs: _train, testWindowMs: _test, stepMs: _step, window: _window, onFold, ...rest } = options;
+  const folds: WalkForwardFold[] = [];
+  for (const window of windows) {
+    options.signal?.throwIfAborted();
+    await onFold?.({ window, folds: windows.length, phase: 'training' });
+    const trainingCandles = sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testFromMs);
+    const model = await train(trainingCandles, window);
+    await onFold?.({ window, folds: windows.length, phase: 'trading' });
+    const { records, report } = await backtest({
+      ...rest,
+      candles: sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testToMs),
+      tradeFromMs: window.testFromMs,
+      tradeToMs: window.testToMs,
+      pipelineId: `${options.pipelineId ?? 'walk-forward'}-fold-${window.index}`,
+      createStages: (context) => createStages(context, model),
+    });
+    folds.push({ window, model: { modelId: model.modelId, modelVersion: model.modelVersion }, trainingCandles: trainingCandles.length, records, report });
+    await onFold?.({ window, folds: windows.length, phase: 'done' });
+  }
+  return { folds, total: stitchedMetrics(folds) };
+}
+
+/** Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start. */
+function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics {
+  const equity: EquityPoint[] = [];
+  const executions: TradeExecution[] = [];
+  for (const fold of folds) {
+    const quoteCurrency = fold.records.products.find((product) => product.productId === fold.records.candles[0]!.productId)?.quoteCurrency ?? '';
+    const startingQuote = toApproxNumber(decimal(fold.records.startingBalances[quoteCurrency] ?? '0'));
+    const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote });
+    const scale = equity.length === 0 || curve[0]!.equityQuote === 0 ? 1 : equity.at(-1)!.equityQuote / curve[0]!.equityQuote;
+    const scaled = curve.map((point) => ({ ...point, equityQuote: point.equityQuote * scale, cashQuote: point.cashQuote * scale, positionBase: point.positionBase * scale }));
+    equity.push(...(equity.length === 0 ? scaled : scaled.slice(1)));
+    executions.push(...executionsFromFills(fold.records.fills).map((execution) => ({ ...execution, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
+  }
+  return computePerformanceMetrics({ equity, executions });
+}
