@@ -32,7 +32,7 @@ function kustomize(overlay: 'paper' | 'live'): Manifest[] | undefined {
 
 const manifests = kustomize('paper');
 const liveManifests = manifests === undefined ? undefined : kustomize('live');
-const find = (kind: string, name: string, from = manifests): Manifest => {
+const find = (kind: string, name: string, from: readonly Manifest[] | undefined = manifests): Manifest => {
   const found = from?.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
   if (found === undefined) throw new Error(`no ${kind} ${name}`);
   return found;
