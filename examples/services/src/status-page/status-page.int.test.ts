@@ -32,6 +32,15 @@ if (!existsSync(CHROMIUM)) {
   process.stderr.write(`\n!!! ${message}\n\n`);
 }
 
+/** In the page: the most distinct colours any chart canvas holds (a blank canvas has one). */
+const CANVAS_COLOURS = `Math.max(...[...document.querySelectorAll('#price canvas')].map((canvas) => {
+  const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+  if (data === undefined || data.length === 0) return 0;
+  const colours = new Set();
+  for (let index = 0; index < data.length; index += 64) colours.add(data[index] * 65536 + data[index + 1] * 256 + data[index + 2]);
+  return colours.size;
+}))`;
+
 /** A model that alternates BUY and SELL every ten candles, so the page has orders to show. */
 function alternatingModel(names: readonly string[], version: string): SignalModel {
   let calls = 0;
@@ -90,16 +99,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(`http://127.0.0.1:${server.port}/`);
       await page.waitForSelector('#orders table tr:nth-child(2)', { timeout: 120_000 });
-      const canvasVariance = await page.evaluate(() => {
-        const canvases = [...document.querySelectorAll('#price canvas')] as HTMLCanvasElement[];
-        return Math.max(...canvases.map((canvas) => {
-          const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-          if (data === undefined || data.length === 0) return 0;
-          const values = new Set<number>();
-          for (let index = 0; index < data.length; index += 64) values.add(data[index]! * 65536 + data[index + 1]! * 256 + data[index + 2]!);
-          return values.size;
-        }));
-      });
+      const canvasVariance = await page.evaluate<number>(CANVAS_COLOURS);
       expect(canvasVariance).toBeGreaterThan(5);
       const text = await page.locator('main').innerText();
       expect(text).toMatch(/BUY/);
