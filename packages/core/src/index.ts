@@ -71,6 +71,8 @@ export {
   parseWith,
 } from './parse.js';
 export {
+  CANDLE_PRICE_RANGE,
+  CANDLE_VOLUME_RANGE,
   CandleSchema,
   FeatureVectorSchema,
   ProductIdSchema,
