@@ -157,6 +157,13 @@ export {
   type SequenceResult,
 } from './gap-policy.js';
 export {
+  checkFeatureView,
+  createFeatureView,
+  featureSetVersionParts,
+  type FeatureNamesAndVersion,
+  type FeatureView,
+} from './feature-view.js';
+export {
   approvalPayload,
   createEd25519ApprovalSigner,
   createHmacApprovalSigner,

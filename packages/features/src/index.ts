@@ -14,6 +14,7 @@ export {
 } from './feature-names.js';
 export { FeatureSetOptionsSchema, type FeatureSetOptions, type ResolvedFeatureSetOptions } from './feature-set-options.js';
 export { createFeatureSet } from './feature-set.js';
+export { composeFeatureSets } from './composed-feature-set.js';
 export { FeatureEngine } from './feature-engine.js';
 export { computeFeatureMatrix, type CandleColumns, type FeatureMatrix, type FeatureMatrixOptions } from './feature-matrix.js';
 export { FeatureEngineStateSchema, type FeatureEngineState } from './engine-state.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { TradepipeError, silentLogger, toTradepipeError } from '@tradepipe/core';
-import type { FeatureVector, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
+import { TradepipeError, createFeatureView, silentLogger, toTradepipeError } from '@tradepipe/core';
+import type { FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
 import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
 import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
@@ -16,9 +16,12 @@ export interface OnnxSignalModelLoadOptions {
   readonly path?: string;
   /** The `.onnx` file contents. */
   readonly bytes?: Uint8Array;
-  /** Feature names, in order, the pipeline will feed (`FEATURE_NAMES` of `@tradepipe/features`). */
+  /**
+   * Feature names, in order, of the feature set the pipeline computes (`FEATURE_NAMES` of
+   * `@tradepipe/features`, or a composed set's names). The model may read any subset, in any order.
+   */
   readonly expectedFeatureNames: readonly string[];
-  /** Feature-set version the pipeline will feed (`FEATURE_SET_VERSION`). */
+  /** Feature-set version the pipeline computes (`FEATURE_SET_VERSION`, or a composed set's version). */
   readonly expectedFeatureSetVersion: string;
   /** Candle granularity the pipeline runs on; when given, the model must declare the same. */
   readonly expectedGranularity?: Granularity;
@@ -35,6 +38,7 @@ export interface OnnxSignalModelLoadOptions {
 
 interface LoadedParts {
   readonly session: ort.InferenceSession;
+  readonly view: FeatureView;
   readonly metadata: ModelMetadata;
   readonly graph: ModelGraphInfo;
   readonly columnActions: readonly SignalAction[];
@@ -95,9 +99,15 @@ export class OnnxSignalModel implements SignalModel {
   readonly #graph: ModelGraphInfo;
   readonly #columnActions: readonly SignalAction[];
   readonly #width: number;
+  readonly #view: FeatureView;
+  readonly #setVersion: string;
+  readonly #setWidth: number;
 
-  private constructor(parts: LoadedParts) {
+  private constructor(parts: LoadedParts, set: { readonly featureNames: readonly string[]; readonly featureSetVersion: string }) {
     this.#session = parts.session;
+    this.#view = parts.view;
+    this.#setVersion = set.featureSetVersion;
+    this.#setWidth = set.featureNames.length;
     this.#graph = parts.graph;
     this.#columnActions = parts.columnActions;
     this.metadata = parts.metadata;
@@ -143,7 +153,8 @@ export class OnnxSignalModel implements SignalModel {
     const modelVersion = metadata.modelVersion ?? `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
     const modelId = metadata.modelId ?? options.modelId ?? 'onnx-model';
     (options.logger ?? silentLogger).info('model loaded', { modelId, modelVersion, features: metadata.featureNames?.length ?? 0 });
-    return new OnnxSignalModel({ session, metadata, graph, columnActions, minConfidence, modelId, modelVersion });
+    const view = createFeatureView(expected, { featureNames: metadata.featureNames ?? [], featureSetVersion: metadata.featureSetVersion ?? '' });
+    return new OnnxSignalModel({ session, view, metadata, graph, columnActions, minConfidence, modelId, modelVersion }, expected);
   }
 
   /**
@@ -178,18 +189,21 @@ export class OnnxSignalModel implements SignalModel {
     const data = this.#graph.inputElementType === 'float32' ? new Float32Array(vectors.length * width) : new Float64Array(vectors.length * width);
     for (let row = 0; row < vectors.length; row += 1) {
       const vector = vectors[row] as FeatureVector;
-      if (vector.featureSetVersion !== this.featureSetVersion) {
+      if (vector.featureSetVersion !== this.featureSetVersion && vector.featureSetVersion !== this.#setVersion) {
         throw new TradepipeError('model_mismatch', `Feature vector of set '${vector.featureSetVersion}' given to a model of set '${this.featureSetVersion}'`, { details: { row } });
       }
       if (this.granularity !== undefined && vector.granularity !== this.granularity) {
         throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model`, { details: { row } });
       }
       const values = vector.values;
-      if (values.length !== width) {
-        throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width}`, { details: { row } });
+      // The set's whole vector (projected here by name) or the model's own view (the pipeline projects).
+      const whole = vector.featureSetVersion === this.#setVersion && values.length === this.#setWidth;
+      if (!whole && values.length !== width) {
+        throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width} (or the set's ${this.#setWidth})`, { details: { row } });
       }
+      const columns = this.#view.columns;
       for (let column = 0; column < width; column += 1) {
-        const value = values[column];
+        const value = values[whole ? columns[column]! : column];
         if (typeof value !== 'number' || !Number.isFinite(value)) {
           throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row, column } });
         }
