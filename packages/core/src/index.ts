@@ -258,3 +258,72 @@ export {
 export {
   recordOrderIntent,
 } from './order-intent.js';
+export {
+  DAYS_PER_YEAR,
+  DAY_MS,
+  meanOf,
+  quantileOfSorted,
+  sampleStandardDeviation,
+  sharpeRatio,
+  simpleReturns,
+  sortinoRatio,
+} from './backtest/statistics.js';
+export {
+  buildEquityCurve,
+  drawdownSeries,
+  resampleToUtcDays,
+  type DrawdownPoint,
+  type EquityPoint,
+} from './backtest/equity-curve.js';
+export {
+  buildRoundTrips,
+  executionsFromFills,
+  matchRoundTrips,
+  type OpenLot,
+  type RoundTrip,
+  type RoundTripResult,
+  type TradeExecution,
+} from './backtest/round-trips.js';
+export {
+  computePerformanceMetrics,
+  measureMaxDrawdown,
+  type MaxDrawdown,
+  type PerformanceMetrics,
+} from './backtest/performance.js';
+export {
+  buyAndHoldBaseline,
+  smaCrossoverBaseline,
+  type BaselineRun,
+  type CostModel,
+} from './backtest/baselines.js';
+export {
+  circularShiftSignificance,
+  type CircularShiftResult,
+} from './backtest/significance.js';
+export {
+  loadBacktestRecords,
+  type BacktestRecords,
+  type RecommendationTrail,
+} from './backtest/backtest-records.js';
+export {
+  compareSizes,
+  computeFunnel,
+  type AmountSpread,
+  type BacktestFunnel,
+  type FunnelStage,
+  type RejectionCount,
+  type SizeComparison,
+} from './backtest/funnel.js';
+export {
+  downsampleMinMax,
+  mergeCandles,
+  type PriceBar,
+} from './backtest/downsample.js';
+export {
+  BACKTEST_REPORT_SCHEMA_VERSION,
+  buildBacktestReport,
+  type BacktestReport,
+  type BacktestReportInput,
+  type BaselineReport,
+  type SeriesPoint,
+} from './backtest/backtest-report.js';

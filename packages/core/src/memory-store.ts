@@ -22,7 +22,7 @@ import {
 import { CandleSchema, ProductSchema, type Candle, type Product } from './records/market.js';
 import { RiskAssessmentSchema, RiskApprovalSchema, ExposureReservationSchema, RiskStateSchema } from './records/risk.js';
 import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } from './records/risk.js';
-import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
+import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
   CandleQuery,
@@ -152,6 +152,14 @@ class MemoryStore implements PipelineStore {
 
   async getSignal(id: string): Promise<Signal | undefined> {
     return this.signals.get(id);
+  }
+
+  async countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+    const counts: Partial<Record<SignalAction, number>> = {};
+    for (const signal of this.signals.values()) {
+      if (query.productId === undefined || signal.productId === query.productId) counts[signal.action] = (counts[signal.action] ?? 0) + 1;
+    }
+    return counts;
   }
 
   async insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult> {

@@ -2,7 +2,7 @@ import type { RecordId } from './ids.js';
 import type { Candle, Product } from './records/market.js';
 import type { Balance, Fill, HealthReport, Order, OrderStatus, Position } from './records/execution.js';
 import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } from './records/risk.js';
-import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
+import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import type { Granularity } from './time.js';
 
 /**
@@ -231,6 +231,8 @@ export interface PipelineStore {
 
   // --- Records ---
   getSignal(id: RecordId): Promise<Signal | undefined>;
+  /** How many signals were recorded of each action (for a backtest's funnel), optionally for one product. */
+  countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>>;
   /** Inserts a recommendation in a state (exit rules write reduce recommendations straight to `PENDING_RISK`). */
   insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult>;
   getRecommendation(id: RecordId): Promise<{ readonly record: TradeRecommendation; readonly status: WorkStatus<RecommendationState> } | undefined>;

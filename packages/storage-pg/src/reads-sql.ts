@@ -5,17 +5,27 @@ import {
   type LlmValidation,
   type RecommendationState,
   type Signal,
+  type SignalAction,
   type TradeRecommendation,
   type WorkStatus,
 } from '@tradepipe/core';
 import type { StoreContext } from './context.js';
-import { parseStored } from './rows.js';
+import { int8, parseStored } from './rows.js';
 import { WORK_STATUS_COLUMNS, workStatusFromRow } from './work-tables.js';
 
 /** One signal by id. @internal */
 export async function getSignal(context: StoreContext, id: string): Promise<Signal | undefined> {
   const [row] = await context.driver.query(`SELECT record FROM ${context.s}.trading_signals WHERE id = $1`, [id]);
   return row === undefined ? undefined : parseStored(SignalSchema, row.record, 'signal');
+}
+
+/** Signals counted by action, optionally for one product. @internal */
+export async function countSignalsByAction(context: StoreContext, query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+  const rows = await context.driver.query<{ action: string; count: unknown }>(
+    `SELECT action, count(*) AS count FROM ${context.s}.trading_signals WHERE ($1::text IS NULL OR product_id = $1) GROUP BY action`,
+    [query.productId ?? null],
+  );
+  return Object.fromEntries(rows.map((row) => [row.action, int8(row.count, 'count')])) as Partial<Record<SignalAction, number>>;
 }
 
 /** One recommendation with its queue status. @internal */

@@ -31,6 +31,7 @@ import {
   type RiskDecisionResult,
   type RiskState,
   type Signal,
+  type SignalAction,
   type TradeRecommendation,
   type WorkKind,
   type WorkStates,
@@ -120,6 +121,10 @@ export class SqlStore implements PipelineStore {
 
   getSignal(id: string): Promise<Signal | undefined> {
     return this.run('getSignal', () => reads.getSignal(this.context, id));
+  }
+
+  countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+    return this.run('countSignalsByAction', () => reads.countSignalsByAction(this.context, query));
   }
 
   insertRecommendation(record: TradeRecommendation, recommendationState: RecommendationState, reason?: string): Promise<InsertResult> {

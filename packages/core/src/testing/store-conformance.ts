@@ -186,6 +186,9 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       const first = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 10, ordered: true });
       expect(first.map((item) => item.id).sort()).toEqual([signals[1]!.id, signals[2]!.id].sort());
       expect(await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true })).toEqual([]);
+      expect(await store.countSignalsByAction({})).toEqual({ BUY: 3 });
+      expect(await store.countSignalsByAction({ productId: 'ETH-USD' })).toEqual({ BUY: 1 });
+      expect(await store.countSignalsByAction({ productId: 'SOL-USD' })).toEqual({});
       await store.complete(first.find((item) => item.id === signals[1]!.id)!, { state: 'DONE' });
       const next = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true });
       expect(next.map((item) => item.id)).toEqual([signals[0]!.id]);

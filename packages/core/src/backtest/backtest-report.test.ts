@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { GRANULARITIES } from '../time.js';
+import { BACKTEST_REPORT_SCHEMA_VERSION, buildBacktestReport } from './backtest-report.js';
+import { runSmallPipeline } from './test-helpers.js';
+
+/** Every number in a value, with its path. */
+function numbersIn(value: unknown, path = '$'): [string, number][] {
+  if (typeof value === 'number') return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((item, index) => numbersIn(item, `${path}[${index}]`));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => numbersIn(item, `${path}.${key}`));
+  return [];
+}
+
+describe('backtest report', () => {
+  it('gives the same JSON for the same inputs, apart from the timestamp', async () => {
+    const build = async (generatedAtMs: number) => {
+      const { store, candles } = await runSmallPipeline();
+      return buildBacktestReport({ store, candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs });
+    };
+    const [first, second] = [await build(1), await build(2)];
+    expect(first.generatedAtMs).not.toBe(second.generatedAtMs);
+    expect(JSON.stringify({ ...first, generatedAtMs: 0 })).toBe(JSON.stringify({ ...second, generatedAtMs: 0 }));
+  });
+
+  it('assembles period, metrics, baselines, series, trades and funnel from the run, all JSON-safe', async () => {
+    const { store, candles } = await runSmallPipeline();
+    const report = await buildBacktestReport({ store, candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 5 });
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(numbersIn(report).filter(([, value]) => !Number.isFinite(value))).toEqual([]);
+    expect(report).toMatchObject({ schemaVersion: BACKTEST_REPORT_SCHEMA_VERSION, productId: 'BTC-USD', granularity: 'ONE_HOUR', startingQuote: 10_000 });
+    expect(report.period).toEqual({ fromMs: candles[0]!.startMs, toMs: candles.at(-1)!.startMs + GRANULARITIES.ONE_HOUR, candles: 7 });
+    // One BUY of $100 at 105 (the reference close) sold at 109.97: one round trip, no fees.
+    // $100 bought 0.95238095 at 105; the SELL's $100 sold 0.90933891 at 109.97 (prices to the cent): a partial
+    // exit, one round trip and an open lot of the rest. No fees.
+    expect(report.trades).toHaveLength(1);
+    expect(report.trades[0]).toMatchObject({ sizeBase: 0.90933891, entryPriceQuote: 105, exitPriceQuote: 109.97 });
+    expect(report.trades[0]!.pnlQuote).toBeCloseTo(0.90933891 * 4.97, 9);
+    expect(report.openLots).toEqual([expect.objectContaining({ sizeBase: expect.closeTo(0.95238095 - 0.90933891, 12) })]);
+    // Equity at the last close: the cash after both trades plus the open lot marked at the last close.
+    const cash = 10_000 - 0.95238095 * 105 + 0.90933891 * 109.97;
+    expect(report.metrics.endEquityQuote).toBeCloseTo(cash + (0.95238095 - 0.90933891) * 109.974375, 9);
+    expect(report.baselines.map((baseline) => baseline.name)).toEqual(['buy_and_hold', 'sma_50_200']);
+    // Buy and hold with no costs: 10,000 × last close / first open.
+    expect(report.baselines[0]!.metrics.endEquityQuote).toBeCloseTo((10_000 * 109.974375) / 100, 6);
+    // Too few candles for a 200-candle average: the crossover never trades.
+    expect(report.baselines[1]!.metrics.endEquityQuote).toBe(10_000);
+    expect(report.series.equity).toHaveLength(8);
+    expect(report.series.price).toHaveLength(7);
+    expect(report.funnel.fills).toBe(2);
+    expect(report.notes.join(' ')).toContain('√365');
+  });
+
+  it('refuses candles of two products', async () => {
+    const { store, candles } = await runSmallPipeline();
+    const mixed = [...candles, { ...candles[0]!, productId: 'ETH-USD', startMs: candles.at(-1)!.startMs + GRANULARITIES.ONE_HOUR }];
+    await expect(buildBacktestReport({ store, candles: mixed, startingQuote: 1, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 0 })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+});

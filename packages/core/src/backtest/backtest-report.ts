@@ -1,0 +1,174 @@
+import { toApproxNumber } from '../decimal.js';
+import { TradepipeError } from '../errors.js';
+import { candleCloseMs, type Candle } from '../records/market.js';
+import type { PipelineStore } from '../store.js';
+import type { Granularity } from '../time.js';
+import { loadBacktestRecords } from './backtest-records.js';
+import { buyAndHoldBaseline, smaCrossoverBaseline, type CostModel } from './baselines.js';
+import { downsampleMinMax, mergeCandles, type PriceBar } from './downsample.js';
+import { buildEquityCurve, drawdownSeries } from './equity-curve.js';
+import { compareSizes, computeFunnel, type BacktestFunnel, type SizeComparison } from './funnel.js';
+import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
+import { executionsFromFills, matchRoundTrips, type OpenLot, type RoundTrip, type TradeExecution } from './round-trips.js';
+
+/** The version of the {@link BacktestReport} shape; it changes when a field changes meaning or goes away. */
+export const BACKTEST_REPORT_SCHEMA_VERSION = 1;
+
+/** A point of a chart series. */
+export interface SeriesPoint {
+  readonly atMs: number;
+  readonly value: number;
+}
+
+/** A baseline in a report: what it is, its figures and its equity. */
+export interface BaselineReport {
+  readonly name: string;
+  readonly label: string;
+  readonly metrics: PerformanceMetrics;
+  readonly equity: readonly SeriesPoint[];
+}
+
+/**
+ * A backtest's results as JSON-serialisable data (numbers, strings, `null`; no `undefined`, `NaN` or
+ * `Infinity`): period, product, costs, metrics beside the baselines, chart series, trades, the funnel and the
+ * sizes risk gave, with the conventions stated. Two runs on the same inputs give the same report apart from
+ * `generatedAtMs`.
+ */
+export interface BacktestReport {
+  readonly schemaVersion: typeof BACKTEST_REPORT_SCHEMA_VERSION;
+  /** When the report was made; the one field allowed to differ between two runs on the same inputs. */
+  readonly generatedAtMs: number;
+  readonly title: string;
+  readonly productId: string;
+  readonly granularity: Granularity;
+  /** From the first candle's start to the last candle's close. */
+  readonly period: { readonly fromMs: number; readonly toMs: number; readonly candles: number };
+  readonly startingQuote: number;
+  readonly costs: CostModel;
+  readonly metrics: PerformanceMetrics;
+  readonly baselines: readonly BaselineReport[];
+  /** Chart series, thinned to at most `series.maxPoints` points (extremes and trade instants kept). */
+  readonly series: {
+    readonly maxPoints: number;
+    /** How many candles each price bar merges (1: none). */
+    readonly candlesPerBar: number;
+    readonly price: readonly PriceBar[];
+    readonly equity: readonly SeriesPoint[];
+    readonly drawdown: readonly SeriesPoint[];
+  };
+  readonly executions: readonly TradeExecution[];
+  readonly trades: readonly RoundTrip[];
+  readonly openLots: readonly OpenLot[];
+  readonly funnel: BacktestFunnel;
+  readonly sizes: SizeComparison;
+  /** The conventions behind the figures, and anything the reader should know, in plain sentences. */
+  readonly notes: readonly string[];
+}
+
+/** What {@link buildBacktestReport} needs. */
+export interface BacktestReportInput {
+  /** The store the run wrote to (read through its public methods only). */
+  readonly store: PipelineStore;
+  /** The candles replayed (one product, one granularity): the period is theirs. */
+  readonly candles: readonly Candle[];
+  /** Candles before the period (warm-up only): they seed the SMA baseline's averages. */
+  readonly history?: readonly Candle[];
+  /** Quote currency the account started with. */
+  readonly startingQuote: number;
+  /** The costs the strategy paid, applied to the baselines too. */
+  readonly costs: CostModel;
+  /** Epoch ms stamped on the report (pass the clock's time). */
+  readonly generatedAtMs: number;
+  readonly title?: string;
+  /** Most points per chart series (default 20,000). */
+  readonly maxSeriesPoints?: number;
+}
+
+const CONVENTIONS = [
+  'Equity is marked to market at every candle close: cash plus the position at the close, after the fills up to that instant.',
+  'Sharpe, Sortino, CAGR and Calmar use equity resampled to UTC days (the last mark of each day), a 365-day year, √365 annualisation and a risk-free rate of 0; the Sharpe ratio uses the sample standard deviation, the Sortino ratio the downside deviation below 0 over all days.',
+  'Max drawdown is measured on every mark (not only daily); its duration runs from the peak to the recovery, or to the end if equity had not recovered.',
+  'Round trips match each BUY order against later SELL orders first in, first out; a partial exit is its own round trip; fees are shared pro rata by size. PnL is net of fees.',
+  'Exposure is the fraction of the period with a position open. Turnover is the traded value (both sides) over the starting equity.',
+  'Baselines start with the same cash and pay the same fee and slippage: buy-and-hold buys at the first open; the SMA crossover is long only, all in or out, acting at the next open after the close where its averages cross. Neither is liquidated at the end.',
+  'A null figure is not defined on the data (no losing trade for a profit factor, no variation for a Sharpe ratio).',
+];
+
+const toSeries = (points: readonly { atMs: number; equityQuote: number }[]): SeriesPoint[] => points.map((point) => ({ atMs: point.atMs, value: point.equityQuote }));
+
+/**
+ * Assembles the {@link BacktestReport} of a run from its store, the replayed candles and the starting balance.
+ * @throws TradepipeError `validation_failed` if there are no candles, or they mix products or granularities
+ * @example
+ * const report = await buildBacktestReport({ store, candles: holdOut, history, startingQuote: 1000, costs: { feeRateBps: 120, slippageBps: 5 }, generatedAtMs: clock.nowMs() });
+ * writeFileSync('report.json', JSON.stringify(report));
+ */
+export async function buildBacktestReport(input: BacktestReportInput): Promise<BacktestReport> {
+  const candles = [...input.candles].sort((a, b) => a.startMs - b.startMs);
+  const first = candles[0];
+  if (first === undefined || candles.some((candle) => candle.productId !== first.productId || candle.granularity !== first.granularity)) {
+    throw new TradepipeError('validation_failed', 'a backtest report needs candles of one product and one granularity', { details: { candles: candles.length } });
+  }
+  const period = { fromMs: first.startMs, toMs: candleCloseMs(candles.at(-1)!), candles: candles.length };
+  const records = await loadBacktestRecords(input.store, { productId: first.productId, fromCandleStartMs: first.startMs - 1, toCandleStartMs: period.toMs });
+  const fills = records.fills.filter((fill) => fill.filledAtMs >= period.fromMs && fill.filledAtMs <= period.toMs);
+  const equity = buildEquityCurve({ fills, candles, startingQuote: input.startingQuote });
+  const executions = executionsFromFills(fills);
+  const { roundTrips, openLots } = matchRoundTrips(executions);
+  const runs = [
+    { run: buyAndHoldBaseline({ candles, startingQuote: input.startingQuote, costs: input.costs }), label: 'Buy and hold' },
+    { run: smaCrossoverBaseline({ candles, history: input.history ?? [], startingQuote: input.startingQuote, costs: input.costs }), label: 'SMA 50/200 crossover (long only)' },
+  ];
+  const maxPoints = input.maxSeriesPoints ?? 20_000;
+  const tradeTimes = new Set(executions.map((execution) => candleCloseAtOrAfter(candles, execution.atMs)));
+  const thin = (series: SeriesPoint[]): SeriesPoint[] => downsampleMinMax(series, maxPoints, (point) => point.value, tradeTimes);
+  const { bars, factor } = mergeCandles(candles, maxPoints);
+  return {
+    schemaVersion: BACKTEST_REPORT_SCHEMA_VERSION,
+    generatedAtMs: input.generatedAtMs,
+    title: input.title ?? `Backtest ${first.productId} ${first.granularity}`,
+    productId: first.productId,
+    granularity: first.granularity,
+    period,
+    startingQuote: input.startingQuote,
+    costs: { feeRateBps: input.costs.feeRateBps, slippageBps: input.costs.slippageBps },
+    metrics: computePerformanceMetrics({ equity, executions }),
+    baselines: runs.map(({ run, label }) => ({ name: run.name, label, metrics: computePerformanceMetrics(run), equity: thin(toSeries(run.equity)) })),
+    series: {
+      maxPoints,
+      candlesPerBar: factor,
+      price: bars,
+      equity: thin(toSeries(equity)),
+      drawdown: thin(drawdownSeries(equity).map((point) => ({ atMs: point.atMs, value: point.drawdownFraction }))),
+    },
+    executions,
+    trades: roundTrips,
+    openLots,
+    funnel: computeFunnel(records),
+    sizes: compareSizes(records),
+    notes: [...CONVENTIONS, ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
+  };
+}
+
+/** The close (an equity mark) at or after `atMs`: where a trade shows on the curves. */
+function candleCloseAtOrAfter(candles: readonly Candle[], atMs: number): number {
+  let low = 0;
+  let high = candles.length - 1;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (candleCloseMs(candles[middle]!) < atMs) low = middle + 1;
+    else high = middle;
+  }
+  return candleCloseMs(candles[low]!);
+}
+
+/** A note when the store's quote balance disagrees with the cash the fills imply (a fill missing, or other activity). */
+async function ledgerNotes(input: BacktestReportInput, cashQuote: number, productId: string): Promise<string[]> {
+  const product = await input.store.getProduct(productId);
+  if (product === undefined) return [];
+  const balance = (await input.store.listBalances()).find((item) => item.currency === product.quoteCurrency);
+  if (balance === undefined) return [];
+  const stored = toApproxNumber(balance.available) + toApproxNumber(balance.hold);
+  if (Math.abs(stored - cashQuote) <= 0.01) return [];
+  return [`The store's ${product.quoteCurrency} balance (${stored.toFixed(2)}) differs from the cash the fills imply (${cashQuote.toFixed(2)}): the account had activity the report does not see.`];
+}
