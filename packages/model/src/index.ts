@@ -18,7 +18,7 @@ export { type ClassWeighting } from './classes.js';
 export { type FeatureMatrix, type FeatureRows } from './feature-matrix.js';
 export { makeForwardReturnLabels } from './labels.js';
 export { balancedClassWeights } from './class-weights.js';
-export { classificationMetrics, tradingMetrics, type ClassificationMetrics, type TradingMetrics } from './metrics.js';
+export { classificationMetrics, longFlatReturns, tradingMetrics, type ClassificationMetrics, type TradingMetrics } from './metrics.js';
 export { walkForwardSplits, type WalkForwardSplit, type WalkForwardSplitOptions } from './walk-forward-splits.js';
 export { walkForwardEvaluate, type WalkForwardInput, type WalkForwardReport, type FoldReport } from './walk-forward.js';
 export {
@@ -30,6 +30,14 @@ export {
   type ModelSpec,
 } from './training-options.js';
 export {
+  trainModelFromCandles,
+  CandleTrainingOptionsSchema,
+  type CandleSeries,
+  type CandleTrainingOptions,
+  type TrainModelFromCandlesInput,
+} from './train-from-candles.js';
+export {
+  TRAINING_CODE_VERSION,
   trainSignalModel,
   type TrainSignalModelInput,
   type TrainSignalModelResult,

@@ -36,6 +36,23 @@ export function checkModelAgainstFeatures(
   }
 }
 
+/**
+ * Refuses a model that declares the products it was trained on when one of `productIds` is not among them.
+ * @throws TradepipeError `model_mismatch`
+ * @internal
+ */
+export function checkModelProducts(metadata: ModelMetadata, productIds: readonly string[]): void {
+  if (metadata.products === undefined) return;
+  const untrained = productIds.filter((productId) => !metadata.products!.includes(productId));
+  if (untrained.length > 0) {
+    throw new TradepipeError(
+      'model_mismatch',
+      `The model was trained on ${listed(metadata.products)}, not on ${listed(untrained)}; pass allowUntrainedMarkets: true to run it there anyway`,
+      { details: { modelProducts: metadata.products.join(','), untrained: untrained.join(',') } },
+    );
+  }
+}
+
 const ACTION_NAMES: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
 
 /**

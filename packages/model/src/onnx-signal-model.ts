@@ -7,7 +7,7 @@ import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
 import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
 import type { ModelMetadata } from './model-metadata.js';
-import { checkModelAgainstFeatures, resolveColumnActions } from './model-checks.js';
+import { checkModelAgainstFeatures, checkModelProducts, resolveColumnActions } from './model-checks.js';
 import { predictionFromColumns } from './prediction.js';
 
 /** Options of {@link OnnxSignalModel.load}. Give `path` or `bytes`. */
@@ -25,6 +25,16 @@ export interface OnnxSignalModelLoadOptions {
   readonly expectedFeatureSetVersion: string;
   /** Candle granularity the pipeline runs on; when given, the model must declare the same. */
   readonly expectedGranularity?: Granularity;
+  /**
+   * Products the pipeline will feed; when given, each must be one the model was trained on (its `products`
+   * metadata). Whether given or not, a vector of a product the model was not trained on is refused.
+   */
+  readonly productIds?: readonly string[];
+  /**
+   * Opt in to running the model on products or a granularity it was not trained on (default false: such a
+   * load or prediction is refused with `model_mismatch`).
+   */
+  readonly allowUntrainedMarkets?: boolean;
   /** Below this probability a BUY or SELL becomes HOLD (0…1, default 0). */
   readonly minConfidence?: number;
   /** Class label (as a string, e.g. `'2'` or `'up'`) to action; overrides the model's `label_map` metadata. */
@@ -37,6 +47,7 @@ export interface OnnxSignalModelLoadOptions {
 }
 
 interface LoadedParts {
+  readonly allowUntrained: boolean;
   readonly session: ort.InferenceSession;
   readonly view: FeatureView;
   readonly metadata: ModelMetadata;
@@ -102,12 +113,16 @@ export class OnnxSignalModel implements SignalModel {
   readonly #view: FeatureView;
   readonly #setVersion: string;
   readonly #setWidth: number;
+  readonly #products: ReadonlySet<string> | undefined;
+  readonly #allowUntrained: boolean;
 
   private constructor(parts: LoadedParts, set: { readonly featureNames: readonly string[]; readonly featureSetVersion: string }) {
     this.#session = parts.session;
     this.#view = parts.view;
     this.#setVersion = set.featureSetVersion;
     this.#setWidth = set.featureNames.length;
+    this.#allowUntrained = parts.allowUntrained;
+    this.#products = parts.metadata.products === undefined ? undefined : new Set(parts.metadata.products);
     this.#graph = parts.graph;
     this.#columnActions = parts.columnActions;
     this.metadata = parts.metadata;
@@ -123,8 +138,9 @@ export class OnnxSignalModel implements SignalModel {
   /**
    * Loads and checks a model.
    * @returns a ready model; call {@link OnnxSignalModel.close} when done.
-   * @throws TradepipeError `model_mismatch` if the model's feature names, order, feature-set version or
-   * granularity differ from the expected ones, or its classes cannot be mapped; `model_failed` if it
+   * @throws TradepipeError `model_mismatch` if the model reads a feature the pipeline does not give, was
+   * trained on another feature-set version, or (unless `allowUntrainedMarkets`) on another granularity or
+   * not on every one of `productIds`, or its classes cannot be mapped; `model_failed` if it
    * cannot be read or is not a classifier with a probability output (e.g. a ZipMap output);
    * `validation_failed` for bad options or malformed metadata.
    * @example
@@ -137,7 +153,9 @@ export class OnnxSignalModel implements SignalModel {
     const metadata = metadataOfModel(decoded);
     const graph = inspectModelGraph(decoded);
     const expected = { featureNames: options.expectedFeatureNames, featureSetVersion: options.expectedFeatureSetVersion };
-    checkModelAgainstFeatures(metadata, options.expectedGranularity === undefined ? expected : { ...expected, granularity: options.expectedGranularity }, graph.inputWidth);
+    const allowUntrained = options.allowUntrainedMarkets === true;
+    checkModelAgainstFeatures(metadata, options.expectedGranularity === undefined || allowUntrained ? expected : { ...expected, granularity: options.expectedGranularity }, graph.inputWidth);
+    if (!allowUntrained) checkModelProducts(metadata, options.productIds ?? []);
     const labelMap = options.labelMap ?? metadata.labelMap;
     const classLabels = graph.classLabels ?? (labelMap === undefined ? undefined : Object.keys(labelMap).sort((a, b) => Number(a) - Number(b)));
     if (classLabels === undefined) {
@@ -154,7 +172,7 @@ export class OnnxSignalModel implements SignalModel {
     const modelId = metadata.modelId ?? options.modelId ?? 'onnx-model';
     (options.logger ?? silentLogger).info('model loaded', { modelId, modelVersion, features: metadata.featureNames?.length ?? 0 });
     const view = createFeatureView(expected, { featureNames: metadata.featureNames ?? [], featureSetVersion: metadata.featureSetVersion ?? '' });
-    return new OnnxSignalModel({ session, view, metadata, graph, columnActions, minConfidence, modelId, modelVersion }, expected);
+    return new OnnxSignalModel({ session, view, metadata, graph, columnActions, minConfidence, modelId, modelVersion, allowUntrained }, expected);
   }
 
   /**
@@ -192,8 +210,13 @@ export class OnnxSignalModel implements SignalModel {
       if (vector.featureSetVersion !== this.featureSetVersion && vector.featureSetVersion !== this.#setVersion) {
         throw new TradepipeError('model_mismatch', `Feature vector of set '${vector.featureSetVersion}' given to a model of set '${this.featureSetVersion}'`, { details: { row } });
       }
-      if (this.granularity !== undefined && vector.granularity !== this.granularity) {
-        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model`, { details: { row } });
+      if (!this.#allowUntrained && this.granularity !== undefined && vector.granularity !== this.granularity) {
+        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model (pass allowUntrainedMarkets to opt in)`, { details: { row } });
+      }
+      if (!this.#allowUntrained && this.#products !== undefined && !this.#products.has(vector.productId)) {
+        throw new TradepipeError('model_mismatch', `A ${vector.productId} feature vector given to a model trained on ${[...this.#products].join(', ')} (pass allowUntrainedMarkets to opt in)`, {
+          details: { row, productId: vector.productId },
+        });
       }
       const values = vector.values;
       // The set's whole vector (projected here by name) or the model's own view (the pipeline projects).
