@@ -15,7 +15,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { GranularitySchema, TradepipeError, parseCandleCsv } from '@tradepipe/core';
 import { createFeatureSet, defaultModelFeatureNames } from '@tradepipe/features';
-import { trainModelFromCandles, type CandleSeries } from '../src/index.js';
+import { trainModelFromCandles, type CandleSeries, type CandleTrainingOptions } from '../src/index.js';
 
 async function readSeries(spec: string, untilMs: number): Promise<CandleSeries> {
   const [productId, granularityText, ...pathParts] = spec.split(':');
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const series = await Promise.all(values.series.map((spec) => readSeries(spec, untilMs)));
   const { featureNames, ...settings } = JSON.parse(await readFile(values.options, 'utf8')) as { featureNames?: string[] } & Record<string, unknown>;
   const result = trainModelFromCandles({
-    ...(settings as never),
+    ...(settings as unknown as CandleTrainingOptions),
     featureSet: createFeatureSet(),
     featureNames: featureNames ?? defaultModelFeatureNames(series[0]!.granularity),
     series,
