@@ -20,6 +20,8 @@ export interface FoldReport {
   readonly classification: ClassificationMetrics;
   readonly trading: TradingMetrics;
   readonly predicted: Readonly<Record<SignalAction, number>>;
+  /** The confidence (chosen class's probability) of each BUY or SELL predicted in the test block, before `minConfidence`. */
+  readonly signalConfidences: readonly number[];
 }
 
 /** Walk-forward results: per fold and summarised. */
@@ -95,7 +97,10 @@ export function walkForwardEvaluate(input: WalkForwardInput): WalkForwardReport 
     const trainLabels = labels.map((label, row) => (row >= split.trainStart && row < split.trainEnd ? label : undefined));
     const model = trainModel(matrix, trainLabels, options);
     const testMatrix = { rows: split.testEnd - split.testStart, columns: matrix.columns, values: matrix.values.subarray(split.testStart * matrix.columns, split.testEnd * matrix.columns) };
-    const testActions = actionsFromProbabilities(predictProbabilities(model, testMatrix), options.minConfidence);
+    const probabilities = predictProbabilities(model, testMatrix);
+    const testActions = actionsFromProbabilities(probabilities, options.minConfidence);
+    const signalConfidences = actionsFromProbabilities(probabilities).flatMap((action, row) =>
+      action === 'BUY' ? [probabilities[row * 3 + 2]!] : action === 'SELL' ? [probabilities[row * 3]!] : []);
     const actions: SignalAction[] = new Array<SignalAction>(split.testStart).fill('HOLD').concat(testActions);
     const timestamps = input.timestamps;
     return {
@@ -104,6 +109,7 @@ export function walkForwardEvaluate(input: WalkForwardInput): WalkForwardReport 
       classification: classificationMetrics(labels.slice(split.testStart, split.testEnd), testActions),
       trading: foldTrading(input, actions, split, returnsBySeries),
       predicted: countActions(testActions),
+      signalConfidences,
     };
   });
   const mean = (pick: (fold: FoldReport) => number): number => folds.reduce((sum, fold) => sum + pick(fold), 0) / folds.length;
