@@ -12,7 +12,7 @@ import {
 import { PaperExecutor, fundPaperAccount } from '@tradepipe/coinbase';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, createFeatureSet } from '@tradepipe/features';
 import { createRuleValidator } from '@tradepipe/llm-validator';
-import { loadDefaultModel } from '@tradepipe/model';
+import { loadDefaultModel, modelCardFigures } from '@tradepipe/model';
 import { createExitPolicy, createRiskManager } from '@tradepipe/risk';
 
 /** BTC-USD as Coinbase lists it. */
@@ -45,16 +45,17 @@ export async function createEmbeddedPipeline(options: { store: PipelineStore; cl
   await options.store.putProduct(BTC_USD);
   // Fund the paper account before the first decision: risk sizes against equity from the store's balances.
   await fundPaperAccount(options.store, { USD: String(STARTING_USD) }, options.clock.nowMs());
+  const model = await loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, productIds: [BTC_USD.productId] });
   return createPipeline({
     pipelineId: 'embedded-btc-usd',
     store: options.store,
     clock: options.clock,
     logger: options.logger,
     features: createFeatureSet(),
-    model: await loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION }),
-    // The default model is weak (near chance out of sample; its confidences run 0.34–0.49 over the hold-out
-    // year), so the rule validator's bar sits just above a three-class coin toss rather than at its 0.6 default.
-    validator: createRuleValidator({ name: 'rules', minConfidence: 0.4 }),
+    model,
+    // The rule validator's bar comes from walk-forward data (chosen by the model's training script, written
+    // into its card), never from the hold-out year replayed here.
+    validator: createRuleValidator({ name: 'rules', minConfidence: modelCardFigures(model.metadata).walkForward?.validatorMinConfidence ?? 0.6 }),
     risk: createRiskManager({
       signer,
       approvalTtlMs: 5 * 60_000,

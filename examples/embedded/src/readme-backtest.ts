@@ -4,7 +4,7 @@ import { ProductSchema, createHmacApprovalSigner, createManualClock, createMemor
 import { PaperExecutor } from '@tradepipe/coinbase';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, createFeatureSet } from '@tradepipe/features';
 import { createRuleValidator } from '@tradepipe/llm-validator';
-import { loadDefaultModel } from '@tradepipe/model';
+import { loadDefaultModel, modelCardFigures } from '@tradepipe/model';
 import { createExitPolicy, createRiskManager } from '@tradepipe/risk';
 
 const candles = parseCandleCsv({ text: readFileSync(new URL('../../../data/btc-usd-1d.csv', import.meta.url), 'utf8'), productId: 'BTC-USD', granularity: 'ONE_DAY' });
@@ -16,12 +16,13 @@ await store.putProduct(ProductSchema.parse({
   priceIncrement: '0.01', baseMinSize: '0.00000001', quoteMinSize: '1', status: 'online',
 }));
 await store.putCandles(candles.slice(0, split), { state: 'DONE' }); // history warms the features, never trades
+const model = await loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION });
 const signer = createHmacApprovalSigner({ keyId: 'backtest', secret: 'a secret of at least thirty-two bytes' });
 const pipeline = createPipeline({
   pipelineId: 'backtest', store, clock,
   features: createFeatureSet(),
-  model: await loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION }),
-  validator: createRuleValidator({ minConfidence: 0.4 }),
+  model,
+  validator: createRuleValidator({ minConfidence: modelCardFigures(model.metadata).walkForward?.validatorMinConfidence ?? 0.6 }), // set on walk-forward data
   risk: createRiskManager({ signer, approvalTtlMs: 300_000, limits: { maxOrderQuote: 100, maxPositionQuote: 600, maxTotalExposureQuote: 600, maxPortfolioHeat: 0.5, maxDailyLossFraction: 0.05, maxOrdersPerHour: 10 } }),
   exits: createExitPolicy({}),
   executor: new PaperExecutor({ approvalSigner: signer, startingBalances: { USD: '1000' } }), // funded at start

@@ -1,5 +1,7 @@
 import { toApproxNumber, type BacktestReport, type Candle, type HealthReport, type PipelineStore } from '@tradepipe/core';
 import { renderTextSummary } from '@tradepipe/cli';
+import { readFileSync } from 'node:fs';
+import { defaultModelPath, modelCardFigures, readModelMetadata } from '@tradepipe/model';
 import type { BundledCandles } from './bundled-candles.js';
 import { STARTING_USD } from './embedded-pipeline.js';
 
@@ -57,9 +59,29 @@ export async function summarise(input: {
     `  orders          ${orders.length} (${executed.length} executed), fees ${money(fees)}`,
     `  paper account   ${money(STARTING_USD)} → ${money(equity)} (${percent(equity / STARTING_USD - 1)}); holds ${btc.toFixed(8)} BTC`,
     renderTextSummary(input.backtest),
+    ...modelCardLines(),
     `  report          ${input.reportPath} (and report.json beside it)`,
     `  health          ${health.status}: ${health.checks.map((check) => `${check.name}=${check.status}`).join(', ')}`,
     `  store           ${store.name}; elapsed ${(input.elapsedMs / 1000).toFixed(1)} s`,
   ];
   return lines.join('\n');
+}
+
+/** The default model's card figures (its training script's walk-forward and hold-out), beside this run. */
+function modelCardLines(): string[] {
+  const card = modelCardFigures(readModelMetadata(readFileSync(defaultModelPath())));
+  const holdout = card.holdout;
+  const wf = card.walkForward;
+  if (holdout === undefined || wf === undefined) return ['  model card      (no figures in the model)'];
+  const ratio = (value: number | null | undefined): string => (value === null || value === undefined ? 'n/a' : value.toFixed(2));
+  const line = (name: string, figures: typeof holdout.model): string =>
+    `    ${name.padEnd(14)} ${percent(figures.totalReturn).padStart(8)}  Sharpe ${ratio(figures.sharpe)}  Sortino ${ratio(figures.sortino)}  max drawdown ${(figures.maxDrawdown * 100).toFixed(1)} %`;
+  return [
+    `  model card      walk-forward Sharpe ${ratio(wf.strategySharpe)} (buy-and-hold ${ratio(wf.buyAndHoldSharpe)}), balanced accuracy ${wf.meanBalancedAccuracy?.toFixed(3)}; validator bar ${wf.validatorMinConfidence} from walk-forward`,
+    `    hold-out ${day(holdout.fromMs)} … ${day(holdout.toMs)}, all-in long/flat, 60 bps (the card's figures, not this run's):`,
+    line('model', holdout.model),
+    line('buy-and-hold', holdout.buyAndHold),
+    line('SMA 50/200', holdout.sma50200),
+    `    balanced accuracy ${holdout.classification.balancedAccuracy.toFixed(3)} (chance 0.333); p-value of its Sharpe vs circular shifts ${holdout.significance.pValue.toFixed(2)}${card.holdoutLookedAtBefore === true ? '; this year was looked at before: not a clean test' : ''}`,
+  ];
 }

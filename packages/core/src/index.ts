@@ -71,6 +71,8 @@ export {
   parseWith,
 } from './parse.js';
 export {
+  CANDLE_PRICE_RANGE,
+  CANDLE_VOLUME_RANGE,
   CandleSchema,
   FeatureVectorSchema,
   ProductIdSchema,
@@ -154,6 +156,13 @@ export {
   type GapPolicy,
   type SequenceResult,
 } from './gap-policy.js';
+export {
+  checkFeatureView,
+  createFeatureView,
+  featureSetVersionParts,
+  type FeatureNamesAndVersion,
+  type FeatureView,
+} from './feature-view.js';
 export {
   approvalPayload,
   createEd25519ApprovalSigner,

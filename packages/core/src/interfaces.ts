@@ -52,7 +52,10 @@ export interface FeatureExtractor {
   restoreState(state: unknown): void;
 }
 
-/** A feature set: its names and version (the model's input contract) and a factory of extractors. */
+/**
+ * A feature set: its names and version (the model's input contract) and a factory of extractors. A set
+ * composed of a base set and plugin sets joins their versions with `+` (`tp-51-v2+my-plugin-v1`).
+ */
 export interface FeatureSet {
   readonly featureSetVersion: string;
   readonly featureNames: readonly string[];
@@ -74,10 +77,15 @@ export interface SignalModel {
   readonly modelId: string;
   readonly modelVersion: string;
   /**
-   * The feature names, in order, the model takes: all of the feature set's names in its order (a model that
-   * uses only some of them still declares every one, as scikit-learn exports do).
+   * The features the model reads, by name, in the order it takes them: any subset of the feature set's
+   * names, in any order. The pipeline hands `predict` the model's own view of each vector (these values in
+   * this order, see `createFeatureView`), checked when the pipeline is built.
    */
   readonly featureNames: readonly string[];
+  /**
+   * The feature-set version the model was trained on; each of its `+`-joined parts must be a part of the
+   * pipeline's feature-set version (a plugin composes `base+plugin`).
+   */
   readonly featureSetVersion: string;
   /** The candle granularity the model was trained on, if it declares one. */
   readonly granularity?: Granularity;

@@ -46,7 +46,7 @@ export interface FeatureEngineState extends z.output<typeof FeatureEngineStateSc
 export function parseEngineState(input: unknown, series: { productId: string; granularity: string }): FeatureEngineState {
   const state = parseWith(FeatureEngineStateSchema, input, 'feature engine state');
   if (state.featureSetVersion !== FEATURE_SET_VERSION) {
-    throw new TradepipeError('validation_failed', 'Feature engine state is of another feature set version', {
+    throw new TradepipeError('validation_failed', `Feature engine state was saved by feature set '${state.featureSetVersion}', this engine computes '${FEATURE_SET_VERSION}': warm up from history instead`, {
       details: { expected: FEATURE_SET_VERSION, received: state.featureSetVersion },
     });
   }

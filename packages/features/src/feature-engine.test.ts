@@ -88,6 +88,8 @@ describe('FeatureEngine', () => {
     const fresh = new FeatureEngine(series);
     expectCode(() => fresh.restoreState({ ...state, kernel: state.kernel.map((value, index) => (index === 5 ? value + 1 : value)) }), 'validation_failed');
     expectCode(() => fresh.restoreState({ ...state, featureSetVersion: 'tp-51-v0' }), 'validation_failed');
+    // A checkpoint of the old, price-unit feature set is refused with a message that says so.
+    expect(() => fresh.restoreState({ ...state, featureSetVersion: 'tp-51-v1' })).toThrow(/saved by feature set 'tp-51-v1'.*computes 'tp-51-v2'/);
     expectCode(() => new FeatureEngine({ productId: 'ETH-USD', granularity: 'ONE_HOUR' }).restoreState(state), 'validation_failed');
     expectCode(() => fresh.restoreState({ nonsense: true }), 'validation_failed');
     expect(fresh.lastCandleStartMs()).toBeUndefined();

@@ -62,11 +62,7 @@ export class FeatureEngine implements FeatureExtractor {
    * @throws TradepipeError `validation_failed`, `candle_out_of_order`, `candle_gap`
    */
   feed(candle: Candle): boolean {
-    if (candle.productId !== this.series.productId || candle.granularity !== this.series.granularity) {
-      throw new TradepipeError('validation_failed', 'Candle belongs to another series', {
-        details: { expected: `${this.series.productId}/${this.series.granularity}`, received: `${candle.productId}/${candle.granularity}` },
-      });
-    }
+    this.checkCandleShape(candle);
     checkCandleValues(candle.startMs, candle.open, candle.high, candle.low, candle.close, candle.volume, this.stepMs);
     const last = this.last;
     if (last === undefined || candle.startMs === last.startMs + this.stepMs) {
@@ -79,6 +75,23 @@ export class FeatureEngine implements FeatureExtractor {
     }
     this.remember(candle);
     return this.kernel.isReady;
+  }
+
+  /** Refuses a non-object, a candle of another series or a non-boolean `gapFilled` (before any state changes). */
+  private checkCandleShape(candle: Candle): void {
+    if (typeof candle !== 'object' || candle === null || Array.isArray(candle)) {
+      throw new TradepipeError('validation_failed', 'Invalid candle: not an object', { details: { field: 'candle', received: candle === null ? 'null' : typeof candle } });
+    }
+    for (const field of ['productId', 'granularity'] as const) {
+      if (candle[field] !== this.series[field]) {
+        throw new TradepipeError('validation_failed', 'Candle belongs to another series', {
+          details: { field, expected: `${this.series.productId}/${this.series.granularity}`, received: `${String(candle.productId)}/${String(candle.granularity)}` },
+        });
+      }
+    }
+    if (candle.gapFilled !== undefined && typeof candle.gapFilled !== 'boolean') {
+      throw new TradepipeError('validation_failed', 'Invalid candle: gapFilled is not a boolean', { details: { field: 'gapFilled' } });
+    }
   }
 
   private remember(candle: Candle): void {

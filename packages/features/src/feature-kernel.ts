@@ -59,9 +59,15 @@ export class FeatureKernel {
     this.highest60, this.lowest60,
   ];
 
+  /**
+   * @param firstVectorAt candles before the first vector (default {@link WARMUP_CANDLES}); the warm-up
+   * analysis asks for earlier vectors to measure how much they still depend on the start
+   */
+  constructor(private readonly firstVectorAt: number = WARMUP_CANDLES) {}
+
   /** Whether the last `step` produced a full vector. */
   get isReady(): boolean {
-    return this.candleCount >= WARMUP_CANDLES;
+    return this.candleCount >= this.firstVectorAt;
   }
 
   /** Feeds one candle; returns whether `values` now holds a vector. */
@@ -72,7 +78,7 @@ export class FeatureKernel {
     this.logCloses[index & (LOG_CLOSE_RING - 1)] = logClose;
     this.candleCount = index + 1;
     this.updateIndicators(high, low, close, volume, logReturn);
-    if (this.candleCount < WARMUP_CANDLES) return false;
+    if (this.candleCount < this.firstVectorAt) return false;
     this.writeTrend(close, logClose);
     this.writeOscillators(close);
     this.writeVolatilityAndVolume(close, volume);
@@ -146,8 +152,9 @@ export class FeatureKernel {
     values[19] = this.macd.histogram / close;
     values[20] = this.bollinger.width;
     values[21] = this.bollinger.percentB;
-    values[22] = this.atr.value;
-    values[23] = (100 * this.atr.value) / close;
+    const averageTrueRange = this.atr.value;
+    values[22] = averageTrueRange === 0 ? 1 : this.atr.trueRange / averageTrueRange;
+    values[23] = (100 * averageTrueRange) / close;
     values[24] = this.stochastic.percentK;
     values[25] = this.stochastic.percentD;
     values[26] = this.stochastic.williamsR;

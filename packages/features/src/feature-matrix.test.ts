@@ -57,7 +57,7 @@ describe('computeFeatureMatrix', () => {
     const last = Object.fromEntries(FEATURE_NAMES.map((name) => [name, featureColumn(result, name)[length - 1]]));
     const neutral: Record<string, number> = {
       rsi_7: 50, rsi_14: 50, rsi_21: 50, stochastic_k_14: 50, stochastic_d_14_3: 50, williams_r_14: -50, mfi_14: 50,
-      bollinger_percent_b_20: 0.5, volume_to_average_20: 1, hour_of_day_cos: 1,
+      bollinger_percent_b_20: 0.5, volume_to_average_20: 1, true_range_to_atr_14: 1, hour_of_day_cos: 1,
     };
     for (const name of FEATURE_NAMES) {
       if (name.startsWith('day_of_week')) continue;

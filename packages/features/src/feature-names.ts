@@ -1,3 +1,5 @@
+import type { Granularity } from '@tradepipe/core';
+
 /**
  * The 51 feature names in model-input order. This order is the contract between the feature set and
  * every model trained on it; it changes only together with {@link FEATURE_SET_VERSION}. The README
@@ -28,7 +30,7 @@ export const FEATURE_NAMES = [
   'macd_histogram_to_close',
   'bollinger_width_20',
   'bollinger_percent_b_20',
-  'atr_14',
+  'true_range_to_atr_14',
   'natr_14',
   'stochastic_k_14',
   'stochastic_d_14_3',
@@ -66,11 +68,13 @@ export type FeatureName = (typeof FEATURE_NAMES)[number];
 
 /**
  * Version of the feature set: names, order, definitions and warm-up. Models record it and refuse
- * vectors of another version.
+ * vectors of another version; saved engine states of another version are refused too.
+ * `tp-51-v2` made every feature free of the price unit and level (`atr_14`, in price units, became
+ * `true_range_to_atr_14`); `tp-51-v1` states and models no longer load.
  * @example
- * FEATURE_SET_VERSION; // 'tp-51-v1'
+ * FEATURE_SET_VERSION; // 'tp-51-v2'
  */
-export const FEATURE_SET_VERSION = 'tp-51-v1';
+export const FEATURE_SET_VERSION = 'tp-51-v2';
 
 /**
  * Candles fed before the first vector: the vector at the `WARMUP_CANDLES`-th candle is the first one.
@@ -84,3 +88,30 @@ export const WARMUP_CANDLES = 700;
 
 /** Number of features. @internal */
 export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/**
+ * The time-of-day encodings: constant on `ONE_DAY` candles (each starts at midnight UTC), so a daily
+ * model learns nothing from them. They stay in the set; {@link defaultModelFeatureNames} leaves them out
+ * of daily models.
+ */
+export const HOUR_OF_DAY_FEATURE_NAMES: readonly FeatureName[] = ['hour_of_day_sin', 'hour_of_day_cos'];
+
+/**
+ * Features whose value depends on the price unit or level (quoting the candles in cents instead of
+ * dollars would change them). None since `tp-51-v2`: every feature is a ratio, a return, an oscillator or
+ * a calendar encoding, and the scale test checks it. A feature listed here is kept out of default models.
+ */
+export const SCALE_DEPENDENT_FEATURE_NAMES: readonly FeatureName[] = [];
+
+/**
+ * The features a default model at `granularity` reads: every scale-free feature, without the hour-of-day
+ * encodings on daily candles (where they are constant).
+ * @example
+ * defaultModelFeatureNames('ONE_DAY').length; // 49
+ * defaultModelFeatureNames('ONE_HOUR').length; // 51
+ */
+export function defaultModelFeatureNames(granularity: Granularity): FeatureName[] {
+  return FEATURE_NAMES.filter(
+    (name) => !SCALE_DEPENDENT_FEATURE_NAMES.includes(name) && !(granularity === 'ONE_DAY' && HOUR_OF_DAY_FEATURE_NAMES.includes(name)),
+  );
+}

@@ -4,7 +4,7 @@ import { FEATURE_NAMES, FEATURE_SET_VERSION, WARMUP_CANDLES } from './feature-na
 import { FeatureSetOptionsSchema, type FeatureSetOptions } from './feature-set-options.js';
 
 /**
- * Creates the `tp-51-v1` feature set: its names, version and warm-up, and a factory of streaming
+ * Creates the `tp-51-v2` feature set: its names, version and warm-up, and a factory of streaming
  * engines, one per series.
  * @param options see {@link FeatureSetOptionsSchema} (default: core's default gap policy)
  * @returns core's `FeatureSet`, whose `createExtractor` returns a {@link FeatureEngine}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADX, ATR, BollingerBands, CCI, EMA, MACD, MFI, OBV, RSI, SMA, Stochastic, WilliamsR } from 'technicalindicators';
+import { ADX, ATR, BollingerBands, CCI, EMA, MACD, MFI, OBV, RSI, SMA, Stochastic, TrueRange, WilliamsR } from 'technicalindicators';
 import { computeFeatureMatrix } from './feature-matrix.js';
 import { loadBtcDailyCandles, toColumns } from './test-support/btc-candles.js';
 import { worstRatio } from './test-support/compare.js';
@@ -82,9 +82,14 @@ describe('against technicalindicators on BTC-USD daily candles', () => {
     expectWithin(worstRatio(result, 'bollinger_width_20', width));
   });
 
-  it('matches ATR 14, stochastic 14/3, Williams %R 14 and CCI 20', () => {
+  it('matches true range / ATR 14, NATR 14, stochastic 14/3, Williams %R 14 and CCI 20', () => {
     const atr = new ATR({ period: 14, high: [], low: [], close: [] });
-    expectWithin(worstRatio(result, 'atr_14', series((index) => feed<number>(atr, hlc(index)))));
+    const averages = series((index) => feed<number>(atr, hlc(index)));
+    const trueRange = new TrueRange({ high: [], low: [], close: [] });
+    const ranges = series((index) => feed<number>(trueRange, hlc(index)));
+    // The scale-free forms: true range over ATR, and ATR over the close (natr_14 = 100·ATR/close).
+    expectWithin(worstRatio(result, 'true_range_to_atr_14', series((index) => ranges[index]! / averages[index]!)));
+    expectWithin(worstRatio(result, 'natr_14', series((index) => (100 * averages[index]!) / candles[index]!.close)));
     const stochastic = new Stochastic({ period: 14, signalPeriod: 3, high: [], low: [], close: [] });
     const outputs = candles.map((_, index) => feed<{ k: number; d?: number }>(stochastic, hlc(index)));
     expectWithin(worstRatio(result, 'stochastic_k_14', series((index) => outputs[index]?.k)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADX, ATR, BollingerBands, CCI, EMA, MACD, MFI, NATR, OBV, RSI, SMA, StochasticOscillator, WilliamsR } from 'trading-signals';
+import { ADX, ATR, TR, BollingerBands, CCI, EMA, MACD, MFI, NATR, OBV, RSI, SMA, StochasticOscillator, WilliamsR } from 'trading-signals';
 import { computeFeatureMatrix } from './feature-matrix.js';
 import { loadBtcDailyCandles, toColumns } from './test-support/btc-candles.js';
 import { worstRatio } from './test-support/compare.js';
@@ -86,10 +86,16 @@ describe('against trading-signals on BTC-USD daily candles', () => {
     expectWithin(worstRatio(result, 'bollinger_percent_b_20', percentB));
   });
 
-  it('matches ATR and NATR 14', () => {
+  it('matches NATR 14 (ATR over the close) and the true range over ATR 14', () => {
     const atr = new ATR(14);
+    const trueRange = new TR();
     const natr = new NATR(14);
-    expectWithin(worstRatio(result, 'atr_14', series((index) => atr.update(candles[index]!, false) ?? undefined)));
+    const ranges = series((index) => trueRange.update(candles[index]!, false) ?? undefined);
+    const ratio = series((index) => {
+      const average = atr.update(candles[index]!, false);
+      return average === null ? undefined : ranges[index]! / average;
+    });
+    expectWithin(worstRatio(result, 'true_range_to_atr_14', ratio));
     expectWithin(worstRatio(result, 'natr_14', series((index) => natr.update(candles[index]!, false) ?? undefined)));
   });
 

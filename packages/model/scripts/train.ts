@@ -1,69 +1,57 @@
 /**
- * Training CLI: trains a model from a CSV of features and closes and writes the `.onnx` and a report.
+ * Training command: trains a model from candles (one CSV per product; several are pooled) and writes the
+ * `.onnx` and a report. Candles in, no features CSV needed.
  *
  *   npx tsx --conditions=@tradepipe/source packages/model/scripts/train.ts \
- *     --features rows.csv --options options.json --feature-set-version tp-51-v1 --out model.onnx [--report report.json]
+ *     --series BTC-USD:ONE_DAY:data/btc-usd-1d.csv [--series ETH-USD:ONE_DAY:eth.csv] \
+ *     --options options.json --out model.onnx [--report report.json] [--until 2024-09-25]
  *
- * `rows.csv`: header `start_ms,close,<feature 1>,<feature 2>,…`, one row per candle, oldest first; the
- * feature columns' names and order become the model's `feature_names`. `options.json` follows
- * `TrainingOptionsSchema` (labeling, model, walkForward, feeRateBps, granularity, ids).
+ * CSV: the project's candle format (`timestamp,open,close,volume,unix_timestamp,high,low`, core's
+ * `parseCandleCsv`). `options.json` follows `CandleTrainingOptionsSchema` (durations in ms), plus an optional
+ * `"featureNames"` list (default: `defaultModelFeatureNames(granularity)` of `@tradepipe/features`).
+ * `--until` leaves every candle starting at or after that UTC day out (a hold-out).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { TradepipeError, parseWith } from '@tradepipe/core';
-import { trainSignalModel } from '../src/index.js';
+import { GranularitySchema, TradepipeError, parseCandleCsv } from '@tradepipe/core';
+import { createFeatureSet, defaultModelFeatureNames } from '@tradepipe/features';
+import { trainModelFromCandles, type CandleSeries, type CandleTrainingOptions } from '../src/index.js';
 
-const ArgsSchema = z.object({
-  features: z.string().min(1),
-  options: z.string().min(1),
-  'feature-set-version': z.string().min(1),
-  out: z.string().min(1),
-  report: z.string().optional(),
-});
-
-async function readFeatureCsv(path: string): Promise<{ names: string[]; rows: number[][]; closes: number[]; timestamps: number[] }> {
-  const lines = (await readFile(path, 'utf8')).trim().split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((name) => name.trim());
-  if (header[0] !== 'start_ms' || header[1] !== 'close' || header.length < 3) {
-    throw new TradepipeError('validation_failed', 'The features CSV header must be start_ms,close,<features…>');
+async function readSeries(spec: string, untilMs: number): Promise<CandleSeries> {
+  const [productId, granularityText, ...pathParts] = spec.split(':');
+  const granularity = GranularitySchema.safeParse(granularityText);
+  if (productId === undefined || !granularity.success || pathParts.length === 0) {
+    throw new TradepipeError('validation_failed', '--series must be PRODUCT:GRANULARITY:path.csv', { details: { series: spec } });
   }
-  const rows: number[][] = [];
-  const closes: number[] = [];
-  const timestamps: number[] = [];
-  lines.slice(1).forEach((line, index) => {
-    const cells = line.split(',').map(Number);
-    if (cells.length !== header.length || cells.some((cell) => !Number.isFinite(cell))) {
-      throw new TradepipeError('validation_failed', 'A features CSV row is malformed or not numeric', { details: { line: index + 2 } });
-    }
-    timestamps.push(cells[0] as number);
-    closes.push(cells[1] as number);
-    rows.push(cells.slice(2));
-  });
-  return { names: header.slice(2), rows, closes, timestamps };
+  const text = await readFile(pathParts.join(':'), 'utf8');
+  const candles = parseCandleCsv({ text, productId, granularity: granularity.data }).filter((candle) => candle.startMs < untilMs);
+  return { productId, granularity: granularity.data, candles };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { features: { type: 'string' }, options: { type: 'string' }, 'feature-set-version': { type: 'string' }, out: { type: 'string' }, report: { type: 'string' } },
+    options: { series: { type: 'string', multiple: true }, options: { type: 'string' }, out: { type: 'string' }, report: { type: 'string' }, until: { type: 'string' } },
   });
-  const args = parseWith(ArgsSchema, values, 'command-line arguments');
-  const options = JSON.parse(await readFile(args.options, 'utf8')) as unknown;
-  const data = await readFeatureCsv(args.features);
-  const result = trainSignalModel({
-    features: data.rows,
-    closes: data.closes,
-    timestamps: data.timestamps,
-    featureNames: data.names,
-    featureSetVersion: args['feature-set-version'],
-    options: options as never,
+  if (values.series === undefined || values.options === undefined || values.out === undefined) {
+    throw new TradepipeError('validation_failed', 'Give --series (one or more), --options and --out');
+  }
+  const untilMs = values.until === undefined ? Number.POSITIVE_INFINITY : Date.parse(`${values.until}T00:00:00Z`);
+  const series = await Promise.all(values.series.map((spec) => readSeries(spec, untilMs)));
+  const { featureNames, ...settings } = JSON.parse(await readFile(values.options, 'utf8')) as { featureNames?: string[] } & Record<string, unknown>;
+  const result = trainModelFromCandles({
+    ...(settings as unknown as CandleTrainingOptions),
+    featureSet: createFeatureSet(),
+    featureNames: featureNames ?? defaultModelFeatureNames(series[0]!.granularity),
+    series,
   });
-  await writeFile(args.out, result.onnx);
-  if (args.report !== undefined) await writeFile(args.report, `${JSON.stringify(result.report, null, 2)}\n`);
+  await writeFile(values.out, result.onnx);
+  if (values.report !== undefined) await writeFile(values.report, `${JSON.stringify(result.report, null, 2)}\n`);
   const walkForward = result.report.walkForward;
-  process.stdout.write(`wrote ${args.out} (${result.onnx.byteLength} bytes), ${result.report.labelledRows} labelled rows\n`);
+  process.stdout.write(`wrote ${values.out} (${result.onnx.byteLength} bytes), ${result.report.labelledRows} labelled rows\n`);
   if (walkForward !== undefined) {
-    process.stdout.write(`walk-forward: balanced accuracy ${walkForward.meanBalancedAccuracy.toFixed(4)} (chance 0.3333), macro F1 ${walkForward.meanMacroF1.toFixed(4)}, strategy ${walkForward.compoundedStrategyReturn.toFixed(4)} vs buy-and-hold ${walkForward.compoundedBuyAndHoldReturn.toFixed(4)}\n`);
+    process.stdout.write(
+      `walk-forward: balanced accuracy ${walkForward.meanBalancedAccuracy.toFixed(4)} (chance 0.3333), Sharpe ${walkForward.strategySharpe?.toFixed(2)} vs buy-and-hold ${walkForward.buyAndHoldSharpe?.toFixed(2)}\n`,
+    );
   }
 }
 

@@ -9,8 +9,8 @@ import type { OnnxSignalModelLoadOptions } from './onnx-signal-model.js';
 export const DEFAULT_MODEL_FILE = 'btc-usd-1d-default.onnx';
 
 function moduleDirectory(): string {
-  // CJS build: __dirname is defined; ESM build and sources: import.meta.url.
-  if (typeof __dirname === 'string') return __dirname;
+  // import.meta.url in the sources and the ESM build; the CJS build rewrites it from __filename. Never a
+  // global __dirname: `node -e` defines one ('.') that says nothing about where this module is.
   return dirname(fileURLToPath(import.meta.url));
 }
 

@@ -9,6 +9,7 @@
 export { OnnxSignalModel, type OnnxSignalModelLoadOptions } from './onnx-signal-model.js';
 export { readModelMetadata, METADATA_KEYS, LabelingSchema, type Labeling, type ModelMetadata } from './model-metadata.js';
 export { defaultModelPath, loadDefaultModel, DEFAULT_MODEL_FILE } from './default-model.js';
+export { modelCardFigures, type ModelCardFigures } from './model-card.js';
 export { exportToOnnx, type ExportMetadata } from './onnx-export.js';
 export { trainLinearClassifier, type LinearClassifierModel, type LinearTrainingInput } from './linear-classifier.js';
 export { trainGradientBoostedTrees, type GradientBoostedTreesModel, type TreeTrainingInput } from './gradient-boosted-trees.js';
@@ -18,7 +19,7 @@ export { type ClassWeighting } from './classes.js';
 export { type FeatureMatrix, type FeatureRows } from './feature-matrix.js';
 export { makeForwardReturnLabels } from './labels.js';
 export { balancedClassWeights } from './class-weights.js';
-export { classificationMetrics, tradingMetrics, type ClassificationMetrics, type TradingMetrics } from './metrics.js';
+export { classificationMetrics, longFlatReturns, tradingMetrics, type ClassificationMetrics, type TradingMetrics } from './metrics.js';
 export { walkForwardSplits, type WalkForwardSplit, type WalkForwardSplitOptions } from './walk-forward-splits.js';
 export { walkForwardEvaluate, type WalkForwardInput, type WalkForwardReport, type FoldReport } from './walk-forward.js';
 export {
@@ -30,6 +31,14 @@ export {
   type ModelSpec,
 } from './training-options.js';
 export {
+  trainModelFromCandles,
+  CandleTrainingOptionsSchema,
+  type CandleSeries,
+  type CandleTrainingOptions,
+  type TrainModelFromCandlesInput,
+} from './train-from-candles.js';
+export {
+  TRAINING_CODE_VERSION,
   trainSignalModel,
   type TrainSignalModelInput,
   type TrainSignalModelResult,

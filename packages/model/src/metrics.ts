@@ -96,3 +96,36 @@ export function tradingMetrics(input: { readonly closes: ArrayLike<number>; read
   const buyAndHoldReturn = (1 - fee) * ((closes[end] as number) / (closes[start] as number)) - 1;
   return { strategyReturn: equity - 1, buyAndHoldReturn, trades, exposure: longCandles / (end - start) };
 }
+
+/**
+ * The per-candle returns of trading signals long/flat on candles `[start, end]`, with the same rule as
+ * {@link tradingMetrics}: the position decided at close `t` (BUY long, SELL flat, HOLD unchanged, flat at
+ * `start`) earns `close[t+1] / close[t] − 1`, and a change of position pays `feeRateBps` first. Also the
+ * positions (1 long, 0 flat) and the asset's returns over the same periods, for Sharpe ratios and the
+ * circular-shift test of core.
+ * @example
+ * longFlatReturns({ closes: [100, 110, 99], actions: ['BUY', 'SELL', 'HOLD'], start: 0, end: 2, feeRateBps: 0 }).returns; // [0.1, 0]
+ */
+export function longFlatReturns(input: { readonly closes: ArrayLike<number>; readonly actions: readonly SignalAction[]; readonly start: number; readonly end: number; readonly feeRateBps: number }): {
+  returns: number[];
+  positions: number[];
+  assetReturns: number[];
+} {
+  const { closes, actions, start, end } = input;
+  const fee = input.feeRateBps / 10_000;
+  const returns: number[] = [];
+  const positions: number[] = [];
+  const assetReturns: number[] = [];
+  let long = false;
+  for (let t = start; t < end; t += 1) {
+    const action = actions[t];
+    const wantLong: boolean = action === 'BUY' ? true : action === 'SELL' ? false : long;
+    const cost = wantLong !== long ? 1 - fee : 1;
+    long = wantLong;
+    const assetReturn = (closes[t + 1] as number) / (closes[t] as number) - 1;
+    returns.push(cost * (1 + (long ? assetReturn : 0)) - 1);
+    positions.push(long ? 1 : 0);
+    assetReturns.push(assetReturn);
+  }
+  return { returns, positions, assetReturns };
+}

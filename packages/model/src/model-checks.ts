@@ -1,35 +1,13 @@
-import { TradepipeError } from '@tradepipe/core';
+import { TradepipeError, checkFeatureView } from '@tradepipe/core';
 import type { Granularity, SignalAction } from '@tradepipe/core';
 import type { ModelMetadata } from './model-metadata.js';
 
 const listed = (names: readonly string[]): string => names.slice(0, 5).map((name) => `'${name}'`).join(', ') + (names.length > 5 ? `, … (${names.length})` : '');
 
 /**
- * Describes how two feature name lists differ (missing, extra, order), or `undefined` when equal.
- * @internal
- */
-export function describeFeatureNameDifference(modelNames: readonly string[], expectedNames: readonly string[]): string | undefined {
-  const modelSet = new Set(modelNames);
-  const expectedSet = new Set(expectedNames);
-  const missing = expectedNames.filter((name) => !modelSet.has(name));
-  const extra = modelNames.filter((name) => !expectedSet.has(name));
-  const parts: string[] = [];
-  if (missing.length > 0) parts.push(`given but not in the model: ${listed(missing)}`);
-  if (extra.length > 0) parts.push(`in the model but not given: ${listed(extra)}`);
-  if (parts.length === 0 && modelNames.length !== expectedNames.length) {
-    parts.push(`the model lists ${modelNames.length} features and ${expectedNames.length} are given (duplicates)`);
-  }
-  if (parts.length === 0) {
-    const index = modelNames.findIndex((name, position) => name !== expectedNames[position]);
-    if (index === -1) return undefined;
-    parts.push(`order differs: position ${index} is '${modelNames[index] ?? ''}' in the model and '${expectedNames[index] ?? ''}' given`);
-  }
-  return parts.join('; ');
-}
-
-/**
- * Refuses a model whose declared feature names, feature-set version or granularity differ from the
- * ones the pipeline gives, naming the difference.
+ * Refuses a model that cannot read from the features the pipeline gives: a feature it reads that the set
+ * lacks (named), a feature-set version the set is not made of, an input width other than its name count,
+ * or another granularity than the expected one. The model may read any subset of the set, in any order.
  * @throws TradepipeError `model_mismatch`
  * @internal
  */
@@ -43,21 +21,34 @@ export function checkModelAgainstFeatures(
   if (metadata.featureNames === undefined) {
     throw mismatch(`The model declares no '${'feature_names'}' metadata, so its inputs cannot be checked`, { missing: 'feature_names' });
   }
-  const difference = describeFeatureNameDifference(metadata.featureNames, expected.featureNames);
-  if (difference !== undefined) throw mismatch(`Feature names differ: ${difference}`, { modelFeatures: metadata.featureNames.length, givenFeatures: expected.featureNames.length });
+  if (metadata.featureSetVersion === undefined) {
+    throw mismatch(`The model declares no 'feature_set_version' metadata; the given features are '${expected.featureSetVersion}'`, { missing: 'feature_set_version' });
+  }
+  checkFeatureView(expected, { featureNames: metadata.featureNames, featureSetVersion: metadata.featureSetVersion });
   if (inputWidth !== undefined && inputWidth !== metadata.featureNames.length) {
     throw mismatch(`The model's input takes ${inputWidth} columns but it lists ${metadata.featureNames.length} feature names`, { inputWidth });
-  }
-  if (metadata.featureSetVersion !== expected.featureSetVersion) {
-    throw mismatch(
-      `Feature-set version differs: the model was trained on '${metadata.featureSetVersion ?? '(none declared)'}', given '${expected.featureSetVersion}'`,
-      { modelVersion: metadata.featureSetVersion ?? '', givenVersion: expected.featureSetVersion },
-    );
   }
   if (expected.granularity !== undefined && metadata.granularity !== expected.granularity) {
     throw mismatch(
       `Granularity differs: the model was trained on '${metadata.granularity ?? '(none declared)'}' candles, given '${expected.granularity}'`,
       { modelGranularity: metadata.granularity ?? '', givenGranularity: expected.granularity },
+    );
+  }
+}
+
+/**
+ * Refuses a model that declares the products it was trained on when one of `productIds` is not among them.
+ * @throws TradepipeError `model_mismatch`
+ * @internal
+ */
+export function checkModelProducts(metadata: ModelMetadata, productIds: readonly string[]): void {
+  if (metadata.products === undefined) return;
+  const untrained = productIds.filter((productId) => !metadata.products!.includes(productId));
+  if (untrained.length > 0) {
+    throw new TradepipeError(
+      'model_mismatch',
+      `The model was trained on ${listed(metadata.products)}, not on ${listed(untrained)}; pass allowUntrainedMarkets: true to run it there anyway`,
+      { details: { modelProducts: metadata.products.join(','), untrained: untrained.join(',') } },
     );
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GranularitySchema, SignalActionSchema, TradepipeError, parseWith } from '@tradepipe/core';
+import { GranularitySchema, ProductIdSchema, SignalActionSchema, TradepipeError, parseWith } from '@tradepipe/core';
 import type { Granularity, SignalAction } from '@tradepipe/core';
 import { decodeOnnxModel } from './onnx-proto.js';
 import type { OnnxModel } from './onnx-proto.js';
@@ -26,6 +26,10 @@ export const METADATA_KEYS = {
   metrics: 'metrics',
   /** Which trainer made the model (`linear`, `gradient_boosted_trees`, or anything for outside models). */
   trainer: 'trainer',
+  /** JSON array of the product ids the model was trained on, e.g. `["BTC-USD","ETH-USD"]`. */
+  products: 'products',
+  /** Version of the training code that made the model (see `TRAINING_CODE_VERSION`). */
+  trainingCodeVersion: 'training_code_version',
 } as const;
 
 const jsonText = <Schema extends z.ZodType>(schema: Schema) =>
@@ -38,14 +42,18 @@ const jsonText = <Schema extends z.ZodType>(schema: Schema) =>
     }
   }).pipe(schema);
 
-/** zod schema of the labeling rule stored with a model. */
+/**
+ * zod schema of the labeling rule stored with a model: the forward return over `horizon` candles (and, for
+ * models trained from candles, the same horizon as a duration, `horizonMs`) against the thresholds.
+ */
 export const LabelingSchema = z.object({
   horizon: z.number().int().positive(),
+  horizonMs: z.number().int().positive().optional(),
   buyThreshold: z.number().finite(),
   sellThreshold: z.number().finite(),
 });
 
-/** The labeling rule a model was trained with: forward return over `horizon` candles against thresholds. */
+/** The labeling rule a model was trained with: forward return over `horizon` candles (`horizonMs`) against thresholds. */
 export interface Labeling extends z.infer<typeof LabelingSchema> {}
 
 const TrainingRangeSchema = z.object({ fromMs: z.number(), toMs: z.number(), rows: z.number().int().nonnegative() });
@@ -61,6 +69,8 @@ const PropertiesSchema = z.object({
   [METADATA_KEYS.trainingRange]: jsonText(TrainingRangeSchema).optional(),
   [METADATA_KEYS.metrics]: jsonText(z.record(z.string(), z.unknown())).optional(),
   [METADATA_KEYS.trainer]: z.string().optional(),
+  [METADATA_KEYS.products]: jsonText(z.array(ProductIdSchema).min(1)).optional(),
+  [METADATA_KEYS.trainingCodeVersion]: z.string().min(1).optional(),
 });
 
 /** What an ONNX model says about itself: its header and the tradepipe fields of its `metadata_props`. */
@@ -81,6 +91,9 @@ export interface ModelMetadata {
   readonly trainingRange?: { readonly fromMs: number; readonly toMs: number; readonly rows: number };
   readonly metrics?: Readonly<Record<string, unknown>>;
   readonly trainer?: string;
+  /** The products the model was trained on. */
+  readonly products?: readonly string[];
+  readonly trainingCodeVersion?: string;
 }
 
 /**
@@ -116,6 +129,8 @@ export function metadataOfModel(model: OnnxModel): ModelMetadata {
     trainingRange: parsed.training_range,
     metrics: parsed.metrics,
     trainer: parsed.trainer,
+    products: parsed.products,
+    trainingCodeVersion: parsed.training_code_version,
   };
   return {
     irVersion: model.irVersion,
@@ -163,5 +178,7 @@ export function toMetadataProps(fields: Omit<ModelMetadata, 'irVersion' | 'produ
   put(METADATA_KEYS.trainingRange, fields.trainingRange);
   put(METADATA_KEYS.metrics, fields.metrics);
   put(METADATA_KEYS.trainer, fields.trainer);
+  put(METADATA_KEYS.products, fields.products);
+  put(METADATA_KEYS.trainingCodeVersion, fields.trainingCodeVersion);
   return entries;
 }

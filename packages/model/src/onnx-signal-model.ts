@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { TradepipeError, silentLogger, toTradepipeError } from '@tradepipe/core';
-import type { FeatureVector, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
+import { TradepipeError, createFeatureView, silentLogger, toTradepipeError } from '@tradepipe/core';
+import type { FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
 import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
 import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
 import type { ModelMetadata } from './model-metadata.js';
-import { checkModelAgainstFeatures, resolveColumnActions } from './model-checks.js';
+import { checkModelAgainstFeatures, checkModelProducts, resolveColumnActions } from './model-checks.js';
 import { predictionFromColumns } from './prediction.js';
 
 /** Options of {@link OnnxSignalModel.load}. Give `path` or `bytes`. */
@@ -16,12 +16,25 @@ export interface OnnxSignalModelLoadOptions {
   readonly path?: string;
   /** The `.onnx` file contents. */
   readonly bytes?: Uint8Array;
-  /** Feature names, in order, the pipeline will feed (`FEATURE_NAMES` of `@tradepipe/features`). */
+  /**
+   * Feature names, in order, of the feature set the pipeline computes (`FEATURE_NAMES` of
+   * `@tradepipe/features`, or a composed set's names). The model may read any subset, in any order.
+   */
   readonly expectedFeatureNames: readonly string[];
-  /** Feature-set version the pipeline will feed (`FEATURE_SET_VERSION`). */
+  /** Feature-set version the pipeline computes (`FEATURE_SET_VERSION`, or a composed set's version). */
   readonly expectedFeatureSetVersion: string;
   /** Candle granularity the pipeline runs on; when given, the model must declare the same. */
   readonly expectedGranularity?: Granularity;
+  /**
+   * Products the pipeline will feed; when given, each must be one the model was trained on (its `products`
+   * metadata). Whether given or not, a vector of a product the model was not trained on is refused.
+   */
+  readonly productIds?: readonly string[];
+  /**
+   * Opt in to running the model on products or a granularity it was not trained on (default false: such a
+   * load or prediction is refused with `model_mismatch`).
+   */
+  readonly allowUntrainedMarkets?: boolean;
   /** Below this probability a BUY or SELL becomes HOLD (0…1, default 0). */
   readonly minConfidence?: number;
   /** Class label (as a string, e.g. `'2'` or `'up'`) to action; overrides the model's `label_map` metadata. */
@@ -34,7 +47,9 @@ export interface OnnxSignalModelLoadOptions {
 }
 
 interface LoadedParts {
+  readonly allowUntrained: boolean;
   readonly session: ort.InferenceSession;
+  readonly view: FeatureView;
   readonly metadata: ModelMetadata;
   readonly graph: ModelGraphInfo;
   readonly columnActions: readonly SignalAction[];
@@ -95,9 +110,19 @@ export class OnnxSignalModel implements SignalModel {
   readonly #graph: ModelGraphInfo;
   readonly #columnActions: readonly SignalAction[];
   readonly #width: number;
+  readonly #view: FeatureView;
+  readonly #setVersion: string;
+  readonly #setWidth: number;
+  readonly #products: ReadonlySet<string> | undefined;
+  readonly #allowUntrained: boolean;
 
-  private constructor(parts: LoadedParts) {
+  private constructor(parts: LoadedParts, set: { readonly featureNames: readonly string[]; readonly featureSetVersion: string }) {
     this.#session = parts.session;
+    this.#view = parts.view;
+    this.#setVersion = set.featureSetVersion;
+    this.#setWidth = set.featureNames.length;
+    this.#allowUntrained = parts.allowUntrained;
+    this.#products = parts.metadata.products === undefined ? undefined : new Set(parts.metadata.products);
     this.#graph = parts.graph;
     this.#columnActions = parts.columnActions;
     this.metadata = parts.metadata;
@@ -113,8 +138,9 @@ export class OnnxSignalModel implements SignalModel {
   /**
    * Loads and checks a model.
    * @returns a ready model; call {@link OnnxSignalModel.close} when done.
-   * @throws TradepipeError `model_mismatch` if the model's feature names, order, feature-set version or
-   * granularity differ from the expected ones, or its classes cannot be mapped; `model_failed` if it
+   * @throws TradepipeError `model_mismatch` if the model reads a feature the pipeline does not give, was
+   * trained on another feature-set version, or (unless `allowUntrainedMarkets`) on another granularity or
+   * not on every one of `productIds`, or its classes cannot be mapped; `model_failed` if it
    * cannot be read or is not a classifier with a probability output (e.g. a ZipMap output);
    * `validation_failed` for bad options or malformed metadata.
    * @example
@@ -127,7 +153,9 @@ export class OnnxSignalModel implements SignalModel {
     const metadata = metadataOfModel(decoded);
     const graph = inspectModelGraph(decoded);
     const expected = { featureNames: options.expectedFeatureNames, featureSetVersion: options.expectedFeatureSetVersion };
-    checkModelAgainstFeatures(metadata, options.expectedGranularity === undefined ? expected : { ...expected, granularity: options.expectedGranularity }, graph.inputWidth);
+    const allowUntrained = options.allowUntrainedMarkets === true;
+    checkModelAgainstFeatures(metadata, options.expectedGranularity === undefined || allowUntrained ? expected : { ...expected, granularity: options.expectedGranularity }, graph.inputWidth);
+    if (!allowUntrained) checkModelProducts(metadata, options.productIds ?? []);
     const labelMap = options.labelMap ?? metadata.labelMap;
     const classLabels = graph.classLabels ?? (labelMap === undefined ? undefined : Object.keys(labelMap).sort((a, b) => Number(a) - Number(b)));
     if (classLabels === undefined) {
@@ -143,7 +171,8 @@ export class OnnxSignalModel implements SignalModel {
     const modelVersion = metadata.modelVersion ?? `sha256:${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
     const modelId = metadata.modelId ?? options.modelId ?? 'onnx-model';
     (options.logger ?? silentLogger).info('model loaded', { modelId, modelVersion, features: metadata.featureNames?.length ?? 0 });
-    return new OnnxSignalModel({ session, metadata, graph, columnActions, minConfidence, modelId, modelVersion });
+    const view = createFeatureView(expected, { featureNames: metadata.featureNames ?? [], featureSetVersion: metadata.featureSetVersion ?? '' });
+    return new OnnxSignalModel({ session, view, metadata, graph, columnActions, minConfidence, modelId, modelVersion, allowUntrained }, expected);
   }
 
   /**
@@ -178,18 +207,26 @@ export class OnnxSignalModel implements SignalModel {
     const data = this.#graph.inputElementType === 'float32' ? new Float32Array(vectors.length * width) : new Float64Array(vectors.length * width);
     for (let row = 0; row < vectors.length; row += 1) {
       const vector = vectors[row] as FeatureVector;
-      if (vector.featureSetVersion !== this.featureSetVersion) {
+      if (vector.featureSetVersion !== this.featureSetVersion && vector.featureSetVersion !== this.#setVersion) {
         throw new TradepipeError('model_mismatch', `Feature vector of set '${vector.featureSetVersion}' given to a model of set '${this.featureSetVersion}'`, { details: { row } });
       }
-      if (this.granularity !== undefined && vector.granularity !== this.granularity) {
-        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model`, { details: { row } });
+      if (!this.#allowUntrained && this.granularity !== undefined && vector.granularity !== this.granularity) {
+        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model (pass allowUntrainedMarkets to opt in)`, { details: { row } });
+      }
+      if (!this.#allowUntrained && this.#products !== undefined && !this.#products.has(vector.productId)) {
+        throw new TradepipeError('model_mismatch', `A ${vector.productId} feature vector given to a model trained on ${[...this.#products].join(', ')} (pass allowUntrainedMarkets to opt in)`, {
+          details: { row, productId: vector.productId },
+        });
       }
       const values = vector.values;
-      if (values.length !== width) {
-        throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width}`, { details: { row } });
+      // The set's whole vector (projected here by name) or the model's own view (the pipeline projects).
+      const whole = vector.featureSetVersion === this.#setVersion && values.length === this.#setWidth;
+      if (!whole && values.length !== width) {
+        throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width} (or the set's ${this.#setWidth})`, { details: { row } });
       }
+      const columns = this.#view.columns;
       for (let column = 0; column < width; column += 1) {
-        const value = values[column];
+        const value = values[whole ? columns[column]! : column];
         if (typeof value !== 'number' || !Number.isFinite(value)) {
           throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row, column } });
         }

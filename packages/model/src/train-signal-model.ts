@@ -21,7 +21,23 @@ export interface TrainSignalModelInput {
   readonly featureNames: readonly string[];
   readonly featureSetVersion: string;
   readonly options: TrainingOptionsInput;
+  /** Labels of the rows, when the caller made them (pooled series; see {@link trainModelFromCandles}). */
+  readonly labels?: readonly (SignalAction | undefined)[];
+  /** Series of each row when several series are pooled, sorted by time; see `walkForwardEvaluate`. */
+  readonly seriesIds?: ArrayLike<number>;
+  /** The label horizon as a duration, written into the model and used to purge pooled folds. */
+  readonly horizonMs?: number;
+  /** The products the rows come from, written into the model (loading it for another is refused). */
+  readonly products?: readonly string[];
+  /** Candles per year, to annualise walk-forward Sharpe ratios (default 365). */
+  readonly periodsPerYear?: number;
 }
+
+/**
+ * Version of this package's training code, written into every model it trains (`training_code_version`).
+ * Bumped whenever a change to labeling, splitting, training or export would change a trained model's bytes.
+ */
+export const TRAINING_CODE_VERSION = '@tradepipe/model/trainer@2';
 
 /** What a training run produced. */
 export interface TrainingReport {
@@ -64,13 +80,26 @@ export function trainSignalModel(input: TrainSignalModelInput): TrainSignalModel
       details: { rows: matrix.rows, closes: input.closes.length, timestamps: input.timestamps.length },
     });
   }
-  const labels = makeForwardReturnLabels(input.closes, options.labeling);
+  const labels = input.labels ?? makeForwardReturnLabels(input.closes, options.labeling);
+  if (labels.length !== matrix.rows) throw new TradepipeError('validation_failed', 'labels must have one entry per row', { details: { rows: matrix.rows, labels: labels.length } });
   const labelled = labels.filter((label): label is SignalAction => label !== undefined);
   const labelCounts = { BUY: 0, SELL: 0, HOLD: 0 };
   for (const label of labelled) labelCounts[label] += 1;
-  const walkForward = options.walkForward === undefined ? undefined : walkForwardEvaluate({ features: matrix, closes: input.closes, timestamps: input.timestamps, options });
+  const pooled = {
+    labels,
+    ...(input.seriesIds === undefined ? {} : { seriesIds: input.seriesIds }),
+    ...(input.horizonMs === undefined ? {} : { horizonMs: input.horizonMs }),
+    ...(input.periodsPerYear === undefined ? {} : { periodsPerYear: input.periodsPerYear }),
+  };
+  const walkForward = options.walkForward === undefined ? undefined : walkForwardEvaluate({ features: matrix, closes: input.closes, timestamps: input.timestamps, options, ...pooled });
   const model = trainModel(matrix, labels, options);
-  const trainingRange = { fromMs: input.timestamps[0] as number, toMs: input.timestamps[matrix.rows - 1] as number, rows: labelled.length };
+  let fromMs = Number.POSITIVE_INFINITY;
+  let toMs = Number.NEGATIVE_INFINITY;
+  for (let row = 0; row < matrix.rows; row += 1) {
+    fromMs = Math.min(fromMs, input.timestamps[row] as number);
+    toMs = Math.max(toMs, input.timestamps[row] as number);
+  }
+  const trainingRange = { fromMs, toMs, rows: labelled.length };
   const metrics: Record<string, unknown> = { labelCounts };
   if (walkForward !== undefined) {
     metrics.walkForward = {
@@ -79,6 +108,8 @@ export function trainSignalModel(input: TrainSignalModelInput): TrainSignalModel
       meanMacroF1: walkForward.meanMacroF1,
       compoundedStrategyReturn: walkForward.compoundedStrategyReturn,
       compoundedBuyAndHoldReturn: walkForward.compoundedBuyAndHoldReturn,
+      strategySharpe: walkForward.strategySharpe,
+      buyAndHoldSharpe: walkForward.buyAndHoldSharpe,
       feeRateBps: options.feeRateBps,
     };
   }
@@ -88,9 +119,11 @@ export function trainSignalModel(input: TrainSignalModelInput): TrainSignalModel
     featureNames: input.featureNames,
     featureSetVersion: input.featureSetVersion,
     ...(options.granularity === undefined ? {} : { granularity: options.granularity }),
-    labeling: options.labeling,
+    labeling: input.horizonMs === undefined ? options.labeling : { ...options.labeling, horizonMs: input.horizonMs },
     trainingRange,
     metrics,
+    trainingCodeVersion: TRAINING_CODE_VERSION,
+    ...(input.products === undefined ? {} : { products: input.products }),
   });
   return {
     model,

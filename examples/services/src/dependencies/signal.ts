@@ -15,6 +15,7 @@ export async function signalDependencies(context: ServiceContext): Promise<Servi
     expectedFeatureNames: FEATURE_NAMES,
     expectedFeatureSetVersion: FEATURE_SET_VERSION,
     expectedGranularity: context.config.granularity,
+    productIds: context.config.products, // a model trained on other products is refused at start
     minConfidence: context.settings.modelMinConfidence,
     logger: context.logger,
   };

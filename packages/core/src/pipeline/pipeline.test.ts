@@ -213,8 +213,9 @@ describe('Pipeline', () => {
       return undefined;
     };
     expect(codeOf(() => createPipeline({ pipelineId: 'x', store, stages: ['signal'], features: new ReturnFeatureSet() }))).toBe('pipeline_invalid');
-    const mismatched = Object.assign(new ThresholdModel(), { featureNames: ['close', 'return_1'] });
+    const mismatched = Object.assign(new ThresholdModel(), { featureNames: ['close', 'volume'] });
     expect(codeOf(() => createPipeline({ pipelineId: 'x', store, features: new ReturnFeatureSet(), model: mismatched }))).toBe('pipeline_invalid');
+    expect(() => createPipeline({ pipelineId: 'x', store, features: new ReturnFeatureSet(), model: mismatched })).toThrow(/'volume'/);
     expect(codeOf(() => createPipeline({ pipelineId: 'bad id!', store }))).toBe('pipeline_invalid');
     expect(createPipeline({ pipelineId: 'bridge-only', store }).stages).toEqual(['bridge']);
   });

@@ -1,4 +1,5 @@
 import { TradepipeError } from '../errors.js';
+import { createFeatureView, type FeatureView } from '../feature-view.js';
 import { recordId } from '../ids.js';
 import type { FeatureExtractor, FeatureSet, StageContext } from '../interfaces.js';
 import type { Candle, FeatureVector } from '../records/market.js';
@@ -22,6 +23,7 @@ interface SeriesEngine {
  */
 export class SignalStage {
   private readonly engines = new Map<string, SeriesEngine>();
+  private modelView: FeatureView | undefined;
 
   constructor(
     private readonly runtime: PipelineRuntime,
@@ -106,7 +108,8 @@ export class SignalStage {
     const { pipelineId, model } = this.runtime.options;
     const id = recordId('signal', [pipelineId, candle.productId, candle.granularity, candle.startMs]);
     if ((await context.store.getSignal(id)) !== undefined) return undefined;
-    const prediction = await model!.predict(vector, { signal: context.signal });
+    this.modelView ??= createFeatureView(this.features, model!);
+    const prediction = await model!.predict(this.modelView.project(vector), { signal: context.signal });
     return {
       id,
       pipelineId,

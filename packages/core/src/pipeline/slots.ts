@@ -1,4 +1,5 @@
 import { TradepipeError } from '../errors.js';
+import { checkFeatureView } from '../feature-view.js';
 import { STAGE_NAMES, type PipelineOptions, type StageName } from './options.js';
 
 const NEEDS: Record<StageName, (options: PipelineOptions) => string | undefined> = {
@@ -14,8 +15,8 @@ const NEEDS: Record<StageName, (options: PipelineOptions) => string | undefined>
 
 /**
  * Checks the slots of a pipeline against its stages: explicitly named stages must have their slots; by
- * default every stage whose slots are filled runs. The model must take exactly the feature set's names,
- * in order, and version.
+ * default every stage whose slots are filled runs. Every feature the model reads must be in the feature
+ * set (any subset, any order; see `createFeatureView`), and its feature-set version part of the set's.
  * @throws TradepipeError `pipeline_invalid`
  * @internal
  */
@@ -32,16 +33,11 @@ export function validateSlots(options: PipelineOptions): StageName[] {
   }
   const { features, model } = options;
   if (features !== undefined && model !== undefined) {
-    if (model.featureSetVersion !== features.featureSetVersion) {
-      throw new TradepipeError('pipeline_invalid', 'The model was trained on another feature-set version', {
-        details: { modelFeatureSetVersion: model.featureSetVersion, featureSetVersion: features.featureSetVersion },
-      });
-    }
-    const index = features.featureNames.findIndex((name, position) => model.featureNames[position] !== name);
-    if (index !== -1 || model.featureNames.length !== features.featureNames.length) {
-      throw new TradepipeError('pipeline_invalid', 'The model takes other features, or in another order, than the feature set gives', {
-        details: { firstDifferenceAt: index === -1 ? Math.min(model.featureNames.length, features.featureNames.length) : index },
-      });
+    try {
+      checkFeatureView(features, model);
+    } catch (error) {
+      const cause = error as TradepipeError;
+      throw new TradepipeError('pipeline_invalid', `The model cannot read from the feature set: ${cause.message}`, { cause, details: cause.details });
     }
   }
   if (stages.length === 0) throw new TradepipeError('pipeline_invalid', 'The pipeline has no stage to run');

@@ -8,12 +8,32 @@ export const ProductIdSchema = z.string().regex(/^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$
 /** A product id such as `BTC-USD`. */
 export type ProductId = z.infer<typeof ProductIdSchema>;
 
-const finitePositive = z.number().finite().positive();
+/**
+ * The prices a candle may carry: 1e-12 … 1e12 in its quote currency, wide enough for any real market
+ * (a token at a trillionth of a dollar, an index at a trillion) and narrow enough that every feature
+ * computed from such candles is finite (squares, products and ratios of prices stay far from the
+ * float64 limits; 5e-324 or 1e200 do not).
+ * @example
+ * CANDLE_PRICE_RANGE.max; // 1e12
+ */
+export const CANDLE_PRICE_RANGE = { min: 1e-12, max: 1e12 } as const;
 
 /**
- * zod schema of a closed OHLCV candle (`crypto_prices`). Prices are positive and finite, volume is
- * finite and not negative, `high` bounds and `low` floors open and close, and `startMs` is aligned to
- * the granularity. `gapFilled` marks a candle the gap policy made up (close carried forward, zero volume).
+ * The volumes a candle may carry, in base units: exactly 0 (nothing traded) or 1e-12 … 1e18. The floor
+ * on a positive volume keeps price × volume away from underflow (a 5e-324 volume made the rolling VWAP
+ * 0 and its distance infinite).
+ * @example
+ * CANDLE_VOLUME_RANGE.max; // 1e18
+ */
+export const CANDLE_VOLUME_RANGE = { minPositive: 1e-12, max: 1e18 } as const;
+
+const price = z.number().min(CANDLE_PRICE_RANGE.min).max(CANDLE_PRICE_RANGE.max);
+
+/**
+ * zod schema of a closed OHLCV candle (`crypto_prices`). Prices lie in {@link CANDLE_PRICE_RANGE}, volume
+ * is 0 or in {@link CANDLE_VOLUME_RANGE}, `high` bounds and `low` floors open and close, and `startMs` is
+ * aligned to the granularity. `gapFilled` marks a candle the gap policy made up (close carried forward,
+ * zero volume).
  */
 export const CandleSchema = z
   .object({
@@ -21,12 +41,15 @@ export const CandleSchema = z
     granularity: GranularitySchema,
     /** Start of the bucket, epoch ms UTC. The candle closes at `startMs + granularityMs`. */
     startMs: z.number().int().nonnegative(),
-    open: finitePositive,
-    high: finitePositive,
-    low: finitePositive,
-    close: finitePositive,
-    /** Base-currency volume traded in the bucket. */
-    volume: z.number().finite().nonnegative(),
+    open: price,
+    high: price,
+    low: price,
+    close: price,
+    /** Base-currency volume traded in the bucket: 0, or 1e-12 … 1e18. */
+    volume: z
+      .number()
+      .max(CANDLE_VOLUME_RANGE.max)
+      .refine((volume) => volume === 0 || volume >= CANDLE_VOLUME_RANGE.minPositive, 'volume is neither 0 nor at least 1e-12'),
     gapFilled: z.boolean().default(false),
   })
   .superRefine((candle, context) => {

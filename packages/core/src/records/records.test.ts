@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DecimalStringSchema } from '../decimal.js';
-import { CandleSchema, ProductSchema } from './market.js';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, ProductSchema } from './market.js';
 import { OrderStatusSchema, canTransitionOrder } from './execution.js';
 import { SignalActionSchema, TradeRecommendationSchema } from './trading.js';
 import { testCandle, testProduct, testRecommendation } from '../testing/fixtures.js';
@@ -15,7 +15,7 @@ const validCandle = fc
     spread: fc.double({ min: 0, max: 1e3, noNaN: true }),
     openAt: fc.double({ min: 0, max: 1, noNaN: true }),
     closeAt: fc.double({ min: 0, max: 1, noNaN: true }),
-    volume: fc.double({ min: 0, max: 1e9, noNaN: true }),
+    volume: fc.oneof(fc.constant(0), fc.double({ min: 1e-12, max: 1e9, noNaN: true })),
     index: fc.integer({ min: 0, max: 100_000 }),
   })
   .map(({ low, spread, openAt, closeAt, volume, index }) => {
@@ -44,6 +44,16 @@ describe('CandleSchema', () => {
         );
       }),
     );
+  });
+
+  it('enforces the documented price and volume range (1e-12 … 1e12; 0 or 1e-12 … 1e18)', () => {
+    const candle = testCandle();
+    const flat = (value: number) => ({ ...candle, open: value, high: value, low: value, close: value });
+    for (const value of [CANDLE_PRICE_RANGE.min, 1, CANDLE_PRICE_RANGE.max]) expect(CandleSchema.safeParse(flat(value)).success, String(value)).toBe(true);
+    for (const value of [5e-324, CANDLE_PRICE_RANGE.min / 2, CANDLE_PRICE_RANGE.max * 2, 1e200]) expect(CandleSchema.safeParse(flat(value)).success, String(value)).toBe(false);
+    for (const volume of [0, CANDLE_VOLUME_RANGE.minPositive, CANDLE_VOLUME_RANGE.max]) expect(CandleSchema.safeParse({ ...candle, volume }).success, String(volume)).toBe(true);
+    for (const volume of [5e-324, CANDLE_VOLUME_RANGE.minPositive / 2, CANDLE_VOLUME_RANGE.max * 2, -0.5]) expect(CandleSchema.safeParse({ ...candle, volume }).success, String(volume)).toBe(false);
+    expect(CandleSchema.safeParse({ ...candle, close: String(candle.close) }).success).toBe(false);
   });
 
   it('rejects a start that is not aligned to the granularity', () => {

@@ -11,6 +11,8 @@ export class AverageTrueRange implements Stateful {
   private readonly average: WilderAverage;
   private previousClose = 0;
   private inputs = 0;
+  /** The latest true range (0 before the second candle). */
+  trueRange = 0;
 
   constructor(readonly period: number) {
     this.average = new WilderAverage(period);
@@ -25,6 +27,7 @@ export class AverageTrueRange implements Stateful {
       const downMove = low > previousClose ? low - previousClose : previousClose - low;
       if (upMove > trueRange) trueRange = upMove;
       if (downMove > trueRange) trueRange = downMove;
+      this.trueRange = trueRange;
       this.average.push(trueRange);
     }
     this.previousClose = close;
@@ -42,11 +45,13 @@ export class AverageTrueRange implements Stateful {
     this.average.save(writer);
     writer.number(this.previousClose);
     writer.number(this.inputs);
+    writer.number(this.trueRange);
   }
 
   load(reader: StateReader): void {
     this.average.load(reader);
     this.previousClose = reader.number();
     this.inputs = reader.integer(0, Number.MAX_SAFE_INTEGER);
+    this.trueRange = reader.number();
   }
 }

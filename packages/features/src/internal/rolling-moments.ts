@@ -1,9 +1,13 @@
 import type { StateReader, StateWriter, Stateful } from './state-buffer.js';
 
+/** Below this share of what the leaving value carried, the sliding sums are recomputed (about 20 bits lost). */
+const CANCELLATION_LIMIT = 2 ** -20;
+
 /**
  * Mean and variance of the last `length` values in O(1) per push: a sliding Welford update, recomputed
  * exactly (two passes over the ring) each time the ring wraps so rounding drift never outlives one
- * window. A window of one repeated value has exactly that mean and a variance of exactly 0.
+ * window, and whenever a leaving value dominated the window (cancellation would have eaten the sums).
+ * A window of one repeated value has exactly that mean and a variance of exactly 0.
  * @internal
  */
 export class RollingMoments implements Stateful {
@@ -22,6 +26,7 @@ export class RollingMoments implements Stateful {
 
   push(value: number): void {
     const values = this.values;
+    let cancelled = false;
     if (this.count < this.length) {
       this.count += 1;
       const delta = value - this.runningMean;
@@ -30,17 +35,18 @@ export class RollingMoments implements Stateful {
     } else {
       const old = values[this.position]!;
       const mean = this.runningMean + (value - old) / this.length;
-      this.sumOfSquares += (value - old) * (value - mean + old - this.runningMean);
+      const oldDeviation = old - this.runningMean;
+      this.sumOfSquares += (value - old) * (value - mean + oldDeviation);
       this.runningMean = mean;
+      // A value leaving that dominated the window leaves the sliding update with few good bits.
+      cancelled = this.sumOfSquares < CANCELLATION_LIMIT * oldDeviation * oldDeviation;
     }
     this.runLength = this.count > 1 && value === this.last ? this.runLength + 1 : 1;
     this.last = value;
     values[this.position] = value;
     this.position += 1;
-    if (this.position === this.length) {
-      this.position = 0;
-      this.recompute();
-    }
+    if (this.position === this.length) this.position = 0;
+    if (this.count === this.length && (this.position === 0 || cancelled)) this.recompute();
   }
 
   private recompute(): void {

@@ -1,8 +1,12 @@
 import type { StateReader, StateWriter, Stateful } from './state-buffer.js';
 
+/** A running sum below this share of the value that left is recomputed (about 20 bits lost). */
+const CANCELLATION_LIMIT = 2 ** -20;
+
 /**
  * Sum of the last `length` values in O(1) per push. The running sum is re-summed from the ring each
- * time the ring wraps (every `length` pushes), so rounding drift never outlives one window. A window of
+ * time the ring wraps (every `length` pushes), so rounding drift never outlives one window, and whenever
+ * a value leaving the window was over 2^20 times what remains (cancellation would have eaten the sum). A window of
  * zeros sums to exactly 0, and `isConstant` says whether the whole window holds one value.
  * @internal
  */
@@ -30,13 +34,16 @@ export class RollingSum implements Stateful {
     values[this.position] = value;
     if (this.count < this.length) this.count += 1;
     this.position += 1;
-    if (this.position === this.length) {
-      this.position = 0;
+    if (this.position === this.length) this.position = 0;
+    const runningSum = this.runningSum + (value - old);
+    // Recompute exactly when the ring wraps, and when a value leaving the window was so much larger than
+    // what remains that the running sum lost most of its bits (it could even turn negative).
+    if (this.position === 0 || Math.abs(runningSum) < Math.abs(old) * CANCELLATION_LIMIT) {
       let sum = 0;
       for (let index = 0; index < this.length; index++) sum += values[index]!;
       this.runningSum = sum;
     } else {
-      this.runningSum += value - old;
+      this.runningSum = runningSum;
     }
   }
 
