@@ -47,7 +47,7 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
   beforeAll(async () => {
     candles = loadBundledCandles().candles;
     [short, long] = await Promise.all([replay(candles, 120), replay(candles, 200)]);
-  });
+  }, 300_000); // two replays on a shared, busy machine
 
   it('runs every stage: signals, recommendations, validations, risk decisions and paper orders', async () => {
     const states = await long.countByState('recommendation');

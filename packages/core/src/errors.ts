@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   lease_lost: { retryable: false },
   /** Candles arrived out of order or duplicated with other content. */
   candle_out_of_order: { retryable: false },
+  /** A candle whose bucket has not closed at the store's clock: nothing may be computed from it yet. */
+  candle_not_closed: { retryable: false },
   /** A gap in candles that the gap policy does not fill. */
   candle_gap: { retryable: false },
   /** Features are requested before every feature is warm. */
@@ -65,6 +67,8 @@ export const ERROR_CODES = {
   network_error: { retryable: true },
   /** A deadline passed before a response arrived. */
   timeout: { retryable: true },
+  /** Another worker moved the order first (two executors on one approval): re-read the order, never overwrite it. */
+  order_conflict: { retryable: true },
   /** An order's outcome is unknown (response lost); reconcile before anything else. */
   order_state_unknown: { retryable: true },
   /** The local clock and the exchange's disagree by more than allowed. */
