@@ -186,3 +186,43 @@ describe('two executors on one order', () => {
     expect((await kit.store.listOrders({}))[0]).toEqual(executed);
   });
 });
+
+describe('the order reconciler of the fill tracker', () => {
+  it('follows an order whose recommendation was dead-lettered (as the previous code did) until the exchange answers', async () => {
+    let outage = false;
+    const kit = await rig({
+      wrap: (client, fake) => ({
+        ...client,
+        createOrder: async (request, callOptions) => {
+          try {
+            return await client.createOrder(request, callOptions);
+          } finally {
+            if (!outage) fake.faults.serverErrors(1_000_000); // the search and the re-send after the lost answer fail too
+            outage = true;
+          }
+        },
+      }),
+    });
+    kit.fake.faults.dropResponses(1);
+    const recommendation = await approveBuy(kit);
+    const context: StageContext = { pipelineId: 'outage', clock: kit.clock, logger: silentLogger, signal: new AbortController().signal, store: kit.store };
+    const unknown = await kit.executor.execute({ recommendation, approval: await kit.store.getApproval(recommendation.id) }, context).catch((error: unknown) => error);
+    expect(isTradepipeError(unknown) ? unknown.code : unknown).toBe('order_state_unknown');
+    expect((await kit.store.listOrders({}))[0]?.status).toBe('UNKNOWN');
+    const [claim] = await kit.store.claim({ kind: 'recommendation', state: 'PENDING_EXECUTION', workerId: 'old', leaseMs: 60_000, limit: 1 });
+    await kit.store.fail(claim!, { error: { code: 'order_state_unknown', message: 'lost' }, retryable: false, maxAttempts: 5, backoffMs: 0, terminalState: 'DEAD_LETTER' });
+    kit.fake.faults.clear();
+    const fillTracker = createPipeline({ pipelineId: 'outage', store: kit.store, clock: kit.clock, executor: kit.executor, stages: ['fills'], logger: silentLogger });
+    const updates: string[] = [];
+    fillTracker.on('order:updated', ({ order }) => void updates.push(order.status));
+    await fillTracker.runUntilIdle();
+    const [order] = await kit.store.listOrders({});
+    expect(order).toMatchObject({ status: 'EXECUTED', exchangeOrderId: kit.fake.orders()[0]!.order_id });
+    expect(updates).toEqual(['EXECUTED']);
+    expect(kit.fake.orders()).toHaveLength(1);
+    expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(kit.fake.orders()[0]!.filled_size);
+    expect(await kit.store.listActiveReservations()).toEqual([]);
+    const health = await fillTracker.health('fill-tracker');
+    expect(health.checks.find((check) => check.name === 'unknown_orders')?.status).toBe('ok');
+  });
+});

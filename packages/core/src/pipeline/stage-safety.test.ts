@@ -6,11 +6,11 @@ import { recordId } from '../ids.js';
 import type { StageContext, TradeValidator, ValidationInput } from '../interfaces.js';
 import { createMemoryStore } from '../memory-store.js';
 import { candleWorkId } from '../store.js';
-import { testCandle, testProduct, testRecommendation } from '../testing/fixtures.js';
+import { createTestApprovalSigner, testCandle, testProduct, testRecommendation } from '../testing/fixtures.js';
 import { createManualClock, GRANULARITIES } from '../time.js';
 import { createValidation } from '../validation-records.js';
 import { createPipeline } from './pipeline.js';
-import { ReturnFeatureSet, ThresholdModel } from './test-doubles.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ThresholdModel } from './test-doubles.js';
 
 const HOUR = GRANULARITIES.ONE_HOUR;
 
@@ -120,5 +120,35 @@ describe('a backlog of recommendations whose time-to-live passes while the LLM a
     await pipeline.runUntilIdle();
     expect(calls).toBe(1);
     expect((await store.getRecommendation(recommendation.id))?.status.state).toBe('EXPIRED');
+  });
+});
+
+describe('a recommendation that expires before risk or execution', () => {
+  it('ends EXPIRED without an assessment or an order', async () => {
+    const clock = createManualClock(testRecommendation().createdAtMs);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    const signer = createTestApprovalSigner();
+    const atRisk = testRecommendation({ index: 0, createdAtMs: clock.nowMs(), expiresAtMs: clock.nowMs() + 1_000 });
+    const atExecution = testRecommendation({ index: 1, createdAtMs: clock.nowMs(), expiresAtMs: clock.nowMs() + 1_000 });
+    await store.insertRecommendation(atRisk, 'PENDING_RISK');
+    await store.insertRecommendation(atExecution, 'PENDING_EXECUTION');
+    const calls: string[] = [];
+    const risk = new LimitRiskManager(signer);
+    const executor = new ImmediateExecutor(signer);
+    const pipeline = createPipeline({
+      pipelineId: 'test',
+      store,
+      clock,
+      risk: { name: 'counting', assess: (recommendation, context) => (calls.push('assess'), risk.assess(recommendation, context)) },
+      executor: { name: 'counting', venue: 'paper', execute: (input, context) => (calls.push('execute'), executor.execute(input, context)), refresh: (order) => executor.refresh(order) },
+      stages: ['risk', 'execution'],
+    });
+    clock.advance(2_000);
+    await pipeline.runUntilIdle();
+    expect(calls).toEqual([]);
+    expect(await store.countByState('recommendation')).toEqual({ EXPIRED: 2 });
+    expect(await store.getRiskAssessment(atRisk.id)).toBeUndefined();
+    expect(await store.listOrders({})).toEqual([]);
   });
 });
