@@ -121,4 +121,12 @@ describe('docs/custom-stages.md example', () => {
     expect(executedBuys.length).toBeGreaterThan(0);
     for (const createdAtMs of executedBuys) expect([0, 6]).not.toContain(new Date(createdAtMs).getUTCDay());
   });
+
+  it('wraps every stage with its timing plugin and slots its cooldown stage in between validation and risk', async () => {
+    const { orders, stageTimeMs, cooldownRejections } = await import('./custom-stages-example.js');
+    expect(Object.keys(stageTimeMs).sort()).toEqual(['bridge', 'cooldown', 'execution', 'fills', 'risk', 'signal', 'validation']);
+    expect(cooldownRejections).toBeGreaterThan(0);
+    const buys = orders.filter((order) => order.side === 'BUY').map((order) => order.createdAtMs);
+    for (const [index, createdAtMs] of buys.entries()) if (index > 0) expect(createdAtMs - buys[index - 1]!).toBeGreaterThanOrEqual(3 * 86_400_000);
+  });
 });
