@@ -36,8 +36,8 @@ export async function runWorkerLoop(input: {
       await Promise.race(inFlight);
       continue;
     }
-    const waiting = new AbortController();
-    const woken = runtime.options.store.waitForWork(planned.stage.takes.kind, { timeoutMs: pollIntervalMs, signal: AbortSignal.any([signal, waiting.signal]) });
+    // A wait left behind when there was work resolves at the next notification or its timeout: harmless.
+    const woken = runtime.options.store.waitForWork(planned.stage.takes.kind, { timeoutMs: pollIntervalMs, signal });
     let claims: Claim[] = [];
     try {
       claims = await claimFor(planned, runtime, runtime.options.pipelineId, concurrency - inFlight.size);
@@ -48,7 +48,6 @@ export async function runWorkerLoop(input: {
       await woken;
       continue;
     }
-    waiting.abort();
     for (const claim of claims) {
       const task: Promise<void> = runClaim(planned, claim, runtime, signal).finally(() => inFlight.delete(task));
       inFlight.add(task);

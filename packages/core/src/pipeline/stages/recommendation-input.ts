@@ -3,6 +3,7 @@ import type { Clock } from '../../time.js';
 import type { Order } from '../../records/execution.js';
 import type { RecommendationState, TradeRecommendation } from '../../records/trading.js';
 import type { Claim, PipelineStore } from '../../store.js';
+import { childAbortController } from '../lease.js';
 import type { StageResult } from '../stage.js';
 
 /** What every recommendation stage loads: the claimed recommendation. */
@@ -49,17 +50,26 @@ export function resultOfOrder(order: Order): StageResult<'recommendation'> {
   return { kind: 'complete', state, ...(reason === undefined ? {} : { reason }) };
 }
 
+/** The reason a finished expiry wait is dropped with (a constant: no DOMException per call). */
+const DISPOSED = new TradepipeError('aborted', 'Expiry wait disposed');
+
 /**
  * A signal that aborts when a recommendation expires, on the injected clock (a manual clock's `advance`
- * fires it), joined to `parent`. Call `dispose` when done, to stop waiting.
+ * fires it), or when `parent` aborts. Call `dispose` when done, to stop waiting.
  */
 export function abortAtExpiry(recommendation: TradeRecommendation, clock: Clock, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
-  const expiry = new AbortController();
+  const expiry = childAbortController(parent);
   const done = new AbortController();
   const remainingMs = recommendation.expiresAtMs - clock.nowMs();
   clock.sleep(Math.max(0, remainingMs), done.signal).then(
     () => expiry.abort(new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } })),
     () => undefined,
   );
-  return { signal: AbortSignal.any([parent, expiry.signal]), dispose: () => done.abort() };
+  return {
+    signal: expiry.signal,
+    dispose: () => {
+      done.abort(DISPOSED);
+      expiry.detach();
+    },
+  };
 }
