@@ -4,6 +4,7 @@ import { isTradepipeError, toTradepipeError } from '../../errors.js';
 import type { OrderExecutor, StageContext } from '../../interfaces.js';
 import { TERMINAL_ORDER_STATUSES, type Order, type OrderStatus } from '../../records/execution.js';
 import type { RecommendationState } from '../../records/trading.js';
+import { settleOrphanedRecommendation } from './orphan-recommendations.js';
 
 /** Statuses of an order that has not ended: the reconciler follows each of them. */
 export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = ['INTENT_RECORDED', 'SUBMITTED', 'UNKNOWN', 'ACKNOWLEDGED', 'PARTIALLY_FILLED'];
@@ -44,7 +45,8 @@ interface Schedule {
  * Follows orders that have not ended. `follow` looks at one order when it is due (never throwing for an
  * exchange or store failure: it schedules the next look with a capped exponential backoff); `sweep` lists
  * every open order and follows those no stage follows (their recommendation dead-lettered, failed or
- * missing), so an outage delays an order, never abandons it. Schedules live in memory; one look at a time per
+ * missing), so an outage delays an order, never abandons it; when such an order ends, its recommendation is
+ * moved to the order's final state. Schedules live in memory; one look at a time per
  * order. The fills stage and the sweep share one reconciler.
  * @example
  * const reconciler = createOrderReconciler({ executor, pollIntervalMs: 2_000, baseBackoffMs: 1_000, maxBackoffMs: 60_000, sweepIntervalMs: 30_000 });
@@ -116,12 +118,9 @@ export class OrderReconciler {
       const followed = await this.follow(order, context);
       if (!followed.changed) continue;
       changed.push(followed.order);
-      if (TERMINAL_ORDER_STATUSES.includes(followed.order.status)) {
-        context.logger.warn('order ended after its recommendation had ended; the recommendation keeps its state', {
-          orderId: order.id,
-          status: followed.order.status,
-          recommendationState: holder?.status.state ?? 'missing',
-        });
+      if (TERMINAL_ORDER_STATUSES.includes(followed.order.status) && holder !== undefined) {
+        const settled = await settleOrphanedRecommendation({ store: context.store, order: followed.order, recommendationState: holder.status.state, workerId: `${context.pipelineId}-reconciler`, logger: context.logger });
+        if (!settled) context.logger.warn('order ended after its recommendation; the recommendation keeps its state', { orderId: order.id, status: followed.order.status, recommendationState: holder.status.state });
       }
     }
     return changed;
