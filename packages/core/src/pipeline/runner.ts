@@ -108,7 +108,10 @@ async function handleFailure(failed: FailureInput): Promise<void> {
       await store.release(claim);
       return;
     }
-    const recovered = await planned.stage.recover?.(failed.input, failed.error, context);
+    const recovered = await planned.stage.recover?.(failed.input, failed.error, context).catch((error: unknown) => {
+      runtime.logger.warn('a stage could not recover from a failure; applying the retry rules', { ...logFields, recoverError: error });
+      return undefined;
+    });
     if (recovered !== undefined) {
       await settle(planned, claim, failed.input, recovered, runtime);
       return;
