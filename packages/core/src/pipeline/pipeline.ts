@@ -36,6 +36,8 @@ export class Pipeline {
   private readonly engines: FeatureEngines | undefined;
   private readonly reconciler: OrderReconciler | undefined;
   private abortController = new AbortController();
+  /** Aborted when `stop` begins: loops that only wait (the reconciler's schedule) end at once. */
+  private stopController = new AbortController();
   private running: Promise<void>[] = [];
   private stopping = false;
   private readonly crashedWorkers = new Set<string>();
@@ -133,15 +135,17 @@ export class Pipeline {
     if (this.running.length > 0) throw new TradepipeError('pipeline_invalid', 'The pipeline is already running');
     this.stopping = false;
     this.abortController = new AbortController();
+    this.stopController = new AbortController();
     await this.prepare();
     const signal = this.abortController.signal;
     for (const planned of this.planned) {
       this.running.push(this.guard(planned.stage.name, () => runWorkerLoop({ planned, runtime: this.runtime, signal, isStopping: () => this.stopping })));
     }
     const reconciler = this.reconciler;
-    if (reconciler !== undefined) this.running.push(this.guard('reconciler', () => reconciler.run(this.context(signal), (orders) => void this.reportOrders(orders))));
+    if (reconciler !== undefined) this.running.push(this.guard('reconciler', () => reconciler.run(this.context(signal), (orders) => void this.reportOrders(orders), this.stopController.signal)));
     const marketData = this.options.marketData;
-    if (this.stages.includes('ingest') && marketData !== undefined) this.running.push(this.guard('ingest', () => runIngest(marketData, this.context(signal))));
+    // Ingestion only waits for candles: it ends as soon as stop() begins (a candle being stored is stored first).
+    if (this.stages.includes('ingest') && marketData !== undefined) this.running.push(this.guard('ingest', () => runIngest(marketData, this.context(this.stopController.signal))));
   }
 
   /**
@@ -151,6 +155,7 @@ export class Pipeline {
    */
   async stop(options: { drainTimeoutMs?: number } = {}): Promise<void> {
     this.stopping = true;
+    this.stopController.abort(new TradepipeError('aborted', 'The pipeline is stopping'));
     const drained = Promise.all(this.running);
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 10_000).unref());
     await Promise.race([drained, timeout]);
@@ -164,7 +169,7 @@ export class Pipeline {
     try {
       await run();
     } catch (error) {
-      if (this.abortController.signal.aborted) return;
+      if (this.stopping || this.abortController.signal.aborted) return;
       const failure = toTradepipeError(error);
       this.crashedWorkers.add(stage);
       this.runtime.logger.error('pipeline worker stopped', { stage, error: failure });

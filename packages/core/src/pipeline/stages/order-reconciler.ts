@@ -131,16 +131,19 @@ export class OrderReconciler {
     return context.clock.nowMs() >= this.nextSweepAtMs ? this.sweep(context) : [];
   }
 
-  /** Sweeps every `sweepIntervalMs` on the injected clock until `context.signal` aborts; failures are logged. */
-  async run(context: StageContext, onChanged: (orders: readonly Order[]) => void): Promise<void> {
-    while (!context.signal.aborted) {
+  /**
+   * Sweeps every `sweepIntervalMs` on the injected clock until `until` aborts (between sweeps: a sweep under way
+   * finishes, unless `context.signal` aborts it); failures are logged.
+   */
+  async run(context: StageContext, onChanged: (orders: readonly Order[]) => void, until: AbortSignal = context.signal): Promise<void> {
+    while (!until.aborted && !context.signal.aborted) {
       try {
         onChanged(await this.sweepIfDue(context));
-        await context.clock.sleep(Math.max(1, this.nextSweepAtMs - context.clock.nowMs()), context.signal);
+        await context.clock.sleep(Math.max(1, this.nextSweepAtMs - context.clock.nowMs()), until);
       } catch (error) {
-        if (context.signal.aborted) return;
+        if (until.aborted || context.signal.aborted) return;
         context.logger.warn('order sweep failed; sweeping again later', { error });
-        await context.clock.sleep(this.options.sweepIntervalMs, context.signal).catch(() => undefined);
+        await context.clock.sleep(this.options.sweepIntervalMs, until).catch(() => undefined);
       }
     }
   }
