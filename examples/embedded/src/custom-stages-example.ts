@@ -1,6 +1,7 @@
 // docs/custom-stages.md, kept compiling and running (embedded-pipeline.test.ts runs it): your own model and
 // your own validator, wired next to the packaged stages, replayed over the bundled candles.
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import {
   ProductSchema,
   createHmacApprovalSigner,
@@ -8,8 +9,12 @@ import {
   createMemoryStore,
   createPipeline,
   createValidation,
+  definePluginStage,
+  loadRecommendation,
   parseCandleCsv,
   replayCandles,
+  wrapEveryStage,
+  wrapStage,
   type FeatureVector,
   type ModelPrediction,
   type PipelinePlugin,
@@ -62,6 +67,42 @@ const weekendGuard: PipelinePlugin = {
   listeners: { 'order:updated': ({ order }) => void (order.side === 'BUY' && order.status === 'EXECUTED' && executedBuys.push(order.createdAtMs)) },
 };
 
+// A wrapping plugin: middleware around every stage's run (here: time spent per stage), and a veto around risk.
+export const stageTimeMs: Record<string, number> = {};
+const timing = wrapEveryStage(async (call, next) => {
+  const startedAtMs = performance.now();
+  try {
+    return await next();
+  } finally {
+    stageTimeMs[call.stage] = (stageTimeMs[call.stage] ?? 0) + performance.now() - startedAtMs;
+  }
+});
+const noTinyBuys = wrapStage('risk', async (call, next) =>
+  call.input.recommendation.side === 'BUY' && call.input.recommendation.referencePrice < 1
+    ? { kind: 'complete', state: 'REJECTED', reason: 'veto: price below 1' }
+    : next(),
+);
+
+// An added stage, between validation and risk: a BUY within three days of the last BUY order waits no longer, it is
+// rejected. It takes what validation approves, in its own state, and passes the rest on to risk.
+const COOLDOWN_MS = 3 * 86_400_000;
+const cooldown = definePluginStage({
+  name: 'cooldown',
+  after: 'validation',
+  takes: { kind: 'recommendation', state: 'PENDING_COOLDOWN', ordered: false },
+  onRetriesExhausted: 'REJECTED',
+  onPermanentFailure: 'REJECTED',
+  load: async (claim, context) => ({ recommendation: await loadRecommendation(claim, context.slotContext.store) }),
+  async run({ recommendation }, context) {
+    if (recommendation.side !== 'BUY') return { kind: 'pass' };
+    const buys = (await context.slotContext.store.listOrders({ productId: recommendation.productId })).filter((order) => order.side === 'BUY');
+    const lastBuyAtMs = Math.max(0, ...buys.map((order) => order.createdAtMs));
+    const tooSoon = context.clock.nowMs() - lastBuyAtMs < COOLDOWN_MS;
+    return tooSoon ? { kind: 'complete', state: 'REJECTED', reason: 'cooldown: a BUY less than three days after the last' } : { kind: 'pass' };
+  },
+});
+const guards: PipelinePlugin = { name: 'guards', wrappers: [timing, noTinyBuys], stages: [cooldown] };
+
 const candles = parseCandleCsv({ text: readFileSync(new URL('../../../data/btc-usd-1d.csv', import.meta.url), 'utf8'), productId: 'BTC-USD', granularity: 'ONE_DAY' });
 const split = candles.length - 240;
 const clock = createManualClock(candles[split]!.startMs);
@@ -78,7 +119,7 @@ const pipeline = createPipeline({
   clock,
   features: createFeatureSet(),
   model: rsiModel,
-  plugins: [weekendGuard], // with no `validator` slot, the plugin's validators are the validation stage
+  plugins: [weekendGuard, guards], // with no `validator` slot, the plugin's validators are the validation stage
   risk: createRiskManager({
     signer,
     approvalTtlMs: 600_000,
@@ -91,3 +132,5 @@ await replayCandles({ pipeline, store, clock, candles: candles.slice(split) });
 export const orders = await store.listOrders({});
 const verdicts = (await Promise.all((await store.listRecommendations({})).map((recommendation) => store.listValidations(recommendation.id)))).flat();
 export const weekendRejections = verdicts.filter((verdict) => verdict.validator === 'no-weekend-buys' && verdict.decision === 'REJECT').length;
+const ends = await Promise.all((await store.listRecommendations({})).map((recommendation) => store.getRecommendation(recommendation.id)));
+export const cooldownRejections = ends.filter((end) => end?.status.reason?.startsWith('cooldown:') === true).length;

@@ -47,7 +47,7 @@ describe('embedded pipeline on the bundled BTC-USD candles', () => {
   beforeAll(async () => {
     candles = loadBundledCandles().candles;
     [short, long] = await Promise.all([replay(candles, 120), replay(candles, 200)]);
-  });
+  }, 300_000); // two replays on a shared, busy machine
 
   it('runs every stage: signals, recommendations, validations, risk decisions and paper orders', async () => {
     const states = await long.countByState('recommendation');
@@ -120,5 +120,13 @@ describe('docs/custom-stages.md example', () => {
     expect(orders.length).toBeGreaterThan(0);
     expect(executedBuys.length).toBeGreaterThan(0);
     for (const createdAtMs of executedBuys) expect([0, 6]).not.toContain(new Date(createdAtMs).getUTCDay());
+  });
+
+  it('wraps every stage with its timing plugin and slots its cooldown stage in between validation and risk', async () => {
+    const { orders, stageTimeMs, cooldownRejections } = await import('./custom-stages-example.js');
+    expect(Object.keys(stageTimeMs).sort()).toEqual(['bridge', 'cooldown', 'execution', 'fills', 'risk', 'signal', 'validation']);
+    expect(cooldownRejections).toBeGreaterThan(0);
+    const buys = orders.filter((order) => order.side === 'BUY').map((order) => order.createdAtMs);
+    for (const [index, createdAtMs] of buys.entries()) if (index > 0) expect(createdAtMs - buys[index - 1]!).toBeGreaterThanOrEqual(3 * 86_400_000);
   });
 });

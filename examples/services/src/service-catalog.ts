@@ -35,7 +35,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
   'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator' },
   'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals' },
   'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders' },
-  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions, reconciliation' },
+  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions; the order reconciler (every open order followed until it ends); balance reconciliation' },
   'health-monitor': { name: 'health-monitor', portKey: 'healthMonitor', stage: undefined, replicas: 1, summary: 'one health report for the whole deployment' },
 };
 

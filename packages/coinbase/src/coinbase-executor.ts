@@ -4,6 +4,7 @@ import {
   recordOrderIntent,
   verifyRiskApproval,
   clientOrderIdFor,
+  isTradepipeError,
   toTradepipeError,
   type ApprovalSigner,
   type Order,
@@ -210,6 +211,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
         return this.advance(acknowledged, context);
       }
     } catch (error) {
+      if (isTradepipeError(error, 'order_conflict')) throw error;
       context.logger.warn('coinbase order search failed', { orderId: order.id, error });
     }
     // Past its approval, an order that is not on the exchange is never sent: prices, limits and the kill switch

@@ -3,6 +3,7 @@ import {
   compareDecimal,
   decimal,
   isProductTradable,
+  isTradepipeError,
   type Order,
   type OrderUpdate,
   type Product,
@@ -29,9 +30,24 @@ export function minimumSizeRefusal(order: Order, product: Product): string | und
   return undefined;
 }
 
-/** Applies an order update through the store, stamped with the clock, and logs the transition. @internal */
+/**
+ * Applies an order update through the store, stamped with the clock, and logs the transition. A transition the
+ * stored order no longer allows means another worker moved it first (two executors on one approval).
+ * @throws TradepipeError `order_conflict` then, never a raw `invalid_state_transition`
+ * @internal
+ */
 export async function updateOrderStatus(order: Order, update: Omit<OrderUpdate, 'updatedAtMs'>, context: StageContext): Promise<Order> {
-  const next = await context.store.updateOrder(order.id, { ...update, updatedAtMs: context.clock.nowMs() });
+  let next: Order;
+  try {
+    next = await context.store.updateOrder(order.id, { ...update, updatedAtMs: context.clock.nowMs() });
+  } catch (error) {
+    if (!isTradepipeError(error, 'invalid_state_transition')) throw error;
+    const stored = await context.store.getOrder(order.id);
+    throw new TradepipeError('order_conflict', 'Another worker moved this order first; re-read it', {
+      cause: error,
+      details: { orderId: order.id, expectedStatus: order.status, storedStatus: stored?.status ?? 'missing', wantedStatus: update.status ?? order.status },
+    });
+  }
   if (next.status !== order.status) {
     context.logger.info('order status changed', { orderId: order.id, clientOrderId: order.clientOrderId, from: order.status, to: next.status, reason: next.statusReason });
   }

@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   network_error: { retryable: true },
   /** A deadline passed before a response arrived. */
   timeout: { retryable: true },
+  /** Another worker moved the order first (two executors on one approval): re-read the order, never overwrite it. */
+  order_conflict: { retryable: true },
   /** An order's outcome is unknown (response lost); reconcile before anything else. */
   order_state_unknown: { retryable: true },
   /** The local clock and the exchange's disagree by more than allowed. */

@@ -227,6 +227,7 @@ export {
   checkCandlesClosed,
   checkExposureFits,
   checkOrderWithinApproval,
+  isRepeatedTerminalUpdate,
   parseRecordWrite,
 } from './store-rules.js';
 export {
@@ -241,12 +242,50 @@ export {
   type FailClosedDetails,
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
-export { checkStoreHealth, worstHealthStatus } from './pipeline/health.js';
+export { checkStoreHealth, worstHealthStatus, type HealthStore } from './pipeline/stages/health.js';
 export { replayCandles } from './pipeline/replay.js';
 export { parseCandleCsv } from './candle-csv.js';
 export { WorkWaiterSet } from './work-waiters.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';
 export type { PipelineEvents, PipelineListener, PipelineListeners } from './pipeline/events.js';
+export {
+  StageFailure,
+  defineStage,
+  stageEvent,
+  type AnyPipelineStage,
+  type PipelineStage,
+  type StageEvent,
+  type StageResult,
+  type StageRunContext,
+} from './pipeline/stage.js';
+export {
+  definePluginStage,
+  wrapEveryStage,
+  wrapStage,
+  type PluginStage,
+  type StageCall,
+  type StageInputs,
+  type StageMiddleware,
+  type StageWrapper,
+} from './pipeline/plugins.js';
+export {
+  abortAtExpiry,
+  expiredResult,
+  isExpired,
+  loadRecommendation,
+  resultOfOrder,
+  stateOfOrder,
+  type RecommendationInput,
+  type RecommendationReader,
+} from './pipeline/stages/recommendation-input.js';
+export { OPEN_ORDER_STATUSES, OrderReconciler, createOrderReconciler, type FollowedOrder, type OrderReconcilerOptions } from './pipeline/stages/order-reconciler.js';
+export type { CandleInput, FeaturesAndPrediction, SignalGenerationStore } from './pipeline/stages/signal-generation.js';
+export type { SignalBridgeStore, SignalInput } from './pipeline/stages/signal-bridge.js';
+export type { ValidationStore } from './pipeline/stages/llm-validation.js';
+export type { RiskStageStore } from './pipeline/stages/risk.js';
+export type { ExecutionInput, ExecutionStore } from './pipeline/stages/execution.js';
+export type { FillsInput, FillsStore } from './pipeline/stages/fills.js';
+export type { FeatureEngineStore } from './pipeline/stages/feature-engines.js';
 export {
   CONFIG_ENV_VARS,
   DEFAULT_SERVICE_PORTS,

@@ -4,7 +4,7 @@ import { canonicalJson } from './ids.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
-import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -467,6 +467,7 @@ class MemoryStore implements PipelineStore {
     const order = this.orders.get(id);
     if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const status = update.status ?? order.status;
+    if (isRepeatedTerminalUpdate(order, status)) return order;
     if (status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) {
       if (!canTransitionOrder(order.status, status)) {
         throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {

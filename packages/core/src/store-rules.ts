@@ -1,6 +1,6 @@
 import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
 import { TradepipeError } from './errors.js';
-import type { Order, Position } from './records/execution.js';
+import { TERMINAL_ORDER_STATUSES, type Order, type OrderStatus, type Position } from './records/execution.js';
 import { candleCloseMs, type Candle } from './records/market.js';
 import type { ExposureReservation, RiskApproval } from './records/risk.js';
 import type { ExposureLimits, RecordWrite } from './store.js';
@@ -149,3 +149,12 @@ export function parseRecordWrite(write: RecordWrite): RecordWrite {
   }
 }
 
+
+/**
+ * Whether an order update is a repeat of how the order ended (EXECUTED → EXECUTED, a second worker settling it
+ * again): stores apply nothing and return the order as stored, instead of refusing the transition.
+ * @internal Shared by store implementations.
+ */
+export function isRepeatedTerminalUpdate(order: Order, status: OrderStatus): boolean {
+  return status === order.status && TERMINAL_ORDER_STATUSES.includes(order.status);
+}

@@ -3,6 +3,7 @@ import {
   TERMINAL_ORDER_STATUSES,
   TradepipeError,
   canTransitionOrder,
+  isRepeatedTerminalUpdate,
   parseWith,
   type Order,
   type OrderStatus,
@@ -147,6 +148,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
     const status = update.status ?? order.status;
+    if (isRepeatedTerminalUpdate(order, status)) return order;
     if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {
       throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {
         details: { orderId: id, from: order.status, to: status },

@@ -40,7 +40,9 @@ async function liveExecutor(context: ServiceContext): Promise<{ executor: Coinba
 /**
  * The executor of trade-executor (8024, `execution`) and fill-tracker (8029, `fills`): the
  * {@link PaperExecutor} unless `TRADING_MODE=live` with `LIVE_TRADING_CONFIRM` (core's `loadConfig` refuses
- * live mode without it), then the {@link CoinbaseOrderExecutor} with the CDP key. The fill tracker also
+ * live mode without it), then the {@link CoinbaseOrderExecutor} with the CDP key. The fill tracker's pipeline
+ * runs the fills stage and, with it, core's order reconciler (every order that has not ended is followed
+ * until the exchange answers, every `PIPELINE_RECONCILE_INTERVAL_MS`, with capped backoff); it also
  * reconciles balances every `RECONCILE_INTERVAL_MS` when the executor can.
  */
 export async function executorDependencies(context: ServiceContext): Promise<ServiceDependencies> {

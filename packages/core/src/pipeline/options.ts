@@ -13,20 +13,15 @@ import type {
 import type { Logger } from '../logger.js';
 import type { PipelineStore } from '../store.js';
 import type { Clock } from '../time.js';
-import type { PipelineListeners } from './events.js';
+import type { PipelinePlugin } from './plugins.js';
+
+export type { PipelinePlugin } from './plugins.js';
 
 /** The stages a pipeline process can run. A deployment runs some of them per service. */
 export const STAGE_NAMES = ['ingest', 'signal', 'bridge', 'validation', 'risk', 'execution', 'fills'] as const;
 
 /** A stage name; see {@link STAGE_NAMES}. */
 export type StageName = (typeof STAGE_NAMES)[number];
-
-/** A plugin: extra validators (every validator must approve) and event listeners. */
-export interface PipelinePlugin {
-  readonly name: string;
-  readonly validators?: readonly TradeValidator[];
-  readonly listeners?: PipelineListeners;
-}
 
 /** Tuning of the workers: leases, polling, retries. */
 export const PipelineTuningSchema = z.object({
@@ -40,6 +35,8 @@ export const PipelineTuningSchema = z.object({
   maxBackoffMs: z.number().int().positive().default(60_000),
   /** How often a submitted order is polled. */
   orderPollIntervalMs: z.number().int().positive().default(2_000),
+  /** How often the order reconciler lists the orders that have not ended (injected clock). */
+  reconcileIntervalMs: z.number().int().positive().default(30_000),
   /** Signals older than this many candles after their candle closed make no recommendation (backfills never trade). */
   maxSignalAgeCandles: z.number().positive().default(1),
   /** Candles of history handed to validators. */

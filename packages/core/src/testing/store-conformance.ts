@@ -392,6 +392,19 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await expectCode(store.updateOrder('ord_missing', { status: 'FAILED', updatedAtMs: nowMs }), 'not_found');
     });
 
+    it('takes a second update to the same terminal status as a no-op, and refuses any other move out of it', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      const executed = await store.updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: decimal('0.002'), updatedAtMs: nowMs, completedAtMs: nowMs });
+      const again = await store.updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: decimal('0.003'), updatedAtMs: nowMs + 5, completedAtMs: nowMs + 5 });
+      expect(again).toEqual(executed);
+      expect(await store.getOrder(order.id)).toEqual(executed);
+      await expectCode(store.updateOrder(order.id, { status: 'ACKNOWLEDGED', updatedAtMs: nowMs + 6 }), 'invalid_state_transition');
+    });
+
     it('records a fill once and keeps positions and balances', async () => {
       const recommendation = testRecommendation();
       const nowMs = await store.nowMs();

@@ -1,5 +1,6 @@
-import type { MarketDataSource, SeriesKey, StageContext } from '../interfaces.js';
-import { GRANULARITIES } from '../time.js';
+// Box 1 of the design: market data. Closed candles from the source into the store (crypto_prices).
+import type { MarketDataSource, SeriesKey, StageContext } from '../../interfaces.js';
+import { GRANULARITIES } from '../../time.js';
 
 /**
  * Market data collection: backfills each series from its last stored candle (or `backfillCandles` back),

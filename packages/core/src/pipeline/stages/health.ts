@@ -1,9 +1,13 @@
-import type { SeriesKey } from '../interfaces.js';
-import type { HealthReport, HealthStatus } from '../records/execution.js';
-import type { PipelineStore } from '../store.js';
-import { GRANULARITIES } from '../time.js';
+// Beside the boxes: health. What the store says about the whole pipeline.
+import type { SeriesKey } from '../../interfaces.js';
+import type { HealthReport, HealthStatus } from '../../records/execution.js';
+import type { PipelineStore } from '../../store.js';
+import { GRANULARITIES } from '../../time.js';
 
 type Check = HealthReport['checks'][number];
+
+/** What a health check reads from the store. */
+export type HealthStore = Pick<PipelineStore, 'ping' | 'countByState' | 'listOrders' | 'getRiskState' | 'getLatestCandle'>;
 
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
 
@@ -27,7 +31,7 @@ export function worstHealthStatus(checks: readonly { readonly status: HealthStat
  */
 export async function checkStoreHealth(input: {
   readonly service: string;
-  readonly store: PipelineStore;
+  readonly store: HealthStore;
   readonly nowMs: number;
   readonly crashedWorkers?: readonly string[];
   readonly series?: readonly SeriesKey[];

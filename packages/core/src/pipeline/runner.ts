@@ -1,0 +1,151 @@
+import { TradepipeError, toTradepipeError } from '../errors.js';
+import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
+import type { Claim, PipelineStore, WorkKind, WorkStates } from '../store.js';
+import { holdLease, isLeaseLost } from './lease.js';
+import { backoffMs, type PipelineRuntime } from './runtime.js';
+import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
+
+/** A stage as this pipeline runs it: its declaration, its `run` wrapped by plugins, where its `pass` goes. @internal */
+export interface PlannedStage {
+  /** The declaration. */
+  readonly stage: AnyPipelineStage;
+  /** Its `run`, wrapped by the plugins' middleware. */
+  readonly run: (input: unknown, context: StageRunContext<unknown>) => Promise<StageResult>;
+  /** Where a `pass` result moves the item in this pipeline. */
+  readonly passesTo: string | undefined;
+}
+
+/**
+ * Runs one claimed item through its stage — the one runner of every stage: keeps the lease (lease loss aborts
+ * the work), loads the input once, runs the (wrapped) stage, persists its result atomically, emits its events
+ * after the persist, and on a failure lets the stage recover or applies the retry, dead-letter and fail-closed
+ * rules.
+ * @internal
+ */
+export async function runClaim(planned: PlannedStage, claim: Claim, runtime: PipelineRuntime, pipelineSignal: AbortSignal): Promise<void> {
+  const store = runtime.options.store;
+  const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
+  const slotContext = { pipelineId: runtime.options.pipelineId, clock: runtime.clock, logger: runtime.logger, signal: lease.signal, store };
+  const context: StageRunContext<unknown> = { ...slotContext, slotContext, claim };
+  let input: unknown;
+  try {
+    lease.signal.throwIfAborted();
+    input = await planned.stage.load(claim, context);
+    const result = await planned.run(input, context);
+    lease.signal.throwIfAborted();
+    await settle(planned, claim, input, result, runtime);
+  } catch (error) {
+    await handleFailure({ planned, claim, input, error, context, runtime, pipelineSignal });
+  } finally {
+    lease.stop();
+  }
+}
+
+/** Persists a result, then emits its events (and a recommendation's end), then runs its after-persist step. */
+async function settle(planned: PlannedStage, claim: Claim, input: unknown, result: StageResult, runtime: PipelineRuntime): Promise<void> {
+  const store = runtime.options.store;
+  if (result.kind === 'release') {
+    await store.release(claim, { delayMs: result.delayMs });
+    emitAll(runtime, result.events);
+    return;
+  }
+  const state = result.kind === 'pass' ? planned.passesTo : result.state;
+  if (state === undefined) throw new TradepipeError('internal', 'The stage passed an item on but has no next state', { details: { stage: planned.stage.name } });
+  const reason = result.reason === undefined ? {} : { reason: result.reason };
+  await store.complete(claim, { state: state as WorkStates[WorkKind], ...reason, ...(result.writes === undefined ? {} : { writes: result.writes }) });
+  emitAll(runtime, result.events);
+  await emitEnd(runtime, claim, recommendationOf(input, claim), state, result.reason);
+  try {
+    await result.afterPersist?.();
+  } catch (error) {
+    runtime.logger.warn('a stage step after persisting failed', { stage: planned.stage.name, id: claim.id, error });
+  }
+}
+
+function emitAll(runtime: PipelineRuntime, events: readonly StageEvent[] | undefined): void {
+  for (const event of events ?? []) runtime.bus.emit(event.name, event.payload as never);
+}
+
+/** The recommendation a stage loaded for a claim, if its input carries it. */
+function recommendationOf(input: unknown, claim: Claim): TradeRecommendation | undefined {
+  if (claim.kind !== 'recommendation' || typeof input !== 'object' || input === null || !('recommendation' in input)) return undefined;
+  const recommendation = (input as { recommendation: TradeRecommendation }).recommendation;
+  return recommendation.id === claim.id ? recommendation : undefined;
+}
+
+/** After a recommendation reaches a terminal state: `recommendation:expired` (if it expired), then `recommendation:finished`. */
+async function emitEnd(runtime: PipelineRuntime, claim: Claim, loaded: TradeRecommendation | undefined, state: string, reason: string | undefined): Promise<void> {
+  if (claim.kind !== 'recommendation' || !(TERMINAL_RECOMMENDATION_STATES as readonly string[]).includes(state)) return;
+  const recommendation = loaded ?? (await runtime.options.store.getRecommendation(claim.id))?.record;
+  if (recommendation === undefined) return;
+  const finalState = state as (typeof TERMINAL_RECOMMENDATION_STATES)[number];
+  if (finalState === 'EXPIRED') runtime.bus.emit('recommendation:expired', { recommendation, stage: claim.state });
+  runtime.bus.emit('recommendation:finished', { recommendation, state: finalState, ...(reason === undefined ? {} : { reason }) });
+}
+
+interface FailureInput {
+  readonly planned: PlannedStage;
+  readonly claim: Claim;
+  readonly input: unknown;
+  readonly error: unknown;
+  readonly context: StageRunContext<unknown>;
+  readonly runtime: PipelineRuntime;
+  readonly pipelineSignal: AbortSignal;
+}
+
+/** Lease lost: leave the item to its new holder. Stopping: release it untouched. Else recover, or retry / end it. */
+async function handleFailure(failed: FailureInput): Promise<void> {
+  const { planned, claim, runtime, context } = failed;
+  const store = runtime.options.store;
+  const failure = toTradepipeError(failed.error instanceof StageFailure ? failed.error.cause : failed.error);
+  const logFields = { stage: planned.stage.name, kind: claim.kind, id: claim.id, code: failure.code, error: failure };
+  try {
+    if (isLeaseLost(context.signal) || failure.code === 'lease_lost') {
+      runtime.logger.warn('work item lease lost; another worker owns it', logFields);
+      return;
+    }
+    if (failed.pipelineSignal.aborted) {
+      await store.release(claim);
+      return;
+    }
+    const recovered = await planned.stage.recover?.(failed.input, failed.error, context).catch((error: unknown) => {
+      runtime.logger.warn('a stage could not recover from a failure; applying the retry rules', { ...logFields, recoverError: error });
+      return undefined;
+    });
+    if (recovered !== undefined) {
+      await settle(planned, claim, failed.input, recovered, runtime);
+      return;
+    }
+    await recordFailure(failed, failure);
+  } catch (secondary) {
+    runtime.logger.error('could not record a work item failure', { ...logFields, secondary });
+  }
+}
+
+/** Retry after a backoff while attempts remain and the failure is retryable; else the stage's terminal state. */
+async function recordFailure(failed: FailureInput, failure: TradepipeError): Promise<void> {
+  const { planned, claim, runtime, context } = failed;
+  const store: Pick<PipelineStore, 'fail'> = runtime.options.store;
+  const workError = { code: failure.code, message: failure.message };
+  const terminalState = failure.retryable ? planned.stage.onRetriesExhausted : planned.stage.onPermanentFailure;
+  const terminalReason = `${failure.retryable ? 'retries_exhausted' : 'failed'}: ${failure.code}: ${failure.message}`.slice(0, 1000);
+  const result = await store.fail(claim, {
+    error: workError,
+    retryable: failure.retryable,
+    maxAttempts: runtime.tuning.maxAttempts,
+    backoffMs: backoffMs(runtime, claim.attempt + 1),
+    terminalState,
+    terminalReason,
+    terminalWrites: failed.error instanceof StageFailure ? failed.error.terminalWrites(context.clock.nowMs()) : [],
+  });
+  const logFields = { stage: planned.stage.name, kind: claim.kind, id: claim.id, code: failure.code };
+  if (result.kind === 'retry_scheduled') {
+    runtime.logger.info('work item will be retried', { ...logFields, availableAtMs: result.availableAtMs });
+    runtime.bus.emit('item:retried', { kind: claim.kind, id: claim.id, stage: planned.stage.name, error: workError, availableAtMs: result.availableAtMs });
+    return;
+  }
+  runtime.logger.warn('work item ended after a failure', { ...logFields, state: terminalState });
+  if (terminalState === 'DEAD_LETTER') runtime.bus.emit('item:deadLettered', { kind: claim.kind, id: claim.id, stage: planned.stage.name, error: workError });
+  const stored = claim.kind === 'recommendation' ? await runtime.options.store.getRecommendation(claim.id) : undefined;
+  if (stored !== undefined) runtime.bus.emit('recommendation:finished', { recommendation: stored.record, state: stored.status.state, ...(stored.status.reason === undefined ? {} : { reason: stored.status.reason }) });
+}

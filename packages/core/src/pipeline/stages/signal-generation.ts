@@ -1,0 +1,170 @@
+// Box 2 of the design: signal generation. A closed candle → its series' features → the model → a signal;
+// exit rules for an open position on the same candle.
+import { TradepipeError } from '../../errors.js';
+import { createFeatureView, type FeatureView } from '../../feature-view.js';
+import { recordId } from '../../ids.js';
+import type { ModelPrediction, SignalModel } from '../../interfaces.js';
+import { candleCloseMs, type Candle, type FeatureVector } from '../../records/market.js';
+import type { Signal, TradeRecommendation } from '../../records/trading.js';
+import type { Claim, PipelineStore, RecordWrite } from '../../store.js';
+import { GRANULARITIES, type Granularity } from '../../time.js';
+import type { PipelineRuntime } from '../runtime.js';
+import { defineStage, stageEvent, type PipelineStage, type StageEvent, type StageRunContext } from '../stage.js';
+import type { FeatureEngineStore, FeatureEngines, SeriesEngine } from './feature-engines.js';
+
+/** What the signal stage needs from the store. */
+export type SignalGenerationStore = FeatureEngineStore &
+  Pick<PipelineStore, 'nowMs' | 'getCandle' | 'getSignal' | 'getPosition' | 'getProduct' | 'getRiskState' | 'getRecommendation'>;
+
+/** The signal stage's input: the claimed candle. */
+export interface CandleInput {
+  /** The claimed closed candle. */
+  readonly candle: Candle;
+}
+
+/** A candle's features and, once they are warm and no signal exists yet for it, the model's prediction. */
+export interface FeaturesAndPrediction {
+  /** The engine that took the candle. @internal */
+  readonly engine: SeriesEngine;
+  /** The candle's feature vector; `undefined` while the engine warms up. */
+  readonly vector: FeatureVector | undefined;
+  /** The model's prediction; `undefined` while warming up or when the candle's signal already exists. */
+  readonly prediction: ModelPrediction | undefined;
+}
+
+/**
+ * The signal stage: claims each product's candles in order, refuses one that has not closed at the store's
+ * clock (`candle_not_closed`), updates the series' feature engine, asks the model for a signal once the
+ * features are warm, and evaluates exit rules for an open position.
+ */
+export function createSignalGenerationStage(runtime: PipelineRuntime, engines: FeatureEngines): PipelineStage<'candle', CandleInput, SignalGenerationStore> {
+  return defineStage({
+    name: 'signal',
+    takes: { kind: 'candle', state: 'PENDING', ordered: true },
+    onRetriesExhausted: 'DEAD_LETTER',
+    onPermanentFailure: 'DEAD_LETTER',
+    load: async (claim, context) => ({ candle: await loadCandle(claim, context.store) }),
+    async run({ candle }, context) {
+      await refuseUnclosed(candle, context.store);
+      const computed = await computeFeaturesAndPredict(runtime, engines, candle, context);
+      const signal = computed.prediction === undefined ? undefined : signalRecord(runtime, candle, computed.vector!, computed.prediction, context.clock.nowMs());
+      const exit = await exitFor(runtime, candle, context);
+      const writes: RecordWrite[] = [];
+      const events: StageEvent[] = [stageEvent('candle:processed', { candle, vector: computed.vector })];
+      if (signal !== undefined) writes.push({ type: 'signal', record: signal });
+      if (signal !== undefined) events.push(stageEvent('signal:generated', { signal }));
+      if (exit !== undefined) writes.push({ type: 'recommendation', record: exit, state: 'PENDING_RISK' });
+      if (exit !== undefined) events.push(stageEvent('recommendation:created', { recommendation: exit, state: 'PENDING_RISK' }));
+      const afterPersist = () => engines.afterCandle(candle, computed.engine, context.store, context.clock.nowMs());
+      return { kind: 'complete', state: 'DONE', writes, events, afterPersist };
+    },
+  });
+}
+
+/**
+ * Compute features + predict: the candle goes into its series' engine; once the vector is warm and the
+ * candle has no signal yet, the model predicts. (A batched replay can hand in a precomputed vector and
+ * prediction in place of this step.)
+ */
+export async function computeFeaturesAndPredict(
+  runtime: PipelineRuntime,
+  engines: FeatureEngines,
+  candle: Candle,
+  context: StageRunContext<SignalGenerationStore>,
+): Promise<FeaturesAndPrediction> {
+  const engine = await engines.engineFor(candle, context.store, context.logger);
+  const vector = engine.extractor.update(candle);
+  const model: SignalModel | undefined = runtime.options.model;
+  if (vector === undefined || model === undefined) return { engine, vector, prediction: undefined };
+  if ((await context.store.getSignal(signalIdOf(runtime, candle))) !== undefined) return { engine, vector, prediction: undefined };
+  const prediction = await model.predict(modelViewOf(runtime).project(vector), { signal: context.signal });
+  return { engine, vector, prediction };
+}
+
+const modelViews = new WeakMap<PipelineRuntime, FeatureView>();
+
+/** The model's own view of the feature set (its features by name, in its order), built once per pipeline. */
+function modelViewOf(runtime: PipelineRuntime): FeatureView {
+  let view = modelViews.get(runtime);
+  if (view === undefined) {
+    view = createFeatureView(runtime.options.features!, runtime.options.model!);
+    modelViews.set(runtime, view);
+  }
+  return view;
+}
+
+function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
+  return recordId('signal', [runtime.options.pipelineId, candle.productId, candle.granularity, candle.startMs]);
+}
+
+/** The signal record of a prediction on a candle, stamped no earlier than the candle's close. */
+function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
+  const model = runtime.options.model!;
+  return {
+    id: signalIdOf(runtime, candle),
+    pipelineId: runtime.options.pipelineId,
+    productId: candle.productId,
+    granularity: candle.granularity,
+    candleStartMs: candle.startMs,
+    action: prediction.action,
+    confidence: prediction.confidence,
+    ...(prediction.probabilities === undefined ? {} : { probabilities: prediction.probabilities }),
+    modelId: model.modelId,
+    modelVersion: model.modelVersion,
+    closePrice: candle.close,
+    features: vector,
+    generatedAtMs: Math.max(nowMs, candleCloseMs(candle)),
+  };
+}
+
+/**
+ * Refuses a candle whose bucket has not closed at the store's clock: nothing is computed from it.
+ * @throws TradepipeError `candle_not_closed` (not retryable)
+ */
+async function refuseUnclosed(candle: Candle, store: Pick<PipelineStore, 'nowMs'>): Promise<void> {
+  const closeMs = candleCloseMs(candle);
+  const storeNowMs = await store.nowMs();
+  if (closeMs <= storeNowMs) return;
+  throw new TradepipeError('candle_not_closed', 'The candle has not closed yet at the store clock', {
+    details: { productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs, closeMs, storeNowMs },
+  });
+}
+
+/** A reduce recommendation from the exit rules for an open position, unless one exists for this candle. */
+async function exitFor(runtime: PipelineRuntime, candle: Candle, context: StageRunContext<SignalGenerationStore>): Promise<TradeRecommendation | undefined> {
+  const { exits } = runtime.options;
+  if (exits === undefined) return undefined;
+  const { store } = context;
+  const position = await store.getPosition(candle.productId);
+  if (position === undefined || position.sizeBase === '0') return undefined;
+  const product = await store.getProduct(candle.productId);
+  if (product === undefined) return undefined;
+  const recentCandles = await store.getCandles({ productId: candle.productId, granularity: candle.granularity, asOfMs: candleCloseMs(candle), limit: exits.lookbackCandles });
+  const recommendation = exits.evaluate({
+    candle,
+    position,
+    product,
+    recentCandles,
+    riskState: await store.getRiskState(),
+    pipelineId: runtime.options.pipelineId,
+    nowMs: Math.max(context.clock.nowMs(), candleCloseMs(candle)),
+  });
+  if (recommendation === undefined) return undefined;
+  return (await store.getRecommendation(recommendation.id)) === undefined ? recommendation : undefined;
+}
+
+async function loadCandle(claim: Claim<'candle'>, store: Pick<PipelineStore, 'getCandle'>): Promise<Candle> {
+  const { productId, granularity, startMs } = parseCandleWorkId(claim.id);
+  const candle = await store.getCandle(productId, granularity, startMs);
+  if (candle === undefined) throw new TradepipeError('not_found', 'Claimed candle is missing', { details: { id: claim.id } });
+  return candle;
+}
+
+/** Splits a candle work id `productId/granularity/startMs`. @internal */
+export function parseCandleWorkId(id: string): { productId: string; granularity: Granularity; startMs: number } {
+  const [productId, granularity, startMs] = id.split('/');
+  if (productId === undefined || granularity === undefined || startMs === undefined || !(granularity in GRANULARITIES)) {
+    throw new TradepipeError('validation_failed', 'Malformed candle work id', { details: { id } });
+  }
+  return { productId, granularity: granularity as Granularity, startMs: Number(startMs) };
+}
