@@ -60,6 +60,12 @@ export class Pipeline {
   private readonly crashedWorkers = new Set<string>();
   private prepared: Promise<void> | undefined;
 
+  /**
+   * Builds the pipeline (as {@link createPipeline} does): checks its slots against its stages, parses the tuning and
+   * subscribes the plugins' listeners. Nothing runs until `runUntilIdle` or `start`.
+   * @throws TradepipeError `pipeline_invalid` for a bad `pipelineId`, a missing slot or a model that does not take the
+   * feature set's features; `validation_failed` for invalid tuning
+   */
   constructor(private readonly options: PipelineOptions) {
     this.stages = validateSlots(options);
     const logger: Logger = childLogger(options.logger ?? silentLogger, { pipelineId: options.pipelineId });
