@@ -27,7 +27,16 @@ const ours = (declaration) => {
   const file = declaration.getSourceFile().fileName;
   return file.startsWith(join(root, 'packages')) && !file.includes('node_modules');
 };
-const documented = (declaration) => ts.getJSDocCommentsAndTags(declaration).some((doc) => ts.isJSDoc(doc) && (doc.comment !== undefined || (doc.tags?.length ?? 0) > 0));
+const commentText = (comment) => (typeof comment === 'string' ? comment : (ts.getTextOfJSDocComment(comment) ?? ''));
+// A type parameter cannot carry its own doc comment: it is documented by a `@typeParam` (or `@template`) tag of its owner.
+const typeParameterDocumented = (declaration) =>
+  ts.getJSDocTags(declaration.parent).some((tag) =>
+    tag.tagName.text === 'template' ? (tag.typeParameters ?? []).some((parameter) => parameter.name.text === declaration.name.text) : tag.tagName.text === 'typeParam' && commentText(tag.comment).trim().split(/\s+/)[0] === declaration.name.text,
+  );
+const documented = (declaration) =>
+  ts.isTypeParameterDeclaration(declaration)
+    ? typeParameterDocumented(declaration)
+    : ts.getJSDocCommentsAndTags(declaration).some((doc) => ts.isJSDoc(doc) && (doc.comment !== undefined || (doc.tags?.length ?? 0) > 0));
 const isPrivate = (declaration) =>
   (ts.getCombinedModifierFlags(declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0 || (declaration.name !== undefined && ts.isPrivateIdentifier(declaration.name));
 

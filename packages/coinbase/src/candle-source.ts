@@ -20,12 +20,18 @@ import type { JwtSigner } from './jwt-signer.js';
 
 /** Options of {@link CoinbaseCandleSource}. */
 export interface CoinbaseCandleSourceOptions {
+  /** The REST client that backfills and polls candles (public endpoints need no key when `publicEndpoints` is set). */
   readonly client: CoinbaseClient;
   /** Decides which buckets have closed (default the system clock). */
   readonly clock?: Clock;
   /** Waits of the network layer: reconnect backoff and the heartbeat watchdog (default the system clock). */
   readonly networkClock?: Clock;
+  /** Where gaps, reconnects and invalid messages are logged (default silent). */
   readonly logger?: Logger;
+  /**
+   * What to do with buckets Coinbase omits (no trades): fill or refuse (default {@link DEFAULT_GAP_POLICY}: fill up to
+   * 1,440).
+   */
   readonly gapPolicy?: GapPolicy;
   /** Use the public `/market/...` candle endpoints (no key needed). Default false. */
   readonly publicEndpoints?: boolean;
@@ -57,6 +63,7 @@ export interface CoinbaseCandleSourceOptions {
  * for await (const candle of source.subscribe({ series: [{ productId: 'BTC-USD', granularity: 'FIVE_MINUTE' }], signal })) handle(candle);
  */
 export class CoinbaseCandleSource implements MarketDataSource {
+  /** This source's name, `'coinbase'`. */
   readonly name = 'coinbase';
   private readonly clock: Clock;
   private readonly logger: Logger;

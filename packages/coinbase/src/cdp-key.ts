@@ -13,8 +13,11 @@ export type CdpKeyAlgorithm = 'ES256' | 'EdDSA';
 export interface CdpKey {
   /** `organizations/{org_id}/apiKeys/{key_id}`: the JWT `kid` and `sub`. */
   readonly name: string;
+  /** The JWT algorithm this key signs with: `ES256` for a P-256 key, `EdDSA` for an Ed25519 key. */
   readonly algorithm: CdpKeyAlgorithm;
+  /** The private key as a Node `KeyObject`; its PEM text is not kept. */
   readonly privateKey: KeyObject;
+  /** What `JSON.stringify` prints: the key name and algorithm only, never the private key. */
   toJSON(): { readonly name: string; readonly algorithm: CdpKeyAlgorithm };
 }
 

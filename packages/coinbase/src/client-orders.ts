@@ -25,20 +25,31 @@ export type OrderPreview = z.output<typeof PreviewOrderResponseSchema>;
 
 /** A page of `GET /orders/historical/batch`. */
 export interface OrdersPage {
+  /** The orders of this page, as Coinbase reports them. */
   readonly orders: readonly CoinbaseOrder[];
+  /** Whether another page follows; pass {@link OrdersPage.cursor} as `cursor` to read it. */
   readonly hasNext: boolean;
+  /** The cursor of the next page; `''` when there is none. */
   readonly cursor: string;
 }
 
 /** The filters `GET /orders/historical/batch` offers (there is no client order id filter). */
 export interface ListOrdersQuery {
+  /** Only orders of these products (`product_ids`); default all. */
   readonly productIds?: readonly string[];
+  /** Only these exchange order ids (`order_ids`); default all. */
   readonly orderIds?: readonly string[];
+  /** Only orders in these statuses (`order_status`); default all. */
   readonly orderStatus?: readonly CoinbaseOrderStatus[];
+  /** Only orders created at or after this instant, epoch ms (sent as the ISO `start_date`). */
   readonly startMs?: number;
+  /** Only orders created up to this instant, epoch ms (sent as the ISO `end_date`). */
   readonly endMs?: number;
+  /** Most orders in the page (Coinbase's `limit`; Coinbase's default when absent). */
   readonly limit?: number;
+  /** The `cursor` of the previous page, to read the next one; absent for the first page. */
   readonly cursor?: string;
+  /** Aborts the request and any retry wait: the call then rejects with TradepipeError `aborted`. */
   readonly signal?: AbortSignal;
 }
 

@@ -15,20 +15,27 @@ export type CoinbaseAccount = z.output<typeof AccountSchema>;
 
 /** Best bid and ask of a product. */
 export interface BestBidAsk {
+  /** The product the prices are for, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The best bid price (quote currency per base unit); undefined when the book has no bids. */
   readonly bid: Product['price'];
+  /** The best ask price (quote currency per base unit); undefined when the book has no asks. */
   readonly ask: Product['price'];
 }
 
 /** The fee tier from `/transaction_summary`, rates as decimal fractions (`0.012` = 1.2 %). */
 export interface FeeTier {
+  /** The tier's name as Coinbase reports it (e.g. `Advanced 1`); `''` when Coinbase omits it. */
   readonly pricingTier: string;
+  /** Fee rate on taker (market and crossing) fills, a decimal fraction: `0.012` is 1.2 %. */
   readonly takerFeeRate: NonNullable<Product['price']>;
+  /** Fee rate on maker (resting limit) fills, a decimal fraction: `0.006` is 0.6 %. */
   readonly makerFeeRate: NonNullable<Product['price']>;
 }
 
 /** Per-call options. */
 export interface CallOptions {
+  /** Aborts the request and any retry wait: the call then rejects with TradepipeError `aborted`. */
   readonly signal?: AbortSignal;
 }
 

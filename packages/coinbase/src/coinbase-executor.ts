@@ -86,7 +86,9 @@ function notPlaced(order: Order, error: TradepipeError, context: StageContext): 
  * const order = await executor.execute({ recommendation, approval }, context);
  */
 export class CoinbaseOrderExecutor implements OrderExecutor {
+  /** This executor's name, `'coinbase'`. */
   readonly name = 'coinbase';
+  /** The venue written on every order and fill it records: `'coinbase'` (real money). */
   readonly venue = 'coinbase' as const;
   private readonly settings: z.output<typeof CoinbaseOrderExecutorOptionsSchema>;
   private readonly products = new Map<string, Product>();

@@ -3,8 +3,13 @@ import type { CoinbaseClient } from './client.js';
 
 /** A currency whose stored balance differed from Coinbase's. */
 export interface BalanceDrift {
+  /** The currency, e.g. `USD` or `BTC`. */
   readonly currency: string;
+  /** The available amount the store held before the reconciliation (`0` if it held none). */
   readonly storedAvailable: DecimalString;
+  /**
+   * The available amount Coinbase reports, summed over the currency's accounts (`0` if it has no account); now stored.
+   */
   readonly exchangeAvailable: DecimalString;
 }
 
@@ -13,15 +18,26 @@ export interface BalanceDrift {
  * currency is held (by this pipeline) than the account holds in all. A SELL of it would be refused.
  */
 export interface PositionDrift {
+  /** The product of the position, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The position's size in the base currency, as the store holds it (from fills). */
   readonly positionSizeBase: DecimalString;
+  /** What the account holds of the base currency in all (available plus hold), smaller than the position. */
   readonly exchangeBase: DecimalString;
 }
 
 /** What a reconciliation found: Coinbase's balances (now stored), balance drift, and uncovered positions. */
 export interface BalanceReconciliation {
+  /**
+   * Coinbase's balances, one per currency, as now stored (a stored currency Coinbase no longer lists is stored as
+   * zero).
+   */
   readonly balances: readonly Balance[];
+  /** Currencies whose stored available amount differed from Coinbase's; empty when none did. */
   readonly drift: readonly BalanceDrift[];
+  /**
+   * Stored positions larger than the base currency the account holds (available plus hold); empty when all are covered.
+   */
   readonly positionDrift: readonly PositionDrift[];
 }
 

@@ -19,6 +19,7 @@ export interface JwtSigner {
 
 /** Options of {@link createJwtSigner}. */
 export interface JwtSignerOptions {
+  /** The CDP key whose name goes in `kid`/`sub` and whose private key signs each token. */
   readonly key: CdpKey;
   /** Time source for `nbf`/`exp` (default the system clock). */
   readonly clock?: Clock;

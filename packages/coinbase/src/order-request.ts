@@ -14,8 +14,11 @@ export type OrderConfiguration =
 export interface CreateOrderRequest {
   /** Deterministic per recommendation: Coinbase returns the existing order for a repeated id. */
   readonly clientOrderId: string;
+  /** The product to trade, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** `BUY` spends the quote currency, `SELL` spends the base currency. */
   readonly side: TradeSide;
+  /** Order type and size: market IOC, limit IOC or limit GTC (see {@link OrderConfiguration}). */
   readonly configuration: OrderConfiguration;
 }
 

@@ -77,7 +77,9 @@ export type PaperExecutorOptions = z.input<typeof PaperExecutorOptionsSchema> & 
  * const later = await paper.refresh(order, context); // EXECUTED at that candle's open
  */
 export class PaperExecutor implements OrderExecutor {
+  /** This executor's name, `'paper'`. */
   readonly name = 'paper';
+  /** The venue written on every order and fill it records: `'paper'` (simulated, no money moves). */
   readonly venue = 'paper' as const;
   private readonly settings: z.output<typeof PaperExecutorOptionsSchema>;
   private feeRateBps: number | undefined;

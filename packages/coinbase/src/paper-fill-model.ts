@@ -15,22 +15,37 @@ import {
 
 /** A simulated fill: the price paid after slippage, the base size, its quote value and the fee. */
 export interface PaperFill {
+  /** The fill price after slippage, rounded to the price increment (up for BUY, down for SELL); quote per base unit. */
   readonly price: DecimalString;
+  /** The size filled, in the base currency, rounded down to the base increment. */
   readonly sizeBase: DecimalString;
+  /** `sizeBase × price` in the quote currency, before the fee. */
   readonly valueQuote: DecimalString;
+  /** The fee in the quote currency: `valueQuote × feeRateBps / 10000`, not rounded. */
   readonly commission: DecimalString;
 }
 
 /** What to simulate: a quote-size BUY or a base-size SELL (or BUY) at a reference price. */
 export interface PaperFillRequest {
+  /** `BUY` or `SELL`: sets which way slippage moves the price. */
   readonly side: TradeSide;
   /** BUY by quote: the amount spent, fee included (as Coinbase does for quote-size market orders). */
   readonly quoteSize?: DecimalString;
+  /**
+   * The size in the base currency, used when `quoteSize` is absent (a SELL, or a base-size BUY); rounded down to the
+   * base increment.
+   */
   readonly baseSize?: DecimalString;
   /** The first price after the decision (next candle's open, or a quote). */
   readonly referencePrice: DecimalString;
+  /** How far the price moves against the taker, basis points (0…10000; 10 = 0.1 %). */
   readonly slippageBps: number;
+  /** The taker fee rate, basis points (0…10000; 120 = 1.2 %). */
   readonly feeRateBps: number;
+  /**
+   * The product's base increment, price increment and minimum base size, which the fill is rounded to and checked
+   * against.
+   */
   readonly product: Pick<Product, 'baseIncrement' | 'priceIncrement' | 'baseMinSize'>;
 }
 

@@ -8,7 +8,12 @@ export type ApprovalPayload = Omit<RiskApproval, 'signature' | 'algorithm' | 'ke
 
 /** Signs and verifies risk approvals. Risk holds one that can sign; executors need only verify. */
 export interface ApprovalSigner {
+  /**
+   * Names the key; written on each approval it signs, and an approval with another key id is refused as
+   * `approval_invalid`.
+   */
   readonly keyId: string;
+  /** `HMAC-SHA256` (shared secret) or `Ed25519` (risk signs, executors verify with the public key). */
   readonly algorithm: ApprovalAlgorithm;
   /** base64url signature over the canonical payload. */
   sign(payload: ApprovalPayload): string;

@@ -93,9 +93,13 @@ export type ErrorDetails = Readonly<Record<string, string | number | boolean>>;
 
 /** A cause reduced to what is safe to print: name, code, status and a redacted message. */
 export interface SanitizedCause {
+  /** The original error's `name` (e.g. `TypeError`), or `typeof` the thrown value when it was not an Error. */
   readonly name: string;
+  /** The original message with secrets redacted. */
   readonly message: string;
+  /** The original error's `code` (e.g. `ECONNREFUSED`, a PostgreSQL SQLSTATE), when it had a string or number one. */
   readonly code?: string | number;
+  /** The HTTP status the original error carried (`status`, `statusCode` or `status_code`), when numeric. */
   readonly status?: number;
 }
 
@@ -112,6 +116,15 @@ export class TradepipeError extends Error {
   /** Whether the same operation may succeed if tried again. */
   readonly retryable: boolean;
 
+  /**
+   * Creates an error; the message is redacted (PEM, JWTs, bearer tokens, URL passwords) and the cause reduced by
+   * {@link sanitizeCause}.
+   * @param code the stable code; it decides `retryable` unless `options.retryable` is given
+   * @param message a sentence for people; put ids and figures in `details`
+   * @param options.cause the original failure (a TradepipeError is kept as it is)
+   * @param options.details safe facts: ids, status codes, counts; never secrets or raw bodies
+   * @param options.retryable overrides the code's default from {@link ERROR_CODES}
+   */
   constructor(
     code: ErrorCode,
     message: string,

@@ -9,21 +9,29 @@ import type { PipelineStore, RiskDecisionResult } from './store.js';
 
 /** What every stage call receives: time, logging, cancellation, the store and the pipeline's id. */
 export interface StageContext {
+  /** The pipeline's id, part of every record id it makes. */
   readonly pipelineId: string;
+  /** The pipeline's clock: read time from it, never from `Date.now()` (a replay gives a manual clock). */
   readonly clock: Clock;
+  /** The pipeline's logger: every line carries `pipelineId`, and fields are redacted. */
   readonly logger: Logger;
+  /** Aborts when the pipeline stops (after its drain timeout); pass it to every wait and request. */
   readonly signal: AbortSignal;
+  /** The pipeline's store, for reading what the stage needs and recording what it decides. */
   readonly store: PipelineStore;
 }
 
 /** A candle series: one product at one granularity. */
 export interface SeriesKey {
+  /** The product, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The candle size, e.g. `ONE_HOUR`. */
   readonly granularity: Granularity;
 }
 
 /** A source of closed candles: history in pages, then live candles as they close. */
 export interface MarketDataSource {
+  /** Names the source (e.g. `coinbase`); informational. */
   readonly name: string;
   /**
    * Closed candles with `fromStartMs <= startMs < toStartMs`, oldest first, in pages, with core's gap
@@ -57,24 +65,34 @@ export interface FeatureExtractor {
  * composed of a base set and plugin sets joins their versions with `+` (`tp-51-v2+my-plugin-v1`).
  */
 export interface FeatureSet {
+  /**
+   * Version of the feature definitions; a model must declare the same one, or the pipeline refuses to build
+   * (`pipeline_invalid`).
+   */
   readonly featureSetVersion: string;
+  /** The names of the vector's values, in order; the model must take exactly these, in this order. */
   readonly featureNames: readonly string[];
   /** Candles needed before the first vector. */
   readonly warmupCandles: number;
+  /** Creates a fresh, cold extractor for one series. */
   createExtractor(series: SeriesKey): FeatureExtractor;
 }
 
 /** One model prediction. */
 export interface ModelPrediction {
+  /** The class predicted: `BUY`, `SELL` or `HOLD`. */
   readonly action: SignalAction;
   /** Probability of the chosen class (after the minimum-confidence rule, the HOLD probability or the class's). */
   readonly confidence: number;
+  /** Each class's probability, when the model outputs them. */
   readonly probabilities?: { readonly BUY: number; readonly SELL: number; readonly HOLD: number };
 }
 
 /** A classifier from feature vectors to BUY/SELL/HOLD. */
 export interface SignalModel {
+  /** Identifies the model; recorded on every signal it makes. */
   readonly modelId: string;
+  /** The model's version; recorded on every signal it makes. */
   readonly modelVersion: string;
   /**
    * The features the model reads, by name, in the order it takes them: any subset of the feature set's
@@ -91,6 +109,11 @@ export interface SignalModel {
   readonly granularity?: Granularity;
   /** @throws TradepipeError `validation_failed` for NaN/missing features, `model_failed` if inference fails. */
   predict(vector: FeatureVector, options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction>;
+  /**
+   * Predicts many vectors at once (backtests, evaluation).
+   * @returns one prediction per vector, in the same order
+   * @throws TradepipeError as {@link SignalModel.predict}
+   */
   predictBatch(vectors: readonly FeatureVector[], options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction[]>;
 }
 
@@ -103,7 +126,14 @@ export type RecommendationDecision =
 
 /** The signal bridge: turns a signal into a trade recommendation. */
 export interface RecommendationPolicy {
+  /** Names the policy (e.g. `default-100`); informational. */
   readonly name: string;
+  /**
+   * Decides what a signal becomes; called by the bridge once per signal not older than `maxSignalAgeCandles`.
+   * Synchronous; it should decide from its input alone.
+   * @returns `none` (nothing recorded, e.g. HOLD), `recommend` (recorded as `PENDING_VALIDATION`) or `reject` (recorded
+   * as `REJECTED` with the reason)
+   */
   recommend(input: {
     readonly signal: Signal;
     readonly product: Product;
@@ -114,10 +144,13 @@ export interface RecommendationPolicy {
 
 /** What a validator sees: the recommendation, recent candles up to the decision, the features and the signal. */
 export interface ValidationInput {
+  /** The recommendation to judge. */
   readonly recommendation: TradeRecommendation;
+  /** The signal it came from; undefined for an exit-rule recommendation. */
   readonly signal: Signal | undefined;
   /** Candles closed at or before the decision time, oldest first. */
   readonly recentCandles: readonly Candle[];
+  /** The names of `signal.features.values`, in order (empty when the pipeline has no feature set). */
   readonly featureNames: readonly string[];
 }
 
@@ -128,12 +161,23 @@ export interface ValidationInput {
  * validator.name])` whatever id it carries, so a validator's name must be unique within a pipeline.
  */
 export interface TradeValidator {
+  /**
+   * The validator's name: recorded as `validator` on its verdicts and part of their id; must be unique within a
+   * pipeline.
+   */
   readonly name: string;
+  /**
+   * Judges one recommendation.
+   * @returns the verdict for `input.recommendation` (the pipeline sets its id and `validator`)
+   * @throws TradepipeError a retryable code (e.g. `llm_unavailable`) for a transient failure, retried then recorded as
+   * a fail-closed REJECT; anything else thrown is a REJECT at once
+   */
   validate(input: ValidationInput, context: StageContext): Promise<LlmValidation>;
 }
 
 /** Risk management: assesses a recommendation and, on APPROVE, records a signed approval and reserves its exposure. */
 export interface RiskManager {
+  /** Names the manager (default `risk` for `@tradepipe/risk`); informational. */
   readonly name: string;
   /** Reads positions, balances, candles (up to `nowMs`) and risk state from `context.store`; records the decision there. */
   assess(recommendation: TradeRecommendation, context: StageContext): Promise<RiskDecisionResult>;
@@ -141,6 +185,7 @@ export interface RiskManager {
 
 /** Exit rules evaluated on each closed candle for an open position. */
 export interface ExitPolicy {
+  /** Names the policy (e.g. `atr-exits`); informational. */
   readonly name: string;
   /** Returns a reduce recommendation (origin `exit`) or `undefined`. Uses no candle after `candle`. */
   evaluate(input: {
@@ -162,7 +207,9 @@ export interface ExitPolicy {
  * then submits; on a retry it finds the recorded intent and reconciles instead of placing again.
  */
 export interface OrderExecutor {
+  /** Names the executor (e.g. `paper`, `coinbase`); informational. */
   readonly name: string;
+  /** Where orders go: `paper` (simulated) or `coinbase` (real money); written on every order and fill it records. */
   readonly venue: 'paper' | 'coinbase';
   /** @throws TradepipeError `approval_*` (not retryable), `order_state_unknown` (retryable: reconcile first). */
   execute(input: { readonly recommendation: TradeRecommendation; readonly approval: RiskApproval | undefined }, context: StageContext): Promise<Order>;

@@ -5,9 +5,32 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 /** The structured logger every package takes by injection. Messages are constant strings; data goes in fields. */
 export interface Logger {
+  /**
+   * Writes a debug line: detail useful only when investigating.
+   * @param message a constant string
+   * @param fields the data of the line; {@link createJsonLogger} and {@link childLogger} redact them, a logger of your
+   * own receives them as given
+   */
   debug(message: string, fields?: LogFields): void;
+  /**
+   * Writes an info line: a normal event worth keeping (a migration applied, an order status changed).
+   * @param message a constant string
+   * @param fields the data of the line
+   */
   info(message: string, fields?: LogFields): void;
+  /**
+   * Writes a warning: something failed or drifted and was handled (a retry, a reconnect, balance drift, a listener
+   * that threw).
+   * @param message a constant string
+   * @param fields the data of the line
+   */
   warn(message: string, fields?: LogFields): void;
+  /**
+   * Writes an error: something failed that needs a person (a pipeline worker stopped, an exchange reporting more
+   * filled than ordered).
+   * @param message a constant string
+   * @param fields the data of the line
+   */
   error(message: string, fields?: LogFields): void;
 }
 

@@ -19,51 +19,80 @@ export type SignalState = 'PENDING' | 'DONE' | 'DEAD_LETTER';
 
 /** The state type of each work kind. */
 export interface WorkStates {
+  /** States of a candle: `PENDING` (for the signal stage), `DONE`, `DEAD_LETTER`. */
   candle: CandleState;
+  /** States of a signal: `PENDING` (for the bridge), `DONE`, `DEAD_LETTER`. */
   signal: SignalState;
+  /** States of a recommendation: the stage it waits for (`PENDING_VALIDATION`, …, `SUBMITTED`) or how it ended. */
   recommendation: RecommendationState;
 }
 
 /** The last error of a work item, kept for retries and dead letters. */
 export interface WorkError {
+  /** The error code (a {@link TradepipeError} code, or e.g. `listener_error`). */
   readonly code: string;
+  /** The error message, for people: branch on `code`. */
   readonly message: string;
 }
 
-/** Queue bookkeeping of a work item, stored beside the record. */
+/**
+ * Queue bookkeeping of a work item, stored beside the record.
+ * @typeParam S the states of the item's kind (see {@link WorkStates})
+ */
 export interface WorkStatus<S extends string = string> {
+  /** The item's current state. */
   readonly state: S;
   /** Why the item is in this state (a REJECT reason, an expiry), if any. */
   readonly reason?: string;
   /** Failed attempts so far. */
   readonly attempt: number;
+  /** The last failure, if any attempt failed. */
   readonly lastError?: WorkError;
   /** Not claimable before this instant (backoff, delayed release). */
   readonly availableAtMs: number;
+  /** When the status last changed, on the store's clock, epoch ms. */
   readonly updatedAtMs: number;
 }
 
 /**
  * A leased work item. Only the holder of the current `fencingToken` may complete, release or fail it;
  * after `leaseExpiresAtMs` another worker may claim it with a new token.
+ * @typeParam K the kind of item claimed
  */
 export interface Claim<K extends WorkKind = WorkKind> {
+  /** The kind of item claimed. */
   readonly kind: K;
+  /** The item's id: `productId/granularity/startMs` for a candle, the record id for a signal or recommendation. */
   readonly id: string;
+  /** The state the item was claimed in; completing or failing checks the item is still in it. */
   readonly state: WorkStates[K];
   /** `productId/granularity`: items of one partition are claimed in order when the claim asks for it. */
   readonly partitionKey: string;
+  /** The worker that holds the lease, as given in the claim request. */
   readonly workerId: string;
+  /**
+   * A number that grows with every claim of the store; only the current holder's token completes, releases or fails the
+   * item.
+   */
   readonly fencingToken: number;
+  /** Failed attempts of the item before this claim (0 on the first try). */
   readonly attempt: number;
+  /** When the lease ends on the store's clock, epoch ms; `renewLease` moves it. */
   readonly leaseExpiresAtMs: number;
 }
 
-/** What to claim. */
+/**
+ * What to claim.
+ * @typeParam K the kind of item to claim
+ */
 export interface ClaimRequest<K extends WorkKind = WorkKind> {
+  /** The kind of item to claim. */
   readonly kind: K;
+  /** Claim only items in this state (the stage's input state, e.g. `PENDING_RISK`). */
   readonly state: WorkStates[K];
+  /** Names the claimer, recorded with the lease. */
   readonly workerId: string;
+  /** How long the lease lasts, ms, on the store's clock; after it another worker may claim the item. */
   readonly leaseMs: number;
   /** Most items to claim at once. */
   readonly limit: number;
@@ -81,20 +110,33 @@ export type RecordWrite =
   | { readonly type: 'validation'; readonly record: LlmValidation }
   | { readonly type: 'assessment'; readonly record: RiskAssessment };
 
-/** How a claim ends well: its item moves to `state`, and `writes` are recorded, atomically. */
+/**
+ * How a claim ends well: its item moves to `state`, and `writes` are recorded, atomically.
+ * @typeParam K the kind of item claimed
+ */
 export interface Completion<K extends WorkKind = WorkKind> {
+  /** The state the item moves to (e.g. `DONE`, `PENDING_RISK`, `REJECTED`). */
   readonly state: WorkStates[K];
+  /** Why, recorded with the state (e.g. a REJECT reason); absent when there is nothing to say. */
   readonly reason?: string;
+  /** Records written in the same transaction (a signal, a recommendation, validations, an assessment). */
   readonly writes?: readonly RecordWrite[];
 }
 
-/** How a claim ends in failure. */
+/**
+ * How a claim ends in failure.
+ * @typeParam K the kind of item claimed
+ */
 export interface FailureOutcome<K extends WorkKind = WorkKind> {
+  /** The failure's code and message, kept as the item's `lastError`. */
   readonly error: WorkError;
   /** A retryable failure goes back to its state after a backoff until `maxAttempts`; then, or if not retryable, to `terminalState`. */
   readonly retryable: boolean;
+  /** Attempts allowed in all, this one included: the failure that reaches it is terminal. */
   readonly maxAttempts: number;
+  /** How long a retried item waits before it can be claimed again, ms. */
   readonly backoffMs: number;
+  /** The state a terminal failure moves the item to (e.g. `DEAD_LETTER`, `REJECTED`). */
   readonly terminalState: WorkStates[K];
   /** The reason recorded with the terminal state. */
   readonly terminalReason?: string;
@@ -110,14 +152,19 @@ export type InsertResult = { readonly status: 'inserted' } | { readonly status: 
 
 /** Result of a bulk candle write. Conflicts (same bucket, other values) are not written. */
 export interface PutCandlesResult {
+  /** Candles stored by this call. */
   readonly inserted: number;
+  /** Candles already stored with the same values (nothing written). */
   readonly duplicates: number;
+  /** Candles whose bucket is stored with other values: refused, the stored candle stands. */
   readonly conflicts: readonly { readonly productId: string; readonly granularity: Granularity; readonly startMs: number }[];
 }
 
 /** A range query over candles. Only candles closed at or before `asOfMs` are returned, oldest first. */
 export interface CandleQuery {
+  /** The product of the series, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The candle size of the series. */
   readonly granularity: Granularity;
   /** Decision time: candles whose bucket ends after this instant are never returned. */
   readonly asOfMs: number;
@@ -166,9 +213,13 @@ export interface ExposureLimits {
  * replicas cannot spend the same room.
  */
 export interface RiskDecisionRecord {
+  /** The assessment, APPROVE or REJECT, recorded once per recommendation. */
   readonly assessment: RiskAssessment;
+  /** On APPROVE, the signed single-use approval; absent on REJECT. */
   readonly approval?: RiskApproval;
+  /** On APPROVE, the exposure the approval holds until its order ends or it expires unused. */
   readonly reservation?: ExposureReservation;
+  /** The limits the reservation must fit, checked inside the transaction; none checked when absent. */
   readonly limits?: ExposureLimits;
   /** Mark prices by product for valuing positions inside the transaction. */
   readonly markPrices?: Readonly<Record<string, number>>;
@@ -201,7 +252,9 @@ export type OrderUpdate = Partial<
 
 /** Equity snapshot for the daily loss limit. */
 export interface EquitySnapshot {
+  /** When equity was measured, epoch ms. */
   readonly atMs: number;
+  /** Equity in quote currency as the recorder measured it (risk: the quote balance plus positions at mark); finite. */
   readonly equityQuote: number;
 }
 
@@ -225,6 +278,7 @@ export interface PipelineStore {
   nowMs(): Promise<number>;
   /** Checks the store answers; throws `storage_unavailable` otherwise. */
   ping(signal?: AbortSignal): Promise<void>;
+  /** Closes the store (and the pool or PGlite instance it created; not one it was given). Writes afterwards fail. */
   close(): Promise<void>;
 
   // --- Candles (crypto_prices) ---
@@ -241,31 +295,63 @@ export interface PipelineStore {
    * @throws TradepipeError `record_conflict` if a record conflicts with a stored one (nothing is written)
    */
   writeBulk(batch: BulkWrite): Promise<void>;
+  /**
+   * Candles of a series closed at or before `query.asOfMs`, oldest first, from `fromStartMs`, the last `limit` of them.
+   * @returns the candles; empty when there are none
+   */
   getCandles(query: CandleQuery): Promise<Candle[]>;
+  /**
+   * The newest stored candle of a series, whatever its time; undefined when the series has none. For decisions at a
+   * time, use `getCandles` with `asOfMs`.
+   */
   getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined>;
+  /** The candle of a series starting at `startMs`, epoch ms; undefined when not stored. */
   getCandle(productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined>;
 
   // --- Products ---
   /** Inserts or replaces a product (products change: status, increments). */
   putProduct(product: Product): Promise<void>;
+  /** The product as last put; undefined when unknown. */
   getProduct(productId: string): Promise<Product | undefined>;
+  /** Every product, in the order they were first put. */
   listProducts(): Promise<Product[]>;
 
   // --- Records ---
+  /** A signal by id; undefined when not stored. */
   getSignal(id: RecordId): Promise<Signal | undefined>;
   /** How many signals were recorded of each action (for a backtest's funnel), optionally for one product. */
   countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>>;
   /** Inserts a recommendation in a state (exit rules write reduce recommendations straight to `PENDING_RISK`). */
   insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult>;
+  /** A recommendation by id with its queue status (state, reason, attempts); undefined when not stored. */
   getRecommendation(id: RecordId): Promise<{ readonly record: TradeRecommendation; readonly status: WorkStatus<RecommendationState> } | undefined>;
+  /**
+   * Recommendations, optionally only those in `state` and of `productId`, oldest first (by `createdAtMs`), at most
+   * `limit` (the oldest ones).
+   */
   listRecommendations(query: { readonly state?: RecommendationState; readonly productId?: string; readonly limit?: number }): Promise<TradeRecommendation[]>;
+  /**
+   * The validations recorded for a recommendation, one per validator, in the order they were written; empty when none.
+   */
   listValidations(recommendationId: RecordId): Promise<LlmValidation[]>;
+  /** The risk assessment of a recommendation (by the recommendation's id); undefined before risk decided. */
   getRiskAssessment(recommendationId: RecordId): Promise<RiskAssessment | undefined>;
+  /**
+   * The approval risk recorded for a recommendation (by the recommendation's id), consumed or not; undefined when risk
+   * did not approve.
+   */
   getApproval(recommendationId: RecordId): Promise<RiskApproval | undefined>;
+  /** The queue status of an item (see {@link Claim.id} for ids); undefined when there is no such item. */
   getWorkStatus<K extends WorkKind>(kind: K, id: string): Promise<WorkStatus<WorkStates[K]> | undefined>;
+  /** How many items of a kind are in each state; states with no item are absent. */
   countByState<K extends WorkKind>(kind: K): Promise<Partial<Record<WorkStates[K], number>>>;
 
   // --- Queue ---
+  /**
+   * Leases up to `limit` items of a kind in a state that are available now and not leased, oldest first (in order per
+   * partition when `ordered`).
+   * @returns the claims, each with a fresh fencing token; empty when nothing is claimable
+   */
   claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]>;
   /** @throws TradepipeError `lease_lost` if the fencing token is stale; `record_conflict` if a write conflicts (nothing is applied). */
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void>;
@@ -277,6 +363,12 @@ export interface PipelineStore {
   renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>>;
   /** Gives the item back in its state, claimable again after `delayMs`, without counting an attempt. */
   release<K extends WorkKind>(claim: Claim<K>, options?: { readonly delayMs?: number }): Promise<void>;
+  /**
+   * Records a failed attempt. A retryable failure below `maxAttempts` goes back to its state after `backoffMs`;
+   * otherwise the item moves to `terminalState` with `terminalWrites`, atomically.
+   * @returns whether a retry was scheduled (and when) or the item ended
+   * @throws TradepipeError `lease_lost` if the fencing token is stale (nothing changes)
+   */
   fail<K extends WorkKind>(claim: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult>;
   /** Resolves when work of `kind` may be available (a notification), or after `timeoutMs`, or on abort. */
   waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void>;
@@ -294,7 +386,13 @@ export interface PipelineStore {
    * @throws TradepipeError `approval_invalid`, `approval_expired`, `approval_consumed`, `kill_switch_engaged`
    */
   consumeApprovalAndRecordOrderIntent(approval: RiskApproval, order: Order): Promise<ConsumeApprovalResult>;
+  /** The shared risk state (kill switch, cool-down); kill switch off in `freeze` mode until first updated. */
   getRiskState(): Promise<RiskState>;
+  /**
+   * Merges `update` into the risk state (a `killSwitch` given replaces the whole kill switch), atomically.
+   * @returns the new state
+   * @throws TradepipeError `validation_failed` if the result is not a valid state
+   */
   updateRiskState(update: Partial<Omit<RiskState, 'updatedAtMs'>> & { readonly updatedAtMs: number }): Promise<RiskState>;
   /** Records an equity snapshot; the first of each UTC day is the day's reference. */
   recordEquity(snapshot: EquitySnapshot): Promise<void>;
@@ -302,8 +400,11 @@ export interface PipelineStore {
   getDayStartEquity(dayStartMs: number): Promise<EquitySnapshot | undefined>;
 
   // --- Orders, fills, positions, balances ---
+  /** An order by id (`recordId('order', [recommendationId])`); undefined when not stored. */
   getOrder(id: RecordId): Promise<Order | undefined>;
+  /** The order with this client order id (the one sent to the venue); undefined when none. */
   getOrderByClientOrderId(clientOrderId: string): Promise<Order | undefined>;
+  /** Orders, optionally only in `statuses`, of `productId` and created at or after `createdSinceMs`, oldest first. */
   listOrders(query: { readonly statuses?: readonly OrderStatus[]; readonly productId?: string; readonly createdSinceMs?: number }): Promise<Order[]>;
   /** Orders created at or after `sinceMs` (for the orders-per-hour limit). */
   countOrdersSince(sinceMs: number): Promise<number>;
@@ -314,10 +415,13 @@ export interface PipelineStore {
   updateOrder(id: RecordId, update: OrderUpdate): Promise<Order>;
   /** Records a fill once (by fill id) and, atomically, updates the position and balances. */
   recordFill(fill: Fill, options: { readonly quoteCurrency: string; readonly baseCurrency: string }): Promise<InsertResult>;
+  /** The fills of an order, oldest first; empty when none. */
   listFills(orderId: RecordId): Promise<Fill[]>;
   /** Positions with a size above zero. */
   listPositions(): Promise<Position[]>;
+  /** The position in a product, including one closed to size zero; undefined when the product was never traded. */
   getPosition(productId: string): Promise<Position | undefined>;
+  /** Every stored balance, one per currency. */
   listBalances(): Promise<Balance[]>;
   /** Replaces balances with the venue's truth (reconciliation, paper account funding). */
   putBalances(balances: readonly Balance[]): Promise<void>;
@@ -325,8 +429,14 @@ export interface PipelineStore {
   // --- Checkpoints and health ---
   /** Saves a stage's state (e.g. a feature engine's) under a key, replacing the previous one. */
   saveCheckpoint(key: string, value: unknown, atMs: number): Promise<void>;
+  /** The state last saved under `key` (a JSON copy) and when; undefined when none. */
   loadCheckpoint(key: string): Promise<{ readonly value: unknown; readonly atMs: number } | undefined>;
+  /**
+   * Records a health report.
+   * @throws TradepipeError `validation_failed` if the report is not valid
+   */
   recordHealth(report: HealthReport): Promise<void>;
+  /** The report last recorded for a service; undefined when none. */
   latestHealth(service: string): Promise<HealthReport | undefined>;
 }
 

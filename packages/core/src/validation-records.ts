@@ -7,13 +7,21 @@ export const RAW_RESPONSE_LIMIT = 65_536;
 
 /** What a validator knows about a failed exchange, recorded beside a fail-closed REJECT. */
 export interface FailClosedDetails {
+  /** The model that was asked, when known. */
   readonly model?: string;
+  /** The version of the prompt that was sent, when known. */
   readonly promptVersion?: string;
+  /** What the server answered, when anything; clipped to {@link RAW_RESPONSE_LIMIT} characters. */
   readonly rawResponse?: string;
+  /** Tokens of the prompt, as the server counted them. */
   readonly promptTokens?: number;
+  /** Tokens of the answer, as the server counted them. */
   readonly completionTokens?: number;
+  /** How long the request took, ms (recorded as 0 if negative). */
   readonly latencyMs?: number;
+  /** The confidence of a verdict that was refused anyway (e.g. a self-contradicting one), in [0, 1]. */
   readonly confidence?: number;
+  /** The risk flags of a verdict that was refused anyway; at most 50 are kept. */
   readonly riskFlags?: readonly string[];
   /** Reasons kept after the fail-closed reason (e.g. a self-contradicting verdict's own reasons). */
   readonly extraReasons?: readonly string[];

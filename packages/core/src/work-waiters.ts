@@ -8,6 +8,12 @@ import type { WorkKind } from './store.js';
 export class WorkWaiterSet {
   private readonly waiters = new Map<WorkKind, Set<() => void>>();
 
+  /**
+   * Waits for work of `kind`.
+   * @param timeoutMs the longest wait, ms
+   * @returns a promise that resolves (never rejects) on `wake(kind)`, after `timeoutMs`, or when `signal` aborts (at
+   * once if it already has)
+   */
   wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
@@ -25,10 +31,12 @@ export class WorkWaiterSet {
     });
   }
 
+  /** Resolves every current wait for `kind`. */
   wake(kind: WorkKind): void {
     for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
   }
 
+  /** Resolves every current wait of every kind (e.g. when the store closes). */
   wakeAll(): void {
     for (const kind of this.waiters.keys()) this.wake(kind);
   }

@@ -41,6 +41,10 @@ export class FeatureEngine implements FeatureExtractor {
    * @param gapPolicy core's gap policy (default: fill gaps of up to 1,440 candles)
    */
   constructor(
+    /**
+     * The product and granularity every candle fed must carry; a candle of another series is refused with
+     * `validation_failed`.
+     */
     readonly series: SeriesKey,
     private readonly gapPolicy: GapPolicy = DEFAULT_GAP_POLICY,
   ) {

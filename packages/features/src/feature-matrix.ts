@@ -5,11 +5,17 @@ import { FEATURE_COUNT, WARMUP_CANDLES } from './feature-names.js';
 
 /** Candles as columns: element `i` of every array is candle `i`, oldest first, without gaps. */
 export interface CandleColumns {
+  /** Bucket start of each candle, epoch ms, exactly one granularity apart. */
   readonly startMs: ArrayLike<number>;
+  /** Open price of each candle. */
   readonly open: ArrayLike<number>;
+  /** High price of each candle. */
   readonly high: ArrayLike<number>;
+  /** Low price of each candle. */
   readonly low: ArrayLike<number>;
+  /** Close price of each candle. */
   readonly close: ArrayLike<number>;
+  /** Volume of each candle, in the base currency (0 for a gap-filled one). */
   readonly volume: ArrayLike<number>;
 }
 
@@ -29,6 +35,7 @@ export interface FeatureMatrixOptions {
 export interface FeatureMatrix {
   /** Row-major, `rows × columns`: row `i` is the vector at candle `i`; rows before `firstWarmRow` are NaN. */
   readonly matrix: Float64Array;
+  /** Rows of the matrix: one per candle given. */
   readonly rows: number;
   /** Always 51, the length of {@link FEATURE_NAMES}. */
   readonly columns: number;

@@ -2,19 +2,27 @@ import type { Candle, Signal, TradeRecommendation } from '@tradepipe/core';
 
 /** A summary of recent candles: enough for a model to judge trend and volatility, in a few hundred bytes. */
 export interface CandleSummary {
+  /** Candles summarised (at most `maxCandles`). */
   readonly count: number;
+  /** Start of the oldest candle summarised, ISO 8601 UTC. */
   readonly firstStartAt: string;
+  /** Start of the newest candle summarised, ISO 8601 UTC. */
   readonly lastStartAt: string;
+  /** Close of the newest candle, quote per base unit. */
   readonly lastClose: number;
   /** Change of the close over the window, in percent. */
   readonly changePct: number;
+  /** Highest high over the window. */
   readonly highestHigh: number;
+  /** Lowest low over the window. */
   readonly lowestLow: number;
   /** Standard deviation of close-to-close returns, in percent per candle. */
   readonly volatilityPct: number;
+  /** Mean volume per candle over the window, in the base currency. */
   readonly meanVolume: number;
   /** Simple moving averages of the close over the last 5 and the whole window. */
   readonly smaShort: number;
+  /** Simple moving average of the close over the whole window. */
   readonly smaLong: number;
   /** `up` when the last close is above both averages, `down` when below both, else `flat`. */
   readonly trend: 'up' | 'down' | 'flat';
@@ -26,6 +34,10 @@ export interface CandleSummary {
 
 /** The compact context sent to the model with each recommendation. Deterministic for the same input. */
 export interface MarketContext {
+  /**
+   * The recommendation as the model sees it: times as ISO strings, amounts as decimal strings, the origin described in
+   * words.
+   */
   readonly recommendation: {
     readonly id: string;
     readonly productId: string;
@@ -38,6 +50,7 @@ export interface MarketContext {
     readonly candleStartAt: string;
     readonly origin: string;
   };
+  /** The model signal behind the recommendation; absent for an exit-rule recommendation or when no signal is given. */
   readonly model?: {
     readonly action: string;
     readonly confidence: number;
@@ -45,6 +58,7 @@ export interface MarketContext {
     readonly modelId: string;
     readonly modelVersion: string;
   };
+  /** Summary of the recent candles; absent when there are none. */
   readonly candles?: CandleSummary;
   /** Feature name to value, in the feature set's order, at most `maxFeatures`. */
   readonly features?: Readonly<Record<string, number>>;
@@ -52,10 +66,16 @@ export interface MarketContext {
 
 /** Options of {@link buildMarketContext}. */
 export interface MarketContextInput {
+  /** The recommendation to validate. */
   readonly recommendation: TradeRecommendation;
+  /** The signal the recommendation came from; without it the context has no `model` and no `features`. */
   readonly signal?: Signal | undefined;
   /** Candles closed at or before the decision, oldest first. */
   readonly recentCandles: readonly Candle[];
+  /**
+   * Names of the signal's feature values, in the feature set's order; the first `maxFeatures` become the context's
+   * `features`.
+   */
   readonly featureNames: readonly string[];
   /** Candles summarised, newest kept (default 50). */
   readonly maxCandles?: number;

@@ -38,6 +38,10 @@ function unavailable(message: string, details: Record<string, string | number | 
  * const validation = await validator.validate(input, context);
  */
 export class OllamaTradeValidator implements TradeValidator {
+  /**
+   * The validator's name from the options (default `ollama`): recorded as `validator` on every verdict; unique within a
+   * pipeline.
+   */
   readonly name: string;
   /** The options after defaults. */
   readonly options: OllamaValidatorOptions;

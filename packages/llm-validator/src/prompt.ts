@@ -31,7 +31,9 @@ export const DEFAULT_SYSTEM_PROMPT = [
 
 /** One chat message in Ollama's `/api/chat` shape. */
 export interface ChatMessage {
+  /** `system` for the instructions, `user` for the market context. */
   readonly role: 'system' | 'user';
+  /** The message text: the system prompt, or the market context as JSON. */
   readonly content: string;
 }
 

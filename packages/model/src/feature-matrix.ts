@@ -2,8 +2,11 @@ import { TradepipeError } from '@tradepipe/core';
 
 /** Feature rows as float32, row-major (`values[row * columns + column]`), as onnxruntime sees them. */
 export interface FeatureMatrix {
+  /** Rows (samples). */
   readonly rows: number;
+  /** Columns (features per row). */
   readonly columns: number;
+  /** The `rows × columns` values, row-major, float32. */
   readonly values: Float32Array;
 }
 

@@ -12,17 +12,21 @@ import type { RegressionTree } from './tree-growth.js';
 
 /** Gradient-boosted trees for three classes (SELL, HOLD, BUY): one tree per class per round, softmax on the sums. */
 export interface GradientBoostedTreesModel {
+  /** Always `gradient_boosted_trees`: tells the trained model kinds apart. */
   readonly kind: 'gradient_boosted_trees';
+  /** Features per row the model takes. */
   readonly featureCount: number;
   /** float32 starting score per class (log of the weighted class share, centred). */
   readonly baseScores: readonly number[];
   /** Trees in boosting order. */
   readonly trees: readonly RegressionTree[];
+  /** How it was fitted: the boosting rounds run. */
   readonly fit: { readonly rounds: number };
 }
 
 /** Options of {@link trainGradientBoostedTrees}. */
 export interface TreeTrainingInput {
+  /** The training rows: arrays of equal length, or a float32 matrix; every value finite. */
   readonly features: FeatureRows | FeatureMatrix;
   /** One label per row; `undefined` rows are left out. */
   readonly labels: readonly (SignalAction | undefined)[];
@@ -42,6 +46,10 @@ export interface TreeTrainingInput {
   readonly subsample?: number;
   /** Seed of the row sampling (default 1). */
   readonly seed?: number;
+  /**
+   * How classes are weighted: `balanced` (the default: each class carries the same total weight), `none`, or a weight
+   * per action.
+   */
   readonly classWeights?: ClassWeighting;
 }
 

@@ -13,13 +13,17 @@ import { softmaxInto } from './softmax.js';
  * Classes in order SELL, HOLD, BUY.
  */
 export interface LinearClassifierModel {
+  /** Always `linear`: tells the trained model kinds apart. */
   readonly kind: 'linear';
+  /** Features per row the model takes. */
   readonly featureCount: number;
   /** Scaler: `(x - offset) * scale` per feature. */
   readonly offset: readonly number[];
+  /** Scaler multiplier per feature (1 / standard deviation; 1 for a constant feature). */
   readonly scale: readonly number[];
   /** Class-major `[class][feature]` weights on standardised features. */
   readonly coefficients: readonly number[];
+  /** The intercept of each class, SELL, HOLD, BUY. */
   readonly intercepts: readonly number[];
   /** Optimiser iterations used and final weighted loss. */
   readonly fit: { readonly iterations: number; readonly loss: number };
@@ -27,12 +31,18 @@ export interface LinearClassifierModel {
 
 /** Options of {@link trainLinearClassifier}. */
 export interface LinearTrainingInput {
+  /** The training rows: arrays of equal length, or a float32 matrix; every value finite. */
   readonly features: FeatureRows | FeatureMatrix;
   /** One label per row; `undefined` rows are left out. */
   readonly labels: readonly (SignalAction | undefined)[];
   /** L2 penalty on the coefficients (not the intercepts), default 0.01. */
   readonly l2?: number;
+  /** Most L-BFGS iterations (default 500). */
   readonly maxIterations?: number;
+  /**
+   * How classes are weighted: `balanced` (the default: each class carries the same total weight), `none`, or a weight
+   * per action.
+   */
   readonly classWeights?: ClassWeighting;
 }
 

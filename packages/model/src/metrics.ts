@@ -4,7 +4,9 @@ import { CLASS_ACTIONS, classIndexOf } from './classes.js';
 
 /** Classification figures over labelled rows. Classes in order SELL, HOLD, BUY. */
 export interface ClassificationMetrics {
+  /** Labelled rows scored (rows without a label are skipped). */
   readonly rows: number;
+  /** Share of labelled rows predicted right, 0…1. */
   readonly accuracy: number;
   /** Mean recall over the classes present in the truth (scikit-learn's `balanced_accuracy_score`); chance is 1/3. */
   readonly balancedAccuracy: number;

@@ -75,21 +75,44 @@ const PropertiesSchema = z.object({
 
 /** What an ONNX model says about itself: its header and the tradepipe fields of its `metadata_props`. */
 export interface ModelMetadata {
+  /** The ONNX IR version of the file. */
   readonly irVersion: number;
+  /** The tool that wrote the file (e.g. `tradepipe`, `skl2onnx`); `''` when not set. */
   readonly producerName: string;
+  /** That tool's version; `''` when not set. */
   readonly producerVersion: string;
+  /** The operator sets the graph imports (`''` is the default ONNX domain, `ai.onnx.ml` the classic ML operators). */
   readonly opsets: readonly { readonly domain: string; readonly version: number }[];
   /** Every `metadata_props` entry as stored. */
   readonly properties: Readonly<Record<string, string>>;
+  /** `model_id`: names the model; undefined when not declared. */
   readonly modelId?: string;
+  /** `model_version`: the model's version; undefined when not declared. */
   readonly modelVersion?: string;
+  /** `feature_names`: the input columns, in order; undefined when not declared (such a model does not load). */
   readonly featureNames?: readonly string[];
+  /** `feature_set_version`: the feature set the model was trained on; undefined when not declared. */
   readonly featureSetVersion?: string;
+  /** `granularity`: the candle size the model was trained on; undefined when not declared. */
   readonly granularity?: Granularity;
+  /** `label_map`: class label (as a string) to BUY, SELL or HOLD; undefined when not declared. */
   readonly labelMap?: Readonly<Record<string, SignalAction>>;
+  /** `labeling`: the forward-return rule the training labels came from; undefined when not declared. */
   readonly labeling?: Labeling;
+  /**
+   * `training_range`: start of the first and last training candles (epoch ms) and the labelled rows; undefined when not
+   * declared.
+   */
   readonly trainingRange?: { readonly fromMs: number; readonly toMs: number; readonly rows: number };
+  /**
+   * `metrics`: evaluation figures (for tradepipe's trainer the label counts and the walk-forward summary); undefined
+   * when not declared.
+   */
   readonly metrics?: Readonly<Record<string, unknown>>;
+  /**
+   * `trainer`: which trainer made the model (`linear`, `gradient_boosted_trees`, or another tool's name); undefined
+   * when not declared.
+   */
   readonly trainer?: string;
   /** The products the model was trained on. */
   readonly products?: readonly string[];

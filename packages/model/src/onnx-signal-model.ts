@@ -43,6 +43,7 @@ export interface OnnxSignalModelLoadOptions {
   readonly modelId?: string;
   /** onnxruntime intra-op threads (default 1: lowest single-row latency). */
   readonly intraOpNumThreads?: number;
+  /** Where the `model loaded` line goes (default silent). */
   readonly logger?: Logger;
 }
 
@@ -97,10 +98,15 @@ function checkLoadOptions(options: OnnxSignalModelLoadOptions): number {
  * const prediction = await model.predict(vector); // { action: 'HOLD', confidence: 0.61, probabilities: {...} }
  */
 export class OnnxSignalModel implements SignalModel {
+  /** The model's `model_id` metadata, else the `modelId` load option, else `onnx-model`. */
   readonly modelId: string;
+  /** The model's `model_version` metadata, else `sha256:` and the first 16 hex digits of the file's hash. */
   readonly modelVersion: string;
+  /** The feature names the model declares, checked at load to equal the expected ones, in order. */
   readonly featureNames: readonly string[];
+  /** The feature-set version the model declares, checked at load to equal the expected one. */
   readonly featureSetVersion: string;
+  /** The candle granularity the model declares; undefined when its metadata names none. */
   readonly granularity?: Granularity;
   /** Everything the model's metadata declares. */
   readonly metadata: ModelMetadata;

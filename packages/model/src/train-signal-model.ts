@@ -14,12 +14,22 @@ import type { WalkForwardReport } from './walk-forward.js';
 
 /** Input of {@link trainSignalModel}: feature rows with the close and start time of each row's candle. */
 export interface TrainSignalModelInput {
+  /**
+   * The feature rows, one per candle, oldest first (hold-out rows left out): arrays of equal length or a float32
+   * matrix.
+   */
   readonly features: FeatureRows | FeatureMatrix;
+  /** The close of each row's candle: the labels come from their forward returns. */
   readonly closes: ArrayLike<number>;
   /** Candle start times (epoch ms), for the training range written into the model. */
   readonly timestamps: ArrayLike<number>;
+  /** The names of the feature columns, in order (`FEATURE_NAMES`); written into the model, one per column. */
   readonly featureNames: readonly string[];
+  /** The version of the feature set the rows come from (`FEATURE_SET_VERSION`); written into the model. */
   readonly featureSetVersion: string;
+  /**
+   * Labeling, model kind and settings, class weights, walk-forward folds, fees, ids; see {@link TrainingOptionsSchema}.
+   */
   readonly options: TrainingOptionsInput;
   /** Labels of the rows, when the caller made them (pooled series; see {@link trainModelFromCandles}). */
   readonly labels?: readonly (SignalAction | undefined)[];
@@ -41,10 +51,15 @@ export const TRAINING_CODE_VERSION = '@tradepipe/model/trainer@2';
 
 /** What a training run produced. */
 export interface TrainingReport {
+  /** The options with defaults filled in. */
   readonly options: TrainingOptions;
+  /** Rows with a label (the last `horizon` rows have none), the rows the final model was trained on. */
   readonly labelledRows: number;
+  /** Labelled rows per class. */
   readonly labelCounts: Readonly<Record<SignalAction, number>>;
+  /** The weight each class got in training. */
   readonly classWeights: Readonly<Record<SignalAction, number>>;
+  /** Start of the first and last rows' candles (epoch ms) and the labelled rows; also written into the model. */
   readonly trainingRange: { readonly fromMs: number; readonly toMs: number; readonly rows: number };
   /** Present when `options.walkForward` was given. */
   readonly walkForward?: WalkForwardReport;
@@ -52,9 +67,11 @@ export interface TrainingReport {
 
 /** The result of {@link trainSignalModel}. */
 export interface TrainSignalModelResult {
+  /** The trained model, as the trainer holds it (for `predictProbabilities`). */
   readonly model: TrainedModel;
   /** The `.onnx` file, metadata included. */
   readonly onnx: Uint8Array;
+  /** What the run did: options, labels, class weights, training range, walk-forward figures. */
   readonly report: TrainingReport;
 }
 

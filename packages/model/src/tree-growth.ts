@@ -2,10 +2,13 @@
 export interface RegressionTree {
   /** The class (index in SELL, HOLD, BUY) whose score the tree adds to. */
   readonly classIndex: number;
+  /** The feature index each node splits on; `-1` for a leaf. */
   readonly feature: readonly number[];
   /** float32 split thresholds: `x <= threshold` goes to `left`. */
   readonly threshold: readonly number[];
+  /** Index of the node taken when `x <= threshold`; unused on a leaf. */
   readonly left: readonly number[];
+  /** Index of the node taken when `x > threshold`; unused on a leaf. */
   readonly right: readonly number[];
   /** float32 leaf values (0 on branches). */
   readonly value: readonly number[];

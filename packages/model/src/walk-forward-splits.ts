@@ -2,9 +2,13 @@ import { TradepipeError } from '@tradepipe/core';
 
 /** One walk-forward fold: train on `[trainStart, trainEnd)`, test on `[testStart, testEnd)` (row indices). */
 export interface WalkForwardSplit {
+  /** First training row (inclusive). */
   readonly trainStart: number;
+  /** End of the training rows (exclusive); `testStart − trainEnd` rows are purged between them. */
   readonly trainEnd: number;
+  /** First test row (inclusive). */
   readonly testStart: number;
+  /** End of the test rows (exclusive). */
   readonly testEnd: number;
 }
 
@@ -14,6 +18,7 @@ export interface WalkForwardSplitOptions {
   readonly rowCount: number;
   /** Label horizon in rows: the label of row `i` uses the close of row `i + horizon`. */
   readonly horizon: number;
+  /** How many consecutive test blocks (folds) to make; the last one takes the remainder rows. */
   readonly folds: number;
   /** Rows dropped between training and test, at least (and by default) `horizon`. */
   readonly purgeRows?: number;

@@ -13,12 +13,17 @@ import type { WalkForwardSplit } from './walk-forward-splits.js';
 
 /** The figures of one walk-forward fold. */
 export interface FoldReport {
+  /** The fold's training and test rows. */
   readonly split: WalkForwardSplit;
   /** Start times of the first and last test candles, when timestamps were given. */
   readonly testFromMs?: number;
+  /** Start of the last test candle, epoch ms; undefined without timestamps. */
   readonly testToMs?: number;
+  /** The test block's predictions scored against its labels. */
   readonly classification: ClassificationMetrics;
+  /** The test block's signals traded long/flat after fees, and buy-and-hold over the same candles. */
   readonly trading: TradingMetrics;
+  /** How many test rows were predicted BUY, SELL and HOLD (after `minConfidence`). */
   readonly predicted: Readonly<Record<SignalAction, number>>;
   /** The confidence (chosen class's probability) of each BUY or SELL predicted in the test block, before `minConfidence`. */
   readonly signalConfidences: readonly number[];
@@ -26,14 +31,19 @@ export interface FoldReport {
 
 /** Walk-forward results: per fold and summarised. */
 export interface WalkForwardReport {
+  /** Each fold's figures, oldest first. */
   readonly folds: readonly FoldReport[];
+  /** Balanced accuracy averaged over the folds (chance: 1/3). */
   readonly meanBalancedAccuracy: number;
+  /** Macro F1 averaged over the folds. */
   readonly meanMacroF1: number;
   /** Balanced accuracy of guessing: 1/3. */
   readonly chanceBalancedAccuracy: number;
   /** Fold returns compounded (the folds are consecutive). */
   readonly compoundedStrategyReturn: number;
+  /** Buy-and-hold returns of the folds compounded (0.1 = +10 %), after its fee. */
   readonly compoundedBuyAndHoldReturn: number;
+  /** Folds whose strategy return beat buy-and-hold's strictly. */
   readonly foldsBeatingBuyAndHold: number;
   /**
    * Annualised Sharpe ratio (core's `sharpeRatio`, risk-free 0) of the strategy's per-candle returns over
@@ -46,6 +56,7 @@ export interface WalkForwardReport {
 
 /** Input of {@link walkForwardEvaluate}. */
 export interface WalkForwardInput {
+  /** The feature rows, one per candle, oldest first: arrays of equal length or a float32 matrix. */
   readonly features: FeatureRows | FeatureMatrix;
   /** Close of each row's candle. */
   readonly closes: ArrayLike<number>;

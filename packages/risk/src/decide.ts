@@ -21,7 +21,9 @@ import { adjustedAmount, capAmount, type SizeCap } from './sizing.js';
 
 /** One product's holding as the decision sees it. */
 export interface ProductExposure {
+  /** The product held or reserved, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The position's size in the base currency (`0` when only reservations exist). */
   readonly positionSizeBase: DecimalString;
   /** Position size × mark price. */
   readonly notionalQuote: number;
@@ -29,14 +31,22 @@ export interface ProductExposure {
   readonly reservedBuyQuote: number;
   /** Active SELL reservations of the product, in base. */
   readonly reservedSellBase: DecimalString;
+  /** The product's annualised volatility, or the limits' fallback when it has too few candles. */
   readonly volatilityAnnualized: number;
 }
 
 /** Everything a risk decision rests on, read from the store at the decision time. */
 export interface RiskInputs {
+  /** The recommendation being decided. */
   readonly recommendation: TradeRecommendation;
+  /**
+   * The recommendation's product as the store holds it; `undefined` when unknown (the decision is then REJECT
+   * `product_not_tradable`).
+   */
   readonly product: Product | undefined;
+  /** The decision time, epoch ms: every figure is as of this instant. */
   readonly nowMs: number;
+  /** The shared risk state: kill switch and cool-down. */
   readonly riskState: RiskState;
   /** The last candle of the recommendation's series closed at `nowMs`; `undefined` when there is none. */
   readonly market: { readonly markPrice: number; readonly lastCandleStartMs: number; readonly lastCandleCloseMs: number } | undefined;
@@ -46,8 +56,17 @@ export interface RiskInputs {
   readonly exposures: readonly ProductExposure[];
   /** Available quote balance (not on hold). */
   readonly quoteAvailable: number;
+  /**
+   * Equity in the recommendation's quote currency: its balance (available plus hold) plus every position at its mark
+   * price.
+   */
   readonly equityQuote: number;
+  /**
+   * Equity at 00:00 UTC of the decision's day, as first recorded that day (the current equity when none was recorded
+   * yet).
+   */
   readonly dayStartEquityQuote: number;
+  /** Orders created in the hour before `nowMs`. */
   readonly ordersLastHour: number;
   /** Longest allowed time since the last candle closed. */
   readonly maxCandleAgeMs: number;
@@ -55,25 +74,59 @@ export interface RiskInputs {
 
 /** A risk reason: a code and a message for people. */
 export interface RiskReason {
+  /** A stable reason code (`approved`, `size_reduced`, or the limit or gate that refused, e.g. `max_daily_loss`). */
   readonly code: RiskReasonCode;
+  /** A sentence for people with the figures involved; it may change between versions: branch on `code`. */
   readonly message: string;
 }
 
 /** The outcome of {@link decideRisk}: the assessment's figures without ids. */
 export interface RiskDecisionDraft {
+  /** `APPROVE` (an approval is signed for the adjusted size) or `REJECT`. */
   readonly decision: 'APPROVE' | 'REJECT';
+  /**
+   * Why, never empty: on APPROVE `approved` first, then `size_reduced` and the limit that capped the size, if any; on
+   * REJECT each refusal's code.
+   */
   readonly reasons: readonly RiskReason[];
+  /**
+   * BUY: the quote amount approved, at most the one requested, rounded down to the quote increment. SELL: an estimate
+   * (size × mark). `0` on REJECT.
+   */
   readonly adjustedQuoteAmount: DecimalString;
+  /**
+   * SELL only: the base size approved, at most what is held minus pending sells, rounded down to the base increment
+   * (`0` on REJECT); undefined for a BUY.
+   */
   readonly adjustedBaseSize?: DecimalString;
+  /**
+   * Annualised volatility used (0.55 = 55 %/year): the product's, else the held product's, else the limits' fallback.
+   */
   readonly volatilityAnnualized: number;
+  /** Portfolio heat before the trade: Σ notional × σ / equity over positions and in-flight BUY reservations. */
   readonly portfolioHeat: number;
+  /** Portfolio heat if the trade fills: higher after a BUY, lower (never below 0) after a SELL, unchanged on REJECT. */
   readonly portfolioHeatAfter: number;
+  /** The risk score in [0, 1] (see {@link riskScore}); it scales a BUY down by `1 − score`. */
   readonly riskScore: number;
+  /** Equity in quote currency at the decision (see {@link RiskInputs.equityQuote}). */
   readonly equityQuote: number;
+  /** What all products hold at mark plus in-flight BUY reservations, in quote currency, before the trade. */
   readonly exposureQuote: number;
+  /** Equity minus day-start equity, in quote currency (negative = loss). */
   readonly dailyPnlQuote: number;
+  /**
+   * The close of the series' last candle closed at the decision, or the recommendation's reference price when there is
+   * none.
+   */
   readonly markPrice: number;
+  /** Start of that last closed candle, epoch ms (the recommendation's candle when there is none). */
   readonly lastCandleStartMs: number;
+  /**
+   * Every other number the decision used, by name: score components (`scoreVolatility`, …), `dailyLossLimitQuote`,
+   * `ordersLastHour`, `quoteAvailable`, `candleAgeMs` (-1 when no candle closed), and for a sized BUY each cap's
+   * `room_<code>`; for a SELL `heldBaseSize`.
+   */
   readonly figures: Readonly<Record<string, number>>;
   /** The daily loss limit tripped now: the caller starts the cool-down. */
   readonly startCooldown: boolean;

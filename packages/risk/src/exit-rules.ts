@@ -38,17 +38,23 @@ export interface ExitPolicyOptions extends z.output<typeof ExitPolicyOptionsSche
 
 /** Which exit rule fired, and the figures that made it fire. */
 export interface ExitTrigger {
+  /** The rule that fired: `kill_switch`, `stop_loss`, `trailing_stop`, `take_profit` or `max_holding_time`. */
   readonly rule: ExitRule;
+  /** The comparison that fired, for people, e.g. `close 48000 ≤ entry 50000 − 2 × ATR 900`. */
   readonly detail: string;
 }
 
 /** What the exit rules look at. */
 export interface ExitRuleInput {
+  /** The closed candle evaluated: its close is the price every rule compares. */
   readonly candle: Candle;
+  /** The position that may be exited; a size of zero or less fires nothing. */
   readonly position: Position;
   /** Candles up to and including `candle`, oldest first; later ones are ignored. */
   readonly recentCandles: readonly Candle[];
+  /** The shared risk state: an engaged kill switch in `flatten` mode fires `kill_switch` first. */
   readonly riskState: RiskState;
+  /** The evaluation time, epoch ms, for the maximum holding time. */
   readonly nowMs: number;
 }
 

@@ -27,6 +27,7 @@ export interface RiskScoreInputs {
   readonly volatilityCeiling: number;
   /** Portfolio heat before the trade. */
   readonly portfolioHeat: number;
+  /** The heat limit: the heat component is `portfolioHeat / maxPortfolioHeat`. */
   readonly maxPortfolioHeat: number;
   /** Equity change since 00:00 UTC (negative = loss). */
   readonly dailyPnlQuote: number;
@@ -34,12 +35,15 @@ export interface RiskScoreInputs {
   readonly maxDailyLossQuote: number;
   /** Current exposure (positions at mark + in-flight BUY reservations). */
   readonly exposureQuote: number;
+  /** The total exposure limit, in quote: the exposure component is `exposureQuote / maxTotalExposureQuote`. */
   readonly maxTotalExposureQuote: number;
 }
 
 /** The score and the components it was made of. */
 export interface RiskScoreResult {
+  /** The weighted mean of the components, in [0, 1] (1 = most risky). */
   readonly score: number;
+  /** Each component, in [0, 1], before weighting. */
   readonly components: { readonly volatility: number; readonly heat: number; readonly dailyLoss: number; readonly exposure: number };
 }
 

@@ -2,6 +2,7 @@
 export interface SizingInputs {
   /** The amount the recommendation asks for, in quote. */
   readonly requestedQuote: number;
+  /** Equity in quote currency; the volatility target is proportional to it. */
   readonly equityQuote: number;
   /** Annualised volatility of the product bought. */
   readonly volatilityAnnualized: number;
@@ -11,6 +12,7 @@ export interface SizingInputs {
   readonly riskScore: number;
   /** Heat before the trade. */
   readonly portfolioHeat: number;
+  /** The heat limit: the size falls linearly to 0 as heat approaches it. */
   readonly maxPortfolioHeat: number;
 }
 
@@ -46,8 +48,12 @@ export function adjustedAmount(inputs: SizingInputs): SizingResult {
   return { volatilityTargetQuote: finiteOr(volatilityTargetQuote, 0), scale, amountQuote: Math.min(requested, Math.max(0, amountQuote)) };
 }
 
-/** A limit's room for the amount of one BUY. */
+/**
+ * A limit's room for the amount of one BUY.
+ * @typeParam Code the reason codes a cap may carry
+ */
 export interface SizeCap<Code extends string = string> {
+  /** The limit's reason code, reported when this cap binds. */
   readonly code: Code;
   /** The most this limit lets the order spend (may be negative: no room). */
   readonly roomQuote: number;

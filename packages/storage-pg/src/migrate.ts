@@ -25,6 +25,7 @@ export interface MigrationResult {
 export interface MigrateOptions {
   /** PostgreSQL schema holding the tables (default `tradepipe`); created if missing. */
   readonly schema?: string;
+  /** Where each migration applied is logged, at info (default silent). */
   readonly logger?: Logger;
 }
 

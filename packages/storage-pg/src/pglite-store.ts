@@ -15,6 +15,7 @@ export interface PgliteStoreOptions {
   readonly schema?: string;
   /** Where "now" comes from (leases, expiry); default the database's `clock_timestamp()`. */
   readonly clock?: Clock;
+  /** Where migrations applied and work-notification failures are logged (default silent). */
   readonly logger?: Logger;
   /** Apply pending migrations when the store is created (default true). */
   readonly migrate?: boolean;

@@ -3,7 +3,9 @@ import { decodeProtectedHeader, jwtVerify } from 'jose';
 
 /** A key the fake accepts: its name and public key, and whether it may trade. */
 export interface FakeApiKey {
+  /** The key name a JWT must carry as `kid` and `sub`, e.g. `organizations/{org}/apiKeys/{key}`. */
   readonly name: string;
+  /** The public key the JWT signature is verified with (ES256 or EdDSA). */
   readonly publicKey: KeyObject;
   /** Without the trade scope, order endpoints answer 403 (default true). */
   readonly canTrade?: boolean;

@@ -2,11 +2,17 @@ import { GRANULARITIES, type Granularity } from '@tradepipe/core';
 
 /** A candle as Coinbase sends it: every field a string, `start` in UNIX seconds. */
 export interface FakeWireCandle {
+  /** Bucket start, UNIX seconds, e.g. `'1700000000'`. */
   readonly start: string;
+  /** Lowest trade price in the bucket, decimal text. */
   readonly low: string;
+  /** Highest trade price in the bucket, decimal text. */
   readonly high: string;
+  /** First trade price in the bucket, decimal text. */
   readonly open: string;
+  /** Last trade price in the bucket, decimal text. */
   readonly close: string;
+  /** Base-currency volume traded in the bucket, decimal text. */
   readonly volume: string;
 }
 

@@ -1,6 +1,8 @@
 /** Which requests a scripted fault hits: a method and a path under `/api/v3/brokerage` (default: any). */
 export interface FaultMatch {
+  /** Only requests with this method (default any). */
   readonly method?: 'GET' | 'POST';
+  /** Only requests to this exact path under `/api/v3/brokerage`, without the query, e.g. `/orders` (default any). */
   readonly path?: string;
 }
 

@@ -23,6 +23,7 @@ export interface FakeCoinbaseOptions {
   readonly clock?: Clock;
   /** Fee rates of the account's tier (default taker 0.012, maker 0.006: entry tier). */
   readonly takerFeeRate?: string;
+  /** Fee rate of maker fills, a decimal fraction (default `0.006`); `fillOrder` and matching make taker fills only. */
   readonly makerFeeRate?: string;
   /** `manual`: orders stay OPEN until `fillOrder`; `immediate` (default): market/crossing orders fill at once. */
   readonly orderFills?: 'immediate' | 'manual';
@@ -30,6 +31,7 @@ export interface FakeCoinbaseOptions {
   readonly enforceRateLimits?: boolean;
   /** Omit every n-th synthetic candle bucket (no trades), to exercise gap handling. */
   readonly omitEveryNthCandle?: number;
+  /** How often subscribed WebSocket connections get a `heartbeats` message, ms (default 1000, as Coinbase). */
   readonly heartbeatIntervalMs?: number;
   /** A WebSocket with no subscription after this long is closed (Coinbase: 5 s). */
   readonly subscribeTimeoutMs?: number;
@@ -37,8 +39,11 @@ export interface FakeCoinbaseOptions {
 
 /** One request the fake saw. */
 export interface FakeRequestLogEntry {
+  /** The HTTP method, e.g. `GET`. */
   readonly method: string;
+  /** The path without `/api/v3/brokerage` and without the query, e.g. `/orders`. */
   readonly path: string;
+  /** The HTTP status answered, or `'dropped'` when a scripted fault cut the connection without an answer. */
   readonly status: number | 'dropped';
 }
 
@@ -48,7 +53,13 @@ export interface FakeCoinbase {
   readonly url: string;
   /** WebSocket URL, e.g. `ws://127.0.0.1:51234/ws`. */
   readonly wsUrl: string;
+  /**
+   * Scripts failures of the next requests: 429 bursts, 5xx, dropped requests or responses, latency, a refused order.
+   */
   readonly faults: FakeFaults;
+  /**
+   * Drives the `/ws` endpoint: publish candles and trades, drop connections, skip sequence numbers, pause heartbeats.
+   */
   readonly websocket: FakeWebSocketControls;
   /** Every request seen, in order (paths under `/api/v3/brokerage`). */
   readonly requests: readonly FakeRequestLogEntry[];
@@ -56,14 +67,22 @@ export interface FakeCoinbase {
   readonly received: readonly Omit<FakeRequestLogEntry, 'status'>[];
   /** Orders on the fake, as `GET /orders/historical/{id}` shows them. */
   orders(): Record<string, unknown>[];
+  /** Every fill the fake made, oldest first (a copy of the list). */
   fills(): readonly FakeFill[];
+  /** Balances by currency now (copies): `available` and the `hold` that open orders keep. */
   balances(): Readonly<Record<string, FakeBalance>>;
+  /** Sets a currency's available amount (a decimal string); its hold is left as it is. */
   setBalance(currency: string, available: string): void;
   /** Sets the book: a price (bid = ask) or a bid and an ask. */
   setPrice(productId: string, price: string | { readonly bid: string; readonly ask: string }): void;
   /** Changes a product (e.g. `{ cancel_only: true }`). */
   updateProduct(productId: string, changes: Partial<FakeProductInput>): void;
+  /**
+   * Serves these candles for a series instead of the synthetic ones; from then on a bucket of that series without a set
+   * candle has none.
+   */
   setCandles(productId: string, granularity: Granularity, candles: readonly FakeWireCandle[]): void;
+  /** Serves no candle for these buckets (bucket start, epoch ms), as Coinbase does where nothing traded. */
   omitCandles(productId: string, granularity: Granularity, startMsList: readonly number[]): void;
   /** The candle the fake serves for a bucket (synthetic unless set), if any. */
   candleAt(productId: string, granularity: Granularity, startMs: number): FakeWireCandle | undefined;
@@ -71,6 +90,7 @@ export interface FakeCoinbase {
   fillOrder(orderId: string, options?: { readonly baseSize?: string; readonly price?: string }): void;
   /** Ends an OPEN order (`CANCELLED`, `EXPIRED`, `FAILED`), releasing its hold. */
   finishOrder(orderId: string, status: 'CANCELLED' | 'EXPIRED' | 'FAILED'): void;
+  /** Closes every WebSocket and HTTP connection and stops the server. */
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 export interface TestKeyPair {
   /** `organizations/{uuid}/apiKeys/{uuid}`. */
   readonly name: string;
+  /** `ec` (P-256, signs ES256) or `ed25519` (signs EdDSA). */
   readonly type: 'ec' | 'ed25519';
   /** The private key as Coinbase hands it out: SEC1 PEM for `ec`, PKCS8 PEM for `ed25519`. */
   readonly privateKeyPem: string;

@@ -26,7 +26,9 @@ export interface FakeOllamaOptions {
 
 /** One request the fake received. */
 export interface FakeOllamaRequest {
+  /** The HTTP method, e.g. `POST`. */
   readonly method: string;
+  /** The path without the query, e.g. `/api/chat`. */
   readonly path: string;
   /** The parsed JSON body; the raw text when it is not JSON; `undefined` when empty. */
   readonly body: unknown;
@@ -38,7 +40,9 @@ export interface FakeOllamaRequest {
 export interface FakeOllama {
   /** Base URL, e.g. `http://127.0.0.1:40123`: pass it as the validator's `host`. */
   readonly url: string;
+  /** The host the server listens on, always `127.0.0.1`. */
   readonly host: string;
+  /** The port the server listens on (a free one unless `port` was given). */
   readonly port: number;
   /** Every request received, in order. */
   readonly requests: FakeOllamaRequest[];

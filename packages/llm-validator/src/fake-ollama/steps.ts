@@ -1,8 +1,17 @@
 /** A verdict the fake answers with (the shape of the validator's `VerdictSchema`, or anything else). */
 export interface FakeVerdict {
+  /**
+   * The decision to answer (default `APPROVE` for an `approve` step, `REJECT` for a `reject` one); any string, to test
+   * refusal of others.
+   */
   readonly decision?: string;
+  /** The reasons to answer (default two canned reasons matching the decision). */
   readonly reasons?: readonly string[];
+  /**
+   * The confidence to answer (default 0.78 for `approve`, 0.71 for `reject`); any number, to test out-of-range values.
+   */
   readonly confidence?: number;
+  /** The risk flags to answer (default none). */
   readonly riskFlags?: readonly string[];
 }
 
