@@ -22,6 +22,7 @@ import {
   retriesExhaustedWrites,
 } from './trade-stages.js';
 import { validateSlots } from './slots.js';
+import { registerReplayAccess } from './replay-access.js';
 
 type WorkerStage = Exclude<StageName, 'ingest'>;
 
@@ -81,6 +82,8 @@ export class Pipeline {
     }
     this.signalStage = options.features === undefined ? undefined : new SignalStage(this.runtime, options.features);
     this.defineWorkers();
+    // Hook for the replays (replay-access.ts): the batched replay drives the signal stage and the bridge's code itself.
+    registerReplayAccess(this, { runtime: this.runtime, signalStage: this.signalStage, context: () => this.context(), prepare: () => this.prepare() });
   }
 
   private defineWorkers(): void {
@@ -155,7 +158,7 @@ export class Pipeline {
       processed += progressed;
       if (progressed === 0) break;
     }
-    if (this.signalStage !== undefined) await this.signalStage.checkpointAll(this.context());
+    // Feature checkpoints follow `checkpointEveryCandles`; `stop()` and the replays save the rest.
     return processed;
   }
 
