@@ -166,6 +166,7 @@ export {
 export {
   candleWorkId,
   partitionKeyOf,
+  type BulkWrite,
   type CandleQuery,
   type CandleState,
   type Claim,

@@ -1,6 +1,7 @@
 import { compareDecimal, decimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
+import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
@@ -25,6 +26,7 @@ import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } fro
 import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
+  BulkWrite,
   CandleQuery,
   CandleState,
   Claim,
@@ -118,6 +120,11 @@ class MemoryStore implements PipelineStore {
     const result = this.candles.insert(parsed);
     for (const candle of result.added) this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
     return { inserted: result.added.length, duplicates: result.duplicates, conflicts: result.conflicts };
+  }
+
+  async writeBulk(batch: BulkWrite): Promise<void> {
+    this.open();
+    applyBulkWrite({ candles: this.candles, signals: this.signals, recommendations: this.recommendations, queue: this.queue }, batch);
   }
 
   async getCandles(query: CandleQuery): Promise<Candle[]> {

@@ -127,6 +127,17 @@ export interface CandleQuery {
   readonly limit?: number;
 }
 
+/** Records the batched replay writes at once; see {@link PipelineStore.writeBulk}. */
+export interface BulkWrite {
+  /** Closed candles, entering in `candleState` (default `DONE`). */
+  readonly candles?: readonly Candle[];
+  readonly candleState?: CandleState;
+  /** Signals with the work state the bridge left them in. */
+  readonly signals?: readonly { readonly record: Signal; readonly state: SignalState; readonly reason?: string }[];
+  /** Recommendations the bridge settled at once (e.g. REJECTED: nothing held). */
+  readonly recommendations?: readonly { readonly record: TradeRecommendation; readonly state: RecommendationState; readonly reason?: string }[];
+}
+
 /** The limits the store enforces atomically while reserving exposure. */
 export interface ExposureLimits {
   /** Σ over products of position size × mark price + active BUY reservations must stay at or below this. */
@@ -219,6 +230,12 @@ export interface PipelineStore {
   // --- Candles (crypto_prices) ---
   /** Inserts candles deduplicated on (product, granularity, start). New candles enter in `state` (default `PENDING`). */
   putCandles(candles: readonly Candle[], options?: { readonly state?: CandleState }): Promise<PutCandlesResult>;
+  /**
+   * Writes records in bulk, atomically, for the batched replay: candles, signals and settled recommendations
+   * with their work states. Inserts are first-write-wins as everywhere; candles are checked as `putCandles` checks them.
+   * @throws TradepipeError `record_conflict` if a record conflicts with a stored one (nothing is written)
+   */
+  writeBulk(batch: BulkWrite): Promise<void>;
   getCandles(query: CandleQuery): Promise<Candle[]>;
   getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined>;
   getCandle(productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined>;

@@ -2,6 +2,7 @@ import {
   TradepipeError,
   type Balance,
   type Candle,
+  type BulkWrite,
   type CandleQuery,
   type CandleState,
   type Claim,
@@ -37,6 +38,7 @@ import {
   type WorkStatus,
   parseRecordWrite,
 } from '@tradepipe/core';
+import { writeBulkInterim } from './bulk-interim-sql.js';
 import * as candles from './candles-sql.js';
 import { currentMs, nowParam, type StoreContext } from './context.js';
 import { guarded } from './db-errors.js';
@@ -92,6 +94,11 @@ export class SqlStore implements PipelineStore {
 
   putCandles(list: readonly Candle[], options: { readonly state?: CandleState } = {}): Promise<PutCandlesResult> {
     return this.run('putCandles', () => candles.putCandles(this.context, list, options.state ?? 'PENDING'));
+  }
+
+  // Interim (perf branch): the pg branch's bulk SQL replaces this.
+  writeBulk(batch: BulkWrite): Promise<void> {
+    return this.run('writeBulk', () => writeBulkInterim(this.context, batch));
   }
 
   getCandles(query: CandleQuery): Promise<Candle[]> {
