@@ -1,6 +1,6 @@
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
-import type { FeatureExtractor, FeatureSet, StageContext } from '../interfaces.js';
+import type { FeatureExtractor, FeatureSet, ModelPrediction, StageContext } from '../interfaces.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 import type { Signal } from '../records/trading.js';
 import { candleCloseMs } from '../records/market.js';
@@ -8,7 +8,8 @@ import type { Claim, RecordWrite } from '../store.js';
 import { GRANULARITIES, type Granularity } from '../time.js';
 import type { PipelineRuntime } from './runtime.js';
 
-interface SeriesEngine {
+/** A series' feature engine and how many candles it took since its last checkpoint. @internal */
+export interface SeriesEngine {
   extractor: FeatureExtractor;
   candlesSinceCheckpoint: number;
 }
@@ -22,6 +23,8 @@ interface SeriesEngine {
  */
 export class SignalStage {
   private readonly engines = new Map<string, SeriesEngine>();
+  /** Batched replay hook (batched-replay.ts): a candle's vector and prediction computed in batch, by candle work id. */
+  readonly precomputed = new Map<string, { readonly vector: FeatureVector | undefined; readonly prediction?: ModelPrediction }>();
 
   constructor(
     private readonly runtime: PipelineRuntime,
@@ -32,19 +35,23 @@ export class SignalStage {
     const { productId, granularity, startMs } = parseCandleWorkId(claim.id);
     const candle = await context.store.getCandle(productId, granularity, startMs);
     if (candle === undefined) throw new TradepipeError('not_found', 'Claimed candle is missing', { details: { id: claim.id } });
-    const engine = await this.engineFor(candle, context);
-    const vector = engine.extractor.update(candle);
+    const precomputed = this.precomputed.get(claim.id); // batched replay hook: its engine was fed this candle already
+    const engine = precomputed === undefined ? await this.engineFor(candle, context) : undefined;
+    const vector = engine === undefined ? precomputed!.vector : engine.extractor.update(candle);
     const writes: RecordWrite[] = [];
     let signal: Signal | undefined;
     if (vector !== undefined && this.runtime.options.model !== undefined) {
-      signal = await this.signalFor(candle, vector, context);
+      signal = await this.signalFor(candle, vector, context, precomputed?.prediction);
       if (signal !== undefined) writes.push({ type: 'signal', record: signal });
     }
     const exit = await this.exitFor(candle, context);
     if (exit !== undefined) writes.push({ type: 'recommendation', record: exit, state: 'PENDING_RISK' });
     await context.store.complete(claim, { state: 'DONE', writes });
-    engine.candlesSinceCheckpoint += 1;
-    if (engine.candlesSinceCheckpoint >= this.runtime.tuning.checkpointEveryCandles) await this.checkpoint(candle, engine, context);
+    this.precomputed.delete(claim.id); // batched replay hook: the replay keeps that engine's checkpoint cadence
+    if (engine !== undefined) {
+      engine.candlesSinceCheckpoint += 1;
+      if (engine.candlesSinceCheckpoint >= this.runtime.tuning.checkpointEveryCandles) await this.checkpoint(candle, engine, context);
+    }
     this.runtime.bus.emit('candle:processed', { candle, vector });
     if (signal !== undefined) this.runtime.bus.emit('signal:generated', { signal });
     if (exit !== undefined) this.runtime.bus.emit('recommendation:created', { recommendation: exit, state: 'PENDING_RISK' });
@@ -68,7 +75,8 @@ export class SignalStage {
     engine.candlesSinceCheckpoint = 0;
   }
 
-  private async engineFor(candle: Candle, context: StageContext): Promise<SeriesEngine> {
+  /** The series' engine, following on from the previous candle (restored or warmed up if not); public for the batched replay. */
+  async engineFor(candle: Candle, context: StageContext): Promise<SeriesEngine> {
     const seriesKey = `${candle.productId}/${candle.granularity}`;
     const previousStartMs = candle.startMs - GRANULARITIES[candle.granularity];
     const current = this.engines.get(seriesKey);
@@ -102,11 +110,11 @@ export class SignalStage {
     return engine;
   }
 
-  private async signalFor(candle: Candle, vector: FeatureVector, context: StageContext): Promise<Signal | undefined> {
+  private async signalFor(candle: Candle, vector: FeatureVector, context: StageContext, precomputed?: ModelPrediction): Promise<Signal | undefined> {
     const { pipelineId, model } = this.runtime.options;
     const id = recordId('signal', [pipelineId, candle.productId, candle.granularity, candle.startMs]);
     if ((await context.store.getSignal(id)) !== undefined) return undefined;
-    const prediction = await model!.predict(vector, { signal: context.signal });
+    const prediction = precomputed ?? (await model!.predict(vector, { signal: context.signal }));
     return {
       id,
       pipelineId,
