@@ -77,7 +77,10 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
   for (const event of ['candle:processed', 'signal:generated', 'recommendation:created', 'recommendation:finished', 'order:updated'] as const) {
     pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
   }
-  const result = mode === 'batched' ? await replayCandlesBatched({ pipeline, store, clock, candles: replayed, chunkCandles }) : await replayCandles({ pipeline, store, clock, candles: replayed });
+  const result =
+    mode === 'batched'
+      ? await replayCandlesBatched({ pipeline, store, clock, candles: replayed, chunkCandles })
+      : { ...(await replayCandles({ pipeline, store, clock, candles: replayed })), quietCandles: 0, fullPathCandles: replayed.length, candleByCandle: false };
   const checkpoint = await store.loadCheckpoint(`features/batched-test/test-2/BTC-USD/ONE_HOUR`);
   return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs() };
 }
