@@ -52,9 +52,10 @@ export function syntheticMinuteCandles(options: { count: number; seed: number; s
 
 /**
  * Trains a linear 1-minute model with `trainSignalModel` on `trainingCandles` synthetic candles (its own seed,
- * never the replayed data) and loads it; `minConfidence` keeps its BUY/SELL signals rare (a trade or so a day).
+ * never the replayed data) and loads it with a minimum confidence chosen on that training data so that about
+ * `signalRate` of candles get a BUY or SELL (a trade or so a day at the default); `minConfidence` overrides it.
  */
-export async function trainMinuteModel(options: { seed?: number; trainingCandles?: number; minConfidence?: number } = {}): Promise<SignalModel> {
+export async function trainMinuteModel(options: { seed?: number; trainingCandles?: number; signalRate?: number; minConfidence?: number } = {}): Promise<SignalModel> {
   const candles = syntheticMinuteCandles({ count: options.trainingCandles ?? 30_000, seed: options.seed ?? 7, startMs: Date.UTC(2023, 0, 1) });
   const column = (pick: (candle: Candle) => number) => candles.map(pick);
   const features = computeFeatureMatrix(
@@ -71,7 +72,18 @@ export async function trainMinuteModel(options: { seed?: number; trainingCandles
     featureSetVersion: FEATURE_SET_VERSION,
     options: { labeling: { horizon: 60, buyThreshold: 0.004, sellThreshold: -0.004 }, model: { kind: 'linear' }, granularity: 'ONE_MINUTE' },
   });
-  return OnnxSignalModel.load({ bytes: onnx, expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: 'ONE_MINUTE', minConfidence: options.minConfidence ?? 0.75 });
+  const load = (minConfidence: number) =>
+    OnnxSignalModel.load({ bytes: onnx, expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: 'ONE_MINUTE', minConfidence });
+  if (options.minConfidence !== undefined) return load(options.minConfidence);
+  const raw = await load(0);
+  const vectors = warm.map((candle, row) => ({
+    productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: FEATURE_SET_VERSION,
+    values: Array.from(features.matrix.subarray((first + row) * features.columns, (first + row + 1) * features.columns)),
+  }));
+  const confidences = (await raw.predictBatch(vectors)).filter((prediction) => prediction.action !== 'HOLD').map((prediction) => prediction.confidence).sort((a, b) => b - a);
+  await raw.close();
+  const cut = confidences[Math.min(confidences.length - 1, Math.floor((options.signalRate ?? 0.01) * vectors.length))] ?? 1;
+  return load(Math.min(1, cut + 1e-9));
 }
 
 /** The embedded stages on 1-minute candles: the rule validator, risk with exits, the paper executor. */

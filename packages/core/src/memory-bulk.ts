@@ -37,6 +37,19 @@ function newItems<T>(items: readonly T[], idOf: (item: T) => string, existing: (
   return fresh;
 }
 
+/** Whether the candles are one series, strictly increasing, all after its latest stored candle: nothing to compare. */
+function isFreshRun(series: CandleSeries, candles: readonly Candle[]): boolean {
+  const first = candles[0];
+  if (first === undefined) return true;
+  const latest = series.latest(first.productId, first.granularity);
+  let previousStartMs = latest === undefined ? -1 : latest.startMs;
+  for (const candle of candles) {
+    if (candle.productId !== first.productId || candle.granularity !== first.granularity || candle.startMs <= previousStartMs) return false;
+    previousStartMs = candle.startMs;
+  }
+  return true;
+}
+
 /**
  * The in-memory store's `writeBulk`: checks everything first (candles as `putCandles` checks them,
  * recommendations with their schema, conflicts with stored records and within the batch), then applies it,
@@ -45,8 +58,9 @@ function newItems<T>(items: readonly T[], idOf: (item: T) => string, existing: (
  * @internal
  */
 export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
-  const candles = newItems(
-    (batch.candles ?? []).map((candle) => checkCandle(candle)),
+  const checked = (batch.candles ?? []).map((candle) => checkCandle(candle));
+  const candles = isFreshRun(targets.candles, checked) ? checked : newItems(
+    checked,
     candleWorkId,
     (id) => {
       const [productId, granularity, startMs] = id.split('/');
@@ -63,7 +77,11 @@ export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
   const freshRecommendations = newItems(recommendations, (item) => item.record.id, (id) => targets.recommendations.get(id), (item) => item.record, 'recommendation');
   targets.candles.insert(candles);
   const candleState = batch.candleState ?? 'DONE';
-  for (const candle of candles) targets.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, candleState);
+  const partitionKey = candles.length === 0 ? '' : partitionKeyOf(candles[0]!);
+  for (const candle of candles) {
+    const samePartition = candle.productId === candles[0]!.productId && candle.granularity === candles[0]!.granularity;
+    targets.queue.add('candle', candleWorkId(candle), samePartition ? partitionKey : partitionKeyOf(candle), candle.startMs, candleState);
+  }
   for (const { record, state, reason } of signals) {
     targets.signals.set(record.id, record);
     targets.queue.add('signal', record.id, partitionKeyOf(record), record.candleStartMs, state, reason);

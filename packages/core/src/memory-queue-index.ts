@@ -81,31 +81,29 @@ export class PartitionList {
  * @internal
  */
 export class QueueIndex {
-  private readonly byState = new Map<string, Map<string, PartitionList>>();
+  private readonly byState: Record<WorkKind, Map<string, Map<string, PartitionList>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
   private readonly leases = new Map<string, Set<Entry>>();
 
   /** Partitions with entries of `kind` in `state`, each oldest first. */
   partitions(kind: WorkKind, state: string): ReadonlyMap<string, PartitionList> {
-    return this.byState.get(`${kind}\u0000${state}`) ?? new Map<string, PartitionList>();
+    return this.byState[kind].get(state) ?? new Map<string, PartitionList>();
   }
 
   /** Counts by state for one kind. */
   counts(kind: WorkKind): Record<string, number> {
     const counts: Record<string, number> = {};
-    const prefix = `${kind}\u0000`;
-    for (const [key, partitions] of this.byState) {
-      if (!key.startsWith(prefix)) continue;
+    for (const [state, partitions] of this.byState[kind]) {
       let total = 0;
       for (const list of partitions.values()) total += list.size;
-      if (total > 0) counts[key.slice(prefix.length)] = total;
+      if (total > 0) counts[state] = total;
     }
     return counts;
   }
 
   add(entry: Entry): void {
-    const key = `${entry.kind}\u0000${entry.status.state}`;
-    let partitions = this.byState.get(key);
-    if (partitions === undefined) this.byState.set(key, (partitions = new Map()));
+    const states = this.byState[entry.kind];
+    let partitions = states.get(entry.status.state);
+    if (partitions === undefined) states.set(entry.status.state, (partitions = new Map()));
     let list = partitions.get(entry.partitionKey);
     if (list === undefined) partitions.set(entry.partitionKey, (list = new PartitionList()));
     list.insert(entry);
@@ -113,7 +111,7 @@ export class QueueIndex {
 
   /** Removes an entry from its current state's index (call before its state changes). */
   remove(entry: Entry): void {
-    const partitions = this.byState.get(`${entry.kind}\u0000${entry.status.state}`);
+    const partitions = this.byState[entry.kind].get(entry.status.state);
     const list = partitions?.get(entry.partitionKey);
     if (list === undefined) return;
     list.remove(entry);

@@ -13,7 +13,7 @@ export type { Entry } from './memory-queue-index.js';
  * @internal
  */
 export class MemoryQueue {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: Record<WorkKind, Map<string, Entry>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
   private readonly index = new QueueIndex();
   private readonly waiters = new WorkWaiterSet();
   private fencingCounter = 0;
@@ -21,23 +21,19 @@ export class MemoryQueue {
   constructor(private readonly nowMs: () => number) {}
 
   add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
-    const key = `${kind}:${id}`;
-    if (this.entries.has(key)) return;
+    const entries = this.entries[kind];
+    if (entries.has(id)) return;
     const nowMs = this.nowMs();
-    const entry: Entry = {
-      kind,
-      id,
-      partitionKey,
-      orderKey,
-      status: { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs, ...(reason === undefined ? {} : { reason }) },
-    };
-    this.entries.set(key, entry);
+    const status: WorkStatus =
+      reason === undefined ? { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs } : { state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs };
+    const entry: Entry = { kind, id, partitionKey, orderKey, status };
+    entries.set(id, entry);
     this.index.add(entry);
     this.notify(kind);
   }
 
   status(kind: WorkKind, id: string): WorkStatus | undefined {
-    return this.entries.get(`${kind}:${id}`)?.status;
+    return this.entries[kind].get(id)?.status;
   }
 
   countByState(kind: WorkKind): Record<string, number> {
@@ -99,7 +95,7 @@ export class MemoryQueue {
 
   /** Throws `lease_lost` unless the claim still holds the item; returns the entry. */
   checkLease(claim: Claim): Entry {
-    const entry = this.entries.get(`${claim.kind}:${claim.id}`);
+    const entry = this.entries[claim.kind].get(claim.id);
     if (entry === undefined || entry.lease?.fencingToken !== claim.fencingToken || entry.status.state !== claim.state) {
       throw new TradepipeError('lease_lost', 'The claim no longer holds this work item', {
         details: { kind: claim.kind, id: claim.id, fencingToken: claim.fencingToken },

@@ -39,12 +39,13 @@ const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => 
 
 /** Whether the batched walk could differ from the candle-by-candle replay: repeated input, or stored candles in its range. */
 async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candle[]): Promise<boolean> {
-  const keys = new Set<string>();
   const ranges = new Map<string, { candle: Candle; lastCloseMs: number }>();
+  let sameStart: Candle[] = [];
   for (const candle of ordered) {
-    const key = candleWorkId(candle);
-    if (keys.has(key)) return true;
-    keys.add(key);
+    // Sorted by start: a repeated candle sits among the candles of the same start.
+    if (sameStart[0]?.startMs !== candle.startMs) sameStart = [];
+    if (sameStart.some((other) => other.productId === candle.productId && other.granularity === candle.granularity)) return true;
+    sameStart.push(candle);
     if (!(candle.granularity in GRANULARITIES)) continue;
     const range = ranges.get(seriesOf(candle));
     if (range === undefined) ranges.set(seriesOf(candle), { candle, lastCloseMs: candleCloseMs(candle) });
