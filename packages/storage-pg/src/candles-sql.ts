@@ -22,6 +22,9 @@ const COPY_THRESHOLD = 2_000;
 
 const UNIQUE_VIOLATION = '23505';
 
+/** Batches up to this size (the live path stores one candle at a time) are inserted and compared in one statement. */
+const ONE_STATEMENT_MAX = 500;
+
 type Conflict = PutCandlesResult['conflicts'][number];
 
 /** A candle row back to a parsed {@link Candle}. @internal */
@@ -47,8 +50,8 @@ function keyOf(candle: Pick<Candle, 'productId' | 'granularity' | 'startMs'>): s
   return `${candle.productId}/${candle.granularity}/${candle.startMs}`;
 }
 
-/** Splits a batch into first occurrences, same-content repeats and other-content repeats. */
-function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; duplicates: number; conflicts: Conflict[] } {
+/** Splits a batch into first occurrences, same-content repeats and other-content repeats. @internal */
+export function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; duplicates: number; conflicts: Conflict[] } {
   const seen = new Map<string, Candle>();
   const unique: Candle[] = [];
   const conflicts: Conflict[] = [];
@@ -76,10 +79,10 @@ export async function putCandles(context: StoreContext, candles: readonly Candle
   const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
   const batch = dedupeBatch(parsed);
   if (batch.unique.length === 0) return { inserted: 0, duplicates: batch.duplicates, conflicts: batch.conflicts };
-  const useCopy = context.driver.copyFrom !== undefined && batch.unique.length >= COPY_THRESHOLD;
-  const outcome = await context.driver.transaction((executor) =>
-    useCopy ? insertByCopy(context, executor, batch.unique, state) : insertByUnnest(context, executor, batch.unique, state),
-  );
+  const outcome =
+    batch.unique.length <= ONE_STATEMENT_MAX
+      ? await insertInOneStatement(context, batch.unique, state)
+      : await context.driver.transaction((executor) => insertCandleBatch(context, executor, batch.unique, state));
   return {
     inserted: outcome.inserted,
     duplicates: batch.duplicates + outcome.duplicates,
@@ -87,7 +90,8 @@ export async function putCandles(context: StoreContext, candles: readonly Candle
   };
 }
 
-interface InsertOutcome {
+/** What inserting a deduplicated batch found. @internal */
+export interface InsertOutcome {
   readonly inserted: number;
   /** Candles stored before with the same values. */
   readonly duplicates: number;
@@ -127,12 +131,69 @@ async function insertFrom(context: StoreContext, executor: SqlExecutor, source: 
   return int8(counted?.inserted ?? '0', 'inserted');
 }
 
+/**
+ * Inserts a deduplicated batch inside the caller's transaction (COPY on a server for large batches, unnest
+ * otherwise) and compares the keys that existed.
+ * @internal
+ */
+export function insertCandleBatch(context: StoreContext, executor: SqlExecutor, candles: readonly Candle[], state: CandleState): Promise<InsertOutcome> {
+  const useCopy = context.driver.copyFrom !== undefined && candles.length >= COPY_THRESHOLD;
+  return useCopy ? insertByCopy(context, executor, candles, state) : insertByUnnest(context, executor, candles, state);
+}
+
 async function insertByUnnest(context: StoreContext, executor: SqlExecutor, candles: readonly Candle[], state: CandleState): Promise<InsertOutcome> {
-  const source = `unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::boolean[])
-    AS input(${CANDLE_COLUMNS})`;
+  const source = UNNEST_SOURCE;
   const params = columnsOf(candles);
   const inserted = await insertFrom(context, executor, source, params, state);
   return { inserted, ...(inserted === candles.length ? NOTHING_EXISTED : await compareExisting(context, executor, source, params)) };
+}
+
+const UNNEST_SOURCE = `unnest($1::text[], $2::text[], $3::bigint[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::boolean[])
+    AS input(${CANDLE_COLUMNS})`;
+
+const SAME_VALUES = ['open', 'high', 'low', 'close', 'volume', 'gap_filled'].map((column) => `c.${column} = input.${column}`).join(' AND ');
+
+// One statement: insert what is new, and compare the rest with the rows stored before it (its snapshot). A
+// key neither inserted nor visible (a concurrent writer's, committed meanwhile) is compared once more after.
+async function insertInOneStatement(context: StoreContext, candles: readonly Candle[], state: CandleState): Promise<InsertOutcome> {
+  const [row] = await context.driver.query<{ inserted: string; existing: [string, string, number | string, boolean | null][] }>(
+    `WITH input AS (SELECT * FROM ${UNNEST_SOURCE}),
+     inserted AS (
+       INSERT INTO ${context.s}.crypto_prices (${CANDLE_COLUMNS}, state, available_at_ms, updated_at_ms)
+       SELECT ${CANDLE_COLUMNS}, $10, now_ms.ms, now_ms.ms FROM input, (SELECT ${nowSql(11)} AS ms) now_ms
+       ON CONFLICT DO NOTHING
+       RETURNING product_id, granularity, start_ms)
+     SELECT (SELECT count(*) FROM inserted) AS inserted,
+       coalesce((SELECT json_agg(json_build_array(input.product_id, input.granularity, input.start_ms, ${SAME_VALUES}))
+                 FROM input LEFT JOIN ${context.s}.crypto_prices c
+                   ON c.product_id = input.product_id AND c.granularity = input.granularity AND c.start_ms = input.start_ms
+                 WHERE NOT EXISTS (SELECT 1 FROM inserted i
+                                   WHERE i.product_id = input.product_id AND i.granularity = input.granularity AND i.start_ms = input.start_ms)),
+                '[]'::json) AS existing`,
+    [...columnsOf(candles), state, nowParam(context)],
+  );
+  const existing = row?.existing ?? [];
+  const unseen = existing.filter((entry) => entry[3] === null).map(([productId, granularity, startMs]) => ({ productId, granularity, startMs: int8(startMs, 'start_ms') }));
+  const later = unseen.length === 0 ? { duplicates: 0, conflicts: [] } : await compareLater(context, candles, unseen);
+  return {
+    inserted: int8(row?.inserted ?? '0', 'inserted'),
+    duplicates: existing.filter((entry) => entry[3] === true).length + later.duplicates,
+    conflicts: [...existing.filter((entry) => entry[3] === false).map(conflictOf), ...later.conflicts],
+  };
+}
+
+function conflictOf([productId, granularity, startMs]: readonly [string, string, number | string, ...unknown[]]): Conflict {
+  return { productId, granularity: parseWith(GranularitySchema, granularity, 'stored granularity'), startMs: int8(startMs, 'start_ms') };
+}
+
+// Compares the given keys of the batch with what is stored now (a fresh snapshot): a concurrent writer's rows.
+async function compareLater(
+  context: StoreContext,
+  candles: readonly Candle[],
+  keys: readonly { productId: string; granularity: string; startMs: number }[],
+): Promise<{ duplicates: number; conflicts: Conflict[] }> {
+  const wanted = new Set(keys.map((key) => `${key.productId}/${key.granularity}/${key.startMs}`));
+  return compareExisting(context, context.driver, UNNEST_SOURCE, columnsOf(candles.filter((candle) => wanted.has(keyOf(candle)))), { ownRowsToo: true });
 }
 
 function copyLine(candle: Candle, suffix: string): string {
@@ -215,22 +276,19 @@ async function compareExisting(
   executor: SqlExecutor,
   source: string,
   params: unknown[],
+  options: { readonly ownRowsToo?: boolean } = {},
 ): Promise<{ duplicates: number; conflicts: Conflict[] }> {
-  const same = ['open', 'high', 'low', 'close', 'volume', 'gap_filled'].map((column) => `c.${column} = input.${column}`).join(' AND ');
+  const same = SAME_VALUES;
   const [row] = await executor.query<{ duplicates: string; conflicts: [string, string, number | string][] }>(
     `SELECT count(*) FILTER (WHERE same) AS duplicates,
             coalesce(json_agg(json_build_array(product_id, granularity, start_ms)) FILTER (WHERE NOT same), '[]'::json) AS conflicts
      FROM (SELECT c.product_id, c.granularity, c.start_ms, (${same}) AS same
            FROM ${source} JOIN ${context.s}.crypto_prices c
              ON c.product_id = input.product_id AND c.granularity = input.granularity AND c.start_ms = input.start_ms
-           WHERE c.xmin <> pg_current_xact_id()::xid) compared`,
+           ${options.ownRowsToo === true ? '' : 'WHERE c.xmin <> pg_current_xact_id()::xid'}) compared`,
     params,
   );
-  const conflicts = (row?.conflicts ?? []).map(([productId, granularity, startMs]) => ({
-    productId,
-    granularity: parseWith(GranularitySchema, granularity, 'stored granularity'),
-    startMs: int8(startMs, 'start_ms'),
-  }));
+  const conflicts = (row?.conflicts ?? []).map(conflictOf);
   return { duplicates: int8(row?.duplicates ?? '0', 'duplicates'), conflicts };
 }
 

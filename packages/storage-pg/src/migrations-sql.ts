@@ -259,5 +259,18 @@ CREATE TABLE __SCHEMA__.health_events (
 CREATE INDEX health_events_service_idx ON __SCHEMA__.health_events (service, seq DESC);
 `;
 
+// One-statement writes (a completion with its records, a bulk write) check their records inside the statement
+// and, when one must not stand, call refuse(): the error (SQLSTATE TP001) undoes the whole statement.
+const REFUSE = `
+CREATE FUNCTION __SCHEMA__.refuse(reason text) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = 'TP001', MESSAGE = reason;
+END
+$fn$;
+`;
+
 /** Every migration, oldest first. @internal */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: INITIAL },
+  { version: 2, name: 'refuse', sql: REFUSE },
+];

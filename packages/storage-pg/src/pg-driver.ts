@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '@tradepipe/core';
 import { isTransientDatabaseError } from './db-errors.js';
@@ -19,9 +20,33 @@ const QUERY_TYPES = {
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
-async function run<Row extends SqlRow>(target: Queryable, text: string, params: readonly unknown[] = []): Promise<Row[]> {
-  const result = await target.query({ text, values: params as unknown[], types: QUERY_TYPES } as pg.QueryConfig);
+/** Statements get a name (so each connection parses and plans them once) up to this many distinct texts. */
+const MAX_NAMED_STATEMENTS = 2_000;
+const statementNames = new Map<string, string>();
+
+// The name of a statement's prepared form: derived from its text, so equal texts share it and others never clash.
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) {
+    name = `tradepipe_${createHash('sha256').update(text).digest('base64url').slice(0, 32)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+async function run<Row extends SqlRow>(target: Queryable, text: string, params: readonly unknown[] = [], onRoundTrip?: () => void): Promise<Row[]> {
+  onRoundTrip?.();
+  const name = statementName(text);
+  const result = await target.query({ text, values: params as unknown[], types: QUERY_TYPES, ...(name === undefined ? {} : { name }) } as pg.QueryConfig);
   return result.rows as Row[];
+}
+
+/** Options of {@link createPgDriver}. @internal */
+export interface PgDriverOptions {
+  readonly ownsPool: boolean;
+  readonly logger: Logger;
+  /** Benchmarks and tests only: called once per request sent to the server and waited for (a round trip). */
+  readonly onRoundTrip?: () => void;
 }
 
 /**
@@ -29,7 +54,8 @@ async function run<Row extends SqlRow>(target: Queryable, text: string, params: 
  * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection.
  * @internal
  */
-export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logger: Logger }): SqlDriver {
+export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriver {
+  const { onRoundTrip } = options;
   const executors = new WeakMap<SqlExecutor, pg.PoolClient>();
   let listener: pg.PoolClient | undefined;
   let listenerReady: Promise<pg.PoolClient> | undefined;
@@ -74,14 +100,14 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
 
   return {
     name: 'postgres',
-    query: (text, params) => run(pool, text, params),
+    query: (text, params) => run(pool, text, params, onRoundTrip),
     exec: async (script) => {
       await pool.query(script);
     },
     async transaction(work) {
       const client = await pool.connect();
       const executor: SqlExecutor = {
-        query: (text, params) => run(client, text, params),
+        query: (text, params) => run(client, text, params, onRoundTrip),
         exec: async (script) => {
           await client.query(script);
         },
@@ -89,14 +115,17 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
       executors.set(executor, client);
       let broken = false;
       try {
+        onRoundTrip?.();
         await client.query('BEGIN');
         const result = await work(executor);
+        onRoundTrip?.();
         await client.query('COMMIT');
         return result;
       } catch (error) {
         broken = isTransientDatabaseError(error);
         if (!broken) {
           try {
+            onRoundTrip?.();
             await client.query('ROLLBACK');
           } catch {
             broken = true;
@@ -137,6 +166,7 @@ export function createPgDriver(pool: pg.Pool, options: { ownsPool: boolean; logg
     async copyFrom(executor, statement, chunks) {
       const client = executors.get(executor);
       if (client === undefined) throw new Error('COPY needs a transaction');
+      onRoundTrip?.();
       return copyFromChunks(client, statement, chunks);
     },
     async close() {

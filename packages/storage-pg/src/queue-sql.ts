@@ -12,7 +12,8 @@ import {
   parseRecordWrite,
 } from '@tradepipe/core';
 import { nowParam, nowSql, type StoreContext } from './context.js';
-import { applyRecordWrite } from './records-sql.js';
+import { errorCodeOf } from './db-errors.js';
+import { applyRecordWrite, recordInsertPart } from './records-sql.js';
 import { int8 } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
@@ -176,9 +177,15 @@ async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim
   return int8(rows[0].available_at_ms, 'available_at_ms');
 }
 
+/** SQLSTATE of the store's `refuse(reason)` function: a one-statement write found it must not stand. */
+const REFUSED = 'TP001';
+
 /**
  * Completes a claim: the item moves to its new state and the completion's records are written, in one
- * transaction. Writes are validated before any SQL runs.
+ * statement (atomic on its own): the records are inserted only if the claim still holds the item, and the
+ * statement refuses itself (nothing stays written) if a record was neither inserted nor found equal. Only
+ * then does the completion run again as a transaction, one write at a time, to tell a conflict from a
+ * concurrent writer's duplicate. Writes are validated before any SQL runs.
  * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
  * @internal
  */
@@ -186,14 +193,37 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
   const writes = (completion.writes ?? []).map(parseRecordWrite);
   const now = nowParam(context);
   const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
-  if (writes.length === 0) {
-    await settle(context, context.driver, held, change, now);
-    return;
+  try {
+    await completeInOneStatement(context, held, change, writes, now);
+  } catch (error) {
+    if (errorCodeOf(error) !== REFUSED) throw error;
+    await context.driver.transaction(async (executor) => {
+      await settle(context, executor, held, change, now);
+      for (const write of writes) await applyRecordWrite(context, executor, write, now);
+    });
   }
-  await context.driver.transaction(async (executor) => {
-    await settle(context, executor, held, change, now);
-    for (const write of writes) await applyRecordWrite(context, executor, write, now);
-  });
+}
+
+async function completeInOneStatement(context: StoreContext, held: Claim, change: Settle, writes: readonly RecordWrite[], now: number | null): Promise<void> {
+  const table = WORK_TABLES[held.kind];
+  const key = table.keyParams(held.id);
+  if (key === undefined) throw leaseLost(held);
+  const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
+  const parts = writes.map((write, index) => recordInsertPart(context, write, { index, params, guard: 'WHERE EXISTS (SELECT 1 FROM settled)' }));
+  const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
+  const [row] = await context.driver.query<{ settled: string }>(
+    `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
+     settled AS (
+       UPDATE ${context.s}.${table.table} w SET state = $2, state_reason = $3, available_at_ms = now_ms.ms, updated_at_ms = now_ms.ms,
+         lease_owner = NULL, lease_expires_at_ms = NULL
+       FROM now_ms
+       WHERE w.fencing_token = $4 AND w.state = $5 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 6)}
+       RETURNING 1)
+     ${parts.map((part) => `, ${part.cte}`).join('\n')}
+     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`,
+    params,
+  );
+  if (Number(row?.settled) !== 1) throw leaseLost(held);
 }
 
 /** Gives a held item back, claimable after `delayMs`, without counting an attempt. @throws TradepipeError `lease_lost` @internal */

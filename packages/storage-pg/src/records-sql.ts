@@ -65,34 +65,85 @@ function planFor(write: RecordWrite): InsertPlan {
   }
 }
 
+/** Parts of a statement that writes one record first-write-wins; see {@link recordInsertPart}. @internal */
+export interface RecordInsertPart {
+  /** `wN AS (INSERT … ON CONFLICT DO NOTHING RETURNING 1)`. */
+  readonly cte: string;
+  /** SQL: 1 if this statement inserted the record, else 0. */
+  readonly insertedSql: string;
+  /** SQL: the stored record's content hash as of the statement's snapshot (NULL if none was visible). */
+  readonly storedSql: string;
+  /** SQL: true when the record was neither inserted nor found equal (a conflict, or a concurrent writer). */
+  readonly unsettledSql: string;
+  readonly hash: string;
+  readonly write: RecordWrite;
+}
+
 /**
- * Writes one parsed record first-write-wins: inserted, a `duplicate` of the same content, or refused.
+ * Builds the CTE that inserts one parsed record (first write wins), appending its parameters to `params`.
+ * The statement must define `now_ms`; `guard` (e.g. `WHERE EXISTS (SELECT 1 FROM settled)`) conditions the insert.
+ * @internal
+ */
+export function recordInsertPart(context: StoreContext, write: RecordWrite, options: { readonly index: number; readonly params: unknown[]; readonly guard?: string }): RecordInsertPart {
+  const { params, index } = options;
+  const plan = planFor(write);
+  const hash = contentHash(write.record);
+  const placeholder = (value: unknown, cast = ''): string => {
+    params.push(value);
+    return `$${params.length}${cast}`;
+  };
+  const hashParam = (): string => `$${params.length}`;
+  const values = [...plan.values.map((value) => placeholder(value)), placeholder(JSON.stringify(write.record), '::jsonb'), placeholder(hash)];
+  const hashSql = hashParam();
+  const columns = [...plan.columns, 'record', 'content_hash'];
+  if (plan.work !== undefined) {
+    columns.push('state', 'state_reason', 'available_at_ms', 'updated_at_ms');
+    values.push(placeholder(plan.work.state), placeholder(plan.work.reason), 'now_ms.ms', 'now_ms.ms');
+  }
+  const name = `w${index}`;
+  const table = `${context.s}.${plan.table}`;
+  const storedSql = `(SELECT content_hash FROM ${table} WHERE ${plan.keyColumn} = ${placeholder(plan.key)})`;
+  const insertedSql = `(SELECT count(*) FROM ${name})`;
+  return {
+    cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM now_ms ${options.guard ?? ''}
+      ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING 1)`,
+    insertedSql,
+    storedSql,
+    unsettledSql: `(${insertedSql} = 0 AND ${storedSql} IS DISTINCT FROM ${hashSql}::text)`,
+    hash,
+    write,
+  };
+}
+
+/** The refusal for a record stored with other content. @internal */
+export function recordConflict(write: RecordWrite): TradepipeError {
+  return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', {
+    details: { type: write.type, id: write.record.id },
+  });
+}
+
+/**
+ * Writes one parsed record first-write-wins in one statement: inserted, a `duplicate` of the same content, or
+ * refused. Only when a concurrent writer's record was invisible to the statement is it read once more.
  * @throws TradepipeError `record_conflict` when the stored record has other content (nothing is changed)
  * @internal
  */
 export async function applyRecordWrite(context: StoreContext, executor: SqlExecutor, write: RecordWrite, now: number | null): Promise<InsertResult> {
-  const plan = planFor(write);
-  const hash = contentHash(write.record);
-  const columns = [...plan.columns, 'record', 'content_hash'];
-  const values: unknown[] = [...plan.values, JSON.stringify(write.record), hash];
-  const placeholders = columns.map((column, index) => (column === 'record' ? `$${index + 1}::jsonb` : `$${index + 1}`));
-  let sql: string;
-  if (plan.work === undefined) {
-    sql = `INSERT INTO ${context.s}.${plan.table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')})`;
-  } else {
-    const base = values.length;
-    values.push(plan.work.state, plan.work.reason, now);
-    sql = `INSERT INTO ${context.s}.${plan.table} (${columns.join(', ')}, state, state_reason, available_at_ms, updated_at_ms)
-      SELECT ${placeholders.join(', ')}, $${base + 1}, $${base + 2}, n.ms, n.ms FROM (SELECT ${nowSql(base + 3)} AS ms) n`;
-  }
-  const inserted = await executor.query(`${sql} ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING 1 AS one`, values);
-  if (inserted.length === 1) return { status: 'inserted' };
-  const [stored] = await executor.query<{ content_hash: string }>(
-    `SELECT content_hash FROM ${context.s}.${plan.table} WHERE ${plan.keyColumn} = $1`,
-    [plan.key],
+  const params: unknown[] = [now];
+  const part = recordInsertPart(context, write, { index: 0, params });
+  const [row] = await executor.query<{ inserted: string; stored: string | null }>(
+    `WITH now_ms AS (SELECT ${nowSql(1)} AS ms), ${part.cte} SELECT ${part.insertedSql} AS inserted, ${part.storedSql} AS stored`,
+    params,
   );
-  if (stored?.content_hash === hash) return { status: 'duplicate' };
-  throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', {
-    details: { type: write.type, id: write.record.id },
-  });
+  if (Number(row?.inserted) === 1) return { status: 'inserted' };
+  const stored = row?.stored ?? (await storedHash(context, executor, write));
+  if (stored === part.hash) return { status: 'duplicate' };
+  throw recordConflict(write);
+}
+
+/** The stored content hash of a record, read with a fresh snapshot. @internal */
+export async function storedHash(context: StoreContext, executor: SqlExecutor, write: RecordWrite): Promise<string | undefined> {
+  const plan = planFor(write);
+  const [stored] = await executor.query<{ content_hash: string }>(`SELECT content_hash FROM ${context.s}.${plan.table} WHERE ${plan.keyColumn} = $1`, [plan.key]);
+  return stored?.content_hash;
 }

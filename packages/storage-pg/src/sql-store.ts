@@ -2,7 +2,6 @@ import {
   TradepipeError,
   type Balance,
   type Candle,
-  type BulkWrite,
   type CandleQuery,
   type CandleState,
   type Claim,
@@ -38,7 +37,7 @@ import {
   type WorkStatus,
   parseRecordWrite,
 } from '@tradepipe/core';
-import { writeBulkInterim } from './bulk-interim-sql.js';
+import { writeBulk } from './bulk-sql.js';
 import * as candles from './candles-sql.js';
 import { currentMs, nowParam, type StoreContext } from './context.js';
 import { guarded } from './db-errors.js';
@@ -96,9 +95,8 @@ export class SqlStore implements PipelineStore {
     return this.run('putCandles', () => candles.putCandles(this.context, list, options.state ?? 'PENDING'));
   }
 
-  // Interim (perf branch): the pg branch's bulk SQL replaces this.
-  writeBulk(batch: BulkWrite): Promise<void> {
-    return this.run('writeBulk', () => writeBulkInterim(this.context, batch));
+  writeBulk(batch: Parameters<PipelineStore['writeBulk']>[0]): Promise<void> {
+    return this.run('writeBulk', () => writeBulk(this.context, batch));
   }
 
   getCandles(query: CandleQuery): Promise<Candle[]> {

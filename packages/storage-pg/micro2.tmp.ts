@@ -1,0 +1,11 @@
+import { createManualClock } from '@tradepipe/core';
+import { minuteCandles } from './bench/bench-support.js';
+import { openInstrumentedStore } from './bench/pipeline-support.js';
+const clock = createManualClock(Date.UTC(2025, 0, 1));
+const { store, close } = await openInstrumentedStore('pglite', clock);
+const candles = minuteCandles(1000);
+await store.putCandles(candles, { state: 'DONE' });
+const t = performance.now();
+for (let i = 0; i < 2000; i++) await store.getCandle('BTC-USD', 'ONE_MINUTE', candles[i % 1000]!.startMs);
+console.log(((performance.now() - t) / 2000).toFixed(3), 'ms');
+await close();
