@@ -25,9 +25,13 @@ export interface BatchedReplayResult {
 
 /** Input of {@link replayCandlesBatched}: as {@link replayCandles}, plus the chunk size. */
 export interface BatchedReplayInput {
+  /** A pipeline built by `createPipeline` that runs the signal and bridge stages in this process. */
   readonly pipeline: Pipeline;
+  /** The pipeline's store. */
   readonly store: PipelineStore;
+  /** The manual clock the pipeline and the store share. */
   readonly clock: ManualClock;
+  /** Closed candles to replay (sorted by start here). */
   readonly candles: readonly Candle[];
   /** Candles whose features and predictions are computed at once (default 4,096). */
   readonly chunkCandles?: number;

@@ -7,14 +7,19 @@ import { candleWorkId, type PipelineStore } from '../store.js';
 
 /** A work item's state and reason, without its bookkeeping times. */
 export interface SettledState {
+  /** The work state, `undefined` if the store has no such item. */
   readonly state: string | undefined;
+  /** Why it is in that state, if recorded. */
   readonly reason?: string;
 }
 
 /** Everything a replay recorded about its candles, for comparing two replays record by record. */
 export interface ReplayRecords {
+  /** Each replayed candle's work state. */
   readonly candles: readonly { readonly startMs: number; readonly productId: string; readonly state: SettledState }[];
+  /** Each replayed candle's signal, if any, with its work state. */
   readonly signals: readonly { readonly signal: Signal; readonly state: SettledState }[];
+  /** Every recommendation with its state and what the later stages recorded for it. */
   readonly recommendations: readonly {
     readonly recommendation: TradeRecommendation;
     readonly state: SettledState;
@@ -24,8 +29,11 @@ export interface ReplayRecords {
     readonly order: Order | undefined;
     readonly fills: readonly Fill[];
   }[];
+  /** Every order. */
   readonly orders: readonly Order[];
+  /** Positions with a size above zero. */
   readonly positions: readonly Position[];
+  /** Balances by currency. */
   readonly balances: readonly Balance[];
 }
 
