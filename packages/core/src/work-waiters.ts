@@ -26,7 +26,9 @@ export class WorkWaiterSet {
   }
 
   wake(kind: WorkKind): void {
-    for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
+    const set = this.waiters.get(kind);
+    if (set === undefined || set.size === 0) return;
+    for (const waiter of [...set]) waiter();
   }
 
   wakeAll(): void {
