@@ -5,10 +5,12 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBacktestReport, createJsonLogger, createManualClock, createMemoryStore, replayCandles, silentLogger, type Clock, type PipelineStore } from '@tradepipe/core';
 import { createPgliteStore } from '@tradepipe/storage-pg';
+import { randomBytes } from 'node:crypto';
 import { loadBundledCandles } from './bundled-candles.js';
 import { PAPER_COSTS, STARTING_USD, createEmbeddedPipeline } from './embedded-pipeline.js';
 import { writeReportFiles } from './report-files.js';
 import { summarise } from './report.js';
+import { compareWithBatchedReplay, formatReplayComparison } from './replay-comparison.js';
 
 /** The first day the default model did not train on. */
 const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
@@ -36,10 +38,13 @@ async function main(): Promise<void> {
   const verbose = process.argv.includes('--verbose');
   const logger = verbose ? createJsonLogger({ write: (line) => process.stderr.write(`${line}\n`), nowMs: () => clock.nowMs() }) : silentLogger;
   const store = await openStore(clock);
+  const approvalSecret = randomBytes(32).toString('hex'); // shared with the batched run, whose approvals are compared
   // History is market data the pipeline has already seen: stored as done, it only warms the features.
   await store.putCandles(history, { state: 'DONE' });
-  const pipeline = await createEmbeddedPipeline({ store, clock, logger });
+  const pipeline = await createEmbeddedPipeline({ store, clock, logger, approvalSecret });
+  const replayStartedAtMs = performance.now();
   await replayCandles({ pipeline, store, clock, candles: holdOut });
+  const referenceMs = performance.now() - replayStartedAtMs;
   const health = await pipeline.health('embedded');
   const backtest = await buildBacktestReport({
     store, candles: holdOut, history, startingQuote: STARTING_USD, costs: PAPER_COSTS, generatedAtMs: clock.nowMs(),
@@ -48,6 +53,10 @@ async function main(): Promise<void> {
   const reportPath = writeReportFiles(backtest, reportDirectory());
   const report = await summarise({ store, data, holdOut, health, backtest, reportPath, elapsedMs: performance.now() - startedAtMs });
   process.stdout.write(`${report}\n`);
+  // The same year again with the batched replay, on a fresh store of the same kind: both times, and every record compared.
+  const comparison = await compareWithBatchedReplay({ openStore, referenceStore: store, referenceMs, history, holdOut, startMs: HOLD_OUT_START_MS, approvalSecret, logger });
+  process.stdout.write(`${formatReplayComparison(comparison)}\n`);
+  if (comparison.firstDifference !== undefined) process.exitCode = 1;
   await store.close();
   if (health.status === 'failing') process.exitCode = 1;
 }

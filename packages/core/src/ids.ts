@@ -1,4 +1,11 @@
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
+
+/** SHA-256 hex of a string: Node's one-shot `crypto.hash` where it exists (≥ 20.12), about twice as fast. */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
+    : (text) => createHash('sha256').update(text).digest('hex');
 
 /** A record id: a prefix naming the kind and a hash of the record's natural key. */
 export type RecordId = string;
@@ -27,7 +34,7 @@ export type RecordKind = keyof typeof RECORD_ID_PREFIXES;
  * recordId('signal', ['demo', 'BTC-USD', 'ONE_DAY', 1704067200000]); // 'sig_…' (stable)
  */
 export function recordId(kind: RecordKind, naturalKey: readonly NaturalKeyPart[]): RecordId {
-  const digest = createHash('sha256').update(JSON.stringify([kind, ...naturalKey])).digest('hex');
+  const digest = sha256Hex(JSON.stringify([kind, ...naturalKey]));
   return `${RECORD_ID_PREFIXES[kind]}_${digest.slice(0, 32)}`;
 }
 

@@ -244,6 +244,8 @@ export {
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
 export { checkStoreHealth, worstHealthStatus, type HealthStore } from './pipeline/stages/health.js';
 export { replayCandles } from './pipeline/replay.js';
+export { replayCandlesBatched, type BatchedReplayInput, type BatchedReplayResult } from './pipeline/batched-replay.js';
+export { collectReplayRecords, type ReplayRecords, type SettledState } from './pipeline/replay-records.js';
 export { parseCandleCsv } from './candle-csv.js';
 export { WorkWaiterSet } from './work-waiters.js';
 export { STAGE_NAMES, PipelineTuningSchema, type StageName, type PipelinePlugin, type PipelineOptions, type PipelineTuning } from './pipeline/options.js';

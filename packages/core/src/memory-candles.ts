@@ -18,6 +18,12 @@ export class CandleSeries {
     let duplicates = 0;
     for (const candle of candles) {
       const list = this.listOf(candle.productId, candle.granularity, true);
+      const last = list[list.length - 1];
+      if (last === undefined || last.startMs < candle.startMs) {
+        list.push(candle);
+        added.push(candle);
+        continue;
+      }
       const index = lowerBound(list, candle.startMs);
       const existing = list[index];
       if (existing !== undefined && existing.startMs === candle.startMs) {

@@ -1,77 +1,58 @@
 import { TradepipeError } from './errors.js';
 import { WorkWaiterSet } from './work-waiters.js';
+import { QueueIndex, compareEntries, type Entry } from './memory-queue-index.js';
 import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus } from './store.js';
 
-/** One work item in the in-memory queue. @internal */
-export interface Entry {
-  readonly kind: WorkKind;
-  readonly id: string;
-  readonly partitionKey: string;
-  readonly orderKey: number;
-  status: WorkStatus;
-  lease?: { workerId: string; fencingToken: number; expiresAtMs: number };
-}
+export type { Entry } from './memory-queue-index.js';
 
 /**
  * The work-queue half of the in-memory store: states, leases, fencing tokens, backoff, waiters.
- * Every method is synchronous, so each is atomic under JavaScript's single thread.
+ * Every method is synchronous, so each is atomic under JavaScript's single thread. Entries are indexed by
+ * (kind, state, partition), oldest first, with the leased entries by partition: a claim reads only the items
+ * in the state it asks for, never every stored item.
  * @internal
  */
 export class MemoryQueue {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: Record<WorkKind, Map<string, Entry>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
+  private readonly index = new QueueIndex();
   private readonly waiters = new WorkWaiterSet();
   private fencingCounter = 0;
 
   constructor(private readonly nowMs: () => number) {}
 
   add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
-    const key = `${kind}:${id}`;
-    if (this.entries.has(key)) return;
+    const entries = this.entries[kind];
+    if (entries.has(id)) return;
     const nowMs = this.nowMs();
-    this.entries.set(key, {
-      kind,
-      id,
-      partitionKey,
-      orderKey,
-      status: { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs, ...(reason === undefined ? {} : { reason }) },
-    });
+    const status: WorkStatus =
+      reason === undefined ? { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs } : { state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs };
+    const entry: Entry = { kind, id, partitionKey, orderKey, status };
+    entries.set(id, entry);
+    this.index.add(entry);
     this.notify(kind);
   }
 
   status(kind: WorkKind, id: string): WorkStatus | undefined {
-    return this.entries.get(`${kind}:${id}`)?.status;
+    return this.entries[kind].get(id)?.status;
   }
 
   countByState(kind: WorkKind): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const entry of this.entries.values()) {
-      if (entry.kind === kind) counts[entry.status.state] = (counts[entry.status.state] ?? 0) + 1;
-    }
-    return counts;
+    return this.index.counts(kind);
   }
 
   idsInState(kind: WorkKind, state: string): string[] {
-    return [...this.entries.values()].filter((entry) => entry.kind === kind && entry.status.state === state).map((entry) => entry.id);
+    const entries: Entry[] = [];
+    for (const list of this.index.partitions(kind, state).values()) entries.push(...list);
+    return entries.sort(compareEntries).map((entry) => entry.id);
   }
 
   claim<K extends WorkKind>(request: ClaimRequest<K>): Claim<K>[] {
     const nowMs = this.nowMs();
-    const leased = (entry: Entry): boolean => entry.lease !== undefined && entry.lease.expiresAtMs > nowMs;
-    const inState = [...this.entries.values()]
-      .filter((entry) => entry.kind === request.kind && entry.status.state === request.state && !leased(entry))
-      .sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : 1));
-    let candidates: Entry[];
-    if (request.ordered) {
-      const busy = new Set([...this.entries.values()].filter((entry) => entry.kind === request.kind && leased(entry)).map((entry) => entry.partitionKey));
-      const oldest = new Map<string, Entry>();
-      for (const entry of inState) if (!oldest.has(entry.partitionKey)) oldest.set(entry.partitionKey, entry);
-      candidates = [...oldest.values()].filter((entry) => !busy.has(entry.partitionKey) && entry.status.availableAtMs <= nowMs);
-    } else {
-      candidates = inState.filter((entry) => entry.status.availableAtMs <= nowMs);
-    }
+    const candidates = request.ordered ? this.orderedCandidates(request, nowMs) : this.unorderedCandidates(request, nowMs);
     return candidates.slice(0, request.limit).map((entry) => {
       this.fencingCounter += 1;
       entry.lease = { workerId: request.workerId, fencingToken: this.fencingCounter, expiresAtMs: nowMs + request.leaseMs };
+      this.index.leased(entry);
       return {
         kind: request.kind,
         id: entry.id,
@@ -85,9 +66,36 @@ export class MemoryQueue {
     });
   }
 
+  /** The oldest item of each partition in the state, if no item of that partition and kind is leased and it is available. */
+  private orderedCandidates(request: ClaimRequest, nowMs: number): Entry[] {
+    const candidates: Entry[] = [];
+    for (const [partitionKey, list] of this.index.partitions(request.kind, request.state)) {
+      if (this.index.isPartitionBusy(request.kind, partitionKey, nowMs)) continue;
+      const oldest = list.at(0);
+      if (oldest !== undefined && oldest.status.availableAtMs <= nowMs) candidates.push(oldest);
+    }
+    return candidates.sort(compareEntries);
+  }
+
+  /** The oldest unleased, available items in the state across partitions (each partition gives at most `limit`). */
+  private unorderedCandidates(request: ClaimRequest, nowMs: number): Entry[] {
+    const candidates: Entry[] = [];
+    for (const list of this.index.partitions(request.kind, request.state).values()) {
+      let taken = 0;
+      for (const entry of list) {
+        if (taken >= request.limit) break;
+        const leased = entry.lease !== undefined && entry.lease.expiresAtMs > nowMs;
+        if (leased || entry.status.availableAtMs > nowMs) continue;
+        candidates.push(entry);
+        taken += 1;
+      }
+    }
+    return candidates.sort(compareEntries);
+  }
+
   /** Throws `lease_lost` unless the claim still holds the item; returns the entry. */
   checkLease(claim: Claim): Entry {
-    const entry = this.entries.get(`${claim.kind}:${claim.id}`);
+    const entry = this.entries[claim.kind].get(claim.id);
     if (entry === undefined || entry.lease?.fencingToken !== claim.fencingToken || entry.status.state !== claim.state) {
       throw new TradepipeError('lease_lost', 'The claim no longer holds this work item', {
         details: { kind: claim.kind, id: claim.id, fencingToken: claim.fencingToken },
@@ -99,6 +107,7 @@ export class MemoryQueue {
   /** Moves a checked entry to a state and frees it. */
   transition(entry: Entry, state: string, reason: string | undefined, lastError?: WorkError, attempt?: number): void {
     const nowMs = this.nowMs();
+    this.index.remove(entry);
     entry.status = {
       state,
       attempt: attempt ?? entry.status.attempt,
@@ -107,7 +116,8 @@ export class MemoryQueue {
       ...(reason === undefined ? {} : { reason }),
       ...(lastError === undefined ? (entry.status.lastError === undefined ? {} : { lastError: entry.status.lastError }) : { lastError }),
     };
-    delete entry.lease;
+    this.index.add(entry);
+    this.dropLease(entry);
     this.notify(entry.kind);
   }
 
@@ -122,14 +132,19 @@ export class MemoryQueue {
     const entry = this.checkLease(claim);
     const nowMs = this.nowMs();
     entry.status = { ...entry.status, availableAtMs: nowMs + Math.max(0, delayMs), updatedAtMs: nowMs };
-    delete entry.lease;
+    this.dropLease(entry);
     if (delayMs <= 0) this.notify(entry.kind);
   }
 
   /** Puts a checked entry back in its state after a failed attempt, claimable at `availableAtMs`. */
   scheduleRetry(entry: Entry, attempt: number, error: WorkError, availableAtMs: number): void {
     entry.status = { ...entry.status, attempt, lastError: error, availableAtMs, updatedAtMs: this.nowMs() };
+    this.dropLease(entry);
+  }
+
+  private dropLease(entry: Entry): void {
     delete entry.lease;
+    this.index.unleased(entry);
   }
 
   wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {

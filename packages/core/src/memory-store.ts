@@ -1,6 +1,7 @@
 import { compareDecimal, decimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
+import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
@@ -122,44 +123,9 @@ class MemoryStore implements PipelineStore {
     return { inserted: result.added.length, duplicates: result.duplicates, conflicts: result.conflicts };
   }
 
-  // Minimal version so the interface compiles on this branch; the perf branch brings the memory store's own.
   async writeBulk(batch: BulkWrite): Promise<void> {
     this.open();
-    const candles = (batch.candles ?? []).map((candle) => parseWith(CandleSchema, candle, 'candle'));
-    const seen = new Map<string, Candle>();
-    for (const candle of candles) {
-      const stored = seen.get(candleWorkId(candle)) ?? this.candles.at(candle.productId, candle.granularity, candle.startMs);
-      if (stored !== undefined && canonicalJson(stored) !== canonicalJson(candle)) {
-        throw new TradepipeError('record_conflict', 'A candle exists with other values', { details: { id: candleWorkId(candle) } });
-      }
-      seen.set(candleWorkId(candle), candle);
-    }
-    const writes: RecordWrite[] = [
-      ...(batch.signals ?? []).map((entry) => ({ type: 'signal' as const, record: entry.record })),
-      ...(batch.recommendations ?? []).map((entry) => ({ type: 'recommendation' as const, ...entry })),
-    ];
-    const checked = this.checkWrites(writes);
-    const firstById = new Map<string, string>();
-    for (const { write } of checked) {
-      const first = firstById.get(`${write.type}/${write.record.id}`);
-      if (first !== undefined && first !== canonicalJson(write.record)) {
-        throw new TradepipeError('record_conflict', 'A record repeats in the batch with other content', { details: { type: write.type, id: write.record.id } });
-      }
-      firstById.set(`${write.type}/${write.record.id}`, canonicalJson(write.record));
-    }
-    for (const candle of this.candles.insert(candles).added) {
-      this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, batch.candleState ?? 'DONE');
-    }
-    const signalStates = new Map((batch.signals ?? []).map((entry) => [entry.record.id, entry]));
-    for (const { write, duplicate } of checked) {
-      if (duplicate || (write.type === 'signal' ? this.signals.has(write.record.id) : this.recommendations.has(write.record.id))) continue;
-      if (write.type !== 'signal') this.applyWrite({ write, duplicate: false });
-      else {
-        const entry = signalStates.get(write.record.id)!;
-        this.signals.set(write.record.id, write.record);
-        this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, entry.state, entry.reason);
-      }
-    }
+    applyBulkWrite({ candles: this.candles, signals: this.signals, recommendations: this.recommendations, queue: this.queue }, batch);
   }
 
   async getCandles(query: CandleQuery): Promise<Candle[]> {

@@ -33,7 +33,9 @@ export class WorkWaiterSet {
 
   /** Resolves every current wait for `kind`. */
   wake(kind: WorkKind): void {
-    for (const waiter of [...(this.waiters.get(kind) ?? [])]) waiter();
+    const set = this.waiters.get(kind);
+    if (set === undefined || set.size === 0) return;
+    for (const waiter of [...set]) waiter();
   }
 
   /** Resolves every current wait of every kind (e.g. when the store closes). */

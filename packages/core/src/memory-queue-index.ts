@@ -1,0 +1,145 @@
+import type { WorkKind, WorkStatus } from './store.js';
+
+/** One work item in the in-memory queue. @internal */
+export interface Entry {
+  readonly kind: WorkKind;
+  readonly id: string;
+  readonly partitionKey: string;
+  readonly orderKey: number;
+  status: WorkStatus;
+  lease?: { workerId: string; fencingToken: number; expiresAtMs: number };
+}
+
+/** The claim order: oldest `orderKey` first, then id. @internal */
+export function compareEntries(a: Entry, b: Entry): number {
+  return a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
+ * The entries of one partition in one state, oldest first. Inserts and removals are a binary search; the
+ * usual removal (the oldest item leaves the state) only moves a head offset, so a queue drained from the
+ * front costs O(log n) per step however long it is.
+ * @internal
+ */
+export class PartitionList {
+  private items: Entry[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** The entry at `index` from the oldest. */
+  at(index: number): Entry | undefined {
+    return this.items[this.head + index];
+  }
+
+  insert(entry: Entry): void {
+    const items = this.items;
+    const last = items[items.length - 1];
+    if (last === undefined || this.size === 0 || compareEntries(last, entry) < 0) {
+      items.push(entry);
+      return;
+    }
+    items.splice(this.search(entry), 0, entry);
+  }
+
+  remove(entry: Entry): void {
+    const index = this.search(entry);
+    if (this.items[index] !== entry) return;
+    if (index === this.head) {
+      this.items[index] = undefined as unknown as Entry;
+      this.head += 1;
+      if (this.head > 64 && this.head * 2 > this.items.length) {
+        this.items = this.items.slice(this.head);
+        this.head = 0;
+      }
+    } else {
+      this.items.splice(index, 1);
+    }
+  }
+
+  *[Symbol.iterator](): IterableIterator<Entry> {
+    for (let index = this.head; index < this.items.length; index += 1) yield this.items[index]!;
+  }
+
+  private search(entry: Entry): number {
+    let low = this.head;
+    let high = this.items.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (compareEntries(this.items[middle]!, entry) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}
+
+/**
+ * Entries indexed by (kind, state, partition), oldest first within a partition, and the entries holding a
+ * lease by (kind, partition): what a claim reads instead of every stored item.
+ * @internal
+ */
+export class QueueIndex {
+  private readonly byState: Record<WorkKind, Map<string, Map<string, PartitionList>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
+  private readonly leases = new Map<string, Set<Entry>>();
+
+  /** Partitions with entries of `kind` in `state`, each oldest first. */
+  partitions(kind: WorkKind, state: string): ReadonlyMap<string, PartitionList> {
+    return this.byState[kind].get(state) ?? new Map<string, PartitionList>();
+  }
+
+  /** Counts by state for one kind. */
+  counts(kind: WorkKind): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [state, partitions] of this.byState[kind]) {
+      let total = 0;
+      for (const list of partitions.values()) total += list.size;
+      if (total > 0) counts[state] = total;
+    }
+    return counts;
+  }
+
+  add(entry: Entry): void {
+    const states = this.byState[entry.kind];
+    let partitions = states.get(entry.status.state);
+    if (partitions === undefined) states.set(entry.status.state, (partitions = new Map()));
+    let list = partitions.get(entry.partitionKey);
+    if (list === undefined) partitions.set(entry.partitionKey, (list = new PartitionList()));
+    list.insert(entry);
+  }
+
+  /** Removes an entry from its current state's index (call before its state changes). */
+  remove(entry: Entry): void {
+    const partitions = this.byState[entry.kind].get(entry.status.state);
+    const list = partitions?.get(entry.partitionKey);
+    if (list === undefined) return;
+    list.remove(entry);
+    if (list.size === 0) partitions!.delete(entry.partitionKey);
+  }
+
+  /** Records that an entry holds a lease object (expired or not). */
+  leased(entry: Entry): void {
+    const key = `${entry.kind}\u0000${entry.partitionKey}`;
+    let set = this.leases.get(key);
+    if (set === undefined) this.leases.set(key, (set = new Set()));
+    set.add(entry);
+  }
+
+  /** Records that an entry no longer holds a lease. */
+  unleased(entry: Entry): void {
+    const key = `${entry.kind}\u0000${entry.partitionKey}`;
+    const set = this.leases.get(key);
+    if (set === undefined) return;
+    set.delete(entry);
+    if (set.size === 0) this.leases.delete(key);
+  }
+
+  /** Whether an entry of `kind` in `partitionKey` holds an unexpired lease at `nowMs`. */
+  isPartitionBusy(kind: WorkKind, partitionKey: string, nowMs: number): boolean {
+    const set = this.leases.get(`${kind}\u0000${partitionKey}`);
+    if (set === undefined) return false;
+    for (const entry of set) if (entry.lease !== undefined && entry.lease.expiresAtMs > nowMs) return true;
+    return false;
+  }
+}

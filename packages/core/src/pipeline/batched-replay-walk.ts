@@ -1,0 +1,144 @@
+import type { ModelPrediction } from '../interfaces.js';
+import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../records/execution.js';
+import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
+import type { RiskState } from '../records/risk.js';
+import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
+import type { PipelineStore } from '../store.js';
+import type { ReplayAccess } from './replay-access.js';
+import { staleSignalReason } from './stages/signal-bridge.js';
+import { signalRecord } from './stages/signal-generation.js';
+
+/** One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. */
+export interface ChunkItem {
+  readonly input: Candle;
+  readonly candle: Candle;
+  /** Whether the batch fed this candle to its engine (then `vector`/`prediction` are its results). */
+  readonly precomputed: boolean;
+  readonly vector?: FeatureVector;
+  prediction?: ModelPrediction;
+}
+
+/** What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. */
+export interface QuietOutcome {
+  readonly candle: Candle;
+  readonly vector: FeatureVector | undefined;
+  readonly signal?: Signal;
+  readonly signalReason?: string;
+  readonly rejected?: { readonly recommendation: TradeRecommendation; readonly reason: string };
+}
+
+const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMINAL_ORDER_STATUSES.includes(status));
+
+/**
+ * What the quiet path reads instead of the store while nothing changes: positions, products and risk state,
+ * whether any work is pending, and each series' recent candles (for exit rules). Refreshed from the store
+ * after every candle that took the full path.
+ * @internal
+ */
+export class ReplayCaches {
+  readonly positions = new Map<string, Position | undefined>();
+  readonly products = new Map<string, Product | undefined>();
+  riskState: RiskState | undefined;
+  /** Any candle or signal pending, recommendation not terminal or order open: every candle takes the full path. */
+  workPending = true;
+  private readonly recent = new Map<string, Candle[]>();
+
+  constructor(
+    private readonly store: PipelineStore,
+    private readonly productIds: readonly string[],
+    private readonly lookbackCandles: number,
+  ) {}
+
+  async refresh(): Promise<void> {
+    for (const productId of this.productIds) {
+      this.positions.set(productId, await this.store.getPosition(productId));
+      this.products.set(productId, await this.store.getProduct(productId));
+    }
+    this.riskState = await this.store.getRiskState();
+    const candles = await this.store.countByState('candle');
+    const signals = await this.store.countByState('signal');
+    const recommendations = await this.store.countByState('recommendation');
+    const unsettled = Object.entries(recommendations).some(([state, count]) => (count ?? 0) > 0 && !TERMINAL_RECOMMENDATION_STATES.includes(state as never));
+    this.workPending =
+      (candles.PENDING ?? 0) > 0 || (signals.PENDING ?? 0) > 0 || unsettled || (await this.store.listOrders({ statuses: OPEN_ORDER_STATUSES })).length > 0;
+  }
+
+  /** Loads a series' recent stored candles before `candle` (once per series, with everything before it written). */
+  async loadRecent(candle: Candle): Promise<void> {
+    const key = `${candle.productId}/${candle.granularity}`;
+    if (this.recent.has(key) || this.lookbackCandles === 0) return;
+    const stored = await this.store.getCandles({ productId: candle.productId, granularity: candle.granularity, asOfMs: candle.startMs, limit: this.lookbackCandles });
+    this.recent.set(key, stored);
+  }
+
+  /** Adds a stored candle to its series' recent candles. */
+  pushRecent(candle: Candle): void {
+    const list = this.recent.get(`${candle.productId}/${candle.granularity}`);
+    if (list === undefined) return;
+    list.push(candle);
+    if (list.length > 4 * this.lookbackCandles + 64) list.splice(0, list.length - this.lookbackCandles);
+  }
+
+  /** The last `lookbackCandles` stored candles up to and including `candle`, as `getCandles` gives them. */
+  recentUpTo(candle: Candle): Candle[] {
+    if (this.lookbackCandles === 0) return [];
+    const list = this.recent.get(`${candle.productId}/${candle.granularity}`) ?? [];
+    return [...list.slice(Math.max(0, list.length - this.lookbackCandles + 1)), candle];
+  }
+}
+
+/**
+ * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
+ * `signalRecord`), whether an exit rule fires, and the bridge's decision (its own `staleSignalReason`, then the policy). Returns the quiet outcome, or
+ * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
+ * @param nowMs the clock the candle-by-candle replay would read at this candle
+ * @internal
+ */
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, item: ChunkItem, nowMs: number): QuietOutcome | undefined {
+  const { runtime } = access;
+  const { candle, vector } = item;
+  const { pipelineId, model, exits } = runtime.options;
+  const product = caches.products.get(candle.productId);
+  const position = caches.positions.get(candle.productId);
+  if (exits !== undefined && position !== undefined && position.sizeBase !== '0' && product !== undefined) {
+    const exit = exits.evaluate({ candle, position, product, recentCandles: caches.recentUpTo(candle), riskState: caches.riskState!, pipelineId, nowMs: Math.max(nowMs, candleCloseMs(candle)) });
+    if (exit !== undefined) return undefined;
+  }
+  if (vector === undefined || model === undefined) return { candle, vector };
+  const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
+  const stale = staleSignalReason(runtime, signal, nowMs);
+  if (stale !== undefined) return { candle, vector, signal, signalReason: stale };
+  if (product === undefined) return undefined;
+  const decision = runtime.policy.recommend({ signal, product, position, nowMs });
+  if (decision.kind === 'none') return { candle, vector, signal, signalReason: decision.reason };
+  if (decision.kind === 'reject') return { candle, vector, signal, rejected: { recommendation: decision.recommendation, reason: decision.reason } };
+  return undefined;
+}
+
+/**
+ * Writes quiet outcomes with one `writeBulk` once the clock has reached `clockMs` (at least the last one's
+ * close: no record before its time), then emits the events the stages would have, in order.
+ * @internal
+ */
+export async function writeQuiet(access: ReplayAccess, store: PipelineStore, outcomes: readonly QuietOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const candles: Candle[] = [];
+  const signals: { record: Signal; state: 'DONE'; reason?: string }[] = [];
+  const recommendations: { record: TradeRecommendation; state: 'REJECTED'; reason: string }[] = [];
+  for (const outcome of outcomes) {
+    candles.push(outcome.candle);
+    if (outcome.signal !== undefined) signals.push({ record: outcome.signal, state: 'DONE', ...(outcome.signalReason === undefined ? {} : { reason: outcome.signalReason }) });
+    if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
+  }
+  await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
+  const { bus } = access.runtime;
+  for (const outcome of outcomes) {
+    bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+    if (outcome.signal !== undefined) bus.emit('signal:generated', { signal: outcome.signal });
+    if (outcome.rejected !== undefined) {
+      const { recommendation, reason } = outcome.rejected;
+      bus.emit('recommendation:created', { recommendation, state: 'REJECTED', reason });
+      bus.emit('recommendation:finished', { recommendation, state: 'REJECTED', reason });
+    }
+  }
+}

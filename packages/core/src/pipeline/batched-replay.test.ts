@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decimal } from '../decimal.js';
+import { recordId } from '../ids.js';
+import type { ExitPolicy } from '../interfaces.js';
+import { createMemoryStore } from '../memory-store.js';
+import type { Candle } from '../records/market.js';
+import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
+import { createManualClock, GRANULARITIES } from '../time.js';
+import { replayCandlesBatched } from './batched-replay.js';
+import type { PipelineEvents } from './events.js';
+import { createPipeline } from './pipeline.js';
+import { replayCandles } from './replay.js';
+import { collectReplayRecords } from './replay-records.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from './test-doubles.js';
+
+fc.configureGlobal({ seed: 20261128, numRuns: 12 });
+
+const HOUR = GRANULARITIES.ONE_HOUR;
+
+/** Sells everything once the close falls 3 % under the average entry. */
+const stopLoss: ExitPolicy = {
+  name: 'stop-3pc',
+  lookbackCandles: 3,
+  evaluate({ candle, position, recentCandles, pipelineId, nowMs }) {
+    if (recentCandles.at(-1)?.startMs !== candle.startMs) throw new Error('recent candles must end with the candle');
+    if (candle.close >= Number(position.averageEntryPrice) * 0.97) return undefined;
+    return {
+      id: recordId('recommendation', [pipelineId, candle.productId, candle.granularity, candle.startMs, 'exit']),
+      pipelineId,
+      productId: candle.productId,
+      granularity: candle.granularity,
+      candleStartMs: candle.startMs,
+      side: 'SELL',
+      intent: 'reduce',
+      origin: { type: 'exit', rule: 'stop_loss' },
+      quoteAmount: decimal('1'),
+      baseSize: position.sizeBase,
+      referencePrice: candle.close,
+      createdAtMs: nowMs,
+      expiresAtMs: nowMs + 600_000,
+    };
+  },
+};
+
+function candlesFrom(returns: readonly number[]): Candle[] {
+  let close = 100;
+  return returns.map((change, index) => {
+    const open = close;
+    close = Math.max(1, Math.round(close * (1 + change) * 100) / 100);
+    return testCandle({ index, open, close, high: Math.max(open, close) + 0.5, low: Math.max(0.01, Math.min(open, close) - 0.5) });
+  });
+}
+
+async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number) {
+  const history = candles.slice(0, 20);
+  const replayed = candles.slice(20);
+  const clock = createManualClock(replayed[0]!.startMs);
+  const store = createMemoryStore({ clock });
+  await store.putProduct(testProduct());
+  await store.putCandles(history, { state: 'DONE' });
+  const signer = createTestApprovalSigner();
+  const pipeline = createPipeline({
+    pipelineId: 'batched-test',
+    store,
+    clock,
+    features: new ReturnFeatureSet(),
+    model: new ThresholdModel(),
+    validator: new ScriptedValidator('rules', ['approve', 'reject', 'approve']),
+    risk: new LimitRiskManager(signer, 350),
+    exits: stopLoss,
+    executor: new ImmediateExecutor(signer),
+    tuning: { checkpointEveryCandles: 7 },
+    random: () => 0,
+  });
+  const events: string[] = [];
+  for (const event of ['candle:processed', 'signal:generated', 'recommendation:created', 'recommendation:finished', 'order:updated'] as const) {
+    pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
+  }
+  const result =
+    mode === 'batched'
+      ? await replayCandlesBatched({ pipeline, store, clock, candles: replayed, chunkCandles })
+      : { ...(await replayCandles({ pipeline, store, clock, candles: replayed })), quietCandles: 0, fullPathCandles: replayed.length, candleByCandle: false };
+  const checkpoint = await store.loadCheckpoint(`features/batched-test/test-2/BTC-USD/ONE_HOUR`);
+  return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs() };
+}
+
+describe('replayCandlesBatched', () => {
+  it('records exactly what the candle-by-candle replay records, events and final feature checkpoint included', async () => {
+    await fc.assert(
+      // Slow falls (−0.9 % a candle, HOLD to the model) make the stop-loss fire on otherwise quiet candles.
+      fc.asyncProperty(fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 }), fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
+        const candles = candlesFrom(returns);
+        const reference = await run('reference', candles, chunkCandles);
+        const batched = await run('batched', candles, chunkCandles);
+        expect(batched.records).toEqual(reference.records);
+        expect(batched.events).toEqual(reference.events);
+        expect(batched.checkpoint).toEqual(reference.checkpoint);
+        expect(batched.clockMs).toBe(reference.clockMs);
+        expect(batched.result.itemsProcessed).toBe(reference.result.itemsProcessed);
+        expect(batched.result.candleByCandle).toBe(false);
+      }),
+    );
+  });
+
+  it('takes most candles of a trading replay on the quiet path, and trades', async () => {
+    const returns = Array.from({ length: 600 }, (_, index) => Math.sin(index * 1.7) * 0.012);
+    const batched = await run('batched', candlesFrom(returns), 64);
+    expect(batched.records.orders.length).toBeGreaterThan(5);
+    expect(batched.result.quietCandles).toBeGreaterThan(batched.result.fullPathCandles);
+    expect(batched.records.recommendations.some(({ state }) => state.state === 'REJECTED')).toBe(true);
+  });
+
+  it('falls back to candle by candle when the store already holds candles of the range', async () => {
+    const candles = candlesFrom(Array.from({ length: 40 }, (_, index) => (index % 5) * 0.01 - 0.02));
+    const clock = createManualClock(candles[0]!.startMs + HOUR);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    clock.set(candles[5]!.startMs + HOUR);
+    await store.putCandles([candles[5]!], { state: 'DONE' });
+    const pipeline = createPipeline({ pipelineId: 'fallback', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+    const result = await replayCandlesBatched({ pipeline, store, clock, candles });
+    expect(result.candleByCandle).toBe(true);
+    expect(await store.countByState('candle')).toEqual({ DONE: 40 });
+  });
+});

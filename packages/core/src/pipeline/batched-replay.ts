@@ -1,0 +1,256 @@
+import { checkCandle } from '../candle-check.js';
+import { TradepipeError } from '../errors.js';
+import { candleCloseMs, type Candle } from '../records/market.js';
+import { candleWorkId, type PipelineStore } from '../store.js';
+import { GRANULARITIES, type ManualClock } from '../time.js';
+import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type QuietOutcome } from './batched-replay-walk.js';
+import type { Pipeline } from './pipeline.js';
+import { replayCandles } from './replay.js';
+import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
+import type { SeriesEngine } from './stages/feature-engines.js';
+import { modelViewOf } from './stages/signal-generation.js';
+
+/** What a batched replay did. */
+export interface BatchedReplayResult {
+  /** Candles replayed. */
+  readonly candles: number;
+  /** Work items processed, counted as the candle-by-candle replay counts them. */
+  readonly itemsProcessed: number;
+  /** Candles decided without the store and written in bulk. */
+  readonly quietCandles: number;
+  /** Candles that went through the stages one at a time (a recommendation, an exit, work pending). */
+  readonly fullPathCandles: number;
+  /** Whether the whole replay ran candle by candle (the store already held candles in its range, or the input repeats a candle). */
+  readonly candleByCandle: boolean;
+}
+
+/** Input of {@link replayCandlesBatched}: as {@link replayCandles}, plus the chunk size. */
+export interface BatchedReplayInput {
+  /** A pipeline built by `createPipeline` that runs the signal and bridge stages in this process. */
+  readonly pipeline: Pipeline;
+  /** The pipeline's store. */
+  readonly store: PipelineStore;
+  /** The manual clock the pipeline and the store share. */
+  readonly clock: ManualClock;
+  /** Closed candles to replay (sorted by start here). */
+  readonly candles: readonly Candle[];
+  /** Candles whose features and predictions are computed at once (default 4,096). */
+  readonly chunkCandles?: number;
+  /** Called after each chunk is written, e.g. to print progress. */
+  readonly onChunk?: (progress: { readonly candlesDone: number; readonly quietCandles: number; readonly fullPathCandles: number }) => void | Promise<void>;
+}
+
+const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => `${candle.productId}/${candle.granularity}`;
+
+/** Whether the batched walk could differ from the candle-by-candle replay: repeated input, or stored candles in its range. */
+async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candle[]): Promise<boolean> {
+  const ranges = new Map<string, { candle: Candle; lastCloseMs: number }>();
+  let sameStart: Candle[] = [];
+  for (const candle of ordered) {
+    // Sorted by start: a repeated candle sits among the candles of the same start.
+    if (sameStart[0]?.startMs !== candle.startMs) sameStart = [];
+    if (sameStart.some((other) => other.productId === candle.productId && other.granularity === candle.granularity)) return true;
+    sameStart.push(candle);
+    if (!(candle.granularity in GRANULARITIES)) continue;
+    const range = ranges.get(seriesOf(candle));
+    if (range === undefined) ranges.set(seriesOf(candle), { candle, lastCloseMs: candleCloseMs(candle) });
+    else range.lastCloseMs = candleCloseMs(candle);
+  }
+  for (const { candle, lastCloseMs } of ranges.values()) {
+    const stored = await store.getCandles({ productId: candle.productId, granularity: candle.granularity, fromStartMs: candle.startMs, asOfMs: lastCloseMs, limit: 1 });
+    if (stored.length > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The batched walk over one replay: chunks of candles through the feature engines and one `predictBatch`,
+ * then each candle in time order, quiet ones decided in memory and written in bulk, the others through the
+ * stages. Everything candle-specific lives in {@link decideQuietly} and {@link ReplayCaches}.
+ */
+class BatchedWalk {
+  private readonly engines = new Map<string, SeriesEngine>();
+  private pending: QuietOutcome[] = [];
+  /** The clock the candle-by-candle replay would read at the last candle walked. */
+  private clockMs: number;
+  itemsProcessed = 0;
+  quietCandles = 0;
+  fullPathCandles = 0;
+  /** Set when a candle failed in the stages: the rest of the replay goes candle by candle. */
+  degraded = false;
+
+  constructor(
+    private readonly access: ReplayAccess,
+    private readonly input: BatchedReplayInput,
+    private readonly caches: ReplayCaches,
+  ) {
+    this.clockMs = input.clock.nowMs();
+  }
+
+  /** The next chunk from `start`: up to `size` candles of continuing series, fed to their engines and predicted. */
+  async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
+    const engines = this.access.engines!;
+    const items: ChunkItem[] = [];
+    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false }));
+    for (let index = start; index < ordered.length && items.length < size; index += 1) {
+      const input = ordered[index]!;
+      let candle: Candle;
+      try {
+        candle = checkCandle(input);
+      } catch {
+        // An invalid candle goes alone through the full path, where putCandles refuses it as in the reference.
+        if (items.length === 0) items.push({ input, candle: input, precomputed: false });
+        break;
+      }
+      let engine = this.engines.get(seriesOf(candle));
+      if (engine === undefined || engine.extractor.lastCandleStartMs() !== candle.startMs - GRANULARITIES[candle.granularity]) {
+        // Not following on (first candle, a gap): the stage's own engine logic, with everything before written.
+        if (items.length > 0) break;
+        const context = this.access.context();
+        engine = await engines.engineFor(candle, context.store, context.logger);
+        this.engines.set(seriesOf(candle), engine);
+        await this.caches.loadRecent(candle);
+      }
+      try {
+        items.push({ input, candle, precomputed: true, ...this.feed(engine, candle) });
+      } catch (error) {
+        // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
+        this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
+        this.degraded = true;
+        items.push({ input, candle, precomputed: false });
+        break;
+      }
+      engine.candlesSinceCheckpoint += 1;
+    }
+    await this.predict(items);
+    return items;
+  }
+
+  private feed(engine: SeriesEngine, candle: Candle): Pick<ChunkItem, 'vector'> {
+    const vector = engine.extractor.update(candle);
+    return vector === undefined ? {} : { vector };
+  }
+
+  /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
+  private async predict(items: ChunkItem[]): Promise<void> {
+    const warm = items.filter((item) => item.vector !== undefined);
+    const { runtime } = this.access;
+    const model = runtime.options.model;
+    if (warm.length === 0 || model === undefined) return;
+    try {
+      const view = modelViewOf(runtime);
+      const predictions = await model.predictBatch(warm.map((item) => view.project(item.vector!)), { signal: this.access.context().signal });
+      warm.forEach((item, index) => (item.prediction = predictions[index]));
+    } catch (error) {
+      this.access.runtime.logger.warn('batch prediction failed; those candles are predicted one by one', { error });
+    }
+  }
+
+  /** Walks a chunk's candles in time order on the replay clock. */
+  async walk(items: readonly ChunkItem[]): Promise<void> {
+    for (const item of items) {
+      if (this.degraded && item.precomputed) {
+        await this.fullPath({ ...item, precomputed: false });
+        continue;
+      }
+      const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
+      const quiet = item.precomputed && (item.vector === undefined || item.prediction !== undefined) && !this.caches.workPending
+        ? decideQuietly(this.access, this.caches, item, nowMs)
+        : undefined;
+      if (quiet === undefined) {
+        await this.fullPath(item);
+        continue;
+      }
+      this.pending.push(quiet);
+      this.clockMs = nowMs;
+      this.caches.pushRecent(item.candle);
+      this.quietCandles += 1;
+      this.itemsProcessed += quiet.signal === undefined ? 1 : 2;
+    }
+  }
+
+  /** Writes the quiet candles walked so far, the clock first moved to the last one's decision time. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    this.input.clock.set(Math.max(this.input.clock.nowMs(), this.clockMs));
+    await writeQuiet(this.access, this.input.store, this.pending);
+    this.pending = [];
+  }
+
+  /** A candle as the candle-by-candle replay takes it, with the batch's vector and prediction handed to the signal stage. */
+  private async fullPath(item: ChunkItem): Promise<void> {
+    await this.flush();
+    const { clock, store, pipeline } = this.input;
+    const { precomputed } = this.access.engines!;
+    clock.set(Math.max(clock.nowMs(), candleCloseMs(item.input)));
+    const workId = candleWorkId(item.candle);
+    if (item.precomputed) precomputed.set(workId, { vector: item.vector, prediction: item.prediction });
+    try {
+      await store.putCandles([item.input]);
+      this.itemsProcessed += await pipeline.runUntilIdle();
+    } finally {
+      precomputed.delete(workId);
+    }
+    this.clockMs = clock.nowMs();
+    this.caches.pushRecent(item.candle);
+    this.fullPathCandles += 1;
+    // A candle the stages could not finish (a retry, a dead letter) leaves the engines to the stage: the rest goes candle by candle.
+    if ((await store.getWorkStatus('candle', workId))?.state !== 'DONE') this.degraded = true;
+    await this.caches.refresh();
+  }
+
+  /** Saves the feature engines on their cadence, at a chunk's end (everything they took is written). */
+  async checkpointOnCadence(): Promise<void> {
+    const every = this.access.runtime.tuning.checkpointEveryCandles;
+    if ([...this.engines.values()].some((engine) => engine.candlesSinceCheckpoint >= every)) await this.access.engines!.checkpointAll(this.input.store, this.access.runtime.clock.nowMs());
+  }
+}
+
+/**
+ * Replays closed candles like {@link replayCandles} and records exactly what it records (the same signals,
+ * recommendations, validations, assessments, approvals, orders, fills, positions and balances, with the same
+ * ids, fields and times), much faster. Candles are taken in chunks: features for the whole chunk, one
+ * `predictBatch`, then each candle in time order on the same clock. A quiet candle (HOLD, or a signal the
+ * bridge makes nothing of or rejects at once, no exit rule firing, no work pending) is decided with the same
+ * policy and exit code, without the store, and written with the others in one `writeBulk` once the clock has
+ * passed their close; any other candle goes through the stages as in the candle-by-candle replay, with the
+ * batch's vector and prediction. The feature checkpoint at the end is the one the candle-by-candle replay
+ * leaves. Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
+ * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
+ * carries the write's time, not each candle's.
+ * @returns counts, including how many candles took each path
+ * @throws TradepipeError `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, or its clock disagrees with the store's
+ * @example
+ * const result = await replayCandlesBatched({ pipeline, store, clock, candles: holdOut });
+ * console.log(`${result.quietCandles} quiet, ${result.fullPathCandles} through the stages`);
+ */
+export async function replayCandlesBatched(input: BatchedReplayInput): Promise<BatchedReplayResult> {
+  const access = replayAccessOf(input.pipeline);
+  if (access.engines === undefined || !input.pipeline.stages.includes('signal') || !input.pipeline.stages.includes('bridge')) {
+    throw new TradepipeError('pipeline_invalid', 'The batched replay needs the signal and bridge stages in this process');
+  }
+  const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
+  if (await needsCandleByCandle(input.store, ordered)) {
+    const result = await replayCandles(input);
+    return { ...result, quietCandles: 0, fullPathCandles: result.candles, candleByCandle: true };
+  }
+  const productIds = [...new Set(ordered.map((candle) => candle.productId))];
+  const caches = new ReplayCaches(input.store, productIds, access.runtime.options.exits?.lookbackCandles ?? 0);
+  if (ordered.length > 0) {
+    input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(ordered[0]!)));
+    await access.prepare();
+  }
+  await caches.refresh();
+  const walk = new BatchedWalk(access, input, caches);
+  const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
+  for (let start = 0; start < ordered.length; ) {
+    const items = await walk.chunk(ordered, start, chunkCandles);
+    await walk.walk(items);
+    await walk.flush();
+    await walk.checkpointOnCadence();
+    start += items.length;
+    await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+  }
+  await checkpointFeatures(input.pipeline);
+  return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
+}

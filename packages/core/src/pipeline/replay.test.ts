@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryStore } from '../memory-store.js';
+import type { PipelineStore } from '../store.js';
+import { testCandle, testProduct } from '../testing/fixtures.js';
+import { createManualClock } from '../time.js';
+import { createPipeline } from './pipeline.js';
+import { replayCandles } from './replay.js';
+import { ReturnFeatureSet, ThresholdModel } from './test-doubles.js';
+
+/** The store, recording when each feature checkpoint is saved. */
+function recordingCheckpoints(store: PipelineStore, saves: { key: string; value: unknown }[]): PipelineStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'saveCheckpoint') {
+        return async (key: string, value: unknown, atMs: number) => {
+          saves.push({ key, value });
+          await target.saveCheckpoint(key, value, atMs);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+describe('feature checkpoints', () => {
+  it('are saved every checkpointEveryCandles and at the end of a replay, not after every runUntilIdle', async () => {
+    const candles = Array.from({ length: 10 }, (_, index) => testCandle({ index, close: 100 + index, open: 100 + index, high: 100 + index, low: 100 + index }));
+    const clock = createManualClock(candles[0]!.startMs);
+    const saves: { key: string; value: unknown }[] = [];
+    const store = recordingCheckpoints(createMemoryStore({ clock }), saves);
+    await store.putProduct(testProduct());
+    const features = new ReturnFeatureSet();
+    const pipeline = createPipeline({ pipelineId: 'cadence', store, clock, features, model: new ThresholdModel(), stages: ['signal'], tuning: { checkpointEveryCandles: 3 } });
+    await replayCandles({ pipeline, store, clock, candles });
+    // After candles 3, 6 and 9 on the cadence, and once at the end for candle 10.
+    expect(saves).toHaveLength(4);
+    const engine = features.createExtractor({ productId: candles[0]!.productId, granularity: candles[0]!.granularity });
+    for (const candle of candles) engine.update(candle);
+    expect(saves.at(-1)!.value).toEqual(engine.saveState());
+    expect((await store.loadCheckpoint(saves[0]!.key))?.value).toEqual(JSON.parse(JSON.stringify(engine.saveState())));
+  });
+});
