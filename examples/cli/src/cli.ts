@@ -9,7 +9,7 @@ import { trainCommand } from './commands/train.js';
 import type { CliIo } from './io.js';
 
 /** The version printed by `--version` (the package's). */
-export const CLI_VERSION = '0.1.0';
+export const CLI_VERSION = '0.2.0';
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, downloadCommand, trainCommand, checkLookaheadCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
