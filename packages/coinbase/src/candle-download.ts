@@ -14,8 +14,11 @@ export interface CandleSink {
 
 /** Progress after each page of a download. */
 export interface DownloadProgress {
+  /** Requests made so far. */
   readonly pages: number;
+  /** Requests this call plans in all, from its start to its end. */
   readonly pagesTotal: number;
+  /** Candles written so far by this call. */
   readonly candles: number;
   /** The end of the range downloaded so far (exclusive), epoch ms. */
   readonly reachedMs: number;
@@ -25,12 +28,15 @@ export interface DownloadProgress {
 export interface DownloadCandlesOptions {
   /** A Coinbase client (no key needed: the public candle endpoints are used by default). */
   readonly client: CoinbaseClient;
+  /** The product to download, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The candle size. */
   readonly granularity: Granularity;
   /** First bucket wanted (inclusive), epoch ms. */
   readonly fromMs: number;
   /** End of the range (exclusive), epoch ms; default now. Buckets that have not closed are never written. */
   readonly toMs?: number;
+  /** Where the candles go; its last candle of the series is where the download resumes. */
   readonly sink: CandleSink;
   /** Buckets per request: at most 300 (Coinbase refuses more than 350). Default 300. */
   readonly pageCandles?: number;
@@ -40,7 +46,9 @@ export interface DownloadCandlesOptions {
   readonly authenticated?: boolean;
   /** Decides which buckets have closed (default the system clock); requests are paced in real time. */
   readonly clock?: Clock;
+  /** Stops the download while it waits for the rate limiter, during a request or between pages; the call throws `aborted`. */
   readonly signal?: AbortSignal;
+  /** Called after each page is appended (before the next request); throwing from it stops the download. */
   readonly onPage?: (progress: DownloadProgress) => void | Promise<void>;
 }
 
@@ -52,6 +60,7 @@ export interface DownloadResult {
   readonly pages: number;
   /** Where this call started: after the sink's last candle when it had one (`resumed`), else `fromMs`. */
   readonly startMs: number;
+  /** Whether the sink already held candles of the series (the download started after its last one). */
   readonly resumed: boolean;
   /** End of the range, exclusive (the last closed bucket's end at most). */
   readonly endMs: number;

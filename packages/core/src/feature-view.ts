@@ -3,7 +3,9 @@ import type { FeatureVector } from './records/market.js';
 
 /** What a feature view is built from: the names and version of a feature set, or of a model. */
 export interface FeatureNamesAndVersion {
+  /** Feature names, in the order of the values of the vectors (the set's) or the order the model reads them (a model's). */
   readonly featureNames: readonly string[];
+  /** The feature set's version, e.g. `tp-51-v2`; a composed set's parts are joined by `+`. */
   readonly featureSetVersion: string;
 }
 

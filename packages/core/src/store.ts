@@ -178,6 +178,7 @@ export interface CandleQuery {
 export interface BulkWrite {
   /** Closed candles, entering in `candleState` (default `DONE`). */
   readonly candles?: readonly Candle[];
+  /** Work state the candles enter in (default `DONE`: stored as already seen). */
   readonly candleState?: CandleState;
   /** Signals with the work state the bridge left them in. */
   readonly signals?: readonly { readonly record: Signal; readonly state: SignalState; readonly reason?: string }[];

@@ -23,6 +23,7 @@ export interface WarmupAnalysisOptions {
 
 /** How much one feature's value at t still depends on where its history starts. */
 export interface FeatureWarmupChange {
+  /** The feature's name. */
   readonly name: string;
   /** For each history length (same order as {@link WarmupAnalysis.historyCandles}), the largest change. */
   readonly maxChange: readonly number[];
@@ -34,6 +35,7 @@ export interface WarmupAnalysis {
   readonly historyCandles: readonly number[];
   /** End candles sampled. */
   readonly samples: number;
+  /** One entry per feature of the set, in the set's order. */
   readonly features: readonly FeatureWarmupChange[];
   /** The warm-up the feature set declares. */
   readonly declaredWarmupCandles: number;

@@ -13,11 +13,17 @@ export type ExchangeOutcome =
 
 /** The `/api/chat` request the validator sends (non-streaming). */
 export interface ChatRequestBody {
+  /** The Ollama model name, e.g. `llama3.2`. */
   readonly model: string;
+  /** The system prompt, then the user message carrying the market context. */
   readonly messages: readonly { readonly role: 'system' | 'user'; readonly content: string }[];
+  /** Always `false`: the whole answer comes in one body. */
   readonly stream: false;
+  /** The JSON schema the verdict must follow (Ollama's structured output). */
   readonly format: Readonly<Record<string, unknown>>;
+  /** Model options: `temperature`, `seed`, `num_predict` (most answer tokens) and, when set, `num_ctx` (context tokens). */
   readonly options: Readonly<Record<string, number>>;
+  /** How long Ollama keeps the model loaded after the call: a duration string (`5m`, the default) or seconds. */
   readonly keep_alive: string | number;
 }
 

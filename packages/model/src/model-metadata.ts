@@ -116,6 +116,7 @@ export interface ModelMetadata {
   readonly trainer?: string;
   /** The products the model was trained on. */
   readonly products?: readonly string[];
+  /** `training_code_version`: the trainer code that made the model (e.g. `@tradepipe/model/trainer@2`); undefined when not declared. */
   readonly trainingCodeVersion?: string;
 }
 

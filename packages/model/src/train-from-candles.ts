@@ -8,8 +8,11 @@ import type { TrainSignalModelResult } from './train-signal-model.js';
 
 /** One product's candles at the model's granularity, any order (they are sequenced, gaps filled). */
 export interface CandleSeries {
+  /** The product the candles are of, e.g. `BTC-USD`: the feature extractor and the model metadata name it. */
   readonly productId: string;
+  /** The candle size; every series of one training must share it. */
   readonly granularity: Granularity;
+  /** The closed candles, any order: sorted, exact duplicates dropped and gaps filled before the features are computed. */
   readonly candles: readonly Candle[];
 }
 

@@ -5,9 +5,13 @@ import type { PipelineStore, WorkStatus } from '../store.js';
 
 /** One recommendation with everything the stages recorded about it. */
 export interface RecommendationTrail {
+  /** The recommendation as stored. */
   readonly recommendation: TradeRecommendation;
+  /** Its work status (state, reason, last error); `undefined` when the store has none for it. */
   readonly status: WorkStatus<RecommendationState> | undefined;
+  /** Every validator's verdict on it, in the order they were written; empty when it was not validated (e.g. an exit). */
   readonly validations: readonly LlmValidation[];
+  /** Risk's assessment; `undefined` when it never reached risk. */
   readonly assessment: RiskAssessment | undefined;
   /** The order made from it, if any (one per recommendation). */
   readonly order: Order | undefined;
@@ -15,9 +19,13 @@ export interface RecommendationTrail {
 
 /** What a run left in a store, read through its public methods: the input of the funnel and the report. */
 export interface BacktestRecords {
+  /** Signals recorded for the product, by action (every signal the store holds for it: not limited to the candle window). */
   readonly signalCounts: Partial<Record<SignalAction, number>>;
+  /** Every recommendation of the product whose candle starts in the window, in the store's listing order. */
   readonly trails: readonly RecommendationTrail[];
+  /** The orders made from those recommendations. */
   readonly orders: readonly Order[];
+  /** Every fill of those orders, oldest first (ties by fill id). */
   readonly fills: readonly Fill[];
 }
 

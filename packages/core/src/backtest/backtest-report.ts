@@ -16,15 +16,21 @@ export const BACKTEST_REPORT_SCHEMA_VERSION = 1;
 
 /** A point of a chart series. */
 export interface SeriesPoint {
+  /** The point's instant, epoch ms. */
   readonly atMs: number;
+  /** The series' value there (equity in quote currency, or a drawdown fraction ≤ 0). */
   readonly value: number;
 }
 
 /** A baseline in a report: what it is, its figures and its equity. */
 export interface BaselineReport {
+  /** The baseline's stable name (`buy_and_hold`, `sma_50_200`). */
   readonly name: string;
+  /** A human-readable name for charts and tables (`Buy and hold`). */
   readonly label: string;
+  /** Its figures, computed as the strategy's are. */
   readonly metrics: PerformanceMetrics;
+  /** Its equity curve, thinned like the strategy's. */
   readonly equity: readonly SeriesPoint[];
 }
 
@@ -35,17 +41,25 @@ export interface BaselineReport {
  * `generatedAtMs`.
  */
 export interface BacktestReport {
+  /** {@link BACKTEST_REPORT_SCHEMA_VERSION} of the code that made the report. */
   readonly schemaVersion: typeof BACKTEST_REPORT_SCHEMA_VERSION;
   /** When the report was made; the one field allowed to differ between two runs on the same inputs. */
   readonly generatedAtMs: number;
+  /** The input's title, or `Backtest <product> <granularity>`. */
   readonly title: string;
+  /** The product of the replayed candles. */
   readonly productId: string;
+  /** The candle size of the replayed candles. */
   readonly granularity: Granularity;
   /** From the first candle's start to the last candle's close. */
   readonly period: { readonly fromMs: number; readonly toMs: number; readonly candles: number };
+  /** Cash the account started with, quote currency (also the baselines'). */
   readonly startingQuote: number;
+  /** Fee rate and slippage the baselines paid (those the caller says the strategy paid). */
   readonly costs: CostModel;
+  /** The strategy's figures, from its fills within the period marked at every close. */
   readonly metrics: PerformanceMetrics;
+  /** Buy-and-hold, then the SMA 50/200 crossover, on the same candles, cash and costs. */
   readonly baselines: readonly BaselineReport[];
   /** Chart series, thinned to at most `series.maxPoints` points (extremes and trade instants kept). */
   readonly series: {
@@ -56,10 +70,15 @@ export interface BacktestReport {
     readonly equity: readonly SeriesPoint[];
     readonly drawdown: readonly SeriesPoint[];
   };
+  /** The strategy's fills within the period, grouped by order, oldest first. */
   readonly executions: readonly TradeExecution[];
+  /** Closed round trips (FIFO), in exit order. */
   readonly trades: readonly RoundTrip[];
+  /** Base still held at the end, by entry lot. */
   readonly openLots: readonly OpenLot[];
+  /** Signals to fills, with every stop counted by stage and reason code. */
   readonly funnel: BacktestFunnel;
+  /** BUY amounts risk approved beside the amounts asked. */
   readonly sizes: SizeComparison;
   /** The conventions behind the figures, and anything the reader should know, in plain sentences. */
   readonly notes: readonly string[];
@@ -79,6 +98,7 @@ export interface BacktestReportInput {
   readonly costs: CostModel;
   /** Epoch ms stamped on the report (pass the clock's time). */
   readonly generatedAtMs: number;
+  /** The report's title (default `Backtest <product> <granularity>`). */
   readonly title?: string;
   /** Most points per chart series (default 20,000). */
   readonly maxSeriesPoints?: number;

@@ -21,7 +21,9 @@ export interface BacktestContext {
   readonly store: PipelineStore;
   /** The replay's clock, at each step the close of the candle just replayed. */
   readonly clock: ManualClock;
+  /** The backtest's logger (default silent): the one the pipeline uses. */
   readonly logger: Logger;
+  /** The run's pipeline id (`options.pipelineId`, default `backtest`). */
   readonly pipelineId: string;
   /**
    * Every candle given to the backtest, history and replay, as loaded (poisoned after t when
@@ -36,7 +38,9 @@ export type ReplayMode = 'candle-by-candle';
 
 /** Progress of a running backtest, after each replayed candle. */
 export interface BacktestProgress {
+  /** Candles replayed so far, this one included. */
   readonly candlesDone: number;
+  /** Candles the run replays in all (history excluded). */
   readonly candlesTotal: number;
   /** The candle just replayed. */
   readonly candle: Candle;
@@ -62,7 +66,9 @@ export interface BacktestOptions {
   readonly createStore?: (clock: ManualClock) => PipelineStore | Promise<PipelineStore>;
   /** The replay engine (default `candle-by-candle`). */
   readonly replay?: ReplayMode;
+  /** Logger of the run's pipeline and stages (default silent). */
   readonly logger?: Logger;
+  /** Called after each replayed candle's work; throwing from it stops the run. */
   readonly onProgress?: (progress: BacktestProgress) => void | Promise<void>;
   /**
    * Called once the replay is over, before the store is closed: to read more from it (e.g. a report built from
@@ -81,6 +87,7 @@ export interface BacktestOptions {
 
 /** What {@link backtest} returns: every record of the run, and its report. */
 export interface BacktestResult {
+  /** Every record of the run, read back from the store before it was closed. */
   readonly records: BacktestRunRecords;
   /**
    * The report (metrics beside buy-and-hold and SMA 50/200, trades, funnel, chart series) when the candles are

@@ -14,7 +14,9 @@ export interface CostModel {
 export interface BaselineRun {
   /** A stable name (`buy_and_hold`, `sma_50_200`). */
   readonly name: string;
+  /** Mark-to-market points: the start, then one at each candle's close. */
   readonly equity: EquityPoint[];
+  /** The baseline's simulated trades, oldest first (ids `<name>-<n>`). */
   readonly executions: TradeExecution[];
 }
 

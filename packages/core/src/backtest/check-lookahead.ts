@@ -16,6 +16,7 @@ export interface LookaheadOptions extends Omit<BacktestOptions, 'onProgress' | '
   readonly poison?: CandlePoison;
   /** Called after each re-run. */
   readonly onCut?: (progress: { readonly cutsDone: number; readonly cutsTotal: number }) => void | Promise<void>;
+  /** Stops the analysis between cut points and, passed on to every backtest, between candles; the run throws the signal's reason. */
   readonly signal?: AbortSignal;
 }
 
@@ -23,8 +24,11 @@ export interface LookaheadOptions extends Omit<BacktestOptions, 'onProgress' | '
 export interface LookaheadDifference {
   /** Start of the last candle left untouched (t). */
   readonly cutStartMs: number;
+  /** What kind of record the decision is. */
   readonly kind: DecisionKind;
+  /** The record's id (`<id>/<validator>` for a validation). */
   readonly id: string;
+  /** When it was decided, epoch ms (a signal: its candle's close). */
   readonly decidedAtMs: number;
   /** Who made the decision: `model <id>`, `validator <name>`, `risk`, the executor, … */
   readonly decidedBy: string;

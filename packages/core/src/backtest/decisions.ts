@@ -7,6 +7,7 @@ export type DecisionKind = 'signal' | 'recommendation' | 'validation' | 'assessm
 
 /** One decision of a backtest, reduced to what was decided and when. */
 export interface DecisionEntry {
+  /** What kind of record the decision is. */
   readonly kind: DecisionKind;
   /** The record's id (the validator's name appended for a validation). */
   readonly id: string;

@@ -2,10 +2,15 @@ import type { Candle } from '../records/market.js';
 
 /** An OHLC bar for a chart: one candle, or several merged. */
 export interface PriceBar {
+  /** Start of the bar's first candle, epoch ms. */
   readonly atMs: number;
+  /** Open of the first candle, quote currency per base unit. */
   readonly open: number;
+  /** Highest high of the merged candles. */
   readonly high: number;
+  /** Lowest low of the merged candles. */
   readonly low: number;
+  /** Close of the last candle. */
   readonly close: number;
 }
 

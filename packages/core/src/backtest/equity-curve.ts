@@ -19,6 +19,7 @@ export interface EquityPoint {
 
 /** A point of a drawdown series: how far equity is below its running peak, as a fraction (≤ 0). */
 export interface DrawdownPoint {
+  /** The equity point's instant, epoch ms. */
   readonly atMs: number;
   /** `equity / running peak − 1`: 0 at a new high, −0.25 a quarter below it. */
   readonly drawdownFraction: number;

@@ -7,17 +7,20 @@ export type FunnelStage = 'bridge' | 'validation' | 'risk' | 'execution' | 'expi
 
 /** How many recommendations stopped at a stage for one reason code. */
 export interface RejectionCount {
+  /** Where the recommendations stopped. */
   readonly stage: FunnelStage;
   /**
    * A stable code: the risk reason code (`max_position`), `validator:flag` or `validator:failure_kind` for a
    * validation, the venue's reason prefix for an order, the reason's prefix before `:` otherwise.
    */
   readonly code: string;
+  /** Recommendations that stopped there for this code. */
   readonly count: number;
 }
 
 /** The way from signals to fills, as the design document measures it, with every stop counted. */
 export interface BacktestFunnel {
+  /** Signals recorded for the product, by action (from {@link BacktestRecords.signalCounts}). */
   readonly signals: { readonly total: number; readonly BUY: number; readonly SELL: number; readonly HOLD: number };
   /** Recommendations by side and source (`BUY signal`, `SELL exit:stop_loss`). */
   readonly recommendations: { readonly total: number; readonly bySource: Readonly<Record<string, number>> };
@@ -27,12 +30,17 @@ export interface BacktestFunnel {
   readonly validationApproved: number;
   /** Exit recommendations, which go straight to risk without validation. */
   readonly exitsSkippingValidation: number;
+  /** Recommendations with a risk assessment, both sides. */
   readonly riskAssessed: number;
+  /** Recommendations risk approved, both sides. */
   readonly riskApproved: number;
+  /** Orders made from the recommendations. */
   readonly orders: number;
+  /** Orders by current status (`FILLED`, `CANCELLED`, …), keys sorted. */
   readonly ordersByStatus: Readonly<Record<string, number>>;
   /** Orders with at least one fill. */
   readonly filledOrders: number;
+  /** Fills of those orders. */
   readonly fills: number;
   /** Recommendations by final state. */
   readonly outcomes: Readonly<Record<string, number>>;
@@ -42,8 +50,11 @@ export interface BacktestFunnel {
 
 /** Min, median and max of a set of amounts (all `null` when empty). */
 export interface AmountSpread {
+  /** The smallest amount; `null` when there is none. */
   readonly min: number | null;
+  /** The median amount (interpolated between the two middle ones for an even count); `null` when there is none. */
   readonly median: number | null;
+  /** The largest amount; `null` when there is none. */
   readonly max: number | null;
 }
 
@@ -51,7 +62,9 @@ export interface AmountSpread {
 export interface SizeComparison {
   /** BUY recommendations risk approved. */
   readonly approvedBuys: number;
+  /** What the approved BUY recommendations asked, quote currency. */
   readonly requestedQuote: AmountSpread;
+  /** What risk approved for them (its adjusted amount), quote currency. */
   readonly approvedQuote: AmountSpread;
   /** Approved over requested, per recommendation. */
   readonly approvedFraction: AmountSpread;

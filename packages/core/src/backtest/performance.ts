@@ -6,7 +6,9 @@ import { DAYS_PER_YEAR, DAY_MS, meanOf, sharpeRatio, simpleReturns, sortinoRatio
 export interface MaxDrawdown {
   /** The fall as a fraction of the peak (0.25 = a quarter lost); 0 when equity never fell. */
   readonly depthFraction: number;
+  /** When equity stood at the peak the max drawdown fell from, epoch ms; `null` when equity never fell. */
   readonly peakAtMs: number | null;
+  /** When the max drawdown was deepest, epoch ms; `null` when equity never fell. */
   readonly troughAtMs: number | null;
   /** When equity first got back to the peak; `null` if it had not by the end. */
   readonly recoveredAtMs: number | null;
@@ -22,18 +24,25 @@ export interface MaxDrawdown {
  * no variation for a Sharpe ratio), never a made-up number.
  */
 export interface PerformanceMetrics {
+  /** Equity at the first point, quote currency (0 without points). */
   readonly startEquityQuote: number;
+  /** Equity at the last point, quote currency. */
   readonly endEquityQuote: number;
   /** Days from the first to the last equity point. */
   readonly periodDays: number;
+  /** `end / start − 1` (0.1 = +10 %); 0 when the starting equity is not above 0. */
   readonly totalReturnFraction: number;
   /** `(end / start)^(365 / days) − 1`. */
   readonly cagrFraction: number | null;
+  /** Annualised Sharpe ratio of daily returns (sample standard deviation, risk-free rate 0); `null` when undefined (too few days, no variation). */
   readonly sharpe: number | null;
+  /** Annualised Sortino ratio of daily returns (downside deviation below 0); `null` when undefined (too few days, no losing day). */
   readonly sortino: number | null;
   /** CAGR over the max drawdown's depth. */
   readonly calmar: number | null;
+  /** The deepest fall from a running peak, measured on every equity point (not only daily). */
   readonly maxDrawdown: MaxDrawdown;
+  /** How many round trips closed (FIFO matched; a partial exit counts as its own). */
   readonly roundTrips: number;
   /** Round trips with a PnL above zero, over all round trips. */
   readonly winRate: number | null;
@@ -41,9 +50,11 @@ export interface PerformanceMetrics {
   readonly profitFactor: number | null;
   /** Mean PnL per round trip, fees included. */
   readonly expectancyQuote: number | null;
+  /** Mean holding time of the round trips, ms; `null` without round trips. */
   readonly averageHoldingMs: number | null;
   /** Fraction of the period with a position open (time-weighted between equity points). */
   readonly exposureFraction: number;
+  /** Σ fees of every execution, both sides, quote currency. */
   readonly feesQuote: number;
   /** Σ price × size of every execution, both sides. */
   readonly tradedNotionalQuote: number;

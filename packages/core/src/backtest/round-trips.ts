@@ -7,10 +7,15 @@ import type { Fill } from '../records/execution.js';
  * SELLs (a partial exit, then the rest) makes two as well, each with its share of the entry fee.
  */
 export interface RoundTrip {
+  /** The product traded, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The BUY order whose lot was closed. */
   readonly entryOrderId: string;
+  /** The SELL order that closed it. */
   readonly exitOrderId: string;
+  /** When the BUY order last filled, epoch ms. */
   readonly entryAtMs: number;
+  /** When the SELL order last filled, epoch ms. */
   readonly exitAtMs: number;
   /** Base size closed by this round trip. */
   readonly sizeBase: number;
@@ -24,15 +29,21 @@ export interface RoundTrip {
   readonly pnlQuote: number;
   /** PnL over the entry cost (entry value plus its fee share). */
   readonly returnFraction: number;
+  /** `exitAtMs − entryAtMs`, ms. */
   readonly holdingMs: number;
 }
 
 /** Base still held from an entry lot that no SELL has closed yet. */
 export interface OpenLot {
+  /** The product bought, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** The BUY order that opened the lot. */
   readonly entryOrderId: string;
+  /** When the BUY order last filled, epoch ms. */
   readonly entryAtMs: number;
+  /** Base still held from the lot (its size minus what SELLs closed), base currency. */
   readonly sizeBase: number;
+  /** Average fill price of the BUY order, before fees, quote currency per base unit. */
   readonly entryPriceQuote: number;
   /** The lot's entry fee share for the size still open. */
   readonly entryFeeQuote: number;
@@ -40,14 +51,19 @@ export interface OpenLot {
 
 /** One order's fills taken together, as numbers (reporting only). Baselines make these without fills. */
 export interface TradeExecution {
+  /** The order's id (a baseline's own `<name>-<n>` for simulated trades). */
   readonly orderId: string;
+  /** The product traded, e.g. `BTC-USD`. */
   readonly productId: string;
+  /** BUY or SELL, as the order's fills say. */
   readonly side: 'BUY' | 'SELL';
   /** The last fill's time. */
   readonly atMs: number;
+  /** Total base filled, over all the order's fills (always above 0). */
   readonly sizeBase: number;
   /** Size-weighted average fill price, before fees. */
   readonly priceQuote: number;
+  /** Total commission of the fills, quote currency. */
   readonly feeQuote: number;
 }
 
@@ -119,7 +135,9 @@ export function buildRoundTrips(fills: readonly Fill[]): RoundTripResult {
 
 /** Round trips closed and lots still open. */
 export interface RoundTripResult {
+  /** Closed round trips, in the order their SELL executions came. */
   readonly roundTrips: RoundTrip[];
+  /** Lots no SELL closed (fully or in part), grouped by product, oldest first within a product. */
   readonly openLots: OpenLot[];
 }
 

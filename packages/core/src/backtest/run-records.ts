@@ -7,6 +7,7 @@ import type { PipelineStore } from '../store.js';
 
 /** One recommendation of a backtest with everything decided about it, in the order the stages decided it. */
 export interface BacktestDecision {
+  /** The recommendation as listed by the store. */
   readonly recommendation: TradeRecommendation;
   /** Where the recommendation ended (`EXECUTED`, `REJECTED`, `EXPIRED`, …). */
   readonly state: RecommendationState;
@@ -24,7 +25,9 @@ export interface BacktestDecision {
 
 /** Everything a backtest recorded, read back from its store once the replay ended. */
 export interface BacktestRunRecords {
+  /** The run's pipeline id (every record id derives from it). */
   readonly pipelineId: string;
+  /** The products given to the backtest. */
   readonly products: readonly Product[];
   /** The feature set's names, in the order of each signal's `features.values` (empty without a feature set). */
   readonly featureNames: readonly string[];

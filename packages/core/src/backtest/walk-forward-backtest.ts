@@ -11,10 +11,13 @@ import { executionsFromFills, type TradeExecution } from './round-trips.js';
 
 /** One fold's windows: train on `[trainFromMs, testFromMs)`, trade `[testFromMs, testToMs)`. */
 export interface WalkForwardWindow {
+  /** The fold's position, from 0. */
   readonly index: number;
+  /** First training candle start, epoch ms (the first candle's start when `anchored`). */
   readonly trainFromMs: number;
   /** Training ends where trading starts: the model never sees a candle it then trades. */
   readonly testFromMs: number;
+  /** End of the test window (exclusive), epoch ms: at most just after the last candle's start. */
   readonly testToMs: number;
 }
 
@@ -38,9 +41,11 @@ export interface WalkForwardBacktestOptions extends Omit<BacktestOptions, 'creat
 
 /** One fold's outcome. */
 export interface WalkForwardFold {
+  /** The fold's training and test windows. */
   readonly window: WalkForwardWindow;
   /** The model trained for this fold: its id and version. */
   readonly model: { readonly modelId: string; readonly modelVersion: string };
+  /** How many candles `train` received (those starting in `[trainFromMs, testFromMs)`). */
   readonly trainingCandles: number;
   /** The fold's backtest over its test window (the training window warms the features). */
   readonly records: BacktestRunRecords;
@@ -50,6 +55,7 @@ export interface WalkForwardFold {
 
 /** What {@link walkForwardBacktest} returns. */
 export interface WalkForwardResult {
+  /** Every fold, in time order. */
   readonly folds: readonly WalkForwardFold[];
   /**
    * The whole out-of-sample period: the folds' equity curves chained (each fold's returns applied to where the

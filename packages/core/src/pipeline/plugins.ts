@@ -25,7 +25,10 @@ export interface StageInputs {
   fills: FillsInput;
 }
 
-/** One call of a stage's `run`, as a wrapper sees it. */
+/**
+ * One call of a stage's `run`, as a wrapper sees it.
+ * @typeParam Input the stage's input (see {@link StageInputs}; `unknown` for a wrapper of every stage)
+ */
 export interface StageCall<Input = unknown> {
   /** The stage's name. */
   readonly stage: string;
@@ -76,6 +79,9 @@ export function wrapEveryStage(around: StageMiddleware<unknown>): StageWrapper {
  * A stage of a plugin's own, slotted in after another stage: what that stage passes on (`pass`) comes to this
  * one instead, in its own state, and what this one passes on goes where the other's went. It runs in every
  * process that runs the stage it follows.
+ * @typeParam K the kind of work item: that of the stage it follows
+ * @typeParam Input what its `load` returns and its `run` takes
+ * @typeParam Store the store methods it needs (its `context.store`)
  */
 export interface PluginStage<K extends WorkKind = WorkKind, Input = unknown, Store = unknown> extends Omit<PipelineStage<K, Input, Store>, 'takes' | 'passesTo'> {
   /** The stage it follows (built in, e.g. `'validation'`, or another plugin's). */

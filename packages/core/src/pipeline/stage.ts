@@ -35,6 +35,7 @@ export type StageResult<K extends WorkKind = WorkKind> =
 /**
  * What a stage's `load` and `run` receive. `store` is the stage's own narrow role of the store; `slotContext`
  * is what it hands to the slot implementations it calls (validators, the risk manager, the executor).
+ * @typeParam Store the stage's role of the store: the store methods it declared it needs
  */
 export interface StageRunContext<Store> {
   /** The pipeline's id, for record ids. */
@@ -58,6 +59,9 @@ export interface StageRunContext<Store> {
  * needs from the store, how its input is loaded (once) and what it does with it. One runner does the rest
  * for every stage: claim, load, run, complete atomically, emit after persist, keep the lease, retry,
  * dead-letter or fail closed.
+ * @typeParam K the kind of work item it claims (`candle`, `signal`, `recommendation`)
+ * @typeParam Input what `load` returns and `run` takes
+ * @typeParam Store the store methods it needs (its `context.store`)
  */
 export interface PipelineStage<K extends WorkKind = WorkKind, Input = unknown, Store = unknown> {
   /** Unique in the pipeline; plugins wrap stages by this name. */
@@ -94,7 +98,9 @@ export class StageFailure extends Error {
    * @param terminalWrites written with the terminal state if this failure ends the item
    */
   constructor(
+    /** The failure itself: the runner applies its retry rules to it (retryable or not, by its code). */
     override readonly cause: unknown,
+    /** The records to write with the terminal state, given the clock's time (epoch ms) when the item ends. */
     readonly terminalWrites: (nowMs: number) => readonly RecordWrite[],
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
