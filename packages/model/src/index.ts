@@ -9,7 +9,7 @@
 export { OnnxSignalModel, type OnnxSignalModelLoadOptions } from './onnx-signal-model.js';
 export { readModelMetadata, METADATA_KEYS, LabelingSchema, type Labeling, type ModelMetadata } from './model-metadata.js';
 export { defaultModelPath, loadDefaultModel, DEFAULT_MODEL_FILE } from './default-model.js';
-export { modelCardFigures, type ModelCardFigures } from './model-card.js';
+export { ModelCardFiguresSchema, modelCardFigures, type ModelCardFigures } from './model-card.js';
 export { exportToOnnx, type ExportMetadata } from './onnx-export.js';
 export { trainLinearClassifier, type LinearClassifierModel, type LinearTrainingInput } from './linear-classifier.js';
 export { trainGradientBoostedTrees, type GradientBoostedTreesModel, type TreeTrainingInput } from './gradient-boosted-trees.js';

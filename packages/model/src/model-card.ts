@@ -8,7 +8,8 @@ const StrategySchema = z.object({
   maxDrawdown: z.number(),
 });
 
-const CardMetricsSchema = z.object({
+/** zod schema of the figures a model's card states (its `metrics`: walk-forward and hold-out). */
+export const ModelCardFiguresSchema = z.object({
   walkForward: z
     .object({
       meanBalancedAccuracy: z.number().optional(),
@@ -32,7 +33,7 @@ const CardMetricsSchema = z.object({
 });
 
 /** The figures a model's card states, as its training script wrote them into the model's `metrics`. */
-export type ModelCardFigures = z.output<typeof CardMetricsSchema>;
+export interface ModelCardFigures extends z.output<typeof ModelCardFiguresSchema> {}
 
 /**
  * Reads the card figures from a model's metadata (`metrics`): walk-forward figures (Sharpe, balanced
@@ -45,8 +46,8 @@ export type ModelCardFigures = z.output<typeof CardMetricsSchema>;
  */
 export function modelCardFigures(metadata: Pick<ModelMetadata, 'metrics'>): ModelCardFigures {
   const metrics = metadata.metrics ?? {};
-  const walkForward = CardMetricsSchema.shape.walkForward.safeParse(metrics.walkForward);
-  const holdout = CardMetricsSchema.shape.holdout.safeParse(metrics.holdout);
+  const walkForward = ModelCardFiguresSchema.shape.walkForward.safeParse(metrics.walkForward);
+  const holdout = ModelCardFiguresSchema.shape.holdout.safeParse(metrics.holdout);
   return {
     ...(walkForward.success && walkForward.data !== undefined ? { walkForward: walkForward.data } : {}),
     ...(holdout.success && holdout.data !== undefined ? { holdout: holdout.data } : {}),
