@@ -45,11 +45,11 @@ export async function auditLedger(store: PipelineStore, coinbase: FakeCoinbase, 
     if (order.status === 'EXECUTED' || !['REJECTED', 'FAILED'].includes(order.status) || fills > 0) problems.push(`store order ${order.clientOrderId} is ${order.status} with ${fills} fills but not on the exchange`);
   }
 
-  // A fill's id is the exchange's trade id; a quote-sized order's fills give their size in quote, so the base
-  // filled on the exchange is read from its orders.
+  // A Coinbase fill's id is `cb-` and the exchange's entry id (or trade id); a quote-sized order's fills give
+  // their size in quote, so the base filled on the exchange is read from its orders.
   const exchangeFills = coinbase.fills();
   const storeFillIds = new Set(storeFills.map((fill) => fill.id));
-  const unmatched = exchangeFills.filter((fill) => !storeFillIds.has(fill.trade_id)).length;
+  const unmatched = exchangeFills.filter((fill) => !storeFillIds.has(`cb-${fill.entry_id}`) && !storeFillIds.has(`cb-${fill.trade_id}`)).length;
   const storeFilled = sum(storeFills.map((fill) => fill.sizeBase));
   const exchangeFilled = sum(exchangeOrders.map((order) => String(order.filled_size)));
   if (storeFills.length !== exchangeFills.length || unmatched > 0 || differ(storeFilled, exchangeFilled))
