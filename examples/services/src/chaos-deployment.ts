@@ -9,12 +9,14 @@ import { startFakeOllama, type FakeOllama } from '@tradepipe/llm-validator/testi
 import { createPgStore } from '@tradepipe/storage-pg';
 import type { DecisionWindow } from './e2e-candles.js';
 import { isRunning, servicePorts, spawnService, stopService, type ServiceProcess } from './e2e-processes.js';
-import type { ServiceName } from './service-catalog.js';
+import { SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 
 /** The local PostgreSQL of the test machines (trust auth). */
 export const CHAOS_DATABASE = TEST_DATABASE;
 export { postgresAvailable };
-const PIPELINE_ID = 'chaos';
+/** The pipeline id of the chaos deployments (recommendations a test inserts must carry it). */
+export const CHAOS_PIPELINE_ID = 'chaos';
+const PIPELINE_ID = CHAOS_PIPELINE_ID;
 const APPROVAL_SECRET = 'chaos-approval-secret-of-at-least-32-characters';
 /** Lease of every claim: a SIGKILLed worker's item is claimable again this long after its last renewal. */
 export const CHAOS_LEASE_MS = 2_000;
@@ -36,14 +38,27 @@ export interface LiveDeployment {
   stop(): Promise<(number | null)[]>;
 }
 
+/** Where and what a live deployment runs. */
+export interface LiveDeploymentOptions {
+  /** The PostgreSQL server (default {@link CHAOS_DATABASE}). */
+  readonly database?: { readonly host: string; readonly port: number; readonly database: string; readonly user: string };
+  /** The services started at once (default the upstream ones and the fill tracker: the executor is the test's). */
+  readonly services?: readonly ServiceName[];
+  /** More environment for every service (limits, TTLs). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const UPSTREAM_AND_FILLS: readonly ServiceName[] = ['market-data', 'signal-generator', 'signal-bridge', 'trade-orchestrator', 'risk-management', 'fill-tracker'];
+
 /**
  * Starts the fakes and a fresh schema holding `window.history` (DONE) and the fake's USD balance (what the
- * executor's reconciliation would write), then the upstream services and the fill tracker; the trade
- * executor is left to the test.
+ * executor's reconciliation would write), then `options.services` (by default the upstream services and the
+ * fill tracker; the trade executor is left to the test).
  */
-export async function startLiveDeployment(window: DecisionWindow, label: string): Promise<LiveDeployment> {
+export async function startLiveDeployment(window: DecisionWindow, label: string, options: LiveDeploymentOptions = {}): Promise<LiveDeployment> {
+  const database = options.database ?? CHAOS_DATABASE;
   const schema = `chaos_${label}_${process.pid}_${Date.now() % 1_000_000}`;
-  const store = await createPgStore({ ...CHAOS_DATABASE, schema, poolSize: 3 });
+  const store = await createPgStore({ ...database, schema, poolSize: 3 });
   const keys = createTestKeyPair();
   let coinbase: FakeCoinbase | undefined;
   let ollama: FakeOllama | undefined;
@@ -58,7 +73,7 @@ export async function startLiveDeployment(window: DecisionWindow, label: string)
     await store.close();
     await coinbase?.close();
     await ollama?.close();
-    const client = new pg.Client(CHAOS_DATABASE);
+    const client = new pg.Client(database);
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     await client.end();
@@ -84,10 +99,10 @@ export async function startLiveDeployment(window: DecisionWindow, label: string)
       COINBASE_API_KEY_NAME: keys.name,
       COINBASE_API_PRIVATE_KEY: keys.privateKeyPem,
       COINBASE_BASE_URL: coinbase.url,
-      DB_HOST: CHAOS_DATABASE.host,
-      DB_PORT: String(CHAOS_DATABASE.port),
-      DB_NAME: CHAOS_DATABASE.database,
-      DB_USER: CHAOS_DATABASE.user,
+      DB_HOST: database.host,
+      DB_PORT: String(database.port),
+      DB_NAME: database.database,
+      DB_USER: database.user,
       STORE_SCHEMA: schema,
       STORE_POOL_SIZE: '3',
       PIPELINE_ID,
@@ -102,13 +117,17 @@ export async function startLiveDeployment(window: DecisionWindow, label: string)
       DRAIN_TIMEOUT_MS: '3000',
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      HEALTH_TARGETS: SERVICE_NAMES.filter((name) => name !== 'health-monitor')
+        .map((name) => `${name}=http://127.0.0.1:${allocated.ports[name]}`)
+        .join(','),
+      ...options.env,
     };
     const spawn = (name: ServiceName): ServiceProcess => {
       const started = spawnService(name, env);
       processes.push(started);
       return started;
     };
-    for (const name of ['market-data', 'signal-generator', 'signal-bridge', 'trade-orchestrator', 'risk-management', 'fill-tracker'] as const) spawn(name);
+    for (const name of options.services ?? UPSTREAM_AND_FILLS) spawn(name);
     return {
       store,
       coinbase,

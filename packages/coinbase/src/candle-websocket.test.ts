@@ -41,7 +41,7 @@ describe('CoinbaseCandleSource.subscribe over the WebSocket', () => {
   it('emits a bucket once a newer one appears, with the WebSocket values, and closes quiet buckets on heartbeats', async () => {
     const clock = createManualClock(B0 + 10_000);
     const { received } = await startLive(clock);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => setup!.fake.websocket.subscriberCount('candles', 'BTC-USD') === 1, 'the candles subscription');
     setup!.fake.websocket.publishCandles('BTC-USD', [wireAt(B0, '50001.00')]);
     setup!.fake.websocket.publishCandles('BTC-USD', [wireAt(B0, '50002.00')]);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -58,7 +58,7 @@ describe('CoinbaseCandleSource.subscribe over the WebSocket', () => {
   it('reconnects after a drop and backfills the missed buckets over REST, in order', async () => {
     const clock = createManualClock(B0 + 10_000);
     const { received } = await startLive(clock);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => setup!.fake.websocket.subscriberCount('candles', 'BTC-USD') === 1, 'the candles subscription');
     setup!.fake.websocket.publishCandles('BTC-USD', [wireAt(B0)]);
     setup!.fake.websocket.dropConnections();
     clock.set(B0 + 3 * STEP + 5_000);
@@ -66,7 +66,7 @@ describe('CoinbaseCandleSource.subscribe over the WebSocket', () => {
     expect(received.map((candle) => (candle.startMs - B0) / STEP)).toEqual([0, 1, 2]);
     // Backfilled buckets carry the exchange's REST values.
     expect(received[1]!.close).toBe(Number(setup!.fake.candleAt('BTC-USD', 'FIVE_MINUTE', B0 + STEP)!.close));
-    await waitFor(() => setup!.fake.websocket.connectionCount === 1, 'the new connection');
+    await waitFor(() => setup!.fake.websocket.subscriberCount('candles', 'BTC-USD') === 1, 'the new connection subscribed');
     setup!.fake.websocket.publishCandles('BTC-USD', [wireAt(B0 + 3 * STEP)]);
     clock.set(B0 + 4 * STEP + 5_000);
     setup!.fake.websocket.publishCandles('BTC-USD', [wireAt(B0 + 4 * STEP)]);
@@ -77,7 +77,7 @@ describe('CoinbaseCandleSource.subscribe over the WebSocket', () => {
   it('treats a sequence gap as lost messages and backfills over REST', async () => {
     const clock = createManualClock(B0 + 10_000);
     const { received } = await startLive(clock, { closeDelayMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => setup!.fake.websocket.subscriberCount('candles', 'BTC-USD') === 1, 'the candles subscription');
     setup!.fake.websocket.pauseHeartbeats(true);
     clock.set(B0 + 2 * STEP + 5_000);
     setup!.fake.websocket.skipSequence(2);

@@ -40,6 +40,8 @@ export interface FakeWebSocketControls {
   skipSequence(count: number): void;
   /** Stops sending heartbeats (a stalled feed) until called with `false`. */
   pauseHeartbeats(paused: boolean): void;
+  /** Open connections subscribed to `channel` for `productId` (a test waits for it instead of sleeping). */
+  subscriberCount(channel: string, productId: string): number;
 }
 
 /** The WebSocket side of the fake, on `node:http` upgrade. @internal */
@@ -54,6 +56,10 @@ export class FakeWebSocketHub implements FakeWebSocketControls {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  subscriberCount(channel: string, productId: string): number {
+    return [...this.connections].filter((connection) => connection.subscriptions.get(channel)?.has(productId) === true).length;
   }
 
   get connectionsOpened(): number {
