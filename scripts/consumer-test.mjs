@@ -41,8 +41,9 @@ try {
   writeFileSync(join(project, 'pipeline.ts'), consumer);
   writeFileSync(
     join(project, 'tsconfig.json'),
-    // skipLibCheck as STACK.md advises: PGlite's own .d.ts needs @types/emscripten; our usage is still checked against our .d.ts.
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], skipLibCheck: true, outDir: 'out', noEmit: false } }),
+    // skipLibCheck: false — every published .d.ts, and those of our dependencies, must compile (storage-pg's
+    // references @types/emscripten, which PGlite's own declarations need).
+    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], skipLibCheck: false, outDir: 'out', noEmit: false } }),
   );
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], project);
   run('npx', ['tsc', '-p', 'tsconfig.json'], project);

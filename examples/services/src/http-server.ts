@@ -10,6 +10,8 @@ export interface HttpHandlers {
   ready(): Promise<{ readonly ready: boolean; readonly reason?: string }>;
   /** `/metrics`: Prometheus text. */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /** `/` and `/status.json`: the read-only status page and its data (the health monitor only). */
+  status?: { page(): string; snapshot(): Promise<unknown> };
 }
 
 /** A running HTTP server. */
@@ -39,6 +41,11 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
     const metrics = await handlers.metrics();
     return send(response, 200, metrics.contentType, metrics.body);
   }
+  if (handlers.status !== undefined && (path === '/' || path === '/status')) {
+    response.setHeader('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:");
+    return send(response, 200, 'text/html; charset=utf-8', handlers.status.page());
+  }
+  if (handlers.status !== undefined && path === '/status.json') return send(response, 200, 'application/json', JSON.stringify(await handlers.status.snapshot()));
   return send(response, 404, 'text/plain', 'not found\n');
 }
 

@@ -8,15 +8,16 @@ import { CDP_KEY_VARIABLES } from './dependencies/coinbase-client.js';
 import { readPackageOptions, PACKAGE_ENV, serviceEnvironmentVariables } from './package-options.js';
 import { SERVICES, SERVICE_NAMES, SERVICE_PORT_VARIABLES } from './service-catalog.js';
 import { readServiceSettings } from './service-settings.js';
+import { ManifestSchemaError, validateManifestsStrictly, type KubernetesObject } from './kubernetes-schema.js';
 
-const KUSTOMIZE_DIR = fileURLToPath(new URL('../../kubernetes', import.meta.url));
+const OVERLAYS_DIR = fileURLToPath(new URL('../../kubernetes/overlays', import.meta.url));
 const SECRET_EXAMPLE = fileURLToPath(new URL('../../kubernetes/secret.example.env', import.meta.url));
 const DEPLOYMENT_GUIDE = fileURLToPath(new URL('../../../docs/deployment.md', import.meta.url));
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 
 type Manifest = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string> };
 
-function kustomize(): Manifest[] | undefined {
+function kustomize(overlay: 'paper' | 'live'): Manifest[] | undefined {
   try {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
   } catch {
@@ -25,13 +26,14 @@ function kustomize(): Manifest[] | undefined {
     process.stderr.write(`\n!!! ${message}\n\n`);
     return undefined;
   }
-  const text = execFileSync('kubectl', ['kustomize', KUSTOMIZE_DIR], { encoding: 'utf8' });
+  const text = execFileSync('kubectl', ['kustomize', `${OVERLAYS_DIR}/${overlay}`], { encoding: 'utf8' });
   return parseAllDocuments(text).map((document) => document.toJS() as Manifest);
 }
 
-const manifests = kustomize();
-const find = (kind: string, name: string): Manifest => {
-  const found = manifests?.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+const manifests = kustomize('paper');
+const liveManifests = manifests === undefined ? undefined : kustomize('live');
+const find = (kind: string, name: string, from: readonly Manifest[] | undefined = manifests): Manifest => {
+  const found = from?.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
   if (found === undefined) throw new Error(`no ${kind} ${name}`);
   return found;
 };
@@ -44,7 +46,7 @@ const KNOWN_VARIABLES = new Set<string>([
   'SERVICE',
 ]);
 
-describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes', () => {
+describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/overlays/paper and live', () => {
   const configMap = (): Record<string, string> => find('ConfigMap', 'crypto-trading-config').data ?? {};
 
   it('has a Deployment and a Service per service, on the ports of DEFAULT_SERVICE_PORTS', () => {
@@ -109,6 +111,101 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes'
     for (const name of Object.keys(PACKAGE_ENV) as (keyof typeof PACKAGE_ENV)[]) {
       expect(() => readPackageOptions(name, env, name === 'ollama' ? { model: 'llama3.2' } : name === 'riskLimits' ? { maxOrderQuote: 1, maxPositionQuote: 1, maxTotalExposureQuote: 1, maxPortfolioHeat: 1, maxDailyLossFraction: 1, maxOrdersPerHour: 1 } : {}), name).not.toThrow();
     }
+  });
+});
+
+/** Problems of port consistency: each service's container, Service and ConfigMap port equal the configured one. */
+function portProblems(rendered: readonly Manifest[]): string[] {
+  const problems: string[] = [];
+  const data = find('ConfigMap', 'crypto-trading-config', rendered).data ?? {};
+  for (const name of SERVICE_NAMES) {
+    const port = DEFAULT_SERVICE_PORTS[SERVICES[name].portKey];
+    const container = find('Deployment', name, rendered).spec.template.spec.containers[0];
+    const containerPorts = container.ports.map((entry: { containerPort: number }) => entry.containerPort);
+    const servicePorts = find('Service', name, rendered).spec.ports.map((entry: { port: number }) => entry.port);
+    if (containerPorts.length !== 1 || containerPorts[0] !== port) problems.push(`${name}: container port ${containerPorts.join(',')} is not ${port}`);
+    if (servicePorts.length !== 1 || servicePorts[0] !== port) problems.push(`${name}: Service port ${servicePorts.join(',')} is not ${port}`);
+    if (data[SERVICE_PORT_VARIABLES[SERVICES[name].portKey]] !== String(port)) problems.push(`${name}: ConfigMap port is not ${port}`);
+  }
+  return problems;
+}
+
+/** The pods (by app name) a NetworkPolicy selects among the rendered workloads. */
+function selectedPods(policy: Manifest, rendered: readonly Manifest[]): string[] {
+  const selector = policy.spec.podSelector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  const workloads = rendered.filter((manifest) => ['Deployment', 'StatefulSet', 'Job'].includes(manifest.kind));
+  return workloads
+    .filter((workload) => {
+      const labels: Record<string, string> = workload.spec.template.metadata.labels ?? {};
+      const labelsMatch = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+      const expressionsMatch = (selector.matchExpressions ?? []).every((expression) =>
+        expression.operator === 'Exists' ? labels[expression.key] !== undefined : expression.operator === 'In' ? (expression.values ?? []).includes(labels[expression.key] ?? '') : false,
+      );
+      return labelsMatch && expressionsMatch;
+    })
+    .map((workload) => workload.metadata.name)
+    .sort();
+}
+
+describe.skipIf(manifests === undefined)('manifests against the Kubernetes API schemas (kubernetes-models), unknown fields refused', () => {
+  it('both overlays validate strictly', () => {
+    expect(() => validateManifestsStrictly(manifests as unknown as KubernetesObject[])).not.toThrow();
+    expect(() => validateManifestsStrictly(liveManifests as unknown as KubernetesObject[])).not.toThrow();
+  });
+
+  it('refuses a misspelt field, a port of the wrong type, and a port that is not the service\'s', () => {
+    const misspelt = structuredClone(manifests!);
+    find('Deployment', 'trade-executor', misspelt).spec.template.spec.containers[0].readinessProbe.periodSecond = 10;
+    expect(() => validateManifestsStrictly(misspelt as unknown as KubernetesObject[])).toThrow(/trade-executor\.spec\.template\.spec\.containers\[0\]\.readinessProbe\.periodSecond: unknown field/);
+    const wrongType = structuredClone(manifests!);
+    find('Service', 'risk-management', wrongType).spec.ports[0].port = '8027';
+    expect(() => validateManifestsStrictly(wrongType as unknown as KubernetesObject[])).toThrow(ManifestSchemaError);
+    const wrongPort = structuredClone(manifests!);
+    find('Deployment', 'signal-bridge', wrongPort).spec.template.spec.containers[0].ports[0].containerPort = 8021;
+    expect(portProblems(manifests!)).toEqual([]);
+    expect(portProblems(wrongPort)).toEqual(['signal-bridge: container port 8021 is not 8022']);
+  });
+
+  it('only the live overlay turns live trading on, with the confirmation', () => {
+    const paper = find('ConfigMap', 'crypto-trading-config').data ?? {};
+    const live = find('ConfigMap', 'crypto-trading-config', liveManifests).data ?? {};
+    expect(paper.TRADING_MODE).toBe('paper');
+    expect(paper.LIVE_TRADING_CONFIRM).toBeUndefined();
+    expect(live.TRADING_MODE).toBe('live');
+    expect(live.LIVE_TRADING_CONFIRM).toBe('I_ACCEPT_REAL_MONEY_RISK');
+    const env = { ...live, DB_PASSWORD: 'placeholder', RISK_APPROVAL_SECRET: 'x'.repeat(32) };
+    expect(loadConfig(env)).toMatchObject({ mode: 'live' });
+    expect(() => loadConfig({ ...env, LIVE_TRADING_CONFIRM: undefined })).toThrow();
+  });
+
+  it('denies all traffic by default and opens only what each pod needs', () => {
+    const policies = manifests!.filter((manifest) => manifest.kind === 'NetworkPolicy');
+    const policy = (name: string): Manifest => find('NetworkPolicy', name);
+    expect(policy('default-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
+    expect(policy('allow-dns').spec.podSelector).toEqual({});
+    const internet = policy('internet-egress');
+    expect(selectedPods(internet, manifests!)).toEqual(['health-monitor', 'market-data', 'ollama-pull-model', 'trade-executor']);
+    expect(internet.spec.egress[0].to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']));
+    expect(internet.spec.egress[0].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+    // Egress to the internet appears in that one policy only.
+    expect(policies.filter((entry) => JSON.stringify(entry.spec.egress ?? []).includes('ipBlock')).map((entry) => entry.metadata.name)).toEqual(['internet-egress']);
+    expect(selectedPods(policy('postgres-from-services'), manifests!)).toEqual(['postgres']);
+    const postgresClients = { spec: { podSelector: policy('postgres-from-services').spec.ingress[0].from[0].podSelector } } as Manifest;
+    expect(selectedPods(postgresClients, manifests!)).toEqual([...SERVICE_NAMES].sort());
+    const ollamaClients = { spec: { podSelector: policy('ollama-from-validators').spec.ingress[0].from[0].podSelector } } as Manifest;
+    expect(selectedPods(ollamaClients, manifests!)).toEqual(['health-monitor', 'trade-orchestrator']);
+    expect(selectedPods(policy('ollama-from-validators'), manifests!)).toEqual(['ollama']);
+  });
+
+  it('gives every service a PodDisruptionBudget and Prometheus scrape annotations; PostgreSQL is never evicted voluntarily', () => {
+    for (const name of SERVICE_NAMES) {
+      const budget = find('PodDisruptionBudget', name);
+      expect(budget.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': name });
+      if (SERVICES[name].replicas > 1) expect(budget.spec.minAvailable, name).toBe(1);
+      const annotations = find('Deployment', name).spec.template.metadata.annotations;
+      expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(DEFAULT_SERVICE_PORTS[SERVICES[name].portKey]), 'prometheus.io/path': '/metrics' });
+    }
+    expect(find('PodDisruptionBudget', 'postgres').spec.maxUnavailable).toBe(0);
   });
 });
 

@@ -19,7 +19,8 @@ export interface ServiceMetrics {
 export function createServiceMetrics(options: { readonly service: string; readonly stage: StageName | undefined; readonly store: PipelineStore; readonly pipeline: Pipeline | undefined }): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.service });
-  collectDefaultMetrics({ register: registry, prefix: 'tradepipe_process_' });
+  // prom-client's default names already start with `process_` or `nodejs_`: the prefix makes them `tradepipe_process_cpu_…`, `tradepipe_nodejs_heap_…`.
+  collectDefaultMetrics({ register: registry, prefix: 'tradepipe_' });
   const processed = new Counter({ name: 'tradepipe_items_processed_total', help: 'Work items a stage finished (a record written)', labelNames: ['stage'], registers: [registry] });
   const failed = new Counter({ name: 'tradepipe_items_failed_total', help: 'Work item failures: retried, dead-lettered or ended FAILED', labelNames: ['stage'], registers: [registry] });
   const retried = new Counter({ name: 'tradepipe_items_retried_total', help: 'Work items scheduled for a retry after a failure', labelNames: ['stage'], registers: [registry] });

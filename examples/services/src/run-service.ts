@@ -9,6 +9,8 @@ import { readPackageOptions } from './package-options.js';
 import type { ServiceDefinition } from './service-catalog.js';
 import type { ServiceContext, ServiceDependencies } from './service-context.js';
 import { readServiceSettings } from './service-settings.js';
+import { renderStatusPage } from './status-page/status-html.js';
+import { readStatusSnapshot } from './status-page/status-snapshot.js';
 
 /** A started service. */
 export interface RunningService {
@@ -72,7 +74,14 @@ async function assemble(context: ServiceContext, closers: (() => Promise<void>)[
     port: config.ports[service.portKey],
     host: settings.httpHost,
     logger,
-    handlers: { health, ready: () => readiness(lifecycle, store), metrics: () => metrics.render() },
+    handlers: {
+      health,
+      ready: () => readiness(lifecycle, store),
+      metrics: () => metrics.render(),
+      ...(service.stage === undefined
+        ? { status: { page: () => renderStatusPage({ refreshMs: 2_000 }), snapshot: () => readStatusSnapshot({ store, pipelineId: config.pipelineId, series, health, nowMs: context.clock.nowMs() }) } }
+        : {}),
+    },
   });
   closers.push(() => server.close());
   await dependencies.beforeStart?.(background.signal);

@@ -25,4 +25,4 @@ export const CoinbaseClientOptionsSchema = z.object({
 });
 
 /** Input of {@link CoinbaseClientOptionsSchema}. */
-export type CoinbaseClientSettings = z.input<typeof CoinbaseClientOptionsSchema>;
+export interface CoinbaseClientSettings extends z.input<typeof CoinbaseClientOptionsSchema> {}

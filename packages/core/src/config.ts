@@ -63,7 +63,7 @@ export const TradepipeConfigSchema = z
   });
 
 /** The deployment's shared settings; see {@link TradepipeConfigSchema}. */
-export type TradepipeConfig = z.output<typeof TradepipeConfigSchema>;
+export interface TradepipeConfig extends z.output<typeof TradepipeConfigSchema> {}
 
 /** Environment variables read by {@link loadConfig}, by setting. */
 export const CONFIG_ENV_VARS = {

@@ -16,7 +16,7 @@ export const GapPolicySchema = z.object({
 });
 
 /** The gap policy shared by the exchange and features packages; see {@link GapPolicySchema}. */
-export type GapPolicy = z.output<typeof GapPolicySchema>;
+export interface GapPolicy extends z.output<typeof GapPolicySchema> {}
 
 /** The default gap policy: fill gaps of up to 1,440 candles. */
 export const DEFAULT_GAP_POLICY: GapPolicy = { mode: 'fill', maxFilledCandles: 1_440 };

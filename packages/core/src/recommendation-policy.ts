@@ -14,7 +14,7 @@ export const DefaultRecommendationPolicyOptionsSchema = z.object({
 });
 
 /** Options of the default signal bridge; see {@link DefaultRecommendationPolicyOptionsSchema}. */
-export type DefaultRecommendationPolicyOptions = z.input<typeof DefaultRecommendationPolicyOptionsSchema>;
+export interface DefaultRecommendationPolicyOptions extends z.input<typeof DefaultRecommendationPolicyOptionsSchema> {}
 
 /**
  * The seed's signal bridge: BUY opens a $100 position; SELL sells up to $100 worth of what is held (all of

@@ -36,7 +36,7 @@ export const FeatureEngineStateSchema = z
   .strict();
 
 /** A saved feature engine; see {@link FeatureEngineStateSchema}. */
-export type FeatureEngineState = z.output<typeof FeatureEngineStateSchema>;
+export interface FeatureEngineState extends z.output<typeof FeatureEngineStateSchema> {}
 
 /**
  * Parses a saved state and checks it belongs to this feature set and series and was not altered.

@@ -15,7 +15,7 @@ export const FeatureSetOptionsSchema = z
   .strict();
 
 /** Options of {@link createFeatureSet} as given (every field optional); see {@link FeatureSetOptionsSchema}. */
-export type FeatureSetOptions = z.input<typeof FeatureSetOptionsSchema>;
+export interface FeatureSetOptions extends z.input<typeof FeatureSetOptionsSchema> {}
 
 /** Options of {@link createFeatureSet} after defaults; see {@link FeatureSetOptionsSchema}. */
-export type ResolvedFeatureSetOptions = z.output<typeof FeatureSetOptionsSchema>;
+export interface ResolvedFeatureSetOptions extends z.output<typeof FeatureSetOptionsSchema> {}

@@ -45,7 +45,7 @@ export const OllamaValidatorOptionsSchema = z
   });
 
 /** Options as given (defaults optional); see {@link OllamaValidatorOptionsSchema}. */
-export type OllamaValidatorOptionsInput = z.input<typeof OllamaValidatorOptionsSchema>;
+export interface OllamaValidatorOptionsInput extends z.input<typeof OllamaValidatorOptionsSchema> {}
 
 /** Options after defaults; see {@link OllamaValidatorOptionsSchema}. */
-export type OllamaValidatorOptions = z.output<typeof OllamaValidatorOptionsSchema>;
+export interface OllamaValidatorOptions extends z.output<typeof OllamaValidatorOptionsSchema> {}

@@ -41,10 +41,10 @@ export const RuleValidatorOptionsSchema = z
   .strict();
 
 /** Rule validator options as given; see {@link RuleValidatorOptionsSchema}. */
-export type RuleValidatorOptionsInput = z.input<typeof RuleValidatorOptionsSchema>;
+export interface RuleValidatorOptionsInput extends z.input<typeof RuleValidatorOptionsSchema> {}
 
 /** Rule validator options after defaults; see {@link RuleValidatorOptionsSchema}. */
-export type RuleValidatorOptions = z.output<typeof RuleValidatorOptionsSchema>;
+export interface RuleValidatorOptions extends z.output<typeof RuleValidatorOptionsSchema> {}
 
 interface RuleFinding {
   readonly passed: boolean;

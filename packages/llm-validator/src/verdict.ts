@@ -54,7 +54,7 @@ export const VerdictSchema = z
   .strict();
 
 /** An LLM verdict; see {@link VerdictSchema}. */
-export type Verdict = z.infer<typeof VerdictSchema>;
+export interface Verdict extends z.infer<typeof VerdictSchema> {}
 
 let cachedJsonSchema: Readonly<Record<string, unknown>> | undefined;
 

@@ -46,7 +46,7 @@ export const LabelingSchema = z.object({
 });
 
 /** The labeling rule a model was trained with: forward return over `horizon` candles against thresholds. */
-export type Labeling = z.infer<typeof LabelingSchema>;
+export interface Labeling extends z.infer<typeof LabelingSchema> {}
 
 const TrainingRangeSchema = z.object({ fromMs: z.number(), toMs: z.number(), rows: z.number().int().nonnegative() });
 

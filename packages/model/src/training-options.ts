@@ -64,7 +64,7 @@ export const TrainingOptionsSchema = z.object({
 });
 
 /** Training options with defaults filled in; see {@link TrainingOptionsSchema}. */
-export type TrainingOptions = z.output<typeof TrainingOptionsSchema>;
+export interface TrainingOptions extends z.output<typeof TrainingOptionsSchema> {}
 
 /** Training options as written by a caller (defaults optional); see {@link TrainingOptionsSchema}. */
-export type TrainingOptionsInput = z.input<typeof TrainingOptionsSchema>;
+export interface TrainingOptionsInput extends z.input<typeof TrainingOptionsSchema> {}

@@ -31,10 +31,10 @@ export const ExitPolicyOptionsSchema = z
   .strict();
 
 /** Exit policy options as written in config. */
-export type ExitPolicyOptionsInput = z.input<typeof ExitPolicyOptionsSchema>;
+export interface ExitPolicyOptionsInput extends z.input<typeof ExitPolicyOptionsSchema> {}
 
 /** Validated exit policy options; see {@link ExitPolicyOptionsSchema}. */
-export type ExitPolicyOptions = z.output<typeof ExitPolicyOptionsSchema>;
+export interface ExitPolicyOptions extends z.output<typeof ExitPolicyOptionsSchema> {}
 
 /** Which exit rule fired, and the figures that made it fire. */
 export interface ExitTrigger {

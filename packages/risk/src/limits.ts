@@ -50,10 +50,10 @@ export const RiskLimitsSchema = z
   .strict();
 
 /** Risk limits as written in config (defaults optional). */
-export type RiskLimitsInput = z.input<typeof RiskLimitsSchema>;
+export interface RiskLimitsInput extends z.input<typeof RiskLimitsSchema> {}
 
 /** Validated risk limits; see {@link RiskLimitsSchema}. */
-export type RiskLimits = z.output<typeof RiskLimitsSchema>;
+export interface RiskLimits extends z.output<typeof RiskLimitsSchema> {}
 
 /**
  * Validates risk limits (config, env) with {@link RiskLimitsSchema}.

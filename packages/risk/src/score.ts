@@ -17,7 +17,7 @@ export const RiskScoreWeightsSchema = z
   });
 
 /** Weights of the risk score's components; see {@link RiskScoreWeightsSchema}. */
-export type RiskScoreWeights = z.output<typeof RiskScoreWeightsSchema>;
+export interface RiskScoreWeights extends z.output<typeof RiskScoreWeightsSchema> {}
 
 /** The figures the risk score is made of. Each becomes a component clamped to [0, 1]. */
 export interface RiskScoreInputs {

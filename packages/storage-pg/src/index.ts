@@ -1,6 +1,6 @@
 /**
  * @packageDocumentation
- * The durable {@link @tradepipe/core!PipelineStore} of tradepipe on PostgreSQL (`pg`) and on embedded PGlite:
+ * The durable `PipelineStore` (of `@tradepipe/core`) of tradepipe on PostgreSQL (`pg`) and on embedded PGlite:
  * versioned migrations, first-write-wins records, the records-as-queues hand-off between stages (leases,
  * fencing tokens, `SKIP LOCKED`, LISTEN/NOTIFY, retries and dead letters), exposure reservation and
  * single-use approvals in one transaction, and bulk candle ingest.

@@ -22,7 +22,7 @@ export const PgStoreOptionsSchema = z.object({
 });
 
 /** Plain options of {@link createPgStore}, as given; see {@link PgStoreOptionsSchema}. */
-export type PgStoreSettings = z.input<typeof PgStoreOptionsSchema>;
+export interface PgStoreSettings extends z.input<typeof PgStoreOptionsSchema> {}
 
 /** Where to connect: a URL, or the parts the seed's services read from `DB_*` variables. */
 export type PgConnectionConfig =

@@ -49,7 +49,7 @@ export const PipelineTuningSchema = z.object({
 });
 
 /** Worker tuning; see {@link PipelineTuningSchema}. */
-export type PipelineTuning = z.output<typeof PipelineTuningSchema>;
+export interface PipelineTuning extends z.output<typeof PipelineTuningSchema> {}
 
 /**
  * The slots of a pipeline. Which are required depends on the stages this process runs: `signal` needs

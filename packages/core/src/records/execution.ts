@@ -86,7 +86,7 @@ export const OrderSchema = z.object({
 });
 
 /** An order; see {@link OrderSchema}. */
-export type Order = z.output<typeof OrderSchema>;
+export interface Order extends z.output<typeof OrderSchema> {}
 
 /** zod schema of a fill: one trade against an order. Its id is the exchange's trade id (or the paper venue's). */
 export const FillSchema = z.object({
@@ -104,7 +104,7 @@ export const FillSchema = z.object({
 });
 
 /** A fill; see {@link FillSchema}. */
-export type Fill = z.output<typeof FillSchema>;
+export interface Fill extends z.output<typeof FillSchema> {}
 
 /**
  * zod schema of a position, maintained by the store from fills: size held, average entry price
@@ -122,7 +122,7 @@ export const PositionSchema = z.object({
 });
 
 /** A position; see {@link PositionSchema}. */
-export type Position = z.output<typeof PositionSchema>;
+export interface Position extends z.output<typeof PositionSchema> {}
 
 /** zod schema of a currency balance: available and on hold, decimal strings. */
 export const BalanceSchema = z.object({
@@ -133,7 +133,7 @@ export const BalanceSchema = z.object({
 });
 
 /** A balance; see {@link BalanceSchema}. */
-export type Balance = z.output<typeof BalanceSchema>;
+export interface Balance extends z.output<typeof BalanceSchema> {}
 
 /** Status of a health check or report. */
 export const HealthStatusSchema = z.enum(['ok', 'degraded', 'failing']);
@@ -157,4 +157,4 @@ export const HealthReportSchema = z.object({
 });
 
 /** A health report; see {@link HealthReportSchema}. */
-export type HealthReport = z.output<typeof HealthReportSchema>;
+export interface HealthReport extends z.output<typeof HealthReportSchema> {}

@@ -43,7 +43,7 @@ export const CandleSchema = z
   });
 
 /** A closed OHLCV candle; see {@link CandleSchema}. */
-export type Candle = z.output<typeof CandleSchema>;
+export interface Candle extends z.output<typeof CandleSchema> {}
 
 /** Whether a candle's bucket has ended at `nowMs`, so its values can no longer change. */
 export function isCandleClosed(candle: Pick<Candle, 'startMs' | 'granularity'>, nowMs: number): boolean {
@@ -79,7 +79,7 @@ export const ProductSchema = z.object({
 });
 
 /** A tradable product; see {@link ProductSchema}. */
-export type Product = z.output<typeof ProductSchema>;
+export interface Product extends z.output<typeof ProductSchema> {}
 
 /** Whether a product takes market orders now. */
 export function isProductTradable(product: Pick<Product, 'status'>): boolean {
@@ -99,4 +99,4 @@ export const FeatureVectorSchema = z.object({
 });
 
 /** A feature vector; see {@link FeatureVectorSchema}. */
-export type FeatureVector = z.output<typeof FeatureVectorSchema>;
+export interface FeatureVector extends z.output<typeof FeatureVectorSchema> {}

@@ -62,7 +62,7 @@ export const RiskAssessmentSchema = z.object({
 });
 
 /** A risk assessment; see {@link RiskAssessmentSchema}. */
-export type RiskAssessment = z.output<typeof RiskAssessmentSchema>;
+export interface RiskAssessment extends z.output<typeof RiskAssessmentSchema> {}
 
 /** How a risk approval is signed. */
 export const ApprovalAlgorithmSchema = z.enum(['HMAC-SHA256', 'Ed25519']);
@@ -98,7 +98,7 @@ export const RiskApprovalSchema = z
   });
 
 /** A risk approval; see {@link RiskApprovalSchema}. */
-export type RiskApproval = z.output<typeof RiskApprovalSchema>;
+export interface RiskApproval extends z.output<typeof RiskApprovalSchema> {}
 
 /** The exposure an approval holds until its order ends: quote amount for a BUY, base size for a SELL. */
 export const ExposureReservationSchema = z.object({
@@ -112,7 +112,7 @@ export const ExposureReservationSchema = z.object({
 });
 
 /** An exposure reservation; see {@link ExposureReservationSchema}. */
-export type ExposureReservation = z.output<typeof ExposureReservationSchema>;
+export interface ExposureReservation extends z.output<typeof ExposureReservationSchema> {}
 
 /** What the kill switch does while engaged: refuse new exposure only, or also close what is open. */
 export const KillSwitchModeSchema = z.enum(['freeze', 'flatten']);
@@ -137,4 +137,4 @@ export const RiskStateSchema = z.object({
 });
 
 /** The shared risk state. */
-export type RiskState = z.output<typeof RiskStateSchema>;
+export interface RiskState extends z.output<typeof RiskStateSchema> {}

@@ -37,7 +37,7 @@ export const SignalSchema = z.object({
 });
 
 /** A trading signal; see {@link SignalSchema}. */
-export type Signal = z.output<typeof SignalSchema>;
+export interface Signal extends z.output<typeof SignalSchema> {}
 
 /** Side of a trade. */
 export const TradeSideSchema = z.enum(['BUY', 'SELL']);
@@ -111,7 +111,7 @@ export const TradeRecommendationSchema = z
   .refine((rec) => rec.expiresAtMs > rec.createdAtMs, { message: 'expiresAtMs must follow createdAtMs', path: ['expiresAtMs'] });
 
 /** A trade recommendation; see {@link TradeRecommendationSchema}. */
-export type TradeRecommendation = z.output<typeof TradeRecommendationSchema>;
+export interface TradeRecommendation extends z.output<typeof TradeRecommendationSchema> {}
 
 /** A validator's verdict. */
 export const ValidationDecisionSchema = z.enum(['APPROVE', 'REJECT']);
@@ -162,5 +162,5 @@ export const LlmValidationSchema = z.object({
 });
 
 /** A validation; see {@link LlmValidationSchema}. */
-export type LlmValidation = z.output<typeof LlmValidationSchema>;
+export interface LlmValidation extends z.output<typeof LlmValidationSchema> {}
 
