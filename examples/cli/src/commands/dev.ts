@@ -39,10 +39,11 @@ export const devCommand: Command = {
     'page URL first, then every signal, recommendation outcome and order. On PGlite (default) the services run in',
     'this process; with --database-url, as separate processes over a new schema of that PostgreSQL server (dropped',
     'at the end unless --keep-schema). Your environment configures nothing here: TRADING_MODE, keys and',
-    'DATABASE_URL are ignored. Ctrl-C or SIGTERM drains and stops everything (exit 0).',
+    'DATABASE_URL are ignored. Ctrl-C or SIGTERM drains and stops everything (exit 0). With --json, each event is',
+    'one JSON object on its own line.',
   ].join('\n'),
   options: {
-    from: { type: 'string', value: '<date>', description: `where the replay starts (default ${DEV_DEFAULT_FROM}; 750 earlier candles are backfilled)` },
+    from: { type: 'string', value: '<date>', description: `where the replay starts (default ${DEV_DEFAULT_FROM}; the store starts with the history before it)` },
     rate: { type: 'string', value: '<n>', description: `simulated ms per wall-clock ms (default ${DEV_DEFAULT_RATE}: a day every 5 s; 86400: a day a second)` },
     'port-base': { type: 'string', value: '<port>', description: 'first port: the services listen on it to +8 as on 8022–8030 (default 8022)' },
     'database-url': { type: 'string', value: '<url>', description: 'run the services as processes over this PostgreSQL server (default: PGlite in this process)' },

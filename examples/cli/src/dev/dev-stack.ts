@@ -115,7 +115,7 @@ async function startStack(settings: DevSettings, io: CliIo, clock: ScaledClock, 
 
 /** Polls the status page's data and prints what happened, until `signal` aborts or a service fails. */
 async function watch(input: { readonly port: number; readonly io: CliIo; readonly emit: ReturnType<typeof emitter>; readonly failure: Promise<DevServiceFailure>; readonly lastCloseMs: number; readonly readyAtMs: number }): Promise<{ failure?: DevServiceFailure; last?: DevSnapshot }> {
-  const tracker = createEventTracker({ signalsFromMs: input.readyAtMs - DAY_MS });
+  const tracker = createEventTracker({ signalsFromMs: input.readyAtMs });
   let failed: DevServiceFailure | undefined;
   void input.failure.then((failure) => (failed = failure));
   let last: DevSnapshot | undefined;
