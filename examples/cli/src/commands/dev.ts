@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { systemClock } from '@tradepipe/core';
 import { MAX_DEV_CLOCK_RATE } from '@tradepipe/example-services';
 import { dateOption, numberOption, stringOption } from '../arguments.js';
 import { UsageError } from '../cli-errors.js';
@@ -53,5 +54,5 @@ export const devCommand: Command = {
     logs: { type: 'string', value: '<dir>', description: "the services' JSON logs, one file each (default a new directory under the system's temp directory)" },
   },
   examples: ['tradepipe dev', 'tradepipe dev --rate 86400 --from 2025-05-01', 'tradepipe dev --database-url postgres://postgres@127.0.0.1:5432/postgres', 'tradepipe dev --live-against-fake --port-base 18022'],
-  run: ({ values, io, flags }) => runDevStack(readSettings(values, io.cwd, Date.now()), io, flags),
+  run: ({ values, io, flags }) => runDevStack(readSettings(values, io.cwd, systemClock.nowMs()), io, flags),
 };

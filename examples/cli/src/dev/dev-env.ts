@@ -46,15 +46,21 @@ export function devPorts(portBase: number): Record<ServiceName, number> {
 
 /** What the environment is built from. */
 export interface DevEnvInput {
+  /** The dev clock every service derives from the `DEV_CLOCK_*` variables. */
   readonly clock: ScaledClock;
+  /** Each service's port. */
   readonly ports: Readonly<Record<ServiceName, number>>;
+  /** The fake Coinbase's base URL (must be a loopback URL for live mode). */
   readonly coinbaseUrl: string;
+  /** The fake Ollama's base URL. */
   readonly ollamaUrl: string;
+  /** The HMAC key risk signs approvals with and the executors verify (new per run). */
   readonly approvalSecret: string;
   /** PostgreSQL: the URL and the dev stack's own schema; PGlite (in process) when absent. */
   readonly database?: { readonly url: string; readonly schema: string };
   /** Live mode against the fake exchange: its test key. */
   readonly liveKey?: { readonly name: string; readonly privateKeyPem: string };
+  /** The command's environment: only `PATH`, `HOME`, `TMPDIR`, `LANG` and `SYSTEMROOT` are taken from it. */
   readonly inherited: Readonly<Record<string, string | undefined>>;
 }
 

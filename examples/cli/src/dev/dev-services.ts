@@ -18,6 +18,7 @@ const STOP_GRACE_MS = 30_000;
 /** A service that stopped by itself, and why. */
 export interface DevServiceFailure {
   readonly service: string;
+  /** The error code of its last logged error (`internal` when it logged none). */
   readonly code: string;
   readonly message: string;
 }

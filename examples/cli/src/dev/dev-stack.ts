@@ -18,13 +18,16 @@ import { startReplayMarket, type ReplayMarket } from './replay-market.js';
 
 /** What `tradepipe dev` was asked for. */
 export interface DevSettings {
+  /** Where the replay (the dev clock) starts, epoch ms. */
   readonly fromMs: number;
   /** Simulated ms per wall-clock ms. */
   readonly rate: number;
   readonly portBase: number;
   /** Separate processes over this PostgreSQL server, in `schema`; PGlite in this process when absent. */
   readonly database?: { readonly url: string; readonly schema: string; readonly keep: boolean };
+  /** Run the live executor against the fake exchange. */
   readonly liveAgainstFake: boolean;
+  /** Where the services' logs go. */
   readonly logsDirectory: string;
 }
 

@@ -7,16 +7,19 @@ import type { ScaledClock } from '@tradepipe/example-services';
 
 /** The fakes of a dev stack. */
 export interface ReplayMarket {
+  /** The fake Coinbase on the dev clock, serving the replayed candles. */
   readonly coinbase: FakeCoinbase;
+  /** The fake Ollama (approving). */
   readonly ollama: FakeOllama;
   /** The fake exchange's key, when the live executor trades against it. */
   readonly liveKey: TestKeyPair | undefined;
   /** The close time of the last candle the replay holds. */
   readonly lastCloseMs: number;
+  /** Stops following the closes and closes both fakes. */
   close(): Promise<void>;
 }
 
-/** The close of the newest candle closed at `nowMs` (candles sorted by start), or undefined before the first. */
+/** The newest candle closed at `nowMs` (candles sorted by start), or undefined before the first closes. */
 export function lastClosedCandle(candles: readonly Candle[], nowMs: number): Candle | undefined {
   let low = 0;
   let high = candles.length - 1;
