@@ -1,6 +1,7 @@
 // Publishing check: packs every package, installs the tarballs into a new project outside the repository,
 // type-checks a small pipeline against the published .d.ts, and runs it with `import` and with `require`.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,41 @@ const root = resolve(import.meta.dirname, '..');
 const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces.filter((path) => path.startsWith('packages/') || path === 'examples/cli');
 const project = mkdtempSync(join(tmpdir(), 'tradepipe-consumer-'));
 const run = (command, args, cwd) => execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+
+/** Whether 127.0.0.1:port is free. */
+function portFree(port) {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolvePort(true)));
+  });
+}
+
+/** Starts `tradepipe dev` from the project, fetches `/` from its health monitor, stops it with SIGINT (exit 0). */
+async function devStatusPage(cwd) {
+  let base;
+  do base = 20_000 + Math.floor(Math.random() * 40_000);
+  while (!(await Promise.all(Array.from({ length: 9 }, (_, offset) => portFree(base + offset)))).every(Boolean));
+  const child = spawn(join(cwd, 'node_modules/.bin/tradepipe'), ['dev', '--port-base', String(base), '--logs', join(cwd, 'dev-logs')], { cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  try {
+    const deadline = performance.now() + 180_000;
+    for (;;) {
+      const page = await fetch(`http://127.0.0.1:${base + 8}/`, { signal: AbortSignal.timeout(5_000) }).then((response) => (response.ok ? response.text() : undefined)).catch(() => undefined);
+      if (page !== undefined) {
+        if (!page.includes('LightweightCharts')) throw new Error('the status page does not inline lightweight-charts');
+        break;
+      }
+      if (child.exitCode !== null || performance.now() > deadline) throw new Error('tradepipe dev did not serve its status page');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    }
+  } finally {
+    if (child.exitCode === null) child.kill('SIGINT');
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(`tradepipe dev exited with ${code} after SIGINT`);
+  return `status page served on :${base + 8}, stopped with exit 0`;
+}
 
 try {
   const tarballs = {};
@@ -56,6 +92,9 @@ try {
   const help = run('npx', ['--no-install', 'tradepipe', '--help'], project);
   if (!help.includes('Usage: tradepipe <command>')) throw new Error('the installed tradepipe did not print its help');
   process.stdout.write(`tradepipe --help: ${help.split('\n')[0]}\n`);
+  // The installed command runs the dev stack (fakes from the packages' ./testing entries, the bundled candles) and
+  // its health monitor serves the status page with lightweight-charts resolved from the installed dependency.
+  process.stdout.write(`tradepipe dev: ${await devStatusPage(project)}\n`);
   process.stdout.write(`consumer test passed (${readdirSync(join(project, 'tarballs')).length} tarballs)\n`);
 } finally {
   rmSync(project, { recursive: true, force: true });

@@ -25,8 +25,8 @@ describe('tradepipe (the built bin)', () => {
   it('answers --help for the program, every command and every subcommand group, exit 0', () => {
     const main = tradepipe('--help');
     expect(main.status).toBe(0);
-    for (const name of ['run', 'backtest', 'download', 'train', 'check lookahead', 'service', 'migrate', 'health', 'kill-switch engage', 'Exit codes']) expect(main.stdout).toContain(name);
-    for (const command of [['run'], ['backtest'], ['download'], ['train'], ['check', 'lookahead'], ['service'], ['migrate'], ['health'], ['kill-switch', 'status'], ['kill-switch', 'engage'], ['kill-switch', 'release']]) {
+    for (const name of ['run', 'backtest', 'download', 'train', 'check lookahead', 'dev', 'service', 'migrate', 'health', 'kill-switch engage', 'Exit codes']) expect(main.stdout).toContain(name);
+    for (const command of [['run'], ['backtest'], ['download'], ['train'], ['check', 'lookahead'], ['dev'], ['service'], ['migrate'], ['health'], ['kill-switch', 'status'], ['kill-switch', 'engage'], ['kill-switch', 'release']]) {
       const help = tradepipe(...command, '--help');
       expect(help.status, command.join(' ')).toBe(0);
       expect(help.stdout).toContain(`Usage: tradepipe ${command.join(' ')}`);
@@ -36,7 +36,7 @@ describe('tradepipe (the built bin)', () => {
   });
 
   it('refuses bad arguments with exit 2 and one line on stderr, no stack', () => {
-    for (const args of [['bogus'], ['backtest', '--bogus'], ['backtest', '--granularity', 'TEN_MINUTES'], ['backtest', '--from', 'yesterday'], ['check'], ['download', '--from', '2024-01-01'], ['check', 'lookahead', '--cut-points', '0'], ['service', 'nope'], ['train']]) {
+    for (const args of [['bogus'], ['backtest', '--bogus'], ['backtest', '--granularity', 'TEN_MINUTES'], ['backtest', '--from', 'yesterday'], ['check'], ['download', '--from', '2024-01-01'], ['check', 'lookahead', '--cut-points', '0'], ['service', 'nope'], ['train'], ['dev', '--rate', '0'], ['dev', '--schema', 'x'], ['dev', '--database-url', 'mysql://x']]) {
       const result = tradepipe(...args);
       expect(result.status, args.join(' ')).toBe(2);
       expect(result.stdout).toBe('');

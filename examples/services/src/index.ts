@@ -9,4 +9,5 @@ export { SERVICES, SERVICE_NAMES, resolveService, type ServiceDefinition, type S
 export { openStore } from './open-store.js';
 export { aggregateHealth, healthTargets, type HealthTarget } from './health-monitor.js';
 export { createServiceLogger } from './logging.js';
-export { startService, type RunningService } from './run-service.js';
+export { startService, type RunningService, type StartServiceOptions } from './run-service.js';
+export { DEV_CLOCK_VARIABLES, MAX_DEV_CLOCK_RATE, createScaledClock, isLoopbackUrl, isScaledClock, readServiceClock, type ScaledClock } from './dev-clock.js';

@@ -1,13 +1,14 @@
 import { pgConnectionFromConfig, createPgStore } from '@tradepipe/storage-pg';
-import type { Logger, PipelineStore, TradepipeConfig } from '@tradepipe/core';
+import type { Clock, Logger, PipelineStore, TradepipeConfig } from '@tradepipe/core';
 import { readPackageOptions } from './package-options.js';
 
 /**
  * Opens the shared PostgreSQL store: `DATABASE_URL` or `DB_HOST`/`DB_PORT`/`DB_NAME`/`DB_USER`/`DB_PASSWORD`
  * (core's config), `STORE_*` options. Migrations run on open under an advisory lock, so services and
- * replicas starting together apply each migration once.
+ * replicas starting together apply each migration once. With a `clock`, the store reads "now" (leases, expiry)
+ * from it instead of the database (the dev clock: the store must read the time the stages read).
  */
-export function openStore(input: { readonly config: TradepipeConfig; readonly env: Readonly<Record<string, string | undefined>>; readonly service: string; readonly logger: Logger }): Promise<PipelineStore> {
+export function openStore(input: { readonly config: TradepipeConfig; readonly env: Readonly<Record<string, string | undefined>>; readonly service: string; readonly logger: Logger; readonly clock?: Clock }): Promise<PipelineStore> {
   const settings = readPackageOptions('store', input.env, { applicationName: `tradepipe-${input.service}` });
-  return createPgStore({ ...pgConnectionFromConfig(input.config.database), ...settings, logger: input.logger });
+  return createPgStore({ ...pgConnectionFromConfig(input.config.database), ...settings, logger: input.logger, ...(input.clock === undefined ? {} : { clock: input.clock }) });
 }

@@ -1,5 +1,6 @@
-import { checkStoreHealth, createPipeline, loadConfig, redactConfig, systemClock, type HealthReport, type Logger, type Pipeline, type PipelineStore } from '@tradepipe/core';
+import { checkStoreHealth, createPipeline, loadConfig, redactConfig, systemClock, type Clock, type HealthReport, type Logger, type Pipeline, type PipelineStore } from '@tradepipe/core';
 import { buildDependencies } from './dependencies/index.js';
+import { readServiceClock } from './dev-clock.js';
 import { aggregateHealth, healthTargets } from './health-monitor.js';
 import { startHttpServer, type ServiceHttpServer } from './http-server.js';
 import { createServiceLogger } from './logging.js';
@@ -23,21 +24,34 @@ export interface RunningService {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Options of {@link startService}: what a caller running several services in one process shares between them. */
+export interface StartServiceOptions {
+  /** Default: JSON lines on stdout at `LOG_LEVEL`. */
+  readonly logger?: Logger;
+  /** An open store to use instead of opening one from the database settings; the service does not close it. */
+  readonly store?: PipelineStore;
+  /** Default: the environment's (`readServiceClock`: the system clock, or the `DEV_CLOCK_*` dev clock). */
+  readonly clock?: Clock;
+}
+
 /**
  * Starts one service: config (paper by default; `loadConfig` refuses live mode without the confirmation),
- * store (migrated), the service's stage slots, the pipeline, metrics and the HTTP server, then the workers.
+ * clock, store (migrated, on the same clock), the service's stage slots, the pipeline, metrics and the HTTP
+ * server, then the workers.
  * @throws TradepipeError `live_trading_not_enabled`, `config_invalid`, `storage_unavailable`, `pipeline_invalid`, `model_mismatch`
  */
-export async function startService(service: ServiceDefinition, env: Env, logger?: Logger): Promise<RunningService> {
+export async function startService(service: ServiceDefinition, env: Env, options: StartServiceOptions = {}): Promise<RunningService> {
   const config = loadConfig(env);
   const settings = readServiceSettings(env);
-  const log = logger ?? createServiceLogger(service.name, config.logLevel);
+  const clock = options.clock ?? readServiceClock(env);
+  const log = options.logger ?? createServiceLogger(service.name, config.logLevel);
   log.info('service starting', { stage: service.stage ?? 'none', config: redactConfig(config) });
-  const store = await openStore({ config, env, service: service.name, logger: log });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
+  // On the system clock the store keeps reading the database's clock (one time source for every host).
+  const store = options.store ?? (await openStore({ config, env, service: service.name, logger: log, ...(clock === systemClock ? {} : { clock }) }));
+  const closers: (() => Promise<void>)[] = options.store === undefined ? [() => store.close()] : [];
   const draining = new AbortController();
   try {
-    return await assemble({ service, config, settings, env, store, logger: log, clock: systemClock, draining: draining.signal }, closers, draining);
+    return await assemble({ service, config, settings, env, store, logger: log, clock, draining: draining.signal }, closers, draining);
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;

@@ -26,14 +26,14 @@ describe('live mode', () => {
     // No database is reachable on port 1: the refusal must come from the config, first.
     const env = { TRADING_MODE: 'live', RISK_APPROVAL_SECRET: SECRET, DB_PORT: '1' };
     for (const name of ['trade-executor', 'risk-management', 'market-data'] as const) {
-      const error = await failure(startService(SERVICES[name], env, silentLogger));
+      const error = await failure(startService(SERVICES[name], env, { logger: silentLogger }));
       expect(error.code).toBe('live_trading_not_enabled');
     }
-    expect((await failure(startService(SERVICES['trade-executor'], { ...env, LIVE_TRADING_CONFIRM: 'yes' }, silentLogger))).code).toBe('live_trading_not_enabled');
+    expect((await failure(startService(SERVICES['trade-executor'], { ...env, LIVE_TRADING_CONFIRM: 'yes' }, { logger: silentLogger }))).code).toBe('live_trading_not_enabled');
   });
 
   it('live mode with the confirmation still needs the approval secret', async () => {
-    const error = await failure(startService(SERVICES['trade-executor'], { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: 'I_ACCEPT_REAL_MONEY_RISK', DB_PORT: '1' }, silentLogger));
+    const error = await failure(startService(SERVICES['trade-executor'], { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: 'I_ACCEPT_REAL_MONEY_RISK', DB_PORT: '1' }, { logger: silentLogger }));
     expect(error.code).toBe('config_invalid');
   });
 

@@ -6,7 +6,18 @@ import { migrate, pgConnectionFromEnv } from '@tradepipe/storage-pg';
 import { stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
+import { SUPERVISED_VARIABLE } from '../dev/dev-services.js';
 import { DATABASE_OPTION, openSharedStore } from '../stores.js';
+
+/**
+ * A service started by `tradepipe dev` drains itself when its stdin closes: the command that started it is gone
+ * (killed, or exited), so no service outlives it.
+ */
+function stopWhenSupervisorLeaves(): void {
+  process.stdin.on('end', () => process.kill(process.pid, 'SIGTERM'));
+  process.stdin.on('error', () => process.kill(process.pid, 'SIGTERM'));
+  process.stdin.resume();
+}
 
 /** `tradepipe service <name>`: the deployment's services (bundled from examples/services). */
 export const serviceCommand: Command = {
@@ -27,6 +38,7 @@ export const serviceCommand: Command = {
     if (name === undefined || !(SERVICE_NAMES as readonly string[]).includes(name)) {
       throw new UsageError(`${name === undefined ? 'a service name is required' : `unknown service '${name}'`}; one of: ${SERVICE_NAMES.join(', ')}`, 'service');
     }
+    if (io.env[SUPERVISED_VARIABLE] === '1') stopWhenSupervisorLeaves();
     await runServiceProcess([name]);
     return EXIT_CODES.ok;
   },
