@@ -1,7 +1,7 @@
 // The built `tradepipe` bin run as a child process, as a user runs it (CI builds before testing; the build of
 // this package is redone here so the test sees the current source).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,19 @@ describe('tradepipe (the built bin)', () => {
     expect(a!.period.candles).toBe(184);
     expect({ ...b!, generatedAtMs: 0 }).toEqual({ ...a!, generatedAtMs: 0 });
     expect(printed.report.generatedAtMs).toBe(b!.generatedAtMs);
+    // --out writes the HTML page beside the JSON; `tradepipe report` renders it again from the JSON alone.
+    const html = readFileSync(join(work, 'first', 'report.html'), 'utf8');
+    expect(html).toContain('<!doctype html');
+    expect(html).toContain('Performance beside the baselines');
+    const rendered = tradepipe('report', join('first', 'report.json'), '--out', 'again.html');
+    expect(rendered.status, rendered.stderr).toBe(0);
+    expect(rendered.stdout).toContain('buy-and-hold');
+    expect(readFileSync(join(work, 'again.html'), 'utf8')).toBe(html);
+    writeFileSync(join(work, 'not-a-report.json'), '{"schemaVersion": 99}');
+    const refused = tradepipe('report', 'not-a-report.json');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(work, 'not-a-report.html'))).toBe(false);
   });
 
   it('checks lookahead at 20 cut points on a small range and passes the default pipeline', () => {

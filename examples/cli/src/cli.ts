@@ -5,6 +5,7 @@ import { checkLookaheadCommand } from './commands/check-lookahead.js';
 import { devCommand } from './commands/dev.js';
 import { downloadCommand } from './commands/download.js';
 import { healthCommand, killSwitchCommands, migrateCommand, serviceCommand } from './commands/operations.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { trainCommand } from './commands/train.js';
 import type { CliIo } from './io.js';
@@ -13,7 +14,7 @@ import type { CliIo } from './io.js';
 export const CLI_VERSION = '0.2.0';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, downloadCommand, trainCommand, checkLookaheadCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
+export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
 
 /** Commands that only group subcommands. */
 const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch" };

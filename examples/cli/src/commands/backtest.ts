@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { renderHtmlReport } from '../report/render-html-report.js';
 import { join, resolve } from 'node:path';
 import { backtest, type BacktestReport } from '@tradepipe/core';
 import { stringOption } from '../arguments.js';
@@ -54,6 +55,10 @@ export async function runBacktest(input: CommandInput, title: string): Promise<n
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     written.push(join(directory, 'report.json'));
+    if (report !== undefined) {
+      await writeFile(join(directory, 'report.html'), renderHtmlReport(report));
+      written.push(join(directory, 'report.html'));
+    }
   }
   if (flags.json) {
     io.stdout.write(`${JSON.stringify({ ...output, written })}\n`);
