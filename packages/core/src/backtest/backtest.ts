@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { createMemoryStore } from '../memory-store.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import type { PipelineOptions } from '../pipeline/options.js';
+import { replayCandlesBatched } from '../pipeline/batched-replay.js';
 import { replayCandles } from '../pipeline/replay.js';
 import type { Candle, Product } from '../records/market.js';
 import type { PipelineStore } from '../store.js';
@@ -33,8 +34,11 @@ export interface BacktestContext {
   readonly candles: readonly Candle[];
 }
 
-/** How candles are replayed: one at a time through the whole pipeline (`candle-by-candle`, the only one today). */
-export type ReplayMode = 'candle-by-candle';
+/**
+ * How candles are replayed: `batched` (features and predictions per chunk, the stages only where a decision needs
+ * them; exactly the records of the reference) or `candle-by-candle` (the reference: every candle through every stage).
+ */
+export type ReplayMode = 'batched' | 'candle-by-candle';
 
 /** Progress of a running backtest, after each replayed candle. */
 export interface BacktestProgress {
@@ -64,7 +68,7 @@ export interface BacktestOptions {
   readonly pipelineId?: string;
   /** Opens the store the run writes to (default core's in-memory store); the backtest closes it. */
   readonly createStore?: (clock: ManualClock) => PipelineStore | Promise<PipelineStore>;
-  /** The replay engine (default `candle-by-candle`). */
+  /** The replay engine (default `batched`). */
   readonly replay?: ReplayMode;
   /** Logger of the run's pipeline and stages (default silent). */
   readonly logger?: Logger;
@@ -140,6 +144,19 @@ async function reportOf(store: PipelineStore, options: BacktestOptions, history:
 /** The one switch between replay engines. */
 async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; clock: ManualClock; candles: readonly Candle[]; options: BacktestOptions }): Promise<number> {
   let done = 0;
+  if ((input.options.replay ?? 'batched') === 'batched') {
+    const batched = await replayCandlesBatched({
+      pipeline: input.pipeline,
+      store: input.store,
+      clock: input.clock,
+      candles: input.candles,
+      onChunk: async ({ candlesDone }) => {
+        await input.options.onProgress?.({ candlesDone, candlesTotal: input.candles.length, candle: input.candles[Math.max(0, candlesDone - 1)]! });
+        input.options.signal?.throwIfAborted();
+      },
+    });
+    return batched.itemsProcessed;
+  }
   const result = await replayCandles({
     pipeline: input.pipeline,
     store: input.store,
