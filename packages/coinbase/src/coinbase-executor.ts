@@ -231,9 +231,10 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
       } catch (error) {
         const failure = classifySendFailure(error);
         if (failure.kind === 'refused') {
-          // A refused re-send of an order whose first answer was lost may be the exchange refusing a duplicate
-          // client_order_id: look once more before calling it rejected.
-          const found = ready.status === 'UNKNOWN' ? await this.findByClientOrderId(ready, context).catch(() => undefined) : undefined;
+          // A refused re-send may be the exchange refusing a duplicate client_order_id: of an order whose first
+          // answer was lost (UNKNOWN), or of one whose process died between the send and recording its answer
+          // (still SUBMITTED). Look once more before calling it rejected.
+          const found = ready.status === 'UNKNOWN' || ready.status === 'SUBMITTED' ? await this.findByClientOrderId(ready, context).catch(() => undefined) : undefined;
           if (found !== undefined) return this.advance(await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context), context);
           return updateOrderStatus(ready, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: context.clock.nowMs() }, context);
         }
