@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TradepipeError } from '@tradepipe/core';
+import { createTestKeyPair } from '@tradepipe/coinbase/testing';
 import { createScaledClock, readServiceClock } from '@tradepipe/example-services';
 import { WALL_CLOCK_BUDGETS_MS, devPorts, devServiceEnv, type DevEnvInput } from './dev-env.js';
 
@@ -40,7 +41,7 @@ describe("the dev stack's environment", () => {
   });
 
   it('gives the live opt-in and the test key for the local fake only', () => {
-    const liveKey = { name: 'organizations/test/apiKeys/test', privateKeyPem: '-----BEGIN EC PRIVATE KEY-----' };
+    const liveKey = createTestKeyPair(); // made at test time: no key in the source
     expect(devServiceEnv({ ...input, liveKey })).toMatchObject({ TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: 'I_ACCEPT_REAL_MONEY_RISK', COINBASE_API_KEY_NAME: liveKey.name });
     expect(() => devServiceEnv({ ...input, liveKey, coinbaseUrl: 'https://api.coinbase.com' })).toThrow(TradepipeError);
   });
