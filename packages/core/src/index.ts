@@ -193,6 +193,7 @@ export {
   type RecordWrite,
   type RiskDecisionRecord,
   type RiskDecisionResult,
+  type SignalCountQuery,
   type SignalState,
   type WorkError,
   type WorkKind,
