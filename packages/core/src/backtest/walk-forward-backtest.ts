@@ -1,5 +1,5 @@
 import { decimal, toApproxNumber } from '../decimal.js';
-import { TradepipeError } from '../errors.js';
+import { TradepipeError, throwIfAborted } from '../errors.js';
 import type { SignalModel } from '../interfaces.js';
 import type { Candle } from '../records/market.js';
 import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
@@ -107,7 +107,7 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
   const { train, createStages, trainWindowMs: _train, testWindowMs: _test, stepMs: _step, window: _window, onFold, ...rest } = options;
   const folds: WalkForwardFold[] = [];
   for (const window of windows) {
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     await onFold?.({ window, folds: windows.length, phase: 'training' });
     const trainingCandles = sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testFromMs);
     const model = await train(trainingCandles, window);
