@@ -79,7 +79,7 @@ beforeAll(() => {
 
 describe('documentation samples', () => {
   it('are found, and few are left unchecked', () => {
-    expect(samples.length).toBeGreaterThan(30);
+    expect(samples.length).toBeGreaterThan(40);
     expect(samples.filter(isFragment).length).toBeLessThanOrEqual(Math.ceil(samples.length / 10));
   });
 
