@@ -4,7 +4,7 @@
 import { addDecimal, compareDecimal, decimal, type DecimalString, type PipelineStore } from '@tradepipe/core';
 import type { FakeCoinbase } from '@tradepipe/coinbase/testing';
 
-const TERMINAL_RECOMMENDATION_STATES = ['EXECUTED', 'REJECTED', 'FAILED', 'EXPIRED', 'DEAD_LETTER'];
+const TERMINAL_RECOMMENDATION_STATES = ['EXECUTED', 'REJECTED', 'FAILED', 'EXPIRED', 'DEAD_LETTER', 'DISCARDED'];
 /** How an exchange order's end shows in the store. */
 const STORE_STATUS_OF: Readonly<Record<string, string>> = { FILLED: 'EXECUTED', CANCELLED: 'FAILED', EXPIRED: 'FAILED', FAILED: 'FAILED' };
 

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   not_found: { retryable: false },
   /** A state transition that the record's current state does not allow. */
   invalid_state_transition: { retryable: false },
+  /** An operator asked to re-run a recommendation that has an order: an order is never placed twice. */
+  order_recorded: { retryable: false },
   /** A claim was completed after its lease passed to another worker (fencing token mismatch). */
   lease_lost: { retryable: false },
   /** Candles arrived out of order or duplicated with other content. */

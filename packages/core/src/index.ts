@@ -221,6 +221,19 @@ export {
   createMemoryStore,
 } from './memory-store.js';
 export {
+  MAX_DEAD_LETTER_PAGE,
+  compareDeadLetters,
+  deadLetterLimit,
+  planDiscard,
+  planRequeue,
+  type DeadLetter,
+  type DeadLetterAction,
+  type DeadLetterChange,
+  type DeadLetterCursor,
+  type DeadLetterQuery,
+  type DeadLetterSubject,
+} from './dead-letters.js';
+export {
   applyFillToBalances,
   applyFillToPosition,
 } from './memory-ledger.js';

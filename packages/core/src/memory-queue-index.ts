@@ -8,6 +8,8 @@ export interface Entry {
   readonly orderKey: number;
   status: WorkStatus;
   lease?: { workerId: string; fencingToken: number; expiresAtMs: number };
+  /** The state the item was in when it moved to `DEAD_LETTER` (while it is there). */
+  deadLetteredFrom?: string;
 }
 
 /** The claim order: oldest `orderKey` first, then id. @internal */

@@ -54,6 +54,18 @@ export class MemoryQueue {
     return this.entries[kind].get(id)?.status;
   }
 
+  /** The stored entry of an item (read it; change it only through {@link transition}). */
+  entry(kind: WorkKind, id: string): Entry | undefined {
+    return this.entries[kind].get(id);
+  }
+
+  /** Every entry of a kind in a state, in no particular order. */
+  entriesInState(kind: WorkKind, state: string): Entry[] {
+    const entries: Entry[] = [];
+    for (const list of this.index.partitions(kind, state).values()) entries.push(...list);
+    return entries;
+  }
+
   countByState(kind: WorkKind): Record<string, number> {
     return this.index.counts(kind);
   }
@@ -126,6 +138,8 @@ export class MemoryQueue {
   transition(entry: Entry, state: string, reason: string | undefined, lastError?: WorkError, attempt?: number): void {
     const nowMs = this.nowMs();
     this.index.remove(entry);
+    if (state === 'DEAD_LETTER') entry.deadLetteredFrom = entry.status.state;
+    else delete entry.deadLetteredFrom;
     entry.status = {
       state,
       attempt: attempt ?? entry.status.attempt,

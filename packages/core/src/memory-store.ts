@@ -5,6 +5,8 @@ import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
+import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
+import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
 import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
@@ -258,6 +260,28 @@ class MemoryStore implements PipelineStore {
 
   async waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     await this.queue.wait(kind, options.timeoutMs, options.signal);
+  }
+
+  // --- Dead letters ---
+
+  async listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return listMemoryDeadLetters(this.queue, query);
+  }
+
+  async requeueDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>> {
+    this.open();
+    return settleMemoryDeadLetter(this.queue, { kind, id, action, mode: 'requeue', hasOrder: this.hasOrderFor(kind, id) }) as WorkStatus<WorkStates[K]>;
+  }
+
+  async discardDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>> {
+    this.open();
+    return settleMemoryDeadLetter(this.queue, { kind, id, action, mode: 'discard', hasOrder: this.hasOrderFor(kind, id) }) as WorkStatus<WorkStates[K]>;
+  }
+
+  private hasOrderFor(kind: WorkKind, id: string): boolean {
+    if (kind !== 'recommendation') return false;
+    for (const order of this.orders.values()) if (order.recommendationId === id) return true;
+    return false;
   }
 
   /** Parses every write and checks it against what is stored; throws before anything is applied. */

@@ -4,6 +4,7 @@ import type { Balance, Fill, HealthReport, Order, OrderStatus, Position } from '
 import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } from './records/risk.js';
 import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import type { Granularity } from './time.js';
+import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
 
 /**
  * The kinds of records that are also work queues: their state column says which stage handles them next.
@@ -11,17 +12,17 @@ import type { Granularity } from './time.js';
  */
 export type WorkKind = 'candle' | 'signal' | 'recommendation';
 
-/** States of a candle or signal as work items. */
-export type CandleState = 'PENDING' | 'DONE' | 'DEAD_LETTER';
+/** States of a candle as a work item (`DISCARDED`: a dead letter an operator acknowledged without running it again). */
+export type CandleState = 'PENDING' | 'DONE' | 'DEAD_LETTER' | 'DISCARDED';
 
-/** States of a signal as a work item. */
-export type SignalState = 'PENDING' | 'DONE' | 'DEAD_LETTER';
+/** States of a signal as a work item (`DISCARDED`: a dead letter an operator acknowledged without running it again). */
+export type SignalState = 'PENDING' | 'DONE' | 'DEAD_LETTER' | 'DISCARDED';
 
 /** The state type of each work kind. */
 export interface WorkStates {
-  /** States of a candle: `PENDING` (for the signal stage), `DONE`, `DEAD_LETTER`. */
+  /** States of a candle: `PENDING` (for the signal stage), `DONE`, `DEAD_LETTER`, `DISCARDED`. */
   candle: CandleState;
-  /** States of a signal: `PENDING` (for the bridge), `DONE`, `DEAD_LETTER`. */
+  /** States of a signal: `PENDING` (for the bridge), `DONE`, `DEAD_LETTER`, `DISCARDED`. */
   signal: SignalState;
   /** States of a recommendation: the stage it waits for (`PENDING_VALIDATION`, …, `SUBMITTED`) or how it ended. */
   recommendation: RecommendationState;
@@ -386,6 +387,32 @@ export interface PipelineStore {
   fail<K extends WorkKind>(claim: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult>;
   /** Resolves when work of `kind` may be available (a notification), or after `timeoutMs`, or on abort. */
   waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void>;
+
+  // --- Dead letters (operators) ---
+  /**
+   * Items in `DEAD_LETTER`, oldest first (by when they were dead-lettered, then kind, then id), optionally of one
+   * kind, at most `limit` (default 100), after `after` (the last item of the previous page).
+   * @throws TradepipeError `validation_failed` for a limit outside 1..1000
+   */
+  listDeadLetters(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+  /**
+   * Moves a `DEAD_LETTER` item back to the state its stage claims (the state it was dead-lettered from; `PENDING`
+   * for a candle or signal whose origin was not recorded), claimable at once, attempts reset to 0, the last error
+   * kept (as `lastError` and in the new reason), and wakes the workers. A recommendation with an order is refused:
+   * an order is never placed twice. A re-queued recommendation past its TTL ends `EXPIRED` at its stage.
+   * @returns the item's new status
+   * @throws TradepipeError `not_found`; `invalid_state_transition` if the item is not `DEAD_LETTER` (or is a
+   * recommendation whose origin was not recorded); `order_recorded`; `validation_failed` for an empty reason
+   */
+  requeueDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>>;
+  /**
+   * Acknowledges a `DEAD_LETTER` item without running it again: it moves to the terminal state `DISCARDED`
+   * (counted apart by `countByState`, not by the health check's `dead_letters`), with the reason and its last error.
+   * @returns the item's new status
+   * @throws TradepipeError `not_found`; `invalid_state_transition` if the item is not `DEAD_LETTER`;
+   * `validation_failed` for an empty reason
+   */
+  discardDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>>;
 
   // --- Risk ---
   /** @throws TradepipeError `exposure_limit_exceeded` if the reservation does not fit (nothing is recorded). */

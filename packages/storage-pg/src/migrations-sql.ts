@@ -269,8 +269,15 @@ END
 $fn$;
 `;
 
+// Dead letters remember the state they were dead-lettered from, so an operator's re-queue sends them back to
+// the stage that failed them (requeueDeadLetter). Additive: existing dead letters keep NULL (origin unknown).
+const DEAD_LETTER_ORIGIN = ['crypto_prices', 'trading_signals', 'trade_recommendations']
+  .map((table) => `ALTER TABLE __SCHEMA__.${table} ADD COLUMN dead_lettered_from text;`)
+  .join('\n');
+
 /** Every migration, oldest first. @internal */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'refuse', sql: REFUSE },
+  { version: 3, name: 'dead_letter_origin', sql: DEAD_LETTER_ORIGIN },
 ];

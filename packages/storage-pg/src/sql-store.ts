@@ -6,6 +6,9 @@ import {
   type CandleState,
   type Claim,
   type ClaimRequest,
+  type DeadLetter,
+  type DeadLetterAction,
+  type DeadLetterQuery,
   type Completion,
   type ConsumeApprovalResult,
   type EquitySnapshot,
@@ -40,6 +43,7 @@ import {
   parseRecordWrite,
 } from '@tradepipe/core';
 import { writeBulk } from './bulk-sql.js';
+import * as deadLetters from './dead-letters-sql.js';
 import * as candles from './candles-sql.js';
 import { currentMs, nowParam, type StoreContext } from './context.js';
 import { guarded } from './db-errors.js';
@@ -190,6 +194,18 @@ export class SqlStore implements PipelineStore {
 
   waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
     return this.waiters.wait(kind, options.timeoutMs, options.signal);
+  }
+
+  listDeadLetters(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return this.run('listDeadLetters', () => deadLetters.listDeadLetters(this.context, query));
+  }
+
+  requeueDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>> {
+    return this.run('requeueDeadLetter', () => deadLetters.settleDeadLetter(this.context, { kind, id, action, mode: 'requeue' }));
+  }
+
+  discardDeadLetter<K extends WorkKind>(kind: K, id: string, action: DeadLetterAction): Promise<WorkStatus<WorkStates[K]>> {
+    return this.run('discardDeadLetter', () => deadLetters.settleDeadLetter(this.context, { kind, id, action, mode: 'discard' }));
   }
 
   recordRiskDecision(decision: RiskDecisionRecord): Promise<RiskDecisionResult> {

@@ -78,7 +78,7 @@ const codePrefix = (reason: string | undefined): string => reason?.split(/[:;|]/
 function stopOf(trail: RecommendationTrail): { stage: FunnelStage; codes: string[] } | undefined {
   const state = trail.status?.state;
   if (state === 'EXPIRED') return { stage: 'expiry', codes: ['expired'] };
-  if (state === 'FAILED' || state === 'DEAD_LETTER') return { stage: 'failure', codes: [trail.status?.lastError?.code ?? codePrefix(trail.status?.reason)] };
+  if (state === 'FAILED' || state === 'DEAD_LETTER' || state === 'DISCARDED') return { stage: 'failure', codes: [trail.status?.lastError?.code ?? codePrefix(trail.status?.reason)] };
   if (state !== 'REJECTED') return undefined;
   if (trail.assessment?.decision === 'REJECT') {
     return { stage: 'risk', codes: [...new Set(trail.assessment.reasons.map((reason) => reason.code).filter((code) => code !== 'approved'))] };

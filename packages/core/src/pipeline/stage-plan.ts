@@ -14,9 +14,9 @@ const TERMINAL_STATES: Readonly<Record<string, readonly string[]>> = {
 
 /** States the built-in stages and records use: a plugin stage takes a state of its own. */
 const RESERVED_STATES: Readonly<Record<string, readonly string[]>> = {
-  candle: ['PENDING', 'DONE', 'DEAD_LETTER'],
-  signal: ['PENDING', 'DONE', 'DEAD_LETTER'],
-  recommendation: ['PENDING_VALIDATION', 'PENDING_RISK', 'PENDING_EXECUTION', 'SUBMITTED', ...TERMINAL_STATES.recommendation!],
+  candle: ['PENDING', 'DONE', 'DEAD_LETTER', 'DISCARDED'],
+  signal: ['PENDING', 'DONE', 'DEAD_LETTER', 'DISCARDED'],
+  recommendation: ['PENDING_VALIDATION', 'PENDING_RISK', 'PENDING_EXECUTION', 'SUBMITTED', ...TERMINAL_STATES.recommendation!, 'DISCARDED'],
 };
 
 function invalid(message: string, details: Record<string, string>): TradepipeError {

@@ -74,13 +74,14 @@ export const RecommendationStateSchema = z.enum([
   'EXPIRED',
   'FAILED',
   'DEAD_LETTER',
+  'DISCARDED',
 ]);
 
 /** State of a recommendation. */
 export type RecommendationState = z.infer<typeof RecommendationStateSchema>;
 
 /** The states a recommendation never leaves. */
-export const TERMINAL_RECOMMENDATION_STATES: readonly RecommendationState[] = ['EXECUTED', 'REJECTED', 'EXPIRED', 'FAILED', 'DEAD_LETTER'];
+export const TERMINAL_RECOMMENDATION_STATES: readonly RecommendationState[] = ['EXECUTED', 'REJECTED', 'EXPIRED', 'FAILED', 'DEAD_LETTER', 'DISCARDED'];
 
 /**
  * zod schema of a trade recommendation (`trade_recommendations`): an intent to BUY (open, a quote amount,

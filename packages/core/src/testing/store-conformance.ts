@@ -5,6 +5,7 @@ import { recordId } from '../ids.js';
 import type { PipelineStore } from '../store.js';
 import { candleWorkId } from '../store.js';
 import { describeBulkWriteConformance } from './bulk-conformance.js';
+import { describeDeadLetterConformance } from './dead-letter-conformance.js';
 import {
   testApproval,
   testAssessment,
@@ -41,8 +42,8 @@ async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<v
 
 /**
  * Registers the `PipelineStore` conformance suite with vitest. Every store implementation runs it
- * unchanged: inserts, candles, claims with leases and fencing, ordered claims, retries and dead letters,
- * atomic completions, concurrent claims, exposure reservation, single-use approvals, orders, fills,
+ * unchanged: inserts, candles, claims with leases and fencing, ordered claims, retries and dead letters
+ * (listed, re-queued, discarded), atomic completions, concurrent claims, exposure reservation, single-use approvals, orders, fills,
  * positions, balances, risk state, checkpoints and health.
  * @example
  * describeStoreConformance('memory', {
@@ -472,5 +473,6 @@ export function describeStoreConformance(name: string, harness: StoreConformance
     });
 
     describeBulkWriteConformance(() => store, leaseMs);
+    describeDeadLetterConformance(() => store, (durationMs) => harness.advanceTimeMs(store, durationMs), leaseMs);
   });
 }
