@@ -25,8 +25,8 @@ describe('tradepipe (the built bin)', () => {
   it('answers --help for the program, every command and every subcommand group, exit 0', () => {
     const main = tradepipe('--help');
     expect(main.status).toBe(0);
-    for (const name of ['run', 'backtest', 'download', 'train', 'check lookahead', 'dev', 'service', 'migrate', 'health', 'kill-switch engage', 'Exit codes']) expect(main.stdout).toContain(name);
-    for (const command of [['run'], ['backtest'], ['download'], ['train'], ['check', 'lookahead'], ['dev'], ['service'], ['migrate'], ['health'], ['kill-switch', 'status'], ['kill-switch', 'engage'], ['kill-switch', 'release']]) {
+    for (const name of ['run', 'backtest', 'download', 'train', 'check lookahead', 'dev', 'service', 'migrate', 'health', 'kill-switch engage', 'dead-letters requeue', 'Exit codes']) expect(main.stdout).toContain(name);
+    for (const command of [['run'], ['backtest'], ['download'], ['train'], ['check', 'lookahead'], ['dev'], ['service'], ['migrate'], ['health'], ['kill-switch', 'status'], ['kill-switch', 'engage'], ['kill-switch', 'release'], ['dead-letters', 'list'], ['dead-letters', 'requeue'], ['dead-letters', 'discard']]) {
       const help = tradepipe(...command, '--help');
       expect(help.status, command.join(' ')).toBe(0);
       expect(help.stdout).toContain(`Usage: tradepipe ${command.join(' ')}`);

@@ -2,6 +2,7 @@ import { EXIT_CODES, UsageError, describeError } from './cli-errors.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { backtestCommand } from './commands/backtest.js';
 import { checkLookaheadCommand } from './commands/check-lookahead.js';
+import { deadLetterCommands } from './commands/dead-letters.js';
 import { devCommand } from './commands/dev.js';
 import { downloadCommand } from './commands/download.js';
 import { healthCommand, killSwitchCommands, migrateCommand, serviceCommand } from './commands/operations.js';
@@ -14,10 +15,10 @@ import type { CliIo } from './io.js';
 export const CLI_VERSION = '0.2.0';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
+export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands, ...deadLetterCommands];
 
 /** Commands that only group subcommands. */
-const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch" };
+const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch", 'dead-letters': 'work items that failed for good' };
 
 const EXIT_CODE_HELP = [
   'Exit codes:',

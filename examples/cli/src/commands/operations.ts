@@ -7,7 +7,7 @@ import { stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
 import { SUPERVISED_VARIABLE } from '../dev/dev-services.js';
-import { DATABASE_OPTION, openSharedStore } from '../stores.js';
+import { DATABASE_OPTION, SCHEMA_OPTION, openSharedStore } from '../stores.js';
 
 /**
  * A service started by `tradepipe dev` drains itself when its stdin closes: the command that started it is gone
@@ -86,6 +86,7 @@ export const healthCommand: Command = {
   ].join('\n'),
   options: {
     ...DATABASE_OPTION,
+    ...SCHEMA_OPTION,
     targets: { type: 'string', value: '<name=url,…>', description: 'services to poll (default HEALTH_TARGETS, else every service at its Kubernetes name)' },
     'no-services': { type: 'boolean', description: 'check the store only' },
   },
