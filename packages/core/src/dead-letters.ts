@@ -81,7 +81,9 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
 
 /** What a store knows about an item an operator acts on. @internal */
 export interface DeadLetterSubject {
+  /** The item's kind. */
   readonly kind: WorkKind;
+  /** The item's id. */
   readonly id: string;
   /** The item's status; undefined when there is no such item. */
   readonly status: WorkStatus | undefined;

@@ -22,7 +22,7 @@ export function worstHealthStatus(checks: readonly { readonly status: HealthStat
 
 /**
  * Checks the health of a pipeline's shared state, as a service that runs no stage (a health monitor) or
- * `Pipeline.health()` sees it: the store answers, no dead letters (degraded), no order in UNKNOWN state
+ * `Pipeline.health()` sees it: the store answers, no dead letters (degraded; `DISCARDED` items are not counted), no order in UNKNOWN state
  * (failing: it awaits reconciliation), no open order left unprogressed for 15 minutes (degraded), the kill switch (degraded), crashed workers (failing) and market data
  * freshness (a series whose last candle closed more than two candles ago is degraded).
  * @returns the report; its status is the worst of its checks
@@ -53,7 +53,12 @@ export async function checkStoreHealth(input: {
     const counts: Partial<Record<string, number>> = await store.countByState(kind);
     deadLetters += counts.DEAD_LETTER ?? 0;
   }
-  checks.push({ name: 'dead_letters', status: deadLetters > 0 ? 'degraded' : 'ok', value: deadLetters });
+  checks.push({
+    name: 'dead_letters',
+    status: deadLetters > 0 ? 'degraded' : 'ok',
+    value: deadLetters,
+    ...(deadLetters > 0 ? { message: 'items failed for good: tradepipe dead-letters list, then requeue or discard each' } : {}),
+  });
   const unknownOrders = (await store.listOrders({ statuses: ['UNKNOWN'] })).length;
   const openOrders = await store.listOrders({ statuses: ['INTENT_RECORDED', 'SUBMITTED', 'ACKNOWLEDGED', 'PARTIALLY_FILLED'] });
   const staleOrders = openOrders.filter((order) => nowMs - order.updatedAtMs > (input.staleOrderMs ?? 15 * 60_000)).length;
