@@ -9,8 +9,9 @@ import { warmupNeeds, type WarmupNeeds } from '../warmup-needs.js';
 export interface CheckWarmupOutput extends WarmupNeeds {
   /** Where the candles came from. */
   readonly source: string;
-  /** The product and candle size measured. */
+  /** The product measured. */
   readonly productId: string;
+  /** The candle size measured. */
   readonly granularity: string;
   /** Candles in the series (gaps filled). */
   readonly candles: number;
