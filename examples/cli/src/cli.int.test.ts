@@ -1,6 +1,7 @@
 // The built `tradepipe` bin run as a child process, as a user runs it (CI builds before testing; the build of
 // this package is redone here so the test sees the current source).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { startFakeCoinbase } from '@tradepipe/coinbase/testing';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,19 @@ const bundledCandles = fileURLToPath(new URL('../../../data/btc-usd-1d.csv', imp
 function tradepipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The bin run without blocking this process (the fake exchange it talks to answers from here). */
+function tradepipeAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
 }
 
 beforeAll(() => {
@@ -156,5 +170,29 @@ describe('tradepipe (the built bin)', () => {
     expect(short.status).toBe(3);
     expect(short.stdout).toContain('close_to_ema_50');
     expect(short.stdout).toMatch(/result {11}FAILED: the warm-up of 300 candles is shorter than the \d+ needed\n$/);
+  });
+
+  it('downloads hourly candles from the fake exchange into a CSV, resumes with nothing new, and trains on them', async () => {
+    const fake = await startFakeCoinbase();
+    try {
+      const args = ['download', '--product', 'ETH-USD', '--granularity', '1h', '--from', '2025-01-01', '--to', '2025-03-01', '--out', 'eth-usd-1h.csv', '--rate', '10', '--coinbase-url', fake.url];
+      const first = await tradepipeAsync(...args);
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toBe(`downloaded 1416 ETH-USD ONE_HOUR candles in 5 requests into csv ${join(work, 'eth-usd-1h.csv')} (from 2025-01-01); it holds up to 2025-02-28T23:00:00.000Z\n`);
+      const again = await tradepipeAsync(...args);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^downloaded 0 ETH-USD ONE_HOUR candles in 0 requests .*\(resumed at 2025-03-01\)/);
+      expect(readFileSync(join(work, 'eth-usd-1h.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 1416);
+    } finally {
+      await fake.close();
+    }
+    const trained = tradepipe('train', '--candles', 'eth-usd-1h.csv', '--product', 'ETH-USD', '--granularity', '1h', '--horizon', '24h', '--folds', '2', '--min-train', '10d', '--out', 'eth-1h.onnx', '--json');
+    expect(trained.status, trained.stderr).toBe(0);
+    const printed = JSON.parse(trained.stdout) as { granularity: string; horizonMs: number; features: string[]; report: { options: { labeling: { horizon: number } } } };
+    expect(printed).toMatchObject({ granularity: 'ONE_HOUR', horizonMs: 86_400_000 });
+    expect(printed.features).toHaveLength(51); // hourly: the hour of day varies, so the default keeps it
+    expect(printed.report.options.labeling.horizon).toBe(24);
+    const refused = tradepipe('train', '--candles', 'eth-usd-1h.csv', '--product', 'ETH-USD', '--granularity', '1h', '--horizon', '90m', '--out', 'x.onnx');
+    expect(refused.stderr).toBe("tradepipe: usage: --horizon 90m is not a whole number of ONE_HOUR candles (1h each) (run 'tradepipe train --help')\n");
   });
 });
