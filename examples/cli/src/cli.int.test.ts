@@ -172,7 +172,7 @@ describe('tradepipe (the built bin)', () => {
     expect(short.stdout).toMatch(/result {11}FAILED: the warm-up of 300 candles is shorter than the \d+ needed\n$/);
   });
 
-  it('downloads hourly candles from the fake exchange into a CSV, resumes with nothing new, and trains on them', async () => {
+  it('downloads hourly candles from the fake exchange into a CSV, resumes with nothing new, checks their warm-up and trains on them', async () => {
     const fake = await startFakeCoinbase();
     try {
       const args = ['download', '--product', 'ETH-USD', '--granularity', '1h', '--from', '2025-01-01', '--to', '2025-03-01', '--out', 'eth-usd-1h.csv', '--rate', '10', '--coinbase-url', fake.url];
@@ -183,6 +183,13 @@ describe('tradepipe (the built bin)', () => {
       expect(again.status, again.stderr).toBe(0);
       expect(again.stdout).toMatch(/^downloaded 0 ETH-USD ONE_HOUR candles in 0 requests .*\(resumed at 2025-03-01\)/);
       expect(readFileSync(join(work, 'eth-usd-1h.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 1416);
+      // check warmup downloads three times the longest history it measures (here 3 × 1,000 hours), not years.
+      const warmup = await tradepipeAsync('check', 'warmup', '--source', 'coinbase', '--product', 'ETH-USD', '--granularity', '1h', '--cache-dir', 'cache', '--coinbase-url', fake.url, '--samples', '10', '--json');
+      expect(warmup.status, warmup.stderr).toBe(0);
+      const checked = JSON.parse(warmup.stdout) as { candles: number; granularity: string; passed: boolean };
+      expect(checked).toMatchObject({ granularity: 'ONE_HOUR', passed: true });
+      expect(checked.candles).toBeGreaterThanOrEqual(2_999);
+      expect(checked.candles).toBeLessThanOrEqual(3_001);
     } finally {
       await fake.close();
     }

@@ -1,5 +1,6 @@
+import { GRANULARITIES } from '@tradepipe/core';
 import { analyzeWarmup, createFeatureSet } from '@tradepipe/features';
-import { numberOption, stringOption } from '../arguments.js';
+import { granularityOption, numberOption, stringOption } from '../arguments.js';
 import { CANDLE_OPTIONS, loadCandleInput } from '../candle-input.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command } from '../command.js';
@@ -53,8 +54,10 @@ export const checkWarmupCommand: Command = {
     const historyText = stringOption(values, 'history');
     const given = historyText === undefined ? DEFAULT_LENGTHS : historyText.split(',').map((text) => numberOption({ history: text.trim() }, 'history', { min: 61, max: 100_000, integer: true })!);
     const historyCandles = [...new Set([...given, warmupCandles])].sort((a, b) => a - b);
-    const input = await loadCandleInput(values, io, flags, Date.UTC(2022, 0, 1));
     const longest = historyCandles.at(-1)!;
+    // A download (--source coinbase) fetches three times the longest history, not years of minutes.
+    const downloadFromMs = Date.now() - 3 * longest * GRANULARITIES[granularityOption(values, 'granularity', 'ONE_DAY')];
+    const input = await loadCandleInput(values, io, flags, downloadFromMs);
     if (input.candles.length < longest + 2) {
       throw new UsageError(`the series has ${input.candles.length} candles: measuring a history of ${longest} needs at least ${longest + 2}`, 'check warmup');
     }
