@@ -47,7 +47,7 @@ export const trainCommand: Command = {
     ...CANDLE_OPTIONS,
     candles: { type: 'string', value: '<file[,file…]>', description: 'candle CSV (default the bundled BTC-USD daily file); with several products, one file per product, comma-separated in --product order' },
     product: { type: 'string', value: '<id[,id…]>', description: 'product id (default BTC-USD); several, comma-separated, are pooled into one model' },
-    from: { type: 'string', value: '<date>', description: 'first candle of the training range (default the first)' },
+    from: { type: 'string', value: '<date>', description: 'first candle of the training range (default the first); its first 699 candles only warm the features' },
     to: { type: 'string', value: '<date>', description: 'end of the training range, exclusive (default 2024-09-25 for the bundled file, else all)' },
     out: { type: 'string', value: '<file.onnx>', description: 'where to write the model (required)' },
     report: { type: 'string', value: '<file.json>', description: 'also write the training report' },
