@@ -7,7 +7,7 @@ import { startService } from './run-service.js';
 import { resolveService } from './service-catalog.js';
 
 /**
- * `kill-switch …`: an operator command against the shared store (database settings from the environment), printed,
+ * `kill-switch …`, `dead-letters …`: an operator command against the shared store (database settings from the environment), printed,
  * then return. Failures are logged and set `process.exitCode` to 1.
  */
 export async function runOperatorProcess(args: readonly string[]): Promise<void> {
@@ -34,7 +34,7 @@ export async function runOperatorProcess(args: readonly string[]): Promise<void>
 export async function runProgram(args: readonly string[], signals: ProgramSignals): Promise<void> {
   // An operator command finishes what it started: a signal waits for it (a second one, 2 s later, exits).
   signals.starting();
-  if (args[0] === 'kill-switch') return runOperatorProcess(args);
+  if (args[0] === 'kill-switch' || args[0] === 'dead-letters') return runOperatorProcess(args);
   const bootLogger = createServiceLogger(args[0] ?? process.env.SERVICE ?? 'unknown', 'info');
   let service;
   try {
