@@ -47,7 +47,7 @@ export class MemoryQueue {
       entries.set(id, entry);
       this.index.add(entry);
     }
-    this.notify(kind);
+    this.notify(kind, state);
   }
 
   status(kind: WorkKind, id: string): WorkStatus | undefined {
