@@ -78,6 +78,18 @@ export function describeDeadLetterConformance(store: () => PipelineStore, advanc
     expect((await store().getRecommendation(recommendationId))?.status.state).toBe('PENDING_EXECUTION');
   });
 
+  // A missed wake-up would leave the wait running for its whole minute: the test's own timeout fails it.
+  it('wakes a worker waiting for the state a dead letter is re-queued to', async () => {
+    await store().insertRecommendation(testRecommendation(), 'PENDING_RISK');
+    // Once this wait ends, the store hears its notifications (a server store subscribes on the first wait).
+    const subscribed = store().waitForWork('recommendation', { timeoutMs: 60_000 });
+    const id = await deadLetter(store(), 'recommendation', 'PENDING_RISK', leaseMs);
+    await subscribed;
+    const forRisk = store().waitForWork('recommendation', { timeoutMs: 60_000, state: 'PENDING_RISK' });
+    await store().requeueDeadLetter('recommendation', id, { reason: 'store back' });
+    await forRisk;
+  }, 30_000);
+
   it('never re-runs a recommendation that has an order (order_recorded), but lets it be discarded', async () => {
     const recommendation = testRecommendation();
     await store().insertRecommendation(recommendation, 'PENDING_EXECUTION');
