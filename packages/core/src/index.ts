@@ -137,6 +137,8 @@ export {
   OrderTypeSchema,
   PositionSchema,
   TERMINAL_ORDER_STATUSES,
+  ORDER_REASON_SEND_IN_FLIGHT,
+  ORDER_REASON_NOTHING_PLACED,
   canTransitionOrder,
   type Balance,
   type Fill,
