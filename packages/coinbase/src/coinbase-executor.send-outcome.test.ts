@@ -173,6 +173,57 @@ describe('live executor: an order whose outcome is unknown when its approval exp
   });
 });
 
+describe('live executor: the kill switch engaged between a 429 and the re-send', () => {
+  it('re-sends no BUY: the order ends FAILED (KILL_SWITCH_ENGAGED), nothing on the exchange, reservation released', async () => {
+    const r = await rig();
+    const { recommendation } = await approve(r);
+    r.setup.fake.faults.rateLimitBurst(3, { method: 'POST', path: '/orders' }); // the first send: 3 × 429
+    const { pipeline } = pipelineOf(r);
+    await r.executor.execute({ recommendation, approval: (await r.store.getApproval(recommendation.id))! }, r.context);
+    expect((await r.store.listOrders({}))[0]?.status).toBe('SUBMITTED');
+    await r.store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'operator', changedAtMs: r.clock.nowMs() }, updatedAtMs: r.clock.nowMs() });
+
+    expect(await runUntilFinished(r, pipeline, recommendation.id, 60_000)).toBe('FAILED');
+
+    expect(posts(r)).toEqual([429, 429, 429]);
+    expect(r.setup.fake.orders()).toHaveLength(0);
+    expect((await r.store.listOrders({}))[0]).toMatchObject({ status: 'FAILED', statusReason: 'KILL_SWITCH_ENGAGED' });
+    expect(await r.store.listActiveReservations()).toEqual([]);
+  });
+
+  it('never re-sends a BUY whose first request was cut: searched for, then FAILED after the search window', async () => {
+    const r = await rig();
+    const { recommendation, approval } = await approve(r);
+    r.setup.fake.faults.dropRequests(1); // cut before the exchange processed it: nothing placed, but the executor cannot know
+    await expect(r.executor.execute({ recommendation, approval }, r.context)).rejects.toMatchObject({ code: 'order_state_unknown' });
+    await r.store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'operator', changedAtMs: r.clock.nowMs() }, updatedAtMs: r.clock.nowMs() });
+    const { pipeline } = pipelineOf(r);
+
+    expect(await runUntilFinished(r, pipeline, recommendation.id, 15 * 60_000, 5_000)).toBe('FAILED');
+
+    expect(posts(r)).toEqual(['dropped']);
+    expect(r.setup.fake.orders()).toHaveLength(0);
+    expect((await r.store.listOrders({}))[0]).toMatchObject({ status: 'FAILED', statusReason: 'NOT_FOUND_ON_EXCHANGE' });
+    expect(await r.store.listActiveReservations()).toEqual([]);
+  });
+
+  it('still re-sends a SELL (reducing orders stay allowed, as when the approval is consumed)', async () => {
+    const r = await rig();
+    await r.executor.execute(await approve(r), r.context); // a position to reduce
+    const { recommendation } = await approve(r, 'SELL', 1);
+    r.setup.fake.faults.rateLimitBurst(3, { method: 'POST', path: '/orders' });
+    const { pipeline } = pipelineOf(r);
+    await r.executor.execute({ recommendation, approval: (await r.store.getApproval(recommendation.id))! }, r.context);
+    await r.store.updateRiskState({ killSwitch: { engaged: true, mode: 'flatten', reason: 'operator', changedAtMs: r.clock.nowMs() }, updatedAtMs: r.clock.nowMs() });
+
+    expect(await runUntilFinished(r, pipeline, recommendation.id, 60_000)).toBe('EXECUTED');
+
+    expect(posts(r)).toEqual([200, 429, 429, 429, 200]);
+    expect(r.setup.fake.orders()).toHaveLength(2);
+    expect((await r.store.listOrders({})).map((order) => order.status)).toEqual(['EXECUTED', 'EXECUTED']);
+  });
+});
+
 describe('live executor: a lost answer', () => {
   it('is searched for, not re-sent in the same attempt (resend: false); the next attempt re-sends the same client_order_id', async () => {
     const r = await rig();

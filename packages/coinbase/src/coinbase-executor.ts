@@ -272,6 +272,8 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   private async sendBlockedBy(order: Order, context: StageContext): Promise<'APPROVAL_EXPIRED_BEFORE_SEND' | 'KILL_SWITCH_ENGAGED' | undefined> {
     const approval = await context.store.getApproval(order.recommendationId);
     if (approval === undefined || context.clock.nowMs() >= approval.expiresAtMs) return 'APPROVAL_EXPIRED_BEFORE_SEND';
+    // As when the approval is consumed: a BUY is never placed while the kill switch is engaged; reducing orders are.
+    if (order.side === 'BUY' && (await context.store.getRiskState()).killSwitch.engaged) return 'KILL_SWITCH_ENGAGED';
     return undefined;
   }
 
