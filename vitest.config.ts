@@ -29,6 +29,12 @@ export default defineConfig({
         // They run the built program (examples/services/dist): `npm run build` first, as CI does.
         test: { name: 'examples', root: 'examples', include: ['*/src/**/*.test.ts'], testTimeout: 240_000, hookTimeout: 300_000, fileParallelism: false },
       }),
+      // The documentation's TypeScript samples (compiled, and run where they can be): scripts/doc-samples.test.ts.
+      defineProject({
+        ssr: { resolve: { conditions: ['@tradepipe/source'] } },
+        resolve: { conditions: ['@tradepipe/source'] },
+        test: { name: 'docs', root: '.', include: ['scripts/**/*.test.ts'], testTimeout: 240_000, hookTimeout: 300_000 },
+      }),
     ],
   },
 });

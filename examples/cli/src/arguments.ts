@@ -22,6 +22,29 @@ export function numberOption(values: Values, name: string, options: { readonly m
   return value;
 }
 
+const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A duration option: a whole number with a unit (`90m`, `24h`, `5d`, `2w`, `30s`, `250ms`) or plain milliseconds,
+ * as ms, at least 1 ms. @throws UsageError
+ */
+export function durationOption(values: Values, name: string): number | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const match = /^(\d+)(ms|s|m|h|d|w)?$/.exec(text.trim());
+  const ms = match === null ? Number.NaN : Number(match[1]) * DURATION_UNIT_MS[match[2] ?? 'ms']!;
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new UsageError(`--${name} must be a duration such as 5d, 24h, 90m or plain milliseconds, not '${text}'`);
+  return ms;
+}
+
+/** A duration for output: `5d`, `36h`, `90m`, `45s` or `250ms`, the largest unit that divides it. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's']) {
+    if (ms % DURATION_UNIT_MS[unit]! === 0) return `${ms / DURATION_UNIT_MS[unit]!}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** A date option: `YYYY-MM-DD` (UTC midnight) or an ISO timestamp, as epoch ms. @throws UsageError */
 export function dateOption(values: Values, name: string): number | undefined {
   const text = stringOption(values, name);

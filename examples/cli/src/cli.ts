@@ -2,6 +2,7 @@ import { EXIT_CODES, UsageError, describeError } from './cli-errors.js';
 import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { backtestCommand } from './commands/backtest.js';
 import { checkLookaheadCommand } from './commands/check-lookahead.js';
+import { checkWarmupCommand } from './commands/check-warmup.js';
 import { devCommand } from './commands/dev.js';
 import { downloadCommand } from './commands/download.js';
 import { healthCommand, killSwitchCommands, migrateCommand, serviceCommand } from './commands/operations.js';
@@ -14,7 +15,7 @@ import type { CliIo } from './io.js';
 export const CLI_VERSION = '0.2.0';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
+export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, checkWarmupCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands];
 
 /** Commands that only group subcommands. */
 const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch" };
@@ -24,7 +25,7 @@ const EXIT_CODE_HELP = [
   '  0    ok',
   '  1    failed (printed as one line: tradepipe: <code>: <message>; --verbose for details)',
   '  2    usage: unknown command or option, missing or malformed value',
-  '  3    a check found a problem (check lookahead, health not ok)',
+  '  3    a check found a problem (check lookahead, check warmup, health not ok)',
   '  130  interrupted (Ctrl-C)',
 ];
 
@@ -77,6 +78,7 @@ function findCommand(args: readonly string[]): { command: Command; rest: string[
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
   const json = args.includes('--json');
   const verbose = args.includes('--verbose');
+  let commandName: string | undefined;
   try {
     if (args[0] === '--version' || args[0] === '-v') {
       io.stdout.write(`${CLI_VERSION}\n`);
@@ -87,6 +89,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout.write(found.help);
       return EXIT_CODES.ok;
     }
+    commandName = found.command.name;
     const parsed = parseCommandArgs(found.command, found.rest);
     if (parsed.values.help === true) {
       io.stdout.write(commandHelp(found.command));
@@ -98,7 +101,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stderr.write('tradepipe: interrupted\n');
       return EXIT_CODES.interrupted;
     }
-    const described = describeError(error, { json, verbose });
+    // A bad option value found inside a command points at that command's help.
+    const pointed = error instanceof UsageError && error.command === undefined && commandName !== undefined ? new UsageError(error.message, commandName) : error;
+    const described = describeError(pointed, { json, verbose });
     io.stderr.write(`${described.text}\n`);
     return described.exitCode;
   }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createHmacApprovalSigner, type BacktestContext, type BacktestStages, type Granularity, type SignalModel, type TradeValidator } from '@tradepipe/core';
+import { TradepipeError, createHmacApprovalSigner, isTradepipeError, type BacktestContext, type BacktestStages, type Granularity, type SignalModel, type TradeValidator } from '@tradepipe/core';
 import { PaperExecutor } from '@tradepipe/coinbase';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, createFeatureSet } from '@tradepipe/features';
 import { createOllamaTradeValidator, createRuleValidator, withVerdictCache } from '@tradepipe/llm-validator';
@@ -13,6 +13,7 @@ import type { CliIo } from './io.js';
 /** Options that choose the pipeline of `run`, `backtest` and `check lookahead`. */
 export const PIPELINE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   model: { type: 'string', value: '<file.onnx>', description: 'ONNX model (from `tradepipe train`); default the bundled BTC-USD daily model' },
+  'allow-untrained-markets': { type: 'boolean', description: 'run the model on a product or granularity it was not trained on (refused by default)' },
   validator: { type: 'string', value: 'rules|ollama', description: 'validator: deterministic rules (default) or a real Ollama' },
   'min-confidence': { type: 'string', value: '<p>', description: "the rule validator's minimum signal confidence (default 0.4)" },
   'ollama-host': { type: 'string', value: '<url>', description: 'Ollama server (default http://127.0.0.1:11434)' },
@@ -31,6 +32,8 @@ export interface PipelineSettings {
   readonly feeRateBps: number;
   readonly slippageBps: number;
   readonly modelPath: string | undefined;
+  /** `--allow-untrained-markets`: load the model for a product or granularity it was not trained on. */
+  readonly allowUntrainedMarkets: boolean;
   readonly describeValidator: string;
 }
 
@@ -43,16 +46,28 @@ export function readPipelineSettings(values: Values, io: CliIo): PipelineSetting
     feeRateBps: numberOption(values, 'fee-bps', { min: 0, max: 1_000 }) ?? 120,
     slippageBps: numberOption(values, 'slippage-bps', { min: 0, max: 1_000 }) ?? 5,
     modelPath: modelPath === undefined ? undefined : resolve(io.cwd, modelPath),
+    allowUntrainedMarkets: values['allow-untrained-markets'] === true,
     describeValidator: validator === 'rules' ? `rules (min confidence ${numberOption(values, 'min-confidence', { min: 0, max: 1 }) ?? 0.4})` : `ollama ${stringOption(values, 'ollama-model') ?? 'llama3.2'} (verdicts cached)`,
   };
 }
 
-/** Loads the model: the file given, or the bundled default (daily candles only). */
-export async function loadModel(settings: PipelineSettings, granularity: Granularity): Promise<SignalModel> {
-  const expected = { expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: granularity };
-  if (settings.modelPath !== undefined) return OnnxSignalModel.load({ ...expected, path: settings.modelPath });
-  if (granularity !== 'ONE_DAY') throw new UsageError(`the bundled model reads daily candles: train one for ${granularity} with 'tradepipe train' and pass --model`);
-  return loadDefaultModel(expected);
+/**
+ * Loads the model: the file given, or the bundled default (daily candles only). A model not trained on the product
+ * or granularity is refused at load (`model_mismatch`), not left to refuse every vector of the run, unless
+ * `--allow-untrained-markets` was given.
+ */
+export async function loadModel(settings: PipelineSettings, market: { readonly productId: string; readonly granularity: Granularity }): Promise<SignalModel> {
+  const { granularity } = market;
+  const expected = { expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: granularity, productIds: [market.productId], allowUntrainedMarkets: settings.allowUntrainedMarkets };
+  try {
+    if (settings.modelPath !== undefined) return await OnnxSignalModel.load({ ...expected, path: settings.modelPath });
+    if (granularity !== 'ONE_DAY') throw new UsageError(`the bundled model reads daily candles: train one for ${granularity} with 'tradepipe train' and pass --model`);
+    return await loadDefaultModel(expected);
+  } catch (error) {
+    // The model package names its API option; on the command line it is a flag.
+    if (!isTradepipeError(error) || error.code !== 'model_mismatch' || !error.message.includes('allowUntrainedMarkets: true')) throw error;
+    throw new TradepipeError('model_mismatch', error.message.replace('pass allowUntrainedMarkets: true', 'pass --allow-untrained-markets'), { cause: error, details: error.details });
+  }
 }
 
 function createValidator(values: Values, io: CliIo): TradeValidator {

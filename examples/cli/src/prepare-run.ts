@@ -34,7 +34,7 @@ export async function prepareRun(values: Readonly<Record<string, string | boolea
   const afterWarmup = input.candles[Math.min(WARMUP_CANDLES, input.candles.length - 1)]!.startMs;
   const tradeFromMs = fromOption ?? (input.bundled ? BUNDLED_HOLD_OUT_START_MS : afterWarmup);
   if (toMs !== undefined && toMs <= tradeFromMs) throw new TradepipeError('validation_failed', `--to ${isoDay(toMs)} is not after the first traded candle ${isoDay(tradeFromMs)}`);
-  const model = await loadModel(settings, input.granularity);
+  const model = await loadModel(settings, input);
   return {
     input,
     settings,

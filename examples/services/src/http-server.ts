@@ -8,6 +8,12 @@ export interface HttpHandlers {
   health(): Promise<HealthReport>;
   /** `/ready`: 200 when the service takes work, 503 otherwise (starting, draining, store unreachable). */
   ready(): Promise<{ readonly ready: boolean; readonly reason?: string }>;
+  /**
+   * `/live`: 200 while the process works (its pipeline's workers run), 503 once a worker stopped: what a
+   * liveness probe restarts for. Business health (UNKNOWN orders, dead letters, a store outage) stays on
+   * `/health` and `/ready`, where a restart would not help. Without it, `/live` answers 200 while the process answers.
+   */
+  live?(): { readonly live: boolean; readonly reason?: string };
   /** `/metrics`: Prometheus text. */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
   /** `/` and `/status.json`: the read-only status page and its data (the health monitor only). */
@@ -36,7 +42,10 @@ async function route(request: IncomingMessage, response: ServerResponse, handler
     const readiness = await handlers.ready();
     return send(response, readiness.ready ? 200 : 503, 'application/json', JSON.stringify(readiness));
   }
-  if (path === '/live') return send(response, 200, 'application/json', '{"live":true}');
+  if (path === '/live') {
+    const liveness = handlers.live?.() ?? { live: true };
+    return send(response, liveness.live ? 200 : 503, 'application/json', JSON.stringify(liveness));
+  }
   if (path === '/metrics') {
     const metrics = await handlers.metrics();
     return send(response, 200, metrics.contentType, metrics.body);

@@ -67,7 +67,8 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
       const container = pod.containers[0];
       expect(container.envFrom).toEqual([{ configMapRef: { name: 'crypto-trading-config' } }, { secretRef: { name: 'crypto-trading-secrets' } }]);
       expect(container.readinessProbe.httpGet.path).toBe('/ready');
-      expect(container.livenessProbe.httpGet.path).toBe(name === 'health-monitor' ? '/live' : '/health');
+      // Liveness restarts a process whose workers stopped, never one reporting an UNKNOWN order or a store outage.
+      expect(container.livenessProbe.httpGet.path).toBe('/live');
       expect(container.resources.requests.cpu).toBeDefined();
       expect(container.resources.limits.memory).toBeDefined();
       expect(pod.securityContext.runAsNonRoot).toBe(true);

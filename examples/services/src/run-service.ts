@@ -76,6 +76,9 @@ async function assemble(context: ServiceContext, closers: (() => Promise<void>)[
         });
   const metrics = createServiceMetrics({ service: service.name, stage: service.stage, store, pipeline });
   const lifecycle = { started: false, stopping: false };
+  // A stopped worker is what a restart fixes: the liveness probe's answer (see `/live`).
+  const stoppedStages = new Set<string>();
+  pipeline?.on('worker:failed', ({ stage }) => void stoppedStages.add(stage));
   const background = new AbortController();
   const targets = service.stage === undefined ? healthTargets(config, settings.healthTargets) : [];
   const series = config.products.map((productId) => ({ productId, granularity: config.granularity }));
@@ -92,6 +95,7 @@ async function assemble(context: ServiceContext, closers: (() => Promise<void>)[
     handlers: {
       health,
       ready: () => readiness(lifecycle, store),
+      live: () => (stoppedStages.size === 0 ? { live: true } : { live: false, reason: `stopped workers: ${[...stoppedStages].join(', ')}` }),
       metrics: () => metrics.render(),
       ...(service.stage === undefined
         ? { status: { page: () => renderStatusPage({ refreshMs: 2_000 }), snapshot: () => readStatusSnapshot({ store, pipelineId: config.pipelineId, series, health, nowMs: context.clock.nowMs() }) } }

@@ -2,6 +2,7 @@ import {
   DEFAULT_GAP_POLICY,
   GRANULARITIES,
   TradepipeError,
+  childLogger,
   sequenceCandles,
   silentLogger,
   systemClock,
@@ -73,7 +74,7 @@ export class CoinbaseCandleSource implements MarketDataSource {
   /** @throws TradepipeError `config_invalid` if `pageCandles` is outside 1–300. */
   constructor(private readonly options: CoinbaseCandleSourceOptions) {
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? silentLogger;
+    this.logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
     this.policy = options.gapPolicy ?? DEFAULT_GAP_POLICY;
     this.pageCandles = options.pageCandles ?? MAX_CANDLES_PER_REQUEST;
     if (!Number.isInteger(this.pageCandles) || this.pageCandles < 1 || this.pageCandles > MAX_CANDLES_PER_REQUEST) {

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { TradepipeError, silentLogger, systemClock, type Candle, type Clock, type Granularity, type Logger, type Product } from '@tradepipe/core';
+import { TradepipeError, childLogger, silentLogger, systemClock, type Candle, type Clock, type Granularity, type Logger, type Product } from '@tradepipe/core';
 import type { CdpKey } from './cdp-key.js';
 import { bucketCount, toCandles, toProduct } from './client-mapping.js';
 import { CoinbaseClientOptionsSchema, type CoinbaseClientSettings } from './client-options.js';
@@ -117,7 +117,7 @@ export function createCoinbaseClient(options: CoinbaseClientOptions = {}): Coinb
     baseUrl: new URL(settings.baseUrl),
     signer,
     networkClock,
-    logger: options.logger ?? silentLogger,
+    logger: childLogger(options.logger ?? silentLogger, {}), // redacts before a user's own sink
     dispatcher: options.dispatcher ?? ownDispatcher!,
     timeoutMs: settings.timeoutMs,
     privateLimiter: createRateLimiter({ ratePerSecond: settings.privateRatePerSecond, burst: settings.privateBurst, clock: networkClock }),

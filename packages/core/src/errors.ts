@@ -173,6 +173,17 @@ export function sanitizeCause(cause: unknown): SanitizedCause | TradepipeError {
   return { name: typeof cause, message: redactText(String(cause)) };
 }
 
+/**
+ * Throws `aborted` (a TradepipeError, the signal's reason as its cause) if `signal` has aborted; what
+ * `AbortSignal.throwIfAborted` does, with the SDK's typed error.
+ * @throws TradepipeError `aborted`
+ */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted !== true) return;
+  if (signal.reason instanceof TradepipeError && signal.reason.code === 'aborted') throw signal.reason;
+  throw new TradepipeError('aborted', 'The operation was aborted', { cause: signal.reason });
+}
+
 /** Wraps an unknown failure in a TradepipeError, keeping a TradepipeError as it is. */
 export function toTradepipeError(error: unknown, fallback: ErrorCode = 'internal'): TradepipeError {
   if (error instanceof TradepipeError) return error;

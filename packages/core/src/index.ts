@@ -195,6 +195,7 @@ export {
   type RecordWrite,
   type RiskDecisionRecord,
   type RiskDecisionResult,
+  type SignalCountQuery,
   type SignalState,
   type WorkError,
   type WorkKind,

@@ -37,6 +37,17 @@ function newItems<T>(items: readonly T[], idOf: (item: T) => string, existing: (
   return fresh;
 }
 
+/** Items grouped by their `state`, in input order. */
+function groupByState<T extends { readonly state: string }>(items: readonly T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(item.state);
+    if (group === undefined) groups.set(item.state, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
 /** Whether the candles are one series, strictly increasing, all after its latest stored candle: nothing to compare. */
 function isFreshRun(series: CandleSeries, candles: readonly Candle[]): boolean {
   const first = candles[0];
@@ -77,17 +88,23 @@ export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
   const freshRecommendations = newItems(recommendations, (item) => item.record.id, (id) => targets.recommendations.get(id), (item) => item.record, 'recommendation');
   targets.candles.insert(candles);
   const candleState = batch.candleState ?? 'DONE';
-  const partitionKey = candles.length === 0 ? '' : partitionKeyOf(candles[0]!);
-  for (const candle of candles) {
-    const samePartition = candle.productId === candles[0]!.productId && candle.granularity === candles[0]!.granularity;
-    targets.queue.add('candle', candleWorkId(candle), samePartition ? partitionKey : partitionKeyOf(candle), candle.startMs, candleState);
+  const first = candles[0];
+  const firstPartitionKey = first === undefined ? '' : partitionKeyOf(first);
+  targets.queue.addFresh(
+    'candle',
+    candleState,
+    candles.map((candle) => ({
+      id: candleWorkId(candle),
+      partitionKey: candle.productId === first!.productId && candle.granularity === first!.granularity ? firstPartitionKey : partitionKeyOf(candle),
+      orderKey: candle.startMs,
+    })),
+  );
+  for (const { record } of signals) targets.signals.set(record.id, record);
+  for (const [state, items] of groupByState(signals)) {
+    targets.queue.addFresh('signal', state, items.map(({ record, reason }) => ({ id: record.id, partitionKey: partitionKeyOf(record), orderKey: record.candleStartMs, ...(reason === undefined ? {} : { reason }) })));
   }
-  for (const { record, state, reason } of signals) {
-    targets.signals.set(record.id, record);
-    targets.queue.add('signal', record.id, partitionKeyOf(record), record.candleStartMs, state, reason);
-  }
-  for (const { record, state, reason } of freshRecommendations) {
-    targets.recommendations.set(record.id, record);
-    targets.queue.add('recommendation', record.id, partitionKeyOf(record), record.createdAtMs, state, reason);
+  for (const { record } of freshRecommendations) targets.recommendations.set(record.id, record);
+  for (const [state, items] of groupByState(freshRecommendations)) {
+    targets.queue.addFresh('recommendation', state, items.map(({ record, reason }) => ({ id: record.id, partitionKey: partitionKeyOf(record), orderKey: record.createdAtMs, reason })));
   }
 }

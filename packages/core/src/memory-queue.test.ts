@@ -177,4 +177,25 @@ describe('MemoryQueue (indexed)', () => {
     expect(claims.map((claim) => claim.id)).toEqual(['next']);
     expect(queue.countByState('candle')).toEqual({ DONE: 200_000, PENDING: 1 });
   });
+
+  it('adds fresh items in bulk with one shared frozen status that a later transition of one item never changes', () => {
+    let nowMs = 1_000;
+    const queue = new MemoryQueue(() => nowMs);
+    queue.addFresh('signal', 'PENDING', [
+      { id: 'b', partitionKey: 'p', orderKey: 2 },
+      { id: 'a', partitionKey: 'p', orderKey: 1 },
+      { id: 'c', partitionKey: 'q', orderKey: 3, reason: 'why' },
+    ]);
+    expect(queue.status('signal', 'a')).toBe(queue.status('signal', 'b'));
+    expect(Object.isFrozen(queue.status('signal', 'a'))).toBe(true);
+    expect(queue.status('signal', 'c')).toEqual({ state: 'PENDING', reason: 'why', attempt: 0, availableAtMs: 1_000, updatedAtMs: 1_000 });
+    expect(queue.countByState('signal')).toEqual({ PENDING: 3 });
+    nowMs = 2_000;
+    const [claim] = queue.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', leaseMs: 1_000, limit: 1, ordered: true });
+    expect(claim?.id).toBe('a');
+    queue.transition(queue.checkLease(claim!), 'DONE', undefined);
+    expect(queue.status('signal', 'a')).toMatchObject({ state: 'DONE', updatedAtMs: 2_000 });
+    expect(queue.status('signal', 'b')).toEqual({ state: 'PENDING', attempt: 0, availableAtMs: 1_000, updatedAtMs: 1_000 });
+    expect(queue.countByState('signal')).toEqual({ PENDING: 2, DONE: 1 });
+  });
 });

@@ -32,6 +32,24 @@ export class MemoryQueue {
     this.notify(kind);
   }
 
+  /**
+   * Adds items of one kind and state that the caller has checked are not stored yet (a bulk write): one
+   * frozen status object shared by all (statuses are replaced, never changed in place), one wake-up.
+   */
+  addFresh(kind: WorkKind, state: string, items: readonly { readonly id: string; readonly partitionKey: string; readonly orderKey: number; readonly reason?: string }[]): void {
+    if (items.length === 0) return;
+    const entries = this.entries[kind];
+    const nowMs = this.nowMs();
+    const shared: WorkStatus = Object.freeze({ state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
+    for (const { id, partitionKey, orderKey, reason } of items) {
+      const status = reason === undefined ? shared : Object.freeze({ state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
+      const entry: Entry = { kind, id, partitionKey, orderKey, status };
+      entries.set(id, entry);
+      this.index.add(entry);
+    }
+    this.notify(kind);
+  }
+
   status(kind: WorkKind, id: string): WorkStatus | undefined {
     return this.entries[kind].get(id)?.status;
   }

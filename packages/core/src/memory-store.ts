@@ -41,6 +41,7 @@ import type {
   RecordWrite,
   RiskDecisionRecord,
   RiskDecisionResult,
+  SignalCountQuery,
   WorkKind,
   WorkStates,
   WorkStatus,
@@ -162,10 +163,14 @@ class MemoryStore implements PipelineStore {
     return this.signals.get(id);
   }
 
-  async countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+  async countSignalsByAction(query: SignalCountQuery): Promise<Partial<Record<SignalAction, number>>> {
     const counts: Partial<Record<SignalAction, number>> = {};
+    const fromMs = query.fromCandleStartMs ?? Number.NEGATIVE_INFINITY;
+    const toMs = query.toCandleStartMs ?? Number.POSITIVE_INFINITY;
     for (const signal of this.signals.values()) {
-      if (query.productId === undefined || signal.productId === query.productId) counts[signal.action] = (counts[signal.action] ?? 0) + 1;
+      if (query.productId !== undefined && signal.productId !== query.productId) continue;
+      if (signal.candleStartMs < fromMs || signal.candleStartMs > toMs) continue;
+      counts[signal.action] = (counts[signal.action] ?? 0) + 1;
     }
     return counts;
   }

@@ -259,6 +259,16 @@ export interface EquitySnapshot {
   readonly equityQuote: number;
 }
 
+/** Which signals {@link PipelineStore.countSignalsByAction} counts. */
+export interface SignalCountQuery {
+  /** Only this product's signals. */
+  readonly productId?: string;
+  /** Only signals of candles starting at or after this instant (epoch ms). */
+  readonly fromCandleStartMs?: number;
+  /** Only signals of candles starting at or before this instant (epoch ms). */
+  readonly toCandleStartMs?: number;
+}
+
 /**
  * The pipeline's durable state and work queues. Implementations: the in-memory store in core (tests,
  * embedded runs) and `@tradepipe/storage-pg` (PostgreSQL, PGlite). Every implementation passes core's
@@ -320,8 +330,11 @@ export interface PipelineStore {
   // --- Records ---
   /** A signal by id; undefined when not stored. */
   getSignal(id: RecordId): Promise<Signal | undefined>;
-  /** How many signals were recorded of each action (for a backtest's funnel), optionally for one product. */
-  countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>>;
+  /**
+   * How many signals were recorded of each action (for a backtest's funnel), optionally for one product and
+   * for candles starting in `[fromCandleStartMs, toCandleStartMs]` (both ends included; open when not given).
+   */
+  countSignalsByAction(query: SignalCountQuery): Promise<Partial<Record<SignalAction, number>>>;
   /** Inserts a recommendation in a state (exit rules write reduce recommendations straight to `PENDING_RISK`). */
   insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult>;
   /** A recommendation by id with its queue status (state, reason, attempts); undefined when not stored. */

@@ -162,7 +162,7 @@ export class FeatureEngine implements FeatureExtractor {
       granularity: this.series.granularity,
       candleStartMs,
       featureSetVersion: FEATURE_SET_VERSION,
-      values: Array.from(this.kernel.values),
+      values: copyToArray(this.kernel.values),
     };
   }
 
@@ -211,4 +211,11 @@ interface LastCandle {
 
 function notReady(candleCount: number): TradepipeError {
   return new TradepipeError('not_ready', 'Features are not warm yet', { details: { candleCount } });
+}
+
+/** A plain array copy of the kernel's values (a loop: several times faster than `Array.from` on a typed array). */
+function copyToArray(values: Float64Array): number[] {
+  const copy = new Array<number>(values.length);
+  for (let index = 0; index < values.length; index += 1) copy[index] = values[index]!;
+  return copy;
 }

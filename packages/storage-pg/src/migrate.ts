@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
-import { TradepipeError, silentLogger, type Logger } from '@tradepipe/core';
+import { TradepipeError, childLogger, silentLogger, type Logger } from '@tradepipe/core';
 import { guarded } from './db-errors.js';
 import { MIGRATIONS } from './migrations-sql.js';
 import { createPgDriver } from './pg-driver.js';
@@ -86,7 +86,7 @@ export async function runMigrations(driver: SqlDriver, schema: string, logger: L
  * await migrate(pool, { schema: 'tradepipe' });
  */
 export async function migrate(database: pg.Pool | PGlite, options: MigrateOptions = {}): Promise<MigrationResult> {
-  const logger = options.logger ?? silentLogger;
+  const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const driver = isPglite(database) ? createPgliteDriver(database, { ownsDatabase: false }) : createPgDriver(database, { ownsPool: false, logger });
   try {
     return await runMigrations(driver, options.schema ?? DEFAULT_SCHEMA, logger);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { TradepipeError, parseWith, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
+import { TradepipeError, parseWith, childLogger, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
 import { quoteSchema, runMigrations } from './migrate.js';
 import { PgStoreOptionsSchema, type PgStoreSettings } from './options.js';
 import { createPgDriver } from './pg-driver.js';
@@ -57,7 +57,7 @@ function poolConfig(options: PgStoreOptions, settings: ReturnType<typeof PgStore
  */
 export async function createPgStore(options: PgStoreOptions = {}): Promise<PipelineStore> {
   const settings = parseStoreSettings(options);
-  const logger = options.logger ?? silentLogger;
+  const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const pool = options.pool ?? new pg.Pool(poolConfig(options, settings));
   const driver = createPgDriver(pool, { ownsPool: options.pool === undefined, logger });
   try {

@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
+import { childLogger, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
 import { guarded } from './db-errors.js';
 import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
@@ -36,7 +36,7 @@ export interface PgliteStoreOptions {
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<PipelineStore> {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
-  const logger = options.logger ?? silentLogger;
+  const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
   const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined });
   try {

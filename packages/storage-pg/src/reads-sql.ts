@@ -6,6 +6,7 @@ import {
   type RecommendationState,
   type Signal,
   type SignalAction,
+  type SignalCountQuery,
   type TradeRecommendation,
   type WorkStatus,
 } from '@tradepipe/core';
@@ -20,10 +21,12 @@ export async function getSignal(context: StoreContext, id: string): Promise<Sign
 }
 
 /** Signals counted by action, optionally for one product. @internal */
-export async function countSignalsByAction(context: StoreContext, query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+export async function countSignalsByAction(context: StoreContext, query: SignalCountQuery): Promise<Partial<Record<SignalAction, number>>> {
   const rows = await context.driver.query<{ action: string; count: unknown }>(
-    `SELECT action, count(*) AS count FROM ${context.s}.trading_signals WHERE ($1::text IS NULL OR product_id = $1) GROUP BY action`,
-    [query.productId ?? null],
+    `SELECT action, count(*) AS count FROM ${context.s}.trading_signals
+      WHERE ($1::text IS NULL OR product_id = $1) AND ($2::bigint IS NULL OR candle_start_ms >= $2) AND ($3::bigint IS NULL OR candle_start_ms <= $3)
+      GROUP BY action`,
+    [query.productId ?? null, query.fromCandleStartMs ?? null, query.toCandleStartMs ?? null],
   );
   return Object.fromEntries(rows.map((row) => [row.action, int8(row.count, 'count')])) as Partial<Record<SignalAction, number>>;
 }

@@ -32,6 +32,7 @@ import {
   type RiskState,
   type Signal,
   type SignalAction,
+  type SignalCountQuery,
   type TradeRecommendation,
   type WorkKind,
   type WorkStates,
@@ -128,7 +129,7 @@ export class SqlStore implements PipelineStore {
     return this.run('getSignal', () => reads.getSignal(this.context, id));
   }
 
-  countSignalsByAction(query: { readonly productId?: string }): Promise<Partial<Record<SignalAction, number>>> {
+  countSignalsByAction(query: SignalCountQuery): Promise<Partial<Record<SignalAction, number>>> {
     return this.run('countSignalsByAction', () => reads.countSignalsByAction(this.context, query));
   }
 

@@ -19,7 +19,7 @@ export interface RecommendationTrail {
 
 /** What a run left in a store, read through its public methods: the input of the funnel and the report. */
 export interface BacktestRecords {
-  /** Signals recorded for the product, by action (every signal the store holds for it: not limited to the candle window). */
+  /** Signals recorded for the product whose candle starts in the window, by action. */
   readonly signalCounts: Partial<Record<SignalAction, number>>;
   /** Every recommendation of the product whose candle starts in the window, in the store's listing order. */
   readonly trails: readonly RecommendationTrail[];
@@ -31,8 +31,8 @@ export interface BacktestRecords {
 
 /**
  * Reads a run's records of one product from a store: signal counts, every recommendation with its status,
- * validations, risk assessment and order, and every fill. Recommendations are kept when their candle starts in
- * `[fromCandleStartMs, toCandleStartMs]` (all when not given).
+ * validations, risk assessment and order, and every fill. Signals and recommendations are kept when their
+ * candle starts in `[fromCandleStartMs, toCandleStartMs]` (all when not given).
  * @example
  * const records = await loadBacktestRecords(store, { productId: 'BTC-USD' });
  */
@@ -61,5 +61,10 @@ export async function loadBacktestRecords(
   const fills: Fill[] = [];
   for (const order of orders) fills.push(...(await store.listFills(order.id)));
   fills.sort((a, b) => a.filledAtMs - b.filledAtMs || a.id.localeCompare(b.id));
-  return { signalCounts: await store.countSignalsByAction({ productId: query.productId }), trails, orders, fills };
+  const signalCounts = await store.countSignalsByAction({
+    productId: query.productId,
+    ...(query.fromCandleStartMs === undefined ? {} : { fromCandleStartMs: query.fromCandleStartMs }),
+    ...(query.toCandleStartMs === undefined ? {} : { toCandleStartMs: query.toCandleStartMs }),
+  });
+  return { signalCounts, trails, orders, fills };
 }

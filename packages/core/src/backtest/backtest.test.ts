@@ -91,6 +91,16 @@ describe('backtest', () => {
     );
   });
 
+  it('stops with the typed `aborted` error when its signal aborts, before or during the replay', async () => {
+    const candles = walk(60);
+    await expect(backtest({ ...options(candles), signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'TradepipeError', code: 'aborted' });
+    for (const replay of ['batched', 'candle-by-candle'] as const) {
+      const controller = new AbortController();
+      const run = backtest({ ...options(candles), replay, signal: controller.signal, onProgress: ({ candlesDone }) => void (candlesDone >= 1 && controller.abort(new Error('user pressed Ctrl-C'))) });
+      await expect(run).rejects.toMatchObject({ name: 'TradepipeError', code: 'aborted', cause: { message: 'user pressed Ctrl-C' } });
+    }
+  });
+
   it('refuses a range with no candle to replay', async () => {
     const candles = walk(20);
     await expect(backtest({ ...options(candles), tradeFromMs: candles[19]!.startMs + 1 })).rejects.toMatchObject({ code: 'validation_failed' });

@@ -1,5 +1,5 @@
 import { decimal, toApproxNumber } from '../decimal.js';
-import { TradepipeError } from '../errors.js';
+import { TradepipeError, throwIfAborted } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { createMemoryStore } from '../memory-store.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
@@ -152,7 +152,7 @@ async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; cloc
       candles: input.candles,
       onChunk: async ({ candlesDone }) => {
         await input.options.onProgress?.({ candlesDone, candlesTotal: input.candles.length, candle: input.candles[Math.max(0, candlesDone - 1)]! });
-        input.options.signal?.throwIfAborted();
+        throwIfAborted(input.options.signal);
       },
     });
     return batched.itemsProcessed;
@@ -165,7 +165,7 @@ async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; cloc
     onCandle: async (candle) => {
       done += 1;
       await input.options.onProgress?.({ candlesDone: done, candlesTotal: input.candles.length, candle });
-      input.options.signal?.throwIfAborted();
+      throwIfAborted(input.options.signal);
     },
   });
   return result.itemsProcessed;
@@ -188,7 +188,7 @@ async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; cloc
  * });
  */
 export async function backtest(options: BacktestOptions): Promise<BacktestResult> {
-  options.signal?.throwIfAborted();
+  throwIfAborted(options.signal);
   const { history, replayed } = splitBacktestCandles(options);
   const pipelineId = options.pipelineId ?? 'backtest';
   const logger = options.logger ?? silentLogger;

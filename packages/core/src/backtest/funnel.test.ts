@@ -7,6 +7,15 @@ import { compareSizes, computeFunnel } from './funnel.js';
 import { runSmallPipeline } from './test-helpers.js';
 
 describe('backtest funnel', () => {
+  it('counts only the signals of the window it reads, not every signal the store holds', async () => {
+    const { store, candles } = await runSmallPipeline();
+    const all = computeFunnel(await loadBacktestRecords(store, { productId: 'BTC-USD' }));
+    const lastTwo = computeFunnel(await loadBacktestRecords(store, { productId: 'BTC-USD', fromCandleStartMs: candles.at(-2)!.startMs, toCandleStartMs: candles.at(-1)!.startMs }));
+    expect(all.signals.total).toBe(6);
+    expect(lastTwo.signals.total).toBe(2);
+    expect(lastTwo.recommendations.total).toBeLessThanOrEqual(2);
+  });
+
   it('counts every step from signals to fills and every stop by stage and code', async () => {
     const { store } = await runSmallPipeline();
     const records = await loadBacktestRecords(store, { productId: 'BTC-USD' });

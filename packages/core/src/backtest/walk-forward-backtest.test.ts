@@ -3,6 +3,7 @@ import type { ModelPrediction, SignalModel } from '../interfaces.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator } from '../pipeline/test-doubles.js';
+import { buildEquityCurve } from './equity-curve.js';
 import { walkForwardBacktest, walkForwardWindows, type WalkForwardWindow } from './walk-forward-backtest.js';
 
 const HOUR_MS = 3_600_000;
@@ -71,5 +72,32 @@ describe('walkForwardBacktest', () => {
     // The total chains the folds: its return compounds theirs.
     const compounded = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
     expect(result.total.totalReturnFraction).toBeCloseTo(compounded, 9);
+  });
+
+  it('counts overlapping test windows once in the total: each fold until the next one starts', async () => {
+    const candles = walk(100);
+    const result = await walkForwardBacktest({
+      candles,
+      products: [testProduct()],
+      startingBalances: { USD: '10000' },
+      trainWindowMs: 40 * HOUR_MS,
+      testWindowMs: 20 * HOUR_MS,
+      stepMs: 10 * HOUR_MS,
+      train: async (training, window) => fitThreshold(training, `fold-${window.index}`),
+      createStages: (_context, model) => ({ features: new ReturnFeatureSet(), model, validator: new ScriptedValidator('approve-all', ['approve']), risk: new LimitRiskManager(signer), executor: new ImmediateExecutor(signer) }),
+    });
+    expect(result.folds.length).toBeGreaterThan(3);
+    // Each fold's growth until the next fold starts, compounded: the overlap is counted once.
+    const chained = result.folds.reduce((product, fold, index) => {
+      const cutMs = result.folds[index + 1]?.window.testFromMs ?? Number.POSITIVE_INFINITY;
+      const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote: 10_000 }).filter((point) => point.atMs <= cutMs);
+      return product * (curve.at(-1)!.equityQuote / curve[0]!.equityQuote);
+    }, 1) - 1;
+    expect(result.total.totalReturnFraction).toBeCloseTo(chained, 9);
+    // Compounding whole folds (what the total did before) counts the overlapping half of each window twice.
+    const doubleCounted = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
+    expect(Math.abs(result.total.totalReturnFraction - doubleCounted)).toBeGreaterThan(1e-6);
+    const lastCandle = candles.at(-1)!;
+    expect(result.total.periodDays).toBeCloseTo((lastCandle.startMs + HOUR_MS - result.folds[0]!.window.testFromMs) / 86_400_000, 9);
   });
 });

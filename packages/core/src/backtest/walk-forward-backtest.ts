@@ -1,5 +1,5 @@
 import { decimal, toApproxNumber } from '../decimal.js';
-import { TradepipeError } from '../errors.js';
+import { TradepipeError, throwIfAborted } from '../errors.js';
 import type { SignalModel } from '../interfaces.js';
 import type { Candle } from '../records/market.js';
 import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
@@ -60,6 +60,8 @@ export interface WalkForwardResult {
   /**
    * The whole out-of-sample period: the folds' equity curves chained (each fold's returns applied to where the
    * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
+   * Overlapping test windows count once (each fold until the next one starts); a gap between windows
+   * (`stepMs > testWindowMs`) is not traded and the chain steps over it.
    */
   readonly total: PerformanceMetrics;
 }
@@ -105,7 +107,7 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
   const { train, createStages, trainWindowMs: _train, testWindowMs: _test, stepMs: _step, window: _window, onFold, ...rest } = options;
   const folds: WalkForwardFold[] = [];
   for (const window of windows) {
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     await onFold?.({ window, folds: windows.length, phase: 'training' });
     const trainingCandles = sorted.filter((candle) => candle.startMs >= window.trainFromMs && candle.startMs < window.testFromMs);
     const model = await train(trainingCandles, window);
@@ -124,18 +126,25 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
   return { folds, total: stitchedMetrics(folds) };
 }
 
-/** Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start. */
+/**
+ * Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start.
+ * Where test windows overlap (`stepMs < testWindowMs`), a fold counts only until the next fold starts trading,
+ * so no instant of the period is counted twice.
+ */
 function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics {
   const equity: EquityPoint[] = [];
   const executions: TradeExecution[] = [];
-  for (const fold of folds) {
+  for (const [index, fold] of folds.entries()) {
+    const nextFromMs = folds[index + 1]?.window.testFromMs;
+    const cutMs = nextFromMs !== undefined && nextFromMs < fold.window.testToMs ? nextFromMs : Number.POSITIVE_INFINITY;
     const quoteCurrency = fold.records.products.find((product) => product.productId === fold.records.candles[0]!.productId)?.quoteCurrency ?? '';
     const startingQuote = toApproxNumber(decimal(fold.records.startingBalances[quoteCurrency] ?? '0'));
-    const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote });
+    const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote }).filter((point) => point.atMs <= cutMs);
     const scale = equity.length === 0 || curve[0]!.equityQuote === 0 ? 1 : equity.at(-1)!.equityQuote / curve[0]!.equityQuote;
     const scaled = curve.map((point) => ({ ...point, equityQuote: point.equityQuote * scale, cashQuote: point.cashQuote * scale, positionBase: point.positionBase * scale }));
     equity.push(...(equity.length === 0 ? scaled : scaled.slice(1)));
-    executions.push(...executionsFromFills(fold.records.fills).map((execution) => ({ ...execution, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
+    const fills = fold.records.fills.filter((fill) => fill.filledAtMs < cutMs);
+    executions.push(...executionsFromFills(fills).map((execution) => ({ ...execution, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
   }
   return computePerformanceMetrics({ equity, executions });
 }

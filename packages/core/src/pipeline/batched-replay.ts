@@ -112,7 +112,8 @@ class BatchedWalk {
         await this.caches.loadRecent(candle);
       }
       try {
-        items.push({ input, candle, precomputed: true, ...this.feed(engine, candle) });
+        const vector = engine.extractor.update(candle);
+        items.push(vector === undefined ? { input, candle, precomputed: true } : { input, candle, precomputed: true, vector });
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
@@ -124,11 +125,6 @@ class BatchedWalk {
     }
     await this.predict(items);
     return items;
-  }
-
-  private feed(engine: SeriesEngine, candle: Candle): Pick<ChunkItem, 'vector'> {
-    const vector = engine.extractor.update(candle);
-    return vector === undefined ? {} : { vector };
   }
 
   /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */

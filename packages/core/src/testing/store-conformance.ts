@@ -208,6 +208,10 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.countSignalsByAction({})).toEqual({ BUY: 3 });
       expect(await store.countSignalsByAction({ productId: 'ETH-USD' })).toEqual({ BUY: 1 });
       expect(await store.countSignalsByAction({ productId: 'SOL-USD' })).toEqual({});
+      const secondStartMs = testCandle({ index: 1 }).startMs;
+      expect(await store.countSignalsByAction({ fromCandleStartMs: secondStartMs })).toEqual({ BUY: 2 });
+      expect(await store.countSignalsByAction({ toCandleStartMs: secondStartMs })).toEqual({ BUY: 2 });
+      expect(await store.countSignalsByAction({ productId: 'BTC-USD', fromCandleStartMs: secondStartMs, toCandleStartMs: secondStartMs })).toEqual({ BUY: 1 });
       await store.complete(first.find((item) => item.id === signals[1]!.id)!, { state: 'DONE' });
       const next = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true });
       expect(next.map((item) => item.id)).toEqual([signals[0]!.id]);
