@@ -3,17 +3,26 @@
  * `putCandles` to the candle's recommendation finishing EXECUTED, through every stage — signal, bridge, a 0 ms
  * validator, risk (signed approval, reservation), an executor that fills at once, and the fills hand-off.
  * Every candle trades (closes alternate ±2 %: BUY, SELL, BUY, …), so every candle takes the whole path.
- * Printed: p50 and p99 beside the targets (memory p99 < 2 ms, PGlite p99 < 10 ms).
- * Run: npm run bench -w @tradepipe/core   (BENCH_QUICK=1 for a short run)
+ *
+ * Printed per store: p50 and p99 of the whole path beside the targets (memory p99 < 2 ms, PGlite p99 < 10 ms);
+ * the part spent inside the stages' `run` (timed by a plugin wrapping every stage: the stage's own logic and
+ * the store calls it makes itself, e.g. `recordRiskDecision`, `recordFill`), and the rest — the runner and the
+ * wake-ups (claims, loads, completions, notifications); store calls (and PGlite round trips) per candle.
+ * References measured in the same run: a fixed JavaScript task timed after every candle (its p99 / p50 shows
+ * what the machine's load and the GC do to any task over the same minutes), on PGlite one trivial statement
+ * (`ping`, one round trip), and the load average before and after.
+ * Run: npm run bench -w @tradepipe/core   (BENCH_QUICK=1 for a short run; BENCH_STORES=memory for one store)
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createMemoryStore, createPipeline, systemClock, type Candle, type PipelineStore } from '../src/index.js';
+import { createMemoryStore, createPipeline, systemClock, wrapEveryStage, type Candle, type PipelineStore } from '../src/index.js';
 import { createTestApprovalSigner, testProduct } from '../src/testing.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../src/pipeline/test-doubles.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const WARMUP_CANDLES = QUICK ? 20 : 50;
-const MEASURED_CANDLES = QUICK ? 150 : 600;
+const WARMUP_CANDLES = QUICK ? 20 : 100;
+const MEASURED_CANDLES = { memory: QUICK ? 300 : 3_000, pglite: QUICK ? 150 : 1_000 } as const;
+const STORES = (process.env.BENCH_STORES ?? 'memory,pglite').split(',');
 const MINUTE_MS = 60_000;
 
 /** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %. */
@@ -26,14 +35,69 @@ function candles(count: number): Candle[] {
   });
 }
 
-function percentile(sorted: readonly number[], fraction: number): number {
+function percentile(values: readonly number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
 }
 
-/** Feeds candles one at a time to a started pipeline; returns each candle's put → finished time (ms). */
-async function measure(store: PipelineStore): Promise<number[]> {
+/** p50 / p99 of a sample, as `p50 / p99`. */
+function quantiles(values: readonly number[]): string {
+  return `${percentile(values, 0.5).toFixed(2)} / ${percentile(values, 0.99).toFixed(2)}`;
+}
+
+/** A store that counts the calls made through it (every method but `waitForWork`). */
+function countingStore(inner: PipelineStore): { store: PipelineStore; calls: () => number } {
+  let calls = 0;
+  const store = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function' || key === 'waitForWork') return value;
+      return (...args: unknown[]) => {
+        calls += 1;
+        return (value as (...inner: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { store, calls: () => calls };
+}
+
+// A fixed piece of JavaScript work (a JSON round trip of 300 small records, allocating as the pipeline does),
+// timed once after every candle: its p99 / p50 shows what the machine's load and the GC do to any such task
+// over the same minutes, beside the pipeline's own p99 / p50.
+const FIXED_TASK_RECORDS = Array.from({ length: 300 }, (_, index) => ({ id: `record-${index}`, priceUsd: 100 + index, sizes: [index, index * 2, index * 3], note: 'n'.repeat(24) }));
+
+/** Runs the fixed task once; returns its duration, ms. */
+function fixedTaskMs(): number {
+  const startedAtMs = performance.now();
+  const copy = JSON.parse(JSON.stringify(FIXED_TASK_RECORDS)) as unknown[];
+  if (copy.length !== FIXED_TASK_RECORDS.length) throw new Error('fixed task broke');
+  return performance.now() - startedAtMs;
+}
+
+interface Measured {
+  /** put → finished, per candle, ms. */
+  readonly latenciesMs: number[];
+  /** Time inside the stages' `run`, per candle, ms. */
+  readonly stageRunMs: number[];
+  /** The fixed task, timed after each candle, ms. */
+  readonly fixedTaskMs: number[];
+  readonly storeCallsPerCandle: number;
+}
+
+/** Feeds candles one at a time to a started pipeline; times each candle's put → finished and its stages' `run`. */
+async function measure(inner: PipelineStore, measuredCandles: number): Promise<Measured> {
+  const { store, calls } = countingStore(inner);
   await store.putProduct(testProduct());
   const signer = createTestApprovalSigner();
+  let runMs = 0;
+  const timing = wrapEveryStage(async (_call, next) => {
+    const startedAtMs = performance.now();
+    try {
+      return await next();
+    } finally {
+      runMs += performance.now() - startedAtMs;
+    }
+  });
   const pipeline = createPipeline({
     pipelineId: 'bench',
     store,
@@ -42,59 +106,125 @@ async function measure(store: PipelineStore): Promise<number[]> {
     validator: new ScriptedValidator('zero-ms', ['approve']),
     risk: new LimitRiskManager(signer, 1e12),
     executor: new ImmediateExecutor(signer),
+    plugins: [{ name: 'timing', wrappers: [timing] }],
     tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 1_000 },
   });
   const finished = new Map<number, () => void>();
   pipeline.on('recommendation:finished', ({ recommendation }) => finished.get(recommendation.candleStartMs)?.());
   await pipeline.start();
   const latenciesMs: number[] = [];
+  const stageRunMs: number[] = [];
+  const fixedTaskSamplesMs: number[] = [];
+  let callsMeasured = 0;
   try {
-    const [first, ...rest] = candles(WARMUP_CANDLES + MEASURED_CANDLES + 1);
+    const [first, ...rest] = candles(WARMUP_CANDLES + measuredCandles + 1);
     await store.putCandles([first!]); // the engine's first candle makes no signal
     for (const [index, candle] of rest.entries()) {
       const done = new Promise<void>((resolve) => finished.set(candle.startMs, resolve));
+      runMs = 0;
+      const callsBefore = calls();
       const startedAtMs = performance.now();
       await store.putCandles([candle]);
       await done;
-      if (index >= WARMUP_CANDLES) latenciesMs.push(performance.now() - startedAtMs);
+      const latencyMs = performance.now() - startedAtMs;
+      finished.delete(candle.startMs);
+      const taskMs = fixedTaskMs();
+      if (index < WARMUP_CANDLES) continue;
+      fixedTaskSamplesMs.push(taskMs);
+      latenciesMs.push(latencyMs);
+      stageRunMs.push(runMs);
+      callsMeasured += calls() - callsBefore;
     }
   } finally {
     await pipeline.stop({ drainTimeoutMs: 1_000 });
   }
-  return latenciesMs.sort((a, b) => a - b);
+  return { latenciesMs, stageRunMs, fixedTaskMs: fixedTaskSamplesMs, storeCallsPerCandle: callsMeasured / latenciesMs.length };
 }
 
-async function pgliteStore(): Promise<PipelineStore | undefined> {
+/** A PGlite store on an instance whose exchanges with the WebAssembly backend (round trips) are counted. */
+interface OpenedStore {
+  readonly store: PipelineStore;
+  /** Round trips so far (PGlite only). */
+  readonly roundTrips?: () => number;
+  close(): Promise<void>;
+}
+
+async function pgliteStore(): Promise<OpenedStore | undefined> {
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     const { createPgliteStore } = await import('@tradepipe/storage-pg');
-    return await createPgliteStore();
+    const database = await PGlite.create();
+    let roundTrips = 0;
+    const exchange = database.execProtocolStream.bind(database);
+    database.execProtocolStream = (message, options) => {
+      roundTrips += 1;
+      return exchange(message, options);
+    };
+    const store = await createPgliteStore({ database });
+    return {
+      store,
+      roundTrips: () => roundTrips,
+      async close() {
+        await store.close(); // a store given its instance leaves it open
+        await database.close();
+      },
+    };
   } catch (error) {
     process.stdout.write(`PGlite store unavailable (${error instanceof Error ? error.message : String(error)}); skipped\n`);
     return undefined;
   }
 }
 
+const loadBefore = loadavg();
 const rows: string[] = [];
-for (const [name, targetP99Ms, open] of [
-  ['memory', 2, async () => createMemoryStore()],
-  ['pglite', 10, pgliteStore],
-] as const) {
-  const store = await open();
-  if (store === undefined) continue;
+const references: string[] = [];
+for (const name of ['memory', 'pglite'] as const) {
+  if (!STORES.includes(name)) continue;
+  const memory = createMemoryStore();
+  const opened: OpenedStore | undefined = name === 'memory' ? { store: memory, close: () => memory.close() } : await pgliteStore();
+  if (opened === undefined) continue;
+  const { store } = opened;
+  const targetP99Ms = name === 'memory' ? 2 : 10;
   try {
-    const sorted = await measure(store);
-    const p50 = percentile(sorted, 0.5);
-    const p99 = percentile(sorted, 0.99);
-    rows.push(`| ${name} | ${sorted.length} | ${p50.toFixed(2)} | ${p99.toFixed(2)} | < ${targetP99Ms} | ${(p99 / targetP99Ms).toFixed(2)} |`);
+    const roundTripsBefore = opened.roundTrips?.() ?? 0;
+    const measured = await measure(store, MEASURED_CANDLES[name]);
+    const roundTripsPerCandle = opened.roundTrips === undefined ? undefined : (opened.roundTrips() - roundTripsBefore) / measured.latenciesMs.length;
+    const overheadMs = measured.latenciesMs.map((latencyMs, index) => latencyMs - measured.stageRunMs[index]!);
+    const p99 = percentile(measured.latenciesMs, 0.99);
+    rows.push(
+      `| ${name} | ${measured.latenciesMs.length} | ${quantiles(measured.latenciesMs)} | < ${targetP99Ms} | ${(p99 / targetP99Ms).toFixed(2)} | ${quantiles(measured.stageRunMs)} | ${quantiles(overheadMs)} | ${measured.storeCallsPerCandle.toFixed(1)} | ${roundTripsPerCandle?.toFixed(1) ?? '–'} |`,
+    );
+    const pathRatio = percentile(measured.latenciesMs, 0.99) / percentile(measured.latenciesMs, 0.5);
+    const taskRatio = percentile(measured.fixedTaskMs, 0.99) / percentile(measured.fixedTaskMs, 0.5);
+    references.push(
+      `| fixed JS task (JSON round trip of 300 records), after each ${name} candle | ${measured.fixedTaskMs.length} | ${quantiles(measured.fixedTaskMs)} | ${taskRatio.toFixed(1)} (path: ${pathRatio.toFixed(1)}) |`,
+    );
+    if (name === 'pglite') {
+      const pingsMs: number[] = [];
+      for (let index = 0; index < 500; index += 1) {
+        const startedAtMs = performance.now();
+        await store.ping();
+        pingsMs.push(performance.now() - startedAtMs);
+      }
+      const pingRatio = percentile(pingsMs, 0.99) / percentile(pingsMs, 0.5);
+      references.push(`| one PGlite round trip (ping: SELECT 1), after the run | ${pingsMs.length} | ${quantiles(pingsMs)} | ${pingRatio.toFixed(1)} |`);
+    }
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
+const loadAfter = loadavg();
 process.stdout.write(
   [
-    `live path, one candle at a time, 0 ms validator, whole path to EXECUTED (${QUICK ? 'quick' : 'full'} run)`,
-    '| store | candles | p50 ms | p99 ms | target p99 ms | p99 / target |',
-    '|---|---|---|---|---|---|',
+    `live path, one candle at a time, 0 ms validator, whole path to EXECUTED (${QUICK ? 'quick' : 'full'} run); ` +
+      `load average ${loadBefore.map((load) => load.toFixed(2)).join(' ')} before, ${loadAfter.map((load) => load.toFixed(2)).join(' ')} after`,
+    '| store | candles | path p50 / p99 ms | target p99 ms | p99 / target | in stage `run` p50 / p99 ms | runner + wake-ups p50 / p99 ms | store calls / candle | round trips / candle |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'references, same run',
+    '| reference | samples | p50 / p99 ms | p99 / p50 |',
+    '|---|---|---|---|',
+    ...references,
   ].join('\n') + '\n',
 );

@@ -29,7 +29,7 @@ export class MemoryQueue {
     const entry: Entry = { kind, id, partitionKey, orderKey, status };
     entries.set(id, entry);
     this.index.add(entry);
-    this.notify(kind);
+    this.notify(kind, state);
   }
 
   /**
@@ -47,7 +47,7 @@ export class MemoryQueue {
       entries.set(id, entry);
       this.index.add(entry);
     }
-    this.notify(kind);
+    this.notify(kind, state);
   }
 
   status(kind: WorkKind, id: string): WorkStatus | undefined {
@@ -136,7 +136,7 @@ export class MemoryQueue {
     };
     this.index.add(entry);
     this.dropLease(entry);
-    this.notify(entry.kind);
+    this.notify(entry.kind, state);
   }
 
   renew<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Claim<K> {
@@ -151,7 +151,7 @@ export class MemoryQueue {
     const nowMs = this.nowMs();
     entry.status = { ...entry.status, availableAtMs: nowMs + Math.max(0, delayMs), updatedAtMs: nowMs };
     this.dropLease(entry);
-    if (delayMs <= 0) this.notify(entry.kind);
+    if (delayMs <= 0) this.notify(entry.kind, entry.status.state);
   }
 
   /** Puts a checked entry back in its state after a failed attempt, claimable at `availableAtMs`. */
@@ -165,11 +165,13 @@ export class MemoryQueue {
     this.index.unleased(entry);
   }
 
-  wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return this.waiters.wait(kind, timeoutMs, signal);
+  /** Waits for work of `kind` (in `state`, if given; a wake for another state leaves the wait running). */
+  wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal, state?: string): Promise<void> {
+    return this.waiters.wait(kind, timeoutMs, signal, state);
   }
 
-  notify(kind: WorkKind): void {
-    this.waiters.wake(kind);
+  /** Wakes the workers waiting for work of `kind` in `state` (every worker of the kind when no state is given). */
+  notify(kind: WorkKind, state?: string): void {
+    this.waiters.wake(kind, state);
   }
 }

@@ -81,6 +81,11 @@ class MemoryStore implements PipelineStore {
   private readonly approvals = new Map<string, RiskApproval>();
   private readonly consumedApprovals = new Set<string>();
   private readonly reservations = new Map<string, Reservation>();
+  /**
+   * The reservations that may still hold exposure, by approval id: every reservation until its order ends (an
+   * ended order never reopens), so that a risk decision reads the open ones, not every one ever made.
+   */
+  private readonly openReservations = new Map<string, Reservation>();
   private readonly orders = new Map<string, Order>();
   private readonly ordersByClientId = new Map<string, string>();
   private readonly fills = new Map<string, Fill>();
@@ -256,8 +261,8 @@ class MemoryStore implements PipelineStore {
     return { kind: 'terminal' };
   }
 
-  async waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    await this.queue.wait(kind, options.timeoutMs, options.signal);
+  async waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal; state?: string }): Promise<void> {
+    await this.queue.wait(kind, options.timeoutMs, options.signal, options.state);
   }
 
   /** Parses every write and checks it against what is stored; throws before anything is applied. */
@@ -326,7 +331,9 @@ class MemoryStore implements PipelineStore {
     this.checkExposure(reservation, decision);
     this.assessments.set(assessment.recommendationId, assessment);
     this.approvals.set(approval.recommendationId, approval);
-    this.reservations.set(approval.id, { reservation, released: false });
+    const held: Reservation = { reservation, released: false };
+    this.reservations.set(approval.id, held);
+    this.openReservations.set(approval.id, held);
     return { status: 'recorded', assessment, approval };
   }
 
@@ -337,7 +344,7 @@ class MemoryStore implements PipelineStore {
       limits.maxOrders === undefined
         ? undefined
         : [...this.orders.values()].filter((order) => order.createdAtMs >= limits.maxOrders!.sinceMs).length +
-          [...this.reservations.values()].filter((held) => !held.released && held.orderId === undefined && held.reservation.expiresAtMs > nowMs).length;
+          [...this.openReservations.values()].filter((held) => !held.released && held.orderId === undefined && held.reservation.expiresAtMs > nowMs).length;
     checkExposureFits({
       reservation,
       positions: [...this.positions.values()],
@@ -350,13 +357,16 @@ class MemoryStore implements PipelineStore {
 
   private activeReservations(): ExposureReservation[] {
     const nowMs = this.clock.nowMs();
-    return [...this.reservations.values()]
-      .filter(({ reservation, orderId, released }) => {
-        if (released) return false;
-        if (orderId !== undefined) return !TERMINAL_ORDER_STATUSES.includes(this.orders.get(orderId)!.status);
-        return reservation.expiresAtMs > nowMs;
-      })
-      .map(({ reservation }) => reservation);
+    const active: ExposureReservation[] = [];
+    for (const [approvalId, { reservation, orderId, released }] of this.openReservations) {
+      if (orderId !== undefined && TERMINAL_ORDER_STATUSES.includes(this.orders.get(orderId)!.status)) {
+        this.openReservations.delete(approvalId); // its order ended: it never holds exposure again
+        continue;
+      }
+      if (released) continue;
+      if (orderId !== undefined || reservation.expiresAtMs > nowMs) active.push(reservation);
+    }
+    return active;
   }
 
   async listActiveReservations(): Promise<ExposureReservation[]> {

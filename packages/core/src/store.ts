@@ -384,8 +384,12 @@ export interface PipelineStore {
    * @throws TradepipeError `lease_lost` if the fencing token is stale (nothing changes)
    */
   fail<K extends WorkKind>(claim: Claim<K>, outcome: FailureOutcome<K>): Promise<FailureResult>;
-  /** Resolves when work of `kind` may be available (a notification), or after `timeoutMs`, or on abort. */
-  waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void>;
+  /**
+   * Resolves when work of `kind` may be available (a notification), or after `timeoutMs`, or on abort. With
+   * `state`, a store that knows which state new work arrived in may leave the wait running when work arrives
+   * in another state (a wake-up for the wrong state is allowed; a missed one for `state` is not).
+   */
+  waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal; readonly state?: string }): Promise<void>;
 
   // --- Risk ---
   /** @throws TradepipeError `exposure_limit_exceeded` if the reservation does not fit (nothing is recorded). */

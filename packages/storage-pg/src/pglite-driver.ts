@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { runScript, runStatement } from './pglite-wire.js';
-import type { SqlDriver, SqlExecutor, SqlRow } from './sql-driver.js';
+import type { SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
 export interface PgliteDriverOptions {
@@ -29,7 +29,9 @@ function transactionAborted(): Error {
 /**
  * A {@link SqlDriver} over an embedded PGlite instance. PGlite is one session: statements and transactions
  * run one after another (under PGlite's own transaction and query locks, so other users of the instance wait
- * too), so claims never race; notifications are delivered in process.
+ * too), so claims never race; notifications are delivered in process, during the exchange of the statement
+ * that sent them (PGlite queues them as microtasks while it parses the exchange's answer, so they run before
+ * the statement's caller resumes): listeners get the statement's `arrivals`.
  * Each statement is one exchange with the backend through a named prepared statement; a transaction's BEGIN
  * rides with its first statement and COMMIT is one more exchange (PGlite's `query` takes six exchanges and
  * its `transaction` four more).
@@ -42,10 +44,19 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
     await database._checkReady();
     return database._runExclusiveTransaction(() => database._runExclusiveQuery(work));
   };
+  // The arrivals of this driver's statement in flight (under PGlite's locks, so no other statement runs meanwhile).
+  let inFlightArrivals: WorkArrivals | undefined;
   return {
     name: 'pglite',
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = []) =>
-      alone(() => runStatement<Row>(database, text, params, { syncToFs: true })),
+    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], queryOptions: { readonly arrivals?: WorkArrivals } = {}) =>
+      alone(async () => {
+        inFlightArrivals = queryOptions.arrivals;
+        try {
+          return await runStatement<Row>(database, text, params, { syncToFs: true });
+        } finally {
+          inFlightArrivals = undefined;
+        }
+      }),
     exec: async (script) => {
       await alone(() => runScript(database, script, { syncToFs: true }));
     },
@@ -54,7 +65,7 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
       return database._runExclusiveTransaction(() => inTransaction(database, work));
     },
     async listen(channel, onNotification) {
-      const unlisten = await database.listen(channel, onNotification);
+      const unlisten = await database.listen(channel, (payload) => onNotification(payload, inFlightArrivals));
       return async () => {
         if (!database.closed) await unlisten();
       };

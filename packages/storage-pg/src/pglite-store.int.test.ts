@@ -28,9 +28,9 @@ describe('PGlite store', () => {
     // A driver that counts what reaches the database, to show refusals happen before any SQL.
     const counting: SqlDriver = {
       ...inner,
-      query: (text, params) => {
+      query: (text, params, options) => {
         statements += 1;
-        return inner.query(text, params);
+        return inner.query(text, params, options);
       },
       transaction: (work) => {
         statements += 1;
@@ -117,6 +117,29 @@ describe('PGlite store', () => {
     await store.insertRecommendation(testRecommendation({ pipelineId: 'wake' }), 'PENDING_VALIDATION');
     await waiting;
     expect(Date.now() - startedAtMs).toBeLessThan(5_000);
+  });
+
+  it("wakes only the waits for the state its own completion moved work into; others' writes wake every wait", async () => {
+    /** Whether a wait has ended once everything already queued has run (PGlite delivers a statement's notifications before it answers). */
+    const hasEnded = async (wait: Promise<void>): Promise<boolean> => {
+      let ended = false;
+      void wait.then(() => (ended = true));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return ended;
+    };
+    const wait = (state?: string): Promise<void> => store.waitForWork('recommendation', { timeoutMs: 60_000, ...(state === undefined ? {} : { state }) });
+    const recommendation = testRecommendation({ pipelineId: 'targeted' });
+    const subscribed = wait();
+    await store.insertRecommendation(recommendation, 'PENDING_VALIDATION'); // a statement that does not say: wakes all
+    await subscribed;
+    const [claim] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 60_000, limit: 1 });
+    const forRisk = wait('PENDING_RISK');
+    const forExecution = wait('PENDING_EXECUTION');
+    await store.complete(claim!, { state: 'PENDING_RISK' });
+    expect(await hasEnded(forRisk)).toBe(true);
+    expect(await hasEnded(forExecution)).toBe(false);
+    await store.insertRecommendation(testRecommendation({ pipelineId: 'targeted', index: 1 }), 'PENDING_VALIDATION');
+    expect(await hasEnded(forExecution)).toBe(true);
   });
 
   it('shares one PGlite between stores in separate schemas', async () => {

@@ -13,9 +13,9 @@ import {
 } from '@tradepipe/core';
 import { nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
-import { applyRecordWrite, recordInsertPart } from './records-sql.js';
+import { applyRecordWrite, recordInsertPart, workArrivalOf } from './records-sql.js';
 import { int8 } from './rows.js';
-import type { SqlExecutor, SqlRow } from './sql-driver.js';
+import type { SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
 
 const FREE = (alias: string): string => `(${alias}.lease_expires_at_ms IS NULL OR ${alias}.lease_expires_at_ms <= now_ms.ms)`;
@@ -142,6 +142,23 @@ interface Settle {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/**
+ * The states a one-statement settle of `claim` (and its record writes) moves work into, by queue table: the
+ * item's new state and each written record's. An item freed in an ordered queue may also unblock its partition
+ * in other states; the workers of ordered stages wait for any state, so they wake too.
+ */
+function arrivalsOf(claim: Claim, state: string, writes: readonly RecordWrite[]): WorkArrivals {
+  const arrivals = new Map<string, string[]>([[WORK_TABLES[claim.kind].table, [state]]]);
+  for (const write of writes) {
+    const arrival = workArrivalOf(write);
+    if (arrival === undefined) continue;
+    const states = arrivals.get(arrival.table);
+    if (states === undefined) arrivals.set(arrival.table, [arrival.state]);
+    else if (!states.includes(arrival.state)) states.push(arrival.state);
+  }
+  return arrivals;
+}
+
 // Frees a held item with its new state, availability and bookkeeping; returns when it becomes claimable.
 async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim, change: Settle, now: number | null): Promise<number> {
   const table = WORK_TABLES[claim.kind];
@@ -172,6 +189,7 @@ async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim
       claim.state,
       ...key,
     ],
+    { arrivals: arrivalsOf(claim, change.state, []) },
   );
   if (rows[0] === undefined) throw leaseLost(claim);
   return int8(rows[0].available_at_ms, 'available_at_ms');
@@ -222,6 +240,7 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
      ${parts.map((part) => `, ${part.cte}`).join('\n')}
      SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`,
     params,
+    { arrivals: arrivalsOf(held, change.state, writes) },
   );
   if (Number(row?.settled) !== 1) throw leaseLost(held);
 }

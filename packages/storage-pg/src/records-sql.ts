@@ -79,6 +79,12 @@ export interface RecordInsertPart {
   readonly write: RecordWrite;
 }
 
+/** The queue table and state a write puts work into, if it writes to a queue. @internal */
+export function workArrivalOf(write: RecordWrite): { readonly table: string; readonly state: string } | undefined {
+  const plan = planFor(write);
+  return plan.work === undefined ? undefined : { table: plan.table, state: plan.work.state };
+}
+
 /**
  * Builds the CTE that inserts one parsed record (first write wins), appending its parameters to `params`.
  * The statement must define `now_ms`; `guard` (e.g. `WHERE EXISTS (SELECT 1 FROM settled)`) conditions the insert.

@@ -188,8 +188,8 @@ export class SqlStore implements PipelineStore {
     return this.run('fail', () => queue.fail(this.context, claim, outcome));
   }
 
-  waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal }): Promise<void> {
-    return this.waiters.wait(kind, options.timeoutMs, options.signal);
+  waitForWork(kind: WorkKind, options: { readonly timeoutMs: number; readonly signal?: AbortSignal; readonly state?: string }): Promise<void> {
+    return this.waiters.wait(kind, options.timeoutMs, options.signal, options.state);
   }
 
   recordRiskDecision(decision: RiskDecisionRecord): Promise<RiskDecisionResult> {

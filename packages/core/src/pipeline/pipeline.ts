@@ -142,7 +142,8 @@ export class Pipeline {
     await this.prepare();
     const signal = this.abortController.signal;
     for (const planned of this.planned) {
-      this.running.push(this.guard(planned.stage.name, () => runWorkerLoop({ planned, runtime: this.runtime, signal, isStopping: () => this.stopping })));
+      const stopSignal = this.stopController.signal;
+      this.running.push(this.guard(planned.stage.name, () => runWorkerLoop({ planned, runtime: this.runtime, signal, stopSignal, isStopping: () => this.stopping })));
     }
     const reconciler = this.reconciler;
     if (reconciler !== undefined) this.running.push(this.guard('reconciler', () => reconciler.run(this.context(signal), (orders) => void this.reportOrders(orders), this.stopController.signal)));

@@ -16,42 +16,56 @@ export function claimFor(planned: PlannedStage, runtime: PipelineRuntime, worker
 }
 
 /**
- * A live stage worker: claims and runs up to `concurrency` items at once until `isStopping()`. With nothing to
- * claim it sleeps on the store's work notification, registered before the claim so that a notification
- * arriving during the claim is not missed (no polling while an event can wake it; `pollIntervalMs` only
- * bounds the wait for delayed items).
+ * A live stage worker: claims and runs up to `concurrency` items at once until `isStopping()`. When a claim
+ * brings fewer items than it asked for, nothing more is claimable now, so it sleeps on the store's work
+ * notification instead of claiming again; the wait is registered before the claim, so a notification arriving
+ * during the claim is not missed (no polling while an event can wake it; `pollIntervalMs` only bounds the wait
+ * for delayed items and expired leases). An unordered stage waits for work in its own state, so work moving to
+ * another stage of the same kind does not send it to claim; an ordered stage waits for any work of its kind
+ * (an item of its partition leaving any state may unblock it). At most one wait per worker is outstanding.
  * @internal
  */
 export async function runWorkerLoop(input: {
   readonly planned: PlannedStage;
   readonly runtime: PipelineRuntime;
   readonly signal: AbortSignal;
+  /** Aborted when stopping begins: ends the worker's wait for work at once (in-flight items go on under `signal`). */
+  readonly stopSignal: AbortSignal;
   readonly isStopping: () => boolean;
 }): Promise<void> {
   const { planned, runtime, signal } = input;
   const inFlight = new Set<Promise<void>>();
   const { concurrency, pollIntervalMs } = runtime.tuning;
+  const { takes } = planned.stage;
+  const waitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, ...(takes.ordered ? {} : { state: takes.state }) };
+  // The outstanding wait: registered before the last claim and not yet woken, it still covers the next claim.
+  let wait: { readonly woken: Promise<void>; settled: boolean } | undefined;
+  const armedWait = (): Promise<void> => {
+    if (wait === undefined || wait.settled) {
+      const armed = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false };
+      void armed.woken.finally(() => (armed.settled = true));
+      wait = armed;
+    }
+    return wait.woken;
+  };
   while (!input.isStopping()) {
     if (inFlight.size >= concurrency) {
       await Promise.race(inFlight);
       continue;
     }
-    // A wait left behind when there was work resolves at the next notification or its timeout: harmless.
-    const woken = runtime.options.store.waitForWork(planned.stage.takes.kind, { timeoutMs: pollIntervalMs, signal });
+    const woken = armedWait();
+    const limit = concurrency - inFlight.size;
     let claims: Claim[] = [];
     try {
-      claims = await claimFor(planned, runtime, runtime.options.pipelineId, concurrency - inFlight.size);
+      claims = await claimFor(planned, runtime, runtime.options.pipelineId, limit);
     } catch (error) {
       runtime.logger.warn('claim failed; will try again', { stage: planned.stage.name, error });
-    }
-    if (claims.length === 0) {
-      await woken;
-      continue;
     }
     for (const claim of claims) {
       const task: Promise<void> = runClaim(planned, claim, runtime, signal).finally(() => inFlight.delete(task));
       inFlight.add(task);
     }
+    if (claims.length < limit) await woken;
   }
   await Promise.all(inFlight);
 }

@@ -239,6 +239,31 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(again?.attempt).toBe(0);
     });
 
+    // A missed wake-up would leave a wait running for its whole minute: the test's own timeout fails it.
+    it('wakes a worker waiting for a state when work arrives in it: a completion, a written record, a release', async () => {
+      const wait = (state?: string): Promise<void> => store.waitForWork('recommendation', { timeoutMs: 60_000, ...(state === undefined ? {} : { state }) });
+      const first = testRecommendation({ index: 0 });
+      // Once this wait ends, the store hears its notifications (a server store subscribes on the first wait).
+      const subscribed = wait();
+      await store.insertRecommendation(first, 'PENDING_VALIDATION');
+      await subscribed;
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      const forRisk = wait('PENDING_RISK');
+      const forAny = wait();
+      await store.complete(validating!, { state: 'PENDING_RISK' });
+      await Promise.all([forRisk, forAny]);
+      await seedCandles(1);
+      const [candle] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      const second = testRecommendation({ index: 1 });
+      const forValidation = wait('PENDING_VALIDATION');
+      await store.complete(candle!, { state: 'DONE', writes: [{ type: 'recommendation', record: second, state: 'PENDING_VALIDATION' }] });
+      await forValidation;
+      const [risking] = await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      const forReleased = wait('PENDING_RISK');
+      await store.release(risking!);
+      await forReleased;
+    }, 30_000);
+
     it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
