@@ -60,9 +60,10 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     live.coinbase.faults.latency(LATENCY_MS);
     arm();
     const executor = live.spawn('trade-executor');
-    const submitted = await waitFor('the order intent to be SUBMITTED', async () => {
+    // The executor records the order UNKNOWN (send in flight) just before POST /orders leaves.
+    const submitted = await waitFor('the order to be recorded UNKNOWN (send in flight)', async () => {
       const order = await live.store.getOrderByClientOrderId(clientOrderId);
-      return order?.status === 'SUBMITTED' ? order : undefined;
+      return order?.status === 'UNKNOWN' && order.statusReason === 'SEND_IN_FLIGHT' ? order : undefined;
     }, START_BUDGET_MS, 20).catch(failWithLogs(live));
     expect(submitted.exchangeOrderId).toBeUndefined();
     await waitFor('POST /orders to reach the fake', async () => (live.coinbase.received.some((request) => request.method === 'POST' && request.path === '/orders') ? true : undefined), SETTLE_BUDGET_MS, 20);
@@ -74,8 +75,9 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
     // The orphaned request is handled by the fake after the executor died (the scripted fault used up).
     await waitFor('the fake to handle the orphaned POST /orders', async () => (live.coinbase.requests.some((request) => request.method === 'POST' && request.path === '/orders') ? true : undefined), SETTLE_BUDGET_MS, 20);
     live.coinbase.faults.clear();
-    // Nobody knows yet: the order row stays SUBMITTED without an exchange id, the recommendation leased to a dead worker.
-    expect(await live.store.getOrderByClientOrderId(clientOrderId)).toMatchObject({ status: 'SUBMITTED' });
+    // Nobody knows yet: the order row stays UNKNOWN (send in flight) without an exchange id, the recommendation
+    // leased to a dead worker; the restarted executor searches for it and never calls it rejected unseen.
+    expect(await live.store.getOrderByClientOrderId(clientOrderId)).toMatchObject({ status: 'UNKNOWN', statusReason: 'SEND_IN_FLIGHT' });
     expect((await live.store.getRecommendation(live.recommendationId))?.status.state).toBe('PENDING_EXECUTION');
     return { clientOrderId };
   }

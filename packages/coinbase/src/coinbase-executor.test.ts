@@ -68,12 +68,13 @@ describe('CoinbaseOrderExecutor', () => {
     expect(setup.fake.orders()).toHaveLength(1);
   });
 
-  it('re-sends an intent that never left with the same client_order_id', async () => {
+  it('re-sends an order whose request was cut, with the same client_order_id, on the next attempt (not in the same one)', async () => {
     const { kit, context, executor, setup } = await liveKit();
     setup.fake.faults.dropRequests(1);
     const input = await kit.approve();
-    const first = await executor.execute(input, context).catch((error: unknown) => error);
-    expect(first).toMatchObject({ status: 'EXECUTED' });
+    await expect(executor.execute(input, context)).rejects.toMatchObject({ code: 'order_state_unknown', retryable: true });
+    expect(setup.fake.orders()).toHaveLength(0);
+    expect(await executor.execute(input, context)).toMatchObject({ status: 'EXECUTED' });
     expect(setup.fake.orders()).toHaveLength(1);
     expect(setup.fake.orders()[0]!.client_order_id).toBe(input.approval.clientOrderId);
   });

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import {
+  ORDER_REASON_NOTHING_PLACED,
+  ORDER_REASON_SEND_IN_FLIGHT,
   TradepipeError,
   recordOrderIntent,
   verifyRiskApproval,
   clientOrderIdFor,
-  isTradepipeError,
   toTradepipeError,
   type ApprovalSigner,
   type Order,
@@ -27,8 +28,15 @@ export const CoinbaseOrderExecutorOptionsSchema = z.object({
   /** How long `execute` follows an order before returning it non-terminal (refresh continues later). */
   followTimeoutMs: z.number().int().nonnegative().default(10_000),
   pollIntervalMs: z.number().int().positive().default(250),
-  /** How far back to search the product's orders when an outcome is unknown. */
+  /** How far back, before the order was recorded, to search the product's orders when an outcome is unknown. */
   unknownSearchWindowMs: z.number().int().positive().default(15 * 60_000),
+  /**
+   * An order that may be on the exchange (UNKNOWN) and may not be sent again (its approval expired, or the kill
+   * switch stops BUYs) is declared never placed (FAILED `NOT_FOUND_ON_EXCHANGE`, reservation released) only when a
+   * search at least this long after its last send does not find it; until then it is searched for with the
+   * reconciler's capped backoff. Longer than the exchange's order lists can lag.
+   */
+  notFoundAfterMs: z.number().int().positive().default(10 * 60_000),
 });
 
 /** Options of {@link CoinbaseOrderExecutor}. */
@@ -61,25 +69,29 @@ function refusalReason(error: TradepipeError): string {
 }
 
 /**
- * A send that placed nothing (429, or no connection): the order keeps its status, never becomes UNKNOWN, and
- * is sent again with the same `client_order_id` by the next `refresh` (the fills stage) until Coinbase takes it
- * or its approval expires. An order already UNKNOWN stays so: an earlier send may still have placed it.
- * @throws TradepipeError `order_state_unknown` for an UNKNOWN order
+ * Whether an order without an exchange order id may be on the exchange: UNKNOWN (a send in flight, a lost answer,
+ * a process stopped mid-send), or SUBMITTED without the proof that nothing was placed (as an earlier version left
+ * an order whose process stopped mid-send). INTENT_RECORDED and SUBMITTED {@link ORDER_REASON_NOTHING_PLACED} are not.
  */
-function notPlaced(order: Order, error: TradepipeError, context: StageContext): Order {
-  context.logger.warn('coinbase placed nothing this time; the order will be sent again', { orderId: order.id, clientOrderId: order.clientOrderId, code: error.code });
-  if (order.status === 'UNKNOWN') {
-    throw new TradepipeError('order_state_unknown', 'The order outcome is still unknown (the re-send placed nothing)', { cause: error, details: { orderId: order.id, clientOrderId: order.clientOrderId } });
-  }
-  return order;
+function mayBeOnExchange(order: Order): boolean {
+  if (order.exchangeOrderId !== undefined || order.status === 'UNKNOWN') return true;
+  return order.status === 'SUBMITTED' && order.statusReason !== ORDER_REASON_NOTHING_PLACED;
+}
+
+function unknownOutcome(order: Order, message: string, cause?: unknown): TradepipeError {
+  return new TradepipeError('order_state_unknown', message, { ...(cause === undefined ? {} : { cause }), details: { orderId: order.id, clientOrderId: order.clientOrderId } });
 }
 
 /**
  * Live Coinbase execution. Each order: the approval is verified and consumed with the intent in one store
- * transaction before any request; the request carries the deterministic `client_order_id`; a lost response
- * leaves the order UNKNOWN, and UNKNOWN is resolved first on every later call (search the product's recent
- * orders, then re-send the same `client_order_id`, which Coinbase answers with the existing order), so an
- * order is never placed twice. A send Coinbase refused without placing anything (429) is sent again by `refresh`. Refuses to exist without `liveTrading: { enabled: true, acknowledgeRealMoney: true }`.
+ * transaction before any request; the request carries the deterministic `client_order_id`; the order is recorded
+ * UNKNOWN just before each send, so a lost answer or a process stopped mid-send leaves it UNKNOWN, and UNKNOWN is
+ * resolved first on every later call (search the product's recent orders, then, while the approval holds and the
+ * kill switch allows, re-send the same `client_order_id`, which Coinbase answers with the existing order), so an
+ * order is never placed twice. A refusal or failure of a re-send never ends an order an earlier send may have
+ * placed: it is searched for until it is found, or until a search `notFoundAfterMs` after its last send misses it.
+ * A send Coinbase refused without placing anything (429) is sent again by `refresh` (a BUY not while the kill
+ * switch is engaged). Refuses to exist without `liveTrading: { enabled: true, acknowledgeRealMoney: true }`.
  * @example
  * const executor = new CoinbaseOrderExecutor({ client, approvalSigner, liveTrading: { enabled: true, acknowledgeRealMoney: true } });
  * await executor.start(context); // clock skew check + balance reconciliation
@@ -133,7 +145,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   /**
    * Places the recommendation's order (or reconciles the one it already has) and follows it for up to
    * `followTimeoutMs`. A 429 (or a refused connection) on `POST /orders` places nothing: the order is returned
-   * SUBMITTED, never UNKNOWN, and `refresh` sends it again with the same `client_order_id`.
+   * SUBMITTED ({@link ORDER_REASON_NOTHING_PLACED}) and `refresh` sends it again with the same `client_order_id`.
    * @throws TradepipeError `approval_*` (not retryable), `product_not_tradable`, `order_state_unknown` (retryable),
    * `rate_limited` (reading the product, before any intent)
    */
@@ -149,8 +161,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     const intent = await recordOrderIntent({ store: context.store, signer: this.options.approvalSigner, nowMs: context.clock.nowMs(), recommendation: input.recommendation, approval, venue: 'coinbase', product });
     const refusal = minimumSizeRefusal(intent, product);
     if (refusal !== undefined) return updateOrderStatus(intent, { status: 'REJECTED', statusReason: refusal, completedAtMs: context.clock.nowMs() }, context);
-    const submitted = await updateOrderStatus(intent, { status: 'SUBMITTED', submittedAtMs: context.clock.nowMs() }, context);
-    return this.followPlaced(await this.send(submitted, context), context);
+    return this.followPlaced(await this.send(intent, context), context);
   }
 
   /**
@@ -179,71 +190,91 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   }
 
   /**
-   * Sends the order. A lost answer makes it UNKNOWN and is resolved before returning; an answer that proves
-   * nothing was placed (429, no connection) leaves it SUBMITTED, to be sent again by `refresh`.
+   * Sends the order (first send or re-send, same `client_order_id`). Just before, it is recorded UNKNOWN
+   * ({@link ORDER_REASON_SEND_IN_FLIGHT}, `submittedAtMs` now): a process that stops before the answer is recorded
+   * leaves an order that is searched for, never one taken as unsent. Then the answer: accepted → ACKNOWLEDGED;
+   * nothing placed (429, no connection) → SUBMITTED ({@link ORDER_REASON_NOTHING_PLACED}) to be sent again, unless
+   * an earlier send may have placed it; refused or failed → REJECTED or FAILED, unless an earlier send may have
+   * placed it (a refused duplicate looks like any refusal); otherwise, or with a lost answer, it stays UNKNOWN and is
+   * searched for at once, without a re-send in this attempt.
+   * @throws TradepipeError `order_state_unknown` (retryable) when the outcome stays unknown
    */
   private async send(order: Order, context: StageContext): Promise<Order> {
+    const earlierSendMayHavePlaced = mayBeOnExchange(order);
+    const inFlight = await updateOrderStatus(order, { status: 'UNKNOWN', statusReason: ORDER_REASON_SEND_IN_FLIGHT, submittedAtMs: context.clock.nowMs() }, context);
+    let orderId: string;
     try {
-      const { orderId } = await this.options.client.createOrder(toCreateRequest(order), { signal: context.signal });
-      return await updateOrderStatus(order, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId }, context);
+      ({ orderId } = await this.options.client.createOrder(toCreateRequest(inFlight), { signal: context.signal }));
     } catch (error) {
-      const failure = classifySendFailure(error);
-      if (failure.kind === 'refused') return updateOrderStatus(order, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: context.clock.nowMs() }, context);
-      if (failure.kind === 'failed') return updateOrderStatus(order, { status: 'FAILED', statusReason: failure.error.code, completedAtMs: context.clock.nowMs() }, context);
-      if (failure.kind === 'not_placed') return notPlaced(order, failure.error, context);
-      const unknown = order.status === 'UNKNOWN' ? order : await updateOrderStatus(order, { status: 'UNKNOWN', statusReason: failure.error.code }, context);
-      if (failure.error.code === 'aborted') throw failure.error;
-      context.logger.warn('coinbase order outcome unknown', { orderId: order.id, clientOrderId: order.clientOrderId, code: failure.error.code });
-      return this.resolveUnknown(unknown, context, { resend: false });
+      return this.sendFailed(inFlight, classifySendFailure(error), earlierSendMayHavePlaced, context);
     }
+    return updateOrderStatus(inFlight, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId, statusReason: undefined }, context);
+  }
+
+  private async sendFailed(inFlight: Order, failure: ReturnType<typeof classifySendFailure>, earlierSendMayHavePlaced: boolean, context: StageContext): Promise<Order> {
+    const nowMs = context.clock.nowMs();
+    if (!earlierSendMayHavePlaced) {
+      if (failure.kind === 'refused') return updateOrderStatus(inFlight, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: nowMs }, context);
+      if (failure.kind === 'failed') return updateOrderStatus(inFlight, { status: 'FAILED', statusReason: failure.error.code, completedAtMs: nowMs }, context);
+      if (failure.kind === 'not_placed') {
+        context.logger.warn('coinbase placed nothing this time; the order will be sent again', { orderId: inFlight.id, clientOrderId: inFlight.clientOrderId, code: failure.error.code });
+        return updateOrderStatus(inFlight, { status: 'SUBMITTED', statusReason: ORDER_REASON_NOTHING_PLACED }, context);
+      }
+    }
+    const reason = failure.kind === 'refused' ? refusalReason(failure.error) : failure.error.code;
+    const unknown = await updateOrderStatus(inFlight, { status: 'UNKNOWN', statusReason: reason }, context);
+    if (failure.error.code === 'aborted') throw failure.error;
+    context.logger.warn('coinbase order outcome unknown; searching for it', { orderId: inFlight.id, clientOrderId: inFlight.clientOrderId, code: failure.error.code, reason, earlierSendMayHavePlaced });
+    return this.resolveUnknown(unknown, context, { resend: false });
   }
 
   /**
-   * Finds out what happened to an order whose answer was lost: first among the product's recent orders (no
-   * client id filter exists, so by scanning), then by re-sending the same `client_order_id`.
-   * @throws TradepipeError `order_state_unknown` (retryable) if neither answers now.
+   * Finds out what happened to an order without an exchange order id. One that may be on the exchange is first
+   * searched for among the product's recent orders (no client id filter exists, so by scanning); found, it is
+   * followed. Not found: while its approval holds (and, for a BUY, the kill switch is off) it is sent again with the
+   * same `client_order_id` unless `resend` is false; otherwise one provably never placed ends FAILED with the reason
+   * (`APPROVAL_EXPIRED_BEFORE_SEND`, `KILL_SWITCH_ENGAGED`), and one that may be on the exchange ends FAILED
+   * `NOT_FOUND_ON_EXCHANGE` only when the search missed it `notFoundAfterMs` or more after its last send.
+   * @throws TradepipeError `order_state_unknown` (retryable) while the outcome is unknown: the caller looks again later
    */
   private async resolveUnknown(order: Order, context: StageContext, options: { readonly resend: boolean } = { resend: true }): Promise<Order> {
-    let searched = false;
-    try {
-      const found = await this.findByClientOrderId(order, context);
-      searched = true;
-      if (found !== undefined) {
-        const acknowledged = await updateOrderStatus(order, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context);
-        return this.advance(acknowledged, context);
-      }
-    } catch (error) {
-      if (isTradepipeError(error, 'order_conflict')) throw error;
-      context.logger.warn('coinbase order search failed', { orderId: order.id, error });
-    }
-    // Past its approval, an order that is not on the exchange is never sent: prices, limits and the kill switch
-    // may all have moved since risk approved it.
-    const approval = await context.store.getApproval(order.recommendationId);
-    if (approval === undefined || context.clock.nowMs() >= approval.expiresAtMs) {
-      if (!searched) throw new TradepipeError('order_state_unknown', 'The order outcome is unknown and its approval has expired; searching again', { details: { orderId: order.id } });
-      return updateOrderStatus(order, { status: 'FAILED', statusReason: 'APPROVAL_EXPIRED_BEFORE_SEND', completedAtMs: context.clock.nowMs() }, context);
-    }
-    if (options.resend || order.status === 'UNKNOWN') {
-      const ready = order.status === 'INTENT_RECORDED' ? await updateOrderStatus(order, { status: 'SUBMITTED', submittedAtMs: context.clock.nowMs() }, context) : order;
+    const mayBePlaced = mayBeOnExchange(order);
+    if (mayBePlaced) {
+      let found: string | undefined;
       try {
-        const { orderId } = await this.options.client.createOrder(toCreateRequest(ready), { signal: context.signal });
-        return await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: orderId }, context);
+        found = await this.findByClientOrderId(order, context);
       } catch (error) {
-        const failure = classifySendFailure(error);
-        if (failure.kind === 'refused') {
-          // A refused re-send may be the exchange refusing a duplicate client_order_id: of an order whose first
-          // answer was lost (UNKNOWN), or of one whose process died between the send and recording its answer
-          // (still SUBMITTED). Look once more before calling it rejected.
-          const found = ready.status === 'UNKNOWN' || ready.status === 'SUBMITTED' ? await this.findByClientOrderId(ready, context).catch(() => undefined) : undefined;
-          if (found !== undefined) return this.advance(await updateOrderStatus(ready, { status: 'ACKNOWLEDGED', exchangeOrderId: found }, context), context);
-          return updateOrderStatus(ready, { status: 'REJECTED', statusReason: refusalReason(failure.error), completedAtMs: context.clock.nowMs() }, context);
-        }
-        if (failure.kind === 'not_placed') return notPlaced(ready, failure.error, context);
-        if (ready.status !== 'UNKNOWN') await updateOrderStatus(ready, { status: 'UNKNOWN', statusReason: failure.error.code }, context);
-        throw new TradepipeError('order_state_unknown', 'The order outcome is unknown; it will be reconciled on the next attempt', { cause: failure.error, details: { orderId: order.id, clientOrderId: order.clientOrderId } });
+        if (context.signal.aborted) throw error;
+        context.logger.warn('coinbase order search failed', { orderId: order.id, error });
+        throw unknownOutcome(order, 'The order outcome is unknown and the search failed; searching again later', error);
       }
+      if (found !== undefined) return this.advance(await updateOrderStatus(order, { status: 'ACKNOWLEDGED', exchangeOrderId: found, statusReason: undefined }, context), context);
     }
-    throw new TradepipeError('order_state_unknown', 'The order outcome is unknown', { details: { orderId: order.id, clientOrderId: order.clientOrderId } });
+    const nowMs = context.clock.nowMs();
+    const blocked = await this.sendBlockedBy(order, context);
+    if (blocked === undefined) {
+      if (options.resend || !mayBePlaced) return this.send(order, context);
+      throw unknownOutcome(order, 'The order outcome is unknown (not found yet); it is searched for again, then re-sent with the same client_order_id');
+    }
+    // Past its approval (prices, limits and the kill switch may all have moved since risk approved it), or a BUY
+    // while the kill switch is engaged: never sent again. What may be on the exchange is searched for until a
+    // search long enough after the last send misses it.
+    if (!mayBePlaced) return updateOrderStatus(order, { status: 'FAILED', statusReason: blocked, completedAtMs: nowMs }, context);
+    const lastSendMs = order.submittedAtMs ?? order.createdAtMs;
+    if (nowMs - lastSendMs >= this.settings.notFoundAfterMs) {
+      context.logger.warn('order not on the exchange long after its last send; it was never placed', { orderId: order.id, clientOrderId: order.clientOrderId, lastSendMs, blocked });
+      return updateOrderStatus(order, { status: 'FAILED', statusReason: 'NOT_FOUND_ON_EXCHANGE', completedAtMs: nowMs }, context);
+    }
+    throw unknownOutcome(order, `The order outcome is unknown and it is not sent again (${blocked}); searching until ${new Date(lastSendMs + this.settings.notFoundAfterMs).toISOString()}`);
+  }
+
+  /** Why the order may not be sent (again) now, if it may not: its approval expired, or a BUY under the kill switch. */
+  private async sendBlockedBy(order: Order, context: StageContext): Promise<'APPROVAL_EXPIRED_BEFORE_SEND' | 'KILL_SWITCH_ENGAGED' | undefined> {
+    const approval = await context.store.getApproval(order.recommendationId);
+    if (approval === undefined || context.clock.nowMs() >= approval.expiresAtMs) return 'APPROVAL_EXPIRED_BEFORE_SEND';
+    // As when the approval is consumed: a BUY is never placed while the kill switch is engaged; reducing orders are.
+    if (order.side === 'BUY' && (await context.store.getRiskState()).killSwitch.engaged) return 'KILL_SWITCH_ENGAGED';
+    return undefined;
   }
 
   /**

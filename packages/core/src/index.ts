@@ -137,6 +137,8 @@ export {
   OrderTypeSchema,
   PositionSchema,
   TERMINAL_ORDER_STATUSES,
+  ORDER_REASON_SEND_IN_FLIGHT,
+  ORDER_REASON_NOTHING_PLACED,
   canTransitionOrder,
   type Balance,
   type Fill,
@@ -256,7 +258,7 @@ export {
   type FailClosedDetails,
 } from './validation-records.js';
 export { Pipeline, createPipeline } from './pipeline/pipeline.js';
-export { checkStoreHealth, worstHealthStatus, type HealthStore } from './pipeline/stages/health.js';
+export { SEND_IN_FLIGHT_GRACE_MS, checkStoreHealth, worstHealthStatus, type HealthStore } from './pipeline/stages/health.js';
 export { replayCandles } from './pipeline/replay.js';
 export { replayCandlesBatched, type BatchedReplayInput, type BatchedReplayResult } from './pipeline/batched-replay.js';
 export { collectReplayRecords, type ReplayRecords, type SettledState } from './pipeline/replay-records.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Logger } from '@tradepipe/core';
+import { TradepipeError, type Logger } from '@tradepipe/core';
 import { isTransientDatabaseError } from './db-errors.js';
 import { copyFromChunks } from './pg-copy.js';
 import type { SqlDriver, SqlExecutor, SqlRow } from './sql-driver.js';
@@ -113,7 +113,9 @@ function listenToPool(pool: pg.Pool, logger: Logger): void {
 
 /**
  * A {@link SqlDriver} over a `pg.Pool`. Transactions hold one pooled connection; a connection that failed
- * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection. Every
+ * mid-transaction is destroyed, never returned to the pool. LISTEN runs on one dedicated connection,
+ * reconnected after a loss; a channel whose last subscriber left is UNLISTENed, and the connection ends when no
+ * channel is left; `close()` during a reconnect lets the connection it was waiting for go. Every
  * connection the driver holds, and the pool itself, has an `'error'` listener: a lost connection fails an
  * operation (`storage_unavailable` once the store converts it), never the process.
  * @internal
@@ -124,6 +126,7 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
   let listener: pg.PoolClient | undefined;
   let listenerReady: Promise<pg.PoolClient> | undefined;
   let discardListener: (() => void) | undefined;
+  let reconnectTimer: NodeJS.Timeout | undefined;
   const handlers = new Map<string, Set<(payload: string) => void>>();
   let closed = false;
 
@@ -149,10 +152,18 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
       scheduleReconnect();
     });
     try {
-      for (const channel of handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const channel of handlers.keys()) {
+        if (closed) break;
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      }
     } catch (error) {
       discard();
       throw error;
+    }
+    // Closed (or left without a channel) while connecting: the connection is let go, never kept listening.
+    if (closed || handlers.size === 0) {
+      discard();
+      throw new TradepipeError('storage_unavailable', 'The store closed while its listener connected');
     }
     listener = client;
     discardListener = discard;
@@ -160,16 +171,38 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
   };
   // Reconnects the listener so waiting workers keep being woken; until then they wake on their timeouts.
   const scheduleReconnect = (): void => {
+    if (closed) return;
+    clearTimeout(reconnectTimer);
     const retry = setTimeout(() => {
+      reconnectTimer = undefined;
       if (closed || listenerReady !== undefined || handlers.size === 0) return;
       listenerReady = connectListener();
       listenerReady.catch((error: unknown) => {
-        options.logger.warn('storage listener reconnect failed', { error });
         listenerReady = undefined;
+        if (closed || handlers.size === 0) return;
+        options.logger.warn('storage listener reconnect failed', { error });
         scheduleReconnect();
       });
     }, 1_000);
     retry.unref();
+    reconnectTimer = retry;
+  };
+  // The last subscriber of a channel left: UNLISTEN it; with no channel left, the listening connection ends.
+  const unlisten = async (channel: string): Promise<void> => {
+    const client = listener;
+    if (client === undefined) return;
+    if (handlers.size === 0) {
+      listener = undefined;
+      listenerReady = undefined;
+      discardListener?.();
+      discardListener = undefined;
+      return;
+    }
+    try {
+      await client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      options.logger.warn('storage could not UNLISTEN a channel', { channel, error });
+    }
   };
   // On a pool it was given too: a pool or client without a listener crashes the process when the server goes.
   listenToPool(pool, options.logger);
@@ -200,7 +233,9 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
       }
       set.add(onNotification);
       const unsubscribe = async (): Promise<void> => {
-        set.delete(onNotification);
+        if (!set.delete(onNotification) || set.size > 0 || handlers.get(channel) !== set) return;
+        handlers.delete(channel);
+        if (!closed) await unlisten(channel);
       };
       try {
         if (listenerReady === undefined) {
@@ -225,10 +260,13 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
     },
     async close() {
       closed = true;
+      clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
       listener = undefined;
       listenerReady = undefined;
       handlers.clear();
       discardListener?.();
+      discardListener = undefined;
       if (options.ownsPool) await pool.end();
     },
   };

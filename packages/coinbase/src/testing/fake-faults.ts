@@ -31,6 +31,17 @@ export interface FakeFaults {
   latency(latencyMs: number): void;
   /** The next new order is refused with this Coinbase error (e.g. `INSUFFICIENT_FUND`). */
   rejectNextOrder(error: string, previewFailureReason?: string): void;
+  /**
+   * The next `count` `POST /orders` that repeat a `client_order_id` already on the book are refused (HTTP 200,
+   * `success: false`, error `DUPLICATE_CLIENT_ORDER_ID`) instead of answered with the existing order: an exchange
+   * whose duplicate answer is not the documented one. Nothing is placed.
+   */
+  refuseDuplicateOrders(count: number): void;
+  /**
+   * Order lists (`GET /orders/historical/batch`) leave out every order created less than `lagMs` ago on the
+   * fake's clock, as a lagging read replica would (0 to stop); `GET /orders/historical/{id}` still finds them.
+   */
+  orderListLag(lagMs: number): void;
   /** Removes every scripted fault. */
   clear(): void;
 }

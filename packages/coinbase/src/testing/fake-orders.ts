@@ -116,14 +116,23 @@ function crosses(side: 'BUY' | 'SELL', limitPrice: DecimalString | undefined, qu
 export function placeFakeOrder(
   book: FakeExchangeBook,
   rawBody: unknown,
-  context: { readonly nowIso: string; readonly quoteOf: (productId: string) => FakeQuote; readonly manualFills: boolean; readonly forcedRejection?: FakeRejection },
+  context: {
+    readonly nowIso: string;
+    readonly quoteOf: (productId: string) => FakeQuote;
+    readonly manualFills: boolean;
+    readonly forcedRejection?: FakeRejection;
+    readonly refuseDuplicate?: () => boolean;
+  },
 ): FakeOrderOutcome {
   const parsed = CreateOrderBodySchema.safeParse(rawBody);
   if (!parsed.success) return { status: 400, body: { error: 'INVALID_ARGUMENT', error_details: 'invalid order request', message: 'invalid order request' } };
   const request = parsed.data;
   const clientOrderId = request.client_order_id === '' ? randomUUID().replace(/-/g, '') : request.client_order_id;
   const existing = book.ordersByClientId.get(clientOrderId);
-  if (existing !== undefined) return { status: 200, body: successBody(existing, rawBody) };
+  if (existing !== undefined) {
+    if (context.refuseDuplicate?.() === true) return rejected(rawBody, reject('DUPLICATE_CLIENT_ORDER_ID', 'An order with this client_order_id exists'));
+    return { status: 200, body: successBody(existing, rawBody) };
+  }
   if (context.forcedRejection !== undefined) return rejected(rawBody, context.forcedRejection);
   const product = book.products.get(request.product_id);
   if (product === undefined) return rejected(rawBody, reject('INVALID_PRODUCT_ID', 'Product not found'));

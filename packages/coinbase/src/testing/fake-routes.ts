@@ -17,6 +17,10 @@ export interface RouteContext {
   readonly quoteOf: (productId: string) => FakeQuote;
   readonly manualFills: boolean;
   readonly takeForcedRejection: () => FakeRejection | undefined;
+  /** Whether this repeat of a known `client_order_id` is refused (uses up one scripted refusal). */
+  readonly takeDuplicateRefusal: () => boolean;
+  /** Orders younger than this (on the fake's clock) are left out of order lists. */
+  readonly orderListLagMs: number;
 }
 
 /** A route's answer. @internal */
@@ -105,6 +109,7 @@ function listOrders(context: RouteContext): RouteResult {
     .filter((order) => statuses.length === 0 || statuses.includes(order.status))
     .filter((order) => startMs === undefined || Date.parse(order.created_time) >= startMs)
     .filter((order) => endMs === undefined || Date.parse(order.created_time) <= endMs)
+    .filter((order) => context.orderListLagMs === 0 || Date.parse(order.created_time) <= context.clock.nowMs() - context.orderListLagMs)
     .sort((a, b) => Date.parse(b.created_time) - Date.parse(a.created_time));
   const { page, hasNext, cursor } = pageOf(matching, context.url, 100);
   return ok({ orders: page.map(orderView), sequence: '0', has_next: hasNext, cursor });
@@ -202,7 +207,7 @@ export const FAKE_ROUTES: readonly Route[] = [
     pattern: /^\/orders$/,
     access: 'private',
     trade: true,
-    handle: (c) => placeFakeOrder(c.book, c.body, { nowIso: new Date(c.clock.nowMs()).toISOString(), quoteOf: c.quoteOf, manualFills: c.manualFills, forcedRejection: c.takeForcedRejection() }),
+    handle: (c) => placeFakeOrder(c.book, c.body, { nowIso: new Date(c.clock.nowMs()).toISOString(), quoteOf: c.quoteOf, manualFills: c.manualFills, forcedRejection: c.takeForcedRejection(), refuseDuplicate: c.takeDuplicateRefusal }),
   },
   { method: 'POST', pattern: /^\/orders\/batch_cancel$/, access: 'private', trade: true, handle: cancel },
   { method: 'GET', pattern: /^\/orders\/historical\/batch$/, access: 'private', handle: listOrders },

@@ -56,6 +56,23 @@ describe('startFakeCoinbase', () => {
     expect(page.orders.map((order) => order.client_order_id).sort()).toEqual(['a', 'b']);
   });
 
+  it('scripts refused duplicates and lagging order lists (the order is still found by id)', async () => {
+    const { createManualClock } = await import('@tradepipe/core');
+    const clock = createManualClock(Date.now());
+    setup = await startFakeSetup({ clock });
+    const request = { clientOrderId: 'dup', productId: 'BTC-USD', side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('10') } } as const;
+    const { orderId } = await setup.client.createOrder(request);
+    setup.fake.faults.refuseDuplicateOrders(1);
+    await expect(setup.client.createOrder(request)).rejects.toMatchObject({ code: 'exchange_rejected', details: { failureReason: 'DUPLICATE_CLIENT_ORDER_ID' } });
+    expect((await setup.client.createOrder(request)).orderId).toBe(orderId); // one refusal scripted, then the documented answer
+    setup.fake.faults.orderListLag(60_000);
+    expect((await setup.client.listOrders({ productIds: ['BTC-USD'] })).orders).toEqual([]);
+    expect((await setup.client.getOrder(orderId)).order_id).toBe(orderId);
+    clock.advance(60_000);
+    expect((await setup.client.listOrders({ productIds: ['BTC-USD'] })).orders.map((order) => order.order_id)).toEqual([orderId]);
+    expect(setup.fake.orders()).toHaveLength(1);
+  });
+
   it('enforces the public limit of 10 requests a second per IP', async () => {
     const fake = await startFakeCoinbase();
     try {

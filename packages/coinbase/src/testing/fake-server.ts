@@ -54,7 +54,8 @@ export interface FakeCoinbase {
   /** WebSocket URL, e.g. `ws://127.0.0.1:51234/ws`. */
   readonly wsUrl: string;
   /**
-   * Scripts failures of the next requests: 429 bursts, 5xx, dropped requests or responses, latency, a refused order.
+   * Scripts failures of the next requests: 429 bursts, 5xx, dropped requests or responses, latency, a refused order,
+   * refused duplicates, lagging order lists.
    */
   readonly faults: FakeFaults;
   /**
@@ -123,6 +124,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   const received: Omit<FakeRequestLogEntry, 'status'>[] = [];
   let latencyMs = 0;
   let forcedRejection: FakeRejection | undefined;
+  let duplicateRefusals = 0;
+  let orderListLagMs = 0;
   const limiter = createWindowLimiter(options.enforceRateLimits ?? true);
   const quoteOf = (productId: string): FakeQuote => quotes.get(productId) ?? { bid: decimal('0'), ask: decimal('0') };
 
@@ -183,7 +186,12 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       forcedRejection = undefined;
       return rejection;
     };
-    const result = route.handle({ book, candles, clock, url, params, body, key, quoteOf, manualFills: options.orderFills === 'manual', takeForcedRejection });
+    const takeDuplicateRefusal = (): boolean => {
+      if (duplicateRefusals === 0) return false;
+      duplicateRefusals -= 1;
+      return true;
+    };
+    const result = route.handle({ book, candles, clock, url, params, body, key, quoteOf, manualFills: options.orderFills === 'manual', takeForcedRejection, takeDuplicateRefusal, orderListLagMs });
     if (takeFault(rules, 'drop_response', method, path) !== undefined) {
       log('dropped');
       request.socket.destroy();
@@ -219,10 +227,14 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     dropRequests: (count, match = { method: 'POST', path: '/orders' }) => void rules.push({ kind: 'drop_request', remaining: count, ...match }),
     latency: (ms) => void (latencyMs = ms),
     rejectNextOrder: (error, previewFailureReason = 'UNKNOWN_PREVIEW_FAILURE_REASON') => void (forcedRejection = { error, message: error, previewFailureReason }),
+    refuseDuplicateOrders: (count) => void (duplicateRefusals = count),
+    orderListLag: (lagMs) => void (orderListLagMs = lagMs),
     clear: () => {
       rules.length = 0;
       latencyMs = 0;
       forcedRejection = undefined;
+      duplicateRefusals = 0;
+      orderListLagMs = 0;
     },
   };
 

@@ -7,8 +7,11 @@ const idSchema = z.string().min(1).max(128);
 const timeMs = z.number().int().nonnegative();
 
 /**
- * The life of an order. `INTENT_RECORDED` is written before any request leaves; `UNKNOWN` means the
- * response was lost and must be reconciled before anything else; `EXECUTED`, `REJECTED` and `FAILED`
+ * The life of an order. `INTENT_RECORDED` is written before any request leaves; a live executor records
+ * `UNKNOWN` (reason {@link ORDER_REASON_SEND_IN_FLIGHT}) just before each request that may place the order, so
+ * `UNKNOWN` means "may be on the exchange": the send is in flight, its answer was lost or its process stopped,
+ * and it must be reconciled before anything else; `SUBMITTED` without an exchange order id means every send so
+ * far provably placed nothing (reason {@link ORDER_REASON_NOTHING_PLACED}); `EXECUTED`, `REJECTED` and `FAILED`
  * are terminal. An IOC order that fills in part and is cancelled for the rest ends `EXECUTED` with its
  * filled size.
  */
@@ -25,6 +28,15 @@ export const OrderStatusSchema = z.enum([
 
 /** The status of an order. */
 export type OrderStatus = z.infer<typeof OrderStatusSchema>;
+
+/** `statusReason` of an `UNKNOWN` order whose request to the exchange is in flight (written just before it). */
+export const ORDER_REASON_SEND_IN_FLIGHT = 'SEND_IN_FLIGHT';
+
+/**
+ * `statusReason` of a `SUBMITTED` order every send of which provably placed nothing (a 429, a connection that
+ * never opened): it may be sent again while its approval holds.
+ */
+export const ORDER_REASON_NOTHING_PLACED = 'NOTHING_PLACED';
 
 /** Statuses an order never leaves. */
 export const TERMINAL_ORDER_STATUSES: readonly OrderStatus[] = ['EXECUTED', 'REJECTED', 'FAILED'];

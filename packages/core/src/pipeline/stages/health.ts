@@ -1,6 +1,6 @@
 // Beside the boxes: health. What the store says about the whole pipeline.
 import type { SeriesKey } from '../../interfaces.js';
-import type { HealthReport, HealthStatus } from '../../records/execution.js';
+import { ORDER_REASON_SEND_IN_FLIGHT, type HealthReport, type HealthStatus, type Order } from '../../records/execution.js';
 import type { PipelineStore } from '../../store.js';
 import { GRANULARITIES } from '../../time.js';
 
@@ -10,6 +10,14 @@ type Check = HealthReport['checks'][number];
 export type HealthStore = Pick<PipelineStore, 'ping' | 'countByState' | 'listOrders' | 'getRiskState' | 'getLatestCandle'>;
 
 const RANK: Record<HealthStatus, number> = { ok: 0, degraded: 1, failing: 2 };
+
+/** How long an order may be UNKNOWN while its send is in flight before health counts it as awaiting reconciliation. */
+export const SEND_IN_FLIGHT_GRACE_MS = 2 * 60_000;
+
+/** Whether an UNKNOWN order is only being sent now (recorded so just before its request, not long ago). */
+function isSending(order: Order, nowMs: number): boolean {
+  return order.statusReason === ORDER_REASON_SEND_IN_FLIGHT && nowMs - order.updatedAtMs < SEND_IN_FLIGHT_GRACE_MS;
+}
 
 /**
  * The worst status among health checks (`failing` over `degraded` over `ok`): a report's status.
@@ -23,7 +31,8 @@ export function worstHealthStatus(checks: readonly { readonly status: HealthStat
 /**
  * Checks the health of a pipeline's shared state, as a service that runs no stage (a health monitor) or
  * `Pipeline.health()` sees it: the store answers, no dead letters (degraded; `DISCARDED` items are not counted), no order in UNKNOWN state
- * (failing: it awaits reconciliation), no open order left unprogressed for 15 minutes (degraded), the kill switch (degraded), crashed workers (failing) and market data
+ * (failing: it awaits reconciliation; one whose send has been in flight for less than
+ * {@link SEND_IN_FLIGHT_GRACE_MS} is not counted), no open order left unprogressed for 15 minutes (degraded), the kill switch (degraded), crashed workers (failing) and market data
  * freshness (a series whose last candle closed more than two candles ago is degraded).
  * @returns the report; its status is the worst of its checks
  * @example
@@ -59,7 +68,7 @@ export async function checkStoreHealth(input: {
     value: deadLetters,
     ...(deadLetters > 0 ? { message: 'items failed for good: tradepipe dead-letters list, then requeue or discard each' } : {}),
   });
-  const unknownOrders = (await store.listOrders({ statuses: ['UNKNOWN'] })).length;
+  const unknownOrders = (await store.listOrders({ statuses: ['UNKNOWN'] })).filter((order) => !isSending(order, nowMs)).length;
   const openOrders = await store.listOrders({ statuses: ['INTENT_RECORDED', 'SUBMITTED', 'ACKNOWLEDGED', 'PARTIALLY_FILLED'] });
   const staleOrders = openOrders.filter((order) => nowMs - order.updatedAtMs > (input.staleOrderMs ?? 15 * 60_000)).length;
   checks.push({

@@ -46,8 +46,8 @@ interface Schedule {
  * exchange or store failure: it schedules the next look with a capped exponential backoff); `sweep` lists
  * every open order and follows those no stage follows (their recommendation dead-lettered, failed or
  * missing), so an outage delays an order, never abandons it; when such an order ends, its recommendation is
- * moved to the order's final state. Schedules live in memory; one look at a time per
- * order. The fills stage and the sweep share one reconciler.
+ * moved to the order's final state. Schedules live in memory, only for orders that have not ended (an order
+ * that ended elsewhere is dropped at the next sweep); one look at a time per order. The fills stage and the sweep share one reconciler.
  * @example
  * const reconciler = createOrderReconciler({ executor, pollIntervalMs: 2_000, baseBackoffMs: 1_000, maxBackoffMs: 60_000, sweepIntervalMs: 30_000 });
  * await reconciler.sweep(context);
@@ -60,9 +60,17 @@ export class OrderReconciler {
   /** @param options see {@link OrderReconcilerOptions} */
   constructor(private readonly options: OrderReconcilerOptions) {}
 
+  /** How many orders this reconciler keeps a schedule for (in memory): only orders that have not ended. */
+  get scheduledOrderCount(): number {
+    return this.schedules.size;
+  }
+
   /** Looks at an order if it is due (or returns when it will be); a look already under way is shared. */
   follow(order: Order, context: StageContext): Promise<FollowedOrder> {
-    if (TERMINAL_ORDER_STATUSES.includes(order.status)) return Promise.resolve({ order, changed: false, nextInMs: 0 });
+    if (TERMINAL_ORDER_STATUSES.includes(order.status)) {
+      this.schedules.delete(order.id);
+      return Promise.resolve({ order, changed: false, nextInMs: 0 });
+    }
     const schedule = this.schedules.get(order.id);
     const nowMs = context.clock.nowMs();
     if (schedule !== undefined && schedule.dueAtMs > nowMs) return Promise.resolve({ order, changed: false, nextInMs: schedule.dueAtMs - nowMs });
@@ -106,12 +114,15 @@ export class OrderReconciler {
 
   /**
    * Follows every open order that no stage follows, if due. Returns the orders that changed (the pipeline
-   * reports them as `order:updated`).
+   * reports them as `order:updated`). Drops the schedules of orders that ended elsewhere (another replica, a stage).
    */
   async sweep(context: StageContext): Promise<Order[]> {
     this.nextSweepAtMs = context.clock.nowMs() + this.options.sweepIntervalMs;
     const changed: Order[] = [];
-    for (const order of await context.store.listOrders({ statuses: OPEN_ORDER_STATUSES })) {
+    const open = await context.store.listOrders({ statuses: OPEN_ORDER_STATUSES });
+    const openIds = new Set(open.map((order) => order.id));
+    for (const id of this.schedules.keys()) if (!openIds.has(id) && !this.looking.has(id)) this.schedules.delete(id);
+    for (const order of open) {
       context.signal.throwIfAborted();
       const holder = await context.store.getRecommendation(order.recommendationId);
       if (holder !== undefined && FOLLOWED_BY_A_STAGE.includes(holder.status.state)) continue;
