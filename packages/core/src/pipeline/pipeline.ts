@@ -80,7 +80,9 @@ export class Pipeline {
 
   /**
    * Runs every stage of this process until no stage can claim anything (items waiting on a backoff or a
-   * poll delay count as idle), sweeping due orders with the reconciler. For replays, backtests and tests.
+   * poll delay count as idle), sweeping due orders with the reconciler. For replays, backtests and tests. A stage
+   * found empty is asked again only after an earlier stage made progress, the reconciler moved orders or the
+   * clock moved.
    * @returns the number of items processed.
    */
   async runUntilIdle(options: { maxPasses?: number } = {}): Promise<number> {
