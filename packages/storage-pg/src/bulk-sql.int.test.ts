@@ -52,6 +52,26 @@ function describeBulkWrite(label: string, factory: Factory): void {
       expect(claims.map((claim) => claim.id)).toEqual([signals[1]!.id]);
     });
 
+    it('lets concurrent writers of one batch both succeed, and refuses the one that loses with other content', async () => {
+      const store = await open();
+      const candles = candlesFrom(40, 500);
+      const entries = candles.map((candle, index) => ({ record: signalFor(candle, index), state: 'DONE' as const }));
+      // On a server both find nothing stored, both insert: the second waits on the first's keys, then takes the first-write-wins path.
+      await Promise.all([store.writeBulk({ signals: entries }), store.writeBulk({ signals: entries })]);
+      await Promise.all([store.writeBulk({ candles }), store.writeBulk({ candles })]);
+      expect(await store.countByState('signal')).toEqual({ DONE: 40 });
+      const later = candlesFrom(10, 600);
+      const first = later.map((candle, index) => ({ record: signalFor(candle, index), state: 'DONE' as const }));
+      const other = first.map((entry) => ({ ...entry, record: { ...entry.record, confidence: 0.01 } }));
+      const outcomes = await Promise.allSettled([store.writeBulk({ signals: first }), store.writeBulk({ signals: other })]);
+      expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(outcomes.find((outcome) => outcome.status === 'rejected')).toMatchObject({ reason: { code: 'record_conflict' } });
+      const winner = outcomes[0]!.status === 'fulfilled' ? first : other;
+      expect(await store.getSignal(winner[3]!.record.id)).toEqual(winner[3]!.record);
+      expect(await store.countByState('signal')).toEqual({ DONE: 50 });
+      expect(await store.countByState('candle')).toEqual({ DONE: 40 });
+    });
+
     it('enters candles in the given state', async () => {
       const store = await open();
       await store.writeBulk({ candles: candlesFrom(2), candleState: 'PENDING' });

@@ -3,12 +3,14 @@ import {
   SignalSchema,
   TradeRecommendationSchema,
   TradepipeError,
-  contentHash,
+  canonicalJson,
   parseWith,
   type PipelineStore,
 } from '@tradepipe/core';
+import { createHash } from 'node:crypto';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
 import { nowParam, nowSql, type StoreContext } from './context.js';
+import { errorCodeOf } from './db-errors.js';
 import { int8 } from './rows.js';
 import type { SqlExecutor } from './sql-driver.js';
 
@@ -17,6 +19,8 @@ type BulkWrite = Parameters<PipelineStore['writeBulk']>[0];
 
 /** Rows per statement: large enough that a statement's cost is the rows', small enough for modest parameters. */
 const CHUNK_ROWS = 20_000;
+
+const UNIQUE_VIOLATION = '23505';
 
 /**
  * A record kind written in bulk: its table and key columns, each as SQL reading it from the record (`r.record`,
@@ -67,10 +71,15 @@ const RECOMMENDATIONS: BulkTable = {
 /** A parsed record ready for its table. */
 interface BulkRow<R> {
   readonly record: R & { readonly id: string };
+  /** The record's canonical JSON: hashed for `hash`, and sent as the record (one serialisation, not two). */
+  readonly json: string;
   readonly hash: string;
   readonly state: string;
   readonly reason: string | null;
 }
+
+/** What core's `contentHash` computes, from the canonical JSON already made. */
+const sha256Hex = (json: string): string => createHash('sha256').update(json).digest('hex');
 
 function conflict(type: string, id: string): TradepipeError {
   return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type, id } });
@@ -85,7 +94,8 @@ function prepareRows<R extends { readonly id: string }>(
   const byId = new Map<string, BulkRow<R>>();
   for (const entry of entries) {
     const record = parse(entry.record);
-    const row = { record, hash: contentHash(record), state: entry.state, reason: entry.reason ?? null };
+    const json = canonicalJson(record);
+    const row = { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
     const first = byId.get(record.id);
     if (first === undefined) byId.set(record.id, row);
     else if (first.hash !== row.hash) throw conflict(type, record.id);
@@ -100,33 +110,54 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 // Inserts one chunk (first write wins); if some ids existed, any with another content hash is a conflict.
+// When none of the chunk's ids is stored (a replay writing new records: the usual case) the rows go in with
+// a plain INSERT, which skips the speculative insertion ON CONFLICT makes per row; a concurrent writer's row
+// appearing meanwhile makes it fail with a unique violation, undone to the savepoint, and the chunk then
+// takes the first-write-wins path.
 async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
-  const names = [...spec.columns.map(([name]) => name), 'record', 'content_hash', 'state', 'state_reason', 'available_at_ms', 'updated_at_ms'];
-  const values = [...spec.columns.map(([, sql]) => sql), 'r.record', 'r.content_hash', 'r.state', 'r.state_reason', 'now_ms.ms', 'now_ms.ms'];
+  const ids = rows.map((row) => row.record.id);
+  const [found] = await executor.query<{ stored: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${context.s}.${spec.table} WHERE id = ANY($1::text[])) AS stored`, [ids]);
+  if (found?.stored !== true && (await insertNew(context, executor, spec, rows))) return;
   const [counted] = await executor.query<{ inserted: string }>(
-    `WITH inserted AS (
-       INSERT INTO ${context.s}.${spec.table} (${names.join(', ')})
-       SELECT ${values.join(', ')}
-       FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])) AS r(record, content_hash, state, state_reason),
-         (SELECT ${nowSql(5)} AS ms) now_ms
-       ON CONFLICT (id) DO NOTHING
-       RETURNING 1)
-     SELECT count(*) AS inserted FROM inserted`,
-    [
-      JSON.stringify(rows.map((row) => row.record)),
-      rows.map((row) => row.hash),
-      rows.map((row) => row.state),
-      rows.map((row) => row.reason),
-      nowParam(context),
-    ],
+    `WITH inserted AS (${insertSql(context, spec)} ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) AS inserted FROM inserted`,
+    insertParams(context, rows),
   );
   if (int8(counted?.inserted ?? '0', 'inserted') === rows.length) return;
   const [other] = await executor.query<{ id: string }>(
     `SELECT t.id FROM unnest($1::text[], $2::text[]) AS input(id, content_hash) JOIN ${context.s}.${spec.table} t ON t.id = input.id
      WHERE t.content_hash <> input.content_hash LIMIT 1`,
-    [rows.map((row) => row.record.id), rows.map((row) => row.hash)],
+    [ids, rows.map((row) => row.hash)],
   );
   if (other !== undefined) throw conflict(spec.type, other.id);
+}
+
+/** The INSERT … SELECT of a chunk: key columns read from the records, sent as one JSON array. */
+function insertSql(context: StoreContext, spec: BulkTable): string {
+  const names = [...spec.columns.map(([name]) => name), 'record', 'content_hash', 'state', 'state_reason', 'available_at_ms', 'updated_at_ms'];
+  const values = [...spec.columns.map(([, sql]) => sql), 'r.record', 'r.content_hash', 'r.state', 'r.state_reason', 'now_ms.ms', 'now_ms.ms'];
+  return `INSERT INTO ${context.s}.${spec.table} (${names.join(', ')})
+       SELECT ${values.join(', ')}
+       FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])) AS r(record, content_hash, state, state_reason),
+         (SELECT ${nowSql(5)} AS ms) now_ms`;
+}
+
+function insertParams<R>(context: StoreContext, rows: readonly BulkRow<R>[]): unknown[] {
+  return [`[${rows.map((row) => row.json).join(',')}]`, rows.map((row) => row.hash), rows.map((row) => row.state), rows.map((row) => row.reason), nowParam(context)];
+}
+
+/** A plain INSERT of rows none of whose ids was stored; false (nothing written) if a concurrent writer stored one meanwhile. */
+async function insertNew<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<boolean> {
+  await executor.query('SAVEPOINT tradepipe_bulk');
+  try {
+    await executor.query(insertSql(context, spec), insertParams(context, rows));
+  } catch (error) {
+    if (errorCodeOf(error) !== UNIQUE_VIOLATION) throw error;
+    await executor.query('ROLLBACK TO SAVEPOINT tradepipe_bulk');
+    await executor.query('RELEASE SAVEPOINT tradepipe_bulk');
+    return false;
+  }
+  await executor.query('RELEASE SAVEPOINT tradepipe_bulk');
+  return true;
 }
 
 /**

@@ -3,6 +3,7 @@ import { childLogger, silentLogger, type Clock, type Logger, type PipelineStore 
 import { guarded } from './db-errors.js';
 import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
+import type { SqlDriver } from './sql-driver.js';
 import { SqlStore } from './sql-store.js';
 
 /** Options of {@link createPgliteStore}. */
@@ -21,11 +22,26 @@ export interface PgliteStoreOptions {
   readonly migrate?: boolean;
 }
 
+/** The tables a replay fills (candles, signals, recommendations): most of what a store in memory writes. */
+const BULK_TABLES = ['crypto_prices', 'trading_signals', 'trade_recommendations'];
+
+/**
+ * In memory, nothing outlives the process, so the write-ahead log protects nothing (it serves crash recovery
+ * of a data directory, and replication; a rollback does not read it): the bulk tables are made UNLOGGED,
+ * which spares writing each row twice (about a fifth of a bulk write's time). Only for an instance this
+ * store created in memory, right after its migrations (the tables are still empty).
+ */
+async function skipWal(driver: SqlDriver, s: string): Promise<void> {
+  await driver.exec(BULK_TABLES.map((table) => `ALTER TABLE ${s}.${table} SET UNLOGGED;`).join('\n'));
+}
+
 /**
  * Creates the embedded {@link PipelineStore} on PGlite (PostgreSQL in WebAssembly, in process): the same
  * schema, SQL and guarantees as the server store, in memory or in a data directory. One session, so it
  * suits one process; use {@link createPgStore} for several services or replicas.
  * Creating an in-memory instance takes 1.5–3 s (initdb); share one through `database` where that matters.
+ * In memory (no `dataDir`, no `database`), the candle, signal and recommendation tables are UNLOGGED: no
+ * write-ahead log, as nothing survives the process anyway.
  * @returns a store named `pglite`; `close()` closes the PGlite instance if the store created it
  * @throws TradepipeError `config_invalid` (schema name), `storage_failed` (the data directory cannot be opened)
  * @example
@@ -41,6 +57,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined });
   try {
     if (options.migrate !== false) await runMigrations(driver, schema, logger);
+    if (options.dataDir === undefined && options.database === undefined && options.migrate !== false) await skipWal(driver, s);
   } catch (error) {
     await driver.close().catch(() => undefined);
     throw error;

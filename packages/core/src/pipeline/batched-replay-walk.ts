@@ -1,3 +1,4 @@
+import { recordId } from '../ids.js';
 import type { ModelPrediction } from '../interfaces.js';
 import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../records/execution.js';
 import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
@@ -32,7 +33,7 @@ const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMIN
 /**
  * What the quiet path reads instead of the store while nothing changes: positions, products and risk state,
  * whether any work is pending, and each series' recent candles (for exit rules). Refreshed from the store
- * after every candle that took the full path.
+ * after every candle that took the full path (see {@link ReplayCaches.refresh}).
  * @internal
  */
 export class ReplayCaches {
@@ -42,25 +43,43 @@ export class ReplayCaches {
   /** Any candle or signal pending, recommendation not terminal or order open: every candle takes the full path. */
   workPending = true;
   private readonly recent = new Map<string, Candle[]>();
+  /** Whether the last full look found no candle or signal pending (then only a full-path candle's own can be). */
+  private settledBaseline = false;
 
   constructor(
     private readonly store: PipelineStore,
     private readonly productIds: readonly string[],
     private readonly lookbackCandles: number,
+    private readonly pipelineId: string,
   ) {}
 
-  async refresh(): Promise<void> {
+  /**
+   * Re-reads what the quiet path uses. After a full-path candle (`after`), when the last full look found no
+   * candle or signal pending, only that candle and its signal can have become pending (every other candle
+   * and signal of the replay was written settled): their work states are read instead of counting every
+   * candle and signal stored, which grows with the history (a year of minutes: a million rows per look).
+   * @param after the full-path candle just run and its work state as read after the run
+   */
+  async refresh(after?: { readonly candle: Candle; readonly candleState: string | undefined }): Promise<void> {
     for (const productId of this.productIds) {
       this.positions.set(productId, await this.store.getPosition(productId));
       this.products.set(productId, await this.store.getProduct(productId));
     }
     this.riskState = await this.store.getRiskState();
-    const candles = await this.store.countByState('candle');
-    const signals = await this.store.countByState('signal');
+    let inputsPending: boolean;
+    if (after !== undefined && this.settledBaseline) {
+      const { candle } = after;
+      const signalId = recordId('signal', [this.pipelineId, candle.productId, candle.granularity, candle.startMs]);
+      inputsPending = after.candleState === 'PENDING' || (await this.store.getWorkStatus('signal', signalId))?.state === 'PENDING';
+    } else {
+      const candles = await this.store.countByState('candle');
+      const signals = await this.store.countByState('signal');
+      inputsPending = (candles.PENDING ?? 0) > 0 || (signals.PENDING ?? 0) > 0;
+      this.settledBaseline = !inputsPending;
+    }
     const recommendations = await this.store.countByState('recommendation');
     const unsettled = Object.entries(recommendations).some(([state, count]) => (count ?? 0) > 0 && !TERMINAL_RECOMMENDATION_STATES.includes(state as never));
-    this.workPending =
-      (candles.PENDING ?? 0) > 0 || (signals.PENDING ?? 0) > 0 || unsettled || (await this.store.listOrders({ statuses: OPEN_ORDER_STATUSES })).length > 0;
+    this.workPending = inputsPending || unsettled || (await this.store.listOrders({ statuses: OPEN_ORDER_STATUSES })).length > 0;
   }
 
   /** Loads a series' recent stored candles before `candle` (once per series, with everything before it written). */

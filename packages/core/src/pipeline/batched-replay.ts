@@ -191,8 +191,9 @@ class BatchedWalk {
     this.caches.pushRecent(item.candle);
     this.fullPathCandles += 1;
     // A candle the stages could not finish (a retry, a dead letter) leaves the engines to the stage: the rest goes candle by candle.
-    if ((await store.getWorkStatus('candle', workId))?.state !== 'DONE') this.degraded = true;
-    await this.caches.refresh();
+    const candleState = (await store.getWorkStatus('candle', workId))?.state;
+    if (candleState !== 'DONE') this.degraded = true;
+    await this.caches.refresh({ candle: item.candle, candleState });
   }
 
   /** Saves the feature engines on their cadence, at a chunk's end (everything they took is written). */
@@ -231,7 +232,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     return { ...result, quietCandles: 0, fullPathCandles: result.candles, candleByCandle: true };
   }
   const productIds = [...new Set(ordered.map((candle) => candle.productId))];
-  const caches = new ReplayCaches(input.store, productIds, access.runtime.options.exits?.lookbackCandles ?? 0);
+  const caches = new ReplayCaches(input.store, productIds, access.runtime.options.exits?.lookbackCandles ?? 0, access.runtime.options.pipelineId);
   if (ordered.length > 0) {
     input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(ordered[0]!)));
     await access.prepare();

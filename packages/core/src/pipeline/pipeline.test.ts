@@ -115,6 +115,23 @@ describe('Pipeline', () => {
     expect(await store.countByState('recommendation')).toEqual({ EXECUTED: 2 });
   });
 
+  it('on a manual clock, claims from a stage found empty again only after an earlier stage made progress', async () => {
+    const { store, pipeline, candles, clock, replay } = await setup();
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = ((query: Parameters<typeof store.claim>[0]) => ((claims += 1), claim(query))) as typeof store.claim;
+    expect(await pipeline.runUntilIdle()).toBe(0);
+    // Six stages, nothing anywhere: one empty claim each, no second pass.
+    expect(claims).toBe(6);
+    await replay([candles[0]!]);
+    claims = 0;
+    clock.set(candles[1]!.startMs + HOUR);
+    await store.putCandles([candles[1]!]);
+    expect(await pipeline.runUntilIdle()).toBe(2);
+    // The candle (signal stage: its item, then an empty claim), its HOLD signal (bridge: the same), four empty stages; the pass that follows claims nothing.
+    expect(claims).toBe(8);
+  });
+
   it('retries a transient validation failure after its backoff', async () => {
     const { store, pipeline, replay, clock, validator } = await setup({ script: ['transient', 'approve'], closes: [100, 100, 105] });
     const retried: string[] = [];

@@ -80,16 +80,32 @@ export class Pipeline {
 
   /**
    * Runs every stage of this process until no stage can claim anything (items waiting on a backoff or a
-   * poll delay count as idle), sweeping due orders with the reconciler. For replays, backtests and tests.
+   * poll delay count as idle), sweeping due orders with the reconciler. For replays, backtests and tests. A stage
+   * found empty is asked again only after an earlier stage made progress, the reconciler moved orders or the
+   * clock moved.
    * @returns the number of items processed.
    */
   async runUntilIdle(options: { maxPasses?: number } = {}): Promise<number> {
     await this.prepare();
     let processed = 0;
+    // Work flows down the path: a stage gets items only from the stages before it (or from the reconciler). A
+    // stage found empty is claimed from again only once an earlier stage made progress, the reconciler moved
+    // orders, or the clock moved (a delayed item may have come due). On a manual clock (replays) the pass that
+    // proves idleness then costs no claims; on a running clock every stage is claimed from as before.
+    const emptySinceMs = new Map<PlannedStage, number>();
     for (let pass = 0; pass < (options.maxPasses ?? 10_000); pass += 1) {
       let progressed = 0;
-      for (const planned of this.planned) progressed += await this.drain(planned);
-      if (this.reconciler !== undefined) progressed += this.reportOrders(await this.reconciler.sweepIfDue(this.context()));
+      for (const planned of this.planned) {
+        const startedAtMs = this.runtime.clock.nowMs();
+        if (progressed === 0 && emptySinceMs.get(planned) === startedAtMs) continue;
+        progressed += await this.drain(planned);
+        emptySinceMs.set(planned, startedAtMs);
+      }
+      if (this.reconciler !== undefined) {
+        const swept = this.reportOrders(await this.reconciler.sweepIfDue(this.context()));
+        if (swept > 0) emptySinceMs.clear();
+        progressed += swept;
+      }
       processed += progressed;
       if (progressed === 0) break;
     }
