@@ -138,7 +138,8 @@ export class MemoryQueue {
   transition(entry: Entry, state: string, reason: string | undefined, lastError?: WorkError, attempt?: number): void {
     const nowMs = this.nowMs();
     this.index.remove(entry);
-    if (state === 'DEAD_LETTER') entry.deadLetteredFrom = entry.status.state;
+    // A dead letter completed dead-lettered again (a sweep) keeps the state it first failed in.
+    if (state === 'DEAD_LETTER') entry.deadLetteredFrom = entry.status.state === 'DEAD_LETTER' ? entry.deadLetteredFrom : entry.status.state;
     else delete entry.deadLetteredFrom;
     entry.status = {
       state,

@@ -173,7 +173,7 @@ async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim
        last_error_message = CASE WHEN $5::text IS NULL THEN w.last_error_message ELSE $6 END,
        available_at_ms = n.ms + $7::bigint, updated_at_ms = n.ms,
        lease_owner = NULL, lease_expires_at_ms = NULL,
-       dead_lettered_from = CASE WHEN $1 = 'DEAD_LETTER' THEN w.state END
+       dead_lettered_from = CASE WHEN $1 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
      FROM (SELECT ${nowSql(8)} AS ms) n
      WHERE w.fencing_token = $9 AND w.state = $10 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 11)}
      RETURNING w.available_at_ms`,
@@ -234,7 +234,7 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
     `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
      settled AS (
        UPDATE ${context.s}.${table.table} w SET state = $2, state_reason = $3, available_at_ms = now_ms.ms, updated_at_ms = now_ms.ms,
-         lease_owner = NULL, lease_expires_at_ms = NULL, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN w.state END
+         lease_owner = NULL, lease_expires_at_ms = NULL, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
        FROM now_ms
        WHERE w.fencing_token = $4 AND w.state = $5 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 6)}
        RETURNING 1)

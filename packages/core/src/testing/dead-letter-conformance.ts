@@ -78,6 +78,18 @@ export function describeDeadLetterConformance(store: () => PipelineStore, advanc
     expect((await store().getRecommendation(recommendationId))?.status.state).toBe('PENDING_EXECUTION');
   });
 
+  it('keeps a dead letter\'s origin when a sweep claims and releases it, or completes it dead-lettered again', async () => {
+    await store().insertRecommendation(testRecommendation(), 'PENDING_RISK');
+    const id = await deadLetter(store(), 'recommendation', 'PENDING_RISK', leaseMs);
+    // The order reconciler's orphan sweep claims DEAD_LETTER recommendations and releases the ones it leaves.
+    const [swept] = await store().claim({ kind: 'recommendation', state: 'DEAD_LETTER', workerId: 'sweep', leaseMs, limit: 1 });
+    await store().release(swept!);
+    const [again] = await store().claim({ kind: 'recommendation', state: 'DEAD_LETTER', workerId: 'sweep', leaseMs, limit: 1 });
+    await store().complete(again!, { state: 'DEAD_LETTER', reason: 'still no order' });
+    expect((await store().listDeadLetters())[0]).toMatchObject({ id, fromState: 'PENDING_RISK' });
+    expect((await store().requeueDeadLetter('recommendation', id, { reason: 'risk fixed' })).state).toBe('PENDING_RISK');
+  });
+
   // A missed wake-up would leave the wait running for its whole minute: the test's own timeout fails it.
   it('wakes a worker waiting for the state a dead letter is re-queued to', async () => {
     await store().insertRecommendation(testRecommendation(), 'PENDING_RISK');
