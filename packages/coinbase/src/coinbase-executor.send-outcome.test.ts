@@ -173,6 +173,32 @@ describe('live executor: an order whose outcome is unknown when its approval exp
   });
 });
 
+describe('live executor: a search cut short by its page limit', () => {
+  it('proves nothing: the order stays UNKNOWN past the search window, and ends FAILED only after a full scan misses it', async () => {
+    const r = await rig();
+    // 260 other orders of the product: more than one page of 250.
+    for (let index = 0; index < 260; index += 1) {
+      await r.setup.client.createOrder({ clientOrderId: `other-${index}`, productId: 'BTC-USD', side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('1') } });
+    }
+    r.executor = new CoinbaseOrderExecutor({ client: r.setup.client, approvalSigner: r.signer, followTimeoutMs: 0, unknownSearchPages: 1, ...LIVE });
+    const { recommendation, approval } = await approve(r);
+    r.setup.fake.faults.dropRequests(50); // never placed, but the executor cannot know
+    await r.executor.execute({ recommendation, approval }, r.context).catch(() => undefined);
+    r.clock.advance(61_000);
+    const { pipeline } = pipelineOf(r);
+
+    expect(await runUntilFinished(r, pipeline, recommendation.id, 20 * 60_000, 5_000)).toBe('SUBMITTED');
+    expect((await r.store.listOrders({ statuses: ['UNKNOWN'] })).map((order) => order.recommendationId)).toEqual([recommendation.id]);
+    expect(await r.store.listActiveReservations()).toHaveLength(1);
+
+    // Room for the whole list: the full scan misses it, and only then is it declared never placed.
+    r.executor = new CoinbaseOrderExecutor({ client: r.setup.client, approvalSigner: r.signer, followTimeoutMs: 0, ...LIVE });
+    expect(await runUntilFinished(r, pipelineOf(r).pipeline, recommendation.id, 5 * 60_000, 5_000)).toBe('FAILED');
+    expect((await r.store.listOrders({ statuses: ['FAILED'] }))[0]).toMatchObject({ recommendationId: recommendation.id, statusReason: 'NOT_FOUND_ON_EXCHANGE' });
+    expect(await r.store.listActiveReservations()).toEqual([]);
+  });
+});
+
 describe('live executor: the kill switch engaged between a 429 and the re-send', () => {
   it('re-sends no BUY: the order ends FAILED (KILL_SWITCH_ENGAGED), nothing on the exchange, reservation released', async () => {
     const r = await rig();

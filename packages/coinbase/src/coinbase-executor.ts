@@ -21,6 +21,9 @@ import { reconcileBalances, type BalanceReconciliation } from './coinbase-reconc
 import { assertTradable, isTerminalOrder, minimumSizeRefusal, updateOrderStatus } from './executor-intent.js';
 import type { CreateOrderRequest } from './order-request.js';
 
+/** Orders per page of a search for an order by its client order id (Coinbase's maximum). */
+const SEARCH_PAGE_SIZE = 250;
+
 /** zod schema of the live executor's plain options. */
 export const CoinbaseOrderExecutorOptionsSchema = z.object({
   /** The explicit opt-in: without both flags the executor refuses to start. */
@@ -30,6 +33,11 @@ export const CoinbaseOrderExecutorOptionsSchema = z.object({
   pollIntervalMs: z.number().int().positive().default(250),
   /** How far back, before the order was recorded, to search the product's orders when an outcome is unknown. */
   unknownSearchWindowMs: z.number().int().positive().default(15 * 60_000),
+  /**
+   * Pages of 250 orders read per search (for each of its two status filters). A search that reaches this limit
+   * with more pages left has failed, not missed: the order stays UNKNOWN and is searched for again.
+   */
+  unknownSearchPages: z.number().int().min(1).max(1_000).default(20),
   /**
    * An order that may be on the exchange (UNKNOWN) and may not be sent again (its approval expired, or the kill
    * switch stops BUYs) is declared never placed (FAILED `NOT_FOUND_ON_EXCHANGE`, reservation released) only when a
@@ -280,15 +288,17 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   /**
    * Scans the product's recent orders for the client order id: first without a status filter, then OPEN only
    * (Coinbase's list may leave open orders out of an unfiltered query; scanning both costs one more request).
+   * @returns the exchange order id, or `undefined` when every page of both scans was read and none matched
+   * @throws TradepipeError `exchange_unavailable` (retryable) when a scan reached its page limit with more pages left
    */
   private async findByClientOrderId(order: Order, context: StageContext): Promise<string | undefined> {
     for (const orderStatus of [undefined, ['OPEN'] as const]) {
       let cursor: string | undefined;
-      for (let page = 0; page < 20; page += 1) {
+      for (let page = 0; page < this.settings.unknownSearchPages; page += 1) {
         const result = await this.options.client.listOrders({
           productIds: [order.productId],
           startMs: order.createdAtMs - this.settings.unknownSearchWindowMs,
-          limit: 250,
+          limit: SEARCH_PAGE_SIZE,
           signal: context.signal,
           ...(orderStatus === undefined ? {} : { orderStatus }),
           ...(cursor === undefined ? {} : { cursor }),
@@ -296,6 +306,12 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
         const match = result.orders.find((candidate) => candidate.client_order_id === order.clientOrderId);
         if (match !== undefined) return match.order_id;
         if (!result.hasNext || result.cursor === '') break;
+        if (page === this.settings.unknownSearchPages - 1) {
+          // A scan cut short proves nothing: the order may be on a later page. A failed search never ends an order.
+          throw new TradepipeError('exchange_unavailable', 'The order search stopped at its page limit before the end of the list', {
+            details: { orderId: order.id, pages: this.settings.unknownSearchPages, pageSize: SEARCH_PAGE_SIZE },
+          });
+        }
         cursor = result.cursor;
       }
     }
