@@ -130,7 +130,7 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
     throw new TradepipeError('validation_failed', 'a backtest report needs candles of one product and one granularity', { details: { candles: candles.length } });
   }
   const period = { fromMs: first.startMs, toMs: candleCloseMs(candles.at(-1)!), candles: candles.length };
-  const records = await loadBacktestRecords(input.store, { productId: first.productId, fromCandleStartMs: first.startMs - 1, toCandleStartMs: period.toMs });
+  const records = await loadBacktestRecords(input.store, { productId: first.productId, fromCandleStartMs: first.startMs, toCandleStartMs: candles.at(-1)!.startMs });
   const fills = records.fills.filter((fill) => fill.filledAtMs >= period.fromMs && fill.filledAtMs <= period.toMs);
   const equity = buildEquityCurve({ fills, candles, startingQuote: input.startingQuote });
   const executions = executionsFromFills(fills);
