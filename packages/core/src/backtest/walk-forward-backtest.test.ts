@@ -4,6 +4,7 @@ import type { Candle, FeatureVector } from '../records/market.js';
 import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator } from '../pipeline/test-doubles.js';
 import { buildEquityCurve } from './equity-curve.js';
+import { executionsFromFills, matchRoundTrips } from './round-trips.js';
 import { walkForwardBacktest, walkForwardWindows, type WalkForwardWindow } from './walk-forward-backtest.js';
 
 const HOUR_MS = 3_600_000;
@@ -72,6 +73,8 @@ describe('walkForwardBacktest', () => {
     // The total chains the folds: its return compounds theirs.
     const compounded = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
     expect(result.total.totalReturnFraction).toBeCloseTo(compounded, 9);
+    // Round trips never pair one fold's BUY with another fold's SELL: each fold's trades are its own.
+    expect(result.total.roundTrips).toBe(result.folds.reduce((sum, fold) => sum + fold.report!.metrics.roundTrips, 0));
   });
 
   it('counts overlapping test windows once in the total: each fold until the next one starts', async () => {
@@ -97,6 +100,11 @@ describe('walkForwardBacktest', () => {
     // Compounding whole folds (what the total did before) counts the overlapping half of each window twice.
     const doubleCounted = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
     expect(Math.abs(result.total.totalReturnFraction - doubleCounted)).toBeGreaterThan(1e-6);
+    const tripsUntilCut = result.folds.reduce((sum, fold, index) => {
+      const cutMs = result.folds[index + 1]?.window.testFromMs ?? Number.POSITIVE_INFINITY;
+      return sum + matchRoundTrips(executionsFromFills(fold.records.fills.filter((fill) => fill.filledAtMs < cutMs))).roundTrips.length;
+    }, 0);
+    expect(result.total.roundTrips).toBe(tripsUntilCut);
     const lastCandle = candles.at(-1)!;
     expect(result.total.periodDays).toBeCloseTo((lastCandle.startMs + HOUR_MS - result.folds[0]!.window.testFromMs) / 86_400_000, 9);
   });

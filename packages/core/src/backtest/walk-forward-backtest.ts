@@ -129,7 +129,8 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
 /**
  * Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start.
  * Where test windows overlap (`stepMs < testWindowMs`), a fold counts only until the next fold starts trading,
- * so no instant of the period is counted twice.
+ * so no instant of the period is counted twice. Round trips are matched within each fold (every fold starts
+ * flat), never one fold's entry against another fold's exit.
  */
 function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics {
   const equity: EquityPoint[] = [];
@@ -144,7 +145,9 @@ function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics 
     const scaled = curve.map((point) => ({ ...point, equityQuote: point.equityQuote * scale, cashQuote: point.cashQuote * scale, positionBase: point.positionBase * scale }));
     equity.push(...(equity.length === 0 ? scaled : scaled.slice(1)));
     const fills = fold.records.fills.filter((fill) => fill.filledAtMs < cutMs);
-    executions.push(...executionsFromFills(fills).map((execution) => ({ ...execution, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
+    // Each fold starts flat: its lots are matched with its own exits only (a lot still open at its cut stays open).
+    const foldKey = `\u0000fold-${index}`;
+    executions.push(...executionsFromFills(fills).map((execution) => ({ ...execution, productId: `${execution.productId}${foldKey}`, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
   }
   return computePerformanceMetrics({ equity, executions });
 }
