@@ -328,19 +328,45 @@ function candleFromJson(row: unknown): Candle {
   return candleFromRow({ product_id: productId, granularity, start_ms: startMs, open, high, low, close, volume, gap_filled: gapFilled });
 }
 
-/** Candles of a series closed by `asOfMs`, oldest first. @internal */
-export async function getCandles(context: StoreContext, query: CandleQuery): Promise<Candle[]> {
+/**
+ * Candles per statement of {@link getCandles}: one JSON value of about 50 MB, far below V8's longest string
+ * (2^29 characters ≈ 5 million candles), so a series of any length is read in pages.
+ */
+const CANDLE_PAGE = 500_000;
+
+/** Candles of a series closed by `asOfMs`, oldest first, read in pages of `pageCandles` (default {@link CANDLE_PAGE}). @internal */
+export async function getCandles(context: StoreContext, query: CandleQuery, pageCandles = CANDLE_PAGE): Promise<Candle[]> {
   const lastStartMs = query.asOfMs - GRANULARITIES[query.granularity];
-  const params: unknown[] = [query.productId, query.granularity, lastStartMs, query.fromStartMs ?? null];
-  const where = `product_id = $1 AND granularity = $2 AND start_ms <= $3::bigint AND ($4::bigint IS NULL OR start_ms >= $4::bigint)`;
-  const source =
-    query.limit === undefined
-      ? `SELECT * FROM ${context.s}.crypto_prices WHERE ${where}`
-      : `SELECT * FROM ${context.s}.crypto_prices WHERE ${where} ORDER BY start_ms DESC LIMIT $5`;
-  const [row] = await context.driver.query<{ candles: unknown }>(
-    `SELECT coalesce(json_agg(${CANDLE_JSON} ORDER BY start_ms), '[]'::json) AS candles FROM (${source}) series`,
-    query.limit === undefined ? params : [...params, Math.max(0, query.limit)],
-  );
+  const series = `product_id = $1 AND granularity = $2 AND start_ms <= $3::bigint`;
+  if (query.limit !== undefined && query.limit <= pageCandles) {
+    const params = [query.productId, query.granularity, lastStartMs, query.fromStartMs ?? null, Math.max(0, query.limit)];
+    return candlePage(context, `SELECT * FROM ${context.s}.crypto_prices WHERE ${series} AND ($4::bigint IS NULL OR start_ms >= $4::bigint) ORDER BY start_ms DESC LIMIT $5`, params);
+  }
+  let fromStartMs = query.fromStartMs;
+  if (query.limit !== undefined) {
+    // The first of the last `limit` candles, then everything from there, page by page.
+    const [first] = await context.driver.query<{ start_ms: string }>(
+      `SELECT start_ms FROM ${context.s}.crypto_prices WHERE ${series} AND ($4::bigint IS NULL OR start_ms >= $4::bigint) ORDER BY start_ms DESC OFFSET $5 LIMIT 1`,
+      [query.productId, query.granularity, lastStartMs, query.fromStartMs ?? null, query.limit - 1],
+    );
+    if (first !== undefined) fromStartMs = Math.max(fromStartMs ?? Number.NEGATIVE_INFINITY, Number(first.start_ms));
+  }
+  const candles: Candle[] = [];
+  for (;;) {
+    const after = candles.at(-1)?.startMs;
+    const page = await candlePage(
+      context,
+      `SELECT * FROM ${context.s}.crypto_prices WHERE ${series} AND ($4::bigint IS NULL OR start_ms >= $4::bigint) AND ($5::bigint IS NULL OR start_ms > $5::bigint) ORDER BY start_ms LIMIT ${pageCandles}`,
+      [query.productId, query.granularity, lastStartMs, fromStartMs ?? null, after ?? null],
+    );
+    for (const candle of page) candles.push(candle);
+    if (page.length < pageCandles) return candles;
+  }
+}
+
+/** One page of candles (the rows `source` selects) as one JSON array, oldest first. */
+async function candlePage(context: StoreContext, source: string, params: readonly unknown[]): Promise<Candle[]> {
+  const [row] = await context.driver.query<{ candles: unknown }>(`SELECT coalesce(json_agg(${CANDLE_JSON} ORDER BY start_ms), '[]'::json) AS candles FROM (${source}) series`, [...params]);
   const rows = typeof row?.candles === 'string' ? (JSON.parse(row.candles) as unknown) : row?.candles;
   if (!Array.isArray(rows)) throw new TradepipeError('validation_failed', 'Stored candles came back malformed', { details: { column: 'candles' } });
   return rows.map(candleFromJson);
