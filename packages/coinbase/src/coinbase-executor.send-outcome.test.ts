@@ -173,6 +173,30 @@ describe('live executor: an order whose outcome is unknown when its approval exp
   });
 });
 
+describe('live executor: two workers holding the same unsent order', () => {
+  it('the one with a stale copy re-reads (order_conflict) instead of calling a refused duplicate REJECTED while the other\'s send placed it', async () => {
+    const r = await rig();
+    const { recommendation, approval } = await approve(r);
+    r.setup.fake.faults.rateLimitBurst(3, { method: 'POST', path: '/orders' }); // the first send places nothing
+    await r.executor.execute({ recommendation, approval }, r.context);
+    const stale = (await r.store.listOrders({}))[0]!;
+    expect(stale).toMatchObject({ status: 'SUBMITTED', statusReason: 'NOTHING_PLACED' });
+    // Worker A re-sends: its send is in flight (recorded) and reaches the exchange, which places the order.
+    await r.store.updateOrder(stale.id, { status: 'UNKNOWN', statusReason: 'SEND_IN_FLIGHT', submittedAtMs: r.clock.nowMs(), updatedAtMs: r.clock.nowMs() });
+    await r.setup.client.createOrder({ clientOrderId: stale.clientOrderId, productId: stale.productId, side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('10') } });
+    // Worker B still holds the copy that says nothing was placed; the exchange refuses its duplicate.
+    r.setup.fake.faults.refuseDuplicateOrders(1);
+    const outcome = await r.executor.refresh(stale, r.context).catch((error: unknown) => error);
+    expect(isTradepipeError(outcome, 'order_conflict')).toBe(true);
+    expect((await r.store.listOrders({}))[0]).toMatchObject({ status: 'UNKNOWN', statusReason: 'SEND_IN_FLIGHT' });
+    expect(await r.store.listActiveReservations()).toHaveLength(1);
+    // Re-read, the order is searched for and found: never REJECTED while it is on the exchange.
+    const found = await r.executor.refresh((await r.store.listOrders({}))[0]!, r.context);
+    expect(found.status).not.toBe('REJECTED');
+    expect(found.exchangeOrderId).toBeDefined();
+  });
+});
+
 describe('live executor: a search cut short by its page limit', () => {
   it('proves nothing: the order stays UNKNOWN past the search window, and ends FAILED only after a full scan misses it', async () => {
     const r = await rig();

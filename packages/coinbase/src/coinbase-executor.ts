@@ -209,7 +209,13 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
    */
   private async send(order: Order, context: StageContext): Promise<Order> {
     const earlierSendMayHavePlaced = mayBeOnExchange(order);
-    const inFlight = await updateOrderStatus(order, { status: 'UNKNOWN', statusReason: ORDER_REASON_SEND_IN_FLIGHT, submittedAtMs: context.clock.nowMs() }, context);
+    // Compare-and-set on what this worker read: another worker that sent meanwhile makes this one re-read
+    // (`order_conflict`) instead of deciding from a stale "nothing placed yet".
+    const inFlight = await updateOrderStatus(
+      order,
+      { status: 'UNKNOWN', statusReason: ORDER_REASON_SEND_IN_FLIGHT, submittedAtMs: context.clock.nowMs(), expected: { status: order.status, statusReason: order.statusReason } },
+      context,
+    );
     let orderId: string;
     try {
       ({ orderId } = await this.options.client.createOrder(toCreateRequest(inFlight), { signal: context.signal }));

@@ -244,6 +244,7 @@ export {
   checkExposureFits,
   checkOrderWithinApproval,
   isRepeatedTerminalUpdate,
+  orderChangedUnderneath,
   parseRecordWrite,
 } from './store-rules.js';
 export {

@@ -7,7 +7,7 @@ import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, orderChangedUnderneath, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -42,6 +42,7 @@ import type {
   PutCandlesResult,
   RecordWrite,
   RiskDecisionRecord,
+  OrderUpdate,
   RiskDecisionResult,
   SignalCountQuery,
   WorkKind,
@@ -467,11 +468,13 @@ class MemoryStore implements PipelineStore {
     return [...this.orders.values()].filter((order) => order.createdAtMs >= sinceMs).length;
   }
 
-  async updateOrder(id: string, update: Partial<Order> & { updatedAtMs: number }): Promise<Order> {
+  async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
     this.open();
     const order = this.orders.get(id);
     if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
-    const status = update.status ?? order.status;
+    const { expected, ...fields } = update;
+    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    const status = fields.status ?? order.status;
     if (isRepeatedTerminalUpdate(order, status)) return order;
     if (status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) {
       if (!canTransitionOrder(order.status, status)) {
@@ -480,7 +483,7 @@ class MemoryStore implements PipelineStore {
         });
       }
     }
-    const next = parseWith(OrderSchema, { ...order, ...update, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
     this.orders.set(id, next);
     return next;
   }

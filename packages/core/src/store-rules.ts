@@ -158,3 +158,13 @@ export function parseRecordWrite(write: RecordWrite): RecordWrite {
 export function isRepeatedTerminalUpdate(order: Order, status: OrderStatus): boolean {
   return status === order.status && TERMINAL_ORDER_STATUSES.includes(order.status);
 }
+
+/**
+ * The `order_conflict` of a compare-and-set order update whose expected status no longer holds.
+ * @internal Shared by store implementations.
+ */
+export function orderChangedUnderneath(order: Pick<Order, 'id' | 'status' | 'statusReason'>, expected: { readonly status: string; readonly statusReason?: string | undefined }): TradepipeError {
+  return new TradepipeError('order_conflict', 'The order changed since it was read; re-read it', {
+    details: { orderId: order.id, expectedStatus: expected.status, expectedReason: expected.statusReason ?? '', storedStatus: order.status, storedReason: order.statusReason ?? '' },
+  });
+}

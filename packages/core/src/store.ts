@@ -250,7 +250,15 @@ export type OrderUpdate = Partial<
     | 'submittedAtMs'
     | 'completedAtMs'
   >
-> & { readonly updatedAtMs: number };
+> & {
+  readonly updatedAtMs: number;
+  /**
+   * Compare-and-set: apply the update only if the stored order still has this status and status reason (what the
+   * caller read); otherwise the store throws `order_conflict` and changes nothing. A worker about to send uses it so
+   * that two workers holding the same unsent order cannot both decide from a stale copy.
+   */
+  readonly expected?: { readonly status: Order['status']; readonly statusReason?: string | undefined };
+};
 
 /** Equity snapshot for the daily loss limit. */
 export interface EquitySnapshot {

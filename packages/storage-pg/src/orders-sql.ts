@@ -4,6 +4,7 @@ import {
   TradepipeError,
   canTransitionOrder,
   isRepeatedTerminalUpdate,
+  orderChangedUnderneath,
   parseWith,
   type Order,
   type OrderStatus,
@@ -142,19 +143,22 @@ export async function countOrdersSince(context: StoreContext, sinceMs: number): 
  * @internal
  */
 export async function updateOrder(context: StoreContext, id: string, update: OrderUpdate): Promise<Order> {
-  parseWith(ORDER_UPDATE_SCHEMA, update, 'order update');
+  const { expected, ...fields } = update;
+  parseWith(ORDER_UPDATE_SCHEMA, fields, 'order update');
   return context.driver.transaction(async (executor) => {
     const [row] = await executor.query(`SELECT * FROM ${context.s}.orders WHERE id = $1 FOR UPDATE`, [id]);
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
-    const status = update.status ?? order.status;
+    // Compare-and-set under the row lock: the caller's copy must still be what is stored.
+    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    const status = fields.status ?? order.status;
     if (isRepeatedTerminalUpdate(order, status)) return order;
     if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {
       throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {
         details: { orderId: id, from: order.status, to: status },
       });
     }
-    const next = parseWith(OrderSchema, { ...order, ...update, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
     const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
     await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, orderValues(next));
     if (TERMINAL_ORDER_STATUSES.includes(next.status)) {

@@ -415,6 +415,11 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await store.updateOrder(order.id, { status: 'SUBMITTED', submittedAtMs: nowMs, updatedAtMs: nowMs });
       await store.updateOrder(order.id, { status: 'ACKNOWLEDGED', exchangeOrderId: 'x-1', updatedAtMs: nowMs });
       await expectCode(store.updateOrder(order.id, { status: 'INTENT_RECORDED', updatedAtMs: nowMs }), 'invalid_state_transition');
+      // Compare-and-set: applied only while the stored status and reason are what the caller read.
+      await expectCode(store.updateOrder(order.id, { status: 'UNKNOWN', updatedAtMs: nowMs, expected: { status: 'SUBMITTED' } }), 'order_conflict');
+      expect((await store.getOrder(order.id))?.status).toBe('ACKNOWLEDGED');
+      await expectCode(store.updateOrder(order.id, { status: 'UNKNOWN', updatedAtMs: nowMs, expected: { status: 'ACKNOWLEDGED', statusReason: 'SEND_IN_FLIGHT' } }), 'order_conflict');
+      expect((await store.updateOrder(order.id, { updatedAtMs: nowMs, statusReason: 'seen', expected: { status: 'ACKNOWLEDGED' } })).statusReason).toBe('seen');
       await store.updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: decimal('0.002'), updatedAtMs: nowMs, completedAtMs: nowMs });
       await expectCode(store.updateOrder(order.id, { status: 'FAILED', updatedAtMs: nowMs }), 'invalid_state_transition');
       expect(await store.listActiveReservations()).toEqual([]);
