@@ -8,30 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleWorkId, type PipelineStore } from '@tradepipe/core';
 import { testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation } from '@tradepipe/core/testing';
 import { createPgStore } from '@tradepipe/storage-pg';
+import { TEST_DATABASE_URL as DATABASE_URL, postgresForTest } from './test-postgres.js';
 
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(packageDirectory, 'dist', 'main.js');
-const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `deadletters_${process.pid}_${Date.now() % 1_000_000}`;
 
-async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAvailable();
-if (!available) {
-  const message = `PostgreSQL is not reachable at ${DATABASE_URL}: the 'tradepipe dead-letters' test is SKIPPED`;
-  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') throw new Error(`${message} (and CI is set, so this fails)`);
-  process.stderr.write(`\n!!! ${message}\n\n`);
-}
+const available = await postgresForTest("'tradepipe dead-letters'");
 
 function tradepipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [bin, ...args, '--database-url', DATABASE_URL, '--schema', schema], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });

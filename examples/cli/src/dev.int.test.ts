@@ -14,33 +14,16 @@ import { SERVICE_NAMES } from '@tradepipe/example-services';
 import { devPorts } from './dev/dev-env.js';
 import { DevSnapshotSchema, type DevSnapshot } from './dev/dev-watch.js';
 import { lastClosedCandle } from './dev/replay-market.js';
+import { TEST_DATABASE_URL as DATABASE_URL, postgresForTest } from './test-postgres.js';
 
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(packageDirectory, 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'tradepipe-dev-test-'));
-const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 /** Budget for the stack to start and to show both an executed order and a rejection (a busy machine is slow). */
 const TRADING_BUDGET_MS = 300_000;
 const candles: Candle[] = parseCandleCsv({ text: readFileSync(join(packageDirectory, '../../data/btc-usd-1d.csv'), 'utf8'), productId: 'BTC-USD', granularity: 'ONE_DAY' }).sort((a, b) => a.startMs - b.startMs);
 
-async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-const available = await postgresAvailable();
-if (!available) {
-  const message = `PostgreSQL is not reachable at ${DATABASE_URL}: the 'tradepipe dev --database-url' test is SKIPPED`;
-  if (process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false') throw new Error(`${message} (and CI is set, so this fails)`);
-  process.stderr.write(`\n!!! ${message}\n\n`);
-}
+const available = await postgresForTest("'tradepipe dev --database-url'");
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

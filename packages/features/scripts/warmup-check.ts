@@ -10,19 +10,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GranularitySchema, parseCandleCsv, sequenceCandles } from '@tradepipe/core';
-import { analyzeWarmup } from '../src/index.js';
+import { analyzeWarmup, candleColumns } from '../src/index.js';
 
 const [path = fileURLToPath(new URL('../../../data/btc-usd-1d.csv', import.meta.url)), productId = 'BTC-USD', granularityText = 'ONE_DAY'] = process.argv.slice(2);
 const granularity = GranularitySchema.parse(granularityText);
 const candles = sequenceCandles(parseCandleCsv({ text: readFileSync(path, 'utf8'), productId, granularity }));
-const columns = {
-  startMs: candles.map((candle) => candle.startMs),
-  open: candles.map((candle) => candle.open),
-  high: candles.map((candle) => candle.high),
-  low: candles.map((candle) => candle.low),
-  close: candles.map((candle) => candle.close),
-  volume: candles.map((candle) => candle.volume),
-};
+const columns = candleColumns(candles);
 const analysis = analyzeWarmup({ columns, granularity, samples: 100 });
 const header = ['feature'.padEnd(26), ...analysis.historyCandles.map((length) => String(length).padStart(8))].join(' ');
 process.stdout.write(`warm-up check on ${candles.length} ${productId} ${granularity} candles, ${analysis.samples} sampled t; largest |change| / max(1, |value|) by history length (candles)\n${header}\n`);

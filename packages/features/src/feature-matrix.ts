@@ -1,4 +1,4 @@
-import { GRANULARITIES, TradepipeError, type Granularity } from '@tradepipe/core';
+import { GRANULARITIES, TradepipeError, type Candle, type Granularity } from '@tradepipe/core';
 import { checkCandleValues } from './candle-checks.js';
 import { FeatureKernel } from './feature-kernel.js';
 import { FEATURE_COUNT, WARMUP_CANDLES } from './feature-names.js';
@@ -17,6 +17,30 @@ export interface CandleColumns {
   readonly close: ArrayLike<number>;
   /** Volume of each candle, in the base currency (0 for a gap-filled one). */
   readonly volume: ArrayLike<number>;
+}
+
+/**
+ * Candles as the columns {@link computeFeatureMatrix} and `analyzeWarmup` read (plain arrays, oldest first as
+ * given).
+ * @example
+ * const matrix = computeFeatureMatrix(candleColumns(candles), { granularity: 'ONE_DAY' });
+ */
+export function candleColumns(candles: readonly Pick<Candle, 'startMs' | 'open' | 'high' | 'low' | 'close' | 'volume'>[]): {
+  startMs: number[];
+  open: number[];
+  high: number[];
+  low: number[];
+  close: number[];
+  volume: number[];
+} {
+  return {
+    startMs: candles.map((candle) => candle.startMs),
+    open: candles.map((candle) => candle.open),
+    high: candles.map((candle) => candle.high),
+    low: candles.map((candle) => candle.low),
+    close: candles.map((candle) => candle.close),
+    volume: candles.map((candle) => candle.volume),
+  };
 }
 
 /** Options of {@link computeFeatureMatrix}. */

@@ -16,6 +16,6 @@ export { FeatureSetOptionsSchema, type FeatureSetOptions, type ResolvedFeatureSe
 export { createFeatureSet } from './feature-set.js';
 export { composeFeatureSets } from './composed-feature-set.js';
 export { FeatureEngine } from './feature-engine.js';
-export { computeFeatureMatrix, type CandleColumns, type FeatureMatrix, type FeatureMatrixOptions } from './feature-matrix.js';
+export { candleColumns, computeFeatureMatrix, type CandleColumns, type FeatureMatrix, type FeatureMatrixOptions } from './feature-matrix.js';
 export { FeatureEngineStateSchema, type FeatureEngineState } from './engine-state.js';
 export { analyzeWarmup, type WarmupAnalysis, type WarmupAnalysisOptions, type FeatureWarmupChange } from './warmup-analysis.js';

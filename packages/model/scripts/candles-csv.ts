@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseCandleCsv } from '@tradepipe/core';
+import { candleColumns } from '@tradepipe/features';
 
 /** Daily candles as columns, oldest first. */
 export interface CandleColumnsData {
@@ -17,12 +18,5 @@ export interface CandleColumnsData {
  */
 export async function readCandleCsv(path: string): Promise<CandleColumnsData> {
   const candles = parseCandleCsv({ text: await readFile(path, 'utf8'), productId: 'BTC-USD', granularity: 'ONE_DAY' });
-  return {
-    startMs: candles.map((candle) => candle.startMs),
-    open: candles.map((candle) => candle.open),
-    high: candles.map((candle) => candle.high),
-    low: candles.map((candle) => candle.low),
-    close: candles.map((candle) => candle.close),
-    volume: candles.map((candle) => candle.volume),
-  };
+  return candleColumns(candles);
 }

@@ -1,5 +1,5 @@
 import { GRANULARITIES } from '@tradepipe/core';
-import { analyzeWarmup, createFeatureSet } from '@tradepipe/features';
+import { analyzeWarmup, candleColumns, createFeatureSet } from '@tradepipe/features';
 import { granularityOption, numberOption, stringOption } from '../arguments.js';
 import { CANDLE_OPTIONS, loadCandleInput } from '../candle-input.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
@@ -62,14 +62,7 @@ export const checkWarmupCommand: Command = {
       throw new UsageError(`the series has ${input.candles.length} candles: measuring a history of ${longest} needs at least ${longest + 2}`, 'check warmup');
     }
     const candles = input.candles;
-    const columns = {
-      startMs: candles.map((candle) => candle.startMs),
-      open: candles.map((candle) => candle.open),
-      high: candles.map((candle) => candle.high),
-      low: candles.map((candle) => candle.low),
-      close: candles.map((candle) => candle.close),
-      volume: candles.map((candle) => candle.volume),
-    };
+    const columns = candleColumns(candles);
     const analysis = analyzeWarmup({ columns, granularity: input.granularity, historyCandles, samples });
     const needs = warmupNeeds(analysis, tolerance, warmupCandles);
     const exitCode = needs.passed ? EXIT_CODES.ok : EXIT_CODES.checkFailed;

@@ -10,6 +10,15 @@ import { walkForwardBacktest, walkForwardWindows, type WalkForwardWindow } from 
 const HOUR_MS = 3_600_000;
 const signer = createTestApprovalSigner();
 
+/** Each fold's stages around the model it trained: approve-all validation, generous risk, immediate fills. */
+const stagesAround = (_context: unknown, model: SignalModel) => ({
+  features: new ReturnFeatureSet(),
+  model,
+  validator: new ScriptedValidator('approve-all', ['approve']),
+  risk: new LimitRiskManager(signer),
+  executor: new ImmediateExecutor(signer),
+});
+
 function walk(count: number): Candle[] {
   let close = 100;
   return Array.from({ length: count }, (_, index) => {
@@ -57,7 +66,7 @@ describe('walkForwardBacktest', () => {
         seen.push({ window, lastTrainingStartMs: training.at(-1)!.startMs });
         return fitThreshold(training, `fold-${window.index}`);
       },
-      createStages: (_context, model) => ({ features: new ReturnFeatureSet(), model, validator: new ScriptedValidator('approve-all', ['approve']), risk: new LimitRiskManager(signer), executor: new ImmediateExecutor(signer) }),
+      createStages: stagesAround,
     });
     expect(result.folds).toHaveLength(3);
     for (const { window, lastTrainingStartMs } of seen) expect(lastTrainingStartMs).toBeLessThan(window.testFromMs);
@@ -87,7 +96,7 @@ describe('walkForwardBacktest', () => {
       testWindowMs: 20 * HOUR_MS,
       stepMs: 10 * HOUR_MS,
       train: async (training, window) => fitThreshold(training, `fold-${window.index}`),
-      createStages: (_context, model) => ({ features: new ReturnFeatureSet(), model, validator: new ScriptedValidator('approve-all', ['approve']), risk: new LimitRiskManager(signer), executor: new ImmediateExecutor(signer) }),
+      createStages: stagesAround,
     });
     expect(result.folds.length).toBeGreaterThan(3);
     // Each fold's growth until the next fold starts, compounded: the overlap is counted once.
