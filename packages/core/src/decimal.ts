@@ -34,7 +34,12 @@ export const DecimalStringSchema = z
 /** zod schema of a non-negative {@link DecimalString}. */
 export const NonNegativeDecimalSchema = DecimalStringSchema.refine((value) => !value.startsWith('-'), 'must not be negative');
 
+/** Text already in canonical form: no leading zeros, no trailing fraction zeros, no `-0` (checked apart). */
+const CANONICAL_DECIMAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+
 function canonical(text: string): string {
+  // Canonical text is its own canonical form: no big number parsed, nothing allocated (most inputs are).
+  if (CANONICAL_DECIMAL.test(text) && text !== '-0') return text;
   const value = new Decimal(text).toFixed();
   return value === '-0' ? '0' : value;
 }
