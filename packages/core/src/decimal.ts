@@ -107,11 +107,15 @@ export function minDecimal(a: DecimalString, b: DecimalString): DecimalString {
 
 /** Whether the decimal is zero. */
 export function isZeroDecimal(a: DecimalString): boolean {
+  if (a === '0') return true;
+  if (CANONICAL_DECIMAL.test(a) && a !== '-0') return false; // canonical text is zero only as '0'
   return big(a).eq('0');
 }
 
 /** The decimal's sign: −1, 0 or 1. */
 export function signDecimal(a: DecimalString): -1 | 0 | 1 {
+  if (a === '0') return 0;
+  if (CANONICAL_DECIMAL.test(a) && a !== '-0') return a.charCodeAt(0) === 45 ? -1 : 1; // canonical and not zero
   return big(a).cmp('0') as -1 | 0 | 1;
 }
 
