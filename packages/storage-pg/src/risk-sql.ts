@@ -17,8 +17,8 @@ import {
   type RiskDecisionRecord,
   type RiskDecisionResult,
 } from '@tradepipe/core';
-import { currentMs, nowParam, type StoreContext } from './context.js';
-import { insertOrder } from './orders-sql.js';
+import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
+import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { listPositionsWith } from './positions-sql.js';
 import { applyRecordWrite } from './records-sql.js';
 import { decimalColumn, int8, parseStored } from './rows.js';
@@ -171,23 +171,38 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
     }
     if (row?.consumed_at_ms !== null) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
-    // FOR SHARE waits for a kill switch being engaged right now, and makes an engagement wait for this intent.
-    const [state] = await executor.query(`SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE`);
-    if (stored.side === 'BUY' && state?.kill_switch_engaged === true) {
+    // One statement, after the approval's lock (so with a snapshot taken after it): the kill switch read FOR SHARE
+    // (it waits for a kill switch being engaged right now, and makes an engagement wait for this intent), then
+    // the store's now, then the order intent inserted, the approval marked consumed and its reservation tied to
+    // the order. The insert reads the now, which reads the locked kill-switch row, so they run in that order. A
+    // refusal below rolls all of it back, so the checks keep their order and their answers.
+    const values = orderValues(parsedOrder);
+    const at = values.length;
+    const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
+      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE),
+         now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
+         inserted AS (
+           INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})
+           SELECT ${ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')} FROM now_ms
+           ON CONFLICT DO NOTHING RETURNING id),
+         consumed AS (
+           UPDATE ${context.s}.risk_approvals SET consumed_at_ms = (SELECT ms FROM now_ms), consumed_by_order_id = (SELECT id FROM inserted)
+           WHERE id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted)),
+         reserved AS (
+           UPDATE ${context.s}.exposure_reservations SET order_id = (SELECT id FROM inserted)
+           WHERE approval_id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted))
+       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted`,
+      [...values, nowParam(context), stored.id],
+    );
+    if (stored.side === 'BUY' && result?.engaged === true) {
       throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
     }
-    const nowMs = await currentMs(context, executor);
+    const nowMs = Number(result?.now_ms);
     if (nowMs >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);
-    if (!(await insertOrder(context, executor, parsedOrder))) {
+    if (Number(result?.inserted) !== 1) {
       throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
     }
-    await executor.query(`UPDATE ${context.s}.risk_approvals SET consumed_at_ms = $2, consumed_by_order_id = $3 WHERE id = $1`, [
-      stored.id,
-      nowMs,
-      parsedOrder.id,
-    ]);
-    await executor.query(`UPDATE ${context.s}.exposure_reservations SET order_id = $2 WHERE approval_id = $1`, [stored.id, parsedOrder.id]);
     return { status: 'consumed', order: parsedOrder };
   });
 }
