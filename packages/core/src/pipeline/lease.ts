@@ -118,19 +118,36 @@ export interface ChildAbortController {
   detach(): void;
 }
 
+/** The live children of each parent signal: one listener on a parent, however many children come and go. */
+const childrenOf = new WeakMap<AbortSignal, Set<AbortController>>();
+
 /**
- * A child of a long-lived signal, cheaper than `AbortSignal.any` (no weak references to collect): one
- * listener on the parent, removed by `detach`.
+ * A child of a long-lived signal, cheaper than `AbortSignal.any` (no weak references to collect): the parent
+ * gets one listener for all its children (a live pipeline makes a child per claim), and `detach` only drops
+ * the child from its parent's set.
  * @internal
  */
 export function childAbortController(parent: AbortSignal): ChildAbortController {
   const controller = new AbortController();
-  const onAbort = (): void => controller.abort(parent.reason);
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    abort: (reason) => controller.abort(reason),
-    detach: () => parent.removeEventListener('abort', onAbort),
-  };
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, abort: (reason) => controller.abort(reason), detach: () => undefined };
+  }
+  let children = childrenOf.get(parent);
+  if (children === undefined) {
+    const live = new Set<AbortController>();
+    children = live;
+    childrenOf.set(parent, live);
+    parent.addEventListener(
+      'abort',
+      () => {
+        for (const child of live) child.abort(parent.reason);
+        live.clear();
+      },
+      { once: true },
+    );
+  }
+  const siblings = children;
+  siblings.add(controller);
+  return { signal: controller.signal, abort: (reason) => controller.abort(reason), detach: () => siblings.delete(controller) };
 }
