@@ -1,6 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkKind } from './store.js';
 
+/** setTimeout's longest delay, ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** One waiting worker: what it waits for, until when, and how to end its wait. */
 interface Waiter {
   readonly kind: WorkKind;
@@ -105,7 +108,8 @@ export class WorkWaiterSet {
     }
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerDueMs = deadlineMs;
-    this.timer = setTimeout(() => this.expire(), Math.max(0, deadlineMs - performance.now()));
+    // Capped at setTimeout's longest delay (a longer one fires at once); an unexpired wait re-arms it.
+    this.timer = setTimeout(() => this.expire(), Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - performance.now())));
   }
 
   /** The timer fired: ends the waits whose deadline passed and re-arms for the earliest one left. */
