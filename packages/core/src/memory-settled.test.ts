@@ -92,7 +92,7 @@ describe('SettledColumns in the memory queue', () => {
           } else if (op.type === 'entry') {
             const id = idOf(op.kind, op.partition, op.orderKey, op.id);
             both(() => settled.entry(op.kind, id), () => reference.entry(op.kind, id));
-          } else {
+          } else if (op.type === 'advance') {
             nowMs += op.ms;
           }
           for (const kind of KINDS) {
