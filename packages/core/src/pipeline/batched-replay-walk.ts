@@ -161,9 +161,11 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
   const { bus } = access.runtime;
+  // A million candles emit two million events: none is built for an event nobody listens to (asked each time:
+  // a listener may add another).
   for (const outcome of outcomes) {
-    bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
-    if (outcome.signal !== undefined) bus.emit('signal:generated', { signal: outcome.signal });
+    if (bus.listens('candle:processed')) bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+    if (outcome.signal !== undefined && bus.listens('signal:generated')) bus.emit('signal:generated', { signal: outcome.signal });
     if (outcome.rejected !== undefined) {
       const { recommendation, reason } = outcome.rejected;
       bus.emit('recommendation:created', { recommendation, state: 'REJECTED', reason });

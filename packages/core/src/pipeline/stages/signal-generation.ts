@@ -113,21 +113,14 @@ function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
 /** The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds its signals with it too). @internal */
 export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
   const model = runtime.options.model!;
-  return {
-    id: signalIdOf(runtime, candle),
-    pipelineId: runtime.options.pipelineId,
-    productId: candle.productId,
-    granularity: candle.granularity,
-    candleStartMs: candle.startMs,
-    action: prediction.action,
-    confidence: prediction.confidence,
-    ...(prediction.probabilities === undefined ? {} : { probabilities: prediction.probabilities }),
-    modelId: model.modelId,
-    modelVersion: model.modelVersion,
-    closePrice: candle.close,
-    features: vector,
-    generatedAtMs: Math.max(nowMs, candleCloseMs(candle)),
-  };
+  const id = signalIdOf(runtime, candle);
+  const generatedAtMs = Math.max(nowMs, candleCloseMs(candle));
+  const { action, confidence, probabilities } = prediction;
+  // Two literals, not a spread: the same keys in the same order, without a spread's copy per signal.
+  if (probabilities === undefined) {
+    return { id, pipelineId: runtime.options.pipelineId, productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, action, confidence, modelId: model.modelId, modelVersion: model.modelVersion, closePrice: candle.close, features: vector, generatedAtMs };
+  }
+  return { id, pipelineId: runtime.options.pipelineId, productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, action, confidence, probabilities, modelId: model.modelId, modelVersion: model.modelVersion, closePrice: candle.close, features: vector, generatedAtMs };
 }
 
 /**
