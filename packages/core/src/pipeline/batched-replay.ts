@@ -46,12 +46,14 @@ const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => 
 async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candle[]): Promise<boolean> {
   const ranges = new Map<string, { candle: Candle; lastCloseMs: number }>();
   let last: { candle: Candle; lastCloseMs: number } | undefined;
-  let sameStart: Candle[] = [];
-  for (const candle of ordered) {
-    // Sorted by start: a repeated candle sits among the candles of the same start.
-    if (sameStart[0]?.startMs !== candle.startMs) sameStart = [];
-    if (sameStart.some((other) => other.productId === candle.productId && other.granularity === candle.granularity)) return true;
-    sameStart.push(candle);
+  // Sorted by start: a repeated candle sits among the candles of the same start, `ordered[sameStart..index)`.
+  let sameStart = 0;
+  for (let index = 0; index < ordered.length; index += 1) {
+    const candle = ordered[index]!;
+    if (ordered[sameStart]!.startMs !== candle.startMs) sameStart = index;
+    for (let other = sameStart; other < index; other += 1) {
+      if (ordered[other]!.productId === candle.productId && ordered[other]!.granularity === candle.granularity) return true;
+    }
     if (!(candle.granularity in GRANULARITIES)) continue;
     // Candles of one series usually follow each other: the last range is looked up only when the series changes.
     if (last === undefined || last.candle.productId !== candle.productId || last.candle.granularity !== candle.granularity) {
@@ -152,7 +154,9 @@ class BatchedWalk {
 
   /** Walks a chunk's candles in time order on the replay clock. */
   async walk(items: readonly ChunkItem[]): Promise<void> {
-    for (const item of items) {
+    // Indexed: an iterator in an async loop allocates a result per candle.
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index]!;
       if (this.degraded && item.precomputed) {
         await this.fullPath({ ...item, precomputed: false });
         continue;
