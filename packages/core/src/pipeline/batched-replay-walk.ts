@@ -156,7 +156,8 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   const recommendations: { record: TradeRecommendation; state: 'REJECTED'; reason: string }[] = [];
   for (const outcome of outcomes) {
     candles.push(outcome.candle);
-    if (outcome.signal !== undefined) signals.push({ record: outcome.signal, state: 'DONE', ...(outcome.signalReason === undefined ? {} : { reason: outcome.signalReason }) });
+    const { signal, signalReason } = outcome;
+    if (signal !== undefined) signals.push(signalReason === undefined ? { record: signal, state: 'DONE' } : { record: signal, state: 'DONE', reason: signalReason });
     if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
