@@ -7,7 +7,8 @@
  *   with candles/s over the first 10k, around 100k and the last 10k (target: last ≥ 0.8× first);
  * - the candle-by-candle reference replay at a small size (the ratio);
  * - the batched replay on PGlite (target < 60 s at full size).
- * Targets are printed MET/MISSED, never failed. `BENCH_QUICK=1` runs small sizes (CI, < 1 minute).
+ * Targets are printed MET/MISSED, never failed. `BENCH_QUICK=1` runs small sizes (CI, < 1 minute);
+ * `BENCH_MEMORY_ONLY=1` stops after the bare loop and the memory batched replay (profiling the memory path).
  */
 import os from 'node:os';
 import { createManualClock, createMemoryStore, replayCandles, replayCandlesBatched, type Candle, type ManualClock, type PipelineStore, type SignalModel } from '@tradepipe/core';
@@ -19,6 +20,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const FULL = Number(process.env.BENCH_CANDLES ?? (quick ? 20_000 : 525_600));
 const REFERENCE = quick ? 300 : 3_000;
 const PGLITE = Number(process.env.BENCH_PGLITE_CANDLES ?? (quick ? 3_000 : 525_600));
+const MEMORY_ONLY = process.env.BENCH_MEMORY_ONLY === '1';
 const HISTORY = 1_000;
 const MINUTES_START_MS = Date.UTC(2025, 0, 1);
 
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
   print(`    candles/s     first 10k ${rate(first.candles, first.ms)}; around 100k ${middle.candles > 0 ? rate(middle.candles, middle.ms) : 'n/a'}; last 10k (to ${FULL.toLocaleString('en-US')}) ${rate(last.candles, last.ms)}`);
   print(`    flat in history: last / first = ${(last.candles / last.ms / firstRate).toFixed(2)} (target ≥ 0.8: ${verdict(last.candles / last.ms >= 0.8 * firstRate)})`);
 
+  if (MEMORY_ONLY) return;
   const reference = await replay('reference', memory, model, history, candles.slice(0, REFERENCE));
   const smallBatched = await replay('batched', memory, model, history, candles.slice(0, REFERENCE));
   print(`  candle by candle ${REFERENCE.toLocaleString('en-US')} candles (memory) in ${seconds(reference.elapsedMs)} (${rate(REFERENCE, reference.elapsedMs)}); batched on the same ${seconds(smallBatched.elapsedMs)}: ${(reference.elapsedMs / smallBatched.elapsedMs).toFixed(1)}× faster; full-size batched rate / reference rate ${((FULL / batched.elapsedMs) / (REFERENCE / reference.elapsedMs)).toFixed(0)}×`);

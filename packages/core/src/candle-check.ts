@@ -3,7 +3,27 @@ import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, type Candle } fr
 import { GRANULARITIES } from './time.js';
 
 const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
-const CANDLE_KEYS = new Set(['productId', 'granularity', 'startMs', 'open', 'high', 'low', 'close', 'volume', 'gapFilled']);
+const CANDLE_KEY_COUNT = 9;
+/** The last product id that matched {@link PRODUCT_ID} (a series' candles share one: one regex run per series). */
+let lastValidProductId = '';
+
+/** Whether `key` is one of a candle's nine keys (a switch: no set lookup per key of every candle). */
+function isCandleKey(key: string): boolean {
+  switch (key) {
+    case 'productId':
+    case 'granularity':
+    case 'startMs':
+    case 'open':
+    case 'high':
+    case 'low':
+    case 'close':
+    case 'volume':
+    case 'gapFilled':
+      return true;
+    default:
+      return false;
+  }
+}
 
 const isPrice = (value: unknown): value is number => typeof value === 'number' && value >= CANDLE_PRICE_RANGE.min && value <= CANDLE_PRICE_RANGE.max;
 const isVolume = (value: unknown): value is number =>
@@ -19,12 +39,16 @@ function isPlainValidCandle(value: unknown): value is Candle {
   let keys = 0;
   for (const key in candle) {
     if (!Object.prototype.hasOwnProperty.call(candle, key)) return false;
-    if (!CANDLE_KEYS.has(key)) return false;
+    if (!isCandleKey(key)) return false;
     keys += 1;
   }
-  if (keys !== CANDLE_KEYS.size || typeof candle.gapFilled !== 'boolean') return false;
+  if (keys !== CANDLE_KEY_COUNT || typeof candle.gapFilled !== 'boolean') return false;
   const { productId, granularity, startMs, open, high, low, close, volume } = candle;
-  if (typeof productId !== 'string' || !PRODUCT_ID.test(productId)) return false;
+  if (typeof productId !== 'string') return false;
+  if (productId !== lastValidProductId) {
+    if (!PRODUCT_ID.test(productId)) return false;
+    lastValidProductId = productId;
+  }
   if (typeof granularity !== 'string' || !Object.prototype.hasOwnProperty.call(GRANULARITIES, granularity)) return false;
   if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0) return false;
   if (!isPrice(open) || !isPrice(high) || !isPrice(low) || !isPrice(close) || !isVolume(volume)) return false;

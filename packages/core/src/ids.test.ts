@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, clientOrderIdFor, recordId } from './ids.js';
+import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type RecordKind } from './ids.js';
 
 describe('record ids', () => {
   it('are stable for the same natural key and differ across keys', () => {
@@ -14,6 +14,16 @@ describe('record ids', () => {
       { seed: 7, numRuns: 500 },
     );
     expect(recordId('signal', key)).not.toBe(recordId('recommendation', key));
+  });
+
+  it('are the same when built after a shared key prefix', () => {
+    const part = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(-0));
+    fc.assert(
+      fc.property(fc.constantFrom(...(Object.keys(RECORD_ID_PREFIXES) as RecordKind[])), fc.array(part), part, (kind, prefix, last) => {
+        expect(recordIdsAfter(kind, prefix)(last)).toBe(recordId(kind, [...prefix, last]));
+      }),
+      { seed: 11, numRuns: 500 },
+    );
   });
 
   it('do not depend on separators inside parts', () => {

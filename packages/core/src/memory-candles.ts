@@ -37,6 +37,17 @@ export class CandleSeries {
     return { added, duplicates, conflicts };
   }
 
+  /**
+   * Appends candles of one series, strictly increasing, all after its latest stored candle (a fresh run the
+   * caller has checked): one series lookup for the lot.
+   */
+  appendFresh(candles: readonly Candle[]): void {
+    const first = candles[0];
+    if (first === undefined) return;
+    const list = this.listOf(first.productId, first.granularity, true);
+    for (const candle of candles) list.push(candle);
+  }
+
   /** Candles closed at or before `asOfMs`, oldest first, from `fromStartMs`, the last `limit` of them. */
   range(query: CandleQuery): Candle[] {
     const list = this.listOf(query.productId, query.granularity, false);

@@ -96,15 +96,23 @@ export class QueueIndex {
     return this.byState[kind].get(state) ?? new Map<string, PartitionList>();
   }
 
-  /** Counts by state for one kind. */
-  counts(kind: WorkKind): Record<string, number> {
+  /**
+   * Counts by state for one kind, states in the order they first appeared.
+   * @param heldElsewhere items of a state kept outside the index (settled columns)
+   */
+  counts(kind: WorkKind, heldElsewhere: (state: string) => number = () => 0): Record<string, number> {
     const counts: Record<string, number> = {};
     for (const [state, partitions] of this.byState[kind]) {
-      let total = 0;
+      let total = heldElsewhere(state);
       for (const list of partitions.values()) total += list.size;
       if (total > 0) counts[state] = total;
     }
     return counts;
+  }
+
+  /** Gives `state` its place among the states of `kind` (where its first entry would), if it has none yet. */
+  touch(kind: WorkKind, state: string): void {
+    if (!this.byState[kind].has(state)) this.byState[kind].set(state, new Map());
   }
 
   add(entry: Entry): void {

@@ -1,6 +1,7 @@
 import { TradepipeError } from './errors.js';
 import { WorkWaiterSet } from './work-waiters.js';
 import { QueueIndex, compareEntries, type Entry } from './memory-queue-index.js';
+import { SettledColumns, candlePlaceOf, type PlaceOf } from './memory-settled.js';
 import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus } from './store.js';
 
 export type { Entry } from './memory-queue-index.js';
@@ -9,20 +10,32 @@ export type { Entry } from './memory-queue-index.js';
  * The work-queue half of the in-memory store: states, leases, fencing tokens, backoff, waiters.
  * Every method is synchronous, so each is atomic under JavaScript's single thread. Entries are indexed by
  * (kind, state, partition), oldest first, with the leased entries by partition: a claim reads only the items
- * in the state it asks for, never every stored item.
+ * in the state it asks for, never every stored item. Items a bulk write stores settled may sit in
+ * {@link SettledColumns} instead (no entry object each) until something needs them as entries.
  * @internal
  */
 export class MemoryQueue {
   private readonly entries: Record<WorkKind, Map<string, Entry>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
   private readonly index = new QueueIndex();
   private readonly waiters = new WorkWaiterSet();
+  private readonly settled: SettledColumns;
   private fencingCounter = 0;
 
-  constructor(private readonly nowMs: () => number) {}
+  /**
+   * @param nowMs the store's clock
+   * @param placeOf where a signal or recommendation of an id sits (from its stored record): lets bulk writes keep
+   *   settled items of that kind in columns (candles need none: their id names their place)
+   */
+  constructor(
+    private readonly nowMs: () => number,
+    placeOf: { readonly signal?: PlaceOf; readonly recommendation?: PlaceOf } = {},
+  ) {
+    this.settled = new SettledColumns({ candle: candlePlaceOf, ...placeOf });
+  }
 
   add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
     const entries = this.entries[kind];
-    if (entries.has(id)) return;
+    if (entries.has(id) || this.settled.find(kind, id) !== undefined) return;
     const nowMs = this.nowMs();
     const status: WorkStatus =
       reason === undefined ? { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs } : { state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs };
@@ -50,27 +63,78 @@ export class MemoryQueue {
     this.notify(kind, state);
   }
 
+  /**
+   * Adds one partition's items of one kind and state that the caller has checked are not stored yet, order
+   * keys non-decreasing (a bulk write's settled items): kept in columns when they follow on from the ones kept
+   * there (else as {@link addFresh} adds them), statuses shared as there, one per distinct reason.
+   * @param ids the items' ids; omitted for candles (`partitionKey/orderKey`, as `candleWorkId` names them)
+   * @param reasons each item's reason (`undefined` for none); omitted when no item has one
+   */
+  addSettled(kind: WorkKind, state: string, partitionKey: string, orderKeys: readonly number[], ids?: readonly string[], reasons?: readonly (string | undefined)[]): void {
+    if (orderKeys.length === 0) return;
+    const nowMs = this.nowMs();
+    const shared: WorkStatus = Object.freeze({ state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
+    const byReason = new Map<string, WorkStatus>();
+    const statusAt = (index: number): WorkStatus => {
+      const reason = reasons?.[index];
+      if (reason === undefined) return shared;
+      let status = byReason.get(reason);
+      if (status === undefined) byReason.set(reason, (status = Object.freeze({ state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs })));
+      return status;
+    };
+    // The state's place among the index's states (the order countByState lists them in) is where an entry would put it.
+    this.index.touch(kind, state);
+    if (!this.settled.append(kind, state, partitionKey, orderKeys, ids, statusAt)) {
+      const entries = this.entries[kind];
+      for (let index = 0; index < orderKeys.length; index += 1) {
+        const orderKey = orderKeys[index]!;
+        const entry: Entry = { kind, id: ids?.[index] ?? `${partitionKey}/${orderKey}`, partitionKey, orderKey, status: statusAt(index) };
+        entries.set(entry.id, entry);
+        this.index.add(entry);
+      }
+    }
+    this.notify(kind, state);
+  }
+
   status(kind: WorkKind, id: string): WorkStatus | undefined {
-    return this.entries[kind].get(id)?.status;
+    return this.entries[kind].get(id)?.status ?? this.settled.find(kind, id)?.status;
   }
 
   /** The stored entry of an item (read it; change it only through {@link transition}). */
   entry(kind: WorkKind, id: string): Entry | undefined {
+    const entry = this.entries[kind].get(id);
+    if (entry !== undefined) return entry;
+    const settled = this.settled.find(kind, id);
+    if (settled === undefined) return undefined;
+    this.unsettle(kind, settled.state);
     return this.entries[kind].get(id);
+  }
+
+  /** Moves the items of `kind` in `state` held in columns to entries: what claims and listings of the state read. */
+  private unsettle(kind: WorkKind, state: string): void {
+    if (this.settled.count(kind, state) === 0) return;
+    const entries = this.entries[kind];
+    for (const { id, partitionKey, orderKey, status } of this.settled.drain(kind, state)) {
+      const entry: Entry = { kind, id, partitionKey, orderKey, status };
+      entries.set(id, entry);
+      this.index.add(entry);
+    }
   }
 
   /** Every entry of a kind in a state, in no particular order. */
   entriesInState(kind: WorkKind, state: string): Entry[] {
+    this.unsettle(kind, state);
     const entries: Entry[] = [];
     for (const list of this.index.partitions(kind, state).values()) entries.push(...list);
     return entries;
   }
 
   countByState(kind: WorkKind): Record<string, number> {
-    return this.index.counts(kind);
+    return this.index.counts(kind, (state) => this.settled.count(kind, state));
   }
 
   idsInState(kind: WorkKind, state: string): string[] {
+    this.unsettle(kind, state);
     const entries: Entry[] = [];
     for (const list of this.index.partitions(kind, state).values()) entries.push(...list);
     return entries.sort(compareEntries).map((entry) => entry.id);
@@ -78,6 +142,7 @@ export class MemoryQueue {
 
   claim<K extends WorkKind>(request: ClaimRequest<K>): Claim<K>[] {
     const nowMs = this.nowMs();
+    this.unsettle(request.kind, request.state);
     const candidates = request.ordered ? this.orderedCandidates(request, nowMs) : this.unorderedCandidates(request, nowMs);
     return candidates.slice(0, request.limit).map((entry) => {
       this.fencingCounter += 1;

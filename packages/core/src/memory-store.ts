@@ -101,7 +101,13 @@ class MemoryStore implements PipelineStore {
   private closed = false;
 
   constructor(private readonly clock: Clock) {
-    this.queue = new MemoryQueue(() => clock.nowMs());
+    // A signal's queue place comes from its stored record: bulk-written settled signals need no entry each.
+    this.queue = new MemoryQueue(() => clock.nowMs(), {
+      signal: (id) => {
+        const record = this.signals.get(id);
+        return record === undefined ? undefined : { partitionKey: partitionKeyOf(record), orderKey: record.candleStartMs };
+      },
+    });
   }
 
   private open(): void {

@@ -43,6 +43,8 @@ export class ReplayCaches {
   /** Any candle or signal pending, recommendation not terminal or order open: every candle takes the full path. */
   workPending = true;
   private readonly recent = new Map<string, Candle[]>();
+  /** The series last pushed to and its list (a replay pushes one series' candles in a row). */
+  private lastRecent: { readonly productId: string; readonly granularity: string; readonly list: Candle[] } | undefined;
   /** Whether the last full look found no candle or signal pending (then only a full-path candle's own can be). */
   private settledBaseline = false;
 
@@ -92,8 +94,16 @@ export class ReplayCaches {
 
   /** Adds a stored candle to its series' recent candles. */
   pushRecent(candle: Candle): void {
-    const list = this.recent.get(`${candle.productId}/${candle.granularity}`);
-    if (list === undefined) return;
+    if (this.lookbackCandles === 0) return;
+    const last = this.lastRecent;
+    let list: Candle[] | undefined;
+    if (last !== undefined && last.productId === candle.productId && last.granularity === candle.granularity) list = last.list;
+    else {
+      list = this.recent.get(`${candle.productId}/${candle.granularity}`);
+      if (list === undefined) return;
+      // A series' list, once loaded, stays the same array (trimmed in place).
+      this.lastRecent = { productId: candle.productId, granularity: candle.granularity, list };
+    }
     list.push(candle);
     if (list.length > 4 * this.lookbackCandles + 64) list.splice(0, list.length - this.lookbackCandles);
   }
@@ -146,14 +156,17 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   const recommendations: { record: TradeRecommendation; state: 'REJECTED'; reason: string }[] = [];
   for (const outcome of outcomes) {
     candles.push(outcome.candle);
-    if (outcome.signal !== undefined) signals.push({ record: outcome.signal, state: 'DONE', ...(outcome.signalReason === undefined ? {} : { reason: outcome.signalReason }) });
+    const { signal, signalReason } = outcome;
+    if (signal !== undefined) signals.push(signalReason === undefined ? { record: signal, state: 'DONE' } : { record: signal, state: 'DONE', reason: signalReason });
     if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
   const { bus } = access.runtime;
+  // A million candles emit two million events: none is built for an event nobody listens to (asked each time:
+  // a listener may add another).
   for (const outcome of outcomes) {
-    bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
-    if (outcome.signal !== undefined) bus.emit('signal:generated', { signal: outcome.signal });
+    if (bus.listens('candle:processed')) bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+    if (outcome.signal !== undefined && bus.listens('signal:generated')) bus.emit('signal:generated', { signal: outcome.signal });
     if (outcome.rejected !== undefined) {
       const { recommendation, reason } = outcome.rejected;
       bus.emit('recommendation:created', { recommendation, state: 'REJECTED', reason });

@@ -45,16 +45,22 @@ const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => 
 /** Whether the batched walk could differ from the candle-by-candle replay: repeated input, or stored candles in its range. */
 async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candle[]): Promise<boolean> {
   const ranges = new Map<string, { candle: Candle; lastCloseMs: number }>();
-  let sameStart: Candle[] = [];
-  for (const candle of ordered) {
-    // Sorted by start: a repeated candle sits among the candles of the same start.
-    if (sameStart[0]?.startMs !== candle.startMs) sameStart = [];
-    if (sameStart.some((other) => other.productId === candle.productId && other.granularity === candle.granularity)) return true;
-    sameStart.push(candle);
+  let last: { candle: Candle; lastCloseMs: number } | undefined;
+  // Sorted by start: a repeated candle sits among the candles of the same start, `ordered[sameStart..index)`.
+  let sameStart = 0;
+  for (let index = 0; index < ordered.length; index += 1) {
+    const candle = ordered[index]!;
+    if (ordered[sameStart]!.startMs !== candle.startMs) sameStart = index;
+    for (let other = sameStart; other < index; other += 1) {
+      if (ordered[other]!.productId === candle.productId && ordered[other]!.granularity === candle.granularity) return true;
+    }
     if (!(candle.granularity in GRANULARITIES)) continue;
-    const range = ranges.get(seriesOf(candle));
-    if (range === undefined) ranges.set(seriesOf(candle), { candle, lastCloseMs: candleCloseMs(candle) });
-    else range.lastCloseMs = candleCloseMs(candle);
+    // Candles of one series usually follow each other: the last range is looked up only when the series changes.
+    if (last === undefined || last.candle.productId !== candle.productId || last.candle.granularity !== candle.granularity) {
+      last = ranges.get(seriesOf(candle));
+      if (last === undefined) ranges.set(seriesOf(candle), (last = { candle, lastCloseMs: 0 }));
+    }
+    last.lastCloseMs = candleCloseMs(candle);
   }
   for (const { candle, lastCloseMs } of ranges.values()) {
     const stored = await store.getCandles({ productId: candle.productId, granularity: candle.granularity, fromStartMs: candle.startMs, asOfMs: lastCloseMs, limit: 1 });
@@ -70,6 +76,8 @@ async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candl
  */
 class BatchedWalk {
   private readonly engines = new Map<string, SeriesEngine>();
+  /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
+  private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
   /** The clock the candle-by-candle replay would read at the last candle walked. */
   private clockMs: number;
@@ -102,7 +110,8 @@ class BatchedWalk {
         if (items.length === 0) items.push({ input, candle: input, precomputed: false });
         break;
       }
-      let engine = this.engines.get(seriesOf(candle));
+      const last = this.last;
+      let engine = last !== undefined && last.productId === candle.productId && last.granularity === candle.granularity ? last.engine : this.engines.get(seriesOf(candle));
       if (engine === undefined || engine.extractor.lastCandleStartMs() !== candle.startMs - GRANULARITIES[candle.granularity]) {
         // Not following on (first candle, a gap): the stage's own engine logic, with everything before written.
         if (items.length > 0) break;
@@ -111,6 +120,7 @@ class BatchedWalk {
         this.engines.set(seriesOf(candle), engine);
         await this.caches.loadRecent(candle);
       }
+      if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
       try {
         const vector = engine.extractor.update(candle);
         items.push(vector === undefined ? { input, candle, precomputed: true } : { input, candle, precomputed: true, vector });
@@ -144,7 +154,9 @@ class BatchedWalk {
 
   /** Walks a chunk's candles in time order on the replay clock. */
   async walk(items: readonly ChunkItem[]): Promise<void> {
-    for (const item of items) {
+    // Indexed: an iterator in an async loop allocates a result per candle.
+    for (let index = 0; index < items.length; index += 1) {
+      const item = items[index]!;
       if (this.degraded && item.precomputed) {
         await this.fullPath({ ...item, precomputed: false });
         continue;

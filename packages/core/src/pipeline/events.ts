@@ -139,7 +139,13 @@ export class PipelineEventBus {
     return () => this.emitter.off(event, listener);
   }
 
+  /** Whether any listener is registered for `event` (an emitter of many events can skip building payloads). */
+  listens(event: keyof PipelineEvents): boolean {
+    return this.emitter.listenerCount(event) > 0;
+  }
+
   emit<E extends keyof PipelineEvents>(event: E, payload: PipelineEvents[E]): void {
+    if (this.emitter.listenerCount(event) === 0) return;
     for (const listener of this.emitter.listeners(event) as PipelineListener<E>[]) {
       try {
         const result = listener(payload);

@@ -2,7 +2,7 @@
 // exit rules for an open position on the same candle.
 import { TradepipeError } from '../../errors.js';
 import { createFeatureView, type FeatureView } from '../../feature-view.js';
-import { recordId } from '../../ids.js';
+import { recordIdsAfter } from '../../ids.js';
 import type { ModelPrediction, SignalModel } from '../../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../../records/market.js';
 import type { Signal, TradeRecommendation } from '../../records/trading.js';
@@ -97,28 +97,30 @@ export function modelViewOf(runtime: PipelineRuntime): FeatureView {
   return view;
 }
 
+/** The signal ids of the series last asked for (a replay asks for one series' candles in a row). */
+let lastSeriesIds: { readonly pipelineId: string; readonly productId: string; readonly granularity: Granularity; readonly idAt: (startMs: number) => string } | undefined;
+
+/** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. */
 function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
-  return recordId('signal', [runtime.options.pipelineId, candle.productId, candle.granularity, candle.startMs]);
+  const { pipelineId } = runtime.options;
+  let ids = lastSeriesIds;
+  if (ids === undefined || ids.pipelineId !== pipelineId || ids.productId !== candle.productId || ids.granularity !== candle.granularity) {
+    ids = lastSeriesIds = { pipelineId, productId: candle.productId, granularity: candle.granularity, idAt: recordIdsAfter('signal', [pipelineId, candle.productId, candle.granularity]) };
+  }
+  return ids.idAt(candle.startMs);
 }
 
 /** The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds its signals with it too). @internal */
 export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
   const model = runtime.options.model!;
-  return {
-    id: signalIdOf(runtime, candle),
-    pipelineId: runtime.options.pipelineId,
-    productId: candle.productId,
-    granularity: candle.granularity,
-    candleStartMs: candle.startMs,
-    action: prediction.action,
-    confidence: prediction.confidence,
-    ...(prediction.probabilities === undefined ? {} : { probabilities: prediction.probabilities }),
-    modelId: model.modelId,
-    modelVersion: model.modelVersion,
-    closePrice: candle.close,
-    features: vector,
-    generatedAtMs: Math.max(nowMs, candleCloseMs(candle)),
-  };
+  const id = signalIdOf(runtime, candle);
+  const generatedAtMs = Math.max(nowMs, candleCloseMs(candle));
+  const { action, confidence, probabilities } = prediction;
+  // Two literals, not a spread: the same keys in the same order, without a spread's copy per signal.
+  if (probabilities === undefined) {
+    return { id, pipelineId: runtime.options.pipelineId, productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, action, confidence, modelId: model.modelId, modelVersion: model.modelVersion, closePrice: candle.close, features: vector, generatedAtMs };
+  }
+  return { id, pipelineId: runtime.options.pipelineId, productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, action, confidence, probabilities, modelId: model.modelId, modelVersion: model.modelVersion, closePrice: candle.close, features: vector, generatedAtMs };
 }
 
 /**
