@@ -8,6 +8,7 @@ import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
+import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
 
 /** What a batched replay did. */
@@ -39,6 +40,9 @@ export interface BatchedReplayInput {
   /** Called after each chunk is written, e.g. to print progress. */
   readonly onChunk?: (progress: { readonly candlesDone: number; readonly quietCandles: number; readonly fullPathCandles: number }) => void | Promise<void>;
 }
+
+/** Candles per series the replay's view of the store keeps at least (a daily year of history reads). */
+const VIEW_WINDOW_CANDLES = 256;
 
 const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => `${candle.productId}/${candle.granularity}`;
 
@@ -83,6 +87,8 @@ class BatchedWalk {
     private readonly access: ReplayAccess,
     private readonly input: BatchedReplayInput,
     private readonly caches: ReplayCaches,
+    /** The replay's view of its store, which the stages use meanwhile. */
+    private readonly view: ReplayStore,
   ) {
     this.clockMs = input.clock.nowMs();
   }
@@ -169,14 +175,15 @@ class BatchedWalk {
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     this.input.clock.set(Math.max(this.input.clock.nowMs(), this.clockMs));
-    await writeQuiet(this.access, this.input.store, this.pending);
+    await writeQuiet(this.access, this.view.store, this.pending);
     this.pending = [];
   }
 
   /** A candle as the candle-by-candle replay takes it, with the batch's vector and prediction handed to the signal stage. */
   private async fullPath(item: ChunkItem): Promise<void> {
     await this.flush();
-    const { clock, store, pipeline } = this.input;
+    const { clock, pipeline } = this.input;
+    const { store } = this.view;
     const { precomputed } = this.access.engines!;
     clock.set(Math.max(clock.nowMs(), candleCloseMs(item.input)));
     const workId = candleWorkId(item.candle);
@@ -191,7 +198,7 @@ class BatchedWalk {
     this.caches.pushRecent(item.candle);
     this.fullPathCandles += 1;
     // A candle the stages could not finish (a retry, a dead letter) leaves the engines to the stage: the rest goes candle by candle.
-    const candleState = (await store.getWorkStatus('candle', workId))?.state;
+    const candleState = this.view.takeCandleState(item.candle) ?? (await store.getWorkStatus('candle', workId))?.state;
     if (candleState !== 'DONE') this.degraded = true;
     await this.caches.refresh({ candle: item.candle, candleState });
   }
@@ -199,7 +206,7 @@ class BatchedWalk {
   /** Saves the feature engines on their cadence, at a chunk's end (everything they took is written). */
   async checkpointOnCadence(): Promise<void> {
     const every = this.access.runtime.tuning.checkpointEveryCandles;
-    if ([...this.engines.values()].some((engine) => engine.candlesSinceCheckpoint >= every)) await this.access.engines!.checkpointAll(this.input.store, this.access.runtime.clock.nowMs());
+    if ([...this.engines.values()].some((engine) => engine.candlesSinceCheckpoint >= every)) await this.access.engines!.checkpointAll(this.view.store, this.access.runtime.clock.nowMs());
   }
 }
 
@@ -232,22 +239,31 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     return { ...result, quietCandles: 0, fullPathCandles: result.candles, candleByCandle: true };
   }
   const productIds = [...new Set(ordered.map((candle) => candle.productId))];
-  const caches = new ReplayCaches(input.store, productIds, access.runtime.options.exits?.lookbackCandles ?? 0, access.runtime.options.pipelineId);
+  const lookbackCandles = access.runtime.options.exits?.lookbackCandles ?? 0;
   if (ordered.length > 0) {
     input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(ordered[0]!)));
     await access.prepare();
   }
-  await caches.refresh();
-  const walk = new BatchedWalk(access, input, caches);
-  const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
-  for (let start = 0; start < ordered.length; ) {
-    const items = await walk.chunk(ordered, start, chunkCandles);
-    await walk.walk(items);
-    await walk.flush();
-    await walk.checkpointOnCadence();
-    start += items.length;
-    await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+  // The stages read the store through the replay's view while it runs (see ReplayStore).
+  const view = new ReplayStore(input.store, Math.max(VIEW_WINDOW_CANDLES, 2 * lookbackCandles, access.runtime.tuning.validationCandles + 1));
+  await view.resync();
+  const restore = access.useStore(view.store);
+  try {
+    const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
+    await caches.refresh();
+    const walk = new BatchedWalk(access, input, caches, view);
+    const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
+    for (let start = 0; start < ordered.length; ) {
+      const items = await walk.chunk(ordered, start, chunkCandles);
+      await walk.walk(items);
+      await walk.flush();
+      await walk.checkpointOnCadence();
+      start += items.length;
+      await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+    }
+    await checkpointFeatures(input.pipeline);
+    return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
+  } finally {
+    restore();
   }
-  await checkpointFeatures(input.pipeline);
-  return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
 }
