@@ -1,5 +1,6 @@
 import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
+import { recordId } from '../ids.js';
 import { candleCloseMs, type Candle } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
@@ -89,6 +90,8 @@ class BatchedWalk {
     private readonly caches: ReplayCaches,
     /** The replay's view of its store, which the stages use meanwhile. */
     private readonly view: ReplayStore,
+    /** Whether the store held no signal of a candle in the replay's range when it began. */
+    private readonly signalsAbsent: boolean,
   ) {
     this.clockMs = input.clock.nowMs();
   }
@@ -190,6 +193,8 @@ class BatchedWalk {
     if (item.precomputed) precomputed.set(workId, { vector: item.vector, prediction: item.prediction });
     try {
       await store.putCandles([item.input]);
+      // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.
+      if (this.signalsAbsent) this.view.signalAbsent(recordId('signal', [this.access.runtime.options.pipelineId, item.candle.productId, item.candle.granularity, item.candle.startMs]));
       this.itemsProcessed += await pipeline.runUntilIdle();
     } finally {
       precomputed.delete(workId);
@@ -251,7 +256,9 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   try {
     const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
     await caches.refresh();
-    const walk = new BatchedWalk(access, input, caches, view);
+    const range = { fromCandleStartMs: ordered[0]?.startMs ?? 0, toCandleStartMs: ordered.at(-1)?.startMs ?? 0 };
+    const signalsAbsent = Object.values(await view.store.countSignalsByAction(range)).every((count) => (count ?? 0) === 0);
+    const walk = new BatchedWalk(access, input, caches, view, signalsAbsent);
     const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
     for (let start = 0; start < ordered.length; ) {
       const items = await walk.chunk(ordered, start, chunkCandles);

@@ -9,7 +9,9 @@ import type { TradeRecommendation, RecommendationState } from '../records/tradin
 const END_OF_TIME_MS = 8.64e15;
 
 /** What a cached read depends on: the writes that change it (see {@link WRITES}). */
-type ReadGroup = 'products' | 'positions' | 'balances' | 'riskState' | 'orders';
+type ReadGroup = 'products' | 'positions' | 'balances' | 'riskState' | 'orders' | 'signals' | 'recommendations';
+
+const ALL_GROUPS: readonly ReadGroup[] = ['products', 'positions', 'balances', 'riskState', 'orders', 'signals', 'recommendations'];
 
 /**
  * Store methods that change nothing the replay store keeps (no candle, no work item, no cached read), with the
@@ -28,14 +30,21 @@ const WRITES: Readonly<Record<string, readonly ReadGroup[]>> = {
   saveCheckpoint: [],
   recordHealth: [],
   renewLease: [],
-  release: [],
 };
+
+/** What a queue write (completion, failure, release) of an item of `kind` can change: the item's status (a recommendation's is read with it) and the records it writes. */
+function queueGroups(kind: WorkKind, writes: readonly RecordWrite[]): ReadGroup[] {
+  const groups: ReadGroup[] = [];
+  if (kind === 'recommendation' || writes.some((write) => write.type === 'recommendation')) groups.push('recommendations');
+  if (writes.some((write) => write.type === 'signal')) groups.push('signals');
+  return groups;
+}
 
 /** Store methods that only read (or wait), passed through untouched. */
 const READS = new Set([
-  'nowMs', 'ping', 'getLatestCandle', 'listProducts', 'getSignal', 'countSignalsByAction', 'getRecommendation', 'listRecommendations',
+  'nowMs', 'ping', 'getLatestCandle', 'listProducts', 'countSignalsByAction', 'listRecommendations',
   'listValidations', 'getRiskAssessment', 'getApproval', 'getWorkStatus', 'countByState', 'waitForWork', 'listDeadLetters',
-  'listActiveReservations', 'getDayStartEquity', 'getOrder', 'getOrderByClientOrderId', 'countOrdersSince', 'listFills',
+  'listActiveReservations', 'getDayStartEquity', 'countOrdersSince', 'listFills',
   'loadCheckpoint', 'latestHealth',
 ]);
 
@@ -44,11 +53,6 @@ interface SeriesCandles {
   readonly candles: Candle[];
   /** Every stored candle of the series starting at or after this is in `candles` (`-Infinity`: the whole series). */
   coverFromMs: number;
-}
-
-/** A cached read and the write generation of its group it was read at. */
-interface CachedRead {
-  readonly value: unknown;
 }
 
 /**
@@ -71,7 +75,8 @@ export class ReplayStore {
   /** The store the stages use during the replay. */
   readonly store: PipelineStore;
   private readonly series = new Map<string, SeriesCandles>();
-  private readonly reads = new Map<string, CachedRead>();
+  /** Cached reads by group, then by what was asked (a value may be `undefined`: `has` tells). */
+  private readonly reads = new Map<ReadGroup, Map<string, unknown>>();
   /** Writes in flight or done per group since a read began: a read caches only when none touched its group. */
   private readonly generations = new Map<ReadGroup, number>();
   private readonly inFlight = new Map<ReadGroup, number>();
@@ -96,12 +101,18 @@ export class ReplayStore {
       writeBulk: (batch: BulkWrite) => this.writeBulk(batch),
       getCandles: (query: CandleQuery) => this.getCandles(query),
       getCandle: (productId: string, granularity: Granularity, startMs: number) => this.getCandle(productId, granularity, startMs),
-      getProduct: (productId: string) => this.cachedRead('products', `product/${productId}`, () => target.getProduct(productId)),
-      getPosition: (productId: string) => this.cachedRead('positions', `position/${productId}`, () => target.getPosition(productId)),
-      listPositions: () => this.cachedRead('positions', 'positions', () => target.listPositions()),
-      listBalances: () => this.cachedRead('balances', 'balances', () => target.listBalances()),
-      getRiskState: () => this.cachedRead('riskState', 'riskState', () => target.getRiskState()),
-      listOrders: (query: Parameters<PipelineStore['listOrders']>[0]) => this.cachedRead('orders', `orders/${JSON.stringify(query)}`, () => target.listOrders(query)),
+      getProduct: (productId: string) => this.cachedRead('products', productId, () => target.getProduct(productId)),
+      getPosition: (productId: string) => this.cachedRead('positions', productId, () => target.getPosition(productId)),
+      listPositions: () => this.cachedRead('positions', '*', () => target.listPositions()),
+      listBalances: () => this.cachedRead('balances', '*', () => target.listBalances()),
+      getRiskState: () => this.cachedRead('riskState', '*', () => target.getRiskState()),
+      listOrders: (query: Parameters<PipelineStore['listOrders']>[0]) => this.cachedRead('orders', `list ${JSON.stringify(query)}`, () => target.listOrders(query)),
+      getOrder: (id: string) => this.cachedRead('orders', `id ${id}`, () => target.getOrder(id)),
+      getOrderByClientOrderId: (id: string) => this.cachedRead('orders', `client ${id}`, () => target.getOrderByClientOrderId(id)),
+      // A signal never changes once written; a recommendation's status changes only by the queue writes below.
+      getSignal: (id: string) => this.cachedRead('signals', id, () => target.getSignal(id)),
+      getRecommendation: (id: string) => this.cachedRead('recommendations', id, () => target.getRecommendation(id)),
+      release: (claim: Claim, options?: { readonly delayMs?: number }) => this.write(queueGroups(claim.kind, []), () => target.release(claim, options)),
       claim: (request: ClaimRequest) => this.claim(request),
       complete: (claim: Claim, completion: Completion) => this.complete(claim, completion),
       fail: (claim: Claim, outcome: FailureOutcome) => this.fail(claim, outcome),
@@ -142,6 +153,17 @@ export class ReplayStore {
     return false;
   }
 
+  /**
+   * Records that no signal `id` is stored (the replay knows: none was stored in its range when it began, and
+   * every signal written since passed through here), so `getSignal(id)` is answered without the store.
+   */
+  signalAbsent(id: string): void {
+    if ((this.inFlight.get('signals') ?? 0) > 0) return;
+    const cached = this.reads.get('signals') ?? new Map<string, unknown>();
+    cached.set(id, undefined);
+    this.reads.set('signals', cached);
+  }
+
   /** The state the stages left a candle in through this store (completed or failed), once; `undefined` when they did not. */
   takeCandleState(candle: Pick<Candle, 'productId' | 'granularity' | 'startMs'>): string | undefined {
     const id = candleWorkId(candle);
@@ -172,7 +194,7 @@ export class ReplayStore {
   private async complete(claim: Claim, completion: Completion): Promise<void> {
     this.count(claim.kind, completion.state, 1);
     this.countWrites(completion.writes);
-    await this.target.complete(claim, completion);
+    await this.write(queueGroups(claim.kind, completion.writes ?? []), () => this.target.complete(claim, completion));
     this.count(claim.kind, claim.state, -1);
     if (claim.kind === 'candle') this.candleStates.set(claim.id, completion.state);
   }
@@ -180,7 +202,7 @@ export class ReplayStore {
   private async fail(claim: Claim, outcome: FailureOutcome): Promise<FailureResult> {
     this.count(claim.kind, outcome.terminalState, 1);
     this.countWrites(outcome.terminalWrites);
-    const result = await this.target.fail(claim, outcome);
+    const result = await this.write(queueGroups(claim.kind, outcome.terminalWrites ?? []), () => this.target.fail(claim, outcome));
     if (result.kind === 'terminal') this.count(claim.kind, claim.state, -1);
     if (claim.kind === 'candle') this.candleStates.set(claim.id, result.kind === 'terminal' ? outcome.terminalState : claim.state);
     return result;
@@ -188,7 +210,7 @@ export class ReplayStore {
 
   private async insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult> {
     this.count('recommendation', state, 1);
-    const result = await this.target.insertRecommendation(record, state, reason);
+    const result = await this.write(['recommendations'], () => this.target.insertRecommendation(record, state, reason));
     if (result.status === 'duplicate') this.count('recommendation', state, -1);
     return result;
   }
@@ -209,7 +231,8 @@ export class ReplayStore {
     this.count('candle', batch.candleState ?? 'DONE', candles.length);
     for (const signal of batch.signals ?? []) this.count('signal', signal.state, 1);
     for (const recommendation of batch.recommendations ?? []) this.count('recommendation', recommendation.state, 1);
-    await this.candleWrite(() => this.target.writeBulk(batch));
+    const groups: ReadGroup[] = [...((batch.signals ?? []).length > 0 ? ['signals' as const] : []), ...((batch.recommendations ?? []).length > 0 ? ['recommendations' as const] : [])];
+    await this.candleWrite(() => this.write(groups, () => this.target.writeBulk(batch)));
     // Written as a whole (a conflict refuses everything): each candle is stored with these values.
     for (const candle of candles) this.addCandle(checkCandle(candle));
   }
@@ -277,12 +300,16 @@ export class ReplayStore {
     return series.candles.find((candle) => candle.startMs === startMs);
   }
 
-  private async cachedRead<T>(group: ReadGroup, key: string, read: () => Promise<T>): Promise<T> {
-    const cached = this.reads.get(key);
-    if (cached !== undefined) return cached.value as T;
+  private async cachedRead<T>(group: ReadGroup, id: string, read: () => Promise<T>): Promise<T> {
+    let cached = this.reads.get(group);
+    if (cached?.has(id) === true) return cached.get(id) as T;
     const generation = this.generations.get(group) ?? 0;
     const value = await read();
-    if ((this.inFlight.get(group) ?? 0) === 0 && (this.generations.get(group) ?? 0) === generation) this.reads.set(key, { value });
+    if ((this.inFlight.get(group) ?? 0) === 0 && (this.generations.get(group) ?? 0) === generation) {
+      cached = this.reads.get(group) ?? new Map<string, unknown>();
+      cached.set(id, value);
+      this.reads.set(group, cached);
+    }
     return value;
   }
 
@@ -299,18 +326,16 @@ export class ReplayStore {
     for (const group of groups) {
       this.generations.set(group, (this.generations.get(group) ?? 0) + 1);
       this.inFlight.set(group, (this.inFlight.get(group) ?? 0) + inFlight);
-      const prefix = group === 'products' ? 'product/' : group === 'positions' ? 'position' : group === 'orders' ? 'orders/' : group;
-      for (const key of [...this.reads.keys()]) if (key.startsWith(prefix)) this.reads.delete(key);
+      this.reads.delete(group);
     }
   }
 
   /** A method this store does not know: everything it keeps is dropped, before and after. */
   private async unknownWrite<T>(run: () => Promise<T>): Promise<T> {
-    const all: ReadGroup[] = ['products', 'positions', 'balances', 'riskState', 'orders'];
     this.counts = undefined;
     this.series.clear();
     try {
-      return await this.write(all, run);
+      return await this.write(ALL_GROUPS, run);
     } finally {
       this.counts = undefined;
       this.series.clear();
