@@ -33,8 +33,9 @@ const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMIN
 
 /**
  * What the quiet path reads instead of the store while nothing changes: positions, products and risk state,
- * whether any work is pending, and each series' recent candles (for exit rules). Refreshed from the store
- * after every candle that took the full path (see {@link ReplayCaches.refresh}).
+ * whether any work is pending, and each series' recent candles (for exit rules). Refreshed after every
+ * candle that took the full path (see {@link ReplayCaches.refresh}), through the replay's view of the store
+ * (which answers most of it without a round trip).
  * @internal
  */
 export class ReplayCaches {

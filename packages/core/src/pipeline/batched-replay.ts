@@ -224,7 +224,12 @@ class BatchedWalk {
  * policy and exit code, without the store, and written with the others in one `writeBulk` once the clock has
  * passed their close; any other candle goes through the stages as in the candle-by-candle replay, with the
  * batch's vector and prediction. The feature checkpoint at the end is the one the candle-by-candle replay
- * leaves. Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
+ * leaves. While it runs, the stages read the store through the replay's view of it (`ReplayStore`): candle
+ * windows, products, positions, balances, the risk state, orders, signals and recommendations are answered
+ * from what was read or written since, and claims in states that hold no item are answered empty, so a
+ * candle through the stages costs far fewer store round trips than in the candle-by-candle replay; the
+ * store is assumed to be written only through the pipeline meanwhile (as the quiet path already assumes).
+ * Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
  * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
  * @returns counts, including how many candles took each path

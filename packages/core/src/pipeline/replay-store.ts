@@ -119,14 +119,15 @@ export class ReplayStore {
       insertRecommendation: (record: TradeRecommendation, state: RecommendationState, reason?: string) => this.insertRecommendation(record, state, reason),
     };
     this.store = new Proxy(target, {
-      get: (store, property, receiver) => {
-        const value: unknown = Reflect.get(store, property, receiver);
-        if (typeof property !== 'string' || typeof value !== 'function') return value;
-        const handled = own[property];
-        if (handled !== undefined) return handled;
+      get: (store, property) => {
+        // Read on the store itself (its getters may use private fields), methods called on it too.
+        const value: unknown = Reflect.get(store, property);
+        if (typeof value !== 'function') return value;
+        if (typeof property !== 'string') return (value as (...args: unknown[]) => unknown).bind(store);
+        if (Object.prototype.hasOwnProperty.call(own, property)) return own[property];
         const method = value as (...args: unknown[]) => unknown;
         if (READS.has(property)) return (...args: unknown[]) => method.apply(store, args);
-        const groups = WRITES[property];
+        const groups = Object.prototype.hasOwnProperty.call(WRITES, property) ? WRITES[property] : undefined;
         if (groups === undefined) return (...args: unknown[]) => this.unknownWrite(() => method.apply(store, args) as Promise<unknown>);
         return (...args: unknown[]) => this.write(groups, () => method.apply(store, args) as Promise<unknown>);
       },
