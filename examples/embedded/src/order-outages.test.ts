@@ -215,10 +215,14 @@ describe('the order reconciler of the fill tracker', () => {
     const fillTracker = createPipeline({ pipelineId: 'outage', store: kit.store, clock: kit.clock, executor: kit.executor, stages: ['fills'], logger: silentLogger });
     const updates: string[] = [];
     fillTracker.on('order:updated', ({ order }) => void updates.push(order.status));
+    const finished: { id: string; state: string; reason: string | undefined }[] = [];
+    fillTracker.on('recommendation:finished', ({ recommendation: ended, state, reason }) => void finished.push({ id: ended.id, state, reason }));
     await fillTracker.runUntilIdle();
     const [order] = await kit.store.listOrders({});
     expect(order).toMatchObject({ status: 'EXECUTED', exchangeOrderId: kit.fake.orders()[0]!.order_id });
     expect(updates).toEqual(['EXECUTED']);
+    // The dead-lettered recommendation finishes a second time, in its order's state.
+    expect(finished).toEqual([{ id: recommendation.id, state: 'EXECUTED', reason: 'order executed after the recommendation was dead_letter' }]);
     expect(kit.fake.orders()).toHaveLength(1);
     expect((await kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(kit.fake.orders()[0]!.filled_size);
     expect(await kit.store.listActiveReservations()).toEqual([]);

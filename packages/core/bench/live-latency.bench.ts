@@ -8,13 +8,19 @@
  * the part spent inside the stages' `run` (timed by a plugin wrapping every stage: the stage's own logic and
  * the store calls it makes itself, e.g. `recordRiskDecision`, `recordFill`), and the rest — the runner and the
  * wake-ups (claims, loads, completions, notifications); store calls (and PGlite round trips) per candle.
- * References measured in the same run: a fixed JavaScript task timed after every candle (its p99 / p50 shows
- * what the machine's load and the GC do to any task over the same minutes), on PGlite one trivial statement
- * (`ping`, one round trip), and the load average before and after.
+ * Also the bytes allocated per candle (all of the process's allocation over the measured candles, from V8's
+ * GC statistics: the young-generation collections this causes are what sets the p99) and the scavenges per
+ * 1,000 candles with their mean pause, and the process CPU time per candle.
+ * References measured in the same run: a fixed JavaScript task timed after every `BENCH_REFERENCE_EVERY`-th
+ * candle (10 by default; its p99 / p50 shows what the machine's load and the GC do to any task over the same
+ * minutes; it allocates ≈ 110 kB a run, so after every candle it would add two thirds to the pipeline's own
+ * allocation and its scavenges to the path's p99), on PGlite one trivial statement (`ping`, one round trip),
+ * and the load average before and after.
  * Run: npm run bench -w @tradepipe/core   (BENCH_QUICK=1 for a short run; BENCH_STORES=memory for one store)
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { createMemoryStore, createPipeline, systemClock, wrapEveryStage, type Candle, type PipelineStore } from '../src/index.js';
 import { createTestApprovalSigner, testProduct } from '../src/testing.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../src/pipeline/test-doubles.js';
@@ -24,6 +30,7 @@ const WARMUP_CANDLES = QUICK ? 20 : 100;
 const MEASURED_CANDLES = { memory: QUICK ? 300 : 3_000, pglite: QUICK ? 150 : 1_000 } as const;
 const STORES = (process.env.BENCH_STORES ?? 'memory,pglite').split(',');
 const MINUTE_MS = 60_000;
+const REFERENCE_EVERY = Number(process.env.BENCH_REFERENCE_EVERY ?? 10);
 
 /** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %. */
 function candles(count: number): Candle[] {
@@ -74,6 +81,27 @@ function fixedTaskMs(): number {
   return performance.now() - startedAtMs;
 }
 
+/** Bytes allocated and young-generation collections over a stretch of the process, from V8's GC statistics. */
+function allocationMeter(): () => { allocatedBytes: number; scavenges: number; scavengePauseMs: number } {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const usedBefore = getHeapStatistics().used_heap_size;
+  return () => {
+    const usedAfter = getHeapStatistics().used_heap_size;
+    let freedBytes = 0;
+    let scavenges = 0;
+    let scavengePauseMs = 0;
+    for (const gc of profiler.stop()?.statistics ?? []) {
+      freedBytes += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+      if (gc.gcType === 'Scavenge') {
+        scavenges += 1;
+        scavengePauseMs += gc.cost / 1000;
+      }
+    }
+    return { allocatedBytes: usedAfter - usedBefore + freedBytes, scavenges, scavengePauseMs };
+  };
+}
+
 interface Measured {
   /** put → finished, per candle, ms. */
   readonly latenciesMs: number[];
@@ -82,6 +110,13 @@ interface Measured {
   /** The fixed task, timed after each candle, ms. */
   readonly fixedTaskMs: number[];
   readonly storeCallsPerCandle: number;
+  /** Bytes allocated by the process per measured candle (reference task included). */
+  readonly allocatedBytesPerCandle: number;
+  /** Young-generation collections over the measured candles, and their mean pause, ms. */
+  readonly scavenges: number;
+  readonly meanScavengeMs: number;
+  /** Process CPU time (user + system) per measured candle, ms. */
+  readonly cpuMsPerCandle: number;
 }
 
 /** Feeds candles one at a time to a started pipeline; times each candle's put → finished and its stages' `run`. */
@@ -116,10 +151,18 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
   const stageRunMs: number[] = [];
   const fixedTaskSamplesMs: number[] = [];
   let callsMeasured = 0;
+  let stopMeter: ReturnType<typeof allocationMeter> | undefined;
+  let cpuBefore: NodeJS.CpuUsage | undefined;
+  let metered: ReturnType<ReturnType<typeof allocationMeter>> | undefined;
+  let cpu: NodeJS.CpuUsage | undefined;
   try {
     const [first, ...rest] = candles(WARMUP_CANDLES + measuredCandles + 1);
     await store.putCandles([first!]); // the engine's first candle makes no signal
     for (const [index, candle] of rest.entries()) {
+      if (index === WARMUP_CANDLES) {
+        stopMeter = allocationMeter();
+        cpuBefore = process.cpuUsage();
+      }
       const done = new Promise<void>((resolve) => finished.set(candle.startMs, resolve));
       runMs = 0;
       const callsBefore = calls();
@@ -128,17 +171,29 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
       await done;
       const latencyMs = performance.now() - startedAtMs;
       finished.delete(candle.startMs);
-      const taskMs = fixedTaskMs();
+      const taskMs = index % REFERENCE_EVERY === 0 ? fixedTaskMs() : undefined;
       if (index < WARMUP_CANDLES) continue;
-      fixedTaskSamplesMs.push(taskMs);
+      if (taskMs !== undefined) fixedTaskSamplesMs.push(taskMs);
       latenciesMs.push(latencyMs);
       stageRunMs.push(runMs);
       callsMeasured += calls() - callsBefore;
     }
+    metered = stopMeter?.();
+    cpu = process.cpuUsage(cpuBefore);
   } finally {
     await pipeline.stop({ drainTimeoutMs: 1_000 });
   }
-  return { latenciesMs, stageRunMs, fixedTaskMs: fixedTaskSamplesMs, storeCallsPerCandle: callsMeasured / latenciesMs.length };
+  const count = latenciesMs.length;
+  return {
+    latenciesMs,
+    stageRunMs,
+    fixedTaskMs: fixedTaskSamplesMs,
+    storeCallsPerCandle: callsMeasured / count,
+    allocatedBytesPerCandle: (metered?.allocatedBytes ?? Number.NaN) / count,
+    scavenges: metered?.scavenges ?? 0,
+    meanScavengeMs: (metered?.scavengePauseMs ?? 0) / Math.max(1, metered?.scavenges ?? 0),
+    cpuMsPerCandle: cpu === undefined ? Number.NaN : (cpu.user + cpu.system) / 1000 / count,
+  };
 }
 
 /** A PGlite store on an instance whose exchanges with the WebAssembly backend (round trips) are counted. */
@@ -175,6 +230,13 @@ async function pgliteStore(): Promise<OpenedStore | undefined> {
   }
 }
 
+/** Bytes one run of the fixed task allocates (measured once, before the stores). */
+const fixedTaskBytes = (() => {
+  for (let run = 0; run < 50; run += 1) fixedTaskMs();
+  const stop = allocationMeter();
+  for (let run = 0; run < 200; run += 1) fixedTaskMs();
+  return stop().allocatedBytes / 200;
+})();
 const loadBefore = loadavg();
 const rows: string[] = [];
 const references: string[] = [];
@@ -192,12 +254,12 @@ for (const name of ['memory', 'pglite'] as const) {
     const overheadMs = measured.latenciesMs.map((latencyMs, index) => latencyMs - measured.stageRunMs[index]!);
     const p99 = percentile(measured.latenciesMs, 0.99);
     rows.push(
-      `| ${name} | ${measured.latenciesMs.length} | ${quantiles(measured.latenciesMs)} | < ${targetP99Ms} | ${(p99 / targetP99Ms).toFixed(2)} | ${quantiles(measured.stageRunMs)} | ${quantiles(overheadMs)} | ${measured.storeCallsPerCandle.toFixed(1)} | ${roundTripsPerCandle?.toFixed(1) ?? '–'} |`,
+      `| ${name} | ${measured.latenciesMs.length} | ${quantiles(measured.latenciesMs)} | < ${targetP99Ms} | ${(p99 / targetP99Ms).toFixed(2)} | ${quantiles(measured.stageRunMs)} | ${quantiles(overheadMs)} | ${measured.storeCallsPerCandle.toFixed(1)} | ${roundTripsPerCandle?.toFixed(1) ?? '–'} | ${(measured.allocatedBytesPerCandle / 1024).toFixed(0)} | ${((measured.scavenges / measured.latenciesMs.length) * 1000).toFixed(1)} (${measured.meanScavengeMs.toFixed(2)} ms) | ${measured.cpuMsPerCandle.toFixed(2)} |`,
     );
     const pathRatio = percentile(measured.latenciesMs, 0.99) / percentile(measured.latenciesMs, 0.5);
     const taskRatio = percentile(measured.fixedTaskMs, 0.99) / percentile(measured.fixedTaskMs, 0.5);
     references.push(
-      `| fixed JS task (JSON round trip of 300 records), after each ${name} candle | ${measured.fixedTaskMs.length} | ${quantiles(measured.fixedTaskMs)} | ${taskRatio.toFixed(1)} (path: ${pathRatio.toFixed(1)}) |`,
+      `| fixed JS task (JSON round trip of 300 records, ≈ ${(fixedTaskBytes / 1024).toFixed(0)} kB allocated), after every ${REFERENCE_EVERY === 1 ? '' : `${REFERENCE_EVERY}th `}${name} candle | ${measured.fixedTaskMs.length} | ${quantiles(measured.fixedTaskMs)} | ${taskRatio.toFixed(1)} (path: ${pathRatio.toFixed(1)}) |`,
     );
     if (name === 'pglite') {
       const pingsMs: number[] = [];
@@ -218,8 +280,8 @@ process.stdout.write(
   [
     `live path, one candle at a time, 0 ms validator, whole path to EXECUTED (${QUICK ? 'quick' : 'full'} run); ` +
       `load average ${loadBefore.map((load) => load.toFixed(2)).join(' ')} before, ${loadAfter.map((load) => load.toFixed(2)).join(' ')} after`,
-    '| store | candles | path p50 / p99 ms | target p99 ms | p99 / target | in stage `run` p50 / p99 ms | runner + wake-ups p50 / p99 ms | store calls / candle | round trips / candle |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| store | candles | path p50 / p99 ms | target p99 ms | p99 / target | in stage `run` p50 / p99 ms | runner + wake-ups p50 / p99 ms | store calls / candle | round trips / candle | allocated kB / candle | scavenges / 1,000 candles (mean pause) | CPU ms / candle |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'references, same run',

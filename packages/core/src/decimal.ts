@@ -34,7 +34,12 @@ export const DecimalStringSchema = z
 /** zod schema of a non-negative {@link DecimalString}. */
 export const NonNegativeDecimalSchema = DecimalStringSchema.refine((value) => !value.startsWith('-'), 'must not be negative');
 
+/** Text already in canonical form: no leading zeros, no trailing fraction zeros, no `-0` (checked apart). */
+const CANONICAL_DECIMAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
+
 function canonical(text: string): string {
+  // Canonical text is its own canonical form: no big number parsed, nothing allocated (most inputs are).
+  if (CANONICAL_DECIMAL.test(text) && text !== '-0') return text;
   const value = new Decimal(text).toFixed();
   return value === '-0' ? '0' : value;
 }
@@ -102,11 +107,15 @@ export function minDecimal(a: DecimalString, b: DecimalString): DecimalString {
 
 /** Whether the decimal is zero. */
 export function isZeroDecimal(a: DecimalString): boolean {
+  if (a === '0') return true;
+  if (CANONICAL_DECIMAL.test(a) && a !== '-0') return false; // canonical text is zero only as '0'
   return big(a).eq('0');
 }
 
 /** The decimal's sign: −1, 0 or 1. */
 export function signDecimal(a: DecimalString): -1 | 0 | 1 {
+  if (a === '0') return 0;
+  if (CANONICAL_DECIMAL.test(a) && a !== '-0') return a.charCodeAt(0) === 45 ? -1 : 1; // canonical and not zero
   return big(a).cmp('0') as -1 | 0 | 1;
 }
 

@@ -44,7 +44,7 @@ export function recordId(kind: RecordKind, naturalKey: readonly NaturalKeyPart[]
  * returns the existing order instead of placing a second one.
  */
 export function clientOrderIdFor(recommendationId: RecordId): string {
-  const hex = createHash('sha256').update(`client-order:${recommendationId}`).digest('hex');
+  const hex = sha256Hex(`client-order:${recommendationId}`);
   const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

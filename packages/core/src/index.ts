@@ -297,7 +297,7 @@ export {
   type RecommendationInput,
   type RecommendationReader,
 } from './pipeline/stages/recommendation-input.js';
-export { OPEN_ORDER_STATUSES, OrderReconciler, createOrderReconciler, type FollowedOrder, type OrderReconcilerOptions } from './pipeline/stages/order-reconciler.js';
+export { OPEN_ORDER_STATUSES, OrderReconciler, createOrderReconciler, type FollowedOrder, type OrderReconcilerOptions, type SettledRecommendation } from './pipeline/stages/order-reconciler.js';
 export type { CandleInput, FeaturesAndPrediction, SignalGenerationStore } from './pipeline/stages/signal-generation.js';
 export type { SignalBridgeStore, SignalInput } from './pipeline/stages/signal-bridge.js';
 export type { ValidationStore } from './pipeline/stages/llm-validation.js';

@@ -52,7 +52,11 @@ export class PartitionList {
     if (index === this.head) {
       this.items[index] = undefined as unknown as Entry;
       this.head += 1;
-      if (this.head > 64 && this.head * 2 > this.items.length) {
+      if (this.head === this.items.length) {
+        // Emptied: start again at the front (the list is kept for the next item, nothing allocated).
+        this.items.length = 0;
+        this.head = 0;
+      } else if (this.head > 64 && this.head * 2 > this.items.length) {
         this.items = this.items.slice(this.head);
         this.head = 0;
       }
@@ -84,7 +88,8 @@ export class PartitionList {
  */
 export class QueueIndex {
   private readonly byState: Record<WorkKind, Map<string, Map<string, PartitionList>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
-  private readonly leases = new Map<string, Set<Entry>>();
+  /** Entries holding a lease object, by kind and partition (sets kept when emptied: a partition's items come and go). */
+  private readonly leases: Record<WorkKind, Map<string, Set<Entry>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
 
   /** Partitions with entries of `kind` in `state`, each oldest first. */
   partitions(kind: WorkKind, state: string): ReadonlyMap<string, PartitionList> {
@@ -116,30 +121,27 @@ export class QueueIndex {
     const partitions = this.byState[entry.kind].get(entry.status.state);
     const list = partitions?.get(entry.partitionKey);
     if (list === undefined) return;
+    // An emptied list stays indexed (claims skip it): a live pipeline moves one item through a state per
+    // candle, and dropping and re-creating the list each time allocated on every transition.
     list.remove(entry);
-    if (list.size === 0) partitions!.delete(entry.partitionKey);
   }
 
   /** Records that an entry holds a lease object (expired or not). */
   leased(entry: Entry): void {
-    const key = `${entry.kind}\u0000${entry.partitionKey}`;
-    let set = this.leases.get(key);
-    if (set === undefined) this.leases.set(key, (set = new Set()));
+    const byPartition = this.leases[entry.kind];
+    let set = byPartition.get(entry.partitionKey);
+    if (set === undefined) byPartition.set(entry.partitionKey, (set = new Set()));
     set.add(entry);
   }
 
   /** Records that an entry no longer holds a lease. */
   unleased(entry: Entry): void {
-    const key = `${entry.kind}\u0000${entry.partitionKey}`;
-    const set = this.leases.get(key);
-    if (set === undefined) return;
-    set.delete(entry);
-    if (set.size === 0) this.leases.delete(key);
+    this.leases[entry.kind].get(entry.partitionKey)?.delete(entry);
   }
 
   /** Whether an entry of `kind` in `partitionKey` holds an unexpired lease at `nowMs`. */
   isPartitionBusy(kind: WorkKind, partitionKey: string, nowMs: number): boolean {
-    const set = this.leases.get(`${kind}\u0000${partitionKey}`);
+    const set = this.leases[kind].get(partitionKey);
     if (set === undefined) return false;
     for (const entry of set) if (entry.lease !== undefined && entry.lease.expiresAtMs > nowMs) return true;
     return false;

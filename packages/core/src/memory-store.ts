@@ -264,8 +264,8 @@ class MemoryStore implements PipelineStore {
     return { kind: 'terminal' };
   }
 
-  async waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal; state?: string }): Promise<void> {
-    await this.queue.wait(kind, options.timeoutMs, options.signal, options.state);
+  waitForWork(kind: WorkKind, options: { timeoutMs: number; signal?: AbortSignal; state?: string }): Promise<void> {
+    return this.queue.wait(kind, options.timeoutMs, options.signal, options.state);
   }
 
   // --- Dead letters ---
@@ -403,7 +403,8 @@ class MemoryStore implements PipelineStore {
     const parsedOrder = parseWith(OrderSchema, order, 'order');
     const stored = this.approvals.get(approval.recommendationId);
     const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
-    if (stored === undefined || canonicalJson(stored) !== canonicalJson(approval)) {
+    // The executor usually hands back the very record `getApproval` gave: the same object is the same content.
+    if (stored === undefined || (stored !== approval && canonicalJson(stored) !== canonicalJson(approval))) {
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
     }
     if (this.consumedApprovals.has(stored.id)) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });

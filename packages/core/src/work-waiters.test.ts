@@ -33,4 +33,31 @@ describe('WorkWaiterSet', () => {
     const waiters = new WorkWaiterSet();
     await waiters.wait('candle', 1, undefined, 'PENDING');
   });
+
+  it('ends each wait at its own timeout (one timer for the set), a later short wait included', async () => {
+    const waiters = new WorkWaiterSet();
+    const long = waiters.wait('candle', 60_000, undefined, 'PENDING');
+    const short = waiters.wait('candle', 1, undefined, 'PENDING');
+    await short;
+    expect(await isSettled(long)).toBe(false);
+    const shorter = waiters.wait('signal', 0);
+    await shorter;
+    expect(await isSettled(long)).toBe(false);
+    waiters.wakeAll();
+    expect(await isSettled(long)).toBe(true);
+  });
+
+  it('ends the waits of an aborted signal only, and a wait on a signal already aborted at once', async () => {
+    const waiters = new WorkWaiterSet();
+    const first = new AbortController();
+    const second = new AbortController();
+    const onFirst = [waiters.wait('candle', 60_000, first.signal), waiters.wait('signal', 60_000, first.signal, 'PENDING')];
+    const onSecond = waiters.wait('candle', 60_000, second.signal);
+    first.abort();
+    expect(await Promise.all(onFirst.map(isSettled))).toEqual([true, true]);
+    expect(await isSettled(onSecond)).toBe(false);
+    expect(await isSettled(waiters.wait('candle', 60_000, first.signal))).toBe(true);
+    second.abort();
+    expect(await isSettled(onSecond)).toBe(true);
+  });
 });

@@ -1,10 +1,19 @@
+import { performance } from 'node:perf_hooks';
 import type { WorkKind } from './store.js';
 
-/** One waiting worker: what it waits for and how to end its wait. */
+/** setTimeout's longest delay, ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** One waiting worker: what it waits for, until when, and how to end its wait. */
 interface Waiter {
+  readonly kind: WorkKind;
   /** The state it claims in, or `undefined` for any state of the kind. */
   readonly state: string | undefined;
-  readonly done: () => void;
+  /** When the wait ends at the latest (`performance.now()` time, ms). */
+  readonly deadlineMs: number;
+  /** The signal that ends it early, if any. */
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: () => void;
 }
 
 /**
@@ -13,10 +22,21 @@ interface Waiter {
  * wake that names the state the work arrived in then ends only the waits for that state (and those naming
  * none), so that work moving to one stage does not send every worker of the kind to claim. A wake without a
  * state ends every wait of the kind.
+ *
+ * A live pipeline waits and is woken several times per candle, so a wait allocates little: one timer for the
+ * whole set (due at the earliest deadline; it keeps the process alive only while a wait is outstanding) and
+ * one abort listener per signal (a pipeline passes the same stop signal to every wait), instead of a timer
+ * and a listener per wait.
  * @internal Shared by store implementations.
  */
 export class WorkWaiterSet {
   private readonly waiters = new Map<WorkKind, Set<Waiter>>();
+  /** The waits per signal, each signal listened to once (the listener stays until it aborts). */
+  private readonly bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
+  private count = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (`performance.now()` time, ms). */
+  private timerDueMs = Number.POSITIVE_INFINITY;
 
   /**
    * Waits for work of `kind` (in `state`, if given).
@@ -28,24 +48,13 @@ export class WorkWaiterSet {
   wait(kind: WorkKind, timeoutMs: number, signal?: AbortSignal, state?: string): Promise<void> {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
+      const waiter: Waiter = { kind, state, deadlineMs: performance.now() + Math.max(0, timeoutMs), signal, resolve };
       let set = this.waiters.get(kind);
-      if (set === undefined) {
-        set = new Set<Waiter>();
-        this.waiters.set(kind, set);
-      }
-      const waiters = set;
-      const waiter: Waiter = {
-        state,
-        done: () => {
-          clearTimeout(timer);
-          waiters.delete(waiter);
-          signal?.removeEventListener('abort', waiter.done);
-          resolve();
-        },
-      };
-      const timer = setTimeout(waiter.done, Math.max(0, timeoutMs));
-      signal?.addEventListener('abort', waiter.done, { once: true });
-      waiters.add(waiter);
+      if (set === undefined) this.waiters.set(kind, (set = new Set<Waiter>()));
+      set.add(waiter);
+      this.count += 1;
+      if (signal !== undefined) this.listen(signal).add(waiter);
+      this.armTimer(waiter.deadlineMs);
     });
   }
 
@@ -56,13 +65,65 @@ export class WorkWaiterSet {
   wake(kind: WorkKind, state?: string): void {
     const set = this.waiters.get(kind);
     if (set === undefined || set.size === 0) return;
-    for (const waiter of [...set]) {
-      if (state === undefined || waiter.state === undefined || waiter.state === state) waiter.done();
+    // Deleting the entry being visited from a Set is safe while iterating it; nothing is added meanwhile.
+    for (const waiter of set) {
+      if (state === undefined || waiter.state === undefined || waiter.state === state) this.end(waiter);
     }
   }
 
   /** Resolves every current wait of every kind (e.g. when the store closes). */
   wakeAll(): void {
     for (const kind of this.waiters.keys()) this.wake(kind);
+  }
+
+  /** The waits ending with `signal`; its one listener is added the first time it is seen. */
+  private listen(signal: AbortSignal): Set<Waiter> {
+    let waiting = this.bySignal.get(signal);
+    if (waiting === undefined) {
+      const forSignal = new Set<Waiter>();
+      waiting = forSignal;
+      this.bySignal.set(signal, forSignal);
+      signal.addEventListener('abort', () => {
+        for (const waiter of forSignal) this.end(waiter);
+      }, { once: true });
+    }
+    return waiting;
+  }
+
+  /** Ends one wait (once), removing it everywhere. */
+  private end(waiter: Waiter): void {
+    const set = this.waiters.get(waiter.kind);
+    if (set === undefined || !set.delete(waiter)) return;
+    this.count -= 1;
+    if (waiter.signal !== undefined) this.bySignal.get(waiter.signal)?.delete(waiter);
+    if (this.count === 0) this.timer?.unref();
+    waiter.resolve();
+  }
+
+  /** Makes sure the timer fires by `deadlineMs` and keeps the process alive while waits are outstanding. */
+  private armTimer(deadlineMs: number): void {
+    if (this.timer !== undefined && this.timerDueMs <= deadlineMs) {
+      this.timer.ref();
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerDueMs = deadlineMs;
+    // Capped at setTimeout's longest delay (a longer one fires at once); an unexpired wait re-arms it.
+    this.timer = setTimeout(() => this.expire(), Math.min(MAX_TIMER_MS, Math.max(0, deadlineMs - performance.now())));
+  }
+
+  /** The timer fired: ends the waits whose deadline passed and re-arms for the earliest one left. */
+  private expire(): void {
+    this.timer = undefined;
+    this.timerDueMs = Number.POSITIVE_INFINITY;
+    const nowMs = performance.now();
+    let nextMs = Number.POSITIVE_INFINITY;
+    for (const set of this.waiters.values()) {
+      for (const waiter of set) {
+        if (waiter.deadlineMs <= nowMs) this.end(waiter);
+        else nextMs = Math.min(nextMs, waiter.deadlineMs);
+      }
+    }
+    if (nextMs !== Number.POSITIVE_INFINITY) this.armTimer(nextMs);
   }
 }

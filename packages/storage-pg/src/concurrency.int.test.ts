@@ -36,15 +36,9 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     const candles = products.flatMap((productId) => Array.from({ length: 40 }, (_, index) => testCandle({ index, productId, granularity: 'ONE_MINUTE' })));
     await first.putCandles(candles);
     const processed: { worker: string; id: string; partition: string; startMs: number }[] = [];
-    const work = async (store: PipelineStore, worker: string): Promise<void> => {
-      for (let idle = 0; idle < 3; ) {
-        const claims = await store.claim({ kind: 'candle', state: 'PENDING', workerId: worker, leaseMs: 30_000, limit: 2, ordered: true });
-        if (claims.length === 0) {
-          idle += 1;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-          continue;
-        }
-        idle = 0;
+    const claimTwo = (store: PipelineStore, worker: string) => store.claim({ kind: 'candle', state: 'PENDING', workerId: worker, leaseMs: 30_000, limit: 2, ordered: true });
+    const work = async (store: PipelineStore, worker: string, firstClaims: readonly Claim<'candle'>[]): Promise<void> => {
+      for (let claims = firstClaims; ; claims = await claimTwo(store, worker)) {
         for (const claim of claims) {
           const startMs = Number(claim.id.split('/')[2]);
           processed.push({ worker, id: claim.id, partition: claim.partitionKey, startMs });
@@ -52,9 +46,19 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
           const signal = testSignal({ productId: productId!, granularity: 'ONE_MINUTE', candleStartMs: startMs });
           await store.complete(claim, { state: 'DONE', writes: [{ type: 'signal', record: signal }] });
         }
+        // Done once no candle is left PENDING (claimed by the other worker counts as left: it may hand it back).
+        if (((await store.countByState('candle')).PENDING ?? 0) === 0) return;
+        // The other worker holds the next candle of every partition: poll again shortly (no fixed wait decides the outcome).
+        if (claims.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
       }
     };
-    await Promise.all([work(first, 'a'), work(second, 'b')]);
+    // Both claim before either completes: with three partitions and two claims each, both workers get work
+    // whatever the machine's load (before, a busy machine could let one worker take everything).
+    const claimsA = await claimTwo(first, 'a');
+    const claimsB = await claimTwo(second, 'b');
+    expect(claimsA.length).toBeGreaterThan(0);
+    expect(claimsB.length).toBeGreaterThan(0);
+    await Promise.all([work(first, 'a', claimsA), work(second, 'b', claimsB)]);
     const ids = processed.map((item) => item.id);
     expect(ids).toHaveLength(candles.length);
     expect(new Set(ids).size).toBe(candles.length);

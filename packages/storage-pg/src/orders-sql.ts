@@ -10,11 +10,12 @@ import {
   type OrderStatus,
   type OrderUpdate,
 } from '@tradepipe/core';
-import { currentMs, type StoreContext } from './context.js';
+import { nowParam, nowSql, type StoreContext } from './context.js';
 import { compact, decimalColumn, int8, optionalDecimal, optionalInt8, optionalText, parseStored } from './rows.js';
-import type { SqlExecutor, SqlRow } from './sql-driver.js';
+import type { SqlRow } from './sql-driver.js';
 
-const ORDER_COLUMNS = [
+/** The orders table's columns, in the order of {@link orderValues}. @internal */
+export const ORDER_COLUMNS = [
   'id',
   'recommendation_id',
   'approval_id',
@@ -41,7 +42,8 @@ const ORDER_COLUMNS = [
 
 const ORDER_UPDATE_SCHEMA = OrderSchema.partial();
 
-function orderValues(order: Order): unknown[] {
+/** An order's column values, in the order of {@link ORDER_COLUMNS}. @internal */
+export function orderValues(order: Order): unknown[] {
   return [
     order.id,
     order.recommendationId,
@@ -100,16 +102,6 @@ export function orderFromRow(row: SqlRow): Order {
   );
 }
 
-/** Inserts a parsed order; `false` if an order with its id or client order id exists. @internal */
-export async function insertOrder(context: StoreContext, executor: SqlExecutor, order: Order): Promise<boolean> {
-  const placeholders = ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ');
-  const rows = await executor.query(
-    `INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')}) VALUES (${placeholders}) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
-    orderValues(order),
-  );
-  return rows.length === 1;
-}
-
 /** One order by id or by client order id. @internal */
 export async function getOrderBy(context: StoreContext, column: 'id' | 'client_order_id', value: string): Promise<Order | undefined> {
   const [row] = await context.driver.query(`SELECT * FROM ${context.s}.orders WHERE ${column} = $1`, [value]);
@@ -160,14 +152,18 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
     }
     const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
     const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
-    await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, orderValues(next));
-    if (TERMINAL_ORDER_STATUSES.includes(next.status)) {
-      const nowMs = await currentMs(context, executor);
-      await executor.query(`UPDATE ${context.s}.exposure_reservations SET released_at_ms = $2 WHERE order_id = $1 AND released_at_ms IS NULL`, [
-        id,
-        nowMs,
-      ]);
+    const values = orderValues(next);
+    if (!TERMINAL_ORDER_STATUSES.includes(next.status)) {
+      await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, values);
+      return next;
     }
+    // An order that ends releases its reservation in the same statement (one round trip, the store's now read there).
+    await executor.query(
+      `WITH updated AS (UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1 RETURNING id)
+       UPDATE ${context.s}.exposure_reservations SET released_at_ms = ${nowSql(values.length + 1)}
+       WHERE order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`,
+      [...values, nowParam(context)],
+    );
     return next;
   });
 }

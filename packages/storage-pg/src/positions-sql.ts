@@ -79,25 +79,42 @@ export async function getPosition(context: StoreContext, productId: string): Pro
   return row === undefined ? undefined : positionFromRow(row);
 }
 
-async function upsertPosition(context: StoreContext, executor: SqlExecutor, position: Position): Promise<void> {
-  await executor.query(
-    `INSERT INTO ${context.s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, opened_at_ms, updated_at_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
-     ON CONFLICT (product_id) DO UPDATE SET size_base = EXCLUDED.size_base, average_entry_price = EXCLUDED.average_entry_price,
-       cost_basis_quote = EXCLUDED.cost_basis_quote, realized_pnl_quote = EXCLUDED.realized_pnl_quote,
-       opened_at_ms = EXCLUDED.opened_at_ms, updated_at_ms = EXCLUDED.updated_at_ms`,
-    [position.productId, position.sizeBase, position.averageEntryPrice, position.costBasisQuote, position.realizedPnlQuote, position.openedAtMs ?? null, position.updatedAtMs],
-  );
+const POSITION_UPSERT = (s: string, first: number): string =>
+  `INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, opened_at_ms, updated_at_ms)
+   VALUES (${[0, 1, 2, 3, 4, 5, 6].map((offset) => `$${first + offset}`).join(', ')})
+   ON CONFLICT (product_id) DO UPDATE SET size_base = EXCLUDED.size_base, average_entry_price = EXCLUDED.average_entry_price,
+     cost_basis_quote = EXCLUDED.cost_basis_quote, realized_pnl_quote = EXCLUDED.realized_pnl_quote,
+     opened_at_ms = EXCLUDED.opened_at_ms, updated_at_ms = EXCLUDED.updated_at_ms`;
+
+const positionValues = (position: Position): unknown[] => [
+  position.productId,
+  position.sizeBase,
+  position.averageEntryPrice,
+  position.costBasisQuote,
+  position.realizedPnlQuote,
+  position.openedAtMs ?? null,
+  position.updatedAtMs,
+];
+
+/** Balances to upsert in one statement: the last of a currency wins, as when they were written one by one. */
+function balanceColumns(balances: readonly Balance[]): unknown[] {
+  const byCurrency = new Map<string, Balance>();
+  for (const balance of balances) {
+    byCurrency.delete(balance.currency); // keep first-appearance order of the others; the last value wins
+    byCurrency.set(balance.currency, balance);
+  }
+  const last = [...byCurrency.values()];
+  return [last.map((balance) => balance.currency), last.map((balance) => balance.available), last.map((balance) => balance.hold), last.map((balance) => balance.updatedAtMs)];
 }
 
+const BALANCES_UPSERT = (s: string, first: number): string =>
+  `INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
+   SELECT * FROM unnest($${first}::text[], $${first + 1}::numeric[], $${first + 2}::numeric[], $${first + 3}::bigint[]) AS input(currency, available, hold, updated_at_ms)
+   ON CONFLICT (currency) DO UPDATE SET available = EXCLUDED.available, hold = EXCLUDED.hold, updated_at_ms = EXCLUDED.updated_at_ms`;
+
 async function upsertBalances(context: StoreContext, executor: SqlExecutor, balances: readonly Balance[]): Promise<void> {
-  for (const balance of balances) {
-    await executor.query(
-      `INSERT INTO ${context.s}.balances (currency, available, hold, updated_at_ms) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (currency) DO UPDATE SET available = EXCLUDED.available, hold = EXCLUDED.hold, updated_at_ms = EXCLUDED.updated_at_ms`,
-      [balance.currency, balance.available, balance.hold, balance.updatedAtMs],
-    );
-  }
+  if (balances.length === 0) return;
+  await executor.query(BALANCES_UPSERT(context.s, 1), balanceColumns(balances));
 }
 
 /**
@@ -110,30 +127,35 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
   const parsed = parseWith(FillSchema, fill, 'fill');
   const { s } = context;
   return context.driver.transaction(async (executor) => {
-    const inserted = await executor.query(
-      `INSERT INTO ${s}.fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING 1 AS one`,
+    // The fill, and if it is new the position's row created if missing and locked (a no-op update returns
+    // the stored row under its lock): one statement. A duplicate fill touches no position.
+    const [first] = await executor.query(
+      `WITH new_fill AS (
+         INSERT INTO ${s}.fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING 1 AS one),
+       locked_position AS (
+         INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, updated_at_ms)
+         SELECT $5, 0, 0, 0, 0, $11 FROM new_fill
+         ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *)
+       SELECT inserted.count AS fill_inserted, locked_position.* FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
       [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs],
     );
-    if (inserted.length === 0) {
+    if (Number(first?.fill_inserted) !== 1) {
       const [row] = await executor.query(`SELECT * FROM ${s}.fills WHERE id = $1`, [parsed.id]);
       if (row !== undefined && contentHash(fillFromRow(row)) === contentHash(parsed)) return { status: 'duplicate' };
       throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
     }
-    // Lock (creating if needed) the position and both balances, always in the same order, then apply.
-    await executor.query(
-      `INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, updated_at_ms)
-       VALUES ($1, 0, 0, 0, 0, $2) ON CONFLICT DO NOTHING`,
-      [parsed.productId, parsed.filledAtMs],
-    );
-    const [positionRow] = await executor.query(`SELECT * FROM ${s}.positions WHERE product_id = $1 FOR UPDATE`, [parsed.productId]);
+    // The position is locked; then both balances, always in the same order; then both written in one statement.
     // A row just created above holds zeros, which the ledger treats exactly like no position.
-    const position = positionRow === undefined ? undefined : positionFromRow(positionRow);
+    const position = first?.product_id === undefined || first.product_id === null ? undefined : positionFromRow(first);
     const currencyList = [currencies.quoteCurrency, currencies.baseCurrency].sort();
     const balanceRows = await executor.query(`SELECT * FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencyList]);
     const balances = new Map(balanceRows.map((row) => [String(row.currency), balanceFromRow(row)]));
-    await upsertPosition(context, executor, applyFillToPosition(position, parsed));
-    await upsertBalances(context, executor, applyFillToBalances(balances, parsed, currencies));
+    const nextPosition = positionValues(applyFillToPosition(position, parsed));
+    await executor.query(`WITH upserted_position AS (${POSITION_UPSERT(s, 1)}) ${BALANCES_UPSERT(s, nextPosition.length + 1)}`, [
+      ...nextPosition,
+      ...balanceColumns(applyFillToBalances(balances, parsed, currencies)),
+    ]);
     return { status: 'inserted' };
   });
 }

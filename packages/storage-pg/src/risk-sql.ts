@@ -17,10 +17,10 @@ import {
   type RiskDecisionRecord,
   type RiskDecisionResult,
 } from '@tradepipe/core';
-import { currentMs, nowParam, type StoreContext } from './context.js';
-import { insertOrder } from './orders-sql.js';
+import { nowParam, nowSql, type StoreContext } from './context.js';
+import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { listPositionsWith } from './positions-sql.js';
-import { applyRecordWrite } from './records-sql.js';
+import { applyRecordWrite, recordConflict, recordInsertPart, storedHash } from './records-sql.js';
 import { decimalColumn, int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
@@ -58,14 +58,6 @@ export async function activeReservations(context: StoreContext, executor: SqlExe
   return rows.map(reservationFromRow);
 }
 
-async function existingDecision(context: StoreContext, executor: SqlExecutor, recommendationId: string): Promise<RiskDecisionResult | undefined> {
-  const [assessmentRow] = await executor.query(`SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`, [recommendationId]);
-  if (assessmentRow === undefined) return undefined;
-  const assessment = parseStored(RiskAssessmentSchema, assessmentRow.record, 'risk assessment');
-  const approval = await approvalFor(context, executor, recommendationId);
-  return { status: 'existing', assessment, ...(approval === undefined ? {} : { approval }) };
-}
-
 /** The approval recorded for a recommendation, if any. @internal */
 export async function approvalFor(context: StoreContext, executor: SqlExecutor, recommendationId: string): Promise<RiskApproval | undefined> {
   const [row] = await executor.query(`SELECT record FROM ${context.s}.risk_approvals WHERE recommendation_id = $1`, [recommendationId]);
@@ -90,15 +82,24 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
   const approval = decision.approval === undefined ? undefined : parseWith(RiskApprovalSchema, decision.approval, 'risk approval');
   const reservation = approval === undefined ? undefined : parseWith(ExposureReservationSchema, decision.reservation, 'exposure reservation');
   return context.driver.transaction(async (executor) => {
+    // The lock alone: every read below runs in a later statement, so with a snapshot that sees every decision
+    // committed before the lock was granted.
     await executor.query(`SELECT 1 FROM ${context.s}.risk_state WHERE id = 1 FOR UPDATE`);
-    const existing = await existingDecision(context, executor, assessment.recommendationId);
-    if (existing !== undefined) return existing;
+    const [first] = await executor.query<{ record: unknown; ms: string }>(
+      `SELECT (SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1) AS record, ${nowSql(2)} AS ms`,
+      [assessment.recommendationId, nowParam(context)],
+    );
+    if (first?.record !== null && first?.record !== undefined) {
+      const existing = parseStored(RiskAssessmentSchema, first.record, 'risk assessment');
+      const existingApproval = await approvalFor(context, executor, assessment.recommendationId);
+      return { status: 'existing', assessment: existing, ...(existingApproval === undefined ? {} : { approval: existingApproval }) };
+    }
     const now = nowParam(context);
     if (approval === undefined || reservation === undefined) {
       await applyRecordWrite(context, executor, { type: 'assessment', record: assessment }, now);
       return { status: 'recorded', assessment };
     }
-    const nowMs = await currentMs(context, executor);
+    const nowMs = Number(first?.ms);
     const limits = decision.limits ?? {};
     const ordersInWindow = limits.maxOrders === undefined ? undefined : await countOrdersInWindow(context, executor, limits.maxOrders.sinceMs, nowMs);
     checkExposureFits({
@@ -109,15 +110,66 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
       limits,
       ...(ordersInWindow === undefined ? {} : { ordersInWindow }),
     });
-    await applyRecordWrite(context, executor, { type: 'assessment', record: assessment }, now);
-    await insertApproval(context, executor, approval);
-    await executor.query(
-      `INSERT INTO ${context.s}.exposure_reservations (approval_id, product_id, side, quote_amount, base_size, reserved_at_ms, expires_at_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [reservation.approvalId, reservation.productId, reservation.side, reservation.quoteAmount, reservation.baseSize, reservation.reservedAtMs, reservation.expiresAtMs],
-    );
+    await writeDecision(context, executor, { assessment, approval, reservation }, now);
     return { status: 'recorded', assessment, approval };
   });
+}
+
+/**
+ * Writes an approved decision in one statement: the assessment (first write wins), the approval (refused if
+ * its id exists) and, only with a new approval, its reservation. A refusal throws, rolling all of it back, in
+ * the order the writes were checked one by one before.
+ * @throws TradepipeError `record_conflict`
+ */
+async function writeDecision(
+  context: StoreContext,
+  executor: SqlExecutor,
+  records: { readonly assessment: RiskAssessment; readonly approval: RiskApproval; readonly reservation: ExposureReservation },
+  now: number | null,
+): Promise<void> {
+  const { assessment, approval, reservation } = records;
+  const params: unknown[] = [now];
+  const write = { type: 'assessment', record: assessment } as const;
+  const part = recordInsertPart(context, write, { index: 0, params });
+  const at = (value: unknown): string => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const approvalValues = [
+    approval.id,
+    approval.recommendationId,
+    approval.clientOrderId,
+    approval.productId,
+    approval.side,
+    approval.maxQuoteAmount ?? null,
+    approval.maxBaseSize ?? null,
+    approval.issuedAtMs,
+    approval.expiresAtMs,
+  ].map((value) => at(value));
+  const approvalRecord = at(JSON.stringify(approval));
+  const reservationValues = [reservation.approvalId, reservation.productId, reservation.side, reservation.quoteAmount, reservation.baseSize, reservation.reservedAtMs, reservation.expiresAtMs].map(
+    (value) => at(value),
+  );
+  const [row] = await executor.query<{ inserted: string; stored: string | null; approval_inserted: string }>(
+    `WITH now_ms AS (SELECT ${nowSql(1)} AS ms), ${part.cte},
+       approval_row AS (
+         INSERT INTO ${context.s}.risk_approvals (id, recommendation_id, client_order_id, product_id, side, max_quote_amount, max_base_size,
+           issued_at_ms, expires_at_ms, record)
+         VALUES (${approvalValues.join(', ')}, ${approvalRecord}::jsonb) ON CONFLICT DO NOTHING RETURNING 1 AS one),
+       reservation_row AS (
+         INSERT INTO ${context.s}.exposure_reservations (approval_id, product_id, side, quote_amount, base_size, reserved_at_ms, expires_at_ms)
+         SELECT ${reservationValues.join(', ')} FROM approval_row RETURNING 1 AS one)
+     SELECT ${part.insertedSql} AS inserted, ${part.storedSql} AS stored, (SELECT count(*) FROM approval_row) AS approval_inserted,
+       (SELECT count(*) FROM reservation_row) AS reservation_inserted`,
+    params,
+  );
+  if (Number(row?.inserted) !== 1) {
+    const stored = row?.stored ?? (await storedHash(context, executor, write));
+    if (stored !== part.hash) throw recordConflict(write);
+  }
+  if (Number(row?.approval_inserted) !== 1) {
+    throw new TradepipeError('record_conflict', 'An approval with this id exists for another decision', { details: { approvalId: approval.id } });
+  }
 }
 
 /** Orders created since `sinceMs` plus approvals not yet consumed (unexpired, unreleased, no order): the order-count limit's view. */
@@ -128,29 +180,6 @@ async function countOrdersInWindow(context: StoreContext, executor: SqlExecutor,
     [sinceMs, nowMs],
   );
   return Number(row?.total ?? 0);
-}
-
-async function insertApproval(context: StoreContext, executor: SqlExecutor, approval: RiskApproval): Promise<void> {
-  const inserted = await executor.query(
-    `INSERT INTO ${context.s}.risk_approvals (id, recommendation_id, client_order_id, product_id, side, max_quote_amount, max_base_size,
-       issued_at_ms, expires_at_ms, record)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT DO NOTHING RETURNING 1 AS one`,
-    [
-      approval.id,
-      approval.recommendationId,
-      approval.clientOrderId,
-      approval.productId,
-      approval.side,
-      approval.maxQuoteAmount ?? null,
-      approval.maxBaseSize ?? null,
-      approval.issuedAtMs,
-      approval.expiresAtMs,
-      JSON.stringify(approval),
-    ],
-  );
-  if (inserted.length === 0) {
-    throw new TradepipeError('record_conflict', 'An approval with this id exists for another decision', { details: { approvalId: approval.id } });
-  }
 }
 
 /**
@@ -171,23 +200,38 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
     }
     if (row?.consumed_at_ms !== null) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
-    // FOR SHARE waits for a kill switch being engaged right now, and makes an engagement wait for this intent.
-    const [state] = await executor.query(`SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE`);
-    if (stored.side === 'BUY' && state?.kill_switch_engaged === true) {
+    // One statement, after the approval's lock (so with a snapshot taken after it): the kill switch read FOR SHARE
+    // (it waits for a kill switch being engaged right now, and makes an engagement wait for this intent), then
+    // the store's now, then the order intent inserted, the approval marked consumed and its reservation tied to
+    // the order. The insert reads the now, which reads the locked kill-switch row, so they run in that order. A
+    // refusal below rolls all of it back, so the checks keep their order and their answers.
+    const values = orderValues(parsedOrder);
+    const at = values.length;
+    const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
+      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE),
+         now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
+         inserted AS (
+           INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})
+           SELECT ${ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')} FROM now_ms
+           ON CONFLICT DO NOTHING RETURNING id),
+         consumed AS (
+           UPDATE ${context.s}.risk_approvals SET consumed_at_ms = (SELECT ms FROM now_ms), consumed_by_order_id = (SELECT id FROM inserted)
+           WHERE id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted)),
+         reserved AS (
+           UPDATE ${context.s}.exposure_reservations SET order_id = (SELECT id FROM inserted)
+           WHERE approval_id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted))
+       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted`,
+      [...values, nowParam(context), stored.id],
+    );
+    if (stored.side === 'BUY' && result?.engaged === true) {
       throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
     }
-    const nowMs = await currentMs(context, executor);
+    const nowMs = Number(result?.now_ms);
     if (nowMs >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);
-    if (!(await insertOrder(context, executor, parsedOrder))) {
+    if (Number(result?.inserted) !== 1) {
       throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
     }
-    await executor.query(`UPDATE ${context.s}.risk_approvals SET consumed_at_ms = $2, consumed_by_order_id = $3 WHERE id = $1`, [
-      stored.id,
-      nowMs,
-      parsedOrder.id,
-    ]);
-    await executor.query(`UPDATE ${context.s}.exposure_reservations SET order_id = $2 WHERE approval_id = $1`, [stored.id, parsedOrder.id]);
     return { status: 'consumed', order: parsedOrder };
   });
 }

@@ -67,8 +67,9 @@ export interface PipelineEvents {
   'recommendation:expired': { readonly recommendation: TradeRecommendation; readonly stage: string };
   /**
    * A recommendation reached a terminal state (`EXECUTED`, `REJECTED`, `EXPIRED`, `FAILED` or `DEAD_LETTER`) and it is
-   * committed; emitted once per recommendation, by the process whose stage ended it, whether it ended normally or after
-   * a failure.
+   * committed; emitted by the process whose stage ended it, whether it ended normally or after a failure. Once per
+   * recommendation, except one that ended (dead-lettered, failed) while its order was still open: when the order
+   * ends, the order reconciler's sweep moves it to the order's state and this is emitted again with that state.
    * - `recommendation`: the recommendation.
    * - `state`: the terminal state.
    * - `reason`: why, as stored (a policy, validation or risk refusal, the order's status reason, `expired before …`, or

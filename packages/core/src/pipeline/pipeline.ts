@@ -59,7 +59,14 @@ export class Pipeline {
     this.engines = options.features && this.stages.includes('signal') ? new FeatureEngines(options.features, { pipelineId: options.pipelineId, ...tuning }) : undefined;
     this.reconciler =
       options.executor && this.stages.includes('fills')
-        ? createOrderReconciler({ executor: options.executor, pollIntervalMs: tuning.orderPollIntervalMs, baseBackoffMs: tuning.baseBackoffMs, maxBackoffMs: tuning.maxBackoffMs, sweepIntervalMs: tuning.reconcileIntervalMs })
+        ? createOrderReconciler({
+            executor: options.executor,
+            pollIntervalMs: tuning.orderPollIntervalMs,
+            baseBackoffMs: tuning.baseBackoffMs,
+            maxBackoffMs: tuning.maxBackoffMs,
+            sweepIntervalMs: tuning.reconcileIntervalMs,
+            onSettled: ({ recommendation, state, reason }) => this.runtime.bus.emit('recommendation:finished', { recommendation, state, reason }),
+          })
         : undefined;
     const running = builtInStages(this.runtime, { engines: this.engines, reconciler: this.reconciler }).filter((stage) => this.stages.includes(stage.name as StageName));
     this.planned = planStages(running, options.plugins ?? []);

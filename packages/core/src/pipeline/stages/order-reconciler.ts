@@ -3,7 +3,7 @@
 import { isTradepipeError, toTradepipeError } from '../../errors.js';
 import type { OrderExecutor, StageContext } from '../../interfaces.js';
 import { TERMINAL_ORDER_STATUSES, type Order, type OrderStatus } from '../../records/execution.js';
-import type { RecommendationState } from '../../records/trading.js';
+import type { RecommendationState, TradeRecommendation } from '../../records/trading.js';
 import { settleOrphanedRecommendation } from './orphan-recommendations.js';
 
 /** Statuses of an order that has not ended: the reconciler follows each of them. */
@@ -24,6 +24,23 @@ export interface OrderReconcilerOptions {
   readonly maxBackoffMs: number;
   /** How often the sweep lists the orders that have not ended. */
   readonly sweepIntervalMs: number;
+  /**
+   * Called once the sweep has moved a recommendation that ended before its order (dead-lettered, failed) to the
+   * order's final state, after that is committed: the pipeline reports it as a second `recommendation:finished`.
+   */
+  readonly onSettled?: (settled: SettledRecommendation) => void;
+}
+
+/** A recommendation the sweep moved to its order's final state. */
+export interface SettledRecommendation {
+  /** The recommendation, as stored before the move. */
+  readonly recommendation: TradeRecommendation;
+  /** The state it was in (`DEAD_LETTER`, `FAILED`, …). */
+  readonly from: RecommendationState;
+  /** The state it ends in: its order's (`EXECUTED`, `FAILED`, …). */
+  readonly state: RecommendationState;
+  /** The stored reason, e.g. `order executed after the recommendation was dead_letter`. */
+  readonly reason: string;
 }
 
 /** One look at an order. */
@@ -46,7 +63,7 @@ interface Schedule {
  * exchange or store failure: it schedules the next look with a capped exponential backoff); `sweep` lists
  * every open order and follows those no stage follows (their recommendation dead-lettered, failed or
  * missing), so an outage delays an order, never abandons it; when such an order ends, its recommendation is
- * moved to the order's final state. Schedules live in memory, only for orders that have not ended (an order
+ * moved to the order's final state and `onSettled` is told. Schedules live in memory, only for orders that have not ended (an order
  * that ended elsewhere is dropped at the next sweep); one look at a time per order. The fills stage and the sweep share one reconciler.
  * @example
  * const reconciler = createOrderReconciler({ executor, pollIntervalMs: 2_000, baseBackoffMs: 1_000, maxBackoffMs: 60_000, sweepIntervalMs: 30_000 });
@@ -131,7 +148,8 @@ export class OrderReconciler {
       changed.push(followed.order);
       if (TERMINAL_ORDER_STATUSES.includes(followed.order.status) && holder !== undefined) {
         const settled = await settleOrphanedRecommendation({ store: context.store, order: followed.order, recommendationState: holder.status.state, workerId: `${context.pipelineId}-reconciler`, logger: context.logger });
-        if (!settled) context.logger.warn('order ended after its recommendation; the recommendation keeps its state', { orderId: order.id, status: followed.order.status, recommendationState: holder.status.state });
+        if (settled !== undefined) this.options.onSettled?.({ recommendation: holder.record, from: holder.status.state, ...settled });
+        else context.logger.warn('order ended after its recommendation; the recommendation keeps its state', { orderId: order.id, status: followed.order.status, recommendationState: holder.status.state });
       }
     }
     return changed;

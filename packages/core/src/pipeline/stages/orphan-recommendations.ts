@@ -14,7 +14,7 @@ const MAX_PAGES = 20;
  * Moves a recommendation that ended before its order (dead-lettered or failed by an older version, while its
  * order was still open) to its order's final state, through the queue: items in its state are claimed page by
  * page until it is among them, it is completed in the order's state, the others are released untouched.
- * @returns whether the recommendation was moved
+ * @returns the state and reason it was moved to, or `undefined` when it was not among the claimed items
  * @internal
  */
 export async function settleOrphanedRecommendation(input: {
@@ -23,7 +23,7 @@ export async function settleOrphanedRecommendation(input: {
   readonly recommendationState: RecommendationState;
   readonly workerId: string;
   readonly logger: Logger;
-}): Promise<boolean> {
+}): Promise<{ readonly state: RecommendationState; readonly reason: string } | undefined> {
   const { store, order } = input;
   const held: Claim<'recommendation'>[] = [];
   let target: Claim<'recommendation'> | undefined;
@@ -34,11 +34,12 @@ export async function settleOrphanedRecommendation(input: {
       held.push(...claims.filter((claim) => claim !== target));
       if (claims.length < PAGE) break;
     }
-    if (target === undefined) return false;
+    if (target === undefined) return undefined;
     const reason = `order ${order.status.toLowerCase()} after the recommendation was ${input.recommendationState.toLowerCase()}`;
-    await store.complete(target, { state: stateOfOrder(order), reason });
-    input.logger.info('recommendation settled with its order', { recommendationId: order.recommendationId, from: input.recommendationState, to: stateOfOrder(order) });
-    return true;
+    const state = stateOfOrder(order);
+    await store.complete(target, { state, reason });
+    input.logger.info('recommendation settled with its order', { recommendationId: order.recommendationId, from: input.recommendationState, to: state });
+    return { state, reason };
   } finally {
     for (const claim of held) await store.release(claim).catch(() => undefined);
   }

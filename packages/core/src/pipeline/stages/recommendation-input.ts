@@ -1,5 +1,5 @@
 import { TradepipeError } from '../../errors.js';
-import type { Clock } from '../../time.js';
+import { systemClock, type Clock } from '../../time.js';
 import type { Order } from '../../records/execution.js';
 import type { RecommendationState, TradeRecommendation } from '../../records/trading.js';
 import type { Claim, PipelineStore } from '../../store.js';
@@ -59,12 +59,21 @@ const DISPOSED = new TradepipeError('aborted', 'Expiry wait disposed');
  */
 export function abortAtExpiry(recommendation: TradeRecommendation, clock: Clock, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
   const expiry = childAbortController(parent);
-  const done = new AbortController();
   const remainingMs = recommendation.expiresAtMs - clock.nowMs();
-  clock.sleep(Math.max(0, remainingMs), done.signal).then(
-    () => expiry.abort(new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } })),
-    () => undefined,
-  );
+  const expire = (): void => expiry.abort(new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } }));
+  if (clock === systemClock) {
+    // The real clock's sleep is this timer: set it directly (no second controller, no promise per call).
+    const timer = setTimeout(expire, Math.max(0, remainingMs));
+    return {
+      signal: expiry.signal,
+      dispose: () => {
+        clearTimeout(timer);
+        expiry.detach();
+      },
+    };
+  }
+  const done = new AbortController();
+  clock.sleep(Math.max(0, remainingMs), done.signal).then(expire, () => undefined);
   return {
     signal: expiry.signal,
     dispose: () => {
