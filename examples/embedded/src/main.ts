@@ -10,7 +10,7 @@ import { loadBundledCandles } from './bundled-candles.js';
 import { PAPER_COSTS, STARTING_USD, createEmbeddedPipeline } from './embedded-pipeline.js';
 import { writeReportFiles } from './report-files.js';
 import { summarise } from './report.js';
-import { compareWithBatchedReplay, formatReplayComparison } from './replay-comparison.js';
+import { compareWithBatchedReplay, cpuMsSince, formatReplayComparison } from './replay-comparison.js';
 
 /** The first day the default model did not train on. */
 const HOLD_OUT_START_MS = Date.UTC(2024, 8, 25);
@@ -43,8 +43,10 @@ async function main(): Promise<void> {
   await store.putCandles(history, { state: 'DONE' });
   const pipeline = await createEmbeddedPipeline({ store, clock, logger, approvalSecret });
   const replayStartedAtMs = performance.now();
+  const replayStartedCpu = process.cpuUsage();
   await replayCandles({ pipeline, store, clock, candles: holdOut });
   const referenceMs = performance.now() - replayStartedAtMs;
+  const referenceCpuMs = cpuMsSince(replayStartedCpu);
   const health = await pipeline.health('embedded');
   const backtest = await buildBacktestReport({
     store, candles: holdOut, history, startingQuote: STARTING_USD, costs: PAPER_COSTS, generatedAtMs: clock.nowMs(),
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   const report = await summarise({ store, data, holdOut, health, backtest, reportPath, elapsedMs: performance.now() - startedAtMs });
   process.stdout.write(`${report}\n`);
   // The same year again with the batched replay, on a fresh store of the same kind: both times, and every record compared.
-  const comparison = await compareWithBatchedReplay({ openStore, referenceStore: store, referenceMs, history, holdOut, startMs: HOLD_OUT_START_MS, approvalSecret, logger });
+  const comparison = await compareWithBatchedReplay({ openStore, referenceStore: store, referenceMs, referenceCpuMs, history, holdOut, startMs: HOLD_OUT_START_MS, approvalSecret, logger });
   process.stdout.write(`${formatReplayComparison(comparison)}\n`);
   if (comparison.firstDifference !== undefined) process.exitCode = 1;
   await store.close();

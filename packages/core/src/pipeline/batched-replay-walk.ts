@@ -6,6 +6,7 @@ import type { RiskState } from '../records/risk.js';
 import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
 import type { PipelineStore } from '../store.js';
 import type { ReplayAccess } from './replay-access.js';
+import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
 import { signalRecord } from './stages/signal-generation.js';
 
@@ -32,8 +33,9 @@ const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMIN
 
 /**
  * What the quiet path reads instead of the store while nothing changes: positions, products and risk state,
- * whether any work is pending, and each series' recent candles (for exit rules). Refreshed from the store
- * after every candle that took the full path (see {@link ReplayCaches.refresh}).
+ * whether any work is pending, and each series' recent candles (for exit rules). Refreshed after every
+ * candle that took the full path (see {@link ReplayCaches.refresh}), through the replay's view of the store
+ * (which answers most of it without a round trip).
  * @internal
  */
 export class ReplayCaches {
@@ -48,12 +50,17 @@ export class ReplayCaches {
   /** Whether the last full look found no candle or signal pending (then only a full-path candle's own can be). */
   private settledBaseline = false;
 
+  private readonly store: PipelineStore;
+
+  /** @param view the replay's view of its store (cached reads, counted work) */
   constructor(
-    private readonly store: PipelineStore,
+    private readonly view: ReplayStore,
     private readonly productIds: readonly string[],
     private readonly lookbackCandles: number,
     private readonly pipelineId: string,
-  ) {}
+  ) {
+    this.store = view.store;
+  }
 
   /**
    * Re-reads what the quiet path uses. After a full-path candle (`after`), when the last full look found no
@@ -68,6 +75,12 @@ export class ReplayCaches {
       this.products.set(productId, await this.store.getProduct(productId));
     }
     this.riskState = await this.store.getRiskState();
+    // The view counts every item each state holds: no look at the store needed while it knows.
+    const waiting = this.view.workWaiting(TERMINAL_RECOMMENDATION_STATES);
+    if (waiting !== undefined) {
+      this.workPending = waiting || (await this.store.listOrders({ statuses: OPEN_ORDER_STATUSES })).length > 0;
+      return;
+    }
     let inputsPending: boolean;
     if (after !== undefined && this.settledBaseline) {
       const { candle } = after;

@@ -11,6 +11,7 @@ import { replayCandlesBatched } from './batched-replay.js';
 import type { PipelineEvents } from './events.js';
 import { createPipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
+import { replayAccessOf } from './replay-access.js';
 import { collectReplayRecords } from './replay-records.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from './test-doubles.js';
 
@@ -109,6 +110,20 @@ describe('replayCandlesBatched', () => {
     expect(batched.records.orders.length).toBeGreaterThan(5);
     expect(batched.result.quietCandles).toBeGreaterThan(batched.result.fullPathCandles);
     expect(batched.records.recommendations.some(({ state }) => state.state === 'REJECTED')).toBe(true);
+  });
+
+  it("gives the pipeline its own store back when the replay ends, and when it fails", async () => {
+    const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
+    const clock = createManualClock(candles[20]!.startMs);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
+    const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+    await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20, 40) });
+    expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
+    const stop = new Error('stop');
+    await expect(replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(40), chunkCandles: 5, onChunk: () => Promise.reject(stop) })).rejects.toBe(stop);
+    expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
   });
 
   it('falls back to candle by candle when the store already holds candles of the range', async () => {

@@ -1,6 +1,7 @@
 import { TradepipeError, toTradepipeError } from '../errors.js';
 import type { StageContext } from '../interfaces.js';
 import type { HealthReport, Order } from '../records/execution.js';
+import type { PipelineStore } from '../store.js';
 import type { PipelineEvents, PipelineListener } from './events.js';
 import type { PipelineOptions, StageName } from './options.js';
 import type { PlannedStage } from './runner.js';
@@ -70,7 +71,18 @@ export class Pipeline {
     const running = builtInStages(this.runtime, { engines: this.engines, reconciler: this.reconciler }).filter((stage) => this.stages.includes(stage.name as StageName));
     this.planned = planStages(running, options.plugins ?? []);
     // Hook for the replays (replay-access.ts): the batched replay feeds the engines and runs the bridge's rule itself.
-    registerReplayAccess(this, { runtime: this.runtime, engines: this.engines, context: () => this.context(), prepare: () => this.prepare() });
+    registerReplayAccess(this, {
+      runtime: this.runtime,
+      engines: this.engines,
+      context: () => this.context(),
+      prepare: () => this.prepare(),
+      useStore: (store) => {
+        const options = this.runtime.options as { store: PipelineStore };
+        const previous = options.store;
+        options.store = store;
+        return () => void (options.store = previous);
+      },
+    });
   }
 
   /**
@@ -82,7 +94,7 @@ export class Pipeline {
   }
 
   private context(signal = this.abortController.signal): StageContext {
-    return { pipelineId: this.options.pipelineId, clock: this.runtime.clock, logger: this.runtime.logger, signal, store: this.options.store };
+    return { pipelineId: this.options.pipelineId, clock: this.runtime.clock, logger: this.runtime.logger, signal, store: this.runtime.options.store };
   }
 
   /**

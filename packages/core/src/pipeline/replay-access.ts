@@ -1,5 +1,6 @@
 import { TradepipeError } from '../errors.js';
 import type { StageContext } from '../interfaces.js';
+import type { PipelineStore } from '../store.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { FeatureEngines } from './stages/feature-engines.js';
 
@@ -18,6 +19,8 @@ export interface ReplayAccess {
   context(): StageContext;
   /** The pipeline's one-time preparation (clock check, executor start). */
   prepare(): Promise<void>;
+  /** Makes the stages (and stage contexts) use `store` until the returned function is called (the batched replay's view of its store). */
+  useStore(store: PipelineStore): () => void;
 }
 
 const registry = new WeakMap<object, ReplayAccess>();

@@ -8,6 +8,7 @@ import { PipelineTuningSchema, type PipelineOptions, type PipelineTuning } from 
 
 /** What the stages share inside one pipeline. @internal */
 export interface PipelineRuntime {
+  /** The pipeline's options (a copy: the batched replay swaps its `store` for the replay's view while it runs). */
   readonly options: PipelineOptions;
   readonly tuning: PipelineTuning;
   readonly clock: Clock;
@@ -23,7 +24,7 @@ export function createRuntime(options: PipelineOptions): PipelineRuntime {
   const logger: Logger = childLogger(options.logger ?? silentLogger, { pipelineId: options.pipelineId });
   const validators = [...(options.validator === undefined ? [] : [options.validator]), ...(options.plugins ?? []).flatMap((plugin) => plugin.validators ?? [])];
   return {
-    options,
+    options: { ...options },
     tuning: parseWith(PipelineTuningSchema, options.tuning ?? {}, 'pipeline tuning'),
     clock: options.clock ?? systemClock,
     logger,
