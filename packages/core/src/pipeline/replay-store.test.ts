@@ -38,7 +38,7 @@ describe('ReplayStore', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 12 }),
         fc.integer({ min: 0, max: 30 }),
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 6 }), bulk: fc.boolean() }), { maxLength: 8 }),
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), count: fc.integer({ min: 1, max: 30 }), bulk: fc.boolean() }), { maxLength: 8 }),
         fc.array(fc.record({ asOf: fc.integer({ min: -2, max: 80 }), from: fc.option(fc.integer({ min: -2, max: 80 })), limit: fc.option(fc.integer({ min: 0, max: 40 })) }), { minLength: 1, maxLength: 12 }),
         async (windowCandles, historyCount, writes, queries) => {
           const { store, clock } = countedStore(testCandle({ index: 200 }).startMs);

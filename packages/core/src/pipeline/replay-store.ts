@@ -48,6 +48,17 @@ const READS = new Set([
   'loadCheckpoint', 'latestHealth',
 ]);
 
+/** Whether `candles` are one series, strictly increasing, all after the last of `window` (same series). */
+function isRunAfter(window: readonly Candle[], candles: readonly Candle[]): boolean {
+  const first = candles[0]!;
+  let previousStartMs = window.length === 0 ? Number.NEGATIVE_INFINITY : window[window.length - 1]!.startMs;
+  for (const candle of candles) {
+    if (candle.startMs <= previousStartMs || candle.productId !== first.productId || candle.granularity !== first.granularity) return false;
+    previousStartMs = candle.startMs;
+  }
+  return true;
+}
+
 /** A series' stored candles from `coverFromMs` on, every one of them, oldest first. */
 interface SeriesCandles {
   readonly candles: Candle[];
@@ -235,6 +246,32 @@ export class ReplayStore {
     const groups: ReadGroup[] = [...((batch.signals ?? []).length > 0 ? ['signals' as const] : []), ...((batch.recommendations ?? []).length > 0 ? ['recommendations' as const] : [])];
     await this.candleWrite(() => this.write(groups, () => this.target.writeBulk(batch)));
     // Written as a whole (a conflict refuses everything): each candle is stored with these values.
+    this.addCandles(candles);
+  }
+
+  /**
+   * Candles written as a whole into their series' windows. A run of one series, strictly increasing and after its
+   * window's last candle (the batched replay's quiet writes, thousands at a time), keeps only what the window can
+   * hold without a per-candle insert; anything else goes candle by candle.
+   */
+  private addCandles(candles: readonly Candle[]): void {
+    const first = candles[0];
+    if (first === undefined) return;
+    const series = this.series.get(partitionKeyOf(first));
+    if (series !== undefined && candles.length > 1 && first.startMs >= series.coverFromMs && isRunAfter(series.candles, candles)) {
+      const kept = series.candles;
+      const overflow = kept.length + candles.length - this.windowCandles;
+      if (overflow > 0 && kept.length + candles.length > 2 * this.windowCandles) {
+        // As candle-by-candle inserts would leave it at some point: the last `windowCandles`, covering from the first of them.
+        const fromBatch = Math.min(candles.length, this.windowCandles);
+        kept.splice(0, kept.length - (this.windowCandles - fromBatch));
+        for (let index = candles.length - fromBatch; index < candles.length; index += 1) kept.push(checkCandle(candles[index]!));
+        series.coverFromMs = kept[0]!.startMs;
+        return;
+      }
+      for (const candle of candles) kept.push(checkCandle(candle));
+      return;
+    }
     for (const candle of candles) this.addCandle(checkCandle(candle));
   }
 
