@@ -56,6 +56,34 @@ function arrayLiteral(values: readonly unknown[]): string {
   return `{${elements.join(',')}}`;
 }
 
+/**
+ * A Bind message (text parameters, text results) for a prepared statement, written into one buffer sized up
+ * front. PGlite's own serializer counts each string's UTF-8 length in a JavaScript loop and grows and copies
+ * its buffer as it goes: about 30 ms per megabyte of parameters, most of a bulk write's parameter cost (the
+ * JSON records of 20,000 signals are 30 MB); this is about a tenth of that.
+ * @internal
+ */
+export function bindMessage(statement: string, values: readonly (string | null)[]): Uint8Array {
+  const sizes = values.map((value) => (value === null ? -1 : Buffer.byteLength(value)));
+  // length, portal "", statement, no parameter format codes (all text), count, the values, no result format codes (all text)
+  let length = 4 + 1 + Buffer.byteLength(statement) + 1 + 2 + 2 + 2;
+  for (const size of sizes) length += 4 + Math.max(0, size);
+  const message = Buffer.allocUnsafe(1 + length);
+  let offset = message.writeUInt8(0x42, 0);
+  offset = message.writeInt32BE(length, offset);
+  offset = message.writeUInt8(0, offset);
+  offset += message.write(statement, offset);
+  offset = message.writeUInt8(0, offset);
+  offset = message.writeInt16BE(0, offset);
+  offset = message.writeInt16BE(values.length, offset);
+  values.forEach((value, index) => {
+    offset = message.writeInt32BE(sizes[index]!, offset);
+    if (value !== null) offset += message.write(value, offset);
+  });
+  message.writeInt16BE(0, offset);
+  return message;
+}
+
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const message = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
   let offset = 0;
@@ -78,7 +106,7 @@ function statementMessages(database: PGlite, text: string, params: readonly unkn
     PREPARED.set(database, names);
   }
   const bindAndRun = (statement: string): Uint8Array[] => [
-    serialize.bind({ statement, values: params.map(textParam) }),
+    bindMessage(statement, params.map(textParam)),
     serialize.describe({ type: 'P' }),
     serialize.execute(),
   ];
