@@ -111,10 +111,13 @@ function prepareRows<R extends { readonly id: string }>(
   return [...byId.values()];
 }
 
-/** A signal's record as sent (its canonical JSON less the feature values) and the values apart. */
+/**
+ * A signal's record as sent (its JSON less the feature values: plain, not canonical, as `jsonb` orders keys
+ * itself and the hash comes from the whole record's canonical JSON) and the values apart.
+ */
 function withoutFeatureValues(signal: Signal): { json: string; featureValues: readonly number[] } {
   const { values, ...features } = signal.features;
-  return { json: canonicalJson({ ...signal, features }), featureValues: values };
+  return { json: JSON.stringify({ ...signal, features }), featureValues: values };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
