@@ -52,6 +52,35 @@ function describeBulkWrite(label: string, factory: Factory): void {
       expect(claims.map((claim) => claim.id)).toEqual([signals[1]!.id]);
     });
 
+    it('reads every feature value back bit for bit as its JSON has it, and a bulk signal and a one-record write of it are the same record', async () => {
+      const store = await open();
+      const awkward = [0.1 + 0.2, 1 / 3, -1 / 3, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0, 1e21, 123456789.12345679, Math.PI, -Math.E, 1e-7];
+      const [bulkCandle, oneCandle] = candlesFrom(2, 900);
+      const withValues = (candle: Candle): Signal => {
+        const signal = signalFor(candle, 1);
+        return { ...signal, features: { ...signal.features, values: awkward } };
+      };
+      const bulk = withValues(bulkCandle!);
+      await store.writeBulk({ signals: [{ record: bulk, state: 'DONE' }] });
+      const read = await store.getSignal(bulk.id);
+      expect(read).toEqual(JSON.parse(JSON.stringify(bulk)));
+      read!.features.values.forEach((value, index) => expect(Object.is(value, JSON.parse(JSON.stringify(awkward[index])))).toBe(true));
+
+      // The same signal through a stage's completion (the record whole in its row): first write wins across both paths.
+      const one = withValues(oneCandle!);
+      await store.putCandles([oneCandle!]);
+      const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      await store.complete(claim!, { state: 'DONE', writes: [{ type: 'signal', record: one }] });
+      await store.writeBulk({ signals: [{ record: one, state: 'DONE' }] });
+      expect(await store.getSignal(one.id)).toEqual(JSON.parse(JSON.stringify(one)));
+      const changed = { ...one, features: { ...one.features, values: [...awkward.slice(1), 0.5] } };
+      await expect(store.writeBulk({ signals: [{ record: changed, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
+      await expect(store.writeBulk({ signals: [{ record: { ...bulk, features: { ...bulk.features, values: [...awkward.slice(0, -1), 2e-7] } }, state: 'DONE' }] })).rejects.toMatchObject({
+        code: 'record_conflict',
+      });
+      expect(await store.getSignal(bulk.id)).toEqual(read);
+    });
+
     it('lets concurrent writers of one batch both succeed, and refuses the one that loses with other content', async () => {
       const store = await open();
       const candles = candlesFrom(40, 500);

@@ -6,11 +6,13 @@ import {
   canonicalJson,
   parseWith,
   type PipelineStore,
+  type Signal,
 } from '@tradepipe/core';
 import { createHash } from 'node:crypto';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
 import { nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
+import { featureValuesParam } from './feature-values.js';
 import { int8 } from './rows.js';
 import type { SqlExecutor } from './sql-driver.js';
 
@@ -30,6 +32,8 @@ interface BulkTable {
   readonly type: 'signal' | 'recommendation';
   readonly table: string;
   readonly columns: readonly (readonly [name: string, sql: string])[];
+  /** Signals: the feature values go to `feature_values` as bytes, and the record is sent without them. */
+  readonly featureValues?: true;
 }
 
 const field = (name: string, cast = ''): string => (cast === '' ? `r.record->>'${name}'` : `(r.record->>'${name}')::${cast}`);
@@ -48,6 +52,7 @@ const SIGNALS: BulkTable = {
     ['model_id', field('modelId')],
     ['model_version', field('modelVersion')],
   ],
+  featureValues: true,
 };
 
 const RECOMMENDATIONS: BulkTable = {
@@ -71,9 +76,11 @@ const RECOMMENDATIONS: BulkTable = {
 /** A parsed record ready for its table. */
 interface BulkRow<R> {
   readonly record: R & { readonly id: string };
-  /** The record's canonical JSON: hashed for `hash`, and sent as the record (one serialisation, not two). */
+  /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that without the feature values. */
   readonly json: string;
   readonly hash: string;
+  /** A signal's feature values, sent apart from its record. */
+  readonly featureValues?: readonly number[];
   readonly state: string;
   readonly reason: string | null;
 }
@@ -95,12 +102,22 @@ function prepareRows<R extends { readonly id: string }>(
   for (const entry of entries) {
     const record = parse(entry.record);
     const json = canonicalJson(record);
-    const row = { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
+    const common = { record, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
+    const row: BulkRow<R> = type === 'signal' ? { ...common, ...withoutFeatureValues(record as unknown as Signal) } : { ...common, json };
     const first = byId.get(record.id);
     if (first === undefined) byId.set(record.id, row);
     else if (first.hash !== row.hash) throw conflict(type, record.id);
   }
   return [...byId.values()];
+}
+
+/**
+ * A signal's record as sent (its JSON less the feature values: plain, not canonical, as `jsonb` orders keys
+ * itself and the hash comes from the whole record's canonical JSON) and the values apart.
+ */
+function withoutFeatureValues(signal: Signal): { json: string; featureValues: readonly number[] } {
+  const { values, ...features } = signal.features;
+  return { json: JSON.stringify({ ...signal, features }), featureValues: values };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -120,7 +137,7 @@ async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, sp
   if (found?.stored !== true && (await insertNew(context, executor, spec, rows))) return;
   const [counted] = await executor.query<{ inserted: string }>(
     `WITH inserted AS (${insertSql(context, spec)} ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) AS inserted FROM inserted`,
-    insertParams(context, rows),
+    insertParams(context, spec, rows),
   );
   if (int8(counted?.inserted ?? '0', 'inserted') === rows.length) return;
   const [other] = await executor.query<{ id: string }>(
@@ -135,21 +152,29 @@ async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, sp
 function insertSql(context: StoreContext, spec: BulkTable): string {
   const names = [...spec.columns.map(([name]) => name), 'record', 'content_hash', 'state', 'state_reason', 'available_at_ms', 'updated_at_ms'];
   const values = [...spec.columns.map(([, sql]) => sql), 'r.record', 'r.content_hash', 'r.state', 'r.state_reason', 'now_ms.ms', 'now_ms.ms'];
+  const featureValues = spec.featureValues === true;
+  if (featureValues) {
+    names.push('feature_values');
+    values.push('r.feature_values');
+  }
   return `INSERT INTO ${context.s}.${spec.table} (${names.join(', ')})
        SELECT ${values.join(', ')}
-       FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])) AS r(record, content_hash, state, state_reason),
+       FROM ROWS FROM (jsonb_array_elements($1::jsonb), unnest($2::text[]), unnest($3::text[]), unnest($4::text[])${featureValues ? ', unnest($6::bytea[])' : ''})
+           AS r(record, content_hash, state, state_reason${featureValues ? ', feature_values' : ''}),
          (SELECT ${nowSql(5)} AS ms) now_ms`;
 }
 
-function insertParams<R>(context: StoreContext, rows: readonly BulkRow<R>[]): unknown[] {
-  return [`[${rows.map((row) => row.json).join(',')}]`, rows.map((row) => row.hash), rows.map((row) => row.state), rows.map((row) => row.reason), nowParam(context)];
+function insertParams<R>(context: StoreContext, spec: BulkTable, rows: readonly BulkRow<R>[]): unknown[] {
+  const params: unknown[] = [`[${rows.map((row) => row.json).join(',')}]`, rows.map((row) => row.hash), rows.map((row) => row.state), rows.map((row) => row.reason), nowParam(context)];
+  if (spec.featureValues === true) params.push(featureValuesParam(rows.map((row) => row.featureValues ?? [])));
+  return params;
 }
 
 /** A plain INSERT of rows none of whose ids was stored; false (nothing written) if a concurrent writer stored one meanwhile. */
 async function insertNew<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<boolean> {
   await executor.query('SAVEPOINT tradepipe_bulk');
   try {
-    await executor.query(insertSql(context, spec), insertParams(context, rows));
+    await executor.query(insertSql(context, spec), insertParams(context, spec, rows));
   } catch (error) {
     if (errorCodeOf(error) !== UNIQUE_VIOLATION) throw error;
     await executor.query('ROLLBACK TO SAVEPOINT tradepipe_bulk');

@@ -1,15 +1,20 @@
+import { contentHash, type Signal } from '@tradepipe/core';
+import { testSignal } from '@tradepipe/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations-sql.js';
+import { createPgStore } from './pg-store.js';
 import { dropSchema, openTestPool, testSchemaName } from './test-database.js';
 
 const pool = await openTestPool(12);
 
 describe.runIf(pool !== undefined)('migrate on a PostgreSQL server', () => {
   const schema = testSchemaName('migrate');
+  const olderSchema = testSchemaName('migrate_v3');
   afterAll(async () => {
     if (pool === undefined) return;
     await dropSchema(pool, schema);
+    await dropSchema(pool, olderSchema);
     await pool.end();
   });
 
@@ -47,5 +52,46 @@ describe.runIf(pool !== undefined)('migrate on a PostgreSQL server', () => {
     await pool!.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (9999, 'from the future')`);
     await expect(migrate(pool!, { schema })).rejects.toMatchObject({ code: 'storage_failed' });
     await pool!.query(`DELETE FROM "${schema}".schema_migrations WHERE version = 9999`);
+  });
+
+  it('keeps signals stored before feature_values (version 4) whole and readable, first write winning against bulk writes', async () => {
+    const quoted = `"${olderSchema}"`;
+    await pool!.query(`CREATE SCHEMA ${quoted}`);
+    await pool!.query(`CREATE TABLE ${quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (const migration of MIGRATIONS.filter((each) => each.version <= 3)) {
+      await pool!.query(migration.sql.replaceAll('__SCHEMA__', quoted));
+      await pool!.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+    }
+    const values = [0.1 + 0.2, 1 / 3, 5e-324, 1.7976931348623157e308, -Math.E];
+    const base = testSignal({ candleStartMs: Date.UTC(2025, 0, 1), granularity: 'ONE_MINUTE' });
+    const stored: Signal = { ...base, features: { ...base.features, values } };
+    // As version 3 stored every signal: the whole record in jsonb.
+    await pool!.query(
+      `INSERT INTO ${quoted}.trading_signals (id, pipeline_id, product_id, granularity, candle_start_ms, action, confidence, model_id, model_version, record, content_hash, state, available_at_ms, updated_at_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, 'DONE', 0, 0)`,
+      [stored.id, stored.pipelineId, stored.productId, stored.granularity, stored.candleStartMs, stored.action, stored.confidence, stored.modelId, stored.modelVersion, JSON.stringify(stored), contentHash(stored)],
+    );
+
+    const store = await createPgStore({ pool: pool!, schema: olderSchema });
+    try {
+      expect(await store.getSignal(stored.id)).toEqual(stored);
+      await store.writeBulk({ signals: [{ record: stored, state: 'DONE' }] });
+      await expect(store.writeBulk({ signals: [{ record: { ...stored, features: { ...stored.features, values: [...values, 1] } }, state: 'DONE' }] })).rejects.toMatchObject({
+        code: 'record_conflict',
+      });
+      const next = testSignal({ candleStartMs: Date.UTC(2025, 0, 1, 0, 1), granularity: 'ONE_MINUTE' });
+      const written: Signal = { ...next, features: { ...next.features, values } };
+      await store.writeBulk({ signals: [{ record: written, state: 'DONE' }] });
+      expect(await store.getSignal(written.id)).toEqual(written);
+      const { rows } = await pool!.query(
+        `SELECT id, record->'features'->'values' IS NULL AS apart, octet_length(feature_values) AS bytes FROM ${quoted}.trading_signals ORDER BY candle_start_ms`,
+      );
+      expect(rows).toEqual([
+        { id: stored.id, apart: false, bytes: null },
+        { id: written.id, apart: true, bytes: 8 * values.length },
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 });

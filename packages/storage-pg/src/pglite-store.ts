@@ -3,6 +3,7 @@ import { childLogger, silentLogger, type Clock, type Logger, type PipelineStore 
 import { guarded } from './db-errors.js';
 import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
+import { growMemoryFilesInLargerSteps } from './pglite-memory.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlStore } from './sql-store.js';
 
@@ -41,7 +42,8 @@ async function skipWal(driver: SqlDriver, s: string): Promise<void> {
  * suits one process; use {@link createPgStore} for several services or replicas.
  * Creating an in-memory instance takes 1.5–3 s (initdb); share one through `database` where that matters.
  * In memory (no `dataDir`, no `database`), the candle, signal and recommendation tables are UNLOGGED: no
- * write-ahead log, as nothing survives the process anyway.
+ * write-ahead log, as nothing survives the process anyway; and the in-memory files grow in steps of up to
+ * 64 MB instead of an eighth of their size (fewer whole-file copies as the tables fill).
  * @returns a store named `pglite`; `close()` closes the PGlite instance if the store created it
  * @throws TradepipeError `config_invalid` (schema name), `storage_failed` (the data directory cannot be opened)
  * @example
@@ -54,6 +56,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const s = quoteSchema(schema);
   const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
+  if (options.dataDir === undefined && options.database === undefined) growMemoryFilesInLargerSteps(database);
   const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined });
   try {
     if (options.migrate !== false) await runMigrations(driver, schema, logger);

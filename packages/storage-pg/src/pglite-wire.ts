@@ -36,7 +36,15 @@ const PREPARED = new WeakMap<PGlite, Map<string, string>>();
 /** Past this many, further statements run unnamed (parsed each time) rather than grow the session's cache. */
 const MAX_PREPARED = 1_000;
 
-/** A parameter as PostgreSQL's text format, as `pg` sends it: the server infers the types from the SQL. */
+/**
+ * A parameter as PostgreSQL's text format, as `pg` sends it (the server infers the types from the SQL); bytes
+ * (a Buffer, as `pg` takes for binary parameters) stay bytes, sent in binary format.
+ */
+function wireParam(value: unknown): string | null | Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  return textParam(value);
+}
+
 function textParam(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
@@ -54,6 +62,44 @@ function arrayLiteral(values: readonly unknown[]): string {
     return text === null ? 'NULL' : `"${text.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
   });
   return `{${elements.join(',')}}`;
+}
+
+/** A parameter as sent: text, NULL, or bytes in PostgreSQL's binary format (e.g. a `bytea`). */
+type WireParam = string | null | Uint8Array;
+
+/**
+ * A Bind message (text results) for a prepared statement, written into one buffer sized up front; bytes
+ * parameters go in binary format, the others as text. PGlite's own serializer counts each string's UTF-8
+ * length in a JavaScript loop and grows and copies its buffer as it goes: about 30 ms per megabyte of
+ * parameters, most of a bulk write's parameter cost (the JSON records of 20,000 signals are 30 MB); this is
+ * about a tenth of that.
+ * @internal
+ */
+export function bindMessage(statement: string, values: readonly WireParam[]): Uint8Array {
+  const sizes = values.map((value) => (value === null ? -1 : typeof value === 'string' ? Buffer.byteLength(value) : value.byteLength));
+  const binary = values.some((value) => value instanceof Uint8Array);
+  // length, portal "", statement, format codes (none: all text), count, the values, no result format codes (all text)
+  let length = 4 + 1 + Buffer.byteLength(statement) + 1 + 2 + (binary ? 2 * values.length : 0) + 2 + 2;
+  for (const size of sizes) length += 4 + Math.max(0, size);
+  const message = Buffer.allocUnsafe(1 + length);
+  let offset = message.writeUInt8(0x42, 0);
+  offset = message.writeInt32BE(length, offset);
+  offset = message.writeUInt8(0, offset);
+  offset += message.write(statement, offset);
+  offset = message.writeUInt8(0, offset);
+  offset = message.writeInt16BE(binary ? values.length : 0, offset);
+  if (binary) for (const value of values) offset = message.writeInt16BE(value instanceof Uint8Array ? 1 : 0, offset);
+  offset = message.writeInt16BE(values.length, offset);
+  values.forEach((value, index) => {
+    offset = message.writeInt32BE(sizes[index]!, offset);
+    if (typeof value === 'string') offset += message.write(value, offset);
+    else if (value !== null) {
+      message.set(value, offset);
+      offset += value.byteLength;
+    }
+  });
+  message.writeInt16BE(0, offset);
+  return message;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -78,7 +124,7 @@ function statementMessages(database: PGlite, text: string, params: readonly unkn
     PREPARED.set(database, names);
   }
   const bindAndRun = (statement: string): Uint8Array[] => [
-    serialize.bind({ statement, values: params.map(textParam) }),
+    bindMessage(statement, params.map(wireParam)),
     serialize.describe({ type: 'P' }),
     serialize.execute(),
   ];

@@ -11,13 +11,14 @@ import {
   type WorkStatus,
 } from '@tradepipe/core';
 import type { StoreContext } from './context.js';
+import { signalRecordFromRow } from './feature-values.js';
 import { int8, parseStored } from './rows.js';
 import { WORK_STATUS_COLUMNS, workStatusFromRow } from './work-tables.js';
 
 /** One signal by id. @internal */
 export async function getSignal(context: StoreContext, id: string): Promise<Signal | undefined> {
-  const [row] = await context.driver.query(`SELECT record FROM ${context.s}.trading_signals WHERE id = $1`, [id]);
-  return row === undefined ? undefined : parseStored(SignalSchema, row.record, 'signal');
+  const [row] = await context.driver.query(`SELECT record, feature_values FROM ${context.s}.trading_signals WHERE id = $1`, [id]);
+  return row === undefined ? undefined : parseStored(SignalSchema, signalRecordFromRow(row.record, row.feature_values), 'signal');
 }
 
 /** Signals counted by action, optionally for one product. @internal */
