@@ -1,4 +1,4 @@
-import { checkStoreHealth, createPipeline, loadConfig, redactConfig, systemClock, type Clock, type HealthReport, type Logger, type Pipeline, type PipelineStore } from '@tradepipe/core';
+import { checkStoreHealth, createPipeline, loadConfig, redactConfig, systemClock, worstHealthStatus, type Clock, type HealthReport, type Logger, type Pipeline, type PipelineStore } from '@tradepipe/core';
 import { buildDependencies } from './dependencies/index.js';
 import { readServiceClock } from './dev-clock.js';
 import { aggregateHealth, healthTargets } from './health-monitor.js';
@@ -82,9 +82,13 @@ async function assemble(context: ServiceContext, closers: (() => Promise<void>)[
   const background = new AbortController();
   const targets = service.stage === undefined ? healthTargets(config, settings.healthTargets) : [];
   const series = config.products.map((productId) => ({ productId, granularity: config.granularity }));
+  // The service's own dependencies (Ollama) beside the store's checks: on /health and in the recorded report, never on /live.
+  const dependencyChecks = async (): Promise<HealthReport['checks']> => Promise.all((dependencies.healthChecks ?? []).map((check) => check(background.signal)));
   const health = async (): Promise<HealthReport> => {
-    if (pipeline !== undefined) return pipeline.health(service.name);
-    const own = await checkStoreHealth({ service: service.name, store, nowMs: context.clock.nowMs(), series });
+    if (pipeline !== undefined) return pipeline.health(service.name, { extraChecks: await dependencyChecks() });
+    const storeReport = await checkStoreHealth({ service: service.name, store, nowMs: context.clock.nowMs(), series });
+    const ownChecks = [...storeReport.checks, ...(await dependencyChecks())];
+    const own: HealthReport = { ...storeReport, status: worstHealthStatus(ownChecks), checks: ownChecks };
     await store.recordHealth(own).catch((error: unknown) => logger.warn('could not record health', { error }));
     return aggregateHealth({ own, targets, timeoutMs: settings.healthCheckTimeoutMs, signal: background.signal, nowMs: context.clock.nowMs() });
   };

@@ -5,6 +5,7 @@
  * documented deterministic rules. The fake Ollama for tests is in `@tradepipe/llm-validator/testing`.
  */
 export { OllamaTradeValidator, createOllamaTradeValidator, type OllamaValidatorDependencies } from './ollama-validator.js';
+export { checkOllamaHealth, type OllamaHealth, type OllamaHealthOptions, type OllamaHealthReason } from './health.js';
 export { OllamaValidatorOptionsSchema, type OllamaValidatorOptions, type OllamaValidatorOptionsInput } from './options.js';
 export {
   VerdictSchema,

@@ -4,6 +4,8 @@ import { exchangeChat } from './exchange.js';
 import type { ChatRequestBody, ExchangeOutcome } from './exchange.js';
 import { clipRawResponse, failClosedValidation } from './fail-closed.js';
 import type { FailClosedDetails } from '@tradepipe/core';
+import { checkOllamaHealth } from './health.js';
+import type { OllamaHealth } from './health.js';
 import { interpretChatAnswer } from './interpret.js';
 import { createConcurrencyLimiter } from './limiter.js';
 import type { ConcurrencyLimiter } from './limiter.js';
@@ -95,6 +97,29 @@ export class OllamaTradeValidator implements TradeValidator {
       context.logger.error('llm validator failed unexpectedly', { recommendationId: recommendation.id, error });
       return failClosedValidation(recommendation, this.name, 'validator_error', message, context.clock.nowMs(), this.baseDetails());
     }
+  }
+
+  /**
+   * Checks the Ollama server this validator asks (one `GET /api/tags` under `healthTimeoutMs`, through the
+   * validator's fetch): `failing` with `ollama_unreachable`, `ollama_timeout`, `ollama_http_error`,
+   * `ollama_bad_response` or `model_missing` when validations would fail closed; `degraded` with `queue_full`
+   * when the server is fine but the validator's queue is full. Never throws; names no host.
+   * @param options `signal` ends the check early (reported as `ollama_timeout`)
+   * @example
+   * const health = await validator.checkHealth();
+   * if (health.status !== 'ok') logger.warn('ollama', { reason: health.reason });
+   */
+  async checkHealth(options: { readonly signal?: AbortSignal } = {}): Promise<OllamaHealth> {
+    const health = await checkOllamaHealth({
+      host: this.options.host,
+      model: this.options.model,
+      timeoutMs: this.options.healthTimeoutMs,
+      fetch: this.fetchImpl,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    const { queued } = this.limiter.stats();
+    if (health.status !== 'ok' || this.options.queueLimit === 0 || queued < this.options.queueLimit) return health;
+    return { ...health, status: 'degraded', reason: 'queue_full', message: `queue_full: ${queued} validations wait (queueLimit ${this.options.queueLimit})` };
   }
 
   /** Validations waiting and running now. */

@@ -3,7 +3,7 @@ import { DEFAULT_BLOCKING_RISK_FLAGS, RiskFlagSchema } from './verdict.js';
 
 /**
  * zod schema of the options of {@link OllamaTradeValidator}. Defaults: a local Ollama at
- * `http://127.0.0.1:11434`, temperature 0 and seed 42 (reproducible answers), 30 s per request, two
+ * `http://127.0.0.1:11434`, temperature 0 and seed 42 (reproducible answers), 30 s per request (2 s per health check), two
  * requests at a time and up to 100 waiting. A custom `systemPrompt` must come with its own `promptVersion`,
  * so every recorded verdict names the prompt that produced it.
  * @example
@@ -17,6 +17,8 @@ export const OllamaValidatorOptionsSchema = z
     model: z.string().min(1).max(200),
     /** Deadline of one request, from sending to the last byte of the answer. */
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /** Deadline of the health check's `GET /api/tags` (`checkHealth`): short, so a stuck server shows at once. */
+    healthTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
     /** Requests in flight at once (an Ollama server answers a few at a time: `OLLAMA_NUM_PARALLEL`). */
     concurrency: z.number().int().min(1).max(64).default(2),
     /** Validations waiting for a slot; past it, `validate` throws `llm_unavailable` (retryable) at once. */

@@ -27,6 +27,7 @@ const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'})[c]);
 const time = (ms) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+const age = (ms) => ms < 3600000 ? Math.floor(ms / 60000) + ' min' : ms < 172800000 ? Math.floor(ms / 3600000) + ' h' : Math.floor(ms / 86400000) + ' d';
 const table = (head, rows) => '<table><tr>' + head.map((h) => '<th>' + esc(h) + '</th>').join('') + '</tr>' + rows.map((r) => '<tr>' + r.map((c) => '<td>' + c + '</td>').join('') + '</tr>').join('') + '</table>';
 const chart = LightweightCharts.createChart($('price'), { layout: { background: { color: '#161b22' }, textColor: '#d8dee4' }, grid: { vertLines: { color: '#21262d' }, horzLines: { color: '#21262d' } }, timeScale: { timeVisible: true } });
 const line = chart.addSeries(LightweightCharts.LineSeries, { color: '#58a6ff', lineWidth: 2 });
@@ -37,6 +38,10 @@ function render(s) {
   $('kill').className = s.killSwitch.engaged ? 'failing' : 'ok';
   $('updated').textContent = 'as of ' + time(s.generatedAtMs) + ' UTC';
   $('funnel').innerHTML = ['candle', 'signal', 'recommendation'].map((kind) => table([kind + ' state', 'items'], Object.entries(s.funnel[kind]).map(([k, v]) => [esc(k), esc(v)]))).join('');
+  const dl = s.deadLetters, dlTotal = Object.values(dl.counts).reduce((a, b) => a + b, 0);
+  $('dead-letters').innerHTML = table(['kind', 'dead letters'], Object.entries(dl.counts).map(([k, v]) => [esc(k), '<span class="' + (v > 0 ? 'degraded' : 'ok') + '">' + esc(v) + '</span>']))
+    + (dl.oldest.length === 0 ? '' : '<h2>Oldest</h2>' + table(['id', 'kind', 'reason', 'failed from', 'age'], dl.oldest.map((d) => [esc(d.id), esc(d.kind), esc(d.reason), esc(d.fromState), esc(age(d.ageMs))])))
+    + '<p class="muted">' + (dlTotal > 0 ? 'settle them with ' : 'none waiting; settled with ') + '<code>' + esc(dl.command) + ' list</code>, then <code>requeue</code> or <code>discard</code> each</p>';
   $('health').innerHTML = table(['check', 'status', 'detail'], s.health.checks.map((c) => [esc(c.name), '<span class="' + esc(c.status) + '">' + esc(c.status) + '</span>', esc(c.message)]));
   $('signals').innerHTML = table(['candle', 'product', 'action', 'confidence', 'model'], s.signals.map((g) => [time(g.candleStartMs), esc(g.productId), esc(g.action), esc(g.confidence.toFixed(3)), esc(g.modelVersion)]));
   $('recommendations').innerHTML = table(['created', 'product', 'side', 'origin', 'quote', 'state', 'verdicts and reasons'], s.recommendations.map((r) => [time(r.createdAtMs), esc(r.productId), esc(r.side), esc(r.origin), esc(r.quoteAmount), esc(r.state), esc([r.reason, ...r.verdicts.map((v) => v.validator + ' ' + v.decision + ': ' + v.reasons.join('; '))].filter(Boolean).join(' | '))]));
@@ -64,7 +69,8 @@ refresh(); setInterval(refresh, Number(document.body.dataset.refreshMs));
 /**
  * The health monitor's status page: a self-contained HTML page (chart library inlined, no network needed) that
  * polls `status.json` every `refreshMs` and shows the funnel, recent signals, recommendations with their
- * verdicts and reasons, orders, positions and PnL, balances, every check's health and the kill switch.
+ * verdicts and reasons, orders, positions and PnL, balances, every check's health, the kill switch and the dead
+ * letters (count per kind, the oldest few, the command that settles them).
  */
 export function renderStatusPage(options: { readonly refreshMs: number }): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tradepipe status</title>
@@ -75,6 +81,7 @@ export function renderStatusPage(options: { readonly refreshMs: number }): strin
 <section style="grid-column:1/-1"><h2 id="price-title">Price</h2><div id="price"></div></section>
 <section><h2>Funnel (work items by state)</h2><div id="funnel"></div></section>
 <section><h2>Health of every service and dependency</h2><div id="health"></div></section>
+<section><h2>Dead letters (failed for good, awaiting an operator)</h2><div id="dead-letters"></div></section>
 <section><h2>Recent signals</h2><div id="signals"></div></section>
 <section><h2>Positions, PnL and balances</h2><div id="positions"></div></section>
 <section style="grid-column:1/-1"><h2>Recommendations, verdicts and reasons</h2><div id="recommendations"></div></section>

@@ -55,6 +55,7 @@ function alternatingModel(names: readonly string[], version: string): SignalMode
 
 describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headless Chromium', () => {
   let server: ServiceHttpServer;
+  let deadLetterId = '';
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -75,6 +76,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
       executor: new PaperExecutor({ approvalSigner: signer, startingBalances: { USD: '1000' } }),
     });
     await replayCandles({ pipeline, store, clock, candles: candles.slice(split) });
+    // One candle failed for good (its model broke), three hours ago: the page lists it and names the command.
+    await store.putCandles([candles[split - 1001]!], { state: 'PENDING' });
+    const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'status-test', leaseMs: 60_000, limit: 1 });
+    await store.fail(claim!, { error: { code: 'model_failed', message: 'the model file is corrupt' }, retryable: false, maxAttempts: 3, backoffMs: 0, terminalState: 'DEAD_LETTER' });
+    deadLetterId = claim!.id;
+    clock.advance(3 * 3_600_000);
     const series = [{ productId: 'BTC-USD', granularity: 'ONE_DAY' as const }];
     server = await startHttpServer({
       port: 0, host: '127.0.0.1', logger: silentLogger,
@@ -106,6 +113,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
       expect(text).toMatch(/EXECUTED/);
       expect(text).toMatch(/rules (APPROVE|REJECT)/);
       expect(await page.locator('#status').innerText()).toMatch(/ok|degraded|failing/);
+      const deadLetters = await page.locator('#dead-letters').innerText();
+      expect(deadLetters).toMatch(/candle\s+1/);
+      expect(deadLetters).toMatch(/recommendation\s+0/);
+      expect(deadLetters).toContain(deadLetterId);
+      expect(deadLetters).toMatch(/the model file is corrupt\s+PENDING\s+3 h/);
+      expect(deadLetters).toContain('settle them with tradepipe dead-letters list, then requeue or discard each');
       const html = await page.content();
       expect(html).not.toMatch(/a secret of at least|BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\/[^ ]*:[^ ]*@/);
       mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
@@ -114,6 +127,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
     } finally {
       await browser.close();
     }
+  });
+
+  it('serves the dead letters in status.json: count per kind, the oldest with id, kind, reason, origin and age, and the command', async () => {
+    const snapshot = (await (await fetch(`http://127.0.0.1:${server.port}/status.json`)).json()) as { deadLetters: unknown };
+    expect(snapshot.deadLetters).toEqual({
+      counts: { candle: 1, signal: 0, recommendation: 0 },
+      oldest: [{ id: deadLetterId, kind: 'candle', reason: 'the model file is corrupt', fromState: 'PENDING', ageMs: 3 * 3_600_000 }],
+      command: 'tradepipe dead-letters',
+    });
   });
 
   it('answers only GET and HEAD: the page is read-only', async () => {

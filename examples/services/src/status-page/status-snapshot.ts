@@ -1,10 +1,14 @@
-import { recordId, toApproxNumber, type HealthReport, type Order, type PipelineStore, type RecommendationState, type RiskState } from '@tradepipe/core';
+import { recordId, toApproxNumber, type HealthReport, type Order, type PipelineStore, type RecommendationState, type RiskState, type WorkKind } from '@tradepipe/core';
 
 /** How much of the store the status page shows. */
 const RECENT_CANDLES = 120;
 const RECENT_SIGNALS = 20;
 const RECENT_RECOMMENDATIONS = 25;
 const RECENT_ORDERS = 25;
+const OLDEST_DEAD_LETTERS = 5;
+
+/** The command an operator settles dead letters with (list, then requeue or discard each). */
+export const DEAD_LETTER_COMMAND = 'tradepipe dead-letters';
 
 /** One recent signal of a series. */
 export interface StatusSignal {
@@ -39,12 +43,34 @@ export interface StatusPosition {
   readonly realizedPnlQuote: number;
 }
 
+/** One of the oldest dead letters: what failed, from where, why and how long ago. */
+export interface StatusDeadLetter {
+  readonly id: string;
+  readonly kind: WorkKind;
+  readonly reason?: string;
+  /** The state it was dead-lettered from (the stage's input state), when recorded. */
+  readonly fromState?: string;
+  /** Time since it was dead-lettered, on the snapshot's clock, in ms. */
+  readonly ageMs: number;
+}
+
+/** Dead letters waiting for an operator: how many per kind, the oldest few and the command that settles them. */
+export interface StatusDeadLetters {
+  /** Items in `DEAD_LETTER` per kind (`DISCARDED` ones are settled and not counted). */
+  readonly counts: Readonly<Record<WorkKind, number>>;
+  /** The oldest few, oldest first (`listDeadLetters`). */
+  readonly oldest: readonly StatusDeadLetter[];
+  /** {@link DEAD_LETTER_COMMAND}: `list`, then `requeue` or `discard` each. */
+  readonly command: string;
+}
+
 /** Everything the status page shows: read from the shared store and the services' health; nothing secret. */
 export interface StatusSnapshot {
   readonly generatedAtMs: number;
   readonly pipelineId: string;
   readonly health: HealthReport;
   readonly killSwitch: RiskState['killSwitch'];
+  readonly deadLetters: StatusDeadLetters;
   /** Work items by kind and state: the funnel per stage. */
   readonly funnel: Readonly<Record<'candle' | 'signal' | 'recommendation', Readonly<Record<string, number>>>>;
   readonly signals: readonly StatusSignal[];
@@ -131,7 +157,7 @@ export async function readStatusSnapshot(sources: StatusSources): Promise<Status
     const candles = await store.getCandles({ ...series, asOfMs: sources.nowMs, limit: RECENT_CANDLES });
     prices[`${series.productId}/${series.granularity}`] = candles.map((candle) => ({ timeMs: candle.startMs, close: candle.close }));
   }
-  const [health, riskState, candle, signal, recommendation, orders, balances] = await Promise.all([
+  const [health, riskState, candle, signal, recommendation, orders, balances, oldestDeadLetters] = await Promise.all([
     sources.health(),
     store.getRiskState(),
     store.countByState('candle'),
@@ -139,12 +165,24 @@ export async function readStatusSnapshot(sources: StatusSources): Promise<Status
     store.countByState('recommendation'),
     store.listOrders({}),
     store.listBalances(),
+    store.listDeadLetters({ limit: OLDEST_DEAD_LETTERS }),
   ]);
   return {
     generatedAtMs: sources.nowMs,
     pipelineId: sources.pipelineId,
     health,
     killSwitch: riskState.killSwitch,
+    deadLetters: {
+      counts: { candle: candle.DEAD_LETTER ?? 0, signal: signal.DEAD_LETTER ?? 0, recommendation: recommendation.DEAD_LETTER ?? 0 },
+      oldest: oldestDeadLetters.map((letter) => ({
+        id: letter.id,
+        kind: letter.kind,
+        ...(letter.reason === undefined ? {} : { reason: letter.reason }),
+        ...(letter.fromState === undefined ? {} : { fromState: letter.fromState }),
+        ageMs: Math.max(0, sources.nowMs - letter.updatedAtMs),
+      })),
+      command: DEAD_LETTER_COMMAND,
+    },
     funnel: { candle: candle as Record<string, number>, signal: signal as Record<string, number>, recommendation: recommendation as Record<string, number> },
     signals: await recentSignals(sources),
     recommendations: await recentRecommendations(store),

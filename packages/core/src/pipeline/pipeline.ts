@@ -11,7 +11,7 @@ import { validateSlots } from './slots.js';
 import { registerReplayAccess } from './replay-access.js';
 import { checkPlugins, planStages } from './stage-plan.js';
 import { FeatureEngines } from './stages/feature-engines.js';
-import { checkStoreHealth } from './stages/health.js';
+import { checkStoreHealth, worstHealthStatus } from './stages/health.js';
 import { builtInStages } from './stages/index.js';
 import { runIngest } from './stages/market-data.js';
 import { createOrderReconciler, type OrderReconciler } from './stages/order-reconciler.js';
@@ -218,16 +218,19 @@ export class Pipeline {
 
   /**
    * Checks this pipeline's health: the store answers, no dead letters, no order in UNKNOWN state, the kill
-   * switch, workers alive, market data fresh. Records the report in the store.
+   * switch, workers alive, market data fresh, plus `options.extraChecks` (a service's own dependencies, e.g.
+   * its LLM server). Records the report in the store; its status is the worst of all checks.
    */
-  async health(service = this.options.pipelineId): Promise<HealthReport> {
-    const report = await checkStoreHealth({
+  async health(service = this.options.pipelineId, options: { readonly extraChecks?: readonly HealthReport['checks'][number][] } = {}): Promise<HealthReport> {
+    const storeReport = await checkStoreHealth({
       service,
       store: this.options.store,
       nowMs: this.runtime.clock.nowMs(),
       crashedWorkers: [...this.crashedWorkers],
       series: this.options.marketData?.series ?? [],
     });
+    const checks = [...storeReport.checks, ...(options.extraChecks ?? [])];
+    const report: HealthReport = { ...storeReport, status: worstHealthStatus(checks), checks };
     await this.options.store.recordHealth(report).catch((error: unknown) => this.runtime.logger.warn('could not record health', { error }));
     return report;
   }

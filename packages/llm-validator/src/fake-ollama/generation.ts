@@ -15,8 +15,8 @@ export interface GenerationRequest {
   readonly socketDestroy: () => void;
 }
 
-/** Waits `delayMs` of real time, ending early (false) when the client goes away. */
-function waitUnlessClosed(response: ServerResponse, delayMs: number): Promise<boolean> {
+/** Waits `delayMs` of real time, ending early (false) when the client goes away. @internal */
+export function waitUnlessClosed(response: ServerResponse, delayMs: number): Promise<boolean> {
   if (delayMs <= 0) return Promise.resolve(!response.destroyed);
   return new Promise((resolve) => {
     const onClose = (): void => {

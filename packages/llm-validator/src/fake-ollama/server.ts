@@ -5,7 +5,7 @@ import { systemClock } from '@tradepipe/core';
 import type { Clock } from '@tradepipe/core';
 import { delayOf, resolveStep } from './steps.js';
 import type { FakeOllamaStep, RequestFormat } from './steps.js';
-import { handleGeneration } from './generation.js';
+import { handleGeneration, waitUnlessClosed } from './generation.js';
 import { canonicalModelName, createdAt, showBody, tagsBody } from './wire.js';
 
 /** Options of {@link startFakeOllama}. */
@@ -18,6 +18,11 @@ export interface FakeOllamaOptions {
   readonly defaultStep?: FakeOllamaStep;
   /** Added to every step's delay (e.g. 200 for a model that takes 200 ms per answer). */
   readonly delayMs?: number;
+  /**
+   * Wait before `GET /`, `/api/version`, `/api/tags` and `/api/show` answer (default 0): a server that accepts
+   * connections but is stuck, to test health-check timeouts.
+   */
+  readonly infoDelayMs?: number;
   /** Port to listen on, on 127.0.0.1 (default 0: a free port). */
   readonly port?: number;
   /** Clock for `created_at` and `modified_at` (default the system clock). */
@@ -129,6 +134,8 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}): Promise<
       headers: { 'content-type': header('content-type'), accept: header('accept'), 'user-agent': header('user-agent') },
     });
     const route = `${method} ${path}`;
+    const info = route === 'GET /' || route === 'HEAD /' || route === 'GET /api/version' || route === 'GET /api/tags' || route === 'POST /api/show';
+    if (info && !(await waitUnlessClosed(response, options.infoDelayMs ?? 0))) return;
     if (route === 'GET /' || route === 'HEAD /') {
       response.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       response.end('Ollama is running');
