@@ -105,9 +105,12 @@ async function main(): Promise<void> {
   const candles = all.slice(HISTORY);
 
   const memory = async (clock: ManualClock): Promise<PipelineStore> => createMemoryStore({ clock });
-  const bare = await bareLoop(model, history, candles);
+  // The reference is the faster of two runs (on this machine one run takes 1.1 or 1.8 s from one process to the
+  // next): the stricter reference for the ≤ 3× target.
+  const bareRuns = [await bareLoop(model, history, candles), await bareLoop(model, history, candles)];
+  const bare = bareRuns[0]!.elapsedMs <= bareRuns[1]!.elapsedMs ? bareRuns[0]! : bareRuns[1]!;
   const bareMs = bare.elapsedMs;
-  print(`  bare loop       ${FULL.toLocaleString('en-US')} candles: features + predictBatch ${seconds(bareMs)} (${rate(FULL, bareMs)}); CPU ${seconds(bare.cpuMs)}`);
+  print(`  bare loop       ${FULL.toLocaleString('en-US')} candles: features + predictBatch ${seconds(bareMs)} (${rate(FULL, bareMs)}); CPU ${seconds(bare.cpuMs)}; the faster of ${bareRuns.map((run) => seconds(run.elapsedMs)).join(' and ')}`);
 
   const batched = await replay('batched', memory, model, history, candles);
   print(`  memory batched  ${FULL.toLocaleString('en-US')} candles in ${seconds(batched.elapsedMs)} (${rate(FULL, batched.elapsedMs)}); ${batched.recommendations} recommendations, ${batched.orders} orders (${batched.executed} executed), ${batched.fullPathCandles} candles through the stages`);
