@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { isTradepipeError, type Claim, type PipelineStore } from '@tradepipe/core';
-import { testApproval, testAssessment, testCandle, testRecommendation, testSignal } from '@tradepipe/core/testing';
+import { createManualClock, isTradepipeError, type Claim, type ManualClock, type PipelineStore } from '@tradepipe/core';
+import { testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation, testSignal } from '@tradepipe/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgStore } from './pg-store.js';
 import { TEST_DATABASE_URL, dropSchema, openTestPool, testSchemaName } from './test-database.js';
@@ -177,5 +177,61 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     const abortedWait = second.waitForWork('signal', { timeoutMs: 10_000, signal: aborted.signal });
     aborted.abort();
     await abortedWait;
+  });
+});
+
+describe.runIf(pool !== undefined)('an order intent waiting for the kill-switch lock (injected clock)', () => {
+  const schema = testSchemaName('consumewait');
+  let store: PipelineStore;
+  let clock: ManualClock;
+  // Its own pool: the block above ends the shared one.
+  let side: NonNullable<typeof pool>;
+
+  beforeAll(async () => {
+    side = (await openTestPool(4))!;
+    clock = createManualClock(Date.UTC(2026, 0, 1));
+    store = await createPgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize: 4, clock });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    if (side !== undefined) {
+      await dropSchema(side, schema);
+      await side.end();
+    }
+  });
+
+  it('checks the approval expiry at the clock after the wait, not before it', async () => {
+    const recommendation = testRecommendation({ pipelineId: 'consume-wait' });
+    const { approval, reservation } = testApproval(recommendation, { issuedAtMs: clock.nowMs(), ttlMs: 60_000 });
+    await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+    // Another transaction (a risk decision, say) holds the risk state's row while the approval expires.
+    const holder = await side.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT 1 FROM ${schema}.risk_state WHERE id = 1 FOR UPDATE`);
+      const consumed = store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, clock.nowMs())).then(
+        () => 'consumed',
+        (error: unknown) => (isTradepipeError(error) ? error.code : String(error)),
+      );
+      // Readiness: the intent's statement is waiting for a lock the holder has (bounded, so a failure ends the test).
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      for (let polls = 0; ; polls += 1) {
+        const { rows } = await side.query<{ waiting: string }>(
+          `SELECT count(*) AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND $1 = ANY (pg_blocking_pids(pid))`,
+          [holderPid],
+        );
+        if (Number(rows[0]!.waiting) > 0) break;
+        if (polls > 3_000) throw new Error('the order intent never waited for the risk state lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      clock.advance(60_000);
+      await holder.query('COMMIT');
+      expect(await consumed).toBe('approval_expired');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined); // after a COMMIT: a warning only
+      holder.release();
+    }
+    expect(await store.getOrderByClientOrderId(approval.clientOrderId)).toBeUndefined();
   });
 });

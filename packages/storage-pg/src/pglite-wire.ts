@@ -87,9 +87,9 @@ export function bindMessage(statement: string, values: readonly WireParam[]): Ui
   offset = message.writeUInt8(0, offset);
   offset += message.write(statement, offset);
   offset = message.writeUInt8(0, offset);
-  offset = message.writeInt16BE(binary ? values.length : 0, offset);
+  offset = message.writeUInt16BE(binary ? values.length : 0, offset);
   if (binary) for (const value of values) offset = message.writeInt16BE(value instanceof Uint8Array ? 1 : 0, offset);
-  offset = message.writeInt16BE(values.length, offset);
+  offset = message.writeUInt16BE(values.length, offset);
   values.forEach((value, index) => {
     offset = message.writeInt32BE(sizes[index]!, offset);
     if (typeof value === 'string') offset += message.write(value, offset);

@@ -99,10 +99,9 @@ const positionValues = (position: Position): unknown[] => [
 /** Balances to upsert in one statement: the last of a currency wins, as when they were written one by one. */
 function balanceColumns(balances: readonly Balance[]): unknown[] {
   const byCurrency = new Map<string, Balance>();
-  for (const balance of balances) {
-    byCurrency.delete(balance.currency); // keep first-appearance order of the others; the last value wins
-    byCurrency.set(balance.currency, balance);
-  }
+  // A Map keeps a key where it first appeared (so new currencies get their order as when written one by one) and
+  // takes the last value.
+  for (const balance of balances) byCurrency.set(balance.currency, balance);
   const last = [...byCurrency.values()];
   return [last.map((balance) => balance.currency), last.map((balance) => balance.available), last.map((balance) => balance.hold), last.map((balance) => balance.updatedAtMs)];
 }

@@ -226,7 +226,10 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     if (stored.side === 'BUY' && result?.engaged === true) {
       throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
     }
-    const nowMs = Number(result?.now_ms);
+    // An injected clock was read into the statement's parameters before it waited for the kill-switch lock (a risk
+    // decision holding it may have freed this approval's room as expired meanwhile): the expiry is checked at the
+    // clock's time after the wait too. The database's clock is read after the lock already.
+    const nowMs = context.clock === undefined ? Number(result?.now_ms) : Math.max(Number(result?.now_ms), context.clock.nowMs());
     if (nowMs >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);
     if (Number(result?.inserted) !== 1) {

@@ -126,6 +126,34 @@ describe('replayCandlesBatched', () => {
     expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
   });
 
+  it('refuses a started pipeline, and a second replay while one runs; the first still gives the store back', async () => {
+    const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
+    const clock = createManualClock(candles[20]!.startMs);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
+    const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+    let second: Promise<unknown> | undefined;
+    // The second replay starts while the first is between chunks, its view in place.
+    const first = replayCandlesBatched({
+      pipeline, store, clock, candles: candles.slice(20, 40), chunkCandles: 5,
+      onChunk: async () => {
+        second ??= replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(40) }).catch((error: unknown) => error);
+        await second;
+      },
+    });
+    await first;
+    expect(await second).toMatchObject({ code: 'pipeline_invalid' });
+    expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
+    await pipeline.start();
+    try {
+      await expect(replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(40) })).rejects.toMatchObject({ code: 'pipeline_invalid' });
+    } finally {
+      await pipeline.stop();
+    }
+    expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
+  });
+
   it('falls back to candle by candle when the store already holds candles of the range', async () => {
     const candles = candlesFrom(Array.from({ length: 40 }, (_, index) => (index % 5) * 0.01 - 0.02));
     const clock = createManualClock(candles[0]!.startMs + HOUR);

@@ -245,7 +245,7 @@ class BatchedWalk {
  * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
  * @returns counts, including how many candles took each path
- * @throws TradepipeError `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, or its clock disagrees with the store's
+ * @throws TradepipeError `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, is started, is already being replayed in batches, or its clock disagrees with the store's
  * @example
  * const result = await replayCandlesBatched({ pipeline, store, clock, candles: holdOut });
  * console.log(`${result.quietCandles} quiet, ${result.fullPathCandles} through the stages`);
@@ -255,6 +255,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   if (access.engines === undefined || !input.pipeline.stages.includes('signal') || !input.pipeline.stages.includes('bridge')) {
     throw new TradepipeError('pipeline_invalid', 'The batched replay needs the signal and bridge stages in this process');
   }
+  access.assertIdle();
   const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
   if (await needsCandleByCandle(input.store, ordered)) {
     const result = await replayCandles(input);

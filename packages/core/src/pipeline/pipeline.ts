@@ -41,6 +41,8 @@ export class Pipeline {
   /** Aborted when `stop` begins: loops that only wait (the reconciler's schedule) end at once. */
   private stopController = new AbortController();
   private running: Promise<void>[] = [];
+  /** Whether a batched replay's store view stands in for the store (see replay-access.ts). */
+  private swappedStore = false;
   private stopping = false;
   private readonly crashedWorkers = new Set<string>();
   private prepared: Promise<void> | undefined;
@@ -76,13 +78,28 @@ export class Pipeline {
       engines: this.engines,
       context: () => this.context(),
       prepare: () => this.prepare(),
+      assertIdle: () => this.assertIdle(),
       useStore: (store) => {
+        this.assertIdle();
         const options = this.runtime.options as { store: PipelineStore };
         const previous = options.store;
         options.store = store;
-        return () => void (options.store = previous);
+        this.swappedStore = true;
+        return () => {
+          if (options.store === store) options.store = previous;
+          this.swappedStore = false;
+        };
       },
     });
+  }
+
+  /**
+   * Refuses a batched replay's store view while worker loops or the reconciler run (they hold the store they
+   * started with) or while another batched replay's view stands in: the view assumes every write goes through it.
+   */
+  private assertIdle(): void {
+    if (this.running.length > 0) throw new TradepipeError('pipeline_invalid', 'The batched replay needs a pipeline that is not started');
+    if (this.swappedStore) throw new TradepipeError('pipeline_invalid', 'A batched replay of this pipeline is already running');
   }
 
   /**
@@ -171,6 +188,7 @@ export class Pipeline {
   /** Starts every stage's worker loop, the order reconciler's sweep and market data ingestion, as configured. Resolves once started. */
   async start(): Promise<void> {
     if (this.running.length > 0) throw new TradepipeError('pipeline_invalid', 'The pipeline is already running');
+    if (this.swappedStore) throw new TradepipeError('pipeline_invalid', 'A batched replay of this pipeline is running');
     this.stopping = false;
     this.abortController = new AbortController();
     this.stopController = new AbortController();

@@ -19,7 +19,9 @@ export interface ReplayAccess {
   context(): StageContext;
   /** The pipeline's one-time preparation (clock check, executor start). */
   prepare(): Promise<void>;
-  /** Makes the stages (and stage contexts) use `store` until the returned function is called (the batched replay's view of its store). */
+  /** @throws TradepipeError `pipeline_invalid` while the pipeline is started or another batched replay's view stands in. */
+  assertIdle(): void;
+  /** Makes the stages (and stage contexts) use `store` until the returned function is called (the batched replay's view of its store); refuses as {@link ReplayAccess.assertIdle}. */
   useStore(store: PipelineStore): () => void;
 }
 

@@ -392,7 +392,11 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       for (const pair of pairs) await store.recordRiskDecision({ assessment: testAssessment(pair.recommendation), approval: pair.approval, reservation: pair.reservation });
       await store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'incident' }, updatedAtMs: nowMs });
       await expectCode(store.consumeApprovalAndRecordOrderIntent(pairs[0]!.approval, testOrderIntent(pairs[0]!.approval, nowMs)), 'kill_switch_engaged');
+      // The refusal left nothing behind: no order, the approval unused.
+      expect(await store.getOrderByClientOrderId(pairs[0]!.approval.clientOrderId)).toBeUndefined();
       expect((await store.consumeApprovalAndRecordOrderIntent(pairs[1]!.approval, testOrderIntent(pairs[1]!.approval, nowMs))).order.side).toBe('SELL');
+      await store.updateRiskState({ killSwitch: { engaged: false, mode: 'freeze' }, updatedAtMs: nowMs });
+      expect((await store.consumeApprovalAndRecordOrderIntent(pairs[0]!.approval, testOrderIntent(pairs[0]!.approval, nowMs))).order.side).toBe('BUY');
     });
 
     it('refuses an expired approval', async () => {
