@@ -86,6 +86,17 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
   return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs() };
 }
 
+/** 60 candles, the first 20 stored as history, and a signal + bridge pipeline on a memory store: for the store-view tests. */
+async function viewPipeline() {
+  const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
+  const clock = createManualClock(candles[20]!.startMs);
+  const store = createMemoryStore({ clock });
+  await store.putProduct(testProduct());
+  await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
+  const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+  return { candles, clock, store, pipeline };
+}
+
 describe('replayCandlesBatched', () => {
   it('records exactly what the candle-by-candle replay records, events and final feature checkpoint included', async () => {
     await fc.assert(
@@ -113,12 +124,7 @@ describe('replayCandlesBatched', () => {
   });
 
   it("gives the pipeline its own store back when the replay ends, and when it fails", async () => {
-    const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
-    const clock = createManualClock(candles[20]!.startMs);
-    const store = createMemoryStore({ clock });
-    await store.putProduct(testProduct());
-    await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
-    const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+    const { candles, clock, store, pipeline } = await viewPipeline();
     await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20, 40) });
     expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
     const stop = new Error('stop');
@@ -127,12 +133,7 @@ describe('replayCandlesBatched', () => {
   });
 
   it('refuses a started pipeline, and a second replay while one runs; the first still gives the store back', async () => {
-    const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
-    const clock = createManualClock(candles[20]!.startMs);
-    const store = createMemoryStore({ clock });
-    await store.putProduct(testProduct());
-    await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
-    const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+    const { candles, clock, store, pipeline } = await viewPipeline();
     let second: Promise<unknown> | undefined;
     // The second replay starts while the first is between chunks, its view in place.
     const first = replayCandlesBatched({
