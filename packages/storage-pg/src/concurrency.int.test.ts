@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { createManualClock, isTradepipeError, type Claim, type ManualClock, type PipelineStore } from '@tradepipe/core';
+import { createManualClock, decimal, isTradepipeError, type Claim, type ManualClock, type PipelineStore } from '@tradepipe/core';
 import { testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation, testSignal } from '@tradepipe/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgStore } from './pg-store.js';
@@ -145,6 +145,54 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     }
     const active = (await second.listActiveReservations()).filter((reservation) => reservation.productId === 'XRP-USD');
     expect(active).toHaveLength(4);
+  });
+
+  it('loses no fill when concurrent fills credit a currency that has no balance row yet', async () => {
+    // Sixteen SELL fills of sixteen products quoted in a currency nobody holds yet, spread over both replicas'
+    // eight connections: each credits 100 − 1 fee. Every one must land, whatever the interleaving.
+    const fills = Array.from({ length: 16 }, (_, index) => {
+      const orderId = `order-new-quote-${index}`;
+      return {
+        id: `fill-new-quote-${index}`,
+        orderId,
+        clientOrderId: `client-new-quote-${index}`,
+        venue: 'paper' as const,
+        productId: `B${index}-NEWQ`,
+        side: 'SELL' as const,
+        price: decimal('100'),
+        sizeBase: decimal('1'),
+        commission: decimal('1'),
+        liquidity: 'TAKER' as const,
+        filledAtMs: 1_700_000_000_000 + index,
+      };
+    });
+    const results = await Promise.all(fills.map((fill, index) => (index % 2 === 0 ? first : second).recordFill(fill, { quoteCurrency: 'NEWQ', baseCurrency: `B${index}` })));
+    expect(results.every((result) => result.status === 'inserted')).toBe(true);
+    const balances = await first.listBalances();
+    expect(balances.find((balance) => balance.currency === 'NEWQ')?.available).toBe(decimal('1584'));
+  });
+
+  it('never deadlocks a balance sync against fills touching the same currencies', async () => {
+    // The venue's balances listed quote first (the order a sync may bring them in) while fills lock them in byte
+    // order: both must take the row locks in one order, or PostgreSQL aborts one of them (40P01).
+    const sync = (index: number) => [
+      { currency: 'SYNCQ', available: decimal(`${1_000 + index}`), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 + index },
+      { currency: 'ASYNC', available: decimal('5'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 + index },
+    ];
+    await first.putBalances(sync(0));
+    for (let round = 0; round < 40; round += 1) {
+      const fill = {
+        id: `fill-sync-${round}`, orderId: `order-sync-${round}`, clientOrderId: `client-sync-${round}`, venue: 'paper' as const,
+        productId: 'ASYNC-SYNCQ', side: 'BUY' as const, price: decimal('10'), sizeBase: decimal('1'), commission: decimal('0'),
+        liquidity: 'TAKER' as const, filledAtMs: 1_700_000_000_000 + round,
+      };
+      const results = await Promise.allSettled([
+        first.putBalances(sync(round)),
+        second.recordFill(fill, { quoteCurrency: 'SYNCQ', baseCurrency: 'ASYNC' }),
+        first.putBalances(sync(round + 1)),
+      ]);
+      expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
+    }
   });
 
   it('writes no duplicates when two writers replay the same candles and records at once', async () => {

@@ -126,8 +126,11 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
   const parsed = parseWith(FillSchema, fill, 'fill');
   const { s } = context;
   return context.driver.transaction(async (executor) => {
-    // The fill, and if it is new the position's row created if missing and locked (a no-op update returns
-    // the stored row under its lock): one statement. A duplicate fill touches no position.
+    // The fill, and if it is new: the position's row created if missing and locked (a no-op update returns
+    // the stored row under its lock), and a zero balance row created for each of the two currencies that has
+    // none (quote first, as the ledger writes them), so the next statement has a row to lock: without it two
+    // fills crediting a new currency would both read "no balance" and the second write would drop the first's
+    // credit. One statement. A duplicate fill touches no position and no balance.
     const [first] = await executor.query(
       `WITH new_fill AS (
          INSERT INTO ${s}.fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms)
@@ -135,17 +138,23 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
        locked_position AS (
          INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, updated_at_ms)
          SELECT $5, 0, 0, 0, 0, $11 FROM new_fill
-         ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *)
+         ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *),
+       created_balances AS (
+         INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
+         SELECT input.currency, 0, 0, $11 FROM new_fill, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
+         ORDER BY input.position
+         ON CONFLICT (currency) DO NOTHING)
        SELECT inserted.count AS fill_inserted, locked_position.* FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
-      [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs],
+      [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency],
     );
     if (Number(first?.fill_inserted) !== 1) {
       const [row] = await executor.query(`SELECT * FROM ${s}.fills WHERE id = $1`, [parsed.id]);
       if (row !== undefined && contentHash(fillFromRow(row)) === contentHash(parsed)) return { status: 'duplicate' };
       throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
     }
-    // The position is locked; then both balances, always in the same order; then both written in one statement.
-    // A row just created above holds zeros, which the ledger treats exactly like no position.
+    // The position is locked; then both balances (a statement of its own, so it sees rows other fills committed
+    // while this one waited on them), always in the same order; then both written in one statement. A position
+    // or balance row just created above holds zeros, which the ledger treats exactly like none.
     const position = first?.product_id === undefined || first.product_id === null ? undefined : positionFromRow(first);
     const currencyList = [currencies.quoteCurrency, currencies.baseCurrency].sort();
     const balanceRows = await executor.query(`SELECT * FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencyList]);
@@ -171,8 +180,16 @@ export async function listBalances(context: StoreContext): Promise<Balance[]> {
   return rows.map(balanceFromRow);
 }
 
-/** Replaces balances with the venue's truth, validated first. @throws TradepipeError `validation_failed` @internal */
+/**
+ * Replaces balances with the venue's truth, validated first. The rows that exist are locked first in the order
+ * {@link recordFill} locks them (currency, byte order), so a fill and a balance sync never deadlock on them.
+ * @throws TradepipeError `validation_failed` @internal
+ */
 export async function putBalances(context: StoreContext, balances: readonly Balance[]): Promise<void> {
   const parsed = balances.map((balance) => parseWith(BalanceSchema, balance, 'balance'));
-  await context.driver.transaction((executor) => upsertBalances(context, executor, parsed));
+  if (parsed.length === 0) return;
+  await context.driver.transaction(async (executor) => {
+    await executor.query(`SELECT 1 FROM ${context.s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [parsed.map((balance) => balance.currency)]);
+    await upsertBalances(context, executor, parsed);
+  });
 }
