@@ -8,4 +8,4 @@
 export { createPgStore, type PgStoreOptions } from './pg-store.js';
 export { createPgliteStore, type PgliteStoreOptions } from './pglite-store.js';
 export { PgStoreOptionsSchema, pgConnectionFromConfig, pgConnectionFromEnv, type PgConnectionConfig, type PgStoreSettings } from './options.js';
-export { migrate, DEFAULT_SCHEMA, SCHEMA_NAME_PATTERN, type MigrateOptions, type MigrationResult } from './migrate.js';
+export { migrate, DEFAULT_MIGRATION_LOCK_TIMEOUT_MS, DEFAULT_SCHEMA, SCHEMA_NAME_PATTERN, type MigrateOptions, type MigrationResult } from './migrate.js';

@@ -48,6 +48,24 @@ describe.runIf(pool !== undefined)('migrate on a PostgreSQL server', () => {
     ]);
   });
 
+  it('gives up on a table lock held too long instead of queueing the replicas behind it, and applies nothing', async () => {
+    const lockedSchema = testSchemaName('migrate_locked');
+    await migrate(pool!, { schema: lockedSchema });
+    const holder = await pool!.connect();
+    try {
+      // A long transaction holding the table the migration must read (as a busy replica would hold a table a migration alters).
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${lockedSchema}".schema_migrations IN ACCESS EXCLUSIVE MODE`);
+      await expect(migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'storage_unavailable', details: { sqlState: '55P03' } });
+      await holder.query('ROLLBACK');
+      expect(await migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 200 })).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
+    } finally {
+      holder.release();
+      await dropSchema(pool!, lockedSchema);
+    }
+    await expect(migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 0 })).rejects.toMatchObject({ code: 'config_invalid' });
+  });
+
   it('refuses to run against a schema newer than the store', async () => {
     await pool!.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (9999, 'from the future')`);
     await expect(migrate(pool!, { schema })).rejects.toMatchObject({ code: 'storage_failed' });

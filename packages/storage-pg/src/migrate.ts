@@ -27,7 +27,17 @@ export interface MigrateOptions {
   readonly schema?: string;
   /** Where each migration applied is logged, at info (default silent). */
   readonly logger?: Logger;
+  /**
+   * How long a migration statement may wait for a table lock, in ms (default {@link DEFAULT_MIGRATION_LOCK_TIMEOUT_MS}).
+   * A migration that alters a table queues behind every transaction using it, and every later query on that
+   * table queues behind the migration: past this wait the migration gives up (`storage_unavailable`, SQLSTATE
+   * 55P03, retryable; nothing applied) instead of stalling the running replicas.
+   */
+  readonly lockTimeoutMs?: number;
 }
+
+/** The default of {@link MigrateOptions.lockTimeoutMs}: 10 s. */
+export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
 
 /** Checks a schema name and returns it quoted for SQL. @internal */
 export function quoteSchema(schema: string): string {
@@ -41,14 +51,20 @@ export function quoteSchema(schema: string): string {
 
 /**
  * Applies the pending migrations on a driver, one transaction under an advisory lock so that concurrent
- * starters apply each migration once and the losers wait and find the schema current.
+ * starters apply each migration once and the losers wait and find the schema current. Once it holds that lock,
+ * a statement waits at most `lockTimeoutMs` for a table lock (see {@link MigrateOptions.lockTimeoutMs}).
  * @internal
  */
-export async function runMigrations(driver: SqlDriver, schema: string, logger: Logger = silentLogger): Promise<MigrationResult> {
+export async function runMigrations(driver: SqlDriver, schema: string, logger: Logger = silentLogger, lockTimeoutMs: number = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS): Promise<MigrationResult> {
   const quoted = quoteSchema(schema);
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 1) {
+    throw new TradepipeError('config_invalid', 'The migration lock timeout must be a positive whole number of ms', { details: { lockTimeoutMs } });
+  }
   return guarded('migrate', () =>
     driver.transaction(async (executor) => {
       await executor.query(`SELECT pg_advisory_xact_lock(hashtext($1)::bigint)`, [`tradepipe.migrate.${schema}`]);
+      // After the advisory lock (a starter waits for another's migration as long as it takes), before any table lock.
+      await executor.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
       await executor.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
       await executor.query(
         `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
@@ -80,7 +96,7 @@ export async function runMigrations(driver: SqlDriver, schema: string, logger: L
  * lock serialises them); the stores call it on creation unless told not to.
  * @param database a `pg.Pool` or a PGlite instance (neither is closed)
  * @returns the versions applied and the schema's version
- * @throws TradepipeError `config_invalid` (bad schema name), `storage_unavailable` (connection), `storage_failed`
+ * @throws TradepipeError `config_invalid` (bad schema name or lock timeout), `storage_unavailable` (connection, lock wait past `lockTimeoutMs`), `storage_failed`
  * @example
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
  * await migrate(pool, { schema: 'tradepipe' });
@@ -89,7 +105,7 @@ export async function migrate(database: pg.Pool | PGlite, options: MigrateOption
   const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const driver = isPglite(database) ? createPgliteDriver(database, { ownsDatabase: false }) : createPgDriver(database, { ownsPool: false, logger });
   try {
-    return await runMigrations(driver, options.schema ?? DEFAULT_SCHEMA, logger);
+    return await runMigrations(driver, options.schema ?? DEFAULT_SCHEMA, logger, options.lockTimeoutMs);
   } finally {
     await driver.close();
   }
