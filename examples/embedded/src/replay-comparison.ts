@@ -80,7 +80,7 @@ export async function compareWithBatchedReplay(input: {
   }
 }
 
-/** The comparison as report lines. */
+/** The comparison as report lines. The verdict takes the lower of the wall and CPU ratios: on a busy machine the wall ratio alone swings (5–10× for the same code). */
 export function formatReplayComparison(comparison: ReplayComparison): string {
   const speedup = comparison.referenceMs / comparison.batchedMs;
   const cpuSpeedup = comparison.referenceCpuMs / comparison.batchedCpuMs;
@@ -88,7 +88,7 @@ export function formatReplayComparison(comparison: ReplayComparison): string {
   return [
     '  replay modes',
     `    candle by candle   ${(comparison.referenceMs / 1000).toFixed(2)} s (${cpu(comparison.referenceCpuMs)}; the reference)`,
-    `    batched            ${(comparison.batchedMs / 1000).toFixed(2)} s (${cpu(comparison.batchedCpuMs)}): ${speedup.toFixed(1)}× faster, ${cpuSpeedup.toFixed(1)}× in CPU (target ≥ 10×: ${speedup >= 10 ? 'MET' : 'MISSED'}); ${comparison.quietCandles} quiet candles written in bulk, ${comparison.fullPathCandles} through the stages`,
+    `    batched            ${(comparison.batchedMs / 1000).toFixed(2)} s (${cpu(comparison.batchedCpuMs)}): ${speedup.toFixed(1)}× faster, ${cpuSpeedup.toFixed(1)}× in CPU (target ≥ 10× in both: ${Math.min(speedup, cpuSpeedup) >= 10 ? 'MET' : 'MISSED'}); ${comparison.quietCandles} quiet candles written in bulk, ${comparison.fullPathCandles} through the stages`,
     `    records            ${comparison.firstDifference === undefined ? 'identical (signals, recommendations, validations, assessments, approvals, orders, fills, positions, balances)' : `DIFFER in ${comparison.firstDifference}`}`,
   ].join('\n');
 }
