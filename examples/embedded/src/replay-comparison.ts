@@ -80,7 +80,7 @@ export async function compareWithBatchedReplay(input: {
   }
 }
 
-/** The comparison as report lines. The verdict takes the lower of the wall and CPU ratios: on a busy machine the wall ratio alone swings (5–10× for the same code). */
+/** The comparison as report lines. The verdict needs both the wall and the CPU ratio at 10× or more: a busy machine can stretch the reference's wall time alone (5–10× for the same code). */
 export function formatReplayComparison(comparison: ReplayComparison): string {
   const speedup = comparison.referenceMs / comparison.batchedMs;
   const cpuSpeedup = comparison.referenceCpuMs / comparison.batchedCpuMs;

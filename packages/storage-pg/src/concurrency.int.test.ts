@@ -172,27 +172,86 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     expect(balances.find((balance) => balance.currency === 'NEWQ')?.available).toBe(decimal('1584'));
   });
 
-  it('never deadlocks a balance sync against fills touching the same currencies', async () => {
-    // The venue's balances listed quote first (the order a sync may bring them in) while fills lock them in byte
-    // order: both must take the row locks in one order, or PostgreSQL aborts one of them (40P01).
-    const sync = (index: number) => [
-      { currency: 'SYNCQ', available: decimal(`${1_000 + index}`), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 + index },
-      { currency: 'ASYNC', available: decimal('5'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 + index },
-    ];
-    await first.putBalances(sync(0));
-    for (let round = 0; round < 40; round += 1) {
-      const fill = {
-        id: `fill-sync-${round}`, orderId: `order-sync-${round}`, clientOrderId: `client-sync-${round}`, venue: 'paper' as const,
-        productId: 'ASYNC-SYNCQ', side: 'BUY' as const, price: decimal('10'), sizeBase: decimal('1'), commission: decimal('0'),
-        liquidity: 'TAKER' as const, filledAtMs: 1_700_000_000_000 + round,
-      };
-      const results = await Promise.allSettled([
-        first.putBalances(sync(round)),
-        second.recordFill(fill, { quoteCurrency: 'SYNCQ', baseCurrency: 'ASYNC' }),
-        first.putBalances(sync(round + 1)),
-      ]);
-      expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
+  /** Resolves once `count` sessions of this test's schema wait on a lock (readiness, not a sleep). */
+  async function sessionsWaitingOnLocks(count: number): Promise<void> {
+    for (;;) {
+      const { rows } = await pool!.query(`SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`, [`"${schema}".balances`]);
+      if (rows[0].waiting >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** A SELL fill of one unit at 10, no fee. */
+  const sellFill = (id: string, productId: string) => ({
+    id, orderId: `order-${id}`, clientOrderId: `client-${id}`, venue: 'paper' as const, productId, side: 'SELL' as const,
+    price: decimal('10'), sizeBase: decimal('1'), commission: decimal('0'), liquidity: 'TAKER' as const, filledAtMs: 1_700_000_000_000,
+  });
+
+  /** Holds a balance row's lock on a connection of its own until the returned function is called. */
+  async function holdBalance(currency: string): Promise<() => Promise<void>> {
+    const holder = await pool!.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM "${schema}".balances WHERE currency = $1 FOR UPDATE`, [currency]);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        await holder.query('ROLLBACK');
+      } finally {
+        holder.release();
+      }
+    };
+  }
+
+  it('never deadlocks a balance sync listing the quote first against a fill locking in byte order', async () => {
+    // The sync waits on SYNCQ (held), the fill then wants ASYNC and SYNCQ: both must queue in one order, or on
+    // release each holds what the other wants and PostgreSQL aborts one (40P01).
+    const sync = [
+      { currency: 'SYNCQ', available: decimal('1000'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+      { currency: 'ASYNC', available: decimal('5'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+    ];
+    await first.putBalances(sync);
+    const release = await holdBalance('SYNCQ');
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      const syncing = first.putBalances(sync);
+      await sessionsWaitingOnLocks(1);
+      const filling = second.recordFill(sellFill('sync-order', 'ASYNC-SYNCQ'), { quoteCurrency: 'SYNCQ', baseCurrency: 'ASYNC' });
+      await sessionsWaitingOnLocks(2);
+      await release();
+      results = await Promise.allSettled([syncing, filling]);
+    } finally {
+      await release();
+    }
+    expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
+    const balances = Object.fromEntries((await first.listBalances()).map((balance) => [balance.currency, balance.available]));
+    expect(balances).toMatchObject({ SYNCQ: decimal('1010'), ASYNC: decimal('4') });
+  });
+
+  it('never deadlocks a balance sync bringing a new currency against the first fill in it', async () => {
+    // USDQ is held; the sync lists USDQ and the new SOLQ; the first SOLQ-USDQ fill creates SOLQ too. The sync
+    // creates SOLQ first, so the fill waits for the sync rather than holding SOLQ against it.
+    await first.putBalances([{ currency: 'USDQ', available: decimal('100'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 }]);
+    const release = await holdBalance('USDQ');
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      const syncing = first.putBalances([
+        { currency: 'USDQ', available: decimal('500'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+        { currency: 'SOLQ', available: decimal('3'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+      ]);
+      await sessionsWaitingOnLocks(1);
+      const filling = second.recordFill(sellFill('first-solq', 'SOLQ-USDQ'), { quoteCurrency: 'USDQ', baseCurrency: 'SOLQ' });
+      await sessionsWaitingOnLocks(2);
+      await release();
+      results = await Promise.allSettled([syncing, filling]);
+    } finally {
+      await release();
+    }
+    expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
+    const balances = Object.fromEntries((await first.listBalances()).map((balance) => [balance.currency, balance.available]));
+    // The sync went first (it queued first); the fill applied on top of the venue's figures.
+    expect(balances).toMatchObject({ USDQ: decimal('510'), SOLQ: decimal('2') });
   });
 
   it('writes no duplicates when two writers replay the same candles and records at once', async () => {

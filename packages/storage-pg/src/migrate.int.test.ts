@@ -51,19 +51,28 @@ describe.runIf(pool !== undefined)('migrate on a PostgreSQL server', () => {
   it('gives up on a table lock held too long instead of queueing the replicas behind it, and applies nothing', async () => {
     const lockedSchema = testSchemaName('migrate_locked');
     await migrate(pool!, { schema: lockedSchema });
+    const newest = MIGRATIONS.at(-1)!.version;
+    // The newest migration's row removed: the run has something pending, and must apply none of it.
+    await pool!.query(`DELETE FROM "${lockedSchema}".schema_migrations WHERE version = $1`, [newest]);
     const holder = await pool!.connect();
+    let holding = true;
     try {
-      // A long transaction holding the table the migration must read (as a busy replica would hold a table a migration alters).
+      // A long transaction holding the table the migration must read (as a busy replica holds a table a migration alters).
       await holder.query('BEGIN');
       await holder.query(`LOCK TABLE "${lockedSchema}".schema_migrations IN ACCESS EXCLUSIVE MODE`);
       await expect(migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 200 })).rejects.toMatchObject({ code: 'storage_unavailable', details: { sqlState: '55P03' } });
       await holder.query('ROLLBACK');
-      expect(await migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 200 })).toEqual({ applied: [], version: MIGRATIONS.at(-1)!.version });
+      holding = false;
+      const { rows } = await pool!.query(`SELECT max(version)::int AS version FROM "${lockedSchema}".schema_migrations`);
+      expect(rows[0].version).toBe(newest - 1);
     } finally {
+      if (holding) await holder.query('ROLLBACK').catch(() => undefined);
       holder.release();
       await dropSchema(pool!, lockedSchema);
     }
-    await expect(migrate(pool!, { schema: lockedSchema, lockTimeoutMs: 0 })).rejects.toMatchObject({ code: 'config_invalid' });
+    for (const lockTimeoutMs of [-1, 1.5, 2_147_483_648]) {
+      await expect(migrate(pool!, { schema: lockedSchema, lockTimeoutMs })).rejects.toMatchObject({ code: 'config_invalid' });
+    }
   });
 
   it('refuses to run against a schema newer than the store', async () => {

@@ -28,16 +28,20 @@ export interface MigrateOptions {
   /** Where each migration applied is logged, at info (default silent). */
   readonly logger?: Logger;
   /**
-   * How long a migration statement may wait for a table lock, in ms (default {@link DEFAULT_MIGRATION_LOCK_TIMEOUT_MS}).
-   * A migration that alters a table queues behind every transaction using it, and every later query on that
-   * table queues behind the migration: past this wait the migration gives up (`storage_unavailable`, SQLSTATE
-   * 55P03, retryable; nothing applied) instead of stalling the running replicas.
+   * How long a migration statement may wait for any one lock (a table's or a row's), in ms, once the migration
+   * lock is held (default {@link DEFAULT_MIGRATION_LOCK_TIMEOUT_MS}; 0 waits for ever, as PostgreSQL's
+   * `lock_timeout` does). A migration that alters a table queues behind every transaction using it, and every
+   * later query on that table queues behind the migration: past this wait the migration gives up
+   * (`storage_unavailable`, SQLSTATE 55P03, retryable; nothing applied) instead of stalling the running replicas.
    */
   readonly lockTimeoutMs?: number;
 }
 
 /** The default of {@link MigrateOptions.lockTimeoutMs}: 10 s. */
 export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 10_000;
+
+/** PostgreSQL's largest `lock_timeout`, in ms. */
+const MAX_LOCK_TIMEOUT_MS = 2_147_483_647;
 
 /** Checks a schema name and returns it quoted for SQL. @internal */
 export function quoteSchema(schema: string): string {
@@ -52,13 +56,13 @@ export function quoteSchema(schema: string): string {
 /**
  * Applies the pending migrations on a driver, one transaction under an advisory lock so that concurrent
  * starters apply each migration once and the losers wait and find the schema current. Once it holds that lock,
- * a statement waits at most `lockTimeoutMs` for a table lock (see {@link MigrateOptions.lockTimeoutMs}).
+ * a statement waits at most `lockTimeoutMs` for any one lock (see {@link MigrateOptions.lockTimeoutMs}).
  * @internal
  */
 export async function runMigrations(driver: SqlDriver, schema: string, logger: Logger = silentLogger, lockTimeoutMs: number = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS): Promise<MigrationResult> {
   const quoted = quoteSchema(schema);
-  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 1) {
-    throw new TradepipeError('config_invalid', 'The migration lock timeout must be a positive whole number of ms', { details: { lockTimeoutMs } });
+  if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > MAX_LOCK_TIMEOUT_MS) {
+    throw new TradepipeError('config_invalid', 'The migration lock timeout must be a whole number of ms from 0 to 2147483647', { details: { lockTimeoutMs } });
   }
   return guarded('migrate', () =>
     driver.transaction(async (executor) => {

@@ -141,7 +141,7 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
          ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *),
        created_balances AS (
          INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
-         SELECT input.currency, 0, 0, $11 FROM new_fill, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
+         SELECT input.currency, 0, 0, $11 FROM locked_position, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
          ORDER BY input.position
          ON CONFLICT (currency) DO NOTHING)
        SELECT inserted.count AS fill_inserted, locked_position.* FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
@@ -181,15 +181,26 @@ export async function listBalances(context: StoreContext): Promise<Balance[]> {
 }
 
 /**
- * Replaces balances with the venue's truth, validated first. The rows that exist are locked first in the order
- * {@link recordFill} locks them (currency, byte order), so a fill and a balance sync never deadlock on them.
+ * Replaces balances with the venue's truth, validated first, taking the row locks as {@link recordFill} does:
+ * zero rows created for currencies that have none (in the order given, so new currencies keep their order of
+ * first appearance), then every row locked in byte order of currency, then the upsert. A fill and a balance sync
+ * then wait for each other instead of deadlocking, except when both create the same two new currencies in
+ * opposite orders (PostgreSQL aborts one, `storage_unavailable`, retryable).
  * @throws TradepipeError `validation_failed` @internal
  */
 export async function putBalances(context: StoreContext, balances: readonly Balance[]): Promise<void> {
   const parsed = balances.map((balance) => parseWith(BalanceSchema, balance, 'balance'));
   if (parsed.length === 0) return;
+  const { s } = context;
+  const currencies = parsed.map((balance) => balance.currency);
   await context.driver.transaction(async (executor) => {
-    await executor.query(`SELECT 1 FROM ${context.s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [parsed.map((balance) => balance.currency)]);
+    await executor.query(
+      `INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
+       SELECT input.currency, 0, 0, 0 FROM unnest($1::text[]) WITH ORDINALITY AS input(currency, position) ORDER BY input.position
+       ON CONFLICT (currency) DO NOTHING`,
+      [currencies],
+    );
+    await executor.query(`SELECT 1 FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencies]);
     await upsertBalances(context, executor, parsed);
   });
 }
