@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TradepipeError, redactText } from './errors.js';
-import { childLogger, createJsonLogger, redactFields, type Logger } from './logger.js';
+import { childLogger, createJsonLogger, redactFields, silentLogger, type Logger } from './logger.js';
 
 const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'sec1', format: 'pem' }).toString();
 const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmdhbml6YXRpb25zIn0.c2lnbmF0dXJlLWJ5dGVzLWhlcmU';
@@ -46,5 +46,13 @@ describe('redaction', () => {
     childLogger(sink, { stage: 'execution' }).warn('order failed', { privateKey: pem, cause: new Error(`with ${jwt}`) });
     expect(JSON.stringify(seen)).not.toMatch(/BEGIN|eyJ/);
     expect(JSON.stringify(seen)).toContain('execution');
+  });
+
+  it('makes no copies for the silent logger: its children are the silent logger itself', () => {
+    expect(childLogger(childLogger(silentLogger, { stage: 'risk' }), { productId: 'BTC-USD' })).toBe(silentLogger);
+    const seen: unknown[] = [];
+    const sink: Logger = { ...silentLogger, info: (...args) => seen.push(args) };
+    childLogger(childLogger(sink, { stage: 'risk' }), { productId: 'BTC-USD' }).info('risk assessed', { token: 'abc' });
+    expect(seen).toEqual([['risk assessed', { stage: 'risk', productId: 'BTC-USD', token: '[REDACTED]' }]]);
   });
 });
