@@ -10,12 +10,24 @@ export interface ItemPlace {
 export type PlaceOf = (id: string) => ItemPlace | undefined;
 
 /**
+ * Numbers standing for a kind's ids (a store that keeps the records in columns has one per record): a column
+ * then keeps the number, not the id string. @internal
+ */
+export interface IdHandles {
+  /** The handle of an id, or -1 if it has none. */
+  handleOf(id: string): number;
+  /** The id of a handle. */
+  idOf(handle: number): string;
+}
+
+/**
  * One partition's settled items in one state, as parallel columns ordered by order key (ties in any order).
- * `ids` is absent for candles: a candle's work id is `partitionKey/startMs`.
+ * `ids` is absent for candles: a candle's work id is `partitionKey/startMs`; it holds handles for a kind with
+ * {@link IdHandles}.
  */
 interface Column {
   readonly orderKeys: number[];
-  readonly ids: string[] | undefined;
+  readonly ids: (string | number)[] | undefined;
   readonly statuses: WorkStatus[];
 }
 
@@ -59,7 +71,19 @@ export class SettledColumns {
   private readonly columns: Record<WorkKind, Map<string, Map<string, Column>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
   private readonly sizes: Record<WorkKind, Map<string, number>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
 
-  constructor(private readonly placeOf: Partial<Record<WorkKind, PlaceOf>>) {}
+  /**
+   * @param placeOf how to find an item's place from its id, per kind
+   * @param handles per kind, the handles its ids are kept as (its items are then appended by handle)
+   */
+  constructor(
+    private readonly placeOf: Partial<Record<WorkKind, PlaceOf>>,
+    private readonly handles: Partial<Record<WorkKind, IdHandles>> = {},
+  ) {}
+
+  /** The id an appended id or handle stands for. */
+  idOf(kind: WorkKind, key: string | number): string {
+    return typeof key === 'string' ? key : this.handles[kind]!.idOf(key);
+  }
 
   /** Whether items of `kind` can be held here (their place can be found from their id). */
   accepts(kind: WorkKind): boolean {
@@ -80,11 +104,12 @@ export class SettledColumns {
    * Appends items of one partition in one state, not stored anywhere yet, order keys non-decreasing and none
    * before the column's last; returns false (taking nothing) when they are not in that order or the kind has no
    * {@link PlaceOf}.
-   * @param ids the items' ids; omitted for candles (`partitionKey/orderKey`)
+   * @param ids the items' ids, or their handles for a kind with {@link IdHandles} (returns false otherwise); omitted for candles (`partitionKey/orderKey`)
    * @param statusAt the status of the item at an index
    */
-  append(kind: WorkKind, state: string, partitionKey: string, orderKeys: readonly number[], ids: readonly string[] | undefined, statusAt: (index: number) => WorkStatus): boolean {
+  append(kind: WorkKind, state: string, partitionKey: string, orderKeys: readonly number[], ids: readonly string[] | readonly number[] | undefined, statusAt: (index: number) => WorkStatus): boolean {
     if (!this.accepts(kind) || (kind === 'candle') !== (ids === undefined) || orderKeys.length === 0) return false;
+    if (ids !== undefined && (typeof ids[0] === 'number') !== (this.handles[kind] !== undefined)) return false;
     let partitions = this.columns[kind].get(state);
     let column = partitions?.get(partitionKey);
     let previous = column === undefined ? Number.NEGATIVE_INFINITY : column.orderKeys[column.orderKeys.length - 1]!;
@@ -108,12 +133,14 @@ export class SettledColumns {
     if (this.isEmpty(kind)) return undefined;
     const place = this.placeOf[kind]?.(id);
     if (place === undefined) return undefined;
+    const handles = this.handles[kind];
+    const key = handles === undefined ? id : handles.handleOf(id);
     for (const [state, partitions] of this.columns[kind]) {
       const column = partitions.get(place.partitionKey);
       if (column === undefined) continue;
       const { orderKeys, ids, statuses } = column;
       for (let index = lowerBound(orderKeys, place.orderKey); index < orderKeys.length && orderKeys[index] === place.orderKey; index += 1) {
-        if (ids === undefined || ids[index] === id) return { state, status: statuses[index]! };
+        if (ids === undefined || ids[index] === key) return { state, status: statuses[index]! };
       }
     }
     return undefined;
@@ -129,7 +156,7 @@ export class SettledColumns {
     for (const [partitionKey, { orderKeys, ids, statuses }] of partitions) {
       for (let index = 0; index < orderKeys.length; index += 1) {
         const orderKey = orderKeys[index]!;
-        items.push({ id: ids === undefined ? `${partitionKey}/${orderKey}` : ids[index]!, partitionKey, orderKey, status: statuses[index]! });
+        items.push({ id: ids === undefined ? `${partitionKey}/${orderKey}` : this.idOf(kind, ids[index]!), partitionKey, orderKey, status: statuses[index]! });
       }
     }
     return items;
