@@ -100,16 +100,17 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
 
 /**
  * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
- * replayed year of minutes is half a million signals, each with a 51-value feature vector, that the garbage
- * collector would otherwise copy and trace for the rest of the run. Ids are held as their 128 hashed bits
- * and found through an open-addressing table over them; a signal is a number (its handle, in write order)
- * until it is read, when its record is rebuilt with {@link SignalColumns.record}: the fields of
- * `SignalSchema` in its order, with the values written.
+ * replayed year of minutes is half a million signals whose records, id strings and probability objects would
+ * otherwise survive into the old generation (copied by the scavenger, traced by every full collection); only
+ * each signal's feature values array is kept as written. Ids are held as their 128 hashed bits and found
+ * through an open-addressing table over them; a signal is a number (its handle, in write order) until it is
+ * read, when its record is rebuilt with {@link SignalColumns.record}: the fields of `SignalSchema` in its
+ * order, with the values written.
  *
- * A record is taken only when it has exactly the shape the columns rebuild (an id as `recordId` makes it,
- * the schema's field types, a feature vector of the signal's own series and candle); any other is left to the
- * caller ({@link SignalColumns.append} returns -1). Fields outside the schema are not kept, as the per-record
- * path (which parses) and the SQL stores do not keep them.
+ * A record is taken only when it has the shape the columns rebuild (an id as `recordId` makes it, the
+ * schema's field types, a feature vector of the signal's own series and candle with an array of values); any
+ * other is left to the caller ({@link SignalColumns.append} returns -1). Fields outside the schema are not
+ * kept, as the per-record path (which parses) and the SQL stores do not keep them.
  * @internal
  */
 export class SignalColumns {
