@@ -3,15 +3,16 @@ import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import type { CandleSeries } from './memory-candles.js';
 import type { MemoryQueue } from './memory-queue.js';
+import type { MemorySignals, StoredSignal } from './memory-signals.js';
 import type { Candle } from './records/market.js';
-import type { Signal, TradeRecommendation } from './records/trading.js';
+import type { TradeRecommendation } from './records/trading.js';
 import { parseRecordWrite } from './store-rules.js';
 import { candleWorkId, partitionKeyOf, type BulkWrite } from './store.js';
 
 /** The parts of the in-memory store a bulk write touches. @internal */
 export interface BulkTargets {
   readonly candles: CandleSeries;
-  readonly signals: Map<string, Signal>;
+  readonly signals: MemorySignals;
   readonly recommendations: Map<string, TradeRecommendation>;
   readonly queue: MemoryQueue;
 }
@@ -61,63 +62,44 @@ function isFreshRun(series: CandleSeries, candles: readonly Candle[]): boolean {
   return true;
 }
 
-/** One partition's signals of one state in a bulk write, as the queue's settled columns take them. */
+type BulkSignal = NonNullable<BulkWrite['signals']>[number];
+
+/** One partition's column-held signals of one state in a bulk write, as the queue's settled columns take them. */
 interface SignalRun {
   readonly partitionKey: string;
   readonly orderKeys: number[];
-  readonly ids: string[];
+  readonly handles: number[];
   readonly reasons: (string | undefined)[];
 }
 
 /**
- * Stores the signals not stored yet (first of each id) in `signals` and returns them; throws on a conflict with a
- * stored or an earlier batch item, having taken back what it stored. The record map doubles as the batch's own
- * seen-set: one lookup and one insert per signal.
+ * Signals grouped by state, then by partition, in input order: the column-held ones as the queue's settled
+ * columns take them (by handle), the others (in the record map) as entries.
  */
-function storeNewSignals(signals: Map<string, Signal>, items: NonNullable<BulkWrite['signals']>): NonNullable<BulkWrite['signals']>[number][] {
-  const fresh: NonNullable<BulkWrite['signals']>[number][] = [];
-  try {
-    for (const item of items) {
-      const { record } = item;
-      const stored = signals.get(record.id);
-      if (stored === undefined) {
-        signals.set(record.id, record);
-        fresh.push(item);
-      } else if (stored !== record && canonicalJson(stored) !== canonicalJson(record)) {
-        throw conflict('signal', record.id);
-      }
-    }
-  } catch (error) {
-    forgetSignals(signals, fresh);
-    throw error;
-  }
-  return fresh;
-}
-
-function forgetSignals(signals: Map<string, Signal>, fresh: NonNullable<BulkWrite['signals']>): void {
-  for (const { record } of fresh) signals.delete(record.id);
-}
-
-/** Signals grouped by state, then by partition, in input order: what the queue's settled columns take. */
-function signalRuns(items: NonNullable<BulkWrite['signals']>): Map<string, Map<string, SignalRun>> {
+function signalRuns(items: readonly StoredSignal<BulkSignal>[]): { runs: Map<string, Map<string, SignalRun>>; others: BulkSignal[] } {
   const runs = new Map<string, Map<string, SignalRun>>();
+  const others: BulkSignal[] = [];
   let run: SignalRun | undefined;
-  let previous: NonNullable<BulkWrite['signals']>[number] | undefined;
-  for (const item of items) {
+  let previous: BulkSignal | undefined;
+  for (const { item, handle } of items) {
+    if (handle < 0) {
+      others.push(item);
+      continue;
+    }
     const { record } = item;
     if (run === undefined || item.state !== previous!.state || record.productId !== previous!.record.productId || record.granularity !== previous!.record.granularity) {
       let byPartition = runs.get(item.state);
       if (byPartition === undefined) runs.set(item.state, (byPartition = new Map()));
       const partitionKey = partitionKeyOf(record);
       run = byPartition.get(partitionKey);
-      if (run === undefined) byPartition.set(partitionKey, (run = { partitionKey, orderKeys: [], ids: [], reasons: [] }));
+      if (run === undefined) byPartition.set(partitionKey, (run = { partitionKey, orderKeys: [], handles: [], reasons: [] }));
     }
     previous = item;
     run.orderKeys.push(record.candleStartMs);
-    run.ids.push(record.id);
+    run.handles.push(handle);
     run.reasons.push(item.reason);
   }
-  return runs;
+  return { runs, others };
 }
 
 /**
@@ -145,15 +127,16 @@ export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
     const write = parseRecordWrite({ type: 'recommendation', ...item });
     return write as Extract<typeof write, { type: 'recommendation' }>;
   });
-  // Stored here already (the last check that can fail takes them back): the record map is the batch's seen-set.
-  const signals = storeNewSignals(targets.signals, batch.signals ?? []);
+  // Stored here already (the last check that can fail takes them back): the stored signals are the batch's seen-set.
+  const signals = targets.signals.storeBulk(batch.signals ?? []);
   let freshRecommendations: typeof recommendations;
   try {
     freshRecommendations = newItems(recommendations, (item) => item.record.id, (id) => targets.recommendations.get(id), (item) => item.record, 'recommendation');
   } catch (error) {
-    forgetSignals(targets.signals, signals);
+    targets.signals.rollbackBulk();
     throw error;
   }
+  targets.signals.commitBulk();
   const candleState = batch.candleState ?? 'DONE';
   const first = candles[0];
   if (freshRun) {
@@ -172,8 +155,12 @@ export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
       })),
     );
   }
-  for (const [state, byPartition] of signalRuns(signals)) {
-    for (const { partitionKey, orderKeys, ids, reasons } of byPartition.values()) targets.queue.addSettled('signal', state, partitionKey, orderKeys, ids, reasons);
+  const { runs, others } = signalRuns(signals);
+  for (const [state, byPartition] of runs) {
+    for (const { partitionKey, orderKeys, handles, reasons } of byPartition.values()) targets.queue.addSettled('signal', state, partitionKey, orderKeys, handles, reasons);
+  }
+  for (const [state, items] of groupByState(others)) {
+    targets.queue.addFresh('signal', state, items.map(({ record, reason }) => ({ id: record.id, partitionKey: partitionKeyOf(record), orderKey: record.candleStartMs, reason })));
   }
   for (const { record } of freshRecommendations) targets.recommendations.set(record.id, record);
   for (const [state, items] of groupByState(freshRecommendations)) {

@@ -1,7 +1,7 @@
 import { TradepipeError } from './errors.js';
 import { WorkWaiterSet } from './work-waiters.js';
 import { QueueIndex, compareEntries, type Entry } from './memory-queue-index.js';
-import { SettledColumns, candlePlaceOf, type PlaceOf } from './memory-settled.js';
+import { SettledColumns, candlePlaceOf, type IdHandles, type PlaceOf } from './memory-settled.js';
 import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus } from './store.js';
 
 export type { Entry } from './memory-queue-index.js';
@@ -25,12 +25,14 @@ export class MemoryQueue {
    * @param nowMs the store's clock
    * @param placeOf where a signal or recommendation of an id sits (from its stored record): lets bulk writes keep
    *   settled items of that kind in columns (candles need none: their id names their place)
+   * @param handles the numbers a kind's ids are kept as in those columns (then {@link addSettled} takes handles for it)
    */
   constructor(
     private readonly nowMs: () => number,
     placeOf: { readonly signal?: PlaceOf; readonly recommendation?: PlaceOf } = {},
+    handles: { readonly signal?: IdHandles } = {},
   ) {
-    this.settled = new SettledColumns({ candle: candlePlaceOf, ...placeOf });
+    this.settled = new SettledColumns({ candle: candlePlaceOf, ...placeOf }, handles);
   }
 
   add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
@@ -67,10 +69,11 @@ export class MemoryQueue {
    * Adds one partition's items of one kind and state that the caller has checked are not stored yet, order
    * keys non-decreasing (a bulk write's settled items): kept in columns when they follow on from the ones kept
    * there (else as {@link addFresh} adds them), statuses shared as there, one per distinct reason.
-   * @param ids the items' ids; omitted for candles (`partitionKey/orderKey`, as `candleWorkId` names them)
+   * @param ids the items' ids, or their handles for a kind the queue was given handles for; omitted for candles
+   *   (`partitionKey/orderKey`, as `candleWorkId` names them)
    * @param reasons each item's reason (`undefined` for none); omitted when no item has one
    */
-  addSettled(kind: WorkKind, state: string, partitionKey: string, orderKeys: readonly number[], ids?: readonly string[], reasons?: readonly (string | undefined)[]): void {
+  addSettled(kind: WorkKind, state: string, partitionKey: string, orderKeys: readonly number[], ids?: readonly string[] | readonly number[], reasons?: readonly (string | undefined)[]): void {
     if (orderKeys.length === 0) return;
     const nowMs = this.nowMs();
     const shared: WorkStatus = Object.freeze({ state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
@@ -88,7 +91,8 @@ export class MemoryQueue {
       const entries = this.entries[kind];
       for (let index = 0; index < orderKeys.length; index += 1) {
         const orderKey = orderKeys[index]!;
-        const entry: Entry = { kind, id: ids?.[index] ?? `${partitionKey}/${orderKey}`, partitionKey, orderKey, status: statusAt(index) };
+        const key = ids?.[index];
+        const entry: Entry = { kind, id: key === undefined ? `${partitionKey}/${orderKey}` : this.settled.idOf(kind, key), partitionKey, orderKey, status: statusAt(index) };
         entries.set(entry.id, entry);
         this.index.add(entry);
       }

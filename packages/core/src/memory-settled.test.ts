@@ -118,6 +118,38 @@ describe('SettledColumns in the memory queue', () => {
     expect(queue.countByState('candle')).toEqual({ PENDING: 3 });
   });
 
+  it('answers every item of columns many segments long, signals kept by handle, exactly like per-item entries', () => {
+    let nowMs = 1_000;
+    // Handles stand for ids `sig_<handle>`: what a store that keeps its signals in columns hands the queue.
+    const handles = { handleOf: (id: string) => (id.startsWith('sig_') ? Number(id.slice(4)) : -1), idOf: (handle: number) => `sig_${handle}` };
+    const places = new Map<string, ItemPlace>();
+    const settled = new MemoryQueue(() => nowMs, { signal: (id) => places.get(id) }, { signal: handles });
+    const reference = new MemoryQueue(() => nowMs);
+    let next = 0;
+    for (const size of [5_000, 20_000, 1, 9_000]) {
+      const orderKeys = Array.from({ length: size }, (_, index) => 60_000 * (next + index));
+      const handleList = orderKeys.map((_, index) => next + index);
+      const reasons = orderKeys.map((_, index) => (index % 3 === 0 ? undefined : index % 3 === 1 ? 'hold' : 'stale'));
+      for (const [index, handle] of handleList.entries()) places.set(`sig_${handle}`, { partitionKey: 'BTC-USD/ONE_MINUTE', orderKey: orderKeys[index]! });
+      settled.addSettled('candle', 'DONE', 'BTC-USD/ONE_MINUTE', orderKeys);
+      settled.addSettled('signal', 'DONE', 'BTC-USD/ONE_MINUTE', orderKeys, handleList, reasons);
+      reference.addFresh('candle', 'DONE', orderKeys.map((orderKey) => ({ id: `BTC-USD/ONE_MINUTE/${orderKey}`, partitionKey: 'BTC-USD/ONE_MINUTE', orderKey })));
+      reference.addFresh('signal', 'DONE', handleList.map((handle, index) => ({ id: `sig_${handle}`, partitionKey: 'BTC-USD/ONE_MINUTE', orderKey: orderKeys[index]!, ...(reasons[index] === undefined ? {} : { reason: reasons[index] }) })));
+      next += size;
+      nowMs += 7;
+    }
+    // Every 101st item, and those around the segment and write boundaries.
+    const sample = [...Array.from({ length: Math.ceil(next / 101) }, (_, index) => 101 * index), 4_999, 5_000, 8_191, 8_192, 8_193, 16_383, 16_384, 24_999, 25_000, 25_001, next - 1];
+    for (const item of sample) {
+      expect(settled.status('candle', `BTC-USD/ONE_MINUTE/${60_000 * item}`)).toEqual(reference.status('candle', `BTC-USD/ONE_MINUTE/${60_000 * item}`));
+      expect(settled.status('signal', `sig_${item}`)).toEqual(reference.status('signal', `sig_${item}`));
+    }
+    expect(settled.status('signal', `sig_${next}`)).toBeUndefined();
+    expect(settled.countByState('signal')).toEqual(reference.countByState('signal'));
+    expect(settled.idsInState('signal', 'DONE')).toEqual(reference.idsInState('signal', 'DONE'));
+    expect(settled.idsInState('candle', 'DONE')).toEqual(reference.idsInState('candle', 'DONE'));
+  });
+
   it('reads a candle place only from an id that names it exactly', () => {
     expect(candlePlaceOf('BTC-USD/ONE_MINUTE/60000')).toEqual({ partitionKey: 'BTC-USD/ONE_MINUTE', orderKey: 60_000 });
     expect(candlePlaceOf('BTC-USD/ONE_MINUTE/060000')).toBeUndefined();

@@ -5,6 +5,7 @@ import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
 import { MemoryQueue, type Entry } from './memory-queue.js';
+import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
 import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, orderChangedUnderneath, parseRecordWrite } from './store-rules.js';
@@ -77,7 +78,7 @@ class MemoryStore implements PipelineStore {
   private readonly queue: MemoryQueue;
   private readonly candles = new CandleSeries();
   private readonly products = new Map<string, Product>();
-  private readonly signals = new Map<string, Signal>();
+  private readonly signals = new MemorySignals();
   private readonly recommendations = new Map<string, TradeRecommendation>();
   private readonly validations = new Map<string, LlmValidation>();
   private readonly assessments = new Map<string, RiskAssessment>();
@@ -101,13 +102,9 @@ class MemoryStore implements PipelineStore {
   private closed = false;
 
   constructor(private readonly clock: Clock) {
-    // A signal's queue place comes from its stored record: bulk-written settled signals need no entry each.
-    this.queue = new MemoryQueue(() => clock.nowMs(), {
-      signal: (id) => {
-        const record = this.signals.get(id);
-        return record === undefined ? undefined : { partitionKey: partitionKeyOf(record), orderKey: record.candleStartMs };
-      },
-    });
+    // A signal's queue place comes from its stored record: bulk-written settled signals need no entry each, and
+    // those the signal columns hold are kept there by handle, not by id.
+    this.queue = new MemoryQueue(() => clock.nowMs(), { signal: (id) => this.signals.placeOf(id) }, { signal: this.signals });
   }
 
   private open(): void {
@@ -178,15 +175,7 @@ class MemoryStore implements PipelineStore {
   }
 
   async countSignalsByAction(query: SignalCountQuery): Promise<Partial<Record<SignalAction, number>>> {
-    const counts: Partial<Record<SignalAction, number>> = {};
-    const fromMs = query.fromCandleStartMs ?? Number.NEGATIVE_INFINITY;
-    const toMs = query.toCandleStartMs ?? Number.POSITIVE_INFINITY;
-    for (const signal of this.signals.values()) {
-      if (query.productId !== undefined && signal.productId !== query.productId) continue;
-      if (signal.candleStartMs < fromMs || signal.candleStartMs > toMs) continue;
-      counts[signal.action] = (counts[signal.action] ?? 0) + 1;
-    }
-    return counts;
+    return this.signals.countByAction(query);
   }
 
   async insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult> {
@@ -326,7 +315,7 @@ class MemoryStore implements PipelineStore {
     if (duplicate) return { status: 'duplicate' };
     switch (write.type) {
       case 'signal':
-        this.signals.set(write.record.id, write.record);
+        this.signals.add(write.record);
         this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, 'PENDING');
         break;
       case 'recommendation':

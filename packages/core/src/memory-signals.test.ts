@@ -1,0 +1,203 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { TradepipeError } from './errors.js';
+import { canonicalJson, recordId } from './ids.js';
+import { createMemoryStore } from './memory-store.js';
+import { MemorySignals } from './memory-signals.js';
+import type { Signal, SignalAction } from './records/trading.js';
+import { partitionKeyOf, type SignalCountQuery } from './store.js';
+import { createManualClock } from './time.js';
+
+fc.configureGlobal({ seed: 20261206, numRuns: 300 });
+
+const PIPELINES = ['p1', 'p2'] as const;
+const PRODUCTS = ['BTC-USD', 'ETH-USD'] as const;
+const GRANULARITIES = ['ONE_MINUTE', 'ONE_HOUR'] as const;
+const ACTIONS = ['BUY', 'SELL', 'HOLD'] as const;
+const HOUR_MS = 3_600_000;
+
+/** A signal's natural key, its content variant (same variant, same content) and whether its id is one `recordId` makes. */
+const signalSpec = fc.record({
+  pipelineId: fc.constantFrom(...PIPELINES),
+  productId: fc.constantFrom(...PRODUCTS),
+  granularity: fc.constantFrom(...GRANULARITIES),
+  hour: fc.integer({ min: 0, max: 12 }),
+  variant: fc.integer({ min: 0, max: 1 }),
+  customId: fc.boolean(),
+  state: fc.constantFrom('DONE', 'PENDING'),
+  reason: fc.option(fc.constantFrom('hold', 'stale'), { nil: undefined }),
+});
+
+/** Content derived from the spec alone, so equal specs give equal (not identical) records; the shape `signalRecord` gives. */
+function signalOf(spec: { pipelineId: string; productId: string; granularity: string; hour: number; variant: number; customId: boolean }, doubles: readonly number[]): Signal {
+  const candleStartMs = spec.hour * HOUR_MS;
+  const id = spec.customId ? `custom-${spec.pipelineId}-${spec.productId}-${spec.granularity}-${spec.hour}` : recordId('signal', [spec.pipelineId, spec.productId, spec.granularity, candleStartMs]);
+  const pick = (index: number): number => doubles[(index + spec.variant * 7 + spec.hour) % doubles.length]!;
+  const productId = spec.productId as Signal['productId'];
+  const granularity = spec.granularity as Signal['granularity'];
+  const features = { productId, granularity, candleStartMs, featureSetVersion: `fs-${spec.variant}`, values: [pick(0), pick(1), pick(2)] };
+  const action = ACTIONS[(spec.hour + spec.variant) % 3]!;
+  const common = { id, pipelineId: spec.pipelineId, productId, granularity, candleStartMs, action, confidence: pick(3) };
+  const tail = { modelId: 'model', modelVersion: `v${spec.hour % 2}`, closePrice: pick(4), features, generatedAtMs: candleStartMs + HOUR_MS + spec.variant };
+  return spec.hour % 3 === 0 ? { ...common, ...tail } : { ...common, probabilities: { BUY: pick(5), SELL: pick(6), HOLD: pick(7) }, ...tail };
+}
+
+type Item = { readonly record: Signal; readonly state: string; readonly reason?: string };
+
+/** The record map the store kept before the columns: first write wins, a conflict takes the batch back. */
+class ReferenceSignals {
+  readonly records = new Map<string, Signal>();
+  private pending: Item[] = [];
+
+  storeBulk(items: readonly Item[]): Item[] {
+    const fresh: Item[] = [];
+    try {
+      for (const item of items) {
+        const stored = this.records.get(item.record.id);
+        if (stored === undefined) {
+          this.records.set(item.record.id, item.record);
+          fresh.push(item);
+        } else if (stored !== item.record && canonicalJson(stored) !== canonicalJson(item.record)) {
+          throw new TradepipeError('record_conflict', 'conflict');
+        }
+      }
+    } catch (error) {
+      for (const item of fresh) this.records.delete(item.record.id);
+      throw error;
+    }
+    this.pending = fresh;
+    return fresh;
+  }
+
+  rollbackBulk(): void {
+    for (const item of this.pending) this.records.delete(item.record.id);
+  }
+
+  countByAction(query: SignalCountQuery): Partial<Record<SignalAction, number>> {
+    const counts: Partial<Record<SignalAction, number>> = {};
+    for (const signal of this.records.values()) {
+      if (query.productId !== undefined && signal.productId !== query.productId) continue;
+      if (signal.candleStartMs < (query.fromCandleStartMs ?? -Infinity) || signal.candleStartMs > (query.toCandleStartMs ?? Infinity)) continue;
+      counts[signal.action] = (counts[signal.action] ?? 0) + 1;
+    }
+    return counts;
+  }
+}
+
+const operation = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ type: fc.constant('bulk' as const), specs: fc.array(signalSpec, { minLength: 1, maxLength: 10 }), keep: fc.boolean() }) },
+  fc.record({ type: fc.constant('add' as const), spec: signalSpec }),
+  fc.record({
+    type: fc.constant('count' as const),
+    productId: fc.option(fc.constantFrom(...PRODUCTS), { nil: undefined }),
+    from: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+    to: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+  }),
+);
+
+describe('MemorySignals (bulk-written signals in columns)', () => {
+  it('reads, counts, places and refuses exactly like the record map it replaces, over random bulk and single writes', () => {
+    fc.assert(
+      fc.property(fc.array(operation, { minLength: 1, maxLength: 40 }), fc.array(fc.double(), { minLength: 8, maxLength: 8 }), (operations, doubles) => {
+        const signals = new MemorySignals();
+        const reference = new ReferenceSignals();
+        const ids = new Set<string>();
+        for (const op of operations) {
+          if (op.type === 'bulk') {
+            const items: Item[] = op.specs.map((spec) => {
+              const record = signalOf(spec, doubles);
+              ids.add(record.id);
+              return spec.reason === undefined ? { record, state: spec.state } : { record, state: spec.state, reason: spec.reason };
+            });
+            let expected: Item[] | string;
+            try {
+              expected = reference.storeBulk(items);
+            } catch (error) {
+              expected = (error as TradepipeError).code;
+            }
+            let actual: Item[] | string;
+            try {
+              const stored = signals.storeBulk(items);
+              for (const { item, handle } of stored) {
+                // A handle stands for its id both ways.
+                if (handle >= 0) expect(signals.idOf(handle)).toBe(item.record.id);
+                if (handle >= 0) expect(signals.handleOf(item.record.id)).toBe(handle);
+              }
+              actual = stored.map(({ item }) => item);
+            } catch (error) {
+              actual = (error as TradepipeError).code;
+            }
+            expect(actual).toEqual(expected);
+            if (typeof actual !== 'string') {
+              if (op.keep) signals.commitBulk();
+              else {
+                signals.rollbackBulk();
+                reference.rollbackBulk();
+              }
+            }
+          } else if (op.type === 'add') {
+            const record = signalOf(op.spec, doubles);
+            ids.add(record.id);
+            if (reference.records.has(record.id)) continue;
+            reference.records.set(record.id, record);
+            signals.add(record);
+          } else {
+            const query: SignalCountQuery = {
+              ...(op.productId === undefined ? {} : { productId: op.productId }),
+              ...(op.from === undefined ? {} : { fromCandleStartMs: op.from * HOUR_MS }),
+              ...(op.to === undefined ? {} : { toCandleStartMs: op.to * HOUR_MS }),
+            };
+            const counts = signals.countByAction(query);
+            const expected = reference.countByAction(query);
+            expect(counts).toEqual(expected);
+            expect(Object.keys(counts)).toEqual(Object.keys(expected));
+          }
+          for (const id of [...ids, recordId('signal', ['p3', 'BTC-USD', 'ONE_MINUTE', 0])]) {
+            const expected = reference.records.get(id);
+            const actual = signals.get(id);
+            expect(actual).toEqual(expected);
+            // The same keys in the same order, and the same values bit for bit (-0 included).
+            if (expected !== undefined) expect(Object.keys(actual!)).toEqual(Object.keys(expected));
+            if (expected !== undefined) expect(Object.keys(actual!.features)).toEqual(Object.keys(expected.features));
+            expect(signals.placeOf(id)).toEqual(expected === undefined ? undefined : { partitionKey: partitionKeyOf(expected), orderKey: expected.candleStartMs });
+          }
+        }
+      }),
+    );
+  });
+});
+
+describe('memory store signals: bulk-written against written one by one', () => {
+  it('gives the same records, counts and work states for the pipeline-shaped signals of a replay', async () => {
+    const clock = createManualClock(100 * HOUR_MS);
+    const bulk = createMemoryStore({ clock });
+    const single = createMemoryStore({ clock });
+    const doubles = [0.25, 0.5, 1e-300, 0.123456, 0.7, 0.1, 0.2, 0.7];
+    const records = Array.from({ length: 24 }, (_, hour) => signalOf({ pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_HOUR', hour, variant: hour % 2, customId: false }, doubles));
+    await bulk.writeBulk({ signals: records.map((record, index) => (index % 4 === 0 ? { record, state: 'DONE', reason: 'hold' } : { record, state: 'DONE' })) });
+    // One by one: through the per-record path (parsed), each in the queue as the stages leave it.
+    for (const [index, record] of records.entries()) {
+      await single.putCandles([{ productId: 'BTC-USD', granularity: 'ONE_HOUR', startMs: record.candleStartMs, open: 1, high: 1, low: 1, close: 1, volume: 1, gapFilled: false }]);
+      const [claim] = await single.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', limit: 1, leaseMs: 1000, ordered: true });
+      await single.complete(claim!, { state: 'DONE', writes: [{ type: 'signal', record }] });
+      const [signalClaim] = await single.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', limit: 1, leaseMs: 1000, ordered: true });
+      await single.complete(signalClaim!, index % 4 === 0 ? { state: 'DONE', reason: 'hold' } : { state: 'DONE' });
+    }
+    for (const record of records) {
+      expect(await bulk.getSignal(record.id)).toEqual(await single.getSignal(record.id));
+      expect(JSON.stringify(await bulk.getSignal(record.id))).toBe(JSON.stringify(await single.getSignal(record.id)));
+      const bulkStatus = await bulk.getWorkStatus('signal', record.id);
+      const singleStatus = await single.getWorkStatus('signal', record.id);
+      expect({ state: bulkStatus?.state, reason: bulkStatus?.reason }).toEqual({ state: singleStatus?.state, reason: singleStatus?.reason });
+    }
+    expect(await bulk.countSignalsByAction({})).toEqual(await single.countSignalsByAction({}));
+    expect(await bulk.countSignalsByAction({ fromCandleStartMs: 3 * HOUR_MS, toCandleStartMs: 9 * HOUR_MS })).toEqual(await single.countSignalsByAction({ fromCandleStartMs: 3 * HOUR_MS, toCandleStartMs: 9 * HOUR_MS }));
+    // A refused batch writes nothing: a conflict after fresh signals takes them back.
+    const later = signalOf({ pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_HOUR', hour: 40, variant: 0, customId: false }, doubles);
+    const conflicting = { ...records[3]!, confidence: 0.123 };
+    await expect(bulk.writeBulk({ signals: [{ record: later, state: 'DONE' }, { record: conflicting, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
+    expect(await bulk.getSignal(later.id)).toBeUndefined();
+    expect(await bulk.getWorkStatus('signal', later.id)).toBeUndefined();
+    expect(await bulk.getSignal(records[3]!.id)).toEqual(records[3]);
+  });
+});

@@ -1,0 +1,484 @@
+import { TradepipeError } from './errors.js';
+import { RECORD_ID_PREFIXES, canonicalJson } from './ids.js';
+import type { IdHandles, ItemPlace } from './memory-settled.js';
+import type { Signal, SignalAction } from './records/trading.js';
+import { partitionKeyOf, type SignalCountQuery } from './store.js';
+
+const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
+/** Flag bit in a row's action byte: the signal has `probabilities`. */
+const WITH_PROBABILITIES = 4;
+const ID_PREFIX = `${RECORD_ID_PREFIXES.signal}_`;
+/** An id the columns can hold: the prefix and 32 lowercase hex digits (what `recordId` gives). */
+const ID_LENGTH = ID_PREFIX.length + 32;
+/** Rows a block is made for at least (later bulk writes of the same series fill it). */
+const MIN_BLOCK_ROWS = 64;
+
+/**
+ * Signals of one series, model, feature set and vector, as columns: every scalar a record holds that is
+ * not shared by the block lives in a typed array (one row per signal), with a reference to the row's feature
+ * values. A row is rebuilt into the record on read.
+ */
+class Block {
+  length = 0;
+  /** The bulk write that last appended to this block (to take its rows back if the write is refused). */
+  writeNumber = -1;
+  readonly partitionKey: string;
+  readonly handles: Int32Array;
+  readonly candleStartMs: Float64Array;
+  readonly generatedAtMs: Float64Array;
+  readonly closePrice: Float64Array;
+  readonly confidence: Float64Array;
+  /** Index into {@link ACTIONS}, with {@link WITH_PROBABILITIES} set when the record has probabilities. */
+  readonly actions: Uint8Array;
+  /** BUY, SELL, HOLD per row. */
+  readonly probabilities: Float64Array;
+  /**
+   * Each row's feature values: the array written, kept as it is (copying it into a typed column costs more
+   * than it saves: the array has usually been promoted by the time the write comes, and the copy is fresh memory).
+   */
+  readonly values: (readonly number[])[];
+
+  constructor(
+    /** Its place in {@link SignalColumns}' list of blocks. */
+    readonly index: number,
+    readonly pipelineId: string,
+    readonly productId: Signal['productId'],
+    readonly granularity: Signal['granularity'],
+    readonly modelId: string,
+    readonly modelVersion: string,
+    readonly featureSetVersion: string,
+    readonly capacity: number,
+  ) {
+    this.partitionKey = `${productId}/${granularity}`;
+    this.handles = new Int32Array(capacity);
+    this.candleStartMs = new Float64Array(capacity);
+    this.generatedAtMs = new Float64Array(capacity);
+    this.closePrice = new Float64Array(capacity);
+    this.confidence = new Float64Array(capacity);
+    this.actions = new Uint8Array(capacity);
+    this.probabilities = new Float64Array(3 * capacity);
+    this.values = new Array<readonly number[]>(capacity);
+  }
+
+  /** Whether `record` shares what this block holds once. */
+  fits(record: Signal): boolean {
+    return (
+      this.productId === record.productId &&
+      this.granularity === record.granularity &&
+      this.pipelineId === record.pipelineId &&
+      this.modelId === record.modelId &&
+      this.modelVersion === record.modelVersion &&
+      this.featureSetVersion === record.features.featureSetVersion
+    );
+  }
+}
+
+/** A 32-bit word of an id's hex digits from `start`, or -1 if one of the 8 is not a lowercase hex digit. */
+function hexWord(id: string, start: number): number {
+  let word = 0;
+  for (let index = start; index < start + 8; index += 1) {
+    const code = id.charCodeAt(index);
+    let digit: number;
+    if (code >= 48 && code <= 57) digit = code - 48;
+    else if (code >= 97 && code <= 102) digit = code - 87;
+    else return -1;
+    word = word * 16 + digit;
+  }
+  return word;
+}
+
+function hex8(word: number): string {
+  return word.toString(16).padStart(8, '0');
+}
+
+/** Whether `value` holds only numbers in BUY, SELL and HOLD (the shape the columns keep). */
+function isProbabilities(value: unknown): value is NonNullable<Signal['probabilities']> {
+  if (value === null || typeof value !== 'object') return false;
+  const { BUY, SELL, HOLD } = value as Record<string, unknown>;
+  return typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
+}
+
+/**
+ * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
+ * replayed year of minutes is half a million signals whose records, id strings and probability objects would
+ * otherwise survive into the old generation (copied by the scavenger, traced by every full collection); only
+ * each signal's feature values array is kept as written. Ids are held as their 128 hashed bits and found
+ * through an open-addressing table over them; a signal is a number (its handle, in write order) until it is
+ * read, when its record is rebuilt with {@link SignalColumns.record}: the fields of `SignalSchema` in its
+ * order, with the values written.
+ *
+ * A record is taken only when it has the shape the columns rebuild (an id as `recordId` makes it, the
+ * schema's field types, a feature vector of the signal's own series and candle with an array of values); any
+ * other is left to the caller ({@link SignalColumns.append} returns -1). Fields outside the schema are not
+ * kept, as the per-record path (which parses) and the SQL stores do not keep them.
+ * @internal
+ */
+export class SignalColumns {
+  private readonly blocks: Block[] = [];
+  /** The block each series (and model and feature set) last appended to. */
+  private readonly openBlocks = new Map<string, Block>();
+  /** The block last appended to. */
+  private current: Block | undefined;
+  /** Per handle: the id's four 32-bit words. */
+  private words = new Uint32Array(4 * 16);
+  /** Per handle: its block's index in {@link blocks} and its row there. */
+  private handleBlock = new Int32Array(16);
+  private handleRow = new Int32Array(16);
+  /** Open addressing on the id's first word (hashed bits already): 0 for empty, else handle + 1. */
+  private table = new Int32Array(32);
+  private count = 0;
+  private writeNumber = 0;
+  /** What the write in progress may have to take back. */
+  private mark: { readonly count: number; readonly blocks: number; readonly lengths: Map<Block, number> } | undefined;
+  /** The words of the id last parsed, and that id. */
+  private readonly scratch = new Uint32Array(4);
+  private parsedId: string | undefined;
+
+  /** Signals held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The handle of the signal `id`, or -1 when it is not held here. */
+  find(id: string): number {
+    if (this.count === 0 || !this.parse(id)) return -1;
+    const { table, words, scratch } = this;
+    const mask = table.length - 1;
+    for (let slot = scratch[0]! & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[slot]!;
+      if (entry === 0) return -1;
+      const base = 4 * (entry - 1);
+      if (words[base] === scratch[0] && words[base + 1] === scratch[1] && words[base + 2] === scratch[2] && words[base + 3] === scratch[3]) return entry - 1;
+    }
+  }
+
+  /** The id of a handle. */
+  idOf(handle: number): string {
+    const base = 4 * handle;
+    const words = this.words;
+    return [ID_PREFIX, hex8(words[base]!), hex8(words[base + 1]!), hex8(words[base + 2]!), hex8(words[base + 3]!)].join('');
+  }
+
+  /** Where the signal of a handle sits in the work queue. */
+  placeOf(handle: number): ItemPlace {
+    const block = this.blocks[this.handleBlock[handle]!]!;
+    return { partitionKey: block.partitionKey, orderKey: block.candleStartMs[this.handleRow[handle]!]! };
+  }
+
+  /** The record of a handle, rebuilt: `SignalSchema`'s fields in its order. */
+  record(handle: number): Signal {
+    const block = this.blocks[this.handleBlock[handle]!]!;
+    return this.rowRecord(block, this.handleRow[handle]!, this.idOf(handle));
+  }
+
+  private rowRecord(block: Block, row: number, id: string): Signal {
+    const values = block.values[row]!;
+    const candleStartMs = block.candleStartMs[row]!;
+    const features = { productId: block.productId, granularity: block.granularity, candleStartMs, featureSetVersion: block.featureSetVersion, values };
+    const flags = block.actions[row]!;
+    const action = ACTIONS[flags & 3]!;
+    const common = { id, pipelineId: block.pipelineId, productId: block.productId, granularity: block.granularity, candleStartMs, action, confidence: block.confidence[row]! };
+    const tail = { modelId: block.modelId, modelVersion: block.modelVersion, closePrice: block.closePrice[row]!, features, generatedAtMs: block.generatedAtMs[row]! };
+    if ((flags & WITH_PROBABILITIES) === 0) return { ...common, ...tail };
+    const probabilities = { BUY: block.probabilities[3 * row]!, SELL: block.probabilities[3 * row + 1]!, HOLD: block.probabilities[3 * row + 2]! };
+    return { ...common, probabilities, ...tail };
+  }
+
+  /**
+   * Counts the held signals by action, keeping each action's first handle (the order a record map would list
+   * them in).
+   */
+  countByAction(filter: { readonly productId?: string; readonly fromMs: number; readonly toMs: number }, add: (action: SignalAction, handle: number) => void): void {
+    for (const block of this.blocks) {
+      if (filter.productId !== undefined && block.productId !== filter.productId) continue;
+      for (let row = 0; row < block.length; row += 1) {
+        const startMs = block.candleStartMs[row]!;
+        if (startMs < filter.fromMs || startMs > filter.toMs) continue;
+        add(ACTIONS[block.actions[row]! & 3]!, block.handles[row]!);
+      }
+    }
+  }
+
+  /** Starts a bulk write: what {@link append} adds until {@link commit} is taken back by {@link rollback}. */
+  begin(): void {
+    this.writeNumber += 1;
+    this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map() };
+  }
+
+  /** Keeps what the write appended. */
+  commit(): void {
+    this.mark = undefined;
+  }
+
+  /** Takes back everything appended since {@link begin}: the columns are as before it. */
+  rollback(): void {
+    const mark = this.mark;
+    if (mark === undefined) return;
+    // Each slot is found by probing past any other. The signals held before the write were placed when the
+    // write's slots were empty, so clearing those breaks no earlier probe chain.
+    const mask = this.table.length - 1;
+    for (let handle = this.count - 1; handle >= mark.count; handle -= 1) {
+      for (let slot = this.words[4 * handle]! & mask; ; slot = (slot + 1) & mask) {
+        if (this.table[slot] === handle + 1) {
+          this.table[slot] = 0;
+          break;
+        }
+      }
+    }
+    this.count = mark.count;
+    for (const [block, length] of mark.lengths) block.length = length;
+    for (const block of this.blocks.splice(mark.blocks)) {
+      const key = blockKey(block.pipelineId, block.productId, block.granularity, block.modelId, block.modelVersion, block.featureSetVersion);
+      if (this.openBlocks.get(key) === block) this.openBlocks.delete(key);
+    }
+    if (this.current !== undefined && !this.blocks.includes(this.current)) this.current = undefined;
+    this.mark = undefined;
+  }
+
+  /**
+   * Appends a signal not held yet (the caller checked with {@link find}) inside a write ({@link begin}); returns
+   * its handle, or -1 (taking nothing) when the record is not of the shape the columns keep.
+   * @param rowsHint how many more signals the write holds (the size of a new block)
+   */
+  append(record: Signal, rowsHint: number): number {
+    const { id, features } = record;
+    if (id !== this.parsedId && !this.parse(id)) return -1;
+    if (typeof record.candleStartMs !== 'number' || typeof record.confidence !== 'number' || typeof record.closePrice !== 'number' || typeof record.generatedAtMs !== 'number') return -1;
+    const actionIndex = ACTIONS.indexOf(record.action);
+    if (actionIndex < 0 || typeof record.pipelineId !== 'string' || typeof record.modelId !== 'string' || typeof record.modelVersion !== 'string') return -1;
+    if (features === null || typeof features !== 'object' || features.productId !== record.productId || features.granularity !== record.granularity || features.candleStartMs !== record.candleStartMs) return -1;
+    if (typeof features.featureSetVersion !== 'string' || typeof record.productId !== 'string' || typeof record.granularity !== 'string' || !Array.isArray(features.values)) return -1;
+    const { probabilities } = record;
+    if (probabilities !== undefined && !isProbabilities(probabilities)) return -1;
+    const block = this.blockFor(record, rowsHint);
+    const row = block.length;
+    block.values[row] = features.values;
+    const handle = this.count;
+    this.reserve(handle + 1);
+    block.handles[row] = handle;
+    block.candleStartMs[row] = record.candleStartMs;
+    block.generatedAtMs[row] = record.generatedAtMs;
+    block.closePrice[row] = record.closePrice;
+    block.confidence[row] = record.confidence;
+    if (probabilities === undefined) block.actions[row] = actionIndex;
+    else {
+      block.actions[row] = actionIndex | WITH_PROBABILITIES;
+      block.probabilities[3 * row] = probabilities.BUY;
+      block.probabilities[3 * row + 1] = probabilities.SELL;
+      block.probabilities[3 * row + 2] = probabilities.HOLD;
+    }
+    block.length = row + 1;
+    const base = 4 * handle;
+    this.words.set(this.scratch, base);
+    this.handleBlock[handle] = block.index;
+    this.handleRow[handle] = row;
+    this.count = handle + 1;
+    const mask = this.table.length - 1;
+    let slot = this.scratch[0]! & mask;
+    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+    this.table[slot] = handle + 1;
+    return handle;
+  }
+
+  /** Parses an id's four words into {@link scratch}; false if it is not an id the columns can hold. */
+  private parse(id: unknown): boolean {
+    this.parsedId = undefined;
+    if (typeof id !== 'string' || id.length !== ID_LENGTH || !id.startsWith(ID_PREFIX)) return false;
+    const start = ID_PREFIX.length;
+    for (let word = 0; word < 4; word += 1) {
+      const value = hexWord(id, start + 8 * word);
+      if (value < 0) return false;
+      this.scratch[word] = value;
+    }
+    this.parsedId = id;
+    return true;
+  }
+
+  /** A block with room for `record`'s row: the one last appended to, the series' open one, or a new one. */
+  private blockFor(record: Signal, rowsHint: number): Block {
+    let block = this.current;
+    if (block === undefined || !block.fits(record) || block.length === block.capacity) {
+      const key = blockKey(record.pipelineId, record.productId, record.granularity, record.modelId, record.modelVersion, record.features.featureSetVersion);
+      block = this.openBlocks.get(key);
+      if (block === undefined || block.length === block.capacity) {
+        block = new Block(this.blocks.length, record.pipelineId, record.productId, record.granularity, record.modelId, record.modelVersion, record.features.featureSetVersion, Math.max(MIN_BLOCK_ROWS, rowsHint));
+        this.blocks.push(block);
+        this.openBlocks.set(key, block);
+      }
+      this.current = block;
+    }
+    if (block.writeNumber !== this.writeNumber) {
+      block.writeNumber = this.writeNumber;
+      if (this.mark !== undefined && !this.mark.lengths.has(block)) this.mark.lengths.set(block, block.length);
+    }
+    return block;
+  }
+
+  /** Grows the per-handle arrays and the table (kept at most half full) for `handles` handles. */
+  private reserve(handles: number): void {
+    if (handles > this.handleBlock.length) {
+      const capacity = 2 * this.handleBlock.length;
+      const words = new Uint32Array(4 * capacity);
+      words.set(this.words);
+      this.words = words;
+      const handleBlock = new Int32Array(capacity);
+      handleBlock.set(this.handleBlock);
+      this.handleBlock = handleBlock;
+      const handleRow = new Int32Array(capacity);
+      handleRow.set(this.handleRow);
+      this.handleRow = handleRow;
+    }
+    if (2 * handles > this.table.length) {
+      const table = new Int32Array(2 * this.table.length);
+      const mask = table.length - 1;
+      // Filled in handle order: the reverse-order rollback stays exact.
+      for (let handle = 0; handle < this.count; handle += 1) {
+        let slot = this.words[4 * handle]! & mask;
+        while (table[slot] !== 0) slot = (slot + 1) & mask;
+        table[slot] = handle + 1;
+      }
+      this.table = table;
+    }
+  }
+}
+
+/** The key of the open block for signals sharing these fields. */
+function blockKey(...shared: readonly string[]): string {
+  return shared.join('\u0000');
+}
+
+/** A signal a bulk write stored: its item and its handle in the columns (-1 when it went to the record map). @internal */
+export interface StoredSignal<T extends { readonly record: Signal }> {
+  readonly item: T;
+  readonly handle: number;
+}
+
+/**
+ * The in-memory store's signals: those written one by one (and any a bulk write hands over in a shape the
+ * columns do not keep) in a record map, the others in {@link SignalColumns}. Reads see one set of records.
+ * @internal
+ */
+export class MemorySignals implements IdHandles {
+  private readonly records = new Map<string, Signal>();
+  /** Per record in the map: how many signals the columns held when it was stored (the order of first appearance). */
+  private readonly columnsBefore = new Map<string, number>();
+  private readonly columns = new SignalColumns();
+  /** Ids a bulk write in progress put in the record map. */
+  private pending: string[] | undefined;
+
+  /** The stored signal `id`. */
+  get(id: string): Signal | undefined {
+    const record = this.records.get(id);
+    if (record !== undefined) return record;
+    const handle = this.columns.find(id);
+    return handle < 0 ? undefined : this.columns.record(handle);
+  }
+
+  /** Where the signal `id` sits in the work queue, if stored. */
+  placeOf(id: string): ItemPlace | undefined {
+    const record = this.records.get(id);
+    if (record !== undefined) return { partitionKey: partitionKeyOf(record), orderKey: record.candleStartMs };
+    const handle = this.columns.find(id);
+    return handle < 0 ? undefined : this.columns.placeOf(handle);
+  }
+
+  handleOf(id: string): number {
+    return this.columns.find(id);
+  }
+
+  idOf(handle: number): string {
+    return this.columns.idOf(handle);
+  }
+
+  /** Stores a signal not stored yet (the per-record path). */
+  add(record: Signal): void {
+    this.records.set(record.id, record);
+    this.columnsBefore.set(record.id, this.columns.size);
+  }
+
+  /** Signals by action, keys in the order the actions first appear among the stored signals. */
+  countByAction(query: SignalCountQuery): Partial<Record<SignalAction, number>> {
+    const fromMs = query.fromCandleStartMs ?? Number.NEGATIVE_INFINITY;
+    const toMs = query.toCandleStartMs ?? Number.POSITIVE_INFINITY;
+    const counts = new Map<SignalAction, { count: number; columnsBefore: number; mapIndex: number }>();
+    let mapIndex = 0;
+    for (const signal of this.records.values()) {
+      mapIndex += 1;
+      if (query.productId !== undefined && signal.productId !== query.productId) continue;
+      if (signal.candleStartMs < fromMs || signal.candleStartMs > toMs) continue;
+      const count = counts.get(signal.action);
+      if (count === undefined) counts.set(signal.action, { count: 1, columnsBefore: this.columnsBefore.get(signal.id)!, mapIndex });
+      else count.count += 1;
+    }
+    // A column signal of handle h came after a map record stored when the columns held h or fewer.
+    this.columns.countByAction({ productId: query.productId, fromMs, toMs }, (action, handle) => {
+      const count = counts.get(action);
+      if (count === undefined) counts.set(action, { count: 1, columnsBefore: handle + 0.5, mapIndex: 0 });
+      else {
+        count.count += 1;
+        if (handle + 0.5 < count.columnsBefore) {
+          count.columnsBefore = handle + 0.5;
+          count.mapIndex = 0;
+        }
+      }
+    });
+    const ordered = [...counts].sort(([, a], [, b]) => a.columnsBefore - b.columnsBefore || a.mapIndex - b.mapIndex);
+    const result: Partial<Record<SignalAction, number>> = {};
+    for (const [action, { count }] of ordered) result[action] = count;
+    return result;
+  }
+
+  /**
+   * Stores a bulk write's signals not stored yet (first of each id) and returns them with their handles; throws
+   * `record_conflict` on a conflict with a stored or an earlier batch signal, having taken back what it stored.
+   * What it stores stays provisional until {@link commitBulk} (or {@link rollbackBulk}).
+   */
+  storeBulk<T extends { readonly record: Signal }>(items: readonly T[]): StoredSignal<T>[] {
+    const fresh: StoredSignal<T>[] = [];
+    const columns = this.columns;
+    const records = this.records;
+    columns.begin();
+    this.pending = [];
+    try {
+      for (let index = 0; index < items.length; index += 1) {
+        const item = items[index]!;
+        const { record } = item;
+        let stored = records.size === 0 ? undefined : records.get(record.id);
+        if (stored === undefined) {
+          const handle = columns.find(record.id);
+          if (handle >= 0) stored = columns.record(handle);
+        }
+        if (stored === undefined) {
+          const handle = columns.append(record, items.length - index);
+          if (handle < 0) {
+            this.add(record);
+            this.pending.push(record.id);
+          }
+          fresh.push({ item, handle });
+        } else if (stored !== record && canonicalJson(stored) !== canonicalJson(record)) {
+          throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type: 'signal', id: record.id } });
+        }
+      }
+    } catch (error) {
+      this.rollbackBulk();
+      throw error;
+    }
+    return fresh;
+  }
+
+  /** Keeps what {@link storeBulk} stored. */
+  commitBulk(): void {
+    this.columns.commit();
+    this.pending = undefined;
+  }
+
+  /** Takes back what {@link storeBulk} stored. */
+  rollbackBulk(): void {
+    this.columns.rollback();
+    for (const id of this.pending ?? []) {
+      this.records.delete(id);
+      this.columnsBefore.delete(id);
+    }
+    this.pending = undefined;
+  }
+}
