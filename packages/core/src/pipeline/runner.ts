@@ -1,7 +1,10 @@
 import { TradepipeError, toTradepipeError } from '../errors.js';
+import type { StageContext } from '../interfaces.js';
+import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
 import type { Claim, PipelineStore, WorkKind, WorkStates } from '../store.js';
-import { holdLease, isLeaseLost } from './lease.js';
+import type { Clock } from '../time.js';
+import { holdLease, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
 
@@ -25,20 +28,79 @@ export interface PlannedStage {
 export async function runClaim(planned: PlannedStage, claim: Claim, runtime: PipelineRuntime, pipelineSignal: AbortSignal): Promise<void> {
   const store = runtime.options.store;
   const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
-  const slotContext = { pipelineId: runtime.options.pipelineId, clock: runtime.clock, logger: runtime.logger, signal: lease.signal, store };
-  const context: StageRunContext<unknown> = { ...slotContext, slotContext, claim };
+  const slotContext = new SlotContext(runtime.options.pipelineId, runtime.clock, runtime.logger, lease, store);
+  const context = new RunContext(slotContext, lease, claim);
   let input: unknown;
   try {
-    lease.signal.throwIfAborted();
+    lease.throwIfAborted();
     input = await planned.stage.load(claim, context);
     const result = await planned.run(input, context);
-    lease.signal.throwIfAborted();
+    lease.throwIfAborted();
     await settle(planned, claim, input, result, runtime);
   } catch (error) {
-    await handleFailure({ planned, claim, input, error, context, runtime, pipelineSignal });
+    await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
   } finally {
     lease.stop();
   }
+}
+
+/**
+ * A claim's {@link StageContext}, as slot implementations get it. `signal` is an own, enumerable property (a
+ * spread copies it) read from the lease, so the claim's AbortSignal is made only if something reads it.
+ */
+class SlotContext implements StageContext {
+  declare readonly signal: AbortSignal;
+  readonly #lease: HeldLease;
+
+  constructor(
+    readonly pipelineId: string,
+    readonly clock: Clock,
+    readonly logger: Logger,
+    lease: HeldLease,
+    readonly store: PipelineStore,
+  ) {
+    this.#lease = lease;
+    Object.defineProperty(this, 'signal', SlotContext.#signal);
+  }
+
+  /** One descriptor for every instance: the objects keep one hidden class. */
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: SlotContext): AbortSignal {
+      return this.#lease.signal;
+    },
+  };
+}
+
+/** A claim's {@link StageRunContext}: the slot context's fields, the slot context and the claim; `signal` as there. */
+class RunContext implements StageRunContext<unknown> {
+  readonly pipelineId: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  declare readonly signal: AbortSignal;
+  readonly store: unknown;
+  readonly #lease: HeldLease;
+
+  constructor(
+    readonly slotContext: SlotContext,
+    lease: HeldLease,
+    readonly claim: Claim,
+  ) {
+    this.pipelineId = slotContext.pipelineId;
+    this.clock = slotContext.clock;
+    this.logger = slotContext.logger;
+    this.store = slotContext.store;
+    this.#lease = lease;
+    Object.defineProperty(this, 'signal', RunContext.#signal);
+  }
+
+  /** One descriptor for every instance: the objects keep one hidden class. */
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: RunContext): AbortSignal {
+      return this.#lease.signal;
+    },
+  };
 }
 
 /** Persists a result, then emits its events (and a recommendation's end), then runs its after-persist step. */
@@ -89,6 +151,7 @@ interface FailureInput {
   readonly input: unknown;
   readonly error: unknown;
   readonly context: StageRunContext<unknown>;
+  readonly lease: HeldLease;
   readonly runtime: PipelineRuntime;
   readonly pipelineSignal: AbortSignal;
 }
@@ -100,7 +163,7 @@ async function handleFailure(failed: FailureInput): Promise<void> {
   const failure = toTradepipeError(failed.error instanceof StageFailure ? failed.error.cause : failed.error);
   const logFields = { stage: planned.stage.name, kind: claim.kind, id: claim.id, code: failure.code, error: failure };
   try {
-    if (isLeaseLost(context.signal) || failure.code === 'lease_lost') {
+    if (failed.lease.lost || failure.code === 'lease_lost') {
       runtime.logger.warn('work item lease lost; another worker owns it', logFields);
       return;
     }
