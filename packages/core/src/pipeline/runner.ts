@@ -2,7 +2,7 @@ import { TradepipeError, toTradepipeError } from '../errors.js';
 import type { StageContext } from '../interfaces.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
-import type { Claim, PipelineStore, WorkKind, WorkStates } from '../store.js';
+import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
 import type { Clock } from '../time.js';
 import { holdLease, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
@@ -23,24 +23,41 @@ export interface PlannedStage {
  * the work), loads the input once, runs the (wrapped) stage, persists its result atomically, emits its events
  * after the persist, and on a failure lets the stage recover or applies the retry, dead-letter and fail-closed
  * rules.
+ * @param done called once the item is settled, with what escaped the failure handling if anything did (a bug:
+ *   then the promise rejects only when `done` is not given): lets a worker loop track its items without a
+ *   promise per item
  * @internal
  */
-export async function runClaim(planned: PlannedStage, claim: Claim, runtime: PipelineRuntime, pipelineSignal: AbortSignal): Promise<void> {
-  const store = runtime.options.store;
-  const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
-  const slotContext = new SlotContext(runtime.options.pipelineId, runtime.clock, runtime.logger, lease, store);
-  const context = new RunContext(slotContext, lease, claim);
-  let input: unknown;
+export async function runClaim(
+  planned: PlannedStage,
+  claim: Claim,
+  runtime: PipelineRuntime,
+  pipelineSignal: AbortSignal,
+  done?: (escaped: { readonly error: unknown } | undefined) => void,
+): Promise<void> {
+  let escaped: { readonly error: unknown } | undefined;
   try {
-    lease.throwIfAborted();
-    input = await planned.stage.load(claim, context);
-    const result = await planned.run(input, context);
-    lease.throwIfAborted();
-    await settle(planned, claim, input, result, runtime);
+    const store = runtime.options.store;
+    const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
+    const slotContext = new SlotContext(runtime.options.pipelineId, runtime.clock, runtime.logger, lease, store);
+    const context = new RunContext(slotContext, lease, claim);
+    let input: unknown;
+    try {
+      lease.throwIfAborted();
+      input = await planned.stage.load(claim, context);
+      const result = await planned.run(input, context);
+      lease.throwIfAborted();
+      await settle(planned, claim, input, result, runtime);
+    } catch (error) {
+      await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
+    } finally {
+      lease.stop();
+    }
   } catch (error) {
-    await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
+    escaped = { error };
+    if (done === undefined) throw error;
   } finally {
-    lease.stop();
+    done?.(escaped);
   }
 }
 
@@ -113,19 +130,32 @@ async function settle(planned: PlannedStage, claim: Claim, input: unknown, resul
   }
   const state = result.kind === 'pass' ? planned.passesTo : result.state;
   if (state === undefined) throw new TradepipeError('internal', 'The stage passed an item on but has no next state', { details: { stage: planned.stage.name } });
-  const reason = result.reason === undefined ? {} : { reason: result.reason };
-  await store.complete(claim, { state: state as WorkStates[WorkKind], ...reason, ...(result.writes === undefined ? {} : { writes: result.writes }) });
+  const { reason, writes } = result;
+  // Only the fields given (no spread of optional parts): the same completion, one object.
+  const completion: Completion<WorkKind> =
+    reason === undefined
+      ? writes === undefined
+        ? { state: state as WorkStates[WorkKind] }
+        : { state: state as WorkStates[WorkKind], writes }
+      : writes === undefined
+        ? { state: state as WorkStates[WorkKind], reason }
+        : { state: state as WorkStates[WorkKind], reason, writes };
+  await store.complete(claim, completion);
   emitAll(runtime, result.events);
-  await emitEnd(runtime, claim, recommendationOf(input, claim), state, result.reason);
+  if (claim.kind === 'recommendation' && (TERMINAL_RECOMMENDATION_STATES as readonly string[]).includes(state)) {
+    await emitEnd(runtime, claim, recommendationOf(input, claim), state, reason);
+  }
+  if (result.afterPersist === undefined) return;
   try {
-    await result.afterPersist?.();
+    await result.afterPersist();
   } catch (error) {
     runtime.logger.warn('a stage step after persisting failed', { stage: planned.stage.name, id: claim.id, error });
   }
 }
 
 function emitAll(runtime: PipelineRuntime, events: readonly StageEvent[] | undefined): void {
-  for (const event of events ?? []) runtime.bus.emit(event.name, event.payload as never);
+  if (events === undefined) return;
+  for (const event of events) runtime.bus.emit(event.name, event.payload as never);
 }
 
 /** The recommendation a stage loaded for a claim, if its input carries it. */
