@@ -112,3 +112,30 @@ describe('decimal fast paths', () => {
     expect(compareDecimal('1.50' as DecimalString, decimal('1.5'))).toBe(0);
   });
 });
+
+describe('decimalFromNumber fast path', () => {
+  it('gives what the big-number path gives for any double, increment and rounding mode', () => {
+    const Reference = Big();
+    Reference.DP = 40;
+    Reference.RM = Big.roundHalfEven;
+    Reference.NE = -1_000_000;
+    Reference.PE = 1_000_000;
+    const modes = { down: 0, up: 3, 'half-even': 2 } as const;
+    const reference = (value: number, step: string, rounding: RoundingMode): string => {
+      const text = Math.abs(value) < 1e-20 ? '0' : value.toFixed(20);
+      const fixed = new Reference(text).div(step).round(0, modes[rounding]).times(step).toFixed();
+      return fixed === '-0' ? '0' : fixed;
+    };
+    const increment = fc.constantFrom('0.00000001', '0.001', '0.01', '1', '0.5', '0.03', '25', '0.000000000000000001').map(decimal);
+    const value = fc.oneof(fc.double({ min: -1e15, max: 1e15, noNaN: true, noDefaultInfinity: true }), fc.double({ min: -10, max: 10, noNaN: true }), fc.integer({ min: -1e6, max: 1e6 }).map((units) => units / 100));
+    fc.assert(
+      fc.property(value, increment, fc.constantFrom<RoundingMode>('down', 'up', 'half-even'), (number, step, rounding) => {
+        expect(decimalFromNumber(number, step, rounding)).toBe(reference(number, step, rounding));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decimalFromNumber(0.29, decimal('0.01'))).toBe('0.28'); // 0.29 is 0.28999999999999998002 as a double
+    expect(decimalFromNumber(102.01, decimal('0.01'), 'half-even')).toBe('102.01');
+    expect(() => decimalFromNumber(1e21, decimal('1'))).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+});

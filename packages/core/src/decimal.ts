@@ -322,7 +322,38 @@ export function decimalFromNumber(value: number, increment: DecimalString, round
   if (!Number.isFinite(value)) throw new TradepipeError('validation_failed', 'Cannot turn a non-finite number into a decimal');
   // toFixed(20) avoids exponent notation for |value| >= 1e-7 and keeps every digit a double can hold.
   const text = Math.abs(value) < 1e-20 ? '0' : value.toFixed(20);
-  return floorToIncrement(decimal(text), increment, rounding);
+  return fromFixedTextFast(text, increment, ROUNDING[rounding]) ?? floorToIncrement(decimal(text), increment, rounding);
+}
+
+/** Powers of ten as big integers, 10^0 … 10^20. */
+const BIG_POWERS_OF_TEN: readonly bigint[] = Array.from({ length: 21 }, (_, index) => 10n ** BigInt(index));
+
+/**
+ * A number's `toFixed(20)` text rounded to a multiple of a positive increment of at most 15 digits and 20
+ * places, on big integers (a handful of small ones instead of the big-number path's digit arrays), or
+ * `undefined`. The quotient is rounded as the 40-place big-number division rounds it: its denominator is below
+ * 10^36, so the argument of `roundedQuotient` holds.
+ */
+function fromFixedTextFast(text: string, increment: string, mode: 0 | 3 | 2): DecimalString | undefined {
+  if (!parseFast(increment) || fastCoefficient <= 0 || fastScale > 20) return undefined;
+  const stepCoefficient = fastCoefficient;
+  const stepScale = fastScale;
+  const point = text.indexOf('.');
+  if (text === '0') return '0' as DecimalString;
+  if (point < 0 || text.length - point - 1 !== 20 || !LOOSE_DECIMAL.test(text)) return undefined; // exponent notation: the big-number path refuses it
+  const negative = text.charCodeAt(0) === 45;
+  const units = BigInt(`${text.slice(negative ? 1 : 0, point)}${text.slice(point + 1)}`); // × 10^-20
+  const step = BigInt(stepCoefficient) * BIG_POWERS_OF_TEN[20 - stepScale]!;
+  let quotient = units / step;
+  const remainder = units - quotient * step;
+  if (remainder !== 0n && mode === 3) quotient += 1n;
+  if (remainder !== 0n && mode === 2) {
+    const twice = remainder * 2n;
+    if (twice > step || (twice === step && quotient % 2n === 1n)) quotient += 1n;
+  }
+  const multiple = Number(quotient) * stepCoefficient; // × 10^-stepScale
+  if (!Number.isSafeInteger(multiple) || quotient > 9_007_199_254_740_991n) return undefined;
+  return formatFast(negative ? -multiple : multiple, stepScale);
 }
 
 /** A decimal as an approximate number, for estimates (risk, features); never feed it back into money. */
