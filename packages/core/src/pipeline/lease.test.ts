@@ -64,4 +64,27 @@ describe('a held lease', () => {
     expect(other.signal.reason).toBe(reason);
     other.stop();
   });
+
+  it('aborts its children without making its own signal: on lease loss, and with the pipeline', async () => {
+    const claim = await claimTakenOver();
+    const parent = new AbortController();
+    const lease = holdLease({ store: claim.store, claim, leaseMs: 60, parent: parent.signal, logger: silentLogger });
+    const child = lease.child();
+    try {
+      await waitFor(() => child.signal.aborted);
+      expect(isTradepipeError(child.signal.reason, 'lease_lost')).toBe(true);
+      expect(lease.child().signal.reason).toBe(child.signal.reason); // made after the loss: aborted at once
+    } finally {
+      child.detach();
+      lease.stop();
+    }
+    const stopping = new AbortController();
+    const other = holdLease({ store: claim.store, claim, leaseMs: 60_000, parent: stopping.signal, logger: silentLogger });
+    const follower = other.child();
+    const reason = new Error('stopping');
+    stopping.abort(reason);
+    expect(follower.signal.reason).toBe(reason);
+    follower.detach();
+    other.stop();
+  });
 });

@@ -22,6 +22,11 @@ export interface HeldLease {
   readonly lost: boolean;
   /** Throws what {@link signal} would abort with, if it would be aborted. */
   throwIfAborted(): void;
+  /**
+   * A controller that aborts as {@link signal} would (pipeline stop, lease loss) without making that signal: one
+   * AbortSignal where a child of `signal` would cost two. `detach` it when done.
+   */
+  child(): ChildAbortController;
   /** Stops renewing. */
   stop(): void;
 }
@@ -38,6 +43,8 @@ class Held implements HeldLease {
   private lostReason: TradepipeError | undefined;
   /** The signal's controller, once read. */
   private controller: ChildAbortController | undefined;
+  /** The controllers of {@link child} not detached yet. */
+  private dependents: Set<ChildAbortController> | undefined;
 
   constructor(
     readonly store: LeaseStore,
@@ -69,11 +76,27 @@ class Held implements HeldLease {
     else this.parent.throwIfAborted();
   }
 
+  child(): ChildAbortController {
+    const controller = childAbortController(this.parent);
+    if (this.lostReason !== undefined) controller.abort(this.lostReason);
+    const dependents = (this.dependents ??= new Set());
+    dependents.add(controller);
+    return {
+      signal: controller.signal,
+      abort: (reason) => controller.abort(reason),
+      detach: () => {
+        controller.detach();
+        dependents.delete(controller);
+      },
+    };
+  }
+
   /** The store answered `lease_lost`: aborts the work (unless the pipeline's abort came first). */
   lose(reason: TradepipeError): void {
     if (this.aborted) return;
     this.lostReason = reason;
     this.controller?.abort(reason);
+    if (this.dependents !== undefined) for (const dependent of this.dependents) dependent.abort(reason);
   }
 
   stop(): void {

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
 import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
 import type { Clock } from '../time.js';
-import { holdLease, type HeldLease } from './lease.js';
+import { childAbortController, holdLease, type ChildAbortController, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
 
@@ -89,6 +89,16 @@ class SlotContext implements StageContext {
   };
 }
 
+/**
+ * A controller that aborts as `context.signal` would (pipeline stop, lease loss): from the claim's lease when
+ * the runner made the context (one AbortSignal instead of the context's and a child of it), else a child of
+ * `context.signal`. `detach` it when done.
+ * @internal
+ */
+export function abortsWith(context: StageRunContext<unknown>): ChildAbortController {
+  return RunContext.childOf(context) ?? childAbortController(context.signal);
+}
+
 /** A claim's {@link StageRunContext}: the slot context's fields, the slot context and the claim; `signal` as there. */
 class RunContext implements StageRunContext<unknown> {
   readonly pipelineId: string;
@@ -109,6 +119,14 @@ class RunContext implements StageRunContext<unknown> {
     this.store = slotContext.store;
     this.#lease = lease;
     Object.defineProperty(this, 'signal', RunContext.#signal);
+  }
+
+  /**
+   * For a stage's own context: a controller aborting as its `signal` would, without making that signal (see
+   * `HeldLease.child`); `undefined` for any other context.
+   */
+  static childOf(context: object): ChildAbortController | undefined {
+    return #lease in context ? (context as RunContext).#lease.child() : undefined;
   }
 
   /** One descriptor for every instance: the objects keep one hidden class. */
