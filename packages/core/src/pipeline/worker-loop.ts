@@ -56,17 +56,20 @@ export async function runWorkerLoop(input: {
   };
   const itemDone = (): Promise<void> => new Promise<void>((resolve) => (slotFreed = resolve));
   // The outstanding wait: registered before the last claim and not yet woken, it still covers the next claim.
-  let wait: { readonly woken: Promise<void>; settled: boolean } | undefined;
+  // Awaited, it is known settled; left unawaited (a full claim), one fulfilment handler marks it settled.
+  let wait: { readonly woken: Promise<void>; settled: boolean; watched: boolean } | undefined;
   const armedWait = (): Promise<void> => {
-    if (wait === undefined || wait.settled) {
-      const armed = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false };
-      // A store's wait never rejects: one fulfilment handler marks it settled.
-      void armed.woken.then(() => {
-        armed.settled = true;
-      });
-      wait = armed;
-    }
+    if (wait === undefined || wait.settled) wait = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false, watched: false };
     return wait.woken;
+  };
+  const watchWait = (): void => {
+    const armed = wait;
+    if (armed === undefined || armed.watched) return;
+    armed.watched = true;
+    // A store's wait never rejects.
+    void armed.woken.then(() => {
+      armed.settled = true;
+    });
   };
   while (!input.isStopping()) {
     if (escaped !== undefined) throw escaped.error;
@@ -86,7 +89,12 @@ export async function runWorkerLoop(input: {
       inFlight += 1;
       void runClaim(planned, claim, runtime, signal, onItemDone);
     }
-    if (claims.length < limit) await woken;
+    if (claims.length < limit) {
+      await woken;
+      wait = undefined; // settled: the next claim needs a new one
+    } else {
+      watchWait();
+    }
   }
   while (inFlight > 0) await itemDone();
   if (escaped !== undefined) throw escaped.error;
