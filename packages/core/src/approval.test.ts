@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createEd25519ApprovalSigner, createHmacApprovalSigner, verifyRiskApproval } from './approval.js';
+import { approvalPayload, createEd25519ApprovalSigner, createHmacApprovalSigner, verifyRiskApproval } from './approval.js';
+import { canonicalJson } from './ids.js';
 import { decimal } from './decimal.js';
 import { isTradepipeError } from './errors.js';
 import { createMemoryStore } from './memory-store.js';
@@ -93,5 +94,23 @@ describe('recordOrderIntent', () => {
     clock.advance(60_000);
     expect(await codeOfAsync(intent(approval))).toBe('approval_expired');
     expect(await store.countOrdersSince(0)).toBe(0);
+  });
+});
+
+describe('approvalPayload', () => {
+  it('is the canonical JSON of the signed fields, with or without the optional ones and for nested values', () => {
+    const base = { id: 'apv_1', recommendationId: 'rec_1', clientOrderId: 'c-1', productId: 'BTC-USD', side: 'BUY' as const, issuedAtMs: 1, expiresAtMs: 2 };
+    const reference = (payload: Record<string, unknown>): string => {
+      const { recommendationId, clientOrderId, productId, side, maxQuoteAmount, maxBaseSize, issuedAtMs, expiresAtMs, id } = payload;
+      return canonicalJson({ v: 1, id, recommendationId, clientOrderId, productId, side, maxQuoteAmount, maxBaseSize, issuedAtMs, expiresAtMs });
+    };
+    for (const payload of [
+      { ...base, maxQuoteAmount: '100' },
+      { ...base, side: 'SELL' as const, maxBaseSize: '0.5' },
+      { ...base, maxQuoteAmount: '100', maxBaseSize: '1', keyId: 'k', algorithm: 'HMAC-SHA256', signature: 'x' },
+      { ...base, maxQuoteAmount: { z: 1, a: [{ y: 2, b: 3 }] } },
+    ]) {
+      expect(approvalPayload(payload as never)).toBe(reference(payload));
+    }
   });
 });

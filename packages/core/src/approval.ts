@@ -24,6 +24,12 @@ export interface ApprovalSigner {
 /** The bytes that are signed: canonical JSON of every field but the signature, algorithm and key id. */
 export function approvalPayload(approval: ApprovalPayload | RiskApproval): string {
   const { recommendationId, clientOrderId, productId, side, maxQuoteAmount, maxBaseSize, issuedAtMs, expiresAtMs, id } = approval;
+  // Flat values (the approval's strings and numbers): keys written already sorted give the canonical JSON as is
+  // (JSON.stringify drops undefined fields as canonicalJson does); anything nested goes through canonicalJson.
+  const flat = (value: unknown): boolean => value === null || typeof value !== 'object';
+  if (flat(recommendationId) && flat(clientOrderId) && flat(productId) && flat(side) && flat(maxQuoteAmount) && flat(maxBaseSize) && flat(issuedAtMs) && flat(expiresAtMs) && flat(id)) {
+    return JSON.stringify({ clientOrderId, expiresAtMs, id, issuedAtMs, maxBaseSize, maxQuoteAmount, productId, recommendationId, side, v: 1 });
+  }
   return canonicalJson({ v: 1, id, recommendationId, clientOrderId, productId, side, maxQuoteAmount, maxBaseSize, issuedAtMs, expiresAtMs });
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type RecordKind } from './ids.js';
@@ -39,5 +40,21 @@ describe('record ids', () => {
 
   it('serialise content canonically', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: undefined } })).toBe(canonicalJson({ a: { d: 2 }, b: 1 }));
+  });
+});
+
+describe('recent ids', () => {
+  it('gives the derived id again for a one-part key and a client order id, however many others came between', () => {
+    const derived = (kind: string, prefix: string, part: string): string => `${prefix}_${createHash('sha256').update(JSON.stringify([kind, part])).digest('hex').slice(0, 32)}`;
+    const parts = Array.from({ length: 20 }, (_, index) => `rec_${index}`);
+    const clientIds = parts.map((part) => clientOrderIdFor(part));
+    for (let round = 0; round < 3; round += 1) {
+      for (const [index, part] of parts.entries()) {
+        expect(recordId('order', [part])).toBe(derived('order', 'ord', part));
+        expect(recordId('approval', [part])).toBe(derived('approval', 'apv', part));
+        expect(clientOrderIdFor(part)).toBe(clientIds[index]);
+      }
+    }
+    expect(new Set(clientIds).size).toBe(parts.length);
   });
 });

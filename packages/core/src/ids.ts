@@ -34,8 +34,39 @@ export type RecordKind = keyof typeof RECORD_ID_PREFIXES;
  * recordId('signal', ['demo', 'BTC-USD', 'ONE_DAY', 1704067200000]); // 'sig_…' (stable)
  */
 export function recordId(kind: RecordKind, naturalKey: readonly NaturalKeyPart[]): RecordId {
-  return idOfDigest(`${RECORD_ID_PREFIXES[kind]}_`, sha256Hex(JSON.stringify([kind, ...naturalKey])));
+  if (naturalKey.length !== 1) return idOfDigest(`${RECORD_ID_PREFIXES[kind]}_`, sha256Hex(JSON.stringify([kind, ...naturalKey])));
+  // One-part keys (a recommendation's order, assessment, approval) are asked for several times per candle.
+  const part = naturalKey[0]!;
+  const recent = (recentSinglePartIds[kind] ??= new RecentIds());
+  return recent.get(part) ?? recent.remember(part, idOfDigest(`${RECORD_ID_PREFIXES[kind]}_`, sha256Hex(JSON.stringify([kind, part]))));
 }
+
+/**
+ * The last few results of a pure id function, by its one input (a handful of entries, compared with `===`):
+ * the live path derives the same ids from the same recommendation in several stages.
+ */
+class RecentIds {
+  private readonly inputs: (NaturalKeyPart | undefined)[] = new Array<NaturalKeyPart | undefined>(8).fill(undefined);
+  private readonly ids: string[] = new Array<string>(8).fill('');
+  private next = 0;
+
+  get(input: NaturalKeyPart): string | undefined {
+    for (let index = 0; index < this.inputs.length; index += 1) if (this.inputs[index] === input) return this.ids[index];
+    return undefined;
+  }
+
+  remember(input: NaturalKeyPart, id: string): string {
+    this.inputs[this.next] = input;
+    this.ids[this.next] = id;
+    this.next = (this.next + 1) % this.inputs.length;
+    return id;
+  }
+}
+
+/** Recent ids of one-part natural keys, by kind. */
+const recentSinglePartIds: Partial<Record<RecordKind, RecentIds>> = {};
+/** Recent client order ids, by recommendation id. */
+const recentClientOrderIds = new RecentIds();
 
 /**
  * {@link recordId} for keys that share every part but the last: the shared parts are serialised once, so a
@@ -65,6 +96,10 @@ function idOfDigest(prefix: string, digest: string): RecordId {
  * returns the existing order instead of placing a second one.
  */
 export function clientOrderIdFor(recommendationId: RecordId): string {
+  return recentClientOrderIds.get(recommendationId) ?? recentClientOrderIds.remember(recommendationId, deriveClientOrderId(recommendationId));
+}
+
+function deriveClientOrderId(recommendationId: RecordId): string {
   const hex = sha256Hex(`client-order:${recommendationId}`);
   const variant = ((Number.parseInt(hex.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

@@ -6,6 +6,14 @@ import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus }
 
 export type { Entry } from './memory-queue-index.js';
 
+/** A status available and updated at `nowMs`, with `reason` and `lastError` only when given (one literal, no spreads). */
+function statusOf(state: string, attempt: number, nowMs: number, reason: string | undefined, lastError: WorkError | undefined): WorkStatus {
+  if (reason === undefined) {
+    return lastError === undefined ? { state, attempt, availableAtMs: nowMs, updatedAtMs: nowMs } : { state, attempt, availableAtMs: nowMs, updatedAtMs: nowMs, lastError };
+  }
+  return lastError === undefined ? { state, attempt, availableAtMs: nowMs, updatedAtMs: nowMs, reason } : { state, attempt, availableAtMs: nowMs, updatedAtMs: nowMs, reason, lastError };
+}
+
 /**
  * The work-queue half of the in-memory store: states, leases, fencing tokens, backoff, waiters.
  * Every method is synchronous, so each is atomic under JavaScript's single thread. Entries are indexed by
@@ -210,14 +218,7 @@ export class MemoryQueue {
     // A dead letter completed dead-lettered again (a sweep) keeps the state it first failed in.
     if (state === 'DEAD_LETTER') entry.deadLetteredFrom = entry.status.state === 'DEAD_LETTER' ? entry.deadLetteredFrom : entry.status.state;
     else delete entry.deadLetteredFrom;
-    entry.status = {
-      state,
-      attempt: attempt ?? entry.status.attempt,
-      availableAtMs: nowMs,
-      updatedAtMs: nowMs,
-      ...(reason === undefined ? {} : { reason }),
-      ...(lastError === undefined ? (entry.status.lastError === undefined ? {} : { lastError: entry.status.lastError }) : { lastError }),
-    };
+    entry.status = statusOf(state, attempt ?? entry.status.attempt, nowMs, reason, lastError ?? entry.status.lastError);
     this.index.add(entry);
     this.dropLease(entry);
     this.notify(entry.kind, state);

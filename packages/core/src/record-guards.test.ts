@@ -4,10 +4,10 @@ import type { z } from 'zod';
 import { parseWith } from './parse.js';
 import { RECORD_GUARDS } from './record-guards.js';
 import { FillSchema, OrderSchema } from './records/execution.js';
-import { FeatureVectorSchema } from './records/market.js';
+import { CandleSchema, FeatureVectorSchema } from './records/market.js';
 import { ExposureReservationSchema, RiskApprovalSchema, RiskAssessmentSchema } from './records/risk.js';
 import { LlmValidationSchema, SignalSchema, TradeRecommendationSchema } from './records/trading.js';
-import { testApproval, testAssessment, testFill, testOrderIntent, testRecommendation, testSignal } from './testing/fixtures.js';
+import { testApproval, testAssessment, testCandle, testFill, testOrderIntent, testRecommendation, testSignal } from './testing/fixtures.js';
 
 const buy = testRecommendation();
 const sell = testRecommendation({ side: 'SELL', index: 1 });
@@ -34,6 +34,9 @@ const validation = {
 
 /** Valid samples of every guarded schema: optional fields present and absent, both sides. */
 const SAMPLES: readonly (readonly [string, z.ZodType, Record<string, unknown>])[] = [
+  ['candle', CandleSchema, { ...testCandle(), gapFilled: false }],
+  ['gap-filled candle', CandleSchema, { ...testCandle({ index: 3 }), volume: 0, gapFilled: true }],
+  ['daily candle', CandleSchema, { ...testCandle(), granularity: 'ONE_DAY', startMs: 86_400_000 * 20_000, volume: 1e18, gapFilled: false }],
   ['signal', SignalSchema, testSignal()],
   ['signal with probabilities', SignalSchema, testSignal({ action: 'SELL', probabilities: { BUY: 0.1, SELL: 0.7, HOLD: 0.2 } })],
   ['feature vector', FeatureVectorSchema, testSignal().features],

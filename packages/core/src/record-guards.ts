@@ -1,4 +1,4 @@
-// Plain checks for the records the live path writes and reads on every trading candle (signal, recommendation,
+// Plain checks for the records the live path writes and reads on every trading candle (candle, signal, recommendation,
 // validation, assessment, approval, reservation, order, fill). Each returns the record exactly as its zod
 // schema would (a fresh object, schema key order, unknown keys dropped, a read-only copy of a feature vector's
 // values) when the input is one the schema takes unchanged, and `undefined` otherwise: `parseWith` then runs
@@ -7,7 +7,7 @@
 // equivalence tests (record-guards.test.ts) hold both to the same answers.
 import type { z } from 'zod';
 import { FillSchema, OrderSchema, OrderStatusSchema, OrderTypeSchema, type Fill, type Order } from './records/execution.js';
-import { FeatureVectorSchema, type FeatureVector } from './records/market.js';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, FeatureVectorSchema, type Candle, type FeatureVector } from './records/market.js';
 import { ApprovalAlgorithmSchema, ExposureReservationSchema, RiskApprovalSchema, RiskAssessmentSchema, RiskReasonCodeSchema } from './records/risk.js';
 import type { ExposureReservation, RiskApproval, RiskAssessment } from './records/risk.js';
 import {
@@ -23,7 +23,7 @@ import {
   type Signal,
   type TradeRecommendation,
 } from './records/trading.js';
-import { GranularitySchema } from './time.js';
+import { GRANULARITIES, GranularitySchema, type Granularity } from './time.js';
 
 /** A plain check: the schema's output for an input it takes unchanged, else `undefined`. @internal */
 export type RecordGuard = (input: unknown) => unknown;
@@ -90,6 +90,19 @@ function textArray(value: unknown, maxItems: number, maxLength: number): string[
     copy.push(item);
   }
   return copy;
+}
+
+const isCandlePrice = (value: unknown): value is number => typeof value === 'number' && value >= CANDLE_PRICE_RANGE.min && value <= CANDLE_PRICE_RANGE.max;
+
+function candle(input: unknown): Candle | undefined {
+  if (!isPlain(input)) return undefined;
+  const { productId, granularity, startMs, open, high, low, close, volume, gapFilled } = input;
+  if (!isProductId(productId) || !GRANULARITY.has(granularity) || !isTimeMs(startMs)) return undefined;
+  if (!isCandlePrice(open) || !isCandlePrice(high) || !isCandlePrice(low) || !isCandlePrice(close)) return undefined;
+  if (typeof volume !== 'number' || !(volume <= CANDLE_VOLUME_RANGE.max) || !(volume === 0 || volume >= CANDLE_VOLUME_RANGE.minPositive)) return undefined;
+  if (typeof gapFilled !== 'boolean') return undefined; // missing: the schema's default, left to it
+  if (high < low || high < Math.max(open, close) || low > Math.min(open, close) || startMs % GRANULARITIES[granularity as Granularity] !== 0) return undefined;
+  return { productId, granularity, startMs, open, high, low, close, volume, gapFilled } as Candle;
 }
 
 function featureVector(value: unknown): FeatureVector | undefined {
@@ -264,6 +277,7 @@ function fill(input: unknown): Fill | undefined {
 
 /** The plain check of each guarded schema. @internal */
 export const RECORD_GUARDS: ReadonlyMap<z.ZodType, RecordGuard> = new Map<z.ZodType, RecordGuard>([
+  [CandleSchema, candle],
   [SignalSchema, signal],
   [FeatureVectorSchema, featureVector],
   [TradeRecommendationSchema, recommendation],

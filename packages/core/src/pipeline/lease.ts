@@ -6,21 +6,104 @@ import type { Claim, PipelineStore } from '../store.js';
 /** What keeping a lease needs from the store. @internal */
 export type LeaseStore = Pick<PipelineStore, 'renewLease'>;
 
-/** A held lease: its signal aborts when the pipeline stops or the lease is lost. @internal */
+/**
+ * A held lease. Its signal aborts when the pipeline stops or the lease is lost; it is made on first read: most
+ * claims end within milliseconds and never read it (a Node AbortSignal costs ≈ 1 kB, gets a hidden class of
+ * its own and outlives young-generation collections until a full one), so the runner checks {@link aborted}
+ * instead.
+ * @internal
+ */
 export interface HeldLease {
-  /** Aborted with the pipeline's reason, or with a `lease_lost` TradepipeError. */
+  /** Aborted with the pipeline's reason, or with a `lease_lost` TradepipeError (whichever came first); made on first read. */
   readonly signal: AbortSignal;
+  /** Whether the work must stop: the pipeline's signal aborted or the lease was lost (reads no signal). */
+  readonly aborted: boolean;
+  /** Whether the lease was lost (another worker took the item over) before the pipeline stopped. */
+  readonly lost: boolean;
+  /** Throws what {@link signal} would abort with, if it would be aborted. */
+  throwIfAborted(): void;
+  /**
+   * A controller that aborts as {@link signal} would (pipeline stop, lease loss) without making that signal: one
+   * AbortSignal where a child of `signal` would cost two. `detach` it when done.
+   */
+  child(): ChildAbortController;
   /** Stops renewing. */
   stop(): void;
 }
 
-/** One held lease, as the keeper renews it. */
-interface Held {
-  readonly input: { readonly store: LeaseStore; readonly claim: Claim; readonly leaseMs: number; readonly logger: Logger };
-  readonly lost: ChildAbortController;
+/**
+ * One held lease, as the keeper renews it: the claim, when it was last renewed, and its signal once asked
+ * for (one object per claim: no timer, no controller, no closures until something needs them).
+ */
+class Held implements HeldLease {
   /** When it was last claimed or renewed (`performance.now()` time, ms). */
-  renewedAtMs: number;
-  stopped: boolean;
+  renewedAtMs = performance.now();
+  stopped = false;
+  /** Why the lease was lost, once it was (the `lease_lost` error). */
+  private lostReason: TradepipeError | undefined;
+  /** The signal's controller, once read. */
+  private controller: ChildAbortController | undefined;
+  /** The controllers of {@link child} not detached yet. */
+  private dependents: Set<ChildAbortController> | undefined;
+
+  constructor(
+    readonly store: LeaseStore,
+    readonly claim: Claim,
+    readonly leaseMs: number,
+    readonly logger: Logger,
+    private readonly parent: AbortSignal,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = childAbortController(this.parent);
+      if (this.lostReason !== undefined) this.controller.abort(this.lostReason);
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.lostReason !== undefined || this.parent.aborted;
+  }
+
+  get lost(): boolean {
+    return this.lostReason !== undefined;
+  }
+
+  throwIfAborted(): void {
+    if (this.controller !== undefined) this.controller.signal.throwIfAborted();
+    else if (this.lostReason !== undefined) throw this.lostReason;
+    else this.parent.throwIfAborted();
+  }
+
+  child(): ChildAbortController {
+    const controller = childAbortController(this.parent);
+    if (this.lostReason !== undefined) controller.abort(this.lostReason);
+    const dependents = (this.dependents ??= new Set());
+    dependents.add(controller);
+    return {
+      signal: controller.signal,
+      abort: (reason) => controller.abort(reason),
+      detach: () => {
+        controller.detach();
+        dependents.delete(controller);
+      },
+    };
+  }
+
+  /** The store answered `lease_lost`: aborts the work (unless the pipeline's abort came first). */
+  lose(reason: TradepipeError): void {
+    if (this.aborted) return;
+    this.lostReason = reason;
+    this.controller?.abort(reason);
+    if (this.dependents !== undefined) for (const dependent of this.dependents) dependent.abort(reason);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    keeperOf(this.leaseMs).remove(this);
+    this.controller?.detach();
+  }
 }
 
 /**
@@ -63,13 +146,13 @@ class LeaseKeeper {
 }
 
 function renew(held: Held, nowMs: number): void {
-  const { store, claim, leaseMs, logger } = held.input;
+  const { store, claim, leaseMs, logger } = held;
   held.renewedAtMs = nowMs;
   store.renewLease(claim, leaseMs).catch((error: unknown) => {
     if (held.stopped) return;
     if (isTradepipeError(error, 'lease_lost')) {
       logger.warn('work item lease lost; aborting its work', { kind: claim.kind, id: claim.id });
-      held.lost.abort(new TradepipeError('lease_lost', 'Another worker took this work item over', { details: { kind: claim.kind, id: claim.id } }));
+      held.lose(new TradepipeError('lease_lost', 'Another worker took this work item over', { details: { kind: claim.kind, id: claim.id } }));
       return;
     }
     logger.warn('could not renew a work item lease', { kind: claim.kind, id: claim.id, error });
@@ -79,6 +162,12 @@ function renew(held: Held, nowMs: number): void {
 /** The keepers by lease length (a pipeline has one; tests use short ones). */
 const keepers = new Map<number, LeaseKeeper>();
 
+function keeperOf(leaseMs: number): LeaseKeeper {
+  let keeper = keepers.get(leaseMs);
+  if (keeper === undefined) keepers.set(leaseMs, (keeper = new LeaseKeeper(leaseMs)));
+  return keeper;
+}
+
 /**
  * Renews a claim's lease while the item is in hand, less than a third of its length (real time) after the last
  * renewal (one shared timer per lease length). When the store answers `lease_lost` (another worker took the
@@ -87,20 +176,9 @@ const keepers = new Map<number, LeaseKeeper>();
  * @internal
  */
 export function holdLease(input: { readonly store: LeaseStore; readonly claim: Claim; readonly leaseMs: number; readonly parent: AbortSignal; readonly logger: Logger }): HeldLease {
-  const lost = childAbortController(input.parent);
-  const held: Held = { input, lost, renewedAtMs: performance.now(), stopped: false };
-  let keeper = keepers.get(input.leaseMs);
-  if (keeper === undefined) keepers.set(input.leaseMs, (keeper = new LeaseKeeper(input.leaseMs)));
-  keeper.add(held);
-  const owner = keeper;
-  return {
-    signal: lost.signal,
-    stop() {
-      held.stopped = true;
-      owner.remove(held);
-      lost.detach();
-    },
-  };
+  const held = new Held(input.store, input.claim, input.leaseMs, input.logger, input.parent);
+  keeperOf(input.leaseMs).add(held);
+  return held;
 }
 
 /** Whether a signal was aborted because its lease was lost. @internal */

@@ -1,7 +1,10 @@
 import { TradepipeError, toTradepipeError } from '../errors.js';
+import type { StageContext } from '../interfaces.js';
+import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
-import type { Claim, PipelineStore, WorkKind, WorkStates } from '../store.js';
-import { holdLease, isLeaseLost } from './lease.js';
+import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
+import type { Clock } from '../time.js';
+import { childAbortController, holdLease, type ChildAbortController, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
 
@@ -20,25 +23,119 @@ export interface PlannedStage {
  * the work), loads the input once, runs the (wrapped) stage, persists its result atomically, emits its events
  * after the persist, and on a failure lets the stage recover or applies the retry, dead-letter and fail-closed
  * rules.
+ * @param done called once the item is settled, with what escaped the failure handling if anything did (a bug:
+ *   then the promise rejects only when `done` is not given): lets a worker loop track its items without a
+ *   promise per item
  * @internal
  */
-export async function runClaim(planned: PlannedStage, claim: Claim, runtime: PipelineRuntime, pipelineSignal: AbortSignal): Promise<void> {
-  const store = runtime.options.store;
-  const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
-  const slotContext = { pipelineId: runtime.options.pipelineId, clock: runtime.clock, logger: runtime.logger, signal: lease.signal, store };
-  const context: StageRunContext<unknown> = { ...slotContext, slotContext, claim };
-  let input: unknown;
+export async function runClaim(
+  planned: PlannedStage,
+  claim: Claim,
+  runtime: PipelineRuntime,
+  pipelineSignal: AbortSignal,
+  done?: (escaped: { readonly error: unknown } | undefined) => void,
+): Promise<void> {
+  let escaped: { readonly error: unknown } | undefined;
   try {
-    lease.signal.throwIfAborted();
-    input = await planned.stage.load(claim, context);
-    const result = await planned.run(input, context);
-    lease.signal.throwIfAborted();
-    await settle(planned, claim, input, result, runtime);
+    const store = runtime.options.store;
+    const lease = holdLease({ store, claim, leaseMs: runtime.tuning.leaseMs, parent: pipelineSignal, logger: runtime.logger });
+    const slotContext = new SlotContext(runtime.options.pipelineId, runtime.clock, runtime.logger, lease, store);
+    const context = new RunContext(slotContext, lease, claim);
+    let input: unknown;
+    try {
+      lease.throwIfAborted();
+      input = await planned.stage.load(claim, context);
+      const result = await planned.run(input, context);
+      lease.throwIfAborted();
+      await settle(planned, claim, input, result, runtime);
+    } catch (error) {
+      await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
+    } finally {
+      lease.stop();
+    }
   } catch (error) {
-    await handleFailure({ planned, claim, input, error, context, runtime, pipelineSignal });
+    escaped = { error };
+    if (done === undefined) throw error;
   } finally {
-    lease.stop();
+    done?.(escaped);
   }
+}
+
+/**
+ * A claim's {@link StageContext}, as slot implementations get it. `signal` is an own, enumerable property (a
+ * spread copies it) read from the lease, so the claim's AbortSignal is made only if something reads it.
+ */
+class SlotContext implements StageContext {
+  declare readonly signal: AbortSignal;
+  readonly #lease: HeldLease;
+
+  constructor(
+    readonly pipelineId: string,
+    readonly clock: Clock,
+    readonly logger: Logger,
+    lease: HeldLease,
+    readonly store: PipelineStore,
+  ) {
+    this.#lease = lease;
+    Object.defineProperty(this, 'signal', SlotContext.#signal);
+  }
+
+  /** One descriptor for every instance: the objects keep one hidden class. */
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: SlotContext): AbortSignal {
+      return this.#lease.signal;
+    },
+  };
+}
+
+/**
+ * A controller that aborts as `context.signal` would (pipeline stop, lease loss): from the claim's lease when
+ * the runner made the context (one AbortSignal instead of the context's and a child of it), else a child of
+ * `context.signal`. `detach` it when done.
+ * @internal
+ */
+export function abortsWith(context: StageRunContext<unknown>): ChildAbortController {
+  return RunContext.childOf(context) ?? childAbortController(context.signal);
+}
+
+/** A claim's {@link StageRunContext}: the slot context's fields, the slot context and the claim; `signal` as there. */
+class RunContext implements StageRunContext<unknown> {
+  readonly pipelineId: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  declare readonly signal: AbortSignal;
+  readonly store: unknown;
+  readonly #lease: HeldLease;
+
+  constructor(
+    readonly slotContext: SlotContext,
+    lease: HeldLease,
+    readonly claim: Claim,
+  ) {
+    this.pipelineId = slotContext.pipelineId;
+    this.clock = slotContext.clock;
+    this.logger = slotContext.logger;
+    this.store = slotContext.store;
+    this.#lease = lease;
+    Object.defineProperty(this, 'signal', RunContext.#signal);
+  }
+
+  /**
+   * For a stage's own context: a controller aborting as its `signal` would, without making that signal (see
+   * `HeldLease.child`); `undefined` for any other context.
+   */
+  static childOf(context: object): ChildAbortController | undefined {
+    return #lease in context ? (context as RunContext).#lease.child() : undefined;
+  }
+
+  /** One descriptor for every instance: the objects keep one hidden class. */
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: RunContext): AbortSignal {
+      return this.#lease.signal;
+    },
+  };
 }
 
 /** Persists a result, then emits its events (and a recommendation's end), then runs its after-persist step. */
@@ -51,19 +148,32 @@ async function settle(planned: PlannedStage, claim: Claim, input: unknown, resul
   }
   const state = result.kind === 'pass' ? planned.passesTo : result.state;
   if (state === undefined) throw new TradepipeError('internal', 'The stage passed an item on but has no next state', { details: { stage: planned.stage.name } });
-  const reason = result.reason === undefined ? {} : { reason: result.reason };
-  await store.complete(claim, { state: state as WorkStates[WorkKind], ...reason, ...(result.writes === undefined ? {} : { writes: result.writes }) });
+  const { reason, writes } = result;
+  // Only the fields given (no spread of optional parts): the same completion, one object.
+  const completion: Completion<WorkKind> =
+    reason === undefined
+      ? writes === undefined
+        ? { state: state as WorkStates[WorkKind] }
+        : { state: state as WorkStates[WorkKind], writes }
+      : writes === undefined
+        ? { state: state as WorkStates[WorkKind], reason }
+        : { state: state as WorkStates[WorkKind], reason, writes };
+  await store.complete(claim, completion);
   emitAll(runtime, result.events);
-  await emitEnd(runtime, claim, recommendationOf(input, claim), state, result.reason);
+  if (claim.kind === 'recommendation' && (TERMINAL_RECOMMENDATION_STATES as readonly string[]).includes(state)) {
+    await emitEnd(runtime, claim, recommendationOf(input, claim), state, reason);
+  }
+  if (result.afterPersist === undefined) return;
   try {
-    await result.afterPersist?.();
+    await result.afterPersist();
   } catch (error) {
     runtime.logger.warn('a stage step after persisting failed', { stage: planned.stage.name, id: claim.id, error });
   }
 }
 
 function emitAll(runtime: PipelineRuntime, events: readonly StageEvent[] | undefined): void {
-  for (const event of events ?? []) runtime.bus.emit(event.name, event.payload as never);
+  if (events === undefined) return;
+  for (const event of events) runtime.bus.emit(event.name, event.payload as never);
 }
 
 /** The recommendation a stage loaded for a claim, if its input carries it. */
@@ -89,6 +199,7 @@ interface FailureInput {
   readonly input: unknown;
   readonly error: unknown;
   readonly context: StageRunContext<unknown>;
+  readonly lease: HeldLease;
   readonly runtime: PipelineRuntime;
   readonly pipelineSignal: AbortSignal;
 }
@@ -100,7 +211,7 @@ async function handleFailure(failed: FailureInput): Promise<void> {
   const failure = toTradepipeError(failed.error instanceof StageFailure ? failed.error.cause : failed.error);
   const logFields = { stage: planned.stage.name, kind: claim.kind, id: claim.id, code: failure.code, error: failure };
   try {
-    if (isLeaseLost(context.signal) || failure.code === 'lease_lost') {
+    if (failed.lease.lost || failure.code === 'lease_lost') {
       runtime.logger.warn('work item lease lost; another worker owns it', logFields);
       return;
     }

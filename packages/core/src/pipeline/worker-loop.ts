@@ -4,11 +4,16 @@ import type { PipelineRuntime } from './runtime.js';
 
 /** Claims up to `limit` items for a stage. @internal */
 export function claimFor(planned: PlannedStage, runtime: PipelineRuntime, workerId: string, limit: number): Promise<Claim[]> {
+  return claimAs(planned, runtime, `${workerId}-${planned.stage.name}`, limit);
+}
+
+/** Claims up to `limit` items for a stage as the stage's worker `stageWorkerId`. */
+function claimAs(planned: PlannedStage, runtime: PipelineRuntime, stageWorkerId: string, limit: number): Promise<Claim[]> {
   const { takes } = planned.stage;
   return runtime.options.store.claim({
     kind: takes.kind,
     state: takes.state as WorkStates[WorkKind],
-    workerId: `${workerId}-${planned.stage.name}`,
+    workerId: stageWorkerId,
     leaseMs: runtime.tuning.leaseMs,
     limit,
     ordered: takes.ordered,
@@ -34,38 +39,63 @@ export async function runWorkerLoop(input: {
   readonly isStopping: () => boolean;
 }): Promise<void> {
   const { planned, runtime, signal } = input;
-  const inFlight = new Set<Promise<void>>();
   const { concurrency, pollIntervalMs } = runtime.tuning;
   const { takes } = planned.stage;
+  const workerId = `${runtime.options.pipelineId}-${planned.stage.name}`;
   const waitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, ...(takes.ordered ? {} : { state: takes.state }) };
+  // The items in hand: a count, and the loop's wait for one to end (no promise per item).
+  let inFlight = 0;
+  let escaped: { readonly error: unknown } | undefined;
+  let slotFreed: (() => void) | undefined;
+  const onItemDone = (itemEscaped: { readonly error: unknown } | undefined): void => {
+    inFlight -= 1;
+    escaped ??= itemEscaped;
+    const wake = slotFreed;
+    slotFreed = undefined;
+    wake?.();
+  };
+  const itemDone = (): Promise<void> => new Promise<void>((resolve) => (slotFreed = resolve));
   // The outstanding wait: registered before the last claim and not yet woken, it still covers the next claim.
-  let wait: { readonly woken: Promise<void>; settled: boolean } | undefined;
+  // Awaited, it is known settled; left unawaited (a full claim), one fulfilment handler marks it settled.
+  let wait: { readonly woken: Promise<void>; settled: boolean; watched: boolean } | undefined;
   const armedWait = (): Promise<void> => {
-    if (wait === undefined || wait.settled) {
-      const armed = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false };
-      void armed.woken.finally(() => (armed.settled = true));
-      wait = armed;
-    }
+    if (wait === undefined || wait.settled) wait = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false, watched: false };
     return wait.woken;
   };
+  const watchWait = (): void => {
+    const armed = wait;
+    if (armed === undefined || armed.watched) return;
+    armed.watched = true;
+    // A store's wait never rejects.
+    void armed.woken.then(() => {
+      armed.settled = true;
+    });
+  };
   while (!input.isStopping()) {
-    if (inFlight.size >= concurrency) {
-      await Promise.race(inFlight);
+    if (escaped !== undefined) throw escaped.error;
+    if (inFlight >= concurrency) {
+      await itemDone();
       continue;
     }
     const woken = armedWait();
-    const limit = concurrency - inFlight.size;
+    const limit = concurrency - inFlight;
     let claims: Claim[] = [];
     try {
-      claims = await claimFor(planned, runtime, runtime.options.pipelineId, limit);
+      claims = await claimAs(planned, runtime, workerId, limit);
     } catch (error) {
       runtime.logger.warn('claim failed; will try again', { stage: planned.stage.name, error });
     }
     for (const claim of claims) {
-      const task: Promise<void> = runClaim(planned, claim, runtime, signal).finally(() => inFlight.delete(task));
-      inFlight.add(task);
+      inFlight += 1;
+      void runClaim(planned, claim, runtime, signal, onItemDone);
     }
-    if (claims.length < limit) await woken;
+    if (claims.length < limit) {
+      await woken;
+      wait = undefined; // settled: the next claim needs a new one
+    } else {
+      watchWait();
+    }
   }
-  await Promise.all(inFlight);
+  while (inFlight > 0) await itemDone();
+  if (escaped !== undefined) throw escaped.error;
 }

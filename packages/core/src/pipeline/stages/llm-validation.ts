@@ -8,7 +8,8 @@ import type { PipelineStore, RecordWrite } from '../../store.js';
 import { failClosedValidation } from '../../validation-records.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { StageFailure, defineStage, stageEvent, type PipelineStage, type StageResult, type StageRunContext } from '../stage.js';
-import { abortAtExpiry, expiredResult, isExpired, loadRecommendation, type RecommendationInput } from './recommendation-input.js';
+import { expiredResult, expiryOf, isExpired, loadRecommendation, type RecommendationInput } from './recommendation-input.js';
+import { abortsWith } from '../runner.js';
 
 /** What validation needs from the store. */
 export type ValidationStore = Pick<PipelineStore, 'getRecommendation' | 'getSignal' | 'getCandles'>;
@@ -56,7 +57,8 @@ async function validationInput(runtime: PipelineRuntime, recommendation: TradeRe
 /** One validator's verdict under the pipeline's id; a fail-closed REJECT for a permanent failure; `expired` if the TTL passed meanwhile. */
 async function callValidator(validator: TradeValidator, input: ValidationInput, context: StageRunContext<ValidationStore>): Promise<LlmValidation | 'expired'> {
   const { recommendation } = input;
-  const deadline = abortAtExpiry(recommendation, context.clock, context.signal);
+  // Aborts at expiry, pipeline stop or lease loss: one signal (the claim's own is not made for it).
+  const deadline = expiryOf(recommendation, context.clock, abortsWith(context));
   try {
     const answer = await validator.validate(input, { ...context.slotContext, signal: deadline.signal });
     if (answer.recommendationId !== recommendation.id) throw new TradepipeError('llm_invalid_response', 'The validator answered for another recommendation');

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from '../../time.js';
 import type { Order } from '../../records/execution.js';
 import type { RecommendationState, TradeRecommendation } from '../../records/trading.js';
 import type { Claim, PipelineStore } from '../../store.js';
-import { childAbortController } from '../lease.js';
+import { childAbortController, type ChildAbortController } from '../lease.js';
 import type { StageResult } from '../stage.js';
 
 /** What every recommendation stage loads: the claimed recommendation. */
@@ -58,7 +58,15 @@ const DISPOSED = new TradepipeError('aborted', 'Expiry wait disposed');
  * fires it), or when `parent` aborts. Call `dispose` when done, to stop waiting.
  */
 export function abortAtExpiry(recommendation: TradeRecommendation, clock: Clock, parent: AbortSignal): { readonly signal: AbortSignal; dispose(): void } {
-  const expiry = childAbortController(parent);
+  return expiryOf(recommendation, clock, childAbortController(parent));
+}
+
+/**
+ * {@link abortAtExpiry} on a given controller (one that already follows whatever must abort the wait too): it
+ * aborts at the recommendation's expiry; `dispose` stops waiting and detaches it.
+ * @internal
+ */
+export function expiryOf(recommendation: TradeRecommendation, clock: Clock, expiry: ChildAbortController): { readonly signal: AbortSignal; dispose(): void } {
   const remainingMs = recommendation.expiresAtMs - clock.nowMs();
   const expire = (): void => expiry.abort(new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } }));
   if (clock === systemClock) {

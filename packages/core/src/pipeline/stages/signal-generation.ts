@@ -81,8 +81,30 @@ export async function computeFeaturesAndPredict(
   const model: SignalModel | undefined = runtime.options.model;
   if (vector === undefined || model === undefined) return { engine, vector, prediction: undefined };
   if ((await context.store.getSignal(signalIdOf(runtime, candle))) !== undefined) return { engine, vector, prediction: undefined };
-  const prediction = precomputed?.prediction ?? (await model.predict(modelViewOf(runtime).project(vector), { signal: context.signal }));
+  const prediction = precomputed?.prediction ?? (await model.predict(modelViewOf(runtime).project(vector), new PredictOptions(context)));
   return { engine, vector, prediction };
+}
+
+/**
+ * The options a model's `predict` gets: `signal` (the claim's) is an own, enumerable property read on first use,
+ * so a model that never looks at it costs the claim no AbortSignal.
+ */
+class PredictOptions {
+  declare readonly signal: AbortSignal;
+  readonly #context: { readonly signal: AbortSignal };
+
+  constructor(context: { readonly signal: AbortSignal }) {
+    this.#context = context;
+    Object.defineProperty(this, 'signal', PredictOptions.#signal);
+  }
+
+  /** One descriptor for every instance: the objects keep one hidden class. */
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: PredictOptions): AbortSignal {
+      return this.#context.signal;
+    },
+  };
 }
 
 const modelViews = new WeakMap<PipelineRuntime, FeatureView>();
