@@ -218,6 +218,22 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(next.map((item) => item.id)).toEqual([signals[0]!.id]);
     });
 
+    it('gives a claim the record stored for its item, when it carries one', async () => {
+      await seedCandles(1);
+      const [candle] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      if (candle?.record !== undefined) expect(candle.record).toEqual(await store.getCandle('BTC-USD', 'ONE_HOUR', testCandle({ index: 0 }).startMs));
+      const signal = testSignal({ candleStartMs: testCandle({ index: 0 }).startMs });
+      await store.complete(candle!, { state: 'DONE', writes: [{ type: 'signal', record: signal }] });
+      const [claimedSignal] = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      expect(claimedSignal?.id).toBe(signal.id);
+      if (claimedSignal?.record !== undefined) expect(claimedSignal.record).toEqual(await store.getSignal(signal.id));
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [claimedRecommendation] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      expect(claimedRecommendation?.id).toBe(recommendation.id);
+      if (claimedRecommendation?.record !== undefined) expect(claimedRecommendation.record).toEqual((await store.getRecommendation(recommendation.id))?.record);
+    });
+
     it('never hands one item to two concurrent claimers', async () => {
       for (let index = 0; index < 12; index += 1) await store.insertRecommendation(testRecommendation({ index }), 'PENDING_VALIDATION');
       const batches = await Promise.all(
