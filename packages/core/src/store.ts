@@ -85,6 +85,12 @@ export interface Claim<K extends WorkKind = WorkKind> {
    * claim and input); a stage loads it itself when absent. Records are immutable once stored (first write wins).
    */
   readonly record?: WorkRecords[K];
+  /**
+   * Ordered claims: whether, when the claim was made, items in the claimed state remained that this call did not
+   * take (behind a claimed item in its partition, in a partition another lease holds, or not yet due); `false`
+   * when it took all there was. `undefined` when the store does not tell (then a worker assumes there may be).
+   */
+  readonly moreWaiting?: boolean;
 }
 
 /** The record of each kind of work item, as {@link Claim.record} carries it. */

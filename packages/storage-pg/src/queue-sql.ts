@@ -39,7 +39,8 @@ function unorderedPick(table: WorkTable, s: string): string {
 
 // Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
 // oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
-// The final lock re-checks state, lease and availability on the newest row version.
+// The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
+// item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
 function orderedPick(table: WorkTable, s: string): string {
   const t = `${s}.${table.table}`;
   const keys = table.keyColumns.join(', ');
@@ -70,7 +71,9 @@ function orderedPick(table: WorkTable, s: string): string {
       SELECT ${columnsOf(table, 'w')} FROM ${t} w, now_ms
       WHERE (${columnsOf(table, 'w')}) IN (SELECT ${keys} FROM eligible)
         AND w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
-      FOR UPDATE OF w SKIP LOCKED)`;
+      FOR UPDATE OF w SKIP LOCKED),
+    more AS (
+      SELECT EXISTS (SELECT 1 FROM ${t} x WHERE x.state = $2 AND (${columnsOf(table, 'x')}) NOT IN (SELECT ${keys} FROM picked)) AS more_waiting)`;
 }
 
 /**
@@ -100,10 +103,10 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
      ${ordered ? orderedPick(table, s) : unorderedPick(table, s)}
      UPDATE ${s}.${table.table} t
      SET lease_owner = $4, lease_expires_at_ms = now_ms.ms + $5::bigint, fencing_token = nextval('${s}.fencing_token_seq')
-     FROM picked, now_ms
+     FROM picked, now_ms${ordered ? ', more' : ''}
      WHERE ${join}
      RETURNING ${table.idSql('t')} AS work_id, t.state, t.product_id, t.granularity, t.fencing_token, t.attempt,
-               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[request.kind].columns}`,
+               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[request.kind].columns}${ordered ? ', more.more_waiting' : ''}`,
     [nowParam(context), request.state, Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))],
   );
   return rows
@@ -124,6 +127,7 @@ function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow,
     attempt: Number(row.attempt),
     leaseExpiresAtMs: int8(row.lease_expires_at_ms, 'lease_expires_at_ms'),
     record: records.fromRow(row),
+    ...(typeof row.more_waiting === 'boolean' ? { moreWaiting: row.more_waiting } : {}),
   };
 }
 

@@ -15,14 +15,22 @@ export function claimFor(planned: PlannedStage, runtime: PipelineRuntime, worker
   });
 }
 
+/** A wait for work, registered before a claim; it still covers later claims until it is woken. */
+interface ArmedWait {
+  readonly woken: Promise<void>;
+  settled: boolean;
+}
+
 /**
  * A live stage worker: claims and runs up to `concurrency` items at once until `isStopping()`. When a claim
  * brings fewer items than it asked for, nothing more is claimable now, so it sleeps on the store's work
  * notification instead of claiming again; the wait is registered before the claim, so a notification arriving
  * during the claim is not missed (no polling while an event can wake it; `pollIntervalMs` only bounds the wait
- * for delayed items and expired leases). An unordered stage waits for work in its own state, so work moving to
- * another stage of the same kind does not send it to claim; an ordered stage waits for any work of its kind
- * (an item of its partition leaving any state may unblock it). At most one wait per worker is outstanding.
+ * for delayed items and expired leases). A stage waits for work arriving in its own state. An ordered stage
+ * also waits for any change of its kind (an item of its partition leaving any state may unblock it) unless its
+ * last claim took everything there was in its state while it held nothing else (the store says so with
+ * `moreWaiting: false`): then only new work in its state can give it more, and its own items finishing do not
+ * send it to claim in vain. At most two waits per worker are outstanding (its state's, and any change's).
  * @internal
  */
 export async function runWorkerLoop(input: {
@@ -37,23 +45,25 @@ export async function runWorkerLoop(input: {
   const inFlight = new Set<Promise<void>>();
   const { concurrency, pollIntervalMs } = runtime.tuning;
   const { takes } = planned.stage;
-  const waitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, ...(takes.ordered ? {} : { state: takes.state }) };
-  // The outstanding wait: registered before the last claim and not yet woken, it still covers the next claim.
-  let wait: { readonly woken: Promise<void>; settled: boolean } | undefined;
-  const armedWait = (): Promise<void> => {
-    if (wait === undefined || wait.settled) {
-      const armed = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false };
-      void armed.woken.finally(() => (armed.settled = true));
-      wait = armed;
-    }
-    return wait.woken;
+  const stateWaitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, state: takes.state };
+  const anyWaitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal };
+  // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim.
+  let stateWait: ArmedWait | undefined;
+  let anyWait: ArmedWait | undefined;
+  const armed = (current: ArmedWait | undefined, options: { readonly timeoutMs: number; readonly signal: AbortSignal; readonly state?: string }): ArmedWait => {
+    if (current !== undefined && !current.settled) return current;
+    const wait: ArmedWait = { woken: runtime.options.store.waitForWork(takes.kind, options), settled: false };
+    void wait.woken.finally(() => (wait.settled = true));
+    return wait;
   };
   while (!input.isStopping()) {
     if (inFlight.size >= concurrency) {
       await Promise.race(inFlight);
       continue;
     }
-    const woken = armedWait();
+    const heldBefore = inFlight.size > 0;
+    stateWait = armed(stateWait, stateWaitOptions);
+    if (takes.ordered) anyWait = armed(anyWait, anyWaitOptions);
     const limit = concurrency - inFlight.size;
     let claims: Claim[] = [];
     try {
@@ -65,7 +75,9 @@ export async function runWorkerLoop(input: {
       const task: Promise<void> = runClaim(planned, claim, runtime, signal).finally(() => inFlight.delete(task));
       inFlight.add(task);
     }
-    if (claims.length < limit) await woken;
+    if (claims.length >= limit) continue;
+    const tookEverything = !heldBefore && claims.length > 0 && claims.every((claim) => claim.moreWaiting === false);
+    await (anyWait === undefined || tookEverything ? stateWait.woken : anyWait.woken);
   }
   await Promise.all(inFlight);
 }

@@ -194,6 +194,23 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(next.map((claim) => claim.id)).toEqual([candleWorkId(testCandle({ index: 1 }))]);
     });
 
+    it('tells an ordered claim whether items in its state were left (moreWaiting), when it tells', async () => {
+      const request = { kind: 'candle', state: 'PENDING', leaseMs: 60_000, limit: 10, ordered: true } as const;
+      const moreWaiting = (claims: readonly { readonly moreWaiting?: boolean }[]): (boolean | undefined)[] => claims.map((claim) => claim.moreWaiting);
+      await seedCandles(2, 'BTC-USD');
+      const first = await store.claim({ ...request, workerId: 'w1' });
+      expect(first).toHaveLength(1);
+      if (first[0]!.moreWaiting === undefined) return; // this store does not tell
+      expect(moreWaiting(first)).toEqual([true]); // the second candle waits behind the first
+      await store.complete(first[0]!, { state: 'DONE' });
+      const second = await store.claim({ ...request, workerId: 'w1' });
+      expect(moreWaiting(second)).toEqual([false]);
+      await seedCandles(1, 'ETH-USD');
+      const eth = await store.claim({ ...request, workerId: 'w2', limit: 1 });
+      expect(eth.map((claim) => claim.partitionKey)).toEqual(['ETH-USD/ONE_HOUR']);
+      expect(moreWaiting(eth)).toEqual([true]); // the leased BTC candle is still in the state
+    });
+
     it('claims ordered signals oldest first per partition', async () => {
       await seedCandles(1);
       const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1 });
