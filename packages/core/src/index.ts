@@ -181,6 +181,7 @@ export {
   type CandleQuery,
   type CandleState,
   type Claim,
+  type WorkRecords,
   type ClaimRequest,
   type Completion,
   type ConsumeApprovalResult,

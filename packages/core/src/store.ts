@@ -80,6 +80,27 @@ export interface Claim<K extends WorkKind = WorkKind> {
   readonly attempt: number;
   /** When the lease ends on the store's clock, epoch ms; `renewLease` moves it. */
   readonly leaseExpiresAtMs: number;
+  /**
+   * The item's record as stored, when the store reads it with the claim (the SQL stores do: one round trip for
+   * claim and input); a stage loads it itself when absent. Records are immutable once stored (first write wins).
+   */
+  readonly record?: WorkRecords[K];
+  /**
+   * Ordered claims: whether, when the claim was made, items in the claimed state remained that this call did not
+   * take (behind a claimed item in its partition, in a partition another lease holds, or not yet due); `false`
+   * when it took all there was. `undefined` when the store does not tell (then a worker assumes there may be).
+   */
+  readonly moreWaiting?: boolean;
+}
+
+/** The record of each kind of work item, as {@link Claim.record} carries it. */
+export interface WorkRecords {
+  /** A candle item's candle. */
+  candle: Candle;
+  /** A signal item's signal. */
+  signal: Signal;
+  /** A recommendation item's recommendation. */
+  recommendation: TradeRecommendation;
 }
 
 /**

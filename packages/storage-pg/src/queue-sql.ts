@@ -1,4 +1,6 @@
 import {
+  SignalSchema,
+  TradeRecommendationSchema,
   TradepipeError,
   type Claim,
   type ClaimRequest,
@@ -7,14 +9,17 @@ import {
   type FailureResult,
   type RecordWrite,
   type WorkKind,
+  type WorkRecords,
   type WorkStates,
   type WorkStatus,
   parseRecordWrite,
 } from '@tradepipe/core';
+import { candleFromRow } from './candles-sql.js';
 import { nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
+import { signalRecordFromRow } from './feature-values.js';
 import { applyRecordWrite, recordInsertPart, workArrivalOf } from './records-sql.js';
-import { int8 } from './rows.js';
+import { int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
 
@@ -34,7 +39,8 @@ function unorderedPick(table: WorkTable, s: string): string {
 
 // Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
 // oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
-// The final lock re-checks state, lease and availability on the newest row version.
+// The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
+// item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
 function orderedPick(table: WorkTable, s: string): string {
   const t = `${s}.${table.table}`;
   const keys = table.keyColumns.join(', ');
@@ -65,12 +71,25 @@ function orderedPick(table: WorkTable, s: string): string {
       SELECT ${columnsOf(table, 'w')} FROM ${t} w, now_ms
       WHERE (${columnsOf(table, 'w')}) IN (SELECT ${keys} FROM eligible)
         AND w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
-      FOR UPDATE OF w SKIP LOCKED)`;
+      FOR UPDATE OF w SKIP LOCKED),
+    more AS (
+      SELECT EXISTS (SELECT 1 FROM ${t} x WHERE x.state = $2 AND (${columnsOf(table, 'x')}) NOT IN (SELECT ${keys} FROM picked)) AS more_waiting)`;
 }
 
 /**
+ * What a claim reads of each kind's record besides the queue columns (the claimed row's own columns, returned
+ * by the claiming UPDATE: no second statement to load a stage's input), and how a row becomes the record.
+ */
+const CLAIMED_RECORDS: { readonly [K in WorkKind]: { readonly columns: string; fromRow(row: SqlRow): WorkRecords[K] } } = {
+  candle: { columns: 't.open, t.high, t.low, t.close, t.volume, t.gap_filled, t.start_ms', fromRow: candleFromRow },
+  signal: { columns: 't.record, t.feature_values', fromRow: (row) => parseStored(SignalSchema, signalRecordFromRow(row.record, row.feature_values), 'signal') },
+  recommendation: { columns: 't.record', fromRow: (row) => parseStored(TradeRecommendationSchema, row.record, 'trade recommendation') },
+};
+
+/**
  * Claims up to `limit` items with one statement: candidates are locked with `FOR UPDATE SKIP LOCKED` (so
- * concurrent workers never take the same item) and leased with a fresh token from a global sequence.
+ * concurrent workers never take the same item) and leased with a fresh token from a global sequence. Each
+ * claim carries its item's record ({@link Claim.record}), read by the same statement.
  * @internal
  */
 export async function claim<K extends WorkKind>(context: StoreContext, request: ClaimRequest<K>): Promise<Claim<K>[]> {
@@ -84,10 +103,10 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
      ${ordered ? orderedPick(table, s) : unorderedPick(table, s)}
      UPDATE ${s}.${table.table} t
      SET lease_owner = $4, lease_expires_at_ms = now_ms.ms + $5::bigint, fencing_token = nextval('${s}.fencing_token_seq')
-     FROM picked, now_ms
+     FROM picked, now_ms${ordered ? ', more' : ''}
      WHERE ${join}
      RETURNING ${table.idSql('t')} AS work_id, t.state, t.product_id, t.granularity, t.fencing_token, t.attempt,
-               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key`,
+               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[request.kind].columns}${ordered ? ', more.more_waiting' : ''}`,
     [nowParam(context), request.state, Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))],
   );
   return rows
@@ -97,6 +116,7 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
 }
 
 function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow, id: string): Claim<K> {
+  const records = CLAIMED_RECORDS[request.kind] as { fromRow(row: SqlRow): WorkRecords[K] };
   return {
     kind: request.kind,
     id,
@@ -106,6 +126,8 @@ function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow,
     fencingToken: int8(row.fencing_token, 'fencing_token'),
     attempt: Number(row.attempt),
     leaseExpiresAtMs: int8(row.lease_expires_at_ms, 'lease_expires_at_ms'),
+    record: records.fromRow(row),
+    ...(typeof row.more_waiting === 'boolean' ? { moreWaiting: row.more_waiting } : {}),
   };
 }
 

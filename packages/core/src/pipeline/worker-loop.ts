@@ -20,14 +20,25 @@ function claimAs(planned: PlannedStage, runtime: PipelineRuntime, stageWorkerId:
   });
 }
 
+/** A wait for work, registered before a claim; it still covers later claims until it is woken. */
+interface ArmedWait {
+  readonly woken: Promise<void>;
+  /** Known woken (awaited, or seen by its one fulfilment handler). */
+  settled: boolean;
+  /** Whether its fulfilment handler is attached. */
+  watched: boolean;
+}
+
 /**
  * A live stage worker: claims and runs up to `concurrency` items at once until `isStopping()`. When a claim
  * brings fewer items than it asked for, nothing more is claimable now, so it sleeps on the store's work
  * notification instead of claiming again; the wait is registered before the claim, so a notification arriving
  * during the claim is not missed (no polling while an event can wake it; `pollIntervalMs` only bounds the wait
- * for delayed items and expired leases). An unordered stage waits for work in its own state, so work moving to
- * another stage of the same kind does not send it to claim; an ordered stage waits for any work of its kind
- * (an item of its partition leaving any state may unblock it). At most one wait per worker is outstanding.
+ * for delayed items and expired leases). A stage waits for work arriving in its own state. An ordered stage
+ * also waits for any change of its kind (an item of its partition leaving any state may unblock it) unless its
+ * last claim took everything there was in its state while it held nothing else (the store says so with
+ * `moreWaiting: false`): then only new work in its state can give it more, and its own items finishing do not
+ * send it to claim in vain. At most two waits per worker are outstanding (its state's, and any change's).
  * @internal
  */
 export async function runWorkerLoop(input: {
@@ -42,7 +53,8 @@ export async function runWorkerLoop(input: {
   const { concurrency, pollIntervalMs } = runtime.tuning;
   const { takes } = planned.stage;
   const workerId = `${runtime.options.pipelineId}-${planned.stage.name}`;
-  const waitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, ...(takes.ordered ? {} : { state: takes.state }) };
+  const stateWaitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal, state: takes.state };
+  const anyWaitOptions = { timeoutMs: pollIntervalMs, signal: input.stopSignal };
   // The items in hand: a count, and the loop's wait for one to end (no promise per item).
   let inFlight = 0;
   let escaped: { readonly error: unknown } | undefined;
@@ -55,20 +67,18 @@ export async function runWorkerLoop(input: {
     wake?.();
   };
   const itemDone = (): Promise<void> => new Promise<void>((resolve) => (slotFreed = resolve));
-  // The outstanding wait: registered before the last claim and not yet woken, it still covers the next claim.
-  // Awaited, it is known settled; left unawaited (a full claim), one fulfilment handler marks it settled.
-  let wait: { readonly woken: Promise<void>; settled: boolean; watched: boolean } | undefined;
-  const armedWait = (): Promise<void> => {
-    if (wait === undefined || wait.settled) wait = { woken: runtime.options.store.waitForWork(takes.kind, waitOptions), settled: false, watched: false };
-    return wait.woken;
-  };
-  const watchWait = (): void => {
-    const armed = wait;
-    if (armed === undefined || armed.watched) return;
-    armed.watched = true;
+  // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim.
+  // One awaited is known settled; one left unawaited gets one fulfilment handler marking it settled.
+  let stateWait: ArmedWait | undefined;
+  let anyWait: ArmedWait | undefined;
+  const armed = (current: ArmedWait | undefined, options: { readonly timeoutMs: number; readonly signal: AbortSignal; readonly state?: string }): ArmedWait =>
+    current !== undefined && !current.settled ? current : { woken: runtime.options.store.waitForWork(takes.kind, options), settled: false, watched: false };
+  const watch = (wait: ArmedWait | undefined): void => {
+    if (wait === undefined || wait.settled || wait.watched) return;
+    wait.watched = true;
     // A store's wait never rejects.
-    void armed.woken.then(() => {
-      armed.settled = true;
+    void wait.woken.then(() => {
+      wait.settled = true;
     });
   };
   while (!input.isStopping()) {
@@ -77,7 +87,9 @@ export async function runWorkerLoop(input: {
       await itemDone();
       continue;
     }
-    const woken = armedWait();
+    const heldBefore = inFlight > 0;
+    stateWait = armed(stateWait, stateWaitOptions);
+    if (takes.ordered) anyWait = armed(anyWait, anyWaitOptions);
     const limit = concurrency - inFlight;
     let claims: Claim[] = [];
     try {
@@ -89,12 +101,16 @@ export async function runWorkerLoop(input: {
       inFlight += 1;
       void runClaim(planned, claim, runtime, signal, onItemDone);
     }
-    if (claims.length < limit) {
-      await woken;
-      wait = undefined; // settled: the next claim needs a new one
-    } else {
-      watchWait();
+    if (claims.length >= limit) {
+      watch(stateWait);
+      watch(anyWait);
+      continue;
     }
+    const tookEverything = !heldBefore && claims.length > 0 && claims.every((claim) => claim.moreWaiting === false);
+    const awaited = anyWait === undefined || tookEverything ? stateWait : anyWait;
+    await awaited.woken;
+    awaited.settled = true;
+    watch(awaited === stateWait ? anyWait : stateWait);
   }
   while (inFlight > 0) await itemDone();
   if (escaped !== undefined) throw escaped.error;

@@ -194,6 +194,23 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(next.map((claim) => claim.id)).toEqual([candleWorkId(testCandle({ index: 1 }))]);
     });
 
+    it('tells an ordered claim whether items in its state were left (moreWaiting), when it tells', async () => {
+      const request = { kind: 'candle', state: 'PENDING', leaseMs: 60_000, limit: 10, ordered: true } as const;
+      const moreWaiting = (claims: readonly { readonly moreWaiting?: boolean }[]): (boolean | undefined)[] => claims.map((claim) => claim.moreWaiting);
+      await seedCandles(2, 'BTC-USD');
+      const first = await store.claim({ ...request, workerId: 'w1' });
+      expect(first).toHaveLength(1);
+      if (first[0]!.moreWaiting === undefined) return; // this store does not tell
+      expect(moreWaiting(first)).toEqual([true]); // the second candle waits behind the first
+      await store.complete(first[0]!, { state: 'DONE' });
+      const second = await store.claim({ ...request, workerId: 'w1' });
+      expect(moreWaiting(second)).toEqual([false]);
+      await seedCandles(1, 'ETH-USD');
+      const eth = await store.claim({ ...request, workerId: 'w2', limit: 1 });
+      expect(eth.map((claim) => claim.partitionKey)).toEqual(['ETH-USD/ONE_HOUR']);
+      expect(moreWaiting(eth)).toEqual([true]); // the leased BTC candle is still in the state
+    });
+
     it('claims ordered signals oldest first per partition', async () => {
       await seedCandles(1);
       const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1 });
@@ -216,6 +233,22 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await store.complete(first.find((item) => item.id === signals[1]!.id)!, { state: 'DONE' });
       const next = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w2', leaseMs: 60_000, limit: 10, ordered: true });
       expect(next.map((item) => item.id)).toEqual([signals[0]!.id]);
+    });
+
+    it('gives a claim the record stored for its item, when it carries one', async () => {
+      await seedCandles(1);
+      const [candle] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      if (candle?.record !== undefined) expect(candle.record).toEqual(await store.getCandle('BTC-USD', 'ONE_HOUR', testCandle({ index: 0 }).startMs));
+      const signal = testSignal({ candleStartMs: testCandle({ index: 0 }).startMs });
+      await store.complete(candle!, { state: 'DONE', writes: [{ type: 'signal', record: signal }] });
+      const [claimedSignal] = await store.claim({ kind: 'signal', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      expect(claimedSignal?.id).toBe(signal.id);
+      if (claimedSignal?.record !== undefined) expect(claimedSignal.record).toEqual(await store.getSignal(signal.id));
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [claimedRecommendation] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      expect(claimedRecommendation?.id).toBe(recommendation.id);
+      if (claimedRecommendation?.record !== undefined) expect(claimedRecommendation.record).toEqual((await store.getRecommendation(recommendation.id))?.record);
     });
 
     it('never hands one item to two concurrent claimers', async () => {

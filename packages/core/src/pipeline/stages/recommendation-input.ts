@@ -16,10 +16,12 @@ export interface RecommendationInput {
 export type RecommendationReader = Pick<PipelineStore, 'getRecommendation'>;
 
 /**
- * Loads a claimed recommendation, for the recommendation stages (and plugin stages of that kind).
+ * Loads a claimed recommendation, for the recommendation stages (and plugin stages of that kind): the one the
+ * claim carries, else from the store.
  * @throws TradepipeError `not_found` if the claimed recommendation is missing
  */
 export async function loadRecommendation(claim: Claim, store: RecommendationReader): Promise<TradeRecommendation> {
+  if (claim.kind === 'recommendation' && claim.record !== undefined) return claim.record as TradeRecommendation;
   const stored = await store.getRecommendation(claim.id);
   if (stored === undefined) throw new TradepipeError('not_found', 'Claimed recommendation is missing', { details: { id: claim.id } });
   return stored.record;

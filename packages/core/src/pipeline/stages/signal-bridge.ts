@@ -28,7 +28,7 @@ export function createSignalBridgeStage(runtime: PipelineRuntime): PipelineStage
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'DEAD_LETTER',
     async load(claim, context) {
-      const signal = await context.store.getSignal(claim.id);
+      const signal = claim.record ?? (await context.store.getSignal(claim.id));
       if (signal === undefined) throw new TradepipeError('not_found', 'Claimed signal is missing', { details: { id: claim.id } });
       return { signal };
     },

@@ -182,6 +182,7 @@ async function exitFor(runtime: PipelineRuntime, candle: Candle, context: StageR
 }
 
 async function loadCandle(claim: Claim<'candle'>, store: Pick<PipelineStore, 'getCandle'>): Promise<Candle> {
+  if (claim.record !== undefined) return claim.record;
   const { productId, granularity, startMs } = parseCandleWorkId(claim.id);
   const candle = await store.getCandle(productId, granularity, startMs);
   if (candle === undefined) throw new TradepipeError('not_found', 'Claimed candle is missing', { details: { id: claim.id } });
