@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type RecordKind } from './ids.js';
 
 describe('record ids', () => {
+  // First in the file: the caches must still have empty slots.
+  it('never answers an input it was not given from an empty slot (a bug passing undefined still gets a hash)', () => {
+    const fresh = 'rec_never_seen_before_by_the_cache';
+    expect(clientOrderIdFor(undefined as unknown as string)).toMatch(/^[0-9a-f]{8}-/);
+    expect(recordId('order', [undefined as unknown as string])).toMatch(new RegExp(`^${RECORD_ID_PREFIXES.order}_[0-9a-f]{32}$`));
+    expect(recordId('order', [fresh])).toBe(recordId('order', [fresh]));
+  });
+
   it('are stable for the same natural key and differ across keys', () => {
     const key = ['demo', 'BTC-USD', 'ONE_DAY', 1_735_689_600_000] as const;
     expect(recordId('signal', key)).toBe(recordId('signal', [...key]));
@@ -57,4 +65,5 @@ describe('recent ids', () => {
     }
     expect(new Set(clientIds).size).toBe(parts.length);
   });
+
 });

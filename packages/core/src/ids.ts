@@ -41,12 +41,16 @@ export function recordId(kind: RecordKind, naturalKey: readonly NaturalKeyPart[]
   return recent.get(part) ?? recent.remember(part, idOfDigest(`${RECORD_ID_PREFIXES[kind]}_`, sha256Hex(JSON.stringify([kind, part]))));
 }
 
+/** An empty slot of {@link RecentIds}. */
+const EMPTY: unique symbol = Symbol('empty');
+
 /**
  * The last few results of a pure id function, by its one input (a handful of entries, compared with `===`):
  * the live path derives the same ids from the same recommendation in several stages.
  */
 class RecentIds {
-  private readonly inputs: (NaturalKeyPart | undefined)[] = new Array<NaturalKeyPart | undefined>(8).fill(undefined);
+  /** Slots not filled yet hold {@link EMPTY}, which no input equals (not even `undefined`, which a bug could pass). */
+  private readonly inputs: (NaturalKeyPart | typeof EMPTY)[] = new Array<NaturalKeyPart | typeof EMPTY>(8).fill(EMPTY);
   private readonly ids: string[] = new Array<string>(8).fill('');
   private next = 0;
 

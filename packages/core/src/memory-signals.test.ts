@@ -200,4 +200,15 @@ describe('memory store signals: bulk-written against written one by one', () => 
     expect(await bulk.getWorkStatus('signal', later.id)).toBeUndefined();
     expect(await bulk.getSignal(records[3]!.id)).toEqual(records[3]);
   });
+
+  it('keeps the schema fields of a signal with extra ones, and takes the same write again as a duplicate, not a conflict', async () => {
+    const store = createMemoryStore({ clock: createManualClock(100 * HOUR_MS) });
+    const record = signalOf({ pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_HOUR', hour: 3, variant: 0, customId: false }, [0.5, 0.25]);
+    const withExtras = { ...record, probabilities: { BUY: 0.2, SELL: 0.3, HOLD: 0.5, extra: 1 }, note: 'not in the schema' } as unknown as Signal;
+    await store.writeBulk({ signals: [{ record: withExtras, state: 'DONE' }] });
+    await store.writeBulk({ signals: [{ record: withExtras, state: 'DONE' }] });
+    const stored = await store.getSignal(record.id);
+    expect(stored).toEqual({ ...record, probabilities: { BUY: 0.2, SELL: 0.3, HOLD: 0.5 } });
+    await expect(store.writeBulk({ signals: [{ record: { ...withExtras, confidence: 0.01 }, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
+  });
 });

@@ -98,6 +98,26 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
   return typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
 }
 
+/** `record` with the fields the columns keep (`SignalSchema`'s), as {@link SignalColumns.record} rebuilds them. */
+function schemaFieldsOf(record: Signal): Signal {
+  const { features, probabilities } = record;
+  return {
+    id: record.id,
+    pipelineId: record.pipelineId,
+    productId: record.productId,
+    granularity: record.granularity,
+    candleStartMs: record.candleStartMs,
+    action: record.action,
+    confidence: record.confidence,
+    ...(probabilities === undefined ? {} : { probabilities: { BUY: probabilities.BUY, SELL: probabilities.SELL, HOLD: probabilities.HOLD } }),
+    modelId: record.modelId,
+    modelVersion: record.modelVersion,
+    closePrice: record.closePrice,
+    features: { productId: features.productId, granularity: features.granularity, candleStartMs: features.candleStartMs, featureSetVersion: features.featureSetVersion, values: features.values },
+    generatedAtMs: record.generatedAtMs,
+  };
+}
+
 /**
  * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
  * replayed year of minutes is half a million signals whose records, id strings and probability objects would
@@ -444,9 +464,13 @@ export class MemorySignals implements IdHandles {
         const item = items[index]!;
         const { record } = item;
         let stored = records.size === 0 ? undefined : records.get(record.id);
+        let fromColumns = false;
         if (stored === undefined) {
           const handle = columns.find(record.id);
-          if (handle >= 0) stored = columns.record(handle);
+          if (handle >= 0) {
+            stored = columns.record(handle);
+            fromColumns = true;
+          }
         }
         if (stored === undefined) {
           const handle = columns.append(record, items.length - index);
@@ -455,7 +479,8 @@ export class MemorySignals implements IdHandles {
             this.pending.push(record.id);
           }
           fresh.push({ item, handle });
-        } else if (stored !== record && canonicalJson(stored) !== canonicalJson(record)) {
+        } else if (stored !== record && canonicalJson(stored) !== canonicalJson(fromColumns ? schemaFieldsOf(record) : record)) {
+          // (Columns keep the schema's fields only: a repeat of the same write, extra fields and all, is no conflict.)
           throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type: 'signal', id: record.id } });
         }
       }

@@ -43,6 +43,40 @@ describe('a held lease', () => {
     }
   });
 
+  it('keeps lease_lost as the reason when the pipeline stops after the loss and before the first read', async () => {
+    const claim = await claimTakenOver();
+    const parent = new AbortController();
+    const lease = holdLease({ store: claim.store, claim, leaseMs: 60, parent: parent.signal, logger: silentLogger });
+    try {
+      await waitFor(() => lease.aborted);
+      parent.abort(new Error('stopping'));
+      expect(isTradepipeError(lease.signal.reason, 'lease_lost')).toBe(true);
+      const child = lease.child();
+      expect(isTradepipeError(child.signal.reason, 'lease_lost')).toBe(true);
+      child.detach();
+      expect(() => lease.throwIfAborted()).toThrow(expect.objectContaining({ code: 'lease_lost' }));
+    } finally {
+      lease.stop();
+    }
+  });
+
+  it('a signal first read after the lease stopped follows nothing (the pipeline keeps no listener for it)', async () => {
+    const claim = await claimTakenOver();
+    const parent = new AbortController();
+    const lease = holdLease({ store: claim.store, claim, leaseMs: 60_000, parent: parent.signal, logger: silentLogger });
+    lease.stop();
+    const { signal } = lease;
+    expect(signal.aborted).toBe(false);
+    parent.abort(new Error('stopping'));
+    expect(signal.aborted).toBe(false);
+    const stopped = new AbortController();
+    const ended = holdLease({ store: claim.store, claim, leaseMs: 60_000, parent: stopped.signal, logger: silentLogger });
+    const reason = new Error('stopping');
+    stopped.abort(reason);
+    ended.stop();
+    expect(ended.signal.reason).toBe(reason);
+  });
+
   it('aborts a signal already read when the lease is lost, and follows the pipeline stopping first', async () => {
     const claim = await claimTakenOver();
     const parent = new AbortController();

@@ -55,11 +55,19 @@ class Held implements HeldLease {
   ) {}
 
   get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = childAbortController(this.parent);
-      if (this.lostReason !== undefined) this.controller.abort(this.lostReason);
-    }
+    this.controller ??= this.follower();
     return this.controller.signal;
+  }
+
+  /**
+   * A controller aborting as the lease's work must: already aborted with the `lease_lost` reason if the lease was
+   * lost (even if the pipeline stopped since: the first reason wins), detached and settled once the lease is
+   * stopped (a read after the claim ended attaches nothing to the pipeline's signal), else a child of it.
+   */
+  private follower(): ChildAbortController {
+    if (this.lostReason !== undefined) return settledController(this.lostReason);
+    if (this.stopped) return settledController(this.parent.aborted ? this.parent.reason : undefined);
+    return childAbortController(this.parent);
   }
 
   get aborted(): boolean {
@@ -77,8 +85,7 @@ class Held implements HeldLease {
   }
 
   child(): ChildAbortController {
-    const controller = childAbortController(this.parent);
-    if (this.lostReason !== undefined) controller.abort(this.lostReason);
+    const controller = this.follower();
     const dependents = (this.dependents ??= new Set());
     dependents.add(controller);
     return {
@@ -194,6 +201,13 @@ export interface ChildAbortController {
   abort(reason: unknown): void;
   /** Stops following the parent (call when done, so a long-lived parent keeps no listener). */
   detach(): void;
+}
+
+/** A controller following nothing: aborted with `reason` now if one is given, else only by its own `abort`. */
+function settledController(reason: unknown): ChildAbortController {
+  const controller = new AbortController();
+  if (reason !== undefined) controller.abort(reason);
+  return { signal: controller.signal, abort: (abortReason) => controller.abort(abortReason), detach: () => undefined };
 }
 
 /** The live children of each parent signal: one listener on a parent, however many children come and go. */

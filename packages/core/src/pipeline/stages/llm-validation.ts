@@ -60,7 +60,9 @@ async function callValidator(validator: TradeValidator, input: ValidationInput, 
   // Aborts at expiry, pipeline stop or lease loss: one signal (the claim's own is not made for it).
   const deadline = expiryOf(recommendation, context.clock, abortsWith(context));
   try {
-    const answer = await validator.validate(input, { ...context.slotContext, signal: deadline.signal });
+    // Named fields, not a spread: a spread would read (and so make) the claim's own signal.
+    const { pipelineId, clock, logger, store } = context.slotContext;
+    const answer = await validator.validate(input, { pipelineId, clock, logger, store, signal: deadline.signal });
     if (answer.recommendationId !== recommendation.id) throw new TradepipeError('llm_invalid_response', 'The validator answered for another recommendation');
     // The record's identity is the pipeline's to give: one validation per (recommendation, validator).
     const id = recordId('validation', [recommendation.id, validator.name]);
