@@ -26,8 +26,11 @@ describe('signalJson', () => {
   });
 
   it('falls back to canonicalJson for a shape it does not know', () => {
-    const extra = { ...base, extra: 'x' } as unknown as Signal;
-    expect(signalJson(extra).canonical).toBe(canonicalJson(extra));
-    expect(signalJson(extra).withoutValues).toBe(canonicalJson(withoutValues(extra)));
+    const { modelId, ...missing } = { ...base, probabilities: { BUY: 0.2, SELL: 0.1, HOLD: 0.7 } };
+    const shapes = [{ ...base, extra: 'x' }, missing, { ...base, features: { ...base.features, extra: 1 } }, { ...base, probabilities: { BUY: 1, SELL: 0 } }];
+    for (const shape of shapes as unknown as Signal[]) {
+      expect(signalJson(shape).canonical).toBe(canonicalJson(shape));
+      expect(signalJson(shape).withoutValues).toBe(canonicalJson(withoutValues(shape)));
+    }
   });
 });

@@ -8,15 +8,53 @@ export interface SignalJson {
   readonly withoutValues: string;
 }
 
-// The keys of a parsed signal, its features and its probabilities, sorted as canonicalJson sorts them.
-const SIGNAL_KEYS = 'action,candleStartMs,closePrice,confidence,features,generatedAtMs,granularity,id,modelId,modelVersion,pipelineId,probabilities,productId';
-const FEATURE_KEYS = 'candleStartMs,featureSetVersion,granularity,productId,values';
-const PROBABILITY_KEYS = 'BUY,HOLD,SELL';
+/** Whether `key` is one of a parsed signal's keys (a switch: no sorted key list per record). */
+function isSignalKey(key: string): boolean {
+  switch (key) {
+    case 'id':
+    case 'pipelineId':
+    case 'productId':
+    case 'granularity':
+    case 'candleStartMs':
+    case 'action':
+    case 'confidence':
+    case 'probabilities':
+    case 'modelId':
+    case 'modelVersion':
+    case 'closePrice':
+    case 'features':
+    case 'generatedAtMs':
+      return true;
+    default:
+      return false;
+  }
+}
 
-/** Whether `object`'s own keys, sorted, are exactly `keys` (comma-separated), an absent optional one allowed. */
-function hasKeys(object: object, keys: string, optional?: string): boolean {
-  const own = Object.keys(object).sort().join(',');
-  return own === keys || (optional !== undefined && own === keys.replace(`,${optional}`, ''));
+function isFeatureKey(key: string): boolean {
+  return key === 'productId' || key === 'granularity' || key === 'candleStartMs' || key === 'featureSetVersion' || key === 'values';
+}
+
+function isProbabilityKey(key: string): boolean {
+  return key === 'BUY' || key === 'SELL' || key === 'HOLD';
+}
+
+/** How many own keys `object` has if all are `isKnown`, else -1. */
+function knownKeyCount(object: object, isKnown: (key: string) => boolean): number {
+  let keys = 0;
+  for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key) || !isKnown(key)) return -1;
+    keys += 1;
+  }
+  return keys;
+}
+
+/** Whether a signal has exactly the keys this code writes: all 13, or all but `probabilities`. */
+function hasSignalShape(signal: Signal): boolean {
+  const keys = knownKeyCount(signal, isSignalKey);
+  const { features, probabilities } = signal;
+  if (keys !== 13 && !(keys === 12 && !Object.prototype.hasOwnProperty.call(signal, 'probabilities'))) return false;
+  if (typeof features !== 'object' || features === null || knownKeyCount(features, isFeatureKey) !== 5) return false;
+  return probabilities === undefined || (typeof probabilities === 'object' && probabilities !== null && knownKeyCount(probabilities, isProbabilityKey) === 3);
 }
 
 const text = (value: string): string => JSON.stringify(value);
@@ -30,7 +68,7 @@ const text = (value: string): string => JSON.stringify(value);
  */
 export function signalJson(signal: Signal): SignalJson {
   const { features, probabilities } = signal;
-  if (!hasKeys(signal, SIGNAL_KEYS, 'probabilities') || !hasKeys(features, FEATURE_KEYS) || (probabilities !== undefined && !hasKeys(probabilities, PROBABILITY_KEYS))) {
+  if (!hasSignalShape(signal)) {
     const { values, ...rest } = features;
     return { canonical: canonicalJson(signal), withoutValues: canonicalJson({ ...signal, features: rest }) };
   }
