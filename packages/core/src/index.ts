@@ -240,6 +240,7 @@ export {
   applyFillToBalances,
   applyFillToPosition,
 } from './memory-ledger.js';
+export { checkCandle } from './candle-check.js';
 export {
   checkCandlesClosed,
   checkExposureFits,

@@ -23,7 +23,7 @@ import { createExitPolicy, createRiskManager } from '@tradepipe/risk';
 import pg from 'pg';
 import { quoteSchema, runMigrations } from '../src/migrate.js';
 import { createPgDriver } from '../src/pg-driver.js';
-import { createPgliteDriver } from '../src/pglite-driver.js';
+import { createPgliteDriver, mayCopyFromFiles } from '../src/pglite-driver.js';
 import { SqlStore } from '../src/sql-store.js';
 import { DATABASE_URL } from './bench-support.js';
 
@@ -89,7 +89,8 @@ export async function openInstrumentedStore(kind: 'pglite' | 'postgres', clock: 
   const schema = `tp_bench_path_${process.pid}`;
   if (kind === 'pglite') {
     const database = await PGlite.create();
-    const driver = createPgliteDriver(database, { ownsDatabase: true, onRoundTrip });
+    // As createPgliteStore opens it: COPY through the in-memory file system when the role may read server files.
+    const driver = createPgliteDriver(database, { ownsDatabase: true, onRoundTrip, copyFromFiles: await mayCopyFromFiles(database) });
     await runMigrations(driver, schema);
     const store = new SqlStore({ driver, schema, s: quoteSchema(schema), clock, logger: silentLogger });
     return { store, roundTrips: () => roundTrips, close: () => store.close() };

@@ -1,20 +1,23 @@
 import {
-  CandleSchema,
   SignalSchema,
   TradeRecommendationSchema,
   TradepipeError,
   canonicalJson,
+  checkCandle,
   parseWith,
   type PipelineStore,
   type Signal,
 } from '@tradepipe/core';
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
-import { nowParam, nowSql, type StoreContext } from './context.js';
+import { BinaryCopyWriter } from './copy-binary.js';
+import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
 import { featureValuesParam } from './feature-values.js';
+import { signalJson } from './signal-json.js';
+import { analyzeIfGrown } from './planner-stats.js';
 import { int8 } from './rows.js';
-import type { SqlExecutor } from './sql-driver.js';
+import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 /** The batch of {@link PipelineStore.writeBulk}. */
 type BulkWrite = Parameters<PipelineStore['writeBulk']>[0];
@@ -76,7 +79,7 @@ const RECOMMENDATIONS: BulkTable = {
 /** A parsed record ready for its table. */
 interface BulkRow<R> {
   readonly record: R & { readonly id: string };
-  /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that without the feature values. */
+  /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that less the feature values. */
   readonly json: string;
   readonly hash: string;
   /** A signal's feature values, sent apart from its record. */
@@ -85,8 +88,11 @@ interface BulkRow<R> {
   readonly reason: string | null;
 }
 
-/** What core's `contentHash` computes, from the canonical JSON already made. */
-const sha256Hex = (json: string): string => createHash('sha256').update(json).digest('hex');
+/** What core's `contentHash` computes, from the canonical JSON already made: Node's one-shot `crypto.hash` where it exists (≥ 20.12). */
+const sha256Hex: (json: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (json) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', json, 'hex')
+    : (json) => crypto.createHash('sha256').update(json).digest('hex');
 
 function conflict(type: string, id: string): TradepipeError {
   return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type, id } });
@@ -101,23 +107,20 @@ function prepareRows<R extends { readonly id: string }>(
   const byId = new Map<string, BulkRow<R>>();
   for (const entry of entries) {
     const record = parse(entry.record);
-    const json = canonicalJson(record);
-    const common = { record, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
-    const row: BulkRow<R> = type === 'signal' ? { ...common, ...withoutFeatureValues(record as unknown as Signal) } : { ...common, json };
+    let row: BulkRow<R>;
+    if (type === 'signal') {
+      const signal = record as unknown as Signal;
+      const json = signalJson(signal);
+      row = { record, json: json.withoutValues, hash: sha256Hex(json.canonical), featureValues: signal.features.values, state: entry.state, reason: entry.reason ?? null };
+    } else {
+      const json = canonicalJson(record);
+      row = { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
+    }
     const first = byId.get(record.id);
     if (first === undefined) byId.set(record.id, row);
     else if (first.hash !== row.hash) throw conflict(type, record.id);
   }
   return [...byId.values()];
-}
-
-/**
- * A signal's record as sent (its JSON less the feature values: plain, not canonical, as `jsonb` orders keys
- * itself and the hash comes from the whole record's canonical JSON) and the values apart.
- */
-function withoutFeatureValues(signal: Signal): { json: string; featureValues: readonly number[] } {
-  const { values, ...features } = signal.features;
-  return { json: JSON.stringify({ ...signal, features }), featureValues: values };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -128,13 +131,25 @@ function chunks<T>(items: readonly T[]): T[][] {
 
 // Inserts one chunk (first write wins); if some ids existed, any with another content hash is a conflict.
 // When none of the chunk's ids is stored (a replay writing new records: the usual case) the rows go in with
-// a plain INSERT, which skips the speculative insertion ON CONFLICT makes per row; a concurrent writer's row
-// appearing meanwhile makes it fail with a unique violation, undone to the savepoint, and the chunk then
-// takes the first-write-wins path.
+// a plain write (COPY for signals where the driver can, else an INSERT without the speculative insertion ON
+// CONFLICT makes per row); a row stored before, or a concurrent writer's row appearing meanwhile, makes it fail
+// with a unique violation, undone to the savepoint, and the chunk then takes the first-write-wins path. With
+// COPY the ids are not looked up first: the failed COPY is the look-up, costing only where ids existed.
 async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
-  const ids = rows.map((row) => row.record.id);
-  const [found] = await executor.query<{ stored: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${context.s}.${spec.table} WHERE id = ANY($1::text[])) AS stored`, [ids]);
-  if (found?.stored !== true && (await insertNew(context, executor, spec, rows))) return;
+  const copy = context.driver.copyFrom;
+  if (spec.featureValues === true && copy !== undefined) {
+    if (await copyNewSignals(context, executor, copy, rows)) return;
+  } else {
+    const [found] = await executor.query<{ stored: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${context.s}.${spec.table} WHERE id = ANY($1::text[])) AS stored`, [
+      rows.map((row) => row.record.id),
+    ]);
+    if (found?.stored !== true && (await withSavepoint(executor, () => executor.query(insertSql(context, spec), insertParams(context, spec, rows))))) return;
+  }
+  await insertFirstWriteWins(context, executor, spec, rows);
+}
+
+/** Inserts the rows whose ids are not stored (ON CONFLICT DO NOTHING); a stored one with another content hash is a conflict. */
+async function insertFirstWriteWins<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
   const [counted] = await executor.query<{ inserted: string }>(
     `WITH inserted AS (${insertSql(context, spec)} ON CONFLICT (id) DO NOTHING RETURNING 1) SELECT count(*) AS inserted FROM inserted`,
     insertParams(context, spec, rows),
@@ -143,7 +158,7 @@ async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, sp
   const [other] = await executor.query<{ id: string }>(
     `SELECT t.id FROM unnest($1::text[], $2::text[]) AS input(id, content_hash) JOIN ${context.s}.${spec.table} t ON t.id = input.id
      WHERE t.content_hash <> input.content_hash LIMIT 1`,
-    [ids, rows.map((row) => row.hash)],
+    [rows.map((row) => row.record.id), rows.map((row) => row.hash)],
   );
   if (other !== undefined) throw conflict(spec.type, other.id);
 }
@@ -170,11 +185,11 @@ function insertParams<R>(context: StoreContext, spec: BulkTable, rows: readonly 
   return params;
 }
 
-/** A plain INSERT of rows none of whose ids was stored; false (nothing written) if a concurrent writer stored one meanwhile. */
-async function insertNew<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<boolean> {
+/** Runs a plain write under a savepoint; false (nothing written) if it met a stored key (a unique violation). */
+async function withSavepoint(executor: SqlExecutor, write: () => Promise<unknown>): Promise<boolean> {
   await executor.query('SAVEPOINT tradepipe_bulk');
   try {
-    await executor.query(insertSql(context, spec), insertParams(context, spec, rows));
+    await write();
   } catch (error) {
     if (errorCodeOf(error) !== UNIQUE_VIOLATION) throw error;
     await executor.query('ROLLBACK TO SAVEPOINT tradepipe_bulk');
@@ -185,6 +200,62 @@ async function insertNew<R>(context: StoreContext, executor: SqlExecutor, spec: 
   return true;
 }
 
+/** The signal columns a COPY fills, in the order {@link copyNewSignals} writes them. */
+const SIGNAL_COPY_COLUMNS = [
+  'id',
+  'pipeline_id',
+  'product_id',
+  'granularity',
+  'candle_start_ms',
+  'action',
+  'confidence',
+  'model_id',
+  'model_version',
+  'record',
+  'content_hash',
+  'state',
+  'state_reason',
+  'available_at_ms',
+  'updated_at_ms',
+  'feature_values',
+];
+
+/** Bytes per signal a COPY's buffer starts with (a signal of 51 feature values takes about 1 kB). */
+const SIGNAL_COPY_BYTES = 1_200;
+
+/**
+ * Signals none of whose ids is stored, in one binary COPY: every column as the INSERT path computes it (key
+ * columns from the record, which binary COPY takes without parsing text; `feature_values` as float64 bytes).
+ * @returns false (nothing written) if an id was stored
+ */
+async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, copy: NonNullable<SqlDriver['copyFrom']>, rows: readonly BulkRow<R>[]): Promise<boolean> {
+  const nowMs = await currentMs(context, executor);
+  const writer = new BinaryCopyWriter(rows.length * SIGNAL_COPY_BYTES);
+  for (const row of rows) {
+    const signal = row.record as unknown as Signal;
+    writer
+      .tuple(SIGNAL_COPY_COLUMNS.length)
+      .text(signal.id)
+      .text(signal.pipelineId)
+      .text(signal.productId)
+      .text(signal.granularity)
+      .int8(signal.candleStartMs)
+      .text(signal.action)
+      .float8(signal.confidence)
+      .text(signal.modelId)
+      .text(signal.modelVersion)
+      .jsonb(row.json)
+      .text(row.hash)
+      .text(row.state)
+      .optionalText(row.reason)
+      .int8(nowMs)
+      .int8(nowMs)
+      .float64sLittleEndian(signal.features.values);
+  }
+  const data = writer.finish();
+  return withSavepoint(executor, () => copy(executor, `${context.s}.trading_signals (${SIGNAL_COPY_COLUMNS.join(', ')})`, [data], { binary: true }));
+}
+
 /**
  * Writes candles, signals and settled recommendations in one transaction, in chunks of unnest arrays (COPY for
  * large candle chunks on a server). Everything is validated and deduplicated before any SQL runs; a record (or
@@ -193,7 +264,7 @@ async function insertNew<R>(context: StoreContext, executor: SqlExecutor, spec: 
  * @internal
  */
 export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
-  const candles = dedupeBatch((batch.candles ?? []).map((candle) => parseWith(CandleSchema, candle, 'candle')));
+  const candles = dedupeBatch((batch.candles ?? []).map((candle) => checkCandle(candle)));
   const [firstConflict] = candles.conflicts;
   if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
   const signals = prepareRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
@@ -209,5 +280,8 @@ export async function writeBulk(context: StoreContext, batch: BulkWrite): Promis
     }
     for (const chunk of chunks(signals)) await insertRecords(context, executor, SIGNALS, chunk);
     for (const chunk of chunks(recommendations)) await insertRecords(context, executor, RECOMMENDATIONS, chunk);
+    await analyzeIfGrown(context, executor, 'crypto_prices', candles.unique.length);
+    await analyzeIfGrown(context, executor, SIGNALS.table, signals.length);
+    await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendations.length);
   });
 }

@@ -4,6 +4,7 @@ import {
   GranularitySchema,
   TradepipeError,
   canonicalJson,
+  checkCandle,
   checkCandlesClosed,
   parseWith,
   type Candle,
@@ -79,7 +80,7 @@ export function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; dup
  * @internal
  */
 export async function putCandles(context: StoreContext, candles: readonly Candle[], state: CandleState): Promise<PutCandlesResult> {
-  const parsed = candles.map((candle) => parseWith(CandleSchema, candle, 'candle'));
+  const parsed = candles.map((candle) => checkCandle(candle));
   if (parsed.length > 0) checkCandlesClosed(parsed, await currentMs(context));
   const batch = dedupeBatch(parsed);
   if (batch.unique.length === 0) return { inserted: 0, duplicates: batch.duplicates, conflicts: batch.conflicts };
@@ -245,11 +246,7 @@ async function insertByCopy(context: StoreContext, executor: SqlExecutor, candle
     const suffix = `\t${state}\t${nowMs}\t${nowMs}`;
     await executor.query('SAVEPOINT tradepipe_copy');
     try {
-      const copied = await copy(
-        executor,
-        `COPY ${context.s}.crypto_prices (${CANDLE_COLUMNS}, state, available_at_ms, updated_at_ms) FROM STDIN`,
-        copyChunks(candles, suffix),
-      );
+      const copied = await copy(executor, `${context.s}.crypto_prices (${CANDLE_COLUMNS}, state, available_at_ms, updated_at_ms)`, copyChunks(candles, suffix));
       await executor.query('RELEASE SAVEPOINT tradepipe_copy');
       return { inserted: copied, ...NOTHING_EXISTED };
     } catch (error) {
@@ -263,7 +260,7 @@ async function insertByCopy(context: StoreContext, executor: SqlExecutor, candle
     `CREATE TEMPORARY TABLE IF NOT EXISTS candle_staging (product_id text, granularity text, start_ms bigint, open numeric, high numeric,
        low numeric, close numeric, volume numeric, gap_filled boolean) ON COMMIT DROP`,
   );
-  await copy(executor, `COPY candle_staging (${CANDLE_COLUMNS}) FROM STDIN`, copyChunks(candles, ''));
+  await copy(executor, `candle_staging (${CANDLE_COLUMNS})`, copyChunks(candles, ''));
   const inserted = await insertFrom(context, executor, 'candle_staging', [], state);
   return { inserted, ...(inserted === candles.length ? NOTHING_EXISTED : await compareExisting(context, executor, 'candle_staging input', [])) };
 }

@@ -11,11 +11,12 @@ interface CopyConnection {
 
 /**
  * A `COPY … FROM STDIN` run through node-postgres' submittable protocol, so bulk ingest needs no extra
- * dependency. `chunks` yields the payload in COPY text format; it is produced lazily, chunk by chunk, and
- * the event loop turns between chunks, so formatting the next chunk overlaps the server's work on the last.
+ * dependency. `chunks` yields the payload in the statement's COPY format (text as strings, binary as bytes);
+ * it is produced lazily, chunk by chunk, and the event loop turns between chunks, so formatting the next chunk
+ * overlaps the server's work on the last.
  * @internal
  */
-export function copyFromChunks(client: PoolClient, statement: string, chunks: Iterable<string>): Promise<number> {
+export function copyFromChunks(client: PoolClient, statement: string, chunks: Iterable<string | Uint8Array>): Promise<number> {
   return new Promise<number>((resolve, reject) => {
     let copied = 0;
     let failure: unknown;
@@ -29,7 +30,7 @@ export function copyFromChunks(client: PoolClient, statement: string, chunks: It
     const pump = async (connection: CopyConnection): Promise<void> => {
       try {
         for (const chunk of chunks) {
-          connection.sendCopyFromChunk(Buffer.from(chunk, 'utf8'));
+          connection.sendCopyFromChunk(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
           if (connection.stream.writableNeedDrain === true) await once(connection.stream, 'drain');
           else await new Promise((next) => setImmediate(next));
         }

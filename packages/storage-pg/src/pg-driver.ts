@@ -252,11 +252,11 @@ export function createPgDriver(pool: pg.Pool, options: PgDriverOptions): SqlDriv
       }
       return unsubscribe;
     },
-    async copyFrom(executor, statement, chunks) {
+    async copyFrom(executor, target, chunks, copyOptions = {}) {
       const client = executors.get(executor);
       if (client === undefined) throw new Error('COPY needs a transaction');
       onRoundTrip?.();
-      return copyFromChunks(client, statement, chunks);
+      return copyFromChunks(client, `COPY ${target} FROM STDIN${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`, chunks);
     },
     async close() {
       closed = true;

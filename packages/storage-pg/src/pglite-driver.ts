@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { runScript, runStatement } from './pglite-wire.js';
-import type { SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
+import type { CopyOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
 export interface PgliteDriverOptions {
@@ -10,6 +10,73 @@ export interface PgliteDriverOptions {
    * own included (its `query` makes six, `exec` two). Wraps the instance's `execProtocolStream`.
    */
   readonly onRoundTrip?: () => void;
+  /**
+   * Whether the driver may run `COPY … FROM` a file of the instance's in-memory file system (its role is a
+   * superuser or may read server files: see {@link mayCopyFromFiles}); without it the driver has no `copyFrom`.
+   */
+  readonly copyFromFiles?: boolean;
+}
+
+/** The part of Emscripten's file system `copyFrom` uses. */
+interface EmscriptenFs {
+  writeFile(path: string, data: Uint8Array): void;
+  unlink(path: string): void;
+}
+
+function fileSystemOf(database: PGlite): EmscriptenFs | undefined {
+  const fs = (database as unknown as { mod?: { FS?: Partial<EmscriptenFs> } }).mod?.FS;
+  return typeof fs?.writeFile === 'function' && typeof fs.unlink === 'function' ? (fs as EmscriptenFs) : undefined;
+}
+
+/**
+ * Whether the instance's role may `COPY … FROM` a file (a superuser, as PGlite's default `postgres` is, or a
+ * member of `pg_read_server_files`): what {@link PgliteDriverOptions.copyFromFiles} needs.
+ * @internal
+ */
+export async function mayCopyFromFiles(database: PGlite): Promise<boolean> {
+  if (fileSystemOf(database) === undefined) return false;
+  const { rows } = await database.query<{ allowed: boolean }>(
+    `SELECT rolsuper OR pg_has_role(current_user, 'pg_read_server_files', 'USAGE') AS allowed FROM pg_roles WHERE rolname = current_user`,
+  );
+  return rows[0]?.allowed === true;
+}
+
+/** Runs a simple-protocol script inside the transaction an executor belongs to; resolves with its last command tag. */
+type RunScript = (script: string) => Promise<string | undefined>;
+
+/** Each transaction's executor → how to run a script in it (for COPY, whose row count is in the command tag). */
+const SCRIPTS = new WeakMap<SqlExecutor, RunScript>();
+
+/** One chunk list as bytes: text chunks as UTF-8. */
+function bytesOf(chunks: Iterable<string | Uint8Array>): Uint8Array {
+  const parts = [...chunks].map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Names each COPY's file apart. */
+let copyFileCount = 0;
+
+/**
+ * PGlite's `COPY … FROM`: PGlite has no `COPY … FROM STDIN`, so the data is written to a file of the
+ * instance's in-memory file system (also with a data directory: only the data directory is on disk), read
+ * by a server-side `COPY … FROM '<file>'` (the statement PGlite's own `/dev/blob` runs, without its device,
+ * which hands the data over one byte at a time in JavaScript) and removed.
+ */
+function copyThroughFile(fs: EmscriptenFs) {
+  return async (executor: SqlExecutor, target: string, chunks: Iterable<string | Uint8Array>, copyOptions: CopyOptions = {}): Promise<number> => {
+    const script = SCRIPTS.get(executor);
+    if (script === undefined) throw new Error('COPY needs a transaction');
+    copyFileCount += 1;
+    const path = `/tmp/tradepipe-copy-${copyFileCount}`;
+    fs.writeFile(path, bytesOf(chunks));
+    try {
+      const tag = await script(`COPY ${target} FROM '${path}'${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`);
+      const match = /^COPY (\d+)/.exec(tag ?? '');
+      return match === null ? 0 : Number(match[1]);
+    } finally {
+      fs.unlink(path);
+    }
+  };
 }
 
 // Every statement PGlite runs, its own included, goes through `execProtocolStream`: count there.
@@ -46,7 +113,9 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
   };
   // The arrivals of this driver's statement in flight (under PGlite's locks, so no other statement runs meanwhile).
   let inFlightArrivals: WorkArrivals | undefined;
+  const fs = options.copyFromFiles === true ? fileSystemOf(database) : undefined;
   return {
+    ...(fs === undefined ? {} : { copyFrom: copyThroughFile(fs) }),
     name: 'pglite',
     query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], queryOptions: { readonly arrivals?: WorkArrivals } = {}) =>
       alone(async () => {
@@ -92,6 +161,7 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
       await database._runExclusiveQuery(() => runScript(database, script, next()));
     },
   };
+  SCRIPTS.set(executor, (script) => database._runExclusiveQuery(() => runScript(database, script, next())));
   try {
     const result = await work(executor);
     if (begun && (await database._runExclusiveQuery(() => runScript(database, 'COMMIT', { syncToFs: true }))) === 'ROLLBACK') {

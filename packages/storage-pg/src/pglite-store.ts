@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { childLogger, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
 import { guarded } from './db-errors.js';
 import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
-import { createPgliteDriver } from './pglite-driver.js';
+import { createPgliteDriver, mayCopyFromFiles } from './pglite-driver.js';
 import { growMemoryFilesInLargerSteps } from './pglite-memory.js';
 import type { SqlDriver } from './sql-driver.js';
 import { SqlStore } from './sql-store.js';
@@ -57,7 +57,14 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
   if (options.dataDir === undefined && options.database === undefined) growMemoryFilesInLargerSteps(database);
-  const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined });
+  let copyFromFiles: boolean;
+  try {
+    copyFromFiles = await guarded('open PGlite', () => mayCopyFromFiles(database));
+  } catch (error) {
+    if (options.database === undefined) await database.close().catch(() => undefined);
+    throw error;
+  }
+  const driver = createPgliteDriver(database, { ownsDatabase: options.database === undefined, copyFromFiles });
   try {
     if (options.migrate !== false) await runMigrations(driver, schema, logger);
     if (options.dataDir === undefined && options.database === undefined && options.migrate !== false) await skipWal(driver, s);

@@ -29,6 +29,12 @@ export interface SqlExecutor {
   exec(script: string): Promise<void>;
 }
 
+/** Options of {@link SqlDriver.copyFrom}. @internal */
+export interface CopyOptions {
+  /** The chunks are PostgreSQL's binary COPY format (header, tuples, trailer) instead of text. */
+  readonly binary?: boolean;
+}
+
 /**
  * The little the store needs from a database driver; `pg` and PGlite each implement it.
  * @internal
@@ -43,9 +49,12 @@ export interface SqlDriver extends SqlExecutor {
    */
   listen(channel: string, onNotification: (payload: string, arrivals?: WorkArrivals) => void): Promise<() => Promise<void>>;
   /**
-   * Runs `COPY … FROM STDIN` inside a transaction of this driver (server only), sending `chunks` (COPY text
-   * format) as they are produced; resolves with the number of rows copied.
+   * Runs a `COPY … FROM` into `target` (a table and its column list, e.g. `"s".t (a, b)`) inside a transaction
+   * of this driver, fed with `chunks` (COPY text format, or binary format with `binary`); resolves with the
+   * number of rows copied. A server streams the chunks as they are produced (`FROM STDIN`); PGlite reads them
+   * from a file of its in-memory file system. Absent where the driver cannot copy (PGlite as a role that may
+   * not read server files).
    */
-  copyFrom?(executor: SqlExecutor, statement: string, chunks: Iterable<string>): Promise<number>;
+  copyFrom?(executor: SqlExecutor, target: string, chunks: Iterable<string | Uint8Array>, options?: CopyOptions): Promise<number>;
   close(): Promise<void>;
 }
