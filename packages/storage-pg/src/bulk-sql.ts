@@ -241,7 +241,7 @@ async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, c
       .text(signal.granularity)
       .int8(signal.candleStartMs)
       .text(signal.action)
-      .float8(signal.confidence)
+      .float8(signal.confidence === 0 ? 0 : signal.confidence) // -0 as 0, as the JSON paths store it
       .text(signal.modelId)
       .text(signal.modelVersion)
       .jsonb(row.json)

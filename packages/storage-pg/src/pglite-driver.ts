@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { runScript, runStatement } from './pglite-wire.js';
+import { runScript, runScriptResult, runStatement } from './pglite-wire.js';
 import type { CopyOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
@@ -41,10 +41,10 @@ export async function mayCopyFromFiles(database: PGlite): Promise<boolean> {
   return rows[0]?.allowed === true;
 }
 
-/** Runs a simple-protocol script inside the transaction an executor belongs to; resolves with its last command tag. */
-type RunScript = (script: string) => Promise<string | undefined>;
+/** Runs a simple-protocol script inside the transaction an executor belongs to; resolves with its last command tag and affected rows. */
+type RunScript = (script: string) => Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined>;
 
-/** Each transaction's executor → how to run a script in it (for COPY, whose row count is in the command tag). */
+/** Each transaction's executor → how to run a script in it (for COPY, and its row count). */
 const SCRIPTS = new WeakMap<SqlExecutor, RunScript>();
 
 /** One chunk list as bytes: text chunks as UTF-8. */
@@ -70,11 +70,14 @@ function copyThroughFile(fs: EmscriptenFs) {
     const path = `/tmp/tradepipe-copy-${copyFileCount}`;
     fs.writeFile(path, bytesOf(chunks));
     try {
-      const tag = await script(`COPY ${target} FROM '${path}'${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`);
-      const match = /^COPY (\d+)/.exec(tag ?? '');
-      return match === null ? 0 : Number(match[1]);
+      const result = await script(`COPY ${target} FROM '${path}'${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`);
+      return result?.affectedRows ?? 0;
     } finally {
-      fs.unlink(path);
+      try {
+        fs.unlink(path);
+      } catch {
+        // The file is gone with its instance (a closed or aborted PGlite): the COPY's own outcome is what counts.
+      }
     }
   };
 }
@@ -161,7 +164,7 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
       await database._runExclusiveQuery(() => runScript(database, script, next()));
     },
   };
-  SCRIPTS.set(executor, (script) => database._runExclusiveQuery(() => runScript(database, script, next())));
+  SCRIPTS.set(executor, (script) => database._runExclusiveQuery(() => runScriptResult(database, script, next())));
   try {
     const result = await work(executor);
     if (begun && (await database._runExclusiveQuery(() => runScript(database, 'COMMIT', { syncToFs: true }))) === 'ROLLBACK') {

@@ -166,7 +166,17 @@ export async function runStatement<Row extends SqlRow>(
  * @internal
  */
 export async function runScript(database: PGlite, script: string, options: { readonly prefix?: Prefix; readonly syncToFs: boolean }): Promise<string | undefined> {
+  return (await runScriptResult(database, script, options))?.command;
+}
+
+/** {@link runScript}, answering the last statement's command tag and the rows it affected (a COPY's rows). @internal */
+export async function runScriptResult(
+  database: PGlite,
+  script: string,
+  options: { readonly prefix?: Prefix; readonly syncToFs: boolean },
+): Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined> {
   const prefix = options.prefix === undefined ? [] : [serialize.query(options.prefix)];
   const messages = await database.execProtocolStream(concat([...prefix, serialize.query(script)]), { syncToFs: options.syncToFs });
-  return parse.parseResults(messages, parsersOf(database)).at(-1)?.command;
+  const last = parse.parseResults(messages, parsersOf(database)).at(-1);
+  return last === undefined ? undefined : { command: last.command, affectedRows: last.affectedRows ?? 0 };
 }

@@ -100,6 +100,12 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect((await store.getLatestCandle('BTC-USD', 'ONE_HOUR'))?.startMs).toBe(candles[3]!.startMs);
     });
 
+    it('counts a large batch exactly (a store may take another path for it): inserted, then duplicates', async () => {
+      const candles = Array.from({ length: 2_500 }, (_, index) => testCandle({ index, productId: 'BULK-USD', granularity: 'ONE_MINUTE' }));
+      expect(await store.putCandles(candles)).toEqual({ inserted: 2_500, duplicates: 0, conflicts: [] });
+      expect(await store.putCandles(candles)).toEqual({ inserted: 0, duplicates: 2_500, conflicts: [] });
+    });
+
     it('refuses an invalid candle before writing anything', async () => {
       await expectCode(store.putCandles([testCandle({ index: 0 }), { ...testCandle({ index: 1 }), high: 1, low: 2 }]), 'validation_failed');
       await expectCode(store.putCandles([{ ...testCandle({ index: 0 }), close: Number.NaN }]), 'validation_failed');
