@@ -20,7 +20,7 @@ import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
 const CANDLE_COLUMNS = 'product_id, granularity, start_ms, open, high, low, close, volume, gap_filled';
 
-/** Batches at least this large go through COPY on a PostgreSQL server. */
+/** Batches at least this large go through COPY (on a PostgreSQL server, and on PGlite whose role may read server files). */
 const COPY_THRESHOLD = 2_000;
 
 const UNIQUE_VIOLATION = '23505';
@@ -76,7 +76,7 @@ export function dedupeBatch(candles: readonly Candle[]): { unique: Candle[]; dup
  * holding a candle that has not closed at the store's now (its clock, or the database's) is refused; repeats
  * inside the batch are settled in memory, then the rest are inserted in one transaction and the ones that
  * already existed are compared with what is stored (same values: duplicate; other values: conflict, not
- * written). Large batches on a server are streamed with COPY.
+ * written). Large batches are streamed with COPY (a server; PGlite through a file of its in-memory file system).
  * @internal
  */
 export async function putCandles(context: StoreContext, candles: readonly Candle[], state: CandleState): Promise<PutCandlesResult> {
@@ -137,7 +137,7 @@ async function insertFrom(context: StoreContext, executor: SqlExecutor, source: 
 }
 
 /**
- * Inserts a deduplicated batch inside the caller's transaction (COPY on a server for large batches, unnest
+ * Inserts a deduplicated batch inside the caller's transaction (COPY for large batches where the driver has it, unnest
  * otherwise) and compares the keys that existed.
  * @internal
  */
