@@ -210,5 +210,14 @@ describe('memory store signals: bulk-written against written one by one', () => 
     const stored = await store.getSignal(record.id);
     expect(stored).toEqual({ ...record, probabilities: { BUY: 0.2, SELL: 0.3, HOLD: 0.5 } });
     await expect(store.writeBulk({ signals: [{ record: { ...withExtras, confidence: 0.01 }, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
+    // Stored one at a time (parsed: extras dropped), then repeated in bulk with its extras: a duplicate too.
+    const single = signalOf({ pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_HOUR', hour: 4, variant: 0, customId: false }, [0.5, 0.25]);
+    await store.putCandles([{ productId: 'BTC-USD', granularity: 'ONE_HOUR', startMs: single.candleStartMs, open: 1, high: 1, low: 1, close: 1, volume: 1, gapFilled: false }]);
+    const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', limit: 1, leaseMs: 1000, ordered: true });
+    await store.complete(claim!, { state: 'DONE', writes: [{ type: 'signal', record: single }] });
+    await store.writeBulk({ signals: [{ record: { ...single, note: 'not in the schema' } as unknown as Signal, state: 'DONE' }] });
+    // A malformed repeat (bulk records are not parsed) is a conflict, not a TypeError.
+    await expect(store.writeBulk({ signals: [{ record: { ...withExtras, probabilities: null } as unknown as Signal, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
+    await expect(store.writeBulk({ signals: [{ record: { ...withExtras, features: null } as unknown as Signal, state: 'DONE' }] })).rejects.toMatchObject({ code: 'record_conflict' });
   });
 });

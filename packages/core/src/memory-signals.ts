@@ -98,9 +98,25 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
   return typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
 }
 
-/** `record` with the fields the columns keep (`SignalSchema`'s), as {@link SignalColumns.record} rebuilds them. */
-function schemaFieldsOf(record: Signal): Signal {
+/**
+ * Whether a signal written again repeats the stored one: the same canonical JSON, or the same once reduced to the
+ * schema's fields (a stored signal keeps only those, in the columns or parsed one at a time, so a repeat of a
+ * write carrying extra fields is no conflict).
+ */
+function sameContent(stored: Signal, record: Signal): boolean {
+  const storedJson = canonicalJson(stored);
+  if (storedJson === canonicalJson(record)) return true;
+  const reduced = schemaFieldsOf(record);
+  return reduced !== undefined && storedJson === canonicalJson(reduced);
+}
+
+/**
+ * `record` with the fields the columns keep (`SignalSchema`'s), as {@link SignalColumns.record} rebuilds them;
+ * undefined for a record without the nested objects to read them from (it is compared as it is).
+ */
+function schemaFieldsOf(record: Signal): Signal | undefined {
   const { features, probabilities } = record;
+  if (features === null || typeof features !== 'object' || (probabilities !== undefined && (probabilities === null || typeof probabilities !== 'object'))) return undefined;
   return {
     id: record.id,
     pipelineId: record.pipelineId,
@@ -464,13 +480,9 @@ export class MemorySignals implements IdHandles {
         const item = items[index]!;
         const { record } = item;
         let stored = records.size === 0 ? undefined : records.get(record.id);
-        let fromColumns = false;
         if (stored === undefined) {
           const handle = columns.find(record.id);
-          if (handle >= 0) {
-            stored = columns.record(handle);
-            fromColumns = true;
-          }
+          if (handle >= 0) stored = columns.record(handle);
         }
         if (stored === undefined) {
           const handle = columns.append(record, items.length - index);
@@ -479,8 +491,7 @@ export class MemorySignals implements IdHandles {
             this.pending.push(record.id);
           }
           fresh.push({ item, handle });
-        } else if (stored !== record && canonicalJson(stored) !== canonicalJson(fromColumns ? schemaFieldsOf(record) : record)) {
-          // (Columns keep the schema's fields only: a repeat of the same write, extra fields and all, is no conflict.)
+        } else if (stored !== record && !sameContent(stored, record)) {
           throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type: 'signal', id: record.id } });
         }
       }

@@ -204,6 +204,27 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     };
   }
 
+  /**
+   * With `held`'s row locked elsewhere: starts `sync`, waits until it waits on a lock, starts `fill`, waits until
+   * both wait, releases, and returns both outcomes' errors (none expected) and the balances afterwards.
+   */
+  async function interleave(held: string, sync: () => Promise<unknown>, fill: () => Promise<unknown>): Promise<{ errors: string[]; balances: Record<string, string> }> {
+    const release = await holdBalance(held);
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      const syncing = sync();
+      await sessionsWaitingOnLocks(1);
+      const filling = fill();
+      await sessionsWaitingOnLocks(2);
+      await release();
+      results = await Promise.allSettled([syncing, filling]);
+    } finally {
+      await release();
+    }
+    const errors = results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason));
+    return { errors, balances: Object.fromEntries((await first.listBalances()).map((balance) => [balance.currency, balance.available])) };
+  }
+
   it('never deadlocks a balance sync listing the quote first against a fill locking in byte order', async () => {
     // The sync waits on SYNCQ (held), the fill then wants ASYNC and SYNCQ: both must queue in one order, or on
     // release each holds what the other wants and PostgreSQL aborts one (40P01).
@@ -212,20 +233,12 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
       { currency: 'ASYNC', available: decimal('5'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
     ];
     await first.putBalances(sync);
-    const release = await holdBalance('SYNCQ');
-    let results: PromiseSettledResult<unknown>[];
-    try {
-      const syncing = first.putBalances(sync);
-      await sessionsWaitingOnLocks(1);
-      const filling = second.recordFill(sellFill('sync-order', 'ASYNC-SYNCQ'), { quoteCurrency: 'SYNCQ', baseCurrency: 'ASYNC' });
-      await sessionsWaitingOnLocks(2);
-      await release();
-      results = await Promise.allSettled([syncing, filling]);
-    } finally {
-      await release();
-    }
-    expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
-    const balances = Object.fromEntries((await first.listBalances()).map((balance) => [balance.currency, balance.available]));
+    const { errors, balances } = await interleave(
+      'SYNCQ',
+      () => first.putBalances(sync),
+      () => second.recordFill(sellFill('sync-order', 'ASYNC-SYNCQ'), { quoteCurrency: 'SYNCQ', baseCurrency: 'ASYNC' }),
+    );
+    expect(errors).toEqual([]);
     expect(balances).toMatchObject({ SYNCQ: decimal('1010'), ASYNC: decimal('4') });
   });
 
@@ -233,23 +246,16 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     // USDQ is held; the sync lists USDQ and the new SOLQ; the first SOLQ-USDQ fill creates SOLQ too. The sync
     // creates SOLQ first, so the fill waits for the sync rather than holding SOLQ against it.
     await first.putBalances([{ currency: 'USDQ', available: decimal('100'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 }]);
-    const release = await holdBalance('USDQ');
-    let results: PromiseSettledResult<unknown>[];
-    try {
-      const syncing = first.putBalances([
-        { currency: 'USDQ', available: decimal('500'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
-        { currency: 'SOLQ', available: decimal('3'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
-      ]);
-      await sessionsWaitingOnLocks(1);
-      const filling = second.recordFill(sellFill('first-solq', 'SOLQ-USDQ'), { quoteCurrency: 'USDQ', baseCurrency: 'SOLQ' });
-      await sessionsWaitingOnLocks(2);
-      await release();
-      results = await Promise.allSettled([syncing, filling]);
-    } finally {
-      await release();
-    }
-    expect(results.filter((result) => result.status === 'rejected').map((result) => String((result as PromiseRejectedResult).reason))).toEqual([]);
-    const balances = Object.fromEntries((await first.listBalances()).map((balance) => [balance.currency, balance.available]));
+    const { errors, balances } = await interleave(
+      'USDQ',
+      () =>
+        first.putBalances([
+          { currency: 'USDQ', available: decimal('500'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+          { currency: 'SOLQ', available: decimal('3'), hold: decimal('0'), updatedAtMs: 1_700_000_000_000 },
+        ]),
+      () => second.recordFill(sellFill('first-solq', 'SOLQ-USDQ'), { quoteCurrency: 'USDQ', baseCurrency: 'SOLQ' }),
+    );
+    expect(errors).toEqual([]);
     // The sync went first (it queued first); the fill applied on top of the venue's figures.
     expect(balances).toMatchObject({ USDQ: decimal('510'), SOLQ: decimal('2') });
   });

@@ -169,7 +169,7 @@ export async function runScript(database: PGlite, script: string, options: { rea
   return (await runScriptResult(database, script, options))?.command;
 }
 
-/** {@link runScript}, answering the last statement's command tag and the rows it affected (a COPY's rows). @internal */
+/** {@link runScript}, answering the last statement's command tag and the rows the script affected (PGlite counts over the whole script: a COPY run alone, after at most BEGIN, gives its own rows). @internal */
 export async function runScriptResult(
   database: PGlite,
   script: string,

@@ -23,10 +23,8 @@ function claimAs(planned: PlannedStage, runtime: PipelineRuntime, stageWorkerId:
 /** A wait for work, registered before a claim; it still covers later claims until it is woken. */
 interface ArmedWait {
   readonly woken: Promise<void>;
-  /** Known woken (awaited, or seen by its one fulfilment handler). */
+  /** Known woken (set by its one fulfilment handler, which runs before any await of it resumes). */
   settled: boolean;
-  /** Whether its fulfilment handler is attached. */
-  watched: boolean;
 }
 
 /**
@@ -67,19 +65,19 @@ export async function runWorkerLoop(input: {
     wake?.();
   };
   const itemDone = (): Promise<void> => new Promise<void>((resolve) => (slotFreed = resolve));
-  // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim.
-  // One awaited is known settled; one left unawaited gets one fulfilment handler marking it settled.
+  // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim. Each
+  // gets one fulfilment handler when made, marking it settled (one per wait, not per item): a wait woken together
+  // with the one awaited is then known settled before the next turn, and not reused for a claim in vain.
   let stateWait: ArmedWait | undefined;
   let anyWait: ArmedWait | undefined;
-  const armed = (current: ArmedWait | undefined, options: { readonly timeoutMs: number; readonly signal: AbortSignal; readonly state?: string }): ArmedWait =>
-    current !== undefined && !current.settled ? current : { woken: runtime.options.store.waitForWork(takes.kind, options), settled: false, watched: false };
-  const watch = (wait: ArmedWait | undefined): void => {
-    if (wait === undefined || wait.settled || wait.watched) return;
-    wait.watched = true;
+  const armed = (current: ArmedWait | undefined, options: { readonly timeoutMs: number; readonly signal: AbortSignal; readonly state?: string }): ArmedWait => {
+    if (current !== undefined && !current.settled) return current;
+    const wait: ArmedWait = { woken: runtime.options.store.waitForWork(takes.kind, options), settled: false };
     // A store's wait never rejects.
     void wait.woken.then(() => {
       wait.settled = true;
     });
+    return wait;
   };
   while (!input.isStopping()) {
     if (escaped !== undefined) throw escaped.error;
@@ -101,16 +99,10 @@ export async function runWorkerLoop(input: {
       inFlight += 1;
       void runClaim(planned, claim, runtime, signal, onItemDone);
     }
-    if (claims.length >= limit) {
-      watch(stateWait);
-      watch(anyWait);
-      continue;
-    }
+    if (claims.length >= limit) continue;
     const tookEverything = !heldBefore && claims.length > 0 && claims.every((claim) => claim.moreWaiting === false);
     const awaited = anyWait === undefined || tookEverything ? stateWait : anyWait;
     await awaited.woken;
-    awaited.settled = true;
-    watch(awaited === stateWait ? anyWait : stateWait);
   }
   while (inFlight > 0) await itemDone();
   if (escaped !== undefined) throw escaped.error;
