@@ -67,6 +67,14 @@ export class CandleSeries {
     return candle?.startMs === startMs ? candle : undefined;
   }
 
+  /** The candle of a series (`productId/granularity`, as `partitionKeyOf` names it) starting at `startMs`. */
+  atKey(seriesKey: string, startMs: number): Candle | undefined {
+    const list = this.series.get(seriesKey);
+    if (list === undefined) return undefined;
+    const candle = list[lowerBound(list, startMs)];
+    return candle?.startMs === startMs ? candle : undefined;
+  }
+
   private listOf(productId: string, granularity: Granularity, create: boolean): Candle[] {
     const key = `${productId}/${granularity}`;
     let list = this.series.get(key);

@@ -110,6 +110,14 @@ export class QueueIndex {
     return counts;
   }
 
+  /** Entries of `kind` in `state` (leased or not). */
+  size(kind: WorkKind, state: string): number {
+    let total = 0;
+    const partitions = this.byState[kind].get(state);
+    if (partitions !== undefined) for (const list of partitions.values()) total += list.size;
+    return total;
+  }
+
   /** Gives `state` its place among the states of `kind` (where its first entry would), if it has none yet. */
   touch(kind: WorkKind, state: string): void {
     if (!this.byState[kind].has(state)) this.byState[kind].set(state, new Map());

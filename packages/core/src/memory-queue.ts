@@ -2,9 +2,12 @@ import { TradepipeError } from './errors.js';
 import { WorkWaiterSet } from './work-waiters.js';
 import { QueueIndex, compareEntries, type Entry } from './memory-queue-index.js';
 import { SettledColumns, candlePlaceOf, type IdHandles, type PlaceOf } from './memory-settled.js';
-import type { Claim, ClaimRequest, WorkError, WorkKind, WorkStates, WorkStatus } from './store.js';
+import type { Claim, ClaimRequest, WorkError, WorkKind, WorkRecords, WorkStates, WorkStatus } from './store.js';
 
 export type { Entry } from './memory-queue-index.js';
+
+/** The stored record of a queued item, for a claim to carry (`undefined` if the store has none at hand). @internal */
+export type ClaimedRecordOf = (kind: WorkKind, entry: Entry) => WorkRecords[WorkKind] | undefined;
 
 /** A status available and updated at `nowMs`, with `reason` and `lastError` only when given (one literal, no spreads). */
 function statusOf(state: string, attempt: number, nowMs: number, reason: string | undefined, lastError: WorkError | undefined): WorkStatus {
@@ -152,25 +155,37 @@ export class MemoryQueue {
     return entries.sort(compareEntries).map((entry) => entry.id);
   }
 
-  claim<K extends WorkKind>(request: ClaimRequest<K>): Claim<K>[] {
+  /**
+   * Leases up to `request.limit` items of a kind in a state (see {@link ClaimRequest}).
+   * @param recordOf when given, each claim carries its item's record (`Claim.record`, so a stage loads nothing),
+   *   and an ordered claim says whether items in the state were left (`Claim.moreWaiting`)
+   */
+  claim<K extends WorkKind>(request: ClaimRequest<K>, recordOf?: ClaimedRecordOf): Claim<K>[] {
     const nowMs = this.nowMs();
     this.unsettle(request.kind, request.state);
     const candidates = request.ordered ? this.orderedCandidates(request, nowMs) : this.unorderedCandidates(request, nowMs);
-    return candidates.slice(0, request.limit).map((entry) => {
+    const taken = candidates.length > request.limit ? candidates.slice(0, request.limit) : candidates;
+    // Ordered: items left in the state beside the ones taken (behind them, leased, not yet due), as the SQL stores tell.
+    const moreWaiting = recordOf !== undefined && request.ordered === true ? this.index.size(request.kind, request.state) > taken.length : undefined;
+    const claims: Claim<K>[] = [];
+    for (const entry of taken) {
       this.fencingCounter += 1;
-      entry.lease = { workerId: request.workerId, fencingToken: this.fencingCounter, expiresAtMs: nowMs + request.leaseMs };
+      const fencingToken = this.fencingCounter;
+      const leaseExpiresAtMs = nowMs + request.leaseMs;
+      entry.lease = { workerId: request.workerId, fencingToken, expiresAtMs: leaseExpiresAtMs };
       this.index.leased(entry);
-      return {
-        kind: request.kind,
-        id: entry.id,
-        state: entry.status.state as WorkStates[K],
-        partitionKey: entry.partitionKey,
-        workerId: request.workerId,
-        fencingToken: this.fencingCounter,
-        attempt: entry.status.attempt,
-        leaseExpiresAtMs: entry.lease.expiresAtMs,
-      };
-    });
+      const { kind } = request;
+      const state = entry.status.state as WorkStates[K];
+      const { id, partitionKey } = entry;
+      const { attempt } = entry.status;
+      const { workerId } = request;
+      const record = recordOf?.(kind, entry) as WorkRecords[K] | undefined;
+      // One literal per shape (no spread of the optional fields).
+      if (record === undefined) claims.push({ kind, id, state, partitionKey, workerId, fencingToken, attempt, leaseExpiresAtMs });
+      else if (moreWaiting === undefined) claims.push({ kind, id, state, partitionKey, workerId, fencingToken, attempt, leaseExpiresAtMs, record });
+      else claims.push({ kind, id, state, partitionKey, workerId, fencingToken, attempt, leaseExpiresAtMs, record, moreWaiting });
+    }
+    return claims;
   }
 
   /** The oldest item of each partition in the state, if no item of that partition and kind is leased and it is available. */

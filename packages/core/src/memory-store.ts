@@ -4,7 +4,7 @@ import { canonicalJson } from './ids.js';
 import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
-import { MemoryQueue, type Entry } from './memory-queue.js';
+import { MemoryQueue, type ClaimedRecordOf, type Entry } from './memory-queue.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
@@ -223,8 +223,15 @@ class MemoryStore implements PipelineStore {
 
   async claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]> {
     this.open();
-    return this.queue.claim(request);
+    return this.queue.claim(request, this.claimedRecordOf);
   }
+
+  /** A claimed item's stored record: each claim carries it, so a stage loads nothing. */
+  private readonly claimedRecordOf: ClaimedRecordOf = (kind, entry) => {
+    if (kind === 'candle') return this.candles.atKey(entry.partitionKey, entry.orderKey);
+    if (kind === 'signal') return this.signals.get(entry.id);
+    return this.recommendations.get(entry.id);
+  };
 
   async complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void> {
     this.open();

@@ -6,7 +6,7 @@ import { TERMINAL_ORDER_STATUSES, type Order } from '../../records/execution.js'
 import type { PipelineStore } from '../../store.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { defineStage, stageEvent, type PipelineStage, type StageResult, type StageRunContext } from '../stage.js';
-import { expiredResult, isExpired, loadRecommendation, resultOfOrder, type RecommendationInput } from './recommendation-input.js';
+import { expiredResult, isExpired, claimedRecommendation, loadRecommendation, resultOfOrder, type RecommendationInput } from './recommendation-input.js';
 
 /** What the execution stage needs from the store itself (the executor records orders through its own context). */
 export type ExecutionStore = Pick<PipelineStore, 'getRecommendation' | 'getApproval' | 'getOrder'>;
@@ -30,7 +30,7 @@ export function createExecutionStage(runtime: PipelineRuntime): PipelineStage<'r
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'FAILED',
     async load(claim, context) {
-      const recommendation = await loadRecommendation(claim, context.store);
+      const recommendation = claimedRecommendation(claim) ?? (await loadRecommendation(claim, context.store));
       return { recommendation, order: await context.store.getOrder(recordId('order', [recommendation.id])) };
     },
     async run({ recommendation, order: existing }, context) {

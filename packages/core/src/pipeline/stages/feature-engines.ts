@@ -41,6 +41,12 @@ export class FeatureEngines {
     private readonly settings: { readonly pipelineId: string; readonly checkpointEveryCandles: number },
   ) {}
 
+  /** The series' engine when it is ready to take the candle (it took the one before), without waiting; else `undefined`. */
+  current(candle: Candle): SeriesEngine | undefined {
+    const current = this.engines.get(`${candle.productId}/${candle.granularity}`);
+    return current !== undefined && current.extractor.lastCandleStartMs() === candle.startMs - GRANULARITIES[candle.granularity] ? current : undefined;
+  }
+
   /** The engine for a candle's series, ready to take that candle. */
   async engineFor(candle: Candle, store: FeatureEngineStore, logger: Logger): Promise<SeriesEngine> {
     const seriesKey = `${candle.productId}/${candle.granularity}`;

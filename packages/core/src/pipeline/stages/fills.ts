@@ -6,7 +6,7 @@ import { TERMINAL_ORDER_STATUSES, type Order } from '../../records/execution.js'
 import type { PipelineStore } from '../../store.js';
 import { defineStage, stageEvent, type PipelineStage, type StageEvent } from '../stage.js';
 import type { OrderReconciler } from './order-reconciler.js';
-import { loadRecommendation, resultOfOrder, type RecommendationInput } from './recommendation-input.js';
+import { claimedRecommendation, loadRecommendation, resultOfOrder, type RecommendationInput } from './recommendation-input.js';
 
 /** What the fills stage needs from the store itself. */
 export type FillsStore = Pick<PipelineStore, 'getRecommendation' | 'getOrder'>;
@@ -30,7 +30,7 @@ export function createFillsStage(reconciler: OrderReconciler, maxBackoffMs: numb
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'DEAD_LETTER',
     async load(claim, context) {
-      const recommendation = await loadRecommendation(claim, context.store);
+      const recommendation = claimedRecommendation(claim) ?? (await loadRecommendation(claim, context.store));
       const order = await context.store.getOrder(recordId('order', [recommendation.id]));
       if (order === undefined) throw new TradepipeError('not_found', 'The submitted recommendation has no order', { details: { id: claim.id } });
       return { recommendation, order };

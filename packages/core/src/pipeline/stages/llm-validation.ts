@@ -8,7 +8,7 @@ import type { PipelineStore, RecordWrite } from '../../store.js';
 import { failClosedValidation } from '../../validation-records.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { StageFailure, defineStage, stageEvent, type PipelineStage, type StageResult, type StageRunContext } from '../stage.js';
-import { expiredResult, expiryOf, isExpired, loadRecommendation, type RecommendationInput } from './recommendation-input.js';
+import { expiredResult, expiryOf, isExpired, loadRecommendationInput, type RecommendationInput } from './recommendation-input.js';
 import { abortsWith } from '../runner.js';
 
 /** What validation needs from the store. */
@@ -27,7 +27,7 @@ export function createValidationStage(runtime: PipelineRuntime): PipelineStage<'
     passesTo: 'PENDING_RISK',
     onRetriesExhausted: 'REJECTED',
     onPermanentFailure: 'REJECTED',
-    load: async (claim, context) => ({ recommendation: await loadRecommendation(claim, context.store) }),
+    load: (claim, context) => loadRecommendationInput(claim, context.store),
     async run({ recommendation }, context) {
       if (isExpired(recommendation, context.clock)) return expiredResult('validation');
       const input = await validationInput(runtime, recommendation, context);

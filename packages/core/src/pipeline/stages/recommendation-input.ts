@@ -27,6 +27,23 @@ export async function loadRecommendation(claim: Claim, store: RecommendationRead
   return stored.record;
 }
 
+/**
+ * A recommendation stage's input, for its `load`: the recommendation the claim carries as a settled promise (no
+ * async layer), else the one loaded from the store.
+ * @throws TradepipeError `not_found` (the promise rejects) if the claimed recommendation is missing
+ * @internal
+ */
+export function loadRecommendationInput(claim: Claim, store: RecommendationReader): Promise<RecommendationInput> {
+  const carried = claimedRecommendation(claim);
+  if (carried !== undefined) return Promise.resolve({ recommendation: carried });
+  return loadRecommendation(claim, store).then((recommendation) => ({ recommendation }));
+}
+
+/** The recommendation a claim carries, if it carries one. @internal */
+export function claimedRecommendation(claim: Claim): TradeRecommendation | undefined {
+  return claim.kind === 'recommendation' ? (claim.record as TradeRecommendation | undefined) : undefined;
+}
+
 /** Whether a recommendation's time-to-live has passed at the clock's now. */
 export function isExpired(recommendation: TradeRecommendation, clock: Clock): boolean {
   return clock.nowMs() >= recommendation.expiresAtMs;

@@ -4,7 +4,7 @@ import { TradepipeError } from '../../errors.js';
 import type { PipelineStore } from '../../store.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { defineStage, stageEvent, type PipelineStage } from '../stage.js';
-import { expiredResult, isExpired, loadRecommendation, type RecommendationInput } from './recommendation-input.js';
+import { expiredResult, isExpired, loadRecommendationInput, type RecommendationInput } from './recommendation-input.js';
 
 /** What the risk stage needs from the store itself (the risk manager reads and records through its own context). */
 export type RiskStageStore = Pick<PipelineStore, 'getRecommendation'>;
@@ -17,7 +17,7 @@ export function createRiskStage(runtime: PipelineRuntime): PipelineStage<'recomm
     passesTo: 'PENDING_EXECUTION',
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'REJECTED',
-    load: async (claim, context) => ({ recommendation: await loadRecommendation(claim, context.store) }),
+    load: (claim, context) => loadRecommendationInput(claim, context.store),
     async run({ recommendation }, context) {
       if (isExpired(recommendation, context.clock)) return expiredResult('risk');
       const { assessment, approval } = await runtime.options.risk!.assess(recommendation, context.slotContext);

@@ -27,11 +27,8 @@ export function createSignalBridgeStage(runtime: PipelineRuntime): PipelineStage
     takes: { kind: 'signal', state: 'PENDING', ordered: true },
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'DEAD_LETTER',
-    async load(claim, context) {
-      const signal = claim.record ?? (await context.store.getSignal(claim.id));
-      if (signal === undefined) throw new TradepipeError('not_found', 'Claimed signal is missing', { details: { id: claim.id } });
-      return { signal };
-    },
+    // The claim's record when it carries one: a settled promise, no async layer or store call.
+    load: (claim, context) => (claim.record !== undefined ? Promise.resolve({ signal: claim.record }) : loadSignal(claim.id, context.store)),
     async run({ signal }, context) {
       const nowMs = context.clock.nowMs();
       const stale = staleSignalReason(runtime, signal, nowMs);
@@ -50,6 +47,12 @@ export function createSignalBridgeStage(runtime: PipelineRuntime): PipelineStage
       return { kind: 'complete', state: 'DONE', writes: [write], events };
     },
   });
+}
+
+async function loadSignal(id: string, store: Pick<PipelineStore, 'getSignal'>): Promise<SignalInput> {
+  const signal = await store.getSignal(id);
+  if (signal === undefined) throw new TradepipeError('not_found', 'Claimed signal is missing', { details: { id } });
+  return { signal };
 }
 
 /**

@@ -43,12 +43,13 @@ export function createSignalGenerationStage(runtime: PipelineRuntime, engines: F
     takes: { kind: 'candle', state: 'PENDING', ordered: true },
     onRetriesExhausted: 'DEAD_LETTER',
     onPermanentFailure: 'DEAD_LETTER',
-    load: async (claim, context) => ({ candle: await loadCandle(claim, context.store) }),
+    // The claim's record when it carries one: a settled promise, no async layer or store call.
+    load: (claim, context) => (claim.record !== undefined ? Promise.resolve({ candle: claim.record }) : loadCandle(claim, context.store).then((candle) => ({ candle }))),
     async run({ candle }, context) {
-      await refuseUnclosed(candle, context.store);
+      refuseUnclosed(candle, await context.store.nowMs());
       const computed = await computeFeaturesAndPredict(runtime, engines, candle, context);
       const signal = computed.prediction === undefined ? undefined : signalRecord(runtime, candle, computed.vector!, computed.prediction, context.clock.nowMs());
-      const exit = await exitFor(runtime, candle, context);
+      const exit = runtime.options.exits === undefined ? undefined : await exitFor(runtime, candle, context);
       const writes: RecordWrite[] = [];
       const events: StageEvent[] = [stageEvent('candle:processed', { candle, vector: computed.vector })];
       if (signal !== undefined) writes.push({ type: 'signal', record: signal });
@@ -75,8 +76,9 @@ export async function computeFeaturesAndPredict(
   context: StageRunContext<SignalGenerationStore>,
 ): Promise<FeaturesAndPrediction> {
   // Batched replay hook: the replay fed this candle to its engine and predicted it in batch.
-  const precomputed = engines.precomputed.get(candleWorkId(candle));
-  const engine = precomputed === undefined ? await engines.engineFor(candle, context.store, context.logger) : undefined;
+  // The batched replay's entries are looked up only while it runs (no work id built per live candle).
+  const precomputed = engines.precomputed.size === 0 ? undefined : engines.precomputed.get(candleWorkId(candle));
+  const engine = precomputed === undefined ? (engines.current(candle) ?? (await engines.engineFor(candle, context.store, context.logger))) : undefined;
   const vector = engine === undefined ? precomputed!.vector : engine.extractor.update(candle);
   const model: SignalModel | undefined = runtime.options.model;
   if (vector === undefined || model === undefined) return { engine, vector, prediction: undefined };
@@ -146,12 +148,12 @@ export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: F
 }
 
 /**
- * Refuses a candle whose bucket has not closed at the store's clock: nothing is computed from it.
+ * Refuses a candle whose bucket has not closed at the store's clock (`storeNowMs`, read from the store): nothing is
+ * computed from it.
  * @throws TradepipeError `candle_not_closed` (not retryable)
  */
-async function refuseUnclosed(candle: Candle, store: Pick<PipelineStore, 'nowMs'>): Promise<void> {
+function refuseUnclosed(candle: Candle, storeNowMs: number): void {
   const closeMs = candleCloseMs(candle);
-  const storeNowMs = await store.nowMs();
   if (closeMs <= storeNowMs) return;
   throw new TradepipeError('candle_not_closed', 'The candle has not closed yet at the store clock', {
     details: { productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs, closeMs, storeNowMs },
