@@ -1,15 +1,26 @@
 import type { WorkKind, WorkStatus } from './store.js';
 
-/** One work item in the in-memory queue. @internal */
+/**
+ * One work item in the in-memory queue. Every field is there from the start (`undefined` when unset, never
+ * deleted): the entries share one hidden class and keep their fields in the object, with no property array on the
+ * side (entries of settled items live as long as the store).
+ * @internal
+ */
 export interface Entry {
   readonly kind: WorkKind;
   readonly id: string;
   readonly partitionKey: string;
   readonly orderKey: number;
   status: WorkStatus;
-  lease?: { workerId: string; fencingToken: number; expiresAtMs: number };
+  /** The current or last lease; `undefined` when none is held. */
+  lease: { readonly workerId: string; readonly fencingToken: number; readonly expiresAtMs: number } | undefined;
   /** The state the item was in when it moved to `DEAD_LETTER` (while it is there). */
-  deadLetteredFrom?: string;
+  deadLetteredFrom: string | undefined;
+}
+
+/** A new entry, every field set (see {@link Entry}). @internal */
+export function newEntry(kind: WorkKind, id: string, partitionKey: string, orderKey: number, status: WorkStatus): Entry {
+  return { kind, id, partitionKey, orderKey, status, lease: undefined, deadLetteredFrom: undefined };
 }
 
 /** The claim order: oldest `orderKey` first, then id. @internal */

@@ -1,6 +1,6 @@
 import { TradepipeError } from './errors.js';
 import { WorkWaiterSet } from './work-waiters.js';
-import { QueueIndex, compareEntries, type Entry } from './memory-queue-index.js';
+import { QueueIndex, compareEntries, newEntry, type Entry } from './memory-queue-index.js';
 import { SettledColumns, candlePlaceOf, type IdHandles, type PlaceOf } from './memory-settled.js';
 import type { Claim, ClaimRequest, WorkError, WorkKind, WorkRecords, WorkStates, WorkStatus } from './store.js';
 
@@ -31,6 +31,8 @@ export class MemoryQueue {
   private readonly waiters = new WorkWaiterSet();
   private readonly settled: SettledColumns;
   private fencingCounter = 0;
+  /** One string per partition key: the entries of a partition share it (a record's key is a fresh string each time). */
+  private readonly partitionKeys = new InternedKeys();
 
   /**
    * @param nowMs the store's clock
@@ -52,7 +54,7 @@ export class MemoryQueue {
     const nowMs = this.nowMs();
     const status: WorkStatus =
       reason === undefined ? { state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs } : { state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs };
-    const entry: Entry = { kind, id, partitionKey, orderKey, status };
+    const entry = newEntry(kind, id, this.partitionKeys.of(partitionKey), orderKey, status);
     entries.set(id, entry);
     this.index.add(entry);
     this.notify(kind, state);
@@ -69,7 +71,7 @@ export class MemoryQueue {
     const shared: WorkStatus = Object.freeze({ state, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
     for (const { id, partitionKey, orderKey, reason } of items) {
       const status = reason === undefined ? shared : Object.freeze({ state, reason, attempt: 0, availableAtMs: nowMs, updatedAtMs: nowMs });
-      const entry: Entry = { kind, id, partitionKey, orderKey, status };
+      const entry = newEntry(kind, id, this.partitionKeys.of(partitionKey), orderKey, status);
       entries.set(id, entry);
       this.index.add(entry);
     }
@@ -103,7 +105,7 @@ export class MemoryQueue {
       for (let index = 0; index < orderKeys.length; index += 1) {
         const orderKey = orderKeys[index]!;
         const key = ids?.[index];
-        const entry: Entry = { kind, id: key === undefined ? `${partitionKey}/${orderKey}` : this.settled.idOf(kind, key), partitionKey, orderKey, status: statusAt(index) };
+        const entry = newEntry(kind, key === undefined ? `${partitionKey}/${orderKey}` : this.settled.idOf(kind, key), this.partitionKeys.of(partitionKey), orderKey, statusAt(index));
         entries.set(entry.id, entry);
         this.index.add(entry);
       }
@@ -130,7 +132,7 @@ export class MemoryQueue {
     if (this.settled.count(kind, state) === 0) return;
     const entries = this.entries[kind];
     for (const { id, partitionKey, orderKey, status } of this.settled.drain(kind, state)) {
-      const entry: Entry = { kind, id, partitionKey, orderKey, status };
+      const entry = newEntry(kind, id, this.partitionKeys.of(partitionKey), orderKey, status);
       entries.set(id, entry);
       this.index.add(entry);
     }
@@ -232,7 +234,7 @@ export class MemoryQueue {
     this.index.remove(entry);
     // A dead letter completed dead-lettered again (a sweep) keeps the state it first failed in.
     if (state === 'DEAD_LETTER') entry.deadLetteredFrom = entry.status.state === 'DEAD_LETTER' ? entry.deadLetteredFrom : entry.status.state;
-    else delete entry.deadLetteredFrom;
+    else entry.deadLetteredFrom = undefined;
     entry.status = statusOf(state, attempt ?? entry.status.attempt, nowMs, reason, lastError ?? entry.status.lastError);
     this.index.add(entry);
     this.dropLease(entry);
@@ -261,7 +263,7 @@ export class MemoryQueue {
   }
 
   private dropLease(entry: Entry): void {
-    delete entry.lease;
+    entry.lease = undefined;
     this.index.unleased(entry);
   }
 
@@ -273,5 +275,18 @@ export class MemoryQueue {
   /** Wakes the workers waiting for work of `kind` in `state` (every worker of the kind when no state is given). */
   notify(kind: WorkKind, state?: string): void {
     this.waiters.wake(kind, state);
+  }
+}
+
+/** One copy of each partition key string. */
+class InternedKeys {
+  private readonly keys = new Map<string, string>();
+
+  /** The kept copy of `key` (kept on first sight). */
+  of(key: string): string {
+    const kept = this.keys.get(key);
+    if (kept !== undefined) return kept;
+    this.keys.set(key, key);
+    return key;
   }
 }

@@ -54,7 +54,8 @@ import { systemClock, type Clock, type Granularity } from './time.js';
 
 interface Reservation {
   readonly reservation: ExposureReservation;
-  orderId?: string;
+  /** The order placed on it, once one is (`undefined` before: the field is there from the start). */
+  orderId: string | undefined;
   released: boolean;
 }
 
@@ -358,7 +359,7 @@ class MemoryStore implements PipelineStore {
     this.checkExposure(reservation, decision);
     this.assessments.set(assessment.recommendationId, assessment);
     this.approvals.set(approval.recommendationId, approval);
-    const held: Reservation = { reservation, released: false };
+    const held: Reservation = { reservation, orderId: undefined, released: false };
     this.reservations.set(approval.id, held);
     this.openReservations.set(approval.id, held);
     return { status: 'recorded', assessment, approval };
