@@ -4,6 +4,7 @@ import { canonicalJson } from './ids.js';
 import { applyBulkWrite } from './memory-bulk.js';
 import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
 import { CandleSeries } from './memory-candles.js';
+import { GroupedRecords, SortedTimes } from './memory-indexes.js';
 import { MemoryQueue, type ClaimedRecordOf, type Entry } from './memory-queue.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
@@ -93,7 +94,13 @@ class MemoryStore implements PipelineStore {
   private readonly openReservations = new Map<string, Reservation>();
   private readonly orders = new Map<string, Order>();
   private readonly ordersByClientId = new Map<string, string>();
+  /** Every order's `createdAtMs`, ascending: counting the orders of a window reads no order (the risk checks, per trade). */
+  private readonly orderTimes = new SortedTimes();
   private readonly fills = new Map<string, Fill>();
+  /** The fills of each order, in the order stored: an order's fills are read without reading every fill. */
+  private readonly fillsByOrder = new GroupedRecords<Fill>();
+  /** The validations of each recommendation, in the order stored. */
+  private readonly validationsByRecommendation = new GroupedRecords<LlmValidation>();
   private readonly positions = new Map<string, Position>();
   private readonly balances = new Map<string, Balance>();
   private readonly equity: EquitySnapshot[] = [];
@@ -201,7 +208,7 @@ class MemoryStore implements PipelineStore {
   }
 
   async listValidations(recommendationId: string): Promise<LlmValidation[]> {
-    return [...this.validations.values()].filter((validation) => validation.recommendationId === recommendationId);
+    return this.validationsByRecommendation.list(recommendationId);
   }
 
   async getRiskAssessment(recommendationId: string): Promise<RiskAssessment | undefined> {
@@ -332,6 +339,7 @@ class MemoryStore implements PipelineStore {
         break;
       case 'validation':
         this.validations.set(write.record.id, write.record);
+        this.validationsByRecommendation.add(write.record.recommendationId, write.record);
         break;
       case 'assessment':
         this.assessments.set(write.record.recommendationId, write.record);
@@ -371,7 +379,7 @@ class MemoryStore implements PipelineStore {
     const ordersInWindow =
       limits.maxOrders === undefined
         ? undefined
-        : [...this.orders.values()].filter((order) => order.createdAtMs >= limits.maxOrders!.sinceMs).length +
+        : this.orderTimes.countAtLeast(limits.maxOrders.sinceMs) +
           [...this.openReservations.values()].filter((held) => !held.released && held.orderId === undefined && held.reservation.expiresAtMs > nowMs).length;
     checkExposureFits({
       reservation,
@@ -421,6 +429,7 @@ class MemoryStore implements PipelineStore {
     }
     this.consumedApprovals.add(stored.id);
     this.orders.set(parsedOrder.id, parsedOrder);
+    this.orderTimes.insert(parsedOrder.createdAtMs);
     this.ordersByClientId.set(parsedOrder.clientOrderId, parsedOrder.id);
     const reservation = this.reservations.get(stored.id);
     if (reservation !== undefined) reservation.orderId = parsedOrder.id;
@@ -469,7 +478,7 @@ class MemoryStore implements PipelineStore {
   }
 
   async countOrdersSince(sinceMs: number): Promise<number> {
-    return [...this.orders.values()].filter((order) => order.createdAtMs >= sinceMs).length;
+    return this.orderTimes.countAtLeast(sinceMs);
   }
 
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
@@ -501,13 +510,14 @@ class MemoryStore implements PipelineStore {
       throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
     }
     this.fills.set(parsed.id, parsed);
+    this.fillsByOrder.add(parsed.orderId, parsed);
     this.positions.set(parsed.productId, applyFillToPosition(this.positions.get(parsed.productId), parsed));
     for (const balance of applyFillToBalances(this.balances, parsed, options)) this.balances.set(balance.currency, balance);
     return { status: 'inserted' };
   }
 
   async listFills(orderId: string): Promise<Fill[]> {
-    return [...this.fills.values()].filter((fill) => fill.orderId === orderId).sort((a, b) => a.filledAtMs - b.filledAtMs);
+    return this.fillsByOrder.list(orderId).sort((a, b) => a.filledAtMs - b.filledAtMs);
   }
 
   async listPositions(): Promise<Position[]> {
@@ -549,3 +559,4 @@ class MemoryStore implements PipelineStore {
     return this.health.get(service);
   }
 }
+
