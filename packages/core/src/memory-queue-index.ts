@@ -1,3 +1,4 @@
+import { removeFromList } from './small-list.js';
 import type { WorkKind, WorkStatus } from './store.js';
 
 /**
@@ -99,8 +100,11 @@ export class PartitionList {
  */
 export class QueueIndex {
   private readonly byState: Record<WorkKind, Map<string, Map<string, PartitionList>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
-  /** Entries holding a lease object, by kind and partition (sets kept when emptied: a partition's items come and go). */
-  private readonly leases: Record<WorkKind, Map<string, Set<Entry>>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
+  /**
+   * Entries holding a lease object, by kind and partition: unordered lists kept when emptied (a partition's items
+   * come and go; a set that empties allocates a new table each time it fills again).
+   */
+  private readonly leases: Record<WorkKind, Map<string, Entry[]>> = { candle: new Map(), signal: new Map(), recommendation: new Map() };
 
   /** Partitions with entries of `kind` in `state`, each oldest first. */
   partitions(kind: WorkKind, state: string): ReadonlyMap<string, PartitionList> {
@@ -156,21 +160,23 @@ export class QueueIndex {
   /** Records that an entry holds a lease object (expired or not). */
   leased(entry: Entry): void {
     const byPartition = this.leases[entry.kind];
-    let set = byPartition.get(entry.partitionKey);
-    if (set === undefined) byPartition.set(entry.partitionKey, (set = new Set()));
-    set.add(entry);
+    let list = byPartition.get(entry.partitionKey);
+    if (list === undefined) byPartition.set(entry.partitionKey, (list = []));
+    // An expired lease claimed again is listed already.
+    if (!list.includes(entry)) list.push(entry);
   }
 
   /** Records that an entry no longer holds a lease. */
   unleased(entry: Entry): void {
-    this.leases[entry.kind].get(entry.partitionKey)?.delete(entry);
+    const list = this.leases[entry.kind].get(entry.partitionKey);
+    if (list !== undefined) removeFromList(list, entry);
   }
 
   /** Whether an entry of `kind` in `partitionKey` holds an unexpired lease at `nowMs`. */
   isPartitionBusy(kind: WorkKind, partitionKey: string, nowMs: number): boolean {
-    const set = this.leases[kind].get(partitionKey);
-    if (set === undefined) return false;
-    for (const entry of set) if (entry.lease !== undefined && entry.lease.expiresAtMs > nowMs) return true;
+    const list = this.leases[kind].get(partitionKey);
+    if (list === undefined) return false;
+    for (const entry of list) if (entry.lease !== undefined && entry.lease.expiresAtMs > nowMs) return true;
     return false;
   }
 }

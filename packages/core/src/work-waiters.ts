@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { removeFromList } from './small-list.js';
 import type { WorkKind } from './store.js';
 
 /** setTimeout's longest delay, ms. */
@@ -30,9 +31,10 @@ interface Waiter {
  * @internal Shared by store implementations.
  */
 export class WorkWaiterSet {
-  private readonly waiters = new Map<WorkKind, Set<Waiter>>();
+  /** The waits per kind, unordered (lists, not sets: nothing is allocated as they empty and fill again). */
+  private readonly waiters = new Map<WorkKind, Waiter[]>();
   /** The waits per signal, each signal listened to once (the listener stays until it aborts). */
-  private readonly bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
+  private readonly bySignal = new WeakMap<AbortSignal, Waiter[]>();
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
   /** When the timer fires (`performance.now()` time, ms). */
@@ -49,11 +51,11 @@ export class WorkWaiterSet {
     return new Promise<void>((resolve) => {
       if (signal?.aborted) return resolve();
       const waiter: Waiter = { kind, state, deadlineMs: performance.now() + Math.max(0, timeoutMs), signal, resolve };
-      let set = this.waiters.get(kind);
-      if (set === undefined) this.waiters.set(kind, (set = new Set<Waiter>()));
-      set.add(waiter);
+      let list = this.waiters.get(kind);
+      if (list === undefined) this.waiters.set(kind, (list = []));
+      list.push(waiter);
       this.count += 1;
-      if (signal !== undefined) this.listen(signal).add(waiter);
+      if (signal !== undefined) this.listen(signal).push(waiter);
       this.armTimer(waiter.deadlineMs);
     });
   }
@@ -63,11 +65,13 @@ export class WorkWaiterSet {
    * (work arrived in that state), every one otherwise.
    */
   wake(kind: WorkKind, state?: string): void {
-    const set = this.waiters.get(kind);
-    if (set === undefined || set.size === 0) return;
-    // Deleting the entry being visited from a Set is safe while iterating it; nothing is added meanwhile.
-    for (const waiter of set) {
+    const list = this.waiters.get(kind);
+    if (list === undefined) return;
+    // In the order they waited; ending a wait takes it out of the list (the next moves into its place).
+    for (let index = 0; index < list.length; ) {
+      const waiter = list[index]!;
       if (state === undefined || waiter.state === undefined || waiter.state === state) this.end(waiter);
+      if (list[index] === waiter) index += 1; // still there: not ended (or not ending), go on
     }
   }
 
@@ -77,14 +81,19 @@ export class WorkWaiterSet {
   }
 
   /** The waits ending with `signal`; its one listener is added the first time it is seen. */
-  private listen(signal: AbortSignal): Set<Waiter> {
+  private listen(signal: AbortSignal): Waiter[] {
     let waiting = this.bySignal.get(signal);
     if (waiting === undefined) {
-      const forSignal = new Set<Waiter>();
+      const forSignal: Waiter[] = [];
       waiting = forSignal;
       this.bySignal.set(signal, forSignal);
       signal.addEventListener('abort', () => {
-        for (const waiter of forSignal) this.end(waiter);
+        // Ending a wait takes it out of this list.
+        while (forSignal.length > 0) {
+          const waiter = forSignal[0]!;
+          this.end(waiter);
+          if (forSignal[0] === waiter) forSignal.shift(); // not a current wait any more: drop it all the same
+        }
       }, { once: true });
     }
     return waiting;
@@ -92,10 +101,11 @@ export class WorkWaiterSet {
 
   /** Ends one wait (once), removing it everywhere. */
   private end(waiter: Waiter): void {
-    const set = this.waiters.get(waiter.kind);
-    if (set === undefined || !set.delete(waiter)) return;
+    const list = this.waiters.get(waiter.kind);
+    if (list === undefined || !removeFromList(list, waiter)) return;
     this.count -= 1;
-    if (waiter.signal !== undefined) this.bySignal.get(waiter.signal)?.delete(waiter);
+    const bySignal = waiter.signal === undefined ? undefined : this.bySignal.get(waiter.signal);
+    if (bySignal !== undefined) removeFromList(bySignal, waiter);
     if (this.count === 0) this.timer?.unref();
     waiter.resolve();
   }
@@ -118,10 +128,12 @@ export class WorkWaiterSet {
     this.timerDueMs = Number.POSITIVE_INFINITY;
     const nowMs = performance.now();
     let nextMs = Number.POSITIVE_INFINITY;
-    for (const set of this.waiters.values()) {
-      for (const waiter of set) {
+    for (const list of this.waiters.values()) {
+      for (let index = 0; index < list.length; ) {
+        const waiter = list[index]!;
         if (waiter.deadlineMs <= nowMs) this.end(waiter);
         else nextMs = Math.min(nextMs, waiter.deadlineMs);
+        if (list[index] === waiter) index += 1; // still waiting
       }
     }
     if (nextMs !== Number.POSITIVE_INFINITY) this.armTimer(nextMs);

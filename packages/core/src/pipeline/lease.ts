@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { removeFromList } from '../small-list.js';
 import { TradepipeError, isTradepipeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Claim, PipelineStore } from '../store.js';
@@ -44,7 +45,7 @@ class Held implements HeldLease {
   /** The signal's controller, once read. */
   private controller: ChildAbortController | undefined;
   /** The controllers of {@link child} not detached yet. */
-  private dependents: Set<ChildAbortController> | undefined;
+  private dependents: ChildAbortController[] | undefined;
 
   constructor(
     readonly store: LeaseStore,
@@ -86,14 +87,14 @@ class Held implements HeldLease {
 
   child(): ChildAbortController {
     const controller = this.follower();
-    const dependents = (this.dependents ??= new Set());
-    dependents.add(controller);
+    const dependents = (this.dependents ??= []);
+    dependents.push(controller);
     return {
       signal: controller.signal,
       abort: (reason) => controller.abort(reason),
       detach: () => {
         controller.detach();
-        dependents.delete(controller);
+        removeFromList(dependents, controller);
       },
     };
   }
@@ -103,7 +104,8 @@ class Held implements HeldLease {
     if (this.aborted) return;
     this.lostReason = reason;
     this.controller?.abort(reason);
-    if (this.dependents !== undefined) for (const dependent of this.dependents) dependent.abort(reason);
+    // A copy: a dependent's abort listener may detach it from the list meanwhile.
+    if (this.dependents !== undefined) for (const dependent of [...this.dependents]) dependent.abort(reason);
   }
 
   stop(): void {
@@ -120,7 +122,8 @@ class Held implements HeldLease {
  * length after the last one; it stops when a tick finds nothing held.
  */
 class LeaseKeeper {
-  private readonly held = new Set<Held>();
+  /** The held leases, unordered (a list: a set that empties allocates a new table each time it fills again). */
+  private readonly held: Held[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly tickMs: number;
 
@@ -129,18 +132,18 @@ class LeaseKeeper {
   }
 
   add(held: Held): void {
-    this.held.add(held);
+    this.held.push(held);
     if (this.timer !== undefined) return;
     this.timer = setInterval(() => this.tick(), this.tickMs);
     this.timer.unref();
   }
 
   remove(held: Held): void {
-    this.held.delete(held);
+    removeFromList(this.held, held);
   }
 
   private tick(): void {
-    if (this.held.size === 0) {
+    if (this.held.length === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
       return;
@@ -210,8 +213,11 @@ function settledController(reason: unknown): ChildAbortController {
   return { signal: controller.signal, abort: (abortReason) => controller.abort(abortReason), detach: () => undefined };
 }
 
-/** The live children of each parent signal: one listener on a parent, however many children come and go. */
-const childrenOf = new WeakMap<AbortSignal, Set<AbortController>>();
+/**
+ * The live children of each parent signal: one listener on a parent, however many children come and go (unordered
+ * lists: a set that empties allocates a new table each time it fills again).
+ */
+const childrenOf = new WeakMap<AbortSignal, AbortController[]>();
 
 /**
  * A child of a long-lived signal, cheaper than `AbortSignal.any` (no weak references to collect): the parent
@@ -227,19 +233,20 @@ export function childAbortController(parent: AbortSignal): ChildAbortController 
   }
   let children = childrenOf.get(parent);
   if (children === undefined) {
-    const live = new Set<AbortController>();
+    const live: AbortController[] = [];
     children = live;
     childrenOf.set(parent, live);
     parent.addEventListener(
       'abort',
       () => {
-        for (const child of live) child.abort(parent.reason);
-        live.clear();
+        // Taken out first: a child's abort listener that detaches (or adds) changes only the emptied list.
+        const aborted = live.splice(0);
+        for (const child of aborted) child.abort(parent.reason);
       },
       { once: true },
     );
   }
   const siblings = children;
-  siblings.add(controller);
-  return { signal: controller.signal, abort: (reason) => controller.abort(reason), detach: () => siblings.delete(controller) };
+  siblings.push(controller);
+  return { signal: controller.signal, abort: (reason) => controller.abort(reason), detach: () => void removeFromList(siblings, controller) };
 }
