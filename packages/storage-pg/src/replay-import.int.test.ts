@@ -31,7 +31,7 @@ async function tradeOneByOne(store: PipelineStore, advance: (ms: number) => Prom
   const nowMs = await store.nowMs();
   const recommendation = testRecommendation({ candleStartMs: done.startMs, createdAtMs: nowMs, expiresAtMs: nowMs + HOUR_MS });
   await store.complete(await claim('signal', 'PENDING'), { state: 'DONE', writes: [{ type: 'recommendation', record: recommendation, state: 'PENDING_VALIDATION' }] });
-  const validation = { id: `validation-${recommendation.id}`, recommendationId: recommendation.id, validator: 'rules', decision: 'APPROVE' as const, reasons: ['fine'], confidence: 0.9, model: 'rules', validatedAtMs: nowMs };
+  const validation = { id: `validation-${recommendation.id}`, recommendationId: recommendation.id, validator: 'rules', decision: 'APPROVE' as const, reasons: ['fine'], riskFlags: [], confidence: 0.9, model: 'rules', validatedAtMs: nowMs };
   await store.complete(await claim('recommendation', 'PENDING_VALIDATION'), { state: 'PENDING_RISK', writes: [{ type: 'validation', record: validation }] });
   const held = await claim('recommendation', 'PENDING_RISK');
   const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: HOUR_MS });
