@@ -120,7 +120,13 @@ describe('the batched replay records exactly what the candle-by-candle replay re
     const reference = await referenceOf(minutes);
     const batched = await replay(minutes, 'batched', 'pglite');
     expect(batched.quietCandles).toBeGreaterThan(minutes.replayed.length * 0.9);
-    expectSameRecords(batched, reference);
+    // The stores list orders created in the same minute in another order (memory: as written; SQL: by id). The
+    // PGlite candle-by-candle reference of these candles (half an hour here) differs from the memory one only so.
+    const byCreation = (outcome: Outcome): Outcome => ({
+      ...outcome,
+      records: { ...outcome.records, orders: [...outcome.records.orders].sort((a, b) => a.createdAtMs - b.createdAtMs || (a.id < b.id ? -1 : 1)) },
+    });
+    expectSameRecords(byCreation(batched), byCreation(reference));
   }, 1_800_000);
 
   it('on a PGlite store holding trading history already: the stages write to the store directly, the same records', async () => {

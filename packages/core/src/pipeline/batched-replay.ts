@@ -242,6 +242,16 @@ class BatchedWalk {
  * from what was read or written since, and claims in states that hold no item are answered empty, so a
  * candle through the stages costs far fewer store round trips than in the candle-by-candle replay; the
  * store is assumed to be written only through the pipeline meanwhile (as the quiet path already assumes).
+ * On a store that can import replays (`importReplay`, the SQL stores) and holds no trading history yet
+ * (`holdsTradingHistory` false: no recommendation, order, fill, approval, reservation, validation, assessment,
+ * position, equity snapshot or waiting work; products, balances and the risk state are copied into memory) and
+ * no signal of the replay's range, the stages run on a core memory store instead (`ReplayStaging`): a candle
+ * through the stages costs no round trip, and at the end of each chunk (and of the replay) everything they wrote,
+ * with the quiet candles, goes to the store in one `importReplay` transaction. A failure leaves the store as of
+ * the last flush, exactly what the candle-by-candle replay leaves after the same candles; running the replay
+ * again then goes candle by candle. Events are held meanwhile and delivered once their records are committed (at
+ * the flush, after the stages ran: a listener sees them later than the candle-by-candle replay emits them, never
+ * before the store holds what they report); events of a flush that failed are dropped.
  * Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
  * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
