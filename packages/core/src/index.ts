@@ -178,6 +178,8 @@ export {
   candleWorkId,
   partitionKeyOf,
   type BulkWrite,
+  type ReplayImport,
+  type ReplayWorkStatus,
   type CandleQuery,
   type CandleState,
   type Claim,

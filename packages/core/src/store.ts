@@ -208,6 +208,52 @@ export interface BulkWrite {
   readonly recommendations?: readonly { readonly record: TradeRecommendation; readonly state: RecommendationState; readonly reason?: string }[];
 }
 
+/** A work item's bookkeeping as a batched replay's in-memory view left it; see {@link ReplayImport}. */
+export interface ReplayWorkStatus {
+  /** The kind of item. */
+  readonly kind: WorkKind;
+  /** The item's id (see {@link Claim.id}). */
+  readonly id: string;
+  /** Its state, reason, attempts, last error and times, as the store is to keep them. */
+  readonly status: WorkStatus;
+  /** With state `DEAD_LETTER`: the state it was dead-lettered from (see `requeueDeadLetter`). */
+  readonly deadLetteredFrom?: string;
+}
+
+/**
+ * What a batched replay ran through its stages in memory, for {@link PipelineStore.importReplay}: the records new
+ * since the last import, and the current state of every record that changed. Records of one import were all
+ * written at or before the store's now.
+ */
+export interface ReplayImport {
+  /** New candles, signals and recommendations, written as {@link PipelineStore.writeBulk} writes them (in order). */
+  readonly inserts: readonly BulkWrite[];
+  /** Work bookkeeping that replaces what is stored (items inserted above or by an earlier import). */
+  readonly statuses: readonly ReplayWorkStatus[];
+  /** New validations, in the order they were written. */
+  readonly validations: readonly LlmValidation[];
+  /** New risk assessments. */
+  readonly assessments: readonly RiskAssessment[];
+  /** Approvals, new or consumed since (with when and by which order). */
+  readonly approvals: readonly { readonly approval: RiskApproval; readonly consumedAtMs?: number; readonly consumedByOrderId?: string }[];
+  /** Exposure reservations, new or changed since (tied to an order, released when it ended). */
+  readonly reservations: readonly { readonly reservation: ExposureReservation; readonly orderId?: string; readonly releasedAtMs?: number }[];
+  /** Orders as they are now (new or updated). */
+  readonly orders: readonly Order[];
+  /** New fills, in the order they were recorded. */
+  readonly fills: readonly Fill[];
+  /** Positions as they are now. */
+  readonly positions: readonly Position[];
+  /** Balances as they are now (new currencies in the order they first appeared). */
+  readonly balances: readonly Balance[];
+  /** The risk state as it is now, when it changed. */
+  readonly riskState?: RiskState;
+  /** New equity snapshots, in the order they were recorded. */
+  readonly equity: readonly EquitySnapshot[];
+  /** Products as they are now (put since). */
+  readonly products: readonly Product[];
+}
+
 /** The limits the store enforces atomically while reserving exposure. */
 export interface ExposureLimits {
   /** Σ over products of position size × mark price + active BUY reservations must stay at or below this. */
@@ -348,6 +394,22 @@ export interface PipelineStore {
   getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined>;
   /** The candle of a series starting at `startMs`, epoch ms; undefined when not stored. */
   getCandle(productId: string, granularity: Granularity, startMs: number): Promise<Candle | undefined>;
+
+  /**
+   * Optional (the SQL stores have it, with {@link PipelineStore.holdsTradingHistory}): writes what a batched replay
+   * ran in memory, in one transaction, with multi-row statements per table. The records are new to the store (a
+   * record stored before makes the whole import fail, nothing written); orders, positions, balances, the risk
+   * state, approvals' consumption, reservations and work bookkeeping replace what is stored.
+   * @throws TradepipeError `validation_failed` for an invalid record; `storage_failed` if a new record exists (nothing is written)
+   */
+  importReplay?(batch: ReplayImport): Promise<void>;
+  /**
+   * Optional, with {@link PipelineStore.importReplay}: whether the store holds any trading history: a recommendation,
+   * validation, assessment, approval, reservation, order, fill, position or equity snapshot, or a candle or signal
+   * waiting for its stage or dead-lettered. A store without (products, balances, the risk state, settled candles and
+   * signals, checkpoints) can be mirrored in memory exactly by a batched replay.
+   */
+  holdsTradingHistory?(): Promise<boolean>;
 
   // --- Products ---
   /** Inserts or replaces a product (products change: status, increments). */

@@ -7,6 +7,7 @@ import {
   parseWith,
   type PipelineStore,
   type Signal,
+  type TradeRecommendation,
 } from '@tradepipe/core';
 import * as crypto from 'node:crypto';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
@@ -76,8 +77,8 @@ const RECOMMENDATIONS: BulkTable = {
   ],
 };
 
-/** A parsed record ready for its table. */
-interface BulkRow<R> {
+/** A parsed record ready for its table. @internal */
+export interface BulkRow<R> {
   readonly record: R & { readonly id: string };
   /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that less the feature values. */
   readonly json: string;
@@ -256,6 +257,49 @@ async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, c
   return withSavepoint(executor, () => copy(executor, `${context.s}.trading_signals (${SIGNAL_COPY_COLUMNS.join(', ')})`, [data], { binary: true }));
 }
 
+/** A bulk write validated and deduplicated, ready for {@link writePreparedBulk}. @internal */
+export interface PreparedBulk {
+  readonly candles: ReturnType<typeof dedupeBatch>['unique'];
+  readonly candleState: NonNullable<BulkWrite['candleState']>;
+  readonly signals: readonly BulkRow<Signal>[];
+  readonly recommendations: readonly BulkRow<TradeRecommendation>[];
+}
+
+/**
+ * Validates and deduplicates a bulk write before any SQL runs.
+ * @throws TradepipeError `validation_failed`, `record_conflict` (a record repeated with other content)
+ * @internal
+ */
+export function prepareBulk(batch: BulkWrite): PreparedBulk {
+  const candles = dedupeBatch((batch.candles ?? []).map((candle) => checkCandle(candle)));
+  const [firstConflict] = candles.conflicts;
+  if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
+  const signals = prepareRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
+  const recommendations = prepareRows('recommendation', batch.recommendations ?? [], (record) =>
+    parseWith(TradeRecommendationSchema, record, 'trade recommendation'),
+  );
+  return { candles: candles.unique, candleState: batch.candleState ?? 'DONE', signals, recommendations };
+}
+
+/**
+ * Writes a prepared bulk write inside the caller's transaction (see {@link writeBulk}).
+ * @throws TradepipeError `record_conflict`
+ * @internal
+ */
+export async function writePreparedBulk(context: StoreContext, executor: SqlExecutor, prepared: PreparedBulk): Promise<void> {
+  const { candles, signals, recommendations } = prepared;
+  for (const chunk of chunks(candles)) {
+    const outcome = await insertCandleBatch(context, executor, chunk, prepared.candleState);
+    const [stored] = outcome.conflicts;
+    if (stored !== undefined) throw conflict('candle', `${stored.productId}/${stored.granularity}/${stored.startMs}`);
+  }
+  for (const chunk of chunks(signals)) await insertRecords(context, executor, SIGNALS, chunk);
+  for (const chunk of chunks(recommendations)) await insertRecords(context, executor, RECOMMENDATIONS, chunk);
+  await analyzeIfGrown(context, executor, 'crypto_prices', candles.length);
+  await analyzeIfGrown(context, executor, SIGNALS.table, signals.length);
+  await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendations.length);
+}
+
 /**
  * Writes candles, signals and settled recommendations in one transaction, in chunks of unnest arrays (COPY for
  * large candle chunks on a server). Everything is validated and deduplicated before any SQL runs; a record (or
@@ -264,24 +308,7 @@ async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, c
  * @internal
  */
 export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
-  const candles = dedupeBatch((batch.candles ?? []).map((candle) => checkCandle(candle)));
-  const [firstConflict] = candles.conflicts;
-  if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
-  const signals = prepareRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
-  const recommendations = prepareRows('recommendation', batch.recommendations ?? [], (record) =>
-    parseWith(TradeRecommendationSchema, record, 'trade recommendation'),
-  );
-  if (candles.unique.length + signals.length + recommendations.length === 0) return;
-  await context.driver.transaction(async (executor) => {
-    for (const chunk of chunks(candles.unique)) {
-      const outcome = await insertCandleBatch(context, executor, chunk, batch.candleState ?? 'DONE');
-      const [stored] = outcome.conflicts;
-      if (stored !== undefined) throw conflict('candle', `${stored.productId}/${stored.granularity}/${stored.startMs}`);
-    }
-    for (const chunk of chunks(signals)) await insertRecords(context, executor, SIGNALS, chunk);
-    for (const chunk of chunks(recommendations)) await insertRecords(context, executor, RECOMMENDATIONS, chunk);
-    await analyzeIfGrown(context, executor, 'crypto_prices', candles.unique.length);
-    await analyzeIfGrown(context, executor, SIGNALS.table, signals.length);
-    await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendations.length);
-  });
+  const prepared = prepareBulk(batch);
+  if (prepared.candles.length + prepared.signals.length + prepared.recommendations.length === 0) return;
+  await context.driver.transaction((executor) => writePreparedBulk(context, executor, prepared));
 }

@@ -28,6 +28,7 @@ import {
   type Product,
   type PutCandlesResult,
   type RecommendationState,
+  type ReplayImport,
   type RiskApproval,
   type RiskAssessment,
   type RiskDecisionRecord,
@@ -51,6 +52,7 @@ import * as orders from './orders-sql.js';
 import * as positions from './positions-sql.js';
 import * as queue from './queue-sql.js';
 import * as reads from './reads-sql.js';
+import { holdsTradingHistory, importReplay } from './replay-import-sql.js';
 import { applyRecordWrite } from './records-sql.js';
 import * as risk from './risk-sql.js';
 import * as state from './state-sql.js';
@@ -103,6 +105,14 @@ export class SqlStore implements PipelineStore {
 
   writeBulk(batch: Parameters<PipelineStore['writeBulk']>[0]): Promise<void> {
     return this.run('writeBulk', () => writeBulk(this.context, batch));
+  }
+
+  importReplay(batch: ReplayImport): Promise<void> {
+    return this.run('importReplay', () => importReplay(this.context, batch));
+  }
+
+  holdsTradingHistory(): Promise<boolean> {
+    return this.run('holdsTradingHistory', () => holdsTradingHistory(this.context));
   }
 
   getCandles(query: CandleQuery): Promise<Candle[]> {

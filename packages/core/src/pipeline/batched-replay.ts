@@ -9,6 +9,7 @@ import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
+import { ReplayStaging, type ReplayRange } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
 
@@ -241,6 +242,16 @@ class BatchedWalk {
  * from what was read or written since, and claims in states that hold no item are answered empty, so a
  * candle through the stages costs far fewer store round trips than in the candle-by-candle replay; the
  * store is assumed to be written only through the pipeline meanwhile (as the quiet path already assumes).
+ * On a store that can import replays (`importReplay`, the SQL stores) and holds no trading history yet
+ * (`holdsTradingHistory` false: no recommendation, order, fill, approval, reservation, validation, assessment,
+ * position, equity snapshot or waiting work; products, balances and the risk state are copied into memory) and
+ * no signal of the replay's range, the stages run on a core memory store instead (`ReplayStaging`): a candle
+ * through the stages costs no round trip, and at the end of each chunk (and of the replay) everything they wrote,
+ * with the quiet candles, goes to the store in one `importReplay` transaction. A failure leaves the store as of
+ * the last flush, exactly what the candle-by-candle replay leaves after the same candles; running the replay
+ * again then goes candle by candle. Events are held meanwhile and delivered once their records are committed (at
+ * the flush, after the stages ran: a listener sees them later than the candle-by-candle replay emits them, never
+ * before the store holds what they report); events of a flush that failed are dropped.
  * Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
  * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
@@ -267,28 +278,50 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(ordered[0]!)));
     await access.prepare();
   }
+  const range = { fromCandleStartMs: ordered[0]?.startMs ?? 0, toCandleStartMs: ordered.at(-1)?.startMs ?? 0 };
+  const signalsAbsent = Object.values(await input.store.countSignalsByAction(range)).every((count) => (count ?? 0) === 0);
+  // A store without trading history (and none of the range's signals): the stages run in memory, written in bulk at each flush (see ReplayStaging).
+  const { bus } = access.runtime;
+  const staging = signalsAbsent ? await ReplayStaging.open({ target: input.store, clock: input.clock, range: seriesRanges(ordered), events: bus }) : undefined;
+  if (staging !== undefined) bus.hold();
   // The stages read the store through the replay's view while it runs (see ReplayStore).
-  const view = new ReplayStore(input.store, Math.max(VIEW_WINDOW_CANDLES, 2 * lookbackCandles, access.runtime.tuning.validationCandles + 1));
-  await view.resync();
-  const restore = access.useStore(view.store);
+  const view = new ReplayStore(staging?.store ?? input.store, Math.max(VIEW_WINDOW_CANDLES, 2 * lookbackCandles, access.runtime.tuning.validationCandles + 1));
   try {
-    const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
-    await caches.refresh();
-    const range = { fromCandleStartMs: ordered[0]?.startMs ?? 0, toCandleStartMs: ordered.at(-1)?.startMs ?? 0 };
-    const signalsAbsent = Object.values(await view.store.countSignalsByAction(range)).every((count) => (count ?? 0) === 0);
-    const walk = new BatchedWalk(access, input, caches, view, signalsAbsent);
-    const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
-    for (let start = 0; start < ordered.length; ) {
-      const items = await walk.chunk(ordered, start, chunkCandles);
-      await walk.walk(items);
-      await walk.flush();
-      await walk.checkpointOnCadence();
-      start += items.length;
-      await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+    await view.resync();
+    const restore = access.useStore(view.store);
+    try {
+      const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
+      await caches.refresh();
+      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent);
+      const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
+      for (let start = 0; start < ordered.length; ) {
+        const items = await walk.chunk(ordered, start, chunkCandles);
+        await walk.walk(items);
+        await walk.flush();
+        await staging?.flush();
+        await walk.checkpointOnCadence();
+        start += items.length;
+        await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+      }
+      await checkpointFeatures(input.pipeline);
+      await staging?.flush();
+      return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
+    } finally {
+      restore();
     }
-    await checkpointFeatures(input.pipeline);
-    return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
   } finally {
-    restore();
+    // Events of records a failed replay never committed are dropped; after the last flush none is held.
+    if (staging !== undefined) bus.dropHeld();
   }
+}
+
+/** Each series' first and last candle start in the replay (the store holds none of that range: see `needsCandleByCandle`). */
+function seriesRanges(ordered: readonly Candle[]): ReplayRange {
+  const ranges = new Map<string, { fromStartMs: number; toStartMs: number }>();
+  for (const candle of ordered) {
+    const range = ranges.get(seriesOf(candle));
+    if (range === undefined) ranges.set(seriesOf(candle), { fromStartMs: candle.startMs, toStartMs: candle.startMs });
+    else range.toStartMs = Math.max(range.toStartMs, candle.startMs);
+  }
+  return ranges;
 }

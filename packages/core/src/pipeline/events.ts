@@ -144,8 +144,47 @@ export class PipelineEventBus {
     return this.emitter.listenerCount(event) > 0;
   }
 
+  /** Events held while a batched replay's records wait in memory for their write (see {@link PipelineEventBus.hold}). */
+  private held: [keyof PipelineEvents, unknown][] | undefined;
+
+  /**
+   * Holds every event emitted from now on instead of delivering it, until {@link PipelineEventBus.deliverHeld}
+   * delivers them (in order) or {@link PipelineEventBus.dropHeld} drops them: a batched replay whose stages write to
+   * memory first delivers their events only once their records are committed to the store.
+   */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** How many events are held. */
+  heldCount(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Delivers the first `count` events held (all by default), in order, and keeps holding the next ones. */
+  deliverHeld(count = this.heldCount()): void {
+    const held = this.held;
+    if (held === undefined || count <= 0) return;
+    const due = held.splice(0, count);
+    this.held = undefined;
+    try {
+      for (const [event, payload] of due) this.emit(event, payload as PipelineEvents[typeof event]);
+    } finally {
+      this.held = held;
+    }
+  }
+
+  /** Stops holding: drops the events held (their records were never committed) and delivers later ones at once. */
+  dropHeld(): void {
+    this.held = undefined;
+  }
+
   emit<E extends keyof PipelineEvents>(event: E, payload: PipelineEvents[E]): void {
     if (this.emitter.listenerCount(event) === 0) return;
+    if (this.held !== undefined) {
+      this.held.push([event, payload]);
+      return;
+    }
     for (const listener of this.emitter.listeners(event) as PipelineListener<E>[]) {
       try {
         const result = listener(payload);
