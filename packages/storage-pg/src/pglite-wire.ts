@@ -21,8 +21,9 @@ const PARSERS = new WeakMap<PGlite, Parsers>();
  * looked up through the prototype (so types the instance adds later, e.g. array types, are seen). PGlite's
  * `parseResults` given parsers of its own copies the whole table (over 300 entries keyed by type OID) on every
  * call, about a quarter of a millisecond per statement; this is built once per instance.
+ * @internal
  */
-function parsersOf(database: PGlite): Parsers {
+export function parsersOf(database: PGlite): Parsers {
   let parsers = PARSERS.get(database);
   if (parsers === undefined) {
     parsers = Object.assign(Object.create(database.parsers) as Parsers, KEEP_TEXT_PARSERS);
