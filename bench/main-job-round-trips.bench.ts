@@ -7,7 +7,8 @@
  * - exchanges with the WebAssembly backend (round trips: one per statement, BEGIN riding with the first one of a
  *   transaction, COMMIT one more), and the process CPU time spent inside them, per SQL statement.
  * A profiling aid, not a target: no MET/MISSED. Exchanges are counted by wrapping
- * `PGlite.prototype.execProtocolStream` (every statement goes through it); statements are named by the SQL
+ * `PGlite.prototype.execProtocolRawStream` (the store's statements) and `execProtocolStream` (PGlite's own, e.g.
+ * `listen`); statements are named by the SQL
  * text of their first Parse. Run: `npx tsx --conditions=@tradepipe/source bench/main-job-round-trips.bench.ts`
  * (`ROUND_TRIPS_MODE=batched` or `reference` for one mode; `ROUND_TRIPS_STATEMENTS=N` rows of the statement table).
  */
@@ -46,23 +47,28 @@ function statementOf(message: Uint8Array): string {
   return statementTexts.get(name) ?? name;
 }
 
-const exchange = PGlite.prototype.execProtocolStream;
-PGlite.prototype.execProtocolStream = async function countedExchange(this: PGlite, message, options) {
-  const statement = statementOf(message); // learns the statements prepared before a tally too
-  const current = tally;
-  if (current === undefined) return exchange.call(this, message, options);
-  const started = process.cpuUsage();
-  try {
-    return await exchange.call(this, message, options);
-  } finally {
-    const used = process.cpuUsage(started);
-    const entry = current.statements.get(statement) ?? { count: 0, cpuMs: 0 };
-    entry.count += 1;
-    entry.cpuMs += (used.user + used.system) / 1000;
-    current.statements.set(statement, entry);
-    current.exchanges += 1;
-  }
-};
+/** `exchange` (one of PGlite's exchange methods) counted and timed into the current tally. */
+function countedExchange<Options, Result>(exchange: (this: PGlite, message: Uint8Array, options: Options) => Promise<Result>) {
+  return async function counted(this: PGlite, message: Uint8Array, options: Options): Promise<Result> {
+    const statement = statementOf(message); // learns the statements prepared before a tally too
+    const current = tally;
+    if (current === undefined) return exchange.call(this, message, options);
+    const started = process.cpuUsage();
+    try {
+      return await exchange.call(this, message, options);
+    } finally {
+      const used = process.cpuUsage(started);
+      const entry = current.statements.get(statement) ?? { count: 0, cpuMs: 0 };
+      entry.count += 1;
+      entry.cpuMs += (used.user + used.system) / 1000;
+      current.statements.set(statement, entry);
+      current.exchanges += 1;
+    }
+  };
+}
+// The store's exchanges (raw, read by the store itself) and PGlite's own (parsed by PGlite).
+PGlite.prototype.execProtocolRawStream = countedExchange(PGlite.prototype.execProtocolRawStream);
+PGlite.prototype.execProtocolStream = countedExchange(PGlite.prototype.execProtocolStream);
 
 /** The store with every method call counted and timed into the current tally. */
 function countingStore(store: PipelineStore): PipelineStore {

@@ -229,10 +229,11 @@ async function pgliteStore(): Promise<OpenedStore | undefined> {
     const { createPgliteStore } = await import('@tradepipe/storage-pg');
     const database = await PGlite.create();
     let roundTrips = 0;
-    const exchange = database.execProtocolStream.bind(database);
-    database.execProtocolStream = (message, options) => {
+    // Every exchange with the backend (the store's raw ones and PGlite's own parsed ones) goes through it.
+    const exchange = database.execProtocolRawSync.bind(database);
+    database.execProtocolRawSync = (message) => {
       roundTrips += 1;
-      return exchange(message, options);
+      return exchange(message);
     };
     const store = await createPgliteStore({ database });
     return {

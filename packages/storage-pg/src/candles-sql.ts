@@ -15,6 +15,7 @@ import {
 } from '@tradepipe/core';
 import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
+import { analyzeIfGrownLive } from './planner-stats.js';
 import { int8, numberColumn, numericText, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
@@ -88,6 +89,7 @@ export async function putCandles(context: StoreContext, candles: readonly Candle
     batch.unique.length <= ONE_STATEMENT_MAX
       ? await insertInOneStatement(context, batch.unique, state)
       : await context.driver.transaction((executor) => insertCandleBatch(context, executor, batch.unique, state));
+  await analyzeIfGrownLive(context, 'crypto_prices', outcome.inserted);
   return {
     inserted: outcome.inserted,
     duplicates: batch.duplicates + outcome.duplicates,

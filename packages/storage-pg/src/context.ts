@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@tradepipe/core';
+import { systemClock, type Clock, type Logger } from '@tradepipe/core';
 import type { SqlDriver, SqlExecutor } from './sql-driver.js';
 
 /** What every part of the SQL store shares. @internal */
@@ -27,9 +27,15 @@ export function nowParam(context: StoreContext): number | null {
   return context.clock === undefined ? null : context.clock.nowMs();
 }
 
-/** The store's "now" in epoch ms, read once (from the clock, or one query to the database). @internal */
+/**
+ * The store's "now" in epoch ms, read once: from the clock; on PGlite without one, from this process's clock
+ * (the embedded database's `clock_timestamp()` reads that same clock: no round trip); otherwise one query to
+ * the database.
+ * @internal
+ */
 export async function currentMs(context: StoreContext, executor: SqlExecutor = context.driver): Promise<number> {
   if (context.clock !== undefined) return context.clock.nowMs();
+  if (context.driver.name === 'pglite') return systemClock.nowMs();
   const [row] = await executor.query<{ ms: string }>(`SELECT ${nowSql(1)} AS ms`, [null]);
   return Number(row?.ms);
 }

@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { runScript, runScriptResult, runStatement } from './pglite-wire.js';
+import { addNotificationListener, runScript, runScriptResult, runStatement } from './pglite-wire.js';
 import type { CopyOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
@@ -7,7 +7,7 @@ export interface PgliteDriverOptions {
   readonly ownsDatabase: boolean;
   /**
    * Benchmarks and tests only: called once per exchange with the WebAssembly backend (a round trip), PGlite's
-   * own included (its `query` makes six, `exec` two). Wraps the instance's `execProtocolStream`.
+   * own included (its `query` makes six, `exec` two). Wraps the instance's `execProtocolRawSync`.
    */
   readonly onRoundTrip?: () => void;
   /**
@@ -82,12 +82,12 @@ function copyThroughFile(fs: EmscriptenFs) {
   };
 }
 
-// Every statement PGlite runs, its own included, goes through `execProtocolStream`: count there.
+// Every exchange with the backend, PGlite's own included, goes through `execProtocolRawSync`: count there.
 function countExchanges(database: PGlite, onRoundTrip: () => void): void {
-  const exchange = database.execProtocolStream.bind(database);
-  database.execProtocolStream = (message, exchangeOptions) => {
+  const exchange = database.execProtocolRawSync.bind(database);
+  database.execProtocolRawSync = (message) => {
     onRoundTrip();
-    return exchange(message, exchangeOptions);
+    return exchange(message);
   };
 }
 
@@ -99,12 +99,13 @@ function transactionAborted(): Error {
 /**
  * A {@link SqlDriver} over an embedded PGlite instance. PGlite is one session: statements and transactions
  * run one after another (under PGlite's own transaction and query locks, so other users of the instance wait
- * too), so claims never race; notifications are delivered in process, during the exchange of the statement
- * that sent them (PGlite queues them as microtasks while it parses the exchange's answer, so they run before
- * the statement's caller resumes): listeners get the statement's `arrivals`.
- * Each statement is one exchange with the backend through a named prepared statement; a transaction's BEGIN
- * rides with its first statement and COMMIT is one more exchange (PGlite's `query` takes six exchanges and
- * its `transaction` four more).
+ * too), so claims never race; notifications are delivered in process, with the answer of the exchange that
+ * sent them (the driver reads the answer's bytes itself and queues the listeners as microtasks, as PGlite does,
+ * so they run before the statement's caller resumes): listeners get the statement's `arrivals`. Notifications
+ * that PGlite's own calls on the instance deliver reach the listeners through PGlite's `listen`, without.
+ * Each statement is one exchange with the backend through a named prepared statement (described on its first
+ * run only); a transaction's BEGIN rides with its first statement and COMMIT is one more exchange (PGlite's
+ * `query` takes six exchanges and its `transaction` four more).
  * @internal
  */
 export function createPgliteDriver(database: PGlite, options: PgliteDriverOptions): SqlDriver {
@@ -114,21 +115,12 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
     await database._checkReady();
     return database._runExclusiveTransaction(() => database._runExclusiveQuery(work));
   };
-  // The arrivals of this driver's statement in flight (under PGlite's locks, so no other statement runs meanwhile).
-  let inFlightArrivals: WorkArrivals | undefined;
   const fs = options.copyFromFiles === true ? fileSystemOf(database) : undefined;
   return {
     ...(fs === undefined ? {} : { copyFrom: copyThroughFile(fs) }),
     name: 'pglite',
     query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], queryOptions: { readonly arrivals?: WorkArrivals } = {}) =>
-      alone(async () => {
-        inFlightArrivals = queryOptions.arrivals;
-        try {
-          return await runStatement<Row>(database, text, params, { syncToFs: true });
-        } finally {
-          inFlightArrivals = undefined;
-        }
-      }),
+      alone(() => runStatement<Row>(database, text, params, { syncToFs: true, ...(queryOptions.arrivals === undefined ? {} : { arrivals: queryOptions.arrivals }) })),
     exec: async (script) => {
       await alone(() => runScript(database, script, { syncToFs: true }));
     },
@@ -137,10 +129,18 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
       return database._runExclusiveTransaction(() => inTransaction(database, work));
     },
     async listen(channel, onNotification) {
-      const unlisten = await database.listen(channel, (payload) => onNotification(payload, inFlightArrivals));
-      return async () => {
-        if (!database.closed) await unlisten();
-      };
+      // The driver's own exchanges deliver through `addNotificationListener`, PGlite's own calls through `listen`.
+      const remove = addNotificationListener(database, channel, onNotification);
+      try {
+        const unlisten = await database.listen(channel, (payload) => onNotification(payload));
+        return async () => {
+          remove();
+          if (!database.closed) await unlisten();
+        };
+      } catch (error) {
+        remove();
+        throw error;
+      }
     },
     async close() {
       if (options.ownsDatabase && !database.closed) await database.close();

@@ -142,6 +142,28 @@ describe('PGlite store', () => {
     expect(await hasEnded(forExecution)).toBe(true);
   });
 
+  it('analyzes a table the live path grew (PGlite has no autovacuum), once it doubled, and only then', async () => {
+    const database = await factory.database();
+    const grown = await createPgliteStore({ database, schema: 'pglite_grown' });
+    const reltuples = async (): Promise<number> =>
+      (await database.query<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE oid = 'pglite_grown.crypto_prices'::regclass`)).rows[0]!.reltuples;
+    const put = async (from: number, count: number): Promise<void> => {
+      // Batches the size of a live put's one statement (not writeBulk, which analyzes on its own).
+      for (let index = from; index < from + count; index += 250) {
+        await grown.putCandles(Array.from({ length: Math.min(250, from + count - index) }, (_, offset) => testCandle({ index: index + offset, productId: 'GROW-USD' })));
+      }
+    };
+    await put(0, 750);
+    expect(await reltuples()).toBeLessThanOrEqual(0); // never analyzed
+    await put(750, 250);
+    expect(await reltuples()).toBe(1_000); // the 1,000th row: analyzed
+    await put(1_000, 750);
+    expect(await reltuples()).toBe(1_000); // not yet doubled
+    await put(1_750, 250);
+    expect(await reltuples()).toBe(2_000);
+    await grown.close();
+  });
+
   it('shares one PGlite between stores in separate schemas', async () => {
     const other = await createPgliteStore({ database: await factory.database(), schema: 'pglite_other' });
     expect(await other.getLatestCandle('AVAX-USD', 'ONE_HOUR')).toBeUndefined();

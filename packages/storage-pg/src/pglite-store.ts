@@ -15,7 +15,7 @@ export interface PgliteStoreOptions {
   readonly database?: PGlite;
   /** Schema holding the tables (default `tradepipe`). */
   readonly schema?: string;
-  /** Where "now" comes from (leases, expiry); default the database's `clock_timestamp()`. */
+  /** Where "now" comes from (leases, expiry); default the database's `clock_timestamp()` (in process: this process's clock). */
   readonly clock?: Clock;
   /** Where migrations applied and work-notification failures are logged (default silent). */
   readonly logger?: Logger;

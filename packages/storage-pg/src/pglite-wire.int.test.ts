@@ -1,4 +1,4 @@
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, messages } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPgliteDriver } from './pglite-driver.js';
 
@@ -15,5 +15,70 @@ describe('PGlite wire: parameters through the store’s own Bind message', () =>
       [multiByte, '', null, large, ['one', multiByte, '']],
     );
     expect(row).toEqual({ a: multiByte, b: '', c: null, d: large, e: ['one', multiByte, ''], f: Buffer.byteLength(large) });
+  });
+});
+
+describe('PGlite wire: answers read by the driver itself', () => {
+  const database = new PGlite();
+  const driver = createPgliteDriver(database, { ownsDatabase: true });
+  afterAll(() => driver.close());
+
+  it('throws the same DatabaseError as PGlite’s own query: class, SQLSTATE, message, detail, constraint, table', async () => {
+    await driver.exec('CREATE TABLE unique_things (id integer PRIMARY KEY, name text)');
+    await driver.query('INSERT INTO unique_things VALUES ($1, $2)', [1, 'one']);
+    const ours = await driver.query('INSERT INTO unique_things VALUES ($1, $2)', [1, 'again']).catch((error: unknown) => error);
+    const theirs = await database.query('INSERT INTO unique_things VALUES ($1, $2)', [1, 'again']).catch((error: unknown) => error);
+    expect(ours).toBeInstanceOf(messages.DatabaseError);
+    expect(ours).toMatchObject({ code: '23505', constraint: 'unique_things_pkey', table: 'unique_things', detail: 'Key (id)=(1) already exists.' });
+    // PGlite's `query` adds the query and its parameters to the error it throws; the protocol's error is the rest.
+    const { query: _query, params: _params, queryOptions: _options, ...protocolError } = theirs as Record<string, unknown>;
+    expect({ ...(ours as object), message: (ours as Error).message }).toEqual({ ...protocolError, message: (theirs as Error).message });
+    // The statement stays usable, and so does the session.
+    await expect(driver.query('INSERT INTO unique_things VALUES ($1, $2) RETURNING name', [2, 'two'])).resolves.toEqual([{ name: 'two' }]);
+  });
+
+  it('a statement first refused after Parse is prepared again on its next run', async () => {
+    await expect(driver.query('SELECT $1::integer / 0 AS refused', [1])).rejects.toMatchObject({ code: '22012' });
+    await expect(driver.query('SELECT $1::integer / 0 AS refused', [1])).rejects.toMatchObject({ code: '22012' });
+    await expect(driver.query('SELECT $1::integer / 1 AS refused', [7])).resolves.toEqual([{ refused: 7 }]);
+  });
+
+  it('reads the rows of a statement run without Describe with its first run’s columns, and refuses one whose columns changed', async () => {
+    await driver.exec(`CREATE TABLE described (id integer, amount numeric, big bigint, at timestamptz, data jsonb, flag boolean)`);
+    await driver.query(`INSERT INTO described VALUES (1, 1.50, 9007199254740993, '2026-01-01T00:00:00Z', '{"a":[1]}', true)`);
+    const first = await driver.query('SELECT * FROM described WHERE id = $1', [1]);
+    const again = await driver.query('SELECT * FROM described WHERE id = $1', [1]);
+    expect(again).toEqual(first);
+    expect(again).toEqual([{ id: 1, amount: '1.50', big: '9007199254740993', at: new Date('2026-01-01T00:00:00Z'), data: { a: [1] }, flag: true }]);
+    await expect(driver.query('SELECT * FROM described WHERE id = $1', [2])).resolves.toEqual([]);
+    await driver.exec('ALTER TABLE described ADD COLUMN extra text');
+    // The server refuses the prepared statement, as it did when every run was described: never rows under old names.
+    await expect(driver.query('SELECT * FROM described WHERE id = $1', [1])).rejects.toMatchObject({ code: '0A000' });
+  });
+
+  it('delivers notifications: the driver’s own statements with their arrivals, PGlite’s own calls without, to every driver on the instance', async () => {
+    const other = createPgliteDriver(database, { ownsDatabase: false });
+    const heard: unknown[][] = [];
+    const unlisten = await driver.listen('Wire_Channel', (payload, arrivals) => heard.push(['driver', payload, arrivals]));
+    const unlistenOther = await other.listen('wire_channel', (payload, arrivals) => heard.push(['other', payload, arrivals]));
+    const arrivals = new Map([['table', ['STATE']]]);
+    await driver.query(`SELECT pg_notify('wire_channel', $1)`, ['from the driver'], { arrivals });
+    expect(heard).toEqual([
+      ['driver', 'from the driver', arrivals],
+      ['other', 'from the driver', arrivals],
+    ]);
+    heard.length = 0;
+    await database.query(`NOTIFY wire_channel, 'from PGlite'`);
+    await new Promise((resolve) => queueMicrotask(() => resolve(undefined)));
+    expect(heard).toEqual([
+      ['driver', 'from PGlite', undefined],
+      ['other', 'from PGlite', undefined],
+    ]);
+    heard.length = 0;
+    await unlisten();
+    await unlistenOther();
+    await driver.query(`SELECT pg_notify('wire_channel', $1)`, ['nobody listens']);
+    await database.query(`NOTIFY wire_channel, 'nobody listens'`);
+    expect(heard).toEqual([]);
   });
 });

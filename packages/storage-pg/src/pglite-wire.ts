@@ -1,5 +1,6 @@
-import { parse, protocol, type PGlite } from '@electric-sql/pglite';
-import type { SqlRow } from './sql-driver.js';
+import { protocol, type PGlite } from '@electric-sql/pglite';
+import { decodeExchange, type DecodedExchange, type ResultField } from './pglite-decode.js';
+import type { SqlRow, WorkArrivals } from './sql-driver.js';
 
 const { serialize } = protocol;
 
@@ -20,8 +21,9 @@ const PARSERS = new WeakMap<PGlite, Parsers>();
  * looked up through the prototype (so types the instance adds later, e.g. array types, are seen). PGlite's
  * `parseResults` given parsers of its own copies the whole table (over 300 entries keyed by type OID) on every
  * call, about a quarter of a millisecond per statement; this is built once per instance.
+ * @internal
  */
-function parsersOf(database: PGlite): Parsers {
+export function parsersOf(database: PGlite): Parsers {
   let parsers = PARSERS.get(database);
   if (parsers === undefined) {
     parsers = Object.assign(Object.create(database.parsers) as Parsers, KEEP_TEXT_PARSERS);
@@ -30,8 +32,14 @@ function parsersOf(database: PGlite): Parsers {
   return parsers;
 }
 
-/** Prepared statements per PGlite instance (one session, shared by every driver on it): SQL text → name. */
-const PREPARED = new WeakMap<PGlite, Map<string, string>>();
+/** A prepared statement of the session: its name and, once it ran, its result columns (it then runs without Describe). */
+interface PreparedStatement {
+  readonly name: string;
+  readonly fields: readonly ResultField[];
+}
+
+/** Prepared statements per PGlite instance (one session, shared by every driver on it): SQL text → statement. */
+const PREPARED = new WeakMap<PGlite, Map<string, PreparedStatement>>();
 
 /** Past this many, further statements run unnamed (parsed each time) rather than grow the session's cache. */
 const MAX_PREPARED = 1_000;
@@ -113,26 +121,92 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The messages of one parameterised statement: Bind/Describe/Execute of its named prepared statement,
- * preceded on first use by Close (a no-op unless an earlier exchange failed after preparing it) and Parse.
- * @returns the messages, and the name to remember once the exchange succeeded
+ * The messages of one parameterised statement: Bind/Execute of its named prepared statement, preceded on first
+ * use by Close (a no-op unless an earlier exchange failed after preparing it) and Parse, with Describe on first
+ * use only (later runs read their rows with the columns the first one described: a statement whose result
+ * columns would change is refused by the server, `cached plan must not change result type`).
+ * @returns the messages, the columns to read the rows with, and the name to remember once the exchange succeeded
  */
-function statementMessages(database: PGlite, text: string, params: readonly unknown[]): { parts: Uint8Array[]; prepared?: string } {
-  let names = PREPARED.get(database);
-  if (names === undefined) {
-    names = new Map();
-    PREPARED.set(database, names);
+function statementMessages(
+  database: PGlite,
+  text: string,
+  params: readonly unknown[],
+): { parts: Uint8Array[]; knownFields?: readonly ResultField[]; prepared?: string } {
+  let statements = PREPARED.get(database);
+  if (statements === undefined) {
+    statements = new Map();
+    PREPARED.set(database, statements);
   }
-  const bindAndRun = (statement: string): Uint8Array[] => [
-    bindMessage(statement, params.map(wireParam)),
-    serialize.describe({ type: 'P' }),
-    serialize.execute(),
-  ];
-  const known = names.get(text);
-  if (known !== undefined) return { parts: bindAndRun(known) };
-  if (names.size >= MAX_PREPARED) return { parts: [serialize.parse({ text }), ...bindAndRun('')] };
-  const name = `tradepipe_${names.size + 1}`;
-  return { parts: [serialize.close({ type: 'S', name }), serialize.parse({ name, text }), ...bindAndRun(name)], prepared: name };
+  const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
+  const known = statements.get(text);
+  if (known !== undefined) return { parts: [bind(known.name), EXECUTE], knownFields: known.fields };
+  if (statements.size >= MAX_PREPARED) return { parts: [serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE] };
+  const name = `tradepipe_${statements.size + 1}`;
+  return { parts: [serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE], prepared: name };
+}
+
+const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
+const EXECUTE = serialize.execute();
+const SYNC = serialize.sync();
+
+/** Listeners of the instance's notifications, by channel as PostgreSQL spells it, fed by this driver's exchanges. */
+type NotificationListener = (payload: string, arrivals?: WorkArrivals) => void;
+const LISTENERS = new WeakMap<PGlite, Map<string, Set<NotificationListener>>>();
+
+/** A channel name as PostgreSQL spells it in a notification (PGlite's own rule: quoted kept, otherwise lower case). */
+function postgresName(channel: string): string {
+  return channel.startsWith('"') && channel.endsWith('"') ? channel.slice(1, -1) : channel.toLowerCase();
+}
+
+/**
+ * Hands `listener` the notifications on `channel` that this module's exchanges with `database` deliver (they
+ * bypass PGlite's own dispatch, which sees only the exchanges PGlite parses itself); the caller still runs
+ * `LISTEN` (PGlite's `listen`). Listeners run as microtasks, as PGlite runs its own: after the exchange, before
+ * its caller resumes.
+ * @returns a function that removes the listener
+ * @internal
+ */
+export function addNotificationListener(database: PGlite, channel: string, listener: NotificationListener): () => void {
+  let channels = LISTENERS.get(database);
+  if (channels === undefined) {
+    channels = new Map();
+    LISTENERS.set(database, channels);
+  }
+  const name = postgresName(channel);
+  const listeners = channels.get(name) ?? new Set();
+  channels.set(name, listeners);
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && channels.get(name) === listeners) channels.delete(name);
+  };
+}
+
+/** Options of one exchange. */
+interface ExchangeOptions {
+  readonly syncToFs: boolean;
+  /** Handed to the listeners with each notification the exchange delivers. */
+  readonly arrivals?: WorkArrivals;
+  readonly knownFields?: readonly ResultField[];
+}
+
+/**
+ * Sends `message` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
+ * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ */
+async function exchange(database: PGlite, message: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
+  const chunks: Uint8Array[] = [];
+  // The bytes are a view of the WebAssembly memory, valid only during the callback: copied.
+  await database.execProtocolRawStream(message, { syncToFs: options.syncToFs, onRawData: (bytes) => chunks.push(bytes.slice()) });
+  const decoded = decodeExchange(chunks.length === 1 ? chunks[0]! : concat(chunks), parsersOf(database), options.knownFields);
+  if (decoded.notifications.length > 0) {
+    const channels = LISTENERS.get(database);
+    for (const { channel, payload } of decoded.notifications) {
+      for (const listener of channels?.get(channel) ?? []) queueMicrotask(() => listener(payload, options.arrivals));
+    }
+  }
+  if (decoded.error !== undefined) throw decoded.error;
+  return decoded;
 }
 
 /** A simple-protocol statement run ahead of the next exchange's own (e.g. `BEGIN`). */
@@ -141,7 +215,8 @@ export type Prefix = string | undefined;
 /**
  * Runs one statement in a single exchange with the WebAssembly backend (PGlite's own `query` makes six):
  * the optional `prefix` (simple protocol, e.g. `BEGIN`), then the statement through a named prepared
- * statement, then Sync. The caller holds PGlite's query mutex.
+ * statement, then Sync. The caller holds PGlite's query mutex. `arrivals` goes to the listeners of the
+ * notifications the exchange delivers (see {@link addNotificationListener}).
  * @returns the statement's rows, int8 and numeric as text
  * @throws the backend's error (a `DatabaseError` with its SQLSTATE `code`)
  * @internal
@@ -150,14 +225,17 @@ export async function runStatement<Row extends SqlRow>(
   database: PGlite,
   text: string,
   params: readonly unknown[],
-  options: { readonly prefix?: Prefix; readonly syncToFs: boolean },
+  options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals },
 ): Promise<Row[]> {
-  const { parts, prepared } = statementMessages(database, text, params);
+  const { parts, knownFields, prepared } = statementMessages(database, text, params);
   const prefix = options.prefix === undefined ? [] : [serialize.query(options.prefix)];
-  const messages = await database.execProtocolStream(concat([...prefix, ...parts, serialize.sync()]), { syncToFs: options.syncToFs });
-  if (prepared !== undefined) PREPARED.get(database)?.set(text, prepared);
-  const results = parse.parseResults(messages, parsersOf(database));
-  return (results.at(-1)?.rows ?? []) as Row[];
+  const decoded = await exchange(database, concat([...prefix, ...parts, SYNC]), {
+    syncToFs: options.syncToFs,
+    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
+    ...(knownFields === undefined ? {} : { knownFields }),
+  });
+  if (prepared !== undefined) PREPARED.get(database)?.set(text, { name: prepared, fields: decoded.fields ?? [] });
+  return decoded.rows as Row[];
 }
 
 /**
@@ -176,7 +254,6 @@ export async function runScriptResult(
   options: { readonly prefix?: Prefix; readonly syncToFs: boolean },
 ): Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined> {
   const prefix = options.prefix === undefined ? [] : [serialize.query(options.prefix)];
-  const messages = await database.execProtocolStream(concat([...prefix, serialize.query(script)]), { syncToFs: options.syncToFs });
-  const last = parse.parseResults(messages, parsersOf(database)).at(-1);
-  return last === undefined ? undefined : { command: last.command, affectedRows: last.affectedRows ?? 0 };
+  const decoded = await exchange(database, concat([...prefix, serialize.query(script)]), { syncToFs: options.syncToFs });
+  return { command: decoded.command, affectedRows: decoded.affectedRows };
 }

@@ -47,3 +47,19 @@ export async function analyzeIfGrown(context: StoreContext, executor: SqlExecuto
   await executor.exec(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}; ANALYZE ${context.s}.${table} (${columns})`);
   growth.analyzedAtRows = growth.writtenRows;
 }
+
+/**
+ * {@link analyzeIfGrown} for the live path's own writes (a candle put, the records a completion inserts): counts
+ * them with the bulk writes and analyzes the table when it has doubled, outside any transaction. A PGlite store
+ * grown one candle at a time is never analyzed otherwise, and its claims' plans (made while the tables were
+ * small) read more of the table as it grows: the ordered candle claim cost 0.5 ms of CPU at 1,000 candles and
+ * 1.9 ms at 10,000. A failed analyze is logged, never the write's failure: the rows are written.
+ * @internal
+ */
+export async function analyzeIfGrownLive(context: StoreContext, table: string, rows: number): Promise<void> {
+  try {
+    await analyzeIfGrown(context, context.driver, table, rows);
+  } catch (error) {
+    context.logger.warn('storage could not analyze a grown table', { table, error });
+  }
+}

@@ -19,6 +19,7 @@ import { nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
 import { signalRecordFromRow } from './feature-values.js';
 import { applyRecordWrite, recordInsertPart, workArrivalOf } from './records-sql.js';
+import { analyzeIfGrownLive } from './planner-stats.js';
 import { int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
@@ -242,6 +243,10 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
       await settle(context, executor, held, change, now);
       for (const write of writes) await applyRecordWrite(context, executor, write, now);
     });
+  }
+  for (const write of writes) {
+    const arrival = workArrivalOf(write);
+    if (arrival !== undefined) await analyzeIfGrownLive(context, arrival.table, 1);
   }
 }
 
