@@ -4,6 +4,7 @@ import {
   TradepipeError,
   canonicalJson,
   checkCandle,
+  checkCandlesClosed,
   parseWith,
   type PipelineStore,
   type Signal,
@@ -98,29 +99,62 @@ function conflict(type: string, id: string): TradepipeError {
   return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type, id } });
 }
 
-/** Parses and hashes entries, dropping same-content repeats; a repeat with other content is a conflict. */
-function prepareRows<R extends { readonly id: string }>(
+/** One entry of a batch, parsed and hashed. */
+function prepareRow<R extends { readonly id: string }>(
+  type: 'signal' | 'recommendation',
+  entry: { readonly record: R; readonly state: string; readonly reason?: string },
+  parse: (record: R) => R,
+): BulkRow<R> {
+  const record = parse(entry.record);
+  if (type === 'signal') {
+    const signal = record as unknown as Signal;
+    const json = signalJson(signal);
+    return { record, json: json.withoutValues, hash: sha256Hex(json.canonical), featureValues: signal.features.values, state: entry.state, reason: entry.reason ?? null };
+  }
+  const json = canonicalJson(record);
+  return { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
+}
+
+/**
+ * A batch's entries of one kind, parsed and hashed one chunk at a time ({@link CHUNK_ROWS} first occurrences per
+ * chunk), so that a large batch is never held prepared all at once (a year of minutes in one call held 525,600
+ * signals' JSON and hashes, and garbage collection grew with it). A repeated id with the content hash of its
+ * first occurrence, in this chunk or an earlier one, is dropped; with another hash it is a conflict.
+ * @throws TradepipeError `validation_failed` (an invalid record), `record_conflict` (a repeat with other content), from the chunk holding it
+ */
+function* preparedChunks<R extends { readonly id: string }>(
   type: 'signal' | 'recommendation',
   entries: readonly { readonly record: R; readonly state: string; readonly reason?: string }[],
   parse: (record: R) => R,
-): BulkRow<R>[] {
-  const byId = new Map<string, BulkRow<R>>();
+): Generator<BulkRow<R>[], void, undefined> {
+  const hashes = new Map<string, string>();
+  let rows: BulkRow<R>[] = [];
   for (const entry of entries) {
-    const record = parse(entry.record);
-    let row: BulkRow<R>;
-    if (type === 'signal') {
-      const signal = record as unknown as Signal;
-      const json = signalJson(signal);
-      row = { record, json: json.withoutValues, hash: sha256Hex(json.canonical), featureValues: signal.features.values, state: entry.state, reason: entry.reason ?? null };
-    } else {
-      const json = canonicalJson(record);
-      row = { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
+    const row = prepareRow(type, entry, parse);
+    const first = hashes.get(row.record.id);
+    if (first !== undefined) {
+      if (first !== row.hash) throw conflict(type, row.record.id);
+      continue;
     }
-    const first = byId.get(record.id);
-    if (first === undefined) byId.set(record.id, row);
-    else if (first.hash !== row.hash) throw conflict(type, record.id);
+    hashes.set(row.record.id, row.hash);
+    rows.push(row);
+    if (rows.length === CHUNK_ROWS) {
+      yield rows;
+      rows = [];
+    }
   }
-  return [...byId.values()];
+  if (rows.length > 0) yield rows;
+}
+
+/** The chunks of {@link preparedChunks}, the first one prepared now (before any SQL) and the rest as they are taken. */
+function chunkedRows<R extends { readonly id: string }>(
+  type: 'signal' | 'recommendation',
+  entries: readonly { readonly record: R; readonly state: string; readonly reason?: string }[],
+  parse: (record: R) => R,
+): { readonly first: BulkRow<R>[] | undefined; readonly rest: Generator<BulkRow<R>[], void, undefined> } {
+  const rest = preparedChunks(type, entries, parse);
+  const first = rest.next();
+  return { first: first.done === true ? undefined : first.value, rest };
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -257,31 +291,52 @@ async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, c
 }
 
 /**
- * Writes candles, signals and settled recommendations in one transaction, in chunks of unnest arrays (COPY for
- * large candle chunks on a server). Everything is validated and deduplicated before any SQL runs; a record (or
- * candle) stored with other content, or repeated in the batch with other content, refuses the whole batch.
- * @throws TradepipeError `validation_failed`, `record_conflict` (nothing is written)
+ * Writes candles, signals and settled recommendations in one transaction, in chunks of {@link CHUNK_ROWS} rows
+ * (COPY where the driver has it). Candles are validated, checked closed at the store's now and deduplicated
+ * before any SQL, as are the records of a batch of one chunk (a replay's); a larger batch's records are parsed
+ * and hashed a chunk at a time, each chunk before it is written. An invalid record, a candle not closed, or a
+ * candle or record stored with other content, or repeated in the batch with other content, refuses the whole
+ * batch: nothing of it is written (a later chunk's refusal rolls back the earlier ones).
+ * @throws TradepipeError `validation_failed`, `candle_not_closed`, `record_conflict` (nothing is written)
  * @internal
  */
 export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
-  const candles = dedupeBatch((batch.candles ?? []).map((candle) => checkCandle(candle)));
+  const parsed = (batch.candles ?? []).map((candle) => checkCandle(candle));
+  // As putCandles: no candle is stored before its bucket has closed at the store's now.
+  if (parsed.length > 0) checkCandlesClosed(parsed, await currentMs(context));
+  const candles = dedupeBatch(parsed);
   const [firstConflict] = candles.conflicts;
   if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
-  const signals = prepareRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
-  const recommendations = prepareRows('recommendation', batch.recommendations ?? [], (record) =>
-    parseWith(TradeRecommendationSchema, record, 'trade recommendation'),
-  );
-  if (candles.unique.length + signals.length + recommendations.length === 0) return;
+  const signals = chunkedRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
+  const recommendations = chunkedRows('recommendation', batch.recommendations ?? [], (record) => parseWith(TradeRecommendationSchema, record, 'trade recommendation'));
+  if (candles.unique.length === 0 && signals.first === undefined && recommendations.first === undefined) return;
   await context.driver.transaction(async (executor) => {
     for (const chunk of chunks(candles.unique)) {
       const outcome = await insertCandleBatch(context, executor, chunk, batch.candleState ?? 'DONE');
       const [stored] = outcome.conflicts;
       if (stored !== undefined) throw conflict('candle', `${stored.productId}/${stored.granularity}/${stored.startMs}`);
     }
-    for (const chunk of chunks(signals)) await insertRecords(context, executor, SIGNALS, chunk);
-    for (const chunk of chunks(recommendations)) await insertRecords(context, executor, RECOMMENDATIONS, chunk);
+    const signalRows = await insertChunks(context, executor, SIGNALS, signals);
+    const recommendationRows = await insertChunks(context, executor, RECOMMENDATIONS, recommendations);
     await analyzeIfGrown(context, executor, 'crypto_prices', candles.unique.length);
-    await analyzeIfGrown(context, executor, SIGNALS.table, signals.length);
-    await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendations.length);
+    await analyzeIfGrown(context, executor, SIGNALS.table, signalRows);
+    await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendationRows);
   });
+}
+
+/** Inserts every chunk of one kind, each prepared as it is reached; returns the rows written. */
+async function insertChunks<R extends { readonly id: string }>(
+  context: StoreContext,
+  executor: SqlExecutor,
+  spec: BulkTable,
+  chunked: ReturnType<typeof chunkedRows<R>>,
+): Promise<number> {
+  let rows = 0;
+  for (let chunk = chunked.first; chunk !== undefined; ) {
+    await insertRecords(context, executor, spec, chunk);
+    rows += chunk.length;
+    const next = chunked.rest.next();
+    chunk = next.done === true ? undefined : next.value;
+  }
+  return rows;
 }
