@@ -1,30 +1,25 @@
 import {
   SignalSchema,
   TradeRecommendationSchema,
-  TradepipeError,
-  canonicalJson,
   checkCandle,
   checkCandlesClosed,
   parseWith,
   type PipelineStore,
   type Signal,
+  type TradeRecommendation,
 } from '@tradepipe/core';
-import * as crypto from 'node:crypto';
+import { CHUNK_ROWS, chunkedRows, conflict, prepareRow, type BulkChunk, type BulkKind, type BulkRow, type ChunkedRows } from './bulk-chunks.js';
+import { signalCopyTarget } from './bulk-signal-copy.js';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
-import { BinaryCopyWriter } from './copy-binary.js';
 import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
 import { featureValuesParam } from './feature-values.js';
-import { signalJson } from './signal-json.js';
 import { analyzeIfGrown } from './planner-stats.js';
 import { int8 } from './rows.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import type { SqlExecutor } from './sql-driver.js';
 
 /** The batch of {@link PipelineStore.writeBulk}. */
 type BulkWrite = Parameters<PipelineStore['writeBulk']>[0];
-
-/** Rows per statement: large enough that a statement's cost is the rows', small enough for modest parameters. */
-const CHUNK_ROWS = 20_000;
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -77,86 +72,6 @@ const RECOMMENDATIONS: BulkTable = {
   ],
 };
 
-/** A parsed record ready for its table. */
-interface BulkRow<R> {
-  readonly record: R & { readonly id: string };
-  /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that less the feature values. */
-  readonly json: string;
-  readonly hash: string;
-  /** A signal's feature values, sent apart from its record. */
-  readonly featureValues?: readonly number[];
-  readonly state: string;
-  readonly reason: string | null;
-}
-
-/** What core's `contentHash` computes, from the canonical JSON already made: Node's one-shot `crypto.hash` where it exists (≥ 20.12). */
-const sha256Hex: (json: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (json) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', json, 'hex')
-    : (json) => crypto.createHash('sha256').update(json).digest('hex');
-
-function conflict(type: string, id: string): TradepipeError {
-  return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type, id } });
-}
-
-/** One entry of a batch, parsed and hashed. */
-function prepareRow<R extends { readonly id: string }>(
-  type: 'signal' | 'recommendation',
-  entry: { readonly record: R; readonly state: string; readonly reason?: string },
-  parse: (record: R) => R,
-): BulkRow<R> {
-  const record = parse(entry.record);
-  if (type === 'signal') {
-    const signal = record as unknown as Signal;
-    const json = signalJson(signal);
-    return { record, json: json.withoutValues, hash: sha256Hex(json.canonical), featureValues: signal.features.values, state: entry.state, reason: entry.reason ?? null };
-  }
-  const json = canonicalJson(record);
-  return { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
-}
-
-/**
- * A batch's entries of one kind, parsed and hashed one chunk at a time ({@link CHUNK_ROWS} first occurrences per
- * chunk), so that a large batch is never held prepared all at once (a year of minutes in one call held 525,600
- * signals' JSON and hashes, and garbage collection grew with it). A repeated id with the content hash of its
- * first occurrence, in this chunk or an earlier one, is dropped; with another hash it is a conflict.
- * @throws TradepipeError `validation_failed` (an invalid record), `record_conflict` (a repeat with other content), from the chunk holding it
- */
-function* preparedChunks<R extends { readonly id: string }>(
-  type: 'signal' | 'recommendation',
-  entries: readonly { readonly record: R; readonly state: string; readonly reason?: string }[],
-  parse: (record: R) => R,
-): Generator<BulkRow<R>[], void, undefined> {
-  const hashes = new Map<string, string>();
-  let rows: BulkRow<R>[] = [];
-  for (const entry of entries) {
-    const row = prepareRow(type, entry, parse);
-    const first = hashes.get(row.record.id);
-    if (first !== undefined) {
-      if (first !== row.hash) throw conflict(type, row.record.id);
-      continue;
-    }
-    hashes.set(row.record.id, row.hash);
-    rows.push(row);
-    if (rows.length === CHUNK_ROWS) {
-      yield rows;
-      rows = [];
-    }
-  }
-  if (rows.length > 0) yield rows;
-}
-
-/** The chunks of {@link preparedChunks}, the first one prepared now (before any SQL) and the rest as they are taken. */
-function chunkedRows<R extends { readonly id: string }>(
-  type: 'signal' | 'recommendation',
-  entries: readonly { readonly record: R; readonly state: string; readonly reason?: string }[],
-  parse: (record: R) => R,
-): { readonly first: BulkRow<R>[] | undefined; readonly rest: Generator<BulkRow<R>[], void, undefined> } {
-  const rest = preparedChunks(type, entries, parse);
-  const first = rest.next();
-  return { first: first.done === true ? undefined : first.value, rest };
-}
-
 function chunks<T>(items: readonly T[]): T[][] {
   const list: T[][] = [];
   for (let start = 0; start < items.length; start += CHUNK_ROWS) list.push(items.slice(start, start + CHUNK_ROWS));
@@ -167,13 +82,17 @@ function chunks<T>(items: readonly T[]): T[][] {
 // When none of the chunk's ids is stored (a replay writing new records: the usual case) the rows go in with
 // a plain write (COPY for signals where the driver can, else an INSERT without the speculative insertion ON
 // CONFLICT makes per row); a row stored before, or a concurrent writer's row appearing meanwhile, makes it fail
-// with a unique violation, undone to the savepoint, and the chunk then takes the first-write-wins path. With
-// COPY the ids are not looked up first: the failed COPY is the look-up, costing only where ids existed.
-async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
+// with a unique violation, undone to the savepoint, and the chunk then takes the first-write-wins path (its
+// rows prepared again from its entries). With COPY the ids are not looked up first: the failed COPY is the
+// look-up, costing only where ids existed.
+async function insertRecords<R extends { readonly id: string }>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, kind: BulkKind<R>, chunk: BulkChunk<R>): Promise<void> {
   const copy = context.driver.copyFrom;
-  if (spec.featureValues === true && copy !== undefined) {
-    if (await copyNewSignals(context, executor, copy, rows)) return;
-  } else {
+  if (chunk.copyData !== undefined && copy !== undefined) {
+    const data = chunk.copyData;
+    if (await withSavepoint(executor, () => copy(executor, signalCopyTarget(context.s), [data], { binary: true }))) return;
+  }
+  const rows = chunk.rows ?? chunk.entries.map((entry) => prepareRow(kind, entry));
+  if (chunk.copyData === undefined) {
     const [found] = await executor.query<{ stored: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${context.s}.${spec.table} WHERE id = ANY($1::text[])) AS stored`, [
       rows.map((row) => row.record.id),
     ]);
@@ -234,62 +153,6 @@ async function withSavepoint(executor: SqlExecutor, write: () => Promise<unknown
   return true;
 }
 
-/** The signal columns a COPY fills, in the order {@link copyNewSignals} writes them. */
-const SIGNAL_COPY_COLUMNS = [
-  'id',
-  'pipeline_id',
-  'product_id',
-  'granularity',
-  'candle_start_ms',
-  'action',
-  'confidence',
-  'model_id',
-  'model_version',
-  'record',
-  'content_hash',
-  'state',
-  'state_reason',
-  'available_at_ms',
-  'updated_at_ms',
-  'feature_values',
-];
-
-/** Bytes per signal a COPY's buffer starts with (a signal of 51 feature values takes about 1 kB). */
-const SIGNAL_COPY_BYTES = 1_200;
-
-/**
- * Signals none of whose ids is stored, in one binary COPY: every column as the INSERT path computes it (key
- * columns from the record, which binary COPY takes without parsing text; `feature_values` as float64 bytes).
- * @returns false (nothing written) if an id was stored
- */
-async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, copy: NonNullable<SqlDriver['copyFrom']>, rows: readonly BulkRow<R>[]): Promise<boolean> {
-  const nowMs = await currentMs(context, executor);
-  const writer = new BinaryCopyWriter(rows.length * SIGNAL_COPY_BYTES);
-  for (const row of rows) {
-    const signal = row.record as unknown as Signal;
-    writer
-      .tuple(SIGNAL_COPY_COLUMNS.length)
-      .text(signal.id)
-      .text(signal.pipelineId)
-      .text(signal.productId)
-      .text(signal.granularity)
-      .int8(signal.candleStartMs)
-      .text(signal.action)
-      .float8(signal.confidence === 0 ? 0 : signal.confidence) // -0 as 0, as the JSON paths store it
-      .text(signal.modelId)
-      .text(signal.modelVersion)
-      .jsonb(row.json)
-      .text(row.hash)
-      .text(row.state)
-      .optionalText(row.reason)
-      .int8(nowMs)
-      .int8(nowMs)
-      .float64sLittleEndian(signal.features.values);
-  }
-  const data = writer.finish();
-  return withSavepoint(executor, () => copy(executor, `${context.s}.trading_signals (${SIGNAL_COPY_COLUMNS.join(', ')})`, [data], { binary: true }));
-}
-
 /**
  * Writes candles, signals and settled recommendations in one transaction, in chunks of {@link CHUNK_ROWS} rows
  * (COPY where the driver has it). Candles are validated, checked closed at the store's now and deduplicated
@@ -302,13 +165,18 @@ async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, c
  */
 export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
   const parsed = (batch.candles ?? []).map((candle) => checkCandle(candle));
+  const signalEntries = batch.signals ?? [];
+  const copySignals = context.driver.copyFrom !== undefined && signalEntries.length > 0;
+  const nowMs = parsed.length > 0 || copySignals ? await currentMs(context) : undefined;
   // As putCandles: no candle is stored before its bucket has closed at the store's now.
-  if (parsed.length > 0) checkCandlesClosed(parsed, await currentMs(context));
+  if (parsed.length > 0) checkCandlesClosed(parsed, nowMs!);
   const candles = dedupeBatch(parsed);
   const [firstConflict] = candles.conflicts;
   if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
-  const signals = chunkedRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
-  const recommendations = chunkedRows('recommendation', batch.recommendations ?? [], (record) => parseWith(TradeRecommendationSchema, record, 'trade recommendation'));
+  const signalKind: BulkKind<Signal> = { type: 'signal', parse: (record) => parseWith(SignalSchema, record, 'signal'), ...(copySignals ? { copyAtMs: nowMs! } : {}) };
+  const recommendationKind: BulkKind<TradeRecommendation> = { type: 'recommendation', parse: (record) => parseWith(TradeRecommendationSchema, record, 'trade recommendation') };
+  const signals = chunkedRows(signalKind, signalEntries);
+  const recommendations = chunkedRows(recommendationKind, batch.recommendations ?? []);
   if (candles.unique.length === 0 && signals.first === undefined && recommendations.first === undefined) return;
   await context.driver.transaction(async (executor) => {
     for (const chunk of chunks(candles.unique)) {
@@ -316,8 +184,8 @@ export async function writeBulk(context: StoreContext, batch: BulkWrite): Promis
       const [stored] = outcome.conflicts;
       if (stored !== undefined) throw conflict('candle', `${stored.productId}/${stored.granularity}/${stored.startMs}`);
     }
-    const signalRows = await insertChunks(context, executor, SIGNALS, signals);
-    const recommendationRows = await insertChunks(context, executor, RECOMMENDATIONS, recommendations);
+    const signalRows = await insertChunks(context, executor, SIGNALS, signalKind, signals);
+    const recommendationRows = await insertChunks(context, executor, RECOMMENDATIONS, recommendationKind, recommendations);
     await analyzeIfGrown(context, executor, 'crypto_prices', candles.unique.length);
     await analyzeIfGrown(context, executor, SIGNALS.table, signalRows);
     await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendationRows);
@@ -329,12 +197,13 @@ async function insertChunks<R extends { readonly id: string }>(
   context: StoreContext,
   executor: SqlExecutor,
   spec: BulkTable,
-  chunked: ReturnType<typeof chunkedRows<R>>,
+  kind: BulkKind<R>,
+  chunked: ChunkedRows<R>,
 ): Promise<number> {
   let rows = 0;
   for (let chunk = chunked.first; chunk !== undefined; ) {
-    await insertRecords(context, executor, spec, chunk);
-    rows += chunk.length;
+    await insertRecords(context, executor, spec, kind, chunk);
+    rows += chunk.entries.length;
     const next = chunked.rest.next();
     chunk = next.done === true ? undefined : next.value;
   }

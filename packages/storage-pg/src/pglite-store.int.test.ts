@@ -102,9 +102,9 @@ describe('PGlite store', () => {
     const candles = [0, 1].map((index) => testCandle({ index, productId: 'DOT-USD' }));
     await store.writeBulk({ candles, candleState: odd });
     const ordered = await store.claim({ kind: 'candle', state: odd, workerId: 'w', leaseMs: 60_000, limit: 10, ordered: true });
-    expect(ordered.map((claim) => claim.record.startMs)).toEqual([candles[0]!.startMs]);
+    expect(ordered.map((claim) => claim.record?.startMs)).toEqual([candles[0]!.startMs]);
     const unordered = await store.claim({ kind: 'candle', state: odd, workerId: 'w', leaseMs: 60_000, limit: 10 });
-    expect(unordered.map((claim) => claim.record.startMs)).toEqual([candles[1]!.startMs]);
+    expect(unordered.map((claim) => claim.record?.startMs)).toEqual([candles[1]!.startMs]);
     for (const claim of [...ordered, ...unordered]) await store.release(claim);
   });
 
