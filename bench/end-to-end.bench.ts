@@ -8,8 +8,11 @@
  * - the candle-by-candle reference replay at a small size (the ratio);
  * - the batched replay on PGlite (target < 60 s at full size).
  * Targets are printed MET/MISSED, never failed. `BENCH_QUICK=1` runs small sizes (CI, < 1 minute);
- * `BENCH_MEMORY_ONLY=1` stops after the bare loop and the memory batched replay (profiling the memory path).
+ * `BENCH_MEMORY_ONLY=1` stops after the bare loop and the memory batched replay (profiling the memory path);
+ * `BENCH_PGLITE_ONLY=1` runs only the PGlite replay (profiling the PGlite path).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import { createManualClock, createMemoryStore, replayCandles, replayCandlesBatched, type Candle, type ManualClock, type PipelineStore, type SignalModel } from '@tradepipe/core';
 import { createFeatureSet } from '@tradepipe/features';
@@ -21,6 +24,7 @@ const FULL = Number(process.env.BENCH_CANDLES ?? (quick ? 20_000 : 525_600));
 const REFERENCE = quick ? 300 : 3_000;
 const PGLITE = Number(process.env.BENCH_PGLITE_CANDLES ?? (quick ? 3_000 : 525_600));
 const MEMORY_ONLY = process.env.BENCH_MEMORY_ONLY === '1';
+const PGLITE_ONLY = process.env.BENCH_PGLITE_ONLY === '1';
 const HISTORY = 1_000;
 const MINUTES_START_MS = Date.UTC(2025, 0, 1);
 
@@ -31,6 +35,22 @@ const cpuMsSince = (since: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1000;
 };
+/** `BENCH_PROFILE=<file>`: a CPU profile of the replays alone (the last one run is kept). */
+const PROFILE = process.env.BENCH_PROFILE;
+
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
 
 /** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
@@ -66,6 +86,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   await store.putCandles(history, { state: 'DONE' });
   const pipeline = await createMinutePipeline({ store, clock, model, approvalSecret: 'bench-secret-0123456789abcdef-0123456789' });
   const marks: { candles: number; atMs: number }[] = [];
+  const profiler = PROFILE === undefined ? undefined : await startProfile();
   const started = performance.now();
   const cpu = process.cpuUsage();
   let fullPathCandles = candles.length;
@@ -77,6 +98,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   }
   const elapsedMs = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
+  await profiler?.stop(PROFILE!);
   const orders = await store.listOrders({});
   const recommendations = Object.values(await store.countByState('recommendation')).reduce((sum: number, count) => sum + (count ?? 0), 0);
   await store.close();
@@ -108,6 +130,12 @@ async function main(): Promise<void> {
   const candles = all.slice(HISTORY, HISTORY + FULL);
 
   const memory = async (clock: ManualClock): Promise<PipelineStore> => createMemoryStore({ clock });
+  if (PGLITE_ONLY) {
+    started = performance.now();
+    const pgliteOnly = await replay('batched', (clock) => createPgliteStore({ clock }), model, history, pgliteCandles);
+    print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pgliteOnly.elapsedMs)} (${rate(PGLITE, pgliteOnly.elapsedMs)}; CPU ${seconds(pgliteOnly.cpuMs)}; store opened in ${seconds(performance.now() - started - pgliteOnly.elapsedMs)})${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pgliteOnly.elapsedMs < 60_000)}` : ''}`);
+    return;
+  }
   // The reference is the faster of two runs (on this machine one run takes 1.1 or 1.8 s from one process to the
   // next): the stricter reference for the ≤ 3× target.
   const bareRuns = [await bareLoop(model, history, candles), await bareLoop(model, history, candles)];

@@ -137,6 +137,41 @@ function describeBulkWrite(label: string, factory: Factory): void {
       expect(await store.countByState('signal')).toEqual({});
     });
 
+    it('refuses a candle that has not closed at the store clock (candle_not_closed), writing nothing of the batch', async () => {
+      const store = await open();
+      const hourMs = GRANULARITIES.ONE_HOUR;
+      const nowMs = await store.nowMs();
+      const lastClosed = testCandle({ startMs: Math.floor(nowMs / hourMs) * hourMs - hourMs }); // closes at now at the latest
+      const inProgress = testCandle({ startMs: lastClosed.startMs + hourMs }); // closes after now
+      const signal = { record: signalFor(lastClosed, 1), state: 'DONE' as const };
+      for (const candles of [[lastClosed, inProgress], [inProgress], [testCandle({ startMs: Date.UTC(2100, 0, 1) }), lastClosed]]) {
+        await expect(store.writeBulk({ candles, signals: [signal] })).rejects.toMatchObject({
+          code: 'candle_not_closed',
+          details: { startMs: candles.find((candle) => candle !== lastClosed)!.startMs },
+        });
+      }
+      expect(await store.countByState('candle')).toEqual({});
+      expect(await store.getSignal(signal.record.id)).toBeUndefined();
+      await store.writeBulk({ candles: [lastClosed], signals: [signal] });
+      expect(await store.getCandle('BTC-USD', 'ONE_HOUR', lastClosed.startMs)).toEqual(lastClosed);
+    });
+
+    it('prepares a batch larger than a chunk as it writes it, with the same refusals: an invalid record or a repeat with other content in a later chunk leaves nothing', async () => {
+      const store = await open();
+      const candles = Array.from({ length: 20_003 }, (_, index) => testCandle({ index, granularity: 'ONE_MINUTE' }));
+      const signals = candles.map((candle, index) => ({ record: signalFor(candle, index), state: 'DONE' as const }));
+      const invalid = { ...signals[20_001]!, record: { ...signals[20_001]!.record, confidence: 2 } };
+      await expect(store.writeBulk({ candles, signals: [...signals.slice(0, -2), invalid] })).rejects.toMatchObject({ code: 'validation_failed' });
+      const otherContent = { ...signals[3]!, record: { ...signals[3]!.record, confidence: 0.01 } };
+      await expect(store.writeBulk({ signals: [...signals, otherContent] })).rejects.toMatchObject({ code: 'record_conflict' });
+      expect(await store.countByState('candle')).toEqual({});
+      expect(await store.countByState('signal')).toEqual({});
+      // A same-content repeat in a later chunk is dropped, as one in the same chunk.
+      await store.writeBulk({ candles, signals: [...signals, signals[3]!, signals[20_002]!] });
+      expect(await store.countByState('signal')).toEqual({ DONE: 20_003 });
+      expect(await store.getSignal(signals[20_002]!.record.id)).toEqual(signals[20_002]!.record);
+    });
+
     it('is atomic across chunks (20,000 rows each): a conflict in the last chunk leaves nothing of the batch', async () => {
       const store = await open();
       const candles = Array.from({ length: 25_000 }, (_, index) => testCandle({ index, granularity: 'ONE_MINUTE' }));

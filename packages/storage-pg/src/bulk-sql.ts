@@ -1,30 +1,25 @@
 import {
   SignalSchema,
   TradeRecommendationSchema,
-  TradepipeError,
-  canonicalJson,
   checkCandle,
+  checkCandlesClosed,
   parseWith,
   type PipelineStore,
   type Signal,
   type TradeRecommendation,
 } from '@tradepipe/core';
-import * as crypto from 'node:crypto';
+import { CHUNK_ROWS, chunkedRows, conflict, prepareRow, type BulkChunk, type BulkKind, type BulkRow, type ChunkedRows } from './bulk-chunks.js';
+import { signalCopyTarget } from './bulk-signal-copy.js';
 import { dedupeBatch, insertCandleBatch } from './candles-sql.js';
-import { BinaryCopyWriter } from './copy-binary.js';
 import { currentMs, nowParam, nowSql, type StoreContext } from './context.js';
 import { errorCodeOf } from './db-errors.js';
 import { featureValuesParam } from './feature-values.js';
-import { signalJson } from './signal-json.js';
 import { analyzeIfGrown } from './planner-stats.js';
 import { int8 } from './rows.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import type { SqlExecutor } from './sql-driver.js';
 
 /** The batch of {@link PipelineStore.writeBulk}. */
 type BulkWrite = Parameters<PipelineStore['writeBulk']>[0];
-
-/** Rows per statement: large enough that a statement's cost is the rows', small enough for modest parameters. */
-const CHUNK_ROWS = 20_000;
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -77,53 +72,6 @@ const RECOMMENDATIONS: BulkTable = {
   ],
 };
 
-/** A parsed record ready for its table. @internal */
-export interface BulkRow<R> {
-  readonly record: R & { readonly id: string };
-  /** What is sent as the record: its canonical JSON (hashed for `hash`), or for a signal that less the feature values. */
-  readonly json: string;
-  readonly hash: string;
-  /** A signal's feature values, sent apart from its record. */
-  readonly featureValues?: readonly number[];
-  readonly state: string;
-  readonly reason: string | null;
-}
-
-/** What core's `contentHash` computes, from the canonical JSON already made: Node's one-shot `crypto.hash` where it exists (≥ 20.12). */
-const sha256Hex: (json: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === 'function'
-    ? (json) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', json, 'hex')
-    : (json) => crypto.createHash('sha256').update(json).digest('hex');
-
-function conflict(type: string, id: string): TradepipeError {
-  return new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type, id } });
-}
-
-/** Parses and hashes entries, dropping same-content repeats; a repeat with other content is a conflict. */
-function prepareRows<R extends { readonly id: string }>(
-  type: 'signal' | 'recommendation',
-  entries: readonly { readonly record: R; readonly state: string; readonly reason?: string }[],
-  parse: (record: R) => R,
-): BulkRow<R>[] {
-  const byId = new Map<string, BulkRow<R>>();
-  for (const entry of entries) {
-    const record = parse(entry.record);
-    let row: BulkRow<R>;
-    if (type === 'signal') {
-      const signal = record as unknown as Signal;
-      const json = signalJson(signal);
-      row = { record, json: json.withoutValues, hash: sha256Hex(json.canonical), featureValues: signal.features.values, state: entry.state, reason: entry.reason ?? null };
-    } else {
-      const json = canonicalJson(record);
-      row = { record, json, hash: sha256Hex(json), state: entry.state, reason: entry.reason ?? null };
-    }
-    const first = byId.get(record.id);
-    if (first === undefined) byId.set(record.id, row);
-    else if (first.hash !== row.hash) throw conflict(type, record.id);
-  }
-  return [...byId.values()];
-}
-
 function chunks<T>(items: readonly T[]): T[][] {
   const list: T[][] = [];
   for (let start = 0; start < items.length; start += CHUNK_ROWS) list.push(items.slice(start, start + CHUNK_ROWS));
@@ -134,13 +82,17 @@ function chunks<T>(items: readonly T[]): T[][] {
 // When none of the chunk's ids is stored (a replay writing new records: the usual case) the rows go in with
 // a plain write (COPY for signals where the driver can, else an INSERT without the speculative insertion ON
 // CONFLICT makes per row); a row stored before, or a concurrent writer's row appearing meanwhile, makes it fail
-// with a unique violation, undone to the savepoint, and the chunk then takes the first-write-wins path. With
-// COPY the ids are not looked up first: the failed COPY is the look-up, costing only where ids existed.
-async function insertRecords<R>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, rows: readonly BulkRow<R>[]): Promise<void> {
+// with a unique violation, undone to the savepoint, and the chunk then takes the first-write-wins path (its
+// rows prepared again from its entries). With COPY the ids are not looked up first: the failed COPY is the
+// look-up, costing only where ids existed.
+async function insertRecords<R extends { readonly id: string }>(context: StoreContext, executor: SqlExecutor, spec: BulkTable, kind: BulkKind<R>, chunk: BulkChunk<R>): Promise<void> {
   const copy = context.driver.copyFrom;
-  if (spec.featureValues === true && copy !== undefined) {
-    if (await copyNewSignals(context, executor, copy, rows)) return;
-  } else {
+  if (chunk.copyData !== undefined && copy !== undefined) {
+    const data = chunk.copyData;
+    if (await withSavepoint(executor, () => copy(executor, signalCopyTarget(context.s), [data], { binary: true }))) return;
+  }
+  const rows = chunk.rows ?? chunk.entries.map((entry) => prepareRow(kind, entry));
+  if (chunk.copyData === undefined) {
     const [found] = await executor.query<{ stored: boolean }>(`SELECT EXISTS (SELECT 1 FROM ${context.s}.${spec.table} WHERE id = ANY($1::text[])) AS stored`, [
       rows.map((row) => row.record.id),
     ]);
@@ -201,114 +153,89 @@ async function withSavepoint(executor: SqlExecutor, write: () => Promise<unknown
   return true;
 }
 
-/** The signal columns a COPY fills, in the order {@link copyNewSignals} writes them. */
-const SIGNAL_COPY_COLUMNS = [
-  'id',
-  'pipeline_id',
-  'product_id',
-  'granularity',
-  'candle_start_ms',
-  'action',
-  'confidence',
-  'model_id',
-  'model_version',
-  'record',
-  'content_hash',
-  'state',
-  'state_reason',
-  'available_at_ms',
-  'updated_at_ms',
-  'feature_values',
-];
-
-/** Bytes per signal a COPY's buffer starts with (a signal of 51 feature values takes about 1 kB). */
-const SIGNAL_COPY_BYTES = 1_200;
-
 /**
- * Signals none of whose ids is stored, in one binary COPY: every column as the INSERT path computes it (key
- * columns from the record, which binary COPY takes without parsing text; `feature_values` as float64 bytes).
- * @returns false (nothing written) if an id was stored
+ * Writes candles, signals and settled recommendations in one transaction, in chunks of {@link CHUNK_ROWS} rows
+ * (COPY where the driver has it). Candles are validated, checked closed at the store's now and deduplicated
+ * before any SQL, as are the records of a batch of one chunk (a replay's); a larger batch's records are parsed
+ * and hashed a chunk at a time, each chunk before it is written. An invalid record, a candle not closed, or a
+ * candle or record stored with other content, or repeated in the batch with other content, refuses the whole
+ * batch: nothing of it is written (a later chunk's refusal rolls back the earlier ones).
+ * @throws TradepipeError `validation_failed`, `candle_not_closed`, `record_conflict` (nothing is written)
+ * @internal
  */
-async function copyNewSignals<R>(context: StoreContext, executor: SqlExecutor, copy: NonNullable<SqlDriver['copyFrom']>, rows: readonly BulkRow<R>[]): Promise<boolean> {
-  const nowMs = await currentMs(context, executor);
-  const writer = new BinaryCopyWriter(rows.length * SIGNAL_COPY_BYTES);
-  for (const row of rows) {
-    const signal = row.record as unknown as Signal;
-    writer
-      .tuple(SIGNAL_COPY_COLUMNS.length)
-      .text(signal.id)
-      .text(signal.pipelineId)
-      .text(signal.productId)
-      .text(signal.granularity)
-      .int8(signal.candleStartMs)
-      .text(signal.action)
-      .float8(signal.confidence === 0 ? 0 : signal.confidence) // -0 as 0, as the JSON paths store it
-      .text(signal.modelId)
-      .text(signal.modelVersion)
-      .jsonb(row.json)
-      .text(row.hash)
-      .text(row.state)
-      .optionalText(row.reason)
-      .int8(nowMs)
-      .int8(nowMs)
-      .float64sLittleEndian(signal.features.values);
-  }
-  const data = writer.finish();
-  return withSavepoint(executor, () => copy(executor, `${context.s}.trading_signals (${SIGNAL_COPY_COLUMNS.join(', ')})`, [data], { binary: true }));
+export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
+  const prepared = await prepareBulk(context, batch);
+  if (prepared === undefined) return;
+  await context.driver.transaction((executor) => writePreparedBulk(context, executor, prepared));
 }
 
-/** A bulk write validated and deduplicated, ready for {@link writePreparedBulk}. @internal */
+/** A bulk write checked and its first chunks prepared, ready for {@link writePreparedBulk} (once: later chunks are prepared as they are reached). @internal */
 export interface PreparedBulk {
   readonly candles: ReturnType<typeof dedupeBatch>['unique'];
   readonly candleState: NonNullable<BulkWrite['candleState']>;
-  readonly signals: readonly BulkRow<Signal>[];
-  readonly recommendations: readonly BulkRow<TradeRecommendation>[];
+  readonly signalKind: BulkKind<Signal>;
+  readonly signals: ChunkedRows<Signal>;
+  readonly recommendationKind: BulkKind<TradeRecommendation>;
+  readonly recommendations: ChunkedRows<TradeRecommendation>;
 }
 
 /**
- * Validates and deduplicates a bulk write before any SQL runs.
- * @throws TradepipeError `validation_failed`, `record_conflict` (a record repeated with other content)
+ * Checks a bulk write before any SQL runs, as {@link writeBulk} does (candles valid, closed at the store's now and
+ * deduplicated; the first chunk of each record kind parsed and hashed).
+ * @returns undefined when there is nothing to write
+ * @throws TradepipeError `validation_failed`, `candle_not_closed`, `record_conflict`
  * @internal
  */
-export function prepareBulk(batch: BulkWrite): PreparedBulk {
-  const candles = dedupeBatch((batch.candles ?? []).map((candle) => checkCandle(candle)));
+export async function prepareBulk(context: StoreContext, batch: BulkWrite): Promise<PreparedBulk | undefined> {
+  const parsed = (batch.candles ?? []).map((candle) => checkCandle(candle));
+  const signalEntries = batch.signals ?? [];
+  const copySignals = context.driver.copyFrom !== undefined && signalEntries.length > 0;
+  const nowMs = parsed.length > 0 || copySignals ? await currentMs(context) : undefined;
+  // As putCandles: no candle is stored before its bucket has closed at the store's now.
+  if (parsed.length > 0) checkCandlesClosed(parsed, nowMs!);
+  const candles = dedupeBatch(parsed);
   const [firstConflict] = candles.conflicts;
   if (firstConflict !== undefined) throw conflict('candle', `${firstConflict.productId}/${firstConflict.granularity}/${firstConflict.startMs}`);
-  const signals = prepareRows('signal', batch.signals ?? [], (record) => parseWith(SignalSchema, record, 'signal'));
-  const recommendations = prepareRows('recommendation', batch.recommendations ?? [], (record) =>
-    parseWith(TradeRecommendationSchema, record, 'trade recommendation'),
-  );
-  return { candles: candles.unique, candleState: batch.candleState ?? 'DONE', signals, recommendations };
+  const signalKind: BulkKind<Signal> = { type: 'signal', parse: (record) => parseWith(SignalSchema, record, 'signal'), ...(copySignals ? { copyAtMs: nowMs! } : {}) };
+  const recommendationKind: BulkKind<TradeRecommendation> = { type: 'recommendation', parse: (record) => parseWith(TradeRecommendationSchema, record, 'trade recommendation') };
+  const signals = chunkedRows(signalKind, signalEntries);
+  const recommendations = chunkedRows(recommendationKind, batch.recommendations ?? []);
+  if (candles.unique.length === 0 && signals.first === undefined && recommendations.first === undefined) return undefined;
+  return { candles: candles.unique, candleState: batch.candleState ?? 'DONE', signalKind, signals, recommendationKind, recommendations };
 }
 
 /**
- * Writes a prepared bulk write inside the caller's transaction (see {@link writeBulk}).
- * @throws TradepipeError `record_conflict`
+ * Writes a prepared bulk write inside the caller's transaction (see {@link writeBulk}); a prepared write is written once.
+ * @throws TradepipeError `validation_failed`, `record_conflict` (from a later chunk: the caller's transaction rolls back)
  * @internal
  */
 export async function writePreparedBulk(context: StoreContext, executor: SqlExecutor, prepared: PreparedBulk): Promise<void> {
-  const { candles, signals, recommendations } = prepared;
-  for (const chunk of chunks(candles)) {
+  for (const chunk of chunks(prepared.candles)) {
     const outcome = await insertCandleBatch(context, executor, chunk, prepared.candleState);
     const [stored] = outcome.conflicts;
     if (stored !== undefined) throw conflict('candle', `${stored.productId}/${stored.granularity}/${stored.startMs}`);
   }
-  for (const chunk of chunks(signals)) await insertRecords(context, executor, SIGNALS, chunk);
-  for (const chunk of chunks(recommendations)) await insertRecords(context, executor, RECOMMENDATIONS, chunk);
-  await analyzeIfGrown(context, executor, 'crypto_prices', candles.length);
-  await analyzeIfGrown(context, executor, SIGNALS.table, signals.length);
-  await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendations.length);
+  const signalRows = await insertChunks(context, executor, SIGNALS, prepared.signalKind, prepared.signals);
+  const recommendationRows = await insertChunks(context, executor, RECOMMENDATIONS, prepared.recommendationKind, prepared.recommendations);
+  await analyzeIfGrown(context, executor, 'crypto_prices', prepared.candles.length);
+  await analyzeIfGrown(context, executor, SIGNALS.table, signalRows);
+  await analyzeIfGrown(context, executor, RECOMMENDATIONS.table, recommendationRows);
 }
 
-/**
- * Writes candles, signals and settled recommendations in one transaction, in chunks of unnest arrays (COPY for
- * large candle chunks on a server). Everything is validated and deduplicated before any SQL runs; a record (or
- * candle) stored with other content, or repeated in the batch with other content, refuses the whole batch.
- * @throws TradepipeError `validation_failed`, `record_conflict` (nothing is written)
- * @internal
- */
-export async function writeBulk(context: StoreContext, batch: BulkWrite): Promise<void> {
-  const prepared = prepareBulk(batch);
-  if (prepared.candles.length + prepared.signals.length + prepared.recommendations.length === 0) return;
-  await context.driver.transaction((executor) => writePreparedBulk(context, executor, prepared));
+/** Inserts every chunk of one kind, each prepared as it is reached; returns the rows written. */
+async function insertChunks<R extends { readonly id: string }>(
+  context: StoreContext,
+  executor: SqlExecutor,
+  spec: BulkTable,
+  kind: BulkKind<R>,
+  chunked: ChunkedRows<R>,
+): Promise<number> {
+  let rows = 0;
+  for (let chunk = chunked.first; chunk !== undefined; ) {
+    await insertRecords(context, executor, spec, kind, chunk);
+    rows += chunk.entries.length;
+    const next = chunked.rest.next();
+    chunk = next.done === true ? undefined : next.value;
+  }
+  return rows;
 }

@@ -82,7 +82,11 @@ export class BinaryCopyWriter {
   float64sLittleEndian(values: readonly number[]): this {
     this.room(4 + 8 * values.length);
     this.offset = this.buffer.writeInt32BE(8 * values.length, this.offset);
-    for (const value of values) this.offset = this.buffer.writeDoubleLE(value === 0 ? 0 : value, this.offset);
+    // Indexed: `for … of` over a frozen array (as parsed records hold) allocated an iterator result per value.
+    for (let index = 0; index < values.length; index += 1) {
+      const value = values[index]!;
+      this.offset = this.buffer.writeDoubleLE(value === 0 ? 0 : value, this.offset);
+    }
     return this;
   }
 

@@ -24,7 +24,10 @@ export function featureValuesParam(list: readonly (readonly number[])[]): Buffer
   offset = param.writeInt32BE(1, offset);
   for (const values of list) {
     offset = param.writeInt32BE(BYTES_PER_VALUE * values.length, offset);
-    for (const value of values) offset = param.writeDoubleLE(value === 0 ? 0 : value, offset);
+    for (let index = 0; index < values.length; index += 1) {
+      const value = values[index]!;
+      offset = param.writeDoubleLE(value === 0 ? 0 : value, offset);
+    }
   }
   return param;
 }

@@ -95,6 +95,19 @@ describe('PGlite store', () => {
     expect((await store.getCandle('AVAX-USD', 'ONE_HOUR', candle.startMs))?.close).toBe(candle.close);
   });
 
+  it('claims in a state spelled outside the literal set through a parameter (a claim writes usual states into its SQL)', async () => {
+    // States of letters, digits and underscores go into the claim's SQL as literals (plans made for the state);
+    // any other is sent as a parameter, never spliced in.
+    const odd = "NOT'PLAIN" as never;
+    const candles = [0, 1].map((index) => testCandle({ index, productId: 'DOT-USD' }));
+    await store.writeBulk({ candles, candleState: odd });
+    const ordered = await store.claim({ kind: 'candle', state: odd, workerId: 'w', leaseMs: 60_000, limit: 10, ordered: true });
+    expect(ordered.map((claim) => claim.record?.startMs)).toEqual([candles[0]!.startMs]);
+    const unordered = await store.claim({ kind: 'candle', state: odd, workerId: 'w', leaseMs: 60_000, limit: 10 });
+    expect(unordered.map((claim) => claim.record?.startMs)).toEqual([candles[1]!.startMs]);
+    for (const claim of [...ordered, ...unordered]) await store.release(claim);
+  });
+
   it('times leases by the database clock when no clock is given', async () => {
     const before = Date.now();
     const nowMs = await store.nowMs();

@@ -29,12 +29,12 @@ const FREE = (alias: string): string => `(${alias}.lease_expires_at_ms IS NULL O
 const columnsOf = (table: WorkTable, alias: string): string => table.keyColumns.map((column) => `${alias}.${column}`).join(', ');
 
 // Candidates: the oldest claimable items in the state, by (order key, id) as the memory store orders them.
-function unorderedPick(table: WorkTable, s: string): string {
+function unorderedPick(table: WorkTable, s: string, state: string): string {
   return `picked AS (
     SELECT ${columnsOf(table, 'w')} FROM ${s}.${table.table} w, now_ms
-    WHERE w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
+    WHERE w.state = ${state} AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
     ORDER BY w.${table.orderColumn}, ${table.idSql('w')} COLLATE "C"
-    LIMIT $3
+    LIMIT $2
     FOR UPDATE OF w SKIP LOCKED)`;
 }
 
@@ -42,22 +42,22 @@ function unorderedPick(table: WorkTable, s: string): string {
 // oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
 // The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
 // item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
-function orderedPick(table: WorkTable, s: string): string {
+function orderedPick(table: WorkTable, s: string, state: string): string {
   const t = `${s}.${table.table}`;
   const keys = table.keyColumns.join(', ');
   return `partitions AS (
-      (SELECT product_id, granularity FROM ${t} WHERE state = $2 ORDER BY product_id, granularity LIMIT 1)
+      (SELECT product_id, granularity FROM ${t} WHERE state = ${state} ORDER BY product_id, granularity LIMIT 1)
       UNION ALL
       SELECT next.product_id, next.granularity FROM partitions p, LATERAL (
         SELECT product_id, granularity FROM ${t}
-        WHERE state = $2 AND (product_id, granularity) > (p.product_id, p.granularity)
+        WHERE state = ${state} AND (product_id, granularity) > (p.product_id, p.granularity)
         ORDER BY product_id, granularity LIMIT 1) next
     ),
     heads AS (
       SELECT head.* FROM partitions p, LATERAL (
         SELECT ${columnsOf(table, 'h')}, h.product_id AS partition_product_id, h.granularity AS partition_granularity,
           h.available_at_ms, h.${table.orderColumn} AS order_key, ${table.idSql('h')} AS work_id
-        FROM ${t} h WHERE h.state = $2 AND h.product_id = p.product_id AND h.granularity = p.granularity
+        FROM ${t} h WHERE h.state = ${state} AND h.product_id = p.product_id AND h.granularity = p.granularity
         ORDER BY h.${table.orderColumn}, ${table.idSql('h')} COLLATE "C" LIMIT 1) head
     ),
     eligible AS (
@@ -66,16 +66,19 @@ function orderedPick(table: WorkTable, s: string): string {
         AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.partition_product_id AND x.granularity = heads.partition_granularity
                         AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms)
       ORDER BY heads.order_key, heads.work_id COLLATE "C"
-      LIMIT $3
+      LIMIT $2
     ),
     picked AS (
       SELECT ${columnsOf(table, 'w')} FROM ${t} w, now_ms
       WHERE (${columnsOf(table, 'w')}) IN (SELECT ${keys} FROM eligible)
-        AND w.state = $2 AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
+        AND w.state = ${state} AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
       FOR UPDATE OF w SKIP LOCKED),
     more AS (
-      SELECT EXISTS (SELECT 1 FROM ${t} x WHERE x.state = $2 AND (${columnsOf(table, 'x')}) NOT IN (SELECT ${keys} FROM picked)) AS more_waiting)`;
+      SELECT EXISTS (SELECT 1 FROM ${t} x WHERE x.state = ${state} AND (${columnsOf(table, 'x')}) NOT IN (SELECT ${keys} FROM picked)) AS more_waiting)`;
 }
+
+/** A state written into a claim's SQL as a literal (letters, digits and underscores: every state the stores use); any other goes as a parameter. */
+const PLAIN_STATE = /^[A-Za-z0-9_]{1,64}$/;
 
 /**
  * What a claim reads of each kind's record besides the queue columns (the claimed row's own columns, returned
@@ -99,16 +102,18 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
   const { s } = context;
   const ordered = request.ordered === true;
   const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
+  const inlineState = PLAIN_STATE.test(request.state);
+  const state = inlineState ? `'${request.state}'` : '$5';
   const rows = await context.driver.query(
     `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
-     ${ordered ? orderedPick(table, s) : unorderedPick(table, s)}
+     ${ordered ? orderedPick(table, s, state) : unorderedPick(table, s, state)}
      UPDATE ${s}.${table.table} t
-     SET lease_owner = $4, lease_expires_at_ms = now_ms.ms + $5::bigint, fencing_token = nextval('${s}.fencing_token_seq')
+     SET lease_owner = $3, lease_expires_at_ms = now_ms.ms + $4::bigint, fencing_token = nextval('${s}.fencing_token_seq')
      FROM picked, now_ms${ordered ? ', more' : ''}
      WHERE ${join}
      RETURNING ${table.idSql('t')} AS work_id, t.state, t.product_id, t.granularity, t.fencing_token, t.attempt,
                t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[request.kind].columns}${ordered ? ', more.more_waiting' : ''}`,
-    [nowParam(context), request.state, Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))],
+    [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), ...(inlineState ? [] : [request.state])],
   );
   return rows
     .map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }))

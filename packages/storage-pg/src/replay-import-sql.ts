@@ -15,7 +15,7 @@ import {
   type ReplayImport,
   type WorkKind,
 } from '@tradepipe/core';
-import { prepareBulk, writePreparedBulk } from './bulk-sql.js';
+import { prepareBulk, writePreparedBulk, type PreparedBulk } from './bulk-sql.js';
 import type { StoreContext } from './context.js';
 import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { int8, numericText } from './rows.js';
@@ -160,13 +160,17 @@ function rowsOf(batch: ReplayImport): Record<'products' | 'validations' | 'asses
  * Writes a batched replay's import in one transaction: the bulk inserts as `writeBulk` writes them, then one
  * statement per table (work bookkeeping, products, validations, assessments, approvals, reservations, orders,
  * fills, positions, balances, risk state, equity snapshots), each a multi-row write of one JSON array.
- * Everything is validated before any SQL runs. New records are plain inserts: one stored before fails the whole
+ * Everything is validated before any SQL runs (a bulk insert past one chunk: its later chunks as they are written, which rolls the whole import back). New records are plain inserts: one stored before fails the whole
  * import (nothing is written).
  * @throws TradepipeError `validation_failed`; `record_conflict`; `storage_failed` (a record existed, an item to update did not)
  * @internal
  */
 export async function importReplay(context: StoreContext, batch: ReplayImport): Promise<void> {
-  const inserts = batch.inserts.map(prepareBulk);
+  const inserts: PreparedBulk[] = [];
+  for (const insert of batch.inserts) {
+    const prepared = await prepareBulk(context, insert);
+    if (prepared !== undefined) inserts.push(prepared);
+  }
   const rows = rowsOf(batch);
   const riskState = batch.riskState === undefined ? undefined : parseWith(RiskStateSchema, batch.riskState, 'risk state');
   await context.driver.transaction(async (executor) => {
