@@ -6,7 +6,7 @@ import type { MemoryQueue } from './memory-queue.js';
 import type { MemorySignals, StoredSignal } from './memory-signals.js';
 import type { Candle } from './records/market.js';
 import type { TradeRecommendation } from './records/trading.js';
-import { parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, parseRecordWrite } from './store-rules.js';
 import { candleWorkId, partitionKeyOf, type BulkWrite } from './store.js';
 
 /** The parts of the in-memory store a bulk write touches. @internal */
@@ -103,15 +103,16 @@ function signalRuns(items: readonly StoredSignal<BulkSignal>[]): { runs: Map<str
 }
 
 /**
- * The in-memory store's `writeBulk`: checks everything first (candles as `putCandles` checks them,
+ * The in-memory store's `writeBulk`: checks everything first (candles as `putCandles` checks them, closed at `nowMs`,
  * recommendations with their schema, conflicts with stored records and within the batch), then applies it,
  * so a conflict writes nothing. Signals are the pipeline's own records and are not re-parsed here (a
  * quarter of a replayed candle's cost otherwise). Settled work of a fresh candle run and of signals goes to
  * the queue's settled columns (no entry object per item).
  * @internal
  */
-export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite): void {
+export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite, nowMs: number): void {
   const checked = (batch.candles ?? []).map((candle) => checkCandle(candle));
+  checkCandlesClosed(checked, nowMs);
   const freshRun = isFreshRun(targets.candles, checked);
   const candles = freshRun ? checked : newItems(
     checked,

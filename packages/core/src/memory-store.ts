@@ -145,7 +145,7 @@ class MemoryStore implements PipelineStore {
 
   async writeBulk(batch: BulkWrite): Promise<void> {
     this.open();
-    applyBulkWrite({ candles: this.candles, signals: this.signals, recommendations: this.recommendations, queue: this.queue }, batch);
+    applyBulkWrite({ candles: this.candles, signals: this.signals, recommendations: this.recommendations, queue: this.queue }, batch, this.clock.nowMs());
   }
 
   async getCandles(query: CandleQuery): Promise<Candle[]> {

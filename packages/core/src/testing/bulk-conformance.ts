@@ -85,6 +85,22 @@ export function describeBulkWriteConformance(store: () => PipelineStore, leaseMs
     expect((await store().getRecommendation(rejected.id))?.record).toEqual(rejected);
   });
 
+  it('refuses a bulk write holding a candle not closed at the store clock (candle_not_closed), writing nothing', async () => {
+    const hourMs = 3_600_000;
+    const nowMs = await store().nowMs();
+    const lastClosed = testCandle({ productId: 'SOL-USD', startMs: Math.floor(nowMs / hourMs) * hourMs - hourMs });
+    const inProgress = testCandle({ productId: 'SOL-USD', startMs: lastClosed.startMs + hourMs }); // closes after now
+    const signal = testSignal({ productId: 'SOL-USD', candleStartMs: lastClosed.startMs, action: 'HOLD' });
+    const error = await store()
+      .writeBulk({ candles: [lastClosed, inProgress], signals: [{ record: signal, state: 'DONE' }] })
+      .then(() => undefined, (thrown: unknown) => thrown);
+    expect(isTradepipeError(error, 'candle_not_closed') && !error.retryable && error.details.startMs === inProgress.startMs).toBe(true);
+    expect(await store().getLatestCandle('SOL-USD', 'ONE_HOUR')).toBeUndefined();
+    expect(await store().getSignal(signal.id)).toBeUndefined();
+    await store().writeBulk({ candles: [lastClosed], signals: [{ record: signal, state: 'DONE' }] });
+    expect(await store().getLatestCandle('SOL-USD', 'ONE_HOUR')).toEqual(lastClosed);
+  });
+
   it('refuses an invalid candle in a bulk write before writing anything', async () => {
     const invalid = { ...candles[1]!, high: 1, low: 2 };
     expect(await codeOf(store().writeBulk({ candles: [candles[0]!, invalid], signals: [{ record: hold, state: 'DONE' }] }))).toBe('validation_failed');
