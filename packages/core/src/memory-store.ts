@@ -300,12 +300,17 @@ class MemoryStore implements PipelineStore {
     return false;
   }
 
-  /** Parses every write and checks it against what is stored; throws before anything is applied. */
+  /** Parses every write and checks it against what is stored and against the batch's earlier writes (as the SQL stores' inserts see them); throws before anything is applied. */
   private checkWrites(writes: readonly RecordWrite[]): { write: RecordWrite; duplicate: boolean }[] {
+    const batch = writes.length > 1 ? new Map<string, unknown>() : undefined;
     return writes.map((write) => {
       const record = parseRecordWrite(write);
-      const existing = this.existingFor(record);
-      if (existing === undefined) return { write: record, duplicate: false };
+      const key = batch === undefined ? '' : `${record.type}/${record.type === 'assessment' ? record.record.recommendationId : record.record.id}`;
+      const existing = this.existingFor(record) ?? batch?.get(key);
+      if (existing === undefined) {
+        batch?.set(key, record.record);
+        return { write: record, duplicate: false };
+      }
       if (canonicalJson(existing) === canonicalJson(record.record)) return { write: record, duplicate: true };
       throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', {
         details: { type: write.type, id: record.record.id },
@@ -496,7 +501,8 @@ class MemoryStore implements PipelineStore {
         });
       }
     }
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    // What an update may not change stays (the order-time index relies on createdAtMs too).
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
     this.orders.set(id, next);
     return next;
   }

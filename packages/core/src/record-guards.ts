@@ -110,8 +110,11 @@ function featureVector(value: unknown): FeatureVector | undefined {
   const { productId, granularity, candleStartMs, featureSetVersion, values } = value;
   if (!isProductId(productId) || !GRANULARITY.has(granularity) || !isTimeMs(candleStartMs) || !isFilled(featureSetVersion)) return undefined;
   if (!Array.isArray(values) || values.length === 0 || Object.getPrototypeOf(values) !== Array.prototype) return undefined;
-  // One copy of the exact size (pushing grew it several times: about 2 kB of garbage per signal), then checked.
-  const copy = (values as unknown[]).slice();
+  // One copy of the exact size (pushing grew it several times: about 2 kB of garbage per signal), then checked;
+  // copied by index, not by `slice` (which builds its result through the array's own constructor property).
+  const source = values as unknown[];
+  const copy = new Array<unknown>(source.length);
+  for (let index = 0; index < source.length; index += 1) copy[index] = source[index];
   for (let index = 0; index < copy.length; index += 1) {
     if (!isFinite(copy[index])) return undefined;
   }

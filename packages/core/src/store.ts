@@ -378,8 +378,10 @@ export interface PipelineStore {
   putCandles(candles: readonly Candle[], options?: { readonly state?: CandleState }): Promise<PutCandlesResult>;
   /**
    * Writes records in bulk, atomically, for the batched replay: candles, signals and settled recommendations
-   * with their work states. Inserts are first-write-wins as everywhere; candles are checked as `putCandles` checks them.
-   * @throws TradepipeError `record_conflict` if a record conflicts with a stored one (nothing is written)
+   * with their work states. Inserts are first-write-wins as everywhere; candles are checked as `putCandles` checks them
+   * (a candle not closed at the store's now refuses the batch). The records given must not change until the
+   * promise settles (a store may read a large batch a chunk at a time).
+   * @throws TradepipeError `record_conflict` if a record conflicts with a stored one; `candle_not_closed`; `validation_failed` (nothing is written)
    */
   writeBulk(batch: BulkWrite): Promise<void>;
   /**

@@ -188,7 +188,10 @@ export interface PreparedBulk {
  */
 export async function prepareBulk(context: StoreContext, batch: BulkWrite): Promise<PreparedBulk | undefined> {
   const parsed = (batch.candles ?? []).map((candle) => checkCandle(candle));
-  const signalEntries = batch.signals ?? [];
+  // The lists as they are at the call (chunks past the first are prepared later: a caller emptying its list meanwhile
+  // must not shrink the write). The records themselves must not change until the write has resolved.
+  const signalEntries = batch.signals === undefined ? [] : batch.signals.slice();
+  const recommendationEntries = batch.recommendations === undefined ? [] : batch.recommendations.slice();
   const copySignals = context.driver.copyFrom !== undefined && signalEntries.length > 0;
   const nowMs = parsed.length > 0 || copySignals ? await currentMs(context) : undefined;
   // As putCandles: no candle is stored before its bucket has closed at the store's now.
@@ -199,7 +202,7 @@ export async function prepareBulk(context: StoreContext, batch: BulkWrite): Prom
   const signalKind: BulkKind<Signal> = { type: 'signal', parse: (record) => parseWith(SignalSchema, record, 'signal'), ...(copySignals ? { copyAtMs: nowMs! } : {}) };
   const recommendationKind: BulkKind<TradeRecommendation> = { type: 'recommendation', parse: (record) => parseWith(TradeRecommendationSchema, record, 'trade recommendation') };
   const signals = chunkedRows(signalKind, signalEntries);
-  const recommendations = chunkedRows(recommendationKind, batch.recommendations ?? []);
+  const recommendations = chunkedRows(recommendationKind, recommendationEntries);
   if (candles.unique.length === 0 && signals.first === undefined && recommendations.first === undefined) return undefined;
   return { candles: candles.unique, candleState: batch.candleState ?? 'DONE', signalKind, signals, recommendationKind, recommendations };
 }

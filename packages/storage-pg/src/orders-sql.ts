@@ -150,7 +150,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
         details: { orderId: id, from: order.status, to: status },
       });
     }
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, status }, 'order');
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
     const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
     const values = orderValues(next);
     if (!TERMINAL_ORDER_STATUSES.includes(next.status)) {

@@ -130,7 +130,8 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
     },
     async listen(channel, onNotification) {
       // The driver's own exchanges deliver through `addNotificationListener`, PGlite's own calls through `listen`.
-      const remove = addNotificationListener(database, channel, onNotification);
+      // A closure of its own per subscription: the same function subscribed twice is two subscriptions.
+      const remove = addNotificationListener(database, channel, (payload, arrivals) => onNotification(payload, arrivals));
       try {
         const unlisten = await database.listen(channel, (payload) => onNotification(payload));
         return async () => {

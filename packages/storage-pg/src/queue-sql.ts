@@ -102,8 +102,10 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
   const { s } = context;
   const ordered = request.ordered === true;
   const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
-  const inlineState = PLAIN_STATE.test(request.state);
-  const state = inlineState ? `'${request.state}'` : '$5';
+  // The state tested is the state spliced: a string, read once (a JavaScript caller could pass anything).
+  const requested: unknown = request.state;
+  const inlineState = typeof requested === 'string' && PLAIN_STATE.test(requested);
+  const state = inlineState ? `'${requested}'` : '$5';
   const rows = await context.driver.query(
     `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
      ${ordered ? orderedPick(table, s, state) : unorderedPick(table, s, state)}

@@ -338,6 +338,30 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.listValidations(recommendation.id)).toEqual([rejection]);
     });
 
+    it('takes a record repeated within one completion once, and refuses a repeat with other content', async () => {
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const claimOne = async () => (await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs, limit: 1 }))[0];
+      const approval = {
+        id: recordId('validation', [recommendation.id, 'twice']),
+        recommendationId: recommendation.id,
+        validator: 'twice',
+        decision: 'APPROVE' as const,
+        reasons: ['ok'],
+        riskFlags: [],
+        validatedAtMs: recommendation.createdAtMs,
+      };
+      const claim = await claimOne();
+      await expectCode(
+        store.complete(claim!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: approval }, { type: 'validation', record: { ...approval, reasons: ['other'] } }] }),
+        'record_conflict',
+      );
+      expect(await store.listValidations(recommendation.id)).toEqual([]);
+      await store.complete(claim!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: approval }, { type: 'validation', record: approval }] });
+      expect(await store.listValidations(recommendation.id)).toEqual([approval]);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_RISK');
+    });
+
     it('dead-letters a permanent failure at once', async () => {
       await seedCandles(1);
       const [claim] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs, limit: 1 });
