@@ -1,6 +1,7 @@
 import {
   collectReplayRecords,
   createManualClock,
+  createValidation,
   createMemoryStore,
   replayCandles,
   replayCandlesBatched,
@@ -10,6 +11,7 @@ import {
   type PipelineStore,
   type ReplayRecords,
   type SignalModel,
+  type TradeValidator,
 } from '@tradepipe/core';
 import { testRecommendation } from '@tradepipe/core/testing';
 import { FEATURE_SET_VERSION } from '@tradepipe/features';
@@ -186,6 +188,91 @@ describe('the batched replay records exactly what the candle-by-candle replay re
     } finally {
       await crashed.close();
       await stopped.close();
+    }
+  }, 900_000);
+
+  it('an import failing inside a flush a stage triggered (a read of a validator) stops the replay with that error: the store keeps its last committed flush, no event reports a record never committed, and a re-run goes candle by candle', async () => {
+    const database = await PGlite.create();
+    try {
+      const clock = createManualClock(daily.replayed[0]!.startMs);
+      const store = await createPgliteStore({ database, clock });
+      await store.putCandles(daily.history, { state: 'DONE' });
+      // A real fault inside the import's transaction, once: the first import recording fills after one that did (a later one would commit).
+      await database.exec(`
+        CREATE SEQUENCE tradepipe.injected_fault_once;
+        CREATE FUNCTION tradepipe.injected_fault() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF EXISTS (SELECT 1 FROM tradepipe.fills) AND nextval('tradepipe.injected_fault_once') = 1 THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NULL; END $$;
+        CREATE TRIGGER injected_fault BEFORE INSERT ON tradepipe.fills FOR EACH STATEMENT EXECUTE FUNCTION tradepipe.injected_fault();`);
+      // A second validator that reads the latest candle, as a custom one may: a read the staging answers after a flush, inside the stage's handler.
+      const reader: TradeValidator = {
+        name: 'latest-candle-reader',
+        async validate({ recommendation }, context) {
+          const latest = await context.store.getLatestCandle(recommendation.productId, recommendation.granularity);
+          return createValidation({ recommendation, validator: this.name, decision: 'APPROVE', reasons: [`latest candle ${latest?.startMs ?? 'none'}`], nowMs: context.clock.nowMs() });
+        },
+      };
+      const build = (on: PipelineStore, at: ReturnType<typeof createManualClock>): Promise<Pipeline> =>
+        createEmbeddedPipeline({ store: on, clock: at, logger: silentLogger, approvalSecret: SECRET, plugins: [{ name: 'reader', validators: [reader] }] });
+      const pipeline = await build(store, clock);
+      const announced = { signals: new Set<string>(), recommendations: new Set<string>(), orders: new Set<string>() };
+      pipeline.on('signal:generated', ({ signal }) => void announced.signals.add(signal.id));
+      pipeline.on('recommendation:created', ({ recommendation }) => void announced.recommendations.add(recommendation.id));
+      pipeline.on('order:updated', ({ order }) => void announced.orders.add(order.id));
+      // One chunk: the main loop flushes only after its last candle; every flush before is one a stage's read triggered.
+      const failure: unknown = await replayCandlesBatched({ pipeline, store, clock, candles: daily.replayed, chunkCandles: daily.replayed.length }).then(() => undefined, (error: unknown) => error);
+      expect(failure).toMatchObject({ name: 'TradepipeError', code: 'storage_failed', retryable: false });
+      expect((failure as Error).cause).toBeDefined();
+      // It failed while the stages were at a candle before the last: inside a stage, not in the main loop's flush.
+      expect(clock.nowMs()).toBeLessThan(daily.replayed.at(-1)!.startMs);
+      const consistent = async (): Promise<void> => {
+        const fills = (await Promise.all((await store.listOrders({})).map((order) => store.listFills(order.id)))).flat();
+        expect(fills.length).toBeGreaterThan(0);
+        // Positions ("as now") agree with the fills stored: no fill of a lost flush is missing beneath them.
+        for (const position of await store.listPositions()) {
+          const net = fills.filter((fill) => fill.productId === position.productId).reduce((sum, fill) => sum + (fill.side === 'BUY' ? 1 : -1) * Number(fill.sizeBase), 0);
+          expect(Number(position.sizeBase)).toBeCloseTo(net, 8);
+        }
+      };
+      await consistent();
+      const orders = new Set((await store.listOrders({})).map((order) => order.id));
+      for (const id of announced.orders) expect(orders.has(id)).toBe(true);
+      for (const id of announced.recommendations) expect(await store.getRecommendation(id)).toBeDefined();
+      for (const id of announced.signals) expect(await store.getSignal(id)).toBeDefined();
+      expect(announced.orders.size).toBeGreaterThan(0);
+      // The process ends; a new one replays every candle on the same store: the store holds trading history, so directly.
+      const again = createManualClock(daily.replayed[0]!.startMs);
+      const restarted = await createPgliteStore({ database, clock: again });
+      const rerun = await replayCandlesBatched({ pipeline: await build(restarted, again), store: restarted, clock: again, candles: daily.replayed });
+      expect(rerun.candleByCandle).toBe(true);
+      await consistent();
+    } finally {
+      await database.close();
+    }
+  }, 900_000);
+
+  it('an operator engaging the kill switch on the store between two chunks stops the replay (record_conflict): the kill switch stays engaged, no approval is consumed after it', async () => {
+    const clock = createManualClock(daily.replayed[0]!.startMs);
+    const store = await createPgliteStore({ clock });
+    try {
+      await store.putCandles(daily.history, { state: 'DONE' });
+      const pipeline = await daily.build(store, clock);
+      let ordersWhenEngaged: Awaited<ReturnType<PipelineStore['listOrders']>> | undefined;
+      let approvalsWhenEngaged: unknown[] = [];
+      const approvals = async (): Promise<unknown[]> => Promise.all((await store.listOrders({})).map((order) => store.getApproval(order.recommendationId)));
+      const onChunk = async (): Promise<void> => {
+        if (ordersWhenEngaged !== undefined) return;
+        const nowMs = await store.nowMs();
+        await store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'operator stop', changedAtMs: nowMs }, updatedAtMs: nowMs });
+        ordersWhenEngaged = await store.listOrders({});
+        approvalsWhenEngaged = await approvals();
+      };
+      await expect(replayCandlesBatched({ pipeline, store, clock, candles: daily.replayed, chunkCandles: 30, onChunk })).rejects.toMatchObject({ code: 'record_conflict' });
+      expect(ordersWhenEngaged).toBeDefined();
+      expect((await store.getRiskState()).killSwitch).toMatchObject({ engaged: true, reason: 'operator stop' });
+      expect(await store.listOrders({})).toEqual(ordersWhenEngaged);
+      expect(await approvals()).toEqual(approvalsWhenEngaged);
+    } finally {
+      await store.close();
     }
   }, 900_000);
 
