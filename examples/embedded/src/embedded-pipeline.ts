@@ -6,6 +6,7 @@ import {
   type Clock,
   type Logger,
   type Pipeline,
+  type PipelineOptions,
   type PipelineStore,
   type Product,
 } from '@tradepipe/core';
@@ -37,9 +38,10 @@ export const PAPER_COSTS = { feeRateBps: 120, slippageBps: 5 } as const;
 /**
  * Every stage of the seed in one process on embedded defaults: the 51 features, the shipped ONNX model,
  * the $100 signal bridge, the deterministic rule validator standing in for Ollama (no server here), the
- * risk manager with exits, and the paper executor filling at the next candle's open.
+ * risk manager with exits, and the paper executor filling at the next candle's open. `plugins` adds plugins
+ * (validators, listeners, middleware).
  */
-export async function createEmbeddedPipeline(options: { store: PipelineStore; clock: Clock; logger: Logger; approvalSecret?: string }): Promise<Pipeline> {
+export async function createEmbeddedPipeline(options: { store: PipelineStore; clock: Clock; logger: Logger; approvalSecret?: string; plugins?: PipelineOptions['plugins'] }): Promise<Pipeline> {
   // The approval secret lives only in this process: risk and executor share it here.
   const signer = createHmacApprovalSigner({ keyId: 'embedded', secret: options.approvalSecret ?? randomBytes(32).toString('hex') });
   await options.store.putProduct(BTC_USD);
@@ -70,5 +72,6 @@ export async function createEmbeddedPipeline(options: { store: PipelineStore; cl
     }),
     exits: createExitPolicy({ stopLossAtr: 2, takeProfitAtr: 4, trailingStopAtr: 3, recommendationTtlMs: 10 * 60_000 }),
     executor: new PaperExecutor({ approvalSigner: signer, slippageBps: PAPER_COSTS.slippageBps, takerFeeRateBps: PAPER_COSTS.feeRateBps }),
+    ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
   });
 }

@@ -252,6 +252,16 @@ export interface ReplayImport {
   readonly equity: readonly EquitySnapshot[];
   /** Products as they are now (put since). */
   readonly products: readonly Product[];
+  /**
+   * What the importer believes the store holds now (what it read when it began, then what each import wrote): the
+   * import locks the risk state and the balances and fails, writing nothing, if they differ (someone else changed them).
+   */
+  readonly expected?: {
+    /** The risk state the store should hold. */
+    readonly riskState: RiskState;
+    /** Every balance the store should hold (no other currency). */
+    readonly balances: readonly Balance[];
+  };
 }
 
 /** The limits the store enforces atomically while reserving exposure. */
@@ -399,10 +409,17 @@ export interface PipelineStore {
 
   /**
    * Optional (the SQL stores have it, with {@link PipelineStore.holdsTradingHistory}): writes what a batched replay
-   * ran in memory, in one transaction, with multi-row statements per table. The records are new to the store (a
-   * record stored before makes the whole import fail, nothing written); orders, positions, balances, the risk
-   * state, approvals' consumption, reservations and work bookkeeping replace what is stored.
-   * @throws TradepipeError `validation_failed` for an invalid record; `storage_failed` if a new record exists (nothing is written)
+   * ran in memory, in one transaction, with multi-row statements per table. Candles, signals and recommendations
+   * (`inserts`) are written as {@link PipelineStore.writeBulk} writes them: first write wins (one stored before with
+   * the same content is kept, with different content fails the import). Validations, assessments, fills and equity
+   * snapshots are plain inserts: one stored before fails the whole import. Orders, positions, balances, the risk
+   * state, approvals' consumption, reservations and work bookkeeping replace what is stored. Items written in bulk
+   * (quiet candles, signals, recommendations) get the import's time (the store's now) as their work bookkeeping
+   * times (updated, available). With `expected`, the risk state and balances are locked first and compared; if
+   * they differ, nothing is written. Nothing is written whenever the import fails.
+   * @throws TradepipeError `validation_failed` for an invalid record; `record_conflict` if a bulk record conflicts
+   *   with a stored one or the risk state or balances differ from `expected`; `storage_failed` if a new record exists
+   *   or an item to update does not
    */
   importReplay?(batch: ReplayImport): Promise<void>;
   /**

@@ -11,6 +11,8 @@ import {
   RiskStateSchema,
   TradepipeError,
   contentHash,
+  type Balance,
+  type RiskState,
   parseWith,
   type ReplayImport,
   type WorkKind,
@@ -157,12 +159,46 @@ function rowsOf(batch: ReplayImport): Record<'products' | 'validations' | 'asses
 }
 
 /**
+ * Locks the risk state row and the balance rows (FOR UPDATE: until the import commits, nobody changes them) and
+ * compares them with what the importer expects (numbers compared as numbers).
+ * @throws TradepipeError `record_conflict` if they differ: someone else changed them since the importer read or wrote them
+ */
+async function checkExpected(context: StoreContext, executor: SqlExecutor, riskState: RiskState, balances: readonly Balance[]): Promise<void> {
+  const { s } = context;
+  const [risk] = await executor.query<{ same: boolean }>(
+    `SELECT (kill_switch_engaged = $1 AND kill_switch_mode = $2 AND kill_switch_reason IS NOT DISTINCT FROM $3 AND kill_switch_changed_at_ms IS NOT DISTINCT FROM $4::bigint
+       AND cooldown_until_ms IS NOT DISTINCT FROM $5::bigint AND updated_at_ms = $6::bigint) AS same
+     FROM ${s}.risk_state WHERE id = 1 FOR UPDATE`,
+    [riskState.killSwitch.engaged, riskState.killSwitch.mode, riskState.killSwitch.reason ?? null, riskState.killSwitch.changedAtMs ?? null, riskState.cooldownUntilMs ?? null, riskState.updatedAtMs],
+  );
+  await executor.query(`SELECT currency FROM ${s}.balances ORDER BY currency FOR UPDATE`);
+  const rows = balances.map((b) => ({ currency: b.currency, available: b.available, hold: b.hold, updated_at_ms: b.updatedAtMs }));
+  const [differing] = await executor.query<{ count: string }>(
+    `WITH e AS (SELECT ${BALANCE.map((column) => `${fieldSql(column)} AS ${column[0]}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS e(value))
+     SELECT count(*) AS count FROM e FULL JOIN ${s}.balances b ON b.currency = e.currency
+     WHERE e.currency IS NULL OR b.currency IS NULL OR b.available <> e.available OR b.hold <> e.hold OR b.updated_at_ms <> e.updated_at_ms`,
+    [JSON.stringify(rows)],
+  );
+  const riskChanged = risk?.same !== true;
+  const balancesChanged = int8(differing?.count ?? '0', 'count') > 0;
+  if (riskChanged || balancesChanged) {
+    throw new TradepipeError('record_conflict', 'The risk state or balances changed since the replay read them: nothing of the import is written', {
+      details: { operation: 'importReplay', riskStateChanged: riskChanged, balancesChanged },
+    });
+  }
+}
+
+/**
  * Writes a batched replay's import in one transaction: the bulk inserts as `writeBulk` writes them, then one
  * statement per table (work bookkeeping, products, validations, assessments, approvals, reservations, orders,
  * fills, positions, balances, risk state, equity snapshots), each a multi-row write of one JSON array.
- * Everything is validated before any SQL runs (a bulk insert past one chunk: its later chunks as they are written, which rolls the whole import back). New records are plain inserts: one stored before fails the whole
- * import (nothing is written).
- * @throws TradepipeError `validation_failed`; `record_conflict`; `storage_failed` (a record existed, an item to update did not)
+ * With `expected`, the risk state and balance rows are locked and compared first (see `checkExpected`).
+ * Everything is validated before any SQL runs (a bulk insert past one chunk: its later chunks as they are written,
+ * which rolls the whole import back). Candles, signals and recommendations go through `writeBulk`'s path
+ * (first write wins; a stored record with other content is a `record_conflict`; items written get the store's
+ * now as their bookkeeping times); validations, assessments, fills and equity snapshots are plain inserts: one
+ * stored before fails the whole import. Whatever fails, nothing is written.
+ * @throws TradepipeError `validation_failed`; `record_conflict` (a bulk record conflicts; the risk state or balances differ from `expected`); `storage_failed` (a new record existed, an item to update did not)
  * @internal
  */
 export async function importReplay(context: StoreContext, batch: ReplayImport): Promise<void> {
@@ -173,7 +209,12 @@ export async function importReplay(context: StoreContext, batch: ReplayImport): 
   }
   const rows = rowsOf(batch);
   const riskState = batch.riskState === undefined ? undefined : parseWith(RiskStateSchema, batch.riskState, 'risk state');
+  const expected = batch.expected === undefined ? undefined : {
+    riskState: parseWith(RiskStateSchema, batch.expected.riskState, 'risk state'),
+    balances: batch.expected.balances.map((balance) => parseWith(BalanceSchema, balance, 'balance')),
+  };
   await context.driver.transaction(async (executor) => {
+    if (expected !== undefined) await checkExpected(context, executor, expected.riskState, expected.balances);
     for (const prepared of inserts) await writePreparedBulk(context, executor, prepared);
     for (const kind of ['candle', 'signal', 'recommendation'] as const) await updateStatuses(context, executor, kind, batch.statuses);
     await insertRows(context, executor, 'products', PRODUCT, rows.products, upsert('product_id', PRODUCT));

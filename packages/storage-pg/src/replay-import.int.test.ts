@@ -171,6 +171,42 @@ function describeReplayImport(label: string, factory: Factory): void {
       expect(await readBack(target, traded)).toEqual(before);
       expect(before.orders).toEqual([]);
     });
+
+    it('writes nothing and fails with record_conflict when the risk state or a balance is not what the importer expects (changed by someone else)', async () => {
+      const reference = await open();
+      const traded = await tradeOneByOne(reference, (ms) => factory.advanceTimeMs(reference, ms));
+      const batch = await importOf(reference, traded, { candles: [] });
+      const prepare = async (): Promise<{ target: PipelineStore; expected: NonNullable<ReplayImport['expected']> }> => {
+        const target = await open();
+        await factory.advanceTimeMs(target, 4_000);
+        await target.putProduct(traded.product);
+        await target.putBalances([{ currency: 'USD', available: decimal('1000'), hold: decimal('0'), updatedAtMs: TEST_START_MS }]);
+        return { target, expected: { riskState: await target.getRiskState(), balances: await target.listBalances() } };
+      };
+      // An operator engages the kill switch after the importer read the risk state: the import must not disengage it.
+      const killed = await prepare();
+      const nowMs = await killed.target.nowMs();
+      await killed.target.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'operator', changedAtMs: nowMs }, updatedAtMs: nowMs });
+      const before = await readBack(killed.target, traded);
+      await expect(killed.target.importReplay!({ ...batch, expected: killed.expected })).rejects.toMatchObject({ code: 'record_conflict' });
+      expect(await readBack(killed.target, traded)).toEqual(before);
+      expect(before.riskState.killSwitch.engaged).toBe(true);
+      // A balance sync after the importer read the balances: its figures stand.
+      const synced = await prepare();
+      await synced.target.putBalances([{ currency: 'USD', available: decimal('1500'), hold: decimal('0'), updatedAtMs: TEST_START_MS + 1 }]);
+      const syncedBefore = await readBack(synced.target, traded);
+      await expect(synced.target.importReplay!({ ...batch, expected: synced.expected })).rejects.toMatchObject({ code: 'record_conflict' });
+      expect(await readBack(synced.target, traded)).toEqual(syncedBefore);
+      // A currency appeared: also a change.
+      const added = await prepare();
+      await added.target.putBalances([{ currency: 'BTC', available: decimal('1'), hold: decimal('0'), updatedAtMs: TEST_START_MS }]);
+      await expect(added.target.importReplay!({ ...batch, expected: added.expected })).rejects.toMatchObject({ code: 'record_conflict' });
+      expect((await added.target.listOrders({})).length).toBe(0);
+      // Unchanged: the import goes through, and what it wrote is what the store now holds.
+      const same = await prepare();
+      await same.target.importReplay!({ ...batch, expected: same.expected });
+      expect(await readBack(same.target, traded)).toEqual(await readBack(reference, traded));
+    });
   });
 }
 

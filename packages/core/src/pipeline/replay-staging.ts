@@ -1,8 +1,9 @@
 import { checkCandle } from '../candle-check.js';
 import type { DeadLetterAction } from '../dead-letters.js';
+import { TradepipeError, isTradepipeError } from '../errors.js';
 import { createMemoryStore } from '../memory-store.js';
 import { parseWith } from '../parse.js';
-import { TERMINAL_ORDER_STATUSES, type Fill, type Order } from '../records/execution.js';
+import { TERMINAL_ORDER_STATUSES, type Balance, type Fill, type Order } from '../records/execution.js';
 import type { Candle } from '../records/market.js';
 import { ExposureReservationSchema, type ExposureReservation, type RiskApproval, type RiskState } from '../records/risk.js';
 import type { RecommendationState, Signal, TradeRecommendation } from '../records/trading.js';
@@ -116,6 +117,11 @@ export class ReplayStaging {
   private touchedProducts = new Set<string>();
   /** Quiet items written in bulk, by `kind/state`. */
   private readonly bulkCounts = new Map<string, number>();
+  /**
+   * Set when an import failed: what it had collected is lost (its tracking was cleared), so every later call of the
+   * view, write, flush or read, throws this and the store stays at its last committed flush.
+   */
+  private broken: TradepipeError | undefined;
   /** Writes to memory and the collection of a flush take turns (a flush reads a consistent state). */
   private writeTurn: Promise<void> = Promise.resolve();
   private flushTurn: Promise<void> = Promise.resolve();
@@ -128,6 +134,8 @@ export class ReplayStaging {
     private readonly events: HeldEvents,
     /** The target's work counts when the view began (its items never change meanwhile: none waits). */
     private readonly baseCounts: Readonly<Record<WorkKind, Readonly<Record<string, number | undefined>>>>,
+    /** The risk state and balances the target holds: read when the view began, then what each import wrote (an import checks them). */
+    private expected: { riskState: RiskState; balances: readonly Balance[] },
   ) {
     const own: Record<string, (...args: never[]) => unknown> = {
       putCandles: (candles: readonly Candle[], options?: { readonly state?: CandleState }) => this.putCandles(candles, options),
@@ -160,23 +168,25 @@ export class ReplayStaging {
       updateRiskState: (update: Parameters<PipelineStore['updateRiskState']>[0]) => this.staged(() => memory.updateRiskState(update), () => void (this.riskStateTouched = true)),
       recordEquity: (snapshot: EquitySnapshot) => this.staged(() => memory.recordEquity(snapshot), () => void this.newEquity.push({ atMs: snapshot.atMs, equityQuote: snapshot.equityQuote })),
     };
+    // Once broken (an import failed), every call throws why.
+    const guarded = (call: (...args: unknown[]) => unknown) => (...args: unknown[]): unknown => (this.broken === undefined ? call(...args) : Promise.reject(this.broken));
     this.store = new Proxy(target, {
       get: (store, property) => {
         const value: unknown = Reflect.get(store, property);
         if (typeof value !== 'function') return value;
         if (typeof property !== 'string') return (value as (...args: unknown[]) => unknown).bind(store);
-        if (Object.prototype.hasOwnProperty.call(own, property)) return own[property];
+        if (Object.prototype.hasOwnProperty.call(own, property)) return guarded(own[property] as (...args: unknown[]) => unknown);
         if (MEMORY_CALLS.has(property)) {
           const method = Reflect.get(memory, property) as (...args: unknown[]) => unknown;
-          return (...args: unknown[]) => method.apply(memory, args);
+          return guarded((...args: unknown[]) => method.apply(memory, args));
         }
         const method = value as (...args: unknown[]) => Promise<unknown>;
-        if (TARGET_CALLS.has(property)) return (...args: unknown[]) => method.apply(store, args);
+        if (TARGET_CALLS.has(property)) return guarded((...args: unknown[]) => method.apply(store, args));
         // getCandles, getLatestCandle, countSignalsByAction, listRecommendations, close and anything else: the store, with everything written.
-        return async (...args: unknown[]) => {
+        return guarded(async (...args: unknown[]) => {
           await this.flush();
           return method.apply(store, args);
-        };
+        });
       },
     });
   }
@@ -198,13 +208,17 @@ export class ReplayStaging {
     const riskState: RiskState = await target.getRiskState();
     await memory.updateRiskState(riskState);
     const baseCounts = { candle: await target.countByState('candle'), signal: await target.countByState('signal'), recommendation: await target.countByState('recommendation') };
-    return new ReplayStaging(target, memory, input.clock, input.range, input.events, baseCounts);
+    return new ReplayStaging(target, memory, input.clock, input.range, input.events, baseCounts, { riskState, balances });
   }
 
   /**
    * Writes everything staged since the last flush to the store in one transaction (`importReplay`), then delivers
-   * the events emitted before the flush began. Flushes run one after the other.
-   * @throws whatever the import throws (nothing of that flush is written; its events are never delivered)
+   * the events emitted before the flush began. Flushes run one after the other. An import fails (nothing of it
+   * written) on any error, and when the store's risk state or balances are not what the view last knew (an operator
+   * engaged the kill switch, a balance sync ran: `record_conflict`); the view is then broken: this flush, every
+   * later one and every later call of {@link ReplayStaging.store} throw the same error, and the events held are
+   * never delivered (the replay drops them), so the replay fails and the store keeps its last committed flush.
+   * @throws TradepipeError with the import's code (`storage_failed` for an untyped error), the import's error as its cause, not retryable
    */
   flush(): Promise<void> {
     const run = this.flushTurn.then(() => this.flushOnce());
@@ -213,13 +227,25 @@ export class ReplayStaging {
   }
 
   private async flushOnce(): Promise<void> {
+    if (this.broken !== undefined) throw this.broken;
     const collected = await this.turn(() => this.collect());
-    if (collected === undefined) {
-      this.events.deliverHeld(this.events.heldCount());
+    if (collected.batch === undefined) {
+      // The count was taken in collect's turn: an event emitted since reports a write not collected yet.
+      this.events.deliverHeld(collected.events);
       return;
     }
     const { batch, events, committed } = collected;
-    await this.target.importReplay!(batch);
+    try {
+      await this.target.importReplay!({ ...batch, expected: this.expected });
+    } catch (error) {
+      this.broken = new TradepipeError(
+        isTradepipeError(error) ? error.code : 'storage_failed',
+        'A batched replay failed to write its records to the store: the replay stops, the store keeps what its last write committed',
+        { cause: error, retryable: false, details: { operation: 'importReplay' } },
+      );
+      throw this.broken;
+    }
+    this.expected = { riskState: batch.riskState ?? this.expected.riskState, balances: batch.balances.length > 0 ? batch.balances : this.expected.balances };
     committed();
     this.events.deliverHeld(events);
   }
@@ -231,6 +257,7 @@ export class ReplayStaging {
     this.writeTurn = new Promise<void>((resolve) => (done = resolve));
     await previous;
     try {
+      if (this.broken !== undefined) throw this.broken;
       return await work();
     } finally {
       done();
@@ -417,8 +444,8 @@ export class ReplayStaging {
     this.balancesTouched = true;
   }
 
-  /** What the next import writes, read from memory in one turn; `undefined` when nothing is staged. */
-  private async collect(): Promise<{ batch: ReplayImport; events: number; committed: () => void } | undefined> {
+  /** What the next import writes, read from memory in one turn (no `batch` when nothing is staged), and how many events were held when it began. */
+  private async collect(): Promise<{ batch: ReplayImport; events: number; committed: () => void } | { batch?: undefined; events: number }> {
     const events = this.events.heldCount();
     const touched = this.touched;
     const pending = this.pending;
@@ -426,7 +453,7 @@ export class ReplayStaging {
       KINDS.every((kind) => touched[kind].size === 0) && pending.candles.size === 0 && pending.signals.length === 0 && pending.recommendations.length === 0 &&
       this.newValidations.length + this.newAssessments.length + this.touchedApprovals.size + this.touchedReservations.size + this.touchedOrders.size === 0 &&
       this.newFills.length + this.touchedPositions.size + this.newEquity.length + this.touchedProducts.size === 0 && !this.balancesTouched && !this.riskStateTouched;
-    if (nothing) return undefined;
+    if (nothing) return { events };
     this.touched = emptySets();
     this.pending = emptyBulk();
     this.importingSignals = this.pendingSignals;
