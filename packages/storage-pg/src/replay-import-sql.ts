@@ -171,7 +171,10 @@ async function checkExpected(context: StoreContext, executor: SqlExecutor, riskS
      FROM ${s}.risk_state WHERE id = 1 FOR UPDATE`,
     [riskState.killSwitch.engaged, riskState.killSwitch.mode, riskState.killSwitch.reason ?? null, riskState.killSwitch.changedAtMs ?? null, riskState.cooldownUntilMs ?? null, riskState.updatedAtMs],
   );
-  await executor.query(`SELECT currency FROM ${s}.balances ORDER BY currency FOR UPDATE`);
+  // The whole table, not its rows: a row lock misses a currency another transaction inserts meanwhile (its balance
+  // sync would then be overwritten by the upsert below). This waits for writers in flight and holds new ones off
+  // until the import commits; nothing that writes balances locks risk_state, so the order above cannot deadlock.
+  await executor.query(`LOCK TABLE ${s}.balances IN SHARE ROW EXCLUSIVE MODE`);
   const rows = balances.map((b) => ({ currency: b.currency, available: b.available, hold: b.hold, updated_at_ms: b.updatedAtMs }));
   const [differing] = await executor.query<{ count: string }>(
     `WITH e AS (SELECT ${BALANCE.map((column) => `${fieldSql(column)} AS ${column[0]}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS e(value))

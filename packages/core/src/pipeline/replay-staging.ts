@@ -241,7 +241,8 @@ export class ReplayStaging {
       this.broken = new TradepipeError(
         isTradepipeError(error) ? error.code : 'storage_failed',
         'A batched replay failed to write its records to the store: the replay stops, the store keeps what its last write committed',
-        { cause: error, retryable: false, details: { operation: 'importReplay' } },
+        // Not retryable whatever the cause: the replay stops (a re-run starts from the last committed write).
+        { cause: error, retryable: false, details: { ...(isTradepipeError(error) ? error.details : {}), operation: 'importReplay' } },
       );
       throw this.broken;
     }
