@@ -2,7 +2,7 @@ import { GRANULARITIES, type Candle, type PipelineStore, type Signal } from '@tr
 import { testCandle, testRecommendation, testSignal } from '@tradepipe/core/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openTestPool, pgStoreFactory, pgliteStoreFactory } from './test-database.js';
+import { openTestPool, pgStoreFactory, pgliteStoreFactory, storeOpener } from './test-database.js';
 
 interface Factory {
   createStore(): Promise<PipelineStore>;
@@ -17,15 +17,7 @@ const candlesFrom = (count: number, from = 0): Candle[] => Array.from({ length: 
 function describeBulkWrite(label: string, factory: Factory): void {
   // Generous: the first test waits for PGlite's initdb, the chunked ones write 100,000 rows; the machine may be busy.
   describe(`writeBulk: ${label}`, { timeout: 240_000 }, () => {
-    const stores: PipelineStore[] = [];
-    const open = async (): Promise<PipelineStore> => {
-      const store = await factory.createStore();
-      stores.push(store);
-      return store;
-    };
-    afterAll(async () => {
-      for (const store of stores) await (factory.closeStore?.(store) ?? store.close());
-    });
+    const open = storeOpener(factory);
 
     it('writes candles, signals and recommendations with their work states, and a repeat changes nothing', async () => {
       const store = await open();

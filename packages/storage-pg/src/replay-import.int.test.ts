@@ -1,7 +1,7 @@
 import { decimal, type PipelineStore, type ReplayImport, type WorkKind } from '@tradepipe/core';
 import { testAssessment, testApproval, testCandle, testFill, testOrderIntent, testProduct, testRecommendation, testSignal } from '@tradepipe/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_START_MS, openTestPool, pgStoreFactory, pgliteStoreFactory } from './test-database.js';
+import { TEST_START_MS, openTestPool, pgStoreFactory, pgliteStoreFactory, storeOpener } from './test-database.js';
 
 interface Factory {
   createStore(): Promise<PipelineStore>;
@@ -107,15 +107,7 @@ async function readBack(store: PipelineStore, traded: Traded) {
 
 function describeReplayImport(label: string, factory: Factory): void {
   describe(`importReplay: ${label}`, { timeout: 240_000 }, () => {
-    const stores: PipelineStore[] = [];
-    const open = async (): Promise<PipelineStore> => {
-      const store = await factory.createStore();
-      stores.push(store);
-      return store;
-    };
-    afterAll(async () => {
-      for (const store of stores) await (factory.closeStore?.(store) ?? store.close());
-    });
+    const open = storeOpener(factory);
 
     it('holds trading history only once a record beyond products, balances, risk state and settled market data is stored', async () => {
       const store = await open();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createManualClock, redactText, type ManualClock, type PipelineStore } from '@tradepipe/core';
 import { PGlite } from '@electric-sql/pglite';
+import { afterAll } from 'vitest';
 import { createPgStore } from './pg-store.js';
 import { createPgliteStore } from './pglite-store.js';
 
@@ -90,5 +91,21 @@ export function pgliteStoreFactory(label: string) {
       if (database !== undefined) await (await database).close();
     },
     database: async (): Promise<PGlite> => (database ??= PGlite.create()),
+  };
+}
+
+/**
+ * Opens stores from `factory` for one describe block and closes every one after it (call it inside the block).
+ * @internal
+ */
+export function storeOpener(factory: { createStore(): Promise<PipelineStore>; closeStore?(store: PipelineStore): Promise<void> }): () => Promise<PipelineStore> {
+  const stores: PipelineStore[] = [];
+  afterAll(async () => {
+    for (const store of stores) await (factory.closeStore?.(store) ?? store.close());
+  });
+  return async () => {
+    const store = await factory.createStore();
+    stores.push(store);
+    return store;
   };
 }
