@@ -17,7 +17,7 @@ function order(index: number, fields: { status: OrderStatus; productId: string; 
     venue: 'paper',
     productId: fields.productId,
     side: 'BUY',
-    orderType: 'MARKET',
+    orderType: 'market_ioc',
     quoteSize: '10' as Order['filledBaseSize'],
     status: fields.status,
     filledBaseSize: '0' as Order['filledBaseSize'],
