@@ -1,5 +1,5 @@
 import { SortedTimes } from './memory-indexes.js';
-import type { Order } from './records/execution.js';
+import { TERMINAL_ORDER_STATUSES, type Order } from './records/execution.js';
 
 /** What {@link MemoryOrders.list} filters on (the store's `listOrders` query). @internal */
 export interface OrderListQuery {
@@ -10,20 +10,22 @@ export interface OrderListQuery {
 
 /**
  * The in-memory store's orders with the indexes its reads use, so that no read per trade or per health check
- * scans every order ever placed: by client order id, by status (listing the open orders reads only those), by
- * recommendation (whether a recommendation has an order), and their creation times (counting a window's orders).
- * Orders are replaced whole, never changed in place; `id`, `clientOrderId` and `createdAtMs` never change.
+ * scans every order ever placed: by client order id, the open ones by status (listing the open orders, as the
+ * reconciler and the health check do, reads only those; an order leaves the index when it ends, so that an
+ * ended one costs nothing more than its record), and their creation times (counting a window's orders). A
+ * listing that asks for an ended status reads every order. Orders are replaced whole, never changed in place;
+ * `id`, `clientOrderId` and `createdAtMs` never change.
  * @internal
  */
 export class MemoryOrders {
   private readonly orders = new Map<string, Order>();
   private readonly idsByClientOrderId = new Map<string, string>();
-  /** Each order's place in the order added: a listing breaks `createdAtMs` ties by it, as a scan of every order in that order does. */
-  private readonly sequence = new Map<string, number>();
-  /** The ids of the orders in each status. */
-  private readonly idsByStatus = new Map<string, Set<string>>();
-  /** How many orders each recommendation has. */
-  private readonly countByRecommendation = new Map<string, number>();
+  /**
+   * The open orders by status: their ids, each with its place in the order added (a listing breaks `createdAtMs`
+   * ties by it, as a scan of every order in that order does).
+   */
+  private readonly openByStatus = new Map<string, Map<string, number>>();
+  private added = 0;
   /** Every order's `createdAtMs`, ascending. */
   private readonly times = new SortedTimes();
 
@@ -46,10 +48,9 @@ export class MemoryOrders {
   /** Adds a new order (the caller has checked {@link has}). */
   add(order: Order): void {
     this.orders.set(order.id, order);
-    this.sequence.set(order.id, this.sequence.size);
     this.idsByClientOrderId.set(order.clientOrderId, order.id);
-    this.statusIds(order.status).add(order.id);
-    this.countByRecommendation.set(order.recommendationId, (this.countByRecommendation.get(order.recommendationId) ?? 0) + 1);
+    if (isOpen(order.status)) this.openIds(order.status).set(order.id, this.added);
+    this.added += 1;
     this.times.insert(order.createdAtMs);
   }
 
@@ -58,37 +59,32 @@ export class MemoryOrders {
     const previous = this.orders.get(next.id);
     if (previous === undefined) return;
     this.orders.set(next.id, next);
-    if (previous.status !== next.status) {
-      this.statusIds(previous.status).delete(next.id);
-      this.statusIds(next.status).add(next.id);
-    }
-    if (previous.recommendationId !== next.recommendationId) {
-      this.countByRecommendation.set(previous.recommendationId, this.countByRecommendation.get(previous.recommendationId)! - 1);
-      this.countByRecommendation.set(next.recommendationId, (this.countByRecommendation.get(next.recommendationId) ?? 0) + 1);
-    }
+    if (previous.status === next.status || !isOpen(previous.status)) return; // an ended order never reopens
+    const ids = this.openIds(previous.status);
+    const place = ids.get(next.id)!;
+    ids.delete(next.id);
+    if (isOpen(next.status)) this.openIds(next.status).set(next.id, place);
   }
 
   /**
-   * The orders matching a query, oldest `createdAtMs` first (ties in the order added). With `statuses`, reads only
-   * the orders in those statuses.
+   * The orders matching a query, oldest `createdAtMs` first (ties in the order added). With `statuses` all open
+   * ones, reads only the orders in those statuses.
    */
   list(query: OrderListQuery): Order[] {
+    const { statuses } = query;
     const matches = (order: Order): boolean =>
-      (query.productId === undefined || order.productId === query.productId) && (query.createdSinceMs === undefined || order.createdAtMs >= query.createdSinceMs);
-    if (query.statuses === undefined) return [...this.orders.values()].filter(matches).sort((a, b) => a.createdAtMs - b.createdAtMs);
-    const listed: Order[] = [];
-    for (const status of new Set(query.statuses)) {
-      for (const id of this.idsByStatus.get(status) ?? []) {
+      (statuses === undefined || statuses.includes(order.status)) &&
+      (query.productId === undefined || order.productId === query.productId) &&
+      (query.createdSinceMs === undefined || order.createdAtMs >= query.createdSinceMs);
+    if (statuses === undefined || !statuses.every(isOpen)) return [...this.orders.values()].filter(matches).sort((a, b) => a.createdAtMs - b.createdAtMs);
+    const listed: { readonly order: Order; readonly place: number }[] = [];
+    for (const status of new Set(statuses)) {
+      for (const [id, place] of this.openByStatus.get(status) ?? []) {
         const order = this.orders.get(id)!;
-        if (matches(order)) listed.push(order);
+        if (matches(order)) listed.push({ order, place });
       }
     }
-    return listed.sort((a, b) => a.createdAtMs - b.createdAtMs || this.sequence.get(a.id)! - this.sequence.get(b.id)!);
-  }
-
-  /** Whether a recommendation has an order. */
-  hasOrderFor(recommendationId: string): boolean {
-    return (this.countByRecommendation.get(recommendationId) ?? 0) > 0;
+    return listed.sort((a, b) => a.order.createdAtMs - b.order.createdAtMs || a.place - b.place).map(({ order }) => order);
   }
 
   /** How many orders were created at or after `sinceMs`. */
@@ -96,9 +92,14 @@ export class MemoryOrders {
     return this.times.countAtLeast(sinceMs);
   }
 
-  private statusIds(status: string): Set<string> {
-    let ids = this.idsByStatus.get(status);
-    if (ids === undefined) this.idsByStatus.set(status, (ids = new Set()));
+  private openIds(status: string): Map<string, number> {
+    let ids = this.openByStatus.get(status);
+    if (ids === undefined) this.openByStatus.set(status, (ids = new Map()));
     return ids;
   }
+}
+
+/** Whether an order in this status may still change (not ended). */
+function isOpen(status: string): boolean {
+  return !(TERMINAL_ORDER_STATUSES as readonly string[]).includes(status);
 }

@@ -279,8 +279,10 @@ class MemoryStore implements PipelineStore {
     return settleMemoryDeadLetter(this.queue, { kind, id, action, mode: 'discard', hasOrder: this.hasOrderFor(kind, id) }) as WorkStatus<WorkStates[K]>;
   }
 
+  /** Whether a recommendation has an order: its approval was consumed (an order is recorded only so, atomically). */
   private hasOrderFor(kind: WorkKind, id: string): boolean {
-    return kind === 'recommendation' && this.orders.hasOrderFor(id);
+    const approval = kind === 'recommendation' ? this.approvals.get(id) : undefined;
+    return approval !== undefined && this.consumedApprovals.has(approval.id);
   }
 
   /** Parses every write and checks it against what is stored and against the batch's earlier writes (as the SQL stores' inserts see them); throws before anything is applied. */
@@ -456,8 +458,9 @@ class MemoryStore implements PipelineStore {
         });
       }
     }
-    // What an update may not change stays (the order-time index relies on createdAtMs too).
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
+    // What an update may not change stays, as in the SQL stores (the indexes rely on it: order times, an order per approval).
+    const { id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs } = order;
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs, status }, 'order');
     this.orders.replace(next);
     return next;
   }
