@@ -1,10 +1,11 @@
-import { compareDecimal, decimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import { applyBulkWrite } from './memory-bulk.js';
-import { applyFillToBalances, applyFillToPosition } from './memory-ledger.js';
+import { MemoryFills } from './memory-fills.js';
 import { CandleSeries } from './memory-candles.js';
-import { GroupedRecords, SortedTimes } from './memory-indexes.js';
+import { GroupedRecords } from './memory-indexes.js';
+import { MemoryOrders, type OrderListQuery } from './memory-orders.js';
+import { MemoryReservations } from './memory-reservations.js';
 import { MemoryQueue, type ClaimedRecordOf, type Entry } from './memory-queue.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
@@ -53,13 +54,6 @@ import type {
 } from './store.js';
 import { systemClock, type Clock, type Granularity } from './time.js';
 
-interface Reservation {
-  readonly reservation: ExposureReservation;
-  /** The order placed on it, once one is (`undefined` before: the field is there from the start). */
-  orderId: string | undefined;
-  released: boolean;
-}
-
 /** The default risk state: kill switch off (freeze mode), no cooldown. */
 export const INITIAL_RISK_STATE: RiskState = { killSwitch: { engaged: false, mode: 'freeze' }, updatedAtMs: 0 };
 
@@ -86,23 +80,14 @@ class MemoryStore implements PipelineStore {
   private readonly assessments = new Map<string, RiskAssessment>();
   private readonly approvals = new Map<string, RiskApproval>();
   private readonly consumedApprovals = new Set<string>();
-  private readonly reservations = new Map<string, Reservation>();
-  /**
-   * The reservations that may still hold exposure, by approval id: every reservation until its order ends (an
-   * ended order never reopens), so that a risk decision reads the open ones, not every one ever made.
-   */
-  private readonly openReservations = new Map<string, Reservation>();
-  private readonly orders = new Map<string, Order>();
-  private readonly ordersByClientId = new Map<string, string>();
-  /** Every order's `createdAtMs`, ascending: counting the orders of a window reads no order (the risk checks, per trade). */
-  private readonly orderTimes = new SortedTimes();
-  private readonly fills = new Map<string, Fill>();
-  /** The fills of each order, in the order stored: an order's fills are read without reading every fill. */
-  private readonly fillsByOrder = new GroupedRecords<Fill>();
+  /** Orders, indexed so that no read per trade scans every order. */
+  private readonly orders = new MemoryOrders();
+  /** Exposure reservations by approval id; a risk decision reads the open ones, not every one ever made. */
+  private readonly reservations = new MemoryReservations((orderId) => TERMINAL_ORDER_STATUSES.includes(this.orders.get(orderId)!.status));
+  /** Fills, and the positions and balances they move. */
+  private readonly fills = new MemoryFills();
   /** The validations of each recommendation, in the order stored. */
   private readonly validationsByRecommendation = new GroupedRecords<LlmValidation>();
-  private readonly positions = new Map<string, Position>();
-  private readonly balances = new Map<string, Balance>();
   private readonly equity: EquitySnapshot[] = [];
   private readonly checkpoints = new Map<string, { value: unknown; atMs: number }>();
   private readonly health = new Map<string, HealthReport>();
@@ -294,10 +279,10 @@ class MemoryStore implements PipelineStore {
     return settleMemoryDeadLetter(this.queue, { kind, id, action, mode: 'discard', hasOrder: this.hasOrderFor(kind, id) }) as WorkStatus<WorkStates[K]>;
   }
 
+  /** Whether a recommendation has an order: its approval was consumed (an order is recorded only so, atomically). */
   private hasOrderFor(kind: WorkKind, id: string): boolean {
-    if (kind !== 'recommendation') return false;
-    for (const order of this.orders.values()) if (order.recommendationId === id) return true;
-    return false;
+    const approval = kind === 'recommendation' ? this.approvals.get(id) : undefined;
+    return approval !== undefined && this.consumedApprovals.has(approval.id);
   }
 
   /** Parses every write and checks it against what is stored and against the batch's earlier writes (as the SQL stores' inserts see them); throws before anything is applied. */
@@ -372,46 +357,26 @@ class MemoryStore implements PipelineStore {
     this.checkExposure(reservation, decision);
     this.assessments.set(assessment.recommendationId, assessment);
     this.approvals.set(approval.recommendationId, approval);
-    const held: Reservation = { reservation, orderId: undefined, released: false };
-    this.reservations.set(approval.id, held);
-    this.openReservations.set(approval.id, held);
+    this.reservations.add(approval.id, reservation);
     return { status: 'recorded', assessment, approval };
   }
 
   private checkExposure(reservation: ExposureReservation, decision: RiskDecisionRecord): void {
     const limits = decision.limits ?? {};
     const nowMs = this.clock.nowMs();
-    const ordersInWindow =
-      limits.maxOrders === undefined
-        ? undefined
-        : this.orderTimes.countAtLeast(limits.maxOrders.sinceMs) +
-          [...this.openReservations.values()].filter((held) => !held.released && held.orderId === undefined && held.reservation.expiresAtMs > nowMs).length;
+    const ordersInWindow = limits.maxOrders === undefined ? undefined : this.orders.countSince(limits.maxOrders.sinceMs) + this.reservations.countUnplaced(nowMs);
     checkExposureFits({
       reservation,
-      positions: [...this.positions.values()],
-      activeReservations: this.activeReservations(),
+      positions: this.fills.allPositions(),
+      activeReservations: this.reservations.active(nowMs),
       markPrices: decision.markPrices ?? {},
       limits,
       ...(ordersInWindow === undefined ? {} : { ordersInWindow }),
     });
   }
 
-  private activeReservations(): ExposureReservation[] {
-    const nowMs = this.clock.nowMs();
-    const active: ExposureReservation[] = [];
-    for (const [approvalId, { reservation, orderId, released }] of this.openReservations) {
-      if (orderId !== undefined && TERMINAL_ORDER_STATUSES.includes(this.orders.get(orderId)!.status)) {
-        this.openReservations.delete(approvalId); // its order ended: it never holds exposure again
-        continue;
-      }
-      if (released) continue;
-      if (orderId !== undefined || reservation.expiresAtMs > nowMs) active.push(reservation);
-    }
-    return active;
-  }
-
   async listActiveReservations(): Promise<ExposureReservation[]> {
-    return this.activeReservations();
+    return this.reservations.active(this.clock.nowMs());
   }
 
   async consumeApprovalAndRecordOrderIntent(approval: RiskApproval, order: Order): Promise<{ status: 'consumed'; order: Order }> {
@@ -429,15 +394,12 @@ class MemoryStore implements PipelineStore {
     }
     if (this.clock.nowMs() >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
     checkOrderWithinApproval(stored, parsedOrder);
-    if (this.orders.has(parsedOrder.id) || this.ordersByClientId.has(parsedOrder.clientOrderId)) {
+    if (this.orders.has(parsedOrder.id, parsedOrder.clientOrderId)) {
       throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
     }
     this.consumedApprovals.add(stored.id);
-    this.orders.set(parsedOrder.id, parsedOrder);
-    this.orderTimes.insert(parsedOrder.createdAtMs);
-    this.ordersByClientId.set(parsedOrder.clientOrderId, parsedOrder.id);
-    const reservation = this.reservations.get(stored.id);
-    if (reservation !== undefined) reservation.orderId = parsedOrder.id;
+    this.orders.add(parsedOrder);
+    this.reservations.place(stored.id, parsedOrder.id);
     return { status: 'consumed', order: parsedOrder };
   }
 
@@ -470,20 +432,15 @@ class MemoryStore implements PipelineStore {
   }
 
   async getOrderByClientOrderId(clientOrderId: string): Promise<Order | undefined> {
-    const id = this.ordersByClientId.get(clientOrderId);
-    return id === undefined ? undefined : this.orders.get(id);
+    return this.orders.getByClientOrderId(clientOrderId);
   }
 
-  async listOrders(query: { statuses?: readonly string[]; productId?: string; createdSinceMs?: number }): Promise<Order[]> {
-    return [...this.orders.values()]
-      .filter((order) => query.statuses === undefined || query.statuses.includes(order.status))
-      .filter((order) => query.productId === undefined || order.productId === query.productId)
-      .filter((order) => query.createdSinceMs === undefined || order.createdAtMs >= query.createdSinceMs)
-      .sort((a, b) => a.createdAtMs - b.createdAtMs);
+  async listOrders(query: OrderListQuery): Promise<Order[]> {
+    return this.orders.list(query);
   }
 
   async countOrdersSince(sinceMs: number): Promise<number> {
-    return this.orderTimes.countAtLeast(sinceMs);
+    return this.orders.countSince(sinceMs);
   }
 
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
@@ -501,47 +458,37 @@ class MemoryStore implements PipelineStore {
         });
       }
     }
-    // What an update may not change stays (the order-time index relies on createdAtMs too).
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
-    this.orders.set(id, next);
+    // What an update may not change stays, as in the SQL stores (the indexes rely on it: order times, an order per approval).
+    const { id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs } = order;
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs, status }, 'order');
+    this.orders.replace(next);
     return next;
   }
 
   async recordFill(fill: Fill, options: { quoteCurrency: string; baseCurrency: string }): Promise<InsertResult> {
     this.open();
-    const parsed = parseWith(FillSchema, fill, 'fill');
-    const existing = this.fills.get(parsed.id);
-    if (existing !== undefined) {
-      if (canonicalJson(existing) === canonicalJson(parsed)) return { status: 'duplicate' };
-      throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
-    }
-    this.fills.set(parsed.id, parsed);
-    this.fillsByOrder.add(parsed.orderId, parsed);
-    this.positions.set(parsed.productId, applyFillToPosition(this.positions.get(parsed.productId), parsed));
-    for (const balance of applyFillToBalances(this.balances, parsed, options)) this.balances.set(balance.currency, balance);
-    return { status: 'inserted' };
+    return this.fills.record(parseWith(FillSchema, fill, 'fill'), options);
   }
 
   async listFills(orderId: string): Promise<Fill[]> {
-    return this.fillsByOrder.list(orderId).sort((a, b) => a.filledAtMs - b.filledAtMs);
+    return this.fills.list(orderId);
   }
 
   async listPositions(): Promise<Position[]> {
-    return [...this.positions.values()].filter((position) => compareDecimal(position.sizeBase, decimal('0')) > 0);
+    return this.fills.openPositions();
   }
 
   async getPosition(productId: string): Promise<Position | undefined> {
-    return this.positions.get(productId);
+    return this.fills.position(productId);
   }
 
   async listBalances(): Promise<Balance[]> {
-    return [...this.balances.values()];
+    return this.fills.allBalances();
   }
 
   async putBalances(balances: readonly Balance[]): Promise<void> {
     this.open();
-    const parsed = balances.map((balance) => parseWith(BalanceSchema, balance, 'balance'));
-    for (const balance of parsed) this.balances.set(balance.currency, balance);
+    this.fills.putBalances(balances.map((balance) => parseWith(BalanceSchema, balance, 'balance')));
   }
 
   // --- Checkpoints and health ---

@@ -5,6 +5,13 @@
 // the schema itself, which canonicalises, fills defaults or throws its `validation_failed`. A check may send
 // a valid record to the schema (slower, same result); it must never pass one the schema refuses. The
 // equivalence tests (record-guards.test.ts) hold both to the same answers.
+//
+// WHOLE LITERALS: a record with few optional fields (signal, recommendation, assessment, approval) is built as one
+// object literal per shape, not filled in field by field: a literal filled in keeps the fields past its own in a
+// property array on the side (one more object per record, which the in-memory store keeps as long as the record),
+// and V8 can allocate a literal whose objects all live long — the store's copies — straight in the old
+// generation (allocation-site pretenuring), so that young-generation collections do not copy them. Records with
+// many optional fields (validation, order) are still filled in.
 import type { z } from 'zod';
 import { FillSchema, OrderSchema, OrderStatusSchema, OrderTypeSchema, type Fill, type Order } from './records/execution.js';
 import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, FeatureVectorSchema, type Candle, type FeatureVector } from './records/market.js';
@@ -82,12 +89,18 @@ function optional(input: Fields, out: Fields, key: string, check: (value: unknow
   return true;
 }
 
+/**
+ * A checked copy of an array of texts, of the exact size: an array filled by `push` reserves room for 17 items at
+ * the first one (≈ 130 bytes a short list does not use, kept as long as the record).
+ */
 function textArray(value: unknown, maxItems: number, maxLength: number): string[] | undefined {
   if (!Array.isArray(value) || value.length > maxItems) return undefined;
-  const copy: string[] = [];
-  for (const item of value) {
+  const source = value as unknown[];
+  const copy = new Array<string>(source.length);
+  for (let index = 0; index < source.length; index += 1) {
+    const item = source[index];
     if (!isText(item, 0, maxLength)) return undefined;
-    copy.push(item);
+    copy[index] = item;
   }
   return copy;
 }
@@ -128,19 +141,15 @@ function signal(input: unknown): Signal | undefined {
   if (!ACTION.has(action) || !isProbability(confidence) || !isFilled(modelId) || !isFilled(modelVersion) || !isPositive(closePrice) || !isTimeMs(generatedAtMs)) return undefined;
   const vector = featureVector(features);
   if (vector === undefined) return undefined;
-  const out: Fields = { id, pipelineId, productId, granularity, candleStartMs, action, confidence };
-  if (probabilities !== undefined) {
-    if (!isPlain(probabilities)) return undefined;
-    const { BUY, SELL, HOLD } = probabilities;
-    if (!isProbability(BUY) || !isProbability(SELL) || !isProbability(HOLD)) return undefined;
-    out.probabilities = { BUY, SELL, HOLD };
-  } else if ('probabilities' in input) return undefined;
-  out.modelId = modelId;
-  out.modelVersion = modelVersion;
-  out.closePrice = closePrice;
-  out.features = vector;
-  out.generatedAtMs = generatedAtMs;
-  return out as unknown as Signal;
+  // Whole literals, one per shape (WHOLE LITERALS above).
+  if (probabilities === undefined) {
+    if ('probabilities' in input) return undefined;
+    return { id, pipelineId, productId, granularity, candleStartMs, action, confidence, modelId, modelVersion, closePrice, features: vector, generatedAtMs } as Signal;
+  }
+  if (!isPlain(probabilities)) return undefined;
+  const { BUY, SELL, HOLD } = probabilities;
+  if (!isProbability(BUY) || !isProbability(SELL) || !isProbability(HOLD)) return undefined;
+  return { id, pipelineId, productId, granularity, candleStartMs, action, confidence, probabilities: { BUY, SELL, HOLD }, modelId, modelVersion, closePrice, features: vector, generatedAtMs } as Signal;
 }
 
 function origin(value: unknown): Fields | undefined {
@@ -161,13 +170,13 @@ function recommendation(input: unknown): TradeRecommendation | undefined {
   if (!SIDE.has(side) || !INTENT.has(intent) || !isAmount(quoteAmount) || !isPositive(referencePrice) || !isTimeMs(createdAtMs) || !isTimeMs(expiresAtMs)) return undefined;
   const from = origin(input.origin);
   if (from === undefined || !(expiresAtMs > createdAtMs)) return undefined;
-  const out: Fields = { id, pipelineId, productId, granularity, candleStartMs, side, intent, origin: from, quoteAmount };
-  if (!optional(input, out, 'baseSize', isAmount)) return undefined;
-  if (side === 'SELL' && out.baseSize === undefined) return undefined;
-  out.referencePrice = referencePrice;
-  out.createdAtMs = createdAtMs;
-  out.expiresAtMs = expiresAtMs;
-  return out as unknown as TradeRecommendation;
+  const { baseSize } = input;
+  if (baseSize === undefined) {
+    if (side === 'SELL' || 'baseSize' in input) return undefined;
+    return { id, pipelineId, productId, granularity, candleStartMs, side, intent, origin: from, quoteAmount, referencePrice, createdAtMs, expiresAtMs } as TradeRecommendation;
+  }
+  if (!isAmount(baseSize)) return undefined;
+  return { id, pipelineId, productId, granularity, candleStartMs, side, intent, origin: from, quoteAmount, baseSize, referencePrice, createdAtMs, expiresAtMs } as TradeRecommendation;
 }
 
 function validation(input: unknown): LlmValidation | undefined {
@@ -216,18 +225,27 @@ function assessment(input: unknown): RiskAssessment | undefined {
   const { requestedQuoteAmount, adjustedQuoteAmount, equityQuote, exposureQuote, dailyPnlQuote, markPrice, lastCandleStartMs, assessedAtMs } = input;
   if (!isAmount(requestedQuoteAmount) || !isAmount(adjustedQuoteAmount) || !isFinite(equityQuote) || !isNonNegative(exposureQuote) || !isFinite(dailyPnlQuote)) return undefined;
   if (!isPositive(markPrice) || !isTimeMs(lastCandleStartMs) || !isTimeMs(assessedAtMs)) return undefined;
-  if (!Array.isArray(input.reasons) || input.reasons.length === 0) return undefined;
-  const reasons: Fields[] = [];
-  for (const reason of input.reasons as unknown[]) {
-    if (!isPlain(reason) || !REASON_CODE.has(reason.code) || !isText(reason.message, 0, 1000)) return undefined;
-    reasons.push({ code: reason.code, message: reason.message });
+  const source: unknown = input.reasons;
+  if (!Array.isArray(source) || source.length === 0) return undefined;
+  const reasons = new Array<Fields>(source.length); // of the exact size (see textArray)
+  for (let index = 0; index < source.length; index += 1) {
+    const reason: unknown = source[index];
+    if (!isPlain(reason)) return undefined;
+    const { code, message } = reason;
+    if (!REASON_CODE.has(code) || !isText(message, 0, 1000)) return undefined;
+    reasons[index] = { code, message };
   }
   const figureCopy = figures(input.figures);
   if (figureCopy === undefined) return undefined;
-  const out: Fields = { id, recommendationId, productId, side, decision, reasons, volatilityAnnualized, volatilityWindowDays, portfolioHeat, portfolioHeatAfter, riskScore, requestedQuoteAmount, adjustedQuoteAmount };
-  if (!optional(input, out, 'adjustedBaseSize', isAmount)) return undefined;
-  Object.assign(out, { equityQuote, exposureQuote, dailyPnlQuote, markPrice, lastCandleStartMs, figures: figureCopy, assessedAtMs });
-  return out as unknown as RiskAssessment;
+  const { adjustedBaseSize } = input;
+  if (adjustedBaseSize === undefined) {
+    if ('adjustedBaseSize' in input) return undefined;
+    // prettier-ignore
+    return { id, recommendationId, productId, side, decision, reasons, volatilityAnnualized, volatilityWindowDays, portfolioHeat, portfolioHeatAfter, riskScore, requestedQuoteAmount, adjustedQuoteAmount, equityQuote, exposureQuote, dailyPnlQuote, markPrice, lastCandleStartMs, figures: figureCopy, assessedAtMs } as RiskAssessment;
+  }
+  if (!isAmount(adjustedBaseSize)) return undefined;
+  // prettier-ignore
+  return { id, recommendationId, productId, side, decision, reasons, volatilityAnnualized, volatilityWindowDays, portfolioHeat, portfolioHeatAfter, riskScore, requestedQuoteAmount, adjustedQuoteAmount, adjustedBaseSize, equityQuote, exposureQuote, dailyPnlQuote, markPrice, lastCandleStartMs, figures: figureCopy, assessedAtMs } as RiskAssessment;
 }
 
 function approval(input: unknown): RiskApproval | undefined {
@@ -235,11 +253,12 @@ function approval(input: unknown): RiskApproval | undefined {
   const { id, recommendationId, clientOrderId, productId, side, issuedAtMs, expiresAtMs, keyId, algorithm, signature } = input;
   if (!isId(id) || !isId(recommendationId) || !isId(clientOrderId) || !isProductId(productId) || !SIDE.has(side) || !isTimeMs(issuedAtMs) || !isTimeMs(expiresAtMs)) return undefined;
   if (!isId(keyId) || !ALGORITHM.has(algorithm) || !isText(signature, 16, 512)) return undefined;
-  const out: Fields = { id, recommendationId, clientOrderId, productId, side };
-  if (!optional(input, out, 'maxQuoteAmount', isAmount) || !optional(input, out, 'maxBaseSize', isAmount)) return undefined;
-  if ((side === 'BUY' ? out.maxQuoteAmount : out.maxBaseSize) === undefined) return undefined;
-  Object.assign(out, { issuedAtMs, expiresAtMs, keyId, algorithm, signature });
-  return out as unknown as RiskApproval;
+  const { maxQuoteAmount, maxBaseSize } = input;
+  if ((maxQuoteAmount === undefined ? 'maxQuoteAmount' in input : !isAmount(maxQuoteAmount)) || (maxBaseSize === undefined ? 'maxBaseSize' in input : !isAmount(maxBaseSize))) return undefined;
+  if ((side === 'BUY' ? maxQuoteAmount : maxBaseSize) === undefined) return undefined;
+  if (maxBaseSize === undefined) return { id, recommendationId, clientOrderId, productId, side, maxQuoteAmount, issuedAtMs, expiresAtMs, keyId, algorithm, signature } as RiskApproval;
+  if (maxQuoteAmount === undefined) return { id, recommendationId, clientOrderId, productId, side, maxBaseSize, issuedAtMs, expiresAtMs, keyId, algorithm, signature } as RiskApproval;
+  return { id, recommendationId, clientOrderId, productId, side, maxQuoteAmount, maxBaseSize, issuedAtMs, expiresAtMs, keyId, algorithm, signature } as RiskApproval;
 }
 
 function reservation(input: unknown): ExposureReservation | undefined {

@@ -602,5 +602,7 @@ export function partitionKeyOf(record: { readonly productId: string; readonly gr
 
 /** Id of a candle as a work item: `productId/granularity/startMs`. */
 export function candleWorkId(candle: Pick<Candle, 'productId' | 'granularity' | 'startMs'>): string {
-  return `${candle.productId}/${candle.granularity}/${candle.startMs}`;
+  // A join makes one flat string; a template makes a rope of three parts (≈ 100 bytes more), which the in-memory
+  // store would keep as long as the candle.
+  return [candle.productId, candle.granularity, candle.startMs].join('/');
 }
