@@ -1,4 +1,4 @@
-import { protocol, type PGlite } from '@electric-sql/pglite';
+import { MemoryFS, protocol, type PGlite } from '@electric-sql/pglite';
 import { decodeExchange, type DecodedExchange, type ResultField } from './pglite-decode.js';
 import type { SqlRow, WorkArrivals } from './sql-driver.js';
 
@@ -121,33 +121,139 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The messages of one parameterised statement: Bind/Execute of its named prepared statement, preceded on first
- * use by Close (a no-op unless an earlier exchange failed after preparing it) and Parse, with Describe on first
- * use only (later runs read their rows with the columns the first one described: a statement whose result
- * columns would change is refused by the server, `cached plan must not change result type`).
- * @returns the messages, the columns to read the rows with, and the name to remember once the exchange succeeded
+ * Bytes a request is written into, reused by every exchange of the process: PGlite reads a request while the
+ * exchange runs (synchronously, inside `execProtocolRawSync`) and keeps no reference to it. A request larger
+ * than this gets a buffer of its own (bulk writes), so the scratch never grows.
  */
-function statementMessages(
+const REQUEST_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** Writes a request into {@link REQUEST_SCRATCH}; `undefined` (nothing else to undo) if it does not fit. */
+class RequestWriter {
+  offset = 0;
+  constructor(readonly bytes: Buffer) {}
+  /** Room for `size` more bytes. */
+  fits(size: number): boolean {
+    return this.offset + size <= this.bytes.length;
+  }
+  byte(value: number): void {
+    this.bytes[this.offset] = value;
+    this.offset += 1;
+  }
+  int16(value: number): void {
+    this.offset = this.bytes.writeInt16BE(value, this.offset);
+  }
+  int32(value: number): void {
+    this.offset = this.bytes.writeInt32BE(value, this.offset);
+  }
+  /** A NUL-terminated string; false if it may not fit (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+  cstring(value: string): boolean {
+    if (!this.fits(3 * value.length + 1)) return false;
+    this.offset += this.bytes.write(value, this.offset);
+    this.byte(0);
+    return true;
+  }
+  /** A message's length field, written once the message is: its code at `start`. */
+  endMessage(start: number): void {
+    this.bytes.writeInt32BE(this.offset - start - 1, start + 1);
+  }
+}
+
+/** A simple-protocol Query message (`prefix`, e.g. `BEGIN`). */
+function writeQuery(writer: RequestWriter, text: string): boolean {
+  const start = writer.offset;
+  if (!writer.fits(5)) return false;
+  writer.byte(0x51); // Q
+  writer.int32(0);
+  if (!writer.cstring(text)) return false;
+  writer.endMessage(start);
+  return true;
+}
+
+/**
+ * A Bind message (text results) for prepared statement `name`: parameters as {@link wireParam} gives them,
+ * bytes in binary format, the rest as text; false if it does not fit.
+ */
+function writeBind(writer: RequestWriter, name: string, params: readonly unknown[]): boolean {
+  const start = writer.offset;
+  if (!writer.fits(5)) return false;
+  writer.byte(0x42); // B
+  writer.int32(0);
+  writer.byte(0); // portal ""
+  if (!writer.cstring(name)) return false;
+  let binary = false;
+  for (const param of params) if (param instanceof Uint8Array) binary = true;
+  if (!writer.fits(4 + 2 * params.length + 2)) return false;
+  writer.int16(binary ? params.length : 0);
+  if (binary) for (const param of params) writer.int16(param instanceof Uint8Array ? 1 : 0);
+  writer.int16(params.length);
+  for (const param of params) {
+    const value = wireParam(param);
+    if (value === null) {
+      if (!writer.fits(4)) return false;
+      writer.int32(-1);
+    } else if (typeof value === 'string') {
+      if (!writer.fits(4 + 3 * value.length)) return false;
+      const at = writer.offset;
+      writer.offset += 4;
+      const size = writer.bytes.write(value, writer.offset);
+      writer.bytes.writeInt32BE(size, at);
+      writer.offset += size;
+    } else {
+      if (!writer.fits(4 + value.byteLength)) return false;
+      writer.int32(value.byteLength);
+      writer.bytes.set(value, writer.offset);
+      writer.offset += value.byteLength;
+    }
+  }
+  if (!writer.fits(2)) return false;
+  writer.int16(0); // no result format codes: all text
+  writer.endMessage(start);
+  return true;
+}
+
+/** Execute of the unnamed portal (all rows), then Sync. */
+const EXECUTE_SYNC = Buffer.concat([serialize.execute(), serialize.sync()]);
+
+/**
+ * The request of one parameterised statement, in one buffer: the optional simple-protocol `prefix`, then
+ * Bind/Execute of its named prepared statement, preceded on first use by Close (a no-op unless an earlier
+ * exchange failed after preparing it) and Parse, with Describe on first use only (later runs read their rows
+ * with the columns the first one described: a statement whose result columns would change is refused by the
+ * server, `cached plan must not change result type`), then Sync. Written into the shared scratch when it fits
+ * (a view of it: valid until the next request), otherwise built apart.
+ * @returns the request, the columns to read the rows with, and the name to remember once the exchange succeeded
+ */
+function statementRequest(
   database: PGlite,
   text: string,
   params: readonly unknown[],
-): { parts: Uint8Array[]; knownFields?: readonly ResultField[]; prepared?: string } {
+  prefix: Prefix,
+): { request: Uint8Array; knownFields?: readonly ResultField[]; prepared?: string } {
   let statements = PREPARED.get(database);
   if (statements === undefined) {
     statements = new Map();
     PREPARED.set(database, statements);
   }
-  const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
   const known = statements.get(text);
-  if (known !== undefined) return { parts: [bind(known.name), EXECUTE], knownFields: known.fields };
-  if (statements.size >= MAX_PREPARED) return { parts: [serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE] };
+  if (known !== undefined) {
+    const writer = new RequestWriter(REQUEST_SCRATCH);
+    if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(EXECUTE_SYNC.length)) {
+      writer.bytes.set(EXECUTE_SYNC, writer.offset);
+      return { request: writer.bytes.subarray(0, writer.offset + EXECUTE_SYNC.length), knownFields: known.fields };
+    }
+  }
+  const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
+  const head = prefix === undefined ? [] : [serialize.query(prefix)];
+  if (known !== undefined) return { request: concat([...head, bind(known.name), EXECUTE_SYNC]), knownFields: known.fields };
+  if (statements.size >= MAX_PREPARED) return { request: concat([...head, serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE_SYNC]) };
   const name = `tradepipe_${statements.size + 1}`;
-  return { parts: [serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE], prepared: name };
+  return {
+    request: concat([...head, serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE_SYNC]),
+    prepared: name,
+  };
 }
 
 const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
-const EXECUTE = serialize.execute();
-const SYNC = serialize.sync();
 
 /** Listeners of the instance's notifications, by channel as PostgreSQL spells it, fed by this driver's exchanges. */
 type NotificationListener = (payload: string, arrivals?: WorkArrivals) => void;
@@ -191,14 +297,64 @@ interface ExchangeOptions {
 }
 
 /**
- * Sends `message` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
- * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ * Where answers are copied while an exchange runs (the bytes PGlite hands over are a view of the WebAssembly
+ * memory, valid only during the callback), reused by every exchange of the process (one at a time: see
+ * {@link exchange}). An answer larger than this is copied into a buffer of its own, dropped after it is read.
  */
-async function exchange(database: PGlite, message: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
-  const chunks: Uint8Array[] = [];
-  // The bytes are a view of the WebAssembly memory, valid only during the callback: copied.
-  await database.execProtocolRawStream(message, { syncToFs: options.syncToFs, onRawData: (bytes) => chunks.push(bytes.slice()) });
-  const decoded = decodeExchange(chunks.length === 1 ? chunks[0]! : concat(chunks), parsersOf(database), options.knownFields);
+const ANSWER_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+
+/** The answer of the exchange running now: {@link ANSWER_SCRATCH}, or a larger buffer of its own. */
+let answer = ANSWER_SCRATCH;
+let answerLength = 0;
+
+function collectAnswer(bytes: Uint8Array): void {
+  const needed = answerLength + bytes.length;
+  if (needed > answer.length) {
+    const larger = Buffer.allocUnsafe(Math.max(needed, 2 * answer.length));
+    answer.copy(larger, 0, 0, answerLength);
+    answer = larger;
+  }
+  answer.set(bytes, answerLength);
+  answerLength = needed;
+}
+
+/** The instance's file system's `syncToFs`, when it does something (not the in-memory or Node file system's no-op). */
+const SYNCS = new WeakMap<PGlite, boolean>();
+
+/**
+ * Whether exchanges must be followed by PGlite's `syncToFs`: false when the instance's file system keeps it a
+ * no-op (in memory, and a Node directory: Emscripten's built-in file systems write through), true otherwise
+ * (e.g. IndexedDB, OPFS in a browser). PGlite's `syncToFs` takes a lock and allocates even when it does nothing.
+ */
+function needsSync(database: PGlite): boolean {
+  let needed = SYNCS.get(database);
+  if (needed === undefined) {
+    const syncToFs = (database.fs as { syncToFs?: unknown } | undefined)?.syncToFs;
+    needed = syncToFs === undefined || syncToFs !== BUILTIN_SYNC_TO_FS;
+    SYNCS.set(database, needed);
+  }
+  return needed;
+}
+
+/** The no-op `syncToFs` of Emscripten's built-in file systems (PGlite's `MemoryFS` and `NodeFS` inherit it). */
+const BUILTIN_SYNC_TO_FS: unknown = (MemoryFS.prototype as { syncToFs?: unknown }).syncToFs;
+
+/**
+ * Sends `request` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
+ * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ * The caller holds PGlite's query mutex, so no other exchange uses the shared request and answer buffers
+ * until this one's answer is read.
+ */
+async function exchange(database: PGlite, request: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
+  answer = ANSWER_SCRATCH;
+  answerLength = 0;
+  let decoded: DecodedExchange;
+  try {
+    await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: collectAnswer });
+    decoded = decodeExchange(answer.subarray(0, answerLength), parsersOf(database), options.knownFields);
+  } finally {
+    answer = ANSWER_SCRATCH; // a larger answer's buffer is not kept
+  }
   if (decoded.notifications.length > 0) {
     const channels = LISTENERS.get(database);
     for (const { channel, payload } of decoded.notifications) {
@@ -227,9 +383,8 @@ export async function runStatement<Row extends SqlRow>(
   params: readonly unknown[],
   options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals },
 ): Promise<Row[]> {
-  const { parts, knownFields, prepared } = statementMessages(database, text, params);
-  const prefix = options.prefix === undefined ? [] : [serialize.query(options.prefix)];
-  const decoded = await exchange(database, concat([...prefix, ...parts, SYNC]), {
+  const { request, knownFields, prepared } = statementRequest(database, text, params, options.prefix);
+  const decoded = await exchange(database, request, {
     syncToFs: options.syncToFs,
     ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
     ...(knownFields === undefined ? {} : { knownFields }),
