@@ -39,7 +39,9 @@ function unorderedPick(table: WorkTable, s: string, state: string): string {
 }
 
 // Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
-// oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
+// oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased
+// (a probe of the leased items' partial index per partition: OFFSET 0 keeps PostgreSQL from turning the NOT EXISTS
+// into an anti join, which it planned as a scan of the whole table whenever its statistics were missing or old).
 // The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
 // item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
 function orderedPick(table: WorkTable, s: string, state: string): string {
@@ -64,7 +66,7 @@ function orderedPick(table: WorkTable, s: string, state: string): string {
       SELECT ${keys} FROM heads, now_ms
       WHERE heads.available_at_ms <= now_ms.ms
         AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.partition_product_id AND x.granularity = heads.partition_granularity
-                        AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms)
+                        AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms OFFSET 0)
       ORDER BY heads.order_key, heads.work_id COLLATE "C"
       LIMIT $2
     ),
