@@ -117,9 +117,11 @@ function errorResponse(bytes: Buffer, start: number, length: number): messages.D
  * BindComplete, NoData, ParameterStatus, NoticeResponse, ReadyForQuery, …) is skipped. Values are parsed as
  * `parseResults` parses them (`types.parseType` with `parsers`).
  * @param knownFields the columns of a statement run without Describe (its RowDescription from an earlier run)
+ * @param endsTransaction the exchange ends with a COMMIT of its own after the statement: `rows` stay the
+ *   statement's (a COMMIT or ROLLBACK completion does not replace them); `command` is the COMMIT's tag
  * @internal
  */
-export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], knownFields?: readonly ResultField[]): DecodedExchange {
+export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], knownFields?: readonly ResultField[], endsTransaction = false): DecodedExchange {
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let rows: SqlRow[] = [];
   let fields: readonly ResultField[] | undefined = knownFields;
@@ -147,7 +149,7 @@ export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], kno
       const space = bytes.indexOf(0x20, start);
       command = bytes.toString('latin1', start, space === -1 || space > end ? end : space);
       if (AFFECTING_COMMANDS.has(command)) affectedRows += parseInt(bytes.toString('latin1', bytes.lastIndexOf(0x20, end) + 1, end), 10);
-      lastRows = rows;
+      if (!endsTransaction || (command !== 'COMMIT' && command !== 'ROLLBACK')) lastRows = rows;
       rows = [];
       fields = knownFields;
     } else if (code === ERROR_RESPONSE) {

@@ -1,7 +1,7 @@
-import type { PGlite } from '@electric-sql/pglite';
+import { messages, type PGlite } from '@electric-sql/pglite';
 import { sessionOf, type PgliteSession } from './pglite-session.js';
-import { addNotificationListener, runScript, runScriptResult, runStatement } from './pglite-wire.js';
-import type { CopyOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
+import { addNotificationListener, runScript, runScriptResult, runStatement, runStatementResult } from './pglite-wire.js';
+import type { CopyOptions, QueryOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
 export interface PgliteDriverOptions {
@@ -145,16 +145,33 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
 }
 
 // Runs `work` in a transaction; the caller has the instance's session (so each statement runs alone). BEGIN is
-// sent with the first statement, so a transaction that refuses before any SQL costs nothing.
+// sent with the first statement, so a transaction that refuses before any SQL costs nothing; COMMIT with the
+// statement that says it is the last (`commits`), otherwise once the work resolved: one exchange more.
 async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
   let begun = false;
+  let committed = false;
   const next = (): { prefix: string | undefined; syncToFs: false } => {
+    if (committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
     const prefix = begun ? undefined : 'BEGIN';
     begun = true;
     return { prefix, syncToFs: false };
   };
   const executor: SqlExecutor = {
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = []) => runStatement<Row>(database, text, params, next()),
+    query: async <Row extends SqlRow>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) => {
+      if (options.commits !== true) return runStatement<Row>(database, text, params, next());
+      const step = next();
+      committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
+      let result: { readonly rows: Row[]; readonly command: string | undefined };
+      try {
+        result = await runStatementResult<Row>(database, text, params, { ...step, syncToFs: true, commit: true });
+      } catch (error) {
+        // Not the backend's answer (the exchange itself failed): the COMMIT may not have run, so roll back.
+        if (!(error instanceof messages.DatabaseError)) committed = false;
+        throw error;
+      }
+      if (result.command === 'ROLLBACK') throw transactionAborted();
+      return result.rows;
+    },
     exec: async (script) => {
       await runScript(database, script, next());
     },
@@ -162,10 +179,10 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
   SCRIPTS.set(executor, (script) => runScriptResult(database, script, next()));
   try {
     const result = await work(executor);
-    if (begun && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
+    if (begun && !committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
     return result;
   } catch (error) {
-    if (begun) {
+    if (begun && !committed) {
       // The original failure is what the caller needs; a failed ROLLBACK (a closed instance) adds nothing.
       await runScript(database, 'ROLLBACK', { syncToFs: true }).catch(() => undefined);
     }

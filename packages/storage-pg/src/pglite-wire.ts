@@ -295,6 +295,8 @@ interface ExchangeOptions {
   /** Handed to the listeners with each notification the exchange delivers. */
   readonly arrivals?: WorkArrivals;
   readonly knownFields?: readonly ResultField[];
+  /** The exchange ends with a COMMIT of its own (see {@link decodeExchange}). */
+  readonly endsTransaction?: boolean;
 }
 
 /**
@@ -352,7 +354,7 @@ async function exchange(database: PGlite, request: Uint8Array, options: Exchange
   let decoded: DecodedExchange;
   try {
     await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: collectAnswer });
-    decoded = decodeExchange(answer.subarray(0, answerLength), parsersOf(database), options.knownFields);
+    decoded = decodeExchange(answer.subarray(0, answerLength), parsersOf(database), options.knownFields, options.endsTransaction === true);
   } finally {
     answer = ANSWER_SCRATCH; // a larger answer's buffer is not kept
   }
@@ -372,27 +374,43 @@ export type Prefix = string | undefined;
 /**
  * Runs one statement in a single exchange with the WebAssembly backend (PGlite's own `query` makes six):
  * the optional `prefix` (simple protocol, e.g. `BEGIN`), then the statement through a named prepared
- * statement, then Sync. The caller holds PGlite's query mutex. `arrivals` goes to the listeners of the
+ * statement, then Sync, then with `commit` a simple-protocol COMMIT (after a failed statement it rolls the
+ * transaction back). The caller has the instance's session. `arrivals` goes to the listeners of the
  * notifications the exchange delivers (see {@link addNotificationListener}).
- * @returns the statement's rows, int8 and numeric as text
+ * @returns the statement's rows, int8 and numeric as text, and the exchange's last command tag (`COMMIT`, or
+ *   `ROLLBACK` when a commit found the transaction aborted)
  * @throws the backend's error (a `DatabaseError` with its SQLSTATE `code`)
  * @internal
  */
+export async function runStatementResult<Row extends SqlRow>(
+  database: PGlite,
+  text: string,
+  params: readonly unknown[],
+  options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals; readonly commit?: boolean },
+): Promise<{ readonly rows: Row[]; readonly command: string | undefined }> {
+  const statement = statementRequest(database, text, params, options.prefix);
+  const request = options.commit === true ? concat([statement.request, COMMIT_QUERY]) : statement.request;
+  const decoded = await exchange(database, request, {
+    syncToFs: options.syncToFs,
+    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
+    ...(statement.knownFields === undefined ? {} : { knownFields: statement.knownFields }),
+    ...(options.commit === true ? { endsTransaction: true } : {}),
+  });
+  if (statement.prepared !== undefined) PREPARED.get(database)?.set(text, { name: statement.prepared, fields: decoded.fields ?? [] });
+  return { rows: decoded.rows as Row[], command: decoded.command };
+}
+
+/** {@link runStatementResult}'s rows. @internal */
 export async function runStatement<Row extends SqlRow>(
   database: PGlite,
   text: string,
   params: readonly unknown[],
   options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals },
 ): Promise<Row[]> {
-  const { request, knownFields, prepared } = statementRequest(database, text, params, options.prefix);
-  const decoded = await exchange(database, request, {
-    syncToFs: options.syncToFs,
-    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
-    ...(knownFields === undefined ? {} : { knownFields }),
-  });
-  if (prepared !== undefined) PREPARED.get(database)?.set(text, { name: prepared, fields: decoded.fields ?? [] });
-  return decoded.rows as Row[];
+  return (await runStatementResult<Row>(database, text, params, options)).rows;
 }
+
+const COMMIT_QUERY = serialize.query('COMMIT');
 
 /**
  * Runs a script through the simple protocol in one exchange (several statements, no parameters).
