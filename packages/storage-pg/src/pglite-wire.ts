@@ -1,5 +1,6 @@
 import { MemoryFS, protocol, type PGlite } from '@electric-sql/pglite';
 import { decodeExchange, type DecodedExchange, type ResultField } from './pglite-decode.js';
+import type { PgliteSession } from './pglite-session.js';
 import type { SqlRow, WorkArrivals } from './sql-driver.js';
 
 const { serialize } = protocol;
@@ -120,14 +121,56 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return message;
 }
 
-/**
- * Bytes a request is written into, reused by every exchange of the process: PGlite reads a request while the
- * exchange runs (synchronously, inside `execProtocolRawSync`) and keeps no reference to it. A request larger
- * than this gets a buffer of its own (bulk writes), so the scratch never grows.
- */
-const REQUEST_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
+/** Bytes of the request and answer buffers each instance keeps (a larger request or answer gets a buffer of its own). */
+const SCRATCH_BYTES = 64 * 1024;
 
-/** Writes a request into {@link REQUEST_SCRATCH}; `undefined` (nothing else to undo) if it does not fit. */
+/**
+ * An instance's wire buffers, reused by every exchange with it: requests are written into `request` (PGlite reads
+ * a request while the exchange runs, synchronously inside `execProtocolRawSync`, and keeps no reference to it),
+ * answers copied into `answer` (the bytes PGlite hands over are a view of the WebAssembly memory, valid only
+ * during the callback) and read once the exchange resolved. The instance's exchanges run one at a time, each
+ * inside a unit of its session (see {@link PgliteSession}), so no two use the buffers at once; buffers per
+ * instance, since exchanges with different instances may interleave while one awaits.
+ */
+interface WireBuffers {
+  readonly request: Buffer;
+  readonly answerScratch: Buffer;
+  /** The answer of the exchange running now: `answerScratch`, or a larger buffer of its own. */
+  answer: Buffer;
+  answerLength: number;
+  /** Copies a chunk of the answer (PGlite's `onRawData`). */
+  readonly collect: (bytes: Uint8Array) => void;
+}
+
+const BUFFERS = new WeakMap<PGlite, WireBuffers>();
+
+function buffersOf(database: PGlite): WireBuffers {
+  let buffers = BUFFERS.get(database);
+  if (buffers === undefined) {
+    const answerScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const created: WireBuffers = {
+      request: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
+      answerScratch,
+      answer: answerScratch,
+      answerLength: 0,
+      collect: (bytes) => {
+        const needed = created.answerLength + bytes.length;
+        if (needed > created.answer.length) {
+          const larger = Buffer.allocUnsafe(Math.max(needed, 2 * created.answer.length));
+          created.answer.copy(larger, 0, 0, created.answerLength);
+          created.answer = larger;
+        }
+        created.answer.set(bytes, created.answerLength);
+        created.answerLength = needed;
+      },
+    };
+    buffers = created;
+    BUFFERS.set(database, buffers);
+  }
+  return buffers;
+}
+
+/** Writes a request into an instance's request buffer (see {@link WireBuffers}); each step says whether it fitted. */
 class RequestWriter {
   offset = 0;
   constructor(readonly bytes: Buffer) {}
@@ -220,8 +263,8 @@ const EXECUTE_SYNC = Buffer.concat([serialize.execute(), serialize.sync()]);
  * Bind/Execute of its named prepared statement, preceded on first use by Close (a no-op unless an earlier
  * exchange failed after preparing it) and Parse, with Describe on first use only (later runs read their rows
  * with the columns the first one described: a statement whose result columns would change is refused by the
- * server, `cached plan must not change result type`), then Sync. Written into the shared scratch when it fits
- * (a view of it: valid until the next request), otherwise built apart.
+ * server, `cached plan must not change result type`), then Sync. Written into the instance's request buffer when
+ * it fits (a view of it: valid until its next request), otherwise built apart.
  * @returns the request, the columns to read the rows with, and the name to remember once the exchange succeeded
  */
 function statementRequest(
@@ -237,7 +280,7 @@ function statementRequest(
   }
   const known = statements.get(text);
   if (known !== undefined) {
-    const writer = new RequestWriter(REQUEST_SCRATCH);
+    const writer = new RequestWriter(buffersOf(database).request);
     if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(EXECUTE_SYNC.length)) {
       writer.bytes.set(EXECUTE_SYNC, writer.offset);
       return { request: writer.bytes.subarray(0, writer.offset + EXECUTE_SYNC.length), knownFields: known.fields };
@@ -299,28 +342,6 @@ interface ExchangeOptions {
   readonly endsTransaction?: boolean;
 }
 
-/**
- * Where answers are copied while an exchange runs (the bytes PGlite hands over are a view of the WebAssembly
- * memory, valid only during the callback), reused by every exchange of the process (one at a time: see
- * {@link exchange}). An answer larger than this is copied into a buffer of its own, dropped after it is read.
- */
-const ANSWER_SCRATCH = Buffer.allocUnsafeSlow(64 * 1024);
-
-/** The answer of the exchange running now: {@link ANSWER_SCRATCH}, or a larger buffer of its own. */
-let answer = ANSWER_SCRATCH;
-let answerLength = 0;
-
-function collectAnswer(bytes: Uint8Array): void {
-  const needed = answerLength + bytes.length;
-  if (needed > answer.length) {
-    const larger = Buffer.allocUnsafe(Math.max(needed, 2 * answer.length));
-    answer.copy(larger, 0, 0, answerLength);
-    answer = larger;
-  }
-  answer.set(bytes, answerLength);
-  answerLength = needed;
-}
-
 /** The instance's file system's `syncToFs`, when it does something (not the in-memory or Node file system's no-op). */
 const SYNCS = new WeakMap<PGlite, boolean>();
 
@@ -345,18 +366,19 @@ const BUILTIN_SYNC_TO_FS: unknown = (MemoryFS.prototype as { syncToFs?: unknown 
 /**
  * Sends `request` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
  * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
- * The caller holds PGlite's query mutex, so no other exchange uses the shared request and answer buffers
- * until this one's answer is read.
+ * The caller runs in a unit of the instance's session, so no other exchange uses the instance's buffers until
+ * this one's answer is read.
  */
 async function exchange(database: PGlite, request: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
-  answer = ANSWER_SCRATCH;
-  answerLength = 0;
+  const buffers = buffersOf(database);
+  buffers.answer = buffers.answerScratch;
+  buffers.answerLength = 0;
   let decoded: DecodedExchange;
   try {
-    await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: collectAnswer });
-    decoded = decodeExchange(answer.subarray(0, answerLength), parsersOf(database), options.knownFields, options.endsTransaction === true);
+    await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: buffers.collect });
+    decoded = decodeExchange(buffers.answer.subarray(0, buffers.answerLength), parsersOf(database), options.knownFields, options.endsTransaction === true);
   } finally {
-    answer = ANSWER_SCRATCH; // a larger answer's buffer is not kept
+    buffers.answer = buffers.answerScratch; // a larger answer's buffer is not kept
   }
   if (decoded.notifications.length > 0) {
     const channels = LISTENERS.get(database);
