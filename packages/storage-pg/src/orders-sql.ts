@@ -154,7 +154,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
     const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
     const values = orderValues(next);
     if (!TERMINAL_ORDER_STATUSES.includes(next.status)) {
-      await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, values);
+      await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, values, { commits: true });
       return next;
     }
     // An order that ends releases its reservation in the same statement (one round trip, the store's now read there).
@@ -163,6 +163,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
        UPDATE ${context.s}.exposure_reservations SET released_at_ms = ${nowSql(values.length + 1)}
        WHERE order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`,
       [...values, nowParam(context)],
+      { commits: true },
     );
     return next;
   });

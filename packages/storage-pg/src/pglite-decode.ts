@@ -39,11 +39,11 @@ const COMMAND_COMPLETE = 0x43; // C
 const ERROR_RESPONSE = 0x45; // E
 const NOTIFICATION_RESPONSE = 0x41; // A
 const AFFECTING_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'COPY', 'MERGE']);
+const NO_NOTIFICATIONS: readonly ExchangeNotification[] = Object.freeze([]);
 
-/** Reads a NUL-terminated UTF-8 string at `offset`; returns it and the offset past its NUL. */
-function cstring(bytes: Buffer, offset: number): [string, number] {
-  const end = bytes.indexOf(0, offset);
-  return [bytes.toString('utf8', offset, end), end + 1];
+/** The NUL-terminated UTF-8 string at `offset`. */
+function cstringAt(bytes: Buffer, offset: number): string {
+  return bytes.toString('utf8', offset, bytes.indexOf(0, offset));
 }
 
 function rowDescription(bytes: Buffer, start: number): ResultField[] {
@@ -51,10 +51,10 @@ function rowDescription(bytes: Buffer, start: number): ResultField[] {
   const fields: ResultField[] = new Array<ResultField>(count);
   let offset = start + 2;
   for (let index = 0; index < count; index += 1) {
-    const [name, next] = cstring(bytes, offset);
+    const end = bytes.indexOf(0, offset);
     // table OID (4), column number (2), then the type OID (4), size (2), modifier (4), format (2)
-    fields[index] = { name, dataTypeID: bytes.readInt32BE(next + 6) };
-    offset = next + 18;
+    fields[index] = { name: bytes.toString('utf8', offset, end), dataTypeID: bytes.readInt32BE(end + 7) };
+    offset = end + 19;
   }
   return fields;
 }
@@ -69,7 +69,9 @@ function dataRow(bytes: Buffer, start: number, fields: readonly ResultField[], p
     const field = fields[index]!;
     let value: unknown = null;
     if (length !== -1) {
-      value = types.parseType(bytes.toString('utf8', offset, offset + length), field.dataTypeID, parsers);
+      const text = bytes.toString('utf8', offset, offset + length);
+      const parser = parsers[field.dataTypeID];
+      value = parser === undefined ? types.parseType(text, field.dataTypeID, parsers) : parser(text, field.dataTypeID); // as `parseType` reads it
       offset += length;
     }
     // As Object.fromEntries: a column named `__proto__` is an own property, not the prototype.
@@ -84,10 +86,9 @@ function errorResponse(bytes: Buffer, start: number, length: number): messages.D
   const fields: Record<string, string> = {};
   let offset = start;
   while (bytes[offset] !== 0) {
-    const type = String.fromCharCode(bytes[offset]!);
-    const [value, next] = cstring(bytes, offset + 1);
-    fields[type] = value;
-    offset = next;
+    const end = bytes.indexOf(0, offset + 1);
+    fields[String.fromCharCode(bytes[offset]!)] = bytes.toString('utf8', offset + 1, end);
+    offset = end + 1;
   }
   const error = new messages.DatabaseError(fields.M!, length, 'error');
   error.severity = fields.S;
@@ -116,9 +117,11 @@ function errorResponse(bytes: Buffer, start: number, length: number): messages.D
  * BindComplete, NoData, ParameterStatus, NoticeResponse, ReadyForQuery, …) is skipped. Values are parsed as
  * `parseResults` parses them (`types.parseType` with `parsers`).
  * @param knownFields the columns of a statement run without Describe (its RowDescription from an earlier run)
+ * @param endsTransaction the exchange ends with a COMMIT of its own after the statement: `rows` stay the
+ *   statement's (a COMMIT or ROLLBACK completion does not replace them); `command` is the COMMIT's tag
  * @internal
  */
-export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], knownFields?: readonly ResultField[]): DecodedExchange {
+export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], knownFields?: readonly ResultField[], endsTransaction = false): DecodedExchange {
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   let rows: SqlRow[] = [];
   let fields: readonly ResultField[] | undefined = knownFields;
@@ -127,7 +130,7 @@ export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], kno
   let command: string | undefined;
   let affectedRows = 0;
   let error: messages.DatabaseError | undefined;
-  const notifications: ExchangeNotification[] = [];
+  let notifications: ExchangeNotification[] | undefined;
   let offset = 0;
   while (offset + 5 <= bytes.length && error === undefined) {
     const code = bytes[offset]!;
@@ -141,18 +144,20 @@ export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], kno
       fields = rowDescription(bytes, start);
       firstFields ??= fields;
     } else if (code === COMMAND_COMPLETE) {
-      const parts = cstring(bytes, start)[0].split(' ');
-      command = parts[0];
-      if (AFFECTING_COMMANDS.has(command!)) affectedRows += parseInt(parts[parts.length - 1]!, 10);
-      lastRows = rows;
+      // A tag: the command, then for some commands counts (`INSERT 0 1`, `UPDATE 3`).
+      const end = bytes.indexOf(0, start);
+      const space = bytes.indexOf(0x20, start);
+      command = bytes.toString('latin1', start, space === -1 || space > end ? end : space);
+      if (AFFECTING_COMMANDS.has(command)) affectedRows += parseInt(bytes.toString('latin1', bytes.lastIndexOf(0x20, end) + 1, end), 10);
+      if (!endsTransaction || (command !== 'COMMIT' && command !== 'ROLLBACK')) lastRows = rows;
       rows = [];
       fields = knownFields;
     } else if (code === ERROR_RESPONSE) {
       error = errorResponse(bytes, start, length);
     } else if (code === NOTIFICATION_RESPONSE) {
-      const [channel, next] = cstring(bytes, start + 4);
-      notifications.push({ channel, payload: cstring(bytes, next)[0] });
+      const channelEnd = bytes.indexOf(0, start + 4);
+      (notifications ??= []).push({ channel: bytes.toString('utf8', start + 4, channelEnd), payload: cstringAt(bytes, channelEnd + 1) });
     }
   }
-  return { rows: lastRows, command, affectedRows, fields: firstFields, error, notifications };
+  return { rows: lastRows, command, affectedRows, fields: firstFields, error, notifications: notifications ?? NO_NOTIFICATIONS };
 }

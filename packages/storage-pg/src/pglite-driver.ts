@@ -1,6 +1,7 @@
-import type { PGlite } from '@electric-sql/pglite';
-import { addNotificationListener, runScript, runScriptResult, runStatement } from './pglite-wire.js';
-import type { CopyOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
+import { messages, type PGlite } from '@electric-sql/pglite';
+import { sessionOf, type PgliteSession } from './pglite-session.js';
+import { addNotificationListener, runScript, runScriptResult, runStatement, runStatementResult } from './pglite-wire.js';
+import type { CopyOptions, QueryOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
 export interface PgliteDriverOptions {
@@ -98,8 +99,8 @@ function transactionAborted(): Error {
 
 /**
  * A {@link SqlDriver} over an embedded PGlite instance. PGlite is one session: statements and transactions
- * run one after another (under PGlite's own transaction and query locks, so other users of the instance wait
- * too), so claims never race; notifications are delivered in process, with the answer of the exchange that
+ * run one after another (in the instance's {@link PgliteSession}, which holds PGlite's own transaction and query
+ * locks while they run, so other users of the instance wait too), so claims never race; notifications are delivered in process, with the answer of the exchange that
  * sent them (the driver reads the answer's bytes itself and queues the listeners as microtasks, as PGlite does,
  * so they run before the statement's caller resumes): listeners get the statement's `arrivals`. Notifications
  * that PGlite's own calls on the instance deliver reach the listeners through PGlite's `listen`, without.
@@ -110,24 +111,18 @@ function transactionAborted(): Error {
  */
 export function createPgliteDriver(database: PGlite, options: PgliteDriverOptions): SqlDriver {
   if (options.onRoundTrip !== undefined) countExchanges(database, options.onRoundTrip);
-  // Statements outside a transaction: the transaction lock keeps them out of another caller's transaction.
-  const alone = async <T>(work: () => Promise<T>): Promise<T> => {
-    await database._checkReady();
-    return database._runExclusiveTransaction(() => database._runExclusiveQuery(work));
-  };
+  // Every statement, script and transaction runs alone on the instance, in the instance's session.
+  const session = sessionOf(database);
   const fs = options.copyFromFiles === true ? fileSystemOf(database) : undefined;
   return {
     ...(fs === undefined ? {} : { copyFrom: copyThroughFile(fs) }),
     name: 'pglite',
     query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], queryOptions: { readonly arrivals?: WorkArrivals } = {}) =>
-      alone(() => runStatement<Row>(database, text, params, { syncToFs: true, ...(queryOptions.arrivals === undefined ? {} : { arrivals: queryOptions.arrivals }) })),
+      session.run(() => runStatement<Row>(database, text, params, { syncToFs: true, ...(queryOptions.arrivals === undefined ? {} : { arrivals: queryOptions.arrivals }) })),
     exec: async (script) => {
-      await alone(() => runScript(database, script, { syncToFs: true }));
+      await session.run(() => runScript(database, script, { syncToFs: true }));
     },
-    async transaction<T>(work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
-      await database._checkReady();
-      return database._runExclusiveTransaction(() => inTransaction(database, work));
-    },
+    transaction: <T>(work: (executor: SqlExecutor) => Promise<T>): Promise<T> => session.run(() => inTransaction(database, work)),
     async listen(channel, onNotification) {
       // The driver's own exchanges deliver through `addNotificationListener`, PGlite's own calls through `listen`.
       // A closure of its own per subscription: the same function subscribed twice is two subscriptions.
@@ -149,33 +144,47 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
   };
 }
 
-// Runs `work` in a transaction; the caller holds the transaction lock. BEGIN is sent with the first statement,
-// so a transaction that refuses before any SQL costs nothing.
+// Runs `work` in a transaction; the caller has the instance's session (so each statement runs alone). BEGIN is
+// sent with the first statement, so a transaction that refuses before any SQL costs nothing; COMMIT with the
+// statement that says it is the last (`commits`), otherwise once the work resolved: one exchange more.
 async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
   let begun = false;
+  let committed = false;
   const next = (): { prefix: string | undefined; syncToFs: false } => {
+    if (committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
     const prefix = begun ? undefined : 'BEGIN';
     begun = true;
     return { prefix, syncToFs: false };
   };
   const executor: SqlExecutor = {
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = []) =>
-      database._runExclusiveQuery(() => runStatement<Row>(database, text, params, next())),
+    query: async <Row extends SqlRow>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) => {
+      if (options.commits !== true) return runStatement<Row>(database, text, params, next());
+      const step = next();
+      committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
+      let result: { readonly rows: Row[]; readonly command: string | undefined };
+      try {
+        result = await runStatementResult<Row>(database, text, params, { ...step, syncToFs: true, commit: true });
+      } catch (error) {
+        // Not the backend's answer (the exchange itself failed): the COMMIT may not have run, so roll back.
+        if (!(error instanceof messages.DatabaseError)) committed = false;
+        throw error;
+      }
+      if (result.command === 'ROLLBACK') throw transactionAborted();
+      return result.rows;
+    },
     exec: async (script) => {
-      await database._runExclusiveQuery(() => runScript(database, script, next()));
+      await runScript(database, script, next());
     },
   };
-  SCRIPTS.set(executor, (script) => database._runExclusiveQuery(() => runScriptResult(database, script, next())));
+  SCRIPTS.set(executor, (script) => runScriptResult(database, script, next()));
   try {
     const result = await work(executor);
-    if (begun && (await database._runExclusiveQuery(() => runScript(database, 'COMMIT', { syncToFs: true }))) === 'ROLLBACK') {
-      throw transactionAborted();
-    }
+    if (begun && !committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
     return result;
   } catch (error) {
-    if (begun) {
+    if (begun && !committed) {
       // The original failure is what the caller needs; a failed ROLLBACK (a closed instance) adds nothing.
-      await database._runExclusiveQuery(() => runScript(database, 'ROLLBACK', { syncToFs: true })).catch(() => undefined);
+      await runScript(database, 'ROLLBACK', { syncToFs: true }).catch(() => undefined);
     }
     throw error;
   }

@@ -82,3 +82,26 @@ describe('PGlite wire: answers read by the driver itself', () => {
     expect(heard).toEqual([]);
   });
 });
+
+describe('PGlite wire: several instances in one process', () => {
+  const first = createPgliteDriver(new PGlite(), { ownsDatabase: true });
+  const second = createPgliteDriver(new PGlite(), { ownsDatabase: true });
+  afterAll(async () => {
+    await first.close();
+    await second.close();
+  });
+
+  it('reads each exchange’s own answer while exchanges with the other instance run in between', async () => {
+    const runs = Array.from({ length: 200 }, (_, index) =>
+      Promise.all([
+        first.query<{ value: string }>('SELECT $1::text AS value', [`first-${index}`]),
+        second.query<{ value: string }>('SELECT $1::text AS value, 2 AS other', [`second-${index}`]),
+      ]),
+    );
+    const answers = await Promise.all(runs);
+    answers.forEach(([fromFirst, fromSecond], index) => {
+      expect(fromFirst).toEqual([{ value: `first-${index}` }]);
+      expect(fromSecond).toEqual([{ value: `second-${index}`, other: 2 }]);
+    });
+  });
+});

@@ -1,5 +1,6 @@
-import { protocol, type PGlite } from '@electric-sql/pglite';
+import { MemoryFS, protocol, type PGlite } from '@electric-sql/pglite';
 import { decodeExchange, type DecodedExchange, type ResultField } from './pglite-decode.js';
+import type { PgliteSession } from './pglite-session.js';
 import type { SqlRow, WorkArrivals } from './sql-driver.js';
 
 const { serialize } = protocol;
@@ -120,34 +121,183 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return message;
 }
 
+/** Bytes of the request and answer buffers each instance keeps (a larger request or answer gets a buffer of its own). */
+const SCRATCH_BYTES = 64 * 1024;
+
 /**
- * The messages of one parameterised statement: Bind/Execute of its named prepared statement, preceded on first
- * use by Close (a no-op unless an earlier exchange failed after preparing it) and Parse, with Describe on first
- * use only (later runs read their rows with the columns the first one described: a statement whose result
- * columns would change is refused by the server, `cached plan must not change result type`).
- * @returns the messages, the columns to read the rows with, and the name to remember once the exchange succeeded
+ * An instance's wire buffers, reused by every exchange with it: requests are written into `request` (PGlite reads
+ * a request while the exchange runs, synchronously inside `execProtocolRawSync`, and keeps no reference to it),
+ * answers copied into `answer` (the bytes PGlite hands over are a view of the WebAssembly memory, valid only
+ * during the callback) and read once the exchange resolved. The instance's exchanges run one at a time, each
+ * inside a unit of its session (see {@link PgliteSession}), so no two use the buffers at once; buffers per
+ * instance, since exchanges with different instances may interleave while one awaits.
  */
-function statementMessages(
+interface WireBuffers {
+  readonly request: Buffer;
+  readonly answerScratch: Buffer;
+  /** The answer of the exchange running now: `answerScratch`, or a larger buffer of its own. */
+  answer: Buffer;
+  answerLength: number;
+  /** Copies a chunk of the answer (PGlite's `onRawData`). */
+  readonly collect: (bytes: Uint8Array) => void;
+}
+
+const BUFFERS = new WeakMap<PGlite, WireBuffers>();
+
+function buffersOf(database: PGlite): WireBuffers {
+  let buffers = BUFFERS.get(database);
+  if (buffers === undefined) {
+    const answerScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const created: WireBuffers = {
+      request: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
+      answerScratch,
+      answer: answerScratch,
+      answerLength: 0,
+      collect: (bytes) => {
+        const needed = created.answerLength + bytes.length;
+        if (needed > created.answer.length) {
+          const larger = Buffer.allocUnsafe(Math.max(needed, 2 * created.answer.length));
+          created.answer.copy(larger, 0, 0, created.answerLength);
+          created.answer = larger;
+        }
+        created.answer.set(bytes, created.answerLength);
+        created.answerLength = needed;
+      },
+    };
+    buffers = created;
+    BUFFERS.set(database, buffers);
+  }
+  return buffers;
+}
+
+/** Writes a request into an instance's request buffer (see {@link WireBuffers}); each step says whether it fitted. */
+class RequestWriter {
+  offset = 0;
+  constructor(readonly bytes: Buffer) {}
+  /** Room for `size` more bytes. */
+  fits(size: number): boolean {
+    return this.offset + size <= this.bytes.length;
+  }
+  byte(value: number): void {
+    this.bytes[this.offset] = value;
+    this.offset += 1;
+  }
+  int16(value: number): void {
+    this.offset = this.bytes.writeInt16BE(value, this.offset);
+  }
+  int32(value: number): void {
+    this.offset = this.bytes.writeInt32BE(value, this.offset);
+  }
+  /** A NUL-terminated string; false if it may not fit (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+  cstring(value: string): boolean {
+    if (!this.fits(3 * value.length + 1)) return false;
+    this.offset += this.bytes.write(value, this.offset);
+    this.byte(0);
+    return true;
+  }
+  /** A message's length field, written once the message is: its code at `start`. */
+  endMessage(start: number): void {
+    this.bytes.writeInt32BE(this.offset - start - 1, start + 1);
+  }
+}
+
+/** A simple-protocol Query message (`prefix`, e.g. `BEGIN`). */
+function writeQuery(writer: RequestWriter, text: string): boolean {
+  const start = writer.offset;
+  if (!writer.fits(5)) return false;
+  writer.byte(0x51); // Q
+  writer.int32(0);
+  if (!writer.cstring(text)) return false;
+  writer.endMessage(start);
+  return true;
+}
+
+/**
+ * A Bind message (text results) for prepared statement `name`: parameters as {@link wireParam} gives them,
+ * bytes in binary format, the rest as text; false if it does not fit.
+ */
+function writeBind(writer: RequestWriter, name: string, params: readonly unknown[]): boolean {
+  const start = writer.offset;
+  if (!writer.fits(5)) return false;
+  writer.byte(0x42); // B
+  writer.int32(0);
+  writer.byte(0); // portal ""
+  if (!writer.cstring(name)) return false;
+  // Indexed loops: a hot path, where for…of allocated an iterator result per parameter before V8 optimised it.
+  let binary = false;
+  for (let index = 0; index < params.length; index += 1) if (params[index] instanceof Uint8Array) binary = true;
+  if (!writer.fits(4 + 2 * params.length + 2)) return false;
+  writer.int16(binary ? params.length : 0);
+  if (binary) for (let index = 0; index < params.length; index += 1) writer.int16(params[index] instanceof Uint8Array ? 1 : 0);
+  writer.int16(params.length);
+  for (let index = 0; index < params.length; index += 1) {
+    const value = wireParam(params[index]);
+    if (value === null) {
+      if (!writer.fits(4)) return false;
+      writer.int32(-1);
+    } else if (typeof value === 'string') {
+      if (!writer.fits(4 + 3 * value.length)) return false;
+      const at = writer.offset;
+      writer.offset += 4;
+      const size = writer.bytes.write(value, writer.offset);
+      writer.bytes.writeInt32BE(size, at);
+      writer.offset += size;
+    } else {
+      if (!writer.fits(4 + value.byteLength)) return false;
+      writer.int32(value.byteLength);
+      writer.bytes.set(value, writer.offset);
+      writer.offset += value.byteLength;
+    }
+  }
+  if (!writer.fits(2)) return false;
+  writer.int16(0); // no result format codes: all text
+  writer.endMessage(start);
+  return true;
+}
+
+/** Execute of the unnamed portal (all rows), then Sync. */
+const EXECUTE_SYNC = Buffer.concat([serialize.execute(), serialize.sync()]);
+
+/**
+ * The request of one parameterised statement, in one buffer: the optional simple-protocol `prefix`, then
+ * Bind/Execute of its named prepared statement, preceded on first use by Close (a no-op unless an earlier
+ * exchange failed after preparing it) and Parse, with Describe on first use only (later runs read their rows
+ * with the columns the first one described: a statement whose result columns would change is refused by the
+ * server, `cached plan must not change result type`), then Sync. Written into the instance's request buffer when
+ * it fits (a view of it: valid until its next request), otherwise built apart.
+ * @returns the request, the columns to read the rows with, and the name to remember once the exchange succeeded
+ */
+function statementRequest(
   database: PGlite,
   text: string,
   params: readonly unknown[],
-): { parts: Uint8Array[]; knownFields?: readonly ResultField[]; prepared?: string } {
+  prefix: Prefix,
+): { request: Uint8Array; knownFields?: readonly ResultField[]; prepared?: string } {
   let statements = PREPARED.get(database);
   if (statements === undefined) {
     statements = new Map();
     PREPARED.set(database, statements);
   }
-  const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
   const known = statements.get(text);
-  if (known !== undefined) return { parts: [bind(known.name), EXECUTE], knownFields: known.fields };
-  if (statements.size >= MAX_PREPARED) return { parts: [serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE] };
+  if (known !== undefined) {
+    const writer = new RequestWriter(buffersOf(database).request);
+    if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(EXECUTE_SYNC.length)) {
+      writer.bytes.set(EXECUTE_SYNC, writer.offset);
+      return { request: writer.bytes.subarray(0, writer.offset + EXECUTE_SYNC.length), knownFields: known.fields };
+    }
+  }
+  const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
+  const head = prefix === undefined ? [] : [serialize.query(prefix)];
+  if (known !== undefined) return { request: concat([...head, bind(known.name), EXECUTE_SYNC]), knownFields: known.fields };
+  if (statements.size >= MAX_PREPARED) return { request: concat([...head, serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE_SYNC]) };
   const name = `tradepipe_${statements.size + 1}`;
-  return { parts: [serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE], prepared: name };
+  return {
+    request: concat([...head, serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE_SYNC]),
+    prepared: name,
+  };
 }
 
 const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
-const EXECUTE = serialize.execute();
-const SYNC = serialize.sync();
 
 /** Listeners of the instance's notifications, by channel as PostgreSQL spells it, fed by this driver's exchanges. */
 type NotificationListener = (payload: string, arrivals?: WorkArrivals) => void;
@@ -188,17 +338,48 @@ interface ExchangeOptions {
   /** Handed to the listeners with each notification the exchange delivers. */
   readonly arrivals?: WorkArrivals;
   readonly knownFields?: readonly ResultField[];
+  /** The exchange ends with a COMMIT of its own (see {@link decodeExchange}). */
+  readonly endsTransaction?: boolean;
 }
 
+/** The instance's file system's `syncToFs`, when it does something (not the in-memory or Node file system's no-op). */
+const SYNCS = new WeakMap<PGlite, boolean>();
+
 /**
- * Sends `message` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
- * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ * Whether exchanges must be followed by PGlite's `syncToFs`: false when the instance's file system keeps it a
+ * no-op (in memory, and a Node directory: Emscripten's built-in file systems write through), true otherwise
+ * (e.g. IndexedDB, OPFS in a browser). PGlite's `syncToFs` takes a lock and allocates even when it does nothing.
  */
-async function exchange(database: PGlite, message: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
-  const chunks: Uint8Array[] = [];
-  // The bytes are a view of the WebAssembly memory, valid only during the callback: copied.
-  await database.execProtocolRawStream(message, { syncToFs: options.syncToFs, onRawData: (bytes) => chunks.push(bytes.slice()) });
-  const decoded = decodeExchange(chunks.length === 1 ? chunks[0]! : concat(chunks), parsersOf(database), options.knownFields);
+function needsSync(database: PGlite): boolean {
+  let needed = SYNCS.get(database);
+  if (needed === undefined) {
+    const syncToFs = (database.fs as { syncToFs?: unknown } | undefined)?.syncToFs;
+    needed = syncToFs === undefined || syncToFs !== BUILTIN_SYNC_TO_FS;
+    SYNCS.set(database, needed);
+  }
+  return needed;
+}
+
+/** The no-op `syncToFs` of Emscripten's built-in file systems (PGlite's `MemoryFS` and `NodeFS` inherit it). */
+const BUILTIN_SYNC_TO_FS: unknown = (MemoryFS.prototype as { syncToFs?: unknown }).syncToFs;
+
+/**
+ * Sends `request` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
+ * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ * The caller runs in a unit of the instance's session, so no other exchange uses the instance's buffers until
+ * this one's answer is read.
+ */
+async function exchange(database: PGlite, request: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
+  const buffers = buffersOf(database);
+  buffers.answer = buffers.answerScratch;
+  buffers.answerLength = 0;
+  let decoded: DecodedExchange;
+  try {
+    await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: buffers.collect });
+    decoded = decodeExchange(buffers.answer.subarray(0, buffers.answerLength), parsersOf(database), options.knownFields, options.endsTransaction === true);
+  } finally {
+    buffers.answer = buffers.answerScratch; // a larger answer's buffer is not kept
+  }
   if (decoded.notifications.length > 0) {
     const channels = LISTENERS.get(database);
     for (const { channel, payload } of decoded.notifications) {
@@ -215,28 +396,43 @@ export type Prefix = string | undefined;
 /**
  * Runs one statement in a single exchange with the WebAssembly backend (PGlite's own `query` makes six):
  * the optional `prefix` (simple protocol, e.g. `BEGIN`), then the statement through a named prepared
- * statement, then Sync. The caller holds PGlite's query mutex. `arrivals` goes to the listeners of the
+ * statement, then Sync, then with `commit` a simple-protocol COMMIT (after a failed statement it rolls the
+ * transaction back). The caller has the instance's session. `arrivals` goes to the listeners of the
  * notifications the exchange delivers (see {@link addNotificationListener}).
- * @returns the statement's rows, int8 and numeric as text
+ * @returns the statement's rows, int8 and numeric as text, and the exchange's last command tag (`COMMIT`, or
+ *   `ROLLBACK` when a commit found the transaction aborted)
  * @throws the backend's error (a `DatabaseError` with its SQLSTATE `code`)
  * @internal
  */
+export async function runStatementResult<Row extends SqlRow>(
+  database: PGlite,
+  text: string,
+  params: readonly unknown[],
+  options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals; readonly commit?: boolean },
+): Promise<{ readonly rows: Row[]; readonly command: string | undefined }> {
+  const statement = statementRequest(database, text, params, options.prefix);
+  const request = options.commit === true ? concat([statement.request, COMMIT_QUERY]) : statement.request;
+  const decoded = await exchange(database, request, {
+    syncToFs: options.syncToFs,
+    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
+    ...(statement.knownFields === undefined ? {} : { knownFields: statement.knownFields }),
+    ...(options.commit === true ? { endsTransaction: true } : {}),
+  });
+  if (statement.prepared !== undefined) PREPARED.get(database)?.set(text, { name: statement.prepared, fields: decoded.fields ?? [] });
+  return { rows: decoded.rows as Row[], command: decoded.command };
+}
+
+/** {@link runStatementResult}'s rows. @internal */
 export async function runStatement<Row extends SqlRow>(
   database: PGlite,
   text: string,
   params: readonly unknown[],
   options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals },
 ): Promise<Row[]> {
-  const { parts, knownFields, prepared } = statementMessages(database, text, params);
-  const prefix = options.prefix === undefined ? [] : [serialize.query(options.prefix)];
-  const decoded = await exchange(database, concat([...prefix, ...parts, SYNC]), {
-    syncToFs: options.syncToFs,
-    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
-    ...(knownFields === undefined ? {} : { knownFields }),
-  });
-  if (prepared !== undefined) PREPARED.get(database)?.set(text, { name: prepared, fields: decoded.fields ?? [] });
-  return decoded.rows as Row[];
+  return (await runStatementResult<Row>(database, text, params, options)).rows;
 }
+
+const COMMIT_QUERY = serialize.query('COMMIT');
 
 /**
  * Runs a script through the simple protocol in one exchange (several statements, no parameters).

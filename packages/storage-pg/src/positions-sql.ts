@@ -163,7 +163,7 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
     await executor.query(`WITH upserted_position AS (${POSITION_UPSERT(s, 1)}) ${BALANCES_UPSERT(s, nextPosition.length + 1)}`, [
       ...nextPosition,
       ...balanceColumns(applyFillToBalances(balances, parsed, currencies)),
-    ]);
+    ], { commits: true });
     return { status: 'inserted' };
   });
 }

@@ -39,7 +39,9 @@ function unorderedPick(table: WorkTable, s: string, state: string): string {
 }
 
 // Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
-// oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased.
+// oldest item in the state, and keep it only if it is free and due and nothing else of its partition is leased
+// (a probe of the leased items' partial index per partition: OFFSET 0 keeps PostgreSQL from turning the NOT EXISTS
+// into an anti join, which it planned as a scan of the whole table whenever its statistics were missing or old).
 // The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
 // item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
 function orderedPick(table: WorkTable, s: string, state: string): string {
@@ -64,7 +66,7 @@ function orderedPick(table: WorkTable, s: string, state: string): string {
       SELECT ${keys} FROM heads, now_ms
       WHERE heads.available_at_ms <= now_ms.ms
         AND NOT EXISTS (SELECT 1 FROM ${t} x WHERE x.product_id = heads.partition_product_id AND x.granularity = heads.partition_granularity
-                        AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms)
+                        AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms OFFSET 0)
       ORDER BY heads.order_key, heads.work_id COLLATE "C"
       LIMIT $2
     ),
@@ -98,29 +100,47 @@ const CLAIMED_RECORDS: { readonly [K in WorkKind]: { readonly columns: string; f
  */
 export async function claim<K extends WorkKind>(context: StoreContext, request: ClaimRequest<K>): Promise<Claim<K>[]> {
   if (request.limit <= 0) return [];
-  const table = WORK_TABLES[request.kind];
-  const { s } = context;
   const ordered = request.ordered === true;
-  const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
   // The state tested is the state spliced: a string, read once (a JavaScript caller could pass anything).
   const requested: unknown = request.state;
   const inlineState = typeof requested === 'string' && PLAIN_STATE.test(requested);
-  const state = inlineState ? `'${requested}'` : '$5';
   const rows = await context.driver.query(
-    `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
-     ${ordered ? orderedPick(table, s, state) : unorderedPick(table, s, state)}
+    claimSql(context, request.kind, ordered, inlineState ? (requested as string) : undefined),
+    [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), ...(inlineState ? [] : [request.state])],
+  );
+  const claims = rows.map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }));
+  if (claims.length > 1) claims.sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return claims.map(({ row, id }) => claimFromRow(request, row, id));
+}
+
+/** Claim statements by schema, then by kind, order and state (inlined; `$5` when passed as a parameter): each text is built once. */
+const CLAIM_SQL = new Map<string, Map<string, string>>();
+
+/** The claim statement of a kind, ordered or not, for a state written into it (or `$5` when `state` is undefined). */
+function claimSql(context: StoreContext, kind: WorkKind, ordered: boolean, state: string | undefined): string {
+  const { s } = context;
+  let texts = CLAIM_SQL.get(s);
+  if (texts === undefined) {
+    texts = new Map();
+    CLAIM_SQL.set(s, texts);
+  }
+  const key = `${kind}/${ordered ? 'ordered' : 'unordered'}/${state ?? '$5'}`;
+  let text = texts.get(key);
+  if (text !== undefined) return text;
+  const table = WORK_TABLES[kind];
+  const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
+  const stateSql = state === undefined ? '$5' : `'${state}'`;
+  text = `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
+     ${ordered ? orderedPick(table, s, stateSql) : unorderedPick(table, s, stateSql)}
      UPDATE ${s}.${table.table} t
      SET lease_owner = $3, lease_expires_at_ms = now_ms.ms + $4::bigint, fencing_token = nextval('${s}.fencing_token_seq')
      FROM picked, now_ms${ordered ? ', more' : ''}
      WHERE ${join}
      RETURNING ${table.idSql('t')} AS work_id, t.state, t.product_id, t.granularity, t.fencing_token, t.attempt,
-               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[request.kind].columns}${ordered ? ', more.more_waiting' : ''}`,
-    [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), ...(inlineState ? [] : [request.state])],
-  );
-  return rows
-    .map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }))
-    .sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map(({ row, id }) => claimFromRow(request, row, id));
+               t.lease_expires_at_ms, t.${table.orderColumn} AS order_key, ${CLAIMED_RECORDS[kind].columns}${ordered ? ', more.more_waiting' : ''}`;
+  // States are few (each stage claims its own); a caller inventing states only costs this cache its entries.
+  if (texts.size < 1_000) texts.set(key, text);
+  return text;
 }
 
 function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow, id: string): Claim<K> {

@@ -20,6 +20,13 @@ export interface QueryOptions {
    * statement's); elsewhere ignored.
    */
   readonly arrivals?: WorkArrivals;
+  /**
+   * Inside a transaction: this statement is the transaction's last, so the driver may commit with it (PGlite sends
+   * COMMIT in the same exchange; a server commits when the work resolves, as always). Nothing may run in the
+   * transaction after it, and the work must return right after it: a failure thrown later could no longer roll
+   * the transaction back. A statement that fails still rolls everything back.
+   */
+  readonly commits?: boolean;
 }
 
 /** Runs SQL. Inside a transaction every call runs on the transaction's connection. @internal */

@@ -1,0 +1,61 @@
+import { PGlite } from '@electric-sql/pglite';
+import { GRANULARITIES, silentLogger, type Candle } from '@tradepipe/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoreContext } from './context.js';
+import { quoteSchema, runMigrations } from './migrate.js';
+import { createPgliteDriver } from './pglite-driver.js';
+import { putCandles } from './candles-sql.js';
+import { claim } from './queue-sql.js';
+import type { SqlDriver } from './sql-driver.js';
+
+const START_MS = Date.UTC(2025, 0, 1);
+
+function candle(index: number): Candle {
+  return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: START_MS + index * GRANULARITIES.ONE_MINUTE, open: 100, high: 101, low: 99, close: 100, volume: 1, gapFilled: false };
+}
+
+/** The plan PostgreSQL keeps for a prepared statement (generic), as EXPLAIN ANALYZE shows it after one run. */
+async function genericPlan(driver: SqlDriver, text: string, params: readonly unknown[]): Promise<string> {
+  const literal = (value: unknown): string => (value === null || value === undefined ? 'NULL' : typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
+  let plan = '';
+  await driver
+    .transaction(async (executor) => {
+      await executor.exec(`SET LOCAL plan_cache_mode = force_generic_plan; PREPARE explained AS ${text}`);
+      const rows = await executor.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) EXECUTE explained(${params.map(literal).join(', ')})`);
+      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      throw new Error('roll back');
+    })
+    .catch((error: unknown) => {
+      if ((error as Error).message !== 'roll back') throw error;
+    });
+  await driver.exec('DEALLOCATE explained');
+  return plan;
+}
+
+describe('queue claims on PGlite: the plan does not read the whole table', () => {
+  const database = new PGlite();
+  const driver = createPgliteDriver(database, { ownsDatabase: true });
+  const statements: { text: string; params: readonly unknown[] }[] = [];
+  // The store's own driver, recording the SQL it is asked to run.
+  const recording: SqlDriver = { ...driver, query: (text, params = [], options) => (statements.push({ text, params }), driver.query(text, params, options)) };
+  const context: StoreContext = { driver: recording, schema: 'tradepipe', s: quoteSchema('tradepipe'), clock: undefined, logger: silentLogger };
+  beforeAll(async () => {
+    await runMigrations(driver, 'tradepipe', silentLogger);
+    // A history of handled candles, never analyzed (fewer rows than the live path's first analyze), and one to claim.
+    await putCandles(context, Array.from({ length: 900 }, (_, index) => candle(index)), 'DONE');
+    await putCandles(context, [candle(900)], 'PENDING');
+  });
+  afterAll(() => driver.close());
+
+  it('an ordered claim checks its partition for leased items through the leased-items index, not a scan of every candle', async () => {
+    statements.length = 0;
+    const claims = await claim(context, { kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 30_000, limit: 1, ordered: true });
+    expect(claims.map((claimed) => claimed.id)).toEqual([`BTC-USD/ONE_MINUTE/${START_MS + 900 * GRANULARITIES.ONE_MINUTE}`]);
+    const [claimStatement] = statements;
+    // The claim again, on a candle due again: explained as the prepared statement runs it.
+    await driver.query(`UPDATE tradepipe.crypto_prices SET lease_owner = NULL, lease_expires_at_ms = NULL WHERE state = 'PENDING'`);
+    const plan = await genericPlan(driver, claimStatement!.text, claimStatement!.params);
+    expect(plan).toContain('crypto_prices_leased_idx');
+    expect(plan).not.toMatch(/Seq Scan on crypto_prices/);
+  });
+});
