@@ -188,6 +188,15 @@ export class SignalColumns {
     }
   }
 
+  /**
+   * The id's first 32 bits (as a signed integer) when it is an id the columns can hold, else `undefined`; an id
+   * just found or appended is not parsed again.
+   */
+  firstWordOf(id: string): number | undefined {
+    if (id !== this.parsedId && !this.parse(id)) return undefined;
+    return this.scratch[0]! | 0;
+  }
+
   /** The id of a handle. */
   idOf(handle: number): string {
     const base = 4 * handle;
@@ -399,6 +408,12 @@ export class MemorySignals implements IdHandles {
   /** Per record in the map: how many signals the columns held when it was stored (the order of first appearance). */
   private readonly columnsBefore = new Map<string, number>();
   private readonly columns = new SignalColumns();
+  /**
+   * The first word ({@link SignalColumns.firstWordOf}) of each id in the record map that the columns could hold:
+   * a bulk write looks an id up in the map only if its first word is here (or it is not an id the columns hold),
+   * not hashing each of its thousands of new ids. Never removed (a stale word costs a lookup, nothing else).
+   */
+  private readonly recordFirstWords = new Set<number>();
   /** Ids a bulk write in progress put in the record map. */
   private pending: string[] | undefined;
 
@@ -429,6 +444,8 @@ export class MemorySignals implements IdHandles {
   /** Stores a signal not stored yet (the per-record path). */
   add(record: Signal): void {
     this.records.set(record.id, record);
+    const firstWord = this.columns.firstWordOf(record.id);
+    if (firstWord !== undefined) this.recordFirstWords.add(firstWord);
     this.columnsBefore.set(record.id, this.columns.size);
   }
 
@@ -479,10 +496,12 @@ export class MemorySignals implements IdHandles {
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
         const { record } = item;
-        let stored = records.size === 0 ? undefined : records.get(record.id);
-        if (stored === undefined) {
-          const handle = columns.find(record.id);
-          if (handle >= 0) stored = columns.record(handle);
+        // In the columns or in the map, never both.
+        const found = columns.find(record.id);
+        let stored = found >= 0 ? columns.record(found) : undefined;
+        if (stored === undefined && records.size > 0) {
+          const firstWord = columns.firstWordOf(record.id);
+          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(record.id);
         }
         if (stored === undefined) {
           const handle = columns.append(record, items.length - index);
