@@ -10,14 +10,17 @@ import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
 import { signalRecord } from './stages/signal-generation.js';
 
-/** One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. */
+/**
+ * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
+ * has all five fields (one object shape, no property added when the prediction comes).
+ */
 export interface ChunkItem {
   readonly input: Candle;
   readonly candle: Candle;
   /** Whether the batch fed this candle to its engine (then `vector`/`prediction` are its results). */
   readonly precomputed: boolean;
-  readonly vector?: FeatureVector;
-  prediction?: ModelPrediction;
+  readonly vector: FeatureVector | undefined;
+  prediction: ModelPrediction | undefined;
 }
 
 /** What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. */

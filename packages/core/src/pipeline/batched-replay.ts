@@ -1,7 +1,7 @@
 import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
-import { candleCloseMs, type Candle } from '../records/market.js';
+import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
 import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type QuietOutcome } from './batched-replay-walk.js';
@@ -126,7 +126,7 @@ class BatchedWalk {
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
-    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false }));
+    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
       let candle: Candle;
@@ -134,7 +134,7 @@ class BatchedWalk {
         candle = checkCandle(input);
       } catch {
         // An invalid candle goes alone through the full path, where putCandles refuses it as in the reference.
-        if (items.length === 0) items.push({ input, candle: input, precomputed: false });
+        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined });
         break;
       }
       const last = this.last;
@@ -150,12 +150,12 @@ class BatchedWalk {
       if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
       try {
         const vector = engine.extractor.update(candle);
-        items.push(vector === undefined ? { input, candle, precomputed: true } : { input, candle, precomputed: true, vector });
+        items.push({ input, candle, precomputed: true, vector, prediction: undefined });
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
         this.degraded = true;
-        items.push({ input, candle, precomputed: false });
+        items.push({ input, candle, precomputed: false, vector: undefined, prediction: undefined });
         break;
       }
       engine.candlesSinceCheckpoint += 1;
@@ -166,14 +166,18 @@ class BatchedWalk {
 
   /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
   private async predict(items: ChunkItem[]): Promise<void> {
-    const warm = items.filter((item) => item.vector !== undefined);
     const { runtime } = this.access;
     const model = runtime.options.model;
-    if (warm.length === 0 || model === undefined) return;
+    if (model === undefined) return;
+    const warm: ChunkItem[] = [];
+    const vectors: FeatureVector[] = [];
+    for (let index = 0; index < items.length; index += 1) if (items[index]!.vector !== undefined) warm.push(items[index]!);
+    if (warm.length === 0) return;
     try {
       const view = modelViewOf(runtime);
-      const predictions = await model.predictBatch(warm.map((item) => view.project(item.vector!)), { signal: this.access.context().signal });
-      warm.forEach((item, index) => (item.prediction = predictions[index]));
+      for (let index = 0; index < warm.length; index += 1) vectors.push(view.project(warm[index]!.vector!));
+      const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
+      for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
     } catch (error) {
       this.access.runtime.logger.warn('batch prediction failed; those candles are predicted one by one', { error });
     }
