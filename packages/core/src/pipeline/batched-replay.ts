@@ -204,7 +204,7 @@ class BatchedWalk {
       this.clockMs = nowMs;
       this.caches.pushRecent(item.candle);
       this.quietCandles += 1;
-      this.itemsProcessed += quiet.signal === undefined ? 1 : 2;
+      this.itemsProcessed += quiet.record === undefined ? 1 : 2;
     }
   }
 
