@@ -189,15 +189,29 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
   const { bus } = access.runtime;
-  // A million candles emit two million events: none is built for an event nobody listens to (asked each time:
-  // a listener may add another).
-  for (const outcome of outcomes) {
-    if (bus.listens('candle:processed')) bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
-    if (outcome.record !== undefined && bus.listens('signal:generated')) bus.emit('signal:generated', { signal: outcome.record });
+  // A million candles emit two million events: none is built for an event nobody listens to. Whether anything
+  // listens can change only inside a listener (this loop runs no other code), so it is asked again after each emit.
+  let candleListened = bus.listens('candle:processed');
+  let signalListened = bus.listens('signal:generated');
+  const emitted = (): void => {
+    candleListened = bus.listens('candle:processed');
+    signalListened = bus.listens('signal:generated');
+  };
+  for (let index = 0; index < outcomes.length; index += 1) {
+    const outcome = outcomes[index]!;
+    if (candleListened) {
+      bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+      emitted();
+    }
+    if (outcome.record !== undefined && signalListened) {
+      bus.emit('signal:generated', { signal: outcome.record });
+      emitted();
+    }
     if (outcome.rejected !== undefined) {
       const { recommendation, reason } = outcome.rejected;
       bus.emit('recommendation:created', { recommendation, state: 'REJECTED', reason });
       bus.emit('recommendation:finished', { recommendation, state: 'REJECTED', reason });
+      emitted();
     }
   }
 }
