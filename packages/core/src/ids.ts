@@ -7,6 +7,15 @@ const sha256Hex: (data: string | Uint8Array) => string =
     ? (data) => (crypto as unknown as { hash(algorithm: string, data: string | Uint8Array, encoding: 'hex'): string }).hash('sha256', data, 'hex')
     : (data) => createHash('sha256').update(data).digest('hex');
 
+/** SHA-256 of bytes as a latin1 string (one character per byte): no hex text to allocate and cut. */
+const sha256Latin1: (data: Uint8Array) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (data) => (crypto as unknown as { hash(algorithm: string, data: Uint8Array, encoding: 'latin1'): string }).hash('sha256', data, 'latin1')
+    : (data) => createHash('sha256').update(data).digest('binary'); // 'binary' is Node's name for latin1 here
+
+/** The lowercase hex digits' character codes. */
+const HEX_DIGIT_CODES: readonly number[] = Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
+
 /** A record id: a prefix naming the kind and a hash of the record's natural key. */
 export type RecordId = string;
 
@@ -83,10 +92,20 @@ export function recordIdsAfter(kind: RecordKind, keyPrefix: readonly NaturalKeyP
   const head = `${JSON.stringify([kind, ...keyPrefix]).slice(0, -1)},`;
   const prefix = `${RECORD_ID_PREFIXES[kind]}_`;
   const keyBytes = new KeyBytes(head);
+  // The id's character codes: the prefix, then the digest's first 16 bytes as hex (rewritten per id).
+  const codes = [...Array.from(prefix, (character) => character.charCodeAt(0)), ...new Array<number>(32).fill(0)];
   return (last) => {
     // A candle start (a non-negative safe integer) is written as its JSON digits into the key's bytes in place:
-    // no key text to build and encode per id.
-    if (typeof last === 'number' && Number.isSafeInteger(last) && last >= 0) return idOfDigest(prefix, sha256Hex(keyBytes.withInteger(last)));
+    // no key text to build and encode per id, and the id is built from the digest's bytes, not cut from its hex.
+    if (typeof last === 'number' && Number.isSafeInteger(last) && last >= 0) {
+      const digest = sha256Latin1(keyBytes.withInteger(last));
+      for (let index = 0, at = prefix.length; index < 16; index += 1, at += 2) {
+        const byte = digest.charCodeAt(index);
+        codes[at] = HEX_DIGIT_CODES[byte >> 4]!;
+        codes[at + 1] = HEX_DIGIT_CODES[byte & 15]!;
+      }
+      return String.fromCharCode.apply(null, codes);
+    }
     return idOfDigest(prefix, sha256Hex(`${head}${JSON.stringify(last)}]`));
   };
 }
