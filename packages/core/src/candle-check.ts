@@ -6,6 +6,10 @@ const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
 const CANDLE_KEY_COUNT = 9;
 /** The last product id that matched {@link PRODUCT_ID} (a series' candles share one: one regex run per series). */
 let lastValidProductId = '';
+/** The last granularity that was one of {@link GRANULARITIES}, and its length (a series' candles share one: one lookup per series). */
+let lastGranularity = '';
+/** NaN until a granularity is known: no start is aligned to it. */
+let lastGranularityMs = Number.NaN;
 
 /** Whether `key` is one of a candle's nine keys (a switch: no set lookup per key of every candle). */
 function isCandleKey(key: string): boolean {
@@ -25,9 +29,13 @@ function isCandleKey(key: string): boolean {
   }
 }
 
-const isPrice = (value: unknown): value is number => typeof value === 'number' && value >= CANDLE_PRICE_RANGE.min && value <= CANDLE_PRICE_RANGE.max;
-const isVolume = (value: unknown): value is number =>
-  typeof value === 'number' && (value === 0 || (value >= CANDLE_VOLUME_RANGE.minPositive && value <= CANDLE_VOLUME_RANGE.max));
+// The bounds as module constants: read on every field of every candle.
+const PRICE_MIN = CANDLE_PRICE_RANGE.min;
+const PRICE_MAX = CANDLE_PRICE_RANGE.max;
+const VOLUME_MIN_POSITIVE = CANDLE_VOLUME_RANGE.minPositive;
+const VOLUME_MAX = CANDLE_VOLUME_RANGE.max;
+const isPrice = (value: unknown): value is number => typeof value === 'number' && value >= PRICE_MIN && value <= PRICE_MAX;
+const isVolume = (value: unknown): value is number => typeof value === 'number' && (value === 0 || (value >= VOLUME_MIN_POSITIVE && value <= VOLUME_MAX));
 
 /**
  * Whether `value` is a candle that {@link CandleSchema} accepts unchanged (every field present and valid,
@@ -49,11 +57,16 @@ function isPlainValidCandle(value: unknown): value is Candle {
     if (!PRODUCT_ID.test(productId)) return false;
     lastValidProductId = productId;
   }
-  if (typeof granularity !== 'string' || !Object.prototype.hasOwnProperty.call(GRANULARITIES, granularity)) return false;
+  if (typeof granularity !== 'string') return false;
+  if (granularity !== lastGranularity) {
+    if (!Object.prototype.hasOwnProperty.call(GRANULARITIES, granularity)) return false;
+    lastGranularity = granularity;
+    lastGranularityMs = GRANULARITIES[granularity as keyof typeof GRANULARITIES];
+  }
   if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0) return false;
   if (!isPrice(open) || !isPrice(high) || !isPrice(low) || !isPrice(close) || !isVolume(volume)) return false;
   if (high < low || high < Math.max(open, close) || low > Math.min(open, close)) return false;
-  return startMs % GRANULARITIES[granularity as keyof typeof GRANULARITIES] === 0;
+  return startMs % lastGranularityMs === 0;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type RecordKind } from './ids.js';
+import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type NaturalKeyPart, type RecordKind } from './ids.js';
 
 describe('record ids', () => {
   // First in the file: the caches must still have empty slots.
@@ -33,6 +33,21 @@ describe('record ids', () => {
       }),
       { seed: 11, numRuns: 500 },
     );
+  });
+
+  it('are the same after a shared key prefix for candle-start-like integers of every digit count, in any order', () => {
+    // The integer path writes digits into a reused buffer per digit count: boundaries of both halves, and interleaved lengths.
+    const boundaries = [0, -0, 1, 9, 10, 99_999_999, 100_000_000, 100_000_001, 1_735_689_600_000, 9_999_999_999_999, Number.MAX_SAFE_INTEGER];
+    for (let power = 1; power < 1e16; power *= 10) boundaries.push(power - 1, power, power + 1, 3 * power - 1);
+    const prefixes: NaturalKeyPart[][] = [['demo', 'BTC-USD', 'ONE_MINUTE'], ['é€😀 "quoted"', 1.5, true], []];
+    for (const prefix of prefixes) {
+      const after = recordIdsAfter('signal', prefix);
+      for (const last of [...boundaries, ...[...boundaries].reverse()]) expect(after(last)).toBe(recordId('signal', [...prefix, last]));
+      fc.assert(
+        fc.property(fc.maxSafeNat(), (last) => after(last) === recordId('signal', [...prefix, last])),
+        { seed: 13, numRuns: 300 },
+      );
+    }
   });
 
   it('do not depend on separators inside parts', () => {

@@ -73,18 +73,25 @@ class Block {
   }
 }
 
-/** A 32-bit word of an id's hex digits from `start`, or -1 if one of the 8 is not a lowercase hex digit. */
-function hexWord(id: string, start: number): number {
+/** The value of each ASCII code as a lowercase hex digit, -1 for any other. */
+const HEX_DIGIT_VALUES = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit += 1) HEX_DIGIT_VALUES[digit.toString(16).charCodeAt(0)] = digit;
+
+/**
+ * A 32-bit word of an id's hex digits from `start` (as a signed integer: a typed column takes it modulo 2^32),
+ * or `undefined` if one of the 8 is not a lowercase hex digit.
+ */
+function hexWord(id: string, start: number): number | undefined {
   let word = 0;
+  // Any digit not a hex digit makes `invalid` negative: one test at the end, not a branch per character.
+  let invalid = 0;
   for (let index = start; index < start + 8; index += 1) {
     const code = id.charCodeAt(index);
-    let digit: number;
-    if (code >= 48 && code <= 57) digit = code - 48;
-    else if (code >= 97 && code <= 102) digit = code - 87;
-    else return -1;
-    word = word * 16 + digit;
+    const digit = code < 128 ? HEX_DIGIT_VALUES[code]! : -1;
+    invalid |= digit;
+    word = (word << 4) | (digit & 15);
   }
-  return word;
+  return invalid < 0 ? undefined : word;
 }
 
 function hex8(word: number): string {
@@ -160,8 +167,15 @@ export class SignalColumns {
   /** Per handle: its block's index in {@link blocks} and its row there. */
   private handleBlock = new Int32Array(16);
   private handleRow = new Int32Array(16);
-  /** Open addressing on the id's first word (hashed bits already): 0 for empty, else handle + 1. */
-  private table = new Int32Array(32);
+  /**
+   * Open addressing on the id's first word (hashed bits already), at most half full: per slot two integers, 0 for
+   * empty or handle + 1, then that first word. A probe past another id is told apart by the first word in the
+   * same slot, without reading that id's words (a cache miss each in a table of a million signals), and the table
+   * grows without reading them either.
+   */
+  private table = new Int32Array(2 * 32);
+  /** The empty slot where the last {@link find} of {@link parsedId} ended (-1 when unknown): {@link append} takes it. */
+  private freeSlot = -1;
   private count = 0;
   private writeNumber = 0;
   /** What the write in progress may have to take back. */
@@ -179,13 +193,27 @@ export class SignalColumns {
   find(id: string): number {
     if (this.count === 0 || !this.parse(id)) return -1;
     const { table, words, scratch } = this;
-    const mask = table.length - 1;
-    for (let slot = scratch[0]! & mask; ; slot = (slot + 1) & mask) {
-      const entry = table[slot]!;
-      if (entry === 0) return -1;
+    const mask = (table.length >>> 1) - 1;
+    const first = scratch[0]! | 0;
+    for (let slot = first & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[2 * slot]!;
+      if (entry === 0) {
+        this.freeSlot = slot;
+        return -1;
+      }
+      if (table[2 * slot + 1] !== first) continue;
       const base = 4 * (entry - 1);
-      if (words[base] === scratch[0] && words[base + 1] === scratch[1] && words[base + 2] === scratch[2] && words[base + 3] === scratch[3]) return entry - 1;
+      if (words[base + 1] === scratch[1] && words[base + 2] === scratch[2] && words[base + 3] === scratch[3]) return entry - 1;
     }
+  }
+
+  /**
+   * The id's first 32 bits (as a signed integer) when it is an id the columns can hold, else `undefined`; an id
+   * just found or appended is not parsed again.
+   */
+  firstWordOf(id: string): number | undefined {
+    if (id !== this.parsedId && !this.parse(id)) return undefined;
+    return this.scratch[0]! | 0;
   }
 
   /** The id of a handle. */
@@ -235,8 +263,12 @@ export class SignalColumns {
     }
   }
 
-  /** Starts a bulk write: what {@link append} adds until {@link commit} is taken back by {@link rollback}. */
-  begin(): void {
+  /**
+   * Starts a bulk write: what {@link append} adds until {@link commit} is taken back by {@link rollback}.
+   * @param rows how many signals the write may append: room is made for them at once
+   */
+  begin(rows = 0): void {
+    this.reserve(this.count + rows);
     this.writeNumber += 1;
     this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map() };
   }
@@ -252,15 +284,17 @@ export class SignalColumns {
     if (mark === undefined) return;
     // Each slot is found by probing past any other. The signals held before the write were placed when the
     // write's slots were empty, so clearing those breaks no earlier probe chain.
-    const mask = this.table.length - 1;
+    const mask = (this.table.length >>> 1) - 1;
     for (let handle = this.count - 1; handle >= mark.count; handle -= 1) {
       for (let slot = this.words[4 * handle]! & mask; ; slot = (slot + 1) & mask) {
-        if (this.table[slot] === handle + 1) {
-          this.table[slot] = 0;
+        if (this.table[2 * slot] === handle + 1) {
+          this.table[2 * slot] = 0;
+          this.table[2 * slot + 1] = 0;
           break;
         }
       }
     }
+    this.freeSlot = -1;
     this.count = mark.count;
     for (const [block, length] of mark.lengths) block.length = length;
     for (const block of this.blocks.splice(mark.blocks)) {
@@ -305,25 +339,36 @@ export class SignalColumns {
     }
     block.length = row + 1;
     const base = 4 * handle;
-    this.words.set(this.scratch, base);
+    const { words, scratch } = this;
+    // Four stores, not `words.set(scratch, base)`: a builtin call per signal costs more than the copy.
+    words[base] = scratch[0]!;
+    words[base + 1] = scratch[1]!;
+    words[base + 2] = scratch[2]!;
+    words[base + 3] = scratch[3]!;
     this.handleBlock[handle] = block.index;
     this.handleRow[handle] = row;
     this.count = handle + 1;
-    const mask = this.table.length - 1;
-    let slot = this.scratch[0]! & mask;
-    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
-    this.table[slot] = handle + 1;
+    const table = this.table;
+    let slot = this.freeSlot;
+    this.freeSlot = -1;
+    if (slot < 0) {
+      const mask = (table.length >>> 1) - 1;
+      for (slot = scratch[0]! & mask; table[2 * slot] !== 0; slot = (slot + 1) & mask);
+    }
+    table[2 * slot] = handle + 1;
+    table[2 * slot + 1] = scratch[0]! | 0;
     return handle;
   }
 
   /** Parses an id's four words into {@link scratch}; false if it is not an id the columns can hold. */
   private parse(id: unknown): boolean {
     this.parsedId = undefined;
+    this.freeSlot = -1;
     if (typeof id !== 'string' || id.length !== ID_LENGTH || !id.startsWith(ID_PREFIX)) return false;
     const start = ID_PREFIX.length;
     for (let word = 0; word < 4; word += 1) {
       const value = hexWord(id, start + 8 * word);
-      if (value < 0) return false;
+      if (value === undefined) return false;
       this.scratch[word] = value;
     }
     this.parsedId = id;
@@ -353,7 +398,8 @@ export class SignalColumns {
   /** Grows the per-handle arrays and the table (kept at most half full) for `handles` handles. */
   private reserve(handles: number): void {
     if (handles > this.handleBlock.length) {
-      const capacity = 2 * this.handleBlock.length;
+      let capacity = 2 * this.handleBlock.length;
+      while (handles > capacity) capacity *= 2;
       const words = new Uint32Array(4 * capacity);
       words.set(this.words);
       this.words = words;
@@ -364,16 +410,29 @@ export class SignalColumns {
       handleRow.set(this.handleRow);
       this.handleRow = handleRow;
     }
-    if (2 * handles > this.table.length) {
-      const table = new Int32Array(2 * this.table.length);
-      const mask = table.length - 1;
-      // Filled in handle order: the reverse-order rollback stays exact.
-      for (let handle = 0; handle < this.count; handle += 1) {
-        let slot = this.words[4 * handle]! & mask;
-        while (table[slot] !== 0) slot = (slot + 1) & mask;
-        table[slot] = handle + 1;
+    if (4 * handles > this.table.length) {
+      const old = this.table;
+      let length = 2 * old.length;
+      while (4 * handles > length) length *= 2;
+      const table = new Int32Array(length);
+      const mask = (length >>> 1) - 1;
+      const place = (entry: number, first: number): void => {
+        let slot = first & mask;
+        while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
+        table[2 * slot] = entry;
+        table[2 * slot + 1] = first;
+      };
+      // The signals held before the write in progress in the old table's slot order: their new slots follow almost
+      // in order (one pass over memory, not a cache miss per signal). Then the write's own in handle order, after all
+      // the others: the reverse-order rollback stays exact.
+      const firstOfWrite = this.mark?.count ?? this.count;
+      for (let slot = 0; slot < old.length; slot += 2) {
+        const entry = old[slot]!;
+        if (entry !== 0 && entry - 1 < firstOfWrite) place(entry, old[slot + 1]!);
       }
+      for (let handle = firstOfWrite; handle < this.count; handle += 1) place(handle + 1, this.words[4 * handle]! | 0);
       this.table = table;
+      this.freeSlot = -1;
     }
   }
 }
@@ -399,6 +458,12 @@ export class MemorySignals implements IdHandles {
   /** Per record in the map: how many signals the columns held when it was stored (the order of first appearance). */
   private readonly columnsBefore = new Map<string, number>();
   private readonly columns = new SignalColumns();
+  /**
+   * The first word ({@link SignalColumns.firstWordOf}) of each id in the record map that the columns could hold:
+   * a bulk write looks an id up in the map only if its first word is here (or it is not an id the columns hold),
+   * not hashing each of its thousands of new ids. Never removed (a stale word costs a lookup, nothing else).
+   */
+  private readonly recordFirstWords = new Set<number>();
   /** Ids a bulk write in progress put in the record map. */
   private pending: string[] | undefined;
 
@@ -429,6 +494,8 @@ export class MemorySignals implements IdHandles {
   /** Stores a signal not stored yet (the per-record path). */
   add(record: Signal): void {
     this.records.set(record.id, record);
+    const firstWord = this.columns.firstWordOf(record.id);
+    if (firstWord !== undefined) this.recordFirstWords.add(firstWord);
     this.columnsBefore.set(record.id, this.columns.size);
   }
 
@@ -473,16 +540,18 @@ export class MemorySignals implements IdHandles {
     const fresh: StoredSignal<T>[] = [];
     const columns = this.columns;
     const records = this.records;
-    columns.begin();
+    columns.begin(items.length);
     this.pending = [];
     try {
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
         const { record } = item;
-        let stored = records.size === 0 ? undefined : records.get(record.id);
-        if (stored === undefined) {
-          const handle = columns.find(record.id);
-          if (handle >= 0) stored = columns.record(handle);
+        // In the columns or in the map, never both.
+        const found = columns.find(record.id);
+        let stored = found >= 0 ? columns.record(found) : undefined;
+        if (stored === undefined && records.size > 0) {
+          const firstWord = columns.firstWordOf(record.id);
+          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(record.id);
         }
         if (stored === undefined) {
           const handle = columns.append(record, items.length - index);

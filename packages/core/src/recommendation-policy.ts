@@ -16,6 +16,9 @@ export const DefaultRecommendationPolicyOptionsSchema = z.object({
 /** Options of the default signal bridge; see {@link DefaultRecommendationPolicyOptionsSchema}. */
 export interface DefaultRecommendationPolicyOptions extends z.input<typeof DefaultRecommendationPolicyOptionsSchema> {}
 
+/** The decision on every HOLD signal: one frozen object (a replay decides half a million of them). */
+const HOLD_DECISION: RecommendationDecision = Object.freeze({ kind: 'none', reason: 'hold' });
+
 /**
  * The seed's signal bridge: BUY opens a $100 position; SELL sells up to $100 worth of what is held (all of
  * it if less), in base size rounded down to the product's increment; SELL with nothing held is a recorded
@@ -30,7 +33,7 @@ export function createDefaultRecommendationPolicy(options: DefaultRecommendation
   return {
     name: 'default-100',
     recommend({ signal, product, position, nowMs }): RecommendationDecision {
-      if (signal.action === 'HOLD') return { kind: 'none', reason: 'hold' };
+      if (signal.action === 'HOLD') return HOLD_DECISION;
       const base: Omit<TradeRecommendation, 'side' | 'intent' | 'quoteAmount' | 'baseSize'> = {
         id: recordId('recommendation', [signal.pipelineId, signal.productId, signal.granularity, signal.candleStartMs, 'signal']),
         pipelineId: signal.pipelineId,

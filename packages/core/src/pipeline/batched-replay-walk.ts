@@ -10,24 +10,38 @@ import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
 import { signalRecord } from './stages/signal-generation.js';
 
-/** One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. */
+/**
+ * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
+ * has all five fields (one object shape, no property added when the prediction comes).
+ */
 export interface ChunkItem {
   readonly input: Candle;
   readonly candle: Candle;
   /** Whether the batch fed this candle to its engine (then `vector`/`prediction` are its results). */
   readonly precomputed: boolean;
-  readonly vector?: FeatureVector;
-  prediction?: ModelPrediction;
+  readonly vector: FeatureVector | undefined;
+  prediction: ModelPrediction | undefined;
 }
 
-/** What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. */
+/**
+ * What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. With a
+ * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, and `reason` unless the bridge
+ * rejected a recommendation): no second object per candle.
+ */
 export interface QuietOutcome {
   readonly candle: Candle;
   readonly vector: FeatureVector | undefined;
-  readonly signal?: Signal;
-  readonly signalReason?: string;
+  /** The candle's signal, if the model predicted. */
+  readonly record?: Signal;
+  /** The signal's work state (with `record`). */
+  readonly state?: 'DONE';
+  /** Why the bridge made nothing of the signal (absent when it rejected a recommendation at once). */
+  readonly reason?: string;
   readonly rejected?: { readonly recommendation: TradeRecommendation; readonly reason: string };
 }
+
+/** A quiet outcome with a signal: the signal's `writeBulk` item. */
+type QuietSignal = QuietOutcome & { readonly record: Signal; readonly state: 'DONE' };
 
 const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMINAL_ORDER_STATUSES.includes(status));
 
@@ -149,11 +163,11 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, item: 
   if (vector === undefined || model === undefined) return { candle, vector };
   const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
   const stale = staleSignalReason(runtime, signal, nowMs);
-  if (stale !== undefined) return { candle, vector, signal, signalReason: stale };
+  if (stale !== undefined) return { candle, vector, record: signal, state: 'DONE', reason: stale };
   if (product === undefined) return undefined;
   const decision = runtime.policy.recommend({ signal, product, position, nowMs });
-  if (decision.kind === 'none') return { candle, vector, signal, signalReason: decision.reason };
-  if (decision.kind === 'reject') return { candle, vector, signal, rejected: { recommendation: decision.recommendation, reason: decision.reason } };
+  if (decision.kind === 'none') return { candle, vector, record: signal, state: 'DONE', reason: decision.reason };
+  if (decision.kind === 'reject') return { candle, vector, record: signal, state: 'DONE', rejected: { recommendation: decision.recommendation, reason: decision.reason } };
   return undefined;
 }
 
@@ -165,25 +179,39 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, item: 
 export async function writeQuiet(access: ReplayAccess, store: PipelineStore, outcomes: readonly QuietOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   const candles: Candle[] = [];
-  const signals: { record: Signal; state: 'DONE'; reason?: string }[] = [];
+  const signals: QuietSignal[] = [];
   const recommendations: { record: TradeRecommendation; state: 'REJECTED'; reason: string }[] = [];
-  for (const outcome of outcomes) {
+  for (let index = 0; index < outcomes.length; index += 1) {
+    const outcome = outcomes[index]!;
     candles.push(outcome.candle);
-    const { signal, signalReason } = outcome;
-    if (signal !== undefined) signals.push(signalReason === undefined ? { record: signal, state: 'DONE' } : { record: signal, state: 'DONE', reason: signalReason });
+    if (outcome.record !== undefined) signals.push(outcome as QuietSignal);
     if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
   const { bus } = access.runtime;
-  // A million candles emit two million events: none is built for an event nobody listens to (asked each time:
-  // a listener may add another).
-  for (const outcome of outcomes) {
-    if (bus.listens('candle:processed')) bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
-    if (outcome.signal !== undefined && bus.listens('signal:generated')) bus.emit('signal:generated', { signal: outcome.signal });
+  // A million candles emit two million events: none is built for an event nobody listens to. Whether anything
+  // listens can change only inside a listener (this loop runs no other code), so it is asked again after each emit.
+  let candleListened = bus.listens('candle:processed');
+  let signalListened = bus.listens('signal:generated');
+  const emitted = (): void => {
+    candleListened = bus.listens('candle:processed');
+    signalListened = bus.listens('signal:generated');
+  };
+  for (let index = 0; index < outcomes.length; index += 1) {
+    const outcome = outcomes[index]!;
+    if (candleListened) {
+      bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+      emitted();
+    }
+    if (outcome.record !== undefined && signalListened) {
+      bus.emit('signal:generated', { signal: outcome.record });
+      emitted();
+    }
     if (outcome.rejected !== undefined) {
       const { recommendation, reason } = outcome.rejected;
       bus.emit('recommendation:created', { recommendation, state: 'REJECTED', reason });
       bus.emit('recommendation:finished', { recommendation, state: 'REJECTED', reason });
+      emitted();
     }
   }
 }

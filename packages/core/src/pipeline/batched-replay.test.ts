@@ -53,7 +53,8 @@ function candlesFrom(returns: readonly number[]): Candle[] {
   });
 }
 
-async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number) {
+/** `added`: only a recommendation listener at first, which adds the candle and signal listeners on its first call. */
+async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all') {
   const history = candles.slice(0, 20);
   const replayed = candles.slice(20);
   const clock = createManualClock(replayed[0]!.startMs);
@@ -75,8 +76,17 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
     random: () => 0,
   });
   const events: string[] = [];
-  for (const event of ['candle:processed', 'signal:generated', 'recommendation:created', 'recommendation:finished', 'order:updated'] as const) {
-    pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
+  const listen = (event: keyof PipelineEvents): void => void pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
+  if (listeners === 'all') for (const event of ['candle:processed', 'signal:generated', 'recommendation:created', 'recommendation:finished', 'order:updated'] as const) listen(event);
+  else {
+    let added = false;
+    pipeline.on('recommendation:created', (payload) => {
+      events.push(`recommendation:created ${JSON.stringify(payload)}`);
+      if (added) return;
+      added = true;
+      listen('candle:processed');
+      listen('signal:generated');
+    });
   }
   const result =
     mode === 'batched'
@@ -121,6 +131,14 @@ describe('replayCandlesBatched', () => {
     expect(batched.records.orders.length).toBeGreaterThan(5);
     expect(batched.result.quietCandles).toBeGreaterThan(batched.result.fullPathCandles);
     expect(batched.records.recommendations.some(({ state }) => state.state === 'REJECTED')).toBe(true);
+  });
+
+  it('delivers events to listeners a listener adds mid-replay from the next event on, as the candle-by-candle replay does', async () => {
+    const candles = candlesFrom(Array.from({ length: 300 }, (_, index) => Math.sin(index * 1.7) * 0.012));
+    const reference = await run('reference', candles, 64, 'added');
+    const batched = await run('batched', candles, 64, 'added');
+    expect(batched.events.some((event) => event.startsWith('candle:processed'))).toBe(true);
+    expect(batched.events).toEqual(reference.events);
   });
 
   it("gives the pipeline its own store back when the replay ends, and when it fails", async () => {

@@ -1,7 +1,7 @@
 import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
-import { candleCloseMs, type Candle } from '../records/market.js';
+import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
 import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type QuietOutcome } from './batched-replay-walk.js';
@@ -9,7 +9,7 @@ import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
-import { ReplayStaging, type ReplayRange } from './replay-staging.js';
+import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
 
@@ -48,28 +48,45 @@ const VIEW_WINDOW_CANDLES = 256;
 
 const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => `${candle.productId}/${candle.granularity}`;
 
-/** Whether the batched walk could differ from the candle-by-candle replay: repeated input, or stored candles in its range. */
-async function needsCandleByCandle(store: PipelineStore, ordered: readonly Candle[]): Promise<boolean> {
-  const ranges = new Map<string, { candle: Candle; lastCloseMs: number }>();
-  let last: { candle: Candle; lastCloseMs: number } | undefined;
+/** One series of a replay: its first candle and the starts of its first and last candle. */
+interface SeriesSpan {
+  readonly candle: Candle;
+  readonly fromStartMs: number;
+  toStartMs: number;
+}
+
+/**
+ * The replay's series (each one's span, in order of first appearance) and whether the input repeats a candle, in
+ * one pass over the candles sorted by start.
+ */
+function seriesSpans(ordered: readonly Candle[]): { readonly spans: Map<string, SeriesSpan>; readonly repeated: boolean } {
+  const spans = new Map<string, SeriesSpan>();
+  let repeated = false;
+  let last: SeriesSpan | undefined;
   // Sorted by start: a repeated candle sits among the candles of the same start, `ordered[sameStart..index)`.
   let sameStart = 0;
   for (let index = 0; index < ordered.length; index += 1) {
     const candle = ordered[index]!;
     if (ordered[sameStart]!.startMs !== candle.startMs) sameStart = index;
-    for (let other = sameStart; other < index; other += 1) {
-      if (ordered[other]!.productId === candle.productId && ordered[other]!.granularity === candle.granularity) return true;
+    for (let other = sameStart; other < index && !repeated; other += 1) {
+      if (ordered[other]!.productId === candle.productId && ordered[other]!.granularity === candle.granularity) repeated = true;
     }
-    if (!(candle.granularity in GRANULARITIES)) continue;
-    // Candles of one series usually follow each other: the last range is looked up only when the series changes.
+    // Candles of one series usually follow each other: the span is looked up (and a key built) only when the series changes.
     if (last === undefined || last.candle.productId !== candle.productId || last.candle.granularity !== candle.granularity) {
-      last = ranges.get(seriesOf(candle));
-      if (last === undefined) ranges.set(seriesOf(candle), (last = { candle, lastCloseMs: 0 }));
+      last = spans.get(seriesOf(candle));
+      if (last === undefined) spans.set(seriesOf(candle), (last = { candle, fromStartMs: candle.startMs, toStartMs: candle.startMs }));
     }
-    last.lastCloseMs = candleCloseMs(candle);
+    last.toStartMs = candle.startMs;
   }
-  for (const { candle, lastCloseMs } of ranges.values()) {
-    const stored = await store.getCandles({ productId: candle.productId, granularity: candle.granularity, fromStartMs: candle.startMs, asOfMs: lastCloseMs, limit: 1 });
+  return { spans, repeated };
+}
+
+/** Whether the batched walk could differ from the candle-by-candle replay: repeated input, or stored candles in its range. */
+async function needsCandleByCandle(store: PipelineStore, series: ReturnType<typeof seriesSpans>): Promise<boolean> {
+  if (series.repeated) return true;
+  for (const { candle, fromStartMs, toStartMs } of series.spans.values()) {
+    if (!(candle.granularity in GRANULARITIES)) continue;
+    const stored = await store.getCandles({ productId: candle.productId, granularity: candle.granularity, fromStartMs, asOfMs: candleCloseMs({ startMs: toStartMs, granularity: candle.granularity }), limit: 1 });
     if (stored.length > 0) return true;
   }
   return false;
@@ -109,7 +126,7 @@ class BatchedWalk {
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
-    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false }));
+    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
       let candle: Candle;
@@ -117,7 +134,7 @@ class BatchedWalk {
         candle = checkCandle(input);
       } catch {
         // An invalid candle goes alone through the full path, where putCandles refuses it as in the reference.
-        if (items.length === 0) items.push({ input, candle: input, precomputed: false });
+        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined });
         break;
       }
       const last = this.last;
@@ -133,12 +150,12 @@ class BatchedWalk {
       if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
       try {
         const vector = engine.extractor.update(candle);
-        items.push(vector === undefined ? { input, candle, precomputed: true } : { input, candle, precomputed: true, vector });
+        items.push({ input, candle, precomputed: true, vector, prediction: undefined });
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
         this.degraded = true;
-        items.push({ input, candle, precomputed: false });
+        items.push({ input, candle, precomputed: false, vector: undefined, prediction: undefined });
         break;
       }
       engine.candlesSinceCheckpoint += 1;
@@ -149,14 +166,18 @@ class BatchedWalk {
 
   /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
   private async predict(items: ChunkItem[]): Promise<void> {
-    const warm = items.filter((item) => item.vector !== undefined);
     const { runtime } = this.access;
     const model = runtime.options.model;
-    if (warm.length === 0 || model === undefined) return;
+    if (model === undefined) return;
+    const warm: ChunkItem[] = [];
+    const vectors: FeatureVector[] = [];
+    for (let index = 0; index < items.length; index += 1) if (items[index]!.vector !== undefined) warm.push(items[index]!);
+    if (warm.length === 0) return;
     try {
       const view = modelViewOf(runtime);
-      const predictions = await model.predictBatch(warm.map((item) => view.project(item.vector!)), { signal: this.access.context().signal });
-      warm.forEach((item, index) => (item.prediction = predictions[index]));
+      for (let index = 0; index < warm.length; index += 1) vectors.push(view.project(warm[index]!.vector!));
+      const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
+      for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
     } catch (error) {
       this.access.runtime.logger.warn('batch prediction failed; those candles are predicted one by one', { error });
     }
@@ -183,7 +204,7 @@ class BatchedWalk {
       this.clockMs = nowMs;
       this.caches.pushRecent(item.candle);
       this.quietCandles += 1;
-      this.itemsProcessed += quiet.signal === undefined ? 1 : 2;
+      this.itemsProcessed += quiet.record === undefined ? 1 : 2;
     }
   }
 
@@ -268,11 +289,12 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   }
   access.assertIdle();
   const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
-  if (await needsCandleByCandle(input.store, ordered)) {
+  const series = seriesSpans(ordered);
+  if (await needsCandleByCandle(input.store, series)) {
     const result = await replayCandles(input);
     return { ...result, quietCandles: 0, fullPathCandles: result.candles, candleByCandle: true };
   }
-  const productIds = [...new Set(ordered.map((candle) => candle.productId))];
+  const productIds = [...new Set([...series.spans.values()].map(({ candle }) => candle.productId))];
   const lookbackCandles = access.runtime.options.exits?.lookbackCandles ?? 0;
   if (ordered.length > 0) {
     input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(ordered[0]!)));
@@ -282,7 +304,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   const signalsAbsent = Object.values(await input.store.countSignalsByAction(range)).every((count) => (count ?? 0) === 0);
   // A store without trading history (and none of the range's signals): the stages run in memory, written in bulk at each flush (see ReplayStaging).
   const { bus } = access.runtime;
-  const staging = signalsAbsent ? await ReplayStaging.open({ target: input.store, clock: input.clock, range: seriesRanges(ordered), events: bus }) : undefined;
+  const staging = signalsAbsent ? await ReplayStaging.open({ target: input.store, clock: input.clock, range: series.spans, events: bus }) : undefined;
   if (staging !== undefined) bus.hold();
   // The stages read the store through the replay's view while it runs (see ReplayStore).
   const view = new ReplayStore(staging?.store ?? input.store, Math.max(VIEW_WINDOW_CANDLES, 2 * lookbackCandles, access.runtime.tuning.validationCandles + 1));
@@ -313,15 +335,4 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     // Events of records a failed replay never committed are dropped; after the last flush none is held.
     if (staging !== undefined) bus.dropHeld();
   }
-}
-
-/** Each series' first and last candle start in the replay (the store holds none of that range: see `needsCandleByCandle`). */
-function seriesRanges(ordered: readonly Candle[]): ReplayRange {
-  const ranges = new Map<string, { fromStartMs: number; toStartMs: number }>();
-  for (const candle of ordered) {
-    const range = ranges.get(seriesOf(candle));
-    if (range === undefined) ranges.set(seriesOf(candle), { fromStartMs: candle.startMs, toStartMs: candle.startMs });
-    else range.toStartMs = Math.max(range.toStartMs, candle.startMs);
-  }
-  return ranges;
 }

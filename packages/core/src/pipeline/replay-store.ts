@@ -190,6 +190,23 @@ export class ReplayStore {
     this.counts.set(key, (this.counts.get(key) ?? 0) + delta);
   }
 
+  /** Counts items by state, one count per run of the same state (a bulk write's thousands of signals share one or two). */
+  private countStates(kind: WorkKind, items: readonly { readonly state: string }[] | undefined): void {
+    if (items === undefined || items.length === 0) return;
+    let state = items[0]!.state;
+    let run = 0;
+    for (let index = 0; index < items.length; index += 1) {
+      const itemState = items[index]!.state;
+      if (itemState !== state) {
+        this.count(kind, state, run);
+        state = itemState;
+        run = 0;
+      }
+      run += 1;
+    }
+    this.count(kind, state, run);
+  }
+
   private countWrites(writes: readonly RecordWrite[] | undefined): void {
     for (const write of writes ?? []) {
       if (write.type === 'signal') this.count('signal', 'PENDING', 1);
@@ -241,8 +258,8 @@ export class ReplayStore {
   private async writeBulk(batch: BulkWrite): Promise<void> {
     const candles = batch.candles ?? [];
     this.count('candle', batch.candleState ?? 'DONE', candles.length);
-    for (const signal of batch.signals ?? []) this.count('signal', signal.state, 1);
-    for (const recommendation of batch.recommendations ?? []) this.count('recommendation', recommendation.state, 1);
+    this.countStates('signal', batch.signals);
+    this.countStates('recommendation', batch.recommendations);
     const groups: ReadGroup[] = [...((batch.signals ?? []).length > 0 ? ['signals' as const] : []), ...((batch.recommendations ?? []).length > 0 ? ['recommendations' as const] : [])];
     await this.candleWrite(() => this.write(groups, () => this.target.writeBulk(batch)));
     // Written as a whole (a conflict refuses everything): each candle is stored with these values.

@@ -121,16 +121,34 @@ export function modelViewOf(runtime: PipelineRuntime): FeatureView {
   return view;
 }
 
-/** The signal ids of the series last asked for (a replay asks for one series' candles in a row). */
-let lastSeriesIds: { readonly pipelineId: string; readonly productId: string; readonly granularity: Granularity; readonly idAt: (startMs: number) => string } | undefined;
+/** The signal ids of one series: its natural key's shared parts, and the id of a candle start. */
+interface SeriesIds {
+  readonly pipelineId: string;
+  readonly productId: string;
+  readonly granularity: Granularity;
+  readonly idAt: (startMs: number) => string;
+}
+
+/** Series whose signal ids were asked for lately, the last one first (a replay asks for one series' candles in a row, or a few series' in turn). */
+const recentSeriesIds: SeriesIds[] = [];
+/** Series {@link recentSeriesIds} keeps at most. */
+const RECENT_SERIES = 8;
 
 /** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. */
 function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
   const { pipelineId } = runtime.options;
-  let ids = lastSeriesIds;
-  if (ids === undefined || ids.pipelineId !== pipelineId || ids.productId !== candle.productId || ids.granularity !== candle.granularity) {
-    ids = lastSeriesIds = { pipelineId, productId: candle.productId, granularity: candle.granularity, idAt: recordIdsAfter('signal', [pipelineId, candle.productId, candle.granularity]) };
+  for (let index = 0; index < recentSeriesIds.length; index += 1) {
+    const ids = recentSeriesIds[index]!;
+    if (ids.pipelineId !== pipelineId || ids.productId !== candle.productId || ids.granularity !== candle.granularity) continue;
+    if (index > 0) {
+      recentSeriesIds.splice(index, 1);
+      recentSeriesIds.unshift(ids);
+    }
+    return ids.idAt(candle.startMs);
   }
+  const ids = { pipelineId, productId: candle.productId, granularity: candle.granularity, idAt: recordIdsAfter('signal', [pipelineId, candle.productId, candle.granularity]) };
+  recentSeriesIds.unshift(ids);
+  if (recentSeriesIds.length > RECENT_SERIES) recentSeriesIds.pop();
   return ids.idAt(candle.startMs);
 }
 
