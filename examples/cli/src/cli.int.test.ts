@@ -1,12 +1,12 @@
-// The built `tradepipe` bin run as a child process, as a user runs it (CI builds before testing; the build of
-// this package is redone here so the test sees the current source).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+// The built `tradepipe` bin run as a child process, as a user runs it (the `examples` project's global setup,
+// build-for-tests.ts, rebuilds this package before the tests so they see the current source).
+import { spawn, spawnSync } from 'node:child_process';
 import { startFakeCoinbase } from '@tradepipe/coinbase/testing';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(packageDirectory, 'dist', 'main.js');
@@ -31,9 +31,6 @@ function tradepipeAsync(...args: string[]): Promise<{ status: number | null; std
   });
 }
 
-beforeAll(() => {
-  execFileSync('npx', ['tsup'], { cwd: packageDirectory, stdio: 'ignore' });
-}, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('tradepipe (the built bin)', () => {

@@ -1,6 +1,6 @@
 // `tradepipe dead-letters list|requeue|discard` as a user runs it: the built bin as a child process against the
 // real PostgreSQL at 127.0.0.1:5432 (database `test`, a schema of its own), seeded through the store.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -33,7 +33,6 @@ describe.runIf(available)('tradepipe dead-letters (the built bin, PostgreSQL)', 
   const recommendation = testRecommendation();
 
   beforeAll(async () => {
-    execFileSync('npx', ['tsup'], { cwd: packageDirectory, stdio: 'ignore' });
     store = await createPgStore({ connectionString: DATABASE_URL, schema });
     await store.putCandles([candle]);
     await deadLetter(store, 'candle', 'PENDING', 'engine crashed');

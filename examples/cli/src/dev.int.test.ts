@@ -1,14 +1,14 @@
 // `tradepipe dev` as a user runs it: the built bin as a child process, the whole stack on free ports, waited on
 // through /ready and /status.json (never fixed sleeps), then Ctrl-C. Once in this process on PGlite, once as
 // separate processes over PostgreSQL at 127.0.0.1:5432 (database `test`, a schema of its own).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { candleCloseMs, parseCandleCsv, toApproxNumber, type Candle, type DecimalString } from '@tradepipe/core';
 import { SERVICE_NAMES } from '@tradepipe/example-services';
 import { devPorts } from './dev/dev-env.js';
@@ -33,10 +33,14 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port base whose nine ports (base … base + 8) are free now. */
+/**
+ * A port base whose nine ports (base … base + 8) are free now, below Linux's ephemeral range (32768 and up): the
+ * ports the system hands out to the other test files running meanwhile (a fake exchange's, a client's) are never
+ * among them between this check and the command binding them.
+ */
 async function freePortBase(): Promise<number> {
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = Object.values(devPorts(base));
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return base;
   }
@@ -131,9 +135,6 @@ async function interruptAndCheck(run: DevRun): Promise<void> {
   for (const port of Object.values(run.ports)) expect(await portFree(port), `port ${port} released`).toBe(true);
 }
 
-beforeAll(() => {
-  execFileSync('npx', ['tsup'], { cwd: packageDirectory, stdio: 'ignore' });
-}, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('tradepipe dev (the built bin)', () => {

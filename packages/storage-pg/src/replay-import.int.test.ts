@@ -1,7 +1,8 @@
 import { decimal, type PipelineStore, type ReplayImport, type WorkKind } from '@tradepipe/core';
 import { testAssessment, testApproval, testCandle, testFill, testOrderIntent, testProduct, testRecommendation, testSignal } from '@tradepipe/core/testing';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_START_MS, openTestPool, pgStoreFactory, pgliteStoreFactory, storeOpener } from './test-database.js';
+import { TEST_DATABASE_URL, TEST_START_MS, openTestPool, pgStoreFactory, pgliteStoreFactory, storeOpener } from './test-database.js';
 
 interface Factory {
   createStore(): Promise<PipelineStore>;
@@ -212,7 +213,77 @@ const pool = await openTestPool();
 afterAll(async () => {
   await pool?.end();
 });
+/** Budget for the import to reach its lock wait: a readiness wait, generous for a loaded machine. */
+const LOCK_WAIT_BUDGET_MS = 60_000;
+
+/**
+ * Waits until a backend is blocked by the backend `blockerPid` (the import, waiting on the balance sync); returns
+ * the lock it waits for (its mode, and the relation it is on, if any).
+ */
+async function blockedBy(pool: pg.Pool, blockerPid: number): Promise<{ mode: string; relation: string | null }> {
+  const deadline = performance.now() + LOCK_WAIT_BUDGET_MS;
+  for (;;) {
+    const { rows } = await pool.query<{ mode: string; relation: string | null }>(
+      'SELECT l.mode, l.relation::regclass::text AS relation FROM pg_locks l WHERE NOT l.granted AND $1 = ANY(pg_blocking_pids(l.pid))',
+      [blockerPid],
+    );
+    if (rows[0] !== undefined) return rows[0];
+    if (performance.now() > deadline) throw new Error(`no backend waited on the balance sync (pid ${blockerPid}) within ${LOCK_WAIT_BUDGET_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe.runIf(pool !== undefined)('PostgreSQL server', () => {
   if (pool === undefined) return;
-  describeReplayImport('postgres', pgStoreFactory(pool, 'import', { manualClock: true }));
+  const factory = pgStoreFactory(pool, 'import', { manualClock: true });
+  describeReplayImport('postgres', factory);
+
+  describe('importReplay: postgres, beside a balance sync in flight', { timeout: 240_000 }, () => {
+    const open = storeOpener(factory);
+
+    it('waits for a balance sync inserting a new currency (not committed when the import starts), then fails with record_conflict and writes nothing', async () => {
+      const reference = await open();
+      const traded = await tradeOneByOne(reference, (ms) => factory.advanceTimeMs(reference, ms));
+      const batch = await importOf(reference, traded, { candles: [] });
+      expect(batch.balances.map((balance) => balance.currency)).toContain('BTC'); // the import writes the currency the sync adds
+      const target = await open();
+      const schema = factory.schemaOf(target);
+      await factory.advanceTimeMs(target, 4_000);
+      await target.putProduct(traded.product);
+      await target.putBalances([{ currency: 'USD', available: decimal('1000'), hold: decimal('0'), updatedAtMs: TEST_START_MS }]);
+      const expected = { riskState: await target.getRiskState(), balances: await target.listBalances() };
+      const before = await readBack(target, traded);
+      expect(before.balances.map((balance) => balance.currency)).toEqual(['USD']);
+
+      // The balance sync, on a connection of its own: a new currency's row, inserted and not yet committed.
+      const sync = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await sync.connect();
+      let outcome: unknown;
+      let waited: Awaited<ReturnType<typeof blockedBy>> | undefined;
+      try {
+        const [{ pid: syncPid }] = (await sync.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+        await sync.query('BEGIN');
+        await sync.query(`INSERT INTO "${schema}".balances (currency, available, hold, updated_at_ms) VALUES ('BTC', 0.5, 0, $1)`, [TEST_START_MS + 1]);
+        const importing = target.importReplay!({ ...batch, expected }).then(
+          () => 'imported',
+          (error: unknown) => error,
+        );
+        waited = await blockedBy(pool, syncPid);
+        await sync.query('COMMIT');
+        outcome = await importing;
+      } finally {
+        await sync.end();
+      }
+      expect(outcome).toMatchObject({ code: 'record_conflict', details: { operation: 'importReplay', balancesChanged: true, riskStateChanged: false } });
+      // Nothing of the import is written; the sync's balance stands as it committed it.
+      const after = await readBack(target, traded);
+      expect({ ...after, balances: before.balances }).toEqual(before);
+      expect(after.balances.map((balance) => [balance.currency, balance.available, balance.updatedAtMs])).toEqual([
+        ['USD', '1000', TEST_START_MS],
+        ['BTC', '0.5', TEST_START_MS + 1],
+      ]);
+      // It waited for the sync on the balances table's lock, before it compared anything (not on the row it upserts).
+      expect(waited).toEqual({ mode: 'ShareRowExclusiveLock', relation: `${schema}.balances` });
+    });
+  });
 });

@@ -61,6 +61,12 @@ export function pgStoreFactory(pool: pg.Pool, label: string, options: { manualCl
       if (clock !== undefined) clock.advance(durationMs);
       else await new Promise((resolve) => setTimeout(resolve, durationMs));
     },
+    /** The schema a store of this factory lives in (for SQL of other connections beside the store). */
+    schemaOf(store: PipelineStore): string {
+      const schema = schemas.get(store);
+      if (schema === undefined) throw new Error('not a store of this factory');
+      return schema;
+    },
     async closeStore(store: PipelineStore): Promise<void> {
       await store.close();
       const schema = schemas.get(store);
