@@ -7,7 +7,8 @@
  *   with candles/s over the first 10k, around 100k and the last 10k (target: last ≥ 0.8× first);
  *   the ratio is fair: both run in this process, both warmed alike (a 20,000-candle run of each first), then
  *   alternately twice each (bare, replay, bare, replay), the faster run of each compared; wall and CPU ratios
- *   are both printed, and the ≤ 3× verdict is on process CPU time (user + system, all threads), which a loaded
+ *   are both printed, each timed run starts after a full garbage collection (no run pays for the one before),
+ *   and the ≤ 3× verdict is on process CPU time (user + system, all threads), which a loaded
  *   machine disturbs far less than wall time (there the bare loop took 1.2 or 2.2 s from one process to the next);
  * - the candle-by-candle reference replay at a small size (the ratio);
  * - the batched replay on PGlite (target < 60 s at full size).
@@ -18,6 +19,8 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createManualClock, createMemoryStore, replayCandles, replayCandlesBatched, type Candle, type ManualClock, type PipelineStore, type SignalModel } from '@tradepipe/core';
 import { createFeatureSet } from '@tradepipe/features';
 import { createPgliteStore } from '@tradepipe/storage-pg';
@@ -57,10 +60,16 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
 }
 const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
 
+// A full collection before each timed run, so that no run pays for the previous one's garbage (a replay leaves a
+// store of 400+ MB behind; collected during the next bare loop, it made that loop's CPU jump from 1.1 to 1.7 s).
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
 /** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
 async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number }> {
   const engine = createFeatureSet().createExtractor({ productId: 'BTC-USD', granularity: 'ONE_MINUTE' });
   for (const candle of history) engine.update(candle);
+  collectGarbage();
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let start = 0; start < candles.length; start += 4_096) {
@@ -91,6 +100,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   const pipeline = await createMinutePipeline({ store, clock, model, approvalSecret: 'bench-secret-0123456789abcdef-0123456789' });
   const marks: { candles: number; atMs: number }[] = [];
   const profiler = PROFILE === undefined ? undefined : await startProfile();
+  collectGarbage();
   const started = performance.now();
   const cpu = process.cpuUsage();
   let fullPathCandles = candles.length;
