@@ -50,4 +50,36 @@ describe('PGlite transactions: COMMIT with the statement that says it is the las
     expect((refused as Error).message).toMatch(/committed/);
     expect((await database.query<{ id: number }>('SELECT id FROM ledger ORDER BY id')).rows.map((row) => row.id)).toEqual([1, 3]);
   });
+
+  it('a transaction whose work swallows its last statement’s failure fails: the backend rolled it back', async () => {
+    const outcome = await driver
+      .transaction(async (executor) => {
+        await executor.query('INSERT INTO ledger VALUES ($1, $2)', [5, 1]);
+        await executor.query('INSERT INTO ledger VALUES ($1, $2)', [1, 1], { commits: true }).catch(() => undefined); // duplicate key
+        return 'swallowed';
+      })
+      .catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((await database.query<{ id: number }>('SELECT id FROM ledger ORDER BY id')).rows.map((row) => row.id)).toEqual([1, 3]);
+  });
+
+  it('statements the work runs in parallel inside a transaction each get their own rows', async () => {
+    const [first, second] = await driver.transaction((executor) =>
+      Promise.all([
+        executor.query<{ id: number; amount: number }>('SELECT id, amount FROM ledger WHERE id = $1', [1]),
+        executor.query<{ amount: number; id: number }>('SELECT amount, id FROM ledger WHERE id = $1', [3]),
+      ]),
+    );
+    expect(first).toEqual([{ id: 1, amount: 15 }]);
+    expect(second).toEqual([{ amount: 1, id: 3 }]);
+  });
+
+  it('an executor kept after its transaction refuses to run', async () => {
+    let kept: Parameters<Parameters<typeof driver.transaction>[0]>[0] | undefined;
+    await driver.transaction(async (executor) => {
+      kept = executor;
+      return executor.query('SELECT 1', [], { commits: true });
+    });
+    await expect(kept!.query('SELECT 1')).rejects.toThrow(/ended/);
+  });
 });

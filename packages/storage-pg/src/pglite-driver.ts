@@ -147,45 +147,72 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
 // Runs `work` in a transaction; the caller has the instance's session (so each statement runs alone). BEGIN is
 // sent with the first statement, so a transaction that refuses before any SQL costs nothing; COMMIT with the
 // statement that says it is the last (`commits`), otherwise once the work resolved: one exchange more.
+// The executor's calls run one after another even when the work makes them in parallel (an answer is read from
+// the instance's buffer after its exchange, which the next exchange overwrites), and it refuses once the
+// transaction has ended.
 async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
   let begun = false;
   let committed = false;
+  /** The `commits` statement failed: the backend rolled the transaction back, whatever the work does with the error. */
+  let rolledBack = false;
+  let ended = false;
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = <R>(call: () => Promise<R>): Promise<R> => {
+    const run = tail.then(() => {
+      if (ended) throw new Error('The transaction has ended: its executor runs nothing more');
+      return call();
+    });
+    tail = run.catch(() => undefined);
+    return run;
+  };
   const next = (): { prefix: string | undefined; syncToFs: false } => {
     if (committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
     const prefix = begun ? undefined : 'BEGIN';
     begun = true;
     return { prefix, syncToFs: false };
   };
-  const executor: SqlExecutor = {
-    query: async <Row extends SqlRow>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) => {
-      if (options.commits !== true) return runStatement<Row>(database, text, params, next());
-      const step = next();
-      committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
-      let result: { readonly rows: Row[]; readonly command: string | undefined };
-      try {
-        result = await runStatementResult<Row>(database, text, params, { ...step, syncToFs: true, commit: true });
-      } catch (error) {
-        // Not the backend's answer (the exchange itself failed): the COMMIT may not have run, so roll back.
-        if (!(error instanceof messages.DatabaseError)) committed = false;
-        throw error;
-      }
-      if (result.command === 'ROLLBACK') throw transactionAborted();
-      return result.rows;
-    },
-    exec: async (script) => {
-      await runScript(database, script, next());
-    },
+  const commitWith = async <Row extends SqlRow>(text: string, params: readonly unknown[]): Promise<Row[]> => {
+    const step = next();
+    committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
+    let result: { readonly rows: Row[]; readonly command: string | undefined };
+    try {
+      result = await runStatementResult<Row>(database, text, params, { ...step, syncToFs: true, commit: true });
+    } catch (error) {
+      // The backend's answer: its COMMIT became a ROLLBACK. Not the backend's (the exchange itself failed): the
+      // COMMIT may not have run, so roll back.
+      if (error instanceof messages.DatabaseError) rolledBack = true;
+      else committed = false;
+      throw error;
+    }
+    if (result.command === 'ROLLBACK') {
+      rolledBack = true;
+      throw transactionAborted();
+    }
+    return result.rows;
   };
-  SCRIPTS.set(executor, (script) => runScriptResult(database, script, next()));
+  const executor: SqlExecutor = {
+    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) =>
+      inTurn(() => (options.commits === true ? commitWith<Row>(text, params) : runStatement<Row>(database, text, params, next()))),
+    exec: (script) =>
+      inTurn(async () => {
+        await runScript(database, script, next());
+      }),
+  };
+  SCRIPTS.set(executor, (script) => inTurn(() => runScriptResult(database, script, next())));
   try {
     const result = await work(executor);
+    await tail; // a call the work did not wait for finishes inside the transaction
+    if (rolledBack) throw transactionAborted(); // the work swallowed its last statement's failure: nothing was committed
     if (begun && !committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
     return result;
   } catch (error) {
+    await tail; // nothing of the work's still runs when the transaction ends
     if (begun && !committed) {
       // The original failure is what the caller needs; a failed ROLLBACK (a closed instance) adds nothing.
       await runScript(database, 'ROLLBACK', { syncToFs: true }).catch(() => undefined);
     }
     throw error;
+  } finally {
+    ended = true;
   }
 }
