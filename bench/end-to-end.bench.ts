@@ -63,13 +63,18 @@ const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
 // A full collection before each timed run, so that no run pays for the previous one's garbage (a replay leaves a
 // store of 400+ MB behind; collected during the next bare loop, it made that loop's CPU jump from 1.1 to 1.7 s).
 v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc') as () => void;
+const fullGc = vm.runInNewContext('gc') as () => void;
+/** A full collection, then a quarter second for V8's background threads to finish sweeping what it freed. */
+async function collectGarbage(): Promise<void> {
+  fullGc();
+  await new Promise((resolve) => setTimeout(resolve, 250));
+}
 
 /** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
 async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number }> {
   const engine = createFeatureSet().createExtractor({ productId: 'BTC-USD', granularity: 'ONE_MINUTE' });
   for (const candle of history) engine.update(candle);
-  collectGarbage();
+  await collectGarbage();
   const started = performance.now();
   const cpu = process.cpuUsage();
   for (let start = 0; start < candles.length; start += 4_096) {
@@ -100,7 +105,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   const pipeline = await createMinutePipeline({ store, clock, model, approvalSecret: 'bench-secret-0123456789abcdef-0123456789' });
   const marks: { candles: number; atMs: number }[] = [];
   const profiler = PROFILE === undefined ? undefined : await startProfile();
-  collectGarbage();
+  await collectGarbage();
   const started = performance.now();
   const cpu = process.cpuUsage();
   let fullPathCandles = candles.length;
