@@ -202,11 +202,13 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
   try {
     const result = await work(executor);
     await tail; // a call the work did not wait for finishes inside the transaction
+    ended = true; // from here on the executor refuses: nothing may run beside the COMMIT or after it
     if (rolledBack) throw transactionAborted(); // the work swallowed its last statement's failure: nothing was committed
     if (begun && !committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
     return result;
   } catch (error) {
     await tail; // nothing of the work's still runs when the transaction ends
+    ended = true;
     if (begun && !committed) {
       // The original failure is what the caller needs; a failed ROLLBACK (a closed instance) adds nothing.
       await runScript(database, 'ROLLBACK', { syncToFs: true }).catch(() => undefined);
