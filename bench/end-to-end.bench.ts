@@ -7,7 +7,8 @@
  *   with candles/s over the first 10k, around 100k and the last 10k (target: last ≥ 0.8× first);
  *   the ratio is fair: both run in this process, both warmed alike (a 20,000-candle run of each first), then
  *   alternately twice each (bare, replay, bare, replay), the faster run of each compared; wall and CPU ratios
- *   are both printed, each timed run starts after a full garbage collection (no run pays for the one before),
+ *   are both printed, each timed run starts after a full garbage collection and a quarter second for V8's
+ *   background sweeping (no run pays for the one before),
  *   and the ≤ 3× verdict is on process CPU time (user + system, all threads), which a loaded
  *   machine disturbs far less than wall time (there the bare loop took 1.2 or 2.2 s from one process to the next);
  * - the candle-by-candle reference replay at a small size (the ratio);
