@@ -3,6 +3,7 @@ import { decimal } from '../decimal.js';
 import { isTradepipeError, type ErrorCode } from '../errors.js';
 import { recordId } from '../ids.js';
 import type { PipelineStore } from '../store.js';
+import { createValidation } from '../validation-records.js';
 import { candleWorkId } from '../store.js';
 import { describeBulkWriteConformance } from './bulk-conformance.js';
 import { describeDeadLetterConformance } from './dead-letter-conformance.js';
@@ -342,15 +343,7 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
       const claimOne = async () => (await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs, limit: 1 }))[0];
-      const approval = {
-        id: recordId('validation', [recommendation.id, 'twice']),
-        recommendationId: recommendation.id,
-        validator: 'twice',
-        decision: 'APPROVE' as const,
-        reasons: ['ok'],
-        riskFlags: [],
-        validatedAtMs: recommendation.createdAtMs,
-      };
+      const approval = createValidation({ recommendation, validator: 'twice', decision: 'APPROVE', reasons: ['ok'], nowMs: recommendation.createdAtMs });
       const claim = await claimOne();
       await expectCode(
         store.complete(claim!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: approval }, { type: 'validation', record: { ...approval, reasons: ['other'] } }] }),
