@@ -20,14 +20,17 @@
  * Run: npm run bench -w @tradepipe/core   (BENCH_QUICK=1 for a short run; BENCH_STORES=memory for one store)
  */
 import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { createMemoryStore, createPipeline, systemClock, wrapEveryStage, type Candle, type PipelineStore } from '../src/index.js';
 import { createTestApprovalSigner, testProduct } from '../src/testing.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../src/pipeline/test-doubles.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
-const WARMUP_CANDLES = QUICK ? 20 : 100;
+// V8 is still optimising the path over its first ~2,000 candles: in those, stalls of 2-11 ms inside a stage with
+// no GC under way (none with `--no-opt`, none after). A live pipeline runs for weeks, so the figures are the
+// steady state after them; the warm-up's own p99 and max are printed beside (bench/live-latency-diagnose.ts).
+const WARMUP_CANDLES = QUICK ? 500 : 2_000;
 const MEASURED_CANDLES = { memory: QUICK ? 300 : 3_000, pglite: QUICK ? 150 : 1_000 } as const;
 const STORES = (process.env.BENCH_STORES ?? 'memory,pglite').split(',');
 const MINUTE_MS = 60_000;
@@ -118,9 +121,30 @@ function allocationMeter(): () => { allocatedBytes: number; scavenges: number; s
   };
 }
 
+/** Records the process's GC pauses (start and end, `performance.now()` ms) while running. */
+function gcPauses(): { stop(): Promise<{ readonly startMs: number; readonly endMs: number }[]> } {
+  const pauses: { startMs: number; endMs: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) pauses.push({ startMs: entry.startTime, endMs: entry.startTime + entry.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async stop() {
+      // The candle loop runs in microtasks: the entries are delivered once the loop gives the event loop a turn.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      observer.disconnect();
+      return pauses;
+    },
+  };
+}
+
 interface Measured {
   /** put → finished, per candle, ms. */
   readonly latenciesMs: number[];
+  /** Whether a GC pause overlapped the candle, per candle. */
+  readonly hitByGc: boolean[];
+  /** put → finished over the warm-up candles, ms. */
+  readonly warmupLatenciesMs: number[];
   /** Time inside the stages' `run`, per candle, ms. */
   readonly stageRunMs: number[];
   /** The fixed task, timed after each candle, ms. */
@@ -166,7 +190,10 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
   pipeline.on('recommendation:finished', ({ recommendation }) => finished.get(recommendation.candleStartMs)?.());
   await pipeline.start();
   const latenciesMs: number[] = [];
+  const startsMs: number[] = [];
+  const warmupLatenciesMs: number[] = [];
   const stageRunMs: number[] = [];
+  const pauses = gcPauses();
   const fixedTaskSamplesMs: number[] = [];
   let callsMeasured = 0;
   let stopMeter: ReturnType<typeof allocationMeter> | undefined;
@@ -190,9 +217,13 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
       const latencyMs = performance.now() - startedAtMs;
       finished.delete(candle.startMs);
       const taskMs = index % REFERENCE_EVERY === 0 ? fixedTaskMs() : undefined;
-      if (index < WARMUP_CANDLES) continue;
+      if (index < WARMUP_CANDLES) {
+        warmupLatenciesMs.push(latencyMs);
+        continue;
+      }
       if (taskMs !== undefined) fixedTaskSamplesMs.push(taskMs);
       latenciesMs.push(latencyMs);
+      startsMs.push(startedAtMs);
       stageRunMs.push(runMs);
       callsMeasured += calls() - callsBefore;
     }
@@ -201,9 +232,13 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
   } finally {
     await pipeline.stop({ drainTimeoutMs: 1_000 });
   }
+  const gcs = await pauses.stop();
+  const hitByGc = startsMs.map((startMs, index) => gcs.some((gc) => gc.endMs > startMs && gc.startMs < startMs + latenciesMs[index]!));
   const count = latenciesMs.length;
   return {
     latenciesMs,
+    hitByGc,
+    warmupLatenciesMs,
     stageRunMs,
     fixedTaskMs: fixedTaskSamplesMs,
     storeCallsPerCandle: callsMeasured / count,
@@ -259,6 +294,7 @@ const fixedTaskBytes = (() => {
 })();
 const loadBefore = loadavg();
 const rows: string[] = [];
+const gcRows: string[] = [];
 const references: string[] = [];
 for (const name of ['memory', 'pglite'] as const) {
   if (!STORES.includes(name)) continue;
@@ -275,6 +311,11 @@ for (const name of ['memory', 'pglite'] as const) {
     const p99 = percentile(measured.latenciesMs, 0.99);
     rows.push(
       `| ${name} | ${measured.latenciesMs.length} | ${quantiles(measured.latenciesMs)} | < ${targetP99Ms} | ${(p99 / targetP99Ms).toFixed(2)} | ${quantiles(measured.stageRunMs)} | ${quantiles(overheadMs)} | ${measured.storeCallsPerCandle.toFixed(1)} | ${roundTripsPerCandle?.toFixed(1) ?? '–'} | ${(measured.allocatedBytesPerCandle / 1024).toFixed(0)} | ${((measured.scavenges / measured.latenciesMs.length) * 1000).toFixed(1)} (${measured.meanScavengeMs.toFixed(2)} ms, ${(measured.promotedBytesPerScavenge / 1024).toFixed(0)} kB promoted) | ${measured.cpuMsPerCandle.toFixed(2)} |`,
+    );
+    const clearOfGc = measured.latenciesMs.filter((_, index) => !measured.hitByGc[index]);
+    const hitCount = measured.latenciesMs.length - clearOfGc.length;
+    gcRows.push(
+      `| ${name} | ${hitCount} (${((hitCount / measured.latenciesMs.length) * 100).toFixed(2)} %) | ${quantiles(clearOfGc)} | ${measured.warmupLatenciesMs.length} | ${quantiles(measured.warmupLatenciesMs)} / ${percentile(measured.warmupLatenciesMs, 1).toFixed(2)} |`,
     );
     const pathRatio = percentile(measured.latenciesMs, 0.99) / percentile(measured.latenciesMs, 0.5);
     const taskRatio = percentile(measured.fixedTaskMs, 0.99) / percentile(measured.fixedTaskMs, 0.5);
@@ -303,6 +344,11 @@ process.stdout.write(
     '| store | candles | path p50 / p99 ms | target p99 ms | p99 / target | in stage `run` p50 / p99 ms | runner + wake-ups p50 / p99 ms | store calls / candle | round trips / candle | allocated kB / candle | scavenges / 1,000 candles (mean pause, mean promoted) | CPU ms / candle |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
+    '',
+    'GC pauses and warm-up: the measured candles a GC pause overlapped (PerformanceObserver), the path without them; the warm-up candles (V8 still optimising)',
+    '| store | candles hit by a GC pause | path p50 / p99 ms of the others | warm-up candles | warm-up path p50 / p99 / max ms |',
+    '|---|---|---|---|---|',
+    ...gcRows,
     '',
     'references, same run',
     '| reference | samples | p50 / p99 ms | p99 / p50 |',

@@ -1,5 +1,9 @@
+import { TradepipeError } from './errors.js';
 import { SortedTimes } from './memory-indexes.js';
-import { TERMINAL_ORDER_STATUSES, type Order } from './records/execution.js';
+import { parseWith } from './parse.js';
+import { OrderSchema, TERMINAL_ORDER_STATUSES, canTransitionOrder, type Order } from './records/execution.js';
+import type { OrderUpdate } from './store.js';
+import { isRepeatedTerminalUpdate, orderChangedUnderneath } from './store-rules.js';
 
 /** What {@link MemoryOrders.list} filters on (the store's `listOrders` query). @internal */
 export interface OrderListQuery {
@@ -52,6 +56,29 @@ export class MemoryOrders {
     if (isOpen(order.status)) this.openIds(order.status).set(order.id, this.added);
     this.added += 1;
     this.times.insert(order.createdAtMs);
+  }
+
+  /**
+   * Applies an update to a stored order (the store's `updateOrder`): checked against `expected`, then against the
+   * allowed status transitions; a repeated terminal status changes nothing. What an update may not change stays,
+   * as in the SQL stores (the indexes rely on it: order times, an order per approval).
+   * @returns the order as stored after the update
+   * @throws TradepipeError `not_found`, `order_conflict`, `invalid_state_transition`, `validation_failed`
+   */
+  update(id: string, update: OrderUpdate): Order {
+    const order = this.orders.get(id);
+    if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
+    const { expected, ...fields } = update;
+    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    const status = fields.status ?? order.status;
+    if (isRepeatedTerminalUpdate(order, status)) return order;
+    if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {
+      throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', { details: { orderId: id, from: order.status, to: status } });
+    }
+    const { id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs } = order;
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs, status }, 'order');
+    this.replace(next);
+    return next;
   }
 
   /** Replaces a stored order by its next version (same `id`, `clientOrderId` and `createdAtMs`). */

@@ -4,13 +4,14 @@ import { applyBulkWrite } from './memory-bulk.js';
 import { MemoryFills } from './memory-fills.js';
 import { CandleSeries } from './memory-candles.js';
 import { GroupedRecords } from './memory-indexes.js';
+import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryOrders, type OrderListQuery } from './memory-orders.js';
 import { MemoryReservations } from './memory-reservations.js';
 import { MemoryQueue, type ClaimedRecordOf, type Entry } from './memory-queue.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits, checkOrderWithinApproval, isRepeatedTerminalUpdate, orderChangedUnderneath, parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, parseRecordWrite } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -18,7 +19,6 @@ import {
   HealthReportSchema,
   OrderSchema,
   TERMINAL_ORDER_STATUSES,
-  canTransitionOrder,
   type Balance,
   type Fill,
   type HealthReport,
@@ -78,8 +78,8 @@ class MemoryStore implements PipelineStore {
   private readonly recommendations = new Map<string, TradeRecommendation>();
   private readonly validations = new Map<string, LlmValidation>();
   private readonly assessments = new Map<string, RiskAssessment>();
-  private readonly approvals = new Map<string, RiskApproval>();
-  private readonly consumedApprovals = new Set<string>();
+  /** Approvals, and which were consumed (single use). */
+  private readonly approvals = new MemoryApprovals();
   /** Orders, indexed so that no read per trade scans every order. */
   private readonly orders = new MemoryOrders();
   /** Exposure reservations by approval id; a risk decision reads the open ones, not every one ever made. */
@@ -281,8 +281,7 @@ class MemoryStore implements PipelineStore {
 
   /** Whether a recommendation has an order: its approval was consumed (an order is recorded only so, atomically). */
   private hasOrderFor(kind: WorkKind, id: string): boolean {
-    const approval = kind === 'recommendation' ? this.approvals.get(id) : undefined;
-    return approval !== undefined && this.consumedApprovals.has(approval.id);
+    return kind === 'recommendation' && this.approvals.isConsumedFor(id);
   }
 
   /** Parses every write and checks it against what is stored and against the batch's earlier writes (as the SQL stores' inserts see them); throws before anything is applied. */
@@ -356,7 +355,7 @@ class MemoryStore implements PipelineStore {
     const reservation = parseWith(ExposureReservationSchema, decision.reservation, 'exposure reservation');
     this.checkExposure(reservation, decision);
     this.assessments.set(assessment.recommendationId, assessment);
-    this.approvals.set(approval.recommendationId, approval);
+    this.approvals.add(approval);
     this.reservations.add(approval.id, reservation);
     return { status: 'recorded', assessment, approval };
   }
@@ -382,22 +381,11 @@ class MemoryStore implements PipelineStore {
   async consumeApprovalAndRecordOrderIntent(approval: RiskApproval, order: Order): Promise<{ status: 'consumed'; order: Order }> {
     this.open();
     const parsedOrder = parseWith(OrderSchema, order, 'order');
-    const stored = this.approvals.get(approval.recommendationId);
-    const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
-    // The executor usually hands back the very record `getApproval` gave: the same object is the same content.
-    if (stored === undefined || (stored !== approval && canonicalJson(stored) !== canonicalJson(approval))) {
-      throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
-    }
-    if (this.consumedApprovals.has(stored.id)) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
-    if (stored.side === 'BUY' && this.riskState.killSwitch.engaged) {
-      throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
-    }
-    if (this.clock.nowMs() >= stored.expiresAtMs) throw new TradepipeError('approval_expired', 'The approval has expired', { details });
-    checkOrderWithinApproval(stored, parsedOrder);
+    const stored = this.approvals.checkConsumable(approval, parsedOrder, { killSwitchEngaged: this.riskState.killSwitch.engaged, nowMs: this.clock.nowMs() });
     if (this.orders.has(parsedOrder.id, parsedOrder.clientOrderId)) {
-      throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
+      throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details: { approvalId: approval.id, recommendationId: approval.recommendationId } });
     }
-    this.consumedApprovals.add(stored.id);
+    this.approvals.consume(stored);
     this.orders.add(parsedOrder);
     this.reservations.place(stored.id, parsedOrder.id);
     return { status: 'consumed', order: parsedOrder };
@@ -445,24 +433,7 @@ class MemoryStore implements PipelineStore {
 
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
     this.open();
-    const order = this.orders.get(id);
-    if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
-    const { expected, ...fields } = update;
-    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
-    const status = fields.status ?? order.status;
-    if (isRepeatedTerminalUpdate(order, status)) return order;
-    if (status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) {
-      if (!canTransitionOrder(order.status, status)) {
-        throw new TradepipeError('invalid_state_transition', 'The order cannot move to that status', {
-          details: { orderId: id, from: order.status, to: status },
-        });
-      }
-    }
-    // What an update may not change stays, as in the SQL stores (the indexes rely on it: order times, an order per approval).
-    const { id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs } = order;
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: orderId, clientOrderId, recommendationId, approvalId, createdAtMs, status }, 'order');
-    this.orders.replace(next);
-    return next;
+    return this.orders.update(id, update);
   }
 
   async recordFill(fill: Fill, options: { quoteCurrency: string; baseCurrency: string }): Promise<InsertResult> {

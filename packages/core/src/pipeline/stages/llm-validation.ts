@@ -8,8 +8,8 @@ import type { PipelineStore, RecordWrite } from '../../store.js';
 import { failClosedValidation } from '../../validation-records.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { StageFailure, defineStage, stageEvent, type PipelineStage, type StageResult, type StageRunContext } from '../stage.js';
-import { expiredResult, expiryOf, isExpired, loadRecommendationInput, type RecommendationInput } from './recommendation-input.js';
-import { abortsWith } from '../runner.js';
+import { expiredResult, isExpired, loadRecommendationInput, type RecommendationInput } from './recommendation-input.js';
+import { ValidatorContext } from './validator-context.js';
 
 /** What validation needs from the store. */
 export type ValidationStore = Pick<PipelineStore, 'getRecommendation' | 'getSignal' | 'getCandles'>;
@@ -57,12 +57,10 @@ async function validationInput(runtime: PipelineRuntime, recommendation: TradeRe
 /** One validator's verdict under the pipeline's id; a fail-closed REJECT for a permanent failure; `expired` if the TTL passed meanwhile. */
 async function callValidator(validator: TradeValidator, input: ValidationInput, context: StageRunContext<ValidationStore>): Promise<LlmValidation | 'expired'> {
   const { recommendation } = input;
-  // Aborts at expiry, pipeline stop or lease loss: one signal (the claim's own is not made for it).
-  const deadline = expiryOf(recommendation, context.clock, abortsWith(context));
+  // Its signal aborts at expiry, pipeline stop or lease loss; made only if the validator reads it.
+  const validatorContext = new ValidatorContext(recommendation, context);
   try {
-    // Named fields, not a spread: a spread would read (and so make) the claim's own signal.
-    const { pipelineId, clock, logger, store } = context.slotContext;
-    const answer = await validator.validate(input, { pipelineId, clock, logger, store, signal: deadline.signal });
+    const answer = await validator.validate(input, validatorContext);
     if (answer.recommendationId !== recommendation.id) throw new TradepipeError('llm_invalid_response', 'The validator answered for another recommendation');
     // The record's identity is the pipeline's to give: one validation per (recommendation, validator).
     const id = recordId('validation', [recommendation.id, validator.name]);
@@ -73,7 +71,7 @@ async function callValidator(validator: TradeValidator, input: ValidationInput, 
     const failure = toTradepipeError(error);
     return failClosedValidation({ recommendation, validator: validator.name, kind: 'validator_error', message: `${failure.code}: ${failure.message}`, nowMs: context.clock.nowMs() });
   } finally {
-    deadline.dispose();
+    validatorContext.dispose();
   }
 }
 

@@ -69,6 +69,11 @@ export function resultOfOrder(order: Order): StageResult<'recommendation'> {
   return { kind: 'complete', state, ...(reason === undefined ? {} : { reason }) };
 }
 
+/** What a wait for a recommendation aborts with when the recommendation expires. @internal */
+export function expiredError(recommendation: Pick<TradeRecommendation, 'id'>): TradepipeError {
+  return new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } });
+}
+
 /** The reason a finished expiry wait is dropped with (a constant: no DOMException per call). */
 const DISPOSED = new TradepipeError('aborted', 'Expiry wait disposed');
 
@@ -87,7 +92,7 @@ export function abortAtExpiry(recommendation: TradeRecommendation, clock: Clock,
  */
 export function expiryOf(recommendation: TradeRecommendation, clock: Clock, expiry: ChildAbortController): { readonly signal: AbortSignal; dispose(): void } {
   const remainingMs = recommendation.expiresAtMs - clock.nowMs();
-  const expire = (): void => expiry.abort(new TradepipeError('aborted', 'The recommendation expired', { details: { recommendationId: recommendation.id, expired: true } }));
+  const expire = (): void => expiry.abort(expiredError(recommendation));
   if (clock === systemClock) {
     // The real clock's sleep is this timer: set it directly (no second controller, no promise per call).
     const timer = setTimeout(expire, Math.max(0, remainingMs));
