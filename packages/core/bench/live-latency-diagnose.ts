@@ -2,14 +2,16 @@
  * Diagnoses the live path's slow candles: times every candle (start, duration, each stage's `run`), records the
  * GC events (PerformanceObserver 'gc') and every timer callback of the process (setTimeout / setInterval, by
  * their source), then prints, for the slowest 1 % of candles, what overlapped them. Not part of `npm run bench`.
- * Run: npx tsx --conditions=@tradepipe/source bench/live-latency-diagnose.ts
+ * Run: node --import tsx --conditions=@tradepipe/source bench/live-latency-diagnose.ts   (DIAG_CANDLES, DIAG_WARMUP;
+ * prefix `chrt -f 10` to take most preemption by other processes out)
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 interface Span { readonly startMs: number; readonly endMs: number; readonly label: string }
 const timerSpans: Span[] = [];
-const labels = new WeakMap<Function, string>();
-function labelOf(callback: Function): string {
+const labels = new WeakMap<object, string>();
+/** A timer callback's label: the start of its source. */
+function labelOf(callback: (...args: unknown[]) => void): string {
   let label = labels.get(callback);
   if (label === undefined) {
     label = callback.toString().replace(/\s+/g, ' ').slice(0, 70);
@@ -17,6 +19,7 @@ function labelOf(callback: Function): string {
   }
   return label;
 }
+/** A setTimeout / setInterval that records each callback's run. */
 function wrapTimer<T extends (...args: never[]) => unknown>(original: T): T {
   return ((callback: (...args: unknown[]) => void, delayMs?: number, ...args: unknown[]) => {
     const label = labelOf(callback);
@@ -40,7 +43,7 @@ const gcSpans: Span[] = [];
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
-    gcSpans.push({ startMs: entry.startTime, endMs: entry.startTime + entry.duration, label: ({ 1: 'scavenge', 2: 'minor-ms', 4: 'mark-compact', 8: 'incremental', 16: 'weak-cb' } as Record<number, string>)[kind ?? 0] ?? String(kind) });
+    gcSpans.push({ startMs: entry.startTime, endMs: entry.startTime + entry.duration, label: ({ 1: 'scavenge', 4: 'mark-compact', 8: 'incremental', 16: 'weak-callbacks' } as Record<number, string>)[kind ?? 0] ?? String(kind) });
   }
 });
 observer.observe({ entryTypes: ['gc'] });
@@ -54,6 +57,7 @@ const WARMUP = Number(process.env.DIAG_WARMUP ?? 200);
 const MEASURED = Number(process.env.DIAG_CANDLES ?? 5_000);
 const MINUTE_MS = 60_000;
 
+/** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 % (as the bench's). */
 function candles(count: number): Candle[] {
   const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
   let close = 100;
@@ -108,8 +112,8 @@ await new Promise((resolve) => setTimeout(resolve, 50));
 observer.disconnect();
 
 const durations = samples.map((sample) => sample.endMs - sample.startMs).sort((a, b) => a - b);
-const pct = (fraction: number): number => durations[Math.min(durations.length - 1, Math.floor(fraction * durations.length))]!;
-console.log(`candles ${samples.length}: p50 ${pct(0.5).toFixed(3)} p90 ${pct(0.9).toFixed(3)} p99 ${pct(0.99).toFixed(3)} max ${pct(1).toFixed(3)} ms`);
+const quantile = (fraction: number): number => durations[Math.min(durations.length - 1, Math.floor(fraction * durations.length))]!;
+console.log(`candles ${samples.length}: p50 ${quantile(0.5).toFixed(3)} p90 ${quantile(0.9).toFixed(3)} p99 ${quantile(0.99).toFixed(3)} max ${quantile(1).toFixed(3)} ms`);
 const firstMs = samples[0]!.startMs;
 const lastMs = samples.at(-1)!.endMs;
 const gcInWindow = gcSpans.filter((gc) => gc.startMs >= firstMs && gc.endMs <= lastMs);
@@ -121,7 +125,7 @@ const byLabel = new Map<string, number[]>();
 for (const span of timersInWindow) byLabel.set(span.label, [...(byLabel.get(span.label) ?? []), span.endMs - span.startMs]);
 for (const [label, runs] of byLabel) console.log(`timer ${runs.length}x mean ${(runs.reduce((a, b) => a + b, 0) / runs.length).toFixed(3)} max ${Math.max(...runs).toFixed(3)} ms: ${label}`);
 
-const threshold = pct(0.99);
+const threshold = quantile(0.99);
 const slow = samples.filter((sample) => sample.endMs - sample.startMs >= threshold);
 const overlaps = (spans: readonly Span[], sample: CandleSample): Span[] => spans.filter((span) => span.endMs > sample.startMs && span.startMs < sample.endMs);
 let withGc = 0;
@@ -138,8 +142,8 @@ for (const sample of slow) {
   console.log(`${(sample.endMs - sample.startMs).toFixed(2)} ms @${((sample.startMs - firstMs) / 1000).toFixed(2)}s | ${stageText} | gc: ${gcText} | timers: ${timerText}`);
 }
 const gcCandles = samples.filter((sample) => overlaps(gcSpans, sample).length > 0);
-const gcDur = gcCandles.map((sample) => sample.endMs - sample.startMs).sort((a, b) => a - b);
+const gcCandleDurationsMs = gcCandles.map((sample) => sample.endMs - sample.startMs).sort((a, b) => a - b);
 console.log(`\nslow candles with a GC: ${withGc}/${slow.length}; with a timer callback: ${withTimer}/${slow.length}`);
-console.log(`candles overlapping any GC: ${gcCandles.length} (${((gcCandles.length / samples.length) * 100).toFixed(2)} %), their p50 ${gcDur[Math.floor(gcDur.length / 2)]?.toFixed(3)} ms`);
-const noGc = samples.filter((sample) => overlaps(gcSpans, sample).length === 0).map((sample) => sample.endMs - sample.startMs).sort((a, b) => a - b);
-console.log(`without GC: p50 ${noGc[Math.floor(noGc.length * 0.5)]!.toFixed(3)} p99 ${noGc[Math.floor(noGc.length * 0.99)]!.toFixed(3)} ms`);
+console.log(`candles overlapping any GC: ${gcCandles.length} (${((gcCandles.length / samples.length) * 100).toFixed(2)} %), their p50 ${gcCandleDurationsMs[Math.floor(gcCandleDurationsMs.length / 2)]?.toFixed(3)} ms`);
+const clearOfGcMs = samples.filter((sample) => overlaps(gcSpans, sample).length === 0).map((sample) => sample.endMs - sample.startMs).sort((a, b) => a - b);
+console.log(`without GC: p50 ${clearOfGcMs[Math.floor(clearOfGcMs.length * 0.5)]!.toFixed(3)} p99 ${clearOfGcMs[Math.floor(clearOfGcMs.length * 0.99)]!.toFixed(3)} ms`);

@@ -16,7 +16,9 @@
  * candle (10 by default; its p99 / p50 shows what the machine's load and the GC do to any task over the same
  * minutes; it allocates ≈ 110 kB a run, so after every candle it would add two thirds to the pipeline's own
  * allocation and its scavenges to the path's p99), on PGlite one trivial statement (`ping`, one round trip),
- * and the load average before and after.
+ * and the load average before and after. Then how many measured candles a GC pause overlapped (PerformanceObserver
+ * 'gc' entries against each candle's start and end) and the path's p50 / p99 without them, and the warm-up
+ * candles' own p50 / p99 / max (V8 still optimising the path).
  * Run: npm run bench -w @tradepipe/core   (BENCH_QUICK=1 for a short run; BENCH_STORES=memory for one store)
  */
 import { loadavg } from 'node:os';
