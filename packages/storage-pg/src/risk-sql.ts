@@ -21,6 +21,7 @@ import { nowParam, nowSql, type StoreContext } from './context.js';
 import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { listPositionsWith } from './positions-sql.js';
 import { applyRecordWrite, recordConflict, recordInsertPart, storedHash } from './records-sql.js';
+import { rowLock } from './row-locks.js';
 import { decimalColumn, int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
@@ -185,8 +186,9 @@ async function countOrdersInWindow(context: StoreContext, executor: SqlExecutor,
 }
 
 /**
- * Consumes an approval and records the order intent in one transaction, holding the approval's row lock:
- * of two concurrent consumers one records the order and the other finds it consumed.
+ * Consumes an approval and records the order intent in one transaction, holding the approval's row lock (on
+ * PGlite the transaction runs alone instead: see `rowLock`): of two concurrent consumers one records the order
+ * and the other finds it consumed.
  * @throws TradepipeError `validation_failed`, `approval_invalid`, `approval_consumed`, `approval_expired`, `kill_switch_engaged`
  * @internal
  */
@@ -194,7 +196,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
   const parsedOrder = parseWith(OrderSchema, order, 'order');
   const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
   return context.driver.transaction(async (executor) => {
-    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 FOR UPDATE`, [
+    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 ${rowLock(context, 'FOR UPDATE')}`, [
       approval.recommendationId,
     ]);
     const stored = row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
@@ -210,7 +212,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     const values = orderValues(parsedOrder);
     const at = values.length;
     const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
-      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE),
+      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 ${rowLock(context, 'FOR SHARE')}),
          now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
          inserted AS (
            INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})
