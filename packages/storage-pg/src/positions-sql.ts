@@ -13,7 +13,7 @@ import {
   type Position,
 } from '@tradepipe/core';
 import type { StoreContext } from './context.js';
-import { compact, decimalColumn, int8, optionalInt8, parseStored } from './rows.js';
+import { compact, decimalColumn, int8, jsonRows, optionalInt8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
 function positionFromRow(row: SqlRow): Position {
@@ -73,6 +73,33 @@ export async function listPositionsWith(context: StoreContext, executor: SqlExec
   return rows.map(positionFromRow);
 }
 
+/**
+ * SQL: every position (flat ones too), by product as {@link listPositionsWith} orders them, as one JSON array of
+ * rows, numbers as their exact text: for a statement that reads positions beside other things. Read it with
+ * {@link positionsFromJson}.
+ * @internal
+ */
+export function positionsJsonSql(s: string): string {
+  return `SELECT coalesce(json_agg(json_build_array(product_id, size_base::text, average_entry_price::text, cost_basis_quote::text,
+      realized_pnl_quote::text, opened_at_ms::text, updated_at_ms::text) ORDER BY product_id COLLATE "C"), '[]'::json)
+    FROM ${s}.positions`;
+}
+
+/** The positions {@link positionsJsonSql} read. @internal */
+export function positionsFromJson(value: unknown): Position[] {
+  return jsonRows(value, 7, 'positions').map(([productId, sizeBase, averageEntryPrice, costBasisQuote, realizedPnlQuote, openedAtMs, updatedAtMs]) =>
+    positionFromRow({
+      product_id: productId,
+      size_base: sizeBase,
+      average_entry_price: averageEntryPrice,
+      cost_basis_quote: costBasisQuote,
+      realized_pnl_quote: realizedPnlQuote,
+      opened_at_ms: openedAtMs,
+      updated_at_ms: updatedAtMs,
+    }),
+  );
+}
+
 /** One product's position (also when flat). @internal */
 export async function getPosition(context: StoreContext, productId: string): Promise<Position | undefined> {
   const [row] = await context.driver.query(`SELECT * FROM ${context.s}.positions WHERE product_id = $1`, [productId]);
@@ -118,13 +145,7 @@ const BALANCES_JSON = (s: string, at: number): string =>
 
 /** {@link BALANCES_JSON}'s rows as the rows of `SELECT * FROM balances`. */
 function balanceRowsFromJson(value: unknown): SqlRow[] {
-  const rows = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
-  if (!Array.isArray(rows)) throw new TradepipeError('validation_failed', 'Stored balances came back malformed', { details: { column: 'balances' } });
-  return rows.map((row: unknown) => {
-    if (!Array.isArray(row) || row.length !== 4) throw new TradepipeError('validation_failed', 'A stored balance row is malformed', { details: { column: 'balances' } });
-    const [currency, available, hold, updatedAtMs] = row as unknown[];
-    return { currency, available, hold, updated_at_ms: updatedAtMs };
-  });
+  return jsonRows(value, 4, 'balances').map(([currency, available, hold, updatedAtMs]) => ({ currency, available, hold, updated_at_ms: updatedAtMs }));
 }
 
 async function upsertBalances(context: StoreContext, executor: SqlExecutor, balances: readonly Balance[]): Promise<void> {
