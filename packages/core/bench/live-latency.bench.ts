@@ -152,6 +152,8 @@ interface Measured {
   /** The fixed task, timed after each candle, ms. */
   readonly fixedTaskMs: number[];
   readonly storeCallsPerCandle: number;
+  /** PGlite round trips per measured candle (undefined without a counter). */
+  readonly roundTripsPerCandle: number | undefined;
   /** Bytes allocated by the process per measured candle (reference task included). */
   readonly allocatedBytesPerCandle: number;
   /** Young-generation collections over the measured candles, and their mean pause, ms. */
@@ -164,7 +166,7 @@ interface Measured {
 }
 
 /** Feeds candles one at a time to a started pipeline; times each candle's put → finished and its stages' `run`. */
-async function measure(inner: PipelineStore, measuredCandles: number): Promise<Measured> {
+async function measure(inner: PipelineStore, measuredCandles: number, roundTrips?: () => number): Promise<Measured> {
   const { store, calls } = countingStore(inner);
   await store.putProduct(testProduct());
   const signer = createTestApprovalSigner();
@@ -198,6 +200,7 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
   const pauses = gcPauses();
   const fixedTaskSamplesMs: number[] = [];
   let callsMeasured = 0;
+  let roundTripsMeasured = 0;
   let stopMeter: ReturnType<typeof allocationMeter> | undefined;
   let cpuBefore: NodeJS.CpuUsage | undefined;
   let metered: ReturnType<ReturnType<typeof allocationMeter>> | undefined;
@@ -213,6 +216,7 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
       const done = new Promise<void>((resolve) => finished.set(candle.startMs, resolve));
       runMs = 0;
       const callsBefore = calls();
+      const roundTripsBefore = roundTrips?.() ?? 0;
       const startedAtMs = performance.now();
       await store.putCandles([candle]);
       await done;
@@ -228,6 +232,7 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
       startsMs.push(startedAtMs);
       stageRunMs.push(runMs);
       callsMeasured += calls() - callsBefore;
+      roundTripsMeasured += (roundTrips?.() ?? 0) - roundTripsBefore;
     }
     metered = stopMeter?.();
     cpu = process.cpuUsage(cpuBefore);
@@ -244,6 +249,7 @@ async function measure(inner: PipelineStore, measuredCandles: number): Promise<M
     stageRunMs,
     fixedTaskMs: fixedTaskSamplesMs,
     storeCallsPerCandle: callsMeasured / count,
+    roundTripsPerCandle: roundTrips === undefined ? undefined : roundTripsMeasured / count,
     allocatedBytesPerCandle: (metered?.allocatedBytes ?? Number.NaN) / count,
     scavenges: metered?.scavenges ?? 0,
     meanScavengeMs: (metered?.scavengePauseMs ?? 0) / Math.max(1, metered?.scavenges ?? 0),
@@ -306,9 +312,8 @@ for (const name of ['memory', 'pglite'] as const) {
   const { store } = opened;
   const targetP99Ms = name === 'memory' ? 2 : 10;
   try {
-    const roundTripsBefore = opened.roundTrips?.() ?? 0;
-    const measured = await measure(store, MEASURED_CANDLES[name]);
-    const roundTripsPerCandle = opened.roundTrips === undefined ? undefined : (opened.roundTrips() - roundTripsBefore) / measured.latenciesMs.length;
+    const measured = await measure(store, MEASURED_CANDLES[name], opened.roundTrips);
+    const { roundTripsPerCandle } = measured;
     const overheadMs = measured.latenciesMs.map((latencyMs, index) => latencyMs - measured.stageRunMs[index]!);
     const p99 = percentile(measured.latenciesMs, 0.99);
     rows.push(

@@ -11,6 +11,7 @@ import {
   type OrderUpdate,
 } from '@tradepipe/core';
 import { nowParam, nowSql, type StoreContext } from './context.js';
+import { rowLock } from './row-locks.js';
 import { compact, decimalColumn, int8, optionalDecimal, optionalInt8, optionalText, parseStored } from './rows.js';
 import type { SqlRow } from './sql-driver.js';
 
@@ -138,7 +139,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
   const { expected, ...fields } = update;
   parseWith(ORDER_UPDATE_SCHEMA, fields, 'order update');
   return context.driver.transaction(async (executor) => {
-    const [row] = await executor.query(`SELECT * FROM ${context.s}.orders WHERE id = $1 FOR UPDATE`, [id]);
+    const [row] = await executor.query(`SELECT * FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR UPDATE')}`, [id]);
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
     // Compare-and-set under the row lock: the caller's copy must still be what is stored.

@@ -13,7 +13,7 @@ import {
   type Position,
 } from '@tradepipe/core';
 import type { StoreContext } from './context.js';
-import { compact, decimalColumn, int8, optionalInt8, parseStored } from './rows.js';
+import { compact, decimalColumn, int8, jsonRows, optionalInt8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
 function positionFromRow(row: SqlRow): Position {
@@ -73,6 +73,33 @@ export async function listPositionsWith(context: StoreContext, executor: SqlExec
   return rows.map(positionFromRow);
 }
 
+/**
+ * SQL: every position (flat ones too), by product as {@link listPositionsWith} orders them, as one JSON array of
+ * rows, numbers as their exact text: for a statement that reads positions beside other things. Read it with
+ * {@link positionsFromJson}.
+ * @internal
+ */
+export function positionsJsonSql(s: string): string {
+  return `SELECT coalesce(json_agg(json_build_array(product_id, size_base::text, average_entry_price::text, cost_basis_quote::text,
+      realized_pnl_quote::text, opened_at_ms::text, updated_at_ms::text) ORDER BY product_id COLLATE "C"), '[]'::json)
+    FROM ${s}.positions`;
+}
+
+/** The positions {@link positionsJsonSql} read. @internal */
+export function positionsFromJson(value: unknown): Position[] {
+  return jsonRows(value, 7, 'positions').map(([productId, sizeBase, averageEntryPrice, costBasisQuote, realizedPnlQuote, openedAtMs, updatedAtMs]) =>
+    positionFromRow({
+      product_id: productId,
+      size_base: sizeBase,
+      average_entry_price: averageEntryPrice,
+      cost_basis_quote: costBasisQuote,
+      realized_pnl_quote: realizedPnlQuote,
+      opened_at_ms: openedAtMs,
+      updated_at_ms: updatedAtMs,
+    }),
+  );
+}
+
 /** One product's position (also when flat). @internal */
 export async function getPosition(context: StoreContext, productId: string): Promise<Position | undefined> {
   const [row] = await context.driver.query(`SELECT * FROM ${context.s}.positions WHERE product_id = $1`, [productId]);
@@ -111,6 +138,16 @@ const BALANCES_UPSERT = (s: string, first: number): string =>
    SELECT * FROM unnest($${first}::text[], $${first + 1}::numeric[], $${first + 2}::numeric[], $${first + 3}::bigint[]) AS input(currency, available, hold, updated_at_ms)
    ON CONFLICT (currency) DO UPDATE SET available = EXCLUDED.available, hold = EXCLUDED.hold, updated_at_ms = EXCLUDED.updated_at_ms`;
 
+/** The balances of the currencies in parameter `$at` (a text array) as one JSON array of rows, numbers as their exact text. */
+const BALANCES_JSON = (s: string, at: number): string =>
+  `SELECT coalesce(json_agg(json_build_array(b.currency, b.available::text, b.hold::text, b.updated_at_ms::text) ORDER BY b.currency COLLATE "C"), '[]'::json)
+   FROM ${s}.balances b WHERE b.currency = ANY($${at}::text[])`;
+
+/** {@link BALANCES_JSON}'s rows as the rows of `SELECT * FROM balances`. */
+function balanceRowsFromJson(value: unknown): SqlRow[] {
+  return jsonRows(value, 4, 'balances').map(([currency, available, hold, updatedAtMs]) => ({ currency, available, hold, updated_at_ms: updatedAtMs }));
+}
+
 async function upsertBalances(context: StoreContext, executor: SqlExecutor, balances: readonly Balance[]): Promise<void> {
   if (balances.length === 0) return;
   await executor.query(BALANCES_UPSERT(context.s, 1), balanceColumns(balances));
@@ -125,6 +162,10 @@ async function upsertBalances(context: StoreContext, executor: SqlExecutor, bala
 export async function recordFill(context: StoreContext, fill: Fill, currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }): Promise<InsertResult> {
   const parsed = parseWith(FillSchema, fill, 'fill');
   const { s } = context;
+  const currencyList = [currencies.quoteCurrency, currencies.baseCurrency].sort();
+  // PGlite runs the transaction alone (see `rowLock`): no other fill can commit a balance meanwhile, so the first
+  // statement reads the balances too, unlocked (its snapshot lacks the rows it creates itself: zeros, as none).
+  const balancesInFirst = context.driver.name === 'pglite';
   return context.driver.transaction(async (executor) => {
     // The fill, and if it is new: the position's row created if missing and locked (a no-op update returns
     // the stored row under its lock), and a zero balance row created for each of the two currencies that has
@@ -144,20 +185,25 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
          SELECT input.currency, 0, 0, $11 FROM locked_position, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
          ORDER BY input.position
          ON CONFLICT (currency) DO NOTHING)
-       SELECT inserted.count AS fill_inserted, locked_position.* FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
-      [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency],
+       SELECT inserted.count AS fill_inserted, locked_position.*${balancesInFirst ? `, (${BALANCES_JSON(s, 14)}) AS balances_json` : ''}
+       FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
+      [
+        ...[parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity],
+        ...[parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency, ...(balancesInFirst ? [currencyList] : [])],
+      ],
     );
     if (Number(first?.fill_inserted) !== 1) {
       const [row] = await executor.query(`SELECT * FROM ${s}.fills WHERE id = $1`, [parsed.id]);
       if (row !== undefined && contentHash(fillFromRow(row)) === contentHash(parsed)) return { status: 'duplicate' };
       throw new TradepipeError('record_conflict', 'A fill with this id exists with other content', { details: { fillId: parsed.id } });
     }
-    // The position is locked; then both balances (a statement of its own, so it sees rows other fills committed
-    // while this one waited on them), always in the same order; then both written in one statement. A position
-    // or balance row just created above holds zeros, which the ledger treats exactly like none.
+    // The position is locked; then both balances (on a server a statement of its own, so it sees rows other fills
+    // committed while this one waited on them), always in the same order; then both written in one statement. A
+    // position or balance row just created above holds zeros, which the ledger treats exactly like none.
     const position = first?.product_id === undefined || first.product_id === null ? undefined : positionFromRow(first);
-    const currencyList = [currencies.quoteCurrency, currencies.baseCurrency].sort();
-    const balanceRows = await executor.query(`SELECT * FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencyList]);
+    const balanceRows = balancesInFirst
+      ? balanceRowsFromJson(first?.balances_json)
+      : await executor.query(`SELECT * FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencyList]);
     const balances = new Map(balanceRows.map((row) => [String(row.currency), balanceFromRow(row)]));
     const nextPosition = positionValues(applyFillToPosition(position, parsed));
     await executor.query(`WITH upserted_position AS (${POSITION_UPSERT(s, 1)}) ${BALANCES_UPSERT(s, nextPosition.length + 1)}`, [

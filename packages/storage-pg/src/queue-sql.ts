@@ -20,6 +20,7 @@ import { errorCodeOf } from './db-errors.js';
 import { signalRecordFromRow } from './feature-values.js';
 import { applyRecordWrite, recordInsertPart, workArrivalOf } from './records-sql.js';
 import { analyzeIfGrownLive } from './planner-stats.js';
+import { rowLock } from './row-locks.js';
 import { int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 import { WORK_STATUS_COLUMNS, WORK_TABLES, workStatusFromRow, type WorkTable } from './work-tables.js';
@@ -29,13 +30,13 @@ const FREE = (alias: string): string => `(${alias}.lease_expires_at_ms IS NULL O
 const columnsOf = (table: WorkTable, alias: string): string => table.keyColumns.map((column) => `${alias}.${column}`).join(', ');
 
 // Candidates: the oldest claimable items in the state, by (order key, id) as the memory store orders them.
-function unorderedPick(table: WorkTable, s: string, state: string): string {
+function unorderedPick(table: WorkTable, s: string, state: string, lock: string): string {
   return `picked AS (
     SELECT ${columnsOf(table, 'w')} FROM ${s}.${table.table} w, now_ms
     WHERE w.state = ${state} AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
     ORDER BY w.${table.orderColumn}, ${table.idSql('w')} COLLATE "C"
     LIMIT $2
-    FOR UPDATE OF w SKIP LOCKED)`;
+    ${lock})`;
 }
 
 // Ordered claims: walk the partitions that have items in the state (a loose index scan), take each one's
@@ -44,7 +45,7 @@ function unorderedPick(table: WorkTable, s: string, state: string): string {
 // into an anti join, which it planned as a scan of the whole table whenever its statistics were missing or old).
 // The final lock re-checks state, lease and availability on the newest row version. `more` tells whether any
 // item in the state was left (Claim.moreWaiting): the first one found beside the picked ones answers it.
-function orderedPick(table: WorkTable, s: string, state: string): string {
+function orderedPick(table: WorkTable, s: string, state: string, lock: string): string {
   const t = `${s}.${table.table}`;
   const keys = table.keyColumns.join(', ');
   return `partitions AS (
@@ -74,7 +75,7 @@ function orderedPick(table: WorkTable, s: string, state: string): string {
       SELECT ${columnsOf(table, 'w')} FROM ${t} w, now_ms
       WHERE (${columnsOf(table, 'w')}) IN (SELECT ${keys} FROM eligible)
         AND w.state = ${state} AND w.available_at_ms <= now_ms.ms AND ${FREE('w')}
-      FOR UPDATE OF w SKIP LOCKED),
+      ${lock}),
     more AS (
       SELECT EXISTS (SELECT 1 FROM ${t} x WHERE x.state = ${state} AND (${columnsOf(table, 'x')}) NOT IN (SELECT ${keys} FROM picked)) AS more_waiting)`;
 }
@@ -94,7 +95,7 @@ const CLAIMED_RECORDS: { readonly [K in WorkKind]: { readonly columns: string; f
 
 /**
  * Claims up to `limit` items with one statement: candidates are locked with `FOR UPDATE SKIP LOCKED` (so
- * concurrent workers never take the same item) and leased with a fresh token from a global sequence. Each
+ * concurrent workers never take the same item; not on PGlite, which runs each statement alone: see `rowLock`) and leased with a fresh token from a global sequence. Each
  * claim carries its item's record ({@link Claim.record}), read by the same statement.
  * @internal
  */
@@ -113,16 +114,22 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
   return claims.map(({ row, id }) => claimFromRow(request, row, id));
 }
 
-/** Claim statements by schema, then by kind, order and state (inlined; `$5` when passed as a parameter): each text is built once. */
+/**
+ * Claim statements by driver and schema, then by kind, order and state (inlined; `$5` when passed as a parameter):
+ * each text is built once.
+ */
 const CLAIM_SQL = new Map<string, Map<string, string>>();
 
 /** The claim statement of a kind, ordered or not, for a state written into it (or `$5` when `state` is undefined). */
 function claimSql(context: StoreContext, kind: WorkKind, ordered: boolean, state: string | undefined): string {
   const { s } = context;
-  let texts = CLAIM_SQL.get(s);
+  // The candidates' row locks keep concurrent workers of a server apart; PGlite runs each statement alone.
+  const lock = rowLock(context, 'FOR UPDATE OF w SKIP LOCKED');
+  const textsKey = `${context.driver.name}/${s}`;
+  let texts = CLAIM_SQL.get(textsKey);
   if (texts === undefined) {
     texts = new Map();
-    CLAIM_SQL.set(s, texts);
+    CLAIM_SQL.set(textsKey, texts);
   }
   const key = `${kind}/${ordered ? 'ordered' : 'unordered'}/${state ?? '$5'}`;
   let text = texts.get(key);
@@ -131,7 +138,7 @@ function claimSql(context: StoreContext, kind: WorkKind, ordered: boolean, state
   const join = table.keyColumns.map((column) => `t.${column} = picked.${column}`).join(' AND ');
   const stateSql = state === undefined ? '$5' : `'${state}'`;
   text = `WITH ${ordered ? 'RECURSIVE ' : ''}now_ms AS (SELECT ${nowSql(1)} AS ms),
-     ${ordered ? orderedPick(table, s, stateSql) : unorderedPick(table, s, stateSql)}
+     ${ordered ? orderedPick(table, s, stateSql, lock) : unorderedPick(table, s, stateSql, lock)}
      UPDATE ${s}.${table.table} t
      SET lease_owner = $3, lease_expires_at_ms = now_ms.ms + $4::bigint, fencing_token = nextval('${s}.fencing_token_seq')
      FROM picked, now_ms${ordered ? ', more' : ''}

@@ -19,9 +19,10 @@ import {
 } from '@tradepipe/core';
 import { nowParam, nowSql, type StoreContext } from './context.js';
 import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
-import { listPositionsWith } from './positions-sql.js';
+import { positionsFromJson, positionsJsonSql } from './positions-sql.js';
 import { applyRecordWrite, recordConflict, recordInsertPart, storedHash } from './records-sql.js';
-import { decimalColumn, int8, parseStored } from './rows.js';
+import { rowLock } from './row-locks.js';
+import { decimalColumn, int8, jsonRows, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
 const TERMINAL_LIST = TERMINAL_ORDER_STATUSES.map((status) => `'${status}'`).join(', ');
@@ -48,14 +49,29 @@ function reservationFromRow(row: SqlRow): ExposureReservation {
  * @internal
  */
 export async function activeReservations(context: StoreContext, executor: SqlExecutor, nowMs: number): Promise<ExposureReservation[]> {
-  const rows = await executor.query(
-    `SELECT r.* FROM ${context.s}.exposure_reservations r LEFT JOIN ${context.s}.orders o ON o.id = r.order_id
-     WHERE r.released_at_ms IS NULL
-       AND ((r.order_id IS NULL AND r.expires_at_ms > $1) OR (r.order_id IS NOT NULL AND o.status NOT IN (${TERMINAL_LIST})))
-     ORDER BY r.seq`,
-    [nowMs],
-  );
+  const rows = await executor.query(`SELECT r.* ${activeReservationsFrom(context.s, '$1')} ORDER BY r.seq`, [nowMs]);
   return rows.map(reservationFromRow);
+}
+
+/** The FROM and WHERE of the reservations active at `nowSqlText` (SQL: an epoch-ms value). */
+function activeReservationsFrom(s: string, nowSqlText: string): string {
+  return `FROM ${s}.exposure_reservations r LEFT JOIN ${s}.orders o ON o.id = r.order_id
+     WHERE r.released_at_ms IS NULL
+       AND ((r.order_id IS NULL AND r.expires_at_ms > ${nowSqlText}) OR (r.order_id IS NOT NULL AND o.status NOT IN (${TERMINAL_LIST})))`;
+}
+
+/** SQL: {@link activeReservations} at `nowSqlText` as one JSON array of rows, numbers as their exact text. */
+function activeReservationsJsonSql(s: string, nowSqlText: string): string {
+  return `SELECT coalesce(json_agg(json_build_array(r.approval_id, r.product_id, r.side, r.quote_amount::text, r.base_size::text,
+      r.reserved_at_ms::text, r.expires_at_ms::text) ORDER BY r.seq), '[]'::json)
+    ${activeReservationsFrom(s, nowSqlText)}`;
+}
+
+/** The reservations {@link activeReservationsJsonSql} read. */
+function reservationsFromJson(value: unknown): ExposureReservation[] {
+  return jsonRows(value, 7, 'exposure reservations').map(([approvalId, productId, side, quoteAmount, baseSize, reservedAtMs, expiresAtMs]) =>
+    reservationFromRow({ approval_id: approvalId, product_id: productId, side, quote_amount: quoteAmount, base_size: baseSize, reserved_at_ms: reservedAtMs, expires_at_ms: expiresAtMs }),
+  );
 }
 
 /** The approval recorded for a recommendation, if any. @internal */
@@ -87,8 +103,13 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
     // PGlite's transaction lock, which its single statements take too): decisions are already serialized there,
     // and a row lock of the same session would block nothing: one round trip fewer.
     if (context.driver.name !== 'pglite') await executor.query(`SELECT 1 FROM ${context.s}.risk_state WHERE id = 1 FOR UPDATE`);
-    const [first] = await executor.query<{ record: unknown; ms: string }>(
-      `SELECT (SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1) AS record, ${nowSql(2)} AS ms`,
+    // With an approval to record, the same statement reads what its exposure check needs: every position and the
+    // reservations active at its now (one snapshot, taken after the lock).
+    const checksExposure = approval !== undefined && reservation !== undefined;
+    const [first] = await executor.query<{ record: unknown; ms: string; positions?: unknown; reservations?: unknown }>(
+      `SELECT (SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1) AS record, n.ms
+         ${checksExposure ? `, (${positionsJsonSql(context.s)}) AS positions, (${activeReservationsJsonSql(context.s, 'n.ms')}) AS reservations` : ''}
+       FROM (SELECT ${nowSql(2)} AS ms) n`,
       [assessment.recommendationId, nowParam(context)],
     );
     if (first?.record !== null && first?.record !== undefined) {
@@ -106,8 +127,8 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
     const ordersInWindow = limits.maxOrders === undefined ? undefined : await countOrdersInWindow(context, executor, limits.maxOrders.sinceMs, nowMs);
     checkExposureFits({
       reservation,
-      positions: await listPositionsWith(context, executor, false),
-      activeReservations: await activeReservations(context, executor, nowMs),
+      positions: positionsFromJson(first?.positions),
+      activeReservations: reservationsFromJson(first?.reservations),
       markPrices: decision.markPrices ?? {},
       limits,
       ...(ordersInWindow === undefined ? {} : { ordersInWindow }),
@@ -185,8 +206,9 @@ async function countOrdersInWindow(context: StoreContext, executor: SqlExecutor,
 }
 
 /**
- * Consumes an approval and records the order intent in one transaction, holding the approval's row lock:
- * of two concurrent consumers one records the order and the other finds it consumed.
+ * Consumes an approval and records the order intent in one transaction, holding the approval's row lock (on
+ * PGlite the transaction runs alone instead: see `rowLock`): of two concurrent consumers one records the order
+ * and the other finds it consumed.
  * @throws TradepipeError `validation_failed`, `approval_invalid`, `approval_consumed`, `approval_expired`, `kill_switch_engaged`
  * @internal
  */
@@ -194,7 +216,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
   const parsedOrder = parseWith(OrderSchema, order, 'order');
   const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
   return context.driver.transaction(async (executor) => {
-    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 FOR UPDATE`, [
+    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 ${rowLock(context, 'FOR UPDATE')}`, [
       approval.recommendationId,
     ]);
     const stored = row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
@@ -210,7 +232,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     const values = orderValues(parsedOrder);
     const at = values.length;
     const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
-      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 FOR SHARE),
+      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 ${rowLock(context, 'FOR SHARE')}),
          now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
          inserted AS (
            INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})

@@ -61,3 +61,18 @@ export function parseStored<Schema extends z.ZodType>(schema: Schema, value: unk
 export function numericText(value: number): string {
   return String(value);
 }
+
+/**
+ * A JSON array of rows that a statement built with `json_agg(json_build_array(…))` (a driver hands json parsed,
+ * or as text): each row an array of `width` values.
+ * @throws TradepipeError `validation_failed` if it is not such an array
+ * @internal
+ */
+export function jsonRows(value: unknown, width: number, column: string): unknown[][] {
+  const rows = typeof value === 'string' ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(rows)) throw new TradepipeError('validation_failed', 'Stored rows came back malformed', { details: { column } });
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length !== width) throw new TradepipeError('validation_failed', 'A stored row came back malformed', { details: { column } });
+  }
+  return rows as unknown[][];
+}
