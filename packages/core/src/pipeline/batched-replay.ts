@@ -43,13 +43,6 @@ export interface BatchedReplayInput {
   readonly onChunk?: (progress: { readonly candlesDone: number; readonly quietCandles: number; readonly fullPathCandles: number }) => void | Promise<void>;
 }
 
-/**
- * Quiet candles written together at most: their records are written (and their vectors dropped) soon after
- * their turn, so that few of them live long enough for the scavenger to move them into the old generation
- * (a chunk's worth held to its end were all promoted: 400 MB a year, and more full collections).
- */
-const QUIET_WRITE_CANDLES = 512;
-
 /** Candles per series the replay's view of the store keeps at least (a daily year of history reads). */
 const VIEW_WINDOW_CANDLES = 256;
 
@@ -190,16 +183,11 @@ class BatchedWalk {
     }
   }
 
-  /**
-   * Walks a chunk's candles in time order on the replay clock, taking each item out of `items` as it goes and
-   * writing the quiet candles every {@link QUIET_WRITE_CANDLES}: a candle's vector, prediction and signal are
-   * garbage soon after its turn, not only at the chunk's end.
-   */
-  async walk(items: (ChunkItem | undefined)[]): Promise<void> {
+  /** Walks a chunk's candles in time order on the replay clock. */
+  async walk(items: readonly ChunkItem[]): Promise<void> {
     // Indexed: an iterator in an async loop allocates a result per candle.
     for (let index = 0; index < items.length; index += 1) {
       const item = items[index]!;
-      items[index] = undefined;
       if (this.degraded && item.precomputed) {
         await this.fullPath({ ...item, precomputed: false });
         continue;
@@ -217,7 +205,6 @@ class BatchedWalk {
       this.caches.pushRecent(item.candle);
       this.quietCandles += 1;
       this.itemsProcessed += quiet.record === undefined ? 1 : 2;
-      if (this.pending.length >= QUIET_WRITE_CANDLES) await this.flush();
     }
   }
 
@@ -268,7 +255,7 @@ class BatchedWalk {
  * ids, fields and times), much faster. Candles are taken in chunks: features for the whole chunk, one
  * `predictBatch`, then each candle in time order on the same clock. A quiet candle (HOLD, or a signal the
  * bridge makes nothing of or rejects at once, no exit rule firing, no work pending) is decided with the same
- * policy and exit code, without the store, and written with the others (up to 512 at a time) in one `writeBulk` once the clock has
+ * policy and exit code, without the store, and written with the others in one `writeBulk` once the clock has
  * passed their close; any other candle goes through the stages as in the candle-by-candle replay, with the
  * batch's vector and prediction. The feature checkpoint at the end is the one the candle-by-candle replay
  * leaves. While it runs, the stages read the store through the replay's view of it (`ReplayStore`): candle
