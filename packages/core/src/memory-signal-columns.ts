@@ -32,11 +32,11 @@ class Block {
   readonly probabilities: Float64Array;
   /**
    * The feature values, `width` per row, copied from the array written into one array of doubles per block: a
-   * year of minutes is half a million arrays of 51 doubles otherwise kept (each promoted by the scavenger and
-   * visited by every full collection), while the arrays written die young. A plain array on purpose, not a
+   * stored signal shares no array with its writer or its readers, and a year of minutes keeps 214 MB of doubles
+   * in about a thousand arrays instead of 253 MB in half a million. A plain array on purpose, not a
    * Float64Array: a typed array's memory is external to the heap, and V8 starts a full collection at every
-   * 64 MB of external growth (a year's 214 MB of values made three more, each tracing the whole heap), while
-   * heap growth raises its limit by a factor.
+   * 64 MB of external growth (measured: 4 to 8 full collections in a replayed year against 1), while heap growth
+   * raises its limit by a factor.
    */
   readonly values: number[];
 
