@@ -165,6 +165,27 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
       }),
     );
   });
+
+  it('keeps its own copy of a bulk signal\'s feature values, of any width, and leaves values that are not numbers to the record map', () => {
+    const signals = new MemorySignals();
+    const spec = { pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_MINUTE', variant: 0, customId: false };
+    const wide = signalOf({ ...spec, hour: 1 }, [-0, 1.5, Number.MIN_VALUE, -1e308, 0.1, 0.2, 0.3, 0.4]);
+    const written = { ...wide, features: { ...wide.features, values: [-0, 1.5, Number.MIN_VALUE, -1e308, 0.1] } };
+    const narrow = signalOf({ ...spec, hour: 2 }, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const odd = signalOf({ ...spec, hour: 3 }, [1, 2, 3, 4, 5, 6, 7, 8]);
+    const notNumbers = { ...odd, features: { ...odd.features, values: [1, '2' as unknown as number, 3] } };
+    signals.storeBulk([written, narrow, notNumbers].map((record) => ({ record, state: 'DONE' })));
+    signals.commitBulk();
+    (written.features.values as number[])[0] = 42;
+    const read = signals.get(written.id)!;
+    expect(Object.is(read.features.values[0], -0)).toBe(true);
+    expect(read.features.values).toEqual([-0, 1.5, Number.MIN_VALUE, -1e308, 0.1]);
+    // Each read is a new array: changing one changes nothing stored.
+    (read.features.values as number[])[1] = 7;
+    expect(signals.get(written.id)!.features.values[1]).toBe(1.5);
+    expect(signals.get(narrow.id)).toEqual(narrow);
+    expect(signals.get(notNumbers.id)).toBe(notNumbers);
+  });
 });
 
 describe('memory store signals: bulk-written against written one by one', () => {

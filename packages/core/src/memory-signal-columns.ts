@@ -1,0 +1,430 @@
+import { RECORD_ID_PREFIXES } from './ids.js';
+import type { ItemPlace } from './memory-settled.js';
+import type { Signal, SignalAction } from './records/trading.js';
+
+const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
+/** Flag bit in a row's action byte: the signal has `probabilities`. */
+const WITH_PROBABILITIES = 4;
+const ID_PREFIX = `${RECORD_ID_PREFIXES.signal}_`;
+/** An id the columns can hold: the prefix and 32 lowercase hex digits (what `recordId` gives). */
+const ID_LENGTH = ID_PREFIX.length + 32;
+/** Rows a block is made for at least (later bulk writes of the same series fill it). */
+const MIN_BLOCK_ROWS = 64;
+
+/**
+ * Signals of one series, model, feature set and vector width, as columns: every number a record holds that is
+ * not shared by the block lives in a typed array (one row per signal; the feature values `width` per row). A row
+ * is rebuilt into the record on read.
+ */
+class Block {
+  length = 0;
+  /** The bulk write that last appended to this block (to take its rows back if the write is refused). */
+  writeNumber = -1;
+  readonly partitionKey: string;
+  readonly handles: Int32Array;
+  readonly candleStartMs: Float64Array;
+  readonly generatedAtMs: Float64Array;
+  readonly closePrice: Float64Array;
+  readonly confidence: Float64Array;
+  /** Index into {@link ACTIONS}, with {@link WITH_PROBABILITIES} set when the record has probabilities. */
+  readonly actions: Uint8Array;
+  /** BUY, SELL, HOLD per row. */
+  readonly probabilities: Float64Array;
+  /**
+   * The feature values, `width` per row, copied from the array written into one array of doubles per block: a
+   * stored signal shares no array with its writer or its readers, and a year of minutes keeps 214 MB of doubles
+   * in about a thousand arrays instead of 253 MB in half a million. A plain array on purpose, not a
+   * Float64Array: a typed array's memory is external to the heap, and V8 starts a full collection at every
+   * 64 MB of external growth (measured: 4 to 8 full collections in a replayed year against 1), while heap growth
+   * raises its limit by a factor.
+   */
+  readonly values: number[];
+
+  constructor(
+    /** Its place in {@link SignalColumns}' list of blocks. */
+    readonly index: number,
+    readonly pipelineId: string,
+    readonly productId: Signal['productId'],
+    readonly granularity: Signal['granularity'],
+    readonly modelId: string,
+    readonly modelVersion: string,
+    readonly featureSetVersion: string,
+    /** Feature values per row. */
+    readonly width: number,
+    readonly capacity: number,
+  ) {
+    this.partitionKey = `${productId}/${granularity}`;
+    this.handles = new Int32Array(capacity);
+    this.candleStartMs = new Float64Array(capacity);
+    this.generatedAtMs = new Float64Array(capacity);
+    this.closePrice = new Float64Array(capacity);
+    this.confidence = new Float64Array(capacity);
+    this.actions = new Uint8Array(capacity);
+    this.probabilities = new Float64Array(3 * capacity);
+    // Doubles from the start (not small integers made doubles at the first write: one copy fewer).
+    this.values = new Array<number>(capacity * width).fill(0.5);
+  }
+
+  /** Whether `record` shares what this block holds once. */
+  fits(record: Signal): boolean {
+    return (
+      this.productId === record.productId &&
+      this.granularity === record.granularity &&
+      this.pipelineId === record.pipelineId &&
+      this.modelId === record.modelId &&
+      this.modelVersion === record.modelVersion &&
+      this.featureSetVersion === record.features.featureSetVersion &&
+      this.width === record.features.values.length
+    );
+  }
+}
+
+/** The value of each ASCII code as a lowercase hex digit, -1 for any other. */
+const HEX_DIGIT_VALUES = new Int8Array(128).fill(-1);
+for (let digit = 0; digit < 16; digit += 1) HEX_DIGIT_VALUES[digit.toString(16).charCodeAt(0)] = digit;
+
+/**
+ * A 32-bit word of an id's hex digits from `start` (as a signed integer: a typed column takes it modulo 2^32),
+ * or `undefined` if one of the 8 is not a lowercase hex digit.
+ */
+function hexWord(id: string, start: number): number | undefined {
+  let word = 0;
+  // Any digit not a hex digit makes `invalid` negative: one test at the end, not a branch per character.
+  let invalid = 0;
+  for (let index = start; index < start + 8; index += 1) {
+    const code = id.charCodeAt(index);
+    const digit = code < 128 ? HEX_DIGIT_VALUES[code]! : -1;
+    invalid |= digit;
+    word = (word << 4) | (digit & 15);
+  }
+  return invalid < 0 ? undefined : word;
+}
+
+function hex8(word: number): string {
+  return word.toString(16).padStart(8, '0');
+}
+
+/** Whether `value` holds only numbers in BUY, SELL and HOLD (the shape the columns keep). */
+function isProbabilities(value: unknown): value is NonNullable<Signal['probabilities']> {
+  if (value === null || typeof value !== 'object') return false;
+  const { BUY, SELL, HOLD } = value as Record<string, unknown>;
+  return typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
+}
+
+/**
+ * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
+ * replayed year of minutes is half a million signals whose records, id strings and probability objects would
+ * otherwise survive into the old generation (copied by the scavenger, traced by every full collection), and so
+ * would their feature values arrays, copied into a typed column per block. Ids are held as their 128 hashed bits
+ * and found through an open-addressing table over them; a signal is a number (its handle, in write order) until
+ * it is read, when its record is rebuilt with {@link SignalColumns.record}: the fields of `SignalSchema` in its
+ * order, with a new array of the values written (the same numbers, bit for bit).
+ *
+ * A record is taken only when it has the shape the columns rebuild (an id as `recordId` makes it, the
+ * schema's field types, a feature vector of the signal's own series and candle with an array of numbers); any
+ * other is left to the caller ({@link SignalColumns.append} returns -1). Fields outside the schema are not
+ * kept, as the per-record path (which parses) and the SQL stores do not keep them.
+ * @internal
+ */
+export class SignalColumns {
+  private readonly blocks: Block[] = [];
+  /** The block each series (and model and feature set) last appended to. */
+  private readonly openBlocks = new Map<string, Block>();
+  /** The block last appended to. */
+  private current: Block | undefined;
+  /** Per handle: the id's four 32-bit words. */
+  private words = new Uint32Array(4 * 16);
+  /** Per handle: its block's index in {@link blocks} and its row there. */
+  private handleBlock = new Int32Array(16);
+  private handleRow = new Int32Array(16);
+  /**
+   * Open addressing on the id's first word (hashed bits already), at most half full: per slot two integers, 0 for
+   * empty or handle + 1, then that first word. A probe past another id is told apart by the first word in the
+   * same slot, without reading that id's words (a cache miss each in a table of a million signals), and the table
+   * grows without reading them either.
+   */
+  private table = new Int32Array(2 * 32);
+  /** The empty slot where the last {@link find} of {@link parsedId} ended (-1 when unknown): {@link append} takes it. */
+  private freeSlot = -1;
+  private count = 0;
+  private writeNumber = 0;
+  /** What the write in progress may have to take back. */
+  private mark: { readonly count: number; readonly blocks: number; readonly lengths: Map<Block, number> } | undefined;
+  /** The words of the id last parsed, and that id. */
+  private readonly scratch = new Uint32Array(4);
+  private parsedId: string | undefined;
+
+  /** Signals held. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The handle of the signal `id`, or -1 when it is not held here. */
+  find(id: string): number {
+    if (this.count === 0 || !this.parse(id)) return -1;
+    const { table, words, scratch } = this;
+    const mask = (table.length >>> 1) - 1;
+    const first = scratch[0]! | 0;
+    for (let slot = first & mask; ; slot = (slot + 1) & mask) {
+      const entry = table[2 * slot]!;
+      if (entry === 0) {
+        this.freeSlot = slot;
+        return -1;
+      }
+      if (table[2 * slot + 1] !== first) continue;
+      const base = 4 * (entry - 1);
+      if (words[base + 1] === scratch[1] && words[base + 2] === scratch[2] && words[base + 3] === scratch[3]) return entry - 1;
+    }
+  }
+
+  /**
+   * The id's first 32 bits (as a signed integer) when it is an id the columns can hold, else `undefined`; an id
+   * just found or appended is not parsed again.
+   */
+  firstWordOf(id: string): number | undefined {
+    if (id !== this.parsedId && !this.parse(id)) return undefined;
+    return this.scratch[0]! | 0;
+  }
+
+  /** The id of a handle. */
+  idOf(handle: number): string {
+    const base = 4 * handle;
+    const words = this.words;
+    return [ID_PREFIX, hex8(words[base]!), hex8(words[base + 1]!), hex8(words[base + 2]!), hex8(words[base + 3]!)].join('');
+  }
+
+  /** Where the signal of a handle sits in the work queue. */
+  placeOf(handle: number): ItemPlace {
+    const block = this.blocks[this.handleBlock[handle]!]!;
+    return { partitionKey: block.partitionKey, orderKey: block.candleStartMs[this.handleRow[handle]!]! };
+  }
+
+  /** The record of a handle, rebuilt: `SignalSchema`'s fields in its order. */
+  record(handle: number): Signal {
+    const block = this.blocks[this.handleBlock[handle]!]!;
+    return this.rowRecord(block, this.handleRow[handle]!, this.idOf(handle));
+  }
+
+  private rowRecord(block: Block, row: number, id: string): Signal {
+    const width = block.width;
+    const values = new Array<number>(width);
+    for (let index = 0, at = row * width; index < width; index += 1, at += 1) values[index] = block.values[at]!;
+    const candleStartMs = block.candleStartMs[row]!;
+    const features = { productId: block.productId, granularity: block.granularity, candleStartMs, featureSetVersion: block.featureSetVersion, values };
+    const flags = block.actions[row]!;
+    const action = ACTIONS[flags & 3]!;
+    const common = { id, pipelineId: block.pipelineId, productId: block.productId, granularity: block.granularity, candleStartMs, action, confidence: block.confidence[row]! };
+    const tail = { modelId: block.modelId, modelVersion: block.modelVersion, closePrice: block.closePrice[row]!, features, generatedAtMs: block.generatedAtMs[row]! };
+    if ((flags & WITH_PROBABILITIES) === 0) return { ...common, ...tail };
+    const probabilities = { BUY: block.probabilities[3 * row]!, SELL: block.probabilities[3 * row + 1]!, HOLD: block.probabilities[3 * row + 2]! };
+    return { ...common, probabilities, ...tail };
+  }
+
+  /**
+   * Counts the held signals by action, keeping each action's first handle (the order a record map would list
+   * them in).
+   */
+  countByAction(filter: { readonly productId?: string; readonly fromMs: number; readonly toMs: number }, add: (action: SignalAction, handle: number) => void): void {
+    for (const block of this.blocks) {
+      if (filter.productId !== undefined && block.productId !== filter.productId) continue;
+      for (let row = 0; row < block.length; row += 1) {
+        const startMs = block.candleStartMs[row]!;
+        if (startMs < filter.fromMs || startMs > filter.toMs) continue;
+        add(ACTIONS[block.actions[row]! & 3]!, block.handles[row]!);
+      }
+    }
+  }
+
+  /**
+   * Starts a bulk write: what {@link append} adds until {@link commit} is taken back by {@link rollback}.
+   * @param rows how many signals the write may append: room is made for them at once
+   */
+  begin(rows = 0): void {
+    this.reserve(this.count + rows);
+    this.writeNumber += 1;
+    this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map() };
+  }
+
+  /** Keeps what the write appended. */
+  commit(): void {
+    this.mark = undefined;
+  }
+
+  /** Takes back everything appended since {@link begin}: the columns are as before it. */
+  rollback(): void {
+    const mark = this.mark;
+    if (mark === undefined) return;
+    // Each slot is found by probing past any other. The signals held before the write were placed when the
+    // write's slots were empty, so clearing those breaks no earlier probe chain.
+    const mask = (this.table.length >>> 1) - 1;
+    for (let handle = this.count - 1; handle >= mark.count; handle -= 1) {
+      for (let slot = this.words[4 * handle]! & mask; ; slot = (slot + 1) & mask) {
+        if (this.table[2 * slot] === handle + 1) {
+          this.table[2 * slot] = 0;
+          this.table[2 * slot + 1] = 0;
+          break;
+        }
+      }
+    }
+    this.freeSlot = -1;
+    this.count = mark.count;
+    for (const [block, length] of mark.lengths) block.length = length;
+    for (const block of this.blocks.splice(mark.blocks)) {
+      const key = blockKey(block.pipelineId, block.productId, block.granularity, block.modelId, block.modelVersion, block.featureSetVersion, String(block.width));
+      if (this.openBlocks.get(key) === block) this.openBlocks.delete(key);
+    }
+    if (this.current !== undefined && !this.blocks.includes(this.current)) this.current = undefined;
+    this.mark = undefined;
+  }
+
+  /**
+   * Appends a signal not held yet (the caller checked with {@link find}) inside a write ({@link begin}); returns
+   * its handle, or -1 (taking nothing) when the record is not of the shape the columns keep.
+   * @param rowsHint how many more signals the write holds (the size of a new block)
+   */
+  append(record: Signal, rowsHint: number): number {
+    const { id, features } = record;
+    if (id !== this.parsedId && !this.parse(id)) return -1;
+    if (typeof record.candleStartMs !== 'number' || typeof record.confidence !== 'number' || typeof record.closePrice !== 'number' || typeof record.generatedAtMs !== 'number') return -1;
+    const actionIndex = ACTIONS.indexOf(record.action);
+    if (actionIndex < 0 || typeof record.pipelineId !== 'string' || typeof record.modelId !== 'string' || typeof record.modelVersion !== 'string') return -1;
+    if (features === null || typeof features !== 'object' || features.productId !== record.productId || features.granularity !== record.granularity || features.candleStartMs !== record.candleStartMs) return -1;
+    if (typeof features.featureSetVersion !== 'string' || typeof record.productId !== 'string' || typeof record.granularity !== 'string' || !Array.isArray(features.values)) return -1;
+    const { probabilities } = record;
+    if (probabilities !== undefined && !isProbabilities(probabilities)) return -1;
+    const block = this.blockFor(record, rowsHint);
+    const row = block.length;
+    if (!copyValues(features.values, block.values, row * block.width)) return -1;
+    const handle = this.count;
+    this.reserve(handle + 1);
+    block.handles[row] = handle;
+    block.candleStartMs[row] = record.candleStartMs;
+    block.generatedAtMs[row] = record.generatedAtMs;
+    block.closePrice[row] = record.closePrice;
+    block.confidence[row] = record.confidence;
+    if (probabilities === undefined) block.actions[row] = actionIndex;
+    else {
+      block.actions[row] = actionIndex | WITH_PROBABILITIES;
+      block.probabilities[3 * row] = probabilities.BUY;
+      block.probabilities[3 * row + 1] = probabilities.SELL;
+      block.probabilities[3 * row + 2] = probabilities.HOLD;
+    }
+    block.length = row + 1;
+    const base = 4 * handle;
+    const { words, scratch } = this;
+    // Four stores, not `words.set(scratch, base)`: a builtin call per signal costs more than the copy.
+    words[base] = scratch[0]!;
+    words[base + 1] = scratch[1]!;
+    words[base + 2] = scratch[2]!;
+    words[base + 3] = scratch[3]!;
+    this.handleBlock[handle] = block.index;
+    this.handleRow[handle] = row;
+    this.count = handle + 1;
+    const table = this.table;
+    let slot = this.freeSlot;
+    this.freeSlot = -1;
+    if (slot < 0) {
+      const mask = (table.length >>> 1) - 1;
+      for (slot = scratch[0]! & mask; table[2 * slot] !== 0; slot = (slot + 1) & mask);
+    }
+    table[2 * slot] = handle + 1;
+    table[2 * slot + 1] = scratch[0]! | 0;
+    return handle;
+  }
+
+  /** Parses an id's four words into {@link scratch}; false if it is not an id the columns can hold. */
+  private parse(id: unknown): boolean {
+    this.parsedId = undefined;
+    this.freeSlot = -1;
+    if (typeof id !== 'string' || id.length !== ID_LENGTH || !id.startsWith(ID_PREFIX)) return false;
+    const start = ID_PREFIX.length;
+    for (let word = 0; word < 4; word += 1) {
+      const value = hexWord(id, start + 8 * word);
+      if (value === undefined) return false;
+      this.scratch[word] = value;
+    }
+    this.parsedId = id;
+    return true;
+  }
+
+  /** A block with room for `record`'s row: the one last appended to, the series' open one, or a new one. */
+  private blockFor(record: Signal, rowsHint: number): Block {
+    let block = this.current;
+    if (block === undefined || !block.fits(record) || block.length === block.capacity) {
+      const width = record.features.values.length;
+      const key = blockKey(record.pipelineId, record.productId, record.granularity, record.modelId, record.modelVersion, record.features.featureSetVersion, String(width));
+      block = this.openBlocks.get(key);
+      if (block === undefined || block.length === block.capacity) {
+        const { pipelineId, productId, granularity, modelId, modelVersion } = record;
+        block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, record.features.featureSetVersion, width, Math.max(MIN_BLOCK_ROWS, rowsHint));
+        this.blocks.push(block);
+        this.openBlocks.set(key, block);
+      }
+      this.current = block;
+    }
+    if (block.writeNumber !== this.writeNumber) {
+      block.writeNumber = this.writeNumber;
+      if (this.mark !== undefined && !this.mark.lengths.has(block)) this.mark.lengths.set(block, block.length);
+    }
+    return block;
+  }
+
+  /** Grows the per-handle arrays and the table (kept at most half full) for `handles` handles. */
+  private reserve(handles: number): void {
+    if (handles > this.handleBlock.length) {
+      let capacity = 2 * this.handleBlock.length;
+      while (handles > capacity) capacity *= 2;
+      const words = new Uint32Array(4 * capacity);
+      words.set(this.words);
+      this.words = words;
+      const handleBlock = new Int32Array(capacity);
+      handleBlock.set(this.handleBlock);
+      this.handleBlock = handleBlock;
+      const handleRow = new Int32Array(capacity);
+      handleRow.set(this.handleRow);
+      this.handleRow = handleRow;
+    }
+    if (4 * handles > this.table.length) {
+      const old = this.table;
+      let length = 2 * old.length;
+      while (4 * handles > length) length *= 2;
+      const table = new Int32Array(length);
+      const mask = (length >>> 1) - 1;
+      const place = (entry: number, first: number): void => {
+        let slot = first & mask;
+        while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
+        table[2 * slot] = entry;
+        table[2 * slot + 1] = first;
+      };
+      // The signals held before the write in progress in the old table's slot order: their new slots follow almost
+      // in order (one pass over memory, not a cache miss per signal). Then the write's own in handle order, after all
+      // the others: the reverse-order rollback stays exact.
+      const firstOfWrite = this.mark?.count ?? this.count;
+      for (let slot = 0; slot < old.length; slot += 2) {
+        const entry = old[slot]!;
+        if (entry !== 0 && entry - 1 < firstOfWrite) place(entry, old[slot + 1]!);
+      }
+      for (let handle = firstOfWrite; handle < this.count; handle += 1) place(handle + 1, this.words[4 * handle]! | 0);
+      this.table = table;
+      this.freeSlot = -1;
+    }
+  }
+}
+
+/**
+ * Copies feature values into `target` from `offset`; false (the row left to be overwritten) if one is not a number:
+ * such a record is not of the shape the columns keep.
+ */
+function copyValues(values: readonly number[], target: number[], offset: number): boolean {
+  for (let index = 0; index < values.length; index += 1) {
+    const value = values[index];
+    if (typeof value !== 'number') return false;
+    target[offset + index] = value;
+  }
+  return true;
+}
+
+/** The key of the open block for signals sharing these fields. */
+function blockKey(...shared: readonly string[]): string {
+  return shared.join('\u0000');
+}
