@@ -54,8 +54,8 @@ describe("a caller's PGlite instance", () => {
     for (const directory of directories) await rm(directory, { recursive: true, force: true });
   });
 
-  it('grows its in-memory files in larger steps once a store uses it', async () => {
-    const database = await PGlite.create();
+  it('grows its in-memory files in larger steps once a store uses it (an instance not yet ready when passed in)', async () => {
+    const database = new PGlite();
     try {
       const store = await createPgliteStore({ database });
       await store.close();

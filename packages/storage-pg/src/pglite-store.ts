@@ -61,10 +61,12 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const s = quoteSchema(schema);
   const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
   const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
-  growMemoryFilesInLargerSteps(database); // every instance: a caller's too (it only changes how in-memory files grow)
   let copyFromFiles: boolean;
   try {
+    // A caller's `new PGlite()` may still be starting: its file system is there once it is ready.
+    await guarded('open PGlite', () => database.waitReady);
     copyFromFiles = await guarded('open PGlite', () => mayCopyFromFiles(database));
+    growMemoryFilesInLargerSteps(database); // every instance, a caller's too: only how in-memory files grow changes
   } catch (error) {
     if (options.database === undefined) await database.close().catch(() => undefined);
     throw error;
