@@ -24,6 +24,7 @@ import pg from 'pg';
 import { quoteSchema, runMigrations } from '../src/migrate.js';
 import { createPgDriver } from '../src/pg-driver.js';
 import { createPgliteDriver, mayCopyFromFiles } from '../src/pglite-driver.js';
+import { growMemoryFilesInLargerSteps } from '../src/pglite-memory.js';
 import { SqlStore } from '../src/sql-store.js';
 import { DATABASE_URL } from './bench-support.js';
 
@@ -89,6 +90,7 @@ export async function openInstrumentedStore(kind: 'pglite' | 'postgres', clock: 
   const schema = `tp_bench_path_${process.pid}`;
   if (kind === 'pglite') {
     const database = await PGlite.create();
+    growMemoryFilesInLargerSteps(database); // as createPgliteStore does with every instance, a caller's too
     // As createPgliteStore opens it: COPY through the in-memory file system when the role may read server files.
     const driver = createPgliteDriver(database, { ownsDatabase: true, onRoundTrip, copyFromFiles: await mayCopyFromFiles(database) });
     await runMigrations(driver, schema);

@@ -4,11 +4,14 @@
  * `BENCH_BULK_CHUNK` candles (default 4,096, the replay's chunk; 0 = everything in one call), `BENCH_BULK_CANDLES`
  * in all (default 100,000). Prints wall and process CPU time (user + system, every thread), rows per second and
  * the peak resident memory. `BENCH_BULK_PROFILE=<file>` writes a CPU profile of the writes alone.
+ * `BENCH_BULK_INSTANCE=caller` opens the store on an in-memory instance made here and passed in, as a caller would
+ * (its tables stay logged), instead of the store's own.
  * Run: npx tsx --conditions=@tradepipe/source packages/storage-pg/bench/write-bulk.bench.ts
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
+import { PGlite } from '@electric-sql/pglite';
 import { createManualClock, type Candle, type Signal } from '@tradepipe/core';
 import { testSignal } from '@tradepipe/core/testing';
 import { createPgliteStore } from '../src/index.js';
@@ -30,7 +33,10 @@ function bulkSignals(candles: readonly Candle[]): { record: Signal; state: 'DONE
 
 const candles = minuteCandles(CANDLES);
 const signals = bulkSignals(candles);
-const store = await createPgliteStore({ clock: createManualClock(candles.at(-1)!.startMs + 3_600_000) });
+const INSTANCE = process.env.BENCH_BULK_INSTANCE ?? 'own';
+const clock = createManualClock(candles.at(-1)!.startMs + 3_600_000);
+const callersDatabase = INSTANCE === 'caller' ? await PGlite.create() : undefined;
+const store = await createPgliteStore(callersDatabase === undefined ? { clock } : { clock, database: callersDatabase });
 const session = PROFILE === undefined ? undefined : new Session();
 if (session !== undefined) {
   session.connect();
@@ -54,10 +60,11 @@ if (session !== undefined) {
 }
 const counts = await store.countByState('signal');
 await store.close();
+await callersDatabase?.close();
 if (counts.DONE !== CANDLES) throw new Error(`writeBulk stored ${counts.DONE ?? 0} of ${CANDLES} signals`);
 const cpuSeconds = (used.user + used.system) / 1e6;
 console.log(
-  `writeBulk ${CANDLES.toLocaleString('en-US')} candles + signals, ${CHUNK > 0 ? `calls of ${CHUNK.toLocaleString('en-US')}` : 'one call'}: ` +
+  `writeBulk ${CANDLES.toLocaleString('en-US')} candles + signals, ${INSTANCE === 'caller' ? "a caller's instance" : 'own instance'}, ${CHUNK > 0 ? `calls of ${CHUNK.toLocaleString('en-US')}` : 'one call'}: ` +
     `${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU (${((cpuSeconds / CANDLES) * 1e6).toFixed(0)} µs CPU per candle + signal), ` +
     `peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MB; load ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}`,
 );

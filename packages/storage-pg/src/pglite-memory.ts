@@ -93,8 +93,9 @@ function ensureCapacity(memfs: MemoryFileSystem, node: MemoryFileNode, neededByt
  * then grows 64 MB at a time, and past 1 MB it is a resizable `ArrayBuffer` (up to just over PostgreSQL's
  * 1 GiB segment, address space reserved, memory used only as the file grows) that grows in place: each byte
  * is copied at most once. Truncating keeps the invariant MEMFS relies on: storage past the file's end is zero.
- * Only an instance in memory (its files are MEMFS nodes), and only if that part of PGlite is where this
- * version of it keeps it; otherwise nothing changes.
+ * Any instance, the store's own or a caller's: only files held in memory are MEMFS nodes (all of them in memory;
+ * with a data directory, those outside it, e.g. the files COPY reads); and only if that part of PGlite is where
+ * this version of it keeps it; otherwise nothing changes. Applying it twice changes nothing more.
  * @internal
  */
 export function growMemoryFilesInLargerSteps(database: PGlite): void {

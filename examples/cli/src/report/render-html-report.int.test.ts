@@ -1,5 +1,6 @@
 // Opens the HTML report in a real headless Chromium (Debian's, through playwright-core): every chart drew, no
-// console error, nothing fetched from the network; saves the screenshot the README shows.
+// console error, nothing fetched from the network; takes a screenshot, into the test's temporary directory (the
+// README's docs/images/backtest-report.png only when asked: `npm run docs:images`, which sets TRADEPIPE_DOCS_IMAGES=1).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { renderHtmlReport } from './render-html-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SCREENSHOT = fileURLToPath(new URL('../../../../docs/images/backtest-report.png', import.meta.url));
+/** The README's screenshot: written only by `npm run docs:images`, so that running the tests leaves the tracked file alone. */
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../../../docs/images/backtest-report.png', import.meta.url));
+const UPDATE_DOCS_IMAGES = process.env.TRADEPIPE_DOCS_IMAGES === '1';
 const CHART_IDS = ['chart-price', 'chart-equity', 'chart-drawdown', 'chart-funnel'] as const;
 
 if (!existsSync(CHROMIUM)) {
@@ -80,8 +83,9 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)('HTML rep
     for (const id of CHART_IDS) expect(variances[id], id).toBeGreaterThan(50);
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    expect(existsSync(SCREENSHOT)).toBe(true);
+    const screenshot = UPDATE_DOCS_IMAGES ? DOCS_SCREENSHOT : join(directory, 'backtest-report.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(existsSync(screenshot)).toBe(true);
     await page.close();
   }, 300_000);
 });

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ProductSchema,
@@ -24,7 +26,9 @@ import { readStatusSnapshot } from './status-snapshot.js';
 const CHROMIUM = '/usr/bin/chromium';
 const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const DATA = fileURLToPath(new URL('../../../../data/btc-usd-1d.csv', import.meta.url));
-const SCREENSHOT = fileURLToPath(new URL('../../../../docs/images/status-page.png', import.meta.url));
+/** The docs' screenshot: written only by `npm run docs:images` (TRADEPIPE_DOCS_IMAGES=1); a plain test run writes to a temporary directory. */
+const DOCS_SCREENSHOT = fileURLToPath(new URL('../../../../docs/images/status-page.png', import.meta.url));
+const UPDATE_DOCS_IMAGES = process.env.TRADEPIPE_DOCS_IMAGES === '1';
 
 if (!existsSync(CHROMIUM)) {
   const message = `${CHROMIUM} is absent (apt-get install -y chromium): the status page browser test is SKIPPED`;
@@ -121,8 +125,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
       expect(deadLetters).toContain('settle them with tradepipe dead-letters list, then requeue or discard each');
       const html = await page.content();
       expect(html).not.toMatch(/a secret of at least|BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\/[^ ]*:[^ ]*@/);
-      mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
-      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      const screenshotDirectory = UPDATE_DOCS_IMAGES ? undefined : mkdtempSync(join(tmpdir(), 'tradepipe-status-page-'));
+      const screenshot = screenshotDirectory === undefined ? DOCS_SCREENSHOT : join(screenshotDirectory, 'status-page.png');
+      mkdirSync(dirname(screenshot), { recursive: true });
+      await page.screenshot({ path: screenshot, fullPage: true });
+      expect(existsSync(screenshot)).toBe(true);
+      if (screenshotDirectory !== undefined) rmSync(screenshotDirectory, { recursive: true, force: true });
       expect(pageErrors).toEqual([]);
     } finally {
       await browser.close();
