@@ -10,11 +10,13 @@ const ID_PREFIX = `${RECORD_ID_PREFIXES.signal}_`;
 const ID_LENGTH = ID_PREFIX.length + 32;
 /** Rows a block is made for at least (later bulk writes of the same series fill it). */
 const MIN_BLOCK_ROWS = 64;
+/** Feature values a block holds at most (2^22 doubles, 32 MB): its rows are capped at this over the vector's width. */
+const MAX_BLOCK_VALUES = 2 ** 22;
 
 /**
  * Signals of one series, model, feature set and vector width, as columns: every number a record holds that is
- * not shared by the block lives in a typed array (one row per signal; the feature values `width` per row). A row
- * is rebuilt into the record on read.
+ * not shared by the block lives in a typed array (one row per signal), the feature values in one plain array of
+ * doubles (`width` per row). A row is rebuilt into the record on read.
  */
 class Block {
   length = 0;
@@ -115,7 +117,7 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
  * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
  * replayed year of minutes is half a million signals whose records, id strings and probability objects would
  * otherwise survive into the old generation (copied by the scavenger, traced by every full collection), and so
- * would their feature values arrays, copied into a typed column per block. Ids are held as their 128 hashed bits
+ * would their feature values arrays, copied into one plain array of doubles per block. Ids are held as their 128 hashed bits
  * and found through an open-addressing table over them; a signal is a number (its handle, in write order) until
  * it is read, when its record is rebuilt with {@link SignalColumns.record}: the fields of `SignalSchema` in its
  * order, with a new array of the values written (the same numbers, bit for bit).
@@ -356,7 +358,11 @@ export class SignalColumns {
       block = this.openBlocks.get(key);
       if (block === undefined || block.length === block.capacity) {
         const { pipelineId, productId, granularity, modelId, modelVersion } = record;
-        block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, record.features.featureSetVersion, width, Math.max(MIN_BLOCK_ROWS, rowsHint));
+        // Sized for the rest of the write, but never past MAX_BLOCK_VALUES feature values: a write of several
+        // interleaved series would size each series' block for the whole write, and a plain array past 2^25
+        // elements starts as a slow dictionary array.
+        const rows = Math.min(Math.max(MIN_BLOCK_ROWS, rowsHint), Math.max(MIN_BLOCK_ROWS, Math.floor(MAX_BLOCK_VALUES / Math.max(1, width))));
+        block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, record.features.featureSetVersion, width, rows);
         this.blocks.push(block);
         this.openBlocks.set(key, block);
       }

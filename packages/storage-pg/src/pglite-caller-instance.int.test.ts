@@ -68,7 +68,7 @@ describe("a caller's PGlite instance", () => {
         capacities.add(fs.lookupPath('/tmp/tradepipe-caller-growth').node.contents.length / (1024 * 1024));
       }
       fs.close(stream);
-      // Emscripten's own growth (an eighth at a time) passes through 1.125, 1.27, … MB, copying the file each time.
+      // Emscripten's own growth with these 1 MB writes passes through 1, 2, 3, … MB, copying the file each time.
       expect([...capacities]).toEqual([1, 2, 4, 8, 16]);
     } finally {
       await database.close();

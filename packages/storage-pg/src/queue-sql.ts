@@ -95,7 +95,8 @@ const CLAIMED_RECORDS: { readonly [K in WorkKind]: { readonly columns: string; f
 
 /**
  * Claims up to `limit` items with one statement: candidates are locked with `FOR UPDATE SKIP LOCKED` (so
- * concurrent workers never take the same item; not on PGlite, which runs each statement alone: see `rowLock`) and leased with a fresh token from a global sequence. Each
+ * concurrent workers never take the same item; not on PGlite, one backend: see `rowLock`) and leased with a
+ * fresh token from a global sequence. Each
  * claim carries its item's record ({@link Claim.record}), read by the same statement.
  * @internal
  */

@@ -225,7 +225,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     }
     if (row?.consumed_at_ms !== null) throw new TradepipeError('approval_consumed', 'The approval was already used', { details });
     // One statement, after the approval's lock (so with a snapshot taken after it): the kill switch read FOR SHARE
-    // (it waits for a kill switch being engaged right now, and makes an engagement wait for this intent), then
+    // on a server (not on PGlite: see `rowLock`) (it waits for a kill switch being engaged right now, and makes an engagement wait for this intent), then
     // the store's now, then the order intent inserted, the approval marked consumed and its reservation tied to
     // the order. The insert reads the now, which reads the locked kill-switch row, so they run in that order. A
     // refusal below rolls all of it back, so the checks keep their order and their answers.

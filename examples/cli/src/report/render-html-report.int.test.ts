@@ -45,7 +45,7 @@ const CANVAS_VARIANCES = `(ids) => {
 }`;
 const variancesExpression = `(${CANVAS_VARIANCES})(${JSON.stringify(CHART_IDS)})`;
 
-describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined)('HTML report in headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM) && process.env.CI === undefined && !UPDATE_DOCS_IMAGES)('HTML report in headless Chromium', () => {
   let browser: Browser;
   let directory: string;
 

@@ -57,7 +57,7 @@ function alternatingModel(names: readonly string[], version: string): SignalMode
   return { modelId: 'alternating', modelVersion: 'test-1', featureNames: names, featureSetVersion: version, predict, predictBatch: (vectors) => Promise.all(vectors.map(predict)) };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headless Chromium', () => {
+describe.skipIf(!existsSync(CHROMIUM) && !UPDATE_DOCS_IMAGES)('the health monitor status page in headless Chromium', () => {
   let server: ServiceHttpServer;
   let deadLetterId = '';
   const pageErrors: string[] = [];
@@ -127,10 +127,13 @@ describe.skipIf(!existsSync(CHROMIUM))('the health monitor status page in headle
       expect(html).not.toMatch(/a secret of at least|BEGIN [A-Z ]*PRIVATE KEY|postgres:\/\/[^ ]*:[^ ]*@/);
       const screenshotDirectory = UPDATE_DOCS_IMAGES ? undefined : mkdtempSync(join(tmpdir(), 'tradepipe-status-page-'));
       const screenshot = screenshotDirectory === undefined ? DOCS_SCREENSHOT : join(screenshotDirectory, 'status-page.png');
-      mkdirSync(dirname(screenshot), { recursive: true });
-      await page.screenshot({ path: screenshot, fullPage: true });
-      expect(existsSync(screenshot)).toBe(true);
-      if (screenshotDirectory !== undefined) rmSync(screenshotDirectory, { recursive: true, force: true });
+      try {
+        mkdirSync(dirname(screenshot), { recursive: true });
+        await page.screenshot({ path: screenshot, fullPage: true });
+        expect(existsSync(screenshot)).toBe(true);
+      } finally {
+        if (screenshotDirectory !== undefined) rmSync(screenshotDirectory, { recursive: true, force: true });
+      }
       expect(pageErrors).toEqual([]);
     } finally {
       await browser.close();

@@ -86,4 +86,18 @@ describe("the validator's context", () => {
     expect(abortedAtRead).toBe(false);
     expect(isTradepipeError(reason, 'aborted') && reason.details['expired']).toBe(true);
   });
+
+  it('gives a signal already aborted when first read after the call ended (a background task kept the context)', async () => {
+    const clock = createManualClock(testRecommendation().createdAtMs);
+    let kept: StageContext | undefined;
+    await validateOnce(
+      approving((context) => {
+        kept = context;
+      }),
+      clock,
+    );
+    const signal = kept!.signal;
+    expect(signal.aborted).toBe(true);
+    expect(isTradepipeError(signal.reason, 'aborted')).toBe(true);
+  });
 });

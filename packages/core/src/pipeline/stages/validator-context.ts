@@ -1,3 +1,4 @@
+import { TradepipeError } from '../../errors.js';
 import type { StageContext } from '../../interfaces.js';
 import type { Logger } from '../../logger.js';
 import type { TradeRecommendation } from '../../records/trading.js';
@@ -6,6 +7,9 @@ import type { Clock } from '../../time.js';
 import type { StageRunContext } from '../stage.js';
 import { abortsWith } from '../runner.js';
 import { expiredError, expiryOf } from './recommendation-input.js';
+
+/** The reason a signal first read after the validator's call ended is aborted with (the recommendation not expired). */
+const CALL_ENDED = new TradepipeError('aborted', 'The validator call has ended');
 
 /**
  * The context a validator is called with: the claim's slot context (pipeline id, clock, logger, store) and a
@@ -17,16 +21,22 @@ import { expiredError, expiryOf } from './recommendation-input.js';
  * @internal
  */
 export class ValidatorContext implements StageContext {
+  /** The pipeline's id. */
   readonly pipelineId: string;
+  /** The pipeline's clock. */
   readonly clock: Clock;
+  /** The pipeline's logger. */
   readonly logger: Logger;
+  /** The pipeline's store. */
   readonly store: PipelineStore;
+  /** Aborts at the recommendation's expiry, at pipeline stop or at lease loss; made on first read. */
   declare readonly signal: AbortSignal;
   readonly #recommendation: TradeRecommendation;
   readonly #runContext: StageRunContext<unknown>;
   #deadline: { readonly signal: AbortSignal; dispose(): void } | undefined;
   #disposed = false;
 
+  /** The context of one validator call for `recommendation`, within the claim's `runContext`. */
   constructor(recommendation: TradeRecommendation, runContext: StageRunContext<unknown>) {
     const { pipelineId, clock, logger, store } = runContext.slotContext;
     this.pipelineId = pipelineId;
@@ -38,12 +48,16 @@ export class ValidatorContext implements StageContext {
     Object.defineProperty(this, 'signal', ValidatorContext.#signal);
   }
 
-  /** Stops the expiry wait and detaches the signal, if it was made; a read after this gets a signal already disposed. */
+  /**
+   * Ends the call: stops the expiry wait and detaches the signal, if it was made (as the eager signal was, it is
+   * not aborted); a first read after this gets a signal already aborted.
+   */
   dispose(): void {
     this.#disposed = true;
     this.#deadline?.dispose();
   }
 
+  /** The signal, made at the first call. */
   #made(): AbortSignal {
     this.#deadline ??= this.#deadlineNow();
     return this.#deadline.signal;
@@ -51,16 +65,19 @@ export class ValidatorContext implements StageContext {
 
   /**
    * The deadline as it stands at the first read: waiting for the expiry; aborted at once if the recommendation
-   * has expired (a wait made at the call would have fired by now); detached at once if the call has ended.
+   * has expired (a wait made at the call would have fired by now) or if the call has ended.
    */
   #deadlineNow(): { readonly signal: AbortSignal; dispose(): void } {
+    const expired = this.#recommendation.expiresAtMs <= this.clock.nowMs();
+    if (this.#disposed) {
+      // The call has ended: whatever still holds the context must stop, so the signal comes aborted.
+      const ended = new AbortController();
+      ended.abort(expired ? expiredError(this.#recommendation) : CALL_ENDED);
+      return { signal: ended.signal, dispose: () => undefined };
+    }
     const controller = abortsWith(this.#runContext);
     const settled = { signal: controller.signal, dispose: () => controller.detach() };
-    if (this.#disposed) {
-      controller.detach();
-      return settled;
-    }
-    if (this.#recommendation.expiresAtMs > this.clock.nowMs()) return expiryOf(this.#recommendation, this.clock, controller);
+    if (!expired) return expiryOf(this.#recommendation, this.clock, controller);
     controller.abort(expiredError(this.#recommendation));
     return settled;
   }
