@@ -10,7 +10,7 @@ import { PG_BIN, clusterBinariesPresent, startTestCluster, type TestCluster } fr
 import { CHAOS_PIPELINE_ID, startLiveDeployment, type LiveDeployment } from './chaos-deployment.js';
 import { auditLedger } from './chaos-ledger.js';
 import { superviseServices, type Supervisor } from './chaos-supervisor.js';
-import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
+import { findBuyWindow, nowClearOfUtcMidnight, type DecisionWindow } from './e2e-candles.js';
 import { SETTLE_BUDGET_MS, START_BUDGET_MS, STOP_BUDGET_MS, waitFor, withBudget } from './e2e-processes.js';
 import { SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 
@@ -19,6 +19,8 @@ const RECOMMENDATIONS = 10;
 const DROPPED_ANSWERS = 3;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
 const DAY_MS = 86_400_000;
+/** The storm runs for minutes: it starts at least this long before a UTC midnight (see nowClearOfUtcMidnight). */
+const STORM_MIDNIGHT_MARGIN_MS = 15 * 60_000;
 const TERMINAL = ['EXECUTED', 'REJECTED', 'FAILED', 'EXPIRED', 'DEAD_LETTER'];
 
 const binaries = clusterBinariesPresent();
@@ -87,7 +89,7 @@ describe.skipIf(!binaries)('chaos storm: live services under SIGKILLs, lost answ
   it(`ends with the store equal to the exchange after ${KILLS}+ kills (seed in the output)`, async () => {
     const startedAtMs = performance.now();
     const random = seeded(SEED);
-    const window = await findBuyWindow(Date.now());
+    const window = await findBuyWindow(await nowClearOfUtcMidnight(STORM_MIDNIGHT_MARGIN_MS));
     cluster = await startTestCluster();
     live = await startLiveDeployment(window, 'storm', {
       database: cluster.database,
@@ -164,5 +166,5 @@ describe.skipIf(!binaries)('chaos storm: live services under SIGKILLs, lost answ
     const codes = await deployment.stop();
     live = undefined;
     expect(codes).toEqual(codes.map(() => 0));
-  }, START_BUDGET_MS * 2 + SETTLE_BUDGET_MS * 2);
+  }, START_BUDGET_MS * 2 + SETTLE_BUDGET_MS * 2 + STORM_MIDNIGHT_MARGIN_MS);
 });

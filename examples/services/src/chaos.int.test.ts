@@ -6,7 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addDecimal, clientOrderIdFor, compareDecimal, decimal, type Order } from '@tradepipe/core';
 import { CHAOS_DATABASE, CHAOS_LEASE_MS, killHard, postgresAvailable, startLiveDeployment, type LiveDeployment } from './chaos-deployment.js';
-import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
+import { MIDNIGHT_MARGIN_MS, findBuyWindow, nowClearOfUtcMidnight, type DecisionWindow } from './e2e-candles.js';
 import { SETTLE_BUDGET_MS, START_BUDGET_MS, STOP_BUDGET_MS, get, waitFor, waitReady } from './e2e-processes.js';
 
 const available = await postgresAvailable();
@@ -28,8 +28,8 @@ describe.skipIf(!available)('live services survive a SIGKILLed trade-executor (f
   let deployment: LiveDeployment | undefined;
 
   beforeAll(async () => {
-    window = await findBuyWindow(Date.now());
-  }, START_BUDGET_MS);
+    window = await findBuyWindow(await nowClearOfUtcMidnight());
+  }, START_BUDGET_MS + MIDNIGHT_MARGIN_MS);
 
   afterEach(async () => {
     const codes = await deployment?.stop();

@@ -98,3 +98,21 @@ export async function findBuyWindow(nowMs: number): Promise<DecisionWindow> {
   }
   throw new Error('no BUY candle the rule validator approves in the bundled data');
 }
+
+/** How close to the next UTC midnight {@link nowClearOfUtcMidnight} does not start a test by default, ms. */
+export const MIDNIGHT_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Now, at least `marginMs` before the next UTC midnight. A test whose decision candle is yesterday's day candle
+ * ({@link findBuyWindow}) must not run across a day boundary: the services would then look for another day's
+ * candle (a CI run that started its services 0.6 s after midnight waited its whole budget for a recommendation
+ * that could not come). Within the margin this waits for the boundary to pass (a wait for a clock condition,
+ * not for readiness), then answers.
+ */
+export async function nowClearOfUtcMidnight(marginMs: number = MIDNIGHT_MARGIN_MS): Promise<number> {
+  const nowMs = Date.now();
+  const untilMidnightMs = startOfUtcDayMs(nowMs) + DAY_MS - nowMs;
+  if (untilMidnightMs > marginMs) return nowMs;
+  await new Promise((resolve) => setTimeout(resolve, untilMidnightMs + 1_000));
+  return Date.now();
+}

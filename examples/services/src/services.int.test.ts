@@ -8,7 +8,7 @@ import { clientOrderIdFor, recordId, type PipelineStore } from '@tradepipe/core'
 import { startFakeCoinbase, type FakeCoinbase } from '@tradepipe/coinbase/testing';
 import { startFakeOllama, type FakeOllama } from '@tradepipe/llm-validator/testing';
 import { createPgStore } from '@tradepipe/storage-pg';
-import { findBuyWindow, type DecisionWindow } from './e2e-candles.js';
+import { MIDNIGHT_MARGIN_MS, findBuyWindow, nowClearOfUtcMidnight, type DecisionWindow } from './e2e-candles.js';
 import {
   SETTLE_BUDGET_MS,
   START_BUDGET_MS,
@@ -51,7 +51,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
   const portOf = (service: ServiceProcess, index: number): number => (index < SERVICE_NAMES.length ? ports[service.name] : replicaPorts[index - SERVICE_NAMES.length]!);
 
   beforeAll(async () => {
-    window = await findBuyWindow(Date.now());
+    window = await findBuyWindow(await nowClearOfUtcMidnight());
     store = await createPgStore({ ...DATABASE, schema: SCHEMA, poolSize: 3 });
     await store.putCandles(window.history, { state: 'DONE' });
     coinbase = await startFakeCoinbase({ enforceRateLimits: false });
@@ -97,7 +97,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       processes.push(spawnService(name, { ...env, [variable]: String(port) }));
     }
     await Promise.all(processes.map((service, index) => waitReady(service, portOf(service, index))));
-  }, START_BUDGET_MS + 60_000);
+  }, START_BUDGET_MS + 60_000 + MIDNIGHT_MARGIN_MS);
 
   afterAll(async () => {
     // Only after a failed test do processes still run here: end them without asking.
