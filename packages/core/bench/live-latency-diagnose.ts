@@ -48,29 +48,15 @@ const observer = new PerformanceObserver((list) => {
 });
 observer.observe({ entryTypes: ['gc'] });
 
-const { createMemoryStore, createPipeline, systemClock, wrapEveryStage } = await import('../src/index.js');
-const { createTestApprovalSigner, testProduct } = await import('../src/testing.js');
-const { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } = await import('../src/pipeline/test-doubles.js');
-type Candle = import('../src/index.js').Candle;
+// Imported after the timers are wrapped: what the modules set up records too.
+const { createMemoryStore, wrapEveryStage } = await import('../src/index.js');
+const { alternatingCandles, createLivePathPipeline } = await import('./live-path.js');
 
 const WARMUP = Number(process.env.DIAG_WARMUP ?? 200);
 const MEASURED = Number(process.env.DIAG_CANDLES ?? 5_000);
-const MINUTE_MS = 60_000;
-
-/** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 % (as the bench's). */
-function candles(count: number): Candle[] {
-  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
-  let close = 100;
-  return Array.from({ length: count }, (_, index) => {
-    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE' as const, startMs: firstStartMs + index * MINUTE_MS, open: close, high: close * 1.001, low: close * 0.999, close, volume: 1, gapFilled: false };
-  });
-}
 
 interface CandleSample { startMs: number; endMs: number; stages: [string, number, number][] }
 const store = createMemoryStore();
-await store.putProduct(testProduct());
-const signer = createTestApprovalSigner();
 let current: CandleSample | undefined;
 const timing = wrapEveryStage(async (call, next) => {
   const startedAtMs = performance.now();
@@ -80,22 +66,11 @@ const timing = wrapEveryStage(async (call, next) => {
     current?.stages.push([call.stage, startedAtMs, performance.now()]);
   }
 });
-const pipeline = createPipeline({
-  pipelineId: 'bench',
-  store,
-  features: new ReturnFeatureSet(),
-  model: new ThresholdModel(),
-  validator: new ScriptedValidator('zero-ms', ['approve']),
-  risk: new LimitRiskManager(signer, 1e12),
-  executor: new ImmediateExecutor(signer),
-  plugins: [{ name: 'timing', wrappers: [timing] }],
-  tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 1_000 },
-});
 const finished = new Map<number, () => void>();
-pipeline.on('recommendation:finished', ({ recommendation }) => finished.get(recommendation.candleStartMs)?.());
+const pipeline = await createLivePathPipeline(store, timing, (candleStartMs) => finished.get(candleStartMs)?.());
 await pipeline.start();
 const samples: CandleSample[] = [];
-const [first, ...rest] = candles(WARMUP + MEASURED + 1);
+const [first, ...rest] = alternatingCandles(WARMUP + MEASURED + 1);
 await store.putCandles([first!]);
 for (const [index, candle] of rest.entries()) {
   const done = new Promise<void>((resolve) => finished.set(candle.startMs, resolve));

@@ -24,9 +24,8 @@
 import { loadavg } from 'node:os';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
-import { createMemoryStore, createPipeline, systemClock, wrapEveryStage, type Candle, type PipelineStore } from '../src/index.js';
-import { createTestApprovalSigner, testProduct } from '../src/testing.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../src/pipeline/test-doubles.js';
+import { createMemoryStore, wrapEveryStage, type PipelineStore } from '../src/index.js';
+import { alternatingCandles, createLivePathPipeline } from './live-path.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 // V8 is still optimising the path over its first ~2,000 candles: in those, stalls of 2-11 ms inside a stage with
@@ -35,18 +34,7 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const WARMUP_CANDLES = QUICK ? 500 : 2_000;
 const MEASURED_CANDLES = { memory: QUICK ? 300 : 3_000, pglite: QUICK ? 150 : 1_000 } as const;
 const STORES = (process.env.BENCH_STORES ?? 'memory,pglite').split(',');
-const MINUTE_MS = 60_000;
 const REFERENCE_EVERY = Number(process.env.BENCH_REFERENCE_EVERY ?? 10);
-
-/** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %. */
-function candles(count: number): Candle[] {
-  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
-  let close = 100;
-  return Array.from({ length: count }, (_, index) => {
-    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close * 1.001, low: close * 0.999, close, volume: 1, gapFilled: false };
-  });
-}
 
 function percentile(values: readonly number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -168,8 +156,6 @@ interface Measured {
 /** Feeds candles one at a time to a started pipeline; times each candle's put → finished and its stages' `run`. */
 async function measure(inner: PipelineStore, measuredCandles: number, roundTrips?: () => number): Promise<Measured> {
   const { store, calls } = countingStore(inner);
-  await store.putProduct(testProduct());
-  const signer = createTestApprovalSigner();
   let runMs = 0;
   const timing = wrapEveryStage(async (_call, next) => {
     const startedAtMs = performance.now();
@@ -179,19 +165,8 @@ async function measure(inner: PipelineStore, measuredCandles: number, roundTrips
       runMs += performance.now() - startedAtMs;
     }
   });
-  const pipeline = createPipeline({
-    pipelineId: 'bench',
-    store,
-    features: new ReturnFeatureSet(),
-    model: new ThresholdModel(),
-    validator: new ScriptedValidator('zero-ms', ['approve']),
-    risk: new LimitRiskManager(signer, 1e12),
-    executor: new ImmediateExecutor(signer),
-    plugins: [{ name: 'timing', wrappers: [timing] }],
-    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 1_000 },
-  });
   const finished = new Map<number, () => void>();
-  pipeline.on('recommendation:finished', ({ recommendation }) => finished.get(recommendation.candleStartMs)?.());
+  const pipeline = await createLivePathPipeline(store, timing, (candleStartMs) => finished.get(candleStartMs)?.());
   await pipeline.start();
   const latenciesMs: number[] = [];
   const startsMs: number[] = [];
@@ -206,7 +181,7 @@ async function measure(inner: PipelineStore, measuredCandles: number, roundTrips
   let metered: ReturnType<ReturnType<typeof allocationMeter>> | undefined;
   let cpu: NodeJS.CpuUsage | undefined;
   try {
-    const [first, ...rest] = candles(WARMUP_CANDLES + measuredCandles + 1);
+    const [first, ...rest] = alternatingCandles(WARMUP_CANDLES + measuredCandles + 1);
     await store.putCandles([first!]); // the engine's first candle makes no signal
     for (const [index, candle] of rest.entries()) {
       if (index === WARMUP_CANDLES) {
