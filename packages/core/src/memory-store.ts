@@ -69,6 +69,15 @@ export function createMemoryStore(options: { clock?: Clock } = {}): PipelineStor
   return new MemoryStore(options.clock ?? systemClock);
 }
 
+/**
+ * Whether `store` is a store made by {@link createMemoryStore} (or a proxy of one): its `writeBulk` reads each signal
+ * item's `record` once and keeps none of the items (the batched replay hands it items that build their record then).
+ * @internal
+ */
+export function isCoreMemoryStore(store: PipelineStore): boolean {
+  return store instanceof MemoryStore;
+}
+
 class MemoryStore implements PipelineStore {
   readonly name = 'memory';
   private readonly queue: MemoryQueue;
