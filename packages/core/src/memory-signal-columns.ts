@@ -217,6 +217,21 @@ export class SignalColumns {
     return { partitionKey: block.partitionKey, orderKey: block.candleStartMs[this.handleRow[handle]!]! };
   }
 
+  /** The partition key of a handle's signal (its block's string). */
+  partitionKeyOf(handle: number): string {
+    return this.blocks[this.handleBlock[handle]!]!.partitionKey;
+  }
+
+  /** The candle start of a handle's signal. */
+  candleStartMsOf(handle: number): number {
+    return this.blocks[this.handleBlock[handle]!]!.candleStartMs[this.handleRow[handle]!]!;
+  }
+
+  /** Makes room for `count` more signals than held (outside a write: it would take back none of it). */
+  reserveFor(count: number): void {
+    if (this.mark === undefined) this.reserve(this.count + Math.max(0, count));
+  }
+
   /** The record of a handle, rebuilt: `SignalSchema`'s fields in its order. */
   record(handle: number): Signal {
     const block = this.blocks[this.handleBlock[handle]!]!;

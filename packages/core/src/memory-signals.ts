@@ -91,6 +91,21 @@ export class MemorySignals implements IdHandles {
     return this.columns.idOf(handle);
   }
 
+  /** Makes room in the columns for `count` more bulk-written signals. */
+  reserveBulk(count: number): void {
+    this.columns.reserveFor(count);
+  }
+
+  /** The partition key (`productId/granularity`) of a column-held signal's handle: a string its block shares. */
+  partitionKeyOf(handle: number): string {
+    return this.columns.partitionKeyOf(handle);
+  }
+
+  /** The candle start of a column-held signal's handle. */
+  candleStartMsOf(handle: number): number {
+    return this.columns.candleStartMsOf(handle);
+  }
+
   /** Stores a signal not stored yet (the per-record path). */
   add(record: Signal): void {
     this.records.set(record.id, record);

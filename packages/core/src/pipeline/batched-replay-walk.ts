@@ -34,15 +34,13 @@ export interface ChunkVectors {
 
 /**
  * What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. With a
- * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, `reason`): no second object per
- * candle. The signal's record and the vector are built when first read, from the chunk's matrix, during the
- * chunk's write (the record is then kept: the same object for the write and its event), so that between the walk
- * and the write a quiet candle keeps a few numbers alive, not its vector and signal.
+ * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, `reason`) for the core memory store,
+ * which reads `record` once and copies it: the record is built at each read, from the chunk's matrix, so that from
+ * the walk to the end of the chunk's write a quiet candle keeps a few numbers alive, not its vector and signal.
  */
 export class QuietOutcome {
   /** The signal's work state (read with `record`). */
   readonly state = 'DONE' as const;
-  #record: Signal | undefined;
 
   constructor(
     private readonly runtime: PipelineRuntime,
@@ -50,6 +48,8 @@ export class QuietOutcome {
     private readonly item: ChunkItem,
     /** The id of the candle's signal; `undefined` when the model did not predict. */
     private readonly signalId: string | undefined,
+    /** The candle's signal as the walk built it, when kept (for a store that keeps its items: see {@link writeQuiet}). */
+    private readonly kept: Signal | undefined,
     /** The clock the candle-by-candle replay would read at this candle. */
     private readonly nowMs: number,
     /** Why the bridge made nothing of the signal (`undefined` without a signal or when it rejected a recommendation at once). */
@@ -67,11 +67,10 @@ export class QuietOutcome {
     return this.signalId !== undefined;
   }
 
-  /** The candle's signal, if the model predicted: built at the first read, the same object after. */
+  /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */
   get record(): Signal | undefined {
-    if (this.signalId === undefined) return undefined;
-    this.#record ??= signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.item.prediction!, this.nowMs, this.signalId);
-    return this.#record;
+    if (this.signalId === undefined || this.kept !== undefined) return this.kept;
+    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.item.prediction!, this.nowMs, this.signalId);
   }
 
   /** The candle's vector (a new object at each read), `undefined` while its engine warmed up. */
@@ -189,9 +188,10 @@ export class ReplayCaches {
  * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
  * @param vector the candle's vector (`undefined` while its engine warmed up)
  * @param nowMs the clock the candle-by-candle replay would read at this candle
+ * @param keepSignal whether the outcome keeps the signal built here (else it builds it again when read)
  * @internal
  */
-export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number): QuietOutcome | undefined {
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, keepSignal: boolean): QuietOutcome | undefined {
   const { runtime } = access;
   const { candle } = item;
   const { pipelineId, model, exits } = runtime.options;
@@ -201,22 +201,24 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     const exit = exits.evaluate({ candle, position, product, recentCandles: caches.recentUpTo(candle), riskState: caches.riskState!, pipelineId, nowMs: Math.max(nowMs, candleCloseMs(candle)) });
     if (exit !== undefined) return undefined;
   }
-  if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, nowMs, undefined, undefined);
+  if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
   const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
+  const kept = keepSignal ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
-  if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, nowMs, stale, undefined);
+  if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;
   const decision = runtime.policy.recommend({ signal, product, position, nowMs });
-  if (decision.kind === 'none') return new QuietOutcome(runtime, vectors, item, signal.id, nowMs, decision.reason, undefined);
-  if (decision.kind === 'reject') return new QuietOutcome(runtime, vectors, item, signal.id, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
+  if (decision.kind === 'none') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, decision.reason, undefined);
+  if (decision.kind === 'reject') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
   return undefined;
 }
 
 /**
  * Writes quiet outcomes with one `writeBulk` once the clock has reached `clockMs` (at least the last one's
  * close: no record before its time), then emits the events the stages would have, in order.
- * @param lazySignals whether the store is the core memory store, which reads each signal item's `record` once
- *   (the outcomes are the items, each record built as the store copies it); any other store gets plain items
+ * @param lazySignals whether the store is the core memory store, which reads each signal item's `record` once and
+ *   keeps no item (the outcomes are the items, each record built as the store copies it); any other store gets plain
+ *   items
  * @internal
  */
 export async function writeQuiet(access: ReplayAccess, store: PipelineStore, outcomes: readonly QuietOutcome[], lazySignals: boolean): Promise<void> {
@@ -245,12 +247,15 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   };
   for (let index = 0; index < outcomes.length; index += 1) {
     const outcome = outcomes[index]!;
+    // Built once for both events (the vector is the signal's features, as in the stage).
+    let signal: Signal | undefined;
     if (candleListened) {
-      bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.record?.features ?? outcome.vector() });
+      signal = outcome.record;
+      bus.emit('candle:processed', { candle: outcome.candle, vector: signal?.features ?? outcome.vector() });
       emitted();
     }
     if (outcome.hasSignal && signalListened) {
-      bus.emit('signal:generated', { signal: outcome.record! });
+      bus.emit('signal:generated', { signal: signal ?? outcome.record! });
       emitted();
     }
     if (outcome.rejected !== undefined) {

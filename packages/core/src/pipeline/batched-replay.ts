@@ -1,7 +1,7 @@
 import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
-import { isCoreMemoryStore } from '../memory-store.js';
+import { prepareMemoryBulkSignals } from '../memory-store.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
@@ -219,7 +219,7 @@ class BatchedWalk implements ChunkVectors {
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
       const warm = item.row >= 0 || item.vector !== undefined;
       const quiet = item.precomputed && (!warm || item.prediction !== undefined) && !this.caches.workPending
-        ? decideQuietly(this.access, this.caches, this, item, warm ? this.vectorOf(item) : undefined, nowMs)
+        ? decideQuietly(this.access, this.caches, this, item, warm ? this.vectorOf(item) : undefined, nowMs, !this.lazySignals)
         : undefined;
       if (quiet === undefined) {
         await this.fullPath(item);
@@ -339,7 +339,10 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     try {
       const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
       await caches.refresh();
-      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, isCoreMemoryStore(staging?.store ?? input.store));
+      // Quiet writes straight into a core memory store (a staging keeps the items it is given until its flush): its
+      // signal columns made for every candle at once (a quiet candle writes at most one signal).
+      const lazySignals = staging === undefined && prepareMemoryBulkSignals(input.store, ordered.length);
+      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, lazySignals);
       const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
       for (let start = 0; start < ordered.length; ) {
         const items = await walk.chunk(ordered, start, chunkCandles);
