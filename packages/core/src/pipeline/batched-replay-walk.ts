@@ -5,7 +5,9 @@ import { candleCloseMs, type Candle, type FeatureVector, type Product } from '..
 import type { RiskState } from '../records/risk.js';
 import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
 import type { PipelineStore } from '../store.js';
+import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
 import type { ReplayAccess } from './replay-access.js';
+import type { ChunkMatrix } from './replay-chunk-matrix.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
@@ -27,8 +29,11 @@ export interface ChunkItem {
   prediction: ModelPrediction | undefined;
 }
 
-/** Where a chunk's vectors are read: the vector of an item, `undefined` while its engine warmed up. */
+/** Where a chunk's vectors are read. */
 export interface ChunkVectors {
+  /** The chunk's matrix, where an item's `row` is. */
+  readonly matrix: ChunkMatrix;
+  /** The vector of an item (a new object), `undefined` while its engine warmed up. */
   vectorOf(item: ChunkItem): FeatureVector | undefined;
 }
 
@@ -38,7 +43,7 @@ export interface ChunkVectors {
  * which reads `record` once and copies it: the record is built at each read, from the chunk's matrix, so that from
  * the walk to the end of the chunk's write a quiet candle keeps a few numbers alive, not its vector and signal.
  */
-export class QuietOutcome {
+export class QuietOutcome implements SignalRow {
   /** The signal's work state (read with `record`). */
   readonly state = 'DONE' as const;
 
@@ -65,6 +70,90 @@ export class QuietOutcome {
   /** Whether the candle has a signal (without building it). */
   get hasSignal(): boolean {
     return this.signalId !== undefined;
+  }
+
+  /**
+   * The signal as a row (see {@link SignalRow}), when the model predicted, its vector is in the chunk's matrix and
+   * the signal is not kept: the core memory store copies it into its columns without the record being built.
+   */
+  [SIGNAL_ROW](): SignalRow | undefined {
+    return this.signalId === undefined || this.kept !== undefined || this.item.row < 0 ? undefined : this;
+  }
+
+  /** The signal's id (with a signal only; as `signalRecord` sets each field below). */
+  get id(): string {
+    return this.signalId!;
+  }
+
+  /** The pipeline's id. */
+  get pipelineId(): string {
+    return this.runtime.options.pipelineId;
+  }
+
+  /** The candle's product. */
+  get productId(): Signal['productId'] {
+    return this.item.candle.productId;
+  }
+
+  /** The candle's granularity. */
+  get granularity(): Signal['granularity'] {
+    return this.item.candle.granularity;
+  }
+
+  /** The candle's start. */
+  get candleStartMs(): number {
+    return this.item.candle.startMs;
+  }
+
+  /** The prediction's action. */
+  get action(): Signal['action'] {
+    return this.item.prediction!.action;
+  }
+
+  /** The prediction's confidence. */
+  get confidence(): number {
+    return this.item.prediction!.confidence;
+  }
+
+  /** The prediction's probabilities, if it has them. */
+  get probabilities(): Signal['probabilities'] {
+    return this.item.prediction!.probabilities;
+  }
+
+  /** The model's id. */
+  get modelId(): string {
+    return this.runtime.options.model!.modelId;
+  }
+
+  /** The model's version. */
+  get modelVersion(): string {
+    return this.runtime.options.model!.modelVersion;
+  }
+
+  /** The candle's close. */
+  get closePrice(): number {
+    return this.item.candle.close;
+  }
+
+  /** When the signal is stamped: the walk's clock, no earlier than the candle's close. */
+  get generatedAtMs(): number {
+    return Math.max(this.nowMs, candleCloseMs(this.item.candle));
+  }
+
+  /** The feature-set version of the vectors in the chunk's matrix. */
+  get featureSetVersion(): string {
+    return this.vectors.matrix.rowsFeatureSetVersion;
+  }
+
+  /** Feature values per vector. */
+  get width(): number {
+    return this.vectors.matrix.rowWidth;
+  }
+
+  /** Copies the candle's feature values from the chunk's matrix (always numbers). */
+  copyValues(target: number[], offset: number): boolean {
+    this.vectors.matrix.copyRow(this.item.row, target, offset);
+    return true;
   }
 
   /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */

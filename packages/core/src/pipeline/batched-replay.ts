@@ -105,7 +105,7 @@ class BatchedWalk implements ChunkVectors {
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
-  private readonly matrix = new ChunkMatrix();
+  readonly matrix = new ChunkMatrix();
   /** The chunk's warm items and their vectors as the engines gave them, until the chunk's prediction. */
   private warmItems: ChunkItem[] = [];
   private warmVectors: FeatureVector[] = [];

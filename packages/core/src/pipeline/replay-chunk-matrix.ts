@@ -59,6 +59,23 @@ export class ChunkMatrix {
     return row;
   }
 
+  /** Values per row (the width of the vectors taken). */
+  get rowWidth(): number {
+    return this.width;
+  }
+
+  /** The feature-set version of the vectors taken. */
+  get rowsFeatureSetVersion(): string {
+    return this.featureSetVersion;
+  }
+
+  /** Copies a row's values into `target` from `offset` (the values of the vector taken, as {@link vectorAt} gives them). */
+  copyRow(row: number, target: number[], offset: number): void {
+    const width = this.width;
+    const source = this.values;
+    for (let index = 0, at = row * width; index < width; index += 1, at += 1) target[offset + index] = source[at]!;
+  }
+
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
   vectorAt(row: number, candle: Candle): FeatureVector {
     const width = this.width;
