@@ -162,8 +162,9 @@ class BatchedWalk implements ChunkVectors {
       if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
       try {
         const vector = engine.extractor.update(candle);
-        // The values go to the chunk's matrix; the vector object itself lives only until the chunk's prediction.
-        const row = vector === undefined ? -1 : this.matrix.take(vector, candle, size);
+        // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
+        // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector.
+        const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, size);
         const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
         items.push(item);
         if (vector !== undefined) {
