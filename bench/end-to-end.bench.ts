@@ -60,6 +60,10 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
+/** Minor page faults of the process so far: first-touched memory, ≈ 11 µs of CPU each on the benchmark VM. */
+const minorFaults = (): number => process.resourceUsage().minorPageFault;
+/** A run's CPU and minor page faults, as printed beside each timed run. */
+const cpuAndFaults = (run: { readonly cpuMs: number; readonly faults: number }): string => `CPU ${seconds(run.cpuMs)}, ${Math.round(run.faults / 1000)}k faults`;
 
 // A full collection before each timed run, so that no run pays for the previous one's garbage (a replay leaves a
 // store of 400+ MB behind; collected during the next bare loop, it made that loop's CPU jump from 1.1 to 1.7 s).
@@ -72,11 +76,12 @@ async function collectGarbage(): Promise<void> {
 }
 
 /** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
-async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number }> {
+async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number; faults: number }> {
   const engine = createFeatureSet().createExtractor({ productId: 'BTC-USD', granularity: 'ONE_MINUTE' });
   for (const candle of history) engine.update(candle);
   await collectGarbage();
   const started = performance.now();
+  const faultsBefore = minorFaults();
   const cpu = process.cpuUsage();
   for (let start = 0; start < candles.length; start += 4_096) {
     const vectors = [];
@@ -86,12 +91,14 @@ async function bareLoop(model: SignalModel, history: readonly Candle[], candles:
     }
     await model.predictBatch(vectors);
   }
-  return { elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu) };
+  return { elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu), faults: minorFaults() - faultsBefore };
 }
 
 interface ReplayRun {
   readonly elapsedMs: number;
   readonly cpuMs: number;
+  /** Minor page faults during the run. */
+  readonly faults: number;
   readonly marks: readonly { readonly candles: number; readonly atMs: number }[];
   readonly recommendations: number;
   readonly orders: number;
@@ -108,6 +115,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   const profiler = PROFILE === undefined ? undefined : await startProfile();
   await collectGarbage();
   const started = performance.now();
+  const faultsBefore = minorFaults();
   const cpu = process.cpuUsage();
   let fullPathCandles = candles.length;
   if (mode === 'batched') {
@@ -118,11 +126,12 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   }
   const elapsedMs = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
+  const faults = minorFaults() - faultsBefore;
   await profiler?.stop(PROFILE!);
   const orders = await store.listOrders({});
   const recommendations = Object.values(await store.countByState('recommendation')).reduce((sum: number, count) => sum + (count ?? 0), 0);
   await store.close();
-  return { elapsedMs, cpuMs, marks, recommendations, orders: orders.length, executed: orders.filter((order) => order.status === 'EXECUTED').length, fullPathCandles };
+  return { elapsedMs, cpuMs, faults, marks, recommendations, orders: orders.length, executed: orders.filter((order) => order.status === 'EXECUTED').length, fullPathCandles };
 }
 
 /** Candles/s over the chunks between two candle counts (nearest chunk marks). */
@@ -153,14 +162,14 @@ async function main(): Promise<void> {
   if (PGLITE_ONLY) {
     started = performance.now();
     const pgliteOnly = await replay('batched', (clock) => createPgliteStore({ clock }), model, history, pgliteCandles);
-    print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pgliteOnly.elapsedMs)} (${rate(PGLITE, pgliteOnly.elapsedMs)}; CPU ${seconds(pgliteOnly.cpuMs)}; store opened in ${seconds(performance.now() - started - pgliteOnly.elapsedMs)})${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pgliteOnly.elapsedMs < 60_000)}` : ''}`);
+    print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pgliteOnly.elapsedMs)} (${rate(PGLITE, pgliteOnly.elapsedMs)}; ${cpuAndFaults(pgliteOnly)}; store opened in ${seconds(performance.now() - started - pgliteOnly.elapsedMs)})${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pgliteOnly.elapsedMs < 60_000)}` : ''}`);
     return;
   }
   // Both warmed alike, then alternately twice each, the faster run of each compared (see the doc comment).
   const warmUp = candles.slice(0, Math.min(candles.length, 20_000));
   await bareLoop(model, history, warmUp);
   await replay('batched', memory, model, history, warmUp);
-  const bareRuns: { elapsedMs: number; cpuMs: number }[] = [];
+  const bareRuns: { elapsedMs: number; cpuMs: number; faults: number }[] = [];
   const batchedRuns: ReplayRun[] = [];
   for (let round = 0; round < 2; round += 1) {
     bareRuns.push(await bareLoop(model, history, candles));
@@ -170,11 +179,11 @@ async function main(): Promise<void> {
   const bare = fastest(bareRuns, 'elapsedMs');
   const bareMs = bare.elapsedMs;
   const bareCpuMs = fastest(bareRuns, 'cpuMs').cpuMs;
-  print(`  bare loop       ${FULL.toLocaleString('en-US')} candles: features + predictBatch ${seconds(bareMs)} (${rate(FULL, bareMs)}); CPU ${seconds(bareCpuMs)}; runs ${bareRuns.map((run) => `${seconds(run.elapsedMs)} (CPU ${seconds(run.cpuMs)})`).join(', ')}`);
+  print(`  bare loop       ${FULL.toLocaleString('en-US')} candles: features + predictBatch ${seconds(bareMs)} (${rate(FULL, bareMs)}); CPU ${seconds(bareCpuMs)}; runs ${bareRuns.map((run) => `${seconds(run.elapsedMs)} (${cpuAndFaults(run)})`).join(', ')}`);
 
   const batched = fastest(batchedRuns, 'elapsedMs');
   const batchedCpuMs = fastest(batchedRuns, 'cpuMs').cpuMs;
-  print(`  memory batched  ${FULL.toLocaleString('en-US')} candles in ${seconds(batched.elapsedMs)} (${rate(FULL, batched.elapsedMs)}); ${batched.recommendations} recommendations, ${batched.orders} orders (${batched.executed} executed), ${batched.fullPathCandles} candles through the stages; runs ${batchedRuns.map((run) => `${seconds(run.elapsedMs)} (CPU ${seconds(run.cpuMs)})`).join(', ')}`);
+  print(`  memory batched  ${FULL.toLocaleString('en-US')} candles in ${seconds(batched.elapsedMs)} (${rate(FULL, batched.elapsedMs)}); ${batched.recommendations} recommendations, ${batched.orders} orders (${batched.executed} executed), ${batched.fullPathCandles} candles through the stages; runs ${batchedRuns.map((run) => `${seconds(run.elapsedMs)} (${cpuAndFaults(run)})`).join(', ')}`);
   const overBare = batched.elapsedMs / bareMs;
   const overBareCpu = batchedCpuMs / bareCpuMs;
   print(`    vs bare loop  CPU ${overBareCpu.toFixed(2)}× (${seconds(batchedCpuMs)} against ${seconds(bareCpuMs)}; target ≤ 3×: ${verdict(overBareCpu <= 3)}); wall ${overBare.toFixed(2)}×`);
@@ -193,7 +202,7 @@ async function main(): Promise<void> {
 
   started = performance.now();
   const pglite = await replay('batched', (clock) => createPgliteStore({ clock }), model, history, pgliteCandles);
-  print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pglite.elapsedMs)} (${rate(PGLITE, pglite.elapsedMs)}; CPU ${seconds(pglite.cpuMs)}; store opened in ${seconds(performance.now() - started - pglite.elapsedMs)}); ${(pglite.elapsedMs / (batched.elapsedMs * (PGLITE / FULL))).toFixed(1)}× the memory store's time per candle${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pglite.elapsedMs < 60_000)}` : ""}`);
+  print(`  PGlite batched  ${PGLITE.toLocaleString('en-US')} candles in ${seconds(pglite.elapsedMs)} (${rate(PGLITE, pglite.elapsedMs)}; ${cpuAndFaults(pglite)}; store opened in ${seconds(performance.now() - started - pglite.elapsedMs)}); ${(pglite.elapsedMs / (batched.elapsedMs * (PGLITE / FULL))).toFixed(1)}× the memory store's time per candle${PGLITE >= 525_600 ? `; 525,600 < 60 s: ${verdict(pglite.elapsedMs < 60_000)}` : ""}`);
 }
 
 main().catch((error: unknown) => {

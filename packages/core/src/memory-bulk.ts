@@ -74,28 +74,30 @@ interface SignalRun {
 
 /**
  * Signals grouped by state, then by partition, in input order: the column-held ones as the queue's settled
- * columns take them (by handle), the others (in the record map) as entries.
+ * columns take them (by handle, their partition and candle start read from the columns: an item's `record` is
+ * read once, by {@link MemorySignals.storeBulk}), the others (in the record map) as entries.
  */
-function signalRuns(items: readonly StoredSignal<BulkSignal>[]): { runs: Map<string, Map<string, SignalRun>>; others: BulkSignal[] } {
+function signalRuns(signals: MemorySignals, items: readonly StoredSignal<BulkSignal>[]): { runs: Map<string, Map<string, SignalRun>>; others: BulkSignal[] } {
   const runs = new Map<string, Map<string, SignalRun>>();
   const others: BulkSignal[] = [];
   let run: SignalRun | undefined;
-  let previous: BulkSignal | undefined;
+  let previousState = '';
+  let previousPartitionKey = '';
   for (const { item, handle } of items) {
     if (handle < 0) {
       others.push(item);
       continue;
     }
-    const { record } = item;
-    if (run === undefined || item.state !== previous!.state || record.productId !== previous!.record.productId || record.granularity !== previous!.record.granularity) {
+    const partitionKey = signals.partitionKeyOf(handle);
+    if (run === undefined || item.state !== previousState || partitionKey !== previousPartitionKey) {
       let byPartition = runs.get(item.state);
       if (byPartition === undefined) runs.set(item.state, (byPartition = new Map()));
-      const partitionKey = partitionKeyOf(record);
       run = byPartition.get(partitionKey);
       if (run === undefined) byPartition.set(partitionKey, (run = { partitionKey, orderKeys: [], handles: [], reasons: [] }));
+      previousState = item.state;
+      previousPartitionKey = partitionKey;
     }
-    previous = item;
-    run.orderKeys.push(record.candleStartMs);
+    run.orderKeys.push(signals.candleStartMsOf(handle));
     run.handles.push(handle);
     run.reasons.push(item.reason);
   }
@@ -156,7 +158,7 @@ export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite, nowMs: nu
       })),
     );
   }
-  const { runs, others } = signalRuns(signals);
+  const { runs, others } = signalRuns(targets.signals, signals);
   for (const [state, byPartition] of runs) {
     for (const { partitionKey, orderKeys, handles, reasons } of byPartition.values()) targets.queue.addSettled('signal', state, partitionKey, orderKeys, handles, reasons);
   }

@@ -1,5 +1,6 @@
 import { RECORD_ID_PREFIXES } from './ids.js';
 import type { ItemPlace } from './memory-settled.js';
+import { SignalBlock as Block } from './memory-signal-block.js';
 import type { Signal, SignalAction } from './records/trading.js';
 
 const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
@@ -12,74 +13,6 @@ const ID_LENGTH = ID_PREFIX.length + 32;
 const MIN_BLOCK_ROWS = 64;
 /** Feature values a block holds at most (2^22 doubles, 32 MB): its rows are capped at this over the vector's width. */
 const MAX_BLOCK_VALUES = 2 ** 22;
-
-/**
- * Signals of one series, model, feature set and vector width, as columns: every number a record holds that is
- * not shared by the block lives in a typed array (one row per signal), the feature values in one plain array of
- * doubles (`width` per row). A row is rebuilt into the record on read.
- */
-class Block {
-  length = 0;
-  /** The bulk write that last appended to this block (to take its rows back if the write is refused). */
-  writeNumber = -1;
-  readonly partitionKey: string;
-  readonly handles: Int32Array;
-  readonly candleStartMs: Float64Array;
-  readonly generatedAtMs: Float64Array;
-  readonly closePrice: Float64Array;
-  readonly confidence: Float64Array;
-  /** Index into {@link ACTIONS}, with {@link WITH_PROBABILITIES} set when the record has probabilities. */
-  readonly actions: Uint8Array;
-  /** BUY, SELL, HOLD per row. */
-  readonly probabilities: Float64Array;
-  /**
-   * The feature values, `width` per row, copied from the array written into one array of doubles per block: a
-   * stored signal shares no array with its writer or its readers, and a year of minutes keeps 214 MB of doubles
-   * in about a thousand arrays instead of 253 MB in half a million. A plain array on purpose, not a
-   * Float64Array: a typed array's memory is external to the heap, and V8 starts a full collection at every
-   * 64 MB of external growth (measured: 4 to 8 full collections in a replayed year against 1), while heap growth
-   * raises its limit by a factor.
-   */
-  readonly values: number[];
-
-  constructor(
-    /** Its place in {@link SignalColumns}' list of blocks. */
-    readonly index: number,
-    readonly pipelineId: string,
-    readonly productId: Signal['productId'],
-    readonly granularity: Signal['granularity'],
-    readonly modelId: string,
-    readonly modelVersion: string,
-    readonly featureSetVersion: string,
-    /** Feature values per row. */
-    readonly width: number,
-    readonly capacity: number,
-  ) {
-    this.partitionKey = `${productId}/${granularity}`;
-    this.handles = new Int32Array(capacity);
-    this.candleStartMs = new Float64Array(capacity);
-    this.generatedAtMs = new Float64Array(capacity);
-    this.closePrice = new Float64Array(capacity);
-    this.confidence = new Float64Array(capacity);
-    this.actions = new Uint8Array(capacity);
-    this.probabilities = new Float64Array(3 * capacity);
-    // Doubles from the start (not small integers made doubles at the first write: one copy fewer).
-    this.values = new Array<number>(capacity * width).fill(0.5);
-  }
-
-  /** Whether `record` shares what this block holds once. */
-  fits(record: Signal): boolean {
-    return (
-      this.productId === record.productId &&
-      this.granularity === record.granularity &&
-      this.pipelineId === record.pipelineId &&
-      this.modelId === record.modelId &&
-      this.modelVersion === record.modelVersion &&
-      this.featureSetVersion === record.features.featureSetVersion &&
-      this.width === record.features.values.length
-    );
-  }
-}
 
 /** The value of each ASCII code as a lowercase hex digit, -1 for any other. */
 const HEX_DIGIT_VALUES = new Int8Array(128).fill(-1);
@@ -104,6 +37,36 @@ function hexWord(id: string, start: number): number | undefined {
 
 function hex8(word: number): string {
   return word.toString(16).padStart(8, '0');
+}
+
+/** The fields of a signal the columns check and keep (a record's, or a {@link SignalRow}'s). */
+type SignalFields = Pick<Signal, 'pipelineId' | 'productId' | 'granularity' | 'candleStartMs' | 'action' | 'confidence' | 'probabilities' | 'modelId' | 'modelVersion' | 'closePrice' | 'generatedAtMs'>;
+
+/**
+ * A signal the columns take without its record (the batched replay's quiet signals, whose feature values sit in
+ * its chunk's matrix): the record's fields but its features, of which it gives the feature-set version and the
+ * width and copies the values in; the features are of the signal's own series and candle start. The columns
+ * rebuild the record it stands for.
+ * @internal
+ */
+export interface SignalRow extends SignalFields {
+  readonly id: string;
+  readonly featureSetVersion: string;
+  readonly width: number;
+  /** Copies the `width` feature values into `target` from `offset`; false if one is not a number. */
+  copyValues(target: number[], offset: number): boolean;
+}
+
+/** A bulk write's signal item with this method gives itself as a {@link SignalRow}: the memory store then reads its `record` only on a conflict. @internal */
+export const SIGNAL_ROW: unique symbol = Symbol('tradepipe.signalRow');
+
+/** The action's index in {@link ACTIONS} when every field the columns keep has the type they keep, else -1. */
+function actionIndexOf(signal: SignalFields): number {
+  if (typeof signal.candleStartMs !== 'number' || typeof signal.confidence !== 'number' || typeof signal.closePrice !== 'number' || typeof signal.generatedAtMs !== 'number') return -1;
+  if (typeof signal.pipelineId !== 'string' || typeof signal.modelId !== 'string' || typeof signal.modelVersion !== 'string' || typeof signal.productId !== 'string' || typeof signal.granularity !== 'string') return -1;
+  const { probabilities } = signal;
+  if (probabilities !== undefined && !isProbabilities(probabilities)) return -1;
+  return ACTIONS.indexOf(signal.action);
 }
 
 /** Whether `value` holds only numbers in BUY, SELL and HOLD (the shape the columns keep). */
@@ -201,6 +164,21 @@ export class SignalColumns {
     return { partitionKey: block.partitionKey, orderKey: block.candleStartMs[this.handleRow[handle]!]! };
   }
 
+  /** The partition key of a handle's signal (its block's string). */
+  partitionKeyOf(handle: number): string {
+    return this.blocks[this.handleBlock[handle]!]!.partitionKey;
+  }
+
+  /** The candle start of a handle's signal. */
+  candleStartMsOf(handle: number): number {
+    return this.blocks[this.handleBlock[handle]!]!.candleStartMs[this.handleRow[handle]!]!;
+  }
+
+  /** Makes room for `count` more signals than held (outside a write: it would take back none of it). */
+  reserveFor(count: number): void {
+    if (this.mark === undefined) this.reserve(this.count + Math.max(0, count));
+  }
+
   /** The record of a handle, rebuilt: `SignalSchema`'s fields in its order. */
   record(handle: number): Signal {
     const block = this.blocks[this.handleBlock[handle]!]!;
@@ -287,23 +265,40 @@ export class SignalColumns {
   append(record: Signal, rowsHint: number): number {
     const { id, features } = record;
     if (id !== this.parsedId && !this.parse(id)) return -1;
-    if (typeof record.candleStartMs !== 'number' || typeof record.confidence !== 'number' || typeof record.closePrice !== 'number' || typeof record.generatedAtMs !== 'number') return -1;
-    const actionIndex = ACTIONS.indexOf(record.action);
-    if (actionIndex < 0 || typeof record.pipelineId !== 'string' || typeof record.modelId !== 'string' || typeof record.modelVersion !== 'string') return -1;
+    const actionIndex = actionIndexOf(record);
+    if (actionIndex < 0) return -1;
     if (features === null || typeof features !== 'object' || features.productId !== record.productId || features.granularity !== record.granularity || features.candleStartMs !== record.candleStartMs) return -1;
-    if (typeof features.featureSetVersion !== 'string' || typeof record.productId !== 'string' || typeof record.granularity !== 'string' || !Array.isArray(features.values)) return -1;
-    const { probabilities } = record;
-    if (probabilities !== undefined && !isProbabilities(probabilities)) return -1;
-    const block = this.blockFor(record, rowsHint);
+    if (typeof features.featureSetVersion !== 'string' || !Array.isArray(features.values)) return -1;
+    const block = this.blockFor(record, features.featureSetVersion, features.values.length, rowsHint);
+    if (!copyValues(features.values, block.values, block.length * block.width)) return -1;
+    return this.place(block, record, actionIndex);
+  }
+
+  /**
+   * Appends a signal not held yet given as a {@link SignalRow}, as {@link append} appends the record it stands for
+   * (the same checks, the same row); -1 (taking nothing) when it is not of the shape the columns keep.
+   */
+  appendRow(row: SignalRow, rowsHint: number): number {
+    const { id } = row;
+    if (id !== this.parsedId && !this.parse(id)) return -1;
+    const actionIndex = actionIndexOf(row);
+    if (actionIndex < 0 || typeof row.featureSetVersion !== 'string') return -1;
+    const block = this.blockFor(row, row.featureSetVersion, row.width, rowsHint);
+    if (!row.copyValues(block.values, block.length * block.width)) return -1;
+    return this.place(block, row, actionIndex);
+  }
+
+  /** Takes the next row of `block` (its feature values copied in already) for the signal just parsed. */
+  private place(block: Block, signal: SignalFields, actionIndex: number): number {
     const row = block.length;
-    if (!copyValues(features.values, block.values, row * block.width)) return -1;
     const handle = this.count;
     this.reserve(handle + 1);
     block.handles[row] = handle;
-    block.candleStartMs[row] = record.candleStartMs;
-    block.generatedAtMs[row] = record.generatedAtMs;
-    block.closePrice[row] = record.closePrice;
-    block.confidence[row] = record.confidence;
+    block.candleStartMs[row] = signal.candleStartMs;
+    block.generatedAtMs[row] = signal.generatedAtMs;
+    block.closePrice[row] = signal.closePrice;
+    block.confidence[row] = signal.confidence;
+    const { probabilities } = signal;
     if (probabilities === undefined) block.actions[row] = actionIndex;
     else {
       block.actions[row] = actionIndex | WITH_PROBABILITIES;
@@ -349,20 +344,19 @@ export class SignalColumns {
     return true;
   }
 
-  /** A block with room for `record`'s row: the one last appended to, the series' open one, or a new one. */
-  private blockFor(record: Signal, rowsHint: number): Block {
+  /** A block with room for a row of `signal`'s: the one last appended to, the series' open one, or a new one. */
+  private blockFor(signal: SignalFields, featureSetVersion: string, width: number, rowsHint: number): Block {
+    const { pipelineId, productId, granularity, modelId, modelVersion } = signal;
     let block = this.current;
-    if (block === undefined || !block.fits(record) || block.length === block.capacity) {
-      const width = record.features.values.length;
-      const key = blockKey(record.pipelineId, record.productId, record.granularity, record.modelId, record.modelVersion, record.features.featureSetVersion, String(width));
+    if (block === undefined || !block.fits(pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, width) || block.length === block.capacity) {
+      const key = blockKey(pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, String(width));
       block = this.openBlocks.get(key);
       if (block === undefined || block.length === block.capacity) {
-        const { pipelineId, productId, granularity, modelId, modelVersion } = record;
         // Sized for the rest of the write, but never past MAX_BLOCK_VALUES feature values: a write of several
         // interleaved series would size each series' block for the whole write, and a plain array past 2^25
         // elements starts as a slow dictionary array.
         const rows = Math.min(Math.max(MIN_BLOCK_ROWS, rowsHint), Math.max(MIN_BLOCK_ROWS, Math.floor(MAX_BLOCK_VALUES / Math.max(1, width))));
-        block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, record.features.featureSetVersion, width, rows);
+        block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, width, rows);
         this.blocks.push(block);
         this.openBlocks.set(key, block);
       }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TradepipeError } from './errors.js';
 import { canonicalJson, recordId } from './ids.js';
 import { createMemoryStore } from './memory-store.js';
+import { SIGNAL_ROW, type SignalRow } from './memory-signal-columns.js';
 import { MemorySignals } from './memory-signals.js';
 import type { Signal, SignalAction } from './records/trading.js';
 import { partitionKeyOf, type SignalCountQuery } from './store.js';
@@ -26,6 +27,8 @@ const signalSpec = fc.record({
   customId: fc.boolean(),
   state: fc.constantFrom('DONE', 'PENDING'),
   reason: fc.option(fc.constantFrom('hold', 'stale'), { nil: undefined }),
+  /** Whether a bulk write gives the item as a row too (as the batched replay's quiet signals are given). */
+  asRow: fc.boolean(),
 });
 
 /** Content derived from the spec alone, so equal specs give equal (not identical) records; the shape `signalRecord` gives. */
@@ -43,6 +46,33 @@ function signalOf(spec: { pipelineId: string; productId: string; granularity: st
 }
 
 type Item = { readonly record: Signal; readonly state: string; readonly reason?: string };
+
+/** `item` giving itself as a {@link SignalRow} too: its record's fields, the feature values copied from the record. */
+function asRowItem(item: Item): Item {
+  const { record } = item;
+  const { values } = record.features;
+  const row: SignalRow = {
+    id: record.id,
+    pipelineId: record.pipelineId,
+    productId: record.productId,
+    granularity: record.granularity,
+    candleStartMs: record.candleStartMs,
+    action: record.action,
+    confidence: record.confidence,
+    probabilities: record.probabilities,
+    modelId: record.modelId,
+    modelVersion: record.modelVersion,
+    closePrice: record.closePrice,
+    generatedAtMs: record.generatedAtMs,
+    featureSetVersion: record.features.featureSetVersion,
+    width: values.length,
+    copyValues: (target, offset) => {
+      for (let index = 0; index < values.length; index += 1) target[offset + index] = values[index]!;
+      return true;
+    },
+  };
+  return Object.assign({ ...item }, { [SIGNAL_ROW]: () => row });
+}
 
 /** The record map the store kept before the columns: first write wins, a conflict takes the batch back. */
 class ReferenceSignals {
@@ -96,7 +126,7 @@ const operation = fc.oneof(
 );
 
 describe('MemorySignals (bulk-written signals in columns)', () => {
-  it('reads, counts, places and refuses exactly like the record map it replaces, over random bulk and single writes', () => {
+  it('reads, counts, places and refuses exactly like the record map it replaces, over random bulk and single writes (items given as records or rows)', () => {
     fc.assert(
       fc.property(fc.array(operation, { minLength: 1, maxLength: 40 }), fc.array(fc.double(), { minLength: 8, maxLength: 8 }), (operations, doubles) => {
         const signals = new MemorySignals();
@@ -107,7 +137,8 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
             const items: Item[] = op.specs.map((spec) => {
               const record = signalOf(spec, doubles);
               ids.add(record.id);
-              return spec.reason === undefined ? { record, state: spec.state } : { record, state: spec.state, reason: spec.reason };
+              const item = spec.reason === undefined ? { record, state: spec.state } : { record, state: spec.state, reason: spec.reason };
+              return spec.asRow ? asRowItem(item) : item;
             });
             let expected: Item[] | string;
             try {

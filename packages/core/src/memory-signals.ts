@@ -1,6 +1,6 @@
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
-import { SignalColumns } from './memory-signal-columns.js';
+import { SIGNAL_ROW, SignalColumns, type SignalRow } from './memory-signal-columns.js';
 import type { IdHandles, ItemPlace } from './memory-settled.js';
 import type { Signal, SignalAction } from './records/trading.js';
 import { partitionKeyOf, type SignalCountQuery } from './store.js';
@@ -41,6 +41,9 @@ function schemaFieldsOf(record: Signal): Signal | undefined {
   };
 }
 
+
+/** A bulk write's signal item that may give itself as a row (see {@link SIGNAL_ROW}). */
+type SignalRowItem = { readonly [SIGNAL_ROW]?: () => SignalRow | undefined };
 
 /** A signal a bulk write stored: its item and its handle in the columns (-1 when it went to the record map). @internal */
 export interface StoredSignal<T extends { readonly record: Signal }> {
@@ -89,6 +92,21 @@ export class MemorySignals implements IdHandles {
 
   idOf(handle: number): string {
     return this.columns.idOf(handle);
+  }
+
+  /** Makes room in the columns for `count` more bulk-written signals. */
+  reserveBulk(count: number): void {
+    this.columns.reserveFor(count);
+  }
+
+  /** The partition key (`productId/granularity`) of a column-held signal's handle: a string its block shares. */
+  partitionKeyOf(handle: number): string {
+    return this.columns.partitionKeyOf(handle);
+  }
+
+  /** The candle start of a column-held signal's handle. */
+  candleStartMsOf(handle: number): number {
+    return this.columns.candleStartMsOf(handle);
   }
 
   /** Stores a signal not stored yet (the per-record path). */
@@ -145,23 +163,33 @@ export class MemorySignals implements IdHandles {
     try {
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
-        const { record } = item;
+        // An item given as a row (the batched replay's quiet signals) is copied in without its record being built.
+        const row = (item as SignalRowItem)[SIGNAL_ROW]?.();
+        let record = row === undefined ? item.record : undefined;
+        const id = row === undefined ? record!.id : row.id;
         // In the columns or in the map, never both.
-        const found = columns.find(record.id);
+        const found = columns.find(id);
         let stored = found >= 0 ? columns.record(found) : undefined;
         if (stored === undefined && records.size > 0) {
-          const firstWord = columns.firstWordOf(record.id);
-          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(record.id);
+          const firstWord = columns.firstWordOf(id);
+          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(id);
         }
         if (stored === undefined) {
-          const handle = columns.append(record, items.length - index);
+          let handle = row === undefined ? -1 : columns.appendRow(row, items.length - index);
           if (handle < 0) {
-            this.add(record);
-            this.pending.push(record.id);
+            record ??= item.record;
+            handle = columns.append(record, items.length - index);
+          }
+          if (handle < 0) {
+            this.add(record!);
+            this.pending.push(record!.id);
           }
           fresh.push({ item, handle });
-        } else if (stored !== record && !sameContent(stored, record)) {
-          throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type: 'signal', id: record.id } });
+        } else {
+          record ??= item.record;
+          if (stored !== record && !sameContent(stored, record)) {
+            throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', { details: { type: 'signal', id: record.id } });
+          }
         }
       }
     } catch (error) {

@@ -31,26 +31,8 @@ import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } fro
 import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
-  BulkWrite,
-  CandleQuery,
-  CandleState,
-  Claim,
-  ClaimRequest,
-  Completion,
-  EquitySnapshot,
-  FailureOutcome,
-  FailureResult,
-  InsertResult,
-  PipelineStore,
-  PutCandlesResult,
-  RecordWrite,
-  RiskDecisionRecord,
-  OrderUpdate,
-  RiskDecisionResult,
-  SignalCountQuery,
-  WorkKind,
-  WorkStates,
-  WorkStatus,
+  BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
+  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkStates, WorkStatus,
 } from './store.js';
 import { systemClock, type Clock, type Granularity } from './time.js';
 
@@ -67,6 +49,17 @@ export const INITIAL_RISK_STATE: RiskState = { killSwitch: { engaged: false, mod
  */
 export function createMemoryStore(options: { clock?: Clock } = {}): PipelineStore {
   return new MemoryStore(options.clock ?? systemClock);
+}
+
+/**
+ * For the batched replay: whether `store` was made by {@link createMemoryStore} (its `writeBulk` reads a signal item's
+ * `record` once and keeps no item); if so, room is made at once for `count` more bulk-written signals.
+ * @internal
+ */
+export function prepareMemoryBulkSignals(store: PipelineStore, count: number): boolean {
+  if (!(store instanceof MemoryStore)) return false;
+  store.reserveBulkSignals(count);
+  return true;
 }
 
 class MemoryStore implements PipelineStore {
@@ -126,6 +119,11 @@ class MemoryStore implements PipelineStore {
     const result = this.candles.insert(parsed);
     for (const candle of result.added) this.queue.add('candle', candleWorkId(candle), partitionKeyOf(candle), candle.startMs, options.state ?? 'PENDING');
     return { inserted: result.added.length, duplicates: result.duplicates, conflicts: result.conflicts };
+  }
+
+  /** Makes room for `count` more bulk-written signals (see {@link prepareMemoryBulkSignals}). @internal */
+  reserveBulkSignals(count: number): void {
+    this.signals.reserveBulk(count);
   }
 
   async writeBulk(batch: BulkWrite): Promise<void> {

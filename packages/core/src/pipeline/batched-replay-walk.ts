@@ -5,43 +5,171 @@ import { candleCloseMs, type Candle, type FeatureVector, type Product } from '..
 import type { RiskState } from '../records/risk.js';
 import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
 import type { PipelineStore } from '../store.js';
+import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
 import type { ReplayAccess } from './replay-access.js';
+import type { ChunkMatrix } from './replay-chunk-matrix.js';
+import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
 import { signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
- * has all five fields (one object shape, no property added when the prediction comes).
+ * has all six fields (one object shape, no property added when the prediction comes).
  */
 export interface ChunkItem {
   readonly input: Candle;
   readonly candle: Candle;
-  /** Whether the batch fed this candle to its engine (then `vector`/`prediction` are its results). */
+  /** Whether the batch fed this candle to its engine (then `vector`/`row` and `prediction` are its results). */
   readonly precomputed: boolean;
+  /** The candle's vector when the chunk's matrix could not take it (see {@link ChunkMatrix}); else `undefined`. */
   readonly vector: FeatureVector | undefined;
+  /** The candle's row in the chunk's matrix, -1 when it has none (warming up, or `vector` kept as it is). */
+  readonly row: number;
   prediction: ModelPrediction | undefined;
+}
+
+/** Where a chunk's vectors are read. */
+export interface ChunkVectors {
+  /** The chunk's matrix, where an item's `row` is. */
+  readonly matrix: ChunkMatrix;
+  /** The vector of an item (a new object), `undefined` while its engine warmed up. */
+  vectorOf(item: ChunkItem): FeatureVector | undefined;
 }
 
 /**
  * What a quiet candle leaves: the records the signal stage and the bridge would write, and how they end. With a
- * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, and `reason` unless the bridge
- * rejected a recommendation): no second object per candle.
+ * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, `reason`) for the core memory store,
+ * which reads `record` once and copies it: the record is built at each read, from the chunk's matrix, so that from
+ * the walk to the end of the chunk's write a quiet candle keeps a few numbers alive, not its vector and signal.
  */
-export interface QuietOutcome {
-  readonly candle: Candle;
-  readonly vector: FeatureVector | undefined;
-  /** The candle's signal, if the model predicted. */
-  readonly record?: Signal;
-  /** The signal's work state (with `record`). */
-  readonly state?: 'DONE';
-  /** Why the bridge made nothing of the signal (absent when it rejected a recommendation at once). */
-  readonly reason?: string;
-  readonly rejected?: { readonly recommendation: TradeRecommendation; readonly reason: string };
+export class QuietOutcome implements SignalRow {
+  /** The signal's work state (read with `record`). */
+  readonly state = 'DONE' as const;
+
+  constructor(
+    private readonly runtime: PipelineRuntime,
+    private readonly vectors: ChunkVectors,
+    private readonly item: ChunkItem,
+    /** The id of the candle's signal; `undefined` when the model did not predict. */
+    private readonly signalId: string | undefined,
+    /** The candle's signal as the walk built it, when kept (for a store that keeps its items: see {@link writeQuiet}). */
+    private readonly kept: Signal | undefined,
+    /** The clock the candle-by-candle replay would read at this candle. */
+    private readonly nowMs: number,
+    /** Why the bridge made nothing of the signal (`undefined` without a signal or when it rejected a recommendation at once). */
+    readonly reason: string | undefined,
+    readonly rejected: { readonly recommendation: TradeRecommendation; readonly reason: string } | undefined,
+  ) {}
+
+  /** The candle. */
+  get candle(): Candle {
+    return this.item.candle;
+  }
+
+  /** Whether the candle has a signal (without building it). */
+  get hasSignal(): boolean {
+    return this.signalId !== undefined;
+  }
+
+  /**
+   * The signal as a row (see {@link SignalRow}), when the model predicted, its vector is in the chunk's matrix and
+   * the signal is not kept: the core memory store copies it into its columns without the record being built.
+   */
+  [SIGNAL_ROW](): SignalRow | undefined {
+    return this.signalId === undefined || this.kept !== undefined || this.item.row < 0 ? undefined : this;
+  }
+
+  /** The signal's id (with a signal only; as `signalRecord` sets each field below). */
+  get id(): string {
+    return this.signalId!;
+  }
+
+  /** The pipeline's id. */
+  get pipelineId(): string {
+    return this.runtime.options.pipelineId;
+  }
+
+  /** The candle's product. */
+  get productId(): Signal['productId'] {
+    return this.item.candle.productId;
+  }
+
+  /** The candle's granularity. */
+  get granularity(): Signal['granularity'] {
+    return this.item.candle.granularity;
+  }
+
+  /** The candle's start. */
+  get candleStartMs(): number {
+    return this.item.candle.startMs;
+  }
+
+  /** The prediction's action. */
+  get action(): Signal['action'] {
+    return this.item.prediction!.action;
+  }
+
+  /** The prediction's confidence. */
+  get confidence(): number {
+    return this.item.prediction!.confidence;
+  }
+
+  /** The prediction's probabilities, if it has them. */
+  get probabilities(): Signal['probabilities'] {
+    return this.item.prediction!.probabilities;
+  }
+
+  /** The model's id. */
+  get modelId(): string {
+    return this.runtime.options.model!.modelId;
+  }
+
+  /** The model's version. */
+  get modelVersion(): string {
+    return this.runtime.options.model!.modelVersion;
+  }
+
+  /** The candle's close. */
+  get closePrice(): number {
+    return this.item.candle.close;
+  }
+
+  /** When the signal is stamped: the walk's clock, no earlier than the candle's close. */
+  get generatedAtMs(): number {
+    return Math.max(this.nowMs, candleCloseMs(this.item.candle));
+  }
+
+  /** The feature-set version of the vectors in the chunk's matrix. */
+  get featureSetVersion(): string {
+    return this.vectors.matrix.rowsFeatureSetVersion;
+  }
+
+  /** Feature values per vector. */
+  get width(): number {
+    return this.vectors.matrix.rowWidth;
+  }
+
+  /** Copies the candle's feature values from the chunk's matrix (always numbers). */
+  copyValues(target: number[], offset: number): boolean {
+    this.vectors.matrix.copyRow(this.item.row, target, offset);
+    return true;
+  }
+
+  /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */
+  get record(): Signal | undefined {
+    if (this.signalId === undefined || this.kept !== undefined) return this.kept;
+    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.item.prediction!, this.nowMs, this.signalId);
+  }
+
+  /** The candle's vector (a new object at each read), `undefined` while its engine warmed up. */
+  vector(): FeatureVector | undefined {
+    return this.vectors.vectorOf(this.item);
+  }
 }
 
-/** A quiet outcome with a signal: the signal's `writeBulk` item. */
-type QuietSignal = QuietOutcome & { readonly record: Signal; readonly state: 'DONE' };
+/** A quiet signal as a `writeBulk` item. */
+type QuietSignal = { readonly record: Signal; readonly state: 'DONE'; readonly reason?: string };
 
 const OPEN_ORDER_STATUSES = OrderStatusSchema.options.filter((status) => !TERMINAL_ORDER_STATUSES.includes(status));
 
@@ -147,12 +275,14 @@ export class ReplayCaches {
  * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
  * `signalRecord`), whether an exit rule fires, and the bridge's decision (its own `staleSignalReason`, then the policy). Returns the quiet outcome, or
  * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
+ * @param vector the candle's vector (`undefined` while its engine warmed up)
  * @param nowMs the clock the candle-by-candle replay would read at this candle
+ * @param keepSignal whether the outcome keeps the signal built here (else it builds it again when read)
  * @internal
  */
-export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, item: ChunkItem, nowMs: number): QuietOutcome | undefined {
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, keepSignal: boolean): QuietOutcome | undefined {
   const { runtime } = access;
-  const { candle, vector } = item;
+  const { candle } = item;
   const { pipelineId, model, exits } = runtime.options;
   const product = caches.products.get(candle.productId);
   const position = caches.positions.get(candle.productId);
@@ -160,23 +290,27 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, item: 
     const exit = exits.evaluate({ candle, position, product, recentCandles: caches.recentUpTo(candle), riskState: caches.riskState!, pipelineId, nowMs: Math.max(nowMs, candleCloseMs(candle)) });
     if (exit !== undefined) return undefined;
   }
-  if (vector === undefined || model === undefined) return { candle, vector };
+  if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
   const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
+  const kept = keepSignal ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
-  if (stale !== undefined) return { candle, vector, record: signal, state: 'DONE', reason: stale };
+  if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;
   const decision = runtime.policy.recommend({ signal, product, position, nowMs });
-  if (decision.kind === 'none') return { candle, vector, record: signal, state: 'DONE', reason: decision.reason };
-  if (decision.kind === 'reject') return { candle, vector, record: signal, state: 'DONE', rejected: { recommendation: decision.recommendation, reason: decision.reason } };
+  if (decision.kind === 'none') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, decision.reason, undefined);
+  if (decision.kind === 'reject') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
   return undefined;
 }
 
 /**
  * Writes quiet outcomes with one `writeBulk` once the clock has reached `clockMs` (at least the last one's
  * close: no record before its time), then emits the events the stages would have, in order.
+ * @param lazySignals whether the store is the core memory store, which reads each signal item's `record` once and
+ *   keeps no item (the outcomes are the items, each record built as the store copies it); any other store gets plain
+ *   items
  * @internal
  */
-export async function writeQuiet(access: ReplayAccess, store: PipelineStore, outcomes: readonly QuietOutcome[]): Promise<void> {
+export async function writeQuiet(access: ReplayAccess, store: PipelineStore, outcomes: readonly QuietOutcome[], lazySignals: boolean): Promise<void> {
   if (outcomes.length === 0) return;
   const candles: Candle[] = [];
   const signals: QuietSignal[] = [];
@@ -184,7 +318,10 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   for (let index = 0; index < outcomes.length; index += 1) {
     const outcome = outcomes[index]!;
     candles.push(outcome.candle);
-    if (outcome.record !== undefined) signals.push(outcome as QuietSignal);
+    if (outcome.hasSignal) {
+      if (lazySignals) signals.push(outcome as unknown as QuietSignal);
+      else signals.push(outcome.reason === undefined ? { record: outcome.record!, state: 'DONE' } : { record: outcome.record!, state: 'DONE', reason: outcome.reason });
+    }
     if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
   }
   await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
@@ -199,12 +336,15 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
   };
   for (let index = 0; index < outcomes.length; index += 1) {
     const outcome = outcomes[index]!;
+    // Built once for both events (the vector is the signal's features, as in the stage).
+    let signal: Signal | undefined;
     if (candleListened) {
-      bus.emit('candle:processed', { candle: outcome.candle, vector: outcome.vector });
+      signal = outcome.record;
+      bus.emit('candle:processed', { candle: outcome.candle, vector: signal?.features ?? outcome.vector() });
       emitted();
     }
-    if (outcome.record !== undefined && signalListened) {
-      bus.emit('signal:generated', { signal: outcome.record });
+    if (outcome.hasSignal && signalListened) {
+      bus.emit('signal:generated', { signal: signal ?? outcome.record! });
       emitted();
     }
     if (outcome.rejected !== undefined) {

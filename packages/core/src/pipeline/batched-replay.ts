@@ -1,14 +1,16 @@
 import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
+import { prepareMemoryBulkSignals } from '../memory-store.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
-import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type QuietOutcome } from './batched-replay-walk.js';
+import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type ChunkVectors, type QuietOutcome } from './batched-replay-walk.js';
 import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
+import { ChunkMatrix } from './replay-chunk-matrix.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
@@ -97,11 +99,16 @@ async function needsCandleByCandle(store: PipelineStore, series: ReturnType<type
  * then each candle in time order, quiet ones decided in memory and written in bulk, the others through the
  * stages. Everything candle-specific lives in {@link decideQuietly} and {@link ReplayCaches}.
  */
-class BatchedWalk {
+class BatchedWalk implements ChunkVectors {
   private readonly engines = new Map<string, SeriesEngine>();
   /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
+  /** The chunk's feature values (see {@link ChunkMatrix}). */
+  readonly matrix = new ChunkMatrix();
+  /** The chunk's warm items and their vectors as the engines gave them, until the chunk's prediction. */
+  private warmItems: ChunkItem[] = [];
+  private warmVectors: FeatureVector[] = [];
   /** The clock the candle-by-candle replay would read at the last candle walked. */
   private clockMs: number;
   itemsProcessed = 0;
@@ -118,6 +125,8 @@ class BatchedWalk {
     private readonly view: ReplayStore,
     /** Whether the store held no signal of a candle in the replay's range when it began. */
     private readonly signalsAbsent: boolean,
+    /** Whether the quiet writes go to the core memory store (see {@link writeQuiet}). */
+    private readonly lazySignals: boolean,
   ) {
     this.clockMs = input.clock.nowMs();
   }
@@ -126,7 +135,10 @@ class BatchedWalk {
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
-    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined }));
+    this.matrix.clear();
+    this.warmItems = [];
+    this.warmVectors = [];
+    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
       let candle: Candle;
@@ -134,7 +146,7 @@ class BatchedWalk {
         candle = checkCandle(input);
       } catch {
         // An invalid candle goes alone through the full path, where putCandles refuses it as in the reference.
-        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, prediction: undefined });
+        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined });
         break;
       }
       const last = this.last;
@@ -150,32 +162,45 @@ class BatchedWalk {
       if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
       try {
         const vector = engine.extractor.update(candle);
-        items.push({ input, candle, precomputed: true, vector, prediction: undefined });
+        // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
+        // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector.
+        const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, size);
+        const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
+        items.push(item);
+        if (vector !== undefined) {
+          this.warmItems.push(item);
+          this.warmVectors.push(vector);
+        }
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
         this.degraded = true;
-        items.push({ input, candle, precomputed: false, vector: undefined, prediction: undefined });
+        items.push({ input, candle, precomputed: false, vector: undefined, row: -1, prediction: undefined });
         break;
       }
       engine.candlesSinceCheckpoint += 1;
     }
-    await this.predict(items);
+    await this.predict();
     return items;
   }
 
+  /** The vector of a chunk item (rebuilt from the chunk's matrix: a new object each time). */
+  vectorOf(item: ChunkItem): FeatureVector | undefined {
+    return item.row < 0 ? item.vector : this.matrix.vectorAt(item.row, item.candle);
+  }
+
   /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
-  private async predict(items: ChunkItem[]): Promise<void> {
+  private async predict(): Promise<void> {
     const { runtime } = this.access;
     const model = runtime.options.model;
-    if (model === undefined) return;
-    const warm: ChunkItem[] = [];
-    const vectors: FeatureVector[] = [];
-    for (let index = 0; index < items.length; index += 1) if (items[index]!.vector !== undefined) warm.push(items[index]!);
-    if (warm.length === 0) return;
+    const warm = this.warmItems;
+    const vectors = this.warmVectors;
+    this.warmItems = [];
+    this.warmVectors = [];
+    if (model === undefined || warm.length === 0) return;
     try {
       const view = modelViewOf(runtime);
-      for (let index = 0; index < warm.length; index += 1) vectors.push(view.project(warm[index]!.vector!));
+      for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
       const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
       for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
     } catch (error) {
@@ -193,8 +218,9 @@ class BatchedWalk {
         continue;
       }
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
-      const quiet = item.precomputed && (item.vector === undefined || item.prediction !== undefined) && !this.caches.workPending
-        ? decideQuietly(this.access, this.caches, item, nowMs)
+      const warm = item.row >= 0 || item.vector !== undefined;
+      const quiet = item.precomputed && (!warm || item.prediction !== undefined) && !this.caches.workPending
+        ? decideQuietly(this.access, this.caches, this, item, warm ? this.vectorOf(item) : undefined, nowMs, !this.lazySignals)
         : undefined;
       if (quiet === undefined) {
         await this.fullPath(item);
@@ -204,7 +230,7 @@ class BatchedWalk {
       this.clockMs = nowMs;
       this.caches.pushRecent(item.candle);
       this.quietCandles += 1;
-      this.itemsProcessed += quiet.record === undefined ? 1 : 2;
+      this.itemsProcessed += quiet.hasSignal ? 2 : 1;
     }
   }
 
@@ -212,7 +238,7 @@ class BatchedWalk {
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     this.input.clock.set(Math.max(this.input.clock.nowMs(), this.clockMs));
-    await writeQuiet(this.access, this.view.store, this.pending);
+    await writeQuiet(this.access, this.view.store, this.pending, this.lazySignals);
     this.pending = [];
   }
 
@@ -224,7 +250,7 @@ class BatchedWalk {
     const { precomputed } = this.access.engines!;
     clock.set(Math.max(clock.nowMs(), candleCloseMs(item.input)));
     const workId = candleWorkId(item.candle);
-    if (item.precomputed) precomputed.set(workId, { vector: item.vector, prediction: item.prediction });
+    if (item.precomputed) precomputed.set(workId, { vector: this.vectorOf(item), prediction: item.prediction });
     try {
       await store.putCandles([item.input]);
       // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.
@@ -314,7 +340,10 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     try {
       const caches = new ReplayCaches(view, productIds, lookbackCandles, access.runtime.options.pipelineId);
       await caches.refresh();
-      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent);
+      // Quiet writes straight into a core memory store (a staging keeps the items it is given until its flush): its
+      // signal columns made for every candle at once (a quiet candle writes at most one signal).
+      const lazySignals = staging === undefined && prepareMemoryBulkSignals(input.store, ordered.length);
+      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, lazySignals);
       const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
       for (let start = 0; start < ordered.length; ) {
         const items = await walk.chunk(ordered, start, chunkCandles);

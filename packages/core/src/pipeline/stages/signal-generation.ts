@@ -152,10 +152,13 @@ function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
   return ids.idAt(candle.startMs);
 }
 
-/** The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds its signals with it too). @internal */
-export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
+/**
+ * The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds
+ * its signals with it too, passing the `id` it computed before for the candle).
+ * @internal
+ */
+export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number, id = signalIdOf(runtime, candle)): Signal {
   const model = runtime.options.model!;
-  const id = signalIdOf(runtime, candle);
   const generatedAtMs = Math.max(nowMs, candleCloseMs(candle));
   const { action, confidence, probabilities } = prediction;
   // Two literals, not a spread: the same keys in the same order, without a spread's copy per signal.

@@ -1,0 +1,107 @@
+import type { Candle, FeatureVector } from '../records/market.js';
+
+/** The keys of a plain feature vector, in the order the feature engines write them. */
+const VECTOR_KEYS = ['productId', 'granularity', 'candleStartMs', 'featureSetVersion', 'values'] as const;
+
+/**
+ * The feature values of one chunk of the batched replay, one row per warm candle, in one array reused by every
+ * chunk. A chunk's vectors would otherwise live (a 51-value array and an object each, half a kilobyte) from the
+ * chunk's features until its bulk write, long enough for the scavenger to promote them: a replayed year of minutes
+ * promoted hundreds of megabytes of them into the old generation, each page of it first-touched. Here a vector
+ * object lives only as long as its reader: {@link ChunkMatrix.vectorAt} rebuilds it, equal to the extractor's.
+ *
+ * A vector is taken only when it is a plain object with exactly the keys an extractor of the core feature sets
+ * gives, in their order, of the candle's series and start, with a plain array of numbers of the matrix's width
+ * and the matrix's feature-set version: the rebuilt vector is then the same record. Any other is kept as it is by
+ * the caller ({@link ChunkMatrix.take} returns -1).
+ * @internal
+ */
+export class ChunkMatrix {
+  private values = new Float64Array(0);
+  private width = -1;
+  private featureSetVersion = '';
+  /** Rows taken since {@link ChunkMatrix.clear}. */
+  private rows = 0;
+
+  /** Starts a chunk: rows taken before are overwritten. */
+  clear(): void {
+    this.rows = 0;
+  }
+
+  /**
+   * Takes a candle's vector as the next row; returns the row, or -1 (nothing taken) for a vector not of the plain
+   * shape the matrix rebuilds.
+   * @param chunkCandles the most rows a chunk takes (the matrix is made for them once)
+   */
+  take(vector: FeatureVector, candle: Candle, chunkCandles: number): number {
+    if (!isPlainVector(vector, candle)) return -1;
+    const source = vector.values;
+    if (this.width < 0) {
+      this.width = source.length;
+      this.featureSetVersion = vector.featureSetVersion;
+    }
+    const width = this.width;
+    if (source.length !== width || vector.featureSetVersion !== this.featureSetVersion) return -1;
+    const row = this.rows;
+    if ((row + 1) * width > this.values.length) {
+      const grown = new Float64Array(Math.max(chunkCandles, row + 1, 2 * row) * width);
+      grown.set(this.values.subarray(0, row * width));
+      this.values = grown;
+    }
+    const target = this.values;
+    const offset = row * width;
+    for (let index = 0; index < width; index += 1) {
+      const value = source[index];
+      if (typeof value !== 'number') return -1;
+      target[offset + index] = value;
+    }
+    this.rows = row + 1;
+    return row;
+  }
+
+  /** Values per row (the width of the vectors taken). */
+  get rowWidth(): number {
+    return this.width;
+  }
+
+  /** The feature-set version of the vectors taken. */
+  get rowsFeatureSetVersion(): string {
+    return this.featureSetVersion;
+  }
+
+  /** Copies a row's values into `target` from `offset` (the values of the vector taken, as {@link vectorAt} gives them). */
+  copyRow(row: number, target: number[], offset: number): void {
+    const width = this.width;
+    const source = this.values;
+    for (let index = 0, at = row * width; index < width; index += 1, at += 1) target[offset + index] = source[at]!;
+  }
+
+  /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
+  vectorAt(row: number, candle: Candle): FeatureVector {
+    const width = this.width;
+    const values = new Array<number>(width);
+    const source = this.values;
+    for (let index = 0, at = row * width; index < width; index += 1, at += 1) values[index] = source[at]!;
+    return { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values };
+  }
+}
+
+/** Whether `vector` is a plain object of exactly {@link VECTOR_KEYS}, in order, of `candle`'s series and start, with a plain array of values. */
+function isPlainVector(vector: FeatureVector, candle: Candle): boolean {
+  if (vector === null || typeof vector !== 'object' || Object.getPrototypeOf(vector) !== Object.prototype) return false;
+  let index = 0;
+  for (const key in vector) {
+    if (key !== VECTOR_KEYS[index]) return false;
+    index += 1;
+  }
+  if (index !== VECTOR_KEYS.length) return false;
+  const { values } = vector;
+  return (
+    vector.productId === candle.productId &&
+    vector.granularity === candle.granularity &&
+    vector.candleStartMs === candle.startMs &&
+    typeof vector.featureSetVersion === 'string' &&
+    Array.isArray(values) &&
+    Object.getPrototypeOf(values) === Array.prototype
+  );
+}
