@@ -110,7 +110,8 @@ export interface SignalModel {
   /** @throws TradepipeError `validation_failed` for NaN/missing features, `model_failed` if inference fails. */
   predict(vector: FeatureVector, options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction>;
   /**
-   * Predicts many vectors at once (backtests, evaluation).
+   * Predicts many vectors at once (backtests, evaluation). Each prediction must be exactly what `predict` gives
+   * for its vector, whatever the batch: the batched replay predicts a chunk at once and must decide as a live run.
    * @returns one prediction per vector, in the same order
    * @throws TradepipeError as {@link SignalModel.predict}
    */

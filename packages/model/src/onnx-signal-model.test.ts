@@ -101,6 +101,18 @@ describe('OnnxSignalModel predictions', () => {
     for (const size of [2, 3, 17]) expect(await loaded.predictBatch(vectors.slice(40, 40 + size))).toEqual(batch.slice(40, 40 + size));
   });
 
+  it('gives single predictions bit for bit in a batch past 5,500 rows too (onnxruntime rounds such a run differently: it is run in parts)', async () => {
+    const many = toVectors(plantedLinearData(9_000, 6, 11).rows, 'v1');
+    const batch = await loaded.predictBatch(many);
+    expect(batch).toHaveLength(many.length);
+    const differing: number[] = [];
+    for (let index = 0; index < many.length; index += 1) {
+      const single = await loaded.predict(many[index]!);
+      if (single.confidence !== batch[index]!.confidence || single.action !== batch[index]!.action) differing.push(index);
+    }
+    expect(differing).toEqual([]);
+  });
+
   it('recovers the planted classes', async () => {
     const batch = await loaded.predictBatch(vectors);
     const correct = batch.filter((prediction, index) => prediction.action === data.labels[index]).length;
