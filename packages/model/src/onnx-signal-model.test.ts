@@ -98,11 +98,13 @@ describe('OnnxSignalModel predictions', () => {
   it('gives single predictions bit for bit equal to batch ones of any size (a batched replay decides as a live run)', async () => {
     const batch = await loaded.predictBatch(vectors);
     for (let index = 0; index < vectors.length; index += 1) expect(await loaded.predict(vectors[index]!)).toEqual(batch[index]);
-    for (const size of [2, 3, 17]) expect(await loaded.predictBatch(vectors.slice(40, 40 + size))).toEqual(batch.slice(40, 40 + size));
+    for (const size of [1, 2, 3, 17]) expect(await loaded.predictBatch(vectors.slice(40, 40 + size))).toEqual(batch.slice(40, 40 + size));
+    for (let index = 0; index < 30; index += 1) expect(await loaded.predictBatch([vectors[index]!])).toEqual([batch[index]]);
   });
 
   it('gives single predictions bit for bit in a batch past 5,500 rows too (onnxruntime rounds such a run differently: it is run in parts)', async () => {
-    const many = toVectors(plantedLinearData(9_000, 6, 11).rows, 'v1');
+    // 8,193 rows: two full runs of 4,096 and a last run of one row.
+    const many = toVectors(plantedLinearData(8_193, 6, 11).rows, 'v1');
     const batch = await loaded.predictBatch(many);
     expect(batch).toHaveLength(many.length);
     const differing: number[] = [];

@@ -217,10 +217,12 @@ export class OnnxSignalModel implements SignalModel {
   async predictBatch(vectors: readonly FeatureVector[], options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction[]> {
     if (vectors.length === 0) return [];
     if (!this.#graph.singleRowInput) {
+      if (vectors.length === 1) return [await this.predict(vectors[0]!, options)];
       if (vectors.length <= MAX_RUN_ROWS) return this.#run(vectors, options.signal);
       const predictions: ModelPrediction[] = [];
       for (let start = 0; start < vectors.length; start += MAX_RUN_ROWS) {
-        const part = await this.#run(vectors.slice(start, start + MAX_RUN_ROWS), options.signal);
+        // A last part of one row runs as two, as `predict` does (a one-row run rounds differently).
+        const part = vectors.length - start === 1 ? [await this.predict(vectors[start]!, options)] : await this.#run(vectors.slice(start, start + MAX_RUN_ROWS), options.signal);
         for (const prediction of part) predictions.push(prediction);
       }
       return predictions;

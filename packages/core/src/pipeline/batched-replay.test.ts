@@ -141,6 +141,19 @@ describe('replayCandlesBatched', () => {
     expect(batched.events).toEqual(reference.events);
   });
 
+  it('refuses a chunk size that is not a positive integer, and takes one far beyond the candles as one chunk', async () => {
+    for (const chunkCandles of [0, -4, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const { candles, clock, store, pipeline } = await viewPipeline();
+      await expect(replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20), chunkCandles })).rejects.toMatchObject({ code: 'validation_failed' });
+    }
+    // A chunk size of a billion on 280 candles: one chunk, decided quietly (its matrix made for the 280, not the billion).
+    const candles = candlesFrom(Array.from({ length: 300 }, (_, index) => Math.sin(index * 1.7) * 0.012));
+    const reference = await run('reference', candles, 64);
+    const batched = await run('batched', candles, 1_000_000_000);
+    expect(batched.result.quietCandles).toBeGreaterThan(batched.result.fullPathCandles);
+    expect(batched.records).toEqual(reference.records);
+  });
+
   it("gives the pipeline its own store back when the replay ends, and when it fails", async () => {
     const { candles, clock, store, pipeline } = await viewPipeline();
     await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20, 40) });

@@ -39,7 +39,7 @@ export interface BatchedReplayInput {
   readonly clock: ManualClock;
   /** Closed candles to replay (sorted by start here). */
   readonly candles: readonly Candle[];
-  /** Candles whose features and predictions are computed at once (default 4,096). */
+  /** Candles whose features and predictions are computed at once: a positive integer (default 4,096). */
   readonly chunkCandles?: number;
   /** Called after each chunk is written, e.g. to print progress. */
   readonly onChunk?: (progress: { readonly candlesDone: number; readonly quietCandles: number; readonly fullPathCandles: number }) => void | Promise<void>;
@@ -160,23 +160,25 @@ class BatchedWalk implements ChunkVectors {
         await this.caches.loadRecent(candle);
       }
       if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
+      let vector: FeatureVector | undefined;
       try {
-        const vector = engine.extractor.update(candle);
-        // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
-        // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector.
-        const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, size);
-        const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
-        items.push(item);
-        if (vector !== undefined) {
-          this.warmItems.push(item);
-          this.warmVectors.push(vector);
-        }
+        vector = engine.extractor.update(candle);
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
         this.degraded = true;
         items.push({ input, candle, precomputed: false, vector: undefined, row: -1, prediction: undefined });
         break;
+      }
+      // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
+      // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector. The
+      // matrix is made for the rows this chunk can still take, not for a chunk size beyond the candles left.
+      const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
+      const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
+      items.push(item);
+      if (vector !== undefined) {
+        this.warmItems.push(item);
+        this.warmVectors.push(vector);
       }
       engine.candlesSinceCheckpoint += 1;
     }
@@ -303,7 +305,7 @@ class BatchedWalk implements ChunkVectors {
  * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
  * @returns counts, including how many candles took each path
- * @throws TradepipeError `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, is started, is already being replayed in batches, or its clock disagrees with the store's
+ * @throws TradepipeError `validation_failed` if `chunkCandles` is not a positive integer; `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, is started, is already being replayed in batches, or its clock disagrees with the store's
  * @example
  * const result = await replayCandlesBatched({ pipeline, store, clock, candles: holdOut });
  * console.log(`${result.quietCandles} quiet, ${result.fullPathCandles} through the stages`);
@@ -312,6 +314,9 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   const access = replayAccessOf(input.pipeline);
   if (access.engines === undefined || !input.pipeline.stages.includes('signal') || !input.pipeline.stages.includes('bridge')) {
     throw new TradepipeError('pipeline_invalid', 'The batched replay needs the signal and bridge stages in this process');
+  }
+  if (input.chunkCandles !== undefined && !(Number.isSafeInteger(input.chunkCandles) && input.chunkCandles >= 1)) {
+    throw new TradepipeError('validation_failed', 'chunkCandles must be a positive integer', { details: { chunkCandles: String(input.chunkCandles) } });
   }
   access.assertIdle();
   const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
@@ -344,7 +349,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
       // signal columns made for every candle at once (a quiet candle writes at most one signal).
       const lazySignals = staging === undefined && prepareMemoryBulkSignals(input.store, ordered.length);
       const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, lazySignals);
-      const chunkCandles = Math.max(1, input.chunkCandles ?? 4_096);
+      const chunkCandles = input.chunkCandles ?? 4_096;
       for (let start = 0; start < ordered.length; ) {
         const items = await walk.chunk(ordered, start, chunkCandles);
         await walk.walk(items);
