@@ -195,5 +195,13 @@ function sortKeys(value: unknown): unknown {
 
 /** SHA-256 of a record's canonical JSON: what "same content" means for the first-write-wins rule. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return contentHashOfCanonicalJson(canonicalJson(value));
+}
+
+/**
+ * {@link contentHash} of a value given its {@link canonicalJson} text, for a caller that needs the text as well
+ * (e.g. a store that writes it): the value is not serialised twice. Node's one-shot hash, no hash object.
+ */
+export function contentHashOfCanonicalJson(json: string): string {
+  return sha256Hex(json);
 }

@@ -62,6 +62,7 @@ export {
   canonicalJson,
   clientOrderIdFor,
   contentHash,
+  contentHashOfCanonicalJson,
   recordId,
   type NaturalKeyPart,
   type RecordId,

@@ -119,27 +119,36 @@ function errorResponse(bytes: Buffer, start: number, length: number): messages.D
  * @param knownFields the columns of a statement run without Describe (its RowDescription from an earlier run)
  * @param endsTransaction the exchange ends with a COMMIT of its own after the statement: `rows` stay the
  *   statement's (a COMMIT or ROLLBACK completion does not replace them); `command` is the COMMIT's tag
+ * @param answerLength how many of `data`'s bytes are the answer (all by default; the driver reads its reused
+ *   buffer's first bytes without a view of them)
  * @internal
  */
-export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], knownFields?: readonly ResultField[], endsTransaction = false): DecodedExchange {
+export function decodeExchange(
+  data: Uint8Array,
+  parsers: PGlite['parsers'],
+  knownFields?: readonly ResultField[],
+  endsTransaction = false,
+  answerLength = data.byteLength,
+): DecodedExchange {
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  let rows: SqlRow[] = [];
+  // Row arrays made only for statements that return rows: most exchanges' statements return none.
+  let rows: SqlRow[] | undefined;
   let fields: readonly ResultField[] | undefined = knownFields;
   let firstFields: readonly ResultField[] | undefined;
-  let lastRows: SqlRow[] = [];
+  let lastRows: SqlRow[] | undefined;
   let command: string | undefined;
   let affectedRows = 0;
   let error: messages.DatabaseError | undefined;
   let notifications: ExchangeNotification[] | undefined;
   let offset = 0;
-  while (offset + 5 <= bytes.length && error === undefined) {
+  while (offset + 5 <= answerLength && error === undefined) {
     const code = bytes[offset]!;
     const length = bytes.readInt32BE(offset + 1);
     const start = offset + 5;
     offset += 1 + length;
     if (code === DATA_ROW) {
       if (fields === undefined) throw new Error('PGlite wire: a DataRow without its RowDescription');
-      rows.push(dataRow(bytes, start, fields, parsers));
+      (rows ??= []).push(dataRow(bytes, start, fields, parsers));
     } else if (code === ROW_DESCRIPTION) {
       fields = rowDescription(bytes, start);
       firstFields ??= fields;
@@ -150,7 +159,7 @@ export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], kno
       command = bytes.toString('latin1', start, space === -1 || space > end ? end : space);
       if (AFFECTING_COMMANDS.has(command)) affectedRows += parseInt(bytes.toString('latin1', bytes.lastIndexOf(0x20, end) + 1, end), 10);
       if (!endsTransaction || (command !== 'COMMIT' && command !== 'ROLLBACK')) lastRows = rows;
-      rows = [];
+      rows = undefined;
       fields = knownFields;
     } else if (code === ERROR_RESPONSE) {
       error = errorResponse(bytes, start, length);
@@ -159,5 +168,5 @@ export function decodeExchange(data: Uint8Array, parsers: PGlite['parsers'], kno
       (notifications ??= []).push({ channel: bytes.toString('utf8', start + 4, channelEnd), payload: cstringAt(bytes, channelEnd + 1) });
     }
   }
-  return { rows: lastRows, command, affectedRows, fields: firstFields, error, notifications: notifications ?? NO_NOTIFICATIONS };
+  return { rows: lastRows ?? [], command, affectedRows, fields: firstFields, error, notifications: notifications ?? NO_NOTIFICATIONS };
 }

@@ -1,6 +1,6 @@
 import { messages, type PGlite } from '@electric-sql/pglite';
 import { sessionOf, type PgliteSession } from './pglite-session.js';
-import { addNotificationListener, runScript, runScriptResult, runStatement, runStatementResult } from './pglite-wire.js';
+import { addNotificationListener, runScript, runScriptResult, runStatement, runStatementResult, type Prefix } from './pglite-wire.js';
 import type { CopyOptions, QueryOptions, SqlDriver, SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
 
 /** Options of {@link createPgliteDriver}. @internal */
@@ -117,8 +117,10 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
   return {
     ...(fs === undefined ? {} : { copyFrom: copyThroughFile(fs) }),
     name: 'pglite',
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], queryOptions: { readonly arrivals?: WorkArrivals } = {}) =>
-      session.run(() => runStatement<Row>(database, text, params, { syncToFs: true, ...(queryOptions.arrivals === undefined ? {} : { arrivals: queryOptions.arrivals }) })),
+    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, queryOptions?: { readonly arrivals?: WorkArrivals }) =>
+      session.enter()
+        ? statementInUnit<Row>(session, database, text, params, queryOptions?.arrivals)
+        : session.run(() => runStatement<Row>(database, text, params, undefined, true, queryOptions?.arrivals)),
     exec: async (script) => {
       await session.run(() => runScript(database, script, { syncToFs: true }));
     },
@@ -144,6 +146,28 @@ export function createPgliteDriver(database: PGlite, options: PgliteDriverOption
   };
 }
 
+/** No parameters (one array for every call without them). */
+const NO_PARAMS: readonly unknown[] = Object.freeze([]);
+
+/**
+ * Runs one statement in the unit of the session the caller started ({@link PgliteSession.enter}) and ends the
+ * unit: the session's `run` and the statement in one async function, where they were two (see
+ * {@link runStatementResult}).
+ */
+async function statementInUnit<Row extends SqlRow>(
+  session: PgliteSession,
+  database: PGlite,
+  text: string,
+  params: readonly unknown[],
+  arrivals: WorkArrivals | undefined,
+): Promise<Row[]> {
+  try {
+    return (await runStatementResult(database, text, params, undefined, true, arrivals, false)).rows as Row[];
+  } finally {
+    session.leave();
+  }
+}
+
 // Runs `work` in a transaction; the caller has the instance's session (so each statement runs alone). BEGIN is
 // sent with the first statement, so a transaction that refuses before any SQL costs nothing; COMMIT with the
 // statement that says it is the last (`commits`), otherwise once the work resolved: one exchange more.
@@ -165,18 +189,20 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
     tail = run.catch(() => undefined);
     return run;
   };
-  const next = (): { prefix: string | undefined; syncToFs: false } => {
+  /** The prefix of the transaction's next exchange: BEGIN with its first. */
+  const nextPrefix = (): Prefix => {
     if (committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
     const prefix = begun ? undefined : 'BEGIN';
     begun = true;
-    return { prefix, syncToFs: false };
+    return prefix;
   };
+  const next = (): { prefix: Prefix; syncToFs: false } => ({ prefix: nextPrefix(), syncToFs: false });
   const commitWith = async <Row extends SqlRow>(text: string, params: readonly unknown[]): Promise<Row[]> => {
-    const step = next();
+    const prefix = nextPrefix();
     committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
-    let result: { readonly rows: Row[]; readonly command: string | undefined };
+    let result: { readonly rows: SqlRow[]; readonly command: string | undefined };
     try {
-      result = await runStatementResult<Row>(database, text, params, { ...step, syncToFs: true, commit: true });
+      result = await runStatementResult(database, text, params, prefix, true, undefined, true);
     } catch (error) {
       // The backend's answer: its COMMIT became a ROLLBACK. Not the backend's (the exchange itself failed): the
       // COMMIT may not have run, so roll back.
@@ -188,11 +214,11 @@ async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) 
       rolledBack = true;
       throw transactionAborted();
     }
-    return result.rows;
+    return result.rows as Row[];
   };
   const executor: SqlExecutor = {
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = [], options: QueryOptions = {}) =>
-      inTurn(() => (options.commits === true ? commitWith<Row>(text, params) : runStatement<Row>(database, text, params, next()))),
+    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions) =>
+      inTurn(() => (options?.commits === true ? commitWith<Row>(text, params) : runStatement<Row>(database, text, params, nextPrefix(), false))),
     exec: (script) =>
       inTurn(async () => {
         await runScript(database, script, next());

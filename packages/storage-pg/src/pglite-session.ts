@@ -38,14 +38,30 @@ export class PgliteSession {
 
   /** Runs `unit` alone on the instance, after the units before it. */
   async run<T>(unit: () => Promise<T>): Promise<T> {
-    if (!this.busy && this.waiting.length === 0 && this.mayRun()) this.busy = true;
-    else await new Promise<void>((resolve, reject) => this.enqueue({ resolve, reject }));
+    if (!this.enter()) await new Promise<void>((resolve, reject) => this.enqueue({ resolve, reject }));
     try {
       return await unit();
     } finally {
-      this.busy = false;
-      this.dispatch();
+      this.leave();
     }
+  }
+
+  /**
+   * Starts a unit now if one may start without waiting (nothing running or waiting, the locks held): the caller
+   * then runs its unit and calls {@link leave} once it settled, whatever the outcome. {@link run} without its own
+   * async layer, for the driver's one-statement units (each layer allocated a promise, a frame and reactions).
+   * @returns whether the unit started (otherwise nothing changed: use {@link run})
+   */
+  enter(): boolean {
+    if (this.busy || this.waiting.length > 0 || !this.mayRun()) return false;
+    this.busy = true;
+    return true;
+  }
+
+  /** Ends the unit {@link enter} (or {@link run}) started, and starts the next one or plans the locks' release. */
+  leave(): void {
+    this.busy = false;
+    this.dispatch();
   }
 
   /** Whether a unit may start now: the locks are held, not for too long, and the instance is open. */

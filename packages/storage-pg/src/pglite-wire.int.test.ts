@@ -16,6 +16,16 @@ describe('PGlite wire: parameters through the store’s own Bind message', () =>
     );
     expect(row).toEqual({ a: multiByte, b: '', c: null, d: large, e: ['one', multiByte, ''], f: Buffer.byteLength(large) });
   });
+
+  it('writes integers as String writes them (digits written without a string), other numbers through String', async () => {
+    const numbers = [0, -0, 7, -12, 99_999_999, 100_000_000, -100_000_001, 1_704_067_200_000, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 0.1, -1.5e-7, 1e21];
+    const placeholders = numbers.map((_, index) => `$${index + 1}::text AS n${index}`).join(', ');
+    // Twice: the first run prepares the statement (a Bind built apart), the second writes into the reused buffer.
+    for (let run = 0; run < 2; run += 1) {
+      const [row] = await driver.query<Record<string, string>>(`SELECT ${placeholders}`, numbers);
+      expect(numbers.map((_, index) => row?.[`n${index}`])).toEqual(numbers.map(String));
+    }
+  });
 });
 
 describe('PGlite wire: answers read by the driver itself', () => {

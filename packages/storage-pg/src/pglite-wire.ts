@@ -140,6 +140,9 @@ interface WireBuffers {
   answerLength: number;
   /** Copies a chunk of the answer (PGlite's `onRawData`). */
   readonly collect: (bytes: Uint8Array) => void;
+  /** The options of `execProtocolRawStream`, with and without `syncToFs`: made once, not per exchange. */
+  readonly streamOptions: { readonly syncToFs: false; readonly onRawData: (bytes: Uint8Array) => void };
+  readonly syncingStreamOptions: { readonly syncToFs: true; readonly onRawData: (bytes: Uint8Array) => void };
 }
 
 const BUFFERS = new WeakMap<PGlite, WireBuffers>();
@@ -148,21 +151,24 @@ function buffersOf(database: PGlite): WireBuffers {
   let buffers = BUFFERS.get(database);
   if (buffers === undefined) {
     const answerScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const collect = (bytes: Uint8Array): void => {
+      const needed = created.answerLength + bytes.length;
+      if (needed > created.answer.length) {
+        const larger = Buffer.allocUnsafe(Math.max(needed, 2 * created.answer.length));
+        created.answer.copy(larger, 0, 0, created.answerLength);
+        created.answer = larger;
+      }
+      created.answer.set(bytes, created.answerLength);
+      created.answerLength = needed;
+    };
     const created: WireBuffers = {
       request: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
       answerScratch,
       answer: answerScratch,
       answerLength: 0,
-      collect: (bytes) => {
-        const needed = created.answerLength + bytes.length;
-        if (needed > created.answer.length) {
-          const larger = Buffer.allocUnsafe(Math.max(needed, 2 * created.answer.length));
-          created.answer.copy(larger, 0, 0, created.answerLength);
-          created.answer = larger;
-        }
-        created.answer.set(bytes, created.answerLength);
-        created.answerLength = needed;
-      },
+      collect,
+      streamOptions: { syncToFs: false, onRawData: collect },
+      syncingStreamOptions: { syncToFs: true, onRawData: collect },
     };
     buffers = created;
     BUFFERS.set(database, buffers);
@@ -187,6 +193,30 @@ class RequestWriter {
   }
   int32(value: number): void {
     this.offset = this.bytes.writeInt32BE(value, this.offset);
+  }
+  /**
+   * A parameter's length and text for a safe integer: its decimal digits as `String(value)` gives them (`-` for a
+   * negative, `0` for -0); at most 4 + 17 bytes, which the caller checked fit.
+   */
+  integerParam(value: number): void {
+    const negative = value < 0;
+    const rest = negative ? -value : value;
+    let digits = 1;
+    for (let bound = 10; rest >= bound; bound *= 10) digits += 1;
+    const size = digits + (negative ? 1 : 0);
+    this.int32(size);
+    if (negative) this.byte(0x2d); // -
+    // From the last digit back: two halves below 2^31 (a safe integer is below 10^16), integer division on small integers.
+    let low = rest % 1e8;
+    const high = (rest - low) / 1e8;
+    const end = this.offset + digits;
+    for (let at = end - 1; at >= this.offset; at -= 1) {
+      if (at === end - 9) low = high;
+      const quotient = (low / 10) | 0;
+      this.bytes[at] = 0x30 + low - 10 * quotient;
+      low = quotient;
+    }
+    this.offset = end;
   }
   /** A NUL-terminated string; false if it may not fit (UTF-8 takes at most 3 bytes per UTF-16 unit). */
   cstring(value: string): boolean {
@@ -231,7 +261,14 @@ function writeBind(writer: RequestWriter, name: string, params: readonly unknown
   if (binary) for (let index = 0; index < params.length; index += 1) writer.int16(params[index] instanceof Uint8Array ? 1 : 0);
   writer.int16(params.length);
   for (let index = 0; index < params.length; index += 1) {
-    const value = wireParam(params[index]);
+    const param = params[index];
+    // An integer as its decimal digits, as `String` writes it, without the string (most parameters are integers).
+    if (typeof param === 'number' && Number.isSafeInteger(param)) {
+      if (!writer.fits(4 + 17)) return false;
+      writer.integerParam(param);
+      continue;
+    }
+    const value = wireParam(param);
     if (value === null) {
       if (!writer.fits(4)) return false;
       writer.int32(-1);
@@ -258,21 +295,29 @@ function writeBind(writer: RequestWriter, name: string, params: readonly unknown
 /** Execute of the unnamed portal (all rows), then Sync. */
 const EXECUTE_SYNC = Buffer.concat([serialize.execute(), serialize.sync()]);
 
+const COMMIT_QUERY = serialize.query('COMMIT');
+
+/** {@link EXECUTE_SYNC}, then a simple-protocol COMMIT. */
+const EXECUTE_SYNC_COMMIT = Buffer.concat([EXECUTE_SYNC, COMMIT_QUERY]);
+
+/** What {@link statementRequest} answers: the request, the columns to read its rows with, the name to remember once it succeeded. */
+interface StatementRequest {
+  readonly request: Uint8Array;
+  readonly knownFields?: readonly ResultField[];
+  readonly prepared?: string;
+}
+
 /**
  * The request of one parameterised statement, in one buffer: the optional simple-protocol `prefix`, then
  * Bind/Execute of its named prepared statement, preceded on first use by Close (a no-op unless an earlier
  * exchange failed after preparing it) and Parse, with Describe on first use only (later runs read their rows
  * with the columns the first one described: a statement whose result columns would change is refused by the
- * server, `cached plan must not change result type`), then Sync. Written into the instance's request buffer when
- * it fits (a view of it: valid until its next request), otherwise built apart.
+ * server, `cached plan must not change result type`), then Sync, then with `commit` a simple-protocol COMMIT.
+ * Written into the instance's request buffer when it fits (a view of it: valid until its next request),
+ * otherwise built apart.
  * @returns the request, the columns to read the rows with, and the name to remember once the exchange succeeded
  */
-function statementRequest(
-  database: PGlite,
-  text: string,
-  params: readonly unknown[],
-  prefix: Prefix,
-): { request: Uint8Array; knownFields?: readonly ResultField[]; prepared?: string } {
+function statementRequest(database: PGlite, text: string, params: readonly unknown[], prefix: Prefix, commit: boolean): StatementRequest {
   let statements = PREPARED.get(database);
   if (statements === undefined) {
     statements = new Map();
@@ -281,18 +326,20 @@ function statementRequest(
   const known = statements.get(text);
   if (known !== undefined) {
     const writer = new RequestWriter(buffersOf(database).request);
-    if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(EXECUTE_SYNC.length)) {
-      writer.bytes.set(EXECUTE_SYNC, writer.offset);
-      return { request: writer.bytes.subarray(0, writer.offset + EXECUTE_SYNC.length), knownFields: known.fields };
+    const tail = commit ? EXECUTE_SYNC_COMMIT : EXECUTE_SYNC;
+    if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(tail.length)) {
+      writer.bytes.set(tail, writer.offset);
+      return { request: writer.bytes.subarray(0, writer.offset + tail.length), knownFields: known.fields };
     }
   }
   const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));
   const head = prefix === undefined ? [] : [serialize.query(prefix)];
-  if (known !== undefined) return { request: concat([...head, bind(known.name), EXECUTE_SYNC]), knownFields: known.fields };
-  if (statements.size >= MAX_PREPARED) return { request: concat([...head, serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, EXECUTE_SYNC]) };
+  const tail = commit ? [EXECUTE_SYNC, COMMIT_QUERY] : [EXECUTE_SYNC];
+  if (known !== undefined) return { request: concat([...head, bind(known.name), ...tail]), knownFields: known.fields };
+  if (statements.size >= MAX_PREPARED) return { request: concat([...head, serialize.parse({ text }), bind(''), DESCRIBE_PORTAL, ...tail]) };
   const name = `tradepipe_${statements.size + 1}`;
   return {
-    request: concat([...head, serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, EXECUTE_SYNC]),
+    request: concat([...head, serialize.close({ type: 'S', name }), serialize.parse({ name, text }), bind(name), DESCRIBE_PORTAL, ...tail]),
     prepared: name,
   };
 }
@@ -332,16 +379,6 @@ export function addNotificationListener(database: PGlite, channel: string, liste
   };
 }
 
-/** Options of one exchange. */
-interface ExchangeOptions {
-  readonly syncToFs: boolean;
-  /** Handed to the listeners with each notification the exchange delivers. */
-  readonly arrivals?: WorkArrivals;
-  readonly knownFields?: readonly ResultField[];
-  /** The exchange ends with a COMMIT of its own (see {@link decodeExchange}). */
-  readonly endsTransaction?: boolean;
-}
-
 /** The instance's file system's `syncToFs`, when it does something (not the in-memory or Node file system's no-op). */
 const SYNCS = new WeakMap<PGlite, boolean>();
 
@@ -364,30 +401,45 @@ function needsSync(database: PGlite): boolean {
 const BUILTIN_SYNC_TO_FS: unknown = (MemoryFS.prototype as { syncToFs?: unknown }).syncToFs;
 
 /**
- * Sends `request` in one exchange and reads the raw answer in one pass ({@link decodeExchange}); delivers its
- * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
- * The caller runs in a unit of the instance's session, so no other exchange uses the instance's buffers until
- * this one's answer is read.
+ * The options to hand PGlite's `execProtocolRawStream` for an exchange with the instance (see {@link WireBuffers});
+ * readies the instance's answer buffer for it. The caller runs in a unit of the instance's session, so no other
+ * exchange uses the instance's buffers until this one's answer is read ({@link readAnswer}).
  */
-async function exchange(database: PGlite, request: Uint8Array, options: ExchangeOptions): Promise<DecodedExchange> {
+function startExchange(database: PGlite, syncToFs: boolean): WireBuffers['streamOptions'] | WireBuffers['syncingStreamOptions'] {
   const buffers = buffersOf(database);
   buffers.answer = buffers.answerScratch;
   buffers.answerLength = 0;
-  let decoded: DecodedExchange;
-  try {
-    await database.execProtocolRawStream(request, { syncToFs: options.syncToFs && needsSync(database), onRawData: buffers.collect });
-    decoded = decodeExchange(buffers.answer.subarray(0, buffers.answerLength), parsersOf(database), options.knownFields, options.endsTransaction === true);
-  } finally {
-    buffers.answer = buffers.answerScratch; // a larger answer's buffer is not kept
-  }
+  return syncToFs && needsSync(database) ? buffers.syncingStreamOptions : buffers.streamOptions;
+}
+
+/**
+ * Reads the answer of the instance's exchange that just ended in one pass ({@link decodeExchange}); delivers its
+ * notifications to the instance's listeners and throws its first error, as PGlite's `execProtocolStream` does.
+ * @param endsTransaction the exchange ended with a COMMIT of its own (see {@link decodeExchange})
+ * @param arrivals handed to the listeners with each notification the exchange delivers
+ */
+function readAnswer(
+  database: PGlite,
+  knownFields: readonly ResultField[] | undefined,
+  endsTransaction: boolean,
+  arrivals: WorkArrivals | undefined,
+): DecodedExchange {
+  const buffers = buffersOf(database);
+  const decoded = decodeExchange(buffers.answer, parsersOf(database), knownFields, endsTransaction, buffers.answerLength);
   if (decoded.notifications.length > 0) {
     const channels = LISTENERS.get(database);
     for (const { channel, payload } of decoded.notifications) {
-      for (const listener of channels?.get(channel) ?? []) queueMicrotask(() => listener(payload, options.arrivals));
+      for (const listener of channels?.get(channel) ?? []) queueMicrotask(() => listener(payload, arrivals));
     }
   }
   if (decoded.error !== undefined) throw decoded.error;
   return decoded;
+}
+
+/** Drops a larger answer's buffer once its exchange ended (it is not kept). */
+function endExchange(database: PGlite): void {
+  const buffers = buffersOf(database);
+  buffers.answer = buffers.answerScratch;
 }
 
 /** A simple-protocol statement run ahead of the next exchange's own (e.g. `BEGIN`). */
@@ -398,28 +450,33 @@ export type Prefix = string | undefined;
  * the optional `prefix` (simple protocol, e.g. `BEGIN`), then the statement through a named prepared
  * statement, then Sync, then with `commit` a simple-protocol COMMIT (after a failed statement it rolls the
  * transaction back). The caller has the instance's session. `arrivals` goes to the listeners of the
- * notifications the exchange delivers (see {@link addNotificationListener}).
- * @returns the statement's rows, int8 and numeric as text, and the exchange's last command tag (`COMMIT`, or
- *   `ROLLBACK` when a commit found the transaction aborted)
+ * notifications the exchange delivers (see {@link addNotificationListener}). One async function with one
+ * await: every layer of them allocated its promise, frame and reactions per statement (the live path's
+ * allocation sets how often the young generation is collected, and so its p99).
+ * @returns the exchange as read: the statement's rows (`rows`, int8 and numeric as text) and the exchange's last
+ *   command tag (`command`: `COMMIT`, or `ROLLBACK` when a commit found the transaction aborted)
  * @throws the backend's error (a `DatabaseError` with its SQLSTATE `code`)
  * @internal
  */
-export async function runStatementResult<Row extends SqlRow>(
+export async function runStatementResult(
   database: PGlite,
   text: string,
   params: readonly unknown[],
-  options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals; readonly commit?: boolean },
-): Promise<{ readonly rows: Row[]; readonly command: string | undefined }> {
-  const statement = statementRequest(database, text, params, options.prefix);
-  const request = options.commit === true ? concat([statement.request, COMMIT_QUERY]) : statement.request;
-  const decoded = await exchange(database, request, {
-    syncToFs: options.syncToFs,
-    ...(options.arrivals === undefined ? {} : { arrivals: options.arrivals }),
-    ...(statement.knownFields === undefined ? {} : { knownFields: statement.knownFields }),
-    ...(options.commit === true ? { endsTransaction: true } : {}),
-  });
+  prefix: Prefix,
+  syncToFs: boolean,
+  arrivals: WorkArrivals | undefined,
+  commit: boolean,
+): Promise<DecodedExchange> {
+  const statement = statementRequest(database, text, params, prefix, commit);
+  let decoded: DecodedExchange;
+  try {
+    await database.execProtocolRawStream(statement.request, startExchange(database, syncToFs));
+    decoded = readAnswer(database, statement.knownFields, commit, arrivals);
+  } finally {
+    endExchange(database);
+  }
   if (statement.prepared !== undefined) PREPARED.get(database)?.set(text, { name: statement.prepared, fields: decoded.fields ?? [] });
-  return { rows: decoded.rows as Row[], command: decoded.command };
+  return decoded;
 }
 
 /** {@link runStatementResult}'s rows. @internal */
@@ -427,12 +484,12 @@ export async function runStatement<Row extends SqlRow>(
   database: PGlite,
   text: string,
   params: readonly unknown[],
-  options: { readonly prefix?: Prefix; readonly syncToFs: boolean; readonly arrivals?: WorkArrivals },
+  prefix: Prefix,
+  syncToFs: boolean,
+  arrivals?: WorkArrivals,
 ): Promise<Row[]> {
-  return (await runStatementResult<Row>(database, text, params, options)).rows;
+  return (await runStatementResult(database, text, params, prefix, syncToFs, arrivals, false)).rows as Row[];
 }
-
-const COMMIT_QUERY = serialize.query('COMMIT');
 
 /**
  * The transaction-ending scripts, serialized once: every transaction on the live path ends with one of them in an
@@ -458,6 +515,12 @@ export async function runScriptResult(
 ): Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined> {
   const message = SCRIPT_MESSAGES.get(script) ?? serialize.query(script);
   const request = options.prefix === undefined ? message : concat([serialize.query(options.prefix), message]);
-  const decoded = await exchange(database, request, { syncToFs: options.syncToFs });
+  let decoded: DecodedExchange;
+  try {
+    await database.execProtocolRawStream(request, startExchange(database, options.syncToFs));
+    decoded = readAnswer(database, undefined, false, undefined);
+  } finally {
+    endExchange(database);
+  }
   return { command: decoded.command, affectedRows: decoded.affectedRows };
 }

@@ -285,15 +285,26 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
   }
 }
 
+/**
+ * One-statement completion texts by schema, kind, key and the writes' part shapes: built once each (the live path
+ * completes in a few shapes; a text built anew, about a kilobyte, was allocated and flattened per completion).
+ */
+const COMPLETE_SQL = new Map<string, string>();
+
+/** Past this many shapes, completion texts are built each time rather than kept. */
+const MAX_COMPLETE_SHAPES = 1_000;
+
 async function completeInOneStatement(context: StoreContext, held: Claim, change: Settle, writes: readonly RecordWrite[], now: number | null): Promise<void> {
   const table = WORK_TABLES[held.kind];
   const key = table.keyParams(held.id);
   if (key === undefined) throw leaseLost(held);
   const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
   const parts = writes.map((write, index) => recordInsertPart(context, write, { index, params, guard: 'WHERE EXISTS (SELECT 1 FROM settled)' }));
-  const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
-  const [row] = await context.driver.query<{ settled: string }>(
-    `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
+  const textKey = `${context.s}/${held.kind}/${key.length}/${parts.map((part) => part.sqlKey).join('|')}`;
+  let text = COMPLETE_SQL.get(textKey);
+  if (text === undefined) {
+    const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
+    text = `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
      settled AS (
        UPDATE ${context.s}.${table.table} w SET state = $2, state_reason = $3, available_at_ms = now_ms.ms, updated_at_ms = now_ms.ms,
          lease_owner = NULL, lease_expires_at_ms = NULL, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
@@ -301,7 +312,11 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
        WHERE w.fencing_token = $4 AND w.state = $5 AND w.lease_owner IS NOT NULL AND ${table.keyCondition('w', 6)}
        RETURNING 1)
      ${parts.map((part) => `, ${part.cte}`).join('\n')}
-     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`,
+     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`;
+    if (COMPLETE_SQL.size < MAX_COMPLETE_SHAPES) COMPLETE_SQL.set(textKey, text);
+  }
+  const [row] = await context.driver.query<{ settled: string }>(
+    text,
     params,
     { arrivals: arrivalsOf(held, change.state, writes) },
   );

@@ -1,6 +1,7 @@
 import {
   TradepipeError,
-  contentHash,
+  canonicalJson,
+  contentHashOfCanonicalJson,
   type InsertResult,
   type RecordWrite,
 } from '@tradepipe/core';
@@ -75,6 +76,8 @@ export interface RecordInsertPart {
   readonly storedSql: string;
   /** SQL: true when the record was neither inserted nor found equal (a conflict, or a concurrent writer). */
   readonly unsettledSql: string;
+  /** Names the part's SQL among every part's (the same text, the same key): for callers that cache their statement's text. */
+  readonly sqlKey: string;
   readonly hash: string;
   readonly write: RecordWrite;
 }
@@ -85,6 +88,19 @@ export function workArrivalOf(write: RecordWrite): { readonly table: string; rea
   return plan.work === undefined ? undefined : { table: plan.table, state: plan.work.state };
 }
 
+/** The SQL of a {@link RecordInsertPart}. */
+type PartSql = Pick<RecordInsertPart, 'cte' | 'insertedSql' | 'storedSql' | 'unsettledSql' | 'sqlKey'>;
+
+/**
+ * Part texts by schema, then by shape (table, queue columns or not, CTE index, first placeholder, guard): the live
+ * path writes the same few shapes over and over, and each text built anew (and flattened to look its prepared
+ * statement up) was about a tenth of the bytes a trading candle allocated on PGlite.
+ */
+const PART_SQL = new Map<string, Map<string, PartSql>>();
+
+/** Past this many shapes per schema, texts are built each time rather than kept. */
+const MAX_PART_SHAPES = 1_000;
+
 /**
  * Builds the CTE that inserts one parsed record (first write wins), appending its parameters to `params`.
  * The statement must define `now_ms`; `guard` (e.g. `WHERE EXISTS (SELECT 1 FROM settled)`) conditions the insert.
@@ -93,31 +109,53 @@ export function workArrivalOf(write: RecordWrite): { readonly table: string; rea
 export function recordInsertPart(context: StoreContext, write: RecordWrite, options: { readonly index: number; readonly params: unknown[]; readonly guard?: string }): RecordInsertPart {
   const { params, index } = options;
   const plan = planFor(write);
-  const hash = contentHash(write.record);
-  const placeholder = (value: unknown, cast = ''): string => {
-    params.push(value);
-    return `$${params.length}${cast}`;
-  };
-  const hashParam = (): string => `$${params.length}`;
-  const values = [...plan.values.map((value) => placeholder(value)), placeholder(JSON.stringify(write.record), '::jsonb'), placeholder(hash)];
-  const hashSql = hashParam();
+  // The record's canonical JSON is hashed and written: `jsonb` keeps no key order, so the stored record is the
+  // one its plain JSON gave, and the record is serialised once, not twice.
+  const json = canonicalJson(write.record);
+  const hash = contentHashOfCanonicalJson(json);
+  const first = params.length + 1;
+  // The parameters in their placeholders' order (see partSql): the plan's values, record, hash, [state, reason], key.
+  for (const value of plan.values) params.push(value);
+  params.push(json, hash);
+  if (plan.work !== undefined) params.push(plan.work.state, plan.work.reason);
+  params.push(plan.key);
+  const guard = options.guard ?? '';
+  const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
+  let texts = PART_SQL.get(context.s);
+  if (texts === undefined) {
+    texts = new Map();
+    PART_SQL.set(context.s, texts);
+  }
+  let sql = texts.get(shape);
+  if (sql === undefined) {
+    sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`);
+    if (texts.size < MAX_PART_SHAPES) texts.set(shape, sql);
+  }
+  return { ...sql, hash, write };
+}
+
+/** The SQL of a record's insert part whose placeholders start at `$first` (see {@link recordInsertPart}). */
+function partSql(context: StoreContext, plan: InsertPlan, index: number, first: number, guard: string, sqlKey: string): PartSql {
+  let next = first;
+  const placeholder = (cast = ''): string => `$${next++}${cast}`;
+  const values = [...plan.values.map(() => placeholder()), placeholder('::jsonb'), placeholder()];
+  const hashSql = `$${next - 1}`;
   const columns = [...plan.columns, 'record', 'content_hash'];
   if (plan.work !== undefined) {
     columns.push('state', 'state_reason', 'available_at_ms', 'updated_at_ms');
-    values.push(placeholder(plan.work.state), placeholder(plan.work.reason), 'now_ms.ms', 'now_ms.ms');
+    values.push(placeholder(), placeholder(), 'now_ms.ms', 'now_ms.ms');
   }
   const name = `w${index}`;
   const table = `${context.s}.${plan.table}`;
-  const storedSql = `(SELECT content_hash FROM ${table} WHERE ${plan.keyColumn} = ${placeholder(plan.key)})`;
+  const storedSql = `(SELECT content_hash FROM ${table} WHERE ${plan.keyColumn} = ${placeholder()})`;
   const insertedSql = `(SELECT count(*) FROM ${name})`;
   return {
-    cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM now_ms ${options.guard ?? ''}
+    cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM now_ms ${guard}
       ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING 1)`,
     insertedSql,
     storedSql,
     unsettledSql: `(${insertedSql} = 0 AND ${storedSql} IS DISTINCT FROM ${hashSql}::text)`,
-    hash,
-    write,
+    sqlKey,
   };
 }
 
