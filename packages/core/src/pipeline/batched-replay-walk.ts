@@ -11,7 +11,7 @@ import type { ChunkMatrix } from './replay-chunk-matrix.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
-import { signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
@@ -137,7 +137,7 @@ export class QuietOutcome implements SignalRow {
 
   /** When the signal is stamped: the walk's clock, no earlier than the candle's close. */
   get generatedAtMs(): number {
-    return Math.max(this.nowMs, candleCloseMs(this.item.candle));
+    return signalGeneratedAtMs(this.item.candle, this.nowMs);
   }
 
   /** The feature-set version of the vectors in the chunk's matrix. */

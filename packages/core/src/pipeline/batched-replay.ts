@@ -136,8 +136,6 @@ class BatchedWalk implements ChunkVectors {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
     this.matrix.clear();
-    this.warmItems = [];
-    this.warmVectors = [];
     if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;

@@ -78,10 +78,8 @@ export class ChunkMatrix {
 
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
   vectorAt(row: number, candle: Candle): FeatureVector {
-    const width = this.width;
-    const values = new Array<number>(width);
-    const source = this.values;
-    for (let index = 0, at = row * width; index < width; index += 1, at += 1) values[index] = source[at]!;
+    const values = new Array<number>(this.width);
+    this.copyRow(row, values, 0);
     return { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values };
   }
 }

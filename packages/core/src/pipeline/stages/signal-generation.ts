@@ -152,6 +152,11 @@ function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
   return ids.idAt(candle.startMs);
 }
 
+/** When a signal of `candle` decided at `nowMs` is stamped: no earlier than the candle's close. @internal */
+export function signalGeneratedAtMs(candle: Candle, nowMs: number): number {
+  return Math.max(nowMs, candleCloseMs(candle));
+}
+
 /**
  * The signal record of a prediction on a candle, stamped no earlier than the candle's close (the batched replay builds
  * its signals with it too, passing the `id` it computed before for the candle).
@@ -159,7 +164,7 @@ function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
  */
 export function signalRecord(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number, id = signalIdOf(runtime, candle)): Signal {
   const model = runtime.options.model!;
-  const generatedAtMs = Math.max(nowMs, candleCloseMs(candle));
+  const generatedAtMs = signalGeneratedAtMs(candle, nowMs);
   const { action, confidence, probabilities } = prediction;
   // Two literals, not a spread: the same keys in the same order, without a spread's copy per signal.
   if (probabilities === undefined) {
