@@ -159,10 +159,12 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
       return next;
     }
     // An order that ends releases its reservation in the same statement (one round trip, the store's now read there).
+    // Found by its key, the order's approval (an order is recorded against its approval's reservation only: see
+    // consumeApproval), not by scanning the active reservations.
     await executor.query(
-      `WITH updated AS (UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1 RETURNING id)
+      `WITH updated AS (UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1 RETURNING id, approval_id)
        UPDATE ${context.s}.exposure_reservations SET released_at_ms = ${nowSql(values.length + 1)}
-       WHERE order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`,
+       WHERE approval_id = (SELECT approval_id FROM updated) AND order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`,
       [...values, nowParam(context)],
       { commits: true },
     );

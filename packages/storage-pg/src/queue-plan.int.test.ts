@@ -1,11 +1,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { GRANULARITIES, silentLogger, type Candle } from '@tradepipe/core';
+import { testRecommendation } from '@tradepipe/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoreContext } from './context.js';
 import { quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
 import { putCandles } from './candles-sql.js';
-import { claim } from './queue-sql.js';
+import { createPgliteStore } from './pglite-store.js';
+import { claim, complete } from './queue-sql.js';
 import type { SqlDriver } from './sql-driver.js';
 
 const START_MS = Date.UTC(2025, 0, 1);
@@ -90,5 +92,38 @@ describe('a one-candle put on PGlite keeps its generic plan', () => {
     // And it still tells a repeat from a conflict.
     expect(await putCandles(context, [candle(2_003)], 'PENDING')).toEqual({ inserted: 0, duplicates: 1, conflicts: [] });
     expect(await putCandles(context, [{ ...candle(2_004), close: 101 }], 'PENDING')).toMatchObject({ inserted: 0, duplicates: 0, conflicts: [{ startMs: START_MS + 2_004 * GRANULARITIES.ONE_MINUTE }] });
+  });
+});
+
+describe('a held item is found by its key on PGlite, not by a scan of the leased-items index', () => {
+  const database = new PGlite();
+  const driver = createPgliteDriver(database, { ownsDatabase: true });
+  const statements: { text: string; params: readonly unknown[] }[] = [];
+  const recording: SqlDriver = { ...driver, query: (text, params = [], options) => (statements.push({ text, params }), driver.query(text, params, options)) };
+  const context: StoreContext = { driver: recording, schema: 'tradepipe', s: quoteSchema('tradepipe'), clock: undefined, logger: silentLogger };
+  beforeAll(async () => {
+    await runMigrations(driver, 'tradepipe', silentLogger);
+    const store = await createPgliteStore({ database, migrate: false });
+    await store.insertRecommendation(testRecommendation({ index: 0 }), 'PENDING_VALIDATION');
+    await store.close();
+    // A handled history, each item once leased and freed (on PGlite, with no autovacuum, each lease leaves a dead entry
+    // in the leased-items index), with statistics.
+    await driver.exec(`INSERT INTO tradepipe.trade_recommendations
+        SELECT (r).* FROM (SELECT jsonb_populate_record(t, jsonb_build_object('id', t.id || '-' || n, 'state', 'DONE', 'created_at_ms', t.created_at_ms - n)) AS r
+          FROM tradepipe.trade_recommendations t, generate_series(1, 3000) n) history;
+      UPDATE tradepipe.trade_recommendations SET lease_owner = 'old', lease_expires_at_ms = created_at_ms WHERE state = 'DONE';
+      UPDATE tradepipe.trade_recommendations SET lease_owner = NULL, lease_expires_at_ms = NULL WHERE state = 'DONE';
+      ANALYZE tradepipe.trade_recommendations`);
+  }, 60_000);
+  afterAll(() => driver.close());
+
+  it('a completion updates its item through the primary key', async () => {
+    const [held] = await claim(context, { kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 30_000, limit: 1 });
+    statements.length = 0;
+    await complete(context, held!, { state: 'PENDING_RISK' });
+    const [completion] = statements;
+    const plan = await genericPlan(driver, completion!.text, completion!.params);
+    expect(plan).toMatch(/Index Scan using trade_recommendations_pkey on trade_recommendations w/);
+    expect(plan).not.toContain('trade_recommendations_leased_idx');
   });
 });
