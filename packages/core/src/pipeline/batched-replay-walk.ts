@@ -11,7 +11,7 @@ import type { ChunkMatrix } from './replay-chunk-matrix.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
-import { signalGeneratedAtMs, signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalIdOf, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
@@ -272,15 +272,53 @@ export class ReplayCaches {
 }
 
 /**
+ * How {@link decideQuietly} builds a candle's signal: `keep`, a record the outcome keeps; `rebuild`, a record the
+ * outcome builds again when read; `scratch`, as `rebuild`, but the signal the policy decides on is one object
+ * rewritten for every candle, as is the vector given (for a policy that reads no features and keeps nothing of its
+ * input: see `readsNoFeatures`).
+ * @internal
+ */
+export type QuietSignalMode = 'keep' | 'rebuild' | 'scratch';
+
+/** A signal whose fields {@link scratchSignal} rewrites. */
+type MutableSignal = { -readonly [Key in Exclude<keyof Signal, 'probabilities'>]: Signal[Key] } & { probabilities: Signal['probabilities'] | undefined };
+
+/** The one signal object of the `scratch` mode. */
+let scratch: MutableSignal | undefined;
+
+/**
+ * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
+ * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none).
+ */
+function scratchSignal(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
+  const model = runtime.options.model!;
+  const signal = (scratch ??= { id: '', pipelineId: '', productId: candle.productId, granularity: candle.granularity, candleStartMs: 0.5, action: 'HOLD', confidence: 0.5, probabilities: undefined, modelId: '', modelVersion: '', closePrice: 0.5, features: vector, generatedAtMs: 0.5 });
+  signal.id = signalIdOf(runtime, candle);
+  signal.pipelineId = runtime.options.pipelineId;
+  signal.productId = candle.productId;
+  signal.granularity = candle.granularity;
+  signal.candleStartMs = candle.startMs;
+  signal.action = prediction.action;
+  signal.confidence = prediction.confidence;
+  signal.probabilities = prediction.probabilities;
+  signal.modelId = model.modelId;
+  signal.modelVersion = model.modelVersion;
+  signal.closePrice = candle.close;
+  signal.features = vector;
+  signal.generatedAtMs = signalGeneratedAtMs(candle, nowMs);
+  return signal as Signal;
+}
+
+/**
  * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
  * `signalRecord`), whether an exit rule fires, and the bridge's decision (its own `staleSignalReason`, then the policy). Returns the quiet outcome, or
  * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
- * @param vector the candle's vector (`undefined` while its engine warmed up)
+ * @param vector the candle's vector (`undefined` while its engine warmed up; in the `scratch` mode, a reused one)
  * @param nowMs the clock the candle-by-candle replay would read at this candle
- * @param keepSignal whether the outcome keeps the signal built here (else it builds it again when read)
+ * @param mode how the signal is built and whether the outcome keeps it (see {@link QuietSignalMode})
  * @internal
  */
-export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, keepSignal: boolean): QuietOutcome | undefined {
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, mode: QuietSignalMode): QuietOutcome | undefined {
   const { runtime } = access;
   const { candle } = item;
   const { pipelineId, model, exits } = runtime.options;
@@ -291,8 +329,8 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     if (exit !== undefined) return undefined;
   }
   if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
-  const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
-  const kept = keepSignal ? signal : undefined;
+  const signal = mode === 'scratch' ? scratchSignal(runtime, candle, vector, item.prediction!, nowMs) : signalRecord(runtime, candle, vector, item.prediction!, nowMs);
+  const kept = mode === 'keep' ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
   if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;

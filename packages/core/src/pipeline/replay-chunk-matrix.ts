@@ -22,6 +22,8 @@ export class ChunkMatrix {
   private featureSetVersion = '';
   /** Rows taken since {@link ChunkMatrix.clear}. */
   private rows = 0;
+  /** The vector {@link ChunkMatrix.scratchVectorAt} rewrites. */
+  private scratch: { -readonly [Key in keyof FeatureVector]: FeatureVector[Key] } & { values: number[] } | undefined;
 
   /** Starts a chunk: rows taken before are overwritten. */
   clear(): void {
@@ -74,6 +76,24 @@ export class ChunkMatrix {
     const width = this.width;
     const source = this.values;
     for (let index = 0, at = row * width; index < width; index += 1, at += 1) target[offset + index] = source[at]!;
+  }
+
+  /**
+   * The vector of a row taken for `candle` in one object and array reused by every call (valid until the next):
+   * for a reader that keeps nothing of it (the default recommendation policy, which reads no features).
+   */
+  scratchVectorAt(row: number, candle: Candle): FeatureVector {
+    let scratch = this.scratch;
+    if (scratch === undefined || scratch.values.length !== this.width) {
+      scratch = { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: new Array<number>(this.width).fill(0.5) };
+      this.scratch = scratch;
+    }
+    scratch.productId = candle.productId;
+    scratch.granularity = candle.granularity;
+    scratch.candleStartMs = candle.startMs;
+    scratch.featureSetVersion = this.featureSetVersion;
+    this.copyRow(row, scratch.values, 0);
+    return scratch;
   }
 
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
