@@ -107,7 +107,10 @@ class BatchedWalk implements ChunkVectors {
   private pending: QuietOutcome[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
   readonly matrix = new ChunkMatrix();
-  /** The chunk's warm items and their vectors as the engines gave them, until the chunk's prediction. */
+  /**
+   * The chunk's warm items, and the vectors of those the matrix could not take as the engines gave them (the
+   * others are read back from the matrix at the prediction), until the chunk's prediction.
+   */
   private warmItems: ChunkItem[] = [];
   private warmVectors: FeatureVector[] = [];
   /** The clock the candle-by-candle replay would read at the last candle walked. */
@@ -179,9 +182,11 @@ class BatchedWalk implements ChunkVectors {
       const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
       const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
       items.push(item);
+      // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
+      // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
       if (vector !== undefined) {
         this.warmItems.push(item);
-        this.warmVectors.push(vector);
+        if (row < 0) this.warmVectors.push(vector);
       }
       engine.candlesSinceCheckpoint += 1;
     }
@@ -218,12 +223,14 @@ class BatchedWalk implements ChunkVectors {
     const { runtime } = this.access;
     const model = runtime.options.model;
     const warm = this.warmItems;
-    const vectors = this.warmVectors;
+    const kept = this.warmVectors;
     this.warmItems = [];
     this.warmVectors = [];
     if (model === undefined || warm.length === 0) return;
     try {
       const view = modelViewOf(runtime);
+      // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
+      const vectors = this.matrix.batchVectors(warm, kept);
       for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
       const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
       for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
