@@ -8,6 +8,7 @@ import type { PipelineStore } from '../store.js';
 import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
 import type { ReplayAccess } from './replay-access.js';
 import type { ChunkMatrix } from './replay-chunk-matrix.js';
+import type { ChunkPredictions } from './replay-chunk-predictions.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
@@ -26,6 +27,7 @@ export interface ChunkItem {
   readonly vector: FeatureVector | undefined;
   /** The candle's row in the chunk's matrix, -1 when it has none (warming up, or `vector` kept as it is). */
   readonly row: number;
+  /** The candle's prediction when the chunk's predictions could not take it (see {@link ChunkPredictions}); else `undefined`. */
   prediction: ModelPrediction | undefined;
 }
 
@@ -33,8 +35,12 @@ export interface ChunkItem {
 export interface ChunkVectors {
   /** The chunk's matrix, where an item's `row` is. */
   readonly matrix: ChunkMatrix;
+  /** The chunk's predictions, by an item's `row`. */
+  readonly predictions: ChunkPredictions;
   /** The vector of an item (a new object), `undefined` while its engine warmed up. */
   vectorOf(item: ChunkItem): FeatureVector | undefined;
+  /** The prediction of an item (a new object when rebuilt), `undefined` when the batch made none for it. */
+  predictionOf(item: ChunkItem): ModelPrediction | undefined;
 }
 
 /**
@@ -107,17 +113,20 @@ export class QuietOutcome implements SignalRow {
 
   /** The prediction's action. */
   get action(): Signal['action'] {
-    return this.item.prediction!.action;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.actionAt(item.row) : item.prediction.action;
   }
 
   /** The prediction's confidence. */
   get confidence(): number {
-    return this.item.prediction!.confidence;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.confidenceAt(item.row) : item.prediction.confidence;
   }
 
   /** The prediction's probabilities, if it has them. */
   get probabilities(): Signal['probabilities'] {
-    return this.item.prediction!.probabilities;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.probabilitiesAt(item.row) : item.prediction.probabilities;
   }
 
   /** The model's id. */
@@ -159,7 +168,7 @@ export class QuietOutcome implements SignalRow {
   /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */
   get record(): Signal | undefined {
     if (this.signalId === undefined || this.kept !== undefined) return this.kept;
-    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.item.prediction!, this.nowMs, this.signalId);
+    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.vectors.predictionOf(this.item)!, this.nowMs, this.signalId);
   }
 
   /** The candle's vector (a new object at each read), `undefined` while its engine warmed up. */
@@ -290,7 +299,9 @@ let scratch: MutableSignal | undefined;
  * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
  * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none).
  */
-function scratchSignal(runtime: PipelineRuntime, candle: Candle, vector: FeatureVector, prediction: ModelPrediction, nowMs: number): Signal {
+function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector, nowMs: number): Signal {
+  const { candle, prediction, row } = item;
+  const { predictions } = vectors;
   const model = runtime.options.model!;
   const signal = (scratch ??= { id: '', pipelineId: '', productId: candle.productId, granularity: candle.granularity, candleStartMs: 0.5, action: 'HOLD', confidence: 0.5, probabilities: undefined, modelId: '', modelVersion: '', closePrice: 0.5, features: vector, generatedAtMs: 0.5 });
   signal.id = signalIdOf(runtime, candle);
@@ -298,9 +309,9 @@ function scratchSignal(runtime: PipelineRuntime, candle: Candle, vector: Feature
   signal.productId = candle.productId;
   signal.granularity = candle.granularity;
   signal.candleStartMs = candle.startMs;
-  signal.action = prediction.action;
-  signal.confidence = prediction.confidence;
-  signal.probabilities = prediction.probabilities;
+  signal.action = prediction === undefined ? predictions.actionAt(row) : prediction.action;
+  signal.confidence = prediction === undefined ? predictions.confidenceAt(row) : prediction.confidence;
+  signal.probabilities = prediction === undefined ? predictions.scratchProbabilitiesAt(row) : prediction.probabilities;
   signal.modelId = model.modelId;
   signal.modelVersion = model.modelVersion;
   signal.closePrice = candle.close;
@@ -329,7 +340,7 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     if (exit !== undefined) return undefined;
   }
   if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
-  const signal = mode === 'scratch' ? scratchSignal(runtime, candle, vector, item.prediction!, nowMs) : signalRecord(runtime, candle, vector, item.prediction!, nowMs);
+  const signal = mode === 'scratch' ? scratchSignal(runtime, vectors, item, vector, nowMs) : signalRecord(runtime, candle, vector, vectors.predictionOf(item)!, nowMs);
   const kept = mode === 'keep' ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
   if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);

@@ -3,6 +3,7 @@ import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
 import { prepareMemoryBulkSignals } from '../memory-store.js';
 import { readsNoFeatures } from '../recommendation-policy.js';
+import type { ModelPrediction } from '../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
@@ -12,6 +13,7 @@ import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
 import { ChunkMatrix } from './replay-chunk-matrix.js';
+import { ChunkPredictions } from './replay-chunk-predictions.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
@@ -107,6 +109,8 @@ class BatchedWalk implements ChunkVectors {
   private pending: QuietOutcome[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
   readonly matrix = new ChunkMatrix();
+  /** The chunk's predictions of the items with a row in {@link matrix} (see {@link ChunkPredictions}). */
+  readonly predictions = new ChunkPredictions();
   /**
    * The chunk's warm items, and the vectors of those the matrix could not take as the engines gave them (the
    * others are read back from the matrix at the prediction), until the chunk's prediction.
@@ -144,6 +148,8 @@ class BatchedWalk implements ChunkVectors {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
     this.matrix.clear();
+    // No row of this chunk holds a prediction until its predictBatch (a chunk takes at most `size` rows).
+    this.predictions.reset(Math.min(size, ordered.length - start));
     if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
@@ -194,6 +200,16 @@ class BatchedWalk implements ChunkVectors {
     return items;
   }
 
+  /** The prediction of a chunk item (rebuilt from the chunk's predictions: a new object each time), `undefined` when none was made. */
+  predictionOf(item: ChunkItem): ModelPrediction | undefined {
+    return item.prediction ?? (item.row >= 0 ? this.predictions.predictionAt(item.row) : undefined);
+  }
+
+  /** Whether the chunk's batch predicted an item. */
+  private predicted(item: ChunkItem): boolean {
+    return item.prediction !== undefined || (item.row >= 0 && this.predictions.has(item.row));
+  }
+
   /** The vector of a chunk item (rebuilt from the chunk's matrix: a new object each time). */
   vectorOf(item: ChunkItem): FeatureVector | undefined {
     return item.row < 0 ? item.vector : this.matrix.vectorAt(item.row, item.candle);
@@ -233,7 +249,12 @@ class BatchedWalk implements ChunkVectors {
       const vectors = this.matrix.batchVectors(warm, kept);
       for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
       const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
-      for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
+      // Into the chunk's predictions when plain (the object then dies here), else kept on the item.
+      for (let index = 0; index < warm.length; index += 1) {
+        const item = warm[index]!;
+        const prediction = predictions[index];
+        if (item.row < 0 || !this.predictions.take(item.row, prediction)) item.prediction = prediction;
+      }
     } catch (error) {
       this.access.runtime.logger.warn('batch prediction failed; those candles are predicted one by one', { error });
     }
@@ -250,7 +271,7 @@ class BatchedWalk implements ChunkVectors {
       }
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
       const warm = item.row >= 0 || item.vector !== undefined;
-      const quiet = item.precomputed && (!warm || item.prediction !== undefined) && !this.caches.workPending
+      const quiet = item.precomputed && (!warm || this.predicted(item)) && !this.caches.workPending
         ? decideQuietly(this.access, this.caches, this, item, warm ? this.decisionVectorOf(item) : undefined, nowMs, this.signalMode(item))
         : undefined;
       if (quiet === undefined) {
@@ -281,7 +302,7 @@ class BatchedWalk implements ChunkVectors {
     const { precomputed } = this.access.engines!;
     clock.set(Math.max(clock.nowMs(), candleCloseMs(item.input)));
     const workId = candleWorkId(item.candle);
-    if (item.precomputed) precomputed.set(workId, { vector: this.vectorOf(item), prediction: item.prediction });
+    if (item.precomputed) precomputed.set(workId, { vector: this.vectorOf(item), prediction: this.predictionOf(item) });
     try {
       await store.putCandles([item.input]);
       // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.
