@@ -107,6 +107,8 @@ class BatchedWalk implements ChunkVectors {
   /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
+  /** The items {@link pooledItem} rewrites, one per place in a chunk. */
+  private readonly itemPool: { -readonly [Key in keyof ChunkItem]: ChunkItem[Key] }[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
   readonly matrix = new ChunkMatrix();
   /** The chunk's predictions of the items with a row in {@link matrix} (see {@link ChunkPredictions}). */
@@ -186,7 +188,7 @@ class BatchedWalk implements ChunkVectors {
       // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector. The
       // matrix is made for the rows this chunk can still take, not for a chunk size beyond the candles left.
       const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
-      const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
+      const item = this.pooledItem(items.length, input, candle, row < 0 ? vector : undefined, row);
       items.push(item);
       // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
       // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
@@ -198,6 +200,29 @@ class BatchedWalk implements ChunkVectors {
     }
     await this.predict();
     return items;
+  }
+
+  /**
+   * The chunk's item at `at` (a candle fed to its engine), in an object reused by every chunk: a chunk's items
+   * would otherwise live from its features until its bulk write, long enough for V8 to allocate every one of them
+   * in the old generation (pretenuring). Nothing keeps an item past its chunk: the quiet outcomes that hold one are
+   * written and dropped at the chunk's flush (the core memory store keeps no bulk item), a full-path candle's
+   * precomputed entry is deleted once it ran, and a degraded replay takes copies.
+   */
+  private pooledItem(at: number, input: Candle, candle: Candle, vector: FeatureVector | undefined, row: number): ChunkItem {
+    let item = this.itemPool[at];
+    if (item === undefined) {
+      item = { input, candle, precomputed: true, vector, row, prediction: undefined };
+      this.itemPool[at] = item;
+      return item;
+    }
+    item.input = input;
+    item.candle = candle;
+    item.precomputed = true;
+    item.vector = vector;
+    item.row = row;
+    item.prediction = undefined;
+    return item;
   }
 
   /** The prediction of a chunk item (rebuilt from the chunk's predictions: a new object each time), `undefined` when none was made. */
