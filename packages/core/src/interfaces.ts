@@ -112,6 +112,8 @@ export interface SignalModel {
   /**
    * Predicts many vectors at once (backtests, evaluation). Each prediction must be exactly what `predict` gives
    * for its vector, whatever the batch: the batched replay predicts a chunk at once and must decide as a live run.
+   * The vectors are the caller's and valid during the call: the batched replay rewrites their objects for its next
+   * chunk once the promise settles, so a model keeps none of them (nor their `values`).
    * @returns one prediction per vector, in the same order
    * @throws TradepipeError as {@link SignalModel.predict}
    */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decimal } from './decimal.js';
-import { createDefaultRecommendationPolicy } from './recommendation-policy.js';
+import { createDefaultRecommendationPolicy, readsNoFeatures } from './recommendation-policy.js';
 import type { Position } from './records/execution.js';
 import { testProduct, testSignal } from './testing/fixtures.js';
 
@@ -41,5 +41,12 @@ describe('default recommendation policy (the signal bridge)', () => {
     const a = policy.recommend({ signal, product, position: undefined, nowMs });
     const b = createDefaultRecommendationPolicy({ tradeQuoteAmount: '250' }).recommend({ signal: { ...signal, modelVersion: '2' }, product, position: undefined, nowMs });
     expect(a.kind === 'recommend' && b.kind === 'recommend' && a.recommendation.id === b.recommendation.id).toBe(true);
+  });
+
+  it('marks its own policies as reading no features, never a copy or a wrapper of one (the batched replay reuses their signals)', () => {
+    expect(readsNoFeatures(policy)).toBe(true);
+    expect(readsNoFeatures(createDefaultRecommendationPolicy({ tradeQuoteAmount: '250' }))).toBe(true);
+    expect(readsNoFeatures({ ...policy })).toBe(false);
+    expect(readsNoFeatures({ name: 'wrapper', recommend: (input) => policy.recommend(input) })).toBe(false);
   });
 });

@@ -16,6 +16,19 @@ export const DefaultRecommendationPolicyOptionsSchema = z.object({
 /** Options of the default signal bridge; see {@link DefaultRecommendationPolicyOptionsSchema}. */
 export interface DefaultRecommendationPolicyOptions extends z.input<typeof DefaultRecommendationPolicyOptionsSchema> {}
 
+/** Policies made here, which read no signal's `features` and keep nothing of their input (see {@link readsNoFeatures}). */
+const FEATURE_FREE_POLICIES = new WeakSet<RecommendationPolicy>();
+
+/**
+ * Whether `policy` is one {@link createDefaultRecommendationPolicy} made (the object itself, not a wrapper or a
+ * copy): it never reads a signal's `features` and keeps nothing of its input, so the batched replay may hand it a
+ * signal whose feature vector it reuses for the next candle.
+ * @internal
+ */
+export function readsNoFeatures(policy: RecommendationPolicy): boolean {
+  return FEATURE_FREE_POLICIES.has(policy);
+}
+
 /** The decision on every HOLD signal: one frozen object (a replay decides half a million of them). */
 const HOLD_DECISION: RecommendationDecision = Object.freeze({ kind: 'none', reason: 'hold' });
 
@@ -30,7 +43,7 @@ const HOLD_DECISION: RecommendationDecision = Object.freeze({ kind: 'none', reas
  */
 export function createDefaultRecommendationPolicy(options: DefaultRecommendationPolicyOptions = {}): RecommendationPolicy {
   const { tradeQuoteAmount, ttlMs } = parseWith(DefaultRecommendationPolicyOptionsSchema, options, 'recommendation policy options');
-  return {
+  const policy: RecommendationPolicy = {
     name: 'default-100',
     recommend({ signal, product, position, nowMs }): RecommendationDecision {
       if (signal.action === 'HOLD') return HOLD_DECISION;
@@ -61,4 +74,6 @@ export function createDefaultRecommendationPolicy(options: DefaultRecommendation
       return { kind: 'recommend', recommendation: sell };
     },
   };
+  FEATURE_FREE_POLICIES.add(policy);
+  return policy;
 }

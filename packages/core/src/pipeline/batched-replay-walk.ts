@@ -8,10 +8,11 @@ import type { PipelineStore } from '../store.js';
 import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
 import type { ReplayAccess } from './replay-access.js';
 import type { ChunkMatrix } from './replay-chunk-matrix.js';
+import type { ChunkPredictions } from './replay-chunk-predictions.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
-import { signalGeneratedAtMs, signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalIdOf, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
@@ -26,6 +27,7 @@ export interface ChunkItem {
   readonly vector: FeatureVector | undefined;
   /** The candle's row in the chunk's matrix, -1 when it has none (warming up, or `vector` kept as it is). */
   readonly row: number;
+  /** The candle's prediction when the chunk's predictions could not take it (see {@link ChunkPredictions}); else `undefined`. */
   prediction: ModelPrediction | undefined;
 }
 
@@ -33,8 +35,12 @@ export interface ChunkItem {
 export interface ChunkVectors {
   /** The chunk's matrix, where an item's `row` is. */
   readonly matrix: ChunkMatrix;
+  /** The chunk's predictions, by an item's `row`. */
+  readonly predictions: ChunkPredictions;
   /** The vector of an item (a new object), `undefined` while its engine warmed up. */
   vectorOf(item: ChunkItem): FeatureVector | undefined;
+  /** The prediction of an item (a new object when rebuilt), `undefined` when the batch made none for it. */
+  predictionOf(item: ChunkItem): ModelPrediction | undefined;
 }
 
 /**
@@ -107,17 +113,20 @@ export class QuietOutcome implements SignalRow {
 
   /** The prediction's action. */
   get action(): Signal['action'] {
-    return this.item.prediction!.action;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.actionAt(item.row) : item.prediction.action;
   }
 
   /** The prediction's confidence. */
   get confidence(): number {
-    return this.item.prediction!.confidence;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.confidenceAt(item.row) : item.prediction.confidence;
   }
 
   /** The prediction's probabilities, if it has them. */
   get probabilities(): Signal['probabilities'] {
-    return this.item.prediction!.probabilities;
+    const { item } = this;
+    return item.prediction === undefined ? this.vectors.predictions.probabilitiesAt(item.row) : item.prediction.probabilities;
   }
 
   /** The model's id. */
@@ -159,7 +168,7 @@ export class QuietOutcome implements SignalRow {
   /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */
   get record(): Signal | undefined {
     if (this.signalId === undefined || this.kept !== undefined) return this.kept;
-    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.item.prediction!, this.nowMs, this.signalId);
+    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.vectors.predictionOf(this.item)!, this.nowMs, this.signalId);
   }
 
   /** The candle's vector (a new object at each read), `undefined` while its engine warmed up. */
@@ -272,15 +281,55 @@ export class ReplayCaches {
 }
 
 /**
+ * How {@link decideQuietly} builds a candle's signal: `keep`, a record the outcome keeps; `rebuild`, a record the
+ * outcome builds again when read; `scratch`, as `rebuild`, but the signal the policy decides on is one object
+ * rewritten for every candle, as is the vector given (for a policy that reads no features and keeps nothing of its
+ * input: see `readsNoFeatures`).
+ * @internal
+ */
+export type QuietSignalMode = 'keep' | 'rebuild' | 'scratch';
+
+/** A signal whose fields {@link scratchSignal} rewrites. */
+type MutableSignal = { -readonly [Key in Exclude<keyof Signal, 'probabilities'>]: Signal[Key] } & { probabilities: Signal['probabilities'] | undefined };
+
+/** The one signal object of the `scratch` mode. */
+let scratch: MutableSignal | undefined;
+
+/**
+ * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
+ * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none).
+ */
+function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector, nowMs: number): Signal {
+  const { candle, prediction, row } = item;
+  const { predictions } = vectors;
+  const model = runtime.options.model!;
+  const signal = (scratch ??= { id: '', pipelineId: '', productId: candle.productId, granularity: candle.granularity, candleStartMs: 0.5, action: 'HOLD', confidence: 0.5, probabilities: undefined, modelId: '', modelVersion: '', closePrice: 0.5, features: vector, generatedAtMs: 0.5 });
+  signal.id = signalIdOf(runtime, candle);
+  signal.pipelineId = runtime.options.pipelineId;
+  signal.productId = candle.productId;
+  signal.granularity = candle.granularity;
+  signal.candleStartMs = candle.startMs;
+  signal.action = prediction === undefined ? predictions.actionAt(row) : prediction.action;
+  signal.confidence = prediction === undefined ? predictions.confidenceAt(row) : prediction.confidence;
+  signal.probabilities = prediction === undefined ? predictions.scratchProbabilitiesAt(row) : prediction.probabilities;
+  signal.modelId = model.modelId;
+  signal.modelVersion = model.modelVersion;
+  signal.closePrice = candle.close;
+  signal.features = vector;
+  signal.generatedAtMs = signalGeneratedAtMs(candle, nowMs);
+  return signal as Signal;
+}
+
+/**
  * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
  * `signalRecord`), whether an exit rule fires, and the bridge's decision (its own `staleSignalReason`, then the policy). Returns the quiet outcome, or
  * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
- * @param vector the candle's vector (`undefined` while its engine warmed up)
+ * @param vector the candle's vector (`undefined` while its engine warmed up; in the `scratch` mode, a reused one)
  * @param nowMs the clock the candle-by-candle replay would read at this candle
- * @param keepSignal whether the outcome keeps the signal built here (else it builds it again when read)
+ * @param mode how the signal is built and whether the outcome keeps it (see {@link QuietSignalMode})
  * @internal
  */
-export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, keepSignal: boolean): QuietOutcome | undefined {
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, mode: QuietSignalMode): QuietOutcome | undefined {
   const { runtime } = access;
   const { candle } = item;
   const { pipelineId, model, exits } = runtime.options;
@@ -291,8 +340,8 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     if (exit !== undefined) return undefined;
   }
   if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
-  const signal = signalRecord(runtime, candle, vector, item.prediction!, nowMs);
-  const kept = keepSignal ? signal : undefined;
+  const signal = mode === 'scratch' ? scratchSignal(runtime, vectors, item, vector, nowMs) : signalRecord(runtime, candle, vector, vectors.predictionOf(item)!, nowMs);
+  const kept = mode === 'keep' ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
   if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;

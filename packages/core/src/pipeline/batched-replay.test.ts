@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../decimal.js';
 import { recordId } from '../ids.js';
-import type { ExitPolicy } from '../interfaces.js';
+import type { ExitPolicy, RecommendationPolicy } from '../interfaces.js';
+import { createDefaultRecommendationPolicy } from '../recommendation-policy.js';
+import type { Signal } from '../records/trading.js';
 import { createMemoryStore } from '../memory-store.js';
 import type { Candle } from '../records/market.js';
 import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
@@ -54,7 +56,7 @@ function candlesFrom(returns: readonly number[]): Candle[] {
 }
 
 /** `added`: only a recommendation listener at first, which adds the candle and signal listeners on its first call. */
-async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all') {
+async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all', policy?: RecommendationPolicy) {
   const history = candles.slice(0, 20);
   const replayed = candles.slice(20);
   const clock = createManualClock(replayed[0]!.startMs);
@@ -74,6 +76,7 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
     executor: new ImmediateExecutor(signer),
     tuning: { checkpointEveryCandles: 7 },
     random: () => 0,
+    ...(policy === undefined ? {} : { policy }),
   });
   const events: string[] = [];
   const listen = (event: keyof PipelineEvents): void => void pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
@@ -123,6 +126,37 @@ describe('replayCandlesBatched', () => {
         expect(batched.result.candleByCandle).toBe(false);
       }),
     );
+  });
+
+  it('gives a policy that reads features and keeps its signals their own signal and vector (records as the candle-by-candle replay)', async () => {
+    /** The default policy, but a HOLD's reason names its first feature value; every signal it sees is kept. */
+    const featureReading = (): RecommendationPolicy & { readonly seen: Signal[] } => {
+      const inner = createDefaultRecommendationPolicy();
+      const seen: Signal[] = [];
+      return {
+        name: 'feature-reading',
+        seen,
+        recommend(input) {
+          seen.push(input.signal);
+          const decision = inner.recommend(input);
+          return decision.kind === 'none' ? { kind: 'none', reason: `hold at ${input.signal.features.values[0]}` } : decision;
+        },
+      };
+    };
+    const candles = candlesFrom(Array.from({ length: 300 }, (_, index) => Math.sin(index * 1.7) * 0.012));
+    const referencePolicy = featureReading();
+    const batchedPolicy = featureReading();
+    const reference = await run('reference', candles, 64, 'all', referencePolicy);
+    const batched = await run('batched', candles, 64, 'all', batchedPolicy);
+    expect(batched.records).toEqual(reference.records);
+    expect(batched.result.quietCandles).toBeGreaterThan(batched.result.fullPathCandles);
+    expect(batchedPolicy.seen.length).toBeGreaterThan(100);
+    // No signal or vector object reused from one candle to the next: each kept signal still describes its own candle.
+    expect(new Set(batchedPolicy.seen).size).toBe(batchedPolicy.seen.length);
+    expect(new Set(batchedPolicy.seen.map((signal) => signal.features)).size).toBe(batchedPolicy.seen.length);
+    expect(batchedPolicy.seen.every((signal) => signal.features.candleStartMs === signal.candleStartMs)).toBe(true);
+    const referenceFeatures = new Map(referencePolicy.seen.map((signal) => [signal.candleStartMs, signal.features]));
+    for (const signal of batchedPolicy.seen) expect(signal.features).toEqual(referenceFeatures.get(signal.candleStartMs));
   });
 
   it('takes most candles of a trading replay on the quiet path, and trades', async () => {

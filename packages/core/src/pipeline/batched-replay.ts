@@ -2,15 +2,18 @@ import { checkCandle } from '../candle-check.js';
 import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
 import { prepareMemoryBulkSignals } from '../memory-store.js';
+import { readsNoFeatures } from '../recommendation-policy.js';
+import type { ModelPrediction } from '../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
-import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type ChunkVectors, type QuietOutcome } from './batched-replay-walk.js';
+import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type ChunkVectors, type QuietOutcome, type QuietSignalMode } from './batched-replay-walk.js';
 import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
 import type { SeriesEngine } from './stages/feature-engines.js';
 import { ChunkMatrix } from './replay-chunk-matrix.js';
+import { ChunkPredictions } from './replay-chunk-predictions.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { modelViewOf } from './stages/signal-generation.js';
@@ -104,9 +107,16 @@ class BatchedWalk implements ChunkVectors {
   /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
+  /** The items {@link pooledItem} rewrites, one per place in a chunk. */
+  private readonly itemPool: { -readonly [Key in keyof ChunkItem]: ChunkItem[Key] }[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
   readonly matrix = new ChunkMatrix();
-  /** The chunk's warm items and their vectors as the engines gave them, until the chunk's prediction. */
+  /** The chunk's predictions of the items with a row in {@link matrix} (see {@link ChunkPredictions}). */
+  readonly predictions = new ChunkPredictions();
+  /**
+   * The chunk's warm items, and the vectors of those the matrix could not take as the engines gave them (the
+   * others are read back from the matrix at the prediction), until the chunk's prediction.
+   */
   private warmItems: ChunkItem[] = [];
   private warmVectors: FeatureVector[] = [];
   /** The clock the candle-by-candle replay would read at the last candle walked. */
@@ -129,13 +139,19 @@ class BatchedWalk implements ChunkVectors {
     private readonly lazySignals: boolean,
   ) {
     this.clockMs = input.clock.nowMs();
+    this.featureFreePolicy = readsNoFeatures(access.runtime.policy);
   }
+
+  /** Whether the pipeline's policy reads no signal's features (see {@link decisionVectorOf}). */
+  private readonly featureFreePolicy: boolean;
 
   /** The next chunk from `start`: up to `size` candles of continuing series, fed to their engines and predicted. */
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
     const items: ChunkItem[] = [];
     this.matrix.clear();
+    // No row of this chunk holds a prediction until its predictBatch (a chunk takes at most `size` rows).
+    this.predictions.reset(Math.min(size, ordered.length - start));
     if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
@@ -172,11 +188,13 @@ class BatchedWalk implements ChunkVectors {
       // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector. The
       // matrix is made for the rows this chunk can still take, not for a chunk size beyond the candles left.
       const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
-      const item: ChunkItem = { input, candle, precomputed: true, vector: row < 0 ? vector : undefined, row, prediction: undefined };
+      const item = this.pooledItem(items.length, input, candle, row < 0 ? vector : undefined, row);
       items.push(item);
+      // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
+      // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
       if (vector !== undefined) {
         this.warmItems.push(item);
-        this.warmVectors.push(vector);
+        if (row < 0) this.warmVectors.push(vector);
       }
       engine.candlesSinceCheckpoint += 1;
     }
@@ -184,9 +202,61 @@ class BatchedWalk implements ChunkVectors {
     return items;
   }
 
+  /**
+   * The chunk's item at `at` (a candle fed to its engine), in an object reused by every chunk: a chunk's items
+   * would otherwise live from its features until its bulk write, long enough for V8 to allocate every one of them
+   * in the old generation (pretenuring). Nothing keeps an item past its chunk: the quiet outcomes that hold one are
+   * written and dropped at the chunk's flush (the core memory store keeps no bulk item), a full-path candle's
+   * precomputed entry is deleted once it ran, and a degraded replay takes copies.
+   */
+  private pooledItem(at: number, input: Candle, candle: Candle, vector: FeatureVector | undefined, row: number): ChunkItem {
+    let item = this.itemPool[at];
+    if (item === undefined) {
+      item = { input, candle, precomputed: true, vector, row, prediction: undefined };
+      this.itemPool[at] = item;
+      return item;
+    }
+    item.input = input;
+    item.candle = candle;
+    item.precomputed = true;
+    item.vector = vector;
+    item.row = row;
+    item.prediction = undefined;
+    return item;
+  }
+
+  /** The prediction of a chunk item (rebuilt from the chunk's predictions: a new object each time), `undefined` when none was made. */
+  predictionOf(item: ChunkItem): ModelPrediction | undefined {
+    return item.prediction ?? (item.row >= 0 ? this.predictions.predictionAt(item.row) : undefined);
+  }
+
+  /** Whether the chunk's batch predicted an item. */
+  private predicted(item: ChunkItem): boolean {
+    return item.prediction !== undefined || (item.row >= 0 && this.predictions.has(item.row));
+  }
+
   /** The vector of a chunk item (rebuilt from the chunk's matrix: a new object each time). */
   vectorOf(item: ChunkItem): FeatureVector | undefined {
     return item.row < 0 ? item.vector : this.matrix.vectorAt(item.row, item.candle);
+  }
+
+  /**
+   * The vector a quiet decision reads: the matrix's reused one when the signal built from it is not kept (the core
+   * memory store rebuilds it from its row) and the policy reads no features (see `readsNoFeatures`), else the
+   * item's own. Half a kilobyte less per candle than {@link vectorOf}.
+   */
+  private decisionVectorOf(item: ChunkItem): FeatureVector | undefined {
+    return this.signalMode(item) === 'scratch' ? this.matrix.scratchVectorAt(item.row, item.candle) : this.vectorOf(item);
+  }
+
+  /**
+   * How a quiet decision builds the item's signal (see `QuietSignalMode`): a store other than the core memory store
+   * keeps it; the core memory store rebuilds it from the item's row, and then, for a policy that reads no features,
+   * the decision reads a reused signal and vector.
+   */
+  private signalMode(item: ChunkItem): QuietSignalMode {
+    if (!this.lazySignals) return 'keep';
+    return item.row >= 0 && this.featureFreePolicy ? 'scratch' : 'rebuild';
   }
 
   /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
@@ -194,15 +264,22 @@ class BatchedWalk implements ChunkVectors {
     const { runtime } = this.access;
     const model = runtime.options.model;
     const warm = this.warmItems;
-    const vectors = this.warmVectors;
+    const kept = this.warmVectors;
     this.warmItems = [];
     this.warmVectors = [];
     if (model === undefined || warm.length === 0) return;
     try {
       const view = modelViewOf(runtime);
+      // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
+      const vectors = this.matrix.batchVectors(warm, kept);
       for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
       const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
-      for (let index = 0; index < warm.length; index += 1) warm[index]!.prediction = predictions[index];
+      // Into the chunk's predictions when plain (the object then dies here), else kept on the item.
+      for (let index = 0; index < warm.length; index += 1) {
+        const item = warm[index]!;
+        const prediction = predictions[index];
+        if (item.row < 0 || !this.predictions.take(item.row, prediction)) item.prediction = prediction;
+      }
     } catch (error) {
       this.access.runtime.logger.warn('batch prediction failed; those candles are predicted one by one', { error });
     }
@@ -219,8 +296,8 @@ class BatchedWalk implements ChunkVectors {
       }
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
       const warm = item.row >= 0 || item.vector !== undefined;
-      const quiet = item.precomputed && (!warm || item.prediction !== undefined) && !this.caches.workPending
-        ? decideQuietly(this.access, this.caches, this, item, warm ? this.vectorOf(item) : undefined, nowMs, !this.lazySignals)
+      const quiet = item.precomputed && (!warm || this.predicted(item)) && !this.caches.workPending
+        ? decideQuietly(this.access, this.caches, this, item, warm ? this.decisionVectorOf(item) : undefined, nowMs, this.signalMode(item))
         : undefined;
       if (quiet === undefined) {
         await this.fullPath(item);
@@ -250,7 +327,7 @@ class BatchedWalk implements ChunkVectors {
     const { precomputed } = this.access.engines!;
     clock.set(Math.max(clock.nowMs(), candleCloseMs(item.input)));
     const workId = candleWorkId(item.candle);
-    if (item.precomputed) precomputed.set(workId, { vector: this.vectorOf(item), prediction: item.prediction });
+    if (item.precomputed) precomputed.set(workId, { vector: this.vectorOf(item), prediction: this.predictionOf(item) });
     try {
       await store.putCandles([item.input]);
       // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.

@@ -1,5 +1,8 @@
 import type { Candle, FeatureVector } from '../records/market.js';
 
+/** A plain feature vector the matrix rewrites. */
+type MutableVector = { -readonly [Key in keyof FeatureVector]: FeatureVector[Key] } & { values: number[] };
+
 /** The keys of a plain feature vector, in the order the feature engines write them. */
 const VECTOR_KEYS = ['productId', 'granularity', 'candleStartMs', 'featureSetVersion', 'values'] as const;
 
@@ -22,6 +25,10 @@ export class ChunkMatrix {
   private featureSetVersion = '';
   /** Rows taken since {@link ChunkMatrix.clear}. */
   private rows = 0;
+  /** The vector {@link ChunkMatrix.scratchVectorAt} rewrites. */
+  private scratch: MutableVector | undefined;
+  /** The vectors {@link ChunkMatrix.batchVectors} rewrites, one per row of a batch. */
+  private readonly batchPool: MutableVector[] = [];
 
   /** Starts a chunk: rows taken before are overwritten. */
   clear(): void {
@@ -74,6 +81,57 @@ export class ChunkMatrix {
     const width = this.width;
     const source = this.values;
     for (let index = 0, at = row * width; index < width; index += 1, at += 1) target[offset + index] = source[at]!;
+  }
+
+  /**
+   * The vector of a row taken for `candle` in one object and array reused by every call (valid until the next):
+   * for a reader that keeps nothing of it (the default recommendation policy, which reads no features).
+   */
+  scratchVectorAt(row: number, candle: Candle): FeatureVector {
+    let scratch = this.scratch;
+    if (scratch === undefined || scratch.values.length !== this.width) {
+      scratch = { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: new Array<number>(this.width).fill(0.5) };
+      this.scratch = scratch;
+    }
+    scratch.productId = candle.productId;
+    scratch.granularity = candle.granularity;
+    scratch.candleStartMs = candle.startMs;
+    scratch.featureSetVersion = this.featureSetVersion;
+    this.copyRow(row, scratch.values, 0);
+    return scratch;
+  }
+
+  /**
+   * The vectors of a chunk's warm items, in order, for one `predictBatch`: an item with a row gets the matrix's
+   * vector object for that row (equal to the one taken, rewritten for the next chunk's batch: valid until then),
+   * the others their vector from `kept`, in order. The array is new, the row vectors are made once and reused.
+   */
+  batchVectors(items: readonly { readonly candle: Candle; readonly row: number }[], kept: readonly FeatureVector[]): FeatureVector[] {
+    const vectors = new Array<FeatureVector>(items.length);
+    const pool = this.batchPool;
+    let keptAt = 0;
+    let pooled = 0;
+    for (let index = 0; index < items.length; index += 1) {
+      const { candle, row } = items[index]!;
+      if (row < 0) {
+        vectors[index] = kept[keptAt]!;
+        keptAt += 1;
+        continue;
+      }
+      let vector = pool[pooled];
+      if (vector === undefined || vector.values.length !== this.width) {
+        vector = { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: new Array<number>(this.width).fill(0.5) };
+        pool[pooled] = vector;
+      }
+      pooled += 1;
+      vector.productId = candle.productId;
+      vector.granularity = candle.granularity;
+      vector.candleStartMs = candle.startMs;
+      vector.featureSetVersion = this.featureSetVersion;
+      this.copyRow(row, vector.values, 0);
+      vectors[index] = vector;
+    }
+    return vectors;
   }
 
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */

@@ -134,8 +134,8 @@ const recentSeriesIds: SeriesIds[] = [];
 /** Series {@link recentSeriesIds} keeps at most. */
 const RECENT_SERIES = 8;
 
-/** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. */
-function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
+/** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. @internal */
+export function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
   const { pipelineId } = runtime.options;
   for (let index = 0; index < recentSeriesIds.length; index += 1) {
     const ids = recentSeriesIds[index]!;

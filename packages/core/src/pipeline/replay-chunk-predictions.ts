@@ -1,0 +1,122 @@
+import type { ModelPrediction } from '../interfaces.js';
+import type { SignalAction } from '../records/trading.js';
+
+const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
+/** A row's code when it holds no prediction. */
+const NONE = 255;
+/** Flag bit in a row's code: the prediction has `probabilities`. */
+const WITH_PROBABILITIES = 4;
+/** The keys of a plain prediction, in the order the shipped models write them. */
+const PREDICTION_KEYS = ['action', 'confidence', 'probabilities'] as const;
+/** The keys of plain probabilities, in order. */
+const PROBABILITY_KEYS = ['BUY', 'SELL', 'HOLD'] as const;
+
+/** Probabilities the scratch reads rewrite. */
+type MutableProbabilities = { BUY: number; SELL: number; HOLD: number };
+
+/**
+ * The predictions of one chunk of the batched replay, by the row of the candle's vector in the chunk's matrix, as
+ * numbers in typed arrays reused by every chunk. A chunk's prediction objects would otherwise live from its
+ * `predictBatch` until its bulk write, long enough for V8 to allocate every one of them in the old generation
+ * (pretenuring: a replayed year of minutes put 90 MB of them there); here they die as soon as they are read.
+ *
+ * A prediction is taken only when it is a plain object with exactly the keys `action` (BUY, SELL or HOLD),
+ * `confidence` (a number) and, optionally, `probabilities` (a plain object of exactly BUY, SELL and HOLD, numbers),
+ * in that order: {@link ChunkPredictions.predictionAt} then rebuilds an equal one. Any other is kept as it is by
+ * the caller ({@link ChunkPredictions.take} returns false).
+ * @internal
+ */
+export class ChunkPredictions {
+  private codes = new Uint8Array(0);
+  private confidences = new Float64Array(0);
+  private probabilities = new Float64Array(0);
+  /** The probabilities {@link ChunkPredictions.scratchProbabilitiesAt} rewrites. */
+  private readonly scratch: MutableProbabilities = { BUY: 0.5, SELL: 0.5, HOLD: 0.5 };
+
+  /** Starts a chunk of at most `rows` rows: none holds a prediction. */
+  reset(rows: number): void {
+    if (rows > this.codes.length) {
+      this.codes = new Uint8Array(rows);
+      this.confidences = new Float64Array(rows);
+      this.probabilities = new Float64Array(3 * rows);
+    }
+    this.codes.fill(NONE, 0, rows);
+  }
+
+  /** Takes the prediction of a row; false (nothing taken) for a prediction not of the plain shape rebuilt here, or a row past {@link reset}'s. */
+  take(row: number, prediction: ModelPrediction | undefined): boolean {
+    if (row >= this.codes.length || prediction === null || typeof prediction !== 'object' || Object.getPrototypeOf(prediction) !== Object.prototype) return false;
+    let keys = 0;
+    for (const key in prediction) {
+      if (key !== PREDICTION_KEYS[keys]) return false;
+      keys += 1;
+    }
+    const action = ACTIONS.indexOf(prediction.action);
+    const { confidence, probabilities } = prediction;
+    if (keys < 2 || action < 0 || typeof confidence !== 'number') return false;
+    if (keys === 2) {
+      this.codes[row] = action;
+      this.confidences[row] = confidence;
+      return true;
+    }
+    if (!isPlainProbabilities(probabilities)) return false;
+    this.codes[row] = action | WITH_PROBABILITIES;
+    this.confidences[row] = confidence;
+    this.probabilities[3 * row] = probabilities.BUY;
+    this.probabilities[3 * row + 1] = probabilities.SELL;
+    this.probabilities[3 * row + 2] = probabilities.HOLD;
+    return true;
+  }
+
+  /** Whether a row holds a prediction. */
+  has(row: number): boolean {
+    return row < this.codes.length && this.codes[row] !== NONE;
+  }
+
+  /** The action of a row's prediction (a row that holds one). */
+  actionAt(row: number): SignalAction {
+    return ACTIONS[this.codes[row]! & 3]!;
+  }
+
+  /** The confidence of a row's prediction (a row that holds one). */
+  confidenceAt(row: number): number {
+    return this.confidences[row]!;
+  }
+
+  /** The probabilities of a row's prediction as a new object, `undefined` when it had none (a row that holds one). */
+  probabilitiesAt(row: number): ModelPrediction['probabilities'] {
+    if ((this.codes[row]! & WITH_PROBABILITIES) === 0) return undefined;
+    return { BUY: this.probabilities[3 * row]!, SELL: this.probabilities[3 * row + 1]!, HOLD: this.probabilities[3 * row + 2]! };
+  }
+
+  /** As {@link probabilitiesAt}, in one object rewritten at each call (valid until the next). */
+  scratchProbabilitiesAt(row: number): ModelPrediction['probabilities'] {
+    if ((this.codes[row]! & WITH_PROBABILITIES) === 0) return undefined;
+    const scratch = this.scratch;
+    scratch.BUY = this.probabilities[3 * row]!;
+    scratch.SELL = this.probabilities[3 * row + 1]!;
+    scratch.HOLD = this.probabilities[3 * row + 2]!;
+    return scratch;
+  }
+
+  /** A row's prediction, rebuilt (a new object equal to the one taken), `undefined` when the row holds none. */
+  predictionAt(row: number): ModelPrediction | undefined {
+    if (!this.has(row)) return undefined;
+    const action = this.actionAt(row);
+    const confidence = this.confidences[row]!;
+    const probabilities = this.probabilitiesAt(row);
+    return probabilities === undefined ? { action, confidence } : { action, confidence, probabilities };
+  }
+}
+
+/** Whether `value` is a plain object of exactly BUY, SELL and HOLD, in order, each a number. */
+function isPlainProbabilities(value: unknown): value is MutableProbabilities {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let keys = 0;
+  for (const key in value) {
+    if (key !== PROBABILITY_KEYS[keys]) return false;
+    keys += 1;
+  }
+  const { BUY, SELL, HOLD } = value as Record<string, unknown>;
+  return keys === 3 && typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
+}
