@@ -62,12 +62,9 @@ async function updateStatuses(context: StoreContext, executor: SqlExecutor, kind
   if (mine.length === 0) return;
   const table = WORK_TABLES[kind];
   const keys: Column[] = kind === 'candle' ? [['product_id', 'text'], ['granularity', 'text'], ['start_ms', 'bigint']] : [['id', 'text']];
-  // Each key column's values, also sent as arrays (see below).
-  const keyLists: unknown[][] = keys.map(() => []);
   const rows = mine.map(({ id, status, deadLetteredFrom }) => {
     const key = table.keyParams(id);
     if (key === undefined) throw new TradepipeError('validation_failed', 'A replayed work item has an invalid id', { details: { kind, id } });
-    keyLists.forEach((list, index) => list.push(key[index]));
     return {
       ...Object.fromEntries(keys.map(([name], index) => [name, key[index]])),
       state: status.state, state_reason: status.reason ?? null, attempt: status.attempt, last_error_code: status.lastError?.code ?? null,
@@ -75,17 +72,13 @@ async function updateStatuses(context: StoreContext, executor: SqlExecutor, kind
       dead_lettered_from: status.state === 'DEAD_LETTER' ? (deadLetteredFrom ?? null) : null,
     };
   });
-  // Each key column also as `= ANY(array)`: the planner then finds the rows through the primary key. Joined with
-  // the JSON input alone (whose size it cannot know), it scanned the whole table, e.g. every stored candle of the
-  // history before the replay, for a few dozen updates.
   const [counted] = await executor.query<{ count: string }>(
     `WITH input AS (SELECT ${[...keys, ...WORK_STATUS].map((column) => `${fieldSql(column)} AS ${column[0]}`).join(', ')} FROM jsonb_array_elements($1::jsonb) AS e(value)),
        updated AS (
          UPDATE ${context.s}.${table.table} t SET ${WORK_STATUS.map(([name]) => `${name} = i.${name}`).join(', ')}, lease_owner = NULL, lease_expires_at_ms = NULL
-         FROM input i WHERE ${keys.map(([name]) => `t.${name} = i.${name}`).join(' AND ')}
-           AND ${keys.map(([name, type], index) => `t.${name} = ANY($${index + 2}::${type}[])`).join(' AND ')} RETURNING 1)
+         FROM input i WHERE ${keys.map(([name]) => `t.${name} = i.${name}`).join(' AND ')} RETURNING 1)
      SELECT count(*) AS count FROM updated`,
-    [JSON.stringify(rows), ...keyLists.map((list) => [...new Set(list)])],
+    [JSON.stringify(rows)],
   );
   if (int8(counted?.count ?? '0', 'count') !== rows.length) {
     throw new TradepipeError('storage_failed', 'A replayed work item to update is not stored', { details: { kind, operation: 'importReplay' } });
