@@ -48,7 +48,7 @@ export interface BatchedReplayInput {
   readonly onChunk?: (progress: { readonly candlesDone: number; readonly quietCandles: number; readonly fullPathCandles: number }) => void | Promise<void>;
 }
 
-/** Candles per series the replay's view of the store keeps at least (a daily year of history reads). */
+/** Candles per series the replay's view of the store keeps at least. */
 const VIEW_WINDOW_CANDLES = 256;
 
 const seriesOf = (candle: Pick<Candle, 'productId' | 'granularity'>): string => `${candle.productId}/${candle.granularity}`;
@@ -413,7 +413,10 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   const staging = signalsAbsent ? await ReplayStaging.open({ target: input.store, clock: input.clock, range: series.spans, events: bus }) : undefined;
   if (staging !== undefined) bus.hold();
   // The stages read the store through the replay's view while it runs (see ReplayStore).
-  const view = new ReplayStore(staging?.store ?? input.store, Math.max(VIEW_WINDOW_CANDLES, 2 * lookbackCandles, access.runtime.tuning.validationCandles + 1));
+  // The window covers every read of the history before the replay: the feature engines' warm-up, the exits' lookback and
+  // the validator's candles (one read of the store per series; a window past them read rows nothing asked for).
+  const windowCandles = Math.max(VIEW_WINDOW_CANDLES, lookbackCandles, access.runtime.tuning.validationCandles + 1, access.runtime.options.features?.warmupCandles ?? 0);
+  const view = new ReplayStore(staging?.store ?? input.store, windowCandles);
   try {
     await view.resync();
     const restore = access.useStore(view.store);

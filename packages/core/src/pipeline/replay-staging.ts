@@ -170,23 +170,31 @@ export class ReplayStaging {
     };
     // Once broken (an import failed), every call throws why.
     const guarded = (call: (...args: unknown[]) => unknown) => (...args: unknown[]): unknown => (this.broken === undefined ? call(...args) : Promise.reject(this.broken));
+    const wrap = (store: PipelineStore, property: string, value: (...args: unknown[]) => unknown): ((...args: unknown[]) => unknown) => {
+      if (Object.prototype.hasOwnProperty.call(own, property)) return guarded(own[property] as (...args: unknown[]) => unknown);
+      if (MEMORY_CALLS.has(property)) {
+        const method = Reflect.get(memory, property) as (...args: unknown[]) => unknown;
+        return guarded((...args: unknown[]) => method.apply(memory, args));
+      }
+      if (TARGET_CALLS.has(property)) return guarded((...args: unknown[]) => value.apply(store, args));
+      // getCandles, getLatestCandle, countSignalsByAction, listRecommendations, close and anything else: the store, with everything written.
+      return guarded(async (...args: unknown[]) => {
+        await this.flush();
+        return value.apply(store, args);
+      });
+    };
+    // Each method's wrapper, made once per method the store gives (the stages call the store several times a candle).
+    const wrappers = new Map<string, { readonly value: unknown; readonly wrapper: (...args: unknown[]) => unknown }>();
     this.store = new Proxy(target, {
       get: (store, property) => {
         const value: unknown = Reflect.get(store, property);
         if (typeof value !== 'function') return value;
         if (typeof property !== 'string') return (value as (...args: unknown[]) => unknown).bind(store);
-        if (Object.prototype.hasOwnProperty.call(own, property)) return guarded(own[property] as (...args: unknown[]) => unknown);
-        if (MEMORY_CALLS.has(property)) {
-          const method = Reflect.get(memory, property) as (...args: unknown[]) => unknown;
-          return guarded((...args: unknown[]) => method.apply(memory, args));
-        }
-        const method = value as (...args: unknown[]) => Promise<unknown>;
-        if (TARGET_CALLS.has(property)) return guarded((...args: unknown[]) => method.apply(store, args));
-        // getCandles, getLatestCandle, countSignalsByAction, listRecommendations, close and anything else: the store, with everything written.
-        return guarded(async (...args: unknown[]) => {
-          await this.flush();
-          return method.apply(store, args);
-        });
+        const known = wrappers.get(property);
+        if (known !== undefined && known.value === value) return known.wrapper;
+        const wrapper = wrap(store, property, value as (...args: unknown[]) => unknown);
+        wrappers.set(property, { value, wrapper });
+        return wrapper;
       },
     });
   }
@@ -207,7 +215,8 @@ export class ReplayStaging {
     if (balances.length > 0) await memory.putBalances(balances);
     const riskState: RiskState = await target.getRiskState();
     await memory.updateRiskState(riskState);
-    const baseCounts = { candle: await target.countByState('candle'), signal: await target.countByState('signal'), recommendation: await target.countByState('recommendation') };
+    // Without trading history the store holds no recommendation: only candles and signals are counted.
+    const baseCounts = { candle: await target.countByState('candle'), signal: await target.countByState('signal'), recommendation: {} };
     return new ReplayStaging(target, memory, input.clock, input.range, input.events, baseCounts, { riskState, balances });
   }
 

@@ -129,6 +129,14 @@ export class ReplayStore {
       fail: (claim: Claim, outcome: FailureOutcome) => this.fail(claim, outcome),
       insertRecommendation: (record: TradeRecommendation, state: RecommendationState, reason?: string) => this.insertRecommendation(record, state, reason),
     };
+    const wrap = (store: PipelineStore, property: string, method: (...args: unknown[]) => unknown): ((...args: unknown[]) => unknown) => {
+      if (READS.has(property)) return (...args: unknown[]) => method.apply(store, args);
+      const groups = Object.prototype.hasOwnProperty.call(WRITES, property) ? WRITES[property] : undefined;
+      if (groups === undefined) return (...args: unknown[]) => this.unknownWrite(() => method.apply(store, args) as Promise<unknown>);
+      return (...args: unknown[]) => this.write(groups, () => method.apply(store, args) as Promise<unknown>);
+    };
+    // Each method's wrapper, made once per method the store gives (the stages call the store several times a candle).
+    const wrappers = new Map<string, { readonly value: unknown; readonly wrapper: (...args: unknown[]) => unknown }>();
     this.store = new Proxy(target, {
       get: (store, property) => {
         // Read on the store itself (its getters may use private fields), methods called on it too.
@@ -136,11 +144,11 @@ export class ReplayStore {
         if (typeof value !== 'function') return value;
         if (typeof property !== 'string') return (value as (...args: unknown[]) => unknown).bind(store);
         if (Object.prototype.hasOwnProperty.call(own, property)) return own[property];
-        const method = value as (...args: unknown[]) => unknown;
-        if (READS.has(property)) return (...args: unknown[]) => method.apply(store, args);
-        const groups = Object.prototype.hasOwnProperty.call(WRITES, property) ? WRITES[property] : undefined;
-        if (groups === undefined) return (...args: unknown[]) => this.unknownWrite(() => method.apply(store, args) as Promise<unknown>);
-        return (...args: unknown[]) => this.write(groups, () => method.apply(store, args) as Promise<unknown>);
+        const known = wrappers.get(property);
+        if (known !== undefined && known.value === value) return known.wrapper;
+        const wrapper = wrap(store, property, value as (...args: unknown[]) => unknown);
+        wrappers.set(property, { value, wrapper });
+        return wrapper;
       },
     });
   }
