@@ -60,7 +60,7 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   };
 }
 const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
-/** Minor page faults of the process so far: first-touched memory, ≈ 11 µs of CPU each on the benchmark VM. */
+/** Minor page faults of the process so far: first-touched memory (its CPU cost depends on the machine: ≈ 11 µs each on one VM measured, ≈ 1.7 µs on another). */
 const minorFaults = (): number => process.resourceUsage().minorPageFault;
 /** A run's CPU and minor page faults, as printed beside each timed run. */
 const cpuAndFaults = (run: { readonly cpuMs: number; readonly faults: number }): string => `CPU ${seconds(run.cpuMs)}, ${Math.round(run.faults / 1000)}k faults`;
