@@ -19,6 +19,14 @@ interface InsertPlan {
   readonly work?: { readonly state: string; readonly reason: string | null };
 }
 
+// The column lists and a new signal's queue columns, one each (a plan is built for every record written).
+const SIGNAL_COLUMNS = ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'action', 'confidence', 'model_id', 'model_version'] as const;
+const RECOMMENDATION_COLUMNS = ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'side', 'intent', 'quote_amount', 'base_size', 'created_at_ms', 'expires_at_ms'] as const;
+const VALIDATION_COLUMNS = ['id', 'recommendation_id', 'validator', 'decision', 'validated_at_ms'] as const;
+const ASSESSMENT_COLUMNS = ['recommendation_id', 'id', 'product_id', 'decision', 'assessed_at_ms'] as const;
+const PENDING_SIGNAL = { state: 'PENDING', reason: null } as const;
+const SIGNAL_ARRIVAL = { table: 'trading_signals', state: 'PENDING' } as const;
+
 function planFor(write: RecordWrite): InsertPlan {
   switch (write.type) {
     case 'signal': {
@@ -27,9 +35,9 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'trading_signals',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'action', 'confidence', 'model_id', 'model_version'],
+        columns: SIGNAL_COLUMNS,
         values: [r.id, r.pipelineId, r.productId, r.granularity, r.candleStartMs, r.action, r.confidence, r.modelId, r.modelVersion],
-        work: { state: 'PENDING', reason: null },
+        work: PENDING_SIGNAL,
       };
     }
     case 'recommendation': {
@@ -38,7 +46,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'trade_recommendations',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'side', 'intent', 'quote_amount', 'base_size', 'created_at_ms', 'expires_at_ms'],
+        columns: RECOMMENDATION_COLUMNS,
         values: [r.id, r.pipelineId, r.productId, r.granularity, r.candleStartMs, r.side, r.intent, r.quoteAmount, r.baseSize ?? null, r.createdAtMs, r.expiresAtMs],
         work: { state: write.state, reason: write.reason ?? null },
       };
@@ -49,7 +57,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'llm_validation',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'recommendation_id', 'validator', 'decision', 'validated_at_ms'],
+        columns: VALIDATION_COLUMNS,
         values: [r.id, r.recommendationId, r.validator, r.decision, r.validatedAtMs],
       };
     }
@@ -59,7 +67,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'risk_assessments',
         keyColumn: 'recommendation_id',
         key: r.recommendationId,
-        columns: ['recommendation_id', 'id', 'product_id', 'decision', 'assessed_at_ms'],
+        columns: ASSESSMENT_COLUMNS,
         values: [r.recommendationId, r.id, r.productId, r.decision, r.assessedAtMs],
       };
     }
@@ -84,8 +92,15 @@ export interface RecordInsertPart {
 
 /** The queue table and state a write puts work into, if it writes to a queue. @internal */
 export function workArrivalOf(write: RecordWrite): { readonly table: string; readonly state: string } | undefined {
-  const plan = planFor(write);
-  return plan.work === undefined ? undefined : { table: plan.table, state: plan.work.state };
+  // As planFor's table and work state, without building the plan (its values and columns).
+  switch (write.type) {
+    case 'signal':
+      return SIGNAL_ARRIVAL;
+    case 'recommendation':
+      return { table: 'trade_recommendations', state: write.state };
+    default:
+      return undefined;
+  }
 }
 
 /** The SQL of a {@link RecordInsertPart}. */
