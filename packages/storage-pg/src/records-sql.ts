@@ -107,14 +107,20 @@ export function workArrivalOf(write: RecordWrite): { readonly table: string; rea
 type PartSql = Pick<RecordInsertPart, 'cte' | 'insertedSql' | 'storedSql' | 'unsettledSql' | 'sqlKey'>;
 
 /**
- * Part texts by schema, then by shape (table, queue columns or not, CTE index, first placeholder, guard): the live
- * path writes the same few shapes over and over, and each text built anew (and flattened to look its prepared
- * statement up) was about a tenth of the bytes a trading candle allocated on PGlite.
+ * Part texts by schema, then by shape (table, guard, then CTE index, first placeholder, value count and queue
+ * columns or not, as one number): the live path writes the same few shapes over and over, and each text built
+ * anew (and flattened to look its prepared statement up) was about a tenth of the bytes a trading candle
+ * allocated on PGlite. Looked up by strings the caller already holds and a number: no key string per write.
  */
-const PART_SQL = new Map<string, Map<string, PartSql>>();
+const PART_SQL = new Map<string, { shapes: number; readonly byTable: Map<string, Map<string, Map<number, PartSql>>> }>();
 
 /** Past this many shapes per schema, texts are built each time rather than kept. */
 const MAX_PART_SHAPES = 1_000;
+
+/** A part's shape within its table and guard, as one number (placeholders stay below 2^16, as PostgreSQL's do). */
+function shapeNumber(index: number, first: number, valueCount: number, work: boolean): number {
+  return ((index * 65_536 + first) * 256 + valueCount) * 2 + (work ? 1 : 0);
+}
 
 /**
  * Builds the CTE that inserts one parsed record (first write wins), appending its parameters to `params`.
@@ -135,16 +141,30 @@ export function recordInsertPart(context: StoreContext, write: RecordWrite, opti
   if (plan.work !== undefined) params.push(plan.work.state, plan.work.reason);
   params.push(plan.key);
   const guard = options.guard ?? '';
-  const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
-  let texts = PART_SQL.get(context.s);
+  let schema = PART_SQL.get(context.s);
+  if (schema === undefined) {
+    schema = { shapes: 0, byTable: new Map() };
+    PART_SQL.set(context.s, schema);
+  }
+  let byGuard = schema.byTable.get(plan.table);
+  if (byGuard === undefined) {
+    byGuard = new Map();
+    schema.byTable.set(plan.table, byGuard);
+  }
+  let texts = byGuard.get(guard);
   if (texts === undefined) {
     texts = new Map();
-    PART_SQL.set(context.s, texts);
+    byGuard.set(guard, texts);
   }
-  let sql = texts.get(shape);
+  const shapeKey = index < 2 ** 20 && first < 65_536 && plan.values.length < 256 ? shapeNumber(index, first, plan.values.length, plan.work !== undefined) : undefined;
+  let sql = shapeKey === undefined ? undefined : texts.get(shapeKey);
   if (sql === undefined) {
+    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
     sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`);
-    if (texts.size < MAX_PART_SHAPES) texts.set(shape, sql);
+    if (shapeKey !== undefined && schema.shapes < MAX_PART_SHAPES) {
+      texts.set(shapeKey, sql);
+      schema.shapes += 1;
+    }
   }
   return { ...sql, hash, write };
 }
