@@ -168,8 +168,8 @@ const SETTLED: Promise<unknown> = Promise.resolve();
 const ignoreFailure = (): undefined => undefined;
 
 /**
- * A transaction's state and its executor (see {@link inTransaction}): methods, not closures made per transaction,
- * and found by COPY as what it is (no map from executors to their scripts).
+ * A transaction's state and its executor (see {@link inTransaction}): one object, whose only closures are `query`
+ * and `exec`, found by COPY as what it is (no map from executors to their scripts).
  */
 class PgliteTransaction implements SqlExecutor {
   /** BEGIN was sent (with the first exchange). */
@@ -185,15 +185,15 @@ class PgliteTransaction implements SqlExecutor {
 
   constructor(private readonly database: PGlite) {}
 
-  query<Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions): Promise<Row[]> {
-    return this.inTurn(() => (options?.commits === true ? this.commitWith<Row>(text, params) : runStatement<Row>(this.database, text, params, this.nextPrefix(), false)));
-  }
+  // `query` and `exec` are own properties, as the executor object's were: a copy of the executor (`{ ...executor }`,
+  // as wrappers make) still runs them in this transaction.
+  readonly query = <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions): Promise<Row[]> =>
+    this.inTurn(() => (options?.commits === true ? this.commitWith<Row>(text, params) : runStatement<Row>(this.database, text, params, this.nextPrefix(), false)));
 
-  exec(script: string): Promise<void> {
-    return this.inTurn(async () => {
+  readonly exec = (script: string): Promise<void> =>
+    this.inTurn(async () => {
       await runScript(this.database, script, { prefix: this.nextPrefix(), syncToFs: false });
     });
-  }
 
   /** Runs a simple-protocol script in the transaction (COPY); resolves with its last command tag and affected rows. */
   runScript(script: string): Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined> {

@@ -118,8 +118,16 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
   const inlineState = typeof requested === 'string' && PLAIN_STATE.test(requested);
   const rows = await context.driver.query(
     claimSql(context, request.kind, ordered, inlineState ? (requested as string) : undefined),
-    [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), ...(inlineState ? [] : [request.state])],
+    inlineState
+      ? [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))]
+      : [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), request.state],
   );
+  // One claim (the live path's): no sort, no entry per row.
+  if (rows.length === 1) {
+    const row = rows[0]!;
+    int8(row.order_key, 'order_key'); // checked as when sorting
+    return [claimFromRow(request, row, String(row.work_id))];
+  }
   const claims = rows.map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }));
   if (claims.length > 1) claims.sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return claims.map(({ row, id }) => claimFromRow(request, row, id));
