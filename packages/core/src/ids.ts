@@ -186,11 +186,32 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
+  const keys = sortedInPlace(Object.keys(value));
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index]!;
     const inner = (value as Record<string, unknown>)[key];
     if (inner !== undefined) sorted[key] = sortKeys(inner);
   }
   return sorted;
+}
+
+/**
+ * `keys.sort()` (ascending UTF-16 code units; keys are distinct) by insertion up to 64 keys: records have a few
+ * dozen at most, and `Array.prototype.sort` allocated work arrays on every call (every record a store writes is hashed
+ * through here).
+ */
+function sortedInPlace(keys: string[]): string[] {
+  if (keys.length > 64) return keys.sort(); // quadratic past a few dozen keys
+  for (let index = 1; index < keys.length; index += 1) {
+    const key = keys[index]!;
+    let at = index - 1;
+    while (at >= 0 && keys[at]! > key) {
+      keys[at + 1] = keys[at]!;
+      at -= 1;
+    }
+    keys[at + 1] = key;
+  }
+  return keys;
 }
 
 /** SHA-256 of a record's canonical JSON: what "same content" means for the first-write-wins rule. */

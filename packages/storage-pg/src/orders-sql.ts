@@ -10,7 +10,7 @@ import {
   type OrderStatus,
   type OrderUpdate,
 } from '@tradepipe/core';
-import { nowParam, nowSql, type StoreContext } from './context.js';
+import { nowParam, nowSql, perContext, type StoreContext } from './context.js';
 import { rowLock } from './row-locks.js';
 import { compact, decimalColumn, int8, optionalDecimal, optionalInt8, optionalText, parseStored } from './rows.js';
 import type { SqlRow } from './sql-driver.js';
@@ -103,9 +103,14 @@ export function orderFromRow(row: SqlRow): Order {
   );
 }
 
+const ORDER_BY_SQL = {
+  id: perContext((context) => `SELECT * FROM ${context.s}.orders WHERE id = $1`),
+  client_order_id: perContext((context) => `SELECT * FROM ${context.s}.orders WHERE client_order_id = $1`),
+} as const;
+
 /** One order by id or by client order id. @internal */
 export async function getOrderBy(context: StoreContext, column: 'id' | 'client_order_id', value: string): Promise<Order | undefined> {
-  const [row] = await context.driver.query(`SELECT * FROM ${context.s}.orders WHERE ${column} = $1`, [value]);
+  const [row] = await context.driver.query(ORDER_BY_SQL[column](context), [value]);
   return row === undefined ? undefined : orderFromRow(row);
 }
 
@@ -129,6 +134,23 @@ export async function countOrdersSince(context: StoreContext, sinceMs: number): 
   return int8(row?.count ?? '0', 'count');
 }
 
+/** The order's row locked (a server; PGlite runs each transaction alone: see `rowLock`). */
+const LOCK_ORDER_SQL = perContext((context) => `SELECT * FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR UPDATE')}`);
+
+/** Every column of an order set from `$1`… in {@link ORDER_COLUMNS}' order. */
+const ORDER_ASSIGNMENTS = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
+
+const UPDATE_ORDER_SQL = perContext((context) => `UPDATE ${context.s}.orders SET ${ORDER_ASSIGNMENTS} WHERE id = $1`);
+
+/** An order's update that ends it, releasing its reservation; the store's now is parameter `valueCount + 1`. */
+function endOrderSql(context: StoreContext, valueCount: number): string {
+  return `WITH updated AS (UPDATE ${context.s}.orders SET ${ORDER_ASSIGNMENTS} WHERE id = $1 RETURNING id, approval_id)
+       UPDATE ${context.s}.exposure_reservations SET released_at_ms = ${nowSql(valueCount + 1)}
+       WHERE approval_id = (SELECT approval_id FROM updated) AND order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`;
+}
+
+const END_ORDER_SQL = perContext((context) => endOrderSql(context, ORDER_COLUMNS.length));
+
 /**
  * Applies an order update under the row's lock, checking the transition; a terminal status releases the
  * order's exposure reservation in the same transaction.
@@ -139,7 +161,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
   const { expected, ...fields } = update;
   parseWith(ORDER_UPDATE_SCHEMA, fields, 'order update');
   return context.driver.transaction(async (executor) => {
-    const [row] = await executor.query(`SELECT * FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR UPDATE')}`, [id]);
+    const [row] = await executor.query(LOCK_ORDER_SQL(context), [id]);
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
     // Compare-and-set under the row lock: the caller's copy must still be what is stored.
@@ -152,19 +174,16 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
       });
     }
     const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
-    const assignments = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
     const values = orderValues(next);
     if (!TERMINAL_ORDER_STATUSES.includes(next.status)) {
-      await executor.query(`UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1`, values, { commits: true });
+      await executor.query(UPDATE_ORDER_SQL(context), values, { commits: true });
       return next;
     }
     // An order that ends releases its reservation in the same statement (one round trip, the store's now read there).
     // Found by its key, the order's approval (an order is recorded against its approval's reservation only: see
     // consumeApproval), not by scanning the active reservations.
     await executor.query(
-      `WITH updated AS (UPDATE ${context.s}.orders SET ${assignments} WHERE id = $1 RETURNING id, approval_id)
-       UPDATE ${context.s}.exposure_reservations SET released_at_ms = ${nowSql(values.length + 1)}
-       WHERE approval_id = (SELECT approval_id FROM updated) AND order_id = (SELECT id FROM updated) AND released_at_ms IS NULL`,
+      values.length === ORDER_COLUMNS.length ? END_ORDER_SQL(context) : endOrderSql(context, values.length),
       [...values, nowParam(context)],
       { commits: true },
     );

@@ -42,12 +42,6 @@ export async function mayCopyFromFiles(database: PGlite): Promise<boolean> {
   return rows[0]?.allowed === true;
 }
 
-/** Runs a simple-protocol script inside the transaction an executor belongs to; resolves with its last command tag and affected rows. */
-type RunScript = (script: string) => Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined>;
-
-/** Each transaction's executor → how to run a script in it (for COPY, and its row count). */
-const SCRIPTS = new WeakMap<SqlExecutor, RunScript>();
-
 /** One chunk list as bytes: text chunks as UTF-8. */
 function bytesOf(chunks: Iterable<string | Uint8Array>): Uint8Array {
   const parts = [...chunks].map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
@@ -65,13 +59,12 @@ let copyFileCount = 0;
  */
 function copyThroughFile(fs: EmscriptenFs) {
   return async (executor: SqlExecutor, target: string, chunks: Iterable<string | Uint8Array>, copyOptions: CopyOptions = {}): Promise<number> => {
-    const script = SCRIPTS.get(executor);
-    if (script === undefined) throw new Error('COPY needs a transaction');
+    if (!(executor instanceof PgliteTransaction)) throw new Error('COPY needs a transaction');
     copyFileCount += 1;
     const path = `/tmp/tradepipe-copy-${copyFileCount}`;
     fs.writeFile(path, bytesOf(chunks));
     try {
-      const result = await script(`COPY ${target} FROM '${path}'${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`);
+      const result = await executor.runScript(`COPY ${target} FROM '${path}'${copyOptions.binary === true ? ' WITH (FORMAT binary)' : ''}`);
       return result?.affectedRows ?? 0;
     } finally {
       try {
@@ -168,6 +161,84 @@ async function statementInUnit<Row extends SqlRow>(
   }
 }
 
+/** A promise already fulfilled: a transaction's calls chain from it. */
+const SETTLED: Promise<unknown> = Promise.resolve();
+
+/** Swallows a settled call's failure in a transaction's chain (its caller gets it). */
+const ignoreFailure = (): undefined => undefined;
+
+/**
+ * A transaction's state and its executor (see {@link inTransaction}): one object, whose only closures are `query`
+ * and `exec`, found by COPY as what it is (no map from executors to their scripts).
+ */
+class PgliteTransaction implements SqlExecutor {
+  /** BEGIN was sent (with the first exchange). */
+  begun = false;
+  /** The transaction's COMMIT was sent, by its last statement (`commits`). */
+  committed = false;
+  /** The `commits` statement failed: the backend rolled the transaction back, whatever the work does with the error. */
+  rolledBack = false;
+  /** The transaction is over: the executor refuses. */
+  ended = false;
+  /** The last call made, settled or not: the next one runs after it. */
+  tail: Promise<unknown> = SETTLED;
+
+  constructor(private readonly database: PGlite) {}
+
+  // `query` and `exec` are own properties, as the executor object's were: a copy of the executor (`{ ...executor }`,
+  // as wrappers make) still runs them in this transaction.
+  readonly query = <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions): Promise<Row[]> =>
+    this.inTurn(() => (options?.commits === true ? this.commitWith<Row>(text, params) : runStatement<Row>(this.database, text, params, this.nextPrefix(), false)));
+
+  readonly exec = (script: string): Promise<void> =>
+    this.inTurn(async () => {
+      await runScript(this.database, script, { prefix: this.nextPrefix(), syncToFs: false });
+    });
+
+  /** Runs a simple-protocol script in the transaction (COPY); resolves with its last command tag and affected rows. */
+  runScript(script: string): Promise<{ readonly command: string | undefined; readonly affectedRows: number } | undefined> {
+    return this.inTurn(() => runScriptResult(this.database, script, { prefix: this.nextPrefix(), syncToFs: false }));
+  }
+
+  /** Runs `call` once every call made before it settled; refuses once the transaction has ended. */
+  private inTurn<R>(call: () => Promise<R>): Promise<R> {
+    const run = this.tail.then(() => {
+      if (this.ended) throw new Error('The transaction has ended: its executor runs nothing more');
+      return call();
+    });
+    this.tail = run.catch(ignoreFailure);
+    return run;
+  }
+
+  /** The prefix of the transaction's next exchange: BEGIN with its first. */
+  private nextPrefix(): Prefix {
+    if (this.committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
+    const prefix = this.begun ? undefined : 'BEGIN';
+    this.begun = true;
+    return prefix;
+  }
+
+  private async commitWith<Row extends SqlRow>(text: string, params: readonly unknown[]): Promise<Row[]> {
+    const prefix = this.nextPrefix();
+    this.committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
+    let result: { readonly rows: SqlRow[]; readonly command: string | undefined };
+    try {
+      result = await runStatementResult(this.database, text, params, prefix, true, undefined, true);
+    } catch (error) {
+      // The backend's answer: its COMMIT became a ROLLBACK. Not the backend's (the exchange itself failed): the
+      // COMMIT may not have run, so roll back.
+      if (error instanceof messages.DatabaseError) this.rolledBack = true;
+      else this.committed = false;
+      throw error;
+    }
+    if (result.command === 'ROLLBACK') {
+      this.rolledBack = true;
+      throw transactionAborted();
+    }
+    return result.rows as Row[];
+  }
+}
+
 // Runs `work` in a transaction; the caller has the instance's session (so each statement runs alone). BEGIN is
 // sent with the first statement, so a transaction that refuses before any SQL costs nothing; COMMIT with the
 // statement that says it is the last (`commits`), otherwise once the work resolved: one exchange more.
@@ -175,72 +246,23 @@ async function statementInUnit<Row extends SqlRow>(
 // the instance's buffer after its exchange, which the next exchange overwrites), and it refuses once the
 // transaction has ended.
 async function inTransaction<T>(database: PGlite, work: (executor: SqlExecutor) => Promise<T>): Promise<T> {
-  let begun = false;
-  let committed = false;
-  /** The `commits` statement failed: the backend rolled the transaction back, whatever the work does with the error. */
-  let rolledBack = false;
-  let ended = false;
-  let tail: Promise<unknown> = Promise.resolve();
-  const inTurn = <R>(call: () => Promise<R>): Promise<R> => {
-    const run = tail.then(() => {
-      if (ended) throw new Error('The transaction has ended: its executor runs nothing more');
-      return call();
-    });
-    tail = run.catch(() => undefined);
-    return run;
-  };
-  /** The prefix of the transaction's next exchange: BEGIN with its first. */
-  const nextPrefix = (): Prefix => {
-    if (committed) throw new Error('The transaction was committed by its last statement: nothing more runs in it');
-    const prefix = begun ? undefined : 'BEGIN';
-    begun = true;
-    return prefix;
-  };
-  const next = (): { prefix: Prefix; syncToFs: false } => ({ prefix: nextPrefix(), syncToFs: false });
-  const commitWith = async <Row extends SqlRow>(text: string, params: readonly unknown[]): Promise<Row[]> => {
-    const prefix = nextPrefix();
-    committed = true; // the exchange ends with COMMIT (a ROLLBACK after a failed statement): the transaction is over
-    let result: { readonly rows: SqlRow[]; readonly command: string | undefined };
-    try {
-      result = await runStatementResult(database, text, params, prefix, true, undefined, true);
-    } catch (error) {
-      // The backend's answer: its COMMIT became a ROLLBACK. Not the backend's (the exchange itself failed): the
-      // COMMIT may not have run, so roll back.
-      if (error instanceof messages.DatabaseError) rolledBack = true;
-      else committed = false;
-      throw error;
-    }
-    if (result.command === 'ROLLBACK') {
-      rolledBack = true;
-      throw transactionAborted();
-    }
-    return result.rows as Row[];
-  };
-  const executor: SqlExecutor = {
-    query: <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions) =>
-      inTurn(() => (options?.commits === true ? commitWith<Row>(text, params) : runStatement<Row>(database, text, params, nextPrefix(), false))),
-    exec: (script) =>
-      inTurn(async () => {
-        await runScript(database, script, next());
-      }),
-  };
-  SCRIPTS.set(executor, (script) => inTurn(() => runScriptResult(database, script, next())));
+  const transaction = new PgliteTransaction(database);
   try {
-    const result = await work(executor);
-    await tail; // a call the work did not wait for finishes inside the transaction
-    ended = true; // from here on the executor refuses: nothing may run beside the COMMIT or after it
-    if (rolledBack) throw transactionAborted(); // the work swallowed its last statement's failure: nothing was committed
-    if (begun && !committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
+    const result = await work(transaction);
+    await transaction.tail; // a call the work did not wait for finishes inside the transaction
+    transaction.ended = true; // from here on the executor refuses: nothing may run beside the COMMIT or after it
+    if (transaction.rolledBack) throw transactionAborted(); // the work swallowed its last statement's failure: nothing was committed
+    if (transaction.begun && !transaction.committed && (await runScript(database, 'COMMIT', { syncToFs: true })) === 'ROLLBACK') throw transactionAborted();
     return result;
   } catch (error) {
-    await tail; // nothing of the work's still runs when the transaction ends
-    ended = true;
-    if (begun && !committed) {
+    await transaction.tail; // nothing of the work's still runs when the transaction ends
+    transaction.ended = true;
+    if (transaction.begun && !transaction.committed) {
       // The original failure is what the caller needs; a failed ROLLBACK (a closed instance) adds nothing.
       await runScript(database, 'ROLLBACK', { syncToFs: true }).catch(() => undefined);
     }
     throw error;
   } finally {
-    ended = true;
+    transaction.ended = true;
   }
 }

@@ -143,6 +143,9 @@ interface WireBuffers {
   /** The options of `execProtocolRawStream`, with and without `syncToFs`: made once, not per exchange. */
   readonly streamOptions: { readonly syncToFs: false; readonly onRawData: (bytes: Uint8Array) => void };
   readonly syncingStreamOptions: { readonly syncToFs: true; readonly onRawData: (bytes: Uint8Array) => void };
+  /** The writer of requests into `request`, and the answer of {@link statementRequest} for them: one each, reused. */
+  readonly writer: RequestWriter;
+  readonly written: { request: Uint8Array; knownFields: readonly ResultField[] | undefined; readonly prepared?: undefined };
 }
 
 const BUFFERS = new WeakMap<PGlite, WireBuffers>();
@@ -151,6 +154,7 @@ function buffersOf(database: PGlite): WireBuffers {
   let buffers = BUFFERS.get(database);
   if (buffers === undefined) {
     const answerScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+    const request = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
     const collect = (bytes: Uint8Array): void => {
       const needed = created.answerLength + bytes.length;
       if (needed > created.answer.length) {
@@ -162,13 +166,15 @@ function buffersOf(database: PGlite): WireBuffers {
       created.answerLength = needed;
     };
     const created: WireBuffers = {
-      request: Buffer.allocUnsafeSlow(SCRATCH_BYTES),
+      request,
       answerScratch,
       answer: answerScratch,
       answerLength: 0,
       collect,
       streamOptions: { syncToFs: false, onRawData: collect },
       syncingStreamOptions: { syncToFs: true, onRawData: collect },
+      writer: new RequestWriter(request),
+      written: { request, knownFields: undefined },
     };
     buffers = created;
     BUFFERS.set(database, buffers);
@@ -313,8 +319,8 @@ interface StatementRequest {
  * exchange failed after preparing it) and Parse, with Describe on first use only (later runs read their rows
  * with the columns the first one described: a statement whose result columns would change is refused by the
  * server, `cached plan must not change result type`), then Sync, then with `commit` a simple-protocol COMMIT.
- * Written into the instance's request buffer when it fits (a view of it: valid until its next request),
- * otherwise built apart.
+ * Written into the instance's request buffer when it fits (a view of it, answered in an object the instance reuses: both
+ * valid until its next request), otherwise built apart.
  * @returns the request, the columns to read the rows with, and the name to remember once the exchange succeeded
  */
 function statementRequest(database: PGlite, text: string, params: readonly unknown[], prefix: Prefix, commit: boolean): StatementRequest {
@@ -325,11 +331,17 @@ function statementRequest(database: PGlite, text: string, params: readonly unkno
   }
   const known = statements.get(text);
   if (known !== undefined) {
-    const writer = new RequestWriter(buffersOf(database).request);
+    // The instance's writer and answer object, reused: the exchange reads them before the next request is written.
+    const buffers = buffersOf(database);
+    const writer = buffers.writer;
+    writer.offset = 0;
     const tail = commit ? EXECUTE_SYNC_COMMIT : EXECUTE_SYNC;
     if ((prefix === undefined || writeQuery(writer, prefix)) && writeBind(writer, known.name, params) && writer.fits(tail.length)) {
       writer.bytes.set(tail, writer.offset);
-      return { request: writer.bytes.subarray(0, writer.offset + tail.length), knownFields: known.fields };
+      const written = buffers.written;
+      written.request = writer.bytes.subarray(0, writer.offset + tail.length);
+      written.knownFields = known.fields;
+      return written;
     }
   }
   const bind = (statement: string): Uint8Array => bindMessage(statement, params.map(wireParam));

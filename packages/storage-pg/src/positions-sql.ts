@@ -12,7 +12,7 @@ import {
   type InsertResult,
   type Position,
 } from '@tradepipe/core';
-import type { StoreContext } from './context.js';
+import { perContext, type StoreContext } from './context.js';
 import { compact, decimalColumn, int8, jsonRows, optionalInt8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
@@ -102,7 +102,7 @@ export function positionsFromJson(value: unknown): Position[] {
 
 /** One product's position (also when flat). @internal */
 export async function getPosition(context: StoreContext, productId: string): Promise<Position | undefined> {
-  const [row] = await context.driver.query(`SELECT * FROM ${context.s}.positions WHERE product_id = $1`, [productId]);
+  const [row] = await context.driver.query(POSITION_SQL(context), [productId]);
   return row === undefined ? undefined : positionFromRow(row);
 }
 
@@ -153,6 +153,41 @@ async function upsertBalances(context: StoreContext, executor: SqlExecutor, bala
   await executor.query(BALANCES_UPSERT(context.s, 1), balanceColumns(balances));
 }
 
+const POSITION_SQL = perContext((context) => `SELECT * FROM ${context.s}.positions WHERE product_id = $1`);
+
+/**
+ * {@link recordFill}'s first statement: the fill, the position's row created if missing and locked, the missing
+ * balance rows created; on PGlite the balances read too (see there).
+ */
+const FILL_FIRST_SQL = perContext((context) => {
+  const { s } = context;
+  const balancesInFirst = context.driver.name === 'pglite';
+  return `WITH new_fill AS (
+         INSERT INTO ${s}.fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING 1 AS one),
+       locked_position AS (
+         INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, updated_at_ms)
+         SELECT $5, 0, 0, 0, 0, $11 FROM new_fill
+         ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *),
+       created_balances AS (
+         INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
+         SELECT input.currency, 0, 0, $11 FROM locked_position, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
+         ORDER BY input.position
+         ON CONFLICT (currency) DO NOTHING)
+       SELECT inserted.count AS fill_inserted, locked_position.*${balancesInFirst ? `, (${BALANCES_JSON(s, 14)}) AS balances_json` : ''}
+       FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`;
+});
+
+/** The values of a position row ({@link positionValues}). */
+const POSITION_VALUE_COUNT = 7;
+
+/** {@link recordFill}'s write: the position from `$1`, then the balances after its `positionValueCount` values. */
+function fillWriteSql(s: string, positionValueCount: number): string {
+  return `WITH upserted_position AS (${POSITION_UPSERT(s, 1)}) ${BALANCES_UPSERT(s, positionValueCount + 1)}`;
+}
+
+const FILL_WRITE_SQL = perContext((context) => fillWriteSql(context.s, POSITION_VALUE_COUNT));
+
 /**
  * Records a fill once by its id and, in the same transaction and under the position's and balances' row
  * locks, applies it to the position and the balances with core's ledger rules.
@@ -173,24 +208,11 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
     // fills crediting a new currency would both read "no balance" and the second write would drop the first's
     // credit. One statement. A duplicate fill touches no position and no balance.
     const [first] = await executor.query(
-      `WITH new_fill AS (
-         INSERT INTO ${s}.fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING RETURNING 1 AS one),
-       locked_position AS (
-         INSERT INTO ${s}.positions (product_id, size_base, average_entry_price, cost_basis_quote, realized_pnl_quote, updated_at_ms)
-         SELECT $5, 0, 0, 0, 0, $11 FROM new_fill
-         ON CONFLICT (product_id) DO UPDATE SET product_id = EXCLUDED.product_id RETURNING *),
-       created_balances AS (
-         INSERT INTO ${s}.balances (currency, available, hold, updated_at_ms)
-         SELECT input.currency, 0, 0, $11 FROM locked_position, unnest(ARRAY[$12, $13]::text[]) WITH ORDINALITY AS input(currency, position)
-         ORDER BY input.position
-         ON CONFLICT (currency) DO NOTHING)
-       SELECT inserted.count AS fill_inserted, locked_position.*${balancesInFirst ? `, (${BALANCES_JSON(s, 14)}) AS balances_json` : ''}
-       FROM (SELECT count(*) AS count FROM new_fill) AS inserted LEFT JOIN locked_position ON true`,
-      [
-        ...[parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity],
-        ...[parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency, ...(balancesInFirst ? [currencyList] : [])],
-      ],
+      FILL_FIRST_SQL(context),
+      // One array (not spread from three): the parameters in their placeholders' order.
+      balancesInFirst
+        ? [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency, currencyList]
+        : [parsed.id, parsed.orderId, parsed.clientOrderId, parsed.venue, parsed.productId, parsed.side, parsed.price, parsed.sizeBase, parsed.commission, parsed.liquidity, parsed.filledAtMs, currencies.quoteCurrency, currencies.baseCurrency],
     );
     if (Number(first?.fill_inserted) !== 1) {
       const [row] = await executor.query(`SELECT * FROM ${s}.fills WHERE id = $1`, [parsed.id]);
@@ -206,7 +228,7 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
       : await executor.query(`SELECT * FROM ${s}.balances WHERE currency = ANY($1::text[]) ORDER BY currency COLLATE "C" FOR UPDATE`, [currencyList]);
     const balances = new Map(balanceRows.map((row) => [String(row.currency), balanceFromRow(row)]));
     const nextPosition = positionValues(applyFillToPosition(position, parsed));
-    await executor.query(`WITH upserted_position AS (${POSITION_UPSERT(s, 1)}) ${BALANCES_UPSERT(s, nextPosition.length + 1)}`, [
+    await executor.query(nextPosition.length === POSITION_VALUE_COUNT ? FILL_WRITE_SQL(context) : fillWriteSql(s, nextPosition.length), [
       ...nextPosition,
       ...balanceColumns(applyFillToBalances(balances, parsed, currencies)),
     ], { commits: true });

@@ -118,31 +118,50 @@ export async function claim<K extends WorkKind>(context: StoreContext, request: 
   const inlineState = typeof requested === 'string' && PLAIN_STATE.test(requested);
   const rows = await context.driver.query(
     claimSql(context, request.kind, ordered, inlineState ? (requested as string) : undefined),
-    [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), ...(inlineState ? [] : [request.state])],
+    inlineState
+      ? [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs))]
+      : [nowParam(context), Math.floor(request.limit), request.workerId, Math.max(0, Math.round(request.leaseMs)), request.state],
   );
+  // One claim (the live path's): no sort, no entry per row.
+  if (rows.length === 1) {
+    const row = rows[0]!;
+    int8(row.order_key, 'order_key'); // checked as when sorting
+    return [claimFromRow(request, row, String(row.work_id))];
+  }
   const claims = rows.map((row) => ({ row, orderKey: int8(row.order_key, 'order_key'), id: String(row.work_id) }));
   if (claims.length > 1) claims.sort((a, b) => a.orderKey - b.orderKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return claims.map(({ row, id }) => claimFromRow(request, row, id));
 }
 
 /**
- * Claim statements by driver and schema, then by kind, order and state (inlined; `$5` when passed as a parameter):
+ * Claim statements by schema and driver, then by kind, order and state (inlined; `$5` when passed as a parameter):
  * each text is built once.
  */
-const CLAIM_SQL = new Map<string, Map<string, string>>();
+const CLAIM_SQL = new Map<string, Map<string, Map<WorkKind, { readonly unordered: Map<string, string>; readonly ordered: Map<string, string> }>>>();
 
 /** The claim statement of a kind, ordered or not, for a state written into it (or `$5` when `state` is undefined). */
 function claimSql(context: StoreContext, kind: WorkKind, ordered: boolean, state: string | undefined): string {
   const { s } = context;
   // The candidates' row locks keep concurrent workers of a server apart; PGlite runs each statement alone.
   const lock = rowLock(context, 'FOR UPDATE OF w SKIP LOCKED');
-  const textsKey = `${context.driver.name}/${s}`;
-  let texts = CLAIM_SQL.get(textsKey);
-  if (texts === undefined) {
-    texts = new Map();
-    CLAIM_SQL.set(textsKey, texts);
+  // Looked up by the strings at hand: no key string per claim. The driver's name decides the row locks.
+  let byDriver = CLAIM_SQL.get(s);
+  if (byDriver === undefined) {
+    byDriver = new Map();
+    CLAIM_SQL.set(s, byDriver);
   }
-  const key = `${kind}/${ordered ? 'ordered' : 'unordered'}/${state ?? '$5'}`;
+  let byKind = byDriver.get(context.driver.name);
+  if (byKind === undefined) {
+    byKind = new Map();
+    byDriver.set(context.driver.name, byKind);
+  }
+  let byOrder = byKind.get(kind);
+  if (byOrder === undefined) {
+    byOrder = { unordered: new Map(), ordered: new Map() };
+    byKind.set(kind, byOrder);
+  }
+  const texts = ordered ? byOrder.ordered : byOrder.unordered;
+  const key = state ?? '$5';
   let text = texts.get(key);
   if (text !== undefined) return text;
   const table = WORK_TABLES[kind];
@@ -299,7 +318,10 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
  * One-statement completion texts by schema, kind, key and the writes' part shapes: built once each (the live path
  * completes in a few shapes; a text built anew, about a kilobyte, was allocated and flattened per completion).
  */
-const COMPLETE_SQL = new Map<string, string>();
+const COMPLETE_SQL = new Map<string, Map<string, Map<string, string>>>();
+
+/** The texts {@link COMPLETE_SQL} keeps. */
+let completeShapes = 0;
 
 /** Past this many shapes, completion texts are built each time rather than kept. */
 const MAX_COMPLETE_SHAPES = 1_000;
@@ -310,8 +332,20 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
   if (key === undefined) throw leaseLost(held);
   const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
   const parts = writes.map((write, index) => recordInsertPart(context, write, { index, params, guard: 'WHERE EXISTS (SELECT 1 FROM settled)' }));
-  const textKey = `${context.s}/${held.kind}/${key.length}/${parts.map((part) => part.sqlKey).join('|')}`;
-  let text = COMPLETE_SQL.get(textKey);
+  // Looked up by the strings at hand (one write's part key as it is): no key string per completion.
+  let byKind = COMPLETE_SQL.get(context.s);
+  if (byKind === undefined) {
+    byKind = new Map();
+    COMPLETE_SQL.set(context.s, byKind);
+  }
+  const kindKey = key.length === 1 ? held.kind : `${held.kind}/${key.length}`;
+  let texts = byKind.get(kindKey);
+  if (texts === undefined) {
+    texts = new Map();
+    byKind.set(kindKey, texts);
+  }
+  const partsKey = parts.length === 0 ? '' : parts.length === 1 ? parts[0]!.sqlKey : parts.map((part) => part.sqlKey).join('|');
+  let text = texts.get(partsKey);
   if (text === undefined) {
     const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
     text = `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
@@ -323,7 +357,10 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
        RETURNING 1)
      ${parts.map((part) => `, ${part.cte}`).join('\n')}
      SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`;
-    if (COMPLETE_SQL.size < MAX_COMPLETE_SHAPES) COMPLETE_SQL.set(textKey, text);
+    if (completeShapes < MAX_COMPLETE_SHAPES) {
+      texts.set(partsKey, text);
+      completeShapes += 1;
+    }
   }
   const [row] = await context.driver.query<{ settled: string }>(
     text,

@@ -10,14 +10,16 @@ import {
   type TradeRecommendation,
   type WorkStatus,
 } from '@tradepipe/core';
-import type { StoreContext } from './context.js';
+import { perContext, type StoreContext } from './context.js';
 import { signalRecordFromRow } from './feature-values.js';
 import { int8, parseStored } from './rows.js';
 import { WORK_STATUS_COLUMNS, workStatusFromRow } from './work-tables.js';
 
+const SIGNAL_SQL = perContext((context) => `SELECT record, feature_values FROM ${context.s}.trading_signals WHERE id = $1`);
+
 /** One signal by id. @internal */
 export async function getSignal(context: StoreContext, id: string): Promise<Signal | undefined> {
-  const [row] = await context.driver.query(`SELECT record, feature_values FROM ${context.s}.trading_signals WHERE id = $1`, [id]);
+  const [row] = await context.driver.query(SIGNAL_SQL(context), [id]);
   return row === undefined ? undefined : parseStored(SignalSchema, signalRecordFromRow(row.record, row.feature_values), 'signal');
 }
 

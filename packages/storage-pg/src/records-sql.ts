@@ -19,6 +19,14 @@ interface InsertPlan {
   readonly work?: { readonly state: string; readonly reason: string | null };
 }
 
+// The column lists and a new signal's queue columns, one each (a plan is built for every record written).
+const SIGNAL_COLUMNS = ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'action', 'confidence', 'model_id', 'model_version'] as const;
+const RECOMMENDATION_COLUMNS = ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'side', 'intent', 'quote_amount', 'base_size', 'created_at_ms', 'expires_at_ms'] as const;
+const VALIDATION_COLUMNS = ['id', 'recommendation_id', 'validator', 'decision', 'validated_at_ms'] as const;
+const ASSESSMENT_COLUMNS = ['recommendation_id', 'id', 'product_id', 'decision', 'assessed_at_ms'] as const;
+const PENDING_SIGNAL = { state: 'PENDING', reason: null } as const;
+const SIGNAL_ARRIVAL = { table: 'trading_signals', state: 'PENDING' } as const;
+
 function planFor(write: RecordWrite): InsertPlan {
   switch (write.type) {
     case 'signal': {
@@ -27,9 +35,9 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'trading_signals',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'action', 'confidence', 'model_id', 'model_version'],
+        columns: SIGNAL_COLUMNS,
         values: [r.id, r.pipelineId, r.productId, r.granularity, r.candleStartMs, r.action, r.confidence, r.modelId, r.modelVersion],
-        work: { state: 'PENDING', reason: null },
+        work: PENDING_SIGNAL,
       };
     }
     case 'recommendation': {
@@ -38,7 +46,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'trade_recommendations',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'pipeline_id', 'product_id', 'granularity', 'candle_start_ms', 'side', 'intent', 'quote_amount', 'base_size', 'created_at_ms', 'expires_at_ms'],
+        columns: RECOMMENDATION_COLUMNS,
         values: [r.id, r.pipelineId, r.productId, r.granularity, r.candleStartMs, r.side, r.intent, r.quoteAmount, r.baseSize ?? null, r.createdAtMs, r.expiresAtMs],
         work: { state: write.state, reason: write.reason ?? null },
       };
@@ -49,7 +57,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'llm_validation',
         keyColumn: 'id',
         key: r.id,
-        columns: ['id', 'recommendation_id', 'validator', 'decision', 'validated_at_ms'],
+        columns: VALIDATION_COLUMNS,
         values: [r.id, r.recommendationId, r.validator, r.decision, r.validatedAtMs],
       };
     }
@@ -59,7 +67,7 @@ function planFor(write: RecordWrite): InsertPlan {
         table: 'risk_assessments',
         keyColumn: 'recommendation_id',
         key: r.recommendationId,
-        columns: ['recommendation_id', 'id', 'product_id', 'decision', 'assessed_at_ms'],
+        columns: ASSESSMENT_COLUMNS,
         values: [r.recommendationId, r.id, r.productId, r.decision, r.assessedAtMs],
       };
     }
@@ -84,22 +92,35 @@ export interface RecordInsertPart {
 
 /** The queue table and state a write puts work into, if it writes to a queue. @internal */
 export function workArrivalOf(write: RecordWrite): { readonly table: string; readonly state: string } | undefined {
-  const plan = planFor(write);
-  return plan.work === undefined ? undefined : { table: plan.table, state: plan.work.state };
+  // As planFor's table and work state, without building the plan (its values and columns).
+  switch (write.type) {
+    case 'signal':
+      return SIGNAL_ARRIVAL;
+    case 'recommendation':
+      return { table: 'trade_recommendations', state: write.state };
+    default:
+      return undefined;
+  }
 }
 
 /** The SQL of a {@link RecordInsertPart}. */
 type PartSql = Pick<RecordInsertPart, 'cte' | 'insertedSql' | 'storedSql' | 'unsettledSql' | 'sqlKey'>;
 
 /**
- * Part texts by schema, then by shape (table, queue columns or not, CTE index, first placeholder, guard): the live
- * path writes the same few shapes over and over, and each text built anew (and flattened to look its prepared
- * statement up) was about a tenth of the bytes a trading candle allocated on PGlite.
+ * Part texts by schema, then by shape (table, guard, then CTE index, first placeholder, value count and queue
+ * columns or not, as one number): the live path writes the same few shapes over and over, and each text built
+ * anew (and flattened to look its prepared statement up) was about a tenth of the bytes a trading candle
+ * allocated on PGlite. Looked up by strings the caller already holds and a number: no key string per write.
  */
-const PART_SQL = new Map<string, Map<string, PartSql>>();
+const PART_SQL = new Map<string, { shapes: number; readonly byTable: Map<string, Map<string, Map<number, PartSql>>> }>();
 
 /** Past this many shapes per schema, texts are built each time rather than kept. */
 const MAX_PART_SHAPES = 1_000;
+
+/** A part's shape within its table and guard, as one number (placeholders stay below 2^16, as PostgreSQL's do). */
+function shapeNumber(index: number, first: number, valueCount: number, work: boolean): number {
+  return ((index * 65_536 + first) * 256 + valueCount) * 2 + (work ? 1 : 0);
+}
 
 /**
  * Builds the CTE that inserts one parsed record (first write wins), appending its parameters to `params`.
@@ -120,16 +141,30 @@ export function recordInsertPart(context: StoreContext, write: RecordWrite, opti
   if (plan.work !== undefined) params.push(plan.work.state, plan.work.reason);
   params.push(plan.key);
   const guard = options.guard ?? '';
-  const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
-  let texts = PART_SQL.get(context.s);
+  let schema = PART_SQL.get(context.s);
+  if (schema === undefined) {
+    schema = { shapes: 0, byTable: new Map() };
+    PART_SQL.set(context.s, schema);
+  }
+  let byGuard = schema.byTable.get(plan.table);
+  if (byGuard === undefined) {
+    byGuard = new Map();
+    schema.byTable.set(plan.table, byGuard);
+  }
+  let texts = byGuard.get(guard);
   if (texts === undefined) {
     texts = new Map();
-    PART_SQL.set(context.s, texts);
+    byGuard.set(guard, texts);
   }
-  let sql = texts.get(shape);
+  const shapeKey = index < 2 ** 20 && first < 65_536 && plan.values.length < 256 ? shapeNumber(index, first, plan.values.length, plan.work !== undefined) : undefined;
+  let sql = shapeKey === undefined ? undefined : texts.get(shapeKey);
   if (sql === undefined) {
+    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
     sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`);
-    if (texts.size < MAX_PART_SHAPES) texts.set(shape, sql);
+    if (shapeKey !== undefined && schema.shapes < MAX_PART_SHAPES) {
+      texts.set(shapeKey, sql);
+      schema.shapes += 1;
+    }
   }
   return { ...sql, hash, write };
 }

@@ -17,7 +17,7 @@ import {
   type RiskDecisionRecord,
   type RiskDecisionResult,
 } from '@tradepipe/core';
-import { nowParam, nowSql, type StoreContext } from './context.js';
+import { nowParam, nowSql, perContext, type StoreContext } from './context.js';
 import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { positionsFromJson, positionsJsonSql } from './positions-sql.js';
 import { applyRecordWrite, recordConflict, recordInsertPart, storedHash } from './records-sql.js';
@@ -85,15 +85,51 @@ function reservationsFromJson(value: unknown): ExposureReservation[] {
   );
 }
 
+/** The order-intent statement of {@link consumeApproval}: the order's `valueCount` columns first, then the store's now and the approval's id. */
+function consumeSql(context: StoreContext, valueCount: number): string {
+  const at = valueCount;
+  return `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 ${rowLock(context, 'FOR SHARE')}),
+         now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
+         inserted AS (
+           INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})
+           SELECT ${ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')} FROM now_ms
+           ON CONFLICT DO NOTHING RETURNING id),
+         consumed AS (
+           UPDATE ${context.s}.risk_approvals SET consumed_at_ms = (SELECT ms FROM now_ms), consumed_by_order_id = (SELECT id FROM inserted)
+           WHERE id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted)),
+         reserved AS (
+           UPDATE ${context.s}.exposure_reservations SET order_id = (SELECT id FROM inserted)
+           WHERE approval_id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted))
+       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted`;
+}
+
+const CONSUME_SQL = perContext((context) => consumeSql(context, ORDER_COLUMNS.length));
+
+const APPROVAL_SQL = perContext((context) => `SELECT record FROM ${context.s}.risk_approvals WHERE recommendation_id = $1`);
+const ASSESSMENT_SQL = perContext((context) => `SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`);
+const LOCK_APPROVAL_SQL = perContext(
+  (context) => `SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 ${rowLock(context, 'FOR UPDATE')}`,
+);
+
+/** A risk decision's first read: the recommendation's stored assessment and the store's now, with the exposure check's positions and reservations or without. */
+function decisionReadSql(context: StoreContext, checksExposure: boolean): string {
+  return `SELECT (SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1) AS record, n.ms
+         ${checksExposure ? `, (${positionsJsonSql(context.s)}) AS positions, (${activeReservationsJsonSql(context.s, 'n.ms')}) AS reservations` : ''}
+       FROM (SELECT ${nowSql(2)} AS ms) n`;
+}
+
+const DECISION_READ_SQL = perContext((context) => decisionReadSql(context, false));
+const DECISION_READ_WITH_EXPOSURE_SQL = perContext((context) => decisionReadSql(context, true));
+
 /** The approval recorded for a recommendation, if any. @internal */
 export async function approvalFor(context: StoreContext, executor: SqlExecutor, recommendationId: string): Promise<RiskApproval | undefined> {
-  const [row] = await executor.query(`SELECT record FROM ${context.s}.risk_approvals WHERE recommendation_id = $1`, [recommendationId]);
+  const [row] = await executor.query(APPROVAL_SQL(context), [recommendationId]);
   return row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
 }
 
 /** The assessment recorded for a recommendation, if any. @internal */
 export async function assessmentFor(context: StoreContext, recommendationId: string): Promise<RiskAssessment | undefined> {
-  const [row] = await context.driver.query(`SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`, [recommendationId]);
+  const [row] = await context.driver.query(ASSESSMENT_SQL(context), [recommendationId]);
   return row === undefined ? undefined : parseStored(RiskAssessmentSchema, row.record, 'risk assessment');
 }
 
@@ -118,9 +154,7 @@ export async function recordRiskDecision(context: StoreContext, decision: RiskDe
     // reservations active at its now (one snapshot, taken after the lock).
     const checksExposure = approval !== undefined && reservation !== undefined;
     const [first] = await executor.query<{ record: unknown; ms: string; positions?: unknown; reservations?: unknown }>(
-      `SELECT (SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1) AS record, n.ms
-         ${checksExposure ? `, (${positionsJsonSql(context.s)}) AS positions, (${activeReservationsJsonSql(context.s, 'n.ms')}) AS reservations` : ''}
-       FROM (SELECT ${nowSql(2)} AS ms) n`,
+      (checksExposure ? DECISION_READ_WITH_EXPOSURE_SQL : DECISION_READ_SQL)(context),
       [assessment.recommendationId, nowParam(context)],
     );
     if (first?.record !== null && first?.record !== undefined) {
@@ -227,9 +261,7 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
   const parsedOrder = parseWith(OrderSchema, order, 'order');
   const details = { approvalId: approval.id, recommendationId: approval.recommendationId };
   return context.driver.transaction(async (executor) => {
-    const [row] = await executor.query(`SELECT record, consumed_at_ms FROM ${context.s}.risk_approvals WHERE recommendation_id = $1 ${rowLock(context, 'FOR UPDATE')}`, [
-      approval.recommendationId,
-    ]);
+    const [row] = await executor.query(LOCK_APPROVAL_SQL(context), [approval.recommendationId]);
     const stored = row === undefined ? undefined : parseStored(RiskApprovalSchema, row.record, 'risk approval');
     if (stored === undefined || canonicalJson(stored) !== canonicalJson(approval)) {
       throw new TradepipeError('approval_invalid', 'The approval does not match the one risk recorded', { details });
@@ -241,21 +273,8 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     // the order. The insert reads the now, which reads the locked kill-switch row, so they run in that order. A
     // refusal below rolls all of it back, so the checks keep their order and their answers.
     const values = orderValues(parsedOrder);
-    const at = values.length;
     const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
-      `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 ${rowLock(context, 'FOR SHARE')}),
-         now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
-         inserted AS (
-           INSERT INTO ${context.s}.orders (${ORDER_COLUMNS.join(', ')})
-           SELECT ${ORDER_COLUMNS.map((_, index) => `$${index + 1}`).join(', ')} FROM now_ms
-           ON CONFLICT DO NOTHING RETURNING id),
-         consumed AS (
-           UPDATE ${context.s}.risk_approvals SET consumed_at_ms = (SELECT ms FROM now_ms), consumed_by_order_id = (SELECT id FROM inserted)
-           WHERE id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted)),
-         reserved AS (
-           UPDATE ${context.s}.exposure_reservations SET order_id = (SELECT id FROM inserted)
-           WHERE approval_id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted))
-       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted`,
+      values.length === ORDER_COLUMNS.length ? CONSUME_SQL(context) : consumeSql(context, values.length),
       [...values, nowParam(context), stored.id],
     );
     if (stored.side === 'BUY' && result?.engaged === true) {

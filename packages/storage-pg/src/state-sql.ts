@@ -9,7 +9,7 @@ import {
   type Product,
   type RiskState,
 } from '@tradepipe/core';
-import type { StoreContext } from './context.js';
+import { perContext, type StoreContext } from './context.js';
 import { compact, decimalColumn, int8, numberColumn, numericText, optionalDecimal, optionalInt8, optionalText, parseStored } from './rows.js';
 import type { SqlRow } from './sql-driver.js';
 
@@ -62,9 +62,11 @@ export async function putProduct(context: StoreContext, product: Product): Promi
   );
 }
 
+const PRODUCTS_SQL = perContext((context) => `SELECT * FROM ${context.s}.products WHERE $1::text IS NULL OR product_id = $1 ORDER BY seq`);
+
 /** One product, or every product in the order they were first stored. @internal */
 export async function getProducts(context: StoreContext, productId?: string): Promise<Product[]> {
-  const rows = await context.driver.query(`SELECT * FROM ${context.s}.products WHERE $1::text IS NULL OR product_id = $1 ORDER BY seq`, [productId ?? null]);
+  const rows = await context.driver.query(PRODUCTS_SQL(context), [productId ?? null]);
   return rows.map(productFromRow);
 }
 
