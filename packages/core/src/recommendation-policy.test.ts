@@ -48,5 +48,10 @@ describe('default recommendation policy (the signal bridge)', () => {
     expect(readsNoFeatures(createDefaultRecommendationPolicy({ tradeQuoteAmount: '250' }))).toBe(true);
     expect(readsNoFeatures({ ...policy })).toBe(false);
     expect(readsNoFeatures({ name: 'wrapper', recommend: (input) => policy.recommend(input) })).toBe(false);
+    // A default policy whose `recommend` the caller replaced may keep what it is given: not marked any more.
+    const replaced = createDefaultRecommendationPolicy();
+    const original = replaced.recommend;
+    (replaced as { recommend: typeof original }).recommend = (input) => original(input);
+    expect(readsNoFeatures(replaced)).toBe(false);
   });
 });

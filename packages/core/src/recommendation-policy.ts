@@ -16,17 +16,22 @@ export const DefaultRecommendationPolicyOptionsSchema = z.object({
 /** Options of the default signal bridge; see {@link DefaultRecommendationPolicyOptionsSchema}. */
 export interface DefaultRecommendationPolicyOptions extends z.input<typeof DefaultRecommendationPolicyOptionsSchema> {}
 
-/** Policies made here, which read no signal's `features` and keep nothing of their input (see {@link readsNoFeatures}). */
-const FEATURE_FREE_POLICIES = new WeakSet<RecommendationPolicy>();
+/**
+ * Policies made here, which read no signal's `features` and keep nothing of their input (see {@link readsNoFeatures}),
+ * each with the `recommend` it was made with.
+ */
+const FEATURE_FREE_POLICIES = new WeakMap<RecommendationPolicy, RecommendationPolicy['recommend']>();
 
 /**
  * Whether `policy` is one {@link createDefaultRecommendationPolicy} made (the object itself, not a wrapper or a
- * copy): it never reads a signal's `features` and keeps nothing of its input, so the batched replay may hand it a
- * signal whose feature vector it reuses for the next candle.
+ * copy) with its own `recommend` still in place (not replaced by the caller): it never reads a signal's `features`
+ * and keeps nothing of its input, so the batched replay may hand it a signal whose feature vector it reuses for the
+ * next candle.
  * @internal
  */
 export function readsNoFeatures(policy: RecommendationPolicy): boolean {
-  return FEATURE_FREE_POLICIES.has(policy);
+  const recommend = FEATURE_FREE_POLICIES.get(policy);
+  return recommend !== undefined && policy.recommend === recommend;
 }
 
 /** The decision on every HOLD signal: one frozen object (a replay decides half a million of them). */
@@ -74,6 +79,6 @@ export function createDefaultRecommendationPolicy(options: DefaultRecommendation
       return { kind: 'recommend', recommendation: sell };
     },
   };
-  FEATURE_FREE_POLICIES.add(policy);
+  FEATURE_FREE_POLICIES.set(policy, policy.recommend);
   return policy;
 }

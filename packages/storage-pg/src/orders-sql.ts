@@ -173,7 +173,10 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
         details: { orderId: id, from: order.status, to: status },
       });
     }
-    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId: order.clientOrderId, createdAtMs: order.createdAtMs, status }, 'order');
+    // An order's identity and its links stay as stored, as on the memory store (the release below finds the
+    // reservation by the stored approval): an update carrying other ones changes only what may change.
+    const { clientOrderId, recommendationId, approvalId, createdAtMs } = order;
+    const next = parseWith(OrderSchema, { ...order, ...fields, id: order.id, clientOrderId, recommendationId, approvalId, createdAtMs, status }, 'order');
     const values = orderValues(next);
     if (!TERMINAL_ORDER_STATUSES.includes(next.status)) {
       await executor.query(UPDATE_ORDER_SQL(context), values, { commits: true });

@@ -185,11 +185,14 @@ class PgliteTransaction implements SqlExecutor {
 
   constructor(private readonly database: PGlite) {}
 
-  // `query` and `exec` are own properties, as the executor object's were: a copy of the executor (`{ ...executor }`,
-  // as wrappers make) still runs them in this transaction.
+  /**
+   * Runs one statement in the transaction. `query` and `exec` are own properties, as the executor object's were: a
+   * copy of the executor (`{ ...executor }`, as wrappers make) still runs them in this transaction.
+   */
   readonly query = <Row extends SqlRow>(text: string, params: readonly unknown[] = NO_PARAMS, options?: QueryOptions): Promise<Row[]> =>
     this.inTurn(() => (options?.commits === true ? this.commitWith<Row>(text, params) : runStatement<Row>(this.database, text, params, this.nextPrefix(), false)));
 
+  /** Runs a script of statements in the transaction (an own property, as {@link query}). */
   readonly exec = (script: string): Promise<void> =>
     this.inTurn(async () => {
       await runScript(this.database, script, { prefix: this.nextPrefix(), syncToFs: false });

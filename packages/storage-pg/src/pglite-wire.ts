@@ -143,8 +143,9 @@ interface WireBuffers {
   /** The options of `execProtocolRawStream`, with and without `syncToFs`: made once, not per exchange. */
   readonly streamOptions: { readonly syncToFs: false; readonly onRawData: (bytes: Uint8Array) => void };
   readonly syncingStreamOptions: { readonly syncToFs: true; readonly onRawData: (bytes: Uint8Array) => void };
-  /** The writer of requests into `request`, and the answer of {@link statementRequest} for them: one each, reused. */
+  /** The writer of requests into `request` (one, reused). */
   readonly writer: RequestWriter;
+  /** The answer of {@link statementRequest} for a request `writer` wrote (one, reused: valid until the next request). */
   readonly written: { request: Uint8Array; knownFields: readonly ResultField[] | undefined; readonly prepared?: undefined };
 }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { decimal } from '../decimal.js';
 import { isTradepipeError, type ErrorCode } from '../errors.js';
 import { recordId } from '../ids.js';
-import type { PipelineStore } from '../store.js';
+import type { OrderUpdate, PipelineStore } from '../store.js';
 import { createValidation } from '../validation-records.js';
 import { candleWorkId } from '../store.js';
 import { describeBulkWriteConformance } from './bulk-conformance.js';
@@ -486,6 +486,20 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.countOrdersSince(nowMs - 1)).toBe(1);
       expect(await store.listOrders({ statuses: ['EXECUTED'] })).toHaveLength(1);
       await expectCode(store.updateOrder('ord_missing', { status: 'FAILED', updatedAtMs: nowMs }), 'not_found');
+    });
+
+    it('keeps an order\'s approval and recommendation as stored when an update carries others, and still releases its reservation', async () => {
+      const recommendation = testRecommendation();
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      // An untyped caller (plain JavaScript, a cast) may pass fields `OrderUpdate` leaves out.
+      const foreign = { approvalId: 'apr_someone_else', recommendationId: 'rec_someone_else' } as unknown as OrderUpdate;
+      const ended = await store.updateOrder(order.id, { ...foreign, status: 'FAILED', statusReason: 'test', updatedAtMs: nowMs, completedAtMs: nowMs });
+      expect({ approvalId: ended.approvalId, recommendationId: ended.recommendationId }).toEqual({ approvalId: order.approvalId, recommendationId: order.recommendationId });
+      expect(await store.getOrder(order.id)).toEqual(ended);
+      expect(await store.listActiveReservations()).toEqual([]);
     });
 
     it('takes a second update to the same terminal status as a no-op, and refuses any other move out of it', async () => {
