@@ -8,7 +8,7 @@ import { createPgliteDriver } from './pglite-driver.js';
 import { putCandles } from './candles-sql.js';
 import { createPgliteStore } from './pglite-store.js';
 import { claim, complete } from './queue-sql.js';
-import type { SqlDriver } from './sql-driver.js';
+import { explainGeneric, recordingDriver, type RecordedStatement } from './test-plans.js';
 
 const START_MS = Date.UTC(2025, 0, 1);
 
@@ -16,30 +16,12 @@ function candle(index: number): Candle {
   return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: START_MS + index * GRANULARITIES.ONE_MINUTE, open: 100, high: 101, low: 99, close: 100, volume: 1, gapFilled: false };
 }
 
-/** The plan PostgreSQL keeps for a prepared statement (generic), as EXPLAIN ANALYZE shows it after one run. */
-async function genericPlan(driver: SqlDriver, text: string, params: readonly unknown[]): Promise<string> {
-  const literal = (value: unknown): string => (value === null || value === undefined ? 'NULL' : typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
-  let plan = '';
-  await driver
-    .transaction(async (executor) => {
-      await executor.exec(`SET LOCAL plan_cache_mode = force_generic_plan; PREPARE explained AS ${text}`);
-      const rows = await executor.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF) EXECUTE explained(${params.map(literal).join(', ')})`);
-      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-      throw new Error('roll back');
-    })
-    .catch((error: unknown) => {
-      if ((error as Error).message !== 'roll back') throw error;
-    });
-  await driver.exec('DEALLOCATE explained');
-  return plan;
-}
-
 describe('queue claims on PGlite: the plan does not read the whole table', () => {
   const database = new PGlite();
   const driver = createPgliteDriver(database, { ownsDatabase: true });
-  const statements: { text: string; params: readonly unknown[] }[] = [];
+  const statements: RecordedStatement[] = [];
   // The store's own driver, recording the SQL it is asked to run.
-  const recording: SqlDriver = { ...driver, query: (text, params = [], options) => (statements.push({ text, params }), driver.query(text, params, options)) };
+  const recording = recordingDriver(driver, statements);
   const context: StoreContext = { driver: recording, schema: 'tradepipe', s: quoteSchema('tradepipe'), clock: undefined, logger: silentLogger };
   beforeAll(async () => {
     await runMigrations(driver, 'tradepipe', silentLogger);
@@ -56,7 +38,7 @@ describe('queue claims on PGlite: the plan does not read the whole table', () =>
     const [claimStatement] = statements;
     // The claim again, on a candle due again: explained as the prepared statement runs it.
     await driver.query(`UPDATE tradepipe.crypto_prices SET lease_owner = NULL, lease_expires_at_ms = NULL WHERE state = 'PENDING'`);
-    const plan = await genericPlan(driver, claimStatement!.text, claimStatement!.params);
+    const plan = await explainGeneric(driver, claimStatement!.text, claimStatement!.params);
     expect(plan).toContain('crypto_prices_leased_idx');
     expect(plan).not.toMatch(/Seq Scan on crypto_prices/);
   });
@@ -98,8 +80,8 @@ describe('a one-candle put on PGlite keeps its generic plan', () => {
 describe('a held item is found by its key on PGlite, not by a scan of the leased-items index', () => {
   const database = new PGlite();
   const driver = createPgliteDriver(database, { ownsDatabase: true });
-  const statements: { text: string; params: readonly unknown[] }[] = [];
-  const recording: SqlDriver = { ...driver, query: (text, params = [], options) => (statements.push({ text, params }), driver.query(text, params, options)) };
+  const statements: RecordedStatement[] = [];
+  const recording = recordingDriver(driver, statements);
   const context: StoreContext = { driver: recording, schema: 'tradepipe', s: quoteSchema('tradepipe'), clock: undefined, logger: silentLogger };
   beforeAll(async () => {
     await runMigrations(driver, 'tradepipe', silentLogger);
@@ -122,7 +104,7 @@ describe('a held item is found by its key on PGlite, not by a scan of the leased
     statements.length = 0;
     await complete(context, held!, { state: 'PENDING_RISK' });
     const [completion] = statements;
-    const plan = await genericPlan(driver, completion!.text, completion!.params);
+    const plan = await explainGeneric(driver, completion!.text, completion!.params);
     expect(plan).toMatch(/Index Scan using trade_recommendations_pkey on trade_recommendations w/);
     expect(plan).not.toContain('trade_recommendations_leased_idx');
   });

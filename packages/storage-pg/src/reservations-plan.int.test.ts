@@ -7,44 +7,17 @@ import { quoteSchema } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
 import { createPgliteStore } from './pglite-store.js';
 import { recordRiskDecision } from './risk-sql.js';
-import type { SqlDriver, SqlExecutor } from './sql-driver.js';
+import { explainGeneric, recordingDriver, type RecordedStatement } from './test-plans.js';
 
 /** Released reservations before the decision explained: the live path releases one per trading candle. */
 const RELEASED = 1_000;
-
-/** Whatever `statements` a driver's executors run, recorded with their parameters. */
-function recordingDriver(driver: SqlDriver, statements: { text: string; params: readonly unknown[] }[]): SqlDriver {
-  const record = (executor: SqlExecutor): SqlExecutor => ({
-    ...executor,
-    query: (text, params = [], options) => (statements.push({ text, params }), executor.query(text, params, options)),
-  });
-  return { ...driver, ...record(driver), transaction: (work) => driver.transaction((executor) => work(record(executor))) };
-}
-
-/** EXPLAIN (ANALYZE, BUFFERS) of a statement as its prepared (generic) plan runs it, rolled back. */
-async function explained(driver: SqlDriver, text: string, params: readonly unknown[]): Promise<string> {
-  const literal = (value: unknown): string => (value === null || value === undefined ? 'NULL' : typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`);
-  let plan = '';
-  await driver
-    .transaction(async (executor) => {
-      await executor.exec(`SET LOCAL plan_cache_mode = force_generic_plan; PREPARE explained AS ${text}`);
-      const rows = await executor.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE explained(${params.map(literal).join(', ')})`);
-      plan = rows.map((row) => row['QUERY PLAN']).join('\n');
-      throw new Error('roll back');
-    })
-    .catch((error: unknown) => {
-      if ((error as Error).message !== 'roll back') throw error;
-    });
-  await driver.exec('DEALLOCATE explained');
-  return plan;
-}
 
 /** The shared buffers a plan's top node touched. */
 const buffersOf = (plan: string): number => Number(/Buffers: shared hit=(\d+)/.exec(plan)?.[1]);
 
 describe('active reservations on PGlite (no autovacuum): the released ones are not read again', () => {
   const database = new PGlite();
-  const statements: { text: string; params: readonly unknown[] }[] = [];
+  const statements: RecordedStatement[] = [];
   const driver = recordingDriver(createPgliteDriver(database, { ownsDatabase: false }), statements);
   const context: StoreContext = { driver, schema: 'tradepipe', s: quoteSchema('tradepipe'), clock: undefined, logger: silentLogger };
   beforeAll(async () => {
@@ -73,7 +46,7 @@ describe('active reservations on PGlite (no autovacuum): the released ones are n
     statements.length = 0;
     expect((await recordRiskDecision(context, { assessment: testAssessment(recommendation), approval, reservation })).status).toBe('recorded');
     const read = statements.find((statement) => statement.text.includes('exposure_reservations'));
-    const plan = await explained(driver, read!.text, read!.params);
+    const plan = await explainGeneric(driver, read!.text, read!.params, { buffers: true });
     // A bitmap scan never marks an index entry dead: it visited every reservation ever released, and its heap page.
     expect(plan).not.toContain('Bitmap Heap Scan on exposure_reservations');
     expect(plan).toContain('exposure_reservations_active_idx');
