@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdsAfter, type NaturalKeyPart, type RecordKind } from './ids.js';
+import { RECORD_ID_PREFIXES, canonicalJson, clientOrderIdFor, recordId, recordIdOfWords, recordIdsAfter, type NaturalKeyPart, type RecordKind } from './ids.js';
 
 describe('record ids', () => {
   // First in the file: the caches must still have empty slots.
@@ -47,6 +47,20 @@ describe('record ids', () => {
         fc.property(fc.maxSafeNat(), (last) => after(last) === recordId('signal', [...prefix, last])),
         { seed: 13, numRuns: 300 },
       );
+    }
+  });
+
+  it('are the same as words after a shared key prefix, and words only for non-negative safe integers', () => {
+    const words = new Uint32Array(8).fill(7);
+    for (const prefix of [['demo', 'BTC-USD', 'ONE_MINUTE'], ['é€😀', 2]] as NaturalKeyPart[][]) {
+      const after = recordIdsAfter('signal', prefix);
+      fc.assert(
+        fc.property(fc.maxSafeNat(), (last) => after.words(last, words, 3) && recordIdOfWords('signal', words, 3) === recordId('signal', [...prefix, last])),
+        { seed: 17, numRuns: 300 },
+      );
+      words.fill(7);
+      for (const last of [-1, 1.5, Number.MAX_SAFE_INTEGER + 1, '12', true]) expect(after.words(last, words, 0)).toBe(false);
+      expect([...words]).toEqual(new Array(8).fill(7));
     }
   });
 

@@ -82,21 +82,32 @@ const recentSinglePartIds: Partial<Record<RecordKind, RecentIds>> = {};
 const recentClientOrderIds = new RecentIds();
 
 /**
+ * The ids of keys that share every part but the last (see {@link recordIdsAfter}): called, an id as
+ * `recordId(kind, [...keyPrefix, last])` gives it; {@link RecordIdsAfter.words}, the same id as four numbers.
+ * @internal
+ */
+export interface RecordIdsAfter {
+  (last: NaturalKeyPart): RecordId;
+  /**
+   * The id's 32 hex digits after its prefix as four 32-bit words (the first eight digits in the first word), written
+   * into `target` from `offset` without the id's text being built; false (nothing written) when `last` is not a
+   * non-negative safe integer (then call the function itself).
+   */
+  words(last: NaturalKeyPart, target: Uint32Array, offset: number): boolean;
+}
+
+/**
  * {@link recordId} for keys that share every part but the last: the shared parts are serialised once, so a
  * stream of ids (a signal per candle of one series) hashes without rebuilding its key. Gives exactly what
  * `recordId(kind, [...keyPrefix, last])` gives.
  * @internal
  */
-export function recordIdsAfter(kind: RecordKind, keyPrefix: readonly NaturalKeyPart[]): (last: NaturalKeyPart) => RecordId {
-  // JSON of an array is its elements' JSON joined by commas, nothing else: the prefix's text without its `]`.
+export function recordIdsAfter(kind: RecordKind, keyPrefix: readonly NaturalKeyPart[]): RecordIdsAfter {
   const head = `${JSON.stringify([kind, ...keyPrefix]).slice(0, -1)},`;
   const prefix = `${RECORD_ID_PREFIXES[kind]}_`;
   const keyBytes = new KeyBytes(head);
-  // The id's character codes: the prefix, then the digest's first 16 bytes as hex (rewritten per id).
   const codes = [...Array.from(prefix, (character) => character.charCodeAt(0)), ...new Array<number>(32).fill(0)];
-  return (last) => {
-    // A candle start (a non-negative safe integer) is written as its JSON digits into the key's bytes in place:
-    // no key text to build and encode per id, and the id is built from the digest's bytes, not cut from its hex.
+  const idAfter = (last: NaturalKeyPart): RecordId => {
     if (typeof last === 'number' && Number.isSafeInteger(last) && last >= 0) {
       const digest = sha256Latin1(keyBytes.withInteger(last));
       for (let index = 0, at = prefix.length; index < 16; index += 1, at += 2) {
@@ -108,6 +119,28 @@ export function recordIdsAfter(kind: RecordKind, keyPrefix: readonly NaturalKeyP
     }
     return idOfDigest(prefix, sha256Hex(`${head}${JSON.stringify(last)}]`));
   };
+  const words = (last: NaturalKeyPart, target: Uint32Array, offset: number): boolean => {
+    if (typeof last !== 'number' || !Number.isSafeInteger(last) || last < 0) return false;
+    const digest = sha256Latin1(keyBytes.withInteger(last));
+    for (let word = 0, at = 0; word < 4; word += 1, at += 4) {
+      target[offset + word] = (digest.charCodeAt(at) << 24) | (digest.charCodeAt(at + 1) << 16) | (digest.charCodeAt(at + 2) << 8) | digest.charCodeAt(at + 3);
+    }
+    return true;
+  };
+  return Object.assign(idAfter, { words });
+}
+
+/**
+ * The id {@link RecordIdsAfter.words} gave as words: the kind's prefix and the four words' 32 hex digits.
+ * @internal
+ */
+export function recordIdOfWords(kind: RecordKind, words: ArrayLike<number>, offset: number): RecordId {
+  return [`${RECORD_ID_PREFIXES[kind]}_`, hex8(words[offset]!), hex8(words[offset + 1]!), hex8(words[offset + 2]!), hex8(words[offset + 3]!)].join('');
+}
+
+/** A 32-bit word (signed or not) as eight lowercase hex digits. */
+function hex8(word: number): string {
+  return (word >>> 0).toString(16).padStart(8, '0');
 }
 
 /**

@@ -50,7 +50,14 @@ type SignalFields = Pick<Signal, 'pipelineId' | 'productId' | 'granularity' | 'c
  * @internal
  */
 export interface SignalRow extends SignalFields {
+  /** The signal's id: read only when the columns need its text (when {@link SignalRow.idWords} gives none, or to compare with a signal held elsewhere). */
   readonly id: string;
+  /**
+   * Writes the id's 32 hex digits after `sig_` as four 32-bit words (the first eight digits in the first) into
+   * `target` from 0, as `recordIdsAfter(...).words` gives them; false (nothing written) when the row has no words,
+   * and then {@link SignalRow.id} is read.
+   */
+  idWords(target: Uint32Array): boolean;
   readonly featureSetVersion: string;
   readonly width: number;
   /** Copies the `width` feature values into `target` from `offset`; false if one is not a number. */
@@ -115,9 +122,10 @@ export class SignalColumns {
   private writeNumber = 0;
   /** What the write in progress may have to take back. */
   private mark: { readonly count: number; readonly blocks: number; readonly lengths: Map<Block, number> } | undefined;
-  /** The words of the id last parsed, and that id. */
+  /** The words of the id last parsed, and that id (or the row whose id it is). */
   private readonly scratch = new Uint32Array(4);
   private parsedId: string | undefined;
+  private parsedRow: SignalRow | undefined;
 
   /** Signals held. */
   get size(): number {
@@ -127,6 +135,25 @@ export class SignalColumns {
   /** The handle of the signal `id`, or -1 when it is not held here. */
   find(id: string): number {
     if (this.count === 0 || !this.parse(id)) return -1;
+    return this.probe();
+  }
+
+  /**
+   * The handle of the signal a row stands for, or -1 when it is not held here (or its id is not one the columns can
+   * hold); its first word is then {@link firstWordOfRow}'s.
+   */
+  findRow(row: SignalRow): number {
+    if (!this.parseRow(row) || this.count === 0) return -1;
+    return this.probe();
+  }
+
+  /** The first 32 bits (as a signed integer) of a row's id just looked up by {@link findRow}, `undefined` when it is not an id the columns can hold. */
+  firstWordOfRow(row: SignalRow): number | undefined {
+    return row === this.parsedRow ? this.scratch[0]! | 0 : undefined;
+  }
+
+  /** Looks the parsed id up: its handle, or -1 (the empty slot where the probe ended kept for {@link place}). */
+  private probe(): number {
     const { table, words, scratch } = this;
     const mask = (table.length >>> 1) - 1;
     const first = scratch[0]! | 0;
@@ -221,6 +248,7 @@ export class SignalColumns {
    */
   begin(rows = 0): void {
     this.reserve(this.count + rows);
+    this.parsedRow = undefined;
     this.writeNumber += 1;
     this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map() };
   }
@@ -279,8 +307,7 @@ export class SignalColumns {
    * (the same checks, the same row); -1 (taking nothing) when it is not of the shape the columns keep.
    */
   appendRow(row: SignalRow, rowsHint: number): number {
-    const { id } = row;
-    if (id !== this.parsedId && !this.parse(id)) return -1;
+    if (row !== this.parsedRow && !this.parseRow(row)) return -1;
     const actionIndex = actionIndexOf(row);
     if (actionIndex < 0 || typeof row.featureSetVersion !== 'string') return -1;
     const block = this.blockFor(row, row.featureSetVersion, row.width, rowsHint);
@@ -329,9 +356,21 @@ export class SignalColumns {
     return handle;
   }
 
+  /** A row's id's four words into {@link scratch} (its own words, else its id parsed); false if it is not an id the columns can hold. */
+  private parseRow(row: SignalRow): boolean {
+    this.parsedRow = undefined;
+    if (row.idWords(this.scratch)) {
+      this.parsedId = undefined;
+      this.freeSlot = -1;
+    } else if (!this.parse(row.id)) return false;
+    this.parsedRow = row;
+    return true;
+  }
+
   /** Parses an id's four words into {@link scratch}; false if it is not an id the columns can hold. */
   private parse(id: unknown): boolean {
     this.parsedId = undefined;
+    this.parsedRow = undefined;
     this.freeSlot = -1;
     if (typeof id !== 'string' || id.length !== ID_LENGTH || !id.startsWith(ID_PREFIX)) return false;
     const start = ID_PREFIX.length;

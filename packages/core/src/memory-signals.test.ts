@@ -29,6 +29,8 @@ const signalSpec = fc.record({
   reason: fc.option(fc.constantFrom('hold', 'stale'), { nil: undefined }),
   /** Whether a bulk write gives the item as a row too (as the batched replay's quiet signals are given). */
   asRow: fc.boolean(),
+  /** Whether such a row gives its id's words (as the batched replay's do) rather than only its id. */
+  rowWords: fc.boolean(),
 });
 
 /** Content derived from the spec alone, so equal specs give equal (not identical) records; the shape `signalRecord` gives. */
@@ -47,12 +49,20 @@ function signalOf(spec: { pipelineId: string; productId: string; granularity: st
 
 type Item = { readonly record: Signal; readonly state: string; readonly reason?: string };
 
-/** `item` giving itself as a {@link SignalRow} too: its record's fields, the feature values copied from the record. */
-function asRowItem(item: Item): Item {
+/**
+ * `item` giving itself as a {@link SignalRow} too: its record's fields, the feature values copied from the record,
+ * and with `withWords` its id's words when it is a `recordId` (a custom id has none).
+ */
+function asRowItem(item: Item, withWords: boolean): Item {
   const { record } = item;
   const { values } = record.features;
   const row: SignalRow = {
     id: record.id,
+    idWords: (target) => {
+      if (!withWords || !/^sig_[0-9a-f]{32}$/.test(record.id)) return false;
+      for (let word = 0; word < 4; word += 1) target[word] = Number.parseInt(record.id.slice(4 + 8 * word, 12 + 8 * word), 16);
+      return true;
+    },
     pipelineId: record.pipelineId,
     productId: record.productId,
     granularity: record.granularity,
@@ -138,7 +148,7 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
               const record = signalOf(spec, doubles);
               ids.add(record.id);
               const item = spec.reason === undefined ? { record, state: spec.state } : { record, state: spec.state, reason: spec.reason };
-              return spec.asRow ? asRowItem(item) : item;
+              return spec.asRow ? asRowItem(item, spec.rowWords) : item;
             });
             let expected: Item[] | string;
             try {

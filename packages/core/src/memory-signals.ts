@@ -166,13 +166,12 @@ export class MemorySignals implements IdHandles {
         // An item given as a row (the batched replay's quiet signals) is copied in without its record being built.
         const row = (item as SignalRowItem)[SIGNAL_ROW]?.();
         let record = row === undefined ? item.record : undefined;
-        const id = row === undefined ? record!.id : row.id;
-        // In the columns or in the map, never both.
-        const found = columns.find(id);
+        // In the columns or in the map, never both. A row's id is read as text only to look among the map's.
+        const found = row === undefined ? columns.find(record!.id) : columns.findRow(row);
         let stored = found >= 0 ? columns.record(found) : undefined;
         if (stored === undefined && records.size > 0) {
-          const firstWord = columns.firstWordOf(id);
-          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(id);
+          const firstWord = row === undefined ? columns.firstWordOf(record!.id) : columns.firstWordOfRow(row);
+          if (firstWord === undefined || this.recordFirstWords.has(firstWord)) stored = records.get(row === undefined ? record!.id : row.id);
         }
         if (stored === undefined) {
           let handle = row === undefined ? -1 : columns.appendRow(row, items.length - index);

@@ -1,4 +1,4 @@
-import { recordId } from '../ids.js';
+import { recordId, recordIdOfWords } from '../ids.js';
 import type { ModelPrediction } from '../interfaces.js';
 import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../records/execution.js';
 import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
@@ -12,7 +12,7 @@ import type { ChunkPredictions } from './replay-chunk-predictions.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
-import { signalGeneratedAtMs, signalIdOf, signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalIdOf, signalIdWordsOf, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
@@ -48,25 +48,70 @@ export interface ChunkVectors {
  * signal, the outcome is also the signal's `writeBulk` item (`record`, `state`, `reason`) for the core memory store,
  * which reads `record` once and copies it: the record is built at each read, from the chunk's matrix, so that from
  * the walk to the end of the chunk's write a quiet candle keeps a few numbers alive, not its vector and signal.
+ *
+ * Outcomes are reused ({@link QuietOutcomes}): one lives from its candle's decision until the write of the quiet
+ * candles walked before the next full-path candle or the chunk's end, and nothing keeps it past that write (the
+ * core memory store keeps no bulk item; any other store gets plain items).
  */
 export class QuietOutcome implements SignalRow {
   /** The signal's work state (read with `record`). */
   readonly state = 'DONE' as const;
+  private runtime!: PipelineRuntime;
+  private vectors!: ChunkVectors;
+  private item!: ChunkItem;
+  /** The id of the candle's signal when the walk built its text; `undefined` when the model did not predict, or when the id is kept as its words (`word0`…`word3`). */
+  private signalId: string | undefined;
+  /** Whether the candle has a signal. */
+  private signal = false;
+  /** The signal id's four words (as signed integers) when {@link signalId} is not set. */
+  private word0 = 0;
+  private word1 = 0;
+  private word2 = 0;
+  private word3 = 0;
+  /** The candle's signal as the walk built it, when kept (for a store that keeps its items: see {@link writeQuiet}). */
+  private kept: Signal | undefined;
+  /** The clock the candle-by-candle replay would read at this candle. */
+  private nowMs = 0;
+  /** When the signal is stamped (with a signal only). */
+  private stampMs = 0;
+  /** Why the bridge made nothing of the signal (`undefined` without a signal or when it rejected a recommendation at once). */
+  reason: string | undefined;
+  rejected: { readonly recommendation: TradeRecommendation; readonly reason: string } | undefined;
 
-  constructor(
-    private readonly runtime: PipelineRuntime,
-    private readonly vectors: ChunkVectors,
-    private readonly item: ChunkItem,
-    /** The id of the candle's signal; `undefined` when the model did not predict. */
-    private readonly signalId: string | undefined,
-    /** The candle's signal as the walk built it, when kept (for a store that keeps its items: see {@link writeQuiet}). */
-    private readonly kept: Signal | undefined,
-    /** The clock the candle-by-candle replay would read at this candle. */
-    private readonly nowMs: number,
-    /** Why the bridge made nothing of the signal (`undefined` without a signal or when it rejected a recommendation at once). */
-    readonly reason: string | undefined,
-    readonly rejected: { readonly recommendation: TradeRecommendation; readonly reason: string } | undefined,
-  ) {}
+  /**
+   * Makes this the outcome of a candle (every field rewritten).
+   * @param signalId the signal's id; `undefined` without a signal, or with its words given in `words`
+   * @param words the signal id's words (from 0) when the signal has no `signalId`, else ignored
+   */
+  set(
+    runtime: PipelineRuntime,
+    vectors: ChunkVectors,
+    item: ChunkItem,
+    signalId: string | undefined,
+    words: Uint32Array | undefined,
+    kept: Signal | undefined,
+    nowMs: number,
+    reason: string | undefined,
+    rejected: { readonly recommendation: TradeRecommendation; readonly reason: string } | undefined,
+  ): this {
+    this.runtime = runtime;
+    this.vectors = vectors;
+    this.item = item;
+    this.signalId = signalId;
+    this.signal = signalId !== undefined || words !== undefined;
+    if (signalId === undefined && words !== undefined) {
+      this.word0 = words[0]! | 0;
+      this.word1 = words[1]! | 0;
+      this.word2 = words[2]! | 0;
+      this.word3 = words[3]! | 0;
+    }
+    this.kept = kept;
+    this.nowMs = nowMs;
+    this.stampMs = this.signal ? signalGeneratedAtMs(item.candle, nowMs) : 0;
+    this.reason = reason;
+    this.rejected = rejected;
+    return this;
+  }
 
   /** The candle. */
   get candle(): Candle {
@@ -75,7 +120,7 @@ export class QuietOutcome implements SignalRow {
 
   /** Whether the candle has a signal (without building it). */
   get hasSignal(): boolean {
-    return this.signalId !== undefined;
+    return this.signal;
   }
 
   /**
@@ -83,12 +128,23 @@ export class QuietOutcome implements SignalRow {
    * the signal is not kept: the core memory store copies it into its columns without the record being built.
    */
   [SIGNAL_ROW](): SignalRow | undefined {
-    return this.signalId === undefined || this.kept !== undefined || this.item.row < 0 ? undefined : this;
+    return !this.signal || this.kept !== undefined || this.item.row < 0 ? undefined : this;
   }
 
-  /** The signal's id (with a signal only; as `signalRecord` sets each field below). */
+  /** The signal's id (with a signal only; as `signalRecord` sets each field below): its text built from its words when the walk built none. */
   get id(): string {
+    if (this.signalId === undefined && this.signal) this.signalId = recordIdOfWords('signal', [this.word0, this.word1, this.word2, this.word3], 0);
     return this.signalId!;
+  }
+
+  /** The signal id's words, when the walk kept them instead of its text (see {@link SignalRow.idWords}). */
+  idWords(target: Uint32Array): boolean {
+    if (this.signalId !== undefined || !this.signal) return false;
+    target[0] = this.word0;
+    target[1] = this.word1;
+    target[2] = this.word2;
+    target[3] = this.word3;
+    return true;
   }
 
   /** The pipeline's id. */
@@ -123,10 +179,10 @@ export class QuietOutcome implements SignalRow {
     return item.prediction === undefined ? this.vectors.predictions.confidenceAt(item.row) : item.prediction.confidence;
   }
 
-  /** The prediction's probabilities, if it has them. */
+  /** The prediction's probabilities, if it has them: from the chunk's predictions, one object rewritten at each read (the store copies its numbers at once). */
   get probabilities(): Signal['probabilities'] {
     const { item } = this;
-    return item.prediction === undefined ? this.vectors.predictions.probabilitiesAt(item.row) : item.prediction.probabilities;
+    return item.prediction === undefined ? this.vectors.predictions.scratchProbabilitiesAt(item.row) : item.prediction.probabilities;
   }
 
   /** The model's id. */
@@ -146,7 +202,7 @@ export class QuietOutcome implements SignalRow {
 
   /** When the signal is stamped: the walk's clock, no earlier than the candle's close. */
   get generatedAtMs(): number {
-    return signalGeneratedAtMs(this.item.candle, this.nowMs);
+    return this.stampMs;
   }
 
   /** The feature-set version of the vectors in the chunk's matrix. */
@@ -167,13 +223,40 @@ export class QuietOutcome implements SignalRow {
 
   /** The candle's signal, if the model predicted: the one kept, else a new object at each read (read it once). */
   get record(): Signal | undefined {
-    if (this.signalId === undefined || this.kept !== undefined) return this.kept;
-    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.vectors.predictionOf(this.item)!, this.nowMs, this.signalId);
+    if (!this.signal || this.kept !== undefined) return this.kept;
+    return signalRecord(this.runtime, this.item.candle, this.vectors.vectorOf(this.item)!, this.vectors.predictionOf(this.item)!, this.nowMs, this.id);
   }
 
   /** The candle's vector (a new object at each read), `undefined` while its engine warmed up. */
   vector(): FeatureVector | undefined {
     return this.vectors.vectorOf(this.item);
+  }
+}
+
+/**
+ * The quiet outcomes of a walk, reused: {@link QuietOutcomes.next} hands out the next one, {@link QuietOutcomes.release}
+ * (after the write of the outcomes handed out) makes them all available again. Half a million outcome objects a
+ * replayed year would otherwise allocate and drop.
+ * @internal
+ */
+export class QuietOutcomes {
+  private readonly pool: QuietOutcome[] = [];
+  private used = 0;
+
+  /** An outcome not handed out since the last {@link release}. */
+  next(): QuietOutcome {
+    let outcome = this.pool[this.used];
+    if (outcome === undefined) {
+      outcome = new QuietOutcome();
+      this.pool.push(outcome);
+    }
+    this.used += 1;
+    return outcome;
+  }
+
+  /** Every outcome handed out is written and dropped: they may be handed out again. */
+  release(): void {
+    this.used = 0;
   }
 }
 
@@ -289,22 +372,64 @@ export class ReplayCaches {
  */
 export type QuietSignalMode = 'keep' | 'rebuild' | 'scratch';
 
-/** A signal whose fields {@link scratchSignal} rewrites. */
-type MutableSignal = { -readonly [Key in Exclude<keyof Signal, 'probabilities'>]: Signal[Key] } & { probabilities: Signal['probabilities'] | undefined };
+/**
+ * The `scratch` mode's signal: every field `signalRecord` sets, rewritten for each candle, `id` an own enumerable
+ * accessor (a record's own field to any reader, `JSON.stringify` included) giving the current candle's id, built from
+ * its words only if read. A class, not an object literal: a literal of a record's shape shares its hidden class with
+ * the records, whose number fields V8 generalises to hold any value, and then every number written here was boxed
+ * (five heap numbers per candle); this class's fields are made doubles and stay doubles written in place.
+ */
+class ScratchSignal {
+  declare readonly id: string;
+  declare pipelineId: string;
+  declare productId: Signal['productId'];
+  declare granularity: Signal['granularity'];
+  declare candleStartMs: number;
+  declare action: Signal['action'];
+  declare confidence: number;
+  declare probabilities: Signal['probabilities'];
+  declare modelId: string;
+  declare modelVersion: string;
+  declare closePrice: number;
+  declare features: FeatureVector;
+  declare generatedAtMs: number;
+
+  constructor(candle: Candle, vector: FeatureVector) {
+    Object.defineProperty(this, 'id', { enumerable: true, get: (): string => (scratchIdText ??= recordIdOfWords('signal', scratchWords, 0)) });
+    this.pipelineId = '';
+    this.productId = candle.productId;
+    this.granularity = candle.granularity;
+    this.candleStartMs = 0.5;
+    this.action = 'HOLD';
+    this.confidence = 0.5;
+    this.probabilities = undefined;
+    this.modelId = '';
+    this.modelVersion = '';
+    this.closePrice = 0.5;
+    this.features = vector;
+    this.generatedAtMs = 0.5;
+  }
+}
 
 /** The one signal object of the `scratch` mode. */
-let scratch: MutableSignal | undefined;
+let scratch: ScratchSignal | undefined;
+/** The words of the id of the `scratch` mode's signal, and the id's text once read (per candle). */
+const scratchWords = new Uint32Array(4);
+let scratchIdText: string | undefined;
 
 /**
  * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
- * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none).
+ * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none), but its features:
+ * `vector`, given for a policy that reads none (the `scratch` mode), and its id: kept as words, its text built if read.
  */
 function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector, nowMs: number): Signal {
   const { candle, prediction, row } = item;
   const { predictions } = vectors;
   const model = runtime.options.model!;
-  const signal = (scratch ??= { id: '', pipelineId: '', productId: candle.productId, granularity: candle.granularity, candleStartMs: 0.5, action: 'HOLD', confidence: 0.5, probabilities: undefined, modelId: '', modelVersion: '', closePrice: 0.5, features: vector, generatedAtMs: 0.5 });
-  signal.id = signalIdOf(runtime, candle);
+  const signal = (scratch ??= new ScratchSignal(candle, vector));
+  // The id's words only (what the memory store keeps); its text is built if the policy reads it (a BUY or a SELL).
+  if (signalIdWordsOf(runtime, candle, scratchWords, 0)) scratchIdText = undefined;
+  else scratchIdText = signalIdOf(runtime, candle);
   signal.pipelineId = runtime.options.pipelineId;
   signal.productId = candle.productId;
   signal.granularity = candle.granularity;
@@ -317,19 +442,23 @@ function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: Ch
   signal.closePrice = candle.close;
   signal.features = vector;
   signal.generatedAtMs = signalGeneratedAtMs(candle, nowMs);
-  return signal as Signal;
+  return signal;
 }
+
+/** Whether the `scratch` mode's signal's id is in {@link scratchWords} (not yet read as text). */
+const scratchIdInWords = (): boolean => scratchIdText === undefined;
 
 /**
  * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
  * `signalRecord`), whether an exit rule fires, and the bridge's decision (its own `staleSignalReason`, then the policy). Returns the quiet outcome, or
  * `undefined` when the candle needs the full path (a recommendation to validate, an exit, a product unknown).
- * @param vector the candle's vector (`undefined` while its engine warmed up; in the `scratch` mode, a reused one)
+ * @param vector the candle's vector (`undefined` while its engine warmed up; in the `scratch` mode, a reused one without values: see `ChunkMatrix.featurelessVectorAt`)
  * @param nowMs the clock the candle-by-candle replay would read at this candle
  * @param mode how the signal is built and whether the outcome keeps it (see {@link QuietSignalMode})
+ * @param outcomes where the outcome comes from (reused after the write)
  * @internal
  */
-export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, mode: QuietSignalMode): QuietOutcome | undefined {
+export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector | undefined, nowMs: number, mode: QuietSignalMode, outcomes: QuietOutcomes): QuietOutcome | undefined {
   const { runtime } = access;
   const { candle } = item;
   const { pipelineId, model, exits } = runtime.options;
@@ -339,16 +468,22 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     const exit = exits.evaluate({ candle, position, product, recentCandles: caches.recentUpTo(candle), riskState: caches.riskState!, pipelineId, nowMs: Math.max(nowMs, candleCloseMs(candle)) });
     if (exit !== undefined) return undefined;
   }
-  if (vector === undefined || model === undefined) return new QuietOutcome(runtime, vectors, item, undefined, undefined, nowMs, undefined, undefined);
+  if (vector === undefined || model === undefined) return outcomes.next().set(runtime, vectors, item, undefined, undefined, undefined, nowMs, undefined, undefined);
   const signal = mode === 'scratch' ? scratchSignal(runtime, vectors, item, vector, nowMs) : signalRecord(runtime, candle, vector, vectors.predictionOf(item)!, nowMs);
   const kept = mode === 'keep' ? signal : undefined;
   const stale = staleSignalReason(runtime, signal, nowMs);
-  if (stale !== undefined) return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, stale, undefined);
+  if (stale !== undefined) return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;
   const decision = runtime.policy.recommend({ signal, product, position, nowMs });
-  if (decision.kind === 'none') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, decision.reason, undefined);
-  if (decision.kind === 'reject') return new QuietOutcome(runtime, vectors, item, signal.id, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
+  if (decision.kind === 'none') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, decision.reason, undefined);
+  if (decision.kind === 'reject') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
   return undefined;
+}
+
+/** The next outcome, of a candle with a signal: its id's words when it is the `scratch` mode's signal and its id was not read as text. */
+function outcomeOf(outcomes: QuietOutcomes, runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, signal: Signal, kept: Signal | undefined, nowMs: number, reason: string | undefined, rejected: QuietOutcome['rejected']): QuietOutcome {
+  const inWords = signal === scratch && scratchIdInWords();
+  return outcomes.next().set(runtime, vectors, item, inWords ? undefined : signal.id, inWords ? scratchWords : undefined, kept, nowMs, reason, rejected);
 }
 
 /**

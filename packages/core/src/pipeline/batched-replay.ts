@@ -7,7 +7,7 @@ import type { ModelPrediction } from '../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
-import { ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type ChunkVectors, type QuietOutcome, type QuietSignalMode } from './batched-replay-walk.js';
+import { QuietOutcomes, ReplayCaches, decideQuietly, writeQuiet, type ChunkItem, type ChunkVectors, type QuietOutcome, type QuietSignalMode } from './batched-replay-walk.js';
 import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
 import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-access.js';
@@ -107,6 +107,8 @@ class BatchedWalk implements ChunkVectors {
   /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
   private pending: QuietOutcome[] = [];
+  /** Where {@link pending}'s outcomes come from: reused once they are written. */
+  private readonly outcomes = new QuietOutcomes();
   /** The items {@link pooledItem} rewrites, one per place in a chunk. */
   private readonly itemPool: { -readonly [Key in keyof ChunkItem]: ChunkItem[Key] }[] = [];
   /** The chunk's feature values (see {@link ChunkMatrix}). */
@@ -192,6 +194,8 @@ class BatchedWalk implements ChunkVectors {
       items.push(item);
       // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
       // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
+      // (Predicted in batches of 1,024 as the engines gave them, without the copy into the matrix's vectors, they
+      // still promoted 360 bytes per candle.)
       if (vector !== undefined) {
         this.warmItems.push(item);
         if (row < 0) this.warmVectors.push(vector);
@@ -246,7 +250,7 @@ class BatchedWalk implements ChunkVectors {
    * item's own. Half a kilobyte less per candle than {@link vectorOf}.
    */
   private decisionVectorOf(item: ChunkItem): FeatureVector | undefined {
-    return this.signalMode(item) === 'scratch' ? this.matrix.scratchVectorAt(item.row, item.candle) : this.vectorOf(item);
+    return this.signalMode(item) === 'scratch' ? this.matrix.featurelessVectorAt(item.candle) : this.vectorOf(item);
   }
 
   /**
@@ -297,7 +301,7 @@ class BatchedWalk implements ChunkVectors {
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
       const warm = item.row >= 0 || item.vector !== undefined;
       const quiet = item.precomputed && (!warm || this.predicted(item)) && !this.caches.workPending
-        ? decideQuietly(this.access, this.caches, this, item, warm ? this.decisionVectorOf(item) : undefined, nowMs, this.signalMode(item))
+        ? decideQuietly(this.access, this.caches, this, item, warm ? this.decisionVectorOf(item) : undefined, nowMs, this.signalMode(item), this.outcomes)
         : undefined;
       if (quiet === undefined) {
         await this.fullPath(item);
@@ -317,6 +321,7 @@ class BatchedWalk implements ChunkVectors {
     this.input.clock.set(Math.max(this.input.clock.nowMs(), this.clockMs));
     await writeQuiet(this.access, this.view.store, this.pending, this.lazySignals);
     this.pending = [];
+    this.outcomes.release();
   }
 
   /** A candle as the candle-by-candle replay takes it, with the batch's vector and prediction handed to the signal stage. */

@@ -3,6 +3,9 @@ import type { Candle, FeatureVector } from '../records/market.js';
 /** A plain feature vector the matrix rewrites. */
 type MutableVector = { -readonly [Key in keyof FeatureVector]: FeatureVector[Key] } & { values: number[] };
 
+/** The values of {@link ChunkMatrix.featurelessVectorAt}'s vector. */
+const NO_VALUES = Object.freeze([]) as unknown as number[];
+
 /** The keys of a plain feature vector, in the order the feature engines write them. */
 const VECTOR_KEYS = ['productId', 'granularity', 'candleStartMs', 'featureSetVersion', 'values'] as const;
 
@@ -25,7 +28,7 @@ export class ChunkMatrix {
   private featureSetVersion = '';
   /** Rows taken since {@link ChunkMatrix.clear}. */
   private rows = 0;
-  /** The vector {@link ChunkMatrix.scratchVectorAt} rewrites. */
+  /** The vector {@link ChunkMatrix.featurelessVectorAt} rewrites. */
   private scratch: MutableVector | undefined;
   /** The vectors {@link ChunkMatrix.batchVectors} rewrites, one per row of a batch. */
   private readonly batchPool: MutableVector[] = [];
@@ -76,7 +79,7 @@ export class ChunkMatrix {
     return this.featureSetVersion;
   }
 
-  /** Copies a row's values into `target` from `offset` (the values of the vector taken, as {@link vectorAt} gives them). */
+  /** Copies a row's values into `target` from `offset` (the values of the vector taken, as {@link vectorAt} gives them): a store's array of doubles. */
   copyRow(row: number, target: number[], offset: number): void {
     const width = this.width;
     const source = this.values;
@@ -84,20 +87,20 @@ export class ChunkMatrix {
   }
 
   /**
-   * The vector of a row taken for `candle` in one object and array reused by every call (valid until the next):
-   * for a reader that keeps nothing of it (the default recommendation policy, which reads no features).
+   * A vector of `candle`'s series and start in one object reused by every call (valid until the next), with no
+   * values (an empty frozen array): for a reader that reads no features and keeps nothing of it (the default
+   * recommendation policy), which would not see the row's 51 values copied in for it at every candle.
    */
-  scratchVectorAt(row: number, candle: Candle): FeatureVector {
+  featurelessVectorAt(candle: Candle): FeatureVector {
     let scratch = this.scratch;
-    if (scratch === undefined || scratch.values.length !== this.width) {
-      scratch = { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: new Array<number>(this.width).fill(0.5) };
+    if (scratch === undefined) {
+      scratch = { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values: NO_VALUES };
       this.scratch = scratch;
     }
     scratch.productId = candle.productId;
     scratch.granularity = candle.granularity;
     scratch.candleStartMs = candle.startMs;
     scratch.featureSetVersion = this.featureSetVersion;
-    this.copyRow(row, scratch.values, 0);
     return scratch;
   }
 
@@ -128,7 +131,10 @@ export class ChunkMatrix {
       vector.granularity = candle.granularity;
       vector.candleStartMs = candle.startMs;
       vector.featureSetVersion = this.featureSetVersion;
-      this.copyRow(row, vector.values, 0);
+      // Its own loop, not copyRow: a copy's stores are fast while they see one kind of array, and each caller's target is another.
+      const target = vector.values;
+      const source = this.values;
+      for (let at = row * this.width, to = 0; to < target.length; at += 1, to += 1) target[to] = source[at]!;
       vectors[index] = vector;
     }
     return vectors;
@@ -136,8 +142,10 @@ export class ChunkMatrix {
 
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
   vectorAt(row: number, candle: Candle): FeatureVector {
-    const values = new Array<number>(this.width);
-    this.copyRow(row, values, 0);
+    // Made of doubles (not holes that the first double written turns into another kind of array), filled in its own loop.
+    const values = new Array<number>(this.width).fill(0.5);
+    const source = this.values;
+    for (let at = row * this.width, to = 0; to < values.length; at += 1, to += 1) values[to] = source[at]!;
     return { productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: this.featureSetVersion, values };
   }
 }

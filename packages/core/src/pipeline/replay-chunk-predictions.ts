@@ -15,6 +15,19 @@ const PROBABILITY_KEYS = ['BUY', 'SELL', 'HOLD'] as const;
 type MutableProbabilities = { BUY: number; SELL: number; HOLD: number };
 
 /**
+ * Makes the probabilities {@link ChunkPredictions.scratchProbabilitiesAt} rewrites: a plain object (its prototype
+ * `Object.prototype`) made by its own constructor, not by an object literal, so that its hidden class is its own and
+ * its fields stay doubles written in place (a `{ BUY, SELL, HOLD }` literal shares its hidden class with every
+ * prediction's probabilities, whose fields V8 had generalised: three heap numbers per read).
+ */
+function ScratchProbabilities(this: MutableProbabilities): void {
+  this.BUY = 0.5;
+  this.SELL = 0.5;
+  this.HOLD = 0.5;
+}
+ScratchProbabilities.prototype = Object.prototype;
+
+/**
  * The predictions of one chunk of the batched replay, by the row of the candle's vector in the chunk's matrix, as
  * numbers in typed arrays reused by every chunk. A chunk's prediction objects would otherwise live from its
  * `predictBatch` until its bulk write, long enough for V8 to allocate every one of them in the old generation
@@ -31,7 +44,7 @@ export class ChunkPredictions {
   private confidences = new Float64Array(0);
   private probabilities = new Float64Array(0);
   /** The probabilities {@link ChunkPredictions.scratchProbabilitiesAt} rewrites. */
-  private readonly scratch: MutableProbabilities = { BUY: 0.5, SELL: 0.5, HOLD: 0.5 };
+  private readonly scratch: MutableProbabilities = new (ScratchProbabilities as unknown as new () => MutableProbabilities)();
 
   /** Starts a chunk of at most `rows` rows: none holds a prediction. */
   reset(rows: number): void {

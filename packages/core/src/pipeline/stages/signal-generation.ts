@@ -2,7 +2,7 @@
 // exit rules for an open position on the same candle.
 import { TradepipeError } from '../../errors.js';
 import { createFeatureView, type FeatureView } from '../../feature-view.js';
-import { recordIdsAfter } from '../../ids.js';
+import { recordIdsAfter, type RecordIdsAfter } from '../../ids.js';
 import type { ModelPrediction, SignalModel } from '../../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../../records/market.js';
 import type { Signal, TradeRecommendation } from '../../records/trading.js';
@@ -126,7 +126,7 @@ interface SeriesIds {
   readonly pipelineId: string;
   readonly productId: string;
   readonly granularity: Granularity;
-  readonly idAt: (startMs: number) => string;
+  readonly idAt: RecordIdsAfter;
 }
 
 /** Series whose signal ids were asked for lately, the last one first (a replay asks for one series' candles in a row, or a few series' in turn). */
@@ -134,9 +134,8 @@ const recentSeriesIds: SeriesIds[] = [];
 /** Series {@link recentSeriesIds} keeps at most. */
 const RECENT_SERIES = 8;
 
-/** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. @internal */
-export function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
-  const { pipelineId } = runtime.options;
+/** The ids of a candle's series' signals (made once per series among the recent ones). */
+function seriesIdsOf(pipelineId: string, candle: Candle): RecordIdsAfter {
   for (let index = 0; index < recentSeriesIds.length; index += 1) {
     const ids = recentSeriesIds[index]!;
     if (ids.pipelineId !== pipelineId || ids.productId !== candle.productId || ids.granularity !== candle.granularity) continue;
@@ -144,12 +143,26 @@ export function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
       recentSeriesIds.splice(index, 1);
       recentSeriesIds.unshift(ids);
     }
-    return ids.idAt(candle.startMs);
+    return ids.idAt;
   }
   const ids = { pipelineId, productId: candle.productId, granularity: candle.granularity, idAt: recordIdsAfter('signal', [pipelineId, candle.productId, candle.granularity]) };
   recentSeriesIds.unshift(ids);
   if (recentSeriesIds.length > RECENT_SERIES) recentSeriesIds.pop();
-  return ids.idAt(candle.startMs);
+  return ids.idAt;
+}
+
+/** The id of a candle's signal: `recordId('signal', [pipelineId, productId, granularity, startMs])`. @internal */
+export function signalIdOf(runtime: PipelineRuntime, candle: Candle): string {
+  return seriesIdsOf(runtime.options.pipelineId, candle)(candle.startMs);
+}
+
+/**
+ * {@link signalIdOf} as four 32-bit words (see `RecordIdsAfter.words`) written into `target` from `offset`, without the
+ * id's text; false (nothing written) for a start that is not a non-negative safe integer.
+ * @internal
+ */
+export function signalIdWordsOf(runtime: PipelineRuntime, candle: Candle, target: Uint32Array, offset: number): boolean {
+  return seriesIdsOf(runtime.options.pipelineId, candle).words(candle.startMs, target, offset);
 }
 
 /** When a signal of `candle` decided at `nowMs` is stamped: no earlier than the candle's close. @internal */
