@@ -17,7 +17,7 @@
  * `BENCH_MEMORY_ONLY=1` stops after the bare loop and the memory batched replay (profiling the memory path);
  * `BENCH_PGLITE_ONLY=1` runs only the PGlite replay (profiling the PGlite path).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import v8 from 'node:v8';
@@ -43,6 +43,19 @@ const cpuMsSince = (since: NodeJS.CpuUsage): number => {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1000;
 };
+/**
+ * CPU time of the main thread so far, in ms (user + system from `/proc/self/task/<pid>/stat`, 10 ms ticks), or NaN where
+ * there is no such file: the rest of a run's process CPU is V8's and onnxruntime's other threads (GC, compilation).
+ */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 /** `BENCH_PROFILE=<file>`: a CPU profile of the replays alone (the last one run is kept). */
 const PROFILE = process.env.BENCH_PROFILE;
 
@@ -62,8 +75,9 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
 const verdict = (met: boolean): string => (met ? 'MET' : 'MISSED');
 /** Minor page faults of the process so far: first-touched memory (its CPU cost depends on the machine: ≈ 11 µs each on one VM measured, ≈ 1.7 µs on another). */
 const minorFaults = (): number => process.resourceUsage().minorPageFault;
-/** A run's CPU and minor page faults, as printed beside each timed run. */
-const cpuAndFaults = (run: { readonly cpuMs: number; readonly faults: number }): string => `CPU ${seconds(run.cpuMs)}, ${Math.round(run.faults / 1000)}k faults`;
+/** A run's CPU (the main thread's in it) and minor page faults, as printed beside each timed run. */
+const cpuAndFaults = (run: { readonly cpuMs: number; readonly mainCpuMs: number; readonly faults: number }): string =>
+  `CPU ${seconds(run.cpuMs)}${Number.isNaN(run.mainCpuMs) ? '' : `, main thread ${seconds(run.mainCpuMs)}`}, ${Math.round(run.faults / 1000)}k faults`;
 
 // A full collection before each timed run, so that no run pays for the previous one's garbage (a replay leaves a
 // store of 400+ MB behind; collected during the next bare loop, it made that loop's CPU jump from 1.1 to 1.7 s).
@@ -76,12 +90,13 @@ async function collectGarbage(): Promise<void> {
 }
 
 /** Features through the streaming engine for every candle, one predictBatch per 4,096: what any replay must at least do. */
-async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number; faults: number }> {
+async function bareLoop(model: SignalModel, history: readonly Candle[], candles: readonly Candle[]): Promise<{ elapsedMs: number; cpuMs: number; mainCpuMs: number; faults: number }> {
   const engine = createFeatureSet().createExtractor({ productId: 'BTC-USD', granularity: 'ONE_MINUTE' });
   for (const candle of history) engine.update(candle);
   await collectGarbage();
   const started = performance.now();
   const faultsBefore = minorFaults();
+  const mainBefore = mainThreadCpuMs();
   const cpu = process.cpuUsage();
   for (let start = 0; start < candles.length; start += 4_096) {
     const vectors = [];
@@ -91,12 +106,14 @@ async function bareLoop(model: SignalModel, history: readonly Candle[], candles:
     }
     await model.predictBatch(vectors);
   }
-  return { elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu), faults: minorFaults() - faultsBefore };
+  return { elapsedMs: performance.now() - started, cpuMs: cpuMsSince(cpu), mainCpuMs: mainThreadCpuMs() - mainBefore, faults: minorFaults() - faultsBefore };
 }
 
 interface ReplayRun {
   readonly elapsedMs: number;
   readonly cpuMs: number;
+  /** The main thread's CPU during the run (NaN where unknown). */
+  readonly mainCpuMs: number;
   /** Minor page faults during the run. */
   readonly faults: number;
   readonly marks: readonly { readonly candles: number; readonly atMs: number }[];
@@ -116,6 +133,7 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   await collectGarbage();
   const started = performance.now();
   const faultsBefore = minorFaults();
+  const mainBefore = mainThreadCpuMs();
   const cpu = process.cpuUsage();
   let fullPathCandles = candles.length;
   if (mode === 'batched') {
@@ -126,12 +144,13 @@ async function replay(mode: 'batched' | 'reference', open: (clock: ManualClock) 
   }
   const elapsedMs = performance.now() - started;
   const cpuMs = cpuMsSince(cpu);
+  const mainCpuMs = mainThreadCpuMs() - mainBefore;
   const faults = minorFaults() - faultsBefore;
   await profiler?.stop(PROFILE!);
   const orders = await store.listOrders({});
   const recommendations = Object.values(await store.countByState('recommendation')).reduce((sum: number, count) => sum + (count ?? 0), 0);
   await store.close();
-  return { elapsedMs, cpuMs, faults, marks, recommendations, orders: orders.length, executed: orders.filter((order) => order.status === 'EXECUTED').length, fullPathCandles };
+  return { elapsedMs, cpuMs, mainCpuMs, faults, marks, recommendations, orders: orders.length, executed: orders.filter((order) => order.status === 'EXECUTED').length, fullPathCandles };
 }
 
 /** Candles/s over the chunks between two candle counts (nearest chunk marks). */
@@ -169,7 +188,7 @@ async function main(): Promise<void> {
   const warmUp = candles.slice(0, Math.min(candles.length, 20_000));
   await bareLoop(model, history, warmUp);
   await replay('batched', memory, model, history, warmUp);
-  const bareRuns: { elapsedMs: number; cpuMs: number; faults: number }[] = [];
+  const bareRuns: { elapsedMs: number; cpuMs: number; mainCpuMs: number; faults: number }[] = [];
   const batchedRuns: ReplayRun[] = [];
   for (let round = 0; round < 2; round += 1) {
     bareRuns.push(await bareLoop(model, history, candles));
