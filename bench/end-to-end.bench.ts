@@ -168,8 +168,8 @@ async function main(): Promise<void> {
   };
   print(`end-to-end replay benchmark${quick ? ' (quick)' : ''} — ${new Date().toISOString()}, load ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}, ${os.cpus().length} cores`);
   let started = performance.now();
-  const model = await trainMinuteModel({ trainingCandles: quick ? 5_000 : 30_000 });
-  print(`  model           linear, trained through trainSignalModel on ${quick ? 5_000 : 30_000} other synthetic minutes in ${seconds(performance.now() - started)}`);
+  const model = await trainMinuteModel({ trainingCandles: 30_000 });
+  print(`  model           linear, trained through trainSignalModel on 30000 other synthetic minutes in ${seconds(performance.now() - started)}`);
   // Enough candles for both sizes: with BENCH_PGLITE_CANDLES above BENCH_CANDLES the PGlite replay took only
   // BENCH_CANDLES of them while its line named (and its rate counted) BENCH_PGLITE_CANDLES.
   const all = syntheticMinuteCandles({ count: HISTORY + Math.max(FULL, PGLITE), seed: 2025, startMs: MINUTES_START_MS });

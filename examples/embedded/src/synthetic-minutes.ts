@@ -80,7 +80,11 @@ export async function trainMinuteModel(options: { seed?: number; trainingCandles
     productId: candle.productId, granularity: candle.granularity, candleStartMs: candle.startMs, featureSetVersion: FEATURE_SET_VERSION,
     values: Array.from(features.matrix.subarray((first + row) * features.columns, (first + row + 1) * features.columns)),
   }));
-  const confidences = (await raw.predictBatch(vectors)).filter((prediction) => prediction.action !== 'HOLD').map((prediction) => prediction.confidence).sort((a, b) => b - a);
+  const confidences: number[] = [];
+  for (let start = 0; start < vectors.length; start += 4_096) {
+    for (const prediction of await raw.predictBatch(vectors.slice(start, start + 4_096))) if (prediction.action !== 'HOLD') confidences.push(prediction.confidence);
+  }
+  confidences.sort((a, b) => b - a);
   await raw.close();
   const cut = confidences[Math.min(confidences.length - 1, Math.floor((options.signalRate ?? 0.01) * vectors.length))] ?? 1;
   return load(Math.min(1, cut + 1e-9));
