@@ -31,8 +31,8 @@ import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } fro
 import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
-  BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
-  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkStates, WorkStatus,
+  BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, HandOnRequest, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
+  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkRecords, WorkStates, WorkStatus,
 } from './store.js';
 import { systemClock, type Clock, type Granularity } from './time.js';
 
@@ -230,6 +230,14 @@ class MemoryStore implements PipelineStore {
     const writes = this.checkWrites(completion.writes ?? []);
     for (const write of writes) this.applyWrite(write);
     this.queue.transition(entry, completion.state, completion.reason);
+  }
+
+  async completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim<K> | undefined> {
+    this.open();
+    const entry = this.queue.checkLease(claim);
+    const writes = this.checkWrites(completion.writes ?? []);
+    for (const write of writes) this.applyWrite(write);
+    return this.queue.transitionAndLease(entry, completion.state, completion.reason, next.workerId, Math.max(0, next.leaseMs), this.claimedRecordOf(claim.kind, entry) as WorkRecords[K] | undefined);
   }
 
   async renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {

@@ -125,6 +125,17 @@ export interface ClaimRequest<K extends WorkKind = WorkKind> {
   readonly ordered?: boolean;
 }
 
+/**
+ * Who takes an item over in its new state when {@link PipelineStore.completeAndClaim} completes it: the worker of
+ * the stage that takes that state, as a {@link ClaimRequest} names it.
+ */
+export interface HandOnRequest {
+  /** Names the claimer, recorded with the lease. */
+  readonly workerId: string;
+  /** How long the new lease lasts, ms, on the store's clock. */
+  readonly leaseMs: number;
+}
+
 /** A record written together with a completion, in the same transaction. Inserts are first-write-wins. */
 export type RecordWrite =
   | { readonly type: 'signal'; readonly record: Signal }
@@ -480,6 +491,17 @@ export interface PipelineStore {
   claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]>;
   /** @throws TradepipeError `lease_lost` if the fencing token is stale; `record_conflict` if a write conflicts (nothing is applied). */
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void>;
+  /**
+   * {@link complete}, and in the same atomic step a claim of the item in its new state for `next.workerId` (a fresh
+   * fencing token, a lease of `next.leaseMs`; the item is due there at once): the live path hands an item to the
+   * next stage's worker without that worker claiming it. Nothing is woken for the item's new state (it is not
+   * claimable). Optional: without it a pipeline completes and the next stage claims as usual.
+   * @returns the new claim (its `record` may be absent: records are immutable, the caller has it), or undefined
+   *   when the store completed the item without claiming it (it is then claimable, and its waiters woken, as after
+   *   {@link complete})
+   * @throws as {@link complete} (nothing is applied)
+   */
+  completeAndClaim?<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim<K> | undefined>;
   /**
    * Extends a held lease to `leaseMs` from now (the store's clock), keeping the fencing token: a worker calls it
    * while a slow item (an LLM answer, an order being followed) is still in hand.

@@ -7,6 +7,7 @@ import {
   type Completion,
   type FailureOutcome,
   type FailureResult,
+  type HandOnRequest,
   type RecordWrite,
   type WorkKind,
   type WorkRecords,
@@ -234,8 +235,9 @@ interface Settle {
  * item's new state and each written record's. An item freed in an ordered queue may also unblock its partition
  * in other states; the workers of ordered stages wait for any state, so they wake too.
  */
-function arrivalsOf(claim: Claim, state: string, writes: readonly RecordWrite[]): WorkArrivals {
-  const arrivals = new Map<string, string[]>([[WORK_TABLES[claim.kind].table, [state]]]);
+function arrivalsOf(claim: Claim, state: string | undefined, writes: readonly RecordWrite[]): WorkArrivals {
+  // No state (the item handed on, still leased): its table's waiters stay asleep unless a write arrives there.
+  const arrivals = new Map<string, string[]>([[WORK_TABLES[claim.kind].table, state === undefined ? [] : [state]]]);
   for (const write of writes) {
     const arrival = workArrivalOf(write);
     if (arrival === undefined) continue;
@@ -296,11 +298,30 @@ const REFUSED = 'TP001';
  * @internal
  */
 export async function complete<K extends WorkKind>(context: StoreContext, held: Claim<K>, completion: Completion<K>): Promise<void> {
+  await completeAndClaim(context, held, completion, undefined);
+}
+
+/**
+ * {@link complete}, and with `next` the item claimed in its new state for `next.workerId` by the same statement: the
+ * completion's UPDATE leases the row to it with a fresh token instead of freeing it (the queue columns a claim
+ * sets, in the statement that moves the item: no claim statement for the next stage). The item's new state wakes
+ * nobody then (it is not claimable). When the one statement refused itself (a write to tell apart), the completion
+ * runs as a transaction and claims nothing: undefined, the item claimable as after {@link complete}.
+ * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
+ * @internal
+ */
+export async function completeAndClaim<K extends WorkKind>(
+  context: StoreContext,
+  held: Claim<K>,
+  completion: Completion<K>,
+  next: HandOnRequest | undefined,
+): Promise<Claim<K> | undefined> {
   const writes = (completion.writes ?? []).map(parseRecordWrite);
   const now = nowParam(context);
   const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
+  let claimed: Claim<K> | undefined;
   try {
-    await completeInOneStatement(context, held, change, writes, now);
+    claimed = await completeInOneStatement(context, held, change, writes, now, next);
   } catch (error) {
     if (errorCodeOf(error) !== REFUSED) throw error;
     await context.driver.transaction(async (executor) => {
@@ -312,6 +333,7 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
     const arrival = workArrivalOf(write);
     if (arrival !== undefined) await analyzeIfGrownLive(context, arrival.table, 1);
   }
+  return claimed;
 }
 
 /**
@@ -326,19 +348,29 @@ let completeShapes = 0;
 /** Past this many shapes, completion texts are built each time rather than kept. */
 const MAX_COMPLETE_SHAPES = 1_000;
 
-async function completeInOneStatement(context: StoreContext, held: Claim, change: Settle, writes: readonly RecordWrite[], now: number | null): Promise<void> {
+async function completeInOneStatement<K extends WorkKind>(
+  context: StoreContext,
+  held: Claim<K>,
+  change: Settle,
+  writes: readonly RecordWrite[],
+  now: number | null,
+  next: HandOnRequest | undefined,
+): Promise<Claim<K> | undefined> {
   const table = WORK_TABLES[held.kind];
   const key = table.keyParams(held.id);
   if (key === undefined) throw leaseLost(held);
   const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
   const parts = writes.map((write, index) => recordInsertPart(context, write, { index, params, guard: 'WHERE EXISTS (SELECT 1 FROM settled)' }));
+  // The next holder's parameters follow the writes' (their places are fixed by the writes' shapes, as the text is).
+  const nextAt = params.length + 1;
+  if (next !== undefined) params.push(next.workerId, Math.max(0, Math.round(next.leaseMs)));
   // Looked up by the strings at hand (one write's part key as it is): no key string per completion.
   let byKind = COMPLETE_SQL.get(context.s);
   if (byKind === undefined) {
     byKind = new Map();
     COMPLETE_SQL.set(context.s, byKind);
   }
-  const kindKey = key.length === 1 ? held.kind : `${held.kind}/${key.length}`;
+  const kindKey = next === undefined ? (key.length === 1 ? held.kind : `${held.kind}/${key.length}`) : `${held.kind}/${key.length}/claim`;
   let texts = byKind.get(kindKey);
   if (texts === undefined) {
     texts = new Map();
@@ -348,26 +380,44 @@ async function completeInOneStatement(context: StoreContext, held: Claim, change
   let text = texts.get(partsKey);
   if (text === undefined) {
     const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
+    // Handed on: leased to the next holder with a fresh token (as a claim leases), its claim's columns returned.
+    const lease =
+      next === undefined
+        ? 'lease_owner = NULL, lease_expires_at_ms = NULL'
+        : `lease_owner = $${nextAt}, lease_expires_at_ms = now_ms.ms + $${nextAt + 1}::bigint, fencing_token = nextval('${context.s}.fencing_token_seq')`;
     text = `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
      settled AS (
        UPDATE ${context.s}.${table.table} w SET state = $2, state_reason = $3, available_at_ms = now_ms.ms, updated_at_ms = now_ms.ms,
-         lease_owner = NULL, lease_expires_at_ms = NULL, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
+         ${lease}, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
        FROM now_ms
        WHERE w.fencing_token = $4 AND w.state = $5 AND ${HELD('w')} AND ${table.keyCondition('w', 6)}
-       RETURNING 1)
+       RETURNING ${next === undefined ? '1' : 'w.fencing_token, w.lease_expires_at_ms, w.attempt'})
      ${parts.map((part) => `, ${part.cte}`).join('\n')}
-     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused FROM settled`;
+     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused${
+       next === undefined ? '' : ', max(fencing_token) AS fencing_token, max(lease_expires_at_ms) AS lease_expires_at_ms, max(attempt) AS attempt'
+     } FROM settled`;
     if (completeShapes < MAX_COMPLETE_SHAPES) {
       texts.set(partsKey, text);
       completeShapes += 1;
     }
   }
-  const [row] = await context.driver.query<{ settled: string }>(
+  const [row] = await context.driver.query<{ settled: string; fencing_token?: string; lease_expires_at_ms?: string; attempt?: number }>(
     text,
     params,
-    { arrivals: arrivalsOf(held, change.state, writes) },
+    { arrivals: next === undefined ? arrivalsOf(held, change.state, writes) : arrivalsOf(held, undefined, writes) },
   );
   if (Number(row?.settled) !== 1) throw leaseLost(held);
+  if (next === undefined) return undefined;
+  return {
+    kind: held.kind,
+    id: held.id,
+    state: change.state as WorkStates[K],
+    partitionKey: held.partitionKey,
+    workerId: next.workerId,
+    fencingToken: int8(row!.fencing_token, 'fencing_token'),
+    attempt: Number(row!.attempt),
+    leaseExpiresAtMs: int8(row!.lease_expires_at_ms, 'lease_expires_at_ms'),
+  };
 }
 
 /** Gives a held item back, claimable after `delayMs`, without counting an attempt. @throws TradepipeError `lease_lost` @internal */

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
 import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
 import type { Clock } from '../time.js';
+import type { HandOnReceiver, HandOns } from './hand-on.js';
 import { childAbortController, holdLease, type ChildAbortController, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
@@ -26,6 +27,8 @@ export interface PlannedStage {
  * @param done called once the item is settled, with what escaped the failure handling if anything did (a bug:
  *   then the promise rejects only when `done` is not given): lets a worker loop track its items without a
  *   promise per item
+ * @param handOns a started pipeline's receivers: a completion into a state a running unordered stage takes
+ *   claims the item for that stage's worker in the same store call (when the store can), which runs it at once
  * @internal
  */
 export async function runClaim(
@@ -34,6 +37,7 @@ export async function runClaim(
   runtime: PipelineRuntime,
   pipelineSignal: AbortSignal,
   done?: (escaped: { readonly error: unknown } | undefined) => void,
+  handOns?: HandOns,
 ): Promise<void> {
   let escaped: { readonly error: unknown } | undefined;
   try {
@@ -48,9 +52,18 @@ export async function runClaim(
       const result = await planned.run(input, context);
       lease.throwIfAborted();
       // settle() unrolled: one async layer fewer per item (what follows the persist waits only when it must).
-      await persist(planned, claim, result, runtime);
-      const rest = announce(planned, claim, input, result, runtime);
-      if (rest !== undefined) await rest;
+      const receiver = handOns === undefined || planned.stage.takes.ordered ? undefined : receiverOf(planned, result, handOns, runtime);
+      if (receiver === undefined) {
+        await persist(planned, claim, result, runtime);
+        const rest = announce(planned, claim, input, result, runtime);
+        if (rest !== undefined) await rest;
+      } else {
+        const handed = await persistHandingOn(planned, claim, result, runtime, receiver);
+        const rest = announce(planned, claim, input, result, runtime);
+        // After the persist and its events: the next stage's run of the item (it was claimed with the persist).
+        if (handed !== undefined) receiver.run(handed);
+        if (rest !== undefined) await rest;
+      }
     } catch (error) {
       await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
     } finally {
@@ -155,19 +168,61 @@ async function settle(planned: PlannedStage, claim: Claim, input: unknown, resul
 function persist(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime): Promise<void> {
   const store = runtime.options.store;
   if (result.kind === 'release') return store.release(claim, { delayMs: result.delayMs });
+  return store.complete(claim, completionOf(planned, result));
+}
+
+/**
+ * A completing result's completion.
+ * @throws TradepipeError `internal` if the stage passed an item on but has no next state
+ */
+function completionOf(planned: PlannedStage, result: Exclude<StageResult, { kind: 'release' }>): Completion<WorkKind> {
   const state = result.kind === 'pass' ? planned.passesTo : result.state;
   if (state === undefined) throw new TradepipeError('internal', 'The stage passed an item on but has no next state', { details: { stage: planned.stage.name } });
   const { reason, writes } = result;
   // Only the fields given (no spread of optional parts): the same completion, one object.
-  const completion: Completion<WorkKind> =
-    reason === undefined
-      ? writes === undefined
-        ? { state: state as WorkStates[WorkKind] }
-        : { state: state as WorkStates[WorkKind], writes }
-      : writes === undefined
-        ? { state: state as WorkStates[WorkKind], reason }
-        : { state: state as WorkStates[WorkKind], reason, writes };
-  return store.complete(claim, completion);
+  return reason === undefined
+    ? writes === undefined
+      ? { state: state as WorkStates[WorkKind] }
+      : { state: state as WorkStates[WorkKind], writes }
+    : writes === undefined
+      ? { state: state as WorkStates[WorkKind], reason }
+      : { state: state as WorkStates[WorkKind], reason, writes };
+}
+
+/**
+ * The receiver a result's completion may hand its item to (with a slot taken for it): the one running unordered
+ * stage that takes the item's next state, when the store can complete and claim in one call; else undefined.
+ */
+function receiverOf(planned: PlannedStage, result: StageResult, handOns: HandOns, runtime: PipelineRuntime): HandOnReceiver | undefined {
+  if (result.kind === 'release' || runtime.options.store.completeAndClaim === undefined) return undefined;
+  const state = result.kind === 'pass' ? planned.passesTo : result.state;
+  if (state === undefined) return undefined;
+  const receiver = handOns.receiverFor(planned.stage.takes.kind, state);
+  return receiver?.reserve() === true ? receiver : undefined;
+}
+
+/**
+ * {@link persist} as the store's completion that also claims the item for `receiver` (whose slot is taken): the
+ * new claim (carrying the record the completed claim carried, when the store's does not), or undefined when the
+ * store claimed nothing (the slot is given back). A failure gives the slot back too.
+ */
+async function persistHandingOn(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime, receiver: HandOnReceiver): Promise<Claim | undefined> {
+  let handed: Claim | undefined;
+  try {
+    handed = await runtime.options.store.completeAndClaim!(claim, completionOf(planned, result as Exclude<StageResult, { kind: 'release' }>), {
+      workerId: receiver.workerId,
+      leaseMs: runtime.tuning.leaseMs,
+    });
+  } catch (error) {
+    receiver.unreserve();
+    throw error;
+  }
+  if (handed === undefined) {
+    receiver.unreserve();
+    return undefined;
+  }
+  // Records are immutable once stored: the record the completed claim carried is the item's record still.
+  return handed.record !== undefined || claim.record === undefined ? handed : { ...handed, record: claim.record };
 }
 
 /**
