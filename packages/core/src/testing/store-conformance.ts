@@ -305,6 +305,58 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await forReleased;
     }, 30_000);
 
+    it('completes and claims an item for its next holder in one step (completeAndClaim), fenced like a claim', async () => {
+      if (store.completeAndClaim === undefined) return; // optional: a store without it is completed, then claimed
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      const validation = createValidation({ recommendation, validator: 'hand-on', decision: 'APPROVE', reasons: ['ok'], nowMs: recommendation.createdAtMs });
+      const nowMs = await store.nowMs();
+      const handed = await store.completeAndClaim(validating!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: validation }] }, { workerId: 'risk', leaseMs: 60_000 });
+      expect(await store.listValidations(recommendation.id)).toEqual([validation]);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_RISK');
+      if (handed === undefined) {
+        // A store that claims nothing leaves the item claimable, as a completion does.
+        expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'risk', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+        return;
+      }
+      expect(handed).toMatchObject({ kind: 'recommendation', id: recommendation.id, state: 'PENDING_RISK', partitionKey: validating!.partitionKey, workerId: 'risk', attempt: 0 });
+      expect(handed.fencingToken).toBeGreaterThan(validating!.fencingToken);
+      expect(handed.leaseExpiresAtMs).toBeGreaterThanOrEqual(nowMs + 60_000);
+      if (handed.record !== undefined) expect(handed.record).toEqual(recommendation);
+      // Held by the new claim: nobody else claims it, the completed claim is fenced, the new one completes it.
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'other', leaseMs: 60_000, limit: 1 })).toEqual([]);
+      await expectCode(store.complete(validating!, { state: 'PENDING_RISK' }), 'lease_lost');
+      await expectCode(store.completeAndClaim(validating!, { state: 'PENDING_RISK' }, { workerId: 'risk', leaseMs: 60_000 }), 'lease_lost');
+      const renewed = await store.renewLease(handed, 60_000);
+      expect(renewed.fencingToken).toBe(handed.fencingToken);
+      await store.complete(handed, { state: 'PENDING_EXECUTION' });
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_EXECUTION');
+    });
+
+    it('applies nothing and claims nothing when completeAndClaim conflicts; a handed-on lease expires like a claim\'s', async () => {
+      if (store.completeAndClaim === undefined) return;
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      const approval = createValidation({ recommendation, validator: 'hand-on', decision: 'APPROVE', reasons: ['ok'], nowMs: recommendation.createdAtMs });
+      await expectCode(
+        store.completeAndClaim(validating!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: approval }, { type: 'validation', record: { ...approval, reasons: ['other'] } }] }, { workerId: 'risk', leaseMs: 60_000 }),
+        'record_conflict',
+      );
+      expect(await store.listValidations(recommendation.id)).toEqual([]);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_VALIDATION');
+      // Still the first claim's: the failed hand-on took nothing from it.
+      const handed = await store.completeAndClaim(validating!, { state: 'PENDING_RISK' }, { workerId: 'risk', leaseMs });
+      if (handed === undefined) return;
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const [reclaimed] = await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'other', leaseMs: 60_000, limit: 1 });
+      expect(reclaimed?.id).toBe(recommendation.id);
+      expect(reclaimed!.fencingToken).not.toBe(handed.fencingToken);
+      await expectCode(store.complete(handed, { state: 'PENDING_EXECUTION' }), 'lease_lost');
+      await store.complete(reclaimed!, { state: 'PENDING_EXECUTION' });
+    });
+
     it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
