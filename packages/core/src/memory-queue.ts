@@ -48,7 +48,8 @@ export class MemoryQueue {
     this.settled = new SettledColumns({ candle: candlePlaceOf, ...placeOf }, handles);
   }
 
-  add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
+  /** Adds an item unless stored, waking the state's waiters unless `wake` is false (an item leased at once). */
+  add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string, wake = true): void {
     const entries = this.entries[kind];
     if (entries.has(id) || this.settled.find(kind, id) !== undefined) return;
     const nowMs = this.nowMs();
@@ -57,7 +58,7 @@ export class MemoryQueue {
     const entry = newEntry(kind, id, this.partitionKeys.of(partitionKey), orderKey, status);
     entries.set(id, entry);
     this.index.add(entry);
-    this.notify(kind, state);
+    if (wake) this.notify(kind, state);
   }
 
   /**
@@ -234,6 +235,12 @@ export class MemoryQueue {
    */
   transitionAndLease<K extends WorkKind>(entry: Entry, state: WorkStates[K], reason: string | undefined, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> {
     this.transition(entry, state, reason, undefined, undefined, false);
+    return this.lease(entry, workerId, leaseMs, record);
+  }
+
+  /** Leases a free entry to `workerId` with a fresh token, as a claim does; its claim. */
+  lease<K extends WorkKind>(entry: Entry, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> {
+    const { state } = entry.status as { state: WorkStates[K] };
     const nowMs = this.nowMs();
     this.fencingCounter += 1;
     const fencingToken = this.fencingCounter;

@@ -191,7 +191,7 @@ export class SqlStore implements PipelineStore {
     return this.run('complete', () => queue.complete(this.context, claim, completion));
   }
 
-  completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim<K> | undefined> {
+  completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
     return this.run('complete', () => queue.completeAndClaim(this.context, claim, completion, next));
   }
 

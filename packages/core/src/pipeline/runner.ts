@@ -2,7 +2,7 @@ import { TradepipeError, toTradepipeError } from '../errors.js';
 import type { StageContext } from '../interfaces.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
-import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
+import type { Claim, Completion, HandOnRequest, PipelineStore, WorkKind, WorkStates } from '../store.js';
 import type { Clock } from '../time.js';
 import type { HandOnReceiver, HandOns } from './hand-on.js';
 import { childAbortController, holdLease, type ChildAbortController, type HeldLease } from './lease.js';
@@ -52,16 +52,16 @@ export async function runClaim(
       const result = await planned.run(input, context);
       lease.throwIfAborted();
       // settle() unrolled: one async layer fewer per item (what follows the persist waits only when it must).
-      const receiver = handOns === undefined || planned.stage.takes.ordered ? undefined : receiverOf(planned, result, handOns, runtime);
-      if (receiver === undefined) {
+      const handOn = handOns === undefined ? undefined : handOnOf(planned, result, handOns, runtime);
+      if (handOn === undefined) {
         await persist(planned, claim, result, runtime);
         const rest = announce(planned, claim, input, result, runtime);
         if (rest !== undefined) await rest;
       } else {
-        const handed = await persistHandingOn(planned, claim, result, runtime, receiver);
+        const handed = await persistHandingOn(planned, claim, result, runtime, handOn);
         const rest = announce(planned, claim, input, result, runtime);
         // After the persist and its events: the next stage's run of the item (it was claimed with the persist).
-        if (handed !== undefined) receiver.run(handed);
+        if (handed !== undefined) handOn.receiver.run(handed);
         if (rest !== undefined) await rest;
       }
     } catch (error) {
@@ -189,30 +189,49 @@ function completionOf(planned: PlannedStage, result: Exclude<StageResult, { kind
       : { state: state as WorkStates[WorkKind], reason, writes };
 }
 
-/**
- * The receiver a result's completion may hand its item to (with a slot taken for it): the one running unordered
- * stage that takes the item's next state, when the store can complete and claim in one call; else undefined.
- */
-function receiverOf(planned: PlannedStage, result: StageResult, handOns: HandOns, runtime: PipelineRuntime): HandOnReceiver | undefined {
-  if (result.kind === 'release' || runtime.options.store.completeAndClaim === undefined) return undefined;
-  const state = result.kind === 'pass' ? planned.passesTo : result.state;
-  if (state === undefined) return undefined;
-  const receiver = handOns.receiverFor(planned.stage.takes.kind, state);
-  return receiver?.reserve() === true ? receiver : undefined;
+/** A hand-on a completion makes: the receiver (a slot taken in it) and what the store claims for it. */
+interface HandOn {
+  readonly receiver: HandOnReceiver;
+  readonly request: HandOnRequest;
 }
 
 /**
- * {@link persist} as the store's completion that also claims the item for `receiver` (whose slot is taken): the
- * new claim (carrying the record the completed claim carried, when the store's does not), or undefined when the
- * store claimed nothing (the slot is given back). A failure gives the slot back too.
+ * The hand-on a result's completion may make, with a slot taken for it, when the store can complete and claim in
+ * one call: the item itself to the one running unordered stage that takes its next state (from an unordered
+ * stage: an ordered stage's item leaving frees its partition), else the work item of the first write whose kind
+ * and state such a stage takes; else undefined.
  */
-async function persistHandingOn(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime, receiver: HandOnReceiver): Promise<Claim | undefined> {
+function handOnOf(planned: PlannedStage, result: StageResult, handOns: HandOns, runtime: PipelineRuntime): HandOn | undefined {
+  if (result.kind === 'release' || runtime.options.store.completeAndClaim === undefined) return undefined;
+  const { takes } = planned.stage;
+  const state = result.kind === 'pass' ? planned.passesTo : result.state;
+  if (state === undefined) return undefined;
+  const leaseMs = runtime.tuning.leaseMs;
+  if (!takes.ordered) {
+    const receiver = handOns.receiverFor(takes.kind, state);
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs } } : undefined;
+  }
+  const { writes } = result;
+  if (writes === undefined) return undefined;
+  for (let index = 0; index < writes.length; index += 1) {
+    const write = writes[index]!;
+    const receiver =
+      write.type === 'recommendation' ? handOns.receiverFor('recommendation', write.state) : write.type === 'signal' ? handOns.receiverFor('signal', 'PENDING') : undefined;
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs, write: index } } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * {@link persist} as the store's completion that also claims what `handOn` names for its receiver (whose slot is
+ * taken): the new claim (the item's carrying the record the completed claim carried, when the store's does not),
+ * or undefined when the store claimed nothing (the slot is given back). A failure gives the slot back too.
+ */
+async function persistHandingOn(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime, handOn: HandOn): Promise<Claim | undefined> {
+  const { receiver, request } = handOn;
   let handed: Claim | undefined;
   try {
-    handed = await runtime.options.store.completeAndClaim!(claim, completionOf(planned, result as Exclude<StageResult, { kind: 'release' }>), {
-      workerId: receiver.workerId,
-      leaseMs: runtime.tuning.leaseMs,
-    });
+    handed = await runtime.options.store.completeAndClaim!(claim, completionOf(planned, result as Exclude<StageResult, { kind: 'release' }>), request);
   } catch (error) {
     receiver.unreserve();
     throw error;
@@ -222,7 +241,7 @@ async function persistHandingOn(planned: PlannedStage, claim: Claim, result: Sta
     return undefined;
   }
   // Records are immutable once stored: the record the completed claim carried is the item's record still.
-  return handed.record !== undefined || claim.record === undefined ? handed : { ...handed, record: claim.record };
+  return handed.record !== undefined || claim.record === undefined || request.write !== undefined ? handed : { ...handed, record: claim.record };
 }
 
 /**

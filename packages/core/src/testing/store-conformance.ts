@@ -357,6 +357,39 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await store.complete(reclaimed!, { state: 'PENDING_EXECUTION' });
     });
 
+    it('completes and claims the work item a write makes (completeAndClaim with a write), only when the completion inserted it', async () => {
+      if (store.completeAndClaim === undefined) return;
+      await seedCandles(3);
+      const signal = testSignal();
+      const recommendation = testRecommendation();
+      const [candle] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 1, ordered: true });
+      const nowMs = await store.nowMs();
+      const writes = [{ type: 'signal' as const, record: signal }, { type: 'recommendation' as const, record: recommendation, state: 'PENDING_VALIDATION' as const }];
+      const handed = await store.completeAndClaim(candle!, { state: 'DONE', writes }, { workerId: 'validation', leaseMs: 60_000, write: 1 });
+      expect((await store.getWorkStatus('candle', candle!.id))?.state).toBe('DONE');
+      expect(await store.getSignal(signal.id)).toEqual(signal);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_VALIDATION');
+      // The completed item was freed: the next candle of its partition is claimable.
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 1, ordered: true })).toHaveLength(1);
+      if (handed === undefined) {
+        expect(await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+        return;
+      }
+      expect(handed).toMatchObject({ kind: 'recommendation', id: recommendation.id, state: 'PENDING_VALIDATION', partitionKey: 'BTC-USD/ONE_HOUR', workerId: 'validation', attempt: 0 });
+      expect(handed.fencingToken).toBeGreaterThan(candle!.fencingToken);
+      expect(handed.leaseExpiresAtMs).toBeGreaterThanOrEqual(nowMs + 60_000);
+      if (handed.record !== undefined) expect(handed.record).toEqual(recommendation);
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'other', leaseMs: 60_000, limit: 1 })).toEqual([]);
+      await store.complete(handed, { state: 'PENDING_RISK' });
+      // A duplicate write claims nothing and leaves the stored item as it is; a write of no queue claims nothing.
+      const [another] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 5 });
+      expect(await store.completeAndClaim(another!, { state: 'DONE', writes }, { workerId: 'validation', leaseMs: 60_000, write: 1 })).toBeUndefined();
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_RISK');
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'risk', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      expect(validating).toBeUndefined();
+    });
+
     it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
