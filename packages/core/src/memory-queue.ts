@@ -238,17 +238,6 @@ export class MemoryQueue {
     return this.lease(entry, workerId, leaseMs, record);
   }
 
-  /**
-   * Leases a free entry as an ordered claim would take it now (the oldest of its partition in its state, due, no
-   * item of its partition and kind leased); undefined, leasing nothing, otherwise.
-   */
-  leaseIfHead<K extends WorkKind>(entry: Entry, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> | undefined {
-    const nowMs = this.nowMs();
-    if (entry.status.availableAtMs > nowMs || this.index.isPartitionBusy(entry.kind, entry.partitionKey, nowMs)) return undefined;
-    if (this.index.partitions(entry.kind, entry.status.state).get(entry.partitionKey)?.at(0) !== entry) return undefined;
-    return this.lease(entry, workerId, leaseMs, record);
-  }
-
   /** Leases a free entry to `workerId` with a fresh token, as a claim does; its claim. */
   lease<K extends WorkKind>(entry: Entry, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> {
     const { state } = entry.status as { state: WorkStates[K] };

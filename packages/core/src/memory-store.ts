@@ -249,12 +249,7 @@ class MemoryStore implements PipelineStore {
     if (leased === undefined) return undefined;
     const kind = leased.write.type as 'signal' | 'recommendation';
     const written = this.queue.entry(kind, leased.write.record.id)!;
-    const record = this.claimedRecordOf(kind, written);
-    if (next.ordered !== true) return this.queue.lease(written, next.workerId, leaseMs, record);
-    const claimed = this.queue.leaseIfHead(written, next.workerId, leaseMs, record);
-    // Not its partition's turn: claimable in order later, so its waiters wake as after a plain completion.
-    if (claimed === undefined) this.queue.notify(kind, written.status.state);
-    return claimed;
+    return this.queue.lease(written, next.workerId, leaseMs, this.claimedRecordOf(kind, written));
   }
 
   async renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {

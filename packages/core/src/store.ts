@@ -140,11 +140,6 @@ export interface HandOnRequest {
    * only if this completion inserted it (a duplicate claims nothing).
    */
   readonly write?: number;
-  /**
-   * A written item is claimed only as an ordered claim would take it now: the oldest of its partition in its
-   * state, no item of its partition and kind leased (a store that cannot tell so claims nothing).
-   */
-  readonly ordered?: boolean;
 }
 
 /** A record written together with a completion, in the same transaction. Inserts are first-write-wins. */

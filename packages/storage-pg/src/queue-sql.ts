@@ -306,14 +306,11 @@ export async function complete<K extends WorkKind>(context: StoreContext, held: 
 }
 
 /**
- * {@link complete}, and with `next` an item claimed for `next.workerId` by the same statement: the item itself in
- * its new state (the completion's UPDATE leases the row with a fresh token instead of freeing it), or the work item
- * of the write `next.write` (inserted leased; with `next.ordered` only if an ordered claim would take it now, and
- * only on PGlite, where the statement runs alone). What is claimed wakes nobody (it is not claimable). When the one
- * statement refused itself (a write to tell apart), the completion runs as a transaction and claims nothing:
- * undefined, everything claimable as after {@link complete}.
- * @param wake wakes the waiters of a state: for a written item inserted but not its partition's turn (its
- *   notification was told to wake nobody)
+ * {@link complete}, and with `next` the item claimed in its new state for `next.workerId` by the same statement: the
+ * completion's UPDATE leases the row to it with a fresh token instead of freeing it (the queue columns a claim
+ * sets, in the statement that moves the item: no claim statement for the next stage). The item's new state wakes
+ * nobody then (it is not claimable). When the one statement refused itself (a write to tell apart), the completion
+ * runs as a transaction and claims nothing: undefined, the item claimable as after {@link complete}.
  * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
  * @internal
  */
@@ -322,14 +319,13 @@ export async function completeAndClaim<K extends WorkKind>(
   held: Claim<K>,
   completion: Completion<K>,
   next: HandOnRequest | undefined,
-  wake: (kind: WorkKind, state: string) => void = () => undefined,
 ): Promise<Claim | undefined> {
   const writes = (completion.writes ?? []).map(parseRecordWrite);
   const now = nowParam(context);
   const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
   let claimed: Claim | undefined;
   try {
-    claimed = await completeInOneStatement(context, held, change, writes, now, next, wake);
+    claimed = await completeInOneStatement(context, held, change, writes, now, next);
   } catch (error) {
     if (errorCodeOf(error) !== REFUSED) throw error;
     await context.driver.transaction(async (executor) => {
@@ -363,7 +359,6 @@ async function completeInOneStatement<K extends WorkKind>(
   writes: readonly RecordWrite[],
   now: number | null,
   next: HandOnRequest | undefined,
-  wake: (kind: WorkKind, state: string) => void,
 ): Promise<Claim | undefined> {
   const table = WORK_TABLES[held.kind];
   const key = table.keyParams(held.id);
@@ -371,14 +366,7 @@ async function completeInOneStatement<K extends WorkKind>(
   // What is handed on: the item itself (`next.write` absent), a written work item, or nothing.
   const handsItem = next !== undefined && next.write === undefined;
   const handedWrite = next?.write === undefined ? undefined : writes[next.write];
-  const handedArrival = handedWrite === undefined ? undefined : workArrivalOf(handedWrite);
-  // In order: only where statements run alone (PGlite), so the statement's snapshot is the truth of its partition,
-  // and only when no other write of the completion goes to the same queue (its rows are not in that snapshot).
-  const inOrder = next?.ordered === true;
-  const leasable =
-    handedArrival !== undefined &&
-    (!inOrder || (context.driver.name === 'pglite' && writes.every((write) => write === handedWrite || workArrivalOf(write)?.table !== handedArrival.table)));
-  const leasedWrite = leasable ? next!.write! : -1;
+  const leasedWrite = handedWrite !== undefined && workArrivalOf(handedWrite) !== undefined ? next!.write! : -1;
   const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
   const guard = 'WHERE EXISTS (SELECT 1 FROM settled)';
   const parts = writes.map((write, index) =>
@@ -411,9 +399,7 @@ async function completeInOneStatement<K extends WorkKind>(
     const claimed = handsItem
       ? ', max(fencing_token) AS fencing_token, max(lease_expires_at_ms) AS lease_expires_at_ms, max(attempt) AS attempt'
       : leasedWrite >= 0
-        ? `, (SELECT fencing_token FROM w${leasedWrite}) AS fencing_token, (SELECT lease_expires_at_ms FROM w${leasedWrite}) AS lease_expires_at_ms, (SELECT attempt FROM w${leasedWrite}) AS attempt${
-            inOrder ? `, (SELECT count(*) FROM w${leasedWrite}) AS handed_inserted` : ''
-          }`
+        ? `, (SELECT fencing_token FROM w${leasedWrite}) AS fencing_token, (SELECT lease_expires_at_ms FROM w${leasedWrite}) AS lease_expires_at_ms, (SELECT attempt FROM w${leasedWrite}) AS attempt`
         : '';
     text = `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
      settled AS (
@@ -429,7 +415,7 @@ async function completeInOneStatement<K extends WorkKind>(
       completeShapes += 1;
     }
   }
-  const [row] = await context.driver.query<{ settled: string; fencing_token?: string | null; lease_expires_at_ms?: string | null; attempt?: number | null; handed_inserted?: string }>(
+  const [row] = await context.driver.query<{ settled: string; fencing_token?: string | null; lease_expires_at_ms?: string | null; attempt?: number | null }>(
     text,
     params,
     { arrivals: arrivalsOf(held, handsItem ? undefined : change.state, writes, leasedWrite) },
@@ -447,13 +433,8 @@ async function completeInOneStatement<K extends WorkKind>(
       leaseExpiresAtMs: int8(row!.lease_expires_at_ms, 'lease_expires_at_ms'),
     };
   }
-  // A written item is claimed only when this statement inserted it (its row's token came back). Inserted but not
-  // its partition's turn: claimable in order later, so its waiters wake (its notification was told to wake none).
-  if (leasedWrite < 0) return undefined;
-  if (row?.fencing_token === null || row?.fencing_token === undefined) {
-    if (inOrder && Number(row?.handed_inserted) === 1) wake(handedWrite!.type as WorkKind, handedArrival!.state);
-    return undefined;
-  }
+  // A written item is claimed only when this statement inserted it (its row's token came back).
+  if (leasedWrite < 0 || row?.fencing_token === null || row?.fencing_token === undefined) return undefined;
   const written = handedWrite as Extract<RecordWrite, { type: 'signal' | 'recommendation' }>;
   const { record } = written;
   return {

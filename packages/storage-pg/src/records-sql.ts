@@ -138,7 +138,7 @@ export function recordInsertPart(
      * A work item's row inserted leased to `workerId` for `leaseMs` with a fresh fencing token (as a claim leases),
      * the CTE returning its `fencing_token`, `lease_expires_at_ms` and `attempt`; ignored for a record of no queue.
      */
-    readonly lease?: { readonly workerId: string; readonly leaseMs: number; readonly ordered?: boolean };
+    readonly lease?: { readonly workerId: string; readonly leaseMs: number };
   },
 ): RecordInsertPart {
   const { params, index } = options;
@@ -157,8 +157,7 @@ export function recordInsertPart(
   params.push(plan.key);
   // The leased shape is cached apart from the plain one (the same guard, other text).
   const guard = options.guard ?? '';
-  const leaseKind = lease === undefined ? '' : lease.ordered === true ? 'leased-in-order' : 'leased';
-  const cacheGuard = lease === undefined ? guard : `${guard}\0${leaseKind}`;
+  const cacheGuard = lease === undefined ? guard : `${guard}\0leased`;
   let schema = PART_SQL.get(context.s);
   if (schema === undefined) {
     schema = { shapes: 0, byTable: new Map() };
@@ -177,8 +176,8 @@ export function recordInsertPart(
   const shapeKey = index < 2 ** 20 && first < 65_536 && plan.values.length < 256 ? shapeNumber(index, first, plan.values.length, plan.work !== undefined) : undefined;
   let sql = shapeKey === undefined ? undefined : texts.get(shapeKey);
   if (sql === undefined) {
-    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : lease === undefined ? 'work' : leaseKind}/${index}/${first}/${guard}`;
-    sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`, lease === undefined ? undefined : lease.ordered === true ? 'ordered' : 'any');
+    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : lease === undefined ? 'work' : 'leased'}/${index}/${first}/${guard}`;
+    sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`, lease !== undefined);
     if (shapeKey !== undefined && schema.shapes < MAX_PART_SHAPES) {
       texts.set(shapeKey, sql);
       schema.shapes += 1;
@@ -187,16 +186,8 @@ export function recordInsertPart(
   return { ...sql, hash, write };
 }
 
-/** Where a work item's queue orders it within its partition (`product_id`, `granularity`), by table. */
-const ORDER_COLUMNS: Readonly<Record<string, string>> = { trading_signals: 'candle_start_ms', trade_recommendations: 'created_at_ms' };
-
-/**
- * The SQL of a record's insert part whose placeholders start at `$first` (see {@link recordInsertPart}).
- * @param leased `any`: the row inserted leased (see `recordInsertPart`); `ordered`: leased only if an ordered claim
- *   would take it now — nothing in its state of its partition before it, nothing of its partition leased (the
- *   checks an ordered claim makes, in the statement's snapshot)
- */
-function partSql(context: StoreContext, plan: InsertPlan, index: number, first: number, guard: string, sqlKey: string, leased: 'any' | 'ordered' | undefined): PartSql {
+/** The SQL of a record's insert part whose placeholders start at `$first` (see {@link recordInsertPart}). */
+function partSql(context: StoreContext, plan: InsertPlan, index: number, first: number, guard: string, sqlKey: string, leased: boolean): PartSql {
   let next = first;
   const placeholder = (cast = ''): string => `$${next++}${cast}`;
   const values = [...plan.values.map(() => placeholder()), placeholder('::jsonb'), placeholder()];
@@ -206,33 +197,17 @@ function partSql(context: StoreContext, plan: InsertPlan, index: number, first: 
     columns.push('state', 'state_reason', 'available_at_ms', 'updated_at_ms');
     values.push(placeholder(), placeholder(), 'now_ms.ms', 'now_ms.ms');
   }
+  if (leased) {
+    columns.push('lease_owner', 'lease_expires_at_ms', 'fencing_token');
+    values.push(placeholder(), `now_ms.ms + ${placeholder('::bigint')}`, `nextval('${context.s}.fencing_token_seq')`);
+  }
   const name = `w${index}`;
   const table = `${context.s}.${plan.table}`;
-  let from = 'now_ms';
-  if (leased !== undefined) {
-    const stateSql = `$${next - 2}`;
-    const worker = placeholder();
-    const expires = `now_ms.ms + ${placeholder('::bigint')}`;
-    const token = `nextval('${context.s}.fencing_token_seq')`;
-    columns.push('lease_owner', 'lease_expires_at_ms', 'fencing_token');
-    if (leased === 'any') values.push(worker, expires, token);
-    else {
-      const at = (column: string): string => `$${first + plan.columns.indexOf(column)}`;
-      const order = ORDER_COLUMNS[plan.table]!;
-      // The ordered claim's tests, once, beside the row (the CASEs read the answer).
-      from = `now_ms, LATERAL (SELECT
-          NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.state = ${stateSql} AND x.product_id = ${at('product_id')} AND x.granularity = ${at('granularity')}
-            AND (x.${order} < ${at(order)}::bigint OR (x.${order} = ${at(order)}::bigint AND x.id COLLATE "C" < ${at('id')} COLLATE "C")))
-          AND NOT EXISTS (SELECT 1 FROM ${table} x WHERE x.product_id = ${at('product_id')} AND x.granularity = ${at('granularity')}
-            AND x.lease_owner IS NOT NULL AND x.lease_expires_at_ms > now_ms.ms OFFSET 0) AS head) turn`;
-      values.push(`CASE WHEN turn.head THEN ${worker} END`, `CASE WHEN turn.head THEN ${expires} END`, `CASE WHEN turn.head THEN ${token} END`);
-    }
-  }
   const storedSql = `(SELECT content_hash FROM ${table} WHERE ${plan.keyColumn} = ${placeholder()})`;
   const insertedSql = `(SELECT count(*) FROM ${name})`;
   return {
-    cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM ${from} ${guard}
-      ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING ${leased === undefined ? '1' : 'fencing_token, lease_expires_at_ms, attempt'})`,
+    cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM now_ms ${guard}
+      ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING ${leased ? 'fencing_token, lease_expires_at_ms, attempt' : '1'})`,
     insertedSql,
     storedSql,
     unsettledSql: `(${insertedSql} = 0 AND ${storedSql} IS DISTINCT FROM ${hashSql}::text)`,

@@ -67,8 +67,6 @@ import { WorkWaiters } from './work-waiters.js';
 export class SqlStore implements PipelineStore {
   readonly name: string;
   private readonly waiters: WorkWaiters;
-  /** Wakes the waiters of a kind's state in this process (a hand-on that claimed nothing it told to wake none). */
-  private readonly wake = (kind: WorkKind, state: string): void => this.waiters.wake(kind, state);
   private closed = false;
 
   constructor(private readonly context: StoreContext) {
@@ -194,7 +192,7 @@ export class SqlStore implements PipelineStore {
   }
 
   completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
-    return this.run('complete', () => queue.completeAndClaim(this.context, claim, completion, next, this.wake));
+    return this.run('complete', () => queue.completeAndClaim(this.context, claim, completion, next));
   }
 
   renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {

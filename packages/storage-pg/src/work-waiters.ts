@@ -57,11 +57,6 @@ export class WorkWaiters {
       });
   }
 
-  /** Wakes this process's waiters for `kind` in `state` (and those for any state of it). */
-  wake(kind: WorkKind, state: string): void {
-    this.waiters.wake(kind, state);
-  }
-
   /** Wakes every waiter and drops the subscription. */
   async close(): Promise<void> {
     this.closed = true;

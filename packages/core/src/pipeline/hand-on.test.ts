@@ -20,7 +20,7 @@ function tradingCandles(count: number): Candle[] {
   });
 }
 
-/** A memory store counting the items its claims took, by kind and state (`kind/state`); without `completeAndClaim` when `withoutHandOn`. */
+/** A memory store counting the items its claims took, by state; without `completeAndClaim` when `withoutHandOn`. */
 function countingStore(withoutHandOn: boolean): { store: PipelineStore; claimedByState: Map<string, number>; handOns: () => number } {
   const claimedByState = new Map<string, number>();
   let handOns = 0;
@@ -38,8 +38,7 @@ function countingStore(withoutHandOn: boolean): { store: PipelineStore; claimedB
       if (key !== 'claim') return value;
       return async (request: ClaimRequest) => {
         const claims = await target.claim(request);
-        const key = `${request.kind}/${request.state}`;
-        claimedByState.set(key, (claimedByState.get(key) ?? 0) + claims.length);
+        claimedByState.set(request.state, (claimedByState.get(request.state) ?? 0) + claims.length);
         return claims;
       };
     },
@@ -84,28 +83,25 @@ describe('hand-ons', () => {
   it('a completion into an unordered stage\'s state, or writing its work, hands the item to that stage: it claims none, every candle trades', async () => {
     const { store, claimedByState, handOns } = countingStore(false);
     expect(await runLive(store, 8)).toEqual(Array(8).fill('EXECUTED'));
-    // The signal → the bridge (in order: each is its partition's turn), the bridge's new recommendation →
-    // validation, validation → risk, risk → execution: handed on, not claimed (the bridge claims at most its first).
-    expect(claimedByState.get('signal/PENDING') ?? 0).toBeLessThanOrEqual(1);
-    expect(claimedByState.get('recommendation/PENDING_VALIDATION') ?? 0).toBe(0);
-    expect(claimedByState.get('recommendation/PENDING_RISK') ?? 0).toBe(0);
-    expect(claimedByState.get('recommendation/PENDING_EXECUTION') ?? 0).toBe(0);
-    expect(handOns()).toBeGreaterThanOrEqual(31);
-    // The candles come from outside: claimed as before.
-    expect(claimedByState.get('candle/PENDING')).toBe(9);
+    // The bridge's new recommendation → validation, validation → risk, risk → execution: handed on, not claimed.
+    expect(claimedByState.get('PENDING_VALIDATION') ?? 0).toBe(0);
+    expect(claimedByState.get('PENDING_RISK') ?? 0).toBe(0);
+    expect(claimedByState.get('PENDING_EXECUTION') ?? 0).toBe(0);
+    expect(handOns()).toBe(24);
+    // The ordered stages (signal, bridge) claim as before.
+    expect(claimedByState.get('PENDING')).toBeGreaterThanOrEqual(16);
   });
 
   it('a store without completeAndClaim completes, and the next stage claims as before', async () => {
     const { store, claimedByState } = countingStore(true);
     expect(await runLive(store, 4)).toEqual(Array(4).fill('EXECUTED'));
-    expect(claimedByState.get('signal/PENDING')).toBe(4);
-    expect(claimedByState.get('recommendation/PENDING_VALIDATION')).toBe(4);
-    expect(claimedByState.get('recommendation/PENDING_RISK')).toBe(4);
-    expect(claimedByState.get('recommendation/PENDING_EXECUTION')).toBe(4);
+    expect(claimedByState.get('PENDING_VALIDATION')).toBe(4);
+    expect(claimedByState.get('PENDING_RISK')).toBe(4);
+    expect(claimedByState.get('PENDING_EXECUTION')).toBe(4);
   });
 
   it('has no receiver for a state two running stages take, and a removed receiver receives nothing', () => {
-    const receiver = (workerId: string): HandOnReceiver => ({ workerId, ordered: false, reserve: () => true, run: () => undefined, unreserve: () => undefined });
+    const receiver = (workerId: string): HandOnReceiver => ({ workerId, reserve: () => true, run: () => undefined, unreserve: () => undefined });
     const handOns = new HandOns();
     const risk = receiver('risk');
     const remove = handOns.register('recommendation', 'PENDING_RISK', risk);

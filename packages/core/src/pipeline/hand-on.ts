@@ -8,8 +8,6 @@ import type { Claim, WorkKind } from '../store.js';
 export interface HandOnReceiver {
   /** The worker the item is claimed for (the loop's own claims name it so too). */
   readonly workerId: string;
-  /** Whether the stage claims in order: it then takes only written items an ordered claim would take now. */
-  readonly ordered: boolean;
   /** Takes a slot for an item about to be handed on; false when the loop is stopping, claiming, or full. */
   reserve(): boolean;
   /** Runs a handed-on claim in the slot {@link reserve} took. */
@@ -19,7 +17,7 @@ export interface HandOnReceiver {
 }
 
 /**
- * The receivers of a started pipeline's stages, by the kind and state they take. A state two stages
+ * The receivers of a started pipeline's unordered stages, by the kind and state they take. A state two stages
  * take has no receiver (which of them runs an item is their claims' race, as without hand-ons).
  * @internal
  */

@@ -199,7 +199,7 @@ interface HandOn {
  * The hand-on a result's completion may make, with a slot taken for it, when the store can complete and claim in
  * one call: the item itself to the one running unordered stage that takes its next state (from an unordered
  * stage: an ordered stage's item leaving frees its partition), else the work item of the first write whose kind
- * and state one running stage takes (an ordered one takes it only in order); else undefined.
+ * and state such a stage takes; else undefined.
  */
 function handOnOf(planned: PlannedStage, result: StageResult, handOns: HandOns, runtime: PipelineRuntime): HandOn | undefined {
   if (result.kind === 'release' || runtime.options.store.completeAndClaim === undefined) return undefined;
@@ -209,7 +209,7 @@ function handOnOf(planned: PlannedStage, result: StageResult, handOns: HandOns, 
   const leaseMs = runtime.tuning.leaseMs;
   if (!takes.ordered) {
     const receiver = handOns.receiverFor(takes.kind, state);
-    if (receiver !== undefined && !receiver.ordered) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs } } : undefined;
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs } } : undefined;
   }
   const { writes } = result;
   if (writes === undefined) return undefined;
@@ -217,9 +217,7 @@ function handOnOf(planned: PlannedStage, result: StageResult, handOns: HandOns, 
     const write = writes[index]!;
     const receiver =
       write.type === 'recommendation' ? handOns.receiverFor('recommendation', write.state) : write.type === 'signal' ? handOns.receiverFor('signal', 'PENDING') : undefined;
-    if (receiver === undefined) continue;
-    if (!receiver.reserve()) return undefined;
-    return { receiver, request: receiver.ordered ? { workerId: receiver.workerId, leaseMs, write: index, ordered: true } : { workerId: receiver.workerId, leaseMs, write: index } };
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs, write: index } } : undefined;
   }
   return undefined;
 }

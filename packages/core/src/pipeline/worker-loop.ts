@@ -48,9 +48,8 @@ export async function runWorkerLoop(input: {
   readonly stopSignal: AbortSignal;
   readonly isStopping: () => boolean;
   /**
-   * The started pipeline's hand-ons: a stage's loop receives items the stage before completes into its state or
-   * writes (claimed for it in the completion; an ordered stage only written ones, in order), and its items hand
-   * theirs on in turn.
+   * The started pipeline's hand-ons: an unordered stage's loop receives items the stage before completes into
+   * its state (claimed for it in the completion), and its items hand theirs on in turn.
    */
   readonly handOns?: HandOns;
 }): Promise<void> {
@@ -75,17 +74,18 @@ export async function runWorkerLoop(input: {
   const { handOns } = input;
   // While the loop claims, no hand-on takes a slot: the claim's limit counted the free ones.
   let claiming = false;
-  const unregister = handOns?.register(takes.kind, takes.state, {
-    workerId,
-    ordered: takes.ordered === true,
-    reserve: () => {
-      if (claiming || inFlight >= concurrency || input.isStopping()) return false;
-      inFlight += 1;
-      return true;
-    },
-    run: (claim) => void runClaim(planned, claim, runtime, signal, onItemDone, handOns),
-    unreserve: () => onItemDone(undefined),
-  });
+  const unregister = takes.ordered || handOns === undefined
+    ? undefined
+    : handOns.register(takes.kind, takes.state, {
+        workerId,
+        reserve: () => {
+          if (claiming || inFlight >= concurrency || input.isStopping()) return false;
+          inFlight += 1;
+          return true;
+        },
+        run: (claim) => void runClaim(planned, claim, runtime, signal, onItemDone, handOns),
+        unreserve: () => onItemDone(undefined),
+      });
   // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim. Each
   // gets one fulfilment handler when made, marking it settled (one per wait, not per item): a wait woken together
   // with the one awaited is then known settled before the next turn, and not reused for a claim in vain.

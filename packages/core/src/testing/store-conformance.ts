@@ -390,34 +390,6 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(validating).toBeUndefined();
     });
 
-    it('claims a written item in order only when it is its partition\'s turn (completeAndClaim with write and ordered)', async () => {
-      if (store.completeAndClaim === undefined) return;
-      await seedCandles(3);
-      const signals = [0, 1, 2].map((index) => testSignal({ candleStartMs: testCandle({ index }).startMs }));
-      const candleClaim = async () => (await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 1, ordered: true }))[0]!;
-      const signalClaim = () => store.claim({ kind: 'signal', state: 'PENDING', workerId: 'bridge', leaseMs: 60_000, limit: 10, ordered: true });
-      const handOn = async (index: number) =>
-        store.completeAndClaim!(await candleClaim(), { state: 'DONE', writes: [{ type: 'signal', record: signals[index]! }] }, { workerId: 'bridge', leaseMs: 60_000, write: 0, ordered: true });
-      const first = await handOn(0);
-      if (first === undefined) {
-        // A store that cannot tell claims nothing: the signal waits for an ordered claim.
-        expect((await signalClaim()).map((claim) => claim.id)).toEqual([signals[0]!.id]);
-        return;
-      }
-      expect(first).toMatchObject({ kind: 'signal', id: signals[0]!.id, state: 'PENDING', partitionKey: 'BTC-USD/ONE_HOUR', workerId: 'bridge', attempt: 0 });
-      if (first.record !== undefined) expect(first.record).toEqual(signals[0]);
-      // While it is held, the next signal of its partition is not its turn: written, claimed by nobody, then claimable.
-      expect(await handOn(1)).toBeUndefined();
-      expect(await signalClaim()).toEqual([]);
-      await store.complete(first, { state: 'DONE' });
-      const [second] = await signalClaim();
-      expect(second?.id).toBe(signals[1]!.id);
-      // An older signal of the partition pending: not the newer one's turn either.
-      await store.release(second!);
-      expect(await handOn(2)).toBeUndefined();
-      expect((await signalClaim()).map((claim) => claim.id)).toEqual([signals[1]!.id]);
-    });
-
     it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
