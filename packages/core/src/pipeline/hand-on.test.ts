@@ -46,8 +46,23 @@ function countingStore(withoutHandOn: boolean): { store: PipelineStore; claimedB
   return { store, claimedByState, handOns: () => handOns };
 }
 
-/** Feeds `count` trading candles one at a time to a started live pipeline; each recommendation's final state. */
-async function runLive(store: PipelineStore, count: number): Promise<string[]> {
+/** A risk manager that takes `delayMs` over each decision (a busy risk stage). */
+class SlowRiskManager extends LimitRiskManager {
+  constructor(
+    signer: ConstructorParameters<typeof LimitRiskManager>[0],
+    private readonly delayMs: number,
+  ) {
+    super(signer, 1e12);
+  }
+
+  override async assess(...args: Parameters<LimitRiskManager['assess']>): ReturnType<LimitRiskManager['assess']> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return super.assess(...args);
+  }
+}
+
+/** A started live pipeline on `store` (one item per stage at a time with `concurrency: 1`; risk slow with `riskDelayMs`). */
+async function startLive(store: PipelineStore, options: { readonly concurrency?: number; readonly riskDelayMs?: number } = {}) {
   await store.putProduct(testProduct());
   const signer = createTestApprovalSigner();
   const pipeline = createPipeline({
@@ -56,13 +71,19 @@ async function runLive(store: PipelineStore, count: number): Promise<string[]> {
     features: new ReturnFeatureSet(),
     model: new ThresholdModel(),
     validator: new ScriptedValidator('approve', ['approve']),
-    risk: new LimitRiskManager(signer, 1e12),
+    risk: options.riskDelayMs === undefined ? new LimitRiskManager(signer, 1e12) : new SlowRiskManager(signer, options.riskDelayMs),
     executor: new ImmediateExecutor(signer),
-    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000 },
+    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) },
   });
+  await pipeline.start();
+  return pipeline;
+}
+
+/** Feeds `count` trading candles one at a time to a started live pipeline; each recommendation's final state. */
+async function runLive(store: PipelineStore, count: number): Promise<string[]> {
+  const pipeline = await startLive(store);
   const finished = new Map<number, (state: string) => void>();
   pipeline.on('recommendation:finished', ({ recommendation, state }) => finished.get(recommendation.candleStartMs)?.(state));
-  await pipeline.start();
   const states: string[] = [];
   try {
     const [first, ...rest] = tradingCandles(count + 1);
@@ -91,6 +112,27 @@ describe('hand-ons', () => {
     // The ordered stages (signal, bridge) claim as before.
     expect(claimedByState.get('PENDING')).toBeGreaterThanOrEqual(16);
   });
+
+  // With a one-minute poll interval, an item completed for a busy stage that nobody woke would outlast the test.
+  it('hands nothing to a stage whose slots are full: the item is completed, wakes the stage, and is claimed when a slot frees', async () => {
+    const { store, claimedByState, handOns } = countingStore(false);
+    const pipeline = await startLive(store, { concurrency: 1, riskDelayMs: 20 });
+    const finished = new Map<number, (state: string) => void>();
+    pipeline.on('recommendation:finished', ({ recommendation, state }) => finished.get(recommendation.candleStartMs)?.(state));
+    try {
+      const [first, ...burst] = tradingCandles(7);
+      await store.putCandles([first!]);
+      const done = burst.map((candle) => new Promise<string>((resolve) => finished.set(candle.startMs, resolve)));
+      await store.putCandles(burst);
+      // A SELL may be refused when its BUY has not filled yet (the bridge runs ahead of a slow risk stage).
+      for (const state of await Promise.all(done)) expect(['EXECUTED', 'REJECTED']).toContain(state);
+    } finally {
+      await pipeline.stop({ drainTimeoutMs: 60_000 });
+    }
+    // Risk was busy when validation finished some: those were completed, then claimed by risk's worker.
+    expect(claimedByState.get('PENDING_RISK') ?? 0).toBeGreaterThan(0);
+    expect(handOns()).toBeGreaterThan(0);
+  }, 30_000);
 
   it('a store without completeAndClaim completes, and the next stage claims as before', async () => {
     const { store, claimedByState } = countingStore(true);
