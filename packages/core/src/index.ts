@@ -186,6 +186,7 @@ export {
   type Claim,
   type WorkRecords,
   type ClaimRequest,
+  type HandOnRequest,
   type Completion,
   type ConsumeApprovalResult,
   type EquitySnapshot,

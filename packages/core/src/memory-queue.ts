@@ -48,7 +48,8 @@ export class MemoryQueue {
     this.settled = new SettledColumns({ candle: candlePlaceOf, ...placeOf }, handles);
   }
 
-  add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string): void {
+  /** Adds an item unless stored, waking the state's waiters unless `wake` is false (an item leased at once). */
+  add(kind: WorkKind, id: string, partitionKey: string, orderKey: number, state: string, reason?: string, wake = true): void {
     const entries = this.entries[kind];
     if (entries.has(id) || this.settled.find(kind, id) !== undefined) return;
     const nowMs = this.nowMs();
@@ -57,7 +58,7 @@ export class MemoryQueue {
     const entry = newEntry(kind, id, this.partitionKeys.of(partitionKey), orderKey, status);
     entries.set(id, entry);
     this.index.add(entry);
-    this.notify(kind, state);
+    if (wake) this.notify(kind, state);
   }
 
   /**
@@ -228,8 +229,34 @@ export class MemoryQueue {
     return entry;
   }
 
-  /** Moves a checked entry to a state and frees it. */
-  transition(entry: Entry, state: string, reason: string | undefined, lastError?: WorkError, attempt?: number): void {
+  /**
+   * Moves a checked entry to a state (not `DEAD_LETTER`) and leases it there at once to `workerId` with a fresh
+   * token, waking nobody (it is not claimable): {@link PipelineStore.completeAndClaim}.
+   */
+  transitionAndLease<K extends WorkKind>(entry: Entry, state: WorkStates[K], reason: string | undefined, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> {
+    this.transition(entry, state, reason, undefined, undefined, false);
+    return this.lease(entry, workerId, leaseMs, record);
+  }
+
+  /** Leases a free entry to `workerId` with a fresh token, as a claim does; its claim. */
+  lease<K extends WorkKind>(entry: Entry, workerId: string, leaseMs: number, record: WorkRecords[K] | undefined): Claim<K> {
+    const { state } = entry.status as { state: WorkStates[K] };
+    const nowMs = this.nowMs();
+    this.fencingCounter += 1;
+    const fencingToken = this.fencingCounter;
+    const leaseExpiresAtMs = nowMs + leaseMs;
+    entry.lease = { workerId, fencingToken, expiresAtMs: leaseExpiresAtMs };
+    this.index.leased(entry);
+    const kind = entry.kind as K;
+    const { id, partitionKey } = entry;
+    const { attempt } = entry.status;
+    return record === undefined
+      ? { kind, id, state, partitionKey, workerId, fencingToken, attempt, leaseExpiresAtMs }
+      : { kind, id, state, partitionKey, workerId, fencingToken, attempt, leaseExpiresAtMs, record };
+  }
+
+  /** Moves a checked entry to a state and frees it (waking the state's waiters unless `wake` is false). */
+  transition(entry: Entry, state: string, reason: string | undefined, lastError?: WorkError, attempt?: number, wake = true): void {
     const nowMs = this.nowMs();
     this.index.remove(entry);
     // A dead letter completed dead-lettered again (a sweep) keeps the state it first failed in.
@@ -238,7 +265,7 @@ export class MemoryQueue {
     entry.status = statusOf(state, attempt ?? entry.status.attempt, nowMs, reason, lastError ?? entry.status.lastError);
     this.index.add(entry);
     this.dropLease(entry);
-    this.notify(entry.kind, state);
+    if (wake) this.notify(entry.kind, state);
   }
 
   renew<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Claim<K> {

@@ -31,8 +31,8 @@ import type { ExposureReservation, RiskApproval, RiskAssessment, RiskState } fro
 import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRecommendation } from './records/trading.js';
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
-  BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
-  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkStates, WorkStatus,
+  BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, HandOnRequest, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
+  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkRecords, WorkStates, WorkStatus,
 } from './store.js';
 import { systemClock, type Clock, type Granularity } from './time.js';
 
@@ -232,6 +232,26 @@ class MemoryStore implements PipelineStore {
     this.queue.transition(entry, completion.state, completion.reason);
   }
 
+  async completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
+    this.open();
+    const entry = this.queue.checkLease(claim);
+    const writes = this.checkWrites(completion.writes ?? []);
+    const leaseMs = Math.max(0, next.leaseMs);
+    if (next.write === undefined) {
+      for (const write of writes) this.applyWrite(write);
+      return this.queue.transitionAndLease(entry, completion.state, completion.reason, next.workerId, leaseMs, this.claimedRecordOf(claim.kind, entry) as WorkRecords[K] | undefined);
+    }
+    // A written work item inserted now is leased at once, its waiters not woken.
+    const handed = writes[next.write];
+    const leased = handed !== undefined && !handed.duplicate && (handed.write.type === 'signal' || handed.write.type === 'recommendation') ? handed : undefined;
+    for (const write of writes) this.applyWrite(write, write !== leased);
+    this.queue.transition(entry, completion.state, completion.reason);
+    if (leased === undefined) return undefined;
+    const kind = leased.write.type as 'signal' | 'recommendation';
+    const written = this.queue.entry(kind, leased.write.record.id)!;
+    return this.queue.lease(written, next.workerId, leaseMs, this.claimedRecordOf(kind, written));
+  }
+
   async renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {
     this.open();
     return this.queue.renew(claim, leaseMs);
@@ -313,16 +333,17 @@ class MemoryStore implements PipelineStore {
     }
   }
 
-  private applyWrite({ write, duplicate }: { write: RecordWrite; duplicate: boolean }): InsertResult {
+  /** Applies a checked write; a work item it adds wakes its state's waiters unless `wake` is false. */
+  private applyWrite({ write, duplicate }: { write: RecordWrite; duplicate: boolean }, wake = true): InsertResult {
     if (duplicate) return { status: 'duplicate' };
     switch (write.type) {
       case 'signal':
         this.signals.add(write.record);
-        this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, 'PENDING');
+        this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, 'PENDING', undefined, wake);
         break;
       case 'recommendation':
         this.recommendations.set(write.record.id, write.record);
-        this.queue.add('recommendation', write.record.id, partitionKeyOf(write.record), write.record.createdAtMs, write.state, write.reason);
+        this.queue.add('recommendation', write.record.id, partitionKeyOf(write.record), write.record.createdAtMs, write.state, write.reason, wake);
         break;
       case 'validation':
         this.validations.set(write.record.id, write.record);

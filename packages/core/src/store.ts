@@ -125,6 +125,23 @@ export interface ClaimRequest<K extends WorkKind = WorkKind> {
   readonly ordered?: boolean;
 }
 
+/**
+ * Who takes an item over in its new state when {@link PipelineStore.completeAndClaim} completes it: the worker of
+ * the stage that takes that state, as a {@link ClaimRequest} names it.
+ */
+export interface HandOnRequest {
+  /** Names the claimer, recorded with the lease. */
+  readonly workerId: string;
+  /** How long the new lease lasts, ms, on the store's clock. */
+  readonly leaseMs: number;
+  /**
+   * Which item to claim: the completed item in its new state when absent; else the work item the completion's
+   * write at this index makes (a `signal` or `recommendation` write), claimed as an unordered claim takes it, and
+   * only if this completion inserted it (a duplicate claims nothing).
+   */
+  readonly write?: number;
+}
+
 /** A record written together with a completion, in the same transaction. Inserts are first-write-wins. */
 export type RecordWrite =
   | { readonly type: 'signal'; readonly record: Signal }
@@ -480,6 +497,17 @@ export interface PipelineStore {
   claim<K extends WorkKind>(request: ClaimRequest<K>): Promise<Claim<K>[]>;
   /** @throws TradepipeError `lease_lost` if the fencing token is stale; `record_conflict` if a write conflicts (nothing is applied). */
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void>;
+  /**
+   * {@link complete}, and in the same atomic step a claim for `next.workerId` (a fresh fencing token, a lease of
+   * `next.leaseMs`) of the item in its new state, or of the work item one of the completion's writes makes (see
+   * {@link HandOnRequest.write}); either is due at once: the live path hands an item to the next stage's worker
+   * without that worker claiming it. The claimed item's waiters need not wake (it is not claimable). Optional:
+   * without it a pipeline completes and the next stage claims as usual.
+   * @returns the new claim (its `record` may be absent), or undefined when the store completed without claiming
+   *   (what the completion made claimable is then claimable, and its waiters woken, as after {@link complete})
+   * @throws as {@link complete} (nothing is applied)
+   */
+  completeAndClaim?<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined>;
   /**
    * Extends a held lease to `leaseMs` from now (the store's clock), keeping the fencing token: a worker calls it
    * while a slow item (an LLM answer, an order being followed) is still in hand.

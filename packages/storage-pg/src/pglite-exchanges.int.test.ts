@@ -32,7 +32,7 @@ describe('PGlite exchanges of the trading path', () => {
     return { result, exchanges };
   }
 
-  it('records an approved risk decision in three exchanges (its exposure reads ride in the first statement), and checks exposure against what is stored', async () => {
+  it('records an approved risk decision in two exchanges (its exposure reads ride in the first statement, COMMIT in the second), and checks exposure against what is stored', async () => {
     const nowMs = await store.nowMs();
     const first = testRecommendation({ index: 0 });
     const second = testRecommendation({ index: 1 });
@@ -44,13 +44,44 @@ describe('PGlite exchanges of the trading path', () => {
         ...(limits === undefined ? {} : { limits, markPrices: { 'BTC-USD': 100_000 } }),
       });
     await decide(first);
-    // BEGIN with the reads (the assessment, the store's now, every position, the active reservations), the writes, COMMIT.
+    // BEGIN with the reads (the assessment, the store's now, every position, the active reservations), the writes with COMMIT.
     const recorded = await counted(() => decide(second));
     expect(recorded.result.status).toBe('recorded');
-    expect(recorded.exchanges).toBe(3);
+    expect(recorded.exchanges).toBe(2);
     // The two reservations read in that first statement count: a heat limit of two reservations' worth refuses a third.
     const heat = { maxPortfolioHeat: { limit: 0.02, equityQuote: 10_000, volatilities: { 'BTC-USD': 1 }, fallbackVolatility: 2 } };
     await expect(decide(third, heat)).rejects.toMatchObject({ code: 'exposure_limit_exceeded' });
+  });
+
+  it('refuses an approved decision whose approval id exists for another decision in its one writing statement: nothing of it stays', async () => {
+    const nowMs = await store.nowMs();
+    const recommendation = testRecommendation({ index: 20 });
+    const other = testRecommendation({ index: 21 });
+    const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+    await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+    const taken = testApproval(other, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+    const clash = { approval: { ...taken.approval, id: approval.id }, reservation: { ...taken.reservation, approvalId: approval.id } };
+    await expect(store.recordRiskDecision({ assessment: testAssessment(other), ...clash })).rejects.toMatchObject({ code: 'record_conflict', details: { approvalId: approval.id } });
+    expect(await store.getRiskAssessment(other.id)).toBeUndefined();
+    expect(await store.getApproval(other.id)).toBeUndefined();
+    // The same decision again is the stored one; an assessment of other content for it is a conflict.
+    expect((await store.recordRiskDecision({ assessment: testAssessment(other), ...taken })).status).toBe('recorded');
+  });
+
+  it('consumes an approval in two exchanges (the approval read, then the order intent with its checks and COMMIT); a refusal leaves nothing', async () => {
+    const nowMs = await store.nowMs();
+    const recommendation = testRecommendation({ index: 30 });
+    const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+    await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+    await store.updateRiskState({ killSwitch: { engaged: true, mode: 'freeze', reason: 'test' }, updatedAtMs: nowMs });
+    await expect(store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs))).rejects.toMatchObject({ code: 'kill_switch_engaged' });
+    expect(await store.getOrderByClientOrderId(approval.clientOrderId)).toBeUndefined();
+    await store.updateRiskState({ killSwitch: { engaged: false, mode: 'freeze' }, updatedAtMs: nowMs });
+    const consumed = await counted(() => store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs)));
+    expect(consumed.result.status).toBe('consumed');
+    expect(consumed.exchanges).toBe(2);
+    expect((await store.getOrderByClientOrderId(approval.clientOrderId))?.id).toBe(consumed.result.order.id);
+    await expect(store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs))).rejects.toMatchObject({ code: 'approval_consumed' });
   });
 
   it('records a new fill in two exchanges (the balances read in the first statement), crediting the stored balances', async () => {

@@ -155,6 +155,42 @@ describe('PGlite store', () => {
     expect(await hasEnded(forExecution)).toBe(true);
   });
 
+  it('wakes no wait for what a completion hands on (the item in its new state, a written item), and still the others', async () => {
+    const hasEnded = async (wait: Promise<void>): Promise<boolean> => {
+      let ended = false;
+      void wait.then(() => (ended = true));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return ended;
+    };
+    const done = new AbortController();
+    const wait = (kind: 'recommendation' | 'candle', state?: string): Promise<void> =>
+      store.waitForWork(kind, { timeoutMs: 60_000, signal: done.signal, ...(state === undefined ? {} : { state }) });
+    try {
+      const recommendation = testRecommendation({ pipelineId: 'handed' });
+      const subscribed = wait('recommendation');
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      await subscribed;
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'w', leaseMs: 60_000, limit: 1 });
+      const forRisk = wait('recommendation', 'PENDING_RISK');
+      expect(await store.completeAndClaim!(validating!, { state: 'PENDING_RISK' }, { workerId: 'risk', leaseMs: 60_000 })).toBeDefined();
+      expect(await hasEnded(forRisk)).toBe(false);
+      // A candle completed with a recommendation handed on: the candle's own state wakes its waits, the recommendation's none.
+      const candle = testCandle({ productId: 'HAND-USD' });
+      await store.putCandles([candle, testCandle({ productId: 'HAND-USD', index: 1 })]);
+      const [claimed] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'w', leaseMs: 60_000, limit: 1, ordered: true });
+      const forValidation = wait('recommendation', 'PENDING_VALIDATION');
+      const forCandles = wait('candle');
+      const written = testRecommendation({ pipelineId: 'handed', index: 1 });
+      const handed = await store.completeAndClaim!(claimed!, { state: 'DONE', writes: [{ type: 'recommendation', record: written, state: 'PENDING_VALIDATION' }] }, { workerId: 'validation', leaseMs: 60_000, write: 0 });
+      expect(handed?.id).toBe(written.id);
+      expect(await hasEnded(forCandles)).toBe(true);
+      expect(await hasEnded(forValidation)).toBe(false);
+      expect(await hasEnded(forRisk)).toBe(false);
+    } finally {
+      done.abort();
+    }
+  });
+
   it('analyzes a table the live path grew (PGlite has no autovacuum), once it doubled, and only then', async () => {
     const database = await factory.database();
     const grown = await createPgliteStore({ database, schema: 'pglite_grown' });

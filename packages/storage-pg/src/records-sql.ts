@@ -127,9 +127,23 @@ function shapeNumber(index: number, first: number, valueCount: number, work: boo
  * The statement must define `now_ms`; `guard` (e.g. `WHERE EXISTS (SELECT 1 FROM settled)`) conditions the insert.
  * @internal
  */
-export function recordInsertPart(context: StoreContext, write: RecordWrite, options: { readonly index: number; readonly params: unknown[]; readonly guard?: string }): RecordInsertPart {
+export function recordInsertPart(
+  context: StoreContext,
+  write: RecordWrite,
+  options: {
+    readonly index: number;
+    readonly params: unknown[];
+    readonly guard?: string;
+    /**
+     * A work item's row inserted leased to `workerId` for `leaseMs` with a fresh fencing token (as a claim leases),
+     * the CTE returning its `fencing_token`, `lease_expires_at_ms` and `attempt`; ignored for a record of no queue.
+     */
+    readonly lease?: { readonly workerId: string; readonly leaseMs: number };
+  },
+): RecordInsertPart {
   const { params, index } = options;
   const plan = planFor(write);
+  const lease = plan.work === undefined ? undefined : options.lease;
   // The record's canonical JSON is hashed and written: `jsonb` keeps no key order, so the stored record is the
   // one its plain JSON gave, and the record is serialised once, not twice.
   const json = canonicalJson(write.record);
@@ -139,8 +153,11 @@ export function recordInsertPart(context: StoreContext, write: RecordWrite, opti
   for (const value of plan.values) params.push(value);
   params.push(json, hash);
   if (plan.work !== undefined) params.push(plan.work.state, plan.work.reason);
+  if (lease !== undefined) params.push(lease.workerId, Math.max(0, Math.round(lease.leaseMs)));
   params.push(plan.key);
+  // The leased shape is cached apart from the plain one (the same guard, other text).
   const guard = options.guard ?? '';
+  const cacheGuard = lease === undefined ? guard : `${guard}\0leased`;
   let schema = PART_SQL.get(context.s);
   if (schema === undefined) {
     schema = { shapes: 0, byTable: new Map() };
@@ -151,16 +168,16 @@ export function recordInsertPart(context: StoreContext, write: RecordWrite, opti
     byGuard = new Map();
     schema.byTable.set(plan.table, byGuard);
   }
-  let texts = byGuard.get(guard);
+  let texts = byGuard.get(cacheGuard);
   if (texts === undefined) {
     texts = new Map();
-    byGuard.set(guard, texts);
+    byGuard.set(cacheGuard, texts);
   }
   const shapeKey = index < 2 ** 20 && first < 65_536 && plan.values.length < 256 ? shapeNumber(index, first, plan.values.length, plan.work !== undefined) : undefined;
   let sql = shapeKey === undefined ? undefined : texts.get(shapeKey);
   if (sql === undefined) {
-    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : 'work'}/${index}/${first}/${guard}`;
-    sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`);
+    const shape = `${plan.table}/${plan.values.length}/${plan.work === undefined ? '' : lease === undefined ? 'work' : 'leased'}/${index}/${first}/${guard}`;
+    sql = partSql(context, plan, index, first, guard, `${context.s}/${shape}`, lease !== undefined);
     if (shapeKey !== undefined && schema.shapes < MAX_PART_SHAPES) {
       texts.set(shapeKey, sql);
       schema.shapes += 1;
@@ -170,7 +187,7 @@ export function recordInsertPart(context: StoreContext, write: RecordWrite, opti
 }
 
 /** The SQL of a record's insert part whose placeholders start at `$first` (see {@link recordInsertPart}). */
-function partSql(context: StoreContext, plan: InsertPlan, index: number, first: number, guard: string, sqlKey: string): PartSql {
+function partSql(context: StoreContext, plan: InsertPlan, index: number, first: number, guard: string, sqlKey: string, leased: boolean): PartSql {
   let next = first;
   const placeholder = (cast = ''): string => `$${next++}${cast}`;
   const values = [...plan.values.map(() => placeholder()), placeholder('::jsonb'), placeholder()];
@@ -180,13 +197,17 @@ function partSql(context: StoreContext, plan: InsertPlan, index: number, first: 
     columns.push('state', 'state_reason', 'available_at_ms', 'updated_at_ms');
     values.push(placeholder(), placeholder(), 'now_ms.ms', 'now_ms.ms');
   }
+  if (leased) {
+    columns.push('lease_owner', 'lease_expires_at_ms', 'fencing_token');
+    values.push(placeholder(), `now_ms.ms + ${placeholder('::bigint')}`, `nextval('${context.s}.fencing_token_seq')`);
+  }
   const name = `w${index}`;
   const table = `${context.s}.${plan.table}`;
   const storedSql = `(SELECT content_hash FROM ${table} WHERE ${plan.keyColumn} = ${placeholder()})`;
   const insertedSql = `(SELECT count(*) FROM ${name})`;
   return {
     cte: `${name} AS (INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values.join(', ')} FROM now_ms ${guard}
-      ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING 1)`,
+      ON CONFLICT (${plan.keyColumn}) DO NOTHING RETURNING ${leased ? 'fencing_token, lease_expires_at_ms, attempt' : '1'})`,
     insertedSql,
     storedSql,
     unsettledSql: `(${insertedSql} = 0 AND ${storedSql} IS DISTINCT FROM ${hashSql}::text)`,

@@ -20,6 +20,7 @@ import {
 import { nowParam, nowSql, perContext, type StoreContext } from './context.js';
 import { ORDER_COLUMNS, orderValues } from './orders-sql.js';
 import { positionsFromJson, positionsJsonSql } from './positions-sql.js';
+import { errorCodeOf } from './db-errors.js';
 import { applyRecordWrite, recordConflict, recordInsertPart, storedHash } from './records-sql.js';
 import { rowLock } from './row-locks.js';
 import { decimalColumn, int8, jsonRows, parseStored } from './rows.js';
@@ -86,7 +87,7 @@ function reservationsFromJson(value: unknown): ExposureReservation[] {
 }
 
 /** The order-intent statement of {@link consumeApproval}: the order's `valueCount` columns first, then the store's now and the approval's id. */
-function consumeSql(context: StoreContext, valueCount: number): string {
+function consumeSql(context: StoreContext, valueCount: number, refuses = false): string {
   const at = valueCount;
   return `WITH kill AS MATERIALIZED (SELECT kill_switch_engaged FROM ${context.s}.risk_state WHERE id = 1 ${rowLock(context, 'FOR SHARE')}),
          now_ms AS MATERIALIZED (SELECT ${nowSql(at + 1)} AS ms FROM (SELECT count(*) FROM kill) AS locked),
@@ -100,10 +101,27 @@ function consumeSql(context: StoreContext, valueCount: number): string {
          reserved AS (
            UPDATE ${context.s}.exposure_reservations SET order_id = (SELECT id FROM inserted)
            WHERE approval_id = $${at + 2} AND EXISTS (SELECT 1 FROM inserted))
-       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted`;
+       SELECT (SELECT kill_switch_engaged FROM kill) AS engaged, (SELECT ms FROM now_ms) AS now_ms, (SELECT count(*) FROM inserted) AS inserted${
+         refuses
+           ? `,
+         CASE WHEN $${at + 3}::boolean AND (SELECT kill_switch_engaged FROM kill) IS TRUE THEN ${context.s}.refuse('kill_switch_engaged')
+              WHEN greatest((SELECT ms FROM now_ms), coalesce($${at + 4}::bigint, 0)) >= $${at + 5}::bigint THEN ${context.s}.refuse('approval_expired')
+              WHEN (SELECT count(*) FROM inserted) <> 1 THEN ${context.s}.refuse('approval_consumed') END AS refused`
+           : ''
+       }`;
 }
 
 const CONSUME_SQL = perContext((context) => consumeSql(context, ORDER_COLUMNS.length));
+
+/**
+ * {@link CONSUME_SQL} that refuses itself (TP001, its reason the check's error code) where consumeApproval's checks
+ * after it would throw, in their order: a BUY under the kill switch (`$n+3`: the order is a BUY), an expired
+ * approval (at the later of the store's now and `$n+4`, against `$n+5`), an order already recorded.
+ */
+const CONSUME_REFUSING_SQL = perContext((context) => consumeSql(context, ORDER_COLUMNS.length, true));
+
+/** SQLSTATE of the store's `refuse(reason)`. */
+const REFUSED = 'TP001';
 
 const APPROVAL_SQL = perContext((context) => `SELECT record FROM ${context.s}.risk_approvals WHERE recommendation_id = $1`);
 const ASSESSMENT_SQL = perContext((context) => `SELECT record FROM ${context.s}.risk_assessments WHERE recommendation_id = $1`);
@@ -218,6 +236,9 @@ async function writeDecision(
   const reservationValues = [reservation.approvalId, reservation.productId, reservation.side, reservation.quoteAmount, reservation.baseSize, reservation.reservedAtMs, reservation.expiresAtMs].map(
     (value) => at(value),
   );
+  // On PGlite (transactions run alone: a record this statement did not insert is in its snapshot) the statement
+  // refuses itself where the checks below would throw, in their order, and commits with its exchange.
+  const refuses = context.driver.name === 'pglite';
   const [row] = await executor.query<{ inserted: string; stored: string | null; approval_inserted: string }>(
     `WITH now_ms AS (SELECT ${nowSql(1)} AS ms), ${part.cte},
        approval_row AS (
@@ -228,16 +249,29 @@ async function writeDecision(
          INSERT INTO ${context.s}.exposure_reservations (approval_id, product_id, side, quote_amount, base_size, reserved_at_ms, expires_at_ms)
          SELECT ${reservationValues.join(', ')} FROM approval_row RETURNING 1 AS one)
      SELECT ${part.insertedSql} AS inserted, ${part.storedSql} AS stored, (SELECT count(*) FROM approval_row) AS approval_inserted,
-       (SELECT count(*) FROM reservation_row) AS reservation_inserted`,
+       (SELECT count(*) FROM reservation_row) AS reservation_inserted${
+         refuses
+           ? `, CASE WHEN ${part.unsettledSql} THEN ${context.s}.refuse('assessment')
+                     WHEN (SELECT count(*) FROM approval_row) <> 1 THEN ${context.s}.refuse('approval') END AS refused`
+           : ''
+       }`,
     params,
-  );
+    refuses ? { commits: true } : undefined,
+  ).catch((error: unknown) => {
+    if (!refuses || errorCodeOf(error) !== REFUSED) throw error;
+    if ((error as { message?: unknown }).message === 'assessment') throw recordConflict(write);
+    throw approvalConflict(approval);
+  });
   if (Number(row?.inserted) !== 1) {
     const stored = row?.stored ?? (await storedHash(context, executor, write));
     if (stored !== part.hash) throw recordConflict(write);
   }
-  if (Number(row?.approval_inserted) !== 1) {
-    throw new TradepipeError('record_conflict', 'An approval with this id exists for another decision', { details: { approvalId: approval.id } });
-  }
+  if (Number(row?.approval_inserted) !== 1) throw approvalConflict(approval);
+}
+
+/** The refusal of an approval whose id exists for another decision. */
+function approvalConflict(approval: RiskApproval): TradepipeError {
+  return new TradepipeError('record_conflict', 'An approval with this id exists for another decision', { details: { approvalId: approval.id } });
 }
 
 /** Orders created since `sinceMs` plus approvals not yet consumed (unexpired, unreleased, no order): the order-count limit's view. */
@@ -248,6 +282,16 @@ async function countOrdersInWindow(context: StoreContext, executor: SqlExecutor,
     [sinceMs, nowMs],
   );
   return Number(row?.total ?? 0);
+}
+
+/** Whether an order keeps within its approval ({@link checkOrderWithinApproval} would not throw). */
+function isWithinApproval(approval: RiskApproval, order: Order): boolean {
+  try {
+    checkOrderWithinApproval(approval, order);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -273,6 +317,24 @@ export async function consumeApproval(context: StoreContext, approval: RiskAppro
     // the order. The insert reads the now, which reads the locked kill-switch row, so they run in that order. A
     // refusal below rolls all of it back, so the checks keep their order and their answers.
     const values = orderValues(parsedOrder);
+    // On PGlite (no lock to wait for: see `rowLock`), an order within its approval is recorded by a statement that
+    // checks the rest itself and commits with its exchange: the answers and their order as below.
+    if (context.driver.name === 'pglite' && values.length === ORDER_COLUMNS.length && isWithinApproval(stored, parsedOrder)) {
+      try {
+        await executor.query(
+          CONSUME_REFUSING_SQL(context),
+          [...values, nowParam(context), stored.id, stored.side === 'BUY', context.clock?.nowMs() ?? null, stored.expiresAtMs],
+          { commits: true },
+        );
+      } catch (error) {
+        if (errorCodeOf(error) !== REFUSED) throw error;
+        const reason = (error as { message?: unknown }).message;
+        if (reason === 'kill_switch_engaged') throw new TradepipeError('kill_switch_engaged', 'The kill switch is engaged: no new exposure is placed', { details });
+        if (reason === 'approval_expired') throw new TradepipeError('approval_expired', 'The approval has expired', { details });
+        throw new TradepipeError('approval_consumed', 'An order for this recommendation exists already', { details });
+      }
+      return { status: 'consumed', order: parsedOrder };
+    }
     const [result] = await executor.query<{ engaged: boolean | null; now_ms: string; inserted: string }>(
       values.length === ORDER_COLUMNS.length ? CONSUME_SQL(context) : consumeSql(context, values.length),
       [...values, nowParam(context), stored.id],

@@ -10,6 +10,7 @@ import {
   type DeadLetterAction,
   type DeadLetterQuery,
   type Completion,
+  type HandOnRequest,
   type ConsumeApprovalResult,
   type EquitySnapshot,
   type ExposureReservation,
@@ -188,6 +189,10 @@ export class SqlStore implements PipelineStore {
 
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void> {
     return this.run('complete', () => queue.complete(this.context, claim, completion));
+  }
+
+  completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
+    return this.run('complete', () => queue.completeAndClaim(this.context, claim, completion, next));
   }
 
   renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {

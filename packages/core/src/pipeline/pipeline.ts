@@ -15,6 +15,7 @@ import { checkStoreHealth, worstHealthStatus } from './stages/health.js';
 import { builtInStages } from './stages/index.js';
 import { runIngest } from './stages/market-data.js';
 import { createOrderReconciler, type OrderReconciler } from './stages/order-reconciler.js';
+import { HandOns } from './hand-on.js';
 import { claimFor, runWorkerLoop } from './worker-loop.js';
 
 /** How far the pipeline's clock and its store's may disagree (a database clock drifts a little). */
@@ -194,9 +195,11 @@ export class Pipeline {
     this.stopController = new AbortController();
     await this.prepare();
     const signal = this.abortController.signal;
+    // This run's hand-ons: each unordered stage's loop receives the items completed into its state.
+    const handOns = new HandOns();
     for (const planned of this.planned) {
       const stopSignal = this.stopController.signal;
-      this.running.push(this.guard(planned.stage.name, () => runWorkerLoop({ planned, runtime: this.runtime, signal, stopSignal, isStopping: () => this.stopping })));
+      this.running.push(this.guard(planned.stage.name, () => runWorkerLoop({ planned, runtime: this.runtime, signal, stopSignal, isStopping: () => this.stopping, handOns })));
     }
     const reconciler = this.reconciler;
     if (reconciler !== undefined) this.running.push(this.guard('reconciler', () => reconciler.run(this.context(signal), (orders) => void this.reportOrders(orders), this.stopController.signal)));

@@ -2,8 +2,9 @@ import { TradepipeError, toTradepipeError } from '../errors.js';
 import type { StageContext } from '../interfaces.js';
 import type { Logger } from '../logger.js';
 import { TERMINAL_RECOMMENDATION_STATES, type TradeRecommendation } from '../records/trading.js';
-import type { Claim, Completion, PipelineStore, WorkKind, WorkStates } from '../store.js';
+import type { Claim, Completion, HandOnRequest, PipelineStore, WorkKind, WorkStates } from '../store.js';
 import type { Clock } from '../time.js';
+import type { HandOnReceiver, HandOns } from './hand-on.js';
 import { childAbortController, holdLease, type ChildAbortController, type HeldLease } from './lease.js';
 import { backoffMs, type PipelineRuntime } from './runtime.js';
 import { StageFailure, type AnyPipelineStage, type StageEvent, type StageResult, type StageRunContext } from './stage.js';
@@ -26,6 +27,8 @@ export interface PlannedStage {
  * @param done called once the item is settled, with what escaped the failure handling if anything did (a bug:
  *   then the promise rejects only when `done` is not given): lets a worker loop track its items without a
  *   promise per item
+ * @param handOns a started pipeline's receivers: a completion into a state a running unordered stage takes
+ *   claims the item for that stage's worker in the same store call (when the store can), which runs it at once
  * @internal
  */
 export async function runClaim(
@@ -34,6 +37,7 @@ export async function runClaim(
   runtime: PipelineRuntime,
   pipelineSignal: AbortSignal,
   done?: (escaped: { readonly error: unknown } | undefined) => void,
+  handOns?: HandOns,
 ): Promise<void> {
   let escaped: { readonly error: unknown } | undefined;
   try {
@@ -48,9 +52,18 @@ export async function runClaim(
       const result = await planned.run(input, context);
       lease.throwIfAborted();
       // settle() unrolled: one async layer fewer per item (what follows the persist waits only when it must).
-      await persist(planned, claim, result, runtime);
-      const rest = announce(planned, claim, input, result, runtime);
-      if (rest !== undefined) await rest;
+      const handOn = handOns === undefined ? undefined : handOnOf(planned, result, handOns, runtime);
+      if (handOn === undefined) {
+        await persist(planned, claim, result, runtime);
+        const rest = announce(planned, claim, input, result, runtime);
+        if (rest !== undefined) await rest;
+      } else {
+        const handed = await persistHandingOn(planned, claim, result, runtime, handOn);
+        const rest = announce(planned, claim, input, result, runtime);
+        // After the persist and its events: the next stage's run of the item (it was claimed with the persist).
+        if (handed !== undefined) handOn.receiver.run(handed);
+        if (rest !== undefined) await rest;
+      }
     } catch (error) {
       await handleFailure({ planned, claim, input, error, context, lease, runtime, pipelineSignal });
     } finally {
@@ -155,19 +168,80 @@ async function settle(planned: PlannedStage, claim: Claim, input: unknown, resul
 function persist(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime): Promise<void> {
   const store = runtime.options.store;
   if (result.kind === 'release') return store.release(claim, { delayMs: result.delayMs });
+  return store.complete(claim, completionOf(planned, result));
+}
+
+/**
+ * A completing result's completion.
+ * @throws TradepipeError `internal` if the stage passed an item on but has no next state
+ */
+function completionOf(planned: PlannedStage, result: Exclude<StageResult, { kind: 'release' }>): Completion<WorkKind> {
   const state = result.kind === 'pass' ? planned.passesTo : result.state;
   if (state === undefined) throw new TradepipeError('internal', 'The stage passed an item on but has no next state', { details: { stage: planned.stage.name } });
   const { reason, writes } = result;
   // Only the fields given (no spread of optional parts): the same completion, one object.
-  const completion: Completion<WorkKind> =
-    reason === undefined
-      ? writes === undefined
-        ? { state: state as WorkStates[WorkKind] }
-        : { state: state as WorkStates[WorkKind], writes }
-      : writes === undefined
-        ? { state: state as WorkStates[WorkKind], reason }
-        : { state: state as WorkStates[WorkKind], reason, writes };
-  return store.complete(claim, completion);
+  return reason === undefined
+    ? writes === undefined
+      ? { state: state as WorkStates[WorkKind] }
+      : { state: state as WorkStates[WorkKind], writes }
+    : writes === undefined
+      ? { state: state as WorkStates[WorkKind], reason }
+      : { state: state as WorkStates[WorkKind], reason, writes };
+}
+
+/** A hand-on a completion makes: the receiver (a slot taken in it) and what the store claims for it. */
+interface HandOn {
+  readonly receiver: HandOnReceiver;
+  readonly request: HandOnRequest;
+}
+
+/**
+ * The hand-on a result's completion may make, with a slot taken for it, when the store can complete and claim in
+ * one call: the item itself to the one running unordered stage that takes its next state (from an unordered
+ * stage: an ordered stage's item leaving frees its partition), else the work item of the first write whose kind
+ * and state such a stage takes; else undefined.
+ */
+function handOnOf(planned: PlannedStage, result: StageResult, handOns: HandOns, runtime: PipelineRuntime): HandOn | undefined {
+  if (result.kind === 'release' || runtime.options.store.completeAndClaim === undefined) return undefined;
+  const { takes } = planned.stage;
+  const state = result.kind === 'pass' ? planned.passesTo : result.state;
+  if (state === undefined) return undefined;
+  const leaseMs = runtime.tuning.leaseMs;
+  if (!takes.ordered) {
+    const receiver = handOns.receiverFor(takes.kind, state);
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs } } : undefined;
+  }
+  const { writes } = result;
+  if (writes === undefined) return undefined;
+  for (let index = 0; index < writes.length; index += 1) {
+    const write = writes[index]!;
+    const receiver =
+      write.type === 'recommendation' ? handOns.receiverFor('recommendation', write.state) : write.type === 'signal' ? handOns.receiverFor('signal', 'PENDING') : undefined;
+    if (receiver !== undefined) return receiver.reserve() ? { receiver, request: { workerId: receiver.workerId, leaseMs, write: index } } : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * {@link persist} as the store's completion that also claims what `handOn` names for its receiver (whose slot is
+ * taken): the new claim (the item's carrying the record the completed claim carried, when the store's does not),
+ * or undefined when the store claimed nothing (the slot is given back). A failure gives the slot back too.
+ */
+async function persistHandingOn(planned: PlannedStage, claim: Claim, result: StageResult, runtime: PipelineRuntime, handOn: HandOn): Promise<Claim | undefined> {
+  const { receiver, request } = handOn;
+  let handed: Claim | undefined;
+  try {
+    handed = await runtime.options.store.completeAndClaim!(claim, completionOf(planned, result as Exclude<StageResult, { kind: 'release' }>), request);
+  } catch (error) {
+    receiver.unreserve();
+    throw error;
+  }
+  if (handed === undefined) {
+    receiver.unreserve();
+    return undefined;
+  }
+  // Records are immutable once stored: the record the completed claim carried is the item's record still.
+  return handed.record !== undefined || claim.record === undefined || request.write !== undefined ? handed : { ...handed, record: claim.record };
 }
 
 /**

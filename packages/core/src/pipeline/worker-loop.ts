@@ -1,4 +1,5 @@
 import type { Claim, WorkKind, WorkStates } from '../store.js';
+import type { HandOns } from './hand-on.js';
 import { runClaim, type PlannedStage } from './runner.js';
 import type { PipelineRuntime } from './runtime.js';
 
@@ -46,6 +47,11 @@ export async function runWorkerLoop(input: {
   /** Aborted when stopping begins: ends the worker's wait for work at once (in-flight items go on under `signal`). */
   readonly stopSignal: AbortSignal;
   readonly isStopping: () => boolean;
+  /**
+   * The started pipeline's hand-ons: an unordered stage's loop receives items the stage before completes into
+   * its state (claimed for it in the completion), and its items hand theirs on in turn.
+   */
+  readonly handOns?: HandOns;
 }): Promise<void> {
   const { planned, runtime, signal } = input;
   const { concurrency, pollIntervalMs } = runtime.tuning;
@@ -65,6 +71,21 @@ export async function runWorkerLoop(input: {
     wake?.();
   };
   const itemDone = (): Promise<void> => new Promise<void>((resolve) => (slotFreed = resolve));
+  const { handOns } = input;
+  // While the loop claims, no hand-on takes a slot: the claim's limit counted the free ones.
+  let claiming = false;
+  const unregister = takes.ordered || handOns === undefined
+    ? undefined
+    : handOns.register(takes.kind, takes.state, {
+        workerId,
+        reserve: () => {
+          if (claiming || inFlight >= concurrency || input.isStopping()) return false;
+          inFlight += 1;
+          return true;
+        },
+        run: (claim) => void runClaim(planned, claim, runtime, signal, onItemDone, handOns),
+        unreserve: () => onItemDone(undefined),
+      });
   // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim. Each
   // gets one fulfilment handler when made, marking it settled (one per wait, not per item): a wait woken together
   // with the one awaited is then known settled before the next turn, and not reused for a claim in vain.
@@ -79,30 +100,37 @@ export async function runWorkerLoop(input: {
     });
     return wait;
   };
-  while (!input.isStopping()) {
-    if (escaped !== undefined) throw escaped.error;
-    if (inFlight >= concurrency) {
-      await itemDone();
-      continue;
+  try {
+    while (!input.isStopping()) {
+      if (escaped !== undefined) throw escaped.error;
+      if (inFlight >= concurrency) {
+        await itemDone();
+        continue;
+      }
+      const heldBefore = inFlight > 0;
+      stateWait = armed(stateWait, stateWaitOptions);
+      if (takes.ordered) anyWait = armed(anyWait, anyWaitOptions);
+      const limit = concurrency - inFlight;
+      let claims: Claim[] = [];
+      claiming = true;
+      try {
+        claims = await claimAs(planned, runtime, workerId, limit);
+      } catch (error) {
+        runtime.logger.warn('claim failed; will try again', { stage: planned.stage.name, error });
+      } finally {
+        claiming = false;
+      }
+      for (const claim of claims) {
+        inFlight += 1;
+        void runClaim(planned, claim, runtime, signal, onItemDone, handOns);
+      }
+      if (claims.length >= limit) continue;
+      const tookEverything = !heldBefore && claims.length > 0 && claims.every((claim) => claim.moreWaiting === false);
+      const awaited = anyWait === undefined || tookEverything ? stateWait : anyWait;
+      await awaited.woken;
     }
-    const heldBefore = inFlight > 0;
-    stateWait = armed(stateWait, stateWaitOptions);
-    if (takes.ordered) anyWait = armed(anyWait, anyWaitOptions);
-    const limit = concurrency - inFlight;
-    let claims: Claim[] = [];
-    try {
-      claims = await claimAs(planned, runtime, workerId, limit);
-    } catch (error) {
-      runtime.logger.warn('claim failed; will try again', { stage: planned.stage.name, error });
-    }
-    for (const claim of claims) {
-      inFlight += 1;
-      void runClaim(planned, claim, runtime, signal, onItemDone);
-    }
-    if (claims.length >= limit) continue;
-    const tookEverything = !heldBefore && claims.length > 0 && claims.every((claim) => claim.moreWaiting === false);
-    const awaited = anyWait === undefined || tookEverything ? stateWait : anyWait;
-    await awaited.woken;
+  } finally {
+    unregister?.();
   }
   while (inFlight > 0) await itemDone();
   if (escaped !== undefined) throw escaped.error;

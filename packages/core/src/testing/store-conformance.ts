@@ -305,6 +305,91 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       await forReleased;
     }, 30_000);
 
+    it('completes and claims an item for its next holder in one step (completeAndClaim), fenced like a claim', async () => {
+      if (store.completeAndClaim === undefined) return; // optional: a store without it is completed, then claimed
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      const validation = createValidation({ recommendation, validator: 'hand-on', decision: 'APPROVE', reasons: ['ok'], nowMs: recommendation.createdAtMs });
+      const nowMs = await store.nowMs();
+      const handed = await store.completeAndClaim(validating!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: validation }] }, { workerId: 'risk', leaseMs: 60_000 });
+      expect(await store.listValidations(recommendation.id)).toEqual([validation]);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_RISK');
+      if (handed === undefined) {
+        // A store that claims nothing leaves the item claimable, as a completion does.
+        expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'risk', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+        return;
+      }
+      expect(handed).toMatchObject({ kind: 'recommendation', id: recommendation.id, state: 'PENDING_RISK', partitionKey: validating!.partitionKey, workerId: 'risk', attempt: 0 });
+      expect(handed.fencingToken).toBeGreaterThan(validating!.fencingToken);
+      expect(handed.leaseExpiresAtMs).toBeGreaterThanOrEqual(nowMs + 60_000);
+      if (handed.record !== undefined) expect(handed.record).toEqual(recommendation);
+      // Held by the new claim: nobody else claims it, the completed claim is fenced, the new one completes it.
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'other', leaseMs: 60_000, limit: 1 })).toEqual([]);
+      await expectCode(store.complete(validating!, { state: 'PENDING_RISK' }), 'lease_lost');
+      await expectCode(store.completeAndClaim(validating!, { state: 'PENDING_RISK' }, { workerId: 'risk', leaseMs: 60_000 }), 'lease_lost');
+      const renewed = await store.renewLease(handed, 60_000);
+      expect(renewed.fencingToken).toBe(handed.fencingToken);
+      await store.complete(handed, { state: 'PENDING_EXECUTION' });
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_EXECUTION');
+    });
+
+    it('applies nothing and claims nothing when completeAndClaim conflicts; a handed-on lease expires like a claim\'s', async () => {
+      if (store.completeAndClaim === undefined) return;
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      const approval = createValidation({ recommendation, validator: 'hand-on', decision: 'APPROVE', reasons: ['ok'], nowMs: recommendation.createdAtMs });
+      await expectCode(
+        store.completeAndClaim(validating!, { state: 'PENDING_RISK', writes: [{ type: 'validation', record: approval }, { type: 'validation', record: { ...approval, reasons: ['other'] } }] }, { workerId: 'risk', leaseMs: 60_000 }),
+        'record_conflict',
+      );
+      expect(await store.listValidations(recommendation.id)).toEqual([]);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_VALIDATION');
+      // Still the first claim's: the failed hand-on took nothing from it.
+      const handed = await store.completeAndClaim(validating!, { state: 'PENDING_RISK' }, { workerId: 'risk', leaseMs });
+      if (handed === undefined) return;
+      await harness.advanceTimeMs(store, leaseMs + 100);
+      const [reclaimed] = await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'other', leaseMs: 60_000, limit: 1 });
+      expect(reclaimed?.id).toBe(recommendation.id);
+      expect(reclaimed!.fencingToken).not.toBe(handed.fencingToken);
+      await expectCode(store.complete(handed, { state: 'PENDING_EXECUTION' }), 'lease_lost');
+      await store.complete(reclaimed!, { state: 'PENDING_EXECUTION' });
+    });
+
+    it('completes and claims the work item a write makes (completeAndClaim with a write), only when the completion inserted it', async () => {
+      if (store.completeAndClaim === undefined) return;
+      await seedCandles(3);
+      const signal = testSignal();
+      const recommendation = testRecommendation();
+      const [candle] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 1, ordered: true });
+      const nowMs = await store.nowMs();
+      const writes = [{ type: 'signal' as const, record: signal }, { type: 'recommendation' as const, record: recommendation, state: 'PENDING_VALIDATION' as const }];
+      const handed = await store.completeAndClaim(candle!, { state: 'DONE', writes }, { workerId: 'validation', leaseMs: 60_000, write: 1 });
+      expect((await store.getWorkStatus('candle', candle!.id))?.state).toBe('DONE');
+      expect(await store.getSignal(signal.id)).toEqual(signal);
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_VALIDATION');
+      // The completed item was freed: the next candle of its partition is claimable.
+      expect(await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 1, ordered: true })).toHaveLength(1);
+      if (handed === undefined) {
+        expect(await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+        return;
+      }
+      expect(handed).toMatchObject({ kind: 'recommendation', id: recommendation.id, state: 'PENDING_VALIDATION', partitionKey: 'BTC-USD/ONE_HOUR', workerId: 'validation', attempt: 0 });
+      expect(handed.fencingToken).toBeGreaterThan(candle!.fencingToken);
+      expect(handed.leaseExpiresAtMs).toBeGreaterThanOrEqual(nowMs + 60_000);
+      if (handed.record !== undefined) expect(handed.record).toEqual(recommendation);
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'other', leaseMs: 60_000, limit: 1 })).toEqual([]);
+      await store.complete(handed, { state: 'PENDING_RISK' });
+      // A duplicate write claims nothing and leaves the stored item as it is; a write of no queue claims nothing.
+      const [another] = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'signal', leaseMs: 60_000, limit: 5 });
+      expect(await store.completeAndClaim(another!, { state: 'DONE', writes }, { workerId: 'validation', leaseMs: 60_000, write: 1 })).toBeUndefined();
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_RISK');
+      expect(await store.claim({ kind: 'recommendation', state: 'PENDING_RISK', workerId: 'risk', leaseMs: 60_000, limit: 1 })).toHaveLength(1);
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      expect(validating).toBeUndefined();
+    });
+
     it('retries a retryable failure after backoff, then ends it in the terminal state with its writes', async () => {
       const recommendation = testRecommendation();
       await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
