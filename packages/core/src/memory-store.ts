@@ -1,5 +1,4 @@
 import { TradepipeError } from './errors.js';
-import { canonicalJson } from './ids.js';
 import { applyBulkWrite } from './memory-bulk.js';
 import { MemoryFills } from './memory-fills.js';
 import { CandleSeries } from './memory-candles.js';
@@ -8,10 +7,11 @@ import { MemoryApprovals } from './memory-approvals.js';
 import { MemoryOrders, type OrderListQuery } from './memory-orders.js';
 import { MemoryReservations } from './memory-reservations.js';
 import { MemoryQueue, type ClaimedRecordOf, type Entry } from './memory-queue.js';
+import { MemoryRecordWrites } from './memory-record-writes.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits, parseRecordWrite } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -81,6 +81,8 @@ class MemoryStore implements PipelineStore {
   private readonly fills = new MemoryFills();
   /** The validations of each recommendation, in the order stored. */
   private readonly validationsByRecommendation = new GroupedRecords<LlmValidation>();
+  /** Checks and applies the records a completion, a failure or an insert writes. */
+  private readonly recordWrites: MemoryRecordWrites;
   private readonly equity: EquitySnapshot[] = [];
   private readonly checkpoints = new Map<string, { value: unknown; atMs: number }>();
   private readonly health = new Map<string, HealthReport>();
@@ -91,6 +93,7 @@ class MemoryStore implements PipelineStore {
     // A signal's queue place comes from its stored record: bulk-written settled signals need no entry each, and
     // those the signal columns hold are kept there by handle, not by id.
     this.queue = new MemoryQueue(() => clock.nowMs(), { signal: (id) => this.signals.placeOf(id) }, { signal: this.signals });
+    this.recordWrites = new MemoryRecordWrites({ signals: this.signals, recommendations: this.recommendations, validations: this.validations, validationsByRecommendation: this.validationsByRecommendation, assessments: this.assessments, queue: this.queue });
   }
 
   private open(): void {
@@ -172,8 +175,8 @@ class MemoryStore implements PipelineStore {
   async insertRecommendation(record: TradeRecommendation, state: RecommendationState, reason?: string): Promise<InsertResult> {
     this.open();
     const write: RecordWrite = { type: 'recommendation', record, state, ...(reason === undefined ? {} : { reason }) };
-    const [checked] = this.checkWrites([write]);
-    return this.applyWrite(checked!);
+    const [checked] = this.recordWrites.check([write]);
+    return this.recordWrites.apply(checked!);
   }
 
   async getRecommendation(id: string): Promise<{ record: TradeRecommendation; status: WorkStatus<RecommendationState> } | undefined> {
@@ -227,24 +230,24 @@ class MemoryStore implements PipelineStore {
   async complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void> {
     this.open();
     const entry = this.queue.checkLease(claim);
-    const writes = this.checkWrites(completion.writes ?? []);
-    for (const write of writes) this.applyWrite(write);
+    const writes = this.recordWrites.check(completion.writes ?? []);
+    for (const write of writes) this.recordWrites.apply(write);
     this.queue.transition(entry, completion.state, completion.reason);
   }
 
   async completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
     this.open();
     const entry = this.queue.checkLease(claim);
-    const writes = this.checkWrites(completion.writes ?? []);
+    const writes = this.recordWrites.check(completion.writes ?? []);
     const leaseMs = Math.max(0, next.leaseMs);
     if (next.write === undefined) {
-      for (const write of writes) this.applyWrite(write);
+      for (const write of writes) this.recordWrites.apply(write);
       return this.queue.transitionAndLease(entry, completion.state, completion.reason, next.workerId, leaseMs, this.claimedRecordOf(claim.kind, entry) as WorkRecords[K] | undefined);
     }
     // A written work item inserted now is leased at once, its waiters not woken.
     const handed = writes[next.write];
     const leased = handed !== undefined && !handed.duplicate && (handed.write.type === 'signal' || handed.write.type === 'recommendation') ? handed : undefined;
-    for (const write of writes) this.applyWrite(write, write !== leased);
+    for (const write of writes) this.recordWrites.apply(write, write !== leased);
     this.queue.transition(entry, completion.state, completion.reason);
     if (leased === undefined) return undefined;
     const kind = leased.write.type as 'signal' | 'recommendation';
@@ -271,8 +274,8 @@ class MemoryStore implements PipelineStore {
       this.queue.scheduleRetry(entry, attempt, outcome.error, availableAtMs);
       return { kind: 'retry_scheduled', availableAtMs };
     }
-    const writes = this.checkWrites(outcome.terminalWrites ?? []);
-    for (const write of writes) this.applyWrite(write);
+    const writes = this.recordWrites.check(outcome.terminalWrites ?? []);
+    for (const write of writes) this.recordWrites.apply(write);
     this.queue.transition(entry, outcome.terminalState, outcome.terminalReason ?? outcome.error.message, outcome.error, attempt);
     return { kind: 'terminal' };
   }
@@ -300,60 +303,6 @@ class MemoryStore implements PipelineStore {
   /** Whether a recommendation has an order: its approval was consumed (an order is recorded only so, atomically). */
   private hasOrderFor(kind: WorkKind, id: string): boolean {
     return kind === 'recommendation' && this.approvals.isConsumedFor(id);
-  }
-
-  /** Parses every write and checks it against what is stored and against the batch's earlier writes (as the SQL stores' inserts see them); throws before anything is applied. */
-  private checkWrites(writes: readonly RecordWrite[]): { write: RecordWrite; duplicate: boolean }[] {
-    const batch = writes.length > 1 ? new Map<string, unknown>() : undefined;
-    return writes.map((write) => {
-      const record = parseRecordWrite(write);
-      const key = batch === undefined ? '' : `${record.type}/${record.type === 'assessment' ? record.record.recommendationId : record.record.id}`;
-      const existing = this.existingFor(record) ?? batch?.get(key);
-      if (existing === undefined) {
-        batch?.set(key, record.record);
-        return { write: record, duplicate: false };
-      }
-      if (canonicalJson(existing) === canonicalJson(record.record)) return { write: record, duplicate: true };
-      throw new TradepipeError('record_conflict', 'A record with this id exists with other content; the first write stands', {
-        details: { type: write.type, id: record.record.id },
-      });
-    });
-  }
-
-  private existingFor(write: RecordWrite): unknown {
-    switch (write.type) {
-      case 'signal':
-        return this.signals.get(write.record.id);
-      case 'recommendation':
-        return this.recommendations.get(write.record.id);
-      case 'validation':
-        return this.validations.get(write.record.id);
-      case 'assessment':
-        return this.assessments.get(write.record.recommendationId);
-    }
-  }
-
-  /** Applies a checked write; a work item it adds wakes its state's waiters unless `wake` is false. */
-  private applyWrite({ write, duplicate }: { write: RecordWrite; duplicate: boolean }, wake = true): InsertResult {
-    if (duplicate) return { status: 'duplicate' };
-    switch (write.type) {
-      case 'signal':
-        this.signals.add(write.record);
-        this.queue.add('signal', write.record.id, partitionKeyOf(write.record), write.record.candleStartMs, 'PENDING', undefined, wake);
-        break;
-      case 'recommendation':
-        this.recommendations.set(write.record.id, write.record);
-        this.queue.add('recommendation', write.record.id, partitionKeyOf(write.record), write.record.createdAtMs, write.state, write.reason, wake);
-        break;
-      case 'validation':
-        this.validations.set(write.record.id, write.record);
-        this.validationsByRecommendation.add(write.record.recommendationId, write.record);
-        break;
-      case 'assessment':
-        this.assessments.set(write.record.recommendationId, write.record);
-        break;
-    }
-    return { status: 'inserted' };
   }
 
   // --- Risk ---

@@ -7,7 +7,8 @@ import { quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver } from './pglite-driver.js';
 import { putCandles } from './candles-sql.js';
 import { createPgliteStore } from './pglite-store.js';
-import { claim, complete } from './queue-sql.js';
+import { complete } from './complete-sql.js';
+import { claim } from './queue-sql.js';
 import { explainGeneric, recordingDriver, type RecordedStatement } from './test-plans.js';
 
 const START_MS = Date.UTC(2025, 0, 1);

@@ -4,10 +4,8 @@ import {
   TradepipeError,
   type Claim,
   type ClaimRequest,
-  type Completion,
   type FailureOutcome,
   type FailureResult,
-  type HandOnRequest,
   type RecordWrite,
   type WorkKind,
   type WorkRecords,
@@ -17,10 +15,8 @@ import {
 } from '@tradepipe/core';
 import { candleFromRow } from './candles-sql.js';
 import { nowParam, nowSql, type StoreContext } from './context.js';
-import { errorCodeOf } from './db-errors.js';
 import { signalRecordFromRow } from './feature-values.js';
-import { applyRecordWrite, recordInsertPart, workArrivalOf } from './records-sql.js';
-import { analyzeIfGrownLive } from './planner-stats.js';
+import { applyRecordWrite, workArrivalOf } from './records-sql.js';
 import { rowLock } from './row-locks.js';
 import { int8, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow, WorkArrivals } from './sql-driver.js';
@@ -36,7 +32,7 @@ const FREE = (alias: string): string => `(${alias}.lease_expires_at_ms IS NULL O
  * entry of every lease ever taken until a scan finds it dead: a recommendation's completion read 21 of its pages at
  * 2,500 trading candles, and more with every candle.
  */
-const HELD = (alias: string): string => `(${alias}.lease_owner IS NOT NULL) IS TRUE`;
+export const HELD = (alias: string): string => `(${alias}.lease_owner IS NOT NULL) IS TRUE`;
 
 const columnsOf = (table: WorkTable, alias: string): string => table.keyColumns.map((column) => `${alias}.${column}`).join(', ');
 
@@ -197,7 +193,7 @@ function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow,
   };
 }
 
-function leaseLost(claim: Claim): TradepipeError {
+export function leaseLost(claim: Claim): TradepipeError {
   return new TradepipeError('lease_lost', 'The claim no longer holds this work item', {
     details: { kind: claim.kind, id: claim.id, fencingToken: claim.fencingToken },
   });
@@ -221,7 +217,7 @@ async function lockHeld(context: StoreContext, executor: SqlExecutor, claim: Cla
   return Number(rows[0].attempt);
 }
 
-interface Settle {
+export interface Settle {
   readonly state: string;
   /** The reason to store; `undefined` keeps the stored one (retries, releases). */
   readonly reason?: string | null;
@@ -235,7 +231,7 @@ interface Settle {
  * item's new state and each written record's. An item freed in an ordered queue may also unblock its partition
  * in other states; the workers of ordered stages wait for any state, so they wake too.
  */
-function arrivalsOf(claim: Claim, state: string | undefined, writes: readonly RecordWrite[], leasedWrite = -1): WorkArrivals {
+export function arrivalsOf(claim: Claim, state: string | undefined, writes: readonly RecordWrite[], leasedWrite = -1): WorkArrivals {
   // No state (the item handed on, still leased): its table's waiters stay asleep unless a write arrives there; nor
   // does the write at `leasedWrite` (inserted leased) wake anyone.
   const arrivals = new Map<string, string[]>([[WORK_TABLES[claim.kind].table, state === undefined ? [] : [state]]]);
@@ -253,7 +249,7 @@ function arrivalsOf(claim: Claim, state: string | undefined, writes: readonly Re
 }
 
 // Frees a held item with its new state, availability and bookkeeping; returns when it becomes claimable.
-async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim, change: Settle, now: number | null): Promise<number> {
+export async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim, change: Settle, now: number | null): Promise<number> {
   const table = WORK_TABLES[claim.kind];
   const key = table.keyParams(claim.id);
   if (key === undefined) throw leaseLost(claim);
@@ -287,167 +283,6 @@ async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim
   );
   if (rows[0] === undefined) throw leaseLost(claim);
   return int8(rows[0].available_at_ms, 'available_at_ms');
-}
-
-/** SQLSTATE of the store's `refuse(reason)` function: a one-statement write found it must not stand. */
-const REFUSED = 'TP001';
-
-/**
- * Completes a claim: the item moves to its new state and the completion's records are written, in one
- * statement (atomic on its own): the records are inserted only if the claim still holds the item, and the
- * statement refuses itself (nothing stays written) if a record was neither inserted nor found equal. Only
- * then does the completion run again as a transaction, one write at a time, to tell a conflict from a
- * concurrent writer's duplicate. Writes are validated before any SQL runs.
- * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
- * @internal
- */
-export async function complete<K extends WorkKind>(context: StoreContext, held: Claim<K>, completion: Completion<K>): Promise<void> {
-  await completeAndClaim(context, held, completion, undefined);
-}
-
-/**
- * {@link complete}, and with `next` the item claimed in its new state for `next.workerId` by the same statement: the
- * completion's UPDATE leases the row to it with a fresh token instead of freeing it (the queue columns a claim
- * sets, in the statement that moves the item: no claim statement for the next stage). The item's new state wakes
- * nobody then (it is not claimable). When the one statement refused itself (a write to tell apart), the completion
- * runs as a transaction and claims nothing: undefined, the item claimable as after {@link complete}.
- * @throws TradepipeError `validation_failed`, `lease_lost`, `record_conflict` (nothing is applied)
- * @internal
- */
-export async function completeAndClaim<K extends WorkKind>(
-  context: StoreContext,
-  held: Claim<K>,
-  completion: Completion<K>,
-  next: HandOnRequest | undefined,
-): Promise<Claim | undefined> {
-  const writes = (completion.writes ?? []).map(parseRecordWrite);
-  const now = nowParam(context);
-  const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
-  let claimed: Claim | undefined;
-  try {
-    claimed = await completeInOneStatement(context, held, change, writes, now, next);
-  } catch (error) {
-    if (errorCodeOf(error) !== REFUSED) throw error;
-    await context.driver.transaction(async (executor) => {
-      await settle(context, executor, held, change, now);
-      for (const write of writes) await applyRecordWrite(context, executor, write, now);
-    });
-  }
-  for (const write of writes) {
-    const arrival = workArrivalOf(write);
-    if (arrival !== undefined) await analyzeIfGrownLive(context, arrival.table, 1);
-  }
-  return claimed;
-}
-
-/**
- * One-statement completion texts by schema, kind, key and the writes' part shapes: built once each (the live path
- * completes in a few shapes; a text built anew, about a kilobyte, was allocated and flattened per completion).
- */
-const COMPLETE_SQL = new Map<string, Map<string, Map<string, string>>>();
-
-/** The texts {@link COMPLETE_SQL} keeps. */
-let completeShapes = 0;
-
-/** Past this many shapes, completion texts are built each time rather than kept. */
-const MAX_COMPLETE_SHAPES = 1_000;
-
-async function completeInOneStatement<K extends WorkKind>(
-  context: StoreContext,
-  held: Claim<K>,
-  change: Settle,
-  writes: readonly RecordWrite[],
-  now: number | null,
-  next: HandOnRequest | undefined,
-): Promise<Claim | undefined> {
-  const table = WORK_TABLES[held.kind];
-  const key = table.keyParams(held.id);
-  if (key === undefined) throw leaseLost(held);
-  // What is handed on: the item itself (`next.write` absent), a written work item, or nothing.
-  const handsItem = next !== undefined && next.write === undefined;
-  const handedWrite = next?.write === undefined ? undefined : writes[next.write];
-  const leasedWrite = handedWrite !== undefined && workArrivalOf(handedWrite) !== undefined ? next!.write! : -1;
-  const params: unknown[] = [now, change.state, change.reason ?? null, held.fencingToken, held.state, ...key];
-  const guard = 'WHERE EXISTS (SELECT 1 FROM settled)';
-  const parts = writes.map((write, index) =>
-    recordInsertPart(context, write, index === leasedWrite ? { index, params, guard, lease: next! } : { index, params, guard }),
-  );
-  // The next holder's parameters follow the writes' (their places are fixed by the writes' shapes, as the text is).
-  const nextAt = params.length + 1;
-  if (handsItem) params.push(next.workerId, Math.max(0, Math.round(next.leaseMs)));
-  // Looked up by the strings at hand (one write's part key as it is): no key string per completion.
-  let byKind = COMPLETE_SQL.get(context.s);
-  if (byKind === undefined) {
-    byKind = new Map();
-    COMPLETE_SQL.set(context.s, byKind);
-  }
-  // A leased write's part key names its shape (and index): the item's own hand-on has keys of its own.
-  const kindKey = handsItem ? `${held.kind}/${key.length}/claim` : key.length === 1 ? held.kind : `${held.kind}/${key.length}`;
-  let texts = byKind.get(kindKey);
-  if (texts === undefined) {
-    texts = new Map();
-    byKind.set(kindKey, texts);
-  }
-  const partsKey = parts.length === 0 ? '' : parts.length === 1 ? parts[0]!.sqlKey : parts.map((part) => part.sqlKey).join('|');
-  let text = texts.get(partsKey);
-  if (text === undefined) {
-    const unsettled = parts.length === 0 ? 'false' : parts.map((part) => part.unsettledSql).join(' OR ');
-    // Handed on: leased to the next holder with a fresh token (as a claim leases), its claim's columns returned.
-    const lease = handsItem
-      ? `lease_owner = $${nextAt}, lease_expires_at_ms = now_ms.ms + $${nextAt + 1}::bigint, fencing_token = nextval('${context.s}.fencing_token_seq')`
-      : 'lease_owner = NULL, lease_expires_at_ms = NULL';
-    const claimed = handsItem
-      ? ', max(fencing_token) AS fencing_token, max(lease_expires_at_ms) AS lease_expires_at_ms, max(attempt) AS attempt'
-      : leasedWrite >= 0
-        ? `, (SELECT fencing_token FROM w${leasedWrite}) AS fencing_token, (SELECT lease_expires_at_ms FROM w${leasedWrite}) AS lease_expires_at_ms, (SELECT attempt FROM w${leasedWrite}) AS attempt`
-        : '';
-    text = `WITH now_ms AS (SELECT ${nowSql(1)} AS ms),
-     settled AS (
-       UPDATE ${context.s}.${table.table} w SET state = $2, state_reason = $3, available_at_ms = now_ms.ms, updated_at_ms = now_ms.ms,
-         ${lease}, dead_lettered_from = CASE WHEN $2 = 'DEAD_LETTER' THEN (CASE WHEN w.state = 'DEAD_LETTER' THEN w.dead_lettered_from ELSE w.state END) END
-       FROM now_ms
-       WHERE w.fencing_token = $4 AND w.state = $5 AND ${HELD('w')} AND ${table.keyCondition('w', 6)}
-       RETURNING ${handsItem ? 'w.fencing_token, w.lease_expires_at_ms, w.attempt' : '1'})
-     ${parts.map((part) => `, ${part.cte}`).join('\n')}
-     SELECT count(*) AS settled, CASE WHEN count(*) > 0 AND (${unsettled}) THEN ${context.s}.refuse('record_conflict') END AS refused${claimed} FROM settled`;
-    if (completeShapes < MAX_COMPLETE_SHAPES) {
-      texts.set(partsKey, text);
-      completeShapes += 1;
-    }
-  }
-  const [row] = await context.driver.query<{ settled: string; fencing_token?: string | null; lease_expires_at_ms?: string | null; attempt?: number | null }>(
-    text,
-    params,
-    { arrivals: arrivalsOf(held, handsItem ? undefined : change.state, writes, leasedWrite) },
-  );
-  if (Number(row?.settled) !== 1) throw leaseLost(held);
-  if (handsItem) {
-    return {
-      kind: held.kind,
-      id: held.id,
-      state: change.state as WorkStates[K],
-      partitionKey: held.partitionKey,
-      workerId: next.workerId,
-      fencingToken: int8(row!.fencing_token, 'fencing_token'),
-      attempt: Number(row!.attempt),
-      leaseExpiresAtMs: int8(row!.lease_expires_at_ms, 'lease_expires_at_ms'),
-    };
-  }
-  // A written item is claimed only when this statement inserted it (its row's token came back).
-  if (leasedWrite < 0 || row?.fencing_token === null || row?.fencing_token === undefined) return undefined;
-  const written = handedWrite as Extract<RecordWrite, { type: 'signal' | 'recommendation' }>;
-  const { record } = written;
-  return {
-    kind: written.type,
-    id: record.id,
-    state: written.type === 'signal' ? 'PENDING' : written.state,
-    partitionKey: `${record.productId}/${record.granularity}`,
-    workerId: next!.workerId,
-    fencingToken: int8(row.fencing_token, 'fencing_token'),
-    attempt: Number(row.attempt),
-    leaseExpiresAtMs: int8(row.lease_expires_at_ms, 'lease_expires_at_ms'),
-    record,
-  } as Claim;
 }
 
 /** Gives a held item back, claimable after `delayMs`, without counting an attempt. @throws TradepipeError `lease_lost` @internal */

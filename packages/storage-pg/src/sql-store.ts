@@ -51,6 +51,7 @@ import { currentMs, nowParam, type StoreContext } from './context.js';
 import { guarded } from './db-errors.js';
 import * as orders from './orders-sql.js';
 import * as positions from './positions-sql.js';
+import { complete as completeWork, completeAndClaim as completeWorkAndClaim } from './complete-sql.js';
 import * as queue from './queue-sql.js';
 import * as reads from './reads-sql.js';
 import { holdsTradingHistory, importReplay } from './replay-import-sql.js';
@@ -188,11 +189,11 @@ export class SqlStore implements PipelineStore {
   }
 
   complete<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>): Promise<void> {
-    return this.run('complete', () => queue.complete(this.context, claim, completion));
+    return this.run('complete', () => completeWork(this.context, claim, completion));
   }
 
   completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
-    return this.run('complete', () => queue.completeAndClaim(this.context, claim, completion, next));
+    return this.run('complete', () => completeWorkAndClaim(this.context, claim, completion, next));
   }
 
   renewLease<K extends WorkKind>(claim: Claim<K>, leaseMs: number): Promise<Claim<K>> {
