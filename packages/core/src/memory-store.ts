@@ -236,6 +236,11 @@ class MemoryStore implements PipelineStore {
   }
 
   async completeAndClaim<K extends WorkKind>(claim: Claim<K>, completion: Completion<K>, next: HandOnRequest): Promise<Claim | undefined> {
+    // A dead letter is handed to nobody: completed as it is.
+    if (completion.state === 'DEAD_LETTER' && next.write === undefined) {
+      await this.complete(claim, completion);
+      return undefined;
+    }
     this.open();
     const entry = this.queue.checkLease(claim);
     const writes = this.recordWrites.check(completion.writes ?? []);

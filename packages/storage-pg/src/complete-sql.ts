@@ -41,9 +41,11 @@ export async function completeAndClaim<K extends WorkKind>(
   const writes = (completion.writes ?? []).map(parseRecordWrite);
   const now = nowParam(context);
   const change: Settle = { state: completion.state, reason: completion.reason ?? null, delayMs: 0 };
+  // A dead letter is handed to nobody: completed as it is.
+  const handOn = completion.state === 'DEAD_LETTER' && next?.write === undefined ? undefined : next;
   let claimed: Claim | undefined;
   try {
-    claimed = await completeInOneStatement(context, held, change, writes, now, next);
+    claimed = await completeInOneStatement(context, held, change, writes, now, handOn);
   } catch (error) {
     if (errorCodeOf(error) !== REFUSED) throw error;
     await context.driver.transaction(async (executor) => {

@@ -193,6 +193,7 @@ function claimFromRow<K extends WorkKind>(request: ClaimRequest<K>, row: SqlRow,
   };
 }
 
+/** The refusal of a claim that no longer holds its item (another holder, another state, or gone). @internal */
 export function leaseLost(claim: Claim): TradepipeError {
   return new TradepipeError('lease_lost', 'The claim no longer holds this work item', {
     details: { kind: claim.kind, id: claim.id, fencingToken: claim.fencingToken },
@@ -217,12 +218,17 @@ async function lockHeld(context: StoreContext, executor: SqlExecutor, claim: Cla
   return Number(rows[0].attempt);
 }
 
+/** What a settle writes into a held item's queue columns: its state, reason, delay, attempt and error. @internal */
 export interface Settle {
+  /** The item's new state. */
   readonly state: string;
   /** The reason to store; `undefined` keeps the stored one (retries, releases). */
   readonly reason?: string | null;
+  /** How long until the item is claimable again, ms. */
   readonly delayMs: number;
+  /** The attempt count to store; `undefined` keeps the stored one. */
   readonly attempt?: number;
+  /** The failure to record as the item's last error. */
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -248,7 +254,7 @@ export function arrivalsOf(claim: Claim, state: string | undefined, writes: read
   return arrivals;
 }
 
-// Frees a held item with its new state, availability and bookkeeping; returns when it becomes claimable.
+/** Frees a held item with its new state, availability and bookkeeping; returns when it becomes claimable. @throws TradepipeError `lease_lost` @internal */
 export async function settle(context: StoreContext, executor: SqlExecutor, claim: Claim, change: Settle, now: number | null): Promise<number> {
   const table = WORK_TABLES[claim.kind];
   const key = table.keyParams(claim.id);

@@ -131,7 +131,9 @@ export type QuietSignalMode = 'keep' | 'rebuild' | 'scratch';
  * (five heap numbers per candle); this class's fields are made doubles and stay doubles written in place.
  */
 class ScratchSignal {
+  /** The current candle's signal id (an own accessor made in the constructor). */
   declare readonly id: string;
+  // The fields below are a signal record's (see `Signal`), rewritten for each candle by `scratchSignal`.
   declare pipelineId: string;
   declare productId: Signal['productId'];
   declare granularity: Signal['granularity'];

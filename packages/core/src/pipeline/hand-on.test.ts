@@ -134,6 +134,45 @@ describe('hand-ons', () => {
     expect(handOns()).toBeGreaterThan(0);
   }, 30_000);
 
+  it('gives back an item handed on while the receiving stage began to stop: it is not run, and it is claimable at the next start', async () => {
+    // Risk's completion into PENDING_EXECUTION is held until stopping has begun (the slot was taken before).
+    const inner = createMemoryStore();
+    let reachedGate: () => void = () => undefined;
+    const atGate = new Promise<void>((resolve) => (reachedGate = resolve));
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let handedWhileStopping = 0;
+    const store = new Proxy(inner, {
+      get(target, key, receiver) {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'completeAndClaim') return value;
+        return async (...args: Parameters<NonNullable<PipelineStore['completeAndClaim']>>) => {
+          if (args[1].state !== 'PENDING_EXECUTION') return target.completeAndClaim!(...args);
+          reachedGate();
+          await gate;
+          const handed = await target.completeAndClaim!(...args);
+          if (handed !== undefined) handedWhileStopping += 1;
+          return handed;
+        };
+      },
+    }) as PipelineStore;
+    const pipeline = await startLive(store);
+    const [first, second] = tradingCandles(2);
+    await store.putCandles([first!]);
+    await store.putCandles([second!]);
+    await atGate;
+    const stopped = pipeline.stop({ drainTimeoutMs: 10_000 });
+    openGate();
+    await stopped;
+    expect(handedWhileStopping).toBe(1);
+    expect(await store.listOrders({})).toEqual([]);
+    const [recommendation] = await store.listRecommendations({});
+    expect((await store.getWorkStatus('recommendation', recommendation!.id))?.state).toBe('PENDING_EXECUTION');
+    // Given back, not left leased: claimable at once.
+    const claims = await store.claim({ kind: 'recommendation', state: 'PENDING_EXECUTION', workerId: 'next-start', leaseMs: 60_000, limit: 1 });
+    expect(claims.map((claim) => claim.id)).toEqual([recommendation!.id]);
+  });
+
   it('a store without completeAndClaim completes, and the next stage claims as before', async () => {
     const { store, claimedByState } = countingStore(true);
     expect(await runLive(store, 4)).toEqual(Array(4).fill('EXECUTED'));

@@ -70,6 +70,7 @@ export class QuietOutcome implements SignalRow {
   private stampMs = 0;
   /** Why the bridge made nothing of the signal (`undefined` without a signal or when it rejected a recommendation at once). */
   reason: string | undefined;
+  /** The recommendation the bridge made and rejected at once, with why (a SELL with nothing held); else `undefined`. */
   rejected: { readonly recommendation: TradeRecommendation; readonly reason: string } | undefined;
 
   /**

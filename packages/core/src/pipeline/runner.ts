@@ -59,9 +59,14 @@ export async function runClaim(
         if (rest !== undefined) await rest;
       } else {
         const handed = await persistHandingOn(planned, claim, result, runtime, handOn);
-        const rest = announce(planned, claim, input, result, runtime);
-        // After the persist and its events: the next stage's run of the item (it was claimed with the persist).
-        if (handed !== undefined) handOn.receiver.run(handed);
+        let rest: Promise<void> | undefined;
+        try {
+          rest = announce(planned, claim, input, result, runtime);
+        } finally {
+          // After the persist and its events: the next stage's run of the item (it was claimed with the persist).
+          // Run even if announcing threw: the claim is committed, and its slot is taken until it runs.
+          if (handed !== undefined) handOn.receiver.run(handed);
+        }
         if (rest !== undefined) await rest;
       }
     } catch (error) {

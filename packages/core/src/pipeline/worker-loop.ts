@@ -83,7 +83,14 @@ export async function runWorkerLoop(input: {
           inFlight += 1;
           return true;
         },
-        run: (claim) => void runClaim(planned, claim, runtime, signal, onItemDone, handOns),
+        // Stopping began while the completion ran: the item is given back (claimable at the next start), not run.
+        run: (claim) => {
+          if (!input.isStopping()) return void runClaim(planned, claim, runtime, signal, onItemDone, handOns);
+          void runtime.options.store
+            .release(claim)
+            .catch((error: unknown) => runtime.logger.warn('could not give back an item handed on while stopping; its lease will expire', { stage: planned.stage.name, error }))
+            .finally(() => onItemDone(undefined));
+        },
         unreserve: () => onItemDone(undefined),
       });
   // The outstanding waits: registered before a claim and not yet woken, each still covers the next claim. Each

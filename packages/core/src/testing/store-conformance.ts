@@ -334,6 +334,16 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('PENDING_EXECUTION');
     });
 
+    it('hands a dead letter to nobody: completeAndClaim into DEAD_LETTER completes and claims nothing', async () => {
+      if (store.completeAndClaim === undefined) return;
+      const recommendation = testRecommendation();
+      await store.insertRecommendation(recommendation, 'PENDING_VALIDATION');
+      const [validating] = await store.claim({ kind: 'recommendation', state: 'PENDING_VALIDATION', workerId: 'validation', leaseMs: 60_000, limit: 1 });
+      expect(await store.completeAndClaim(validating!, { state: 'DEAD_LETTER', reason: 'poison' }, { workerId: 'other', leaseMs: 60_000 })).toBeUndefined();
+      expect((await store.getWorkStatus('recommendation', recommendation.id))?.state).toBe('DEAD_LETTER');
+      expect((await store.listDeadLetters({})).map((letter) => letter.id)).toContain(recommendation.id);
+    });
+
     it('applies nothing and claims nothing when completeAndClaim conflicts; a handed-on lease expires like a claim\'s', async () => {
       if (store.completeAndClaim === undefined) return;
       const recommendation = testRecommendation();
