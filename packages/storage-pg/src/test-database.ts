@@ -48,6 +48,8 @@ export function pgStoreFactory(pool: pg.Pool, label: string, options: { manualCl
   const schemas = new Map<PipelineStore, string>();
   const clocks = new Map<PipelineStore, ManualClock>();
   return {
+    /** The SQL stores hand items on whenever they can (see the conformance harness's `handsOn`). */
+    handsOn: true,
     async createStore(): Promise<PipelineStore> {
       const schema = testSchemaName(label);
       const clock = options.manualClock ? createManualClock(TEST_START_MS) : undefined;
@@ -81,6 +83,8 @@ export function pgliteStoreFactory(label: string) {
   let count = 0;
   const clocks = new Map<PipelineStore, ManualClock>();
   return {
+    /** The SQL stores hand items on whenever they can (see the conformance harness's `handsOn`). */
+    handsOn: true,
     async createStore(): Promise<PipelineStore> {
       database ??= PGlite.create();
       const clock = createManualClock(TEST_START_MS);
