@@ -1,4 +1,4 @@
-import { RECORD_ID_PREFIXES } from './ids.js';
+import { RECORD_ID_PREFIXES, recordIdOfWords } from './ids.js';
 import type { ItemPlace } from './memory-settled.js';
 import { SignalBlock as Block } from './memory-signal-block.js';
 import type { Signal, SignalAction } from './records/trading.js';
@@ -33,10 +33,6 @@ function hexWord(id: string, start: number): number | undefined {
     word = (word << 4) | (digit & 15);
   }
   return invalid < 0 ? undefined : word;
-}
-
-function hex8(word: number): string {
-  return word.toString(16).padStart(8, '0');
 }
 
 /** The fields of a signal the columns check and keep (a record's, or a {@link SignalRow}'s). */
@@ -180,9 +176,7 @@ export class SignalColumns {
 
   /** The id of a handle. */
   idOf(handle: number): string {
-    const base = 4 * handle;
-    const words = this.words;
-    return [ID_PREFIX, hex8(words[base]!), hex8(words[base + 1]!), hex8(words[base + 2]!), hex8(words[base + 3]!)].join('');
+    return recordIdOfWords('signal', this.words, 4 * handle);
   }
 
   /** Where the signal of a handle sits in the work queue. */

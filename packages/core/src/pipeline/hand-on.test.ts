@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../memory-store.js';
-import type { Candle } from '../records/market.js';
 import type { ClaimRequest, PipelineStore } from '../store.js';
-import { createTestApprovalSigner, testProduct } from '../testing/fixtures.js';
-import { systemClock } from '../time.js';
+import { testProduct } from '../testing/fixtures.js';
 import { HandOns, type HandOnReceiver } from './hand-on.js';
-import { createPipeline } from './pipeline.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from './test-doubles.js';
-
-const MINUTE_MS = 60_000;
-
-/** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %: every candle after the first trades. */
-function tradingCandles(count: number): Candle[] {
-  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
-  let close = 100;
-  return Array.from({ length: count }, (_, index) => {
-    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close, low: close, close, volume: 1, gapFilled: false };
-  });
-}
+import { LimitRiskManager, createLiveTestPipeline, tradingCandles } from './test-doubles.js';
 
 /** A memory store counting the items its claims took, by state; without `completeAndClaim` when `withoutHandOn`. */
 function countingStore(withoutHandOn: boolean): { store: PipelineStore; claimedByState: Map<string, number>; handOns: () => number } {
@@ -64,16 +49,10 @@ class SlowRiskManager extends LimitRiskManager {
 /** A started live pipeline on `store` (one item per stage at a time with `concurrency: 1`; risk slow with `riskDelayMs`). */
 async function startLive(store: PipelineStore, options: { readonly concurrency?: number; readonly riskDelayMs?: number } = {}) {
   await store.putProduct(testProduct());
-  const signer = createTestApprovalSigner();
-  const pipeline = createPipeline({
+  const pipeline = createLiveTestPipeline(store, {
     pipelineId: 'hand-on',
-    store,
-    features: new ReturnFeatureSet(),
-    model: new ThresholdModel(),
-    validator: new ScriptedValidator('approve', ['approve']),
-    risk: options.riskDelayMs === undefined ? new LimitRiskManager(signer, 1e12) : new SlowRiskManager(signer, options.riskDelayMs),
-    executor: new ImmediateExecutor(signer),
-    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) },
+    ...(options.riskDelayMs === undefined ? {} : { risk: (signer) => new SlowRiskManager(signer, options.riskDelayMs!) }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   await pipeline.start();
   return pipeline;

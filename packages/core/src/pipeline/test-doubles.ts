@@ -8,7 +8,10 @@ import { recordOrderIntent } from '../order-intent.js';
 import type { Order } from '../records/execution.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 import type { LlmValidation, TradeRecommendation } from '../records/trading.js';
-import type { RiskDecisionResult } from '../store.js';
+import type { PipelineStore, RiskDecisionResult } from '../store.js';
+import { createTestApprovalSigner } from '../testing/fixtures.js';
+import { systemClock } from '../time.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
 
 /** Two features: the one-candle return and the close. */
 export class ReturnFeatureSet implements FeatureSet {
@@ -174,4 +177,38 @@ export class ImmediateExecutor implements OrderExecutor {
   async refresh(order: Order): Promise<Order> {
     return order;
   }
+}
+
+const MINUTE_MS = 60_000;
+
+/** `count` closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %: every candle after the first trades. */
+export function tradingCandles(count: number): Candle[] {
+  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
+  let close = 100;
+  return Array.from({ length: count }, (_, index) => {
+    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
+    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close, low: close, close, volume: 1, gapFilled: false };
+  });
+}
+
+/**
+ * A live pipeline on `store` (not started) whose every candle of {@link tradingCandles} trades through every stage:
+ * returns as features, a threshold model, an approving validator, a wide risk limit (or `risk`), an executor that
+ * fills at once; a one-minute poll interval, so that only wake-ups move work.
+ */
+export function createLiveTestPipeline(
+  store: PipelineStore,
+  options: { readonly pipelineId?: string; readonly risk?: (signer: ApprovalSigner) => RiskManager; readonly concurrency?: number } = {},
+): Pipeline {
+  const signer = createTestApprovalSigner();
+  return createPipeline({
+    pipelineId: options.pipelineId ?? 'live',
+    store,
+    features: new ReturnFeatureSet(),
+    model: new ThresholdModel(),
+    validator: new ScriptedValidator('approve', ['approve']),
+    risk: options.risk?.(signer) ?? new LimitRiskManager(signer, 1e12),
+    executor: new ImmediateExecutor(signer),
+    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) },
+  });
 }

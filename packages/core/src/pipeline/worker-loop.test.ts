@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../memory-store.js';
-import type { Candle } from '../records/market.js';
 import type { Claim, ClaimRequest, PipelineStore } from '../store.js';
-import { createTestApprovalSigner, testProduct } from '../testing/fixtures.js';
-import { systemClock } from '../time.js';
-import { createPipeline } from './pipeline.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from './test-doubles.js';
-
-const MINUTE_MS = 60_000;
-
-/** Closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %: every candle after the first trades. */
-function tradingCandles(count: number): Candle[] {
-  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
-  let close = 100;
-  return Array.from({ length: count }, (_, index) => {
-    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close, low: close, close, volume: 1, gapFilled: false };
-  });
-}
+import { testProduct } from '../testing/fixtures.js';
+import { createLiveTestPipeline, tradingCandles } from './test-doubles.js';
 
 /**
  * The memory store with claims that say whether they took everything in their state (`moreWaiting`), as the SQL
@@ -39,27 +24,13 @@ function storeTellingMoreWaiting(inner: PipelineStore, onClaim: () => void): Pip
   }) as PipelineStore;
 }
 
-function livePipeline(store: PipelineStore) {
-  const signer = createTestApprovalSigner();
-  return createPipeline({
-    pipelineId: 'live',
-    store,
-    features: new ReturnFeatureSet(),
-    model: new ThresholdModel(),
-    validator: new ScriptedValidator('approve', ['approve']),
-    risk: new LimitRiskManager(signer, 1e12),
-    executor: new ImmediateExecutor(signer),
-    tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000 },
-  });
-}
-
 describe('live worker loops', () => {
   // With a one-minute poll interval, an ordered stage that skipped a wake-up it needed would outlast the test.
   it('an ordered stage told it took everything claims only for new work, and still takes the rest of a burst at once', async () => {
     let claims = 0;
     const store = storeTellingMoreWaiting(createMemoryStore(), () => (claims += 1));
     await store.putProduct(testProduct());
-    const pipeline = livePipeline(store);
+    const pipeline = createLiveTestPipeline(store);
     const finished = new Map<number, (state: string) => void>();
     pipeline.on('recommendation:finished', ({ recommendation, state }) => finished.get(recommendation.candleStartMs)?.(state));
     await pipeline.start();
@@ -104,17 +75,7 @@ describe('live worker loops', () => {
       },
     }) as PipelineStore;
     await store.putProduct(testProduct());
-    const signer = createTestApprovalSigner();
-    const pipeline = createPipeline({
-      pipelineId: 'live',
-      store,
-      features: new ReturnFeatureSet(),
-      model: new ThresholdModel(),
-      validator: new ScriptedValidator('approve', ['approve']),
-      risk: new LimitRiskManager(signer, 1e12),
-      executor: new ImmediateExecutor(signer),
-      tuning: { maxSignalAgeCandles: 1e9, pollIntervalMs: 60_000 },
-    });
+    const pipeline = createLiveTestPipeline(store);
     const finished = new Map<number, (state: string) => void>();
     pipeline.on('recommendation:finished', ({ recommendation, state }) => finished.get(recommendation.candleStartMs)?.(state));
     await pipeline.start();
