@@ -351,6 +351,7 @@ export {
   type TradeExecution,
 } from './backtest/round-trips.js';
 export {
+  MIN_CAGR_PERIOD_DAYS,
   computePerformanceMetrics,
   measureMaxDrawdown,
   type MaxDrawdown,

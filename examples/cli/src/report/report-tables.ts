@@ -20,7 +20,8 @@ export const METRIC_ROWS: readonly MetricRow[] = [
   { label: 'Max drawdown duration', show: (m) => formatDuration(m.maxDrawdown.durationMs) },
   { label: 'Round trips', show: (m) => formatCount(m.roundTrips) },
   { label: 'Win rate', show: (m) => (m.winRate === null ? '–' : `${(m.winRate * 100).toFixed(1)} %`) },
-  { label: 'Profit factor', show: (m) => formatRatio(m.profitFactor) },
+  // Not defined without a losing trip (nothing to divide by): said as such, not shown as "–" like a run without trips.
+  { label: 'Profit factor', show: (m) => (m.profitFactor === null && m.roundTrips > 0 ? 'no loss' : formatRatio(m.profitFactor)) },
   { label: 'Expectancy per trip', show: (m) => formatMoney(m.expectancyQuote) },
   { label: 'Average holding', show: (m) => formatDuration(m.averageHoldingMs) },
   { label: 'Exposure (time in market)', show: (m) => `${(m.exposureFraction * 100).toFixed(1)} %` },

@@ -106,7 +106,7 @@ export interface BacktestReportInput {
 
 const CONVENTIONS = [
   'Equity is marked to market at every candle close: cash plus the position at the close, after the fills up to that instant.',
-  'Sharpe, Sortino, CAGR and Calmar use equity resampled to UTC days (the last mark of each day), a 365-day year, √365 annualisation and a risk-free rate of 0; the Sharpe ratio uses the sample standard deviation, the Sortino ratio the downside deviation below 0 over all days.',
+  'Sharpe, Sortino, CAGR and Calmar use equity resampled to UTC days (the last mark of each day), a 365-day year, √365 annualisation and a risk-free rate of 0; the Sharpe ratio uses the sample standard deviation, the Sortino ratio the downside deviation below 0 over all days; CAGR and Calmar are given for a period of 30 days or more only.',
   'Max drawdown is measured on every mark (not only daily); its duration runs from the peak to the recovery, or to the end if equity had not recovered.',
   'Round trips match each BUY order against later SELL orders first in, first out; a partial exit is its own round trip; fees are shared pro rata by size. PnL is net of fees.',
   'Exposure is the fraction of the period with a position open. Turnover is the traded value (both sides) over the starting equity.',

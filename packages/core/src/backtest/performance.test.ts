@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildEquityCurve, drawdownSeries, resampleToUtcDays, type EquityPoint } from './equity-curve.js';
-import { computePerformanceMetrics, measureMaxDrawdown } from './performance.js';
+import { isTradepipeError } from '../errors.js';
+import { MIN_CAGR_PERIOD_DAYS, computePerformanceMetrics, measureMaxDrawdown } from './performance.js';
 import { executionsFromFills } from './round-trips.js';
 import { dailyCandle, dayMs, numberFill } from './test-helpers.js';
 
@@ -30,9 +31,9 @@ describe('equity curve', () => {
     const metrics = computePerformanceMetrics({ equity: buildEquityCurve({ fills, candles, startingQuote: 1000 }), executions: executionsFromFills(fills) });
     expect(metrics.totalReturnFraction).toBeCloseTo(0.00869, 10);
     expect(metrics.periodDays).toBe(3);
-    expect(metrics.cagrFraction).toBeCloseTo(1.00869 ** (365 / 3) - 1, 8);
+    expect(metrics.cagrFraction).toBeNull(); // three days: too short to annualise (MIN_CAGR_PERIOD_DAYS)
     expect(metrics.maxDrawdown).toEqual({ depthFraction: expect.closeTo(0.0121, 10), peakAtMs: dayMs(0), troughAtMs: dayMs(2), recoveredAtMs: dayMs(3), durationMs: 3 * 86_400_000, longestUnderwaterMs: 3 * 86_400_000 });
-    expect(metrics.calmar).toBeCloseTo(metrics.cagrFraction! / 0.0121, 6);
+    expect(metrics.calmar).toBeNull();
     expect(metrics.feesQuote).toBeCloseTo(2.31, 10);
     expect(metrics.tradedNotionalQuote).toBeCloseTo(231, 10);
     expect(metrics.turnover).toBeCloseTo(0.231, 10);
@@ -68,6 +69,35 @@ describe('equity curve', () => {
     ];
     const metrics = computePerformanceMetrics({ equity: [point(0, 100), point(6, 115)], executions: executionsFromFills(trips) });
     expect(metrics).toMatchObject({ roundTrips: 3, winRate: 1 / 3, profitFactor: 2, expectancyQuote: 5 }); // 30 / (10 + 5); (30 − 15) / 3
+  });
+
+  it('annualises a period of a month or more only: shorter, CAGR and Calmar are not defined', () => {
+    // +1 % a day, with a 2 % dip on the second day.
+    const equityOver = (days: number): EquityPoint[] => Array.from({ length: days + 1 }, (_, index) => point(dayMs(index), 100 * 1.01 ** index * (index === 1 ? 0.97 : 1)));
+    const short = computePerformanceMetrics({ equity: equityOver(MIN_CAGR_PERIOD_DAYS - 1), executions: [] });
+    expect(short).toMatchObject({ periodDays: 29, cagrFraction: null, calmar: null });
+    expect(short.sharpe).not.toBeNull(); // daily ratios stand on their own
+    const month = computePerformanceMetrics({ equity: equityOver(MIN_CAGR_PERIOD_DAYS), executions: [] });
+    expect(month.cagrFraction).toBeCloseTo(1.01 ** 365 - 1, 6); // 30 days at +1 % a day, compounded to 365
+    expect(month.calmar).toBeCloseTo(month.cagrFraction! / month.maxDrawdown.depthFraction, 9);
+  });
+
+  it('refuses a NaN or an infinity in a point or an execution with a typed error, never a NaN figure', () => {
+    const fill = (price: string) => numberFill({ orderId: 'b1', side: 'BUY', price, size: '1', fee: '0.1', atMs: dayMs(1) });
+    const equity = [point(dayMs(0), 100), point(dayMs(1), 101)];
+    const refused = (run: () => unknown): string | undefined => {
+      try {
+        run();
+        return undefined;
+      } catch (error) {
+        return isTradepipeError(error) ? error.code : 'untyped';
+      }
+    };
+    expect(refused(() => computePerformanceMetrics({ equity, executions: executionsFromFills([fill('100')]) }))).toBeUndefined();
+    expect(refused(() => computePerformanceMetrics({ equity, executions: [{ ...executionsFromFills([fill('100')])[0]!, priceQuote: Number.NaN }] }))).toBe('validation_failed');
+    expect(refused(() => computePerformanceMetrics({ equity, executions: [{ ...executionsFromFills([fill('100')])[0]!, feeQuote: Infinity }] }))).toBe('validation_failed');
+    expect(refused(() => computePerformanceMetrics({ equity: [point(dayMs(0), 100), point(dayMs(1), Number.NaN)], executions: [] }))).toBe('validation_failed');
+    expect(refused(() => computePerformanceMetrics({ equity: [point(dayMs(1), 100), point(dayMs(0), 101)], executions: [] }))).toBe('validation_failed');
   });
 
   it('measures a drawdown from its peak to its recovery', () => {

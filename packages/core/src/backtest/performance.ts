@@ -1,3 +1,4 @@
+import { TradepipeError } from '../errors.js';
 import { drawdownSeries, resampleToUtcDays, type EquityPoint } from './equity-curve.js';
 import { matchRoundTrips, type RoundTrip, type TradeExecution } from './round-trips.js';
 import { DAYS_PER_YEAR, DAY_MS, meanOf, sharpeRatio, simpleReturns, sortinoRatio } from './statistics.js';
@@ -32,13 +33,16 @@ export interface PerformanceMetrics {
   readonly periodDays: number;
   /** `end / start − 1` (0.1 = +10 %); 0 when the starting equity is not above 0. */
   readonly totalReturnFraction: number;
-  /** `(end / start)^(365 / days) − 1`. */
+  /**
+   * `(end / start)^(365 / days) − 1`; `null` for a period shorter than {@link MIN_CAGR_PERIOD_DAYS} (compounding a
+   * few days to a year turns noise into figures such as +7.6e18 %), or when either end's equity is not above 0.
+   */
   readonly cagrFraction: number | null;
   /** Annualised Sharpe ratio of daily returns (sample standard deviation, risk-free rate 0); `null` when undefined (too few days, no variation). */
   readonly sharpe: number | null;
   /** Annualised Sortino ratio of daily returns (downside deviation below 0); `null` when undefined (too few days, no losing day). */
   readonly sortino: number | null;
-  /** CAGR over the max drawdown's depth. */
+  /** CAGR over the max drawdown's depth; `null` when either is not defined or the depth is 0. */
   readonly calmar: number | null;
   /** The deepest fall from a running peak, measured on every equity point (not only daily). */
   readonly maxDrawdown: MaxDrawdown;
@@ -46,7 +50,7 @@ export interface PerformanceMetrics {
   readonly roundTrips: number;
   /** Round trips with a PnL above zero, over all round trips. */
   readonly winRate: number | null;
-  /** Gross profit over gross loss of round trips. */
+  /** Gross profit over gross loss of round trips; `null` without round trips or without a losing one (no loss to divide by). */
   readonly profitFactor: number | null;
   /** Mean PnL per round trip, fees included. */
   readonly expectancyQuote: number | null;
@@ -98,7 +102,10 @@ export function measureMaxDrawdown(points: readonly { readonly atMs: number; rea
   };
 }
 
-/** A figure that overflowed (a CAGR compounded from a few hours) is not defined either. */
+/** The shortest period a CAGR (and so a Calmar ratio) is given for, days: a month. */
+export const MIN_CAGR_PERIOD_DAYS = 30;
+
+/** A figure that overflowed is not defined either. */
 function finiteOrNull(value: number | null | undefined): number | null {
   return value !== null && value !== undefined && Number.isFinite(value) ? value : null;
 }
@@ -134,20 +141,39 @@ function tradeFigures(roundTrips: readonly RoundTrip[]): Pick<PerformanceMetrics
   };
 }
 
+/** Refuses a point or an execution whose numbers no figure can be computed from (NaN would reach every total). */
+function checkInputs(equity: readonly EquityPoint[], executions: readonly TradeExecution[]): void {
+  for (let index = 0; index < equity.length; index += 1) {
+    const { atMs, equityQuote, cashQuote, positionBase, priceQuote } = equity[index]!;
+    const previousMs = index === 0 ? -Infinity : equity[index - 1]!.atMs;
+    if (!(Number.isFinite(atMs) && atMs >= previousMs) || ![equityQuote, cashQuote, positionBase, priceQuote].every(Number.isFinite)) {
+      throw new TradepipeError('validation_failed', 'An equity point needs finite numbers and a time not before the previous point', { details: { index, atMs: String(atMs) } });
+    }
+  }
+  for (let index = 0; index < executions.length; index += 1) {
+    const { orderId, atMs, sizeBase, priceQuote, feeQuote } = executions[index]!;
+    if (!Number.isFinite(atMs) || !(sizeBase > 0 && sizeBase < Infinity) || !(priceQuote > 0 && priceQuote < Infinity) || !Number.isFinite(feeQuote)) {
+      throw new TradepipeError('validation_failed', 'An execution needs a finite time and fee and a size and price above 0', { details: { index, orderId } });
+    }
+  }
+}
+
 /**
  * Every performance figure of an equity curve and the executions behind it (see {@link PerformanceMetrics}).
  * @param input.equity mark-to-market points, oldest first (e.g. from {@link buildEquityCurve})
  * @param input.executions the trades (e.g. {@link executionsFromFills}); round trips are matched FIFO
+ * @throws TradepipeError `validation_failed` if a point or an execution holds a number that is not finite (or a size or price not above 0), or the points are not in time order
  * @example
  * const metrics = computePerformanceMetrics({ equity: buildEquityCurve({ fills, candles, startingQuote: 1000 }), executions: executionsFromFills(fills) });
  */
 export function computePerformanceMetrics(input: { readonly equity: readonly EquityPoint[]; readonly executions: readonly TradeExecution[] }): PerformanceMetrics {
   const { equity, executions } = input;
+  checkInputs(equity, executions);
   const start = equity[0]?.equityQuote ?? 0;
   const end = equity.at(-1)?.equityQuote ?? start;
   const periodDays = equity.length > 1 ? (equity.at(-1)!.atMs - equity[0]!.atMs) / DAY_MS : 0;
   const dailyReturns = simpleReturns(resampleToUtcDays(equity).map((point) => point.equityQuote));
-  const cagrFraction = finiteOrNull(start > 0 && end > 0 && periodDays > 0 ? (end / start) ** (DAYS_PER_YEAR / periodDays) - 1 : null);
+  const cagrFraction = finiteOrNull(start > 0 && end > 0 && periodDays >= MIN_CAGR_PERIOD_DAYS ? (end / start) ** (DAYS_PER_YEAR / periodDays) - 1 : null);
   const maxDrawdown = measureMaxDrawdown(equity);
   const tradedNotionalQuote = executions.reduce((sum, execution) => sum + execution.priceQuote * execution.sizeBase, 0);
   const { roundTrips } = matchRoundTrips(executions);
