@@ -3,7 +3,7 @@ import { TradepipeError, createHmacApprovalSigner, isTradepipeError, type Backte
 import { PaperExecutor } from '@tradepipe/coinbase';
 import { FEATURE_NAMES, FEATURE_SET_VERSION, createFeatureSet } from '@tradepipe/features';
 import { createOllamaTradeValidator, createRuleValidator, withVerdictCache } from '@tradepipe/llm-validator';
-import { OnnxSignalModel, loadDefaultModel } from '@tradepipe/model';
+import { OnnxSignalModel, loadDefaultModel, modelCardFigures } from '@tradepipe/model';
 import { createExitPolicy, createRiskManager } from '@tradepipe/risk';
 import { choiceOption, numberOption, stringOption } from './arguments.js';
 import { UsageError } from './cli-errors.js';
@@ -15,7 +15,7 @@ export const PIPELINE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   model: { type: 'string', value: '<file.onnx>', description: 'ONNX model (from `tradepipe train`); default the bundled BTC-USD daily model' },
   'allow-untrained-markets': { type: 'boolean', description: 'run the model on a product or granularity it was not trained on (refused by default)' },
   validator: { type: 'string', value: 'rules|ollama', description: 'validator: deterministic rules (default) or a real Ollama' },
-  'min-confidence': { type: 'string', value: '<p>', description: "the rule validator's minimum signal confidence (default 0.4)" },
+  'min-confidence': { type: 'string', value: '<p>', description: "the rule validator's minimum signal confidence (default: the model card's walk-forward bar, else 0.4)" },
   'ollama-host': { type: 'string', value: '<url>', description: 'Ollama server (default http://127.0.0.1:11434)' },
   'ollama-model': { type: 'string', value: '<name>', description: 'Ollama model (default llama3.2)' },
   'verdict-cache': { type: 'string', value: '<dir>', description: 'keep Ollama verdicts on disk: a re-run is identical and asks no LLM (default .tradepipe/verdicts)' },
@@ -34,7 +34,12 @@ export interface PipelineSettings {
   readonly modelPath: string | undefined;
   /** `--allow-untrained-markets`: load the model for a product or granularity it was not trained on. */
   readonly allowUntrainedMarkets: boolean;
-  readonly describeValidator: string;
+  /** `--min-confidence`, when given (else the model card's walk-forward bar: see {@link ruleValidatorBar}). */
+  readonly minConfidence: number | undefined;
+  /** The validator chosen, as the run describes it (the rule validator's bar once the model is loaded: see {@link describeValidator}). */
+  readonly validator: 'rules' | 'ollama';
+  /** The Ollama model, for the description. */
+  readonly ollamaModel: string;
 }
 
 /** Reads the pipeline options. @throws UsageError */
@@ -47,8 +52,31 @@ export function readPipelineSettings(values: Values, io: CliIo): PipelineSetting
     slippageBps: numberOption(values, 'slippage-bps', { min: 0, max: 1_000 }) ?? 5,
     modelPath: modelPath === undefined ? undefined : resolve(io.cwd, modelPath),
     allowUntrainedMarkets: values['allow-untrained-markets'] === true,
-    describeValidator: validator === 'rules' ? `rules (min confidence ${numberOption(values, 'min-confidence', { min: 0, max: 1 }) ?? 0.4})` : `ollama ${stringOption(values, 'ollama-model') ?? 'llama3.2'} (verdicts cached)`,
+    minConfidence: numberOption(values, 'min-confidence', { min: 0, max: 1 }),
+    validator,
+    ollamaModel: stringOption(values, 'ollama-model') ?? 'llama3.2',
   };
+}
+
+/** The rule validator's bar when `--min-confidence` is not given, without a model card's. */
+const DEFAULT_MIN_CONFIDENCE = 0.4;
+
+/**
+ * The rule validator's minimum confidence: `--min-confidence`, else the bar the model's training chose from
+ * walk-forward data (its card's `walkForward.validatorMinConfidence`, never from data it is tested on), else 0.4.
+ * The bundled model's card gives the bar `npm start` uses, so `tradepipe run` and the main job decide alike.
+ */
+export function ruleValidatorBar(settings: Pick<PipelineSettings, 'minConfidence'>, model: SignalModel): { readonly minConfidence: number; readonly source: 'option' | 'model card' | 'default' } {
+  if (settings.minConfidence !== undefined) return { minConfidence: settings.minConfidence, source: 'option' };
+  const fromCard = model instanceof OnnxSignalModel ? modelCardFigures(model.metadata).walkForward?.validatorMinConfidence : undefined;
+  return fromCard === undefined ? { minConfidence: DEFAULT_MIN_CONFIDENCE, source: 'default' } : { minConfidence: fromCard, source: 'model card' };
+}
+
+/** The validator as a run's header describes it, e.g. `rules (min confidence 0.41, the model card's walk-forward bar)`. */
+export function describeValidator(settings: PipelineSettings, model: SignalModel): string {
+  if (settings.validator === 'ollama') return `ollama ${settings.ollamaModel} (verdicts cached)`;
+  const bar = ruleValidatorBar(settings, model);
+  return `rules (min confidence ${bar.minConfidence}${bar.source === 'model card' ? ", the model card's walk-forward bar" : ''})`;
 }
 
 /**
@@ -70,10 +98,8 @@ export async function loadModel(settings: PipelineSettings, market: { readonly p
   }
 }
 
-function createValidator(values: Values, io: CliIo): TradeValidator {
-  if (choiceOption(values, 'validator', ['rules', 'ollama'], 'rules') === 'rules') {
-    return createRuleValidator({ name: 'rules', minConfidence: numberOption(values, 'min-confidence', { min: 0, max: 1 }) ?? 0.4 });
-  }
+function createValidator(values: Values, io: CliIo, settings: PipelineSettings, model: SignalModel): TradeValidator {
+  if (settings.validator === 'rules') return createRuleValidator({ name: 'rules', minConfidence: ruleValidatorBar(settings, model).minConfidence });
   const ollama = createOllamaTradeValidator({ host: stringOption(values, 'ollama-host') ?? 'http://127.0.0.1:11434', model: stringOption(values, 'ollama-model') ?? 'llama3.2' });
   return withVerdictCache(ollama, { directory: resolve(io.cwd, stringOption(values, 'verdict-cache') ?? '.tradepipe/verdicts') });
 }
@@ -83,7 +109,7 @@ function createValidator(values: Values, io: CliIo): TradeValidator {
  * paper executor (next candle's open, slippage, fee). A new approval secret per run (risk and executor share it).
  */
 export function defaultStages(input: { readonly values: Values; readonly io: CliIo; readonly settings: PipelineSettings; readonly model: SignalModel }): (context: BacktestContext) => BacktestStages {
-  const validator = createValidator(input.values, input.io);
+  const validator = createValidator(input.values, input.io, input.settings, input.model);
   return () => {
     const signer = createHmacApprovalSigner({ keyId: 'cli', secret: 'tradepipe-cli-paper-approvals-0123456789' });
     return {

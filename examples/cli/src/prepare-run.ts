@@ -4,7 +4,7 @@ import { dateOption, isoDay } from './arguments.js';
 import { BUNDLED_HOLD_OUT_START_MS } from './bundled-data.js';
 import { CANDLE_OPTIONS, loadCandleInput, type CandleInput } from './candle-input.js';
 import type { OptionSpec } from './command.js';
-import { PIPELINE_OPTIONS, defaultStages, loadModel, readPipelineSettings, type PipelineSettings } from './default-stages.js';
+import { PIPELINE_OPTIONS, defaultStages, describeValidator, loadModel, readPipelineSettings, type PipelineSettings } from './default-stages.js';
 import type { CliIo, GlobalFlags } from './io.js';
 import { productFor } from './products.js';
 
@@ -23,6 +23,8 @@ export interface PreparedRun {
   readonly settings: PipelineSettings;
   /** `model <id> <version>`. */
   readonly modelName: string;
+  /** The validator and its bar, e.g. `rules (min confidence 0.41, the model card's walk-forward bar)`. */
+  readonly validatorName: string;
 }
 
 /** Reads the candles, the range and the pipeline options into a backtest's options. @throws UsageError, TradepipeError */
@@ -39,6 +41,7 @@ export async function prepareRun(values: Readonly<Record<string, string | boolea
     input,
     settings,
     modelName: `model ${model.modelId} ${model.modelVersion}`,
+    validatorName: describeValidator(settings, model),
     options: {
       candles: input.candles,
       tradeFromMs,

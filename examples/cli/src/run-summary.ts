@@ -60,6 +60,6 @@ export function formatRunSummary(summary: RunSummary): string[] {
     ...(summary.rejections.length > 0 ? ['  rejection reasons', ...summary.rejections.slice(0, 8).map((item) => `    ${item.reason.slice(0, 60).padEnd(34)} ${item.count}`)] : []),
     `  orders           ${summary.orders.placed} placed, ${summary.orders.executed} executed, fees $${summary.orders.feesUsd.toFixed(2)}`,
     `  paper account    $${summary.account.startUsd.toFixed(2)} → $${summary.account.endUsd.toFixed(2)} (${percent(summary.account.returnFraction)})`,
-    `  buy-and-hold     ${percent(summary.buyAndHoldFraction)} over the same candles (all in; the pipeline trades $100 at a time)`,
+    `  price move       ${percent(summary.buyAndHoldFraction)} from the first open to the last close (before costs; the buy-and-hold baseline below pays them)`,
   ];
 }

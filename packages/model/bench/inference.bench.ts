@@ -3,7 +3,7 @@
  * - single row: p50/p99 latency of `predict` vs `session.run` fetching the same `probabilities` output
  *   (fresh tensor per call, same thread settings), target overhead ratio (p50) ≤ 1.2;
  * - batch: rows/s of `predictBatch` on 10,000 rows vs one raw `session.run` of the same rows.
- * Models: the shipped default (LinearClassifier, 51 features) and a 150-round tree ensemble.
+ * Models: the shipped default (LinearClassifier, 49 of the 51 features) and a 150-round tree ensemble.
  * `BENCH_QUICK=1` runs a short version (CI).
  */
 import { readFile } from 'node:fs/promises';
@@ -99,7 +99,7 @@ const lines = [
   `inference bench (${quick ? 'BENCH_QUICK' : 'full'}: ${singleCalls} single calls, best of ${batchRepeats} batches)`,
   '| model | measure | OnnxSignalModel | raw session.run | ratio | target | status |',
   '|---|---|---|---|---|---|---|',
-  ...(await benchModel('default (linear, 51 features)', await readFile(defaultModelPath()))),
+  ...(await benchModel('default (linear, 49 features)', await readFile(defaultModelPath()))),
   ...(await benchModel(`trees (${quick ? 30 : 150} rounds × 3 classes)`, await treeModelBytes())),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);

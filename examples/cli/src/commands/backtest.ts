@@ -44,7 +44,7 @@ export async function runBacktest(input: CommandInput, title: string): Promise<n
   progress.done(`${records.candles.length} candles in ${(elapsedMs / 1000).toFixed(1)} s`);
   const output: BacktestOutput = {
     source: prepared.input.source,
-    pipeline: { model: prepared.modelName, validator: prepared.settings.describeValidator, feeRateBps: prepared.settings.feeRateBps, slippageBps: prepared.settings.slippageBps },
+    pipeline: { model: prepared.modelName, validator: prepared.validatorName, feeRateBps: prepared.settings.feeRateBps, slippageBps: prepared.settings.slippageBps },
     summary: summarizeRun(records, prepared.settings.startingUsd),
     report,
   };

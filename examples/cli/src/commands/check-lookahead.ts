@@ -29,7 +29,7 @@ export const checkLookaheadCommand: Command = {
       return report.passed ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
     }
     const lines = [
-      `check lookahead — ${prepared.input.productId} ${prepared.input.granularity}, ${prepared.modelName}, validator ${prepared.settings.describeValidator}`,
+      `check lookahead — ${prepared.input.productId} ${prepared.input.granularity}, ${prepared.modelName}, validator ${prepared.validatorName}`,
       `  cut points       ${report.cutStartMs.length} (${isoDay(report.cutStartMs[0]!)} … ${isoDay(report.cutStartMs.at(-1)!)})`,
       `  decisions        ${report.decisionsCompared} compared at or before their cut point`,
     ];
