@@ -8,7 +8,7 @@ import { bundledCandlesPath } from './bundled-data.js';
 import { UsageError } from './cli-errors.js';
 import type { OptionSpec } from './command.js';
 import { createProgress, type CliIo, type GlobalFlags } from './io.js';
-import { DATABASE_OPTION, openSharedStore } from './stores.js';
+import { STORE_OPTIONS, openSharedStore } from './stores.js';
 
 /** Options that choose the candles of a command. */
 export const CANDLE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -18,7 +18,7 @@ export const CANDLE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   granularity: { type: 'string', value: '<g>', description: 'ONE_MINUTE … ONE_DAY, or 1m, 5m, 15m, 30m, 1h, 2h, 6h, 1d (default ONE_DAY)' },
   'cache-dir': { type: 'string', value: '<dir>', description: 'where --source coinbase keeps downloaded CSVs (default .tradepipe/candles)' },
   'coinbase-url': { type: 'string', value: '<url>', description: 'Coinbase API base URL (default https://api.coinbase.com; a local fake in tests)' },
-  ...DATABASE_OPTION,
+  ...STORE_OPTIONS,
 };
 
 /** The candles a command works on, with where they came from. */
