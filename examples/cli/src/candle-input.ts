@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DEFAULT_GAP_POLICY, TradepipeError, parseCandleCsv, sequenceCandles, type Candle, type Granularity } from '@tradepipe/core';
@@ -9,6 +8,7 @@ import { UsageError } from './cli-errors.js';
 import type { OptionSpec } from './command.js';
 import { createProgress, type CliIo, type GlobalFlags } from './io.js';
 import { STORE_OPTIONS, openSharedStore } from './stores.js';
+import { readUserTextFile } from './user-files.js';
 
 /** Options that choose the candles of a command. */
 export const CANDLE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -36,13 +36,7 @@ export interface CandleInput {
 type Values = Readonly<Record<string, string | boolean | undefined>>;
 
 async function fromFile(path: string, productId: string, granularity: Granularity): Promise<Candle[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new TradepipeError('not_found', `cannot read the candle file ${path}`, { cause: error, details: { path } });
-  }
-  return parseCandleCsv({ text, productId, granularity });
+  return parseCandleCsv({ text: await readUserTextFile(path, 'candle'), productId, granularity });
 }
 
 async function fromStore(values: Values, io: CliIo, productId: string, granularity: Granularity): Promise<Candle[]> {
