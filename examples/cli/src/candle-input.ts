@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DEFAULT_GAP_POLICY, TradepipeError, parseCandleCsv, sequenceCandles, type Candle, type Granularity } from '@tradepipe/core';
@@ -8,7 +7,8 @@ import { bundledCandlesPath } from './bundled-data.js';
 import { UsageError } from './cli-errors.js';
 import type { OptionSpec } from './command.js';
 import { createProgress, type CliIo, type GlobalFlags } from './io.js';
-import { DATABASE_OPTION, openSharedStore } from './stores.js';
+import { STORE_OPTIONS, openSharedStore } from './stores.js';
+import { readUserTextFile } from './user-files.js';
 
 /** Options that choose the candles of a command. */
 export const CANDLE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -18,7 +18,7 @@ export const CANDLE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   granularity: { type: 'string', value: '<g>', description: 'ONE_MINUTE … ONE_DAY, or 1m, 5m, 15m, 30m, 1h, 2h, 6h, 1d (default ONE_DAY)' },
   'cache-dir': { type: 'string', value: '<dir>', description: 'where --source coinbase keeps downloaded CSVs (default .tradepipe/candles)' },
   'coinbase-url': { type: 'string', value: '<url>', description: 'Coinbase API base URL (default https://api.coinbase.com; a local fake in tests)' },
-  ...DATABASE_OPTION,
+  ...STORE_OPTIONS,
 };
 
 /** The candles a command works on, with where they came from. */
@@ -36,13 +36,7 @@ export interface CandleInput {
 type Values = Readonly<Record<string, string | boolean | undefined>>;
 
 async function fromFile(path: string, productId: string, granularity: Granularity): Promise<Candle[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new TradepipeError('not_found', `cannot read the candle file ${path}`, { cause: error, details: { path } });
-  }
-  return parseCandleCsv({ text, productId, granularity });
+  return parseCandleCsv({ text: await readUserTextFile(path, 'candle'), productId, granularity });
 }
 
 async function fromStore(values: Values, io: CliIo, productId: string, granularity: Granularity): Promise<Candle[]> {

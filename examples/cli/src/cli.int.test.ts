@@ -2,7 +2,7 @@
 // build-for-tests.ts, rebuilds this package before the tests so they see the current source).
 import { spawn, spawnSync } from 'node:child_process';
 import { startFakeCoinbase } from '@tradepipe/coinbase/testing';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(packageDirectory, 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'tradepipe-cli-'));
+/** The working directory as the bin sees it (process.cwd() resolves symbolic links, e.g. a /tmp link). */
+const cwd = realpathSync(work);
 const bundledCandles = fileURLToPath(new URL('../../../data/btc-usd-1d.csv', import.meta.url));
 
 function tradepipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -69,11 +71,26 @@ describe('tradepipe (the built bin)', () => {
   it('fails with one line naming the error code, and details only with --verbose', () => {
     const missing = tradepipe('backtest', '--candles', 'no-such-file.csv');
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/^tradepipe: not_found: cannot read the candle file .*no-such-file\.csv\n$/);
+    expect(missing.stderr).toBe(`tradepipe: not_found: cannot read the candle file ${join(cwd, 'no-such-file.csv')}: no such file or directory\n`);
     const verbose = tradepipe('backtest', '--candles', 'no-such-file.csv', '--verbose');
     expect(verbose.stderr.split('\n').length).toBeGreaterThan(2);
     const json = tradepipe('backtest', '--candles', 'no-such-file.csv', '--json');
     expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('names a missing or unreadable input file in one line, exit 1, as for the candle file (not internal: ENOENT)', () => {
+    mkdirSync(join(work, 'a-directory.json'), { recursive: true });
+    for (const [args, line] of [
+      [['report', 'nonexist.json'], `cannot read the report file ${join(cwd, 'nonexist.json')}: no such file or directory`],
+      [['report', 'a-directory.json'], `cannot read the report file ${join(cwd, 'a-directory.json')}: it is a directory`],
+      [['backtest', '--model', 'no-such-model.onnx', '--from', '2025-08-01'], `cannot read the model file ${join(cwd, 'no-such-model.onnx')}: no such file or directory`],
+      [['check', 'warmup', '--candles', join('no-dir', 'btc.csv')], `cannot read the candle file ${join(cwd, 'no-dir', 'btc.csv')}: no such file or directory`],
+    ] as const) {
+      const result = tradepipe(...args);
+      expect([result.status, result.stdout, result.stderr], args.join(' ')).toEqual([1, '', `tradepipe: not_found: ${line}\n`]);
+      const json = tradepipe(...args, '--json');
+      expect(JSON.parse(json.stderr), args.join(' ')).toEqual({ error: { code: 'not_found', message: line } });
+    }
   });
 
   it('backtests a few hundred bundled candles twice into the same report.json (apart from generatedAtMs)', () => {
@@ -97,6 +114,8 @@ describe('tradepipe (the built bin)', () => {
     expect(rendered.status, rendered.stderr).toBe(0);
     expect(rendered.stdout).toContain('buy-and-hold');
     expect(readFileSync(join(work, 'again.html'), 'utf8')).toBe(html);
+    const unwritable = tradepipe('report', join('first', 'report.json'), '--out', join('no-such-dir', 'again.html'));
+    expect([unwritable.status, unwritable.stderr]).toEqual([1, `tradepipe: not_found: cannot write the HTML report file ${join(cwd, 'no-such-dir', 'again.html')}: no such file or directory\n`]);
     writeFileSync(join(work, 'not-a-report.json'), '{"schemaVersion": 99}');
     const refused = tradepipe('report', 'not-a-report.json');
     expect(refused.status).toBe(2);

@@ -9,6 +9,7 @@ import { choiceOption, numberOption, stringOption } from './arguments.js';
 import { UsageError } from './cli-errors.js';
 import type { OptionSpec } from './command.js';
 import type { CliIo } from './io.js';
+import { readUserFile } from './user-files.js';
 
 /** Options that choose the pipeline of `run`, `backtest` and `check lookahead`. */
 export const PIPELINE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -88,7 +89,7 @@ export async function loadModel(settings: PipelineSettings, market: { readonly p
   const { granularity } = market;
   const expected = { expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: granularity, productIds: [market.productId], allowUntrainedMarkets: settings.allowUntrainedMarkets };
   try {
-    if (settings.modelPath !== undefined) return await OnnxSignalModel.load({ ...expected, path: settings.modelPath });
+    if (settings.modelPath !== undefined) return await OnnxSignalModel.load({ ...expected, bytes: await readUserFile(settings.modelPath, 'model') });
     if (granularity !== 'ONE_DAY') throw new UsageError(`the bundled model reads daily candles: train one for ${granularity} with 'tradepipe train' and pass --model`);
     return await loadDefaultModel(expected);
   } catch (error) {

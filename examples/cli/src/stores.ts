@@ -1,22 +1,48 @@
-import { createPgStore, pgConnectionFromEnv } from '@tradepipe/storage-pg';
+import { storeSchemaFromEnv } from '@tradepipe/example-services';
+import { createPgStore, pgConnectionFromEnv, SCHEMA_NAME_PATTERN, type PgConnectionConfig } from '@tradepipe/storage-pg';
 import type { PipelineStore } from '@tradepipe/core';
 import { stringOption } from './arguments.js';
+import { UsageError } from './cli-errors.js';
 import type { CliIo } from './io.js';
+
+type Values = Readonly<Record<string, string | boolean | undefined>>;
 
 /** The `--database-url` option, shared by every command that opens the shared store. */
 export const DATABASE_OPTION = {
   'database-url': { type: 'string', value: '<url>', description: 'PostgreSQL URL (default DATABASE_URL, or DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD)' },
 } as const;
 
-/** The `--schema` option of commands that open the shared store in a schema other than the default. */
+/** The `--schema` option, shared by every command that opens the shared store (see {@link storeSchemaOf}). */
 export const SCHEMA_OPTION = {
-  schema: { type: 'string', value: '<name>', description: 'schema holding the tables (default tradepipe)' },
+  schema: { type: 'string', value: '<name>', description: 'schema holding the tables (default STORE_SCHEMA, else tradepipe)' },
 } as const;
 
-/** Opens the shared PostgreSQL store (migrated on open) from `--database-url` (and `--schema`) or the environment. */
-export function openSharedStore(values: Readonly<Record<string, string | boolean | undefined>>, io: CliIo): Promise<PipelineStore> {
-  const url = stringOption(values, 'database-url');
+/** `--database-url` and `--schema`: the options of every command that opens the shared PostgreSQL store. */
+export const STORE_OPTIONS = { ...DATABASE_OPTION, ...SCHEMA_OPTION } as const;
+
+/**
+ * The schema a command opens the shared store in: `--schema`, else `STORE_SCHEMA` (read as the services read
+ * it), else `tradepipe` — so an operator command acts on the schema the services of the same environment use.
+ * @throws UsageError when `--schema` is not a lower-case identifier; TradepipeError `config_invalid` when `STORE_SCHEMA` is not
+ */
+export function storeSchemaOf(values: Values, env: CliIo['env']): string {
   const schema = stringOption(values, 'schema');
-  const env = url === undefined ? io.env : { ...io.env, DATABASE_URL: url };
-  return createPgStore({ ...pgConnectionFromEnv(env), applicationName: 'tradepipe-cli', ...(schema === undefined ? {} : { schema }) });
+  if (schema === undefined) return storeSchemaFromEnv(env);
+  if (!SCHEMA_NAME_PATTERN.test(schema)) throw new UsageError(`--schema must be a lower-case identifier of at most 47 characters (a-z, 0-9, _), not '${schema}'`);
+  return schema;
+}
+
+/** Where the shared store is: `--database-url`, else `DATABASE_URL` or the `DB_*` variables. @throws TradepipeError `config_invalid` */
+export function storeConnectionOf(values: Values, env: CliIo['env']): PgConnectionConfig {
+  const url = stringOption(values, 'database-url');
+  return pgConnectionFromEnv(url === undefined ? env : { ...env, DATABASE_URL: url });
+}
+
+/**
+ * Opens the shared PostgreSQL store (migrated on open) from `--database-url` or the environment, in the schema
+ * of {@link storeSchemaOf}.
+ */
+export async function openSharedStore(values: Values, io: CliIo): Promise<PipelineStore> {
+  const schema = storeSchemaOf(values, io.env);
+  return createPgStore({ ...storeConnectionOf(values, io.env), applicationName: 'tradepipe-cli', schema });
 }

@@ -6,7 +6,7 @@
 export { runOperatorProcess, runServiceProcess } from './service-process.js';
 export { OPERATOR_USAGE, runOperatorCommand } from './operator.js';
 export { SERVICES, SERVICE_NAMES, resolveService, type ServiceDefinition, type ServiceName } from './service-catalog.js';
-export { openStore } from './open-store.js';
+export { openStore, storeSchemaFromEnv } from './open-store.js';
 export { aggregateHealth, healthTargets, type HealthTarget } from './health-monitor.js';
 export { createServiceLogger } from './logging.js';
 export { startService, type RunningService, type StartServiceOptions } from './run-service.js';

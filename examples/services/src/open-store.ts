@@ -12,3 +12,12 @@ export function openStore(input: { readonly config: TradepipeConfig; readonly en
   const settings = readPackageOptions('store', input.env, { applicationName: `tradepipe-${input.service}` });
   return createPgStore({ ...pgConnectionFromConfig(input.config.database), ...settings, logger: input.logger, ...(input.clock === undefined ? {} : { clock: input.clock }) });
 }
+
+/**
+ * The schema holding the services' tables: `STORE_SCHEMA` (trimmed; unset or empty means the default, `tradepipe`),
+ * parsed exactly as {@link openStore} parses it. Operator tools use it to act on the schema the services use.
+ * @throws TradepipeError `config_invalid` naming `STORE_SCHEMA` when it is not a lower-case identifier
+ */
+export function storeSchemaFromEnv(env: Readonly<Record<string, string | undefined>>): string {
+  return readPackageOptions('store', { STORE_SCHEMA: env.STORE_SCHEMA }).schema;
+}

@@ -2,7 +2,7 @@ import type { DeadLetter, DeadLetterCursor, PipelineStore, WorkKind, WorkStatus 
 import { numberOption, stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
-import { DATABASE_OPTION, SCHEMA_OPTION, openSharedStore } from '../stores.js';
+import { STORE_OPTIONS, openSharedStore, storeSchemaOf } from '../stores.js';
 
 const KINDS: readonly WorkKind[] = ['candle', 'signal', 'recommendation'];
 const KIND_LIST = KINDS.join('|');
@@ -65,8 +65,7 @@ const listCommand: Command = {
     "degraded until it is re-queued ('dead-letters requeue') or discarded ('dead-letters discard').",
   ].join('\n'),
   options: {
-    ...DATABASE_OPTION,
-    ...SCHEMA_OPTION,
+    ...STORE_OPTIONS,
     kind: { type: 'string', value: `<${KIND_LIST}>`, description: 'only items of this kind' },
     limit: { type: 'string', value: '<n>', description: 'most items to print, 1 to 1000 (default 100)' },
     after: { type: 'string', value: '<cursor>', description: "the next page: the 'more' cursor the previous page printed" },
@@ -99,7 +98,7 @@ function settleCommand(mode: 'requeue' | 'discard'): Command {
           'Moves one DEAD_LETTER item to DISCARDED: no stage runs it again and the health check stops counting it.',
           'Its reason and last error are kept; countByState reports DISCARDED items apart.',
         ].join('\n'),
-    options: { ...DATABASE_OPTION, ...SCHEMA_OPTION, reason: { type: 'string', value: '<text>', description: 'why (kept with the item; required)' } },
+    options: { ...STORE_OPTIONS, reason: { type: 'string', value: '<text>', description: 'why (kept with the item; required)' } },
     maxPositionals: 2,
     examples: [`tradepipe dead-letters ${mode} candle BTC-USD/ONE_HOUR/1735689600000 --reason "${requeue ? 'model fixed' : 'bad candle from the exchange'}"`],
     async run(input) {
@@ -109,8 +108,9 @@ function settleCommand(mode: 'requeue' | 'discard'): Command {
       if (id === undefined) throw new UsageError('an item id is required (as dead-letters list prints it)', name);
       const reason = stringOption(input.values, 'reason');
       if (reason === undefined || reason.trim() === '') throw new UsageError('--reason is required', name);
+      const schema = storeSchemaOf(input.values, input.io.env);
       const status: WorkStatus = await withStore(input, (store) => (requeue ? store.requeueDeadLetter(kind, id, { reason }) : store.discardDeadLetter(kind, id, { reason })));
-      input.io.stdout.write(input.flags.json ? `${JSON.stringify({ kind, id, status })}\n` : `${kind} ${id}: ${status.state} (${status.reason ?? ''})\n`);
+      input.io.stdout.write(input.flags.json ? `${JSON.stringify({ schema, kind, id, status })}\n` : `${kind} ${id} in schema ${schema}: ${status.state} (${status.reason ?? ''})\n`);
       return EXIT_CODES.ok;
     },
   };

@@ -5,7 +5,7 @@ import { dateOption, granularityOption, isoDay, numberOption, productOption, str
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command } from '../command.js';
 import { createProgress } from '../io.js';
-import { DATABASE_OPTION, openSharedStore } from '../stores.js';
+import { STORE_OPTIONS, openSharedStore } from '../stores.js';
 
 /** `tradepipe download`. */
 export const downloadCommand: Command = {
@@ -26,7 +26,7 @@ export const downloadCommand: Command = {
     store: { type: 'boolean', description: 'write to the shared PostgreSQL store instead (as history: state DONE)' },
     rate: { type: 'string', value: '<per-second>', description: 'requests per second at most (default 3; Coinbase allows 10 per IP)' },
     'coinbase-url': { type: 'string', value: '<url>', description: 'API base URL (default https://api.coinbase.com)' },
-    ...DATABASE_OPTION,
+    ...STORE_OPTIONS,
   },
   examples: ['tradepipe download --product BTC-USD --granularity 1h --from 2024-01-01 --out btc-usd-1h.csv', 'tradepipe download --product ETH-USD --granularity 1d --from 2020-01-01 --store'],
   async run({ values, io, flags }) {

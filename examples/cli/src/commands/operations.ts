@@ -1,13 +1,13 @@
 import pg from 'pg';
-import { checkStoreHealth, type HealthReport } from '@tradepipe/core';
+import { checkStoreHealth, type HealthReport, type RiskState } from '@tradepipe/core';
 import { aggregateHealth, healthTargets, runOperatorCommand, runServiceProcess, SERVICE_NAMES, SERVICES } from '@tradepipe/example-services';
 import { loadConfig } from '@tradepipe/core';
-import { migrate, pgConnectionFromEnv } from '@tradepipe/storage-pg';
+import { migrate } from '@tradepipe/storage-pg';
 import { stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
 import { SUPERVISED_VARIABLE } from '../dev/dev-services.js';
-import { DATABASE_OPTION, SCHEMA_OPTION, openSharedStore } from '../stores.js';
+import { STORE_OPTIONS, openSharedStore, storeConnectionOf, storeSchemaOf } from '../stores.js';
 
 /**
  * A service started by `tradepipe dev` drains itself when its stdin closes: the command that started it is gone
@@ -49,14 +49,12 @@ export const migrateCommand: Command = {
   name: 'migrate',
   summary: "create or upgrade the shared store's tables",
   description: 'Applies the storage migrations to the PostgreSQL schema (safe to run while services start: an advisory lock serialises them).',
-  options: { ...DATABASE_OPTION, schema: { type: 'string', value: '<name>', description: 'schema holding the tables (default tradepipe)' } },
+  options: STORE_OPTIONS,
   examples: ['DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres tradepipe migrate', 'tradepipe migrate --database-url postgres://… --schema paper'],
   async run({ values, io, flags }) {
-    const url = stringOption(values, 'database-url');
-    const connection = pgConnectionFromEnv(url === undefined ? io.env : { ...io.env, DATABASE_URL: url });
-    const pool = new pg.Pool({ ...connection, max: 1, connectionTimeoutMillis: 10_000 } as pg.PoolConfig);
+    const schema = storeSchemaOf(values, io.env);
+    const pool = new pg.Pool({ ...storeConnectionOf(values, io.env), max: 1, connectionTimeoutMillis: 10_000 } as pg.PoolConfig);
     try {
-      const schema = stringOption(values, 'schema') ?? 'tradepipe';
       const result = await migrate(pool, { schema });
       io.stdout.write(flags.json ? `${JSON.stringify({ schema, ...result })}\n` : `schema ${schema} at version ${result.version}; applied ${result.applied.length === 0 ? 'nothing (already current)' : result.applied.join(', ')}\n`);
       return EXIT_CODES.ok;
@@ -66,12 +64,12 @@ export const migrateCommand: Command = {
   },
 };
 
-function printHealth(report: HealthReport, input: CommandInput): void {
+function printHealth(report: HealthReport, schema: string, input: CommandInput): void {
   if (input.flags.json) {
-    input.io.stdout.write(`${JSON.stringify(report)}\n`);
+    input.io.stdout.write(`${JSON.stringify({ ...report, schema })}\n`);
     return;
   }
-  const lines = [`health ${report.status}`, ...report.checks.map((check) => `  ${check.status.padEnd(9)} ${check.name}${check.message === undefined ? '' : `: ${check.message}`}`)];
+  const lines = [`health ${report.status} (store schema ${schema})`, ...report.checks.map((check) => `  ${check.status.padEnd(9)} ${check.name}${check.message === undefined ? '' : `: ${check.message}`}`)];
   input.io.stdout.write(`${lines.join('\n')}\n`);
 }
 
@@ -85,21 +83,21 @@ export const healthCommand: Command = {
     'Exit code 0 when ok, 3 when degraded or failing.',
   ].join('\n'),
   options: {
-    ...DATABASE_OPTION,
-    ...SCHEMA_OPTION,
+    ...STORE_OPTIONS,
     targets: { type: 'string', value: '<name=url,…>', description: 'services to poll (default HEALTH_TARGETS, else every service at its Kubernetes name)' },
     'no-services': { type: 'boolean', description: 'check the store only' },
   },
   examples: ['tradepipe health --no-services', 'tradepipe health --targets risk-management=http://127.0.0.1:8027 --json'],
   async run(input) {
     const { values, io } = input;
+    const schema = storeSchemaOf(values, io.env);
     const store = await openSharedStore(values, io);
     try {
       const nowMs = Date.now();
       const own = await checkStoreHealth({ service: 'tradepipe-cli', store, nowMs });
       const targets = values['no-services'] === true ? [] : healthTargets(loadConfig(io.env), stringOption(values, 'targets') ?? io.env.HEALTH_TARGETS);
       const report = await aggregateHealth({ own, targets, timeoutMs: 5_000, signal: io.signal, nowMs });
-      printHealth(report, input);
+      printHealth(report, schema, input);
       return report.status === 'ok' ? EXIT_CODES.ok : EXIT_CODES.checkFailed;
     } finally {
       await store.close();
@@ -111,15 +109,23 @@ function killSwitch(action: 'status' | 'engage' | 'release', summary: string, op
   return {
     name: `kill-switch ${action}`,
     summary,
-    description: `${summary}. The kill switch is read by every risk replica: freeze refuses new exposure; flatten also sells what is held through the exit rules.`,
-    options: { ...DATABASE_OPTION, ...options },
-    examples: action === 'engage' ? ['tradepipe kill-switch engage --mode freeze --reason "exchange incident"'] : [`tradepipe kill-switch ${action}${action === 'release' ? ' --reason "incident over"' : ''}`],
+    description: [
+      `${summary}. The kill switch is read by every risk replica: freeze refuses new exposure; flatten also sells what is held through the exit rules.`,
+      'It lives in the store: the schema is --schema, else STORE_SCHEMA (as the services read it), else tradepipe; the output names it.',
+    ].join('\n'),
+    options: { ...STORE_OPTIONS, ...options },
+    examples:
+      action === 'engage'
+        ? ['tradepipe kill-switch engage --mode freeze --reason "exchange incident"', 'STORE_SCHEMA=live tradepipe kill-switch engage --mode freeze --reason "exchange incident"']
+        : [`tradepipe kill-switch ${action}${action === 'release' ? ' --reason "incident over"' : ''} --schema live`],
     async run({ values, io, flags }) {
       const args = ['kill-switch', action, ...Object.keys(options).flatMap((name) => (stringOption(values, name) === undefined ? [] : [`--${name}`, stringOption(values, name)!]))];
+      const schema = storeSchemaOf(values, io.env);
       const store = await openSharedStore(values, io);
       try {
-        const state = await runOperatorCommand(args, store);
-        io.stdout.write(flags.json ? `${state}\n` : `${JSON.stringify(JSON.parse(state), null, 2)}\n`);
+        const state = JSON.parse(await runOperatorCommand(args, store)) as RiskState;
+        const { engaged, mode } = state.killSwitch;
+        io.stdout.write(flags.json ? `${JSON.stringify({ schema, ...state })}\n` : `kill switch in schema ${schema}: ${engaged ? `ENGAGED (${mode})` : 'released'}\n${JSON.stringify(state, null, 2)}\n`);
         return EXIT_CODES.ok;
       } finally {
         await store.close();

@@ -1,4 +1,3 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BACKTEST_REPORT_SCHEMA_VERSION, type BacktestReport } from '@tradepipe/core';
 import { z } from 'zod';
@@ -6,6 +5,7 @@ import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
 import { renderHtmlReport } from '../report/render-html-report.js';
 import { renderTextSummary } from '../report/text-summary.js';
+import { readUserTextFile, writeUserFile } from '../user-files.js';
 
 /** The parts of a report the renderer reads first: the version and the sections (the renderer trusts the rest). */
 const ReportShapeSchema = z.looseObject({
@@ -20,9 +20,12 @@ const ReportShapeSchema = z.looseObject({
   funnel: z.looseObject({}),
 });
 
-/** Reads a report.json written by `tradepipe backtest --out`, checked against core's report schema. */
+/**
+ * Reads a report.json written by `tradepipe backtest --out`, checked against core's report schema.
+ * @throws TradepipeError `not_found` when the file cannot be read; UsageError when it is not a report
+ */
 async function readReport(path: string): Promise<BacktestReport> {
-  const text = await readFile(path, 'utf8');
+  const text = await readUserTextFile(path, 'report');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -42,7 +45,7 @@ async function runReport(input: CommandInput): Promise<number> {
   const source = resolve(input.io.cwd, jsonPath);
   const report = await readReport(source);
   const out = typeof input.values.out === 'string' ? resolve(input.io.cwd, input.values.out) : source.replace(/\.json$/i, '') + '.html';
-  await writeFile(out, renderHtmlReport(report));
+  await writeUserFile(out, renderHtmlReport(report), 'HTML report');
   if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ written: [out] })}\n`);
   else input.io.stdout.write(`${renderTextSummary(report)}\n  wrote            ${out}\n`);
   return EXIT_CODES.ok;

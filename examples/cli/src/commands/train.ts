@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { GRANULARITIES, isTradepipeError } from '@tradepipe/core';
 import { createFeatureSet } from '@tradepipe/features';
@@ -9,6 +8,7 @@ import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command } from '../command.js';
 import { featureChoiceOption } from '../feature-choice.js';
 import { loadTrainingSeries } from '../training-series.js';
+import { writeUserFile } from '../user-files.js';
 
 /** The CLI option behind each duration of `trainModelFromCandles`'s settings, for its typed error. */
 const DURATION_OPTIONS: Readonly<Record<string, string>> = { horizonMs: 'horizon', minTrainMs: 'min-train', trainWindowMs: 'train-window' };
@@ -96,9 +96,9 @@ export const trainCommand: Command = {
       ...(folds === 0 ? {} : { walkForward: { folds, minTrainMs, ...(trainWindowMs === undefined ? {} : { trainWindowMs }) } }),
     });
     const outPath = resolve(io.cwd, out);
-    await writeFile(outPath, result.onnx);
+    await writeUserFile(outPath, result.onnx, 'model');
     const reportPath = stringOption(values, 'report');
-    if (reportPath !== undefined) await writeFile(resolve(io.cwd, reportPath), `${JSON.stringify(result.report, null, 2)}\n`);
+    if (reportPath !== undefined) await writeUserFile(resolve(io.cwd, reportPath), `${JSON.stringify(result.report, null, 2)}\n`, 'training report');
     const walkForward = result.report.walkForward;
     if (flags.json) {
       io.stdout.write(`${JSON.stringify({ model: outPath, bytes: result.onnx.byteLength, products, granularity, horizonMs, features: features.names, report: result.report })}\n`);
