@@ -69,6 +69,7 @@ export {
   type RecordKind,
 } from './ids.js';
 export {
+  describeIssues,
   parseWith,
 } from './parse.js';
 export {
