@@ -376,8 +376,11 @@ export {
 export {
   compareSizes,
   computeFunnel,
+  summarizeDeadLetters,
   type AmountSpread,
   type BacktestFunnel,
+  type DeadLetterCount,
+  type DeadLetterSummary,
   type FunnelStage,
   type RejectionCount,
   type SizeComparison,
