@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIVE_TRADING_CONFIRMATION, loadConfig, redactConfig } from './config.js';
-import { isTradepipeError } from './errors.js';
+import { REDACTED, isTradepipeError } from './errors.js';
+import { createJsonLogger } from './logger.js';
 
 const secret = 'x'.repeat(40);
 
@@ -31,6 +32,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION })).toThrow(/RISK_APPROVAL_SECRET/);
     expect(() => loadConfig({ DB_PORT: 'eighty' })).toThrow(/configuration/);
     expect(() => loadConfig({ PRODUCTS: 'btc usd' })).toThrow();
+  });
+
+  it('says what is wrong with the approval secret in words, never redacting the message nor showing the value', () => {
+    const messageOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(isTradepipeError(error, 'config_invalid')).toBe(true);
+        return (error as Error).message;
+      }
+      throw new Error('loadConfig accepted the environment');
+    };
+    const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION };
+    const tooShort = 'hunter2-is-too-short';
+    const missing = messageOf(live);
+    const short = messageOf({ ...live, RISK_APPROVAL_SECRET: tooShort });
+    expect(missing).toBe('Invalid configuration: live mode needs RISK_APPROVAL_SECRET (at approval.secret)');
+    expect(short).toBe('Invalid configuration: RISK_APPROVAL_SECRET must be at least 32 characters (at approval.secret)');
+    // The same messages pass the logger's redaction unchanged, and the value never appears in a line.
+    const lines: string[] = [];
+    const logger = createJsonLogger({ write: (line) => lines.push(line) });
+    for (const message of [missing, short]) {
+      logger.error('configuration refused', { reason: message });
+      logger.error(message);
+    }
+    expect(lines.join('\n')).not.toContain(REDACTED);
+    expect(lines.join('\n')).not.toContain(tooShort);
+    expect(lines.map((line) => JSON.parse(line) as { message: string; reason?: string })).toEqual([
+      expect.objectContaining({ message: 'configuration refused', reason: missing }),
+      expect.objectContaining({ message: missing }),
+      expect.objectContaining({ message: 'configuration refused', reason: short }),
+      expect.objectContaining({ message: short }),
+    ]);
   });
 
   it('reads the seed database variables and redacts secrets when printed', () => {

@@ -69,6 +69,7 @@ export {
   type RecordKind,
 } from './ids.js';
 export {
+  describeIssues,
   parseWith,
 } from './parse.js';
 export {
@@ -375,8 +376,11 @@ export {
 export {
   compareSizes,
   computeFunnel,
+  summarizeDeadLetters,
   type AmountSpread,
   type BacktestFunnel,
+  type DeadLetterCount,
+  type DeadLetterSummary,
   type FunnelStage,
   type RejectionCount,
   type SizeComparison,

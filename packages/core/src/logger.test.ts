@@ -19,6 +19,12 @@ describe('redaction', () => {
     expect(text).toContain('postgres://app:[REDACTED]@db:5432/x');
   });
 
+  it('still removes the value of a secret-named key or path written as `key: value` in free text', () => {
+    const text = redactText('approval.secret: swordfish; privateKey = hunter2, "apiKey": "k-123" token:abc');
+    for (const secret of ['swordfish', 'hunter2', 'k-123', 'abc']) expect(text).not.toContain(secret);
+    expect(text).toBe('approval.secret: [REDACTED]; privateKey = [REDACTED], "apiKey": "[REDACTED]" token:[REDACTED]');
+  });
+
   it('sanitises error causes: keeps name, code and status, drops the rest', () => {
     const cause = Object.assign(new Error(`request failed for postgres://u:topsecret@h/db with ${jwt}`), {
       code: 'ECONNRESET',

@@ -18,8 +18,21 @@ export function parseWith<Schema extends z.ZodType>(schema: Schema, input: unkno
   if (guarded !== undefined) return guarded as z.output<Schema>;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new TradepipeError('validation_failed', `Invalid ${what}: ${issues.join('; ')}`, {
+  throw new TradepipeError('validation_failed', `Invalid ${what}: ${describeIssues(result.error.issues)}`, {
     details: { what, issueCount: result.error.issues.length, firstPath: result.error.issues[0]?.path.join('.') ?? '' },
   });
+}
+
+/**
+ * Describes up to five schema issues as `message (at path)`, joined by `; `: the message first and the path in
+ * parentheses, so that a path ending in a secret's name (`approval.secret`, `privateKey`) is never followed by
+ * `: ` and read by `redactText` as a `secret: value` pair, which would redact the message's first word.
+ * @example
+ * describeIssues(result.error.issues); // 'live mode needs RISK_APPROVAL_SECRET (at approval.secret)'
+ */
+export function describeIssues(issues: readonly { readonly path: readonly PropertyKey[]; readonly message: string }[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length === 0 ? issue.message : `${issue.message} (at ${issue.path.map(String).join('.')})`))
+    .join('; ');
 }

@@ -1,6 +1,7 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { childLogger, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
-import { guarded } from './db-errors.js';
+import { TradepipeError, childLogger, sanitizeCause, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
+import { toStorageError } from './db-errors.js';
 import { DEFAULT_SCHEMA, quoteSchema, runMigrations } from './migrate.js';
 import { createPgliteDriver, mayCopyFromFiles } from './pglite-driver.js';
 import { growMemoryFilesInLargerSteps } from './pglite-memory.js';
@@ -9,7 +10,10 @@ import { SqlStore } from './sql-store.js';
 
 /** Options of {@link createPgliteStore}. */
 export interface PgliteStoreOptions {
-  /** A directory to keep the database in; in memory when absent (and no `database` is given). */
+  /**
+   * A directory to keep the database in, created with its parents when missing; in memory when absent (and no
+   * `database` is given). PGlite's own prefixes (`file://`, `memory://`, `idb://`, …) pass through as they are.
+   */
   readonly dataDir?: string;
   /**
    * An existing PGlite instance to use (the store does not close it); e.g. one shared by several stores in tests, or
@@ -41,6 +45,45 @@ async function skipWal(driver: SqlDriver, s: string): Promise<void> {
 }
 
 /**
+ * The path on this machine's file system of a PGlite `dataDir`: a plain path or a `file://` one; undefined for the
+ * in-memory and browser ones (`memory://`, `idb://`, `opfs-ahp://`, …) and the empty string (in memory to PGlite).
+ */
+function fileSystemPathOf(dataDir: string): string | undefined {
+  const path = dataDir.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir;
+  return path === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? undefined : path;
+}
+
+/**
+ * A failure to open PGlite (`where`: `PGlite in ./.tradepipe/db`, …) as a TradepipeError whose message says why
+ * (the cause's redacted message; a path is no secret), with the code {@link toStorageError} gives it. A
+ * TradepipeError passes through.
+ */
+function openError(error: unknown, where: string): TradepipeError {
+  const storage = toStorageError(error, 'open PGlite');
+  if (storage === error) return storage;
+  return new TradepipeError(storage.code, `Could not open ${where}: ${sanitizeCause(error).message}`, { cause: error, details: storage.details });
+}
+
+/** Runs a step of opening PGlite, converting any failure with {@link openError}. */
+async function opening<T>(where: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw openError(error, where);
+  }
+}
+
+/** Opens the store's own PGlite instance, in memory or in `dataDir` (created with its parents first). */
+async function openOwnPglite(dataDir: string | undefined, where: string): Promise<PGlite> {
+  return opening(where, async () => {
+    if (dataDir === undefined) return PGlite.create({});
+    const path = fileSystemPathOf(dataDir);
+    if (path !== undefined) await mkdir(path, { recursive: true });
+    return PGlite.create({ dataDir });
+  });
+}
+
+/**
  * Creates the embedded {@link PipelineStore} on PGlite (PostgreSQL in WebAssembly, in process): the same
  * schema, SQL and guarantees as the server store, in memory or in a data directory. One session, so it
  * suits one process; use {@link createPgStore} for several services or replicas.
@@ -50,9 +93,10 @@ async function skipWal(driver: SqlDriver, s: string): Promise<void> {
  * grow in steps of up to 64 MB, in place, instead of being copied whole at each extension (a bulk write of a year
  * of minutes on a caller's in-memory instance took 15× the time without it).
  * @returns a store named `pglite`; `close()` closes the PGlite instance if the store created it
- * @throws TradepipeError `config_invalid` (schema name), `storage_failed` (the data directory cannot be opened)
+ * @throws TradepipeError `config_invalid` (schema name), `storage_failed` (the data directory cannot be created or
+ * opened; the message says why, e.g. `EACCES: permission denied, mkdir '…'`)
  * @example
- * const store = await createPgliteStore({ dataDir: './data/tradepipe' });
+ * const store = await createPgliteStore({ dataDir: './.tradepipe/db' });
  * await store.putCandles(candles);
  * await store.close();
  */
@@ -60,12 +104,13 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const s = quoteSchema(schema);
   const logger = childLogger(options.logger ?? silentLogger, {}); // redacts before a user's own sink
-  const database = options.database ?? (await guarded('open PGlite', () => PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })));
+  const where = options.database !== undefined ? "the caller's PGlite instance" : options.dataDir === undefined ? 'PGlite in memory' : `PGlite in ${options.dataDir}`;
+  const database = options.database ?? (await openOwnPglite(options.dataDir, where));
   let copyFromFiles: boolean;
   try {
     // A caller's `new PGlite()` may still be starting: its file system is there once it is ready.
-    await guarded('open PGlite', () => database.waitReady);
-    copyFromFiles = await guarded('open PGlite', () => mayCopyFromFiles(database));
+    await opening(where, () => database.waitReady);
+    copyFromFiles = await opening(where, () => mayCopyFromFiles(database));
     growMemoryFilesInLargerSteps(database); // every instance, a caller's too: only how in-memory files grow changes
   } catch (error) {
     if (options.database === undefined) await database.close().catch(() => undefined);

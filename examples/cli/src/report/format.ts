@@ -40,3 +40,12 @@ export function formatUtc(atMs: number): string {
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }
+
+/**
+ * The dead letters of a run by kind, the kinds with any only: `6 signals`, `1 candle, 2 recommendations`; `none`.
+ * @param byKind dead-lettered items by kind, as in core's `DeadLetterSummary`
+ */
+export function formatDeadLetterKinds(byKind: Readonly<Record<'candle' | 'signal' | 'recommendation', number>>): string {
+  const parts = (['candle', 'signal', 'recommendation'] as const).filter((kind) => byKind[kind] > 0).map((kind) => `${formatCount(byKind[kind])} ${kind}${byKind[kind] === 1 ? '' : 's'}`);
+  return parts.join(', ') || 'none';
+}

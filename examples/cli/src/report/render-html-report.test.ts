@@ -24,6 +24,20 @@ describe('HTML report', () => {
     expect(html.match(/<\/script>/g)).toHaveLength(3);
   });
 
+  it('shows the items dead-lettered by kind, code and first message, escaped; a report.json without them still renders', async () => {
+    const report = await syntheticReport({ candles: randomWalkCandles(200, 'ONE_HOUR'), tradeEvery: 40, holdFor: 10, deadLetterCandles: 2 });
+    const html = renderHtmlReport(report);
+    expect(html).toContain('<tr><th>Dead letters</th><td>2 candles</td></tr>');
+    expect(html).toContain('<tr><td>candle</td><td>candle_gap</td><td>2</td><td>A gap in candles the gap policy does not fill</td></tr>');
+    expect(html).toContain(escapeHtml('2 work items dead-lettered (2 candles)'));
+    const hostile: BacktestReport = { ...report, funnel: { ...report.funnel, deadLetters: { ...report.funnel.deadLetters!, byCode: [{ kind: 'signal', code: INJECTION, count: 1, message: INJECTION }] } } };
+    expect(renderHtmlReport(hostile)).not.toContain('<img');
+    const { deadLetters: _deadLetters, ...oldFunnel } = report.funnel;
+    const old = renderHtmlReport({ ...report, funnel: oldFunnel });
+    expect(old).not.toContain('Dead letters');
+    expect(old).toContain('Where recommendations stopped');
+  });
+
   it('writes JSON for a script element with no way out of it', () => {
     expect(jsonForScript({ reason: '</script><!--', separator: '\u2028' })).toBe('{"reason":"\\u003c/script\\u003e\\u003c!--","separator":"\\u2028"}');
     expect(JSON.parse(jsonForScript({ reason: '</script>&' }))).toEqual({ reason: '</script>&' });

@@ -1,5 +1,5 @@
 import type { BacktestReport, PerformanceMetrics } from '@tradepipe/core';
-import { formatCount, formatDuration, formatMoney, formatPercent, formatRatio, formatUtc } from './format.js';
+import { formatCount, formatDeadLetterKinds, formatDuration, formatMoney, formatPercent, formatRatio, formatUtc } from './format.js';
 import { escapeHtml } from './html-escape.js';
 
 /** One row of the metrics table: a label and how to show the figure. */
@@ -40,7 +40,7 @@ export function metricsTable(report: BacktestReport): string {
   return `<table class="metrics"><thead>${head}</thead><tbody>${body}</tbody></table>`;
 }
 
-/** The funnel's steps, the stops by stage and code, and the sizes risk gave beside those asked. */
+/** The funnel's steps, the stops by stage and code, the items dead-lettered, and the sizes risk gave beside those asked. */
 export function funnelTables(report: BacktestReport): string {
   const { funnel, sizes } = report;
   const steps = [
@@ -52,13 +52,22 @@ export function funnelTables(report: BacktestReport): string {
     ['Risk approved', formatCount(funnel.riskApproved)],
     ['Orders', `${formatCount(funnel.orders)} (${Object.entries(funnel.ordersByStatus).map(([status, count]) => `${status} ${count}`).join(', ') || 'none'})`],
     ['Fills', `${formatCount(funnel.fills)} on ${formatCount(funnel.filledOrders)} orders`],
+    // Absent from a report.json written before dead letters were counted.
+    ...(funnel.deadLetters === undefined ? [] : [['Dead letters', formatDeadLetterKinds(funnel.deadLetters.byKind)]]),
   ];
   const stops = funnel.rejections.map((stop) => row([stop.stage, stop.code, formatCount(stop.count)])).join('') || row(['–', 'no stops', '0']);
+  const deadLetters =
+    funnel.deadLetters === undefined || funnel.deadLetters.total === 0
+      ? ''
+      : `<h3>Dead letters: stopped on a failure before the later stages (the run is incomplete)</h3><table class="stops dead-letters"><thead><tr><th>Kind</th><th>Error code</th><th>Count</th><th>First message</th></tr></thead><tbody>${funnel.deadLetters.byCode
+          .map((item) => row([item.kind, item.code, formatCount(item.count), item.message]))
+          .join('')}</tbody></table>`;
   const spread = (label: string, values: { min: number | null; median: number | null; max: number | null }, show: (value: number | null) => string): string =>
     row([label, show(values.min), show(values.median), show(values.max)], true);
   return [
     `<table class="funnel"><tbody>${steps.map((step) => row(step, true)).join('')}</tbody></table>`,
     `<h3>Where recommendations stopped</h3><table class="stops"><thead><tr><th>Stage</th><th>Reason code</th><th>Count</th></tr></thead><tbody>${stops}</tbody></table>`,
+    deadLetters,
     `<h3>Sizes risk gave (${formatCount(sizes.approvedBuys)} approved BUYs, ${formatCount(sizes.reduced)} cut)</h3>`,
     `<table class="sizes"><thead><tr><th></th><th>min</th><th>median</th><th>max</th></tr></thead><tbody>`,
     spread('Asked', sizes.requestedQuote, formatMoney),

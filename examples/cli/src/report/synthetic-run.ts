@@ -10,6 +10,8 @@ import {
   type BacktestReport,
   type Candle,
   type Granularity,
+  type ManualClock,
+  type PipelineStore,
 } from '@tradepipe/core';
 import { createTestApprovalSigner, testApproval, testAssessment, testFill, testOrderIntent, testProduct, testRecommendation } from '@tradepipe/core/testing';
 
@@ -35,8 +37,9 @@ export function randomWalkCandles(count: number, granularity: Granularity, seed 
 /**
  * A report of a synthetic run: a BUY of $100 every `tradeEvery` candles, sold whole `holdFor` candles later, with a
  * 1.2 % fee, recorded in a memory store through its public methods, then assembled by core's `buildBacktestReport`.
+ * With `deadLetterCandles`, that many candles are stored, claimed and failed for good (`candle_gap`) as a stage would.
  */
-export async function syntheticReport(input: { candles: readonly Candle[]; tradeEvery: number; holdFor: number; title?: string }): Promise<BacktestReport> {
+export async function syntheticReport(input: { candles: readonly Candle[]; tradeEvery: number; holdFor: number; title?: string; deadLetterCandles?: number }): Promise<BacktestReport> {
   const { candles } = input;
   const clock = createManualClock(candles[0]!.startMs);
   const store = createMemoryStore({ clock });
@@ -62,5 +65,16 @@ export async function syntheticReport(input: { candles: readonly Candle[]; trade
     const size = await trade(candles[index]!, 'BUY');
     await trade(candles[index + input.holdFor]!, 'SELL', size);
   }
+  if (input.deadLetterCandles !== undefined) await deadLetterCandles(store, clock, candles, input.deadLetterCandles);
   return buildBacktestReport({ store, candles, startingQuote: 1_000, costs: { feeRateBps: 120, slippageBps: 0 }, generatedAtMs: clock.nowMs(), ...(input.title === undefined ? {} : { title: input.title }) });
+}
+
+/** Stores the candles and dead-letters the first `count` through the queue, as a stage failing for good would. */
+async function deadLetterCandles(store: PipelineStore, clock: ManualClock, candles: readonly Candle[], count: number): Promise<void> {
+  clock.set(candles.at(-1)!.startMs + granularityMs(candles.at(-1)!.granularity));
+  await store.putCandles(candles);
+  const claims = await store.claim({ kind: 'candle', state: 'PENDING', workerId: 'synthetic', leaseMs: 60_000, limit: count, ordered: false });
+  for (const claim of claims) {
+    await store.fail(claim, { error: { code: 'candle_gap', message: 'A gap in candles the gap policy does not fill' }, retryable: false, maxAttempts: 1, backoffMs: 0, terminalState: 'DEAD_LETTER' });
+  }
 }

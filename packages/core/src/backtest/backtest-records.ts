@@ -1,3 +1,4 @@
+import { MAX_DEAD_LETTER_PAGE, type DeadLetter } from '../dead-letters.js';
 import type { Fill, Order } from '../records/execution.js';
 import type { RiskAssessment } from '../records/risk.js';
 import type { LlmValidation, RecommendationState, SignalAction, TradeRecommendation } from '../records/trading.js';
@@ -27,12 +28,17 @@ export interface BacktestRecords {
   readonly orders: readonly Order[];
   /** Every fill of those orders, oldest first (ties by fill id). */
   readonly fills: readonly Fill[];
+  /**
+   * The product's candles, signals and recommendations in `DEAD_LETTER` whose candle starts in the window, in the
+   * store's list order (none when absent).
+   */
+  readonly deadLetters?: readonly DeadLetter[];
 }
 
 /**
  * Reads a run's records of one product from a store: signal counts, every recommendation with its status,
- * validations, risk assessment and order, and every fill. Signals and recommendations are kept when their
- * candle starts in `[fromCandleStartMs, toCandleStartMs]` (all when not given).
+ * validations, risk assessment and order, every fill, and the dead letters. Signals, recommendations and dead
+ * letters are kept when their candle starts in `[fromCandleStartMs, toCandleStartMs]` (all when not given).
  * @example
  * const records = await loadBacktestRecords(store, { productId: 'BTC-USD' });
  */
@@ -66,5 +72,34 @@ export async function loadBacktestRecords(
     ...(query.fromCandleStartMs === undefined ? {} : { fromCandleStartMs: query.fromCandleStartMs }),
     ...(query.toCandleStartMs === undefined ? {} : { toCandleStartMs: query.toCandleStartMs }),
   });
-  return { signalCounts, trails, orders, fills };
+  const deadLetters = await loadDeadLetters(store, query.productId, from, to, kept);
+  return { signalCounts, trails, orders, fills, deadLetters };
+}
+
+/**
+ * Every dead letter of the store, in list order (oldest first), read page by page.
+ * @internal
+ */
+export async function listAllDeadLetters(store: PipelineStore): Promise<DeadLetter[]> {
+  const all: DeadLetter[] = [];
+  for (;;) {
+    const after = all.at(-1);
+    const page = await store.listDeadLetters({ limit: MAX_DEAD_LETTER_PAGE, ...(after === undefined ? {} : { after }) });
+    all.push(...page);
+    if (page.length < MAX_DEAD_LETTER_PAGE) return all;
+  }
+}
+
+/** Every dead letter of the product whose candle starts in `[from, to]`; `recommendations` are the window's. */
+async function loadDeadLetters(store: PipelineStore, productId: string, from: number, to: number, recommendations: ReadonlySet<string>): Promise<DeadLetter[]> {
+  const inWindow = async (item: DeadLetter): Promise<boolean> => {
+    if (!item.partitionKey.startsWith(`${productId}/`)) return false;
+    if (item.kind === 'recommendation') return recommendations.has(item.id);
+    // A candle's id is `productId/granularity/startMs`; a signal's is a record id, so its record is read.
+    const startMs = item.kind === 'candle' ? Number(item.id.slice(item.id.lastIndexOf('/') + 1)) : (await store.getSignal(item.id))?.candleStartMs;
+    return startMs !== undefined && startMs >= from && startMs <= to;
+  };
+  const kept: DeadLetter[] = [];
+  for (const item of await listAllDeadLetters(store)) if (await inWindow(item)) kept.push(item);
+  return kept;
 }

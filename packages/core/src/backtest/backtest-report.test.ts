@@ -50,6 +50,20 @@ describe('backtest report', () => {
     expect(report.notes.join(' ')).toContain('√365');
   });
 
+  it('counts dead letters in the funnel and says so in a note, so a run that never traded does not pass for a choice', async () => {
+    const { store, candles } = await runSmallPipeline({ putProduct: false });
+    const report = await buildBacktestReport({ store, candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 5 });
+    expect(report.funnel).toMatchObject({ signals: { total: 6 }, recommendations: { total: 0 }, rejections: [], deadLetters: { total: 6, byKind: { signal: 6 } } });
+    expect(report.notes.filter((note) => note.includes('dead-lettered'))).toEqual([
+      expect.stringMatching(/^6 work items dead-lettered \(6 signals\):.*By code: signal not_found ×6 \(The product of the signal is unknown to the store\)\./),
+    ]);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    const clean = await runSmallPipeline();
+    const cleanReport = await buildBacktestReport({ store: clean.store, candles: clean.candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 5 });
+    expect(cleanReport.funnel.deadLetters).toMatchObject({ total: 0 });
+    expect(cleanReport.notes.join(' ')).not.toContain('dead-lettered');
+  });
+
   it('refuses candles of two products', async () => {
     const { store, candles } = await runSmallPipeline();
     const mixed = [...candles, { ...candles[0]!, productId: 'ETH-USD', startMs: candles.at(-1)!.startMs + GRANULARITIES.ONE_HOUR }];

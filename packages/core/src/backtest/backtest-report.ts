@@ -7,7 +7,7 @@ import { loadBacktestRecords } from './backtest-records.js';
 import { buyAndHoldBaseline, smaCrossoverBaseline, type CostModel } from './baselines.js';
 import { downsampleMinMax, mergeCandles, type PriceBar } from './downsample.js';
 import { buildEquityCurve, drawdownSeries } from './equity-curve.js';
-import { compareSizes, computeFunnel, type BacktestFunnel, type SizeComparison } from './funnel.js';
+import { compareSizes, computeFunnel, type BacktestFunnel, type DeadLetterSummary, type SizeComparison } from './funnel.js';
 import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
 import { executionsFromFills, matchRoundTrips, type OpenLot, type RoundTrip, type TradeExecution } from './round-trips.js';
 
@@ -76,11 +76,14 @@ export interface BacktestReport {
   readonly trades: readonly RoundTrip[];
   /** Base still held at the end, by entry lot. */
   readonly openLots: readonly OpenLot[];
-  /** Signals to fills, with every stop counted by stage and reason code. */
+  /** Signals to fills, with every stop counted by stage and reason code, and the items dead-lettered. */
   readonly funnel: BacktestFunnel;
   /** BUY amounts risk approved beside the amounts asked. */
   readonly sizes: SizeComparison;
-  /** The conventions behind the figures, and anything the reader should know, in plain sentences. */
+  /**
+   * The conventions behind the figures, and anything the reader should know, in plain sentences (e.g. that items
+   * were dead-lettered, or that the store's balance disagrees with the fills).
+   */
   readonly notes: readonly string[];
 }
 
@@ -143,6 +146,7 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
   const tradeTimes = new Set(executions.map((execution) => candleCloseAtOrAfter(candles, execution.atMs)));
   const thin = (series: SeriesPoint[]): SeriesPoint[] => downsampleMinMax(series, maxPoints, (point) => point.value, tradeTimes);
   const { bars, factor } = mergeCandles(candles, maxPoints);
+  const funnel = computeFunnel(records);
   return {
     schemaVersion: BACKTEST_REPORT_SCHEMA_VERSION,
     generatedAtMs: input.generatedAtMs,
@@ -164,10 +168,23 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
     executions,
     trades: roundTrips,
     openLots,
-    funnel: computeFunnel(records),
+    funnel,
     sizes: compareSizes(records),
-    notes: [...CONVENTIONS, ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
+    notes: [...CONVENTIONS, ...deadLetterNotes(funnel.deadLetters), ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
   };
+}
+
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** A note when the run dead-lettered anything: the funnel and the figures leave those items out. */
+function deadLetterNotes(deadLetters: DeadLetterSummary | undefined): string[] {
+  if (deadLetters === undefined || deadLetters.total === 0) return [];
+  const kinds = (['candle', 'signal', 'recommendation'] as const).filter((kind) => deadLetters.byKind[kind] > 0).map((kind) => plural(deadLetters.byKind[kind], kind));
+  const codes = deadLetters.byCode.slice(0, 5).map((item) => `${item.kind} ${item.code} ×${item.count}${item.message === '' ? '' : ` (${item.message})`}`);
+  const more = deadLetters.byCode.length > 5 ? `; ${plural(deadLetters.byCode.length - 5, 'more code')}` : '';
+  return [
+    `${plural(deadLetters.total, 'work item')} dead-lettered (${kinds.join(', ')}): stopped for good on a failure, they never reached the later stages, so the funnel and the figures leave them out; this run is incomplete, not a model choosing not to trade. By code: ${codes.join('; ')}${more}. The store's listDeadLetters lists them: fix the cause, then re-queue them or run again.`,
+  ];
 }
 
 /** The close (an equity mark) at or after `atMs`: where a trade shows on the curves. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ModelPrediction, SignalModel } from '../interfaces.js';
+import { silentLogger } from '../logger.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 import { createTestApprovalSigner, testCandle, testProduct } from '../testing/fixtures.js';
 import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../pipeline/test-doubles.js';
@@ -67,6 +68,23 @@ describe('backtest', () => {
     expect(records.fills.length).toBeGreaterThan(0);
     expect(records.featureNames).toEqual(['return_1', 'close']);
     for (const decision of records.decisions.filter((item) => item.order !== undefined)) expect(decision.validations.map((validation) => validation.validator)).toEqual(['scripted']);
+  });
+
+  it('returns, reports and logs the items it dead-lettered: a product not given dead-letters every signal', async () => {
+    const candles = walk(30);
+    const lines: { message: string; fields: unknown }[] = [];
+    const logger = { ...silentLogger, warn: (message: string, fields?: unknown) => lines.push({ message, fields }) };
+    const { records, report } = await backtest({ ...options(candles), products: [], logger });
+    expect(records.decisions).toEqual([]);
+    expect(records.deadLetters.length).toBe(records.signals.length);
+    expect(records.deadLetters.length).toBeGreaterThan(10);
+    expect(records.deadLetters.every((item) => item.kind === 'signal' && item.lastError?.code === 'not_found')).toBe(true);
+    expect(report!.funnel.deadLetters).toMatchObject({ total: records.deadLetters.length, byKind: { signal: records.deadLetters.length } });
+    expect(report!.notes.some((note) => note.includes('dead-lettered'))).toBe(true);
+    // The pipeline warns of each item; the backtest once more, with the counts, at the end.
+    expect(lines.filter((line) => line.message.startsWith('backtest'))).toEqual([{ message: 'backtest dead-lettered work items: the run is incomplete', fields: expect.objectContaining({ signal: records.deadLetters.length, firstCode: 'not_found' }) }]);
+    const clean = await backtest(options(candles));
+    expect(clean.records.deadLetters).toEqual([]);
   });
 
   it('gives the same records on a re-run', async () => {

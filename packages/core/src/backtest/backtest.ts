@@ -11,6 +11,7 @@ import type { PipelineStore } from '../store.js';
 import { createManualClock, systemClock, type ManualClock } from '../time.js';
 import { buildBacktestReport, type BacktestReport } from './backtest-report.js';
 import type { CostModel } from './baselines.js';
+import { summarizeDeadLetters } from './funnel.js';
 import { collectBacktestRunRecords, type BacktestRunRecords } from './run-records.js';
 
 /** The stages of a backtest's pipeline: everything `createPipeline` takes except what the backtest owns. */
@@ -177,8 +178,9 @@ async function runReplay(input: { pipeline: Pipeline; store: PipelineStore; cloc
  * built (their own stages and plugins included), on a manual clock shared by store and pipeline. At step t the
  * store holds no candle after t, so no stage can read one from it. Core does no I/O: the caller loads candles
  * and passes the executor (paper) and validator of their choice through `createStages`.
- * @returns every record of the run (signals, recommendations with verdicts, assessments, orders, fills, account)
- * and its report (`buildBacktestReport`: metrics beside both baselines, trades, funnel)
+ * @returns every record of the run (signals, recommendations with verdicts, assessments, orders, fills, account,
+ * dead letters) and its report (`buildBacktestReport`: metrics beside both baselines, trades, funnel with the dead
+ * letters, and a note when there are any); items dead-lettered are also logged as a warning
  * @throws TradepipeError `validation_failed` when no candle falls in the range, `pipeline_invalid` for bad stages,
  * `aborted` when `signal` aborts, or whatever a stage throws that the pipeline does not record
  * @example
@@ -202,6 +204,10 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     await options.onFinished?.({ store, history, replayed, clock });
     const report = await reportOf(store, options, history, replayed);
     const records = await collectBacktestRunRecords({ store, pipelineId, products: options.products, featureNames: stages.features?.featureNames ?? [], startingBalances: options.startingBalances, warmupCandles: history.length, candles: replayed });
+    if (records.deadLetters.length > 0) {
+      const { byKind, byCode } = summarizeDeadLetters(records.deadLetters);
+      logger.warn('backtest dead-lettered work items: the run is incomplete', { ...byKind, firstCode: byCode[0]!.code, firstMessage: byCode[0]!.message });
+    }
     return { records, report, itemsProcessed };
   } finally {
     await store.close();

@@ -3,7 +3,7 @@ import { decimal } from '../decimal.js';
 import type { LlmValidation, RecommendationState, TradeRecommendation } from '../records/trading.js';
 import { testApproval, testAssessment, testOrderIntent, testRecommendation } from '../testing/fixtures.js';
 import { loadBacktestRecords, type RecommendationTrail } from './backtest-records.js';
-import { compareSizes, computeFunnel } from './funnel.js';
+import { compareSizes, computeFunnel, summarizeDeadLetters } from './funnel.js';
 import { runSmallPipeline } from './test-helpers.js';
 
 describe('backtest funnel', () => {
@@ -37,6 +37,7 @@ describe('backtest funnel', () => {
         { stage: 'risk', code: 'max_total_exposure', count: 1 },
         { stage: 'validation', code: 'scripted:rejected', count: 1 },
       ],
+      deadLetters: { total: 0, byKind: { candle: 0, signal: 0, recommendation: 0 }, byCode: [] },
     });
     expect(compareSizes(records)).toEqual({
       approvedBuys: 1,
@@ -44,6 +45,49 @@ describe('backtest funnel', () => {
       approvedQuote: { min: 100, median: 100, max: 100 },
       approvedFraction: { min: 1, median: 1, max: 1 },
       reduced: 0,
+    });
+  });
+
+  it('counts the signals dead-lettered when the product was never stored, instead of showing a run that chose not to trade', async () => {
+    const { store, candles } = await runSmallPipeline({ putProduct: false });
+    const funnel = computeFunnel(await loadBacktestRecords(store, { productId: 'BTC-USD' }));
+    expect(funnel).toMatchObject({ signals: { total: 6 }, recommendations: { total: 0 }, rejections: [] });
+    expect(funnel.deadLetters).toEqual({
+      total: 6,
+      byKind: { candle: 0, signal: 6, recommendation: 0 },
+      byCode: [{ kind: 'signal', code: 'not_found', count: 6, message: 'The product of the signal is unknown to the store' }],
+    });
+    // Only the window's: the signals of the last two candles, and none of another product.
+    const lastTwo = computeFunnel(await loadBacktestRecords(store, { productId: 'BTC-USD', fromCandleStartMs: candles.at(-2)!.startMs, toCandleStartMs: candles.at(-1)!.startMs }));
+    expect(lastTwo.deadLetters).toMatchObject({ total: 2, byKind: { signal: 2 } });
+    expect(computeFunnel(await loadBacktestRecords(store, { productId: 'ETH-USD' })).deadLetters).toMatchObject({ total: 0 });
+  });
+
+  it('summarises dead letters by kind and code, the code from the error or else the reason', () => {
+    const item = (kind: 'candle' | 'signal' | 'recommendation', id: string, extra: { code?: string; reason?: string }) => ({
+      kind,
+      id,
+      partitionKey: 'BTC-USD/ONE_HOUR',
+      attempt: 1,
+      updatedAtMs: 0,
+      ...(extra.reason === undefined ? {} : { reason: extra.reason }),
+      ...(extra.code === undefined ? {} : { lastError: { code: extra.code, message: `${extra.code} happened` } }),
+    });
+    expect(summarizeDeadLetters([
+      item('recommendation', 'r1', { code: 'storage_failed' }),
+      item('candle', 'c1', { reason: 'candle_gap: 3 candles missing' }),
+      item('signal', 's1', { code: 'model_failed' }),
+      item('signal', 's2', { code: 'model_failed' }),
+      item('candle', 'c2', {}),
+    ])).toEqual({
+      total: 5,
+      byKind: { candle: 2, signal: 2, recommendation: 1 },
+      byCode: [
+        { kind: 'signal', code: 'model_failed', count: 2, message: 'model_failed happened' },
+        { kind: 'candle', code: 'candle_gap', count: 1, message: 'candle_gap: 3 candles missing' },
+        { kind: 'candle', code: 'unspecified', count: 1, message: '' },
+        { kind: 'recommendation', code: 'storage_failed', count: 1, message: 'storage_failed happened' },
+      ],
     });
   });
 

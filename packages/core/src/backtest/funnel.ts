@@ -1,4 +1,6 @@
+import type { DeadLetter } from '../dead-letters.js';
 import { toApproxNumber } from '../decimal.js';
+import type { WorkKind } from '../store.js';
 import type { BacktestRecords, RecommendationTrail } from './backtest-records.js';
 import { quantileOfSorted } from './statistics.js';
 
@@ -16,6 +18,32 @@ export interface RejectionCount {
   readonly code: string;
   /** Recommendations that stopped there for this code. */
   readonly count: number;
+}
+
+/** How many work items of one kind were dead-lettered with one error code. */
+export interface DeadLetterCount {
+  /** The kind of the items (`candle`, `signal`, `recommendation`). */
+  readonly kind: WorkKind;
+  /** The error code that ended them (`not_found`, `storage_failed`), or their reason's prefix before `:` when none was recorded. */
+  readonly code: string;
+  /** Items of this kind that ended with this code. */
+  readonly count: number;
+  /** The first such item's error message (or reason), to say why without opening the store. */
+  readonly message: string;
+}
+
+/**
+ * The work items a run dead-lettered: stopped for good on a failure, for an operator to re-queue or discard. They
+ * never reached the later stages, so a run whose items were all dead-lettered shows no recommendation, as if the
+ * model had chosen not to trade, unless these are read.
+ */
+export interface DeadLetterSummary {
+  /** Dead-lettered items of every kind. */
+  readonly total: number;
+  /** Dead-lettered items by kind (every kind present, 0 when none). */
+  readonly byKind: Readonly<Record<WorkKind, number>>;
+  /** By kind and code, most frequent first (ties by kind, then code). */
+  readonly byCode: readonly DeadLetterCount[];
 }
 
 /** The way from signals to fills, as the design document measures it, with every stop counted. */
@@ -46,6 +74,11 @@ export interface BacktestFunnel {
   readonly outcomes: Readonly<Record<string, number>>;
   /** Every stop, by stage and code, most frequent first. A recommendation stopped for two reasons counts under both. */
   readonly rejections: readonly RejectionCount[];
+  /**
+   * Candles, signals and recommendations dead-lettered (a dead-lettered recommendation also counts in `rejections`,
+   * at stage `failure`). Absent from a report.json written before dead letters were counted.
+   */
+  readonly deadLetters?: DeadLetterSummary;
 }
 
 /** Min, median and max of a set of amounts (all `null` when empty). */
@@ -99,9 +132,32 @@ const increment = (counts: Record<string, number>, key: string): void => {
   counts[key] = (counts[key] ?? 0) + 1;
 };
 
+/** The order of the kinds in a {@link DeadLetterSummary}: the pipeline's. */
+const WORK_KINDS: readonly WorkKind[] = ['candle', 'signal', 'recommendation'];
+
+/**
+ * Counts dead letters by kind and by kind and error code (the recorded error's code, else the reason's prefix).
+ * @example
+ * summarizeDeadLetters(await store.listDeadLetters()).byKind.signal; // signals dead-lettered
+ */
+export function summarizeDeadLetters(deadLetters: readonly DeadLetter[]): DeadLetterSummary {
+  const byKind: Record<WorkKind, number> = { candle: 0, signal: 0, recommendation: 0 };
+  const counts = new Map<string, { kind: WorkKind; code: string; count: number; message: string }>();
+  for (const item of deadLetters) {
+    byKind[item.kind] += 1;
+    const code = item.lastError?.code ?? codePrefix(item.reason);
+    const key = `${item.kind}\u0000${code}`;
+    const known = counts.get(key);
+    if (known === undefined) counts.set(key, { kind: item.kind, code, count: 1, message: item.lastError?.message ?? item.reason ?? '' });
+    else known.count += 1;
+  }
+  const byCode = [...counts.values()].sort((a, b) => b.count - a.count || WORK_KINDS.indexOf(a.kind) - WORK_KINDS.indexOf(b.kind) || a.code.localeCompare(b.code));
+  return { total: deadLetters.length, byKind, byCode };
+}
+
 /**
  * The funnel of a run: signals → recommendations → validations → approvals → risk approvals → orders → fills,
- * with every stop counted by stage and reason code.
+ * with every stop counted by stage and reason code, and the items dead-lettered on the way by kind and code.
  * @example
  * const funnel = computeFunnel(await loadBacktestRecords(store, { productId: 'BTC-USD' }));
  */
@@ -142,6 +198,7 @@ export function computeFunnel(records: BacktestRecords): BacktestFunnel {
     fills: records.fills.length,
     outcomes: sortedRecord(outcomes),
     rejections: [...stops.values()].sort((a, b) => b.count - a.count || a.stage.localeCompare(b.stage) || a.code.localeCompare(b.code)),
+    deadLetters: summarizeDeadLetters(records.deadLetters ?? []),
   };
 }
 

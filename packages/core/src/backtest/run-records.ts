@@ -1,9 +1,11 @@
+import type { DeadLetter } from '../dead-letters.js';
 import { recordId } from '../ids.js';
 import type { Balance, Fill, Order, Position } from '../records/execution.js';
 import type { Candle, Product } from '../records/market.js';
 import type { RiskAssessment } from '../records/risk.js';
 import type { LlmValidation, RecommendationState, Signal, TradeRecommendation } from '../records/trading.js';
 import type { PipelineStore } from '../store.js';
+import { listAllDeadLetters } from './backtest-records.js';
 
 /** One recommendation of a backtest with everything decided about it, in the order the stages decided it. */
 export interface BacktestDecision {
@@ -49,6 +51,11 @@ export interface BacktestRunRecords {
   readonly balances: readonly Balance[];
   /** Open positions at the end. */
   readonly positions: readonly Position[];
+  /**
+   * Candles, signals and recommendations the run dead-lettered (stopped for good on a failure, e.g. `not_found` for a
+   * signal whose product was not given), oldest first. A run whose signals were all dead-lettered has no decision.
+   */
+  readonly deadLetters: readonly DeadLetter[];
 }
 
 async function collectDecision(store: PipelineStore, recommendation: TradeRecommendation): Promise<BacktestDecision> {
@@ -70,7 +77,7 @@ async function collectDecision(store: PipelineStore, recommendation: TradeRecomm
 
 /**
  * Reads a finished backtest's records back from its store: the signal of each replayed candle, every
- * recommendation with its verdicts, assessment, order and fills, and the account at the end.
+ * recommendation with its verdicts, assessment, order and fills, the account at the end and the dead letters.
  * @internal
  */
 export async function collectBacktestRunRecords(input: {
@@ -106,5 +113,6 @@ export async function collectBacktestRunRecords(input: {
     fills,
     balances: [...(await store.listBalances())].sort((a, b) => a.currency.localeCompare(b.currency)),
     positions: [...(await store.listPositions())].sort((a, b) => a.productId.localeCompare(b.productId)),
+    deadLetters: await listAllDeadLetters(store),
   };
 }

@@ -39,12 +39,14 @@ const CLOSES = [100, 100, 105, 110.25, 115.7625, 109.974375, 109.974375];
 /**
  * Replays seven hourly candles through a pipeline of test doubles on the memory store (tests only): three BUY
  * signals (one executed, one refused by the validator, one by risk), one SELL executed, two HOLDs.
+ * @param options.putProduct whether BTC-USD is stored first (default true); without it the bridge dead-letters every
+ * BUY and SELL signal with `not_found`
  */
-export async function runSmallPipeline() {
+export async function runSmallPipeline(options: { readonly putProduct?: boolean } = {}) {
   const candles = CLOSES.map((close, index) => testCandle({ index, close, open: close }));
   const clock = createManualClock(candles[0]!.startMs);
   const store = createMemoryStore({ clock });
-  await store.putProduct(testProduct());
+  if (options.putProduct !== false) await store.putProduct(testProduct());
   const signer = createTestApprovalSigner();
   const pipeline = createPipeline({
     pipelineId: 'funnel',
