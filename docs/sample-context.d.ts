@@ -1,7 +1,7 @@
 // The names the documentation's TypeScript samples use without defining them: what the surrounding text says
 // the reader already has. scripts/doc-samples.test.ts compiles every sample with these in scope; a sample that
 // defines one of these names itself shadows it. Keep this list short: a sample that can stand alone should.
-import type { Candle, Clock, FeatureSet, Logger, OrderExecutor, Pipeline, PipelineStore, RiskManager, SignalModel, TradeValidator } from '@tradepipe/core';
+import type { Candle, Clock, FeatureSet, Logger, OrderExecutor, Pipeline, PipelineStore, Product, RiskManager, SignalModel, TradeValidator } from '@tradepipe/core';
 
 declare global {
   /** A built pipeline (`createPipeline(...)`). */
@@ -26,4 +26,6 @@ declare global {
   const history: Candle[];
   /** Closed candles of the replayed period, oldest first. */
   const holdOut: Candle[];
+  /** The product traded (`ProductSchema.parse({ productId: 'BTC-USD', … })`). */
+  const product: Product;
 }
