@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../decimal.js';
 import { recordId } from '../ids.js';
-import type { ExitPolicy, RecommendationPolicy } from '../interfaces.js';
+import type { ExitPolicy, ModelPrediction, RecommendationPolicy, SignalModel } from '../interfaces.js';
+import type { FeatureVector } from '../records/market.js';
 import { createDefaultRecommendationPolicy } from '../recommendation-policy.js';
 import type { Signal } from '../records/trading.js';
 import { createMemoryStore } from '../memory-store.js';
@@ -12,6 +13,7 @@ import { createManualClock, GRANULARITIES } from '../time.js';
 import { replayCandlesBatched } from './batched-replay.js';
 import type { PipelineEvents } from './events.js';
 import { createPipeline } from './pipeline.js';
+import { wrapStage, type PipelinePlugin } from './plugins.js';
 import { replayCandles } from './replay.js';
 import { replayAccessOf } from './replay-access.js';
 import { collectReplayRecords } from './replay-records.js';
@@ -56,7 +58,7 @@ function candlesFrom(returns: readonly number[]): Candle[] {
 }
 
 /** `added`: only a recommendation listener at first, which adds the candle and signal listeners on its first call. */
-async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all', policy?: RecommendationPolicy) {
+async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all', policy?: RecommendationPolicy, extra: { readonly model?: SignalModel; readonly plugins?: readonly PipelinePlugin[] } = {}) {
   const history = candles.slice(0, 20);
   const replayed = candles.slice(20);
   const clock = createManualClock(replayed[0]!.startMs);
@@ -69,7 +71,7 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
     store,
     clock,
     features: new ReturnFeatureSet(),
-    model: new ThresholdModel(),
+    model: extra.model ?? new ThresholdModel(),
     validator: new ScriptedValidator('rules', ['approve', 'reject', 'approve']),
     risk: new LimitRiskManager(signer, 350),
     exits: stopLoss,
@@ -77,6 +79,7 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
     tuning: { checkpointEveryCandles: 7 },
     random: () => 0,
     ...(policy === undefined ? {} : { policy }),
+    ...(extra.plugins === undefined ? {} : { plugins: extra.plugins }),
   });
   const events: string[] = [];
   const listen = (event: keyof PipelineEvents): void => void pipeline.on(event, (payload: PipelineEvents[typeof event]) => void events.push(`${event} ${JSON.stringify(payload)}`));
@@ -126,6 +129,57 @@ describe('replayCandlesBatched', () => {
         expect(batched.result.candleByCandle).toBe(false);
       }),
     );
+  });
+
+  it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "buy", a confidence of NaN or 7)', async () => {
+    /** ThresholdModel's decisions, with a bad field on some candles (as an ONNX or plain-JS model can give them). */
+    class SloppyModel extends ThresholdModel {
+      override async predict(vector: FeatureVector): Promise<ModelPrediction> {
+        const prediction = await super.predict(vector);
+        const change = vector.values[0]!;
+        if (prediction.action === 'BUY') return { ...prediction, action: 'buy' as never };
+        if (change < -0.02) return { ...prediction, confidence: Number.NaN };
+        if (change > 0.005 && change < 0.01) return { ...prediction, confidence: 7 };
+        if (change < -0.005 && change > -0.01) return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
+        return prediction;
+      }
+    }
+    const candles = candlesFrom(Array.from({ length: 120 }, (_, index) => Math.sin(index * 1.3) * 0.03));
+    for (const chunkCandles of [7, 4096]) {
+      const reference = await run('reference', candles, chunkCandles, 'all', undefined, { model: new SloppyModel() });
+      const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model: new SloppyModel() });
+      expect(batched.records).toEqual(reference.records);
+      expect(batched.events).toEqual(reference.events);
+      expect(batched.result.candleByCandle).toBe(false);
+      // Every kind of bad prediction happened, and none became a signal.
+      expect(JSON.stringify(reference.records)).not.toContain('"action":"buy"');
+    }
+  });
+
+  it('goes candle by candle when a plugin wraps the signal or bridge stage: the wrapper sees every candle, a veto stops every one', async () => {
+    const candles = candlesFrom(Array.from({ length: 80 }, (_, index) => Math.sin(index * 0.9) * 0.03));
+    const counting = (): { readonly plugin: PipelinePlugin; readonly calls: Record<string, number> } => {
+      const calls: Record<string, number> = { signal: 0, bridge: 0 };
+      const count = (stage: 'signal' | 'bridge') => wrapStage(stage, async (_call, next) => {
+        calls[stage] = calls[stage]! + 1;
+        return next();
+      });
+      return { plugin: { name: 'count', wrappers: [count('signal'), count('bridge')] }, calls };
+    };
+    const reference = counting();
+    const batched = counting();
+    const referenceRun = await run('reference', candles, 16, 'all', undefined, { plugins: [reference.plugin] });
+    const batchedRun = await run('batched', candles, 16, 'all', undefined, { plugins: [batched.plugin] });
+    expect(batchedRun.result.candleByCandle).toBe(true);
+    expect(batched.calls).toEqual(reference.calls);
+    expect(batched.calls.signal).toBe(60);
+    expect(batchedRun.records).toEqual(referenceRun.records);
+    // A veto on the signal stage: no candle makes a signal in either mode.
+    const veto: PipelinePlugin = { name: 'veto', wrappers: [wrapStage('signal', async () => ({ kind: 'complete', state: 'DONE', reason: 'veto' }))] };
+    const vetoed = await run('batched', candles, 16, 'all', undefined, { plugins: [veto] });
+    const vetoedReference = await run('reference', candles, 16, 'all', undefined, { plugins: [veto] });
+    expect(vetoed.records).toEqual(vetoedReference.records);
+    expect(vetoed.records.signals).toEqual([]);
   });
 
   it('gives a policy that reads features and keeps its signals their own signal and vector (records as the candle-by-candle replay)', async () => {

@@ -29,7 +29,7 @@ export interface BatchedReplayResult {
   readonly quietCandles: number;
   /** Candles that went through the stages one at a time (a recommendation, an exit, work pending). */
   readonly fullPathCandles: number;
-  /** Whether the whole replay ran candle by candle (the store already held candles in its range, or the input repeats a candle). */
+  /** Whether the whole replay ran candle by candle (the store already held candles in its range, the input repeats a candle, or a plugin wraps the signal or bridge stage). */
   readonly candleByCandle: boolean;
 }
 
@@ -96,6 +96,20 @@ async function needsCandleByCandle(store: PipelineStore, series: ReturnType<type
     if (stored.length > 0) return true;
   }
   return false;
+}
+
+/** The stages a quiet candle's decision stands in for without running them (and `'*'`, a wrapper of every stage). */
+const QUIET_STAGES: ReadonlySet<string> = new Set(['signal', 'bridge', '*']);
+
+/**
+ * Whether a plugin wraps a stage that quiet candles do not run (`signal`, `bridge`, or every stage): its wrapper
+ * must see every candle (a timer counts them, a veto stops them), so the replay then goes candle by candle.
+ */
+function wrapsQuietStages(access: ReplayAccess): boolean {
+  const wrapped = (access.runtime.options.plugins ?? []).flatMap((plugin) => plugin.wrappers ?? []).filter((wrapper) => QUIET_STAGES.has(wrapper.stage));
+  if (wrapped.length === 0) return false;
+  access.runtime.logger.warn('batched replay runs candle by candle: a plugin wraps a stage quiet candles would skip', { stages: [...new Set(wrapped.map((wrapper) => wrapper.stage))].join(',') });
+  return true;
 }
 
 /**
@@ -383,7 +397,9 @@ class BatchedWalk implements ChunkVectors {
  * the flush, after the stages ran: a listener sees them later than the candle-by-candle replay emits them, never
  * before the store holds what they report); events of a flush that failed are dropped.
  * Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
- * policy (the shipped ones are). Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
+ * policy (the shipped ones are). A plugin that wraps the `signal` or `bridge` stage (or every stage) must see every
+ * candle, so the replay then runs candle by candle (`candleByCandle: true`), as it does when the store already
+ * holds candles of the replay's range. Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
  * @returns counts, including how many candles took each path
  * @throws TradepipeError `validation_failed` if `chunkCandles` is not a positive integer; `pipeline_invalid` if the pipeline does not run the signal and bridge stages here, is started, is already being replayed in batches, or its clock disagrees with the store's
@@ -402,7 +418,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
   access.assertIdle();
   const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
   const series = seriesSpans(ordered);
-  if (await needsCandleByCandle(input.store, series)) {
+  if (wrapsQuietStages(access) || (await needsCandleByCandle(input.store, series))) {
     const result = await replayCandles(input);
     return { ...result, quietCandles: 0, fullPathCandles: result.candles, candleByCandle: true };
   }

@@ -66,7 +66,9 @@ export class ChunkPredictions {
     }
     const action = ACTIONS.indexOf(prediction.action);
     const { confidence, probabilities } = prediction;
-    if (keys < 2 || action < 0 || typeof confidence !== 'number') return false;
+    // A confidence or probability a signal record refuses (NaN, 7) is not taken: kept on the item, the candle takes the
+    // full path, where the stage refuses it as the candle-by-candle replay does.
+    if (keys < 2 || action < 0 || !isProbability(confidence)) return false;
     if (keys === 2) {
       this.codes[row] = action;
       this.confidences[row] = confidence;
@@ -131,5 +133,8 @@ function isPlainProbabilities(value: unknown): value is MutableProbabilities {
     keys += 1;
   }
   const { BUY, SELL, HOLD } = value as Record<string, unknown>;
-  return keys === 3 && typeof BUY === 'number' && typeof SELL === 'number' && typeof HOLD === 'number';
+  return keys === 3 && isProbability(BUY) && isProbability(SELL) && isProbability(HOLD);
 }
+
+/** A number a signal record takes as a probability: finite, in [0, 1] (as `SignalSchema`'s `probability`). */
+const isProbability = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
