@@ -64,6 +64,16 @@ describe('backtest report', () => {
     expect(cleanReport.notes.join(' ')).not.toContain('dead-lettered');
   });
 
+  it('says so in a note when recommendations had not ended (a pipeline without a validator leaves them waiting)', async () => {
+    const { store, candles } = await runSmallPipeline({ validator: false });
+    const report = await buildBacktestReport({ store, candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 5 });
+    expect(report.funnel.outcomes).toMatchObject({ PENDING_VALIDATION: expect.any(Number) });
+    expect(report.notes.filter((note) => note.includes('had not ended'))).toEqual([expect.stringMatching(/^\d+ recommendations? had not ended when the run stopped \(PENDING_VALIDATION ×\d+\)/)]);
+    const clean = await runSmallPipeline();
+    const cleanReport = await buildBacktestReport({ store: clean.store, candles: clean.candles, startingQuote: 10_000, costs: { feeRateBps: 0, slippageBps: 0 }, generatedAtMs: 5 });
+    expect(cleanReport.notes.join(' ')).not.toContain('had not ended');
+  });
+
   it('refuses candles of two products', async () => {
     const { store, candles } = await runSmallPipeline();
     const mixed = [...candles, { ...candles[0]!, productId: 'ETH-USD', startMs: candles.at(-1)!.startMs + GRANULARITIES.ONE_HOUR }];

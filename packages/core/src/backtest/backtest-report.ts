@@ -1,6 +1,7 @@
 import { toApproxNumber } from '../decimal.js';
 import { TradepipeError } from '../errors.js';
 import { candleCloseMs, type Candle } from '../records/market.js';
+import { TERMINAL_RECOMMENDATION_STATES } from '../records/trading.js';
 import type { PipelineStore } from '../store.js';
 import type { Granularity } from '../time.js';
 import { loadBacktestRecords } from './backtest-records.js';
@@ -170,13 +171,26 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
     openLots,
     funnel,
     sizes: compareSizes(records),
-    notes: [...CONVENTIONS, ...deadLetterNotes(funnel.deadLetters), ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
+    notes: [...CONVENTIONS, ...deadLetterNotes(funnel.deadLetters), ...pendingNotes(funnel.outcomes), ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
   };
 }
 
 const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 /** A note when the run dead-lettered anything: the funnel and the figures leave those items out. */
+/**
+ * Recommendations the run left in a state a stage still has to take (`PENDING_VALIDATION` without a validator, an
+ * order `SUBMITTED` and never followed): they did not trade and did not end, so the figures leave them out.
+ */
+function pendingNotes(outcomes: Readonly<Record<string, number>>): string[] {
+  const pending = Object.entries(outcomes).filter(([state, count]) => count > 0 && !(TERMINAL_RECOMMENDATION_STATES as readonly string[]).includes(state));
+  if (pending.length === 0) return [];
+  const total = pending.reduce((sum, [, count]) => sum + count, 0);
+  return [
+    `${plural(total, 'recommendation')} had not ended when the run stopped (${pending.map(([state, count]) => `${state} ×${count}`).join(', ')}): no stage of the pipeline took them (a pipeline without a validator, a risk manager or an executor leaves them waiting), or the run stopped before they ended; they made no trade in the figures.`,
+  ];
+}
+
 function deadLetterNotes(deadLetters: DeadLetterSummary | undefined): string[] {
   if (deadLetters === undefined || deadLetters.total === 0) return [];
   const kinds = (['candle', 'signal', 'recommendation'] as const).filter((kind) => deadLetters.byKind[kind] > 0).map((kind) => plural(deadLetters.byKind[kind], kind));

@@ -41,8 +41,10 @@ const CLOSES = [100, 100, 105, 110.25, 115.7625, 109.974375, 109.974375];
  * signals (one executed, one refused by the validator, one by risk), one SELL executed, two HOLDs.
  * @param options.putProduct whether BTC-USD is stored first (default true); without it the bridge dead-letters every
  * BUY and SELL signal with `not_found`
+ * @param options.validator whether the pipeline has its validator (default true); without it recommendations wait in
+ * `PENDING_VALIDATION`
  */
-export async function runSmallPipeline(options: { readonly putProduct?: boolean } = {}) {
+export async function runSmallPipeline(options: { readonly putProduct?: boolean; readonly validator?: boolean } = {}) {
   const candles = CLOSES.map((close, index) => testCandle({ index, close, open: close }));
   const clock = createManualClock(candles[0]!.startMs);
   const store = createMemoryStore({ clock });
@@ -55,7 +57,7 @@ export async function runSmallPipeline(options: { readonly putProduct?: boolean 
     features: new ReturnFeatureSet(),
     model: new ThresholdModel(),
     // The first BUY passes, the second is refused, the rest pass.
-    validator: new ScriptedValidator('scripted', ['approve', 'reject', 'approve']),
+    ...(options.validator === false ? {} : { validator: new ScriptedValidator('scripted', ['approve', 'reject', 'approve']) }),
     // Room for one $100 BUY only: the third BUY is refused by risk.
     risk: new LimitRiskManager(signer, 150),
     executor: new ImmediateExecutor(signer),
