@@ -90,13 +90,19 @@ export interface BacktestReport {
 
 /** What {@link buildBacktestReport} needs. */
 export interface BacktestReportInput {
-  /** The store the run wrote to (read through its public methods only). */
+  /**
+   * The store the run wrote to (read through its public methods only). Records are read by product, not by
+   * pipeline: give a store that holds this run only (two strategies' runs in one store would be blended).
+   */
   readonly store: PipelineStore;
   /** The candles replayed (one product, one granularity): the period is theirs. */
   readonly candles: readonly Candle[];
   /** Candles before the period (warm-up only): they seed the SMA baseline's averages. */
   readonly history?: readonly Candle[];
-  /** Quote currency the account started with. */
+  /**
+   * Quote currency the account started with: the paper account's funding (another figure scales every return; a
+   * note says when the store's balance disagrees with the cash the fills imply).
+   */
   readonly startingQuote: number;
   /** The costs the strategy paid, applied to the baselines too. */
   readonly costs: CostModel;
