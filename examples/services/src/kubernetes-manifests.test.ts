@@ -185,7 +185,9 @@ describe.skipIf(manifests === undefined)('manifests against the Kubernetes API s
     expect(policy('default-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(policy('allow-dns').spec.podSelector).toEqual({});
     const internet = policy('internet-egress');
-    expect(selectedPods(internet, manifests!)).toEqual(['health-monitor', 'market-data', 'ollama-pull-model', 'trade-executor']);
+    // The two services that build the executor (trade-executor, fill-tracker) call Coinbase in live mode.
+    expect(selectedPods(internet, manifests!)).toEqual(['fill-tracker', 'health-monitor', 'market-data', 'ollama-pull-model', 'trade-executor']);
+    expect(selectedPods(internet, liveManifests!)).toEqual(selectedPods(internet, manifests!));
     expect(internet.spec.egress[0].to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']));
     expect(internet.spec.egress[0].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
     // Egress to the internet appears in that one policy only.
