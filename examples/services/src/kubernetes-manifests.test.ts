@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV_VARS, DEFAULT_SERVICE_PORTS, loadConfig } from '@tradepipe/core';
 import { CDP_KEY_VARIABLES } from './dependencies/coinbase-client.js';
+import { storeSchemaFromEnv } from './open-store.js';
 import { readPackageOptions, PACKAGE_ENV, serviceEnvironmentVariables } from './package-options.js';
 import { SERVICES, SERVICE_NAMES, SERVICE_PORT_VARIABLES } from './service-catalog.js';
 import { readServiceSettings } from './service-settings.js';
@@ -175,8 +176,20 @@ describe.skipIf(manifests === undefined)('manifests against the Kubernetes API s
     expect(live.TRADING_MODE).toBe('live');
     expect(live.LIVE_TRADING_CONFIRM).toBe('I_ACCEPT_REAL_MONEY_RISK');
     const env = { ...live, DB_PASSWORD: 'placeholder', RISK_APPROVAL_SECRET: 'x'.repeat(32) };
-    expect(loadConfig(env)).toMatchObject({ mode: 'live' });
+    expect(loadConfig(env)).toMatchObject({ mode: 'live', pipelineId: 'crypto-trading-live' });
     expect(() => loadConfig({ ...env, LIVE_TRADING_CONFIRM: undefined })).toThrow();
+  });
+
+  it('the live overlay uses a store and a pipeline id of its own, never the paper ones', () => {
+    const paper = find('ConfigMap', 'crypto-trading-config').data ?? {};
+    const live = find('ConfigMap', 'crypto-trading-config', liveManifests).data ?? {};
+    expect(live.STORE_SCHEMA).toBe('tradepipe_live');
+    expect(storeSchemaFromEnv(live)).not.toBe(storeSchemaFromEnv(paper));
+    expect(live.PIPELINE_ID).toBe('crypto-trading-live');
+    expect(live.PIPELINE_ID).not.toBe(paper.PIPELINE_ID);
+    // Only those and the two live switches differ.
+    const changed = Object.keys({ ...paper, ...live }).filter((key) => paper[key] !== live[key]).sort();
+    expect(changed).toEqual(['LIVE_TRADING_CONFIRM', 'PIPELINE_ID', 'STORE_SCHEMA', 'TRADING_MODE']);
   });
 
   it('denies all traffic by default and opens only what each pod needs', () => {
