@@ -235,6 +235,12 @@ describe('secret.example.env and docs/deployment.md', () => {
     for (const [key, value] of entries) expect(value === '' || value.startsWith('change-me'), key).toBe(true);
   });
 
+  it('the deployment guide says liveness probes `/live`, as every manifest does, never `/health`', () => {
+    const guide = readFileSync(DEPLOYMENT_GUIDE, 'utf8').replaceAll(/\s+/g, ' ');
+    expect(guide.match(/liveness(?: probe)? (?:on|watches|probes) `\/health`/gi) ?? []).toEqual([]);
+    expect(guide.match(/liveness probe watches `\/live`/g)).toHaveLength(1);
+  });
+
   it('the deployment guide names every variable the services read', () => {
     const guide = readFileSync(DEPLOYMENT_GUIDE, 'utf8');
     expect([...KNOWN_VARIABLES].filter((variable) => !guide.includes(`\`${variable}\``))).toEqual([]);
