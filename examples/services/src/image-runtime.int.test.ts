@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readImageLayout, treePathOf } from './image-layout.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BUILT = ['packages/core', 'packages/storage-pg', 'examples/services'].every((path) => existsSync(join(ROOT, path, 'dist')));
@@ -29,10 +30,12 @@ describe.skipIf(!BUILT)('the image runtime tree (scripts/image-runtime-tree.mjs,
     expect(summary.packages.filter((name) => DEV_PACKAGES.includes(name) || name.startsWith('@vitest/') || name.startsWith('@rollup/') || name.startsWith('@esbuild/'))).toEqual([]);
     const binaries = execFileSync('find', [join(outDir, 'node_modules/onnxruntime-node/bin'), '-mindepth', '3', '-maxdepth', '3', '-type', 'd'], { encoding: 'utf8' });
     expect(binaries.trim().split('\n').map((path) => path.split('/').slice(-2).join('-'))).toEqual([summary.platform]);
-    // The entry point runs from the tree alone: an unknown service is refused with the list of services.
+    // The entry point runs from the tree alone, as `node dist/main.js` in the image's WORKDIR (what `kubectl exec`
+    // runs): an unknown service is refused with the list of services.
+    const workdir = join(outDir, treePathOf(readImageLayout(), '.')!);
     let refusal = '';
     try {
-      execFileSync(process.execPath, [join(outDir, 'node_modules/@tradepipe/example-services/dist/main.js'), 'no-such-service'], { encoding: 'utf8', cwd: outDir, stdio: 'pipe', env: { PATH: process.env.PATH } });
+      execFileSync(process.execPath, ['dist/main.js', 'no-such-service'], { encoding: 'utf8', cwd: workdir, stdio: 'pipe', env: { PATH: process.env.PATH } });
     } catch (error) {
       const failed = error as { stdout?: string; stderr?: string };
       refusal = `${failed.stdout ?? ''}${failed.stderr ?? ''}`;

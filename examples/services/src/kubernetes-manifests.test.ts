@@ -5,6 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV_VARS, DEFAULT_SERVICE_PORTS, loadConfig } from '@tradepipe/core';
 import { CDP_KEY_VARIABLES } from './dependencies/coinbase-client.js';
+import { storeSchemaFromEnv } from './open-store.js';
 import { readPackageOptions, PACKAGE_ENV, serviceEnvironmentVariables } from './package-options.js';
 import { SERVICES, SERVICE_NAMES, SERVICE_PORT_VARIABLES } from './service-catalog.js';
 import { readServiceSettings } from './service-settings.js';
@@ -175,8 +176,20 @@ describe.skipIf(manifests === undefined)('manifests against the Kubernetes API s
     expect(live.TRADING_MODE).toBe('live');
     expect(live.LIVE_TRADING_CONFIRM).toBe('I_ACCEPT_REAL_MONEY_RISK');
     const env = { ...live, DB_PASSWORD: 'placeholder', RISK_APPROVAL_SECRET: 'x'.repeat(32) };
-    expect(loadConfig(env)).toMatchObject({ mode: 'live' });
+    expect(loadConfig(env)).toMatchObject({ mode: 'live', pipelineId: 'crypto-trading-live' });
     expect(() => loadConfig({ ...env, LIVE_TRADING_CONFIRM: undefined })).toThrow();
+  });
+
+  it('the live overlay uses a store and a pipeline id of its own, never the paper ones', () => {
+    const paper = find('ConfigMap', 'crypto-trading-config').data ?? {};
+    const live = find('ConfigMap', 'crypto-trading-config', liveManifests).data ?? {};
+    expect(live.STORE_SCHEMA).toBe('tradepipe_live');
+    expect(storeSchemaFromEnv(live)).not.toBe(storeSchemaFromEnv(paper));
+    expect(live.PIPELINE_ID).toBe('crypto-trading-live');
+    expect(live.PIPELINE_ID).not.toBe(paper.PIPELINE_ID);
+    // Only those and the two live switches differ.
+    const changed = Object.keys({ ...paper, ...live }).filter((key) => paper[key] !== live[key]).sort();
+    expect(changed).toEqual(['LIVE_TRADING_CONFIRM', 'PIPELINE_ID', 'STORE_SCHEMA', 'TRADING_MODE']);
   });
 
   it('denies all traffic by default and opens only what each pod needs', () => {
@@ -185,7 +198,9 @@ describe.skipIf(manifests === undefined)('manifests against the Kubernetes API s
     expect(policy('default-deny-all').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
     expect(policy('allow-dns').spec.podSelector).toEqual({});
     const internet = policy('internet-egress');
-    expect(selectedPods(internet, manifests!)).toEqual(['health-monitor', 'market-data', 'ollama-pull-model', 'trade-executor']);
+    // The two services that build the executor (trade-executor, fill-tracker) call Coinbase in live mode.
+    expect(selectedPods(internet, manifests!)).toEqual(['fill-tracker', 'health-monitor', 'market-data', 'ollama-pull-model', 'trade-executor']);
+    expect(selectedPods(internet, liveManifests!)).toEqual(selectedPods(internet, manifests!));
     expect(internet.spec.egress[0].to[0].ipBlock.except).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']));
     expect(internet.spec.egress[0].ports).toEqual([{ protocol: 'TCP', port: 443 }]);
     // Egress to the internet appears in that one policy only.
@@ -218,6 +233,12 @@ describe('secret.example.env and docs/deployment.md', () => {
       .map((line) => line.split('=', 2) as [string, string]);
     expect(entries.map(([key]) => key).sort()).toEqual(['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'DB_PASSWORD', 'RISK_APPROVAL_SECRET']);
     for (const [key, value] of entries) expect(value === '' || value.startsWith('change-me'), key).toBe(true);
+  });
+
+  it('the deployment guide says liveness probes `/live`, as every manifest does, never `/health`', () => {
+    const guide = readFileSync(DEPLOYMENT_GUIDE, 'utf8').replaceAll(/\s+/g, ' ');
+    expect(guide.match(/liveness(?: probe)? (?:on|watches|probes) `\/health`/gi) ?? []).toEqual([]);
+    expect(guide.match(/liveness probe watches `\/live`/g)).toHaveLength(1);
   });
 
   it('the deployment guide names every variable the services read', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PipelineTuningSchema, TradepipeError, createManualClock, createMemoryStore, loadConfig, silentLogger } from '@tradepipe/core';
+import { PipelineTuningSchema, TradepipeError, createManualClock, createMemoryStore, loadConfig, silentLogger, type PipelineStore } from '@tradepipe/core';
+import { testApproval, testAssessment, testFill, testOrderIntent, testRecommendation } from '@tradepipe/core/testing';
 import { RiskLimitsSchema } from '@tradepipe/risk';
+import { createPgliteStore } from '@tradepipe/storage-pg';
 import { executorDependencies } from './dependencies/executor.js';
 import { readOptionsFromEnv, toEnvName } from './env-options.js';
 import { createServiceLogger } from './logging.js';
@@ -37,13 +39,13 @@ describe('live mode', () => {
     expect(error.code).toBe('config_invalid');
   });
 
-  function context(env: Record<string, string>): ServiceContext {
+  function context(env: Record<string, string>, store: PipelineStore = createMemoryStore()): ServiceContext {
     return {
       service: SERVICES['trade-executor'],
       config: loadConfig(env),
       settings: readServiceSettings(env),
       env,
-      store: createMemoryStore(),
+      store,
       logger: silentLogger,
       clock: createManualClock(0),
       draining: new AbortController().signal,
@@ -55,6 +57,35 @@ describe('live mode', () => {
     expect(paper.slots.executor?.name).toBe('paper');
     const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: 'I_ACCEPT_REAL_MONEY_RISK', RISK_APPROVAL_SECRET: SECRET, COINBASE_API_KEY_NAME: '' };
     expect((await failure(executorDependencies(context(live)))).code).toBe('config_invalid');
+  });
+
+  it('live mode refuses a store holding paper trading history (PGlite), before asking for the CDP key', async () => {
+    const store = await createPgliteStore();
+    try {
+      const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: 'I_ACCEPT_REAL_MONEY_RISK', RISK_APPROVAL_SECRET: SECRET, COINBASE_API_KEY_NAME: '', STORE_SCHEMA: 'tradepipe_live' };
+      /** Records a filled order on `venue`, as an executor does. */
+      const trade = async (venue: 'paper' | 'coinbase', index: number): Promise<void> => {
+        const nowMs = await store.nowMs();
+        const recommendation = testRecommendation({ index });
+        const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+        await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+        const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, { ...testOrderIntent(approval, nowMs), venue });
+        await store.recordFill(testFill(order), { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+      };
+      // Live orders only: the guard passes, the refusal is the missing key's.
+      await trade('coinbase', 0);
+      expect((await failure(executorDependencies(context(live, store)))).message).toMatch(/COINBASE_API_KEY_NAME/);
+      await trade('paper', 1);
+      await trade('paper', 2);
+      const error = await failure(executorDependencies(context(live, store)));
+      expect(error.code).toBe('config_invalid');
+      expect(error.message).toContain('this store (STORE_SCHEMA tradepipe_live) holds paper trading history (2 paper orders and their fills); use a new STORE_SCHEMA for live money');
+      expect(error.details).toEqual({ paperOrders: 2, schema: 'tradepipe_live' });
+      // Paper mode on the same store is unaffected.
+      expect((await executorDependencies(context({ RISK_APPROVAL_SECRET: SECRET, PAPER_QUOTE_SOURCE: 'next-candle' }, store))).slots.executor?.name).toBe('paper');
+    } finally {
+      await store.close();
+    }
   });
 
   it('the paper executor needs the approval secret', async () => {

@@ -1,5 +1,6 @@
 import { CoinbaseOrderExecutor, PaperExecutor, type CoinbaseClient, type PaperQuoteSource } from '@tradepipe/coinbase';
-import { TradepipeError, type OrderExecutor, type StageContext } from '@tradepipe/core';
+import { TradepipeError, type OrderExecutor, type PipelineStore, type StageContext } from '@tradepipe/core';
+import { storeSchemaFromEnv } from '../open-store.js';
 import { readPackageOptions } from '../package-options.js';
 import type { BackgroundTask, ServiceContext, ServiceDependencies } from '../service-context.js';
 import { createServiceApprovalSigner } from './approval-signer.js';
@@ -23,10 +24,27 @@ function stageContext(context: ServiceContext, signal: AbortSignal): StageContex
   return { pipelineId: context.config.pipelineId, clock: context.clock, logger: context.logger, signal, store: context.store };
 }
 
+/**
+ * Refuses live money on a store that holds paper trading history: its positions, balances, daily loss and
+ * order counts would be taken for real money's. Reads the orders once, at start (every paper fill belongs to a
+ * paper order, `venue: 'paper'`).
+ * @throws TradepipeError `config_invalid` with the count of paper orders, naming `STORE_SCHEMA`
+ */
+export async function refusePaperHistory(store: PipelineStore, schema: string): Promise<void> {
+  const paperOrders = (await store.listOrders({})).filter((order) => order.venue === 'paper').length;
+  if (paperOrders === 0) return;
+  throw new TradepipeError(
+    'config_invalid',
+    `TRADING_MODE=live refused: this store (STORE_SCHEMA ${schema}) holds paper trading history (${paperOrders} paper orders and their fills); use a new STORE_SCHEMA for live money`,
+    { details: { paperOrders, schema } },
+  );
+}
+
 async function liveExecutor(context: ServiceContext): Promise<{ executor: CoinbaseOrderExecutor; client: CoinbaseClient }> {
   if (context.config.mode !== 'live' || !context.config.liveTradingConfirmed) {
     throw new TradepipeError('live_trading_not_enabled', 'The Coinbase executor needs TRADING_MODE=live and the LIVE_TRADING_CONFIRM value');
   }
+  await refusePaperHistory(context.store, storeSchemaFromEnv(context.env));
   const { client } = await createServiceCoinbaseClient(context, { requireKey: true });
   const executor = new CoinbaseOrderExecutor({
     ...readPackageOptions('coinbaseExecutor', context.env),
@@ -40,7 +58,8 @@ async function liveExecutor(context: ServiceContext): Promise<{ executor: Coinba
 /**
  * The executor of trade-executor (8024, `execution`) and fill-tracker (8029, `fills`): the
  * {@link PaperExecutor} unless `TRADING_MODE=live` with `LIVE_TRADING_CONFIRM` (core's `loadConfig` refuses
- * live mode without it), then the {@link CoinbaseOrderExecutor} with the CDP key. The fill tracker's pipeline
+ * live mode without it), then the {@link CoinbaseOrderExecutor} with the CDP key, on a store without paper
+ * trading history ({@link refusePaperHistory}). The fill tracker's pipeline
  * runs the fills stage and, with it, core's order reconciler (every order that has not ended is followed
  * until the exchange answers, every `PIPELINE_RECONCILE_INTERVAL_MS`, with capped backoff); it also
  * reconciles balances every `RECONCILE_INTERVAL_MS` when the executor can.
