@@ -40,7 +40,7 @@ async function fromFile(path: string, productId: string, granularity: Granularit
 }
 
 async function fromStore(values: Values, io: CliIo, productId: string, granularity: Granularity): Promise<Candle[]> {
-  const store = await openSharedStore(values, io);
+  const store = await openSharedStore(values, io, { create: true });
   try {
     return await store.getCandles({ productId, granularity, asOfMs: await store.nowMs() });
   } finally {

@@ -73,6 +73,8 @@ describe.runIf(available)('the store schema of the tradepipe command (the built 
   });
 
   it('engages and releases the kill switch in the schema of --schema, else STORE_SCHEMA, and says which', async () => {
+    // The operator commands act on a deployment's existing store: its schemas are migrated first.
+    for (const schema of ['ks_paper', 'ks_live', 'tradepipe']) expect(tradepipe(['migrate', '--schema', schema]).status).toBe(0);
     const byOption = tradepipe(['kill-switch', 'engage', '--mode', 'freeze', '--reason', 'paper incident', '--schema', 'ks_paper']);
     expect(byOption.status, byOption.stderr).toBe(0);
     expect(byOption.stdout.split('\n')[0]).toBe('kill switch in schema ks_paper: ENGAGED (freeze)');
@@ -89,7 +91,9 @@ describe.runIf(available)('the store schema of the tradepipe command (the built 
     // --schema wins over STORE_SCHEMA; status and health read the schema STORE_SCHEMA names.
     const released = tradepipe(['kill-switch', 'release', '--reason', 'paper over', '--schema', 'ks_paper'], { STORE_SCHEMA: 'ks_live' });
     expect([released.status, released.stdout.split('\n')[0]]).toEqual([0, 'kill switch in schema ks_paper: released']);
-    expect(await killSwitchIn('ks_paper')).toMatchObject({ engaged: false });
+    // The release's reason is kept with the state (it used to be dropped) and printed with it.
+    expect(released.stdout).toContain('"reason": "paper over"');
+    expect(await killSwitchIn('ks_paper')).toEqual({ engaged: false, mode: 'freeze', reason: 'paper over' });
     expect(await killSwitchIn('ks_live')).toMatchObject({ engaged: true });
     const status = tradepipe(['kill-switch', 'status', '--json'], { STORE_SCHEMA: 'ks_live' });
     expect(JSON.parse(status.stdout)).toMatchObject({ schema: 'ks_live', killSwitch: { engaged: true } });
@@ -101,6 +105,39 @@ describe.runIf(available)('the store schema of the tradepipe command (the built 
     // The default schema when neither is given.
     const defaultStatus = tradepipe(['kill-switch', 'status', '--json']);
     expect(JSON.parse(defaultStatus.stdout)).toMatchObject({ schema: 'tradepipe', killSwitch: { engaged: false } });
+  });
+
+  it('refuses a schema that holds no tradepipe tables for the operator commands, creating nothing; migrate creates it', async () => {
+    const schemata = async (): Promise<string[]> =>
+      ((await query<{ name: string }>(databaseUrl, `SELECT schema_name AS name FROM information_schema.schemata WHERE schema_name LIKE 'tyyp%' ORDER BY 1`)) ?? []).map((row) => row.name);
+    const commands = [
+      ['kill-switch', 'engage', '--mode', 'freeze', '--reason', 'x'],
+      ['kill-switch', 'status'],
+      ['kill-switch', 'release', '--reason', 'x'],
+      ['dead-letters', 'list'],
+      ['dead-letters', 'requeue', 'candle', 'c1', '--reason', 'x'],
+      ['dead-letters', 'discard', 'candle', 'c1', '--reason', 'x'],
+      ['health', '--no-services'],
+    ];
+    for (const args of commands) {
+      const refused = tradepipe([...args, '--schema', 'tyypo']);
+      expect([refused.status, refused.stdout], args.join(' ')).toEqual([1, '']);
+      expect(refused.stderr, args.join(' ')).toBe("tradepipe: not_found: schema tyypo holds no tradepipe tables (nothing was created): check --schema / STORE_SCHEMA, or create them with 'tradepipe migrate --schema tyypo'\n");
+    }
+    const byEnvironment = tradepipe(['kill-switch', 'engage', '--mode', 'freeze', '--reason', 'x', '--json'], { STORE_SCHEMA: 'tyypo_env' });
+    expect([byEnvironment.status, JSON.parse(byEnvironment.stderr).error.code]).toEqual([1, 'not_found']);
+    expect(await schemata()).toEqual([]);
+
+    // An empty schema of that name (not the store's) is refused as well, and left as it was.
+    await query(databaseUrl, 'CREATE SCHEMA tyypo_empty');
+    expect(tradepipe(['kill-switch', 'engage', '--mode', 'freeze', '--reason', 'x', '--schema', 'tyypo_empty']).status).toBe(1);
+    expect(await query(databaseUrl, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'tyypo_empty'`)).toEqual([]);
+
+    // Once migrated, the same command works there.
+    expect(tradepipe(['migrate', '--schema', 'tyypo']).status).toBe(0);
+    const engaged = tradepipe(['kill-switch', 'engage', '--mode', 'freeze', '--reason', 'drill', '--schema', 'tyypo']);
+    expect([engaged.status, engaged.stdout.split('\n')[0]], engaged.stderr).toEqual([0, 'kill switch in schema tyypo: ENGAGED (freeze)']);
+    expect(await killSwitchIn('tyypo')).toEqual({ engaged: true, mode: 'freeze', reason: 'drill' });
   });
 
   it('refuses a malformed schema before touching the store: --schema as usage (exit 2), STORE_SCHEMA as config_invalid', () => {

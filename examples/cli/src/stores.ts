@@ -1,6 +1,6 @@
 import { storeSchemaFromEnv } from '@tradepipe/example-services';
 import { createPgStore, pgConnectionFromEnv, SCHEMA_NAME_PATTERN, type PgConnectionConfig } from '@tradepipe/storage-pg';
-import type { PipelineStore } from '@tradepipe/core';
+import { TradepipeError, isTradepipeError, type PipelineStore } from '@tradepipe/core';
 import { stringOption } from './arguments.js';
 import { UsageError } from './cli-errors.js';
 import type { CliIo } from './io.js';
@@ -39,10 +39,23 @@ export function storeConnectionOf(values: Values, env: CliIo['env']): PgConnecti
 }
 
 /**
- * Opens the shared PostgreSQL store (migrated on open) from `--database-url` or the environment, in the schema
- * of {@link storeSchemaOf}.
+ * Opens the shared PostgreSQL store from `--database-url` or the environment, in the schema of
+ * {@link storeSchemaOf}, applying pending migrations. With `create: false` (the operator commands, which act on an
+ * existing deployment's store) a schema that holds no tradepipe tables is refused and nothing is created: a
+ * mistyped `--schema` must fail, not engage a kill switch in an empty schema of its own.
+ * @throws TradepipeError `not_found` naming the schema and `tradepipe migrate --schema <name>`, with `create: false`
  */
-export async function openSharedStore(values: Values, io: CliIo): Promise<PipelineStore> {
+export async function openSharedStore(values: Values, io: CliIo, options: { readonly create: boolean }): Promise<PipelineStore> {
   const schema = storeSchemaOf(values, io.env);
-  return createPgStore({ ...storeConnectionOf(values, io.env), applicationName: 'tradepipe-cli', schema });
+  try {
+    return await createPgStore({ ...storeConnectionOf(values, io.env), applicationName: 'tradepipe-cli', schema, createSchema: options.create });
+  } catch (error) {
+    if (!options.create && isTradepipeError(error, 'not_found') && error.details.schema === schema) {
+      throw new TradepipeError('not_found', `schema ${schema} holds no tradepipe tables (nothing was created): check --schema / STORE_SCHEMA, or create them with 'tradepipe migrate --schema ${schema}'`, {
+        cause: error,
+        details: { schema },
+      });
+    }
+    throw error;
+  }
 }

@@ -11,8 +11,12 @@ describe('operator commands', () => {
     const engaged = JSON.parse(await runOperatorCommand(['kill-switch', 'engage', '--mode', 'flatten', '--reason', 'exchange incident'], store, clock));
     expect(engaged.killSwitch).toMatchObject({ engaged: true, mode: 'flatten', reason: 'exchange incident' });
     expect((await store.getRiskState()).killSwitch.engaged).toBe(true);
-    await runOperatorCommand(['kill-switch', 'release', '--reason', 'resolved'], store, clock);
-    expect((await store.getRiskState()).killSwitch.engaged).toBe(false);
+    clock.advance(1_000);
+    const released = JSON.parse(await runOperatorCommand(['kill-switch', 'release', '--reason', 'all good now'], store, clock));
+    // The release's reason is kept with the state (it used to be dropped, leaving no reason at all).
+    const expected = { engaged: false, mode: 'flatten', reason: 'all good now', changedAtMs: Date.UTC(2026, 0, 1) + 1_000 };
+    expect(released.killSwitch).toEqual(expected);
+    expect((await store.getRiskState()).killSwitch).toEqual(expected);
   });
 
   it('refuses a change without a reason, an unknown mode or command', async () => {

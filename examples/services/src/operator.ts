@@ -56,6 +56,6 @@ export async function runOperatorCommand(args: readonly string[], store: Pipelin
     if (!mode.success) throw new TradepipeError('validation_failed', 'kill-switch engage needs --mode freeze or --mode flatten');
     return JSON.stringify(await engageKillSwitch(store, { mode: mode.data, reason, nowMs }));
   }
-  if (action === 'release') return JSON.stringify(await releaseKillSwitch(store, { nowMs }));
+  if (action === 'release') return JSON.stringify(await releaseKillSwitch(store, { reason, nowMs }));
   throw new TradepipeError('validation_failed', `Unknown kill-switch action; use:\n${OPERATOR_USAGE}`);
 }

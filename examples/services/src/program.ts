@@ -14,7 +14,7 @@ export async function runOperatorProcess(args: readonly string[]): Promise<void>
   const logger = createServiceLogger('operator', 'info');
   try {
     const config = loadConfig(process.env);
-    const store = await openStore({ config, env: process.env, service: 'operator', logger });
+    const store = await openStore({ config, env: process.env, service: 'operator', logger, existingOnly: true });
     try {
       process.stdout.write(`${await runOperatorCommand(args, store)}\n`);
     } finally {

@@ -200,16 +200,19 @@ export function toTradepipeError(error: unknown, fallback: ErrorCode = 'internal
 
 const PEM_PATTERN = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-const URL_PASSWORD_PATTERN = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):([^@/?#\s]+)@/gi;
+// The password runs to the authority's last `@` (greedy): a raw `@` in it (`app:p@ss@db`) must not leak its tail.
+const URL_PASSWORD_PATTERN = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):([^/?#\s]+)@/gi;
 const BEARER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
-const KEY_VALUE_PATTERN = /\b(password|passwd|secret|api[_-]?key|private[_-]?key|token|authorization)(["']?\s*[:=]\s*["']?)([^"'\s,;&}]+)/gi;
+// The key may end an env-var style name (`RISK_APPROVAL_SECRET=`, `DB_PASSWORD=`): no letter or digit before it, `_`
+// allowed. Only a key followed by `:` or `=` has its value removed: a name alone (`needs RISK_APPROVAL_SECRET`) stays.
+const KEY_VALUE_PATTERN = /(?<![a-z0-9])(password|passwd|secret|api[_-]?key|private[_-]?key|token|authorization)(["']?\s*[:=]\s*["']?)([^"'\s,;&}]+)/gi;
 
 /** Placeholder written where a secret was removed. */
 export const REDACTED = '[REDACTED]';
 
 /**
- * Removes secrets from free text: PEM blocks, JWTs, bearer tokens, passwords in URLs and
- * `password=…`-style pairs.
+ * Removes secrets from free text: PEM blocks, JWTs, bearer tokens, passwords in URLs (up to the last `@` before
+ * the host) and `password=…`-style pairs, including env-var style names (`DB_PASSWORD=…`, `COINBASE_API_PRIVATE_KEY=…`).
  * @example
  * redactText('postgres://app:hunter2@db/trades'); // 'postgres://app:[REDACTED]@db/trades'
  */

@@ -25,6 +25,26 @@ describe('redaction', () => {
     expect(text).toBe('approval.secret: [REDACTED]; privateKey = [REDACTED], "apiKey": "[REDACTED]" token:[REDACTED]');
   });
 
+  it('removes the values of env-var style names ending in a secret keyword, keeping the names alone', () => {
+    const seed = 'MHcCAQEEIBkg4LVWM9nuwNSk3yByxZpYRTBnVJk5oo6zgbBfYqTQoAoGCCqGSM49AwEHoUQDQgAE+Bgo/pQq==';
+    const text = redactText(`RISK_APPROVAL_SECRET=abcdefghijklmnopqrstuvwxyz012345 DB_PASSWORD=hunter2 COINBASE_API_PRIVATE_KEY=${seed} COINBASE_API_KEY=k-123 GITHUB_TOKEN: ghp_abc`);
+    for (const secret of ['abcdefghij', 'hunter2', seed.slice(0, 20), 'k-123', 'ghp_abc']) expect(text).not.toContain(secret);
+    expect(text).toBe('RISK_APPROVAL_SECRET=[REDACTED] DB_PASSWORD=[REDACTED] COINBASE_API_PRIVATE_KEY=[REDACTED] COINBASE_API_KEY=[REDACTED] GITHUB_TOKEN: [REDACTED]');
+    // A name without a value is not a secret, nor are words that merely contain a keyword.
+    for (const plain of [
+      'Invalid configuration: live mode needs RISK_APPROVAL_SECRET (at approval.secret)',
+      'Invalid configuration: RISK_APPROVAL_SECRET must be at least 32 characters (at approval.secret)',
+      'set DB_PASSWORD or DATABASE_URL; max_tokens=100 secretary=ok',
+    ]) {
+      expect(redactText(plain)).toBe(plain);
+    }
+  });
+
+  it('removes a URL password that holds a raw @ up to the last @ before the host', () => {
+    expect(redactText('connect postgres://app:p@ss@db:5432/x failed')).toBe('connect postgres://app:[REDACTED]@db:5432/x failed');
+    expect(redactText('postgres://app:p@ss@w0rd@db/x and https://example.com:443/a@b')).toBe('postgres://app:[REDACTED]@db/x and https://example.com:443/a@b');
+  });
+
   it('sanitises error causes: keeps name, code and status, drops the rest', () => {
     const cause = Object.assign(new Error(`request failed for postgres://u:topsecret@h/db with ${jwt}`), {
       code: 'ECONNRESET',

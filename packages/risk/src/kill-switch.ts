@@ -20,13 +20,17 @@ export async function engageKillSwitch(
 }
 
 /**
- * Releases the kill switch (keeping its last mode).
+ * Releases the kill switch (keeping its last mode). The reason, when given, replaces the engagement's as the
+ * state's `reason`: the state says why it was last changed.
  * @returns the new risk state
  * @throws TradepipeError the store's errors.
  * @example
- * await releaseKillSwitch(store, { nowMs: clock.nowMs() });
+ * await releaseKillSwitch(store, { reason: 'incident over', nowMs: clock.nowMs() });
  */
-export async function releaseKillSwitch(store: PipelineStore, options: { readonly nowMs: number }): Promise<RiskState> {
+export async function releaseKillSwitch(store: PipelineStore, options: { readonly reason?: string; readonly nowMs: number }): Promise<RiskState> {
   const current = await store.getRiskState();
-  return store.updateRiskState({ killSwitch: { engaged: false, mode: current.killSwitch.mode, changedAtMs: options.nowMs }, updatedAtMs: options.nowMs });
+  return store.updateRiskState({
+    killSwitch: { engaged: false, mode: current.killSwitch.mode, ...(options.reason === undefined ? {} : { reason: options.reason.slice(0, 1000) }), changedAtMs: options.nowMs },
+    updatedAtMs: options.nowMs,
+  });
 }

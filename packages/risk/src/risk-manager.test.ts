@@ -58,7 +58,8 @@ describe('createRiskManager', () => {
     const reduced = await risk.assess(sell, context);
     expect(reduced.assessment.decision).toBe('APPROVE');
     expect(reduced.approval?.maxBaseSize).toBe('0.5');
-    await releaseKillSwitch(store, { nowMs: NOW_MS });
+    // The release's reason replaces the engagement's: the state says why it was last changed.
+    expect((await releaseKillSwitch(store, { reason: 'drill over', nowMs: NOW_MS })).killSwitch).toEqual({ engaged: false, mode: 'freeze', reason: 'drill over', changedAtMs: NOW_MS });
     expect((await risk.assess(buy({ candleStartMs: NOW_MS - 7_200_000 }), context)).assessment.decision).toBe('APPROVE');
   });
 

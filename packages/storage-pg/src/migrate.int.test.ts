@@ -75,6 +75,19 @@ describe.runIf(pool !== undefined)('migrate on a PostgreSQL server', () => {
     }
   });
 
+  it('with createSchema: false, refuses a schema without the store tables and creates nothing, and opens a migrated one', async () => {
+    const missing = testSchemaName('migrate_missing');
+    for (const migrateOnOpen of [true, false]) {
+      const error = await createPgStore({ pool: pool!, schema: missing, createSchema: false, migrate: migrateOnOpen }).catch((thrown: unknown) => thrown);
+      expect(error).toMatchObject({ code: 'not_found', details: { schema: missing } });
+    }
+    const { rows } = await pool!.query(`SELECT count(*)::int AS count FROM information_schema.schemata WHERE schema_name = $1`, [missing]);
+    expect(rows[0].count).toBe(0);
+    const store = await createPgStore({ pool: pool!, schema, createSchema: false });
+    expect((await store.getRiskState()).killSwitch.engaged).toBe(false);
+    await store.close();
+  });
+
   it('refuses to run against a schema newer than the store', async () => {
     await pool!.query(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (9999, 'from the future')`);
     await expect(migrate(pool!, { schema })).rejects.toMatchObject({ code: 'storage_failed' });

@@ -59,7 +59,13 @@ export function quoteSchema(schema: string): string {
  * a statement waits at most `lockTimeoutMs` for any one lock (see {@link MigrateOptions.lockTimeoutMs}).
  * @internal
  */
-export async function runMigrations(driver: SqlDriver, schema: string, logger: Logger = silentLogger, lockTimeoutMs: number = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS): Promise<MigrationResult> {
+export async function runMigrations(
+  driver: SqlDriver,
+  schema: string,
+  logger: Logger = silentLogger,
+  lockTimeoutMs: number = DEFAULT_MIGRATION_LOCK_TIMEOUT_MS,
+  options: { readonly existingOnly?: boolean } = {},
+): Promise<MigrationResult> {
   const quoted = quoteSchema(schema);
   if (!Number.isSafeInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > MAX_LOCK_TIMEOUT_MS) {
     throw new TradepipeError('config_invalid', 'The migration lock timeout must be a whole number of ms from 0 to 2147483647', { details: { lockTimeoutMs } });
@@ -69,6 +75,7 @@ export async function runMigrations(driver: SqlDriver, schema: string, logger: L
       await executor.query(`SELECT pg_advisory_xact_lock(hashtext($1)::bigint)`, [`tradepipe.migrate.${schema}`]);
       // After the advisory lock (a starter waits for another's migration as long as it takes), before any table lock.
       await executor.query(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
+      if (options.existingOnly === true) await requireStoreTables(executor, schema);
       await executor.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
       await executor.query(
         `CREATE TABLE IF NOT EXISTS ${quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
@@ -93,6 +100,21 @@ export async function runMigrations(driver: SqlDriver, schema: string, logger: L
       return { applied, version: Math.max(newest, known) };
     }),
   );
+}
+
+/**
+ * Throws unless `schema` holds the store's migration table: a schema never migrated (a typo, another
+ * environment's name) is refused instead of created. @internal
+ * @throws TradepipeError `not_found` naming the schema
+ */
+export async function requireStoreTables(executor: Pick<SqlDriver, 'query'>, schema: string): Promise<void> {
+  const rows = await executor.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = 'schema_migrations') AS found`,
+    [schema],
+  );
+  if (rows[0]?.found !== true) {
+    throw new TradepipeError('not_found', `Schema ${schema} holds no tradepipe tables (not migrated; a typo?)`, { details: { schema } });
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { TradepipeError, parseWith, childLogger, silentLogger, type Clock, type Logger, type PipelineStore } from '@tradepipe/core';
-import { quoteSchema, runMigrations } from './migrate.js';
+import { guarded } from './db-errors.js';
+import { quoteSchema, requireStoreTables, runMigrations } from './migrate.js';
 import { PgStoreOptionsSchema, type PgStoreSettings } from './options.js';
 import { createPgDriver } from './pg-driver.js';
 import { SqlStore } from './sql-store.js';
@@ -20,6 +21,12 @@ export type PgStoreOptions = PgStoreSettings & {
     /** Where "now" comes from (leases, expiry); default the database's `clock_timestamp()`. */
     readonly clock?: Clock;
     readonly logger?: Logger;
+    /**
+     * Create the schema and its tables when the schema holds none (default true). `false` refuses such a schema
+     * (`not_found`) and creates nothing: for tools that act on an existing deployment's store, where a
+     * mistyped schema must fail rather than open an empty store of its own.
+     */
+    readonly createSchema?: boolean;
   };
 
 function poolConfig(options: PgStoreOptions, settings: ReturnType<typeof PgStoreOptionsSchema.parse>): pg.PoolConfig {
@@ -49,7 +56,8 @@ function poolConfig(options: PgStoreOptions, settings: ReturnType<typeof PgStore
  * stages can run as separate services or replicas handing work through the database. Applies pending
  * migrations first (unless `migrate: false`).
  * @returns a store named `postgres`; `close()` ends the pool if the store created it
- * @throws TradepipeError `config_invalid` (options), `storage_unavailable` (server unreachable), `storage_failed`
+ * @throws TradepipeError `config_invalid` (options), `storage_unavailable` (server unreachable), `storage_failed`,
+ * `not_found` (a schema without the store's tables, with `createSchema: false`)
  * @example
  * const store = await createPgStore({ connectionString: 'postgres://app@127.0.0.1:5432/trading', schema: 'tradepipe' });
  * await store.putCandles(candles);
@@ -61,7 +69,9 @@ export async function createPgStore(options: PgStoreOptions = {}): Promise<Pipel
   const pool = options.pool ?? new pg.Pool(poolConfig(options, settings));
   const driver = createPgDriver(pool, { ownsPool: options.pool === undefined, logger });
   try {
-    if (settings.migrate) await runMigrations(driver, settings.schema, logger);
+    const existingOnly = options.createSchema === false;
+    if (settings.migrate) await runMigrations(driver, settings.schema, logger, undefined, { existingOnly });
+    else if (existingOnly) await guarded('open', () => requireStoreTables(driver, settings.schema));
   } catch (error) {
     await driver.close().catch(() => undefined);
     throw error;

@@ -27,7 +27,7 @@ function cursorOf(text: string | undefined): DeadLetterCursor | undefined {
 const cursorText = (letter: DeadLetter): string => `${letter.updatedAtMs}:${letter.kind}:${letter.id}`;
 
 async function withStore<T>(input: CommandInput, work: (store: PipelineStore) => Promise<T>): Promise<T> {
-  const store = await openSharedStore(input.values, input.io);
+  const store = await openSharedStore(input.values, input.io, { create: false });
   try {
     return await work(store);
   } finally {

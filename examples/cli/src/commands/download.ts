@@ -41,7 +41,7 @@ export const downloadCommand: Command = {
     const client = createCoinbaseClient({ baseUrl: stringOption(values, 'coinbase-url') ?? 'https://api.coinbase.com' });
     const progress = createProgress(io, flags, 'download');
     try {
-      store = out === undefined ? await openSharedStore(values, io) : undefined;
+      store = out === undefined ? await openSharedStore(values, io, { create: true }) : undefined;
       const sink: CandleSink = store === undefined ? createCsvCandleSink(resolve(io.cwd, out!)) : createStoreCandleSink(store);
       const result = await downloadCandles({ client, ...series, fromMs, ...(toMs === undefined ? {} : { toMs }), sink, requestsPerSecond: rate, signal: io.signal, onPage: (page) => progress.update(page.pages, page.pagesTotal, `pages, ${page.candles} candles`) });
       progress.done();

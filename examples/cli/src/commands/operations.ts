@@ -91,7 +91,7 @@ export const healthCommand: Command = {
   async run(input) {
     const { values, io } = input;
     const schema = storeSchemaOf(values, io.env);
-    const store = await openSharedStore(values, io);
+    const store = await openSharedStore(values, io, { create: false });
     try {
       const nowMs = Date.now();
       const own = await checkStoreHealth({ service: 'tradepipe-cli', store, nowMs });
@@ -121,7 +121,7 @@ function killSwitch(action: 'status' | 'engage' | 'release', summary: string, op
     async run({ values, io, flags }) {
       const args = ['kill-switch', action, ...Object.keys(options).flatMap((name) => (stringOption(values, name) === undefined ? [] : [`--${name}`, stringOption(values, name)!]))];
       const schema = storeSchemaOf(values, io.env);
-      const store = await openSharedStore(values, io);
+      const store = await openSharedStore(values, io, { create: false });
       try {
         const state = JSON.parse(await runOperatorCommand(args, store)) as RiskState;
         const { engaged, mode } = state.killSwitch;

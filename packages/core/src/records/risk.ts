@@ -128,6 +128,7 @@ export const RiskStateSchema = z.object({
   killSwitch: z.object({
     engaged: z.boolean(),
     mode: KillSwitchModeSchema,
+    /** Why the kill switch was last engaged or released (a release's reason replaces the engagement's). */
     reason: z.string().max(1000).optional(),
     changedAtMs: timeMs.optional(),
   }),
