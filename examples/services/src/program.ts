@@ -13,7 +13,8 @@ import { resolveService } from './service-catalog.js';
 export async function runOperatorProcess(args: readonly string[]): Promise<void> {
   const logger = createServiceLogger('operator', 'info');
   try {
-    const config = loadConfig(process.env);
+    // An operator command signs and verifies nothing: it runs in any service's pod, given the secret or not.
+    const config = loadConfig(process.env, { requireApprovalSecret: false });
     const store = await openStore({ config, env: process.env, service: 'operator', logger, existingOnly: true });
     try {
       process.stdout.write(`${await runOperatorCommand(args, store)}\n`);

@@ -41,7 +41,8 @@ export interface StartServiceOptions {
  * @throws TradepipeError `live_trading_not_enabled`, `config_invalid`, `storage_unavailable`, `pipeline_invalid`, `model_mismatch`
  */
 export async function startService(service: ServiceDefinition, env: Env, options: StartServiceOptions = {}): Promise<RunningService> {
-  const config = loadConfig(env);
+  // Live mode needs the approval secret only where approvals are signed or verified (the others are not given it).
+  const config = loadConfig(env, { requireApprovalSecret: service.secrets.includes('RISK_APPROVAL_SECRET') });
   const settings = readServiceSettings(env);
   const clock = options.clock ?? readServiceClock(env);
   const log = options.logger ?? createServiceLogger(service.name, config.logLevel);

@@ -10,7 +10,19 @@ export interface ServiceDefinition {
   /** Replicas in the Kubernetes manifests. */
   readonly replicas: number;
   readonly summary: string;
+  /**
+   * The keys of the Secret `crypto-trading-secrets` the service reads, and the only ones its Deployment is given
+   * (`secretKeyRef`): the approval secret only where approvals are signed (risk) or verified (execution, fills),
+   * the Coinbase key only where Coinbase is called with it; a compromised pod holds no more than it needs.
+   */
+  readonly secrets: readonly ServiceSecret[];
 }
+
+/** A key of the Secret `crypto-trading-secrets` (see examples/kubernetes/secret.example.env). */
+export type ServiceSecret = 'DB_PASSWORD' | 'RISK_APPROVAL_SECRET' | 'COINBASE_API_KEY_NAME' | 'COINBASE_API_PRIVATE_KEY';
+
+const DB: readonly ServiceSecret[] = ['DB_PASSWORD'];
+const COINBASE: readonly ServiceSecret[] = ['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY'];
 
 /** The service names, as `node dist/main.js <service>` and the Kubernetes Deployments spell them. */
 export const SERVICE_NAMES = [
@@ -29,14 +41,14 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Every service, in pipeline order. */
 export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
-  'market-data': { name: 'market-data', portKey: 'marketData', stage: 'ingest', replicas: 1, summary: 'Coinbase candles into crypto_prices' },
-  'signal-generator': { name: 'signal-generator', portKey: 'signalGenerator', stage: 'signal', replicas: 1, summary: '51 features, ONNX model, exit rules' },
-  'signal-bridge': { name: 'signal-bridge', portKey: 'signalBridge', stage: 'bridge', replicas: 1, summary: 'signals into $100 trade recommendations' },
-  'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator' },
-  'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals' },
-  'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders' },
-  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions; the order reconciler (every open order followed until it ends); balance reconciliation' },
-  'health-monitor': { name: 'health-monitor', portKey: 'healthMonitor', stage: undefined, replicas: 1, summary: 'one health report for the whole deployment' },
+  'market-data': { name: 'market-data', portKey: 'marketData', stage: 'ingest', replicas: 1, summary: 'Coinbase candles into crypto_prices', secrets: [...DB, ...COINBASE] },
+  'signal-generator': { name: 'signal-generator', portKey: 'signalGenerator', stage: 'signal', replicas: 1, summary: '51 features, ONNX model, exit rules', secrets: DB },
+  'signal-bridge': { name: 'signal-bridge', portKey: 'signalBridge', stage: 'bridge', replicas: 1, summary: 'signals into $100 trade recommendations', secrets: DB },
+  'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator', secrets: DB },
+  'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals', secrets: [...DB, 'RISK_APPROVAL_SECRET'] },
+  'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders', secrets: [...DB, 'RISK_APPROVAL_SECRET', ...COINBASE] },
+  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions; the order reconciler (every open order followed until it ends); balance reconciliation', secrets: [...DB, 'RISK_APPROVAL_SECRET', ...COINBASE] },
+  'health-monitor': { name: 'health-monitor', portKey: 'healthMonitor', stage: undefined, replicas: 1, summary: 'one health report for the whole deployment', secrets: DB },
 };
 
 /**

@@ -34,6 +34,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRODUCTS: 'btc usd' })).toThrow();
   });
 
+  it('runs live without the approval secret only in a process that says it neither signs nor verifies approvals', () => {
+    const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION };
+    expect(() => loadConfig(live)).toThrow(/live mode needs RISK_APPROVAL_SECRET/);
+    expect(() => loadConfig(live, { requireApprovalSecret: true })).toThrow(/live mode needs RISK_APPROVAL_SECRET/);
+    const unsigned = loadConfig(live, { requireApprovalSecret: false });
+    expect(unsigned).toMatchObject({ mode: 'live', liveTradingConfirmed: true, approval: { secret: undefined, required: false } });
+    // The confirmation is still needed, and a secret given is still checked.
+    expect(() => loadConfig({ TRADING_MODE: 'live' }, { requireApprovalSecret: false })).toThrow(/LIVE_TRADING_CONFIRM/);
+    expect(() => loadConfig({ ...live, RISK_APPROVAL_SECRET: 'short' }, { requireApprovalSecret: false })).toThrow(/at least 32 characters/);
+  });
+
   it('says what is wrong with the approval secret in words, never redacting the message nor showing the value', () => {
     const messageOf = (env: Record<string, string>): string => {
       try {

@@ -49,6 +49,8 @@ export const TradepipeConfigSchema = z
     approval: z.object({
       keyId: z.string().min(1).default('risk'),
       secret: z.string().min(32, 'RISK_APPROVAL_SECRET must be at least 32 characters').optional(),
+      /** Whether live mode needs the secret in this process (default true: see `loadConfig`'s `requireApprovalSecret`). */
+      required: z.boolean().default(true),
     }),
     ollama: z.object({ host: z.string().url().default('http://127.0.0.1:11434'), model: z.string().min(1).default('llama3.2') }),
     ports: z.object(Object.fromEntries(Object.entries(DEFAULT_SERVICE_PORTS).map(([name, value]) => [name, port.default(value)])) as {
@@ -57,7 +59,9 @@ export const TradepipeConfigSchema = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   })
   .superRefine((config, context) => {
-    if (config.mode === 'live' && config.approval.secret === undefined) {
+    // `loadConfig({ requireApprovalSecret: false })` parses with the flag set: a process that neither signs nor
+    // verifies approvals (a Kubernetes pod that is not given the secret) runs live without it.
+    if (config.mode === 'live' && config.approval.secret === undefined && config.approval.required) {
       context.addIssue({ code: 'custom', path: ['approval', 'secret'], message: 'live mode needs RISK_APPROVAL_SECRET' });
     }
   });
@@ -99,15 +103,27 @@ export const SERVICE_PORT_ENV_VARS: Readonly<Record<keyof typeof DEFAULT_SERVICE
   healthMonitor: 'HEALTH_MONITOR_PORT',
 };
 
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /**
+   * Whether live mode needs `RISK_APPROVAL_SECRET` in this process (default true). Only the processes that sign
+   * approvals (risk) or verify them (execution, fills) need it; the others pass false and are not given the secret
+   * (the Kubernetes manifests give it to those three services only). A process that does sign or verify still
+   * refuses to build its signer without it.
+   */
+  readonly requireApprovalSecret?: boolean;
+}
+
 /**
  * Reads the shared settings from environment variables ({@link CONFIG_ENV_VARS}, the seed's `DB_HOST`/…,
  * service ports `*_PORT`). Paper mode is the default; live mode needs `TRADING_MODE=live` AND
- * `LIVE_TRADING_CONFIRM=I_ACCEPT_REAL_MONEY_RISK` AND an approval secret. Reads nothing but `env`.
+ * `LIVE_TRADING_CONFIRM=I_ACCEPT_REAL_MONEY_RISK` AND an approval secret (unless `requireApprovalSecret: false`).
+ * Reads nothing but `env`.
  * @throws TradepipeError `live_trading_not_enabled` for live mode without the confirmation; `config_invalid` otherwise.
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): TradepipeConfig {
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, options: LoadConfigOptions = {}): TradepipeConfig {
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -134,7 +150,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): T
       password: read(variables.databasePassword),
       ssl: read(variables.databaseSsl) === 'true',
     },
-    approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret) },
+    approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret), required: options.requireApprovalSecret !== false },
     ollama: { host: read(variables.ollamaHost), model: read(variables.ollamaModel) },
     ports: Object.fromEntries(Object.entries(SERVICE_PORT_ENV_VARS).map(([name, variable]) => [name, read(variable)])),
     logLevel: read(variables.logLevel),

@@ -320,6 +320,7 @@ export {
   TradepipeConfigSchema,
   loadConfig,
   redactConfig,
+  type LoadConfigOptions,
   type TradepipeConfig,
 } from './config.js';
 export {
