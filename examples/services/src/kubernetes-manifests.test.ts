@@ -61,12 +61,21 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
     }
   });
 
-  it('gives every service the ConfigMap and the Secret, probes, limits and a locked-down container', () => {
+  it('gives every service the ConfigMap and only the keys of the Secret it reads, probes, limits and a locked-down container', () => {
     const drainTimeoutMs = Number(configMap().DRAIN_TIMEOUT_MS);
     for (const name of SERVICE_NAMES) {
       const pod = find('Deployment', name).spec.template.spec;
       const container = pod.containers[0];
-      expect(container.envFrom).toEqual([{ configMapRef: { name: 'crypto-trading-config' } }, { secretRef: { name: 'crypto-trading-secrets' } }]);
+      // No secretRef: a pod given the whole Secret could sign approvals (any amount) and hold the trading key.
+      expect(container.envFrom).toEqual([{ configMapRef: { name: 'crypto-trading-config' } }]);
+      const fromSecret = container.env.filter((entry: any) => entry.valueFrom?.secretKeyRef !== undefined);
+      expect(fromSecret.map((entry: any) => entry.valueFrom.secretKeyRef.key), name).toEqual([...SERVICES[name].secrets]);
+      for (const entry of fromSecret) {
+        expect(entry.name, name).toBe(entry.valueFrom.secretKeyRef.key);
+        expect(entry.valueFrom.secretKeyRef.name, name).toBe('crypto-trading-secrets');
+        // The Coinbase key is optional (paper mode leaves it empty); the others must exist or the pod does not start.
+        expect(entry.valueFrom.secretKeyRef.optional === true, `${name} ${entry.name}`).toBe(entry.name.startsWith('COINBASE_'));
+      }
       expect(container.readinessProbe.httpGet.path).toBe('/ready');
       // Liveness restarts a process whose workers stopped, never one reporting an UNKNOWN order or a store outage.
       expect(container.livenessProbe.httpGet.path).toBe('/live');
@@ -80,6 +89,13 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
     expect(find('Deployment', 'trade-executor').spec.replicas).toBe(1);
     expect(find('Deployment', 'trade-orchestrator').spec.replicas).toBe(2);
     expect(find('Deployment', 'risk-management').spec.replicas).toBe(2);
+  });
+
+  it('gives the approval secret only to the services that sign or verify approvals, and the Coinbase key only to those that call Coinbase with it', () => {
+    const holding = (key: string): string[] => SERVICE_NAMES.filter((name) => find('Deployment', name).spec.template.spec.containers[0].env.some((entry: any) => entry.valueFrom?.secretKeyRef?.key === key));
+    expect(holding('RISK_APPROVAL_SECRET')).toEqual(['risk-management', 'trade-executor', 'fill-tracker']);
+    expect(holding('COINBASE_API_PRIVATE_KEY')).toEqual(['market-data', 'trade-executor', 'fill-tracker']);
+    expect(holding('DB_PASSWORD')).toEqual([...SERVICE_NAMES]);
   });
 
   it('runs PostgreSQL as a StatefulSet with a volume claim and Ollama on 11434 with its own claim', () => {
@@ -176,20 +192,17 @@ describe.skipIf(manifests === undefined)('manifests against the Kubernetes API s
     expect(live.TRADING_MODE).toBe('live');
     expect(live.LIVE_TRADING_CONFIRM).toBe('I_ACCEPT_REAL_MONEY_RISK');
     const env = { ...live, DB_PASSWORD: 'placeholder', RISK_APPROVAL_SECRET: 'x'.repeat(32) };
-    expect(loadConfig(env)).toMatchObject({ mode: 'live', pipelineId: 'crypto-trading-live' });
+    expect(loadConfig(env)).toMatchObject({ mode: 'live' });
     expect(() => loadConfig({ ...env, LIVE_TRADING_CONFIRM: undefined })).toThrow();
   });
 
-  it('the live overlay uses a store and a pipeline id of its own, never the paper ones', () => {
+  it('the live overlay changes only the two live switches: re-applied, it never moves a running deployment to another store', () => {
     const paper = find('ConfigMap', 'crypto-trading-config').data ?? {};
     const live = find('ConfigMap', 'crypto-trading-config', liveManifests).data ?? {};
-    expect(live.STORE_SCHEMA).toBe('tradepipe_live');
-    expect(storeSchemaFromEnv(live)).not.toBe(storeSchemaFromEnv(paper));
-    expect(live.PIPELINE_ID).toBe('crypto-trading-live');
-    expect(live.PIPELINE_ID).not.toBe(paper.PIPELINE_ID);
-    // Only those and the two live switches differ.
+    // A new STORE_SCHEMA for live money is the operator's step (the executor refuses a store holding paper orders).
     const changed = Object.keys({ ...paper, ...live }).filter((key) => paper[key] !== live[key]).sort();
-    expect(changed).toEqual(['LIVE_TRADING_CONFIRM', 'PIPELINE_ID', 'STORE_SCHEMA', 'TRADING_MODE']);
+    expect(changed).toEqual(['LIVE_TRADING_CONFIRM', 'TRADING_MODE']);
+    expect(storeSchemaFromEnv(live)).toBe(storeSchemaFromEnv(paper));
   });
 
   it('denies all traffic by default and opens only what each pod needs', () => {

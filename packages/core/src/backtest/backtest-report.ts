@@ -183,7 +183,6 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
 
 const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** A note when the run dead-lettered anything: the funnel and the figures leave those items out. */
 /**
  * Recommendations the run left in a state a stage still has to take (`PENDING_VALIDATION` without a validator, an
  * order `SUBMITTED` and never followed): they did not trade and did not end, so the figures leave them out.
@@ -197,6 +196,7 @@ function pendingNotes(outcomes: Readonly<Record<string, number>>): string[] {
   ];
 }
 
+/** A note when the run dead-lettered anything: the funnel and the figures leave those items out. */
 function deadLetterNotes(deadLetters: DeadLetterSummary | undefined): string[] {
   if (deadLetters === undefined || deadLetters.total === 0) return [];
   const kinds = (['candle', 'signal', 'recommendation'] as const).filter((kind) => deadLetters.byKind[kind] > 0).map((kind) => plural(deadLetters.byKind[kind], kind));

@@ -131,28 +131,32 @@ describe('replayCandlesBatched', () => {
     );
   });
 
-  it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "buy", a confidence of NaN or 7)', async () => {
-    /** ThresholdModel's decisions, with a bad field on some candles (as an ONNX or plain-JS model can give them). */
+  it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "hold", a confidence of NaN or 7, a probability of 1.5)', async () => {
+    type Flaw = 'action' | 'nan' | 'seven' | 'probability';
+    const candles = candlesFrom(Array.from({ length: 90 }, (_, index) => Math.sin(index * 1.3) * 0.008));
+    /** ThresholdModel's decisions, with one kind of bad field on its HOLDs from the 50th candle on (as an ONNX or plain-JS model can give it). */
     class SloppyModel extends ThresholdModel {
+      constructor(private readonly flaw: Flaw) {
+        super();
+      }
       override async predict(vector: FeatureVector): Promise<ModelPrediction> {
         const prediction = await super.predict(vector);
-        const change = vector.values[0]!;
-        if (prediction.action === 'BUY') return { ...prediction, action: 'buy' as never };
-        if (change < -0.02) return { ...prediction, confidence: Number.NaN };
-        if (change > 0.005 && change < 0.01) return { ...prediction, confidence: 7 };
-        if (change < -0.005 && change > -0.01) return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
-        return prediction;
+        // Quiet candles first, so that the first bad prediction is met by the batched path (after it, a replay goes candle by candle).
+        if (vector.candleStartMs < candles[50]!.startMs || prediction.action !== 'HOLD') return prediction;
+        if (this.flaw === 'action') return { ...prediction, action: 'hold' as never };
+        if (this.flaw === 'nan') return { ...prediction, confidence: Number.NaN };
+        if (this.flaw === 'seven') return { ...prediction, confidence: 7 };
+        return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
       }
     }
-    const candles = candlesFrom(Array.from({ length: 120 }, (_, index) => Math.sin(index * 1.3) * 0.03));
-    for (const chunkCandles of [7, 4096]) {
-      const reference = await run('reference', candles, chunkCandles, 'all', undefined, { model: new SloppyModel() });
-      const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model: new SloppyModel() });
-      expect(batched.records).toEqual(reference.records);
-      expect(batched.events).toEqual(reference.events);
-      expect(batched.result.candleByCandle).toBe(false);
-      // Every kind of bad prediction happened, and none became a signal.
-      expect(JSON.stringify(reference.records)).not.toContain('"action":"buy"');
+    for (const flaw of ['action', 'nan', 'seven', 'probability'] as const) {
+      const reference = await run('reference', candles, 4096, 'all', undefined, { model: new SloppyModel(flaw) });
+      const batched = await run('batched', candles, 4096, 'all', undefined, { model: new SloppyModel(flaw) });
+      expect(batched.records, flaw).toEqual(reference.records);
+      expect(batched.events, flaw).toEqual(reference.events);
+      expect(batched.result.quietCandles, flaw).toBeGreaterThan(0);
+      // The bad prediction made no signal: its candle was dead-lettered, as in the reference.
+      expect(reference.records.signals.length, flaw).toBeLessThan(70);
     }
   });
 
