@@ -7,7 +7,7 @@ import { CONFIG_ENV_VARS, DEFAULT_SERVICE_PORTS, loadConfig } from '@tradepipe/c
 import { CDP_KEY_VARIABLES } from './dependencies/coinbase-client.js';
 import { storeSchemaFromEnv } from './open-store.js';
 import { readPackageOptions, PACKAGE_ENV, serviceEnvironmentVariables } from './package-options.js';
-import { SERVICES, SERVICE_NAMES, SERVICE_PORT_VARIABLES } from './service-catalog.js';
+import { OPTIONAL_SECRETS, SERVICES, SERVICE_NAMES, SERVICE_PORT_VARIABLES } from './service-catalog.js';
 import { readServiceSettings } from './service-settings.js';
 import { ManifestSchemaError, validateManifestsStrictly, type KubernetesObject } from './kubernetes-schema.js';
 
@@ -73,8 +73,8 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
       for (const entry of fromSecret) {
         expect(entry.name, name).toBe(entry.valueFrom.secretKeyRef.key);
         expect(entry.valueFrom.secretKeyRef.name, name).toBe('crypto-trading-secrets');
-        // The Coinbase key is optional (paper mode leaves it empty); the others must exist or the pod does not start.
-        expect(entry.valueFrom.secretKeyRef.optional === true, `${name} ${entry.name}`).toBe(entry.name.startsWith('COINBASE_'));
+        // Optional as envFrom made them, but the approval secret: without it the services that sign or verify must not start.
+        expect(entry.valueFrom.secretKeyRef.optional === true, `${name} ${entry.name}`).toBe(OPTIONAL_SECRETS.has(entry.name));
       }
       expect(container.readinessProbe.httpGet.path).toBe('/ready');
       // Liveness restarts a process whose workers stopped, never one reporting an UNKNOWN order or a store outage.
@@ -95,7 +95,9 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
     const holding = (key: string): string[] => SERVICE_NAMES.filter((name) => find('Deployment', name).spec.template.spec.containers[0].env.some((entry: any) => entry.valueFrom?.secretKeyRef?.key === key));
     expect(holding('RISK_APPROVAL_SECRET')).toEqual(['risk-management', 'trade-executor', 'fill-tracker']);
     expect(holding('COINBASE_API_PRIVATE_KEY')).toEqual(['market-data', 'trade-executor', 'fill-tracker']);
+    expect(holding('COINBASE_API_KEY_FILE')).toEqual(['market-data', 'trade-executor', 'fill-tracker']);
     expect(holding('DB_PASSWORD')).toEqual([...SERVICE_NAMES]);
+    expect(holding('DATABASE_URL')).toEqual([...SERVICE_NAMES]);
   });
 
   it('runs PostgreSQL as a StatefulSet with a volume claim and Ollama on 11434 with its own claim', () => {

@@ -19,10 +19,17 @@ export interface ServiceDefinition {
 }
 
 /** A key of the Secret `crypto-trading-secrets` (see examples/kubernetes/secret.example.env). */
-export type ServiceSecret = 'DB_PASSWORD' | 'RISK_APPROVAL_SECRET' | 'COINBASE_API_KEY_NAME' | 'COINBASE_API_PRIVATE_KEY';
+export type ServiceSecret = 'DB_PASSWORD' | 'DATABASE_URL' | 'RISK_APPROVAL_SECRET' | 'COINBASE_API_KEY_NAME' | 'COINBASE_API_PRIVATE_KEY' | 'COINBASE_API_KEY_FILE';
 
-const DB: readonly ServiceSecret[] = ['DB_PASSWORD'];
-const COINBASE: readonly ServiceSecret[] = ['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY'];
+/**
+ * Keys a Deployment takes only if the Secret holds them (`optional: true`), as `envFrom` took them: all but the approval
+ * secret, without which the three services that use it must not start (the pod waits for the key instead).
+ */
+export const OPTIONAL_SECRETS: ReadonlySet<ServiceSecret> = new Set(['DB_PASSWORD', 'DATABASE_URL', 'COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'COINBASE_API_KEY_FILE']);
+
+/** The database password, and the whole URL when the Secret gives one (it may hold the password). */
+const DB: readonly ServiceSecret[] = ['DB_PASSWORD', 'DATABASE_URL'];
+const COINBASE: readonly ServiceSecret[] = ['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'COINBASE_API_KEY_FILE'];
 
 /** The service names, as `node dist/main.js <service>` and the Kubernetes Deployments spell them. */
 export const SERVICE_NAMES = [
