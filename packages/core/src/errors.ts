@@ -201,7 +201,8 @@ export function toTradepipeError(error: unknown, fallback: ErrorCode = 'internal
 const PEM_PATTERN = /-----BEGIN [A-Z0-9 ]+-----[\s\S]*?(-----END [A-Z0-9 ]+-----|$)/g;
 const JWT_PATTERN = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // The password runs to the last `@` before a `/`, `?`, `#` or whitespace (greedy): a raw `@` in it (`app:p@ss@db`) must
-// not leak its tail; a host list after it (`@db,backup@host`) is redacted with it (over-redacting, never leaking).
+// not leak its tail; a host list after it (`@db,backup@host`) is redacted with it. A raw `/`, `?` or `#` in a password
+// ends the match, and that password is not redacted: such a URL is invalid anyway (they must be percent-encoded).
 const URL_PASSWORD_PATTERN = /([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):([^/?#\s]+)@/gi;
 const BEARER_PATTERN = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 // The key may end an env-var style name (`RISK_APPROVAL_SECRET=`, `DB_PASSWORD=`): no letter or digit before it, `_`

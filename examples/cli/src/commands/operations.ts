@@ -95,7 +95,7 @@ export const healthCommand: Command = {
     try {
       const nowMs = Date.now();
       const own = await checkStoreHealth({ service: 'tradepipe-cli', store, nowMs });
-      const targets = values['no-services'] === true ? [] : healthTargets(loadConfig(io.env), stringOption(values, 'targets') ?? io.env.HEALTH_TARGETS);
+      const targets = values['no-services'] === true ? [] : healthTargets(loadConfig(io.env, { requireApprovalSecret: false }), stringOption(values, 'targets') ?? io.env.HEALTH_TARGETS);
       const report = await aggregateHealth({ own, targets, timeoutMs: 5_000, signal: io.signal, nowMs });
       printHealth(report, schema, input);
       return report.status === 'ok' ? EXIT_CODES.ok : EXIT_CODES.checkFailed;

@@ -149,9 +149,9 @@ describe('replayCandlesBatched', () => {
         return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
       }
     }
-    for (const flaw of ['action', 'nan', 'seven', 'probability'] as const) {
-      const reference = await run('reference', candles, 4096, 'all', undefined, { model: new SloppyModel(flaw) });
-      const batched = await run('batched', candles, 4096, 'all', undefined, { model: new SloppyModel(flaw) });
+    for (const [flaw, chunkCandles] of [['action', 4096], ['nan', 4096], ['seven', 7], ['probability', 7]] as const) {
+      const reference = await run('reference', candles, chunkCandles, 'all', undefined, { model: new SloppyModel(flaw) });
+      const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model: new SloppyModel(flaw) });
       expect(batched.records, flaw).toEqual(reference.records);
       expect(batched.events, flaw).toEqual(reference.events);
       expect(batched.result.quietCandles, flaw).toBeGreaterThan(0);
