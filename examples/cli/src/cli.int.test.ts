@@ -1,37 +1,22 @@
 // The built `tradepipe` bin run as a child process, as a user runs it (the `examples` project's global setup,
 // build-for-tests.ts, rebuilds this package before the tests so they see the current source).
-import { spawn, spawnSync } from 'node:child_process';
 import { startFakeCoinbase } from '@tradepipe/coinbase/testing';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBin, runBinAsync, type BinResult } from './run-bin.js';
 
-const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(packageDirectory, 'dist', 'main.js');
 const work = mkdtempSync(join(tmpdir(), 'tradepipe-cli-'));
 /** The working directory as the bin sees it (process.cwd() resolves symbolic links, e.g. a /tmp link). */
 const cwd = realpathSync(work);
 const bundledCandles = fileURLToPath(new URL('../../../data/btc-usd-1d.csv', import.meta.url));
 
-function tradepipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 300_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const tradepipe = (...args: string[]): BinResult => runBin(args, { cwd: work, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 300_000 });
 
 /** The bin run without blocking this process (the fake exchange it talks to answers from here). */
-function tradepipeAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
-  });
-}
+const tradepipeAsync = (...args: string[]): Promise<BinResult> => runBinAsync(args, { cwd: work, env: { ...process.env, NO_COLOR: '1' } });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

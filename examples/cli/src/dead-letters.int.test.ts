@@ -1,25 +1,18 @@
 // `tradepipe dead-letters list|requeue|discard` as a user runs it: the built bin as a child process against the
 // real PostgreSQL at 127.0.0.1:5432 (database `test`, a schema of its own), seeded through the store.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { candleWorkId, type PipelineStore } from '@tradepipe/core';
 import { testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation } from '@tradepipe/core/testing';
 import { createPgStore } from '@tradepipe/storage-pg';
+import { runBin, type BinResult } from './run-bin.js';
 import { TEST_DATABASE_URL as DATABASE_URL, postgresForTest } from './test-postgres.js';
 
-const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(packageDirectory, 'dist', 'main.js');
 const schema = `deadletters_${process.pid}_${Date.now() % 1_000_000}`;
 
 const available = await postgresForTest("'tradepipe dead-letters'");
 
-function tradepipe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args, '--database-url', DATABASE_URL, '--schema', schema], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const tradepipe = (...args: string[]): BinResult => runBin([...args, '--database-url', DATABASE_URL, '--schema', schema], { env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000 });
 
 /** Claims the one item of a kind in a state and dead-letters it. */
 async function deadLetter(store: PipelineStore, kind: 'candle' | 'recommendation', state: string, message: string): Promise<void> {

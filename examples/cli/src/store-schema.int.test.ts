@@ -3,22 +3,16 @@
 // in the default schema and print "engaged": the emergency stop missed the live pipeline. The built bin as a child
 // process against the real PostgreSQL at 127.0.0.1:5432, in a database of its own (so the default schema `tradepipe`
 // is this file's alone and "not engaged there" means something).
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCoinbase } from '@tradepipe/coinbase/testing';
+import { runBin, runBinAsync, type BinResult } from './run-bin.js';
 import { TEST_DATABASE_URL, postgresForTest } from './test-postgres.js';
 
-const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(packageDirectory, 'dist', 'main.js');
 const database = `tradepipe_cli_schema_${process.pid}_${Date.now() % 1_000_000}`;
 const databaseUrl = TEST_DATABASE_URL.replace(/\/test$/, `/${database}`);
 
 const available = await postgresForTest("'--schema / STORE_SCHEMA'");
-
-type Result = { status: number | null; stdout: string; stderr: string };
 
 /** The environment of the bin: this process's, without any store settings of its own, plus `env`. */
 function environment(env: Readonly<Record<string, string>>): Record<string, string> {
@@ -26,23 +20,10 @@ function environment(env: Readonly<Record<string, string>>): Record<string, stri
   return { ...Object.fromEntries(inherited), NO_COLOR: '1', DATABASE_URL: databaseUrl, ...env };
 }
 
-function tradepipe(args: readonly string[], env: Readonly<Record<string, string>> = {}): Result {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: environment(env), timeout: 120_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const tradepipe = (args: readonly string[], env: Readonly<Record<string, string>> = {}): BinResult => runBin(args, { env: environment(env), timeoutMs: 120_000 });
 
 /** The bin run without blocking this process (the fake exchange it downloads from answers from here). */
-function tradepipeAsync(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: environment(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
-  });
-}
+const tradepipeAsync = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<BinResult> => runBinAsync(args, { env: environment(env) });
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[] | undefined> {
   const client = new pg.Client({ connectionString: url });

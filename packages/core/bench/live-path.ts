@@ -3,20 +3,13 @@
  * them to (every candle trades through every stage: signal, bridge, a 0 ms validator, risk, an executor that fills
  * at once, fills).
  */
-import { createPipeline, systemClock, type Candle, type Pipeline, type PipelineStore, type StageWrapper } from '../src/index.js';
+import { createPipeline, type Candle, type Pipeline, type PipelineStore, type StageWrapper } from '../src/index.js';
 import { createTestApprovalSigner, testProduct } from '../src/testing.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from '../src/pipeline/test-doubles.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel, tradingCandles } from '../src/pipeline/test-doubles.js';
 
-const MINUTE_MS = 60_000;
-
-/** `count` closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 % (BUY, SELL, BUY, …). */
+/** `count` closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 % (BUY, SELL, BUY, …), high and low 0.1 % off the close. */
 export function alternatingCandles(count: number): Candle[] {
-  const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
-  let close = 100;
-  return Array.from({ length: count }, (_, index) => {
-    close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close * 1.001, low: close * 0.999, close, volume: 1, gapFilled: false };
-  });
+  return tradingCandles(count, { high: 1.001, low: 0.999 });
 }
 
 /**

@@ -3,9 +3,9 @@ import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../re
 import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
 import type { RiskState } from '../records/risk.js';
 import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
-import type { ModelPrediction } from '../interfaces.js';
 import type { PipelineStore } from '../store.js';
 import type { ReplayAccess } from './replay-access.js';
+import { isRecordablePrediction } from './replay-chunk-predictions.js';
 import type { ChunkItem, ChunkVectors, QuietOutcome, QuietOutcomes } from './replay-quiet-outcome.js';
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
@@ -235,19 +235,6 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
   if (decision.kind === 'none') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, decision.reason, undefined);
   if (decision.kind === 'reject') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
   return undefined;
-}
-
-const SIGNAL_ACTIONS: readonly unknown[] = ['BUY', 'SELL', 'HOLD'];
-const isProbability = (value: unknown): boolean => typeof value === 'number' && value >= 0 && value <= 1;
-
-/** Whether a signal record takes a model's prediction (as `SignalSchema` checks its action, confidence and probabilities). */
-function isRecordablePrediction(prediction: ModelPrediction): boolean {
-  const { action, confidence, probabilities } = prediction as { action: unknown; confidence: unknown; probabilities?: unknown };
-  if (!SIGNAL_ACTIONS.includes(action) || !isProbability(confidence)) return false;
-  if (probabilities === undefined) return true;
-  if (probabilities === null || typeof probabilities !== 'object') return false;
-  const { BUY, SELL, HOLD } = probabilities as Record<string, unknown>;
-  return isProbability(BUY) && isProbability(SELL) && isProbability(HOLD);
 }
 
 /** The next outcome, of a candle with a signal: its id's words when it is the `scratch` mode's signal and its id was not read as text. */

@@ -138,3 +138,17 @@ function isPlainProbabilities(value: unknown): value is MutableProbabilities {
 
 /** A number a signal record takes as a probability: finite, in [0, 1] (as `SignalSchema`'s `probability`). */
 const isProbability = (value: unknown): value is number => typeof value === 'number' && value >= 0 && value <= 1;
+
+/**
+ * Whether a signal record takes a model's prediction of any shape (as `SignalSchema` checks its action, confidence
+ * and probabilities): what a quiet decision asks of a prediction {@link ChunkPredictions.take} did not take.
+ * @internal
+ */
+export function isRecordablePrediction(prediction: ModelPrediction): boolean {
+  const { action, confidence, probabilities } = prediction as { action: unknown; confidence: unknown; probabilities?: unknown };
+  if (!(ACTIONS as readonly unknown[]).includes(action) || !isProbability(confidence)) return false;
+  if (probabilities === undefined) return true;
+  if (probabilities === null || typeof probabilities !== 'object') return false;
+  const { BUY, SELL, HOLD } = probabilities as Record<string, unknown>;
+  return isProbability(BUY) && isProbability(SELL) && isProbability(HOLD);
+}

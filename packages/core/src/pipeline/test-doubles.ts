@@ -181,13 +181,16 @@ export class ImmediateExecutor implements OrderExecutor {
 
 const MINUTE_MS = 60_000;
 
-/** `count` closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %: every candle after the first trades. */
-export function tradingCandles(count: number): Candle[] {
+/**
+ * `count` closed 1-minute candles ending a minute ago, closes alternating +2 % / −2 %: every candle after the first
+ * trades. `range` sets each candle's high and low as multiples of its close (1 and 1: a flat candle).
+ */
+export function tradingCandles(count: number, range: { readonly high: number; readonly low: number } = { high: 1, low: 1 }): Candle[] {
   const firstStartMs = Math.floor(systemClock.nowMs() / MINUTE_MS) * MINUTE_MS - (count + 1) * MINUTE_MS;
   let close = 100;
   return Array.from({ length: count }, (_, index) => {
     close = index === 0 ? close : close * (index % 2 === 1 ? 1.02 : 1 / 1.02);
-    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close, low: close, close, volume: 1, gapFilled: false };
+    return { productId: 'BTC-USD', granularity: 'ONE_MINUTE', startMs: firstStartMs + index * MINUTE_MS, open: close, high: close * range.high, low: close * range.low, close, volume: 1, gapFilled: false };
   });
 }
 
