@@ -91,11 +91,11 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
     expect(find('Deployment', 'risk-management').spec.replicas).toBe(2);
   });
 
-  it('gives the approval secret only to the services that sign or verify approvals, and the Coinbase key only to those that call Coinbase with it', () => {
+  it('gives the approval secret only to the services that sign or verify approvals, and the Coinbase key only to those that place or follow orders', () => {
     const holding = (key: string): string[] => SERVICE_NAMES.filter((name) => find('Deployment', name).spec.template.spec.containers[0].env.some((entry: any) => entry.valueFrom?.secretKeyRef?.key === key));
     expect(holding('RISK_APPROVAL_SECRET')).toEqual(['risk-management', 'trade-executor', 'fill-tracker']);
-    expect(holding('COINBASE_API_PRIVATE_KEY')).toEqual(['market-data', 'trade-executor', 'fill-tracker']);
-    expect(holding('COINBASE_API_KEY_FILE')).toEqual(['market-data', 'trade-executor', 'fill-tracker']);
+    // market-data reads public endpoints and market channels: a pod that only ingests candles cannot trade.
+    for (const key of ['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'COINBASE_API_KEY_FILE']) expect(holding(key)).toEqual(['trade-executor', 'fill-tracker']);
     expect(holding('DB_PASSWORD')).toEqual([...SERVICE_NAMES]);
     expect(holding('DATABASE_URL')).toEqual([...SERVICE_NAMES]);
   });

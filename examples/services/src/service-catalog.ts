@@ -13,7 +13,8 @@ export interface ServiceDefinition {
   /**
    * The keys of the Secret `crypto-trading-secrets` the service reads, and the only ones its Deployment is given
    * (`secretKeyRef`): the approval secret only where approvals are signed (risk) or verified (execution, fills),
-   * the Coinbase key only where Coinbase is called with it; a compromised pod holds no more than it needs.
+   * the Coinbase key only where orders are placed or followed (execution, fills: market-data reads Coinbase's public
+   * endpoints and market channels, which need no key); a compromised pod holds no more than it needs.
    */
   readonly secrets: readonly ServiceSecret[];
 }
@@ -48,7 +49,7 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** Every service, in pipeline order. */
 export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
-  'market-data': { name: 'market-data', portKey: 'marketData', stage: 'ingest', replicas: 1, summary: 'Coinbase candles into crypto_prices', secrets: [...DB, ...COINBASE] },
+  'market-data': { name: 'market-data', portKey: 'marketData', stage: 'ingest', replicas: 1, summary: 'Coinbase candles into crypto_prices', secrets: DB },
   'signal-generator': { name: 'signal-generator', portKey: 'signalGenerator', stage: 'signal', replicas: 1, summary: '51 features, ONNX model, exit rules', secrets: DB },
   'signal-bridge': { name: 'signal-bridge', portKey: 'signalBridge', stage: 'bridge', replicas: 1, summary: 'signals into $100 trade recommendations', secrets: DB },
   'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator', secrets: DB },
