@@ -131,9 +131,16 @@ describe('tradepipe (the built bin)', () => {
     expect(report.trainingRange.toMs).toBeLessThan(Date.UTC(2024, 8, 25)); // the bundled hold-out year is left out
     const backtested = tradepipe('backtest', '--model', 'small.onnx', '--from', '2025-06-01', '--to', '2025-09-01', '--json');
     expect(backtested.status, backtested.stderr).toBe(0);
-    const output = JSON.parse(backtested.stdout) as { pipeline: { model: string }; summary: { signals: Record<string, number> } };
+    const output = JSON.parse(backtested.stdout) as { pipeline: { model: string }; summary: { signals: Record<string, number> }; report: { inSample: { candles: number } } };
     expect(output.pipeline.model).toBe('model tradepipe-btc-usd-one_day 0.1.0');
     expect(Object.values(output.summary.signals).reduce((sum, count) => sum + count, 0)).toBe(92);
+    expect(output.report.inSample.candles).toBe(0); // traded after its training range
+    // Replayed over candles it was trained on: said before any figure, and in report.json's notes.
+    const inSample = tradepipe('backtest', '--model', 'small.onnx', '--from', '2024-01-01', '--to', '2024-03-01');
+    expect(inSample.status, inSample.stderr).toBe(0);
+    const warning = inSample.stdout.split('\n').findIndex((line) => /^ {2}WARNING {10}In sample: 60 of 60 candles \(100 %\) lie inside the model's training range \(2022-\d\d-\d\d … 2024-09-24\): not a test of the model\. Trade from after 2024-09-24 \(--from\)/.test(line));
+    expect(warning, inSample.stdout).toBeGreaterThan(0);
+    expect(warning).toBeLessThan(inSample.stdout.split('\n').findIndex((line) => line.trimStart().startsWith('strategy')));
   });
 
   it('pools two products into one model, which loads for either and is refused for a product it never saw', () => {

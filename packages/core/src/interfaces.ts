@@ -107,6 +107,12 @@ export interface SignalModel {
   readonly featureSetVersion: string;
   /** The candle granularity the model was trained on, if it declares one. */
   readonly granularity?: Granularity;
+  /**
+   * The candles the model was fitted to, if it declares them: the starts of the first and the last training candle,
+   * epoch ms (their closes made the labels). A backtest over them is in sample, not a test of the model: its report
+   * counts them (`BacktestReport.inSample`) and says so.
+   */
+  readonly trainingRange?: { readonly fromMs: number; readonly toMs: number };
   /** @throws TradepipeError `validation_failed` for NaN/missing features, `model_failed` if inference fails. */
   predict(vector: FeatureVector, options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction>;
   /**

@@ -26,6 +26,9 @@ describe('default model', () => {
     const model = await loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION });
     const prediction = await model.predict({ productId: 'BTC-USD', granularity: 'ONE_DAY', candleStartMs: 0, featureSetVersion: FEATURE_SET_VERSION, values: FEATURE_NAMES.map(() => 0) });
     expect(['BUY', 'SELL', 'HOLD']).toContain(prediction.action);
+    // Its training range, as core's backtest reads it to say a run is in sample.
+    expect(model.trainingRange).toEqual({ fromMs: model.metadata.trainingRange!.fromMs, toMs: model.metadata.trainingRange!.toMs });
+    expect(model.trainingRange!.toMs).toBeLessThan(Date.UTC(2024, 8, 25));
     await model.close();
     await expect(loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, expectedGranularity: 'ONE_HOUR' })).rejects.toMatchObject({ code: 'model_mismatch' });
     await expect(loadDefaultModel({ expectedFeatureNames: FEATURE_NAMES, expectedFeatureSetVersion: FEATURE_SET_VERSION, productIds: ['ETH-USD'] })).rejects.toMatchObject({ code: 'model_mismatch' });

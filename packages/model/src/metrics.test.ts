@@ -12,6 +12,14 @@ describe('classificationMetrics', () => {
     expect(metrics.balancedAccuracy).toBeCloseTo((1 + 2 / 3 + 1 / 2) / 3, 12);
     // F1: SELL 1, HOLD 2·2/(3+3) = 2/3, BUY 2·1/(2+2) = 1/2.
     expect(metrics.macroF1).toBeCloseTo((1 + 2 / 3 + 1 / 2) / 3, 12);
+    expect(metrics.classesPresent).toBe(3);
+  });
+
+  it('averages over the classes present: a constant guess scores 1/2 on labels of two classes, not 1/3', () => {
+    const truth = ['BUY', 'HOLD', 'HOLD', 'BUY', 'HOLD'] as const;
+    const constant = classificationMetrics(truth, ['HOLD', 'HOLD', 'HOLD', 'HOLD', 'HOLD']);
+    expect(constant.classesPresent).toBe(2);
+    expect(constant.balancedAccuracy).toBeCloseTo(1 / constant.classesPresent, 12);
   });
 });
 

@@ -8,8 +8,10 @@ export interface ClassificationMetrics {
   readonly rows: number;
   /** Share of labelled rows predicted right, 0…1. */
   readonly accuracy: number;
-  /** Mean recall over the classes present in the truth (scikit-learn's `balanced_accuracy_score`); chance is 1/3. */
+  /** Mean recall over the classes present in the truth (scikit-learn's `balanced_accuracy_score`); a constant guess scores 1 / {@link ClassificationMetrics.classesPresent}. */
   readonly balancedAccuracy: number;
+  /** Classes (of BUY, SELL, HOLD) present in the labelled truth: what balanced accuracy averages over. */
+  readonly classesPresent: number;
   /** Mean F1 over the classes present in truth or predictions (0 for a class never predicted). */
   readonly macroF1: number;
   /** `confusion[truth][predicted]`, SELL, HOLD, BUY. */
@@ -59,7 +61,7 @@ export function classificationMetrics(truth: readonly (SignalAction | undefined)
     if (actual > 0 || guessed > 0) f1s.push((2 * cell(k, k)) / (actual + guessed));
   }
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
-  return { rows, accuracy: correct / rows, balancedAccuracy: mean(recalls), macroF1: mean(f1s), confusion };
+  return { rows, accuracy: correct / rows, balancedAccuracy: mean(recalls), classesPresent: recalls.length, macroF1: mean(f1s), confusion };
 }
 
 /**

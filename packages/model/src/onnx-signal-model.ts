@@ -117,6 +117,8 @@ export class OnnxSignalModel implements SignalModel {
   readonly featureSetVersion: string;
   /** The candle granularity the model declares; undefined when its metadata names none. */
   readonly granularity?: Granularity;
+  /** The starts of the first and last candles the model was trained on (its `training_range` metadata); undefined when it names none. */
+  readonly trainingRange?: { readonly fromMs: number; readonly toMs: number };
   /** Everything the model's metadata declares. */
   readonly metadata: ModelMetadata;
   /** The minimum confidence in force. */
@@ -154,6 +156,8 @@ export class OnnxSignalModel implements SignalModel {
     this.featureNames = parts.metadata.featureNames ?? [];
     this.featureSetVersion = parts.metadata.featureSetVersion ?? '';
     if (parts.metadata.granularity !== undefined) this.granularity = parts.metadata.granularity;
+    const range = parts.metadata.trainingRange;
+    if (range !== undefined) this.trainingRange = { fromMs: range.fromMs, toMs: range.toMs };
     this.#width = this.featureNames.length;
   }
 

@@ -33,11 +33,14 @@ export interface FoldReport {
 export interface WalkForwardReport {
   /** Each fold's figures, oldest first. */
   readonly folds: readonly FoldReport[];
-  /** Balanced accuracy averaged over the folds (chance: 1/3). */
+  /** Balanced accuracy averaged over the folds (compare with {@link WalkForwardReport.chanceBalancedAccuracy}). */
   readonly meanBalancedAccuracy: number;
   /** Macro F1 averaged over the folds. */
   readonly meanMacroF1: number;
-  /** Balanced accuracy of guessing: 1/3. */
+  /**
+   * Balanced accuracy of a constant guess, averaged over the folds: one over the classes present in each fold's
+   * labels (1/3 when every fold holds BUY, SELL and HOLD; a fold with two classes counts 1/2).
+   */
   readonly chanceBalancedAccuracy: number;
   /** Fold returns compounded (the folds are consecutive). */
   readonly compoundedStrategyReturn: number;
@@ -101,7 +104,7 @@ export function walkForwardEvaluate(input: WalkForwardInput): WalkForwardReport 
   const matrix = toFeatureMatrix(input.features);
   const labels = input.labels ?? makeForwardReturnLabels(input.closes, options.labeling);
   const settings = options.walkForward ?? { folds: 5, minTrainRows: 500 };
-  const seriesCount = input.seriesIds === undefined ? 1 : Math.max(...Array.from(input.seriesIds)) + 1;
+  const seriesCount = input.seriesIds === undefined ? 1 : maxOf(input.seriesIds) + 1;
   const splits = walkForwardSplits({ rowCount: matrix.rows, ...settings, horizon: options.labeling.horizon * seriesCount }).map((split) => purgeByTime(split, input));
   const returnsBySeries: { strategy: number[]; buyAndHold: number[] }[] = Array.from({ length: seriesCount }, () => ({ strategy: [], buyAndHold: [] }));
   const folds = splits.map((split): FoldReport => {
@@ -133,7 +136,8 @@ export function walkForwardEvaluate(input: WalkForwardInput): WalkForwardReport 
     folds,
     meanBalancedAccuracy: mean((fold) => fold.classification.balancedAccuracy),
     meanMacroF1: mean((fold) => fold.classification.macroF1),
-    chanceBalancedAccuracy: 1 / 3,
+    // What a constant guess scores: one over the classes present in a fold's labels (1/2 in a fold without a SELL, not 1/3).
+    chanceBalancedAccuracy: mean((fold) => 1 / fold.classification.classesPresent),
     compoundedStrategyReturn: compound((fold) => fold.trading.strategyReturn),
     compoundedBuyAndHoldReturn: compound((fold) => fold.trading.buyAndHoldReturn),
     foldsBeatingBuyAndHold: folds.filter((fold) => fold.trading.strategyReturn > fold.trading.buyAndHoldReturn).length,
@@ -182,4 +186,11 @@ function foldTrading(input: WalkForwardInput, actions: readonly SignalAction[], 
     trades: perSeries.reduce((sum, metrics) => sum + metrics.trades, 0),
     exposure: average((metrics) => metrics.exposure),
   };
+}
+
+/** The largest of many numbers (a loop: `Math.max(...values)` overflows the call stack past ~100k values). */
+function maxOf(values: ArrayLike<number>): number {
+  let largest = -Infinity;
+  for (let index = 0; index < values.length; index += 1) if (values[index]! > largest) largest = values[index]!;
+  return largest;
 }

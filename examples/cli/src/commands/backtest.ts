@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { renderHtmlReport } from '../report/render-html-report.js';
+import { inSampleLine, renderHtmlReport } from '../report/render-html-report.js';
 import { join, resolve } from 'node:path';
 import { backtest, type BacktestReport } from '@tradepipe/core';
 import { stringOption } from '../arguments.js';
@@ -25,7 +25,7 @@ const pct = (value: number | null): string => (value === null ? '—' : `${value
 export function metricsTable(report: BacktestReport): string[] {
   const rows = [{ label: 'strategy', metrics: report.metrics }, ...report.baselines.map((baseline) => ({ label: baseline.name, metrics: baseline.metrics }))];
   return [
-    `  ${''.padEnd(16)} ${'return'.padStart(9)} ${'CAGR'.padStart(9)} ${'Sharpe'.padStart(7)} ${'Sortino'.padStart(8)} ${'max DD'.padStart(9)} ${'trades'.padStart(6)} ${'fees'.padStart(9)}`,
+    `  ${''.padEnd(16)} ${'return'.padStart(9)} ${'CAGR'.padStart(9)} ${'Sharpe'.padStart(7)} ${'Sortino'.padStart(8)} ${'max DD'.padStart(9)} ${'trips'.padStart(6)} ${'fees'.padStart(9)}`,
     ...rows.map(({ label, metrics }) =>
       `  ${label.slice(0, 16).padEnd(16)} ${pct(metrics.totalReturnFraction).padStart(9)} ${pct(metrics.cagrFraction).padStart(9)} ${fixed(metrics.sharpe).padStart(7)} ${fixed(metrics.sortino).padStart(8)} ${pct(-Math.abs(metrics.maxDrawdown.depthFraction)).padStart(9)} ${String(metrics.roundTrips).padStart(6)} ${`$${metrics.feesQuote.toFixed(2)}`.padStart(9)}`),
     '  (ratios on equity resampled to UTC days, 365-day year, √365, risk-free 0; baselines pay the same fee and slippage)',
@@ -69,6 +69,7 @@ export async function runBacktest(input: CommandInput, title: string): Promise<n
     `  candles          ${prepared.input.source}`,
     `  pipeline         ${output.pipeline.model}; validator ${output.pipeline.validator}; fee ${output.pipeline.feeRateBps} bps, slippage ${output.pipeline.slippageBps} bps`,
     ...formatRunSummary(output.summary),
+    ...(report === undefined || inSampleLine(report) === undefined ? [] : [`  WARNING          ${inSampleLine(report)!} Trade from after ${new Date(report.inSample!.trainingToMs).toISOString().slice(0, 10)} (--from) for an out-of-sample run.`]),
     ...(report === undefined ? [] : metricsTable(report)),
     ...written.map((path) => `  wrote            ${path}`),
   ];

@@ -5,6 +5,7 @@ body { margin: 0; background: #f5f7fa; color: #1f2933; font: 14px/1.45 system-ui
 main { max-width: 1180px; margin: 0 auto; padding: 24px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header p { margin: 0 0 16px; color: #52606d; }
+header p.warning { color: #8a1c1c; background: #fdecea; border: 1px solid #f5c2c0; border-radius: 6px; padding: 8px 12px; font-weight: 600; }
 section { background: #fff; border: 1px solid #e4e7eb; border-radius: 8px; padding: 16px 20px; margin: 0 0 16px; }
 h2 { font-size: 16px; margin: 0 0 12px; }
 h3 { font-size: 14px; margin: 16px 0 8px; }

@@ -37,7 +37,20 @@ function header(report: BacktestReport): string {
     `starting with ${formatMoney(report.startingQuote)}`,
     `fees ${costs.feeRateBps} bps, slippage ${costs.slippageBps} bps (baselines pay the same)`,
   ];
-  return `<header><h1>${escapeHtml(report.title)}</h1><p>${facts.map(escapeHtml).join(' · ')}</p></header>`;
+  const inSample = inSampleLine(report);
+  return `<header><h1>${escapeHtml(report.title)}</h1><p>${facts.map(escapeHtml).join(' · ')}</p>${inSample === undefined ? '' : `<p class="warning" role="alert">${escapeHtml(inSample)}</p>`}</header>`;
+}
+
+/**
+ * The warning of a run over candles the model was trained on (`report.inSample`), `undefined` when none of them is
+ * (or the report does not say): the figures then flatter the model.
+ */
+export function inSampleLine(report: Pick<BacktestReport, 'inSample' | 'period'>): string | undefined {
+  const inSample = report.inSample;
+  if (inSample === undefined || inSample.candles === 0) return undefined;
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  const share = ((100 * inSample.candles) / report.period.candles).toFixed(inSample.candles === report.period.candles ? 0 : 1);
+  return `In sample: ${formatCount(inSample.candles)} of ${formatCount(report.period.candles)} candles (${share} %) lie inside the model's training range (${day(inSample.trainingFromMs)} … ${day(inSample.trainingToMs)}): not a test of the model.`;
 }
 
 function section(id: string, title: string, body: string): string {

@@ -1,5 +1,6 @@
 import type { BacktestReport } from '@tradepipe/core';
 import { formatCount, formatDeadLetterKinds, formatMoney } from './format.js';
+import { inSampleLine } from './render-html-report.js';
 import { METRIC_ROWS } from './report-tables.js';
 
 const pad = (text: string, width: number): string => text.padStart(width);
@@ -23,7 +24,9 @@ export function renderTextSummary(report: BacktestReport, indent = '  '): string
     ...funnel.rejections.map((stop) => stop.stage.length + stop.code.length + 3),
     ...(deadLetters?.byCode ?? []).map((item) => item.kind.length + item.code.length + 3),
   );
+  const inSample = inSampleLine(report);
   const lines = [
+    ...(inSample === undefined ? [] : [`WARNING ${inSample}`]),
     `performance (equity by UTC day, 365-day year, √365, risk-free 0; baselines start with the same cash and pay ${report.costs.feeRateBps} bps fees + ${report.costs.slippageBps} bps slippage)`,
     `  ${''.padEnd(labelWidth)}${names.map((name) => pad(name, width)).join('')}`,
     ...METRIC_ROWS.map((row) => `  ${row.label.padEnd(labelWidth)}${columns.map((metrics) => pad(row.show(metrics), width)).join('')}`),

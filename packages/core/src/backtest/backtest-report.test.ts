@@ -74,6 +74,24 @@ describe('backtest report', () => {
     expect(cleanReport.notes.join(' ')).not.toContain('had not ended');
   });
 
+  it('counts the candles inside the model\'s training range and says in a note that such a run is in sample', async () => {
+    const { store, candles } = await runSmallPipeline();
+    const costs = { feeRateBps: 0, slippageBps: 0 };
+    const trainedUpTo = candles[Math.floor(candles.length / 2)]!.startMs;
+    const inSample = await buildBacktestReport({ store, candles, startingQuote: 10_000, costs, generatedAtMs: 5, modelTrainingRange: { fromMs: 0, toMs: trainedUpTo } });
+    const inside = candles.filter((candle) => candle.startMs <= trainedUpTo).length;
+    expect(inside).toBeGreaterThan(0);
+    expect(inSample.inSample).toEqual({ candles: inside, trainingFromMs: 0, trainingToMs: trainedUpTo });
+    expect(inSample.notes.filter((note) => note.startsWith(`In sample: ${inside} of ${candles.length} replayed candles`))).toHaveLength(1);
+    // Trained before the period: out of sample, counted as 0, no note.
+    const outOfSample = await buildBacktestReport({ store, candles, startingQuote: 10_000, costs, generatedAtMs: 5, modelTrainingRange: { fromMs: 0, toMs: candles[0]!.startMs - 1 } });
+    expect(outOfSample.inSample).toEqual({ candles: 0, trainingFromMs: 0, trainingToMs: candles[0]!.startMs - 1 });
+    expect(outOfSample.notes.some((note) => note.startsWith('In sample'))).toBe(false);
+    // No range given (a model that declares none): the report does not claim either way.
+    expect((await buildBacktestReport({ store, candles, startingQuote: 10_000, costs, generatedAtMs: 5 })).inSample).toBeUndefined();
+    await expect(buildBacktestReport({ store, candles, startingQuote: 10_000, costs, generatedAtMs: 5, modelTrainingRange: { fromMs: 2, toMs: 1 } })).rejects.toMatchObject({ code: 'validation_failed' });
+  });
+
   it('refuses candles of two products', async () => {
     const { store, candles } = await runSmallPipeline();
     const mixed = [...candles, { ...candles[0]!, productId: 'ETH-USD', startMs: candles.at(-1)!.startMs + GRANULARITIES.ONE_HOUR }];

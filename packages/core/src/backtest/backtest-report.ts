@@ -82,6 +82,12 @@ export interface BacktestReport {
   /** BUY amounts risk approved beside the amounts asked. */
   readonly sizes: SizeComparison;
   /**
+   * Replayed candles that start inside the model's training range: there the model was fitted to the outcome, so
+   * the figures are in sample, not a test of it. Present when the report was given the range
+   * (`BacktestReportInput.modelTrainingRange`; `backtest` passes the model's `trainingRange`), even at 0 candles.
+   */
+  readonly inSample?: { readonly candles: number; readonly trainingFromMs: number; readonly trainingToMs: number };
+  /**
    * The conventions behind the figures, and anything the reader should know, in plain sentences (e.g. that items
    * were dead-lettered, or that the store's balance disagrees with the fills).
    */
@@ -112,6 +118,11 @@ export interface BacktestReportInput {
   readonly title?: string;
   /** Most points per chart series (default 20,000). */
   readonly maxSeriesPoints?: number;
+  /**
+   * The starts of the first and last candles the model was trained on (`SignalModel.trainingRange`): the report then
+   * counts the replayed candles inside it (`inSample`) and, when there are any, says in a note that the run is in sample.
+   */
+  readonly modelTrainingRange?: { readonly fromMs: number; readonly toMs: number };
 }
 
 const CONVENTIONS = [
@@ -154,6 +165,7 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
   const thin = (series: SeriesPoint[]): SeriesPoint[] => downsampleMinMax(series, maxPoints, (point) => point.value, tradeTimes);
   const { bars, factor } = mergeCandles(candles, maxPoints);
   const funnel = computeFunnel(records);
+  const inSample = input.modelTrainingRange === undefined ? undefined : inSampleOf(candles, input.modelTrainingRange);
   return {
     schemaVersion: BACKTEST_REPORT_SCHEMA_VERSION,
     generatedAtMs: input.generatedAtMs,
@@ -177,11 +189,32 @@ export async function buildBacktestReport(input: BacktestReportInput): Promise<B
     openLots,
     funnel,
     sizes: compareSizes(records),
-    notes: [...CONVENTIONS, ...deadLetterNotes(funnel.deadLetters), ...pendingNotes(funnel.outcomes), ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
+    ...(inSample === undefined ? {} : { inSample }),
+    notes: [...CONVENTIONS, ...inSampleNotes(inSample, candles.length), ...deadLetterNotes(funnel.deadLetters), ...pendingNotes(funnel.outcomes), ...(await ledgerNotes(input, equity.at(-1)?.cashQuote ?? input.startingQuote, first.productId))],
   };
 }
 
 const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** The replayed candles that start within the model's training range (both ends included). */
+function inSampleOf(candles: readonly Candle[], range: { readonly fromMs: number; readonly toMs: number }): NonNullable<BacktestReport['inSample']> {
+  if (!Number.isFinite(range.fromMs) || !Number.isFinite(range.toMs) || range.fromMs > range.toMs) {
+    throw new TradepipeError('validation_failed', 'modelTrainingRange must be two finite instants, fromMs not after toMs', { details: { fromMs: range.fromMs, toMs: range.toMs } });
+  }
+  let inside = 0;
+  for (const candle of candles) if (candle.startMs >= range.fromMs && candle.startMs <= range.toMs) inside += 1;
+  return { candles: inside, trainingFromMs: range.fromMs, trainingToMs: range.toMs };
+}
+
+/** The note of a run that replayed candles the model was trained on. */
+function inSampleNotes(inSample: BacktestReport['inSample'], total: number): string[] {
+  if (inSample === undefined || inSample.candles === 0) return [];
+  const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+  const share = ((100 * inSample.candles) / total).toFixed(inSample.candles === total ? 0 : 1);
+  return [
+    `In sample: ${inSample.candles} of ${plural(total, 'replayed candle')} (${share} %) start inside the model's training range (${day(inSample.trainingFromMs)} … ${day(inSample.trainingToMs)}). The model was fitted to what followed them, so these figures are not a test of it; replay only candles after ${day(inSample.trainingToMs)} for an out-of-sample run.`,
+  ];
+}
 
 /**
  * Recommendations the run left in a state a stage still has to take (`PENDING_VALIDATION` without a validator, an

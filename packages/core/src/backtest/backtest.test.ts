@@ -119,6 +119,17 @@ describe('backtest', () => {
     }
   });
 
+  it('reports how many replayed candles the model was trained on, from the model\'s own trainingRange', async () => {
+    const candles = walk(60);
+    const trainedUpTo = candles[29]!.startMs;
+    const model = (): SignalModel => Object.assign(new ThresholdModel(), { trainingRange: { fromMs: candles[0]!.startMs, toMs: trainedUpTo } });
+    const { report } = await backtest(options(candles, model));
+    // Replayed from candle 10: candles 10 … 29 lie in the training range.
+    expect(report!.inSample).toEqual({ candles: 20, trainingFromMs: candles[0]!.startMs, trainingToMs: trainedUpTo });
+    expect(report!.notes.some((note) => note.startsWith('In sample: 20 of 50 replayed candles (40.0 %)'))).toBe(true);
+    expect((await backtest(options(candles))).report!.inSample).toBeUndefined();
+  });
+
   it('refuses a range with no candle to replay', async () => {
     const candles = walk(20);
     await expect(backtest({ ...options(candles), tradeFromMs: candles[19]!.startMs + 1 })).rejects.toMatchObject({ code: 'validation_failed' });

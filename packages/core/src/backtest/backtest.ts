@@ -7,6 +7,7 @@ import type { PipelineOptions } from '../pipeline/options.js';
 import { replayCandlesBatched } from '../pipeline/batched-replay.js';
 import { replayCandles } from '../pipeline/replay.js';
 import type { Candle, Product } from '../records/market.js';
+import type { SignalModel } from '../interfaces.js';
 import type { PipelineStore } from '../store.js';
 import { createManualClock, systemClock, type ManualClock } from '../time.js';
 import { buildBacktestReport, type BacktestReport } from './backtest-report.js';
@@ -126,7 +127,7 @@ async function prepareStore(store: PipelineStore, options: BacktestOptions, hist
 }
 
 /** The report of a run on one series, from the store before it closes; starting cash in its quote currency. */
-async function reportOf(store: PipelineStore, options: BacktestOptions, history: readonly Candle[], replayed: readonly Candle[]): Promise<BacktestReport | undefined> {
+async function reportOf(store: PipelineStore, options: BacktestOptions, history: readonly Candle[], replayed: readonly Candle[], model: SignalModel | undefined): Promise<BacktestReport | undefined> {
   const first = replayed[0]!;
   if (replayed.some((candle) => candle.productId !== first.productId || candle.granularity !== first.granularity)) return undefined;
   const quoteCurrency = options.products.find((product) => product.productId === first.productId)?.quoteCurrency;
@@ -139,6 +140,7 @@ async function reportOf(store: PipelineStore, options: BacktestOptions, history:
     costs: options.costs ?? { feeRateBps: 0, slippageBps: 0 },
     generatedAtMs: options.generatedAtMs ?? systemClock.nowMs(),
     ...(options.title === undefined ? {} : { title: options.title }),
+    ...(model?.trainingRange === undefined ? {} : { modelTrainingRange: model.trainingRange }),
   });
 }
 
@@ -202,7 +204,7 @@ export async function backtest(options: BacktestOptions): Promise<BacktestResult
     const pipeline = createPipeline({ ...stages, pipelineId, store, clock, logger });
     const itemsProcessed = await runReplay({ pipeline, store, clock, candles: replayed, options });
     await options.onFinished?.({ store, history, replayed, clock });
-    const report = await reportOf(store, options, history, replayed);
+    const report = await reportOf(store, options, history, replayed, stages.model);
     const records = await collectBacktestRunRecords({ store, pipelineId, products: options.products, featureNames: stages.features?.featureNames ?? [], startingBalances: options.startingBalances, warmupCandles: history.length, candles: replayed });
     if (records.deadLetters.length > 0) {
       const { byKind, byCode } = summarizeDeadLetters(records.deadLetters);

@@ -53,6 +53,14 @@ describe('walkForwardBacktest', () => {
     expect(() => walkForwardWindows(candles, { trainWindowMs: 0, testWindowMs: 1 })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
   });
 
+  it('lays out the windows of a year of minutes (no spread of every candle onto the call stack)', () => {
+    const startMs = Date.UTC(2025, 0, 1);
+    const minutes = Array.from({ length: 525_600 }, (_, index) => ({ startMs: startMs + index * 60_000 }) as Candle);
+    const windows = walkForwardWindows(minutes, { trainWindowMs: 90 * 86_400_000, testWindowMs: 30 * 86_400_000 });
+    expect(windows).toHaveLength(10);
+    expect(windows[0]!.testFromMs).toBe(startMs + 90 * 86_400_000);
+  });
+
   it('trains each fold on its window only, trades the next with that model, and rolls', async () => {
     const candles = walk(100);
     const seen: { window: WalkForwardWindow; lastTrainingStartMs: number }[] = [];

@@ -73,8 +73,14 @@ export function walkForwardWindows(candles: readonly Candle[], options: Pick<Wal
     if (!Number.isFinite(value) || value <= 0) throw new TradepipeError('validation_failed', 'Walk-forward windows must be positive durations', { details: { [name]: value } });
   }
   if (candles.length === 0) return [];
-  const firstStartMs = Math.min(...candles.map((candle) => candle.startMs));
-  const endMs = Math.max(...candles.map((candle) => candle.startMs)) + 1;
+  // A loop, not Math.min(...spread): a spread of a year of minutes overflows the call stack.
+  let firstStartMs = Infinity;
+  let lastStartMs = -Infinity;
+  for (const candle of candles) {
+    if (candle.startMs < firstStartMs) firstStartMs = candle.startMs;
+    if (candle.startMs > lastStartMs) lastStartMs = candle.startMs;
+  }
+  const endMs = lastStartMs + 1;
   const windows: WalkForwardWindow[] = [];
   for (let testFromMs = firstStartMs + options.trainWindowMs; testFromMs < endMs; testFromMs += stepMs) {
     const trainFromMs = options.window === 'anchored' ? firstStartMs : testFromMs - options.trainWindowMs;
