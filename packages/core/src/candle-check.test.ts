@@ -18,7 +18,7 @@ const candleLike = fc.record(
   {
     productId: fc.oneof(fc.constantFrom('BTC-USD', 'ETH-EUR', 'btc-usd', 'B-USD', 'BTCUSD'), fc.string()),
     granularity: fc.oneof(fc.constantFrom(...Object.keys(GRANULARITIES)), fc.string()),
-    startMs: fc.oneof(fc.integer({ min: 0, max: 1_000 }).map((index) => index * 60_000), fc.constantFrom(-60_000, 30_000, 1.5, 2 ** 60), number),
+    startMs: fc.oneof(fc.integer({ min: 0, max: 1_000 }).map((index) => index * 60_000), fc.constantFrom(-60_000, 30_000, 1.5, 2 ** 60, Date.UTC(2100, 0, 1), Date.UTC(2100, 0, 1) - 60_000, 1_700_000_000_000_000), number),
     open: number,
     high: number,
     low: number,

@@ -1,5 +1,5 @@
 import { parseWith } from './parse.js';
-import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, type Candle } from './records/market.js';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, MAX_CANDLE_START_MS, type Candle } from './records/market.js';
 import { GRANULARITIES } from './time.js';
 
 const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
@@ -63,7 +63,7 @@ function isPlainValidCandle(value: unknown): value is Candle {
     lastGranularity = granularity;
     lastGranularityMs = GRANULARITIES[granularity as keyof typeof GRANULARITIES];
   }
-  if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0) return false;
+  if (typeof startMs !== 'number' || !Number.isSafeInteger(startMs) || startMs < 0 || startMs >= MAX_CANDLE_START_MS) return false;
   if (!isPrice(open) || !isPrice(high) || !isPrice(low) || !isPrice(close) || !isVolume(volume)) return false;
   if (high < low || high < Math.max(open, close) || low > Math.min(open, close)) return false;
   return startMs % lastGranularityMs === 0;

@@ -57,6 +57,12 @@ describe('parseCandleCsv', () => {
     expect(parseRow(`86400,100,200,50,${cell},3`)).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/line 2.*close/), details: { line: 2, column: 'close' } });
   });
 
+  it('refuses a start at or after 2100 (epoch milliseconds under a seconds header), naming the line', () => {
+    // 2024-09-25 as epoch ms read as seconds: the year 56,000, and 999 made-up candles between two days.
+    expect(parseRow('1727222400000,100,200,50,100,3')).toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/line 2.*2100.*milliseconds read as seconds/), details: { firstPath: 'startMs' } });
+    expect(parseRow(`${Date.UTC(2099, 11, 31) / 1000},100,200,50,100,3`)).toMatchObject({ close: 100 });
+  });
+
   it('refuses a non-decimal start time too', () => {
     expect(parseRow('0x15180,100,200,50,100,3')).toMatchObject({ code: 'validation_failed', details: { line: 2, column: 'start' } });
   });

@@ -77,6 +77,7 @@ export {
   CANDLE_VOLUME_RANGE,
   CandleSchema,
   FeatureVectorSchema,
+  MAX_CANDLE_START_MS,
   ProductIdSchema,
   ProductSchema,
   ProductStatusSchema,

@@ -14,7 +14,7 @@
 // many optional fields (validation, order) are still filled in.
 import type { z } from 'zod';
 import { FillSchema, OrderSchema, OrderStatusSchema, OrderTypeSchema, type Fill, type Order } from './records/execution.js';
-import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, FeatureVectorSchema, type Candle, type FeatureVector } from './records/market.js';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, FeatureVectorSchema, MAX_CANDLE_START_MS, type Candle, type FeatureVector } from './records/market.js';
 import { ApprovalAlgorithmSchema, ExposureReservationSchema, RiskApprovalSchema, RiskAssessmentSchema, RiskReasonCodeSchema } from './records/risk.js';
 import type { ExposureReservation, RiskApproval, RiskAssessment } from './records/risk.js';
 import {
@@ -110,7 +110,7 @@ const isCandlePrice = (value: unknown): value is number => typeof value === 'num
 function candle(input: unknown): Candle | undefined {
   if (!isPlain(input)) return undefined;
   const { productId, granularity, startMs, open, high, low, close, volume, gapFilled } = input;
-  if (!isProductId(productId) || !GRANULARITY.has(granularity) || !isTimeMs(startMs)) return undefined;
+  if (!isProductId(productId) || !GRANULARITY.has(granularity) || !isTimeMs(startMs) || startMs >= MAX_CANDLE_START_MS) return undefined;
   if (!isCandlePrice(open) || !isCandlePrice(high) || !isCandlePrice(low) || !isCandlePrice(close)) return undefined;
   if (typeof volume !== 'number' || !(volume <= CANDLE_VOLUME_RANGE.max) || !(volume === 0 || volume >= CANDLE_VOLUME_RANGE.minPositive)) return undefined;
   if (typeof gapFilled !== 'boolean') return undefined; // missing: the schema's default, left to it

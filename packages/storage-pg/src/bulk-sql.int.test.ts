@@ -136,7 +136,7 @@ function describeBulkWrite(label: string, factory: Factory): void {
       const lastClosed = testCandle({ startMs: Math.floor(nowMs / hourMs) * hourMs - hourMs }); // closes at now at the latest
       const inProgress = testCandle({ startMs: lastClosed.startMs + hourMs }); // closes after now
       const signal = { record: signalFor(lastClosed, 1), state: 'DONE' as const };
-      for (const candles of [[lastClosed, inProgress], [inProgress], [testCandle({ startMs: Date.UTC(2100, 0, 1) }), lastClosed]]) {
+      for (const candles of [[lastClosed, inProgress], [inProgress], [testCandle({ startMs: Date.UTC(2099, 0, 1) }), lastClosed]]) {
         await expect(store.writeBulk({ candles, signals: [signal] })).rejects.toMatchObject({
           code: 'candle_not_closed',
           details: { startMs: candles.find((candle) => candle !== lastClosed)!.startMs },

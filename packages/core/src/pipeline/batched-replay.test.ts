@@ -99,7 +99,7 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
       ? await replayCandlesBatched({ pipeline, store, clock, candles: replayed, chunkCandles })
       : { ...(await replayCandles({ pipeline, store, clock, candles: replayed })), quietCandles: 0, fullPathCandles: replayed.length, candleByCandle: false };
   const checkpoint = await store.loadCheckpoint(`features/batched-test/test-2/BTC-USD/ONE_HOUR`);
-  return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs() };
+  return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs(), deadLetters: await store.listDeadLetters() };
 }
 
 /** 60 candles, the first 20 stored as history, and a signal + bridge pipeline on a memory store: for the store-view tests. */
@@ -131,8 +131,8 @@ describe('replayCandlesBatched', () => {
     );
   });
 
-  it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "hold", a confidence of NaN or 7, a probability of 1.5)', async () => {
-    type Flaw = 'action' | 'nan' | 'seven' | 'probability';
+  it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "hold", a confidence of NaN or 7, a probability of 1.5, undefined, null, a BUY its probabilities contradict, probabilities that do not sum to 1)', async () => {
+    type Flaw = 'action' | 'nan' | 'seven' | 'probability' | 'undefined' | 'null' | 'contradiction' | 'sum';
     const candles = candlesFrom(Array.from({ length: 90 }, (_, index) => Math.sin(index * 1.3) * 0.008));
     /** ThresholdModel's decisions, with one kind of bad field on its HOLDs from the 50th candle on (as an ONNX or plain-JS model can give it). */
     class SloppyModel extends ThresholdModel {
@@ -146,10 +146,16 @@ describe('replayCandlesBatched', () => {
         if (this.flaw === 'action') return { ...prediction, action: 'hold' as never };
         if (this.flaw === 'nan') return { ...prediction, confidence: Number.NaN };
         if (this.flaw === 'seven') return { ...prediction, confidence: 7 };
+        if (this.flaw === 'undefined') return undefined as never;
+        if (this.flaw === 'null') return null as never;
+        // A BUY its own probabilities call the least likely, and probabilities that sum to 0.6.
+        if (this.flaw === 'contradiction') return { action: 'BUY', confidence: 1, probabilities: { BUY: 0, SELL: 0, HOLD: 1 } };
+        if (this.flaw === 'sum') return { ...prediction, probabilities: { BUY: 0.2, SELL: 0.2, HOLD: 0.2 } };
         return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
       }
     }
-    for (const [flaw, chunkCandles] of [['action', 4096], ['nan', 4096], ['seven', 7], ['probability', 7]] as const) {
+    const flaws = [['action', 4096], ['nan', 4096], ['seven', 7], ['probability', 7], ['undefined', 4096], ['null', 7], ['contradiction', 4096], ['sum', 7]] as const;
+    for (const [flaw, chunkCandles] of flaws) {
       const reference = await run('reference', candles, chunkCandles, 'all', undefined, { model: new SloppyModel(flaw) });
       const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model: new SloppyModel(flaw) });
       expect(batched.records, flaw).toEqual(reference.records);
@@ -157,6 +163,13 @@ describe('replayCandlesBatched', () => {
       expect(batched.result.quietCandles, flaw).toBeGreaterThan(0);
       // The bad prediction made no signal: its candle was dead-lettered, as in the reference.
       expect(reference.records.signals.length, flaw).toBeLessThan(70);
+      // A model that answers nothing, or contradicts itself, is named for what it did (a candle DONE without a signal
+      // before: nothing said, nothing traded on it, nothing dead-lettered).
+      if (flaw === 'undefined' || flaw === 'null' || flaw === 'contradiction' || flaw === 'sum') {
+        expect(batched.deadLetters.length, flaw).toBeGreaterThan(0);
+        expect(batched.deadLetters.map((item) => item.lastError?.code), flaw).toEqual(reference.deadLetters.map((item) => item.lastError?.code));
+        expect(batched.deadLetters.every((item) => item.lastError?.code === 'model_failed'), flaw).toBe(true);
+      }
     }
   });
 

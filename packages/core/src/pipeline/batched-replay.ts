@@ -31,6 +31,12 @@ export interface BatchedReplayResult {
   readonly fullPathCandles: number;
   /** Whether the whole replay ran candle by candle (the store already held candles in its range, the input repeats a candle, or a plugin wraps the signal or bridge stage). */
   readonly candleByCandle: boolean;
+  /**
+   * Candles the store refused because their bucket was stored with other values (the stored one stands; see
+   * `replayCandles`). Only a candle-by-candle run meets one: the batched walk runs only over a range the store holds
+   * no candle of, from input that repeats none.
+   */
+  readonly conflicts: number;
 }
 
 /** Input of {@link replayCandlesBatched}: as {@link replayCandles}, plus the chunk size. */
@@ -461,7 +467,7 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
       }
       await checkpointFeatures(input.pipeline);
       await staging?.flush();
-      return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false };
+      return { candles: ordered.length, itemsProcessed: walk.itemsProcessed, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles, candleByCandle: false, conflicts: 0 };
     } finally {
       restore();
     }

@@ -74,7 +74,7 @@ export class ChunkPredictions {
       this.confidences[row] = confidence;
       return true;
     }
-    if (!isPlainProbabilities(probabilities)) return false;
+    if (!isPlainProbabilities(probabilities) || contradictsProbabilities(prediction.action, probabilities.BUY, probabilities.SELL, probabilities.HOLD)) return false;
     this.codes[row] = action | WITH_PROBABILITIES;
     this.confidences[row] = confidence;
     this.probabilities[3 * row] = probabilities.BUY;
@@ -144,11 +144,46 @@ const isProbability = (value: unknown): value is number => typeof value === 'num
  * and probabilities): what a quiet decision asks of a prediction {@link ChunkPredictions.take} did not take.
  * @internal
  */
-export function isRecordablePrediction(prediction: ModelPrediction): boolean {
+export function isRecordablePrediction(prediction: unknown): boolean {
+  if (predictionProblem(prediction) !== undefined) return false;
   const { action, confidence, probabilities } = prediction as { action: unknown; confidence: unknown; probabilities?: unknown };
   if (!(ACTIONS as readonly unknown[]).includes(action) || !isProbability(confidence)) return false;
   if (probabilities === undefined) return true;
   if (probabilities === null || typeof probabilities !== 'object') return false;
   const { BUY, SELL, HOLD } = probabilities as Record<string, unknown>;
   return isProbability(BUY) && isProbability(SELL) && isProbability(HOLD);
+}
+
+/** How far a prediction's three probabilities may sum from 1 (a float32 model rounds; tradepipe's models stay within it). */
+export const PROBABILITY_SUM_TOLERANCE = 1e-3;
+
+/**
+ * Whether an action contradicts the probabilities given with it: they do not sum to 1 (within
+ * {@link PROBABILITY_SUM_TOLERANCE}), or it is a BUY or SELL while another action is more probable. A HOLD may come
+ * with any (a confidence bar turns a weak BUY into a HOLD).
+ * @internal
+ */
+export function contradictsProbabilities(action: unknown, BUY: number, SELL: number, HOLD: number): boolean {
+  if (!(Math.abs(BUY + SELL + HOLD - 1) <= PROBABILITY_SUM_TOLERANCE)) return true;
+  if (action === 'BUY') return BUY < SELL || BUY < HOLD;
+  if (action === 'SELL') return SELL < BUY || SELL < HOLD;
+  return false;
+}
+
+/**
+ * Why a model's answer is no prediction the signal stage takes, `undefined` when it is one as far as this checks:
+ * not an object (a model that returns `undefined` or `null`), or an action its own probabilities contradict (see
+ * {@link contradictsProbabilities}). A field a signal record refuses (an unknown action, a NaN confidence) is left to
+ * the record's schema. The signal stage throws `model_failed` with it; the batched replay sends such a candle the
+ * full path, to the same refusal.
+ * @internal
+ */
+export function predictionProblem(prediction: unknown): string | undefined {
+  if (prediction === null || typeof prediction !== 'object') return `The model returned no prediction (${prediction === null ? 'null' : typeof prediction})`;
+  const { action, probabilities } = prediction as { action?: unknown; probabilities?: unknown };
+  if (probabilities === null || typeof probabilities !== 'object') return undefined;
+  const { BUY, SELL, HOLD } = probabilities as Record<string, unknown>;
+  if (typeof BUY !== 'number' || typeof SELL !== 'number' || typeof HOLD !== 'number') return undefined;
+  if (!contradictsProbabilities(action, BUY, SELL, HOLD)) return undefined;
+  return `The model's ${String(action)} contradicts its probabilities (BUY ${BUY}, SELL ${SELL}, HOLD ${HOLD}: they must sum to 1, and a BUY or SELL must be the most probable)`;
 }

@@ -41,3 +41,21 @@ describe('feature checkpoints', () => {
     expect((await store.loadCheckpoint(saves[0]!.key))?.value).toEqual(JSON.parse(JSON.stringify(engine.saveState())));
   });
 });
+
+describe('replayCandles', () => {
+  it('counts and warns about a candle whose bucket is stored with other values, never dropping it silently', async () => {
+    const candles = Array.from({ length: 6 }, (_, index) => testCandle({ index, close: 100 + index, open: 100, high: 110, low: 90 }));
+    const clock = createManualClock(candles[0]!.startMs);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    const warnings: { message: string; fields: unknown }[] = [];
+    const logger = { debug() {}, info() {}, warn: (message: string, fields?: unknown) => void warnings.push({ message, fields }), error() {} };
+    const pipeline = createPipeline({ pipelineId: 'conflicts', store, clock, logger, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal'] });
+    // The fourth candle twice: once as given, once with another close.
+    const repeated = { ...candles[3]!, close: 104.5 };
+    const result = await replayCandles({ pipeline, store, clock, candles: [...candles, repeated] });
+    expect(result).toMatchObject({ candles: 7, conflicts: 1 });
+    expect(warnings).toEqual([{ message: 'replayed candle conflicts with a stored one; the stored candle stands', fields: { pipelineId: 'conflicts', productId: repeated.productId, granularity: repeated.granularity, startMs: repeated.startMs } }]);
+    expect((await store.getCandle(repeated.productId, repeated.granularity, repeated.startMs))?.close).toBe(candles[3]!.close);
+  });
+});

@@ -30,6 +30,12 @@ export const CANDLE_VOLUME_RANGE = { minPositive: 1e-12, max: 1e18 } as const;
 const price = z.number().min(CANDLE_PRICE_RANGE.min).max(CANDLE_PRICE_RANGE.max);
 
 /**
+ * Candles start before this instant, 2100-01-01 UTC (epoch ms): a later start is a unit mistake, not data (epoch
+ * milliseconds read as seconds land in the year 43,000, and a daily series then has a 999-day gap between candles).
+ */
+export const MAX_CANDLE_START_MS = Date.UTC(2100, 0, 1);
+
+/**
  * zod schema of a closed OHLCV candle (`crypto_prices`). Prices lie in {@link CANDLE_PRICE_RANGE}, volume
  * is 0 or in {@link CANDLE_VOLUME_RANGE}, `high` bounds and `low` floors open and close, and `startMs` is
  * aligned to the granularity. `gapFilled` marks a candle the gap policy made up (close carried forward,
@@ -39,8 +45,8 @@ export const CandleSchema = z
   .object({
     productId: ProductIdSchema,
     granularity: GranularitySchema,
-    /** Start of the bucket, epoch ms UTC. The candle closes at `startMs + granularityMs`. */
-    startMs: z.number().int().nonnegative(),
+    /** Start of the bucket, epoch ms UTC, before {@link MAX_CANDLE_START_MS}. The candle closes at `startMs + granularityMs`. */
+    startMs: z.number().int().nonnegative().lt(MAX_CANDLE_START_MS, 'startMs is not before 2100-01-01 (epoch milliseconds read as seconds?)'),
     open: price,
     high: price,
     low: price,

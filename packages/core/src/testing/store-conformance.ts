@@ -80,7 +80,7 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       const nowMs = await store.nowMs();
       const lastClosed = testCandle({ productId: 'SOL-USD', startMs: Math.floor(nowMs / hourMs) * hourMs - hourMs });
       const inProgress = testCandle({ productId: 'SOL-USD', startMs: lastClosed.startMs + hourMs }); // closes after now
-      const future = testCandle({ productId: 'SOL-USD', startMs: Date.UTC(2100, 0, 1) });
+      const future = testCandle({ productId: 'SOL-USD', startMs: Date.UTC(2099, 0, 1) }); // closed long after now, but before MAX_CANDLE_START_MS
       for (const batch of [[lastClosed, inProgress], [future], [inProgress, lastClosed, future]]) {
         const error = await store.putCandles(batch).then(() => undefined, (thrown: unknown) => thrown);
         expect(isTradepipeError(error, 'candle_not_closed') && !error.retryable && error.details.startMs === batch.find((candle) => candle !== lastClosed)!.startMs).toBe(true);

@@ -10,6 +10,7 @@ import { candleWorkId, type Claim, type PipelineStore, type RecordWrite } from '
 import { GRANULARITIES, type Granularity } from '../../time.js';
 import type { PipelineRuntime } from '../runtime.js';
 import { defineStage, stageEvent, type PipelineStage, type StageEvent, type StageRunContext } from '../stage.js';
+import { predictionProblem } from '../replay-chunk-predictions.js';
 import type { FeatureEngineStore, FeatureEngines, SeriesEngine } from './feature-engines.js';
 
 /** What the signal stage needs from the store. */
@@ -83,8 +84,12 @@ export async function computeFeaturesAndPredict(
   const model: SignalModel | undefined = runtime.options.model;
   if (vector === undefined || model === undefined) return { engine, vector, prediction: undefined };
   if ((await context.store.getSignal(signalIdOf(runtime, candle))) !== undefined) return { engine, vector, prediction: undefined };
-  const prediction = precomputed?.prediction ?? (await model.predict(modelViewOf(runtime).project(vector), new PredictOptions(context)));
-  return { engine, vector, prediction };
+  const prediction: unknown = precomputed?.prediction ?? (await model.predict(modelViewOf(runtime).project(vector), new PredictOptions(context)));
+  // A model that answers nothing (`undefined` read as "no prediction yet" made the candle DONE with no signal) or
+  // contradicts its own probabilities: refused, so the candle is dead-lettered, never silently skipped or traded.
+  const problem = predictionProblem(prediction);
+  if (problem !== undefined) throw new TradepipeError('model_failed', problem, { details: { modelId: model.modelId, candleStartMs: candle.startMs } });
+  return { engine, vector, prediction: prediction as ModelPrediction };
 }
 
 /**
