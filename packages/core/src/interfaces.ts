@@ -84,7 +84,11 @@ export interface ModelPrediction {
   readonly action: SignalAction;
   /** Probability of the chosen class (after the minimum-confidence rule, the HOLD probability or the class's). */
   readonly confidence: number;
-  /** Each class's probability, when the model outputs them. */
+  /**
+   * Each class's probability, when the model outputs them: they sum to 1 (within 1e-3), and a BUY or SELL is the
+   * most probable class (a HOLD may be any: a confidence bar turns a weak BUY into a HOLD). A prediction they
+   * contradict is refused with `model_failed`, its candle dead-lettered.
+   */
   readonly probabilities?: { readonly BUY: number; readonly SELL: number; readonly HOLD: number };
 }
 
