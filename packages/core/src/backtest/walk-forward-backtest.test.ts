@@ -94,6 +94,32 @@ describe('walkForwardBacktest', () => {
     expect(result.total.roundTrips).toBe(result.folds.reduce((sum, fold) => sum + fold.report!.metrics.roundTrips, 0));
   });
 
+  it('sells a position a fold holds at its end for the chain, paying the fee and slippage (it was carried for free)', async () => {
+    const candles = walk(100);
+    const costs = { feeRateBps: 50, slippageBps: 10 };
+    const result = await walkForwardBacktest({
+      candles,
+      products: [testProduct()],
+      startingBalances: { USD: '10000' },
+      costs,
+      trainWindowMs: 40 * HOUR_MS,
+      testWindowMs: 20 * HOUR_MS,
+      train: async (training, window) => fitThreshold(training, `fold-${window.index}`),
+      createStages: stagesAround,
+    });
+    const ends = result.folds.map((fold) => buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote: 10_000 }));
+    // Not vacuous: a fold before the last ends holding base.
+    expect(ends.slice(0, -1).some((curve) => curve.at(-1)!.positionBase !== 0)).toBe(true);
+    const chained = ends.reduce((product, curve, index) => {
+      const end = curve.at(-1)!;
+      const exitCostQuote = index === ends.length - 1 ? 0 : Math.abs(end.positionBase * end.priceQuote) * 0.006;
+      return product * ((end.equityQuote - exitCostQuote) / curve[0]!.equityQuote);
+    }, 1) - 1;
+    expect(result.total.totalReturnFraction).toBeCloseTo(chained, 9);
+    const free = result.folds.reduce((product, fold) => product * (1 + fold.report!.metrics.totalReturnFraction), 1) - 1;
+    expect(result.total.totalReturnFraction).toBeLessThan(free);
+  });
+
   it('counts overlapping test windows once in the total: each fold until the next one starts', async () => {
     const candles = walk(100);
     const result = await walkForwardBacktest({

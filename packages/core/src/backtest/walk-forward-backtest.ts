@@ -5,6 +5,7 @@ import type { Candle } from '../records/market.js';
 import { backtest, type BacktestContext, type BacktestOptions, type BacktestStages } from './backtest.js';
 import type { BacktestRunRecords } from './run-records.js';
 import type { BacktestReport } from './backtest-report.js';
+import type { CostModel } from './baselines.js';
 import { buildEquityCurve, type EquityPoint } from './equity-curve.js';
 import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
 import { executionsFromFills, type TradeExecution } from './round-trips.js';
@@ -61,7 +62,8 @@ export interface WalkForwardResult {
    * The whole out-of-sample period: the folds' equity curves chained (each fold's returns applied to where the
    * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
    * Overlapping test windows count once (each fold until the next one starts); a gap between windows
-   * (`stepMs > testWindowMs`) is not traded and the chain steps over it.
+   * (`stepMs > testWindowMs`) is not traded and the chain steps over it. A position a fold still holds when the next
+   * one starts is sold there for the chain at its mark, paying `costs` (fee and slippage on its value).
    */
   readonly total: PerformanceMetrics;
 }
@@ -129,19 +131,29 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
     folds.push({ window, model: { modelId: model.modelId, modelVersion: model.modelVersion }, trainingCandles: trainingCandles.length, records, report });
     await onFold?.({ window, folds: windows.length, phase: 'done' });
   }
-  return { folds, total: stitchedMetrics(folds) };
+  return { folds, total: stitchedMetrics(folds, options.costs) };
 }
 
 /**
  * Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start.
  * Where test windows overlap (`stepMs < testWindowMs`), a fold counts only until the next fold starts trading,
  * so no instant of the period is counted twice. Round trips are matched within each fold (every fold starts
- * flat), never one fold's entry against another fold's exit.
+ * flat), never one fold's entry against another fold's exit. A position a fold holds at its cut is sold there
+ * at its mark for the chain, paying `costs` (fee and slippage on its value): the next fold starts flat from what
+ * that sale leaves, as an account that carried on would have had to pay to start flat (it was carried for free).
  */
-function stitchedMetrics(folds: readonly WalkForwardFold[]): PerformanceMetrics {
+function stitchedMetrics(folds: readonly WalkForwardFold[], costs: CostModel | undefined): PerformanceMetrics {
   const equity: EquityPoint[] = [];
   const executions: TradeExecution[] = [];
+  const exitCostRate = ((costs?.feeRateBps ?? 0) + (costs?.slippageBps ?? 0)) / 10_000;
   for (const [index, fold] of folds.entries()) {
+    // The previous fold's open position, sold at its cut for the chain: its exit cost comes off where it ended.
+    const previous = equity.at(-1);
+    if (previous !== undefined && previous.positionBase !== 0) {
+      const valueQuote = Math.abs(previous.positionBase * previous.priceQuote);
+      const equityQuote = previous.equityQuote - valueQuote * exitCostRate;
+      equity[equity.length - 1] = { ...previous, equityQuote, cashQuote: equityQuote, positionBase: 0 };
+    }
     const nextFromMs = folds[index + 1]?.window.testFromMs;
     const cutMs = nextFromMs !== undefined && nextFromMs < fold.window.testToMs ? nextFromMs : Number.POSITIVE_INFINITY;
     const quoteCurrency = fold.records.products.find((product) => product.productId === fold.records.candles[0]!.productId)?.quoteCurrency ?? '';
