@@ -123,7 +123,7 @@ describe('tradepipe (the built bin)', () => {
     const lines = trained.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^trained linear on BTC-USD ONE_DAY: \d+ labelled rows \(2022-12-01 … 2024-09-24\), labels BUY \d+, SELL \d+, HOLD \d+$/);
     expect(lines[1]).toBe('horizon 5d (5 candles), thresholds 0.02 / -0.02, 4 features (rsi_14, close_to_ema_50, natr_14, …)');
-    expect(lines[2]).toMatch(/^walk-forward \(3 folds, first trained on 200d\): balanced accuracy 0\.\d{4} \(chance 0\.3333\)/);
+    expect(lines[2]).toMatch(/^walk-forward \(3 folds, first trained on 200d, 125 bps a trade\): balanced accuracy 0\.\d{4} \(chance 0\.\d{4}\)/);
     expect(lines[3]).toContain(`wrote ${join(work, 'small.onnx')}`);
     const report = JSON.parse(readFileSync(join(work, 'small.json'), 'utf8')) as { walkForward: { folds: unknown[] }; options: { labeling: { horizon: number } }; trainingRange: { toMs: number } };
     expect(report.walkForward.folds).toHaveLength(3);
