@@ -3,7 +3,7 @@ import { renderTextSummary } from '@tradepipe/cli';
 import { readFileSync } from 'node:fs';
 import { defaultModelPath, modelCardFigures, readModelMetadata } from '@tradepipe/model';
 import type { BundledCandles } from './bundled-candles.js';
-import { STARTING_USD } from './embedded-pipeline.js';
+import { PAPER_COSTS, STARTING_USD } from './embedded-pipeline.js';
 
 const day = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const percent = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)} %`;
@@ -78,7 +78,7 @@ function modelCardLines(): string[] {
     `    ${name.padEnd(14)} ${percent(figures.totalReturn).padStart(8)}  Sharpe ${ratio(figures.sharpe)}  Sortino ${ratio(figures.sortino)}  max drawdown ${(figures.maxDrawdown * 100).toFixed(1)} %`;
   return [
     `  model card      walk-forward Sharpe ${ratio(wf.strategySharpe)} (buy-and-hold ${ratio(wf.buyAndHoldSharpe)}), balanced accuracy ${wf.meanBalancedAccuracy?.toFixed(3)}; validator bar ${wf.validatorMinConfidence} from walk-forward`,
-    `    hold-out ${day(holdout.fromMs)} … ${day(holdout.toMs)}, all-in long/flat, 60 bps (the card's figures, not this run's):`,
+    `    hold-out ${day(holdout.fromMs)} … ${day(holdout.toMs)}, all-in long/flat at the signal's close, ${wf.feeRateBps ?? 60} bps a trade (the card's figures; this run pays ${PAPER_COSTS.feeRateBps + PAPER_COSTS.slippageBps} bps at the next open):`,
     line('model', holdout.model),
     line('buy-and-hold', holdout.buyAndHold),
     line('SMA 50/200', holdout.sma50200),

@@ -16,6 +16,8 @@ export const ModelCardFiguresSchema = z.object({
       strategySharpe: z.number().nullable().optional(),
       buyAndHoldSharpe: z.number().nullable().optional(),
       validatorMinConfidence: z.number().min(0).max(1).optional(),
+      /** The cost per position change the walk-forward (and the default model's hold-out) paid, basis points. */
+      feeRateBps: z.number().nonnegative().optional(),
     })
     .optional(),
   holdout: z
