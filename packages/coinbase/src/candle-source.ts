@@ -18,6 +18,7 @@ import { SeriesSequencer } from './candle-sequencer.js';
 import { CandleWebSocketFeed, type WebSocketFactory } from './candle-websocket.js';
 import { MAX_CANDLES_PER_REQUEST, type CoinbaseClient } from './client.js';
 import type { JwtSigner } from './jwt-signer.js';
+import { sleepInTimerSteps } from './timer-delay.js';
 
 /** Options of {@link CoinbaseCandleSource}. */
 export interface CoinbaseCandleSourceOptions {
@@ -155,7 +156,7 @@ export class CoinbaseCandleSource implements MarketDataSource {
       const waitMs = pollAtMs - this.clock.nowMs();
       if (waitMs > 0) {
         try {
-          await this.clock.sleep(waitMs, signal);
+          await sleepInTimerSteps(this.clock, waitMs, signal);
         } catch {
           return;
         }
@@ -167,7 +168,7 @@ export class CoinbaseCandleSource implements MarketDataSource {
       } catch (error) {
         if (signal.aborted) return;
         this.logger.warn('coinbase candle poll failed', { productId: sequencer.series.productId, error });
-        await (this.options.networkClock ?? systemClock).sleep(this.options.reconnectDelayMs ?? 500, signal).catch(() => undefined);
+        await sleepInTimerSteps(this.options.networkClock ?? systemClock, this.options.reconnectDelayMs ?? 500, signal).catch(() => undefined);
       }
     }
   }

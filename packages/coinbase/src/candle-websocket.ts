@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CandleSchema, GRANULARITIES, type Candle, type Clock, type Logger } from '@tradepipe/core';
 import type { SeriesSequencer } from './candle-sequencer.js';
 import type { JwtSigner } from './jwt-signer.js';
+import { sleepInTimerSteps } from './timer-delay.js';
 
 /** Creates the WebSocket the candle feed reads (default: undici's `WebSocket`). */
 export type WebSocketFactory = (url: string) => WebSocket;
@@ -54,7 +55,7 @@ export class CandleWebSocketFeed {
       const delayMs = Math.min(this.options.reconnectDelayMs * 2 ** attempt, 30_000);
       this.options.logger.warn('coinbase websocket reconnecting', { delayMs, attempt });
       try {
-        await this.options.networkClock.sleep(delayMs, signal);
+        await sleepInTimerSteps(this.options.networkClock, delayMs, signal);
       } catch {
         return;
       }
@@ -193,7 +194,7 @@ export class CandleWebSocketFeed {
     const checkEveryMs = Math.max(10, Math.floor(this.options.heartbeatTimeoutMs / 4));
     while (!signal.aborted) {
       try {
-        await this.options.networkClock.sleep(checkEveryMs, signal);
+        await sleepInTimerSteps(this.options.networkClock, checkEveryMs, signal);
       } catch {
         return;
       }

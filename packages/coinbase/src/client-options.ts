@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TIMER_DELAY_MS } from './timer-delay.js';
 
 /**
  * zod schema of the plain (serialisable) options of {@link createCoinbaseClient}. Defaults follow
@@ -8,7 +9,7 @@ export const CoinbaseClientOptionsSchema = z.object({
   /** Scheme and host of the API (a local fake's `url` in tests). */
   baseUrl: z.url().default('https://api.coinbase.com'),
   /** Deadline of one request attempt: for the headers, then again for the body (undici timeouts; an AbortSignal below 1 s). */
-  timeoutMs: z.number().int().positive().default(10_000),
+  timeoutMs: z.number().int().positive().max(MAX_TIMER_DELAY_MS).default(10_000),
   privateRatePerSecond: z.number().positive().default(30),
   privateBurst: z.number().int().positive().default(10),
   publicRatePerSecond: z.number().positive().default(10),

@@ -1,64 +1,17 @@
 // Issue 13: odd exchange answers about a placed order must neither end its tracking nor mislead the books. A proxy
 // on 127.0.0.1 rewrites the fake's answers; the pipeline (execution + fills) runs the live executor on a manual clock.
-import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPipeline } from '@tradepipe/core';
-import { CoinbaseOrderExecutor, createCoinbaseClient } from './index.js';
-import { createExecutorKit } from './executor-test-kit.js';
-import { startFakeSetup } from './test-fixtures.js';
-
-type Rewrite = (request: { readonly method: string; readonly path: string }, body: Record<string, unknown>) => Record<string, unknown>;
+import { startPipelineBehindProxy, type AnswerRewrite } from './answer-rewriting-proxy.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A pass-through proxy to `target` that rewrites the JSON of 2xx answers. */
-async function rewritingProxy(target: string, rewrite: Rewrite): Promise<string> {
-  const to = new URL(target);
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        const body: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => body.push(chunk));
-        answer.on('end', () => {
-          let text = Buffer.concat(body).toString();
-          const path = (req.url ?? '').replace('/api/v3/brokerage', '').split('?')[0]!;
-          if ((answer.statusCode ?? 500) < 300) text = JSON.stringify(rewrite({ method: req.method ?? 'GET', path }, JSON.parse(text) as Record<string, unknown>));
-          res.writeHead(answer.statusCode ?? 500, { 'content-type': 'application/json' });
-          res.end(text);
-        });
-      });
-      upstream.end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-}
-
-async function pipelineBehind(rewrite: Rewrite) {
-  const kit = await createExecutorKit({ startAtMs: Date.now() });
-  const setup = await startFakeSetup({ clock: kit.clock });
-  cleanups.push(() => setup.close());
-  const client = createCoinbaseClient({ baseUrl: await rewritingProxy(setup.fake.url, rewrite), key: setup.key, clock: kit.clock, retryBaseDelayMs: 1 });
-  cleanups.push(() => client.close());
-  const executor = new CoinbaseOrderExecutor({ client, approvalSigner: kit.signer, followTimeoutMs: 0, liveTrading: { enabled: true, acknowledgeRealMoney: true } });
-  const pipeline = createPipeline({ pipelineId: 'test', store: kit.store, executor, stages: ['execution', 'fills'], clock: kit.clock });
-  const { recommendation } = await kit.approve();
-  const runUntilFinished = async (): Promise<string | undefined> => {
-    for (let second = 0; second < 60; second += 1) {
-      await pipeline.runUntilIdle();
-      const state = (await kit.store.getRecommendation(recommendation.id))?.status.state;
-      if (state !== 'PENDING_EXECUTION' && state !== 'SUBMITTED') return state;
-      kit.clock.advance(1_000);
-    }
-    return (await kit.store.getRecommendation(recommendation.id))?.status.state;
-  };
-  return { kit, setup, runUntilFinished };
+async function pipelineBehind(rewrite: AnswerRewrite) {
+  const harness = await startPipelineBehindProxy(rewrite);
+  cleanups.push(() => harness.close());
+  return { kit: harness.kit, setup: harness.setup, runUntilFinished: () => harness.runUntilFinished() };
 }
 
 describe('live executor: odd answers about a placed order', () => {

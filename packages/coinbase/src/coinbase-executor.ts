@@ -20,6 +20,7 @@ import { syncExchangeOrder } from './coinbase-order-sync.js';
 import { reconcileBalances, type BalanceReconciliation } from './coinbase-reconcile.js';
 import { assertTradable, isTerminalOrder, minimumSizeRefusal, updateOrderStatus } from './executor-intent.js';
 import type { CreateOrderRequest } from './order-request.js';
+import { sleepInTimerSteps } from './timer-delay.js';
 
 /** Orders per page of a search for an order by its client order id (Coinbase's maximum). */
 const SEARCH_PAGE_SIZE = 250;
@@ -141,7 +142,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
   async runReconciliation(intervalMs: number, context: StageContext): Promise<void> {
     while (!context.signal.aborted) {
       try {
-        await context.clock.sleep(intervalMs, context.signal);
+        await sleepInTimerSteps(context.clock, intervalMs, context.signal);
         await this.reconcile(context);
       } catch (error) {
         if (context.signal.aborted) return;
@@ -331,7 +332,7 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     while (!isTerminalOrder(current) && current.exchangeOrderId !== undefined) {
       current = await this.advance(current, context);
       if (isTerminalOrder(current) || context.clock.nowMs() >= deadlineMs) break;
-      await context.clock.sleep(this.settings.pollIntervalMs, context.signal);
+      await sleepInTimerSteps(context.clock, this.settings.pollIntervalMs, context.signal);
     }
     return current;
   }

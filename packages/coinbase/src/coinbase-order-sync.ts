@@ -1,133 +1,149 @@
-import { addDecimal, compareDecimal, decimal, divideDecimal, multiplyDecimal, type Fill, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
+import { TradepipeError, addDecimal, compareDecimal, decimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
-import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
+import type { CoinbaseOrder } from './client-orders.js';
+import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, bookOrderFills, isPositive, sumFills, type FillBooking, type RecordedFills } from './coinbase-fill-booking.js';
 import { isTerminalOrder, updateOrderStatus } from './executor-intent.js';
 
+/** Coinbase statuses after which an order never fills again. */
+const ENDED_ON_EXCHANGE: ReadonlySet<CoinbaseOrder['status']> = new Set(['FILLED', 'CANCELLED', 'EXPIRED', 'FAILED']);
+
 /**
- * The tradepipe status of a Coinbase order: PENDING/QUEUED/OPEN without fills → ACKNOWLEDGED, with fills →
- * PARTIALLY_FILLED; FILLED → EXECUTED; CANCELLED/EXPIRED with fills → EXECUTED (an IOC's filled part), without
- * → FAILED; FAILED → FAILED with the reject reason. Other statuses keep the current one.
+ * Refuses an answer about another order: Coinbase's order id, client order id, product and side must be the order's.
+ * @throws TradepipeError `validation_failed` (details `mismatchedFields`); the order stays open and is polled again
  * @internal
  */
-export function statusOfExchangeOrder(wire: CoinbaseOrder, current: OrderStatus): { readonly status: OrderStatus; readonly reason?: string } {
-  const filled = wire.filled_size !== undefined && compareDecimal(wire.filled_size, decimal('0')) > 0;
+export function assertAnswerIsAbout(order: Order, wire: CoinbaseOrder): void {
+  const expected = { order_id: order.exchangeOrderId, client_order_id: order.clientOrderId, product_id: order.productId, side: order.side } as const;
+  const mismatched = (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => wire[field] !== expected[field]);
+  if (mismatched.length === 0) return;
+  throw new TradepipeError('validation_failed', 'Coinbase answered about another order; the order stays open', {
+    details: { orderId: order.id, exchangeOrderId: order.exchangeOrderId ?? '', mismatchedFields: mismatched.join(',') },
+  });
+}
+
+/**
+ * Whether Coinbase's totals say the order filled its whole size (0.1 % rounding allowed): `filled_size` reaches its
+ * `baseSize`, or for a quote-sized order `filled_value` (plus `total_fees` for a BUY) reaches its `quoteSize`.
+ */
+function filledToOrderSize(order: Order, wire: CoinbaseOrder): boolean {
+  const reaches = (filled: DecimalString | undefined, ordered: DecimalString): boolean => filled !== undefined && compareDecimal(multiplyDecimal(filled, ROUNDING_ALLOWANCE), ordered) >= 0;
+  if (order.baseSize !== undefined) return reaches(wire.filled_size, order.baseSize);
+  if (order.quoteSize === undefined || wire.filled_value === undefined) return false;
+  return reaches(order.side === 'BUY' ? addDecimal(wire.filled_value, wire.total_fees ?? decimal('0')) : wire.filled_value, order.quoteSize);
+}
+
+/**
+ * Why the fills of an order Coinbase reports ended are not all accounted for, if they are not: then it must not end
+ * yet. A positive `filled_size` must be covered by the recorded fills, and a listed fill it leaves unbooked holds the
+ * order unless the order filled its whole size (then it is a repeat); without one (absent, `""` or `"0"`), every fill
+ * Coinbase lists must be booked, the recorded fills must reach `filled_value` and `number_of_fills` when sent, an
+ * explicit `"0"` must not contradict recorded fills, and a FILLED order must have fills recorded.
+ * @internal
+ */
+export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: FillBooking): string | undefined {
+  const { recorded } = booking;
+  if (isPositive(wire.filled_size)) {
+    if (compareDecimal(addDecimal(recorded.sizeBase, FILL_TOLERANCE_BASE), wire.filled_size) < 0) return 'FILLS_BEHIND_FILLED_SIZE';
+    return booking.unbooked > 0 && !filledToOrderSize(order, wire) ? 'FILLS_NOT_BOOKED' : undefined;
+  }
+  if (booking.unbooked > 0) return 'FILLS_NOT_BOOKED';
+  const hasRecorded = !isZeroDecimal(recorded.sizeBase);
+  if (wire.filled_size !== undefined && hasRecorded) return 'FILLED_SIZE_BEHIND_FILLS';
+  if (isPositive(wire.filled_value) && compareDecimal(multiplyDecimal(recorded.valueQuote, ROUNDING_ALLOWANCE), wire.filled_value) < 0) return 'FILLS_BEHIND_FILLED_VALUE';
+  const fillCount = wire.number_of_fills === undefined || !/^\d+$/.test(wire.number_of_fills) ? 0 : Number(wire.number_of_fills);
+  if (fillCount > recorded.count) return 'FILLS_BEHIND_NUMBER_OF_FILLS';
+  if (wire.status === 'FILLED' && !hasRecorded) return 'FILLED_WITHOUT_FILLS';
+  return undefined;
+}
+
+/**
+ * The tradepipe status of a Coinbase order, from its status and the fills recorded for it. PENDING/QUEUED/OPEN →
+ * ACKNOWLEDGED, or PARTIALLY_FILLED once anything filled. An order Coinbase reports ended whose fills are not all
+ * accounted for ({@link unaccountedFills}) stays open (`heldBecause` says why). Else FILLED → EXECUTED;
+ * CANCELLED/EXPIRED with fills → EXECUTED (an IOC's filled part), without → FAILED; FAILED → FAILED with the reject
+ * reason (its fills recorded first). Other statuses keep the current one.
+ * @internal
+ */
+export function statusOfExchangeOrder(order: Order, wire: CoinbaseOrder, booking: FillBooking): { readonly status: OrderStatus; readonly reason?: string; readonly heldBecause?: string } {
+  const current = order.status;
+  const hasRecorded = !isZeroDecimal(booking.recorded.sizeBase);
+  const open: OrderStatus = hasRecorded || isPositive(wire.filled_size) || current === 'PARTIALLY_FILLED' ? 'PARTIALLY_FILLED' : current;
+  if (wire.status === 'PENDING' || wire.status === 'QUEUED' || wire.status === 'OPEN') return { status: open === 'PARTIALLY_FILLED' ? open : 'ACKNOWLEDGED' };
+  if (!ENDED_ON_EXCHANGE.has(wire.status)) return { status: open };
+  const heldBecause = unaccountedFills(order, wire, booking);
+  if (heldBecause !== undefined) return { status: open, heldBecause };
   switch (wire.status) {
-    case 'PENDING':
-    case 'QUEUED':
-    case 'OPEN':
-      return { status: filled ? 'PARTIALLY_FILLED' : 'ACKNOWLEDGED' };
     case 'FILLED':
       return { status: 'EXECUTED' };
-    case 'CANCELLED':
-    case 'EXPIRED':
-      return filled ? { status: 'EXECUTED', reason: `${wire.status}_AFTER_PARTIAL_FILL` } : { status: 'FAILED', reason: `${wire.status}_WITHOUT_FILL` };
     case 'FAILED':
       return { status: 'FAILED', reason: wire.reject_reason ?? 'FAILED' };
     default:
-      return { status: current };
+      return hasRecorded ? { status: 'EXECUTED', reason: `${wire.status}_AFTER_PARTIAL_FILL` } : { status: 'FAILED', reason: `${wire.status}_WITHOUT_FILL` };
   }
-}
-
-const FILL_TOLERANCE_BASE = decimal('0.000000000001');
-
-/** Whether the recorded fills add up to the exchange's filled size (within rounding of quote-sized fills). */
-async function fillsCover(order: Order, filledSize: string | undefined, context: StageContext): Promise<boolean> {
-  if (filledSize === undefined) return true;
-  const recorded = (await context.store.listFills(order.id)).reduce((sum, fill) => addDecimal(sum, fill.sizeBase), decimal('0'));
-  return compareDecimal(addDecimal(recorded, FILL_TOLERANCE_BASE), decimal(filledSize)) >= 0;
-}
-
-/** A Coinbase fill as a tradepipe fill (id `cb-<entry or trade id>`). @internal */
-export function toFill(order: Order, wire: CoinbaseFill): Fill {
-  const sizeBase = wire.size_in_quote === true ? divideDecimal(wire.size, wire.price, 18) : wire.size;
-  const filledAtMs = Date.parse(wire.trade_time);
-  return {
-    id: `cb-${wire.entry_id ?? wire.trade_id}`,
-    orderId: order.id,
-    clientOrderId: order.clientOrderId,
-    venue: 'coinbase',
-    productId: order.productId,
-    side: order.side,
-    price: wire.price,
-    sizeBase,
-    commission: wire.commission,
-    liquidity: wire.liquidity_indicator === 'MAKER' ? 'MAKER' : 'TAKER',
-    filledAtMs: Number.isFinite(filledAtMs) ? filledAtMs : order.updatedAtMs,
-  };
-}
-
-/**
- * Records the order's new fills, idempotent by id. A fill of another order, product or side, or priced or sized at
- * zero, is never booked under this one, nor a fill that would take the recorded size past what Coinbase reports filled for the order (an answer
- * repeating a fill under new ids): both are skipped with a warning, and the coverage check keeps the order open
- * until its own fills are in.
- */
-async function recordOwnFills(order: Order, wire: CoinbaseOrder, input: { readonly client: CoinbaseClient; readonly currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }; readonly context: StageContext }): Promise<void> {
-  const { context } = input;
-  const fills = await input.client.listFills({ orderIds: [order.exchangeOrderId!], signal: context.signal });
-  const stored = await context.store.listFills(order.id);
-  const storedIds = new Set(stored.map((fill) => fill.id));
-  let recorded = stored.reduce((sum, fill) => addDecimal(sum, fill.sizeBase), decimal('0'));
-  // 0.1 % over the reported size is rounding (quote-sized fills converted to base), not a repeated fill.
-  const limit = wire.filled_size === undefined ? undefined : addDecimal(multiplyDecimal(wire.filled_size, decimal('1.001')), FILL_TOLERANCE_BASE);
-  let skipped = 0;
-  for (const fill of fills) {
-    const priced = compareDecimal(fill.price, decimal('0')) > 0 && compareDecimal(fill.size, decimal('0')) > 0;
-    const mine = priced && fill.order_id === order.exchangeOrderId && fill.product_id === order.productId && fill.side === order.side;
-    const record = mine ? toFill(order, fill) : undefined;
-    if (record !== undefined && storedIds.has(record.id)) continue;
-    if (record === undefined || (limit !== undefined && compareDecimal(addDecimal(recorded, record.sizeBase), limit) > 0)) {
-      skipped += 1;
-      continue;
-    }
-    await context.store.recordFill(record, input.currencies);
-    storedIds.add(record.id);
-    recorded = addDecimal(recorded, record.sizeBase);
-  }
-  if (skipped > 0) context.logger.warn('coinbase sent fills that are not this order\'s, are zero or exceed its filled size; not recorded', { orderId: order.id, skippedFills: skipped });
 }
 
 /** Whether Coinbase reports more filled than the order asked: base size over `baseSize`, or value over `quoteSize` (0.1 % rounding allowed). */
 function exceedsOrder(order: Order, wire: CoinbaseOrder): boolean {
   const over = (filled: string | undefined, ordered: string | undefined): boolean =>
-    filled !== undefined && ordered !== undefined && compareDecimal(decimal(filled), multiplyDecimal(decimal(ordered), decimal('1.001'))) > 0;
+    filled !== undefined && ordered !== undefined && compareDecimal(decimal(filled), multiplyDecimal(decimal(ordered), ROUNDING_ALLOWANCE)) > 0;
   return order.quoteSize !== undefined ? over(wire.filled_value, order.quoteSize) : over(wire.filled_size, order.baseSize);
 }
 
+/** Whether Coinbase's answer hints at fills: a fill count or a filled size above zero. */
+function mentionsFills(wire: CoinbaseOrder): boolean {
+  return (wire.number_of_fills !== undefined && wire.number_of_fills !== '0') || isPositive(wire.filled_size);
+}
+
+/** A figure to store: Coinbase's when it sends one above zero, else the recorded fills' when above zero, else the stored one. */
+function figure(wireValue: DecimalString | undefined, recordedValue: DecimalString, storedValue: DecimalString): DecimalString {
+  if (isPositive(wireValue)) return wireValue;
+  return isZeroDecimal(recordedValue) ? storedValue : recordedValue;
+}
+
 /**
- * Polls an acknowledged order once: reads it and its fills, records new fills (idempotent by id, before the
- * status so positions exist when the order ends) and applies the new status and totals.
+ * Polls an acknowledged order once: reads it (refusing an answer about another order), reads and records its fills
+ * (idempotent by id, capped by what the order can have filled, before the status so positions exist when the order
+ * ends) and applies the new status and totals. The fills are always read once Coinbase reports the order ended, and an
+ * ended order whose fills are not all accounted for stays open, polled again: a fill is never lost to a lagging or
+ * empty `filled_size`, and never booked twice.
+ * @throws TradepipeError `validation_failed` when Coinbase answers about another order; the client's errors
  * @internal
  */
 export async function syncExchangeOrder(order: Order, input: { readonly client: CoinbaseClient; readonly currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }; readonly context: StageContext }): Promise<Order> {
   const { client, context } = input;
   if (order.exchangeOrderId === undefined || isTerminalOrder(order)) return order;
   const wire = await client.getOrder(order.exchangeOrderId, { signal: context.signal });
-  const hasFills = wire.number_of_fills !== undefined ? wire.number_of_fills !== '0' : wire.filled_size !== undefined && wire.filled_size !== '0';
-  if (hasFills) await recordOwnFills(order, wire, input);
-  let { status, reason } = statusOfExchangeOrder(wire, order.status);
-  if (status === 'EXECUTED' && !(await fillsCover(order, wire.filled_size, context))) {
-    // Coinbase's fills list can lag the order's status: stay open until every fill is recorded, so the position
-    // is complete before the order ends (a terminal order is never synced again).
-    context.logger.warn('coinbase fills lag the order status; polling again', { orderId: order.id, filledSize: wire.filled_size });
-    status = 'PARTIALLY_FILLED';
-    reason = undefined;
+  assertAnswerIsAbout(order, wire);
+  const booking: FillBooking =
+    ENDED_ON_EXCHANGE.has(wire.status) || mentionsFills(wire) ? await bookOrderFills(order, wire, input) : { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0 };
+  const { status, reason: statusReason, heldBecause } = statusOfExchangeOrder(order, wire, booking);
+  if (heldBecause !== undefined) {
+    // Coinbase's order and fills answers can lag each other: the order ends only once its fills are recorded, so the
+    // position is complete when it does (an ended order is never polled again).
+    context.logger.warn('coinbase reports the order ended but its fills are not accounted for; polling again', { orderId: order.id, exchangeStatus: wire.status, heldBecause, filledSize: wire.filled_size ?? '', recordedSizeBase: booking.recorded.sizeBase });
   }
+  let reason = statusReason;
   if (exceedsOrder(order, wire)) {
     // The books follow the venue (its fills are what the account holds), but an order filled past its size is
     // past its risk approval: say so on the order, loudly.
     context.logger.error('coinbase reports more filled than the order asked', { orderId: order.id, filledSize: wire.filled_size, filledValue: wire.filled_value });
     reason = 'FILLED_BEYOND_ORDER_SIZE';
   }
+  return applyPoll(order, { status, reason, wire, recorded: booking.recorded }, context);
+}
+
+async function applyPoll(order: Order, poll: { readonly status: OrderStatus; readonly reason: string | undefined; readonly wire: CoinbaseOrder; readonly recorded: RecordedFills }, context: StageContext): Promise<Order> {
+  const { status, reason, wire, recorded } = poll;
   const update: Omit<OrderUpdate, 'updatedAtMs'> = {
     status,
-    filledBaseSize: wire.filled_size ?? order.filledBaseSize,
-    filledQuoteValue: wire.filled_value ?? order.filledQuoteValue,
-    totalFees: wire.total_fees ?? order.totalFees,
-    ...(wire.average_filled_price === undefined || wire.average_filled_price === '0' ? {} : { averageFillPrice: wire.average_filled_price }),
+    filledBaseSize: figure(wire.filled_size, recorded.sizeBase, order.filledBaseSize),
+    filledQuoteValue: figure(wire.filled_value, recorded.valueQuote, order.filledQuoteValue),
+    totalFees: figure(wire.total_fees, recorded.commissionQuote, order.totalFees),
+    ...(isPositive(wire.average_filled_price) ? { averageFillPrice: wire.average_filled_price } : {}),
     ...(reason === undefined ? {} : { statusReason: reason }),
     ...(status === 'EXECUTED' || status === 'FAILED' ? { completedAtMs: context.clock.nowMs() } : {}),
   };
-  const unchanged = status === order.status && update.filledBaseSize === order.filledBaseSize && update.totalFees === order.totalFees && update.statusReason === undefined;
+  const unchanged =
+    status === order.status && update.filledBaseSize === order.filledBaseSize && update.filledQuoteValue === order.filledQuoteValue && update.totalFees === order.totalFees && update.statusReason === undefined;
   return unchanged ? order : updateOrderStatus(order, update, context);
 }

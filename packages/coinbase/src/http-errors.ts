@@ -25,13 +25,30 @@ function errorFields(bodyText: string): { readonly error: string; readonly detai
   return { error: '', detail: '' };
 }
 
-/** Milliseconds to wait from a `Retry-After` header (seconds or an HTTP date), if there is one. */
+/**
+ * Longest wait a 429 may impose, ms (one minute): a `Retry-After` hint past it is cut to it, and so is the doubling
+ * backoff of a 429 without a hint. A hint is outside data: one absurd value (`Retry-After: 100000`) would otherwise
+ * hold every private call, stop-loss SELLs included, for a day. Coinbase's limits refill within a second.
+ * @example
+ * retryAfterMs('100000', Date.now()); // MAX_RETRY_AFTER_MS
+ */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/** `Retry-After` as delay-seconds (RFC 9110: digits; a fraction is accepted). */
+const DELAY_SECONDS = /^\d+(\.\d+)?$/;
+
+/**
+ * Milliseconds to wait from a `Retry-After` header (seconds or an HTTP date), at most {@link MAX_RETRY_AFTER_MS}.
+ * A header that is neither (negative, `NaN`, `Infinity`, too large to be a number) is no hint: `undefined`.
+ * @internal
+ */
 export function retryAfterMs(header: string | undefined, nowMs: number): number | undefined {
-  if (header === undefined || header.trim() === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const atMs = Date.parse(header);
-  return Number.isFinite(atMs) ? Math.max(0, atMs - nowMs) : undefined;
+  const text = header?.trim() ?? '';
+  let waitMs: number;
+  if (DELAY_SECONDS.test(text)) waitMs = Number(text) * 1000;
+  else if (/[a-z]/i.test(text)) waitMs = Math.max(0, Date.parse(text) - nowMs); // an HTTP date names its day and month
+  else return undefined;
+  return Number.isFinite(waitMs) ? Math.min(waitMs, MAX_RETRY_AFTER_MS) : undefined;
 }
 
 /**

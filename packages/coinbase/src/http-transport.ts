@@ -1,9 +1,10 @@
 import { request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { TradepipeError, parseWith, type Clock, type Logger } from '@tradepipe/core';
-import { errorForResponse, errorForTransportFailure } from './http-errors.js';
+import { MAX_RETRY_AFTER_MS, errorForResponse, errorForTransportFailure } from './http-errors.js';
 import type { JwtSigner } from './jwt-signer.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { sleepInTimerSteps } from './timer-delay.js';
 
 /** The path prefix of every Advanced Trade REST endpoint. */
 export const BROKERAGE_PATH = '/api/v3/brokerage';
@@ -122,7 +123,7 @@ export function createTransport(config: TransportConfig): Transport {
         } else failures += 1;
         config.logger.warn('coinbase request retried', { method: spec.method, path: spec.path, code: failure.code, waitMs });
         try {
-          await config.networkClock.sleep(waitMs, spec.signal);
+          await sleepInTimerSteps(config.networkClock, waitMs, spec.signal);
         } catch (abortReason) {
           throw new TradepipeError('aborted', 'The Coinbase request was aborted', { cause: abortReason });
         }
@@ -139,8 +140,10 @@ function retryDelayMs(
   const { config } = state;
   if (failure.code === 'rate_limited') {
     if (state.rateLimited >= config.maxRateLimitRetries) return undefined;
+    // Both the hint and the doubling backoff are capped: a 429 never holds the client longer than MAX_RETRY_AFTER_MS.
     const hinted = failure.details.retryAfterMs;
-    return typeof hinted === 'number' ? hinted : config.retryBaseDelayMs * 2 ** state.rateLimited;
+    const waitMs = typeof hinted === 'number' && Number.isFinite(hinted) && hinted >= 0 ? hinted : config.retryBaseDelayMs * 2 ** state.rateLimited;
+    return Math.min(waitMs, MAX_RETRY_AFTER_MS);
   }
   const transient = failure.code === 'exchange_unavailable' || failure.code === 'network_error' || failure.code === 'timeout';
   // A request that never left (connection refused) is safe to repeat whatever it was.

@@ -9,6 +9,7 @@ export { loadCdpKey, parseCdpKey, type CdpKey, type CdpKeyAlgorithm, type CdpKey
 export { createJwtSigner, type JwtSigner, type JwtSignerOptions } from './jwt-signer.js';
 export { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 export { CoinbaseClientOptionsSchema, type CoinbaseClientSettings } from './client-options.js';
+export { MAX_RETRY_AFTER_MS } from './http-errors.js';
 export {
   createCoinbaseClient,
   MAX_CANDLES_PER_REQUEST,

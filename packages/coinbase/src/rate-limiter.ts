@@ -1,4 +1,6 @@
 import { TradepipeError, type Clock } from '@tradepipe/core';
+import { MAX_RETRY_AFTER_MS } from './http-errors.js';
+import { sleepInTimerSteps } from './timer-delay.js';
 
 /** A client-side request limiter: a token bucket that queues callers in order. */
 export interface RateLimiter {
@@ -7,7 +9,10 @@ export interface RateLimiter {
    * @throws TradepipeError `aborted` if `signal` aborts while waiting.
    */
   acquire(signal?: AbortSignal): Promise<void>;
-  /** Holds every request back until `untilMs` (a 429's retry hint). */
+  /**
+   * Holds every request back until `untilMs` (a 429's retry hint), at most {@link MAX_RETRY_AFTER_MS} from now; a
+   * time that is not finite is ignored.
+   */
   pauseUntil(untilMs: number): void;
 }
 
@@ -40,14 +45,16 @@ export function createRateLimiter(options: { readonly ratePerSecond: number; rea
       theoreticalArrivalMs += intervalMs;
       if (allowedAtMs > nowMs) {
         try {
-          await clock.sleep(allowedAtMs - nowMs, signal);
+          await sleepInTimerSteps(clock, allowedAtMs - nowMs, signal);
         } catch (error) {
           throw new TradepipeError('aborted', 'Waiting for the rate limiter was aborted', { cause: error });
         }
       }
     },
     pauseUntil(untilMs) {
-      theoreticalArrivalMs = Math.max(theoreticalArrivalMs, untilMs + toleranceMs);
+      if (!Number.isFinite(untilMs)) return;
+      const pausedUntilMs = Math.min(untilMs, clock.nowMs() + MAX_RETRY_AFTER_MS);
+      theoreticalArrivalMs = Math.max(theoreticalArrivalMs, pausedUntilMs + toleranceMs);
     },
   };
 }

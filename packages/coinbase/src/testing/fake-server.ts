@@ -10,6 +10,7 @@ import { FAKE_ROUTES, type Route } from './fake-routes.js';
 import { FakeWebSocketHub, type FakeWebSocketControls } from './fake-websocket.js';
 import { buildProducts, type FakeProductInput } from './fake-products.js';
 import { createWindowLimiter } from './fake-rate-limit.js';
+import { MAX_TIMER_DELAY_MS } from '../timer-delay.js';
 
 /** Options of {@link startFakeCoinbase}. */
 export interface FakeCoinbaseOptions {
@@ -135,7 +136,7 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     const path = url.pathname.startsWith('/api/v3/brokerage') ? url.pathname.slice('/api/v3/brokerage'.length) : url.pathname;
     const bodyText = await readBody(request);
     received.push({ method, path });
-    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(latencyMs, MAX_TIMER_DELAY_MS)));
     const log = (status: number | 'dropped'): void => void requests.push({ method, path, status });
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       log(status);

@@ -5,6 +5,7 @@ import type { Clock } from '@tradepipe/core';
 import { verifyFakeJwt, type FakeApiKey } from './fake-auth.js';
 import type { FakeWireCandle } from './fake-candles.js';
 import { encodeFrame, readFrames, websocketAccept } from './websocket-frames.js';
+import { MAX_TIMER_DELAY_MS } from '../timer-delay.js';
 
 const CHANNELS = ['heartbeats', 'candles', 'market_trades', 'status', 'ticker', 'ticker_batch', 'level2', 'user', 'futures_balance_summary'] as const;
 const SubscribeSchema = z.object({
@@ -78,7 +79,7 @@ export class FakeWebSocketHub implements FakeWebSocketControls {
     this.opened += 1;
     connection.subscribeTimer = setTimeout(() => {
       if (connection.subscriptions.size === 0) this.close(connection);
-    }, this.options.subscribeTimeoutMs);
+    }, Math.min(this.options.subscribeTimeoutMs, MAX_TIMER_DELAY_MS));
     const forget = (): void => this.forget(connection);
     socket.on('close', forget);
     socket.on('error', forget);
@@ -109,7 +110,7 @@ export class FakeWebSocketHub implements FakeWebSocketControls {
     }
     if (message.type === 'subscribe') connection.subscriptions.set(message.channel, products);
     if (message.channel === 'heartbeats' && message.type === 'subscribe' && connection.heartbeatTimer === undefined) {
-      connection.heartbeatTimer = setInterval(() => this.heartbeat(connection), this.options.heartbeatIntervalMs);
+      connection.heartbeatTimer = setInterval(() => this.heartbeat(connection), Math.min(this.options.heartbeatIntervalMs, MAX_TIMER_DELAY_MS));
     }
     const summary: Record<string, string[]> = {};
     for (const [channel, ids] of connection.subscriptions) summary[channel] = [...ids];

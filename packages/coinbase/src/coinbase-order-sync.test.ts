@@ -1,0 +1,189 @@
+// Following a placed order: a real fill must never be lost (an order ended with filled 0 is never polled again) nor
+// booked twice, and an answer about another order must not move this one. The live executor runs in the pipeline
+// (execution + fills) on a manual clock; its client talks HTTP to the fake through a proxy on 127.0.0.1 that rewrites
+// the fake's answers into the odd ones Coinbase can send ("" for absent amounts, totals lagging the fills list, a fills
+// list lagging the order, fills repeated under new ids).
+import { afterEach, describe, expect, it } from 'vitest';
+import { decimal, isTradepipeError, subtractDecimal, type Order } from '@tradepipe/core';
+import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
+import { assertAnswerIsAbout } from './coinbase-order-sync.js';
+import type { CoinbaseOrder } from './client-orders.js';
+import { createCapturingLogger } from './test-fixtures.js';
+
+type Wire = Record<string, unknown>;
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+const isOrderAnswer = (path: string): boolean => path.startsWith('/orders/historical/') && path !== '/orders/historical/fills' && path !== '/orders/historical/batch';
+
+/** A rewrite of the order answers (`GET /orders/historical/{id}`) and of the fills answers (`GET /orders/historical/fills`). */
+function rewriting(changes: { readonly order?: (order: Wire) => Wire; readonly fills?: (fills: Wire[]) => Wire[] }): AnswerRewrite {
+  return (request, body) => {
+    if (request.path === '/orders/historical/fills' && changes.fills !== undefined) return { ...body, fills: changes.fills(body.fills as Wire[]) };
+    if (isOrderAnswer(request.path) && body.order !== undefined && changes.order !== undefined) return { ...body, order: changes.order(body.order as Wire) };
+    return body;
+  };
+}
+
+async function pipelineBehind(rewrite: AnswerRewrite, options: Parameters<typeof startPipelineBehindProxy>[1] = {}): Promise<PipelineBehindProxy & { readonly lines: string[] }> {
+  const logger = createCapturingLogger();
+  const harness = await startPipelineBehindProxy(rewrite, { logger, ...options });
+  cleanups.push(() => harness.close());
+  return Object.assign(harness, { lines: logger.lines });
+}
+
+async function theOrder(harness: PipelineBehindProxy): Promise<Order> {
+  const [order] = await harness.kit.store.listOrders({});
+  return order!;
+}
+
+/** The fake's own view: what the exchange really filled. */
+function exchangeFilled(harness: PipelineBehindProxy): { readonly filledSize: string; readonly fillIds: string[] } {
+  return { filledSize: harness.setup.fake.orders()[0]!.filled_size as string, fillIds: harness.setup.fake.fills().map((fill) => `cb-${fill.entry_id}`) };
+}
+
+/** Expects the exchange's one fill booked once, the position equal to it and the order EXECUTED with its size. */
+async function expectBookedOnce(harness: PipelineBehindProxy, statusReason?: string): Promise<void> {
+  const real = exchangeFilled(harness);
+  const order = await theOrder(harness);
+  expect(order).toMatchObject({ status: 'EXECUTED', filledBaseSize: real.filledSize, ...(statusReason === undefined ? {} : { statusReason }) });
+  expect((await harness.kit.store.listFills(order.id)).map((fill) => fill.id)).toEqual(real.fillIds);
+  expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(real.filledSize);
+}
+
+const OPEN_STATUSES: readonly Order['status'][] = ['ACKNOWLEDGED', 'PARTIALLY_FILLED'];
+
+describe('order sync: an order Coinbase reports ended ends only once its fills are recorded', () => {
+  it('FILLED with filled_size "" and no number_of_fills: the fill is read from the fills list and booked', async () => {
+    const harness = await pipelineBehind(rewriting({ order: ({ number_of_fills: _count, ...order }) => ({ ...order, filled_size: '' }) }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    await expectBookedOnce(harness);
+  });
+
+  it('FILLED with filled_size "" while the fills list lags: stays open, then books the fill', async () => {
+    let laggingAnswers = 3;
+    const harness = await pipelineBehind(rewriting({
+      order: ({ number_of_fills: _count, ...order }) => ({ ...order, filled_size: '' }),
+      fills: (fills) => (laggingAnswers-- > 0 ? [] : fills),
+    }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    expect(laggingAnswers).toBeLessThan(0);
+    await expectBookedOnce(harness);
+  });
+
+  it('FILLED with totals lagging at "0": stays open while they lag, never abandoned, then ends with the fill', async () => {
+    let laggingAnswers = 8;
+    const harness = await pipelineBehind(rewriting({
+      order: (order) => (laggingAnswers-- > 0 ? { ...order, filled_size: '0', filled_value: '0', number_of_fills: '0', total_fees: '0' } : order),
+    }));
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED'); // still followed: not ended with filled 0
+    expect(OPEN_STATUSES).toContain((await theOrder(harness)).status);
+    expect(harness.lines.some((line) => line.includes('fills are not accounted for'))).toBe(true);
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    expect(harness.statusesSeen.filter((status) => status === 'EXECUTED')).toHaveLength(1);
+    await expectBookedOnce(harness);
+  });
+
+  it('CANCELLED with filled_size "0" while the exchange filled: not FAILED without fill; ends with the fill', async () => {
+    let laggingAnswers = 2;
+    const harness = await pipelineBehind(rewriting({
+      order: (order) => ({ ...order, status: 'CANCELLED', ...(laggingAnswers-- > 0 ? { filled_size: '0', filled_value: '0', number_of_fills: '0', total_fees: '0' } : {}) }),
+    }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    expect(harness.statusesSeen).not.toContain('FAILED');
+    await expectBookedOnce(harness, 'CANCELLED_AFTER_PARTIAL_FILL');
+  });
+
+  it('CANCELLED with filled_size "": the listed fill makes it EXECUTED, not FAILED CANCELLED_WITHOUT_FILL', async () => {
+    const harness = await pipelineBehind(rewriting({ order: (order) => ({ ...order, status: 'CANCELLED', filled_size: '' }) }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    await expectBookedOnce(harness, 'CANCELLED_AFTER_PARTIAL_FILL');
+  });
+
+  it('FAILED with no fill mentioned while the fills list has one: the fill is booked before the order fails', async () => {
+    const harness = await pipelineBehind(rewriting({ order: (order) => ({ ...order, status: 'FAILED', reject_reason: 'HOLD_FAILURE', filled_size: '', number_of_fills: '0' }) }));
+    expect(await harness.runUntilFinished()).toBe('FAILED');
+    const order = await theOrder(harness);
+    expect(order).toMatchObject({ status: 'FAILED', statusReason: 'HOLD_FAILURE' });
+    expect((await harness.kit.store.listFills(order.id)).map((fill) => fill.id)).toEqual(exchangeFilled(harness).fillIds);
+    expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(exchangeFilled(harness).filledSize);
+  });
+});
+
+describe('order sync: never books more than the order can have filled', () => {
+  it('filled_size "" and the fill repeated under new ids: one booked, held open while repeats last, then EXECUTED', async () => {
+    let repeatingAnswers = 6;
+    const harness = await pipelineBehind(rewriting({
+      order: (order) => ({ ...order, filled_size: '' }),
+      fills: (fills) => (repeatingAnswers-- > 0 ? [fills[0]!, { ...fills[0]!, entry_id: `echo-a-${repeatingAnswers}`, trade_id: `echo-a-${repeatingAnswers}` }, { ...fills[0]!, entry_id: `echo-b-${repeatingAnswers}`, trade_id: `echo-b-${repeatingAnswers}` }] : fills),
+    }));
+    expect(await harness.runUntilFinished(4)).toBe('SUBMITTED');
+    expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(exchangeFilled(harness).filledSize);
+    expect(harness.lines.some((line) => line.includes('exceed what it can have filled'))).toBe(true);
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    await expectBookedOnce(harness);
+  });
+
+  it('a quote-sized BUY: a fill worth more than the quote size (with commission) is refused, the order held', async () => {
+    let oversizedAnswers = 3;
+    const harness = await pipelineBehind(rewriting({
+      order: (order) => ({ ...order, filled_size: '' }),
+      // size_in_quote fills carry their value: twice it is ~$197.6 + commission on a $100 order.
+      fills: (fills) => (oversizedAnswers-- > 0 ? fills.map((fill) => ({ ...fill, entry_id: 'oversized', trade_id: 'oversized', size: String(Number(fill.size) * 2) })) : fills),
+    }));
+    expect(await harness.runUntilFinished(2)).toBe('SUBMITTED');
+    expect(await harness.kit.store.getPosition('BTC-USD')).toBeUndefined();
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    await expectBookedOnce(harness);
+  });
+
+  it('a base-sized SELL with filled_size "": repeats of its fill past its base size are refused', async () => {
+    let rewriteNow = false;
+    let repeatingAnswers = 3;
+    const harness = await pipelineBehind(rewriting({
+      order: (order) => (rewriteNow ? { ...order, filled_size: '' } : order),
+      fills: (fills) => (rewriteNow && repeatingAnswers-- > 0 ? [fills[0]!, { ...fills[0]!, entry_id: 'echo', trade_id: 'echo' }] : fills),
+    }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED'); // the BUY: a position to sell
+    const { recommendation } = await harness.kit.approve({ side: 'SELL', index: 1 }); // 0.001 BTC
+    rewriteNow = true;
+
+    expect(await harness.runUntilFinished(60, recommendation.id)).toBe('EXECUTED');
+
+    expect(repeatingAnswers).toBeLessThan(0);
+    const sell = (await harness.kit.store.listOrders({})).find((order) => order.side === 'SELL')!;
+    const exchangeSell = harness.setup.fake.fills().find((fill) => fill.side === 'SELL')!;
+    expect(sell).toMatchObject({ status: 'EXECUTED', baseSize: '0.001', filledBaseSize: '0.001' });
+    expect((await harness.kit.store.listFills(sell.id)).map((fill) => fill.id)).toEqual([`cb-${exchangeSell.entry_id}`]);
+    const bought = harness.setup.fake.orders().find((order) => order.side === 'BUY')!.filled_size as string;
+    expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(subtractDecimal(decimal(bought), decimal('0.001')));
+  });
+});
+
+describe('order sync: an answer about another order', () => {
+  it('is refused (validation_failed) and the order stays open until Coinbase answers about it', async () => {
+    let foreignAnswers = 3;
+    const harness = await pipelineBehind(rewriting({ order: (order) => (foreignAnswers-- > 0 ? { ...order, side: 'SELL', product_id: 'ETH-USD', client_order_id: 'someone-elses' } : order) }));
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    expect(foreignAnswers).toBeLessThan(0);
+    expect(harness.lines.some((line) => line.includes('"code":"validation_failed"'))).toBe(true);
+    await expectBookedOnce(harness);
+  });
+
+  it('names the fields that differ', () => {
+    const order = { id: 'order-1', exchangeOrderId: 'ex-1', clientOrderId: 'client-1', productId: 'BTC-USD', side: 'BUY' } as Order;
+    const wire = { order_id: 'ex-2', client_order_id: 'client-1', product_id: 'BTC-USD', side: 'SELL', status: 'FILLED' } as CoinbaseOrder;
+    let caught: unknown;
+    try {
+      assertAnswerIsAbout(order, wire);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isTradepipeError(caught, 'validation_failed')).toBe(true);
+    expect((caught as { details: Record<string, unknown> }).details.mismatchedFields).toBe('order_id,side');
+    expect(() => assertAnswerIsAbout(order, { ...wire, order_id: 'ex-1', side: 'BUY' })).not.toThrow();
+  });
+});
