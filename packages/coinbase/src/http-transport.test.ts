@@ -63,7 +63,16 @@ describe('a 429 with an odd Retry-After', () => {
 
   it('without a hint, the doubling 429 backoff stops growing at MAX_RETRY_AFTER_MS', async () => {
     const waitsMs: number[] = [];
-    const networkClock: Clock = { nowMs: systemClock.nowMs, sleep: async (durationMs) => void waitsMs.push(durationMs) };
+    // Time passes as the client sleeps (instantly): with a clock that stood still, the limiter's pacing piled up over
+    // 40 retries past the cap, by as much as the machine was slow (61,044 ms seen on a busy one).
+    let virtualMs = systemClock.nowMs();
+    const networkClock: Clock = {
+      nowMs: () => virtualMs,
+      sleep: async (durationMs) => {
+        waitsMs.push(durationMs);
+        virtualMs += durationMs;
+      },
+    };
     const keys = createTestKeyPair();
     const fake = await startFakeCoinbase({ keys: [keys], enforceRateLimits: false });
     const client = createCoinbaseClient({ baseUrl: fake.url, key: parseCdpKey({ name: keys.name, privateKey: keys.privateKeyPem }), networkClock, retryBaseDelayMs: 1_000, maxRateLimitRetries: 40 });
