@@ -20,7 +20,15 @@ afterEach(async () => {
 /** A fake and a client whose network waits are recorded (and skipped). */
 async function recordingWaits(): Promise<{ readonly fake: FakeCoinbase; readonly client: CoinbaseClient; readonly waitsMs: number[] }> {
   const waitsMs: number[] = [];
-  const networkClock: Clock = { nowMs: systemClock.nowMs, sleep: async (durationMs) => void waitsMs.push(durationMs) };
+  // Time passes as the client sleeps (instantly), as it would on a real clock: the limiter's pacing then does not pile up.
+  let virtualMs = systemClock.nowMs();
+  const networkClock: Clock = {
+    nowMs: () => virtualMs,
+    sleep: async (durationMs) => {
+      waitsMs.push(durationMs);
+      virtualMs += durationMs;
+    },
+  };
   const clock = createManualClock(Date.now());
   const keys = createTestKeyPair();
   const fake = await startFakeCoinbase({ keys: [keys], clock, enforceRateLimits: false });
