@@ -1,6 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { durationOption, formatDuration } from './arguments.js';
+import { durationOption, formatDuration, numberOption } from './arguments.js';
 import { UsageError } from './cli-errors.js';
+
+describe('numberOption', () => {
+  const read = (text: string, range: Parameters<typeof numberOption>[2] = {}) => numberOption({ 'starting-usd': text }, 'starting-usd', range);
+
+  it('reads plain decimal numbers', () => {
+    expect(read('1000')).toBe(1000);
+    expect(read('0.55')).toBe(0.55);
+    expect(read('-0.02')).toBe(-0.02);
+    expect(read('.5')).toBe(0.5);
+    expect(read('007')).toBe(7);
+    expect(read('5.0', { integer: true })).toBe(5);
+    expect(numberOption({}, 'starting-usd')).toBeUndefined();
+  });
+
+  it('refuses hex, exponents, Infinity, signs, separators and spaces with a usage error naming the option', () => {
+    for (const text of ['0x10', '0b11', '0o7', '1e21', '1e3', '1E3', 'Infinity', '-Infinity', 'NaN', '+5', '1_000', '1,000', ' 5', '5 ', '', '5.', '-', '.']) {
+      expect(() => read(text), text).toThrow(UsageError);
+      expect(() => read(text), text).toThrow(`--starting-usd must be a plain decimal number, not '${text}'`);
+    }
+    expect(() => read('0x10', { min: 1, max: 1e12 })).toThrow("--starting-usd must be a plain decimal number ≥ 1 and ≤ 1000000000000, not '0x10'");
+    expect(() => read('1e3', { integer: true, min: 1 })).toThrow("--starting-usd must be an integer ≥ 1, not '1e3'");
+  });
+
+  it('takes an exponent only where the option allows one', () => {
+    expect(read('1e-9', { exponent: true, min: 0 })).toBe(1e-9);
+    expect(read('2.5E-12', { exponent: true })).toBe(2.5e-12);
+    expect(() => read('0x10', { exponent: true })).toThrow("--starting-usd must be a decimal number (an exponent such as 1e-9 allowed), not '0x10'");
+    expect(() => read('1e999', { exponent: true })).toThrow(UsageError);
+  });
+});
 
 describe('durationOption', () => {
   it('reads a whole number with a unit, or plain milliseconds', () => {

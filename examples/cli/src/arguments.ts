@@ -9,15 +9,38 @@ export function stringOption(values: Values, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** A number option, checked against its range. @throws UsageError */
-export function numberOption(values: Values, name: string, options: { readonly min?: number; readonly max?: number; readonly integer?: boolean } = {}): number | undefined {
+/** Plain decimal text: `12`, `-0.5`, `.5`; no sign `+`, no hex (`0x10`), no exponent, no spaces, no `Infinity`. */
+const PLAIN_DECIMAL = /^-?(\d+(\.\d+)?|\.\d+)$/;
+/** Plain decimal text with an optional exponent (`1e-9`), for options that are no amount (`--tolerance`). */
+const DECIMAL_WITH_EXPONENT = /^-?(\d+(\.\d+)?|\.\d+)(e[-+]?\d+)?$/i;
+
+/** Options of {@link numberOption}. */
+export interface NumberOptionRange {
+  /** The smallest value allowed. */
+  readonly min?: number;
+  /** The largest value allowed. */
+  readonly max?: number;
+  /** Whole numbers only. */
+  readonly integer?: boolean;
+  /** Accept an exponent (`1e-9`) too: only for options that are no amount and whose natural values are tiny or huge. */
+  readonly exponent?: boolean;
+}
+
+/**
+ * A number option, written as a plain decimal (`1000`, `0.55`, `-0.02`) and checked against its range. Hex
+ * (`0x10`, which `Number` reads as 16), exponents (`1e21`, unless `exponent`), `Infinity`, blanks and spaces are
+ * refused with a usage error naming the option.
+ * @throws UsageError
+ */
+export function numberOption(values: Values, name: string, options: NumberOptionRange = {}): number | undefined {
   const text = stringOption(values, name);
   if (text === undefined) return undefined;
-  const value = Number(text);
+  const value = (options.exponent === true ? DECIMAL_WITH_EXPONENT : PLAIN_DECIMAL).test(text) ? Number(text) : Number.NaN;
   const fits = Number.isFinite(value) && (options.integer !== true || Number.isInteger(value)) && value >= (options.min ?? -Infinity) && value <= (options.max ?? Infinity);
-  if (text.trim() === '' || !fits) {
-    const range = `${options.integer === true ? 'an integer' : 'a number'}${options.min === undefined ? '' : ` ≥ ${options.min}`}${options.max === undefined ? '' : ` ≤ ${options.max}`}`;
-    throw new UsageError(`--${name} must be ${range}, not '${text}'`);
+  if (!fits) {
+    const kind = options.integer === true ? 'an integer' : options.exponent === true ? 'a decimal number (an exponent such as 1e-9 allowed)' : 'a plain decimal number';
+    const bounds = [options.min === undefined ? '' : `≥ ${options.min}`, options.max === undefined ? '' : `≤ ${options.max}`].filter(Boolean).join(' and ');
+    throw new UsageError(`--${name} must be ${kind}${bounds === '' ? '' : ` ${bounds}`}, not '${text}'`);
   }
   return value;
 }

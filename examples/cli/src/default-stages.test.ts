@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalModel } from '@tradepipe/core';
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from '@tradepipe/features';
 import { loadDefaultModel, modelCardFigures } from '@tradepipe/model';
+import { UsageError } from './cli-errors.js';
 import { describeValidator, readPipelineSettings, ruleValidatorBar } from './default-stages.js';
 import type { CliIo } from './io.js';
 
@@ -24,5 +25,18 @@ describe("the rule validator's bar", () => {
     const model = { modelId: 'm', modelVersion: '1' } as SignalModel;
     expect(ruleValidatorBar(readPipelineSettings({}, io), model)).toEqual({ minConfidence: 0.4, source: 'default' });
     expect(describeValidator(readPipelineSettings({ validator: 'ollama' }, io), model)).toBe('ollama llama3.2 (verdicts cached)');
+  });
+});
+
+describe('the paper account and cost options', () => {
+  it('take plain decimal numbers; --starting-usd 0x10, 1e21 or a sum no decimal prints are usage errors naming it', () => {
+    expect(readPipelineSettings({ 'starting-usd': '2500.50', 'fee-bps': '60', 'slippage-bps': '0' }, io)).toMatchObject({ startingUsd: 2500.5, feeRateBps: 60, slippageBps: 0 });
+    expect(String(readPipelineSettings({ 'starting-usd': '1000000000000' }, io).startingUsd)).toBe('1000000000000');
+    for (const text of ['0x10', '1e21', '1000000000000000000000', '0', 'Infinity']) {
+      expect(() => readPipelineSettings({ 'starting-usd': text }, io), text).toThrow(UsageError);
+      expect(() => readPipelineSettings({ 'starting-usd': text }, io), text).toThrow(/^--starting-usd must be a plain decimal number ≥ 1 and ≤ 1000000000000, not /);
+    }
+    expect(() => readPipelineSettings({ 'fee-bps': '0x10' }, io)).toThrow(/^--fee-bps must be a plain decimal number/);
+    expect(() => readPipelineSettings({ 'min-confidence': '5e-1' }, io)).toThrow(/^--min-confidence must be a plain decimal number/);
   });
 });

@@ -43,12 +43,18 @@ export interface PipelineSettings {
   readonly ollamaModel: string;
 }
 
+/**
+ * The largest `--starting-usd` ($1 trillion): the balance is handed to the paper executor as decimal text, and a
+ * number of 1e21 or more would print as `1e+21`, which no decimal takes.
+ */
+const MAX_STARTING_USD = 1e12;
+
 /** Reads the pipeline options. @throws UsageError */
 export function readPipelineSettings(values: Values, io: CliIo): PipelineSettings {
   const modelPath = stringOption(values, 'model');
   const validator = choiceOption(values, 'validator', ['rules', 'ollama'], 'rules');
   return {
-    startingUsd: numberOption(values, 'starting-usd', { min: 1 }) ?? 1_000,
+    startingUsd: numberOption(values, 'starting-usd', { min: 1, max: MAX_STARTING_USD }) ?? 1_000,
     feeRateBps: numberOption(values, 'fee-bps', { min: 0, max: 1_000 }) ?? 120,
     slippageBps: numberOption(values, 'slippage-bps', { min: 0, max: 1_000 }) ?? 5,
     modelPath: modelPath === undefined ? undefined : resolve(io.cwd, modelPath),

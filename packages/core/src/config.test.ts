@@ -78,6 +78,40 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a TRADE_AMOUNT_USD of 0 or less, or not a finite decimal, with config_invalid naming the variable', () => {
+    for (const amount of ['-100', '0', '0.00', '-0', '-0.01', 'Infinity', 'NaN', '1e3']) {
+      let error: unknown;
+      try {
+        loadConfig({ TRADE_AMOUNT_USD: amount });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isTradepipeError(error, 'config_invalid'), amount).toBe(true);
+      expect((error as Error).message, amount).toMatch(/tradeQuoteAmount/);
+    }
+    expect(() => loadConfig({ TRADE_AMOUNT_USD: '0' })).toThrow('Invalid configuration: TRADE_AMOUNT_USD must be greater than 0 (at tradeQuoteAmount)');
+    expect(loadConfig({ TRADE_AMOUNT_USD: '0.01' }).tradeQuoteAmount).toBe('0.01');
+    expect(loadConfig({ TRADE_AMOUNT_USD: '250.50' }).tradeQuoteAmount).toBe('250.5');
+  });
+
+  it('reads DB_SSL as true/false, 1/0 or yes/no in any case, and refuses anything else naming DB_SSL', () => {
+    for (const text of ['true', 'TRUE', 'True', '1', 'yes', 'YES', ' true ']) expect(loadConfig({ DB_SSL: text }).database.ssl, text).toBe(true);
+    for (const text of ['false', 'FALSE', '0', 'no', 'No']) expect(loadConfig({ DB_SSL: text }).database.ssl, text).toBe(false);
+    expect(loadConfig({}).database.ssl).toBe(false);
+    expect(loadConfig({ DB_SSL: '' }).database.ssl).toBe(false);
+    for (const text of ['on', 'off', 'ture', '2', 'y', 'enabled', 'require']) {
+      let error: unknown;
+      try {
+        loadConfig({ DB_SSL: text });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isTradepipeError(error, 'config_invalid'), text).toBe(true);
+      expect((error as Error).message).toBe('Invalid configuration: DB_SSL must be true or false (also 1/0, yes/no)');
+      expect((error as { details: Record<string, unknown> }).details).toEqual({ variable: 'DB_SSL' });
+    }
+  });
+
   it('reads the seed database variables and redacts secrets when printed', () => {
     const config = loadConfig({ DB_HOST: 'postgres', DB_PORT: '5433', DB_PASSWORD: 'hunter2', DATABASE_URL: 'postgres://app:hunter2@db/x', RISK_APPROVAL_SECRET: secret, PRODUCTS: 'BTC-USD,ETH-USD' });
     expect(config.database).toMatchObject({ host: 'postgres', port: 5433 });

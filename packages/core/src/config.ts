@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DecimalStringSchema, decimal } from './decimal.js';
+import { DecimalStringSchema, decimal, isPositiveDecimal } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { redactFields } from './logger.js';
 import { parseWith } from './parse.js';
@@ -24,6 +24,23 @@ export const DEFAULT_SERVICE_PORTS = {
 const port = z.coerce.number().int().min(1).max(65_535);
 const optionalText = z.string().min(1).optional();
 
+const TRUE_WORDS: readonly string[] = ['true', '1', 'yes'];
+const BOOLEAN_WORDS: readonly string[] = [...TRUE_WORDS, 'false', '0', 'no'];
+
+/**
+ * zod schema of a yes/no setting written as text, as in an environment variable: `true`/`false`, `1`/`0` or
+ * `yes`/`no`, in any case, to a boolean. Anything else fails (`expected true or false (also 1/0, yes/no)`), so
+ * a setting such as `DB_SSL=on` or `DB_SSL=ture` is refused rather than read as false.
+ * @example
+ * BooleanTextSchema.parse('TRUE'); // true
+ * BooleanTextSchema.parse('0'); // false
+ * BooleanTextSchema.safeParse('on').success; // false
+ */
+export const BooleanTextSchema = z
+  .string()
+  .refine((text) => BOOLEAN_WORDS.includes(text.toLowerCase()), 'expected true or false (also 1/0, yes/no)')
+  .transform((text) => TRUE_WORDS.includes(text.toLowerCase()));
+
 /**
  * zod schema of the deployment's shared settings, as read from the environment (the ConfigMap
  * `crypto-trading-config` plus its Secret). Each package exports the schema of its own options too.
@@ -36,7 +53,8 @@ export const TradepipeConfigSchema = z
     liveTradingConfirmed: z.boolean().default(false),
     products: z.array(ProductIdSchema).min(1).default(['BTC-USD']),
     granularity: GranularitySchema.default('ONE_DAY'),
-    tradeQuoteAmount: DecimalStringSchema.default(decimal('100')),
+    /** `TRADE_AMOUNT_USD`: what one BUY spends; greater than 0. */
+    tradeQuoteAmount: DecimalStringSchema.refine(isPositiveDecimal, 'TRADE_AMOUNT_USD must be greater than 0').default(decimal('100')),
     database: z.object({
       url: optionalText,
       host: z.string().min(1).default('127.0.0.1'),
@@ -114,11 +132,20 @@ export interface LoadConfigOptions {
   readonly requireApprovalSecret?: boolean;
 }
 
+/** A yes/no variable's value (see {@link BooleanTextSchema}), `undefined` when unset; refuses anything else. */
+function readFlag(text: string | undefined, variable: string): boolean | undefined {
+  if (text === undefined) return undefined;
+  const parsed = BooleanTextSchema.safeParse(text);
+  if (!parsed.success) throw new TradepipeError('config_invalid', `Invalid configuration: ${variable} must be true or false (also 1/0, yes/no)`, { details: { variable } });
+  return parsed.data;
+}
+
 /**
  * Reads the shared settings from environment variables ({@link CONFIG_ENV_VARS}, the seed's `DB_HOST`/…,
  * service ports `*_PORT`). Paper mode is the default; live mode needs `TRADING_MODE=live` AND
  * `LIVE_TRADING_CONFIRM=I_ACCEPT_REAL_MONEY_RISK` AND an approval secret (unless `requireApprovalSecret: false`).
- * Reads nothing but `env`.
+ * `DB_SSL` is read with {@link BooleanTextSchema} (`true`/`false`, `1`/`0`, `yes`/`no`, any case); `TRADE_AMOUNT_USD`
+ * must be a fixed-point decimal greater than 0. Reads nothing but `env`.
  * @throws TradepipeError `live_trading_not_enabled` for live mode without the confirmation; `config_invalid` otherwise.
  * @example
  * const config = loadConfig(process.env);
@@ -148,7 +175,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       name: read(variables.databaseName),
       user: read(variables.databaseUser),
       password: read(variables.databasePassword),
-      ssl: read(variables.databaseSsl) === 'true',
+      ssl: readFlag(read(variables.databaseSsl), variables.databaseSsl),
     },
     approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret), required: options.requireApprovalSecret !== false },
     ollama: { host: read(variables.ollamaHost), model: read(variables.ollamaModel) },

@@ -1,7 +1,20 @@
 import Big from 'big.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDecimal, compareDecimal, decimal, decimalFromNumber, divideDecimal, floorToIncrement, multiplyDecimal, subtractDecimal, type DecimalString, type RoundingMode } from './decimal.js';
+import {
+  PositiveDecimalSchema,
+  addDecimal,
+  compareDecimal,
+  decimal,
+  decimalFromNumber,
+  divideDecimal,
+  floorToIncrement,
+  isPositiveDecimal,
+  multiplyDecimal,
+  subtractDecimal,
+  type DecimalString,
+  type RoundingMode,
+} from './decimal.js';
 
 fc.configureGlobal({ seed: 20261125, numRuns: 300 });
 
@@ -137,5 +150,18 @@ describe('decimalFromNumber fast path', () => {
     expect(decimalFromNumber(0.29, decimal('0.01'))).toBe('0.28'); // 0.29 is 0.28999999999999998002 as a double
     expect(decimalFromNumber(102.01, decimal('0.01'), 'half-even')).toBe('102.01');
     expect(() => decimalFromNumber(1e21, decimal('1'))).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+  });
+});
+
+describe('positive decimals', () => {
+  it('are exactly those greater than zero (property)', () => {
+    fc.assert(
+      fc.property(decimalText, (value) => {
+        expect(isPositiveDecimal(value)).toBe(compareDecimal(value, decimal('0')) > 0);
+        expect(PositiveDecimalSchema.safeParse(value).success).toBe(compareDecimal(value, decimal('0')) > 0);
+      }),
+    );
+    for (const text of ['0', '0.000', '-0', '-5', '00.0']) expect(PositiveDecimalSchema.safeParse(text).success, text).toBe(false);
+    expect(PositiveDecimalSchema.parse('0100.50')).toBe('100.5');
   });
 });

@@ -34,6 +34,15 @@ export const DecimalStringSchema = z
 /** zod schema of a non-negative {@link DecimalString}. */
 export const NonNegativeDecimalSchema = DecimalStringSchema.refine((value) => !value.startsWith('-'), 'must not be negative');
 
+/**
+ * zod schema of a {@link DecimalString} greater than zero, such as an amount to spend: `0`, `0.00` and
+ * negatives fail with `must be greater than 0`.
+ * @example
+ * PositiveDecimalSchema.parse('100'); // '100'
+ * PositiveDecimalSchema.safeParse('0').success; // false
+ */
+export const PositiveDecimalSchema = DecimalStringSchema.refine((value) => isPositiveDecimal(value), 'must be greater than 0');
+
 /** Text already in canonical form: no leading zeros, no trailing fraction zeros, no `-0` (checked apart). */
 const CANONICAL_DECIMAL = /^-?(0|[1-9]\d*)(\.\d*[1-9])?$/;
 
@@ -266,6 +275,16 @@ export function compareDecimal(a: DecimalString, b: DecimalString): -1 | 0 | 1 {
 /** The smaller of two decimals. */
 export function minDecimal(a: DecimalString, b: DecimalString): DecimalString {
   return compareDecimal(a, b) <= 0 ? a : b;
+}
+
+/**
+ * Whether the decimal is greater than zero.
+ * @example
+ * isPositiveDecimal(decimal('0.01')); // true
+ * isPositiveDecimal(decimal('0')); // false
+ */
+export function isPositiveDecimal(a: DecimalString): boolean {
+  return !a.startsWith('-') && !isZeroDecimal(a);
 }
 
 /** Whether the decimal is zero. */

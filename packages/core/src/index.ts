@@ -20,6 +20,7 @@ export {
 export {
   DecimalStringSchema,
   NonNegativeDecimalSchema,
+  PositiveDecimalSchema,
   addDecimal,
   compareDecimal,
   decimal,
@@ -27,6 +28,7 @@ export {
   divideDecimal,
   floorToIncrement,
   isDecimalString,
+  isPositiveDecimal,
   isZeroDecimal,
   minDecimal,
   multiplyDecimal,
@@ -314,6 +316,7 @@ export type { ExecutionInput, ExecutionStore } from './pipeline/stages/execution
 export type { FillsInput, FillsStore } from './pipeline/stages/fills.js';
 export type { FeatureEngineStore } from './pipeline/stages/feature-engines.js';
 export {
+  BooleanTextSchema,
   CONFIG_ENV_VARS,
   DEFAULT_SERVICE_PORTS,
   LIVE_TRADING_CONFIRMATION,

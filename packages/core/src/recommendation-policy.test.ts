@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decimal } from './decimal.js';
+import { isTradepipeError } from './errors.js';
 import { createDefaultRecommendationPolicy, readsNoFeatures } from './recommendation-policy.js';
 import type { Position } from './records/execution.js';
 import { testProduct, testSignal } from './testing/fixtures.js';
@@ -28,6 +29,21 @@ describe('default recommendation policy (the signal bridge)', () => {
     expect(sellSome).toMatchObject({ kind: 'recommend', recommendation: { side: 'SELL', intent: 'reduce', baseSize: '0.00333333', quoteAmount: '99.99' } });
     const sellAll = policy.recommend({ signal: testSignal({ action: 'SELL', closePrice: 30_000 }), product, position: position('0.002'), nowMs });
     expect(sellAll).toMatchObject({ kind: 'recommend', recommendation: { baseSize: '0.002', quoteAmount: '60' } });
+  });
+
+  it('refuses a tradeQuoteAmount of 0 or less with validation_failed, at creation', () => {
+    for (const tradeQuoteAmount of ['-100', '0', '0.00', '-0.01']) {
+      let error: unknown;
+      try {
+        createDefaultRecommendationPolicy({ tradeQuoteAmount });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isTradepipeError(error, 'validation_failed'), tradeQuoteAmount).toBe(true);
+      expect((error as Error).message).toBe('Invalid recommendation policy options: must be greater than 0 (at tradeQuoteAmount)');
+    }
+    const small = createDefaultRecommendationPolicy({ tradeQuoteAmount: '0.01' });
+    expect(small.recommend({ signal: testSignal({ action: 'BUY' }), product, position: undefined, nowMs })).toMatchObject({ recommendation: { quoteAmount: '0.01' } });
   });
 
   it('records a REJECT for a SELL with nothing held (no shorting)', () => {

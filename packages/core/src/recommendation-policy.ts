@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { compareDecimal, decimal, decimalFromNumber, divideDecimal, floorToIncrement, isZeroDecimal, minDecimal, multiplyDecimal, DecimalStringSchema } from './decimal.js';
+import { compareDecimal, decimal, decimalFromNumber, divideDecimal, floorToIncrement, isZeroDecimal, minDecimal, multiplyDecimal, PositiveDecimalSchema } from './decimal.js';
 import { recordId } from './ids.js';
 import type { RecommendationDecision, RecommendationPolicy } from './interfaces.js';
 import { parseWith } from './parse.js';
@@ -7,8 +7,8 @@ import type { TradeRecommendation } from './records/trading.js';
 
 /** Options of the default signal bridge. */
 export const DefaultRecommendationPolicyOptionsSchema = z.object({
-  /** Quote amount a BUY spends, and the most a SELL sells (in quote value). The seed's $100. */
-  tradeQuoteAmount: DecimalStringSchema.default(decimal('100')),
+  /** Quote amount a BUY spends, and the most a SELL sells (in quote value); greater than 0. The seed's $100. */
+  tradeQuoteAmount: PositiveDecimalSchema.default(decimal('100')),
   /** How long a recommendation stays valid; after this it is expired, never validated or executed. */
   ttlMs: z.number().int().positive().default(10 * 60_000),
 });
@@ -42,7 +42,7 @@ const HOLD_DECISION: RecommendationDecision = Object.freeze({ kind: 'none', reas
  * it if less), in base size rounded down to the product's increment; SELL with nothing held is a recorded
  * REJECT; HOLD makes nothing. No shorting. The recommendation's id derives from (pipeline, product,
  * granularity, candle start, stage `signal`), so a replay or a retrained model never makes a second one.
- * @throws TradepipeError `validation_failed` for invalid options.
+ * @throws TradepipeError `validation_failed` for invalid options (e.g. a `tradeQuoteAmount` of 0 or less).
  * @example
  * const policy = createDefaultRecommendationPolicy({ tradeQuoteAmount: '100', ttlMs: 600_000 });
  */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OLLAMA_RESPONSE_LIMIT_BYTES } from './capped-body.js';
 import { checkOllamaHealth } from './health.js';
 import { createOllamaTradeValidator } from './ollama-validator.js';
 import { makeClock, makeContext, makeInput } from './test-helpers.js';
@@ -69,6 +70,22 @@ describe('checkOllamaHealth over HTTP against the fake Ollama', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('fails with ollama_bad_response, reading no further, when /api/tags answers more than OLLAMA_RESPONSE_LIMIT_BYTES', async () => {
+    let pulledBytes = 0;
+    const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulledBytes += chunk.byteLength;
+        controller.enqueue(pulledBytes === chunk.byteLength ? new TextEncoder().encode('{"models":[{"name":"llama3.2:latest"}]}') : chunk);
+        if (pulledBytes >= 64 * 1024 * 1024) controller.close();
+      },
+    });
+    const fetchEndless: typeof fetch = async () => new Response(endless, { status: 200, headers: { 'content-type': 'application/json' } });
+    const health = await checkOllamaHealth({ host: ollama.url, model: 'llama3.2', timeoutMs: ANSWERS_MS, fetch: fetchEndless });
+    expect(health).toMatchObject({ status: 'failing', reason: 'ollama_bad_response', message: `ollama_bad_response: GET /api/tags answered more than ${OLLAMA_RESPONSE_LIMIT_BYTES} bytes` });
+    expect(pulledBytes).toBeLessThanOrEqual(OLLAMA_RESPONSE_LIMIT_BYTES + 2 * chunk.byteLength);
   });
 });
 

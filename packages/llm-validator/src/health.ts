@@ -4,6 +4,9 @@
  * either is false, so this is what tells an operator why.
  */
 
+import { OLLAMA_RESPONSE_LIMIT_BYTES, readCappedText } from './capped-body.js';
+import type { CappedBody } from './capped-body.js';
+
 /** Why an Ollama health check is not `ok`: stable codes to alert and search on. */
 export type OllamaHealthReason =
   /** The connection was refused, reset or could not be made (DNS, network). */
@@ -111,19 +114,20 @@ export async function checkOllamaHealth(options: OllamaHealthOptions): Promise<O
     latencyMs: Math.max(0, Math.round(nowMs() - startedMs)),
   });
   let status: number;
-  let text: string;
+  let body: CappedBody;
   try {
     const response = await fetchImpl(tagsUrl(options.host), { method: 'GET', headers: { accept: 'application/json' }, signal });
     status = response.status;
-    text = await response.text();
+    body = await readCappedText(response, OLLAMA_RESPONSE_LIMIT_BYTES);
   } catch (error) {
     if (signal.aborted) return result('failing', `no answer from /api/tags within ${options.timeoutMs} ms`, 'ollama_timeout');
     return result('failing', `GET /api/tags failed (${errorCode(error)})`, 'ollama_unreachable');
   }
   if (status < 200 || status >= 300) return result('failing', `GET /api/tags answered HTTP ${status}`, 'ollama_http_error');
+  if (body.kind === 'too_large') return result('failing', `GET /api/tags answered more than ${body.limitBytes} bytes`, 'ollama_bad_response');
   let names: string[] | undefined;
   try {
-    names = modelNames(JSON.parse(text));
+    names = modelNames(JSON.parse(body.text));
   } catch {
     names = undefined;
   }

@@ -28,3 +28,4 @@ export {
 } from './rule-validator.js';
 export { withVerdictCache, type CachedTradeValidator, type VerdictCacheOptions } from './verdict-cache.js';
 export type { ChatRequestBody } from './exchange.js';
+export { OLLAMA_RESPONSE_LIMIT_BYTES } from './capped-body.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ValidationFailureKind } from '@tradepipe/core';
+import { findDuplicateKey } from './duplicate-keys.js';
 import { VerdictSchema, findContradiction } from './verdict.js';
 import type { RiskFlag, Verdict } from './verdict.js';
 
@@ -38,11 +39,18 @@ function issuesOf(error: z.ZodError): string {
 }
 
 /**
- * Judges a parsed `/api/chat` body: envelope, `done_reason`, JSON content, verdict schema, contradiction,
- * in that order; the first failure names the kind. Never throws.
+ * Judges a parsed `/api/chat` body: envelope (with `rawBody`, the text it was parsed from, also its keys),
+ * `done_reason`, JSON content, repeated keys in the content, verdict schema, contradiction, in that order; the
+ * first failure names the kind. JSON that repeats a key in an object reads two ways (`JSON.parse` keeps the
+ * last), so it is `invalid_json`, never the last key's verdict. Never throws.
+ * @param rawBody the body's text as received, when there is one: an envelope that repeats a key is refused too
  * @internal
  */
-export function interpretChatAnswer(body: unknown, blockingRiskFlags: readonly RiskFlag[]): Interpretation {
+export function interpretChatAnswer(body: unknown, blockingRiskFlags: readonly RiskFlag[], rawBody?: string): Interpretation {
+  const repeatedInBody = rawBody === undefined ? undefined : findDuplicateKey(rawBody);
+  if (repeatedInBody !== undefined) {
+    return { kind: 'failure', failureKind: 'invalid_json', message: `the answer repeats the key ${JSON.stringify(repeatedInBody)}, so it reads two ways`, tokens: {} };
+  }
   const envelope = ChatAnswerSchema.safeParse(body);
   if (!envelope.success) {
     return { kind: 'failure', failureKind: 'schema_mismatch', message: `the answer is not an Ollama chat response: ${issuesOf(envelope.error)}`, tokens: {} };
@@ -60,6 +68,10 @@ export function interpretChatAnswer(body: unknown, blockingRiskFlags: readonly R
     content = JSON.parse(answer.message.content);
   } catch {
     return { kind: 'failure', failureKind: 'invalid_json', message: 'the model answered text that is not JSON', tokens };
+  }
+  const repeated = findDuplicateKey(answer.message.content);
+  if (repeated !== undefined) {
+    return { kind: 'failure', failureKind: 'invalid_json', message: `the verdict repeats the key ${JSON.stringify(repeated)}, so it reads two ways`, tokens };
   }
   const verdict = VerdictSchema.safeParse(content);
   if (!verdict.success) {

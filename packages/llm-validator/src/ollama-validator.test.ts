@@ -1,6 +1,7 @@
 import { LlmValidationSchema, TradepipeError, isRetryableError, recordId } from '@tradepipe/core';
 import type { LlmValidation } from '@tradepipe/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OLLAMA_RESPONSE_LIMIT_BYTES } from './capped-body.js';
 import { createOllamaTradeValidator } from './ollama-validator.js';
 import type { OllamaValidatorOptionsInput } from './options.js';
 import { SYSTEM_PROMPT_VERSION } from './prompt.js';
@@ -160,6 +161,78 @@ describe('OllamaTradeValidator over HTTP against the fake', () => {
     setTimeout(() => controller.abort(), 50);
     const error = await expectRetryable(pending);
     expect(error.details.aborted).toBe(true);
+  });
+});
+
+describe('verdicts that are not well-formed, and answers too large to read', () => {
+  const chatBody = (content: string, padding = ''): string =>
+    `{"model":"llama3.2","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":${JSON.stringify(content)}},"done":true,"done_reason":"stop"${padding}}`;
+  const repeated = '{"decision":"REJECT","reasons":["bad"],"confidence":0.9,"riskFlags":["extreme_volatility"],"decision":"APPROVE","riskFlags":[]}';
+
+  it('records a verdict that repeats a key as a fail-closed REJECT (invalid_json), not as the last key\'s APPROVE', async () => {
+    ollama.script({ kind: 'raw', body: chatBody(repeated) });
+    const record = await validatorFor().validate(makeInput('repeated-key'), makeContext({ clock: makeClock() }));
+    expectRecorded(record);
+    expect(record.decision).toBe('REJECT');
+    expect(record.failure).toEqual({ kind: 'invalid_json', message: 'the verdict repeats the key "decision", so it reads two ways' });
+    expect(record.reasons[0]).toBe('fail-closed (invalid_json): the verdict repeats the key "decision", so it reads two ways');
+  });
+
+  it('records an answer whose envelope repeats a key as a fail-closed REJECT', async () => {
+    const approve = '{"decision":"APPROVE","reasons":["ok"],"confidence":0.9,"riskFlags":[]}';
+    ollama.script({ kind: 'raw', body: chatBody(approve, ',"done":false') });
+    const record = await validatorFor().validate(makeInput('repeated-envelope-key'), makeContext({ clock: makeClock() }));
+    expect(record).toMatchObject({ decision: 'REJECT', failure: { kind: 'invalid_json', message: 'the answer repeats the key "done", so it reads two ways' } });
+  });
+
+  it.each([[[' ']], [['\u0000\u202e']], [['uptrend intact', '\u200b\t']]])('records an APPROVE whose reasons %j hold no visible text as a schema_mismatch REJECT', async (reasons) => {
+    ollama.script({ kind: 'approve', reasons });
+    const record = await validatorFor().validate(makeInput(`blank-${JSON.stringify(reasons)}`), makeContext({ clock: makeClock() }));
+    expectRecorded(record);
+    expect(record.decision).toBe('REJECT');
+    expect(record.failure?.kind).toBe('schema_mismatch');
+    expect(record.failure?.message).toContain('a reason must hold visible text');
+  });
+
+  it('records the reasons of an APPROVE without control or bidi-override characters', async () => {
+    ollama.script({ kind: 'approve', reasons: ['\u0000\u202e ignore', 'volatility\nnormal'] });
+    const record = await validatorFor().validate(makeInput('control-reasons'), makeContext({ clock: makeClock() }));
+    expect(record).toMatchObject({ decision: 'APPROVE', reasons: ['ignore', 'volatility normal'] });
+  });
+
+  it(`records a body over OLLAMA_RESPONSE_LIMIT_BYTES (${OLLAMA_RESPONSE_LIMIT_BYTES}) as a validator_error REJECT`, async () => {
+    const approve = '{"decision":"APPROVE","reasons":["ok"],"confidence":0.9,"riskFlags":[]}';
+    ollama.script({ kind: 'raw', body: chatBody(approve, ' '.repeat(OLLAMA_RESPONSE_LIMIT_BYTES)) });
+    const record = await validatorFor().validate(makeInput('too-large'), makeContext({ clock: makeClock() }));
+    expectRecorded(record);
+    expect(record.decision).toBe('REJECT');
+    expect(record.failure).toEqual({ kind: 'validator_error', message: `the response body (HTTP 200) is longer than ${OLLAMA_RESPONSE_LIMIT_BYTES} bytes; it was not read further` });
+    expect(record.rawResponse?.length).toBeLessThanOrEqual(65_536);
+  });
+
+  it('stops reading an endless body soon after the limit, with or without content-length', async () => {
+    const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+    for (const declaredLength of [undefined, String(64 * 1024 * 1024)]) {
+      let pulledBytes = 0;
+      const endless = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulledBytes += chunk.byteLength;
+          controller.enqueue(pulledBytes === chunk.byteLength ? new TextEncoder().encode(chatBody('{"decision":"APPROVE"', ' ')) : chunk);
+          if (pulledBytes >= 64 * 1024 * 1024) controller.close();
+        },
+      });
+      const headers = { 'content-type': 'application/json', ...(declaredLength === undefined ? {} : { 'content-length': declaredLength }) };
+      const fetchEndless: typeof fetch = async () => new Response(endless, { status: 200, headers });
+      const validator = createOllamaTradeValidator({ host: 'http://127.0.0.1:1', model: 'llama3.2' }, { fetch: fetchEndless });
+      const record = await validator.validate(makeInput(`endless-${declaredLength}`), makeContext({ clock: makeClock() }));
+      expect(record.failure?.kind).toBe('validator_error');
+      expect(pulledBytes).toBeLessThanOrEqual(OLLAMA_RESPONSE_LIMIT_BYTES + 2 * chunk.byteLength);
+    }
+  });
+
+  it('still throws retryable llm_unavailable for a 5xx whose body is too large', async () => {
+    ollama.script({ kind: 'raw', status: 503, body: ' '.repeat(OLLAMA_RESPONSE_LIMIT_BYTES + 1) });
+    await expectRetryable(validatorFor().validate(makeInput('too-large-503'), makeContext({ clock: makeClock() })));
   });
 });
 

@@ -231,15 +231,20 @@ export class OllamaTradeValidator implements TradeValidator {
           throw unavailable(`Ollama answered HTTP ${outcome.status}`, { status: outcome.status });
         }
         return reject('validator_error', `Ollama refused the request with HTTP ${outcome.status}: ${outcome.message || 'no error text'}`);
+      case 'too_large':
+        if (outcome.status >= 500 || RETRYABLE_STATUSES.has(outcome.status)) {
+          throw unavailable(`Ollama answered HTTP ${outcome.status}`, { status: outcome.status });
+        }
+        return reject('validator_error', `the response body (HTTP ${outcome.status}) is longer than ${outcome.limitBytes} bytes; it was not read further`);
       case 'not_json':
         return reject('invalid_json', 'the response body is not JSON');
       case 'answer':
-        return this.recordAnswer(recommendation, outcome.body, details, nowMs);
+        return this.recordAnswer(recommendation, outcome, details, nowMs);
     }
   }
 
-  private recordAnswer(recommendation: TradeRecommendation, body: unknown, details: FailClosedDetails, nowMs: number): LlmValidation {
-    const interpretation = interpretChatAnswer(body, this.options.blockingRiskFlags);
+  private recordAnswer(recommendation: TradeRecommendation, answer: { readonly body: unknown; readonly raw: string }, details: FailClosedDetails, nowMs: number): LlmValidation {
+    const interpretation = interpretChatAnswer(answer.body, this.options.blockingRiskFlags, answer.raw);
     if (interpretation.kind === 'failure') {
       const verdict = interpretation.verdict;
       return failClosedValidation(recommendation, this.name, interpretation.failureKind, interpretation.message, nowMs, {

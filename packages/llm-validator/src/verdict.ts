@@ -37,17 +37,39 @@ export type RiskFlag = z.infer<typeof RiskFlagSchema>;
  */
 export const DEFAULT_BLOCKING_RISK_FLAGS: readonly RiskFlag[] = ['extreme_volatility', 'data_gap', 'stale_data', 'insufficient_data'];
 
+/** Control characters and the line and paragraph separators: each becomes a space. */
+const CONTROL_CHARACTERS = /[\p{Cc}\p{Zl}\p{Zp}]/gu;
+/**
+ * Invisible format characters (bidi embeddings, overrides, isolates and marks; zero-width spaces and joiners;
+ * the byte order mark; soft hyphens; tag characters) and lone surrogates: removed.
+ */
+const INVISIBLE_CHARACTERS = /[\p{Cf}\p{Cs}]/gu;
+
+/** A reason as recorded: control characters as spaces, invisible and bidi characters removed, trimmed. */
+function cleanReason(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, ' ').replace(INVISIBLE_CHARACTERS, '').trim();
+}
+
 /**
  * zod schema of the verdict the LLM must answer with: a decision, one to ten short reasons, its
  * confidence in [0, 1] and the risk flags it sees. Strict: unknown keys fail the schema. Its JSON
  * schema (see {@link verdictJsonSchema}) is sent to Ollama as the structured-output `format`.
+ * A reason is cleaned before it is checked: control characters (NUL, newlines, escapes) become spaces,
+ * invisible format characters (bidi overrides such as U+202E, zero-width characters) are removed, and the
+ * ends are trimmed; a reason with no visible text left fails the schema, so a verdict cannot be approved on
+ * blank or hidden reasons.
  * @example
  * VerdictSchema.parse({ decision: 'APPROVE', reasons: ['uptrend intact'], confidence: 0.7, riskFlags: [] });
+ * VerdictSchema.parse({ decision: 'APPROVE', reasons: [' ok\u202e\n'], confidence: 0.7, riskFlags: [] }).reasons; // ['ok']
+ * VerdictSchema.safeParse({ decision: 'APPROVE', reasons: [' \u0000'], confidence: 0.7, riskFlags: [] }).success; // false
  */
 export const VerdictSchema = z
   .object({
     decision: z.enum(['APPROVE', 'REJECT']),
-    reasons: z.array(z.string().min(1).max(500)).min(1).max(10),
+    reasons: z
+      .array(z.string().overwrite(cleanReason).min(1, 'a reason must hold visible text').max(500))
+      .min(1)
+      .max(10),
     confidence: z.number().min(0).max(1),
     riskFlags: z.array(RiskFlagSchema).max(RISK_FLAGS.length),
   })

@@ -18,6 +18,7 @@ import { portfolioHeat } from './heat.js';
 import { dailyLossLimitQuote, type RiskLimits } from './limits.js';
 import { riskScore } from './score.js';
 import { adjustedAmount, capAmount, type SizeCap } from './sizing.js';
+import { MIN_VOLATILITY_WINDOW_BARS, volatilityWindowBars } from './volatility.js';
 
 /** One product's holding as the decision sees it. */
 export interface ProductExposure {
@@ -201,6 +202,17 @@ function productGate(inputs: RiskInputs): RiskReason[] {
   return reasons;
 }
 
+/** Why a BUY has no volatility: a window too short at the recommendation's granularity, or too few returns in it. */
+function missingVolatility(inputs: RiskInputs, limits: RiskLimits): RiskReason {
+  const { granularity } = inputs.recommendation;
+  const windowBars = volatilityWindowBars(limits.volatilityWindowDays, granularity);
+  if (windowBars < MIN_VOLATILITY_WINDOW_BARS) {
+    const message = `The ${limits.volatilityWindowDays}-day volatility window holds ${windowBars} ${granularity} candles, fewer than the ${MIN_VOLATILITY_WINDOW_BARS} a volatility needs`;
+    return { code: 'insufficient_data', message };
+  }
+  return { code: 'insufficient_data', message: `Too few returns for the ${limits.volatilityWindowDays}-day volatility` };
+}
+
 function openingGates(inputs: RiskInputs, limits: RiskLimits, figures: { dailyPnl: number; lossLimit: number; heat: number }): { reasons: RiskReason[]; startCooldown: boolean } {
   const { riskState, nowMs, market } = inputs;
   const { dailyPnl, lossLimit, heat } = figures;
@@ -220,9 +232,7 @@ function openingGates(inputs: RiskInputs, limits: RiskLimits, figures: { dailyPn
   else if (nowMs - market.lastCandleCloseMs > inputs.maxCandleAgeMs) {
     reasons.push({ code: 'stale_data', message: `Last candle closed ${nowMs - market.lastCandleCloseMs} ms ago (limit ${inputs.maxCandleAgeMs})` });
   }
-  if (market !== undefined && inputs.volatility === undefined) {
-    reasons.push({ code: 'insufficient_data', message: `Too few returns for the ${limits.volatilityWindowDays}-day volatility` });
-  }
+  if (market !== undefined && inputs.volatility === undefined) reasons.push(missingVolatility(inputs, limits));
   if (heat >= limits.maxPortfolioHeat) reasons.push({ code: 'max_portfolio_heat', message: `Portfolio heat ${heat.toFixed(4)} is at the limit ${limits.maxPortfolioHeat}` });
   if (!(inputs.equityQuote > 0)) reasons.push({ code: 'insufficient_funds', message: 'Equity is not positive' });
   return { reasons, startCooldown };

@@ -7,7 +7,14 @@
 export { createRiskManager, type RiskManagerOptions } from './risk-manager.js';
 export { RiskLimitsSchema, parseRiskLimits, dailyLossLimitQuote, type RiskLimits, type RiskLimitsInput } from './limits.js';
 export { decideRisk, type RiskInputs, type RiskDecisionDraft, type RiskReason, type ProductExposure } from './decide.js';
-export { realizedVolatility, logReturns, annualizationFactor, TRADING_DAYS_PER_YEAR } from './volatility.js';
+export {
+  realizedVolatility,
+  logReturns,
+  annualizationFactor,
+  volatilityWindowBars,
+  MIN_VOLATILITY_WINDOW_BARS,
+  TRADING_DAYS_PER_YEAR,
+} from './volatility.js';
 export { portfolioHeat, heatContribution, MAX_RECORDED_HEAT, type HeatExposure } from './heat.js';
 export {
   riskScore,

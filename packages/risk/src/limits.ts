@@ -1,6 +1,7 @@
 import { parseWith } from '@tradepipe/core';
 import { z } from 'zod';
 import { RiskScoreWeightsSchema } from './score.js';
+import { MIN_VOLATILITY_WINDOW_BARS, volatilityWindowBars } from './volatility.js';
 
 const money = z.number().finite().positive();
 
@@ -34,8 +35,19 @@ export const RiskLimitsSchema = z
     minOrderQuote: z.number().finite().nonnegative().default(0),
     /** `stale_data`: the longest time since the last candle closed; default two candles of the recommendation's granularity. */
     maxCandleAgeMs: z.number().int().positive().optional(),
-    /** The realised volatility window, in days of candles. */
-    volatilityWindowDays: z.number().finite().positive().default(14),
+    /**
+     * The realised volatility window, in days of candles: at least {@link MIN_VOLATILITY_WINDOW_BARS} one-minute
+     * candles (5 minutes). A granularity whose window holds fewer candles than that gives no volatility: BUYs are
+     * refused `insufficient_data`.
+     */
+    volatilityWindowDays: z
+      .number()
+      .finite()
+      .positive()
+      .refine((days) => volatilityWindowBars(days, 'ONE_MINUTE') >= MIN_VOLATILITY_WINDOW_BARS, {
+        message: `volatilityWindowDays must hold at least ${MIN_VOLATILITY_WINDOW_BARS} candles even of ONE_MINUTE (${MIN_VOLATILITY_WINDOW_BARS} minutes)`,
+      })
+      .default(14),
     /** `insufficient_data`: the fewest log returns a volatility may rest on (capped at the window's bars: 14 for daily candles). */
     minVolatilityReturns: z.number().int().min(2).default(20),
     /** The volatility assumed for a held product without enough candles (heat of positions only). */

@@ -106,6 +106,30 @@ describe('createRiskManager', () => {
     expect(await context.store.getRiskAssessment(buy().id)).toBeUndefined();
   });
 
+  it('refuses at creation a volatility window shorter than 5 one-minute candles (it fell back to two candles)', () => {
+    for (const volatilityWindowDays of [1e-300, 0.001, 4 / 1_440]) {
+      expect(() => createRiskManager({ limits: { ...limits, volatilityWindowDays }, signer, approvalTtlMs: 60_000 }), String(volatilityWindowDays)).toThrowError(
+        'Invalid risk limits: volatilityWindowDays must hold at least 5 candles even of ONE_MINUTE (5 minutes) (at volatilityWindowDays)',
+      );
+    }
+    expect(() => createRiskManager({ limits: { ...limits, volatilityWindowDays: 5 / 1_440 }, signer, approvalTtlMs: 60_000 })).not.toThrow();
+  });
+
+  it('refuses a BUY insufficient_data when the window holds fewer than 5 candles of its granularity, saying so', async () => {
+    const { context } = await createRiskFixture();
+    // 0.1 day = 2.4 hourly candles: no volatility rather than one from two returns.
+    const result = await createRiskManager({ limits: { ...limits, volatilityWindowDays: 0.1 }, signer, approvalTtlMs: 60_000 }).assess(buy(), context);
+    expect(result.assessment.decision).toBe('REJECT');
+    expect(result.assessment.reasons).toContainEqual({
+      code: 'insufficient_data',
+      message: 'The 0.1-day volatility window holds 2 ONE_HOUR candles, fewer than the 5 a volatility needs',
+    });
+    expect(result.approval).toBeUndefined();
+    // 5 hourly candles are enough.
+    const enough = await createRiskManager({ limits: { ...limits, volatilityWindowDays: 5 / 24 }, signer, approvalTtlMs: 60_000 }).assess(buy({ candleStartMs: NOW_MS - 7_200_000 }), context);
+    expect(enough.assessment.reasons.map((reason) => reason.code)).not.toContain('insufficient_data');
+  });
+
   it('refuses a SELL beyond the position left after pending sells', async () => {
     const { store, context } = await createRiskFixture();
     await holdEth(store, '0.5');

@@ -49,6 +49,22 @@ describe('createVolatilityReader', () => {
     expect((await cached.read(store, series, asOfMs))!.volatility!.annualized).toBeCloseTo(expected, 9);
   });
 
+  it('gives no volatility for a window of fewer than 5 candles at the granularity, never a two-candle one', async () => {
+    const store = storeAfterCandles();
+    const closes = Array.from({ length: 30 }, (_, index) => 100 + (index % 3));
+    await store.putCandles(closes.map((close, index) => candle(index, close)), { state: 'DONE' });
+    const asOfMs = NOW_MS + 30 * hour;
+    for (const windowDays of [1e-300, 0.05, 4 / 24]) {
+      for (const cache of [true, false]) {
+        const reading = await createVolatilityReader({ windowDays, minReturns: 2, cache }).read(store, series, asOfMs);
+        expect(reading, `${windowDays} ${cache}`).toMatchObject({ markPrice: closes[29], lastCandleStartMs: NOW_MS + 29 * hour });
+        expect(reading?.volatility, `${windowDays} ${cache}`).toBeUndefined();
+      }
+    }
+    const five = await createVolatilityReader({ windowDays: 5 / 24, minReturns: 2, cache: true }).read(store, series, asOfMs);
+    expect(five?.volatility?.returns).toBe(5);
+  });
+
   it('does not cache an incomplete window, so a late candle filling a gap counts', async () => {
     const store = storeAfterCandles();
     const closes = Array.from({ length: 25 }, (_, index) => 100 + (index % 3));

@@ -1,5 +1,5 @@
 import { barsPerDay, candleCloseMs, granularityMs, type Candle, type Granularity, type PipelineStore } from '@tradepipe/core';
-import { annualizationFactor, logReturnStatistics } from './volatility.js';
+import { MIN_VOLATILITY_WINDOW_BARS, annualizationFactor, logReturnStatistics, volatilityWindowBars } from './volatility.js';
 
 /** A series' state at a decision time: its last closed candle and its realised volatility, if enough candles. */
 export interface SeriesReading {
@@ -45,11 +45,13 @@ export function createVolatilityReader(options: { windowDays: number; minReturns
     async read(store, series, asOfMs) {
       const { productId, granularity } = series;
       const stepMs = granularityMs(granularity);
-      const windowBars = Math.max(2, Math.round(options.windowDays * barsPerDay(granularity)));
+      const windowBars = volatilityWindowBars(options.windowDays, granularity);
       // A window holds `windowBars` returns at most (14 for daily candles): never ask for more than it can hold.
       const minReturns = Math.min(options.minReturns, windowBars);
       const latest = (await store.getCandles({ productId, granularity, asOfMs, limit: 1 }))[0];
       if (latest === undefined) return undefined;
+      // Too short a window at this granularity: no volatility (the BUY is refused), never a two-candle one.
+      if (windowBars < MIN_VOLATILITY_WINDOW_BARS) return { markPrice: latest.close, lastCandleStartMs: latest.startMs, lastCandleCloseMs: candleCloseMs(latest), volatility: undefined };
       const key = `${productId}/${granularity}`;
       const entry = options.cache ? entries.get(key) : undefined;
       if (entry !== undefined && entry.lastStartMs === latest.startMs) return entry.reading;

@@ -1,4 +1,4 @@
-import { TradepipeError } from '@tradepipe/core';
+import { TradepipeError, barsPerDay, type Granularity } from '@tradepipe/core';
 
 /**
  * Days in a year of a market that trades 24/7 (crypto): used to annualise.
@@ -6,6 +6,28 @@ import { TradepipeError } from '@tradepipe/core';
  * Math.sqrt(TRADING_DAYS_PER_YEAR * 24); // annualisation factor of hourly candles ≈ 93.59
  */
 export const TRADING_DAYS_PER_YEAR = 365;
+
+/**
+ * The fewest candles a volatility window may hold (5). The sample standard deviation of n returns is off by
+ * about 1/√(2(n − 1)) of itself: 35 % at 5 returns, 50 % at 3, 71 % at 2, too rough to size or refuse a trade on.
+ * `RiskLimitsSchema` refuses a `volatilityWindowDays` that holds fewer even of one-minute candles; at a coarser
+ * granularity that holds fewer (e.g. 2 days of daily candles), there is no volatility and every BUY is a REJECT
+ * `insufficient_data` saying so.
+ * @example
+ * volatilityWindowBars(14, 'ONE_DAY') >= MIN_VOLATILITY_WINDOW_BARS; // true
+ */
+export const MIN_VOLATILITY_WINDOW_BARS = 5;
+
+/**
+ * The candles (returns) a volatility window of `windowDays` holds at a granularity: `round(windowDays × barsPerDay)`.
+ * No floor: a window shorter than {@link MIN_VOLATILITY_WINDOW_BARS} gives no volatility rather than a two-candle one.
+ * @example
+ * volatilityWindowBars(14, 'ONE_DAY'); // 14
+ * volatilityWindowBars(1, 'ONE_HOUR'); // 24
+ */
+export function volatilityWindowBars(windowDays: number, granularity: Granularity): number {
+  return Math.round(windowDays * barsPerDay(granularity));
+}
 
 /**
  * The log returns of a series of closes: `rᵢ = ln(cᵢ / cᵢ₋₁)` for i = 1…n−1.

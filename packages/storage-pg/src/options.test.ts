@@ -21,6 +21,12 @@ describe('pgConnectionFromEnv', () => {
     expect(pgConnectionFromEnv({})).toEqual({ host: '127.0.0.1', port: 5432, database: 'crypto_trading', user: 'postgres' });
   });
 
+  it('reads DB_SSL as core loadConfig does: true/false, 1/0, yes/no in any case', () => {
+    for (const text of ['true', 'TRUE', '1', 'Yes']) expect(pgConnectionFromEnv({ DB_SSL: text }), text).toMatchObject({ ssl: true });
+    for (const text of ['false', 'False', '0', 'NO']) expect(pgConnectionFromEnv({ DB_SSL: text }), text).not.toHaveProperty('ssl');
+    expect(() => pgConnectionFromEnv({ DB_SSL: 'on' })).toThrow('Invalid database environment variables: DB_SSL');
+  });
+
   it('names the malformed variable, never its value', () => {
     let error: unknown;
     try {

@@ -1,4 +1,4 @@
-import { TradepipeError } from '@tradepipe/core';
+import { BooleanTextSchema, TradepipeError } from '@tradepipe/core';
 import { z } from 'zod';
 import { DEFAULT_SCHEMA, SCHEMA_NAME_PATTERN } from './migrate.js';
 
@@ -36,13 +36,14 @@ const EnvSchema = z.object({
   DB_NAME: z.string().min(1).optional(),
   DB_USER: z.string().min(1).optional(),
   DB_PASSWORD: z.string().optional(),
-  DB_SSL: z.enum(['true', 'false']).optional(),
+  DB_SSL: BooleanTextSchema.optional(),
 });
 
 /**
  * Reads the database connection from environment variables, as core's `loadConfig` does: `DATABASE_URL`,
  * or the seed's `DB_HOST` (default `127.0.0.1`), `DB_PORT` (5432), `DB_NAME` (`crypto_trading`), `DB_USER`
- * (`postgres`), `DB_PASSWORD` and `DB_SSL` (`true`/`false`). Errors name the variables at fault, never values.
+ * (`postgres`), `DB_PASSWORD` and `DB_SSL` (`true`/`false`, `1`/`0` or `yes`/`no`, any case: core's `BooleanTextSchema`,
+ * as `loadConfig` reads it). Errors name the variables at fault, never values.
  * @param env the variables to read (pass `process.env`)
  * @returns a connection config for {@link createPgStore}
  * @throws TradepipeError `config_invalid` if a value is malformed
@@ -64,7 +65,7 @@ export function pgConnectionFromEnv(env: Readonly<Record<string, string | undefi
     name: vars.DB_NAME ?? 'crypto_trading',
     user: vars.DB_USER ?? 'postgres',
     password: vars.DB_PASSWORD,
-    ssl: vars.DB_SSL === 'true',
+    ssl: vars.DB_SSL === true,
   });
 }
 

@@ -48,7 +48,7 @@ export const checkWarmupCommand: Command = {
   async run({ values, io, flags }) {
     const featureSet = createFeatureSet();
     const warmupCandles = numberOption(values, 'warmup', { min: 61, max: 100_000, integer: true }) ?? featureSet.warmupCandles;
-    const tolerance = numberOption(values, 'tolerance', { min: 0 }) ?? 1e-9;
+    const tolerance = numberOption(values, 'tolerance', { min: 0, exponent: true }) ?? 1e-9;
     if (tolerance === 0) throw new UsageError('--tolerance must be above 0', 'check warmup');
     const samples = numberOption(values, 'samples', { min: 1, max: 10_000, integer: true }) ?? 40;
     const historyText = stringOption(values, 'history');
