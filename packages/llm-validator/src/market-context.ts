@@ -4,11 +4,11 @@ import type { Candle, Signal, TradeRecommendation } from '@tradepipe/core';
 export interface CandleSummary {
   /** Candles summarised (at most `maxCandles`). */
   readonly count: number;
-  /** Start of the oldest candle summarised, ISO 8601 UTC. */
-  readonly firstStartAt: string;
-  /** Start of the newest candle summarised, ISO 8601 UTC. */
-  readonly lastStartAt: string;
-  /** Close of the newest candle, quote per base unit. */
+  /** Start of the oldest candle summarised, ISO 8601 UTC; absent unless the market is revealed. */
+  readonly firstStartAt?: string;
+  /** Start of the newest candle summarised, ISO 8601 UTC; absent unless the market is revealed. */
+  readonly lastStartAt?: string;
+  /** Close of the newest candle: quote per base unit when the market is revealed, else 100 (prices are an index). */
   readonly lastClose: number;
   /** Change of the close over the window, in percent. */
   readonly changePct: number;
@@ -18,8 +18,8 @@ export interface CandleSummary {
   readonly lowestLow: number;
   /** Standard deviation of close-to-close returns, in percent per candle. */
   readonly volatilityPct: number;
-  /** Mean volume per candle over the window, in the base currency. */
-  readonly meanVolume: number;
+  /** Mean volume per candle over the window, in the base currency; absent unless the market is revealed (its size names the market). */
+  readonly meanVolume?: number;
   /** Simple moving averages of the close over the last 5 and the whole window. */
   readonly smaShort: number;
   /** Simple moving average of the close over the whole window. */
@@ -28,9 +28,12 @@ export interface CandleSummary {
   readonly trend: 'up' | 'down' | 'flat';
   /** Candles made up by the gap policy (close carried forward). */
   readonly gapFilledCount: number;
-  /** The last closes, oldest first. */
+  /** The last closes, oldest first (as an index unless the market is revealed). */
   readonly recentCloses: readonly number[];
 }
+
+/** How the context gives prices: `quote` as traded, or `index`, the last close = 100 (the market hidden). */
+export type ContextPrices = 'quote' | 'index';
 
 /** The compact context sent to the model with each recommendation. Deterministic for the same input. */
 export interface MarketContext {
@@ -40,16 +43,21 @@ export interface MarketContext {
    */
   readonly recommendation: {
     readonly id: string;
-    readonly productId: string;
+    /** The product; absent unless the market is revealed. */
+    readonly productId?: string;
     readonly granularity: string;
     readonly side: 'BUY' | 'SELL';
     readonly intent: 'open' | 'reduce';
     readonly quoteAmount: string;
+    /** The base size of a reduce; absent unless the market is revealed (beside the quote amount it gives the price). */
     readonly baseSize?: string;
     readonly referencePrice: number;
-    readonly candleStartAt: string;
+    /** The decision candle's start, ISO 8601 UTC; absent unless the market is revealed. */
+    readonly candleStartAt?: string;
     readonly origin: string;
   };
+  /** How prices are given: `quote`, or `index` (the last close, else the reference price, = 100). */
+  readonly prices: ContextPrices;
   /** The model signal behind the recommendation; absent for an exit-rule recommendation or when no signal is given. */
   readonly model?: {
     readonly action: string;
@@ -83,6 +91,13 @@ export interface MarketContextInput {
   readonly maxFeatures?: number;
   /** Closes listed in `recentCloses` (default 10). */
   readonly recentCloseCount?: number;
+  /**
+   * Name the product and the dates and give prices as quoted (default false: no product, no date, no volume, prices
+   * as an index with the last close = 100). An LLM that read about a period can recall what followed a date or a
+   * price level it is shown: in a backtest over days before its training cut-off that is lookahead, which the
+   * candle checks cannot see. The trend, returns, volatility and features it needs are the same either way.
+   */
+  readonly revealMarket?: boolean;
 }
 
 /** Rounds to 6 significant digits so the context is short and stable. */
@@ -94,7 +109,10 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-function summarizeCandles(candles: readonly Candle[], recentCloseCount: number): CandleSummary | undefined {
+/** A price as the context gives it: as quoted, or as an index of `base` = 100. */
+type PriceScale = (price: number) => number;
+
+function summarizeCandles(candles: readonly Candle[], recentCloseCount: number, reveal: boolean, scale: PriceScale): CandleSummary | undefined {
   const first = candles[0];
   const last = candles.at(-1);
   if (first === undefined || last === undefined) return undefined;
@@ -105,21 +123,26 @@ function summarizeCandles(candles: readonly Candle[], recentCloseCount: number):
   const smaShort = mean(closes.slice(-5));
   const smaLong = mean(closes);
   const trend = last.close > smaShort && last.close > smaLong ? 'up' : last.close < smaShort && last.close < smaLong ? 'down' : 'flat';
+  let highestHigh = -Infinity;
+  let lowestLow = Infinity;
+  for (const candle of candles) {
+    if (candle.high > highestHigh) highestHigh = candle.high;
+    if (candle.low < lowestLow) lowestLow = candle.low;
+  }
   return {
     count: candles.length,
-    firstStartAt: new Date(first.startMs).toISOString(),
-    lastStartAt: new Date(last.startMs).toISOString(),
-    lastClose: round(last.close),
+    ...(reveal ? { firstStartAt: new Date(first.startMs).toISOString(), lastStartAt: new Date(last.startMs).toISOString() } : {}),
+    lastClose: round(scale(last.close)),
     changePct: round((last.close / first.close - 1) * 100),
-    highestHigh: round(Math.max(...candles.map((candle) => candle.high))),
-    lowestLow: round(Math.min(...candles.map((candle) => candle.low))),
+    highestHigh: round(scale(highestHigh)),
+    lowestLow: round(scale(lowestLow)),
     volatilityPct: round(Math.sqrt(variance) * 100),
-    meanVolume: round(mean(candles.map((candle) => candle.volume))),
-    smaShort: round(smaShort),
-    smaLong: round(smaLong),
+    ...(reveal ? { meanVolume: round(mean(candles.map((candle) => candle.volume))) } : {}),
+    smaShort: round(scale(smaShort)),
+    smaLong: round(scale(smaLong)),
     trend,
     gapFilledCount: candles.filter((candle) => candle.gapFilled).length,
-    recentCloses: closes.slice(-recentCloseCount).map(round),
+    recentCloses: closes.slice(-recentCloseCount).map((close) => round(scale(close))),
   };
 }
 
@@ -130,8 +153,11 @@ function describeOrigin(recommendation: TradeRecommendation): string {
 
 /**
  * Builds the compact market context the LLM sees: the recommendation, the model's signal and confidence,
- * a summary of recent candles (trend, volatility, gaps, last closes) and the key features. Numbers are
- * rounded to 6 significant digits; the same input always gives the same context (and so the same prompt).
+ * a summary of recent candles (trend, volatility, gaps, last closes) and the key features. Unless
+ * `revealMarket`, it names no product, date or volume and gives prices as an index (the last close = 100), so the
+ * LLM judges the numbers rather than recalling what followed a date it knows (see
+ * {@link MarketContextInput.revealMarket}). Numbers are rounded to 6 significant digits; the same input always
+ * gives the same context (and so the same prompt).
  * @returns a JSON-serialisable {@link MarketContext}
  * @example
  * const context = buildMarketContext({ recommendation, signal, recentCandles, featureNames: ['rsi_14'] });
@@ -140,7 +166,11 @@ function describeOrigin(recommendation: TradeRecommendation): string {
 export function buildMarketContext(input: MarketContextInput): MarketContext {
   const { recommendation, signal } = input;
   const candles = input.recentCandles.slice(-(input.maxCandles ?? 50));
-  const summary = summarizeCandles(candles, input.recentCloseCount ?? 10);
+  const reveal = input.revealMarket === true;
+  // The index's base: the last close, else the reference price (a context without candles).
+  const base = candles.at(-1)?.close ?? recommendation.referencePrice;
+  const scale: PriceScale = reveal || !(base > 0) ? (price) => price : (price) => (price / base) * 100;
+  const summary = summarizeCandles(candles, input.recentCloseCount ?? 10, reveal, scale);
   const features: Record<string, number> = {};
   if (signal !== undefined) {
     const count = Math.min(input.maxFeatures ?? 16, input.featureNames.length, signal.features.values.length);
@@ -151,16 +181,17 @@ export function buildMarketContext(input: MarketContextInput): MarketContext {
   return {
     recommendation: {
       id: recommendation.id,
-      productId: recommendation.productId,
+      ...(reveal ? { productId: recommendation.productId } : {}),
       granularity: recommendation.granularity,
       side: recommendation.side,
       intent: recommendation.intent,
       quoteAmount: recommendation.quoteAmount,
-      ...(recommendation.baseSize === undefined ? {} : { baseSize: recommendation.baseSize }),
-      referencePrice: round(recommendation.referencePrice),
-      candleStartAt: new Date(recommendation.candleStartMs).toISOString(),
+      ...(recommendation.baseSize === undefined || !reveal ? {} : { baseSize: recommendation.baseSize }),
+      referencePrice: round(scale(recommendation.referencePrice)),
+      ...(reveal ? { candleStartAt: new Date(recommendation.candleStartMs).toISOString() } : {}),
       origin: describeOrigin(recommendation),
     },
+    prices: reveal || !(base > 0) ? 'quote' : 'index',
     ...(signal === undefined
       ? {}
       : {

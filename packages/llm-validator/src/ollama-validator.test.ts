@@ -68,8 +68,14 @@ describe('OllamaTradeValidator over HTTP against the fake', () => {
     expect(body.format).toEqual(verdictJsonSchema());
     const messages = body.messages as { role: string; content: string }[];
     expect(messages.map((message) => message.role)).toEqual(['system', 'user']);
-    expect(messages[1]?.content).toContain('"productId":"BTC-USD"');
+    // The market hidden by default: an index, no product; revealed on request, with its own prompt version.
+    expect(messages[1]?.content).toContain('"prices":"index"');
+    expect(messages[1]?.content).not.toContain('BTC-USD');
     expect(chat?.headers['content-type']).toBe('application/json');
+    const revealed = await validatorFor({ name: 'revealed', revealMarket: true }).validate(makeInput('request-revealed'), makeContext({ clock: makeClock() }));
+    expect(revealed.promptVersion).toBe(`${SYSTEM_PROMPT_VERSION}+market`);
+    const revealedChat = ollama.requests.filter((request) => request.path === '/api/chat').at(-1);
+    expect((revealedChat?.body as { messages: { content: string }[] }).messages[1]?.content).toContain('"productId":"BTC-USD"');
   });
 
   it('records a scripted REJECT on its merits, without a failure', async () => {

@@ -63,7 +63,8 @@ export class OllamaTradeValidator implements TradeValidator {
     this.options = parseWith(OllamaValidatorOptionsSchema, options, 'Ollama validator options');
     this.name = this.options.name;
     this.systemPrompt = this.options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
-    this.promptVersion = this.options.promptVersion ?? SYSTEM_PROMPT_VERSION;
+    // The context's format is part of the version: a revealed market reads otherwise than an index.
+    this.promptVersion = this.options.promptVersion ?? (this.options.revealMarket ? `${SYSTEM_PROMPT_VERSION}+market` : SYSTEM_PROMPT_VERSION);
     this.fetchImpl = dependencies.fetch ?? fetch;
     this.limiter = createConcurrencyLimiter({ concurrency: this.options.concurrency, queueLimit: this.options.queueLimit });
   }
@@ -159,6 +160,7 @@ export class OllamaTradeValidator implements TradeValidator {
       featureNames: input.featureNames,
       maxCandles: this.options.maxCandles,
       maxFeatures: this.options.maxFeatures,
+      revealMarket: this.options.revealMarket,
     });
     return {
       model: this.options.model,

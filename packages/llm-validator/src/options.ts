@@ -37,6 +37,12 @@ export const OllamaValidatorOptionsSchema = z
     maxCandles: z.number().int().min(1).max(1000).default(50),
     /** Features included in the market context. */
     maxFeatures: z.number().int().min(0).max(200).default(16),
+    /**
+     * Name the product and the dates and quote prices as traded in the market context (default false: prices as an
+     * index, no product, date or volume). The model cannot then recall what followed a date it knows: lookahead in
+     * a backtest over days before its training cut-off. Recorded in the prompt version (`+market` when true).
+     */
+    revealMarket: z.boolean().default(false),
     /** Validations remembered per recommendation id, so none is sent twice (0 disables). */
     cacheSize: z.number().int().min(0).max(1_000_000).default(1000),
   })

@@ -7,7 +7,7 @@ import type { MarketContext } from './market-context.js';
  * @example
  * validation.promptVersion === SYSTEM_PROMPT_VERSION; // for validations made with the default prompt
  */
-export const SYSTEM_PROMPT_VERSION = 'trade-validator/2026-11.1';
+export const SYSTEM_PROMPT_VERSION = 'trade-validator/2026-12.1';
 
 /**
  * The default system prompt; see {@link SYSTEM_PROMPT_VERSION}. To change it, pass `systemPrompt` with your
@@ -19,6 +19,8 @@ export const DEFAULT_SYSTEM_PROMPT = [
   'You are a cautious risk reviewer for an automated crypto-trading system that trades real money.',
   'You receive one trade recommendation as JSON: the recommendation, the model signal behind it with its',
   'confidence, a summary of recent candles and the key features. Decide whether the trade should go ahead.',
+  'When "prices" is "index", prices are scaled so that the last close is 100 and no product or date is named:',
+  'judge the numbers given, never what you remember of a market, a price level or a date.',
   'Answer ONLY with a JSON object with these keys:',
   '- "decision": "APPROVE" or "REJECT";',
   '- "reasons": 1 to 10 short reasons, each under 500 characters, citing the numbers you relied on;',
