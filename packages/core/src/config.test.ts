@@ -112,6 +112,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads ports as decimal digits only, takes an Ollama host only over http(s), and refuses a product named twice', () => {
+    expect(loadConfig({ DB_PORT: '6432' }).database.port).toBe(6432);
+    expect(loadConfig({ DB_PORT: ' 6432 ' }).database.port).toBe(6432);
+    for (const text of ['0x10', ' 1e3', '5432.0', '-1', '0', '65536', 'abc']) expect(() => loadConfig({ DB_PORT: text }), text).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    expect(loadConfig({ OLLAMA_HOST: 'https://ollama.internal:11434' }).ollama.host).toBe('https://ollama.internal:11434');
+    for (const host of ['file:///etc/passwd', 'javascript:alert(1)', 'ftp://x']) expect(() => loadConfig({ OLLAMA_HOST: host }), host).toThrow(expect.objectContaining({ code: 'config_invalid' }));
+    expect(() => loadConfig({ PRODUCTS: 'BTC-USD,BTC-USD' })).toThrow(expect.objectContaining({ code: 'config_invalid', message: expect.stringContaining('PRODUCTS names a product twice') }));
+    expect(loadConfig({ PRODUCTS: 'BTC-USD,ETH-USD' }).products).toEqual(['BTC-USD', 'ETH-USD']);
+  });
+
   it('reads the seed database variables and redacts secrets when printed', () => {
     const config = loadConfig({ DB_HOST: 'postgres', DB_PORT: '5433', DB_PASSWORD: 'hunter2', DATABASE_URL: 'postgres://app:hunter2@db/x', RISK_APPROVAL_SECRET: secret, PRODUCTS: 'BTC-USD,ETH-USD' });
     expect(config.database).toMatchObject({ host: 'postgres', port: 5433 });

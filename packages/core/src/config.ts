@@ -21,7 +21,13 @@ export const DEFAULT_SERVICE_PORTS = {
   healthMonitor: 8030,
 } as const;
 
-const port = z.coerce.number().int().min(1).max(65_535);
+/** A port: a whole number 1 … 65535, from a number or from text of decimal digits only (`0x10` and ` 1e3` are refused, not read as 16 and 1000). */
+const port = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d{1,5}$/.test(value.trim()) ? Number(value.trim()) : value),
+  z.number({ error: 'expected a port, a whole number from 1 to 65535' }).int().min(1).max(65_535),
+);
+/** An http(s) URL (an Ollama host): `file:` or `javascript:` is refused. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 const optionalText = z.string().min(1).optional();
 
 const TRUE_WORDS: readonly string[] = ['true', '1', 'yes'];
@@ -51,7 +57,11 @@ export const TradepipeConfigSchema = z
     /** `paper` (default) simulates fills; `live` places real orders and needs the explicit confirmation. */
     mode: z.enum(['paper', 'live']).default('paper'),
     liveTradingConfirmed: z.boolean().default(false),
-    products: z.array(ProductIdSchema).min(1).default(['BTC-USD']),
+    products: z
+      .array(ProductIdSchema)
+      .min(1)
+      .refine((products) => new Set(products).size === products.length, 'PRODUCTS names a product twice')
+      .default(['BTC-USD']),
     granularity: GranularitySchema.default('ONE_DAY'),
     /** `TRADE_AMOUNT_USD`: what one BUY spends; greater than 0. */
     tradeQuoteAmount: DecimalStringSchema.refine(isPositiveDecimal, 'TRADE_AMOUNT_USD must be greater than 0').default(decimal('100')),
@@ -70,7 +80,7 @@ export const TradepipeConfigSchema = z
       /** Whether live mode needs the secret in this process (default true: see `loadConfig`'s `requireApprovalSecret`). */
       required: z.boolean().default(true),
     }),
-    ollama: z.object({ host: z.string().url().default('http://127.0.0.1:11434'), model: z.string().min(1).default('llama3.2') }),
+    ollama: z.object({ host: httpUrl.default('http://127.0.0.1:11434'), model: z.string().min(1).default('llama3.2') }),
     ports: z.object(Object.fromEntries(Object.entries(DEFAULT_SERVICE_PORTS).map(([name, value]) => [name, port.default(value)])) as {
       [K in keyof typeof DEFAULT_SERVICE_PORTS]: z.ZodDefault<typeof port>;
     }),

@@ -63,6 +63,10 @@ export function interpretChatAnswer(body: unknown, blockingRiskFlags: readonly R
   if (answer.done_reason === 'length' || !answer.done) {
     return { kind: 'failure', failureKind: 'truncated', message: `the answer was cut off (done_reason ${answer.done_reason ?? 'missing'})`, tokens };
   }
+  // `load` and `unload` end a request that loaded or unloaded the model, not one that answered: no verdict in it.
+  if (answer.done_reason !== undefined && answer.done_reason !== 'stop') {
+    return { kind: 'failure', failureKind: 'schema_mismatch', message: `the answer ended with done_reason ${JSON.stringify(answer.done_reason.slice(0, 40))}, not "stop": it holds no verdict`, tokens };
+  }
   let content: unknown;
   try {
     content = JSON.parse(answer.message.content);

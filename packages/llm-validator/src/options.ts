@@ -13,7 +13,8 @@ export const OllamaValidatorOptionsSchema = z
   .object({
     /** The validator's name, recorded in each validation and part of its id. */
     name: z.string().min(1).max(64).default('ollama'),
-    host: z.url().default('http://127.0.0.1:11434'),
+    /** The Ollama server, an http(s) URL (`file:` or `javascript:` is refused). */
+    host: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).default('http://127.0.0.1:11434'),
     model: z.string().min(1).max(200),
     /** Deadline of one request, from sending to the last byte of the answer. */
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
