@@ -106,6 +106,14 @@ describe('tradepipe (the built bin)', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(work, 'not-a-report.html'))).toBe(false);
+    // A report whose in-sample count is not one a page can show: a usage error, not a TypeError or RangeError.
+    const report = JSON.parse(readFileSync(join(work, 'first', 'report.json'), 'utf8')) as Record<string, unknown>;
+    for (const [name, inSample] of [['null', null], ['far', { candles: 1, trainingFromMs: 0, trainingToMs: 1e17 }]] as const) {
+      writeFileSync(join(work, `bad-in-sample-${name}.json`), JSON.stringify({ ...report, inSample }));
+      const bad = tradepipe('report', `bad-in-sample-${name}.json`);
+      expect(bad.status, `${name}: ${bad.stderr}`).toBe(2);
+      expect(bad.stderr).toMatch(/inSample/);
+    }
   });
 
   it('checks lookahead at 20 cut points on a small range and passes the default pipeline', () => {

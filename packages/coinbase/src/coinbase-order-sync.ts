@@ -4,6 +4,9 @@ import type { CoinbaseOrder } from './client-orders.js';
 import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, bookOrderFills, isPositive, sumFills, type FillBooking, type RecordedFills } from './coinbase-fill-booking.js';
 import { isTerminalOrder, updateOrderStatus } from './executor-intent.js';
 
+/** How far (relative) recorded fills may fall short of Coinbase's `filled_size` and still account for it: rounding. */
+const SHORTFALL_TOLERANCE = decimal('0.000001');
+
 /** Coinbase statuses after which an order never fills again. */
 const ENDED_ON_EXCHANGE: ReadonlySet<CoinbaseOrder['status']> = new Set(['FILLED', 'CANCELLED', 'EXPIRED', 'FAILED']);
 
@@ -43,7 +46,10 @@ function filledToOrderSize(order: Order, wire: CoinbaseOrder): boolean {
 export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: FillBooking): string | undefined {
   const { recorded } = booking;
   if (isPositive(wire.filled_size)) {
-    if (compareDecimal(addDecimal(recorded.sizeBase, FILL_TOLERANCE_BASE), wire.filled_size) < 0) return 'FILLS_BEHIND_FILLED_SIZE';
+    // Short by more than rounding: fills converted from quote (size ÷ price) may fall a hair under Coinbase's rounded
+    // figure, and an order held for that would be held for ever.
+    const shortfallTolerance = addDecimal(multiplyDecimal(wire.filled_size, SHORTFALL_TOLERANCE), FILL_TOLERANCE_BASE);
+    if (compareDecimal(addDecimal(recorded.sizeBase, shortfallTolerance), wire.filled_size) < 0) return 'FILLS_BEHIND_FILLED_SIZE';
     return booking.unbooked > 0 && !filledToOrderSize(order, wire) ? 'FILLS_NOT_BOOKED' : undefined;
   }
   if (booking.unbooked > 0) return 'FILLS_NOT_BOOKED';
@@ -60,8 +66,8 @@ export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: Fil
  * The tradepipe status of a Coinbase order, from its status and the fills recorded for it. PENDING/QUEUED/OPEN →
  * ACKNOWLEDGED, or PARTIALLY_FILLED once anything filled. An order Coinbase reports ended whose fills are not all
  * accounted for ({@link unaccountedFills}) stays open (`heldBecause` says why). Else FILLED → EXECUTED;
- * CANCELLED/EXPIRED with fills → EXECUTED (an IOC's filled part), without → FAILED; FAILED → FAILED with the reject
- * reason (its fills recorded first). Other statuses keep the current one.
+ * CANCELLED/EXPIRED/FAILED with fills → EXECUTED (an IOC's filled part; the reason says which), without → FAILED (a
+ * FAILED one with the reject reason). Other statuses keep the current one.
  * @internal
  */
 export function statusOfExchangeOrder(order: Order, wire: CoinbaseOrder, booking: FillBooking): { readonly status: OrderStatus; readonly reason?: string; readonly heldBecause?: string } {
@@ -76,7 +82,8 @@ export function statusOfExchangeOrder(order: Order, wire: CoinbaseOrder, booking
     case 'FILLED':
       return { status: 'EXECUTED' };
     case 'FAILED':
-      return { status: 'FAILED', reason: wire.reject_reason ?? 'FAILED' };
+      // Money moved on an order Coinbase calls failed: it executed that far (as a cancelled IOC's filled part does).
+      return hasRecorded ? { status: 'EXECUTED', reason: `FAILED_AFTER_PARTIAL_FILL${wire.reject_reason === undefined ? '' : `:${wire.reject_reason}`}` } : { status: 'FAILED', reason: wire.reject_reason ?? 'FAILED' };
     default:
       return hasRecorded ? { status: 'EXECUTED', reason: `${wire.status}_AFTER_PARTIAL_FILL` } : { status: 'FAILED', reason: `${wire.status}_WITHOUT_FILL` };
   }
@@ -104,8 +111,10 @@ function figure(wireValue: DecimalString | undefined, recordedValue: DecimalStri
  * Polls an acknowledged order once: reads it (refusing an answer about another order), reads and records its fills
  * (idempotent by id, capped by what the order can have filled, before the status so positions exist when the order
  * ends) and applies the new status and totals. The fills are always read once Coinbase reports the order ended, and an
- * ended order whose fills are not all accounted for stays open, polled again: a fill is never lost to a lagging or
- * empty `filled_size`, and never booked twice.
+ * ended order whose fills are not all accounted for stays open, polled again (`statusReason` `HELD_…`): a fill is
+ * never lost to a lagging or empty `filled_size`. Fills are booked once per id and never past the order's size; a
+ * fill listed twice under two ids while Coinbase sends no `filled_size` can be booked twice, which the order's end
+ * then reports (`FILLS_BEYOND_FILLED_SIZE`, an error in the log).
  * @throws TradepipeError `validation_failed` when Coinbase answers about another order; the client's errors
  * @internal
  */
@@ -117,12 +126,25 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
   const booking: FillBooking =
     ENDED_ON_EXCHANGE.has(wire.status) || mentionsFills(wire) ? await bookOrderFills(order, wire, input) : { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0 };
   const { status, reason: statusReason, heldBecause } = statusOfExchangeOrder(order, wire, booking);
+  let reason = statusReason;
   if (heldBecause !== undefined) {
     // Coinbase's order and fills answers can lag each other: the order ends only once its fills are recorded, so the
-    // position is complete when it does (an ended order is never polled again).
-    context.logger.warn('coinbase reports the order ended but its fills are not accounted for; polling again', { orderId: order.id, exchangeStatus: wire.status, heldBecause, filledSize: wire.filled_size ?? '', recordedSizeBase: booking.recorded.sizeBase });
+    // position is complete when it does (an ended order is never polled again). The reason goes on the order once
+    // (`HELD_…`, visible to the operator), so its `updatedAtMs` stays put and the stale_orders check speaks up if
+    // Coinbase never settles it; the first hold is an error in the log, the polls after it warnings.
+    reason = `HELD_${heldBecause}`;
+    const fields = { orderId: order.id, exchangeStatus: wire.status, heldBecause, filledSize: wire.filled_size ?? '', recordedSizeBase: booking.recorded.sizeBase };
+    if (order.statusReason !== reason) context.logger.error('coinbase reports the order ended but its fills are not accounted for; the order stays open (and its reservation held) until they are', fields);
+    else context.logger.warn('coinbase reports the order ended but its fills are not accounted for; polling again', fields);
   }
-  let reason = statusReason;
+  // Settled after a hold: the order no longer says HELD_… (a reason is kept until another replaces it).
+  if (reason === undefined && heldBecause === undefined && order.statusReason?.startsWith('HELD_') === true) reason = `SETTLED_AFTER_${order.statusReason}`;
+  if (isPositive(wire.filled_size) && compareDecimal(booking.recorded.sizeBase, addDecimal(multiplyDecimal(wire.filled_size, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0) {
+    // Booked while Coinbase sent no figure to cap by, past what it later reports filled (a fill listed twice under
+    // two ids): the books hold more than the venue does. It cannot be unbooked here: say so on the order, loudly.
+    context.logger.error('recorded fills exceed what coinbase reports filled for the order', { orderId: order.id, filledSize: wire.filled_size, recordedSizeBase: booking.recorded.sizeBase });
+    reason = 'FILLS_BEYOND_FILLED_SIZE';
+  }
   if (exceedsOrder(order, wire)) {
     // The books follow the venue (its fills are what the account holds), but an order filled past its size is
     // past its risk approval: say so on the order, loudly.
@@ -144,6 +166,10 @@ async function applyPoll(order: Order, poll: { readonly status: OrderStatus; rea
     ...(status === 'EXECUTED' || status === 'FAILED' ? { completedAtMs: context.clock.nowMs() } : {}),
   };
   const unchanged =
-    status === order.status && update.filledBaseSize === order.filledBaseSize && update.filledQuoteValue === order.filledQuoteValue && update.totalFees === order.totalFees && update.statusReason === undefined;
+    status === order.status &&
+    update.filledBaseSize === order.filledBaseSize &&
+    update.filledQuoteValue === order.filledQuoteValue &&
+    update.totalFees === order.totalFees &&
+    (update.statusReason === undefined || update.statusReason === order.statusReason);
   return unchanged ? order : updateOrderStatus(order, update, context);
 }

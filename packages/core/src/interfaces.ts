@@ -85,7 +85,7 @@ export interface ModelPrediction {
   /** Probability of the chosen class (after the minimum-confidence rule, the HOLD probability or the class's). */
   readonly confidence: number;
   /**
-   * Each class's probability, when the model outputs them: they sum to 1 (within 1e-3), and a BUY or SELL is the
+   * Each class's probability, when the model outputs them: they sum to 1 (within 0.01), and a BUY or SELL is the
    * most probable class (a HOLD may be any: a confidence bar turns a weak BUY into a HOLD). A prediction they
    * contradict is refused with `model_failed`, its candle dead-lettered.
    */

@@ -45,6 +45,11 @@ describe('readModelMetadata', () => {
     expect(() => readModelMetadata(malformed)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
     const badGranularity = encodeOnnxModel({ ...header, metadataProps: [{ key: 'granularity', value: 'DAILY' }] });
     expect(() => readModelMetadata(badGranularity)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+    // A training range a backtest report could not show: reversed, or past what a Date holds.
+    for (const range of [{ fromMs: 2, toMs: 1, rows: 1 }, { fromMs: 0, toMs: 1e16, rows: 1 }]) {
+      const badRange = encodeOnnxModel({ ...header, metadataProps: [{ key: 'training_range', value: JSON.stringify(range) }] });
+      expect(() => readModelMetadata(badRange), JSON.stringify(range)).toThrow(expect.objectContaining({ code: 'validation_failed' }));
+    }
   });
 
   it('refuses bytes that are not a model', () => {

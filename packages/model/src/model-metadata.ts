@@ -56,7 +56,11 @@ export const LabelingSchema = z.object({
 /** The labeling rule a model was trained with: forward return over `horizon` candles (`horizonMs`) against thresholds. */
 export interface Labeling extends z.infer<typeof LabelingSchema> {}
 
-const TrainingRangeSchema = z.object({ fromMs: z.number(), toMs: z.number(), rows: z.number().int().nonnegative() });
+/** Epoch ms a `Date` can hold (±8.64e15): a training range past it cannot be shown, so it is malformed. */
+const instantMs = z.number().int().min(-8.64e15).max(8.64e15);
+const TrainingRangeSchema = z
+  .object({ fromMs: instantMs, toMs: instantMs, rows: z.number().int().nonnegative() })
+  .refine((range) => range.fromMs <= range.toMs, 'training_range.fromMs is after its toMs');
 
 const PropertiesSchema = z.object({
   [METADATA_KEYS.modelId]: z.string().min(1).optional(),

@@ -18,6 +18,10 @@ const ReportShapeSchema = z.looseObject({
   series: z.looseObject({ price: z.array(z.unknown()), equity: z.array(z.unknown()), drawdown: z.array(z.unknown()) }),
   trades: z.array(z.unknown()),
   funnel: z.looseObject({}),
+  /** Absent from a report.json written before it was counted; when present, instants a Date holds. */
+  inSample: z
+    .looseObject({ candles: z.number().int().nonnegative(), trainingFromMs: z.number().int().min(-8.64e15).max(8.64e15), trainingToMs: z.number().int().min(-8.64e15).max(8.64e15) })
+    .optional(),
 });
 
 /**

@@ -198,8 +198,9 @@ const plural = (count: number, noun: string): string => `${count} ${noun}${count
 
 /** The replayed candles that start within the model's training range (both ends included). */
 function inSampleOf(candles: readonly Candle[], range: { readonly fromMs: number; readonly toMs: number }): NonNullable<BacktestReport['inSample']> {
-  if (!Number.isFinite(range.fromMs) || !Number.isFinite(range.toMs) || range.fromMs > range.toMs) {
-    throw new TradepipeError('validation_failed', 'modelTrainingRange must be two finite instants, fromMs not after toMs', { details: { fromMs: range.fromMs, toMs: range.toMs } });
+  const isInstant = (ms: number): boolean => Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
+  if (!isInstant(range.fromMs) || !isInstant(range.toMs) || range.fromMs > range.toMs) {
+    throw new TradepipeError('validation_failed', 'modelTrainingRange must be two instants a Date holds, fromMs not after toMs', { details: { fromMs: range.fromMs, toMs: range.toMs } });
   }
   let inside = 0;
   for (const candle of candles) if (candle.startMs >= range.fromMs && candle.startMs <= range.toMs) inside += 1;

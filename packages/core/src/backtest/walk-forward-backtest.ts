@@ -63,7 +63,8 @@ export interface WalkForwardResult {
    * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
    * Overlapping test windows count once (each fold until the next one starts); a gap between windows
    * (`stepMs > testWindowMs`) is not traded and the chain steps over it. A position a fold still holds when the next
-   * one starts is sold there for the chain at its mark, paying `costs` (fee and slippage on its value).
+   * one starts is sold there for the chain at its mark, paying `costs` (fee and slippage on its value): in the
+   * equity and every figure from it, not in `feesQuote`, `turnover` or the round trips (no order was placed).
    */
   readonly total: PerformanceMetrics;
 }

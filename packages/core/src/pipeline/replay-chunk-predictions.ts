@@ -154,8 +154,12 @@ export function isRecordablePrediction(prediction: unknown): boolean {
   return isProbability(BUY) && isProbability(SELL) && isProbability(HOLD);
 }
 
-/** How far a prediction's three probabilities may sum from 1 (a float32 model rounds; tradepipe's models stay within it). */
-export const PROBABILITY_SUM_TOLERANCE = 1e-3;
+/**
+ * How far a prediction's three probabilities may sum from 1: 0.01. Loose on purpose: a float32 model rounds, and a model
+ * that clamps each probability into [0, 1] after checking its own sum (as `@tradepipe/model` does, within 1e-3) can
+ * sum to a few thousandths past 1; what is refused is a prediction its probabilities contradict (0.6, or 3).
+ */
+export const PROBABILITY_SUM_TOLERANCE = 0.01;
 
 /**
  * Whether an action contradicts the probabilities given with it: they do not sum to 1 (within
