@@ -1,4 +1,4 @@
-import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, MAX_CANDLE_START_MS, TradepipeError } from '@tradepipe/core';
+import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, TradepipeError } from '@tradepipe/core';
 
 const PRICE_MIN = CANDLE_PRICE_RANGE.min;
 const PRICE_MAX = CANDLE_PRICE_RANGE.max;
@@ -25,8 +25,8 @@ export function checkCandleValues(
   if (!Number.isSafeInteger(startMs) || startMs < 0 || startMs % stepMs !== 0) {
     throw invalid('startMs is not a whole, non-negative multiple of the granularity', 'startMs', startMs);
   }
-  // As core's CandleSchema: a start from 2100 on is a unit mistake (milliseconds read as seconds), not data.
-  if (startMs >= MAX_CANDLE_START_MS) throw invalid('startMs is not before 2100-01-01 (epoch milliseconds read as seconds?)', 'startMs', startMs);
+  // No upper bound here, unlike core's CandleSchema (MAX_CANDLE_START_MS): a feature value does not depend on the
+  // start, only on the order of the candles, and synthetic research series (1M hourly candles) run past 2100.
   if (!isPrice(open)) throw invalid('open is not a number within the price range', 'open', startMs);
   if (!isPrice(high)) throw invalid('high is not a number within the price range', 'high', startMs);
   if (!isPrice(low)) throw invalid('low is not a number within the price range', 'low', startMs);

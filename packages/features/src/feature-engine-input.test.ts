@@ -127,14 +127,3 @@ describe('extreme prices and volumes', () => {
     );
   });
 });
-
-describe('FeatureEngine with a start past 2100', () => {
-  it('refuses it as core does (epoch milliseconds read as seconds), state untouched', () => {
-    const { engine, next } = warmEngine();
-    const far = { ...next, startMs: Date.UTC(2100, 0, 1) };
-    expect(CandleSchema.safeParse(far).success).toBe(false);
-    const error = caught(() => engine.update(far));
-    expect(isTradepipeError(error, 'validation_failed')).toBe(true);
-    expect(engine.update(next)).toBeDefined();
-  });
-});
