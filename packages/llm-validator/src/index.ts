@@ -18,7 +18,7 @@ export {
   type RiskFlag,
 } from './verdict.js';
 export { SYSTEM_PROMPT_VERSION, DEFAULT_SYSTEM_PROMPT, buildChatMessages, type ChatMessage } from './prompt.js';
-export { buildMarketContext, type MarketContext, type MarketContextInput, type CandleSummary } from './market-context.js';
+export { buildMarketContext, type ContextPrices, type MarketContext, type MarketContextInput, type CandleSummary } from './market-context.js';
 export {
   createRuleValidator,
   RuleValidatorOptionsSchema,
