@@ -17,18 +17,26 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A fake and a client whose network waits are recorded (and skipped). */
-async function recordingWaits(): Promise<{ readonly fake: FakeCoinbase; readonly client: CoinbaseClient; readonly waitsMs: number[] }> {
-  const waitsMs: number[] = [];
-  // Time passes as the client sleeps (instantly), as it would on a real clock: the limiter's pacing then does not pile up.
+/**
+ * A network clock whose sleeps are recorded into `waitsMs` and skipped, time passing as they would: with a clock that
+ * stood still, the limiter's pacing piled up over many retries past the cap, by as much as the machine was slow
+ * (61,044 ms seen on a busy one).
+ */
+function recordingClock(waitsMs: number[]): Clock {
   let virtualMs = systemClock.nowMs();
-  const networkClock: Clock = {
+  return {
     nowMs: () => virtualMs,
     sleep: async (durationMs) => {
       waitsMs.push(durationMs);
       virtualMs += durationMs;
     },
   };
+}
+
+/** A fake and a client whose network waits are recorded (and skipped). */
+async function recordingWaits(): Promise<{ readonly fake: FakeCoinbase; readonly client: CoinbaseClient; readonly waitsMs: number[] }> {
+  const waitsMs: number[] = [];
+  const networkClock = recordingClock(waitsMs);
   const clock = createManualClock(Date.now());
   const keys = createTestKeyPair();
   const fake = await startFakeCoinbase({ keys: [keys], clock, enforceRateLimits: false });
@@ -71,16 +79,7 @@ describe('a 429 with an odd Retry-After', () => {
 
   it('without a hint, the doubling 429 backoff stops growing at MAX_RETRY_AFTER_MS', async () => {
     const waitsMs: number[] = [];
-    // Time passes as the client sleeps (instantly): with a clock that stood still, the limiter's pacing piled up over
-    // 40 retries past the cap, by as much as the machine was slow (61,044 ms seen on a busy one).
-    let virtualMs = systemClock.nowMs();
-    const networkClock: Clock = {
-      nowMs: () => virtualMs,
-      sleep: async (durationMs) => {
-        waitsMs.push(durationMs);
-        virtualMs += durationMs;
-      },
-    };
+    const networkClock = recordingClock(waitsMs);
     const keys = createTestKeyPair();
     const fake = await startFakeCoinbase({ keys: [keys], enforceRateLimits: false });
     const client = createCoinbaseClient({ baseUrl: fake.url, key: parseCdpKey({ name: keys.name, privateKey: keys.privateKeyPem }), networkClock, retryBaseDelayMs: 1_000, maxRateLimitRetries: 40 });

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { inSampleLine, renderHtmlReport } from '../report/render-html-report.js';
 import { join, resolve } from 'node:path';
 import { backtest, type BacktestReport } from '@tradepipe/core';
-import { stringOption } from '../arguments.js';
+import { isoDay, stringOption } from '../arguments.js';
 import { EXIT_CODES } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
 import { createProgress } from '../io.js';
@@ -64,12 +64,13 @@ export async function runBacktest(input: CommandInput, title: string): Promise<n
     io.stdout.write(`${JSON.stringify({ ...output, written })}\n`);
     return EXIT_CODES.ok;
   }
+  const inSample = report === undefined ? undefined : inSampleLine(report);
   const lines = [
     `${title} — ${output.summary.productId} ${output.summary.granularity}, paper trading`,
     `  candles          ${prepared.input.source}`,
     `  pipeline         ${output.pipeline.model}; validator ${output.pipeline.validator}; fee ${output.pipeline.feeRateBps} bps, slippage ${output.pipeline.slippageBps} bps`,
     ...formatRunSummary(output.summary),
-    ...(report === undefined || inSampleLine(report) === undefined ? [] : [`  WARNING          ${inSampleLine(report)!} Trade from after ${new Date(report.inSample!.trainingToMs).toISOString().slice(0, 10)} (--from) for an out-of-sample run.`]),
+    ...(inSample === undefined ? [] : [`  WARNING          ${inSample} Trade from after ${isoDay(report!.inSample!.trainingToMs)} (--from) for an out-of-sample run.`]),
     ...(report === undefined ? [] : metricsTable(report)),
     ...written.map((path) => `  wrote            ${path}`),
   ];
