@@ -4,6 +4,7 @@ import { backtestCommand } from './commands/backtest.js';
 import { checkLookaheadCommand } from './commands/check-lookahead.js';
 import { checkWarmupCommand } from './commands/check-warmup.js';
 import { deadLetterCommands } from './commands/dead-letters.js';
+import { orderCommands } from './commands/orders.js';
 import { devCommand } from './commands/dev.js';
 import { downloadCommand } from './commands/download.js';
 import { healthCommand, killSwitchCommands, migrateCommand, serviceCommand } from './commands/operations.js';
@@ -16,10 +17,10 @@ import type { CliIo } from './io.js';
 export const CLI_VERSION = '0.2.0';
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, checkWarmupCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands, ...deadLetterCommands];
+export const COMMANDS: readonly Command[] = [runCommand, backtestCommand, reportCommand, downloadCommand, trainCommand, checkLookaheadCommand, checkWarmupCommand, devCommand, serviceCommand, migrateCommand, healthCommand, ...killSwitchCommands, ...deadLetterCommands, ...orderCommands];
 
 /** Commands that only group subcommands. */
-const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch", 'dead-letters': 'work items that failed for good' };
+const GROUPS: Readonly<Record<string, string>> = { check: 'checks of a pipeline', 'kill-switch': "the deployment's kill switch", 'dead-letters': 'work items that failed for good', orders: 'orders held open, and their settlement by an operator' };
 
 const EXIT_CODE_HELP = [
   'Exit codes:',
@@ -96,7 +97,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
       io.stdout.write(commandHelp(found.command));
       return EXIT_CODES.ok;
     }
-    return await found.command.run({ values: parsed.values, positionals: parsed.positionals, io, flags: { json, verbose } });
+    return await found.command.run({ values: parsed.values, lists: parsed.lists, positionals: parsed.positionals, io, flags: { json, verbose } });
   } catch (error) {
     if (io.signal.aborted) {
       io.stderr.write('tradepipe: interrupted\n');

@@ -9,11 +9,15 @@ export interface OptionSpec {
   /** Shown in help: `<file>`, `<n>`, `<date>`. */
   readonly value?: string;
   readonly description: string;
+  /** May be given more than once (a string option): its values arrive in order in {@link CommandInput.lists}, not in `values`. */
+  readonly multiple?: boolean;
 }
 
 /** What a command's `run` receives. */
 export interface CommandInput {
   readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  /** The values of each option that may be given more than once, in order (absent when not given). */
+  readonly lists?: Readonly<Record<string, readonly string[]>>;
   readonly positionals: readonly string[];
   readonly io: CliIo;
   readonly flags: GlobalFlags;
@@ -62,16 +66,23 @@ export function commandHelp(command: Command): string {
 }
 
 /** Parses a command's arguments strictly; a bad command line is a {@link UsageError}. */
-export function parseCommandArgs(command: Command, args: readonly string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parseCommandArgs(command: Command, args: readonly string[]): { values: Record<string, string | boolean | undefined>; lists: Record<string, string[]>; positionals: string[] } {
+  const specs = { ...command.options, ...GLOBAL_OPTIONS };
   const options = Object.fromEntries(
-    Object.entries({ ...command.options, ...GLOBAL_OPTIONS }).map(([name, spec]) => [name, { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }) }]),
+    Object.entries(specs).map(([name, spec]) => [name, { type: spec.type, ...(spec.short === undefined ? {} : { short: spec.short }), ...(spec.multiple === true ? { multiple: true } : {}) }]),
   );
   try {
     const { values, positionals } = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
     if (values.help !== true && positionals.length > (command.maxPositionals ?? 0)) {
       throw new UsageError(`unexpected argument '${positionals[command.maxPositionals ?? 0]}'`, command.name);
     }
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    const single: Record<string, string | boolean | undefined> = {};
+    const lists: Record<string, string[]> = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (specs[name]?.multiple === true) lists[name] = (Array.isArray(value) ? value : [value]).map(String);
+      else single[name] = value as string | boolean | undefined;
+    }
+    return { values: single, lists, positionals };
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '') : String(error);

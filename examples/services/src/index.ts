@@ -4,7 +4,7 @@
  * the service program, the operator command, the service catalogue, the store and the health report.
  */
 export { runOperatorProcess, runServiceProcess } from './service-process.js';
-export { OPERATOR_USAGE, runOperatorCommand } from './operator.js';
+export { OPERATOR_USAGE, parseOperatorFill, runOperatorCommand } from './operator.js';
 export { SERVICES, SERVICE_NAMES, resolveService, type ServiceDefinition, type ServiceName } from './service-catalog.js';
 export { openStore, storeSchemaFromEnv } from './open-store.js';
 export { aggregateHealth, healthTargets, type HealthTarget } from './health-monitor.js';

@@ -1,7 +1,18 @@
-import { createManualClock, createMemoryStore, isTradepipeError } from '@tradepipe/core';
-import { testCandle } from '@tradepipe/core/testing';
+import { createManualClock, createMemoryStore, isTradepipeError, type Clock, type Order, type PipelineStore } from '@tradepipe/core';
+import { testApproval, testAssessment, testCandle, testOrderIntent, testProduct, testRecommendation } from '@tradepipe/core/testing';
 import { describe, expect, it } from 'vitest';
-import { runOperatorCommand } from './operator.js';
+import { parseOperatorFill, runOperatorCommand } from './operator.js';
+
+/** A $100 BUY on Coinbase that Coinbase reported FILLED while listing no fill: held open (HELD_…), its reservation held. */
+async function heldOrder(store: PipelineStore, clock: Clock): Promise<Order> {
+  await store.putProduct(testProduct());
+  const recommendation = testRecommendation();
+  await store.insertRecommendation(recommendation, 'PENDING_EXECUTION');
+  const { approval, reservation } = testApproval(recommendation, { issuedAtMs: clock.nowMs(), ttlMs: 3_600_000 });
+  await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+  const result = await store.consumeApprovalAndRecordOrderIntent(approval, { ...testOrderIntent(approval, clock.nowMs()), venue: 'coinbase' });
+  return store.updateOrder(result.order.id, { status: 'ACKNOWLEDGED', exchangeOrderId: 'cb-order-1', statusReason: 'HELD_FILLED_WITHOUT_FILLS', submittedAtMs: clock.nowMs(), updatedAtMs: clock.nowMs() });
+}
 
 describe('operator commands', () => {
   it('engages, reports and releases the shared kill switch', async () => {
@@ -49,6 +60,64 @@ describe('operator commands', () => {
     ] as const) {
       const error = await runOperatorCommand(args, store, clock).catch((thrown: unknown) => thrown);
       expect(isTradepipeError(error) ? error.code : error, args.join(' ')).toBe(code);
+    }
+  });
+
+  it('lists held orders and settles one with the fills read off Coinbase', async () => {
+    const clock = createManualClock(Date.UTC(2026, 0, 1));
+    const store = createMemoryStore({ clock });
+    const order = await heldOrder(store, clock);
+    expect(JSON.parse(await runOperatorCommand(['orders', 'held'], store, clock)).orders.map((held: Order) => held.id)).toEqual([order.id]);
+    clock.advance(60_000);
+    const fill = 'id=8f1e2a,price=97250.00,size=99.40,commission=0.60,time=2026-01-01T00:00:30Z,size-in-quote';
+    const settled = JSON.parse(await runOperatorCommand(['orders', 'settle', order.id, '--fill', fill, '--reason', 'ticket 4711'], store, clock));
+    expect(settled).toMatchObject({ fillsRecorded: 1, order: { status: 'EXECUTED', statusReason: 'OPERATOR_SETTLED_AFTER_HELD_FILLED_WITHOUT_FILLS: ticket 4711', totalFees: '0.6' } });
+    // The size in quote is converted to base at 18 places, as the order sync converts it: the value is 99.4 to 1e-12.
+    expect(Number(settled.order.filledQuoteValue)).toBeCloseTo(99.4, 12);
+    expect((await store.listFills(order.id)).map((recorded) => [recorded.id, recorded.price, recorded.filledAtMs])).toEqual([['cb-8f1e2a', '97250', Date.UTC(2026, 0, 1, 0, 0, 30)]]);
+    expect(await store.listActiveReservations()).toEqual([]);
+    expect(JSON.parse(await runOperatorCommand(['orders', 'held'], store, clock)).orders).toEqual([]);
+  });
+
+  it('refuses a settlement without a reason or fills, with a malformed fill, or of an order that is not held', async () => {
+    const clock = createManualClock(Date.UTC(2026, 0, 1));
+    const store = createMemoryStore({ clock });
+    const order = await heldOrder(store, clock);
+    clock.advance(60_000);
+    const fill = 'id=a1,price=97250,size=0.001,commission=0.6,time=2026-01-01T00:00:30Z';
+    for (const [args, code] of [
+      [['orders', 'settle', order.id, '--fill', fill], 'validation_failed'],
+      [['orders', 'settle', order.id, '--reason', 'checked'], 'validation_failed'],
+      [['orders', 'settle', '--reason', 'checked'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill', 'id=a1,price=97250,size=0.001,commission=0.6', '--reason', 'no time'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill', `${fill},fee=1`, '--reason', 'unknown key'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill', fill.replace('2026-01-01T00:00:30Z', '2026-01-01 00:00:30'), '--reason', 'no zone'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill', fill, '--nothing-filled', '--reason', 'both'], 'validation_failed'],
+      [['orders', 'settle', 'ord_missing', '--fill', fill, '--reason', 'checked'], 'not_found'],
+      [['orders', 'cancel', order.id], 'validation_failed'],
+    ] as const) {
+      const error = await runOperatorCommand(args, store, clock).catch((thrown: unknown) => thrown);
+      expect(isTradepipeError(error, code), args.join(' ')).toBe(true);
+    }
+    expect(await store.listFills(order.id)).toEqual([]);
+    expect((await store.getOrder(order.id))?.statusReason).toBe('HELD_FILLED_WITHOUT_FILLS');
+    // nothing-filled ends it FAILED; it is then no longer held.
+    expect(JSON.parse(await runOperatorCommand(['orders', 'settle', order.id, '--nothing-filled', '--reason', 'no fill on the account'], store, clock)).order.status).toBe('FAILED');
+    const again = await runOperatorCommand(['orders', 'settle', order.id, '--nothing-filled', '--reason', 'again'], store, clock).catch((thrown: unknown) => thrown);
+    expect(isTradepipeError(again, 'invalid_state_transition')).toBe(true);
+  });
+
+  it('parses a fill as an operator types it', () => {
+    expect(parseOperatorFill(' id=x-1 , price=100.50, size=2, commission=0.1, time=2026-01-01T00:00:00.250+01:00, maker')).toEqual({
+      coinbaseFillId: 'x-1',
+      price: '100.50',
+      size: '2',
+      commissionQuote: '0.1',
+      filledAtMs: Date.UTC(2025, 11, 31, 23, 0, 0, 250),
+      liquidity: 'MAKER',
+    });
+    for (const text of ['id=a,price=1,size=1,commission=0', 'id=a,id=b,price=1,size=1,commission=0,time=2026-01-01T00:00:00Z', 'id=a,price=1,size=1,commission=0,time=2026-02-30T00:00:00Z', 'size-in-quote,size-in-quote']) {
+      expect(() => parseOperatorFill(text), text).toThrow(/fill/);
     }
   });
 });

@@ -25,6 +25,17 @@ export type { CreateOrderRequest, OrderConfiguration } from './order-request.js'
 export { CoinbaseOrderExecutor, CoinbaseOrderExecutorOptionsSchema, type CoinbaseOrderExecutorOptions } from './coinbase-executor.js';
 export type { BalanceDrift, BalanceReconciliation, PositionDrift } from './coinbase-reconcile.js';
 export {
+  HELD_ORDER_REASON_PREFIX,
+  MAX_OPERATOR_REASON_LENGTH,
+  OPERATOR_SETTLED_REASON_PREFIX,
+  isHeldOrder,
+  listHeldOrders,
+  settleHeldOrder,
+  type OperatorFill,
+  type SettleHeldOrderInput,
+  type SettledHeldOrder,
+} from './held-orders.js';
+export {
   createPaperExecutor,
   fundPaperAccount,
   DEFAULT_PAPER_TAKER_FEE_BPS,

@@ -1,0 +1,95 @@
+import { listHeldOrders, settleHeldOrder, type SettledHeldOrder } from '@tradepipe/coinbase';
+import type { Order, PipelineStore } from '@tradepipe/core';
+import { parseOperatorFill } from '@tradepipe/example-services';
+import { stringOption } from '../arguments.js';
+import { EXIT_CODES, UsageError } from '../cli-errors.js';
+import type { Command, CommandInput } from '../command.js';
+import { STORE_OPTIONS, openSharedStore, storeSchemaOf } from '../stores.js';
+
+async function withStore<T>(input: CommandInput, work: (store: PipelineStore) => Promise<T>): Promise<T> {
+  const store = await openSharedStore(input.values, input.io, { create: false });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** One order, as the text output prints it. */
+function orderLines(order: Order): string[] {
+  return [
+    `${new Date(order.updatedAtMs).toISOString()}  order ${order.id}  ${order.side} ${order.productId}  ${order.status}  ${order.statusReason ?? ''}`,
+    `  client order id ${order.clientOrderId}, exchange order id ${order.exchangeOrderId ?? '(none)'}`,
+    `  asked ${order.quoteSize === undefined ? `${order.baseSize ?? '?'} base` : `${order.quoteSize} quote`}; recorded fills ${order.filledBaseSize} base, ${order.filledQuoteValue} quote, fees ${order.totalFees}`,
+  ];
+}
+
+/** `tradepipe orders held`. */
+const heldCommand: Command = {
+  name: 'orders held',
+  summary: 'list orders held open: Coinbase reports them ended but their fills do not account for them',
+  description: [
+    'Lists the orders whose statusReason is HELD_… (oldest first): Coinbase reports each ended (FILLED, CANCELLED,',
+    'EXPIRED, FAILED) while the fills it lists do not account for it. The order sync keeps polling and ends it once they',
+    'agree; meanwhile its exposure reservation is held. If Coinbase never settles it, read its fills off Coinbase and',
+    "end it with 'orders settle' (docs/operations.md, \"Orders held open\").",
+  ].join('\n'),
+  options: STORE_OPTIONS,
+  examples: ['tradepipe orders held', 'tradepipe orders held --schema live --json'],
+  async run(input) {
+    const schema = storeSchemaOf(input.values, input.io.env);
+    const orders = await withStore(input, listHeldOrders);
+    if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, orders })}\n`);
+    else input.io.stdout.write(orders.length === 0 ? `no held orders in schema ${schema}\n` : `${orders.flatMap(orderLines).join('\n')}\n`);
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `tradepipe orders settle`. */
+const settleCommand: Command = {
+  name: 'orders settle',
+  summary: 'end a held order on your word, with the fills you read off Coinbase',
+  arguments: '<orderId>',
+  description: [
+    'Ends one order held open (HELD_…) after you checked it on Coinbase: records the fills you give that the store lacks',
+    '(each under the id the order sync would give it, so none is booked twice), then ends the order EXECUTED with the',
+    'totals of all its recorded fills, or FAILED with --nothing-filled. Its reservation is released and the pipeline ends',
+    'its recommendation at its next poll. Every check comes first: fills past what the order can have filled, a fill',
+    'recorded before with other figures, or an order that is not held are refused with nothing written.',
+    'A fill: id=<entry_id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601> as Coinbase lists it, plus size-in-quote',
+    '(the size is in quote, as for a quote-sized BUY) and maker where they apply.',
+  ].join('\n'),
+  options: {
+    ...STORE_OPTIONS,
+    fill: { type: 'string', value: '<id=…,price=…,size=…,commission=…,time=…>', description: 'a fill of the order as Coinbase lists it (repeat for each)', multiple: true },
+    'nothing-filled': { type: 'boolean', description: 'the order filled nothing on Coinbase: end it FAILED (refused if any fill is recorded or given)' },
+    reason: { type: 'string', value: '<text>', description: 'why, and what you checked (kept on the order; required)' },
+  },
+  maxPositionals: 1,
+  examples: [
+    'tradepipe orders settle ord_5b0c… --fill id=8f1e…,price=97250.12,size=99.4,commission=0.6,time=2026-12-07T16:05:01Z,size-in-quote --reason "fills endpoint never listed it; ticket 4711"',
+    'tradepipe orders settle ord_5b0c… --nothing-filled --reason "no fill on the account"',
+  ],
+  async run(input) {
+    const name = 'orders settle';
+    const orderId = input.positionals[0];
+    if (orderId === undefined) throw new UsageError("an order id is required (as 'orders held' prints it)", name);
+    const reason = stringOption(input.values, 'reason');
+    if (reason === undefined || reason.trim() === '') throw new UsageError('--reason is required', name);
+    const nothingFilled = input.values['nothing-filled'] === true;
+    const fillTexts = input.lists?.fill ?? [];
+    if (fillTexts.length === 0 && !nothingFilled) throw new UsageError('give the fills Coinbase lists (--fill, once each) or --nothing-filled', name);
+    const fills = fillTexts.map(parseOperatorFill);
+    const schema = storeSchemaOf(input.values, input.io.env);
+    const settled: SettledHeldOrder = await withStore(input, (store) => settleHeldOrder(store, { orderId, fills, reason, nowMs: Date.now(), ...(nothingFilled ? { nothingFilled } : {}) }));
+    if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, ...settled })}\n`);
+    else {
+      const recorded = `${settled.fillsRecorded} fill${settled.fillsRecorded === 1 ? '' : 's'} recorded, ${settled.fillsAlreadyRecorded} already recorded`;
+      input.io.stdout.write(`${[`settled in schema ${schema}: ${recorded}`, ...orderLines(settled.order)].join('\n')}\n`);
+    }
+    return EXIT_CODES.ok;
+  },
+};
+
+/** `tradepipe orders held|settle`. */
+export const orderCommands: readonly Command[] = [heldCommand, settleCommand];

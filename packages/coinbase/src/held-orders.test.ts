@@ -1,0 +1,162 @@
+// An order Coinbase reports FILLED while its fills list stays empty is held open for good (HELD_…, reservation held):
+// the operator reads the fills off Coinbase and settles it with settleHeldOrder. The live executor runs in the
+// pipeline (execution + fills) on a manual clock; its client talks HTTP to the fake through a proxy on 127.0.0.1 that
+// empties the fills list, as a Coinbase whose fills endpoint never catches up would.
+import { afterEach, describe, expect, it } from 'vitest';
+import { decimal, isTradepipeError, multiplyDecimal, type Order } from '@tradepipe/core';
+import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
+import { isHeldOrder, listHeldOrders, settleHeldOrder, type OperatorFill } from './held-orders.js';
+import { createCapturingLogger } from './test-fixtures.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** Coinbase says FILLED with no `filled_size` while its fills list is empty, for as long as `emptyAnswers` lasts (default: for ever). */
+function fillsNeverListed(state: { emptyAnswers: number } = { emptyAnswers: Number.POSITIVE_INFINITY }): AnswerRewrite {
+  return (request, body) => {
+    if (request.path === '/orders/historical/fills') return state.emptyAnswers-- > 0 ? { ...body, fills: [] } : body;
+    if (request.path.startsWith('/orders/historical/') && body.order !== undefined) {
+      const { number_of_fills: _count, ...order } = body.order as Record<string, unknown>;
+      return { ...body, order: { ...order, filled_size: '' } };
+    }
+    return body;
+  };
+}
+
+async function heldHarness(rewrite: AnswerRewrite = fillsNeverListed()): Promise<{ harness: PipelineBehindProxy; order: Order }> {
+  const logger = createCapturingLogger();
+  const harness = await startPipelineBehindProxy(rewrite, { logger });
+  cleanups.push(() => harness.close());
+  expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+  const [order] = await harness.kit.store.listOrders({});
+  expect(order!.statusReason).toMatch(/^HELD_FILL/);
+  expect(isHeldOrder(order!)).toBe(true);
+  return { harness, order: order! };
+}
+
+/** The fake's real fills of the order, as an operator reads them off Coinbase. */
+function exchangeFills(harness: PipelineBehindProxy): OperatorFill[] {
+  return harness.setup.fake.fills().map((fill) => ({
+    coinbaseFillId: String(fill.entry_id),
+    price: String(fill.price),
+    size: String(fill.size),
+    sizeInQuote: fill.size_in_quote === true,
+    commissionQuote: String(fill.commission),
+    filledAtMs: Date.parse(String(fill.trade_time)),
+  }));
+}
+
+async function refusal(work: Promise<unknown>): Promise<string> {
+  try {
+    await work;
+  } catch (error) {
+    if (isTradepipeError(error)) return error.code;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('settleHeldOrder: the operator ends an order Coinbase never accounts for', () => {
+  it('records the fills read off Coinbase, ends the order EXECUTED, releases its reservation; the pipeline ends the recommendation', async () => {
+    const { harness, order } = await heldHarness();
+    const store = harness.kit.store;
+    expect(await listHeldOrders(store)).toEqual([order]);
+    expect(await store.listActiveReservations()).toHaveLength(1);
+    expect(await store.getPosition('BTC-USD')).toBeUndefined();
+
+    const fills = exchangeFills(harness);
+    expect(fills).toHaveLength(1);
+    const settled = await settleHeldOrder(store, { orderId: order.id, fills, reason: 'fills read off Coinbase, support ticket 123', nowMs: harness.kit.clock.nowMs() });
+
+    const real = harness.setup.fake.orders()[0]!;
+    expect(settled).toMatchObject({ fillsRecorded: 1, fillsAlreadyRecorded: 0 });
+    expect(settled.order).toMatchObject({ status: 'EXECUTED', filledBaseSize: real.filled_size, statusReason: `OPERATOR_SETTLED_AFTER_${order.statusReason!}: fills read off Coinbase, support ticket 123` });
+    expect(isHeldOrder(settled.order)).toBe(false);
+    expect(await listHeldOrders(store)).toEqual([]);
+    expect((await store.listFills(order.id)).map((fill) => fill.id)).toEqual([`cb-${String(harness.setup.fake.fills()[0]!.entry_id)}`]);
+    expect((await store.getPosition('BTC-USD'))?.sizeBase).toBe(real.filled_size);
+    expect(await store.listActiveReservations()).toEqual([]);
+
+    // The fills stage sees the ended order at its next poll and ends the recommendation; the order is not polled again.
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    expect((await store.listFills(order.id))).toHaveLength(1);
+    expect((await store.getOrder(order.id))?.statusReason).toBe(settled.order.statusReason);
+  });
+
+  it('a fill the order sync already booked is counted, not booked again; a second settlement is refused', async () => {
+    // Coinbase's filled_size says twice what its fills list holds: the one listed fill is booked, the order held.
+    const doubledFilledSize: AnswerRewrite = (request, body) =>
+      request.path.startsWith('/orders/historical/') && request.path !== '/orders/historical/fills' && body.order !== undefined
+        ? { ...body, order: { ...(body.order as Record<string, unknown>), filled_size: multiplyDecimal(decimal(String((body.order as Record<string, unknown>).filled_size)), decimal('2')) } }
+        : body;
+    const logger = createCapturingLogger();
+    const harness = await startPipelineBehindProxy(doubledFilledSize, { logger });
+    cleanups.push(() => harness.close());
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+    const store = harness.kit.store;
+    const [order] = await store.listOrders({});
+    expect(order!.statusReason).toBe('HELD_FILLS_BEHIND_FILLED_SIZE');
+    expect(await store.listFills(order!.id)).toHaveLength(1);
+
+    const fills = exchangeFills(harness);
+    const settled = await settleHeldOrder(store, { orderId: order!.id, fills, reason: 'filled_size is wrong: one fill on the account', nowMs: harness.kit.clock.nowMs() });
+    expect(settled).toMatchObject({ fillsRecorded: 0, fillsAlreadyRecorded: 1 });
+    expect(settled.order).toMatchObject({ status: 'EXECUTED', filledBaseSize: harness.setup.fake.orders()[0]!.filled_size });
+    expect(await store.listFills(order!.id)).toHaveLength(1);
+    expect(await refusal(settleHeldOrder(store, { orderId: order!.id, fills, reason: 'again', nowMs: harness.kit.clock.nowMs() }))).toBe('invalid_state_transition');
+    expect(await store.listFills(order!.id)).toHaveLength(1);
+  });
+
+  it('refuses, writing nothing: fills past the order size, a repeated or malformed fill, no fill without nothingFilled, a blank reason, an order not held', async () => {
+    const { harness, order } = await heldHarness();
+    const store = harness.kit.store;
+    const nowMs = harness.kit.clock.nowMs();
+    const [fill] = exchangeFills(harness);
+    const settle = (fills: readonly OperatorFill[], extra: { reason?: string; nothingFilled?: boolean } = {}) =>
+      refusal(settleHeldOrder(store, { orderId: order.id, fills, reason: extra.reason ?? 'checked', nowMs, ...(extra.nothingFilled === undefined ? {} : { nothingFilled: extra.nothingFilled }) }));
+
+    // A $100 BUY cannot have filled twice its size.
+    expect(await settle([fill!, { ...fill!, coinbaseFillId: 'second-fill' }])).toBe('validation_failed');
+    expect(await settle([fill!, fill!])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, price: '0' }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, size: '-0.001' }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, price: '1e5' }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, coinbaseFillId: 'has space' }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, filledAtMs: order.createdAtMs - 1 }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, filledAtMs: nowMs + 1 }])).toBe('validation_failed');
+    expect(await settle([])).toBe('validation_failed');
+    expect(await settle([fill!], { nothingFilled: true })).toBe('validation_failed');
+    expect(await settle([fill!], { reason: '   ' })).toBe('validation_failed');
+    expect(await settle([fill!], { reason: 'line\nbreak' })).toBe('validation_failed');
+    expect(await refusal(settleHeldOrder(store, { orderId: 'ord_missing', fills: [fill!], reason: 'checked', nowMs }))).toBe('not_found');
+    expect(await store.listFills(order.id)).toEqual([]);
+    expect((await store.getOrder(order.id))?.statusReason).toBe(order.statusReason);
+
+    // A fill recorded under the same id with other figures is a conflict, not an overwrite.
+    await settleHeldOrder(store, { orderId: order.id, fills: [fill!], reason: 'checked', nowMs });
+    const { order: other, harness: second } = await heldHarness();
+    const [otherFill] = exchangeFills(second);
+    await second.kit.store.recordFill({ ...(await store.listFills(order.id))[0]!, id: `cb-${otherFill!.coinbaseFillId}`, orderId: other.id, clientOrderId: other.clientOrderId, price: decimal('1') }, { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+    expect(await refusal(settleHeldOrder(second.kit.store, { orderId: other.id, fills: [otherFill!], reason: 'checked', nowMs: second.kit.clock.nowMs() }))).toBe('record_conflict');
+  });
+
+  it('an order that is followed normally is not held and is refused', async () => {
+    const harness = await startPipelineBehindProxy(fillsNeverListed({ emptyAnswers: 0 }), { logger: createCapturingLogger() });
+    cleanups.push(() => harness.close());
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
+    const [order] = await harness.kit.store.listOrders({});
+    expect(await refusal(settleHeldOrder(harness.kit.store, { orderId: order!.id, fills: exchangeFills(harness), reason: 'checked', nowMs: harness.kit.clock.nowMs() }))).toBe('invalid_state_transition');
+  });
+
+  it('nothingFilled ends an order with no fill FAILED, its reservation released', async () => {
+    // Coinbase says FILLED but the fills list stays empty, and the operator finds no fill on the account (the
+    // exchange's answer was wrong): ended FAILED with nothing booked.
+    const { harness, order } = await heldHarness();
+    const settled = await settleHeldOrder(harness.kit.store, { orderId: order.id, fills: [], nothingFilled: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
+    expect(settled.order).toMatchObject({ status: 'FAILED', filledBaseSize: '0', statusReason: `OPERATOR_SETTLED_AFTER_${order.statusReason!}: no fill on the account` });
+    expect(await harness.kit.store.listActiveReservations()).toEqual([]);
+    expect(await harness.kit.store.getPosition('BTC-USD')).toBeUndefined();
+  });
+});

@@ -1,0 +1,199 @@
+import {
+  FillSchema,
+  NonNegativeDecimalSchema,
+  TERMINAL_ORDER_STATUSES,
+  TradepipeError,
+  addDecimal,
+  compareDecimal,
+  divideDecimal,
+  isZeroDecimal,
+  multiplyDecimal,
+  type DecimalString,
+  type Fill,
+  type Order,
+  type PipelineStore,
+} from '@tradepipe/core';
+import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, sumFills, withFill, type RecordedFills } from './coinbase-fill-booking.js';
+
+/** The `statusReason` prefix of an order Coinbase reports ended while its fills do not account for it (see the order sync). */
+export const HELD_ORDER_REASON_PREFIX = 'HELD_';
+
+/** The `statusReason` prefix of an order an operator settled with {@link settleHeldOrder}: `OPERATOR_SETTLED_AFTER_HELD_…: <reason>`. */
+export const OPERATOR_SETTLED_REASON_PREFIX = 'OPERATOR_SETTLED_AFTER_';
+
+/** The longest operator reason kept on the order (its `statusReason` holds 1,000 characters in all). */
+export const MAX_OPERATOR_REASON_LENGTH = 500;
+
+/** A fill an operator read off Coinbase (the order's fills, in the web app or `GET /orders/historical/fills`) for a held order. */
+export interface OperatorFill {
+  /**
+   * Coinbase's id of the fill: its `entry_id` in the order's fills list (`GET /orders/historical/fills`), else its
+   * `trade_id`. Recorded as `cb-<id>`, as the order sync records that fill, so a fill it books too is recorded once.
+   */
+  readonly coinbaseFillId: string;
+  /** Price per base unit, in quote: decimal text as Coinbase lists it (`97250.12`, trailing zeros allowed). */
+  readonly price: string;
+  /** Its size as Coinbase lists it: in base units, or in quote when `sizeInQuote` (a quote-sized market BUY's fills). */
+  readonly size: string;
+  /** Coinbase's `size_in_quote`: the size is in quote, converted to base at the fill's price as the order sync converts it. */
+  readonly sizeInQuote?: boolean;
+  /** Commission paid, in quote (decimal text). */
+  readonly commissionQuote: string;
+  /** When it filled, epoch ms. */
+  readonly filledAtMs: number;
+  /** Maker or taker (default TAKER: a market order takes). */
+  readonly liquidity?: 'MAKER' | 'TAKER';
+}
+
+/** What {@link settleHeldOrder} is told. */
+export interface SettleHeldOrderInput {
+  /** The held order's id (as `tradepipe orders held` prints it). */
+  readonly orderId: string;
+  /** Fills Coinbase shows for the order that the store has not recorded; empty with `nothingFilled` when it filled nothing. */
+  readonly fills: readonly OperatorFill[];
+  /** The operator's word that the order filled nothing: required to end it with no fill at all (FAILED), refused with fills. */
+  readonly nothingFilled?: boolean;
+  /** Why, and what was checked (kept on the order's `statusReason`). */
+  readonly reason: string;
+  /** Now, epoch ms (the order's `updatedAtMs` and `completedAtMs`). */
+  readonly nowMs: number;
+}
+
+/** What {@link settleHeldOrder} did. */
+export interface SettledHeldOrder {
+  /** The order as it ended: EXECUTED with its fills, or FAILED when it filled nothing. */
+  readonly order: Order;
+  /** Fills recorded by this call. */
+  readonly fillsRecorded: number;
+  /** Fills given that the store already held, identical (not recorded again). */
+  readonly fillsAlreadyRecorded: number;
+}
+
+/** Whether an order is held open: not ended, on Coinbase, its `statusReason` `HELD_…`. */
+export function isHeldOrder(order: Order): boolean {
+  return order.venue === 'coinbase' && !TERMINAL_ORDER_STATUSES.includes(order.status) && order.statusReason?.startsWith(HELD_ORDER_REASON_PREFIX) === true;
+}
+
+/** Orders held open (see {@link isHeldOrder}), oldest first. */
+export async function listHeldOrders(store: Pick<PipelineStore, 'listOrders'>): Promise<Order[]> {
+  const open = await store.listOrders({ statuses: ['INTENT_RECORDED', 'SUBMITTED', 'ACKNOWLEDGED', 'PARTIALLY_FILLED', 'UNKNOWN'] });
+  return open.filter(isHeldOrder);
+}
+
+const invalid = (message: string, details: Record<string, string | number | boolean> = {}): TradepipeError => new TradepipeError('validation_failed', message, { details });
+
+/** The fills as the store records them, each checked (positive price and size, commission at least zero, a time between the order's creation and now). */
+function fillsOf(order: Order, input: SettleHeldOrderInput): Fill[] {
+  const seen = new Set<string>();
+  return input.fills.map((given, index) => {
+    const tradeId = typeof given.coinbaseFillId === 'string' ? given.coinbaseFillId.trim() : '';
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,120}$/.test(tradeId)) throw invalid('A fill needs the id Coinbase gives it (letters, digits, . _ : -)', { fill: index });
+    if (seen.has(tradeId)) throw invalid('A fill is given twice', { fill: index, tradeId });
+    seen.add(tradeId);
+    const figure = (field: 'price' | 'size' | 'commissionQuote'): DecimalString => {
+      const parsed = NonNegativeDecimalSchema.safeParse(given[field]);
+      if (!parsed.success) throw invalid(`A fill's ${field} must be a plain decimal, not negative`, { fill: index, field });
+      return parsed.data;
+    };
+    const price = figure('price');
+    const size = figure('size');
+    const commission = figure('commissionQuote');
+    if (isZeroDecimal(price) || isZeroDecimal(size)) throw invalid("A fill's price and size must be above zero", { fill: index, tradeId });
+    if (!Number.isSafeInteger(given.filledAtMs) || given.filledAtMs < order.createdAtMs || given.filledAtMs > input.nowMs) {
+      throw invalid("A fill's time must be between the order's creation and now", { fill: index, tradeId, orderCreatedAtMs: order.createdAtMs });
+    }
+    const sizeBase = given.sizeInQuote === true ? divideDecimal(size, price, 18) : size;
+    if (given.liquidity !== undefined && given.liquidity !== 'MAKER' && given.liquidity !== 'TAKER') throw invalid("A fill's liquidity is MAKER or TAKER", { fill: index, tradeId });
+    return FillSchema.parse({
+      id: `cb-${tradeId}`,
+      orderId: order.id,
+      clientOrderId: order.clientOrderId,
+      venue: 'coinbase',
+      productId: order.productId,
+      side: order.side,
+      price,
+      sizeBase,
+      commission,
+      liquidity: given.liquidity ?? 'TAKER',
+      filledAtMs: given.filledAtMs,
+    }) as Fill;
+  });
+}
+
+/** Whether fills summing to `sums` are more than the order can have filled: its base size, or its quote size (a BUY's value plus commission); 0.1 % allowed. */
+function exceedsOrderSize(order: Order, sums: RecordedFills): boolean {
+  const over = (total: DecimalString, cap: DecimalString): boolean => compareDecimal(total, addDecimal(multiplyDecimal(cap, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0;
+  if (order.baseSize !== undefined) return over(sums.sizeBase, order.baseSize);
+  if (order.quoteSize !== undefined) return over(order.side === 'BUY' ? addDecimal(sums.valueQuote, sums.commissionQuote) : sums.valueQuote, order.quoteSize);
+  return true;
+}
+
+const sameFill = (a: Fill, b: Fill): boolean =>
+  a.orderId === b.orderId && a.side === b.side && a.productId === b.productId && compareDecimal(a.price, b.price) === 0 && compareDecimal(a.sizeBase, b.sizeBase) === 0 && compareDecimal(a.commission, b.commission) === 0;
+
+/**
+ * Ends an order held open (`HELD_…`: Coinbase reports it ended while its fills do not account for it) on an operator's
+ * word, after they read its fills off Coinbase: records the fills given that the store lacks (ids `cb-<coinbaseFillId>`, as
+ * the order sync records them, so a fill it already booked is not booked again), then ends the order — EXECUTED with
+ * the totals of all its recorded fills, or FAILED when it filled nothing (`nothingFilled`) — with `statusReason`
+ * `OPERATOR_SETTLED_AFTER_HELD_…: <reason>`. The order's reservation is released as at any end; the pipeline's fills
+ * stage then ends its recommendation at its next poll, and an ended order is never polled again.
+ *
+ * Every check comes before anything is written: an order that is not held, fills past what the order can have
+ * filled (its size, 0.1 % allowed), a fill recorded before under the same id with other figures, a blank reason, no
+ * fill without `nothingFilled`, `nothingFilled` with fills. The order changes only if it is still as read
+ * (compare-and-set): if the order sync settled it meanwhile, this refuses with `order_conflict`. Fills given under
+ * the ids the order sync uses ({@link OperatorFill.coinbaseFillId}) are recorded once even if Coinbase lists them to
+ * the sync at the same moment.
+ * @throws TradepipeError `not_found` (no such order), `invalid_state_transition` (not held), `validation_failed`, `record_conflict`, `order_conflict`
+ */
+export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'listFills' | 'getProduct' | 'recordFill' | 'updateOrder'>, input: SettleHeldOrderInput): Promise<SettledHeldOrder> {
+  const order = await store.getOrder(input.orderId);
+  if (order === undefined) throw new TradepipeError('not_found', 'No order has this id', { details: { orderId: input.orderId } });
+  if (!isHeldOrder(order)) {
+    throw new TradepipeError('invalid_state_transition', 'Only an order held open (statusReason HELD_…) can be settled by an operator; the order sync follows the others', {
+      details: { orderId: order.id, status: order.status, statusReason: order.statusReason ?? '' },
+    });
+  }
+  const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+  // eslint-disable-next-line no-control-regex
+  if (reason === '' || reason.length > MAX_OPERATOR_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(reason)) {
+    throw invalid(`An operator settlement needs a reason of 1 to ${MAX_OPERATOR_REASON_LENGTH} printable characters`);
+  }
+  const given = fillsOf(order, input);
+  if (input.nothingFilled === true && given.length > 0) throw invalid('nothingFilled contradicts the fills given');
+  const stored = await store.listFills(order.id);
+  const storedById = new Map(stored.map((fill) => [fill.id, fill]));
+  const fresh: Fill[] = [];
+  let already = 0;
+  for (const fill of given) {
+    const existing = storedById.get(fill.id);
+    if (existing === undefined) fresh.push(fill);
+    else if (sameFill(existing, fill)) already += 1;
+    else throw new TradepipeError('record_conflict', 'A fill with this id is recorded with other figures', { details: { orderId: order.id, fillId: fill.id } });
+  }
+  const total = fresh.reduce(withFill, sumFills(stored));
+  if (total.count === 0 && input.nothingFilled !== true) throw invalid('No fill is recorded or given: pass the fills Coinbase shows, or nothingFilled when it filled nothing', { orderId: order.id });
+  if (total.count > 0 && input.nothingFilled === true) throw invalid('nothingFilled contradicts the fills recorded for the order', { orderId: order.id, recordedFills: stored.length });
+  if (exceedsOrderSize(order, total)) {
+    throw invalid('The fills are more than the order can have filled', { orderId: order.id, sizeBase: total.sizeBase, valueQuote: total.valueQuote, commissionQuote: total.commissionQuote });
+  }
+  if (fresh.length > 0) {
+    const product = await store.getProduct(order.productId);
+    if (product === undefined) throw new TradepipeError('unknown_product', 'The order’s product is not in the store', { details: { productId: order.productId } });
+    for (const fill of fresh) await store.recordFill(fill, { quoteCurrency: product.quoteCurrency, baseCurrency: product.baseCurrency });
+  }
+  const filled = total.count > 0;
+  const ended = await store.updateOrder(order.id, {
+    status: filled ? 'EXECUTED' : 'FAILED',
+    filledBaseSize: total.sizeBase,
+    filledQuoteValue: total.valueQuote,
+    totalFees: total.commissionQuote,
+    ...(filled ? { averageFillPrice: divideDecimal(total.valueQuote, total.sizeBase, 18) } : {}),
+    statusReason: `${OPERATOR_SETTLED_REASON_PREFIX}${order.statusReason!}: ${reason}`,
+    completedAtMs: input.nowMs,
+    updatedAtMs: input.nowMs,
+    expected: { status: order.status, statusReason: order.statusReason },
+  });
+  return { order: ended, fillsRecorded: fresh.length, fillsAlreadyRecorded: already };
+}
