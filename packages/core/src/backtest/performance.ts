@@ -111,7 +111,7 @@ function finiteOrNull(value: number | null | undefined): number | null {
 }
 
 /** Below this a float position is a rounding residue of a full exit, not a holding. */
-const POSITION_EPSILON_BASE = 1e-12;
+export const POSITION_EPSILON_BASE = 1e-12;
 
 function exposureOf(equity: readonly EquityPoint[]): number {
   let inMarketMs = 0;

@@ -7,7 +7,7 @@ import type { BacktestRunRecords } from './run-records.js';
 import type { BacktestReport } from './backtest-report.js';
 import type { CostModel } from './baselines.js';
 import { buildEquityCurve, type EquityPoint } from './equity-curve.js';
-import { computePerformanceMetrics, type PerformanceMetrics } from './performance.js';
+import { computePerformanceMetrics, POSITION_EPSILON_BASE, type PerformanceMetrics } from './performance.js';
 import { executionsFromFills, type TradeExecution } from './round-trips.js';
 
 /** One fold's windows: train on `[trainFromMs, testFromMs)`, trade `[testFromMs, testToMs)`. */
@@ -63,10 +63,17 @@ export interface WalkForwardResult {
    * previous one ended, as if its account had carried on) and their trades, through the same metric functions.
    * Overlapping test windows count once (each fold until the next one starts); a gap between windows
    * (`stepMs > testWindowMs`) is not traded and the chain steps over it. A position a fold still holds when the next
-   * one starts is sold there for the chain at its mark, paying `costs` (fee and slippage on its value): in the
-   * equity and every figure from it, not in `feesQuote`, `turnover` or the round trips (no order was placed).
+   * one starts is sold there for the chain by a synthetic SELL (see `boundaryExits`): a trade like the fold's own,
+   * in the equity, `feesQuote`, `tradedNotionalQuote`, `turnover` and the round trips alike. The last fold's
+   * position is not sold (as the fold's own report and the baselines, it is marked at the last close).
    */
   readonly total: PerformanceMetrics;
+  /**
+   * The synthetic SELLs of `total`, oldest first: one for each fold but the last that held base at its cut, of all
+   * that base (in the chained account's size) at the cut's close less `costs.slippageBps`, paying `costs.feeRateBps`
+   * of that notional. Order id `fold-<index>-boundary-exit`, which is also the `exitOrderId` of the round trips it closes.
+   */
+  readonly boundaryExits: readonly TradeExecution[];
 }
 
 /** The folds' windows over candles, in order; none if the period is shorter than one train plus one test window. */
@@ -97,7 +104,7 @@ export function walkForwardWindows(candles: readonly Candle[], options: Pick<Wal
  * backtests the next window with it (the training window's candles warm the features; the test window's are
  * replayed one by one), and rolls on. Each fold starts from `startingBalances`. Every fold is out of sample:
  * `train` never receives a candle of the window it trades.
- * @returns every fold's window, model and records
+ * @returns every fold's window, model and records; the chained total and the sales at the folds' cuts it made
  * @throws TradepipeError `validation_failed` for non-positive windows or a period too short for one fold, and
  * what `train` or the backtest throw
  * @example
@@ -132,41 +139,56 @@ export async function walkForwardBacktest(options: WalkForwardBacktestOptions): 
     folds.push({ window, model: { modelId: model.modelId, modelVersion: model.modelVersion }, trainingCandles: trainingCandles.length, records, report });
     await onFold?.({ window, folds: windows.length, phase: 'done' });
   }
-  return { folds, total: stitchedMetrics(folds, options.costs) };
+  return { folds, ...stitchedMetrics(folds, options.costs) };
+}
+
+/**
+ * The SELL of a long position at a fold's cut (none for a flat one): at the mark less the slippage, paying the fee
+ * rate on that notional, as the baselines' simulated sales do.
+ */
+function boundaryExit(point: EquityPoint, productId: string, orderId: string, costs: CostModel | undefined): TradeExecution | undefined {
+  if (point.positionBase <= POSITION_EPSILON_BASE) return undefined;
+  const priceQuote = point.priceQuote * (1 - (costs?.slippageBps ?? 0) / 10_000);
+  const feeQuote = point.positionBase * priceQuote * ((costs?.feeRateBps ?? 0) / 10_000);
+  return { orderId, productId, side: 'SELL', atMs: point.atMs, sizeBase: point.positionBase, priceQuote, feeQuote };
 }
 
 /**
  * Chains the folds' equity curves and trades into one out-of-sample account, scaled to the first fold's start.
- * Where test windows overlap (`stepMs < testWindowMs`), a fold counts only until the next fold starts trading,
- * so no instant of the period is counted twice. Round trips are matched within each fold (every fold starts
- * flat), never one fold's entry against another fold's exit. A position a fold holds at its cut is sold there
- * at its mark for the chain, paying `costs` (fee and slippage on its value): the next fold starts flat from what
- * that sale leaves, as an account that carried on would have had to pay to start flat (it was carried for free).
+ * Where test windows overlap (`stepMs < testWindowMs`), a fold counts only until the next fold starts trading
+ * (its fills at that instant included, as its equity point there includes them), so no instant of the period is
+ * counted twice. Round trips are matched within each fold (every fold starts flat), never one fold's entry against
+ * another fold's exit. A position a fold holds at its cut is sold there by a synthetic SELL ({@link boundaryExit}),
+ * booked like the fold's own trades: the next fold starts flat from what that sale leaves, as an account that
+ * carried on would have had to pay to start flat (it was carried for free).
  */
-function stitchedMetrics(folds: readonly WalkForwardFold[], costs: CostModel | undefined): PerformanceMetrics {
+function stitchedMetrics(folds: readonly WalkForwardFold[], costs: CostModel | undefined): Pick<WalkForwardResult, 'total' | 'boundaryExits'> {
   const equity: EquityPoint[] = [];
   const executions: TradeExecution[] = [];
-  const exitCostRate = ((costs?.feeRateBps ?? 0) + (costs?.slippageBps ?? 0)) / 10_000;
+  const boundaryExits: TradeExecution[] = [];
   for (const [index, fold] of folds.entries()) {
-    // The previous fold's open position, sold at its cut for the chain: its exit cost comes off where it ended.
-    const previous = equity.at(-1);
-    if (previous !== undefined && previous.positionBase !== 0) {
-      const valueQuote = Math.abs(previous.positionBase * previous.priceQuote);
-      const equityQuote = previous.equityQuote - valueQuote * exitCostRate;
-      equity[equity.length - 1] = { ...previous, equityQuote, cashQuote: equityQuote, positionBase: 0 };
-    }
     const nextFromMs = folds[index + 1]?.window.testFromMs;
     const cutMs = nextFromMs !== undefined && nextFromMs < fold.window.testToMs ? nextFromMs : Number.POSITIVE_INFINITY;
-    const quoteCurrency = fold.records.products.find((product) => product.productId === fold.records.candles[0]!.productId)?.quoteCurrency ?? '';
+    const productId = fold.records.candles[0]!.productId;
+    const quoteCurrency = fold.records.products.find((product) => product.productId === productId)?.quoteCurrency ?? '';
     const startingQuote = toApproxNumber(decimal(fold.records.startingBalances[quoteCurrency] ?? '0'));
     const curve = buildEquityCurve({ fills: fold.records.fills, candles: fold.records.candles, startingQuote }).filter((point) => point.atMs <= cutMs);
     const scale = equity.length === 0 || curve[0]!.equityQuote === 0 ? 1 : equity.at(-1)!.equityQuote / curve[0]!.equityQuote;
     const scaled = curve.map((point) => ({ ...point, equityQuote: point.equityQuote * scale, cashQuote: point.cashQuote * scale, positionBase: point.positionBase * scale }));
     equity.push(...(equity.length === 0 ? scaled : scaled.slice(1)));
-    const fills = fold.records.fills.filter((fill) => fill.filledAtMs < cutMs);
-    // Each fold starts flat: its lots are matched with its own exits only (a lot still open at its cut stays open).
+    // The fills the curve applied: those at the cut too (a candle closing there is the fold's).
+    const fills = fold.records.fills.filter((fill) => fill.filledAtMs <= cutMs);
+    // Each fold starts flat: its lots are matched with its own exits only, its boundary exit included.
     const foldKey = `\u0000fold-${index}`;
     executions.push(...executionsFromFills(fills).map((execution) => ({ ...execution, productId: `${execution.productId}${foldKey}`, sizeBase: execution.sizeBase * scale, feeQuote: execution.feeQuote * scale })));
+    const last = equity.at(-1)!;
+    const exit = nextFromMs === undefined ? undefined : boundaryExit(last, productId, `fold-${index}-boundary-exit`, costs);
+    if (exit === undefined) continue;
+    // The sale's proceeds less its fee, as a fill's: the next fold starts from this cash.
+    const cashQuote = last.cashQuote + exit.sizeBase * exit.priceQuote - exit.feeQuote;
+    equity[equity.length - 1] = { ...last, equityQuote: cashQuote, cashQuote, positionBase: 0 };
+    boundaryExits.push(exit);
+    executions.push({ ...exit, productId: `${productId}${foldKey}` });
   }
-  return computePerformanceMetrics({ equity, executions });
+  return { total: computePerformanceMetrics({ equity, executions }), boundaryExits };
 }
