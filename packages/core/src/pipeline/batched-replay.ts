@@ -17,6 +17,7 @@ import { ChunkMatrix } from './replay-chunk-matrix.js';
 import { ChunkPredictions } from './replay-chunk-predictions.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
+import { runCandleWork } from './replay.js';
 import { modelViewOf } from './stages/signal-generation.js';
 
 /** What a batched replay did. */
@@ -358,7 +359,7 @@ class BatchedWalk implements ChunkVectors {
       await store.putCandles([item.input]);
       // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.
       if (this.signalsAbsent) this.view.signalAbsent(recordId('signal', [this.access.runtime.options.pipelineId, item.candle.productId, item.candle.granularity, item.candle.startMs]));
-      this.itemsProcessed += await pipeline.runUntilIdle();
+      this.itemsProcessed += await runCandleWork(pipeline, clock, item.candle);
     } finally {
       precomputed.delete(workId);
     }

@@ -3,9 +3,13 @@ import { createMemoryStore } from '../memory-store.js';
 import type { PipelineStore } from '../store.js';
 import { testCandle, testProduct } from '../testing/fixtures.js';
 import { createManualClock } from '../time.js';
+import type { Candle } from '../records/market.js';
+import { createTestApprovalSigner } from '../testing/fixtures.js';
+import { replayCandlesBatched } from './batched-replay.js';
 import { createPipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
-import { ReturnFeatureSet, ThresholdModel } from './test-doubles.js';
+import { collectReplayRecords } from './replay-records.js';
+import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel, tradingCandles } from './test-doubles.js';
 
 /** The store, recording when each feature checkpoint is saved. */
 function recordingCheckpoints(store: PipelineStore, saves: { key: string; value: unknown }[]): PipelineStore {
@@ -57,5 +61,57 @@ describe('replayCandles', () => {
     expect(result).toMatchObject({ candles: 7, conflicts: 1 });
     expect(warnings).toEqual([{ message: 'replayed candle conflicts with a stored one; the stored candle stands', fields: { pipelineId: 'conflicts', productId: repeated.productId, granularity: repeated.granularity, startMs: repeated.startMs } }]);
     expect((await store.getCandle(repeated.productId, repeated.granularity, repeated.startMs))?.close).toBe(candles[3]!.close);
+  });
+});
+
+describe('a retry scheduled within a candle interval', () => {
+  /** Hourly candles that trade at every candle after the first (closes alternate +2 % / −2 %). */
+  const hourly = (count: number): Candle[] => {
+    const firstStartMs = Date.UTC(2025, 0, 1);
+    return tradingCandles(count).map((candle, index) => ({ ...candle, granularity: 'ONE_HOUR', startMs: firstStartMs + index * 3_600_000 }));
+  };
+
+  async function replayWithFlakyValidator(mode: 'reference' | 'batched', script: ('approve' | 'transient')[]) {
+    const candles = hourly(6);
+    const clock = createManualClock(candles[0]!.startMs);
+    const store = createMemoryStore({ clock });
+    await store.putProduct(testProduct());
+    await store.putBalances([{ currency: 'USD', available: '100000', hold: '0', updatedAtMs: clock.nowMs() }]);
+    const signer = createTestApprovalSigner();
+    const validator = new ScriptedValidator('flaky', script);
+    const pipeline = createPipeline({
+      pipelineId: 'retries',
+      store,
+      clock,
+      features: new ReturnFeatureSet(),
+      model: new ThresholdModel(),
+      validator,
+      risk: new LimitRiskManager(signer, 1e12),
+      executor: new ImmediateExecutor(signer),
+      tuning: { maxSignalAgeCandles: 1e9 },
+      // The backoff's jitter, fixed: both modes retry at the same time.
+      random: () => 0.5,
+    });
+    if (mode === 'reference') await replayCandles({ pipeline, store, clock, candles });
+    else await replayCandlesBatched({ pipeline, store, clock, candles });
+    return { records: await collectReplayRecords(store, { pipelineId: 'retries', candles }), calls: validator.calls };
+  }
+
+  it('runs at its time, as live, not after the next candle when the recommendation has expired (both replay modes, same records)', async () => {
+    // The validator's first call fails retryably (an LLM briefly unreachable); a live pipeline retries it seconds later.
+    const reference = await replayWithFlakyValidator('reference', ['transient', 'approve']);
+    const states = reference.records.recommendations.map((recommendation) => recommendation.state.state);
+    expect(states.length).toBeGreaterThan(2);
+    expect(states).not.toContain('EXPIRED');
+    expect(states.every((state) => state === 'EXECUTED')).toBe(true);
+    expect(reference.calls).toBe(states.length + 1);
+    const batched = await replayWithFlakyValidator('batched', ['transient', 'approve']);
+    expect(batched.records).toEqual(reference.records);
+  });
+
+  it('changes nothing when nothing is retried', async () => {
+    const reference = await replayWithFlakyValidator('reference', ['approve']);
+    expect(reference.records.recommendations.every((recommendation) => recommendation.state.state === 'EXECUTED')).toBe(true);
+    expect((await replayWithFlakyValidator('batched', ['approve'])).records).toEqual(reference.records);
   });
 });

@@ -5,12 +5,46 @@ import type { ManualClock } from '../time.js';
 import type { Pipeline } from './pipeline.js';
 import { checkpointFeatures, replayAccessOf } from './replay-access.js';
 
+/** The most retry times {@link runCandleWork} moves the clock to after one candle (a bound, far above any pipeline's maxAttempts × items). */
+const MAX_RETRY_ROUNDS = 10_000;
+
+/**
+ * Runs a replayed candle's work as a live pipeline would between this candle's close and the next's: until idle,
+ * then — while a failure scheduled a retry due before the next candle of the series closes — moves the manual clock
+ * to the earliest such retry and runs until idle again. A retryable failure (an LLM briefly unreachable) is thus
+ * retried at its time, not after the next candle, when its recommendation may have expired. Without retries it is
+ * exactly `runUntilIdle`. Both replay modes run every full-path candle through it.
+ * @returns the work items processed
+ * @internal
+ */
+export async function runCandleWork(pipeline: Pipeline, clock: ManualClock, candle: Candle): Promise<number> {
+  const closeMs = candleCloseMs(candle);
+  const nextCloseMs = closeMs + (closeMs - candle.startMs);
+  const retriesAtMs: number[] = [];
+  const stopListening = pipeline.on('item:retried', ({ availableAtMs }) => void retriesAtMs.push(availableAtMs));
+  try {
+    let processed = await pipeline.runUntilIdle();
+    for (let round = 0; round < MAX_RETRY_ROUNDS; round += 1) {
+      const nowMs = clock.nowMs();
+      let dueMs = Number.POSITIVE_INFINITY;
+      for (const atMs of retriesAtMs) if (atMs > nowMs && atMs < dueMs) dueMs = atMs;
+      if (dueMs >= nextCloseMs) break;
+      clock.set(dueMs);
+      processed += await pipeline.runUntilIdle();
+    }
+    return processed;
+  } finally {
+    stopListening();
+  }
+}
+
 /**
  * Replays closed candles through a pipeline as if they arrived live, for backtests and demos: for each
  * candle, oldest first, the manual clock moves to the candle's close, the candle is stored, and the pipeline
  * runs until idle. The pipeline and the store must share `clock`. (Storing a whole history at once and
  * running the pipeline afterwards trades nothing: a signal on a candle that closed long before "now" is stale
- * and makes no recommendation.) Feature checkpoints are saved every `checkpointEveryCandles` and at the end.
+ * and makes no recommendation.) A retry a failure schedules before the next candle would close runs at its time
+ * (the clock moved to it), as live. Feature checkpoints are saved every `checkpointEveryCandles` and at the end.
  * This is the reference mode; `replayCandlesBatched` gives the same records much faster.
  * A candle whose bucket the store already holds with other values is refused by the store (the stored one stands):
  * the replay goes on, counts it in `conflicts` and warns on the pipeline's logger, naming the first.
@@ -43,7 +77,7 @@ export async function replayCandles(input: {
       if (conflicts === 0) replayAccessOf(input.pipeline).runtime.logger.warn('replayed candle conflicts with a stored one; the stored candle stands', { productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
       conflicts += put.conflicts.length;
     }
-    const processed = await input.pipeline.runUntilIdle();
+    const processed = await runCandleWork(input.pipeline, input.clock, candle);
     itemsProcessed += processed;
     await input.onCandle?.(candle, processed);
   }
