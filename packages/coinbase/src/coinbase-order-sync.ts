@@ -39,8 +39,9 @@ function filledToOrderSize(order: Order, wire: CoinbaseOrder): boolean {
  * Why the fills of an order Coinbase reports ended are not all accounted for, if they are not: then it must not end
  * yet. A positive `filled_size` must be covered by the recorded fills, and a listed fill it leaves unbooked holds the
  * order unless the order filled its whole size (then it is a repeat); without one (absent, `""` or `"0"`), every fill
- * Coinbase lists must be booked, the recorded fills must reach `filled_value` and `number_of_fills` when sent, an
- * explicit `"0"` must not contradict recorded fills, and a FILLED order must have fills recorded.
+ * Coinbase lists must be booked, the recorded fills must reach `filled_value` and `number_of_fills` when sent and
+ * positive and not pass them (a fill booked twice under two ids, or totals lagging the fills), an explicit `"0"` must
+ * not contradict recorded fills, and a FILLED order must have fills recorded.
  * @internal
  */
 export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: FillBooking): string | undefined {
@@ -56,8 +57,12 @@ export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: Fil
   const hasRecorded = !isZeroDecimal(recorded.sizeBase);
   if (wire.filled_size !== undefined && hasRecorded) return 'FILLED_SIZE_BEHIND_FILLS';
   if (isPositive(wire.filled_value) && compareDecimal(multiplyDecimal(recorded.valueQuote, ROUNDING_ALLOWANCE), wire.filled_value) < 0) return 'FILLS_BEHIND_FILLED_VALUE';
+  // Recorded past Coinbase's figures: ended now, the order would keep them unreported (FILLS_BEYOND_FILLED_SIZE needs a
+  // filled size); held, it ends once the figures agree or a filled size says by how much the books are over.
+  if (isPositive(wire.filled_value) && compareDecimal(recorded.valueQuote, addDecimal(multiplyDecimal(wire.filled_value, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0) return 'FILLED_VALUE_BEHIND_FILLS';
   const fillCount = wire.number_of_fills === undefined || !/^\d+$/.test(wire.number_of_fills) ? 0 : Number(wire.number_of_fills);
   if (fillCount > recorded.count) return 'FILLS_BEHIND_NUMBER_OF_FILLS';
+  if (fillCount > 0 && fillCount < recorded.count) return 'NUMBER_OF_FILLS_BEHIND_FILLS';
   if (wire.status === 'FILLED' && !hasRecorded) return 'FILLED_WITHOUT_FILLS';
   return undefined;
 }
@@ -114,7 +119,7 @@ function figure(wireValue: DecimalString | undefined, recordedValue: DecimalStri
  * ended order whose fills are not all accounted for stays open, polled again (`statusReason` `HELD_…`): a fill is
  * never lost to a lagging or empty `filled_size`. Fills are booked once per id and never past the order's size; a
  * fill listed twice under two ids while Coinbase sends no `filled_size` can be booked twice, which the order's end
- * then reports (`FILLS_BEYOND_FILLED_SIZE`, an error in the log).
+ * then reports (`FILLS_BEYOND_FILLED_SIZE`, an error in the log) unless it is held.
  * @throws TradepipeError `validation_failed` when Coinbase answers about another order; the client's errors
  * @internal
  */
@@ -139,9 +144,10 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
   }
   // Settled after a hold: the order no longer says HELD_… (a reason is kept until another replaces it).
   if (reason === undefined && heldBecause === undefined && order.statusReason?.startsWith('HELD_') === true) reason = `SETTLED_AFTER_${order.statusReason}`;
-  if (isPositive(wire.filled_size) && compareDecimal(booking.recorded.sizeBase, addDecimal(multiplyDecimal(wire.filled_size, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0) {
+  if (heldBecause === undefined && isPositive(wire.filled_size) && compareDecimal(booking.recorded.sizeBase, addDecimal(multiplyDecimal(wire.filled_size, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0) {
     // Booked while Coinbase sent no figure to cap by, past what it later reports filled (a fill listed twice under
     // two ids): the books hold more than the venue does. It cannot be unbooked here: say so on the order, loudly.
+    // Not while the order is held: its HELD_… reason stays on it (one error, then warnings with both figures).
     context.logger.error('recorded fills exceed what coinbase reports filled for the order', { orderId: order.id, filledSize: wire.filled_size, recordedSizeBase: booking.recorded.sizeBase });
     reason = 'FILLS_BEYOND_FILLED_SIZE';
   }

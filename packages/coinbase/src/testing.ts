@@ -10,4 +10,5 @@ export type { FakeFaults, FaultMatch } from './testing/fake-faults.js';
 export type { FakeWebSocketControls } from './testing/fake-websocket.js';
 export type { FakeWireCandle } from './testing/fake-candles.js';
 export type { FakeProductInput } from './testing/fake-products.js';
+export type { FakeMarketOrderFills } from './testing/fake-orders.js';
 export type { FakeProduct, FakeFill, FakeBalance, FakeOrder } from './testing/fake-exchange.js';

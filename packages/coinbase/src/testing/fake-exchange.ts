@@ -77,8 +77,9 @@ export interface FakeOrder {
   order_configuration: Record<string, Record<string, unknown>>;
   /**
    * `OPEN` from placement until filled (`FILLED`) or ended (`CANCELLED`, `EXPIRED`, `FAILED`); the fake never sets
-   * `PENDING`. With immediate fills an IOC order that does not cross ends `CANCELLED` at once; with manual fills it
-   * stays `OPEN` until `fillOrder` or `finishOrder`.
+   * `PENDING`. With immediate fills an IOC order that does not cross ends `CANCELLED` at once, and a market order
+   * filling in parts (`marketOrderFills`) stays `OPEN` between them; with manual fills it stays `OPEN` until
+   * `fillOrder` or `finishOrder`.
    */
   status: 'PENDING' | 'OPEN' | 'FILLED' | 'CANCELLED' | 'EXPIRED' | 'FAILED';
   /** `GOOD_UNTIL_CANCELLED` for limit GTC orders, `IMMEDIATE_OR_CANCEL` for market and limit IOC ones. */
@@ -105,7 +106,8 @@ export interface FakeOrder {
   reject_reason: string;
   /**
    * Not sent: the base size the order fills in all (for a quote-size BUY, worked out at placement from the ask
-   * and the taker fee). This and the three fields below are the fake's bookkeeping.
+   * and the taker fee; one filling in parts, what its quote bought once its last part filled). This and the three
+   * fields below are the fake's bookkeeping.
    */
   targetBaseSize: DecimalString;
   /** Not sent: the currency the order's hold is in (quote for a BUY, base for a SELL). */
@@ -177,6 +179,8 @@ export class FakeExchangeBook {
   readonly ordersByClientId = new Map<string, FakeOrder>();
   readonly fills: FakeFill[] = [];
   readonly userId = randomUUID();
+  /** Market orders filling in parts (`marketOrderFills`), by order id: the parts left, when the next is due (epoch ms) and the time between two. */
+  readonly partFills = new Map<string, { partsLeft: number; nextAtMs: number; readonly intervalMs: number }>();
 
   constructor(public takerFeeRate: DecimalString, public makerFeeRate: DecimalString) {}
 

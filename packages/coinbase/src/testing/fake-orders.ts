@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { addDecimal, compareDecimal, decimal, divideDecimal, floorToIncrement, isZeroDecimal, multiplyDecimal, type DecimalString } from '@tradepipe/core';
+import { addDecimal, compareDecimal, decimal, divideDecimal, floorToIncrement, isZeroDecimal, multiplyDecimal, subtractDecimal, type DecimalString } from '@tradepipe/core';
 import type { FakeExchangeBook, FakeOrder, FakeProduct, FakeRejection } from './fake-exchange.js';
 
 const decimalText = z.string().regex(/^\d+(\.\d+)?$/);
@@ -14,6 +14,14 @@ export const CreateOrderBodySchema = z.object({
     limit_limit_gtc: z.object({ base_size: decimalText, limit_price: decimalText, post_only: z.boolean().optional() }).optional(),
   }),
 });
+
+/** How the fake fills market orders in parts (`FakeCoinbaseOptions.marketOrderFills`). */
+export interface FakeMarketOrderFills {
+  /** How many fills each market order fills in, an integer of at least 1. */
+  readonly count: number;
+  /** Time between two fills of an order on the fake's clock, ms (default 0: every fill at placement). */
+  readonly intervalMs?: number;
+}
 
 /** Prices of the fake's book. @internal */
 export interface FakeQuote {
@@ -120,6 +128,7 @@ export function placeFakeOrder(
     readonly nowIso: string;
     readonly quoteOf: (productId: string) => FakeQuote;
     readonly manualFills: boolean;
+    readonly marketOrderFills?: FakeMarketOrderFills;
     readonly forcedRejection?: FakeRejection;
     readonly refuseDuplicate?: () => boolean;
   },
@@ -167,17 +176,70 @@ export function placeFakeOrder(
   };
   book.orders.set(order.order_id, order);
   book.ordersByClientId.set(clientOrderId, order);
-  if (!context.manualFills) matchOrder(book, order, quote, context.nowIso);
+  if (!context.manualFills) matchOrder(book, order, quote, context.nowIso, context.marketOrderFills);
   return { status: 200, body: successBody(order, rawBody), created: order };
 }
 
-/** Fills an order against the book if it crosses; an IOC order is then done, filled or not. @internal */
-export function matchOrder(book: FakeExchangeBook, order: FakeOrder, quote: FakeQuote, nowIso: string): void {
+/**
+ * Fills an order against the book if it crosses; an IOC order is then done, filled or not. A market order with
+ * `marketOrderFills` of more than one fill fills its first part now and stays OPEN for the others
+ * ({@link fillDueParts}); one already filling in parts is left to its schedule.
+ * @internal
+ */
+export function matchOrder(book: FakeExchangeBook, order: FakeOrder, quote: FakeQuote, nowIso: string, marketOrderFills?: FakeMarketOrderFills): void {
   if (order.status !== 'OPEN' && order.status !== 'PENDING') return;
+  if (book.partFills.has(order.order_id)) return;
+  if (order.order_type === 'MARKET' && marketOrderFills !== undefined && marketOrderFills.count > 1) {
+    const nowMs = Date.parse(nowIso);
+    book.partFills.set(order.order_id, { partsLeft: marketOrderFills.count, nextAtMs: nowMs, intervalMs: marketOrderFills.intervalMs ?? 0 });
+    fillDueParts(book, nowMs, () => quote);
+    return;
+  }
   if (crosses(order.side, order.limitPrice, quote)) {
     book.fill(order, { sizeBase: order.targetBaseSize, price: order.side === 'BUY' ? quote.ask : quote.bid, atIso: nowIso, liquidity: 'TAKER' });
   }
   if (order.time_in_force === 'IMMEDIATE_OR_CANCEL' && order.status === 'OPEN') book.finish(order, 'CANCELLED');
+}
+
+/**
+ * Makes the fills of market orders filling in parts that are due by `nowMs` on the fake's clock, each at the book's
+ * price now and stamped with the time it was due; an order that ended (filled, cancelled) has no parts left.
+ * @internal
+ */
+export function fillDueParts(book: FakeExchangeBook, nowMs: number, quoteOf: (productId: string) => FakeQuote): void {
+  for (const [orderId, parts] of book.partFills) {
+    const order = book.orders.get(orderId)!;
+    while (order.status === 'OPEN' && parts.partsLeft > 0 && parts.nextAtMs <= nowMs) {
+      fillPart(book, order, parts.partsLeft, quoteOf(order.product_id), new Date(parts.nextAtMs).toISOString());
+      parts.partsLeft -= 1;
+      parts.nextAtMs += parts.intervalMs;
+    }
+    if (order.status !== 'OPEN' || parts.partsLeft === 0) book.partFills.delete(orderId);
+  }
+}
+
+/**
+ * One part of a market order's fills, at the book: an equal share of what is left of its base size, or of a
+ * quote-size BUY's quote (so its fills' value plus fees never pass `quote_size`, whatever the prices met). The last
+ * part fills the rest and ends the order FILLED (CANCELLED if nothing filled).
+ */
+function fillPart(book: FakeExchangeBook, order: FakeOrder, partsLeft: number, quote: FakeQuote, atIso: string): void {
+  const increment = decimal(book.products.get(order.product_id)!.base_increment);
+  const price = order.side === 'BUY' ? quote.ask : quote.bid;
+  const last = partsLeft === 1;
+  let sizeBase: DecimalString;
+  if (order.size_in_quote) {
+    // The quote not spent yet, before fees: the order's hold left ÷ (1 + taker fee rate).
+    const spendLeft = divideDecimal(order.holdAmount, addDecimal(decimal('1'), book.takerFeeRate), 18);
+    sizeBase = floorToIncrement(divideDecimal(divideDecimal(spendLeft, decimal(String(partsLeft)), 18), price, 18), increment);
+    // Its last part spends the rest of the quote: the order fills what that bought, more or less than planned.
+    if (last) order.targetBaseSize = addDecimal(decimal(order.filled_size), sizeBase);
+  } else {
+    const sizeLeft = subtractDecimal(order.targetBaseSize, decimal(order.filled_size));
+    sizeBase = last ? sizeLeft : floorToIncrement(divideDecimal(sizeLeft, decimal(String(partsLeft)), 18), increment);
+  }
+  book.fill(order, { sizeBase, price, atIso, liquidity: 'TAKER' });
+  if (last && order.status === 'OPEN') book.finish(order, isZeroDecimal(decimal(order.filled_size)) ? 'CANCELLED' : 'FILLED');
 }
 
 function successBody(order: FakeOrder, rawBody: unknown): unknown {

@@ -2,7 +2,7 @@ import { addDecimal, multiplyDecimal, GRANULARITIES, type Clock, type Granularit
 import type { FakeApiKey } from './fake-auth.js';
 import type { FakeCandleBook } from './fake-candles.js';
 import type { FakeExchangeBook, FakeProduct } from './fake-exchange.js';
-import { CreateOrderBodySchema, orderView, placeFakeOrder, planOrder, type FakeQuote } from './fake-orders.js';
+import { CreateOrderBodySchema, orderView, placeFakeOrder, planOrder, type FakeMarketOrderFills, type FakeQuote } from './fake-orders.js';
 import type { FakeRejection } from './fake-exchange.js';
 
 /** What a route handler sees. @internal */
@@ -16,6 +16,8 @@ export interface RouteContext {
   readonly key: FakeApiKey | undefined;
   readonly quoteOf: (productId: string) => FakeQuote;
   readonly manualFills: boolean;
+  /** How market orders fill in parts, if they do (`marketOrderFills`). */
+  readonly marketOrderFills: FakeMarketOrderFills | undefined;
   readonly takeForcedRejection: () => FakeRejection | undefined;
   /** Whether this repeat of a known `client_order_id` is refused (uses up one scripted refusal). */
   readonly takeDuplicateRefusal: () => boolean;
@@ -207,7 +209,7 @@ export const FAKE_ROUTES: readonly Route[] = [
     pattern: /^\/orders$/,
     access: 'private',
     trade: true,
-    handle: (c) => placeFakeOrder(c.book, c.body, { nowIso: new Date(c.clock.nowMs()).toISOString(), quoteOf: c.quoteOf, manualFills: c.manualFills, forcedRejection: c.takeForcedRejection(), refuseDuplicate: c.takeDuplicateRefusal }),
+    handle: (c) => placeFakeOrder(c.book, c.body, { nowIso: new Date(c.clock.nowMs()).toISOString(), quoteOf: c.quoteOf, manualFills: c.manualFills, ...(c.marketOrderFills === undefined ? {} : { marketOrderFills: c.marketOrderFills }), forcedRejection: c.takeForcedRejection(), refuseDuplicate: c.takeDuplicateRefusal }),
   },
   { method: 'POST', pattern: /^\/orders\/batch_cancel$/, access: 'private', trade: true, handle: cancel },
   { method: 'GET', pattern: /^\/orders\/historical\/batch$/, access: 'private', handle: listOrders },

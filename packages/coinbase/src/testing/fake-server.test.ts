@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { WebSocket } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decimal } from '@tradepipe/core';
+import { addDecimal, compareDecimal, createManualClock, decimal, divideDecimal, subtractDecimal, type DecimalString } from '@tradepipe/core';
 import { startFakeSetup, type FakeSetup } from '../test-fixtures.js';
 import { startFakeCoinbase } from './fake-server.js';
 
@@ -71,6 +71,53 @@ describe('startFakeCoinbase', () => {
     clock.advance(60_000);
     expect((await setup.client.listOrders({ productIds: ['BTC-USD'] })).orders.map((order) => order.order_id)).toEqual([orderId]);
     expect(setup.fake.orders()).toHaveLength(1);
+  });
+
+  it('fills a market order in several fills over time (marketOrderFills), its totals always the sum of its fills', async () => {
+    const clock = createManualClock(Date.parse('2026-12-07T10:00:00Z'));
+    setup = await startFakeSetup({ clock, fake: { marketOrderFills: { count: 3, intervalMs: 1_000 } } });
+    const { client, fake } = setup;
+    const { orderId } = await client.createOrder({ clientOrderId: 'parts', productId: 'BTC-USD', side: 'BUY', configuration: { type: 'market_ioc', quoteSize: decimal('100') } });
+    const sum = (values: readonly DecimalString[]): DecimalString => values.reduce((total, value) => addDecimal(total, value), decimal('0'));
+    const expectTotalsOfFills = async (status: string, fillCount: number): Promise<void> => {
+      const [order, fills] = await Promise.all([client.getOrder(orderId), client.listFills({ orderIds: [orderId] })]);
+      expect(fills).toHaveLength(fillCount);
+      // A quote-size BUY's fills carry their size in quote (their value, before the fee).
+      const sizesBase = fills.map((fill) => divideDecimal(fill.size, fill.price, 8));
+      expect(order).toMatchObject({ status, number_of_fills: String(fillCount), filled_size: sum(sizesBase), filled_value: sum(fills.map((fill) => fill.size)), total_fees: sum(fills.map((fill) => fill.commission)) });
+      expect(order.average_filled_price).toBe(divideDecimal(order.filled_value!, order.filled_size!, 10));
+      expect(compareDecimal(addDecimal(order.filled_value!, order.total_fees!), decimal('100'))).toBeLessThanOrEqual(0);
+    };
+    await expectTotalsOfFills('OPEN', 1);
+    fake.setPrice('BTC-USD', '50500');
+    clock.advance(1_000);
+    await expectTotalsOfFills('OPEN', 2);
+    fake.setPrice('BTC-USD', '51000');
+    clock.advance(5_000);
+    await expectTotalsOfFills('FILLED', 3);
+    const fills = fake.fills();
+    expect(fills.map((fill) => fill.price)).toEqual(['50000', '50500', '51000']);
+    expect(fills.map((fill) => Date.parse(fill.trade_time) - Date.parse(fills[0]!.trade_time))).toEqual([0, 1_000, 2_000]);
+    expect(new Set(fills.flatMap((fill) => [fill.entry_id, fill.trade_id])).size).toBe(6);
+    const order = fake.orders()[0]!;
+    expect(order).toMatchObject({ completion_percentage: '100', settled: true });
+    // The whole quote is spent (but for each fill's rounding to the base increment), nothing is held, the base bought.
+    expect(Number(order.total_value_after_fees)).toBeCloseTo(100, 1);
+    expect(fake.balances()).toEqual({ USD: { available: subtractDecimal(decimal('10000'), decimal(order.total_value_after_fees as string)), hold: '0' }, BTC: { available: order.filled_size, hold: '0' } });
+  });
+
+  it('ends an order filling in parts early with the rest unfilled (an IOC whose book ran out)', async () => {
+    const clock = createManualClock(Date.parse('2026-12-07T10:00:00Z'));
+    setup = await startFakeSetup({ clock, fake: { balances: { USD: '0', BTC: '1' }, marketOrderFills: { count: 3, intervalMs: 1_000 } } });
+    const { orderId } = await setup.client.createOrder({ clientOrderId: 'sell', productId: 'BTC-USD', side: 'SELL', configuration: { type: 'market_ioc', baseSize: decimal('0.001') } });
+    expect(await setup.client.getOrder(orderId)).toMatchObject({ status: 'OPEN', filled_size: '0.00033333', number_of_fills: '1' });
+    expect(setup.fake.orders()[0]!.completion_percentage).toBe('33.33');
+    expect(setup.fake.balances().BTC).toEqual({ available: '0.999', hold: '0.00066667' });
+    setup.fake.finishOrder(orderId, 'CANCELLED');
+    clock.advance(10_000);
+    expect(await setup.client.getOrder(orderId)).toMatchObject({ status: 'CANCELLED', filled_size: '0.00033333', number_of_fills: '1' });
+    expect(setup.fake.fills()).toHaveLength(1);
+    expect(setup.fake.balances().BTC).toEqual({ available: '0.99966667', hold: '0' });
   });
 
   it('enforces the public limit of 10 requests a second per IP', async () => {

@@ -5,7 +5,7 @@ import { verifyFakeJwt, type FakeApiKey } from './fake-auth.js';
 import { FakeCandleBook, type FakeWireCandle } from './fake-candles.js';
 import { FakeExchangeBook, type FakeBalance, type FakeFill, type FakeOrder, type FakeRejection } from './fake-exchange.js';
 import { takeFault, type FakeFaults, type FaultRule } from './fake-faults.js';
-import { matchOrder, orderView, type FakeQuote } from './fake-orders.js';
+import { fillDueParts, matchOrder, orderView, type FakeMarketOrderFills, type FakeQuote } from './fake-orders.js';
 import { FAKE_ROUTES, type Route } from './fake-routes.js';
 import { FakeWebSocketHub, type FakeWebSocketControls } from './fake-websocket.js';
 import { buildProducts, type FakeProductInput } from './fake-products.js';
@@ -28,6 +28,14 @@ export interface FakeCoinbaseOptions {
   readonly makerFeeRate?: string;
   /** `manual`: orders stay OPEN until `fillOrder`; `immediate` (default): market/crossing orders fill at once. */
   readonly orderFills?: 'immediate' | 'manual';
+  /**
+   * With immediate fills, market orders fill in `count` fills instead of one: the first at placement, then one every
+   * `intervalMs` of the fake's clock (default 0: all at placement), each at the book's price when due, with its own
+   * `entry_id` and `trade_id`. Each fills an equal share of what is left of the order's base size, or of a quote-size
+   * BUY's quote (its fills' value plus fees stay within `quote_size`); the last fills the rest and ends it FILLED.
+   * Between fills the order is OPEN with its totals so far; `finishOrder` or a cancel ends it with the rest unfilled.
+   */
+  readonly marketOrderFills?: FakeMarketOrderFills;
   /** Enforce Coinbase's published limits (30/s per key private, 10/s per IP public) with 429. Default true. */
   readonly enforceRateLimits?: boolean;
   /** Omit every n-th synthetic candle bucket (no trades), to exercise gap handling. */
@@ -109,6 +117,10 @@ export interface FakeCoinbase {
  * await fake.close();
  */
 export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Promise<FakeCoinbase> {
+  const parts = options.marketOrderFills;
+  if (parts !== undefined && !(Number.isInteger(parts.count) && parts.count >= 1 && Number.isFinite(parts.intervalMs ?? 0) && (parts.intervalMs ?? 0) >= 0)) {
+    throw new Error('marketOrderFills needs an integer count of at least 1 and a finite intervalMs of at least 0');
+  }
   const clock = options.clock ?? systemClock;
   const book = new FakeExchangeBook(decimal(options.takerFeeRate ?? '0.012'), decimal(options.makerFeeRate ?? '0.006'));
   const quotes = new Map<string, FakeQuote>();
@@ -129,6 +141,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
   let orderListLagMs = 0;
   const limiter = createWindowLimiter(options.enforceRateLimits ?? true);
   const quoteOf = (productId: string): FakeQuote => quotes.get(productId) ?? { bid: decimal('0'), ask: decimal('0') };
+  /** Makes the part fills due by now on the fake's clock (`marketOrderFills`). */
+  const fillDue = (): void => fillDueParts(book, clock.nowMs(), quoteOf);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
@@ -192,7 +206,8 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
       duplicateRefusals -= 1;
       return true;
     };
-    const result = route.handle({ book, candles, clock, url, params, body, key, quoteOf, manualFills: options.orderFills === 'manual', takeForcedRejection, takeDuplicateRefusal, orderListLagMs });
+    fillDue();
+    const result = route.handle({ book, candles, clock, url, params, body, key, quoteOf, manualFills: options.orderFills === 'manual', marketOrderFills: parts, takeForcedRejection, takeDuplicateRefusal, orderListLagMs });
     if (takeFault(rules, 'drop_response', method, path) !== undefined) {
       log('dropped');
       request.socket.destroy();
@@ -246,11 +261,21 @@ export async function startFakeCoinbase(options: FakeCoinbaseOptions = {}): Prom
     websocket: hub,
     requests,
     received,
-    orders: () => [...book.orders.values()].map(orderView),
-    fills: () => [...book.fills],
-    balances: () => Object.fromEntries([...book.balances.entries()].map(([currency, balance]) => [currency, { ...balance }])),
+    orders() {
+      fillDue();
+      return [...book.orders.values()].map(orderView);
+    },
+    fills() {
+      fillDue();
+      return [...book.fills];
+    },
+    balances() {
+      fillDue();
+      return Object.fromEntries([...book.balances.entries()].map(([currency, balance]) => [currency, { ...balance }]));
+    },
     setBalance: (currency, available) => void (book.balance(currency).available = decimal(available)),
     setPrice(productId, price) {
+      fillDue(); // part fills due before the move are made at the old price
       const quote = typeof price === 'string' ? { bid: decimal(price), ask: decimal(price) } : { bid: decimal(price.bid), ask: decimal(price.ask) };
       quotes.set(productId, quote);
       const product = book.products.get(productId);
