@@ -93,7 +93,8 @@ function exceedsWhatOrderCanFill(order: Order, wire: CoinbaseOrder, sums: Record
  * Reads the order's fills from Coinbase and records the new ones, idempotent by id, never more than the order can have
  * filled ({@link exceedsWhatOrderCanFill}). A fill of another order, product or side is not this order's and is
  * skipped; a fill of this order priced or sized at zero, or one past that cap, is refused and counted as unbooked:
- * the caller keeps the order open. Both are logged as warnings.
+ * the caller keeps the order open. Both are logged as warnings. An entry whose `trade_type` is not `FILL` (a
+ * REVERSAL or CORRECTION of an earlier fill) is never booked as a fill: it counts as unbooked and is logged as an error.
  * @internal
  */
 export async function bookOrderFills(
@@ -108,12 +109,21 @@ export async function bookOrderFills(
   let recorded = sumFills(stored);
   let foreign = 0;
   let unbooked = 0;
+  let adjustments = 0;
   for (const wireFill of listed) {
     if (wireFill.order_id !== order.exchangeOrderId || wireFill.product_id !== order.productId || wireFill.side !== order.side) {
       foreign += 1;
       continue;
     }
     if (storedIds.has(fillId(wireFill))) continue;
+    if (wireFill.trade_type !== undefined && wireFill.trade_type !== 'FILL') {
+      // A REVERSAL or CORRECTION entry adjusts an earlier fill; booked as a fill it would add to the position what
+      // the venue took back. It is not booked: the order is held (or, filled to its size, ends) and an operator
+      // reconciles the position against the account.
+      adjustments += 1;
+      unbooked += 1;
+      continue;
+    }
     const priced = compareDecimal(wireFill.price, ZERO) > 0 && compareDecimal(wireFill.size, ZERO) > 0;
     const fill = priced ? toFill(order, wireFill) : undefined;
     if (fill === undefined || exceedsWhatOrderCanFill(order, wire, withFill(recorded, fill))) {
@@ -125,6 +135,13 @@ export async function bookOrderFills(
     recorded = withFill(recorded, fill);
   }
   if (foreign > 0) context.logger.warn('coinbase listed fills of another order, product or side; not recorded', { orderId: order.id, foreignFills: foreign });
+  if (adjustments > 0) {
+    context.logger.error('coinbase lists entries of this order that adjust its fills (trade_type other than FILL); not booked: reconcile the position against the account', {
+      orderId: order.id,
+      adjustingEntries: adjustments,
+      tradeTypes: [...new Set(listed.filter((fill) => fill.trade_type !== undefined && fill.trade_type !== 'FILL').map((fill) => fill.trade_type!))].join(','),
+    });
+  }
   if (unbooked > 0) {
     context.logger.warn('coinbase listed fills of this order that are zero or exceed what it can have filled; not recorded', {
       orderId: order.id,

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addDecimal, decimal, isTradepipeError, multiplyDecimal, subtractDecimal, type DecimalString, type Fill, type Order } from '@tradepipe/core';
 import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
 import { assertAnswerIsAbout } from './coinbase-order-sync.js';
+import { settleHeldOrder } from './held-orders.js';
 import type { CoinbaseOrder } from './client-orders.js';
 import { createCapturingLogger } from './test-fixtures.js';
 
@@ -296,6 +297,26 @@ describe('order sync: a market order filled in several fills', () => {
     expect(levels[0]).toMatchObject({ level: 'error', message: expect.stringContaining('stays open'), heldBecause: 'FILLS_NOT_BOOKED', filledSize: real.filledSize });
     expect(levels.length).toBeGreaterThan(2);
     expect(levels.slice(1).every((line) => line.level === 'warn')).toBe(true);
+  });
+});
+
+describe('order sync: entries that adjust fills are not fills', () => {
+  it('a CORRECTION listed beside the fill is not booked (it would add to the position): the order is held, an error logged, until an operator settles it', async () => {
+    const harness = await pipelineBehind(rewriting({
+      order: ({ number_of_fills: _count, ...order }) => ({ ...order, filled_size: '' }),
+      fills: (fills) => [...fills, { ...fills[0]!, entry_id: 'correction-1', trade_id: 'correction-1', trade_type: 'CORRECTION', size: '0.00000001', size_in_quote: false, commission: '0' }],
+    }));
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+    const held = await theOrder(harness);
+    expect(held.statusReason).toBe('HELD_FILLS_NOT_BOOKED');
+    const real = exchangeFilled(harness);
+    expect((await harness.kit.store.listFills(held.id)).map((fill) => fill.id)).toEqual(real.fillIds);
+    expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(real.filledSize);
+    expect(harness.lines.some((line) => line.includes('adjust its fills') && line.includes('CORRECTION'))).toBe(true);
+    // The operator checks the account: the correction changed nothing it holds. The recorded fill ends the order.
+    const settled = await settleHeldOrder(harness.kit.store, { orderId: held.id, fills: [], reason: 'correction checked: no change to the account', nowMs: harness.kit.clock.nowMs() });
+    expect(settled.order).toMatchObject({ status: 'EXECUTED', filledBaseSize: real.filledSize });
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
   });
 });
 
