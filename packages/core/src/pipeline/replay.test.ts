@@ -76,7 +76,6 @@ describe('a retry scheduled within a candle interval', () => {
     const clock = createManualClock(candles[0]!.startMs);
     const store = createMemoryStore({ clock });
     await store.putProduct(testProduct());
-    await store.putBalances([{ currency: 'USD', available: '100000', hold: '0', updatedAtMs: clock.nowMs() }]);
     const signer = createTestApprovalSigner();
     const validator = new ScriptedValidator('flaky', script);
     const pipeline = createPipeline({
