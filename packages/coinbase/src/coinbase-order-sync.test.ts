@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { addDecimal, decimal, isTradepipeError, multiplyDecimal, subtractDecimal, type DecimalString, type Fill, type Order } from '@tradepipe/core';
 import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
 import { assertAnswerIsAbout } from './coinbase-order-sync.js';
-import { settleHeldOrder } from './held-orders.js';
+import { isHeldOrder, settleHeldOrder } from './held-orders.js';
 import type { CoinbaseOrder } from './client-orders.js';
 import { createCapturingLogger } from './test-fixtures.js';
 
@@ -297,6 +297,20 @@ describe('order sync: a market order filled in several fills', () => {
     expect(levels[0]).toMatchObject({ level: 'error', message: expect.stringContaining('stays open'), heldBecause: 'FILLS_NOT_BOOKED', filledSize: real.filledSize });
     expect(levels.length).toBeGreaterThan(2);
     expect(levels.slice(1).every((line) => line.level === 'warn')).toBe(true);
+  });
+});
+
+describe('order sync: a held order keeps its HELD_… reason', () => {
+  it('while Coinbase reports more filled than the order asked: one hold error, the order still found as held', async () => {
+    const harness = await pipelineBehind(rewriting({
+      order: ({ number_of_fills: _count, ...order }) => ({ ...order, filled_size: '', filled_value: '150' }),
+      fills: () => [],
+    }));
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+    const held = await theOrder(harness);
+    expect(held.statusReason).toMatch(/^HELD_/);
+    expect(isHeldOrder(held)).toBe(true);
+    expect(harness.lines.filter((line) => line.includes('the order stays open (and its reservation held)'))).toHaveLength(1);
   });
 });
 

@@ -151,7 +151,8 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
     context.logger.error('recorded fills exceed what coinbase reports filled for the order', { orderId: order.id, filledSize: wire.filled_size, recordedSizeBase: booking.recorded.sizeBase });
     reason = 'FILLS_BEYOND_FILLED_SIZE';
   }
-  if (exceedsOrder(order, wire)) {
+  if (heldBecause === undefined && exceedsOrder(order, wire)) {
+    // Not while held: the HELD_… reason stays (an operator finds and settles held orders by it); this is said at the end.
     // The books follow the venue (its fills are what the account holds), but an order filled past its size is
     // past its risk approval: say so on the order, loudly.
     context.logger.error('coinbase reports more filled than the order asked', { orderId: order.id, filledSize: wire.filled_size, filledValue: wire.filled_value });
