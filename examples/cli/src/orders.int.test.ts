@@ -41,8 +41,10 @@ describe.runIf(available)('tradepipe orders (the built bin, PostgreSQL)', () => 
   it('lists the held order, refuses a bad settlement with nothing written, settles it with two fills; the reservation is released', async () => {
     const listed = tradepipe('orders', 'held', '--json');
     expect(listed.status).toBe(0);
-    expect((JSON.parse(listed.stdout) as { orders: Order[] }).orders.map((order) => [order.id, order.statusReason])).toEqual([[held.id, 'HELD_FILLED_WITHOUT_FILLS']]);
-    expect(tradepipe('orders', 'held').stdout).toContain(`order ${held.id}  BUY BTC-USD  ACKNOWLEDGED  HELD_FILLED_WITHOUT_FILLS`);
+    expect((JSON.parse(listed.stdout) as { orders: { order: Order }[] }).orders.map(({ order }) => [order.id, order.statusReason])).toEqual([[held.id, 'HELD_FILLED_WITHOUT_FILLS']]);
+    const text = tradepipe('orders', 'held').stdout;
+    expect(text).toContain(`order ${held.id}  BUY BTC-USD  ACKNOWLEDGED  HELD_FILLED_WITHOUT_FILLS`);
+    expect(text).toContain('recorded fills 0: 0 base, 0 quote, fees 0');
 
     const time = new Date(held.createdAtMs + 1_000).toISOString();
     const first = `id=fill-a,price=97000,size=60,commission=0.36,time=${time},size-in-quote`;
@@ -50,6 +52,7 @@ describe.runIf(available)('tradepipe orders (the built bin, PostgreSQL)', () => 
     // Usage errors (exit 2) and refusals (exit 1) write nothing.
     expect(tradepipe('orders', 'settle', held.id, '--fill', first).status).toBe(2);
     expect(tradepipe('orders', 'settle', held.id, '--reason', 'no fills given').status).toBe(2);
+    expect(tradepipe('orders', 'settle', held.id, '--fill', first, '--nothing-filled', '--reason', 'both').status).toBe(2);
     const tooMuch = tradepipe('orders', 'settle', held.id, '--fill', first, '--fill', second.replace('size=39.4', 'size=60'), '--reason', 'past the order size', '--json');
     expect([tooMuch.status, JSON.parse(tooMuch.stderr).error.code]).toEqual([1, 'validation_failed']);
     expect(await store.listFills(held.id)).toEqual([]);

@@ -58,5 +58,9 @@ describe.runIf(available)('the operator commands of the services program (the bu
     expect(released.status).toBe(0);
     const state = JSON.parse(released.stdout.split('\n').find((line) => line.startsWith('{"killSwitch"')) ?? 'null') as { killSwitch: unknown };
     expect(state.killSwitch).toMatchObject({ engaged: false, mode: 'freeze', reason: 'all good now' });
+    // The held orders' commands reach the operator code too (they used to be taken for a service name).
+    const held = await operator(['orders', 'held'], schema);
+    expect(held.status).toBe(0);
+    expect(held.stdout.split('\n').find((line) => line.startsWith('{"orders"'))).toBe('{"orders":[]}');
   }, 120_000);
 });

@@ -67,10 +67,11 @@ describe('operator commands', () => {
     const clock = createManualClock(Date.UTC(2026, 0, 1));
     const store = createMemoryStore({ clock });
     const order = await heldOrder(store, clock);
-    expect(JSON.parse(await runOperatorCommand(['orders', 'held'], store, clock)).orders.map((held: Order) => held.id)).toEqual([order.id]);
+    expect(JSON.parse(await runOperatorCommand(['orders', 'held'], store, clock)).orders.map((held: { order: Order }) => held.order.id)).toEqual([order.id]);
     clock.advance(60_000);
     const fill = 'id=8f1e2a,price=97250.00,size=99.40,commission=0.60,time=2026-01-01T00:00:30Z,size-in-quote';
-    const settled = JSON.parse(await runOperatorCommand(['orders', 'settle', order.id, '--fill', fill, '--reason', 'ticket 4711'], store, clock));
+    // `--fill=…` as well as `--fill …`.
+    const settled = JSON.parse(await runOperatorCommand(['orders', 'settle', order.id, `--fill=${fill}`, '--reason', 'ticket 4711'], store, clock));
     expect(settled).toMatchObject({ fillsRecorded: 1, order: { status: 'EXECUTED', statusReason: 'OPERATOR_SETTLED_AFTER_HELD_FILLED_WITHOUT_FILLS: ticket 4711', totalFees: '0.6' } });
     // The size in quote is converted to base at 18 places, as the order sync converts it: the value is 99.4 to 1e-12.
     expect(Number(settled.order.filledQuoteValue)).toBeCloseTo(99.4, 12);
@@ -95,13 +96,19 @@ describe('operator commands', () => {
       [['orders', 'settle', order.id, '--fill', fill, '--nothing-filled', '--reason', 'both'], 'validation_failed'],
       [['orders', 'settle', 'ord_missing', '--fill', fill, '--reason', 'checked'], 'not_found'],
       [['orders', 'cancel', order.id], 'validation_failed'],
+      // A misspelt option, a second id, or a flag with a value never drops a fill silently.
+      [['orders', 'settle', order.id, '--fills', fill, '--reason', 'typo'], 'validation_failed'],
+      [['orders', 'settle', order.id, 'other-id', '--fill', fill, '--reason', 'two ids'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--nothing-filled=yes', '--reason', 'flag with a value'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill', fill, '--recorded-fills-complete', '--reason', 'both'], 'validation_failed'],
+      [['orders', 'settle', order.id, '--fill'], 'validation_failed'],
     ] as const) {
       const error = await runOperatorCommand(args, store, clock).catch((thrown: unknown) => thrown);
       expect(isTradepipeError(error, code), args.join(' ')).toBe(true);
     }
     expect(await store.listFills(order.id)).toEqual([]);
     expect((await store.getOrder(order.id))?.statusReason).toBe('HELD_FILLED_WITHOUT_FILLS');
-    // nothing-filled ends it FAILED; it is then no longer held.
+    // nothing-filled ends it FAILED (Coinbase reported no figure to contradict it); it is then no longer held.
     expect(JSON.parse(await runOperatorCommand(['orders', 'settle', order.id, '--nothing-filled', '--reason', 'no fill on the account'], store, clock)).order.status).toBe('FAILED');
     const again = await runOperatorCommand(['orders', 'settle', order.id, '--nothing-filled', '--reason', 'again'], store, clock).catch((thrown: unknown) => thrown);
     expect(isTradepipeError(again, 'invalid_state_transition')).toBe(true);

@@ -10,7 +10,7 @@ export const OPERATOR_USAGE = [
   'dead-letters list [--kind candle|signal|recommendation] [--limit <n>]',
   'dead-letters requeue|discard <kind> <id> --reason "<why>"',
   'orders held',
-  'orders settle <orderId> --reason "<why>" (--fill id=<id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601>[,size-in-quote][,maker] ... | --nothing-filled)',
+  'orders settle <orderId> --reason "<why>" (--fill id=<id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601>[,size-in-quote][,maker] ... | --recorded-fills-complete | --nothing-filled) [--override-coinbase-figures]',
 ].map((line) => `  node dist/main.js ${line}`).join('\n');
 
 function option(args: readonly string[], name: string): string | undefined {
@@ -68,21 +68,59 @@ function instantMs(text: string): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Every value of a repeated option. */
-function options(args: readonly string[], name: string): string[] {
-  return args.flatMap((arg, index) => (arg === `--${name}` && args[index + 1] !== undefined ? [args[index + 1]!] : []));
+/** The options of `orders settle`: value options, and flags. */
+const SETTLE_VALUE_OPTIONS = new Set(['fill', 'reason']);
+const SETTLE_FLAGS = new Set(['nothing-filled', 'recorded-fills-complete', 'override-coinbase-figures']);
+
+/**
+ * Parses `orders settle <orderId> …` strictly: `--name value` or `--name=value` for `--fill` (repeated) and
+ * `--reason`, and the flags; anything else is refused (a misspelt or `=`-joined option must never drop a fill).
+ */
+function settleArgs(args: readonly string[]): { readonly orderId: string; readonly fills: string[]; readonly reason: string | undefined; readonly flags: ReadonlySet<string> } {
+  const fills: string[] = [];
+  const flags = new Set<string>();
+  let reason: string | undefined;
+  let orderId: string | undefined;
+  for (let index = 2; index < args.length; index += 1) {
+    const arg = args[index]!;
+    if (!arg.startsWith('--')) {
+      if (orderId !== undefined) throw new TradepipeError('validation_failed', `orders settle takes one order id; unexpected '${arg}'; use:\n${OPERATOR_USAGE}`);
+      orderId = arg;
+      continue;
+    }
+    const at = arg.indexOf('=');
+    const name = arg.slice(2, at === -1 ? undefined : at);
+    if (SETTLE_FLAGS.has(name) && at === -1) {
+      flags.add(name);
+      continue;
+    }
+    if (!SETTLE_VALUE_OPTIONS.has(name)) throw new TradepipeError('validation_failed', `Unknown option '${arg.slice(0, at === -1 ? undefined : at)}' of orders settle; use:\n${OPERATOR_USAGE}`);
+    const value = at === -1 ? args[(index += 1)] : arg.slice(at + 1);
+    if (value === undefined) throw new TradepipeError('validation_failed', `--${name} needs a value`);
+    if (name === 'fill') fills.push(value);
+    else if (reason !== undefined) throw new TradepipeError('validation_failed', '--reason is given twice');
+    else reason = value;
+  }
+  if (orderId === undefined) throw new TradepipeError('validation_failed', `orders settle needs an order id; use:\n${OPERATOR_USAGE}`);
+  return { orderId, fills, reason, flags };
 }
 
-/** `orders held|settle`: orders held open (`HELD_…`), and an operator's settlement of one, as JSON (the `tradepipe orders` command's rules). */
+/** `orders held|settle`: orders held open (`HELD_…`) with their recorded fills, and an operator's settlement of one, as JSON (the `tradepipe orders` command's rules). */
 async function ordersCommand(args: readonly string[], store: PipelineStore, clock: Clock): Promise<string> {
-  const [, action, orderId] = args;
+  const [, action] = args;
   if (action === 'held') return JSON.stringify({ orders: await listHeldOrders(store) });
   if (action !== 'settle') throw new TradepipeError('validation_failed', `Unknown orders action; use:\n${OPERATOR_USAGE}`);
-  if (orderId === undefined || orderId.startsWith('--')) throw new TradepipeError('validation_failed', `orders settle needs an order id; use:\n${OPERATOR_USAGE}`);
-  const reason = option(args, 'reason');
+  const { orderId, fills, reason, flags } = settleArgs(args);
   if (reason === undefined || reason.trim() === '') throw new TradepipeError('validation_failed', 'orders settle needs --reason');
-  const nothingFilled = args.includes('--nothing-filled');
-  const settled = await settleHeldOrder(store, { orderId, fills: options(args, 'fill').map(parseOperatorFill), reason, nowMs: clock.nowMs(), ...(nothingFilled ? { nothingFilled } : {}) });
+  const settled = await settleHeldOrder(store, {
+    orderId,
+    fills: fills.map(parseOperatorFill),
+    reason,
+    nowMs: clock.nowMs(),
+    ...(flags.has('nothing-filled') ? { nothingFilled: true } : {}),
+    ...(flags.has('recorded-fills-complete') ? { recordedFillsComplete: true } : {}),
+    ...(flags.has('override-coinbase-figures') ? { overrideCoinbaseFigures: true } : {}),
+  });
   return JSON.stringify(settled);
 }
 

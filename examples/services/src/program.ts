@@ -35,7 +35,7 @@ export async function runOperatorProcess(args: readonly string[]): Promise<void>
 export async function runProgram(args: readonly string[], signals: ProgramSignals): Promise<void> {
   // An operator command finishes what it started: a signal waits for it (a second one, 2 s later, exits).
   signals.starting();
-  if (args[0] === 'kill-switch' || args[0] === 'dead-letters') return runOperatorProcess(args);
+  if (args[0] === 'kill-switch' || args[0] === 'dead-letters' || args[0] === 'orders') return runOperatorProcess(args);
   const bootLogger = createServiceLogger(args[0] ?? process.env.SERVICE ?? 'unknown', 'info');
   let service;
   try {

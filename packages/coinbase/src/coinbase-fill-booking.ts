@@ -1,4 +1,4 @@
-import { addDecimal, compareDecimal, decimal, divideDecimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Fill, type Order, type StageContext } from '@tradepipe/core';
+import { TERMINAL_ORDER_STATUSES, addDecimal, compareDecimal, decimal, divideDecimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Fill, type Order, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
 import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
 
@@ -29,6 +29,10 @@ export interface FillBooking {
    * `filled_size` does not cover yet).
    */
   readonly unbooked: number;
+  /** The order as stored when it had ended meanwhile (nothing was booked). */
+  readonly endedMeanwhile?: Order;
+  /** Entries Coinbase lists for this order that adjust a fill (`trade_type` other than FILL): never booked, they hold the order. */
+  readonly adjustments?: number;
 }
 
 /** A Coinbase fill as a tradepipe fill (id `cb-<entry or trade id>`). @internal */
@@ -104,6 +108,9 @@ export async function bookOrderFills(
 ): Promise<FillBooking> {
   const { context } = input;
   const listed = await input.client.listFills({ orderIds: [order.exchangeOrderId!], signal: context.signal });
+  // Ended meanwhile (an operator settled it): its fills are settled, nothing more is booked.
+  const current = await context.store.getOrder(order.id);
+  if (current !== undefined && TERMINAL_ORDER_STATUSES.includes(current.status)) return { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0, endedMeanwhile: current };
   const stored = await context.store.listFills(order.id);
   const storedIds = new Set(stored.map((fill) => fill.id));
   let recorded = sumFills(stored);
@@ -150,5 +157,5 @@ export async function bookOrderFills(
       recordedSizeBase: recorded.sizeBase,
     });
   }
-  return { recorded, unbooked };
+  return { recorded, unbooked, adjustments };
 }

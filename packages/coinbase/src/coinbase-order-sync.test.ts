@@ -322,15 +322,24 @@ describe('order sync: entries that adjust fills are not fills', () => {
     }));
     expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
     const held = await theOrder(harness);
-    expect(held.statusReason).toBe('HELD_FILLS_NOT_BOOKED');
+    expect(held.statusReason).toBe('HELD_FILL_ADJUSTED');
     const real = exchangeFilled(harness);
     expect((await harness.kit.store.listFills(held.id)).map((fill) => fill.id)).toEqual(real.fillIds);
     expect((await harness.kit.store.getPosition('BTC-USD'))?.sizeBase).toBe(real.filledSize);
     expect(harness.lines.some((line) => line.includes('adjust its fills') && line.includes('CORRECTION'))).toBe(true);
     // The operator checks the account: the correction changed nothing it holds. The recorded fill ends the order.
-    const settled = await settleHeldOrder(harness.kit.store, { orderId: held.id, fills: [], reason: 'correction checked: no change to the account', nowMs: harness.kit.clock.nowMs() });
+    const settled = await settleHeldOrder(harness.kit.store, { orderId: held.id, fills: [], recordedFillsComplete: true, reason: 'correction checked: no change to the account', nowMs: harness.kit.clock.nowMs() });
     expect(settled.order).toMatchObject({ status: 'EXECUTED', filledBaseSize: real.filledSize });
     expect(await harness.runUntilFinished()).toBe('EXECUTED');
+  });
+});
+
+describe('order sync: an adjusting entry holds the order whatever the figures', () => {
+  it('a REVERSAL listed with Coinbase\'s full filled_size: held HELD_FILL_ADJUSTED, not ended as if it were a repeat', async () => {
+    const harness = await pipelineBehind(rewriting({ fills: (fills) => [...fills, { ...fills[0]!, entry_id: 'reversal-1', trade_id: 'reversal-1', trade_type: 'REVERSAL' }] }));
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+    expect((await theOrder(harness)).statusReason).toBe('HELD_FILL_ADJUSTED');
+    expect(harness.lines.some((line) => line.includes('adjust its fills') && line.includes('REVERSAL'))).toBe(true);
   });
 });
 

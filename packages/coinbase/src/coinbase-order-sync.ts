@@ -46,6 +46,9 @@ function filledToOrderSize(order: Order, wire: CoinbaseOrder): boolean {
  */
 export function unaccountedFills(order: Order, wire: CoinbaseOrder, booking: FillBooking): string | undefined {
   const { recorded } = booking;
+  // An entry that adjusts a fill (REVERSAL, CORRECTION) is never booked; whatever the figures say, an operator must
+  // check the position against the account before the order ends.
+  if ((booking.adjustments ?? 0) > 0) return 'FILL_ADJUSTED';
   if (isPositive(wire.filled_size)) {
     // Short by more than rounding: fills converted from quote (size ÷ price) may fall a hair under Coinbase's rounded
     // figure, and an order held for that would be held for ever.
@@ -130,6 +133,7 @@ export async function syncExchangeOrder(order: Order, input: { readonly client: 
   assertAnswerIsAbout(order, wire);
   const booking: FillBooking =
     ENDED_ON_EXCHANGE.has(wire.status) || mentionsFills(wire) ? await bookOrderFills(order, wire, input) : { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0 };
+  if (booking.endedMeanwhile !== undefined) return booking.endedMeanwhile;
   const { status, reason: statusReason, heldBecause } = statusOfExchangeOrder(order, wire, booking);
   let reason = statusReason;
   if (heldBecause !== undefined) {

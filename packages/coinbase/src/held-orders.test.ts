@@ -62,7 +62,7 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
   it('records the fills read off Coinbase, ends the order EXECUTED, releases its reservation; the pipeline ends the recommendation', async () => {
     const { harness, order } = await heldHarness();
     const store = harness.kit.store;
-    expect(await listHeldOrders(store)).toEqual([order]);
+    expect(await listHeldOrders(store)).toEqual([{ order, recordedFills: { count: 0, sizeBase: '0', valueQuote: '0', commissionQuote: '0' } }]);
     expect(await store.listActiveReservations()).toHaveLength(1);
     expect(await store.getPosition('BTC-USD')).toBeUndefined();
 
@@ -101,7 +101,13 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(await store.listFills(order!.id)).toHaveLength(1);
 
     const fills = exchangeFills(harness);
-    const settled = await settleHeldOrder(store, { orderId: order!.id, fills, reason: 'filled_size is wrong: one fill on the account', nowMs: harness.kit.clock.nowMs() });
+    // The same trade under another id (its trade_id, say) would be booked twice: refused.
+    expect(await refusal(settleHeldOrder(store, { orderId: order!.id, fills: [{ ...fills[0]!, coinbaseFillId: 'the-trade-id' }], overrideCoinbaseFigures: true, reason: 'x', nowMs: harness.kit.clock.nowMs() }))).toBe('validation_failed');
+    // Neither fills nor a word on them: refused.
+    expect(await refusal(settleHeldOrder(store, { orderId: order!.id, fills: [], overrideCoinbaseFigures: true, reason: 'x', nowMs: harness.kit.clock.nowMs() }))).toBe('validation_failed');
+    // Short of Coinbase's (doubled) figure: refused unless the operator says Coinbase's figure is wrong.
+    expect(await refusal(settleHeldOrder(store, { orderId: order!.id, fills, reason: 'one fill on the account', nowMs: harness.kit.clock.nowMs() }))).toBe('validation_failed');
+    const settled = await settleHeldOrder(store, { orderId: order!.id, fills, overrideCoinbaseFigures: true, reason: 'filled_size is wrong: one fill on the account', nowMs: harness.kit.clock.nowMs() });
     expect(settled).toMatchObject({ fillsRecorded: 0, fillsAlreadyRecorded: 1 });
     expect(settled.order).toMatchObject({ status: 'EXECUTED', filledBaseSize: harness.setup.fake.orders()[0]!.filled_size });
     expect(await store.listFills(order!.id)).toHaveLength(1);
@@ -154,7 +160,11 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     // Coinbase says FILLED but the fills list stays empty, and the operator finds no fill on the account (the
     // exchange's answer was wrong): ended FAILED with nothing booked.
     const { harness, order } = await heldHarness();
-    const settled = await settleHeldOrder(harness.kit.store, { orderId: order.id, fills: [], nothingFilled: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
+    const nothing = { orderId: order.id, fills: [], nothingFilled: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() };
+    // Coinbase reported a filled value: "nothing filled" contradicts it unless its figure is overridden.
+    expect(Number(order.filledQuoteValue)).toBeGreaterThan(0);
+    expect(await refusal(settleHeldOrder(harness.kit.store, nothing))).toBe('validation_failed');
+    const settled = await settleHeldOrder(harness.kit.store, { ...nothing, overrideCoinbaseFigures: true });
     expect(settled.order).toMatchObject({ status: 'FAILED', filledBaseSize: '0', statusReason: `OPERATOR_SETTLED_AFTER_${order.statusReason!}: no fill on the account` });
     expect(await harness.kit.store.listActiveReservations()).toEqual([]);
     expect(await harness.kit.store.getPosition('BTC-USD')).toBeUndefined();

@@ -53,6 +53,13 @@ export interface SettleHeldOrderInput {
   readonly fills: readonly OperatorFill[];
   /** The operator's word that the order filled nothing: required to end it with no fill at all (FAILED), refused with fills. */
   readonly nothingFilled?: boolean;
+  /** The operator's word that the fills already recorded are all the order's: required to end it with no fill given. */
+  readonly recordedFillsComplete?: boolean;
+  /**
+   * End it even though the fills fall short of what Coinbase reported filled (the order's `filledBaseSize` /
+   * `filledQuoteValue` hold Coinbase's last figures): when the operator found Coinbase's figure wrong.
+   */
+  readonly overrideCoinbaseFigures?: boolean;
   /** Why, and what was checked (kept on the order's `statusReason`). */
   readonly reason: string;
   /** Now, epoch ms (the order's `updatedAtMs` and `completedAtMs`). */
@@ -74,10 +81,32 @@ export function isHeldOrder(order: Order): boolean {
   return order.venue === 'coinbase' && !TERMINAL_ORDER_STATUSES.includes(order.status) && order.statusReason?.startsWith(HELD_ORDER_REASON_PREFIX) === true;
 }
 
-/** Orders held open (see {@link isHeldOrder}), oldest first. */
-export async function listHeldOrders(store: Pick<PipelineStore, 'listOrders'>): Promise<Order[]> {
+/** What the store has recorded of an order's fills. */
+export interface RecordedFillTotals {
+  /** How many fills. */
+  readonly count: number;
+  /** Their base size, summed. */
+  readonly sizeBase: DecimalString;
+  /** Their value in quote (size × price), summed. */
+  readonly valueQuote: DecimalString;
+  /** Their commission in quote, summed. */
+  readonly commissionQuote: DecimalString;
+}
+
+/** A held order, with what the store has recorded of its fills (the order's own `filled…` figures are Coinbase's when it sent them). */
+export interface HeldOrder {
+  /** The order. */
+  readonly order: Order;
+  /** Its recorded fills, summed. */
+  readonly recordedFills: RecordedFillTotals;
+}
+
+/** Orders held open (see {@link isHeldOrder}), oldest first, each with its recorded fills summed. */
+export async function listHeldOrders(store: Pick<PipelineStore, 'listOrders' | 'listFills'>): Promise<HeldOrder[]> {
   const open = await store.listOrders({ statuses: ['INTENT_RECORDED', 'SUBMITTED', 'ACKNOWLEDGED', 'PARTIALLY_FILLED', 'UNKNOWN'] });
-  return open.filter(isHeldOrder);
+  const held: HeldOrder[] = [];
+  for (const order of open.filter(isHeldOrder)) held.push({ order, recordedFills: sumFills(await store.listFills(order.id)) });
+  return held;
 }
 
 const invalid = (message: string, details: Record<string, string | number | boolean> = {}): TradepipeError => new TradepipeError('validation_failed', message, { details });
@@ -128,6 +157,11 @@ function exceedsOrderSize(order: Order, sums: RecordedFills): boolean {
   return true;
 }
 
+/** Whether `total` falls short of Coinbase's figure `reported` (0.1 % allowed for rounding). */
+function shortOf(total: DecimalString, reported: DecimalString): boolean {
+  return compareDecimal(multiplyDecimal(addDecimal(total, FILL_TOLERANCE_BASE), ROUNDING_ALLOWANCE), reported) < 0;
+}
+
 const sameFill = (a: Fill, b: Fill): boolean =>
   a.orderId === b.orderId && a.side === b.side && a.productId === b.productId && compareDecimal(a.price, b.price) === 0 && compareDecimal(a.sizeBase, b.sizeBase) === 0 && compareDecimal(a.commission, b.commission) === 0;
 
@@ -139,12 +173,18 @@ const sameFill = (a: Fill, b: Fill): boolean =>
  * `OPERATOR_SETTLED_AFTER_HELD_…: <reason>`. The order's reservation is released as at any end; the pipeline's fills
  * stage then ends its recommendation at its next poll, and an ended order is never polled again.
  *
- * Every check comes before anything is written: an order that is not held, fills past what the order can have
- * filled (its size, 0.1 % allowed), a fill recorded before under the same id with other figures, a blank reason, no
- * fill without `nothingFilled`, `nothingFilled` with fills. The order changes only if it is still as read
- * (compare-and-set): if the order sync settled it meanwhile, this refuses with `order_conflict`. Fills given under
- * the ids the order sync uses ({@link OperatorFill.coinbaseFillId}) are recorded once even if Coinbase lists them to
- * the sync at the same moment.
+ * Checks come before anything is written: an order that is not held; not exactly one of fills given,
+ * `recordedFillsComplete`, `nothingFilled`; fills past what the order can have filled (its size, 0.1 % allowed) or
+ * short of what Coinbase reported filled (unless `overrideCoinbaseFigures`); a fill recorded under the same id with
+ * other figures, or the same trade (price, size, time) recorded under another id; a blank reason. The order changes
+ * only if it is still as read (compare-and-set): if the order sync ended it meanwhile, this refuses with
+ * `order_conflict`, after the fills given were recorded.
+ *
+ * **Stop the fill tracker first** (the pipeline's fills stage; in Kubernetes scale `fill-tracker` to 0): its order
+ * sync polls the held order and can record a fill Coinbase lists at last while this runs. This call then ends the
+ * order with totals that miss that fill, and says so (`order_conflict` after the end: compare the order's fills with
+ * the account). Fills given under the ids the order sync uses ({@link OperatorFill.coinbaseFillId}) are recorded
+ * once whichever records them first, when their figures agree.
  * @throws TradepipeError `not_found` (no such order), `invalid_state_transition` (not held), `validation_failed`, `record_conflict`, `order_conflict`
  */
 export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'listFills' | 'getProduct' | 'recordFill' | 'updateOrder'>, input: SettleHeldOrderInput): Promise<SettledHeldOrder> {
@@ -161,15 +201,20 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
     throw invalid(`An operator settlement needs a reason of 1 to ${MAX_OPERATOR_REASON_LENGTH} printable characters`);
   }
   const given = fillsOf(order, input);
-  if (input.nothingFilled === true && given.length > 0) throw invalid('nothingFilled contradicts the fills given');
+  const words = [given.length > 0, input.nothingFilled === true, input.recordedFillsComplete === true].filter(Boolean).length;
+  if (words !== 1) throw invalid('Give the fills Coinbase lists, or say the recorded fills are complete (recordedFillsComplete), or that it filled nothing (nothingFilled): one of the three');
   const stored = await store.listFills(order.id);
   const storedById = new Map(stored.map((fill) => [fill.id, fill]));
   const fresh: Fill[] = [];
   let already = 0;
   for (const fill of given) {
     const existing = storedById.get(fill.id);
-    if (existing === undefined) fresh.push(fill);
-    else if (sameFill(existing, fill)) already += 1;
+    if (existing === undefined) {
+      // The same trade (its figures, its time to the second) under another id (its trade_id where the order sync recorded its entry_id): booked twice.
+      const twin = stored.find((recorded) => sameFill(recorded, fill) && Math.abs(recorded.filledAtMs - fill.filledAtMs) <= 1_000);
+      if (twin !== undefined) throw invalid('This fill is recorded already under another id: give that id, or leave it out', { orderId: order.id, fillId: fill.id, recordedFillId: twin.id });
+      fresh.push(fill);
+    } else if (sameFill(existing, fill)) already += 1;
     else throw new TradepipeError('record_conflict', 'A fill with this id is recorded with other figures', { details: { orderId: order.id, fillId: fill.id } });
   }
   const total = fresh.reduce(withFill, sumFills(stored));
@@ -177,6 +222,15 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
   if (total.count > 0 && input.nothingFilled === true) throw invalid('nothingFilled contradicts the fills recorded for the order', { orderId: order.id, recordedFills: stored.length });
   if (exceedsOrderSize(order, total)) {
     throw invalid('The fills are more than the order can have filled', { orderId: order.id, sizeBase: total.sizeBase, valueQuote: total.valueQuote, commissionQuote: total.commissionQuote });
+  }
+  if (input.overrideCoinbaseFigures !== true && (shortOf(total.sizeBase, order.filledBaseSize) || shortOf(total.valueQuote, order.filledQuoteValue))) {
+    throw invalid('The fills fall short of what Coinbase reported filled for the order: give the missing fills, or overrideCoinbaseFigures when Coinbase’s figure is wrong', {
+      orderId: order.id,
+      sizeBase: total.sizeBase,
+      coinbaseFilledBaseSize: order.filledBaseSize,
+      valueQuote: total.valueQuote,
+      coinbaseFilledQuoteValue: order.filledQuoteValue,
+    });
   }
   if (fresh.length > 0) {
     const product = await store.getProduct(order.productId);
@@ -195,5 +249,13 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
     updatedAtMs: input.nowMs,
     expected: { status: order.status, statusReason: order.statusReason },
   });
+  // The order sync of a fill tracker still running can record a fill between the reads above and the end: then the
+  // order's totals miss it. Said loudly (stop the fill tracker before settling: the runbook).
+  const after = sumFills(await store.listFills(order.id));
+  if (after.count !== total.count) {
+    throw new TradepipeError('order_conflict', 'Fills were recorded while the order was settled (is a fill tracker still running?): the ended order’s totals miss them; compare its fills with the account', {
+      details: { orderId: order.id, fillsSettled: total.count, fillsRecorded: after.count },
+    });
+  }
   return { order: ended, fillsRecorded: fresh.length, fillsAlreadyRecorded: already };
 }

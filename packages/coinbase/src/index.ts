@@ -31,7 +31,9 @@ export {
   isHeldOrder,
   listHeldOrders,
   settleHeldOrder,
+  type HeldOrder,
   type OperatorFill,
+  type RecordedFillTotals,
   type SettleHeldOrderInput,
   type SettledHeldOrder,
 } from './held-orders.js';

@@ -1,4 +1,4 @@
-import { listHeldOrders, settleHeldOrder, type SettledHeldOrder } from '@tradepipe/coinbase';
+import { listHeldOrders, settleHeldOrder, type HeldOrder, type SettledHeldOrder } from '@tradepipe/coinbase';
 import type { Order, PipelineStore } from '@tradepipe/core';
 import { parseOperatorFill } from '@tradepipe/example-services';
 import { stringOption } from '../arguments.js';
@@ -15,12 +15,13 @@ async function withStore<T>(input: CommandInput, work: (store: PipelineStore) =>
   }
 }
 
-/** One order, as the text output prints it. */
-function orderLines(order: Order): string[] {
+/** One order, as the text output prints it: Coinbase's figures (the order's, when it sent them) beside the recorded fills' when given. */
+function orderLines(order: Order, recorded?: HeldOrder['recordedFills']): string[] {
   return [
     `${new Date(order.updatedAtMs).toISOString()}  order ${order.id}  ${order.side} ${order.productId}  ${order.status}  ${order.statusReason ?? ''}`,
-    `  client order id ${order.clientOrderId}, exchange order id ${order.exchangeOrderId ?? '(none)'}`,
-    `  asked ${order.quoteSize === undefined ? `${order.baseSize ?? '?'} base` : `${order.quoteSize} quote`}; recorded fills ${order.filledBaseSize} base, ${order.filledQuoteValue} quote, fees ${order.totalFees}`,
+    `  client order id ${order.clientOrderId}, exchange order id ${order.exchangeOrderId ?? '(none)'}; asked ${order.quoteSize === undefined ? `${order.baseSize ?? '?'} base` : `${order.quoteSize} quote`}`,
+    `  ${recorded === undefined ? 'filled' : "filled by Coinbase's last figures"} ${order.filledBaseSize} base, ${order.filledQuoteValue} quote, fees ${order.totalFees}`,
+    ...(recorded === undefined ? [] : [`  recorded fills ${recorded.count}: ${recorded.sizeBase} base, ${recorded.valueQuote} quote, fees ${recorded.commissionQuote}`]),
   ];
 }
 
@@ -40,7 +41,7 @@ const heldCommand: Command = {
     const schema = storeSchemaOf(input.values, input.io.env);
     const orders = await withStore(input, listHeldOrders);
     if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, orders })}\n`);
-    else input.io.stdout.write(orders.length === 0 ? `no held orders in schema ${schema}\n` : `${orders.flatMap(orderLines).join('\n')}\n`);
+    else input.io.stdout.write(orders.length === 0 ? `no held orders in schema ${schema}\n` : `${orders.flatMap((held) => orderLines(held.order, held.recordedFills)).join('\n')}\n`);
     return EXIT_CODES.ok;
   },
 };
@@ -51,18 +52,22 @@ const settleCommand: Command = {
   summary: 'end a held order on your word, with the fills you read off Coinbase',
   arguments: '<orderId>',
   description: [
-    'Ends one order held open (HELD_…) after you checked it on Coinbase: records the fills you give that the store lacks',
-    '(each under the id the order sync would give it, so none is booked twice), then ends the order EXECUTED with the',
-    'totals of all its recorded fills, or FAILED with --nothing-filled. Its reservation is released and the pipeline ends',
-    'its recommendation at its next poll. Every check comes first: fills past what the order can have filled, a fill',
-    'recorded before with other figures, or an order that is not held are refused with nothing written.',
+    'Ends one order held open (HELD_…) after you checked it on Coinbase. Stop the fill tracker first (in Kubernetes:',
+    'kubectl scale deploy/fill-tracker --replicas=0): it still polls the order and could record a fill meanwhile.',
+    'Records the fills you give that the store lacks (under the id the order sync gives a fill: its entry_id), then ends',
+    'the order EXECUTED with the totals of all its recorded fills, or FAILED with --nothing-filled. Its reservation is',
+    'released and the pipeline ends its recommendation at its next poll. Refused before anything is written: an order',
+    'that is not held; fills past what it can have filled, or short of what Coinbase reported filled (unless',
+    '--override-coinbase-figures); a fill recorded with other figures, or the same trade recorded under another id.',
     'A fill: id=<entry_id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601> as Coinbase lists it, plus size-in-quote',
     '(the size is in quote, as for a quote-sized BUY) and maker where they apply.',
   ].join('\n'),
   options: {
     ...STORE_OPTIONS,
     fill: { type: 'string', value: '<id=…,price=…,size=…,commission=…,time=…>', description: 'a fill of the order as Coinbase lists it (repeat for each)', multiple: true },
+    'recorded-fills-complete': { type: 'boolean', description: 'the fills already recorded are all the order filled: end it with them' },
     'nothing-filled': { type: 'boolean', description: 'the order filled nothing on Coinbase: end it FAILED (refused if any fill is recorded or given)' },
+    'override-coinbase-figures': { type: 'boolean', description: "end it although the fills fall short of Coinbase's reported figures (you found them wrong)" },
     reason: { type: 'string', value: '<text>', description: 'why, and what you checked (kept on the order; required)' },
   },
   maxPositionals: 1,
@@ -77,11 +82,25 @@ const settleCommand: Command = {
     const reason = stringOption(input.values, 'reason');
     if (reason === undefined || reason.trim() === '') throw new UsageError('--reason is required', name);
     const nothingFilled = input.values['nothing-filled'] === true;
+    const recordedFillsComplete = input.values['recorded-fills-complete'] === true;
+    const overrideCoinbaseFigures = input.values['override-coinbase-figures'] === true;
     const fillTexts = input.lists?.fill ?? [];
-    if (fillTexts.length === 0 && !nothingFilled) throw new UsageError('give the fills Coinbase lists (--fill, once each) or --nothing-filled', name);
+    if ([fillTexts.length > 0, nothingFilled, recordedFillsComplete].filter(Boolean).length !== 1) {
+      throw new UsageError('give the fills Coinbase lists (--fill, once each), or --recorded-fills-complete, or --nothing-filled: one of the three', name);
+    }
     const fills = fillTexts.map(parseOperatorFill);
     const schema = storeSchemaOf(input.values, input.io.env);
-    const settled: SettledHeldOrder = await withStore(input, (store) => settleHeldOrder(store, { orderId, fills, reason, nowMs: Date.now(), ...(nothingFilled ? { nothingFilled } : {}) }));
+    const settled: SettledHeldOrder = await withStore(input, (store) =>
+      settleHeldOrder(store, {
+        orderId,
+        fills,
+        reason,
+        nowMs: Date.now(),
+        ...(nothingFilled ? { nothingFilled } : {}),
+        ...(recordedFillsComplete ? { recordedFillsComplete } : {}),
+        ...(overrideCoinbaseFigures ? { overrideCoinbaseFigures } : {}),
+      }),
+    );
     if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, ...settled })}\n`);
     else {
       const recorded = `${settled.fillsRecorded} fill${settled.fillsRecorded === 1 ? '' : 's'} recorded, ${settled.fillsAlreadyRecorded} already recorded`;
