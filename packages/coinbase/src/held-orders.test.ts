@@ -136,6 +136,8 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(await settle([fill!], { nothingFilled: true })).toBe('validation_failed');
     expect(await settle([fill!], { reason: '   ' })).toBe('validation_failed');
     expect(await settle([fill!], { reason: 'line\nbreak' })).toBe('validation_failed');
+    expect(await settle([fill!], { reason: 'ok \u202e deyalpsid' })).toBe('validation_failed');
+    expect(await settle([fill!], { reason: 'csi \u009b2J' })).toBe('validation_failed');
     expect(await refusal(settleHeldOrder(store, { orderId: 'ord_missing', fills: [fill!], reason: 'checked', nowMs }))).toBe('not_found');
     expect(await store.listFills(order.id)).toEqual([]);
     expect((await store.getOrder(order.id))?.statusReason).toBe(order.statusReason);

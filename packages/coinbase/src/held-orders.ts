@@ -197,8 +197,8 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
   }
   const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
   // eslint-disable-next-line no-control-regex
-  if (reason === '' || reason.length > MAX_OPERATOR_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(reason)) {
-    throw invalid(`An operator settlement needs a reason of 1 to ${MAX_OPERATOR_REASON_LENGTH} printable characters`);
+  if (reason === '' || reason.length > MAX_OPERATOR_REASON_LENGTH || /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(reason)) {
+    throw invalid(`An operator settlement needs a reason of 1 to ${MAX_OPERATOR_REASON_LENGTH} printable characters (no control or text-direction characters)`);
   }
   const given = fillsOf(order, input);
   const words = [given.length > 0, input.nothingFilled === true, input.recordedFillsComplete === true].filter(Boolean).length;
