@@ -17,7 +17,7 @@ import { ChunkMatrix } from './replay-chunk-matrix.js';
 import { ChunkPredictions } from './replay-chunk-predictions.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
-import { runCandleWork } from './replay.js';
+import { runCandleWork, ScheduledRetries } from './replay.js';
 import { modelViewOf } from './stages/signal-generation.js';
 
 /** What a batched replay did. */
@@ -161,6 +161,8 @@ class BatchedWalk implements ChunkVectors {
     private readonly signalsAbsent: boolean,
     /** Whether the quiet writes go to the core memory store (see {@link writeQuiet}). */
     private readonly lazySignals: boolean,
+    /** The retries the pipeline's failures schedule, followed for the replay (see {@link runCandleWork}). */
+    private readonly retries: ScheduledRetries,
   ) {
     this.clockMs = input.clock.nowMs();
     this.featureFreePolicy = readsNoFeatures(access.runtime.policy);
@@ -311,13 +313,14 @@ class BatchedWalk implements ChunkVectors {
     }
   }
 
-  /** Walks a chunk's candles in time order on the replay clock. */
-  async walk(items: readonly ChunkItem[]): Promise<void> {
+  /** Walks a chunk's candles in time order on the replay clock; `following` is the first candle after the chunk, if any. */
+  async walk(items: readonly ChunkItem[], following: Candle | undefined): Promise<void> {
     // Indexed: an iterator in an async loop allocates a result per candle.
     for (let index = 0; index < items.length; index += 1) {
       const item = items[index]!;
+      const next = index + 1 < items.length ? items[index + 1]!.candle : following;
       if (this.degraded && item.precomputed) {
-        await this.fullPath({ ...item, precomputed: false });
+        await this.fullPath({ ...item, precomputed: false }, next);
         continue;
       }
       const nowMs = Math.max(this.clockMs, candleCloseMs(item.candle));
@@ -326,7 +329,7 @@ class BatchedWalk implements ChunkVectors {
         ? decideQuietly(this.access, this.caches, this, item, warm ? this.decisionVectorOf(item) : undefined, nowMs, this.signalMode(item), this.outcomes)
         : undefined;
       if (quiet === undefined) {
-        await this.fullPath(item);
+        await this.fullPath(item, next);
         continue;
       }
       this.pending.push(quiet);
@@ -346,8 +349,8 @@ class BatchedWalk implements ChunkVectors {
     this.outcomes.release();
   }
 
-  /** A candle as the candle-by-candle replay takes it, with the batch's vector and prediction handed to the signal stage. */
-  private async fullPath(item: ChunkItem): Promise<void> {
+  /** A candle as the candle-by-candle replay takes it, with the batch's vector and prediction handed to the signal stage; `next` is the candle replayed after it. */
+  private async fullPath(item: ChunkItem, next: Candle | undefined): Promise<void> {
     await this.flush();
     const { clock, pipeline } = this.input;
     const { store } = this.view;
@@ -359,7 +362,7 @@ class BatchedWalk implements ChunkVectors {
       await store.putCandles([item.input]);
       // Replayed once, and no signal of the range stored before: the stage's look for the candle's signal finds none.
       if (this.signalsAbsent) this.view.signalAbsent(recordId('signal', [this.access.runtime.options.pipelineId, item.candle.productId, item.candle.granularity, item.candle.startMs]));
-      this.itemsProcessed += await runCandleWork(pipeline, clock, item.candle);
+      this.itemsProcessed += await runCandleWork(pipeline, clock, item.candle, next, this.retries);
     } finally {
       precomputed.delete(workId);
     }
@@ -455,16 +458,21 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
       // Quiet writes straight into a core memory store (a staging keeps the items it is given until its flush): its
       // signal columns made for every candle at once (a quiet candle writes at most one signal).
       const lazySignals = staging === undefined && prepareMemoryBulkSignals(input.store, ordered.length);
-      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, lazySignals);
+      const retries = new ScheduledRetries(input.pipeline);
+      const walk = new BatchedWalk(access, input, caches, view, signalsAbsent, lazySignals, retries);
       const chunkCandles = input.chunkCandles ?? 4_096;
-      for (let start = 0; start < ordered.length; ) {
-        const items = await walk.chunk(ordered, start, chunkCandles);
-        await walk.walk(items);
-        await walk.flush();
-        await staging?.flush();
-        await walk.checkpointOnCadence();
-        start += items.length;
-        await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+      try {
+        for (let start = 0; start < ordered.length; ) {
+          const items = await walk.chunk(ordered, start, chunkCandles);
+          await walk.walk(items, ordered[start + items.length]);
+          await walk.flush();
+          await staging?.flush();
+          await walk.checkpointOnCadence();
+          start += items.length;
+          await input.onChunk?.({ candlesDone: start, quietCandles: walk.quietCandles, fullPathCandles: walk.fullPathCandles });
+        }
+      } finally {
+        retries.dispose();
       }
       await checkpointFeatures(input.pipeline);
       await staging?.flush();

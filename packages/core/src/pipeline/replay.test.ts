@@ -71,11 +71,10 @@ describe('a retry scheduled within a candle interval', () => {
     return tradingCandles(count).map((candle, index) => ({ ...candle, granularity: 'ONE_HOUR', startMs: firstStartMs + index * 3_600_000 }));
   };
 
-  async function replayWithFlakyValidator(mode: 'reference' | 'batched', script: ('approve' | 'transient')[]) {
-    const candles = hourly(6);
+  async function replayWithFlakyValidator(mode: 'reference' | 'batched', script: ('approve' | 'transient')[], candles: readonly Candle[] = hourly(6)) {
     const clock = createManualClock(candles[0]!.startMs);
     const store = createMemoryStore({ clock });
-    await store.putProduct(testProduct());
+    for (const productId of new Set(candles.map((candle) => candle.productId))) await store.putProduct(testProduct({ productId, baseCurrency: productId.split('-')[0]! }));
     const signer = createTestApprovalSigner();
     const validator = new ScriptedValidator('flaky', script);
     const pipeline = createPipeline({
@@ -112,5 +111,18 @@ describe('a retry scheduled within a candle interval', () => {
     const reference = await replayWithFlakyValidator('reference', ['approve']);
     expect(reference.records.recommendations.every((recommendation) => recommendation.state.state === 'EXECUTED')).toBe(true);
     expect((await replayWithFlakyValidator('batched', ['approve'])).records).toEqual(reference.records);
+  });
+
+  it("moves no other series' candle: a retry waits for the candles closing at the same time, then runs before the next", async () => {
+    // BTC and ETH hourly, BTC first at each close: BTC's first validation fails, ETH's candle at that close is replayed
+    // at its close all the same, and BTC's retry runs before the next hour.
+    const btc = hourly(6);
+    const candles = btc.flatMap((candle) => [candle, { ...candle, productId: 'ETH-USD' as const }]);
+    const reference = await replayWithFlakyValidator('reference', ['transient', 'approve'], candles);
+    const closeOf = (candleStartMs: number): number => candleStartMs + 3_600_000;
+    const recommendations = reference.records.recommendations.map(({ recommendation, state }) => ({ productId: recommendation.productId, late: recommendation.createdAtMs - closeOf(recommendation.candleStartMs), state: state.state }));
+    expect(recommendations.filter((recommendation) => recommendation.productId === 'ETH-USD').every((recommendation) => recommendation.late === 0)).toBe(true);
+    expect(recommendations.every((recommendation) => recommendation.state === 'EXECUTED')).toBe(true);
+    expect((await replayWithFlakyValidator('batched', ['transient', 'approve'], candles)).records).toEqual(reference.records);
   });
 });

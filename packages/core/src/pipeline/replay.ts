@@ -9,33 +9,59 @@ import { checkpointFeatures, replayAccessOf } from './replay-access.js';
 const MAX_RETRY_ROUNDS = 10_000;
 
 /**
+ * The times of the retries a pipeline's failures schedule, followed for a replay's length (`item:retried`): a retry
+ * scheduled after one candle may come due after the next candles at the same close. `dispose` stops following.
+ * @internal
+ */
+export class ScheduledRetries {
+  private readonly dueAtMs: number[] = [];
+  private readonly stopListening: () => void;
+
+  constructor(pipeline: Pipeline) {
+    this.stopListening = pipeline.on('item:retried', ({ availableAtMs }) => void this.dueAtMs.push(availableAtMs));
+  }
+
+  /** The earliest retry due after `afterMs`, or +∞; forgets those due at or before it (run by then). */
+  next(afterMs: number): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    let kept = 0;
+    for (const atMs of this.dueAtMs) {
+      if (atMs <= afterMs) continue;
+      this.dueAtMs[kept] = atMs;
+      kept += 1;
+      if (atMs < earliest) earliest = atMs;
+    }
+    this.dueAtMs.length = kept;
+    return earliest;
+  }
+
+  /** Stops following the pipeline's retries. */
+  dispose(): void {
+    this.stopListening();
+  }
+}
+
+/**
  * Runs a replayed candle's work as a live pipeline would between this candle's close and the next's: until idle,
- * then — while a failure scheduled a retry due before the next candle of the series closes — moves the manual clock
- * to the earliest such retry and runs until idle again. A retryable failure (an LLM briefly unreachable) is thus
- * retried at its time, not after the next candle, when its recommendation may have expired. Without retries it is
- * exactly `runUntilIdle`. Both replay modes run every full-path candle through it.
+ * then — while a retry (of this candle's work or an earlier one's) is due before `next` (the next candle replayed, of
+ * any series; for the last, this series' next candle) closes — moves the manual clock to the earliest such retry and
+ * runs until idle again. A retryable failure (an LLM briefly unreachable) is thus retried at its time, not after the
+ * next candle, when its recommendation may have expired; a candle still to come is never replayed late. Without
+ * retries it is exactly `runUntilIdle`. Both replay modes run every full-path candle through it.
  * @returns the work items processed
  * @internal
  */
-export async function runCandleWork(pipeline: Pipeline, clock: ManualClock, candle: Candle): Promise<number> {
+export async function runCandleWork(pipeline: Pipeline, clock: ManualClock, candle: Candle, next: Candle | undefined, retries: ScheduledRetries): Promise<number> {
   const closeMs = candleCloseMs(candle);
-  const nextCloseMs = closeMs + (closeMs - candle.startMs);
-  const retriesAtMs: number[] = [];
-  const stopListening = pipeline.on('item:retried', ({ availableAtMs }) => void retriesAtMs.push(availableAtMs));
-  try {
-    let processed = await pipeline.runUntilIdle();
-    for (let round = 0; round < MAX_RETRY_ROUNDS; round += 1) {
-      const nowMs = clock.nowMs();
-      let dueMs = Number.POSITIVE_INFINITY;
-      for (const atMs of retriesAtMs) if (atMs > nowMs && atMs < dueMs) dueMs = atMs;
-      if (dueMs >= nextCloseMs) break;
-      clock.set(dueMs);
-      processed += await pipeline.runUntilIdle();
-    }
-    return processed;
-  } finally {
-    stopListening();
+  const nextCloseMs = next === undefined ? closeMs + (closeMs - candle.startMs) : Math.max(closeMs, candleCloseMs(next));
+  let processed = await pipeline.runUntilIdle();
+  for (let round = 0; round < MAX_RETRY_ROUNDS; round += 1) {
+    const dueMs = retries.next(clock.nowMs());
+    if (dueMs >= nextCloseMs) break;
+    clock.set(dueMs);
+    processed += await pipeline.runUntilIdle();
   }
+  return processed;
 }
 
 /**
@@ -69,17 +95,23 @@ export async function replayCandles(input: {
   const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
   let itemsProcessed = 0;
   let conflicts = 0;
-  for (const candle of ordered) {
-    input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(candle)));
-    const put = await input.store.putCandles([candle]);
-    if (put.conflicts.length > 0) {
-      // Not silent: the candle the caller gave was not the one replayed (the store's stands).
-      if (conflicts === 0) replayAccessOf(input.pipeline).runtime.logger.warn('replayed candle conflicts with a stored one; the stored candle stands', { productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
-      conflicts += put.conflicts.length;
+  const retries = new ScheduledRetries(input.pipeline);
+  try {
+    for (let index = 0; index < ordered.length; index += 1) {
+      const candle = ordered[index]!;
+      input.clock.set(Math.max(input.clock.nowMs(), candleCloseMs(candle)));
+      const put = await input.store.putCandles([candle]);
+      if (put.conflicts.length > 0) {
+        // Not silent: the candle the caller gave was not the one replayed (the store's stands).
+        if (conflicts === 0) replayAccessOf(input.pipeline).runtime.logger.warn('replayed candle conflicts with a stored one; the stored candle stands', { productId: candle.productId, granularity: candle.granularity, startMs: candle.startMs });
+        conflicts += put.conflicts.length;
+      }
+      const processed = await runCandleWork(input.pipeline, input.clock, candle, ordered[index + 1], retries);
+      itemsProcessed += processed;
+      await input.onCandle?.(candle, processed);
     }
-    const processed = await runCandleWork(input.pipeline, input.clock, candle);
-    itemsProcessed += processed;
-    await input.onCandle?.(candle, processed);
+  } finally {
+    retries.dispose();
   }
   await checkpointFeatures(input.pipeline);
   if (conflicts > 1) replayAccessOf(input.pipeline).runtime.logger.warn('replayed candles conflicted with stored ones', { conflicts });
