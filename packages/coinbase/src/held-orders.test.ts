@@ -5,6 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { decimal, isTradepipeError, multiplyDecimal, type Order } from '@tradepipe/core';
 import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
+import { createCoinbaseClient } from './client.js';
+import { syncExchangeOrder } from './coinbase-order-sync.js';
 import { isHeldOrder, listHeldOrders, settleHeldOrder, type OperatorFill } from './held-orders.js';
 import { createCapturingLogger } from './test-fixtures.js';
 
@@ -130,8 +132,8 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(await settle([{ ...fill!, size: '-0.001' }])).toBe('validation_failed');
     expect(await settle([{ ...fill!, price: '1e5' }])).toBe('validation_failed');
     expect(await settle([{ ...fill!, coinbaseFillId: 'has space' }])).toBe('validation_failed');
-    expect(await settle([{ ...fill!, filledAtMs: order.createdAtMs - 1 }])).toBe('validation_failed');
-    expect(await settle([{ ...fill!, filledAtMs: nowMs + 1 }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, filledAtMs: order.createdAtMs - 60_001 }])).toBe('validation_failed');
+    expect(await settle([{ ...fill!, filledAtMs: nowMs + 60_001 }])).toBe('validation_failed');
     expect(await settle([])).toBe('validation_failed');
     expect(await settle([fill!], { nothingFilled: true })).toBe('validation_failed');
     expect(await settle([fill!], { reason: '   ' })).toBe('validation_failed');
@@ -170,5 +172,24 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(settled.order).toMatchObject({ status: 'FAILED', filledBaseSize: '0', statusReason: `OPERATOR_SETTLED_AFTER_${order.statusReason!}: no fill on the account` });
     expect(await harness.kit.store.listActiveReservations()).toEqual([]);
     expect(await harness.kit.store.getPosition('BTC-USD')).toBeUndefined();
+  });
+
+  it('an order sync that read the order before the settlement books nothing into the ended order', async () => {
+    // The fill tracker polled the held order (its copy: held) while the operator ended it with nothing filled; Coinbase
+    // then lists the fill at last. The sync re-reads the order before booking: ended, so nothing is booked.
+    const { harness, order: staleCopy } = await heldHarness();
+    const store = harness.kit.store;
+    await settleHeldOrder(store, { orderId: staleCopy.id, fills: [], nothingFilled: true, overrideCoinbaseFigures: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
+    const client = createCoinbaseClient({ baseUrl: harness.setup.fake.url, key: harness.setup.key, clock: harness.kit.clock, retryBaseDelayMs: 1 });
+    cleanups.push(() => client.close());
+    const logger = createCapturingLogger();
+    const synced = await syncExchangeOrder(staleCopy, {
+      client,
+      currencies: { quoteCurrency: 'USD', baseCurrency: 'BTC' },
+      context: { pipelineId: 'test', clock: harness.kit.clock, logger, signal: new AbortController().signal, store },
+    });
+    expect(synced.status).toBe('FAILED');
+    expect(await store.listFills(staleCopy.id)).toEqual([]);
+    expect(await store.getPosition('BTC-USD')).toBeUndefined();
   });
 });

@@ -109,9 +109,12 @@ export async function listHeldOrders(store: Pick<PipelineStore, 'listOrders' | '
   return held;
 }
 
+/** How far a fill's time (Coinbase's clock) may fall outside the order's creation and now (this machine's clock). */
+const CLOCK_SKEW_ALLOWANCE_MS = 60_000;
+
 const invalid = (message: string, details: Record<string, string | number | boolean> = {}): TradepipeError => new TradepipeError('validation_failed', message, { details });
 
-/** The fills as the store records them, each checked (positive price and size, commission at least zero, a time between the order's creation and now). */
+/** The fills as the store records them, each checked (positive price and size, commission at least zero, a time between the order's creation and now, a minute allowed for the clocks' skew). */
 function fillsOf(order: Order, input: SettleHeldOrderInput): Fill[] {
   const seen = new Set<string>();
   return input.fills.map((given, index) => {
@@ -128,7 +131,7 @@ function fillsOf(order: Order, input: SettleHeldOrderInput): Fill[] {
     const size = figure('size');
     const commission = figure('commissionQuote');
     if (isZeroDecimal(price) || isZeroDecimal(size)) throw invalid("A fill's price and size must be above zero", { fill: index, tradeId });
-    if (!Number.isSafeInteger(given.filledAtMs) || given.filledAtMs < order.createdAtMs || given.filledAtMs > input.nowMs) {
+    if (!Number.isSafeInteger(given.filledAtMs) || given.filledAtMs < order.createdAtMs - CLOCK_SKEW_ALLOWANCE_MS || given.filledAtMs > input.nowMs + CLOCK_SKEW_ALLOWANCE_MS) {
       throw invalid("A fill's time must be between the order's creation and now", { fill: index, tradeId, orderCreatedAtMs: order.createdAtMs });
     }
     const sizeBase = given.sizeInQuote === true ? divideDecimal(size, price, 18) : size;
