@@ -59,3 +59,16 @@ export async function openSharedStore(values: Values, io: CliIo, options: { read
     throw error;
   }
 }
+
+/**
+ * Runs `work` on the existing shared store ({@link openSharedStore} with `create: false`, the operator commands'),
+ * closing it after, whatever `work` did.
+ */
+export async function withExistingSharedStore<T>(values: Values, io: CliIo, work: (store: PipelineStore) => Promise<T>): Promise<T> {
+  const store = await openSharedStore(values, io, { create: false });
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}

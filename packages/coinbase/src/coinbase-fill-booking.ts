@@ -80,17 +80,28 @@ export function isPositive(value: DecimalString | undefined): value is DecimalSt
   return value !== undefined && !isZeroDecimal(value);
 }
 
+/** Whether `total` passes `cap` by more than rounding (0.1 % and 1e-12). */
+function over(total: DecimalString, cap: DecimalString): boolean {
+  return compareDecimal(total, addDecimal(multiplyDecimal(cap, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0;
+}
+
 /**
- * Whether recorded fills would be more than the order can have filled: past Coinbase's `filled_size` when it sends a
- * positive one (the venue's figure, 0.1 % allowed for rounding); else past the order's own size, its `baseSize`, or
- * for a quote-sized order its `quoteSize` (a BUY's fill value plus commission, a SELL's fill value; 0.1 % allowed).
+ * Whether fills summing to `sums` are more than the order's own size allows: its `baseSize`, or for a quote-sized
+ * order its `quoteSize` (a BUY's fill value plus commission, a SELL's fill value); 0.1 % allowed. An order without a
+ * size can have filled nothing. @internal
  */
-function exceedsWhatOrderCanFill(order: Order, wire: CoinbaseOrder, sums: RecordedFills): boolean {
-  const over = (total: DecimalString, cap: DecimalString): boolean => compareDecimal(total, addDecimal(multiplyDecimal(cap, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0;
-  if (isPositive(wire.filled_size)) return over(sums.sizeBase, wire.filled_size);
+export function exceedsOrderSize(order: Order, sums: RecordedFills): boolean {
   if (order.baseSize !== undefined) return over(sums.sizeBase, order.baseSize);
   if (order.quoteSize !== undefined) return over(order.side === 'BUY' ? addDecimal(sums.valueQuote, sums.commissionQuote) : sums.valueQuote, order.quoteSize);
-  return true; // an order without a size can have filled nothing
+  return true;
+}
+
+/**
+ * Whether recorded fills would be more than the order can have filled: past Coinbase's `filled_size` when it sends a
+ * positive one (the venue's figure, 0.1 % allowed for rounding); else past the order's own size ({@link exceedsOrderSize}).
+ */
+function exceedsWhatOrderCanFill(order: Order, wire: CoinbaseOrder, sums: RecordedFills): boolean {
+  return isPositive(wire.filled_size) ? over(sums.sizeBase, wire.filled_size) : exceedsOrderSize(order, sums);
 }
 
 /**

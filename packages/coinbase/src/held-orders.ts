@@ -13,7 +13,7 @@ import {
   type Order,
   type PipelineStore,
 } from '@tradepipe/core';
-import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, sumFills, withFill, type RecordedFills } from './coinbase-fill-booking.js';
+import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, exceedsOrderSize, sumFills, withFill } from './coinbase-fill-booking.js';
 
 /** The `statusReason` prefix of an order Coinbase reports ended while its fills do not account for it (see the order sync). */
 export const HELD_ORDER_REASON_PREFIX = 'HELD_';
@@ -150,14 +150,6 @@ function fillsOf(order: Order, input: SettleHeldOrderInput): Fill[] {
       filledAtMs: given.filledAtMs,
     }) as Fill;
   });
-}
-
-/** Whether fills summing to `sums` are more than the order can have filled: its base size, or its quote size (a BUY's value plus commission); 0.1 % allowed. */
-function exceedsOrderSize(order: Order, sums: RecordedFills): boolean {
-  const over = (total: DecimalString, cap: DecimalString): boolean => compareDecimal(total, addDecimal(multiplyDecimal(cap, ROUNDING_ALLOWANCE), FILL_TOLERANCE_BASE)) > 0;
-  if (order.baseSize !== undefined) return over(sums.sizeBase, order.baseSize);
-  if (order.quoteSize !== undefined) return over(order.side === 'BUY' ? addDecimal(sums.valueQuote, sums.commissionQuote) : sums.valueQuote, order.quoteSize);
-  return true;
 }
 
 /** Whether `total` falls short of Coinbase's figure `reported` (0.1 % allowed for rounding). */

@@ -1,8 +1,8 @@
-import type { DeadLetter, DeadLetterCursor, PipelineStore, WorkKind, WorkStatus } from '@tradepipe/core';
+import type { DeadLetter, DeadLetterCursor, WorkKind, WorkStatus } from '@tradepipe/core';
 import { numberOption, stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
 import type { Command, CommandInput } from '../command.js';
-import { STORE_OPTIONS, openSharedStore, storeSchemaOf } from '../stores.js';
+import { STORE_OPTIONS, storeSchemaOf, withExistingSharedStore } from '../stores.js';
 
 const KINDS: readonly WorkKind[] = ['candle', 'signal', 'recommendation'];
 const KIND_LIST = KINDS.join('|');
@@ -25,15 +25,6 @@ function cursorOf(text: string | undefined): DeadLetterCursor | undefined {
 }
 
 const cursorText = (letter: DeadLetter): string => `${letter.updatedAtMs}:${letter.kind}:${letter.id}`;
-
-async function withStore<T>(input: CommandInput, work: (store: PipelineStore) => Promise<T>): Promise<T> {
-  const store = await openSharedStore(input.values, input.io, { create: false });
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
 
 function printLetters(letters: readonly DeadLetter[], next: string | undefined, input: CommandInput): void {
   if (input.flags.json) {
@@ -75,7 +66,7 @@ const listCommand: Command = {
     const kind = stringOption(input.values, 'kind') === undefined ? undefined : kindOf(stringOption(input.values, 'kind'), 'dead-letters list');
     const limit = numberOption(input.values, 'limit', { min: 1, max: 1000, integer: true }) ?? 100;
     const after = cursorOf(stringOption(input.values, 'after'));
-    const letters = await withStore(input, (store) => store.listDeadLetters({ limit, ...(kind === undefined ? {} : { kind }), ...(after === undefined ? {} : { after }) }));
+    const letters = await withExistingSharedStore(input.values, input.io, (store) => store.listDeadLetters({ limit, ...(kind === undefined ? {} : { kind }), ...(after === undefined ? {} : { after }) }));
     printLetters(letters, letters.length === limit ? cursorText(letters.at(-1)!) : undefined, input);
     return EXIT_CODES.ok;
   },
@@ -109,7 +100,7 @@ function settleCommand(mode: 'requeue' | 'discard'): Command {
       const reason = stringOption(input.values, 'reason');
       if (reason === undefined || reason.trim() === '') throw new UsageError('--reason is required', name);
       const schema = storeSchemaOf(input.values, input.io.env);
-      const status: WorkStatus = await withStore(input, (store) => (requeue ? store.requeueDeadLetter(kind, id, { reason }) : store.discardDeadLetter(kind, id, { reason })));
+      const status: WorkStatus = await withExistingSharedStore(input.values, input.io, (store) => (requeue ? store.requeueDeadLetter(kind, id, { reason }) : store.discardDeadLetter(kind, id, { reason })));
       input.io.stdout.write(input.flags.json ? `${JSON.stringify({ schema, kind, id, status })}\n` : `${kind} ${id} in schema ${schema}: ${status.state} (${status.reason ?? ''})\n`);
       return EXIT_CODES.ok;
     },

@@ -1,19 +1,10 @@
 import { listHeldOrders, settleHeldOrder, type HeldOrder, type SettledHeldOrder } from '@tradepipe/coinbase';
-import type { Order, PipelineStore } from '@tradepipe/core';
+import type { Order } from '@tradepipe/core';
 import { parseOperatorFill } from '@tradepipe/example-services';
 import { stringOption } from '../arguments.js';
 import { EXIT_CODES, UsageError } from '../cli-errors.js';
-import type { Command, CommandInput } from '../command.js';
-import { STORE_OPTIONS, openSharedStore, storeSchemaOf } from '../stores.js';
-
-async function withStore<T>(input: CommandInput, work: (store: PipelineStore) => Promise<T>): Promise<T> {
-  const store = await openSharedStore(input.values, input.io, { create: false });
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
-}
+import type { Command } from '../command.js';
+import { STORE_OPTIONS, storeSchemaOf, withExistingSharedStore } from '../stores.js';
 
 /** One order, as the text output prints it: Coinbase's figures (the order's, when it sent them) beside the recorded fills' when given. */
 function orderLines(order: Order, recorded?: HeldOrder['recordedFills']): string[] {
@@ -39,7 +30,7 @@ const heldCommand: Command = {
   examples: ['tradepipe orders held', 'tradepipe orders held --schema live --json'],
   async run(input) {
     const schema = storeSchemaOf(input.values, input.io.env);
-    const orders = await withStore(input, listHeldOrders);
+    const orders = await withExistingSharedStore(input.values, input.io, listHeldOrders);
     if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, orders })}\n`);
     else input.io.stdout.write(orders.length === 0 ? `no held orders in schema ${schema}\n` : `${orders.flatMap((held) => orderLines(held.order, held.recordedFills)).join('\n')}\n`);
     return EXIT_CODES.ok;
@@ -90,7 +81,7 @@ const settleCommand: Command = {
     }
     const fills = fillTexts.map(parseOperatorFill);
     const schema = storeSchemaOf(input.values, input.io.env);
-    const settled: SettledHeldOrder = await withStore(input, (store) =>
+    const settled: SettledHeldOrder = await withExistingSharedStore(input.values, input.io, (store) =>
       settleHeldOrder(store, {
         orderId,
         fills,
