@@ -1,9 +1,21 @@
 import type { Signal } from './records/trading.js';
 
 /**
+ * What recomputes the feature values of signals written without them (the batched replay's quiet signals: see
+ * `SignalRow.valuesSource`), for one series, model and feature set: the same numbers, bit for bit, as the vector
+ * the signal was decided on.
+ * @internal
+ */
+export interface FeatureValuesSource {
+  /** A new array of the values of the vector at the candle starting at `candleStartMs`, or `undefined` when the source cannot give them. */
+  valuesAt(candleStartMs: number): number[] | undefined;
+}
+
+/**
  * Signals of one series, model, feature set and vector width, as columns: every number a record holds that is
  * not shared by the block lives in a typed array (one row per signal), the feature values in one plain array of
- * doubles (`width` per row). A row is rebuilt into the record on read (see `SignalColumns`).
+ * doubles (`width` per row) or, for rows written without them, recomputed by the block's source. A row is rebuilt
+ * into the record on read (see `SignalColumns`).
  * @internal
  */
 export class SignalBlock {
@@ -21,14 +33,18 @@ export class SignalBlock {
   /** BUY, SELL, HOLD per row. */
   readonly probabilities: Float64Array;
   /**
-   * The feature values, `width` per row, copied from the array written into one array of doubles per block: a
-   * stored signal shares no array with its writer or its readers, and a year of minutes keeps 214 MB of doubles
-   * in about a thousand arrays instead of 253 MB in half a million. A plain array on purpose, not a
-   * Float64Array: a typed array's memory is external to the heap, and V8 starts a full collection at every
-   * 64 MB of external growth (measured: 4 to 8 full collections in a replayed year against 1), while heap growth
-   * raises its limit by a factor.
+   * The feature values of the rows written with them, `width` per row in the order written, copied from the array
+   * written: a stored signal shares no array with its writer or its readers. A plain array of doubles, grown as rows
+   * come (a typed array's memory is external to the heap, and V8 starts a full collection at every 64 MB of external
+   * growth). The batched replay's quiet signals keep none here: their values are recomputed on read by
+   * {@link source} (a replayed year of minutes would otherwise hold 214 MB of them, first touched and traced for
+   * nothing most replays ever read).
    */
-  readonly values: number[];
+  readonly values: number[] = [];
+  /** Per row: where its values start in {@link values}, or -1 when {@link source} recomputes them. */
+  readonly valueOffsets: Int32Array;
+  /** What recomputes the values of the rows written without them (one source per block), once such a row is written. */
+  source: FeatureValuesSource | undefined;
 
   constructor(
     /** Its place in the columns' list of blocks. */
@@ -51,12 +67,13 @@ export class SignalBlock {
     this.confidence = new Float64Array(capacity);
     this.actions = new Uint8Array(capacity);
     this.probabilities = new Float64Array(3 * capacity);
-    this.values = doubles(capacity * width);
+    this.valueOffsets = new Int32Array(capacity);
   }
 
-  /** Whether a signal of these shares what this block holds once. */
-  fits(pipelineId: string, productId: string, granularity: string, modelId: string, modelVersion: string, featureSetVersion: string, width: number): boolean {
+  /** Whether a signal of these shares what this block holds once (a row without values: and its source, if the block has one). */
+  fits(pipelineId: string, productId: string, granularity: string, modelId: string, modelVersion: string, featureSetVersion: string, width: number, source: FeatureValuesSource | undefined): boolean {
     return (
+      (source === undefined || this.source === undefined || this.source === source) &&
       this.productId === productId &&
       this.granularity === granularity &&
       this.pipelineId === pipelineId &&
@@ -66,22 +83,18 @@ export class SignalBlock {
       this.width === width
     );
   }
+
+  /** Takes back the rows from `length` on, and their values. */
+  truncate(length: number): void {
+    let valuesLength = 0;
+    for (let row = Math.min(length, this.length) - 1; row >= 0; row -= 1) {
+      const offset = this.valueOffsets[row]!;
+      if (offset >= 0) {
+        valuesLength = offset + this.width;
+        break;
+      }
+    }
+    this.length = length;
+    this.values.length = valuesLength;
+  }
 }
-
-/** Doubles {@link doubles} concatenates (made on first use). */
-let doublesTemplate: number[] | undefined;
-const DOUBLES_TEMPLATE_LENGTH = 4_096;
-
-/**
- * A plain array of `length` doubles (0.5 each), doubles from the start (not small integers made doubles at the first
- * write: one copy fewer). Concatenated from copies of one small array of doubles: one allocation of the result,
- * filled by copying, which first-touches its pages once and costs 30% less than `new Array(length).fill(0.5)` (the
- * blocks of a replayed year of minutes are 214 MB of them).
- */
-function doubles(length: number): number[] {
-  const template = (doublesTemplate ??= new Array<number>(DOUBLES_TEMPLATE_LENGTH).fill(0.5));
-  const parts: number[][] = [];
-  for (let left = length; left > 0; left -= DOUBLES_TEMPLATE_LENGTH) parts.push(left >= DOUBLES_TEMPLATE_LENGTH ? template : template.slice(0, left));
-  return parts.length === 0 ? [] : parts[0]!.concat(...parts.slice(1));
-}
-

@@ -1,6 +1,7 @@
 import { RECORD_ID_PREFIXES, recordIdOfWords } from './ids.js';
 import type { ItemPlace } from './memory-settled.js';
-import { SignalBlock as Block } from './memory-signal-block.js';
+import { TradepipeError } from './errors.js';
+import { SignalBlock as Block, type FeatureValuesSource } from './memory-signal-block.js';
 import type { Signal, SignalAction } from './records/trading.js';
 
 const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
@@ -58,6 +59,11 @@ export interface SignalRow extends SignalFields {
   readonly width: number;
   /** Copies the `width` feature values into `target` from `offset`; false if one is not a number. */
   copyValues(target: number[], offset: number): boolean;
+  /**
+   * What recomputes the row's feature values on read, when the columns are not to keep them (then
+   * {@link SignalRow.copyValues} is not called); `undefined` (or no such method) to have them copied in.
+   */
+  valuesSource?(): FeatureValuesSource | undefined;
 }
 
 /** A bulk write's signal item with this method gives itself as a {@link SignalRow}: the memory store then reads its `record` only on a conflict. @internal */
@@ -83,10 +89,12 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
  * The memory store's bulk-written signals, kept as columns instead of a record object and a map slot each: a
  * replayed year of minutes is half a million signals whose records, id strings and probability objects would
  * otherwise survive into the old generation (copied by the scavenger, traced by every full collection), and so
- * would their feature values arrays, copied into one plain array of doubles per block. Ids are held as their 128 hashed bits
- * and found through an open-addressing table over them; a signal is a number (its handle, in write order) until
- * it is read, when its record is rebuilt with {@link SignalColumns.record}: the fields of `SignalSchema` in its
- * order, with a new array of the values written (the same numbers, bit for bit).
+ * would their feature values arrays, copied into one plain array of doubles per block (or, for the batched replay's
+ * quiet signals, not kept at all but recomputed on read by the row's source: see {@link SignalRow.valuesSource}).
+ * Ids are held as their 128 hashed bits and found through an open-addressing table over them; a signal is a number
+ * (its handle, in write order) until it is read, when its record is rebuilt with {@link SignalColumns.record}: the
+ * fields of `SignalSchema` in its order, with a new array of the values written or recomputed (the same numbers, bit
+ * for bit).
  *
  * A record is taken only when it has the shape the columns rebuild (an id as `recordId` makes it, the
  * schema's field types, a feature vector of the signal's own series and candle with an array of numbers); any
@@ -208,8 +216,18 @@ export class SignalColumns {
 
   private rowRecord(block: Block, row: number, id: string): Signal {
     const width = block.width;
-    const values = new Array<number>(width);
-    for (let index = 0, at = row * width; index < width; index += 1, at += 1) values[index] = block.values[at]!;
+    const offset = block.valueOffsets[row]!;
+    let values: number[];
+    if (offset >= 0) {
+      values = new Array<number>(width);
+      for (let index = 0, at = offset; index < width; index += 1, at += 1) values[index] = block.values[at]!;
+    } else {
+      const computed = block.source?.valuesAt(block.candleStartMs[row]!);
+      if (computed === undefined || computed.length !== width) {
+        throw new TradepipeError('internal', 'A stored signal\'s feature values could not be recomputed', { details: { type: 'signal', id } });
+      }
+      values = computed;
+    }
     const candleStartMs = block.candleStartMs[row]!;
     const features = { productId: block.productId, granularity: block.granularity, candleStartMs, featureSetVersion: block.featureSetVersion, values };
     const flags = block.actions[row]!;
@@ -270,7 +288,7 @@ export class SignalColumns {
     }
     this.freeSlot = -1;
     this.count = mark.count;
-    for (const [block, length] of mark.lengths) block.length = length;
+    for (const [block, length] of mark.lengths) block.truncate(length);
     for (const block of this.blocks.splice(mark.blocks)) {
       const key = blockKey(block.pipelineId, block.productId, block.granularity, block.modelId, block.modelVersion, block.featureSetVersion, String(block.width));
       if (this.openBlocks.get(key) === block) this.openBlocks.delete(key);
@@ -291,9 +309,13 @@ export class SignalColumns {
     if (actionIndex < 0) return -1;
     if (features === null || typeof features !== 'object' || features.productId !== record.productId || features.granularity !== record.granularity || features.candleStartMs !== record.candleStartMs) return -1;
     if (typeof features.featureSetVersion !== 'string' || !Array.isArray(features.values)) return -1;
-    const block = this.blockFor(record, features.featureSetVersion, features.values.length, rowsHint);
-    if (!copyValues(features.values, block.values, block.length * block.width)) return -1;
-    return this.place(block, record, actionIndex);
+    const block = this.blockFor(record, features.featureSetVersion, features.values.length, rowsHint, undefined);
+    const offset = block.values.length;
+    if (!copyValues(features.values, block.values, offset)) {
+      block.values.length = offset;
+      return -1;
+    }
+    return this.place(block, record, actionIndex, offset);
   }
 
   /**
@@ -304,17 +326,30 @@ export class SignalColumns {
     if (row !== this.parsedRow && !this.parseRow(row)) return -1;
     const actionIndex = actionIndexOf(row);
     if (actionIndex < 0 || typeof row.featureSetVersion !== 'string') return -1;
-    const block = this.blockFor(row, row.featureSetVersion, row.width, rowsHint);
-    if (!row.copyValues(block.values, block.length * block.width)) return -1;
-    return this.place(block, row, actionIndex);
+    const source = row.valuesSource?.();
+    const block = this.blockFor(row, row.featureSetVersion, row.width, rowsHint, source);
+    if (source !== undefined) {
+      block.source = source;
+      return this.place(block, row, actionIndex, -1);
+    }
+    const offset = block.values.length;
+    if (!row.copyValues(block.values, offset)) {
+      block.values.length = offset;
+      return -1;
+    }
+    return this.place(block, row, actionIndex, offset);
   }
 
-  /** Takes the next row of `block` (its feature values copied in already) for the signal just parsed. */
-  private place(block: Block, signal: SignalFields, actionIndex: number): number {
+  /**
+   * Takes the next row of `block` for the signal just parsed.
+   * @param valuesOffset where its feature values (copied in already) start in the block's values, -1 when its source recomputes them
+   */
+  private place(block: Block, signal: SignalFields, actionIndex: number, valuesOffset: number): number {
     const row = block.length;
     const handle = this.count;
     this.reserve(handle + 1);
     block.handles[row] = handle;
+    block.valueOffsets[row] = valuesOffset;
     block.candleStartMs[row] = signal.candleStartMs;
     block.generatedAtMs[row] = signal.generatedAtMs;
     block.closePrice[row] = signal.closePrice;
@@ -377,14 +412,18 @@ export class SignalColumns {
     return true;
   }
 
-  /** A block with room for a row of `signal`'s: the one last appended to, the series' open one, or a new one. */
-  private blockFor(signal: SignalFields, featureSetVersion: string, width: number, rowsHint: number): Block {
+  /**
+   * A block with room for a row of `signal`'s: the one last appended to, the series' open one, or a new one (also
+   * when the open one recomputes its rows' values with another source than the row's).
+   * @param source what recomputes the row's values, `undefined` when they are copied in
+   */
+  private blockFor(signal: SignalFields, featureSetVersion: string, width: number, rowsHint: number, source: FeatureValuesSource | undefined): Block {
     const { pipelineId, productId, granularity, modelId, modelVersion } = signal;
     let block = this.current;
-    if (block === undefined || !block.fits(pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, width) || block.length === block.capacity) {
+    if (block === undefined || !block.fits(pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, width, source) || block.length === block.capacity) {
       const key = blockKey(pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, String(width));
       block = this.openBlocks.get(key);
-      if (block === undefined || block.length === block.capacity) {
+      if (block === undefined || block.length === block.capacity || (source !== undefined && block.source !== undefined && block.source !== source)) {
         // Sized for the rest of the write, but never past MAX_BLOCK_VALUES feature values: a write of several
         // interleaved series would size each series' block for the whole write, and a plain array past 2^25
         // elements starts as a slow dictionary array.

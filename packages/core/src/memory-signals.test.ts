@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TradepipeError } from './errors.js';
 import { canonicalJson, recordId } from './ids.js';
 import { createMemoryStore } from './memory-store.js';
+import type { FeatureValuesSource } from './memory-signal-block.js';
 import { SIGNAL_ROW, type SignalRow } from './memory-signal-columns.js';
 import { MemorySignals } from './memory-signals.js';
 import type { Signal, SignalAction } from './records/trading.js';
@@ -31,6 +32,8 @@ const signalSpec = fc.record({
   asRow: fc.boolean(),
   /** Whether such a row gives its id's words (as the batched replay's do) rather than only its id. */
   rowWords: fc.boolean(),
+  /** Whether such a row has its values recomputed on read by a source (as the batched replay's quiet signals) rather than copied in. */
+  lazy: fc.boolean(),
 });
 
 /** Content derived from the spec alone, so equal specs give equal (not identical) records; the shape `signalRecord` gives. */
@@ -50,10 +53,32 @@ function signalOf(spec: { pipelineId: string; productId: string; granularity: st
 type Item = { readonly record: Signal; readonly state: string; readonly reason?: string };
 
 /**
- * `item` giving itself as a {@link SignalRow} too: its record's fields, the feature values copied from the record,
- * and with `withWords` its id's words when it is a `recordId` (a custom id has none).
+ * A writer's sources of recomputed values, one per block key (what the batched replay has one per series): each
+ * gives the values a row of its key was written with, by candle start, as a new array.
  */
-function asRowItem(item: Item, withWords: boolean): Item {
+class TestSources {
+  private readonly sources = new Map<string, FeatureValuesSource & { readonly values: Map<number, readonly number[]> }>();
+
+  /** The source of a record's block key, remembering its values. */
+  sourceOf(record: Signal): FeatureValuesSource {
+    const key = [record.pipelineId, record.productId, record.granularity, record.modelId, record.modelVersion, record.features.featureSetVersion, record.features.values.length].join('/');
+    let source = this.sources.get(key);
+    if (source === undefined) {
+      const values = new Map<number, readonly number[]>();
+      source = { values, valuesAt: (candleStartMs) => (values.has(candleStartMs) ? [...values.get(candleStartMs)!] : undefined) };
+      this.sources.set(key, source);
+    }
+    if (!source.values.has(record.candleStartMs)) source.values.set(record.candleStartMs, [...record.features.values]);
+    return source;
+  }
+}
+
+/**
+ * `item` giving itself as a {@link SignalRow} too: its record's fields, the feature values copied from the record
+ * (or, with `sources`, recomputed on read by its key's source), and with `withWords` its id's words when it is a
+ * `recordId` (a custom id has none).
+ */
+function asRowItem(item: Item, withWords: boolean, sources?: TestSources): Item {
   const { record } = item;
   const { values } = record.features;
   const row: SignalRow = {
@@ -80,6 +105,7 @@ function asRowItem(item: Item, withWords: boolean): Item {
       for (let index = 0; index < values.length; index += 1) target[offset + index] = values[index]!;
       return true;
     },
+    valuesSource: () => sources?.sourceOf(record),
   };
   return Object.assign({ ...item }, { [SIGNAL_ROW]: () => row });
 }
@@ -136,11 +162,12 @@ const operation = fc.oneof(
 );
 
 describe('MemorySignals (bulk-written signals in columns)', () => {
-  it('reads, counts, places and refuses exactly like the record map it replaces, over random bulk and single writes (items given as records or rows)', () => {
+  it('reads, counts, places and refuses exactly like the record map it replaces, over random bulk and single writes (items given as records, rows, or rows whose values a source recomputes)', () => {
     fc.assert(
       fc.property(fc.array(operation, { minLength: 1, maxLength: 40 }), fc.array(fc.double(), { minLength: 8, maxLength: 8 }), (operations, doubles) => {
         const signals = new MemorySignals();
         const reference = new ReferenceSignals();
+        const sources = new TestSources();
         const ids = new Set<string>();
         for (const op of operations) {
           if (op.type === 'bulk') {
@@ -148,7 +175,7 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
               const record = signalOf(spec, doubles);
               ids.add(record.id);
               const item = spec.reason === undefined ? { record, state: spec.state } : { record, state: spec.state, reason: spec.reason };
-              return spec.asRow ? asRowItem(item, spec.rowWords) : item;
+              return spec.asRow ? asRowItem(item, spec.rowWords, spec.lazy ? sources : undefined) : item;
             });
             let expected: Item[] | string;
             try {
@@ -226,6 +253,61 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
     expect(signals.get(written.id)!.features.values[1]).toBe(1.5);
     expect(signals.get(narrow.id)).toEqual(narrow);
     expect(signals.get(notNumbers.id)).toBe(notNumbers);
+  });
+});
+
+describe('MemorySignals: rows whose feature values a source recomputes', () => {
+  const spec = { pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_MINUTE', variant: 0, customId: false };
+  const recordAt = (hour: number): Signal => signalOf({ ...spec, hour }, [0.5, -0, 1e-300, 0.25, 3, 0.1, 0.2, 0.7]);
+
+  it('keeps no values of such a row, asks its source at each read, and mixes such rows with copied ones in one block', () => {
+    const signals = new MemorySignals();
+    const asked: number[] = [];
+    const source: FeatureValuesSource = {
+      valuesAt: (candleStartMs) => {
+        asked.push(candleStartMs);
+        return [...recordAt(candleStartMs / HOUR_MS).features.values];
+      },
+    };
+    const items = [1, 2, 3, 4].map((hour) => {
+      const item = asRowItem({ record: recordAt(hour), state: 'DONE' }, true);
+      if (hour === 3) return item; // copied in
+      const row = (item as unknown as Record<symbol, () => SignalRow>)[SIGNAL_ROW]!();
+      return Object.assign({ ...item }, { [SIGNAL_ROW]: () => ({ ...row, valuesSource: () => source, copyValues: () => expect.unreachable('a recomputed row copies nothing') }) });
+    });
+    signals.storeBulk(items);
+    signals.commitBulk();
+    expect(asked).toEqual([]);
+    for (const hour of [4, 1, 3, 2]) {
+      const read = signals.get(recordAt(hour).id)!;
+      expect(read).toEqual(recordAt(hour));
+      expect(Object.keys(read)).toEqual(Object.keys(recordAt(hour)));
+    }
+    expect(asked).toEqual([4, 1, 2].map((hour) => hour * HOUR_MS));
+    // A rolled-back write takes its rows back (copied values included), leaving the earlier ones readable.
+    signals.storeBulk([asRowItem({ record: recordAt(5), state: 'DONE' }, true)]);
+    signals.rollbackBulk();
+    expect(signals.get(recordAt(5).id)).toBeUndefined();
+    signals.storeBulk([asRowItem({ record: recordAt(6), state: 'DONE' }, true)]);
+    signals.commitBulk();
+    expect(signals.get(recordAt(6).id)).toEqual(recordAt(6));
+    expect(signals.get(recordAt(3).id)).toEqual(recordAt(3));
+  });
+
+  it('gives rows of another source a block of their own, and fails a read its source cannot answer with a typed error', () => {
+    const signals = new MemorySignals();
+    const first: FeatureValuesSource = { valuesAt: (candleStartMs) => [...recordAt(candleStartMs / HOUR_MS).features.values] };
+    const broken: FeatureValuesSource = { valuesAt: () => undefined };
+    const withSource = (hour: number, source: FeatureValuesSource): Item => {
+      const item = asRowItem({ record: recordAt(hour), state: 'DONE' }, true);
+      const row = (item as unknown as Record<symbol, () => SignalRow>)[SIGNAL_ROW]!();
+      return Object.assign({ ...item }, { [SIGNAL_ROW]: () => ({ ...row, valuesSource: () => source }) });
+    };
+    signals.storeBulk([withSource(1, first), withSource(2, broken), withSource(3, first)]);
+    signals.commitBulk();
+    expect(signals.get(recordAt(1).id)).toEqual(recordAt(1));
+    expect(signals.get(recordAt(3).id)).toEqual(recordAt(3));
+    expect(() => signals.get(recordAt(2).id)).toThrow(expect.objectContaining({ code: 'internal' }));
   });
 });
 

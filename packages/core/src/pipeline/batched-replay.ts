@@ -15,6 +15,7 @@ import { checkpointFeatures, replayAccessOf, type ReplayAccess } from './replay-
 import type { SeriesEngine } from './stages/feature-engines.js';
 import { ChunkMatrix } from './replay-chunk-matrix.js';
 import { ChunkPredictions } from './replay-chunk-predictions.js';
+import { ReplayFeatureLog } from './replay-feature-log.js';
 import { ReplayStaging } from './replay-staging.js';
 import { ReplayStore } from './replay-store.js';
 import { runCandleWork, ScheduledRetries } from './replay.js';
@@ -126,8 +127,10 @@ function wrapsQuietStages(access: ReplayAccess): boolean {
  */
 class BatchedWalk implements ChunkVectors {
   private readonly engines = new Map<string, SeriesEngine>();
-  /** The series last fed and its engine (a chunk is mostly one series' candles in a row): no key to build for the next. */
-  private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine } | undefined;
+  /** The series last fed, its engine and its log (a chunk is mostly one series' candles in a row): no key to build for the next. */
+  private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine; readonly log: ReplayFeatureLog | undefined } | undefined;
+  /** Per series, what its engine took (into the core memory store only: the store recomputes quiet signals' values from it). */
+  private readonly logs = new Map<string, ReplayFeatureLog>();
   private pending: QuietOutcome[] = [];
   /** Where {@link pending}'s outcomes come from: reused once they are written. */
   private readonly outcomes = new QuietOutcomes();
@@ -178,7 +181,7 @@ class BatchedWalk implements ChunkVectors {
     this.matrix.clear();
     // No row of this chunk holds a prediction until its predictBatch (a chunk takes at most `size` rows).
     this.predictions.reset(Math.min(size, ordered.length - start));
-    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined }));
+    if (this.degraded) return ordered.slice(start, start + size).map((input) => ({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined, source: undefined }));
     for (let index = start; index < ordered.length && items.length < size; index += 1) {
       const input = ordered[index]!;
       let candle: Candle;
@@ -186,7 +189,7 @@ class BatchedWalk implements ChunkVectors {
         candle = checkCandle(input);
       } catch {
         // An invalid candle goes alone through the full path, where putCandles refuses it as in the reference.
-        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined });
+        if (items.length === 0) items.push({ input, candle: input, precomputed: false, vector: undefined, row: -1, prediction: undefined, source: undefined });
         break;
       }
       const last = this.last;
@@ -199,22 +202,27 @@ class BatchedWalk implements ChunkVectors {
         this.engines.set(seriesOf(candle), engine);
         await this.caches.loadRecent(candle);
       }
-      if (last?.engine !== engine) this.last = { productId: candle.productId, granularity: candle.granularity, engine };
+      let log = last?.log;
+      if (last?.engine !== engine) {
+        log = this.logOf(candle);
+        this.last = { productId: candle.productId, granularity: candle.granularity, engine, log };
+      }
       let vector: FeatureVector | undefined;
       try {
+        log?.record(engine.extractor, candle);
         vector = engine.extractor.update(candle);
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
         this.degraded = true;
-        items.push({ input, candle, precomputed: false, vector: undefined, row: -1, prediction: undefined });
+        items.push({ input, candle, precomputed: false, vector: undefined, row: -1, prediction: undefined, source: undefined });
         break;
       }
       // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
       // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector. The
       // matrix is made for the rows this chunk can still take, not for a chunk size beyond the candles left.
       const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
-      const item = this.pooledItem(items.length, input, candle, row < 0 ? vector : undefined, row);
+      const item = this.pooledItem(items.length, input, candle, row < 0 ? vector : undefined, row, row < 0 ? undefined : log);
       items.push(item);
       // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
       // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
@@ -237,10 +245,10 @@ class BatchedWalk implements ChunkVectors {
    * written and dropped at the chunk's flush (the core memory store keeps no bulk item), a full-path candle's
    * precomputed entry is deleted once it ran, and a degraded replay takes copies.
    */
-  private pooledItem(at: number, input: Candle, candle: Candle, vector: FeatureVector | undefined, row: number): ChunkItem {
+  private pooledItem(at: number, input: Candle, candle: Candle, vector: FeatureVector | undefined, row: number, source: ReplayFeatureLog | undefined): ChunkItem {
     let item = this.itemPool[at];
     if (item === undefined) {
-      item = { input, candle, precomputed: true, vector, row, prediction: undefined };
+      item = { input, candle, precomputed: true, vector, row, prediction: undefined, source };
       this.itemPool[at] = item;
       return item;
     }
@@ -250,7 +258,17 @@ class BatchedWalk implements ChunkVectors {
     item.vector = vector;
     item.row = row;
     item.prediction = undefined;
+    item.source = source;
     return item;
+  }
+
+  /** The log of a candle's series (made at its first candle), when the quiet signals go to the core memory store; else `undefined`. */
+  private logOf(candle: Candle): ReplayFeatureLog | undefined {
+    if (!this.lazySignals) return undefined;
+    const key = seriesOf(candle);
+    let log = this.logs.get(key);
+    if (log === undefined) this.logs.set(key, (log = new ReplayFeatureLog(this.access.runtime.options.features!, candle.productId, candle.granularity)));
+    return log;
   }
 
   /** The prediction of a chunk item (rebuilt from the chunk's predictions: a new object each time), `undefined` when none was made. */

@@ -1,16 +1,18 @@
 import { recordIdOfWords } from '../ids.js';
 import type { ModelPrediction } from '../interfaces.js';
+import type { FeatureValuesSource } from '../memory-signal-block.js';
 import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 import type { Signal, TradeRecommendation } from '../records/trading.js';
 import type { ChunkMatrix } from './replay-chunk-matrix.js';
 import type { ChunkPredictions } from './replay-chunk-predictions.js';
+import type { ReplayFeatureLog } from './replay-feature-log.js';
 import type { PipelineRuntime } from './runtime.js';
 import { signalGeneratedAtMs, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
- * has all six fields (one object shape, no property added when the prediction comes).
+ * has all seven fields (one object shape, no property added when the prediction comes).
  */
 export interface ChunkItem {
   readonly input: Candle;
@@ -23,6 +25,8 @@ export interface ChunkItem {
   readonly row: number;
   /** The candle's prediction when the chunk's predictions could not take it (see {@link ChunkPredictions}); else `undefined`. */
   prediction: ModelPrediction | undefined;
+  /** What recomputes the candle's feature values for the core memory store (its series' {@link ReplayFeatureLog}), when it has a `row`; else `undefined`. */
+  readonly source: FeatureValuesSource | undefined;
 }
 
 /** Where a chunk's vectors are read. */
@@ -208,6 +212,11 @@ export class QuietOutcome implements SignalRow {
   /** Feature values per vector. */
   get width(): number {
     return this.vectors.matrix.rowWidth;
+  }
+
+  /** What recomputes the candle's feature values when read (its series' log): the core memory store keeps them not. */
+  valuesSource(): FeatureValuesSource | undefined {
+    return this.item.source;
   }
 
   /** Copies the candle's feature values from the chunk's matrix (always numbers). */

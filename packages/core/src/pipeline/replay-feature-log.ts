@@ -1,0 +1,144 @@
+import type { FeatureExtractor, FeatureSet } from '../interfaces.js';
+import type { FeatureValuesSource } from '../memory-signal-block.js';
+import type { Candle } from '../records/market.js';
+
+/** Candles a stretch holds at most: a read recomputes at most this many vectors (≈ 1 ms on the shipped feature set; an engine state costs ≈ 0.1 ms to save). */
+const STRETCH_CANDLES = 1_024;
+
+/**
+ * Consecutive candles one engine took, as numbers (a caller changing its candle objects later changes nothing
+ * here), and the engine's state before the first of them.
+ */
+class Stretch {
+  length = 0;
+  readonly startMs = new Float64Array(STRETCH_CANDLES);
+  /** Open, high, low, close and volume per candle. */
+  readonly values = new Float64Array(5 * STRETCH_CANDLES);
+  readonly gapFilled = new Uint8Array(STRETCH_CANDLES);
+
+  constructor(
+    /** The engine's state before the stretch's first candle (`saveState`). */
+    readonly state: unknown,
+  ) {}
+
+  /** The index of the candle starting at `startMs`, or -1. */
+  indexOf(startMs: number): number {
+    let low = 0;
+    let high = this.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const at = this.startMs[middle]!;
+      if (at === startMs) return middle;
+      if (at < startMs) low = middle + 1;
+      else high = middle - 1;
+    }
+    return -1;
+  }
+}
+
+/**
+ * What the batched replay feeds one series' feature engine, logged so that the feature values of its quiet signals
+ * can be recomputed when read instead of kept (the core memory store's {@link FeatureValuesSource}): the candles
+ * as numbers, and the engine's state every 1,024 candles and whenever the engine changes. A read
+ * restores the state before the candle and feeds the candles up to it: the same code on the same numbers from
+ * the same state, so the same values bit for bit (`saveState`/`restoreState` are exact). Reads in candle order
+ * (a report listing the signals) continue from the previous one.
+ *
+ * A year of minutes logs 26 MB of candle numbers (in typed arrays, off V8's traced heap) and ≈ 500 engine states,
+ * instead of the 214 MB of doubles its vectors hold.
+ * @internal
+ */
+export class ReplayFeatureLog implements FeatureValuesSource {
+  private readonly stretches: Stretch[] = [];
+  private current: Stretch | undefined;
+  /** The engine that took the current stretch's candles. */
+  private engine: FeatureExtractor | undefined;
+  /** An engine positioned for reads: in which stretch, and the index there of the next candle it takes. */
+  private cursor: { extractor: FeatureExtractor; stretch: Stretch; next: number } | undefined;
+
+  constructor(
+    private readonly features: FeatureSet,
+    private readonly productId: Candle['productId'],
+    private readonly granularity: Candle['granularity'],
+  ) {}
+
+  /**
+   * Logs a candle `engine` is about to take (call before `update`): a new stretch, with the engine's state, when the
+   * last is full, was another engine's, or does not end with the candle the engine took last (it took one the log
+   * was not given).
+   */
+  record(engine: FeatureExtractor, candle: Candle): void {
+    let stretch = this.current;
+    if (stretch === undefined || stretch.length === STRETCH_CANDLES || this.engine !== engine || engine.lastCandleStartMs() !== stretch.startMs[stretch.length - 1]) {
+      stretch = new Stretch(engine.saveState());
+      this.stretches.push(stretch);
+      this.current = stretch;
+      this.engine = engine;
+    }
+    const at = stretch.length;
+    stretch.startMs[at] = candle.startMs;
+    const values = stretch.values;
+    values[5 * at] = candle.open;
+    values[5 * at + 1] = candle.high;
+    values[5 * at + 2] = candle.low;
+    values[5 * at + 3] = candle.close;
+    values[5 * at + 4] = candle.volume;
+    stretch.gapFilled[at] = candle.gapFilled ? 1 : 0;
+    stretch.length = at + 1;
+  }
+
+  /** The feature values of the vector the engine gave at the candle starting at `candleStartMs`, recomputed; `undefined` when no candle of the log starts then, or the engine gave none. */
+  valuesAt(candleStartMs: number): number[] | undefined {
+    const stretch = this.stretchOf(candleStartMs);
+    const index = stretch?.indexOf(candleStartMs) ?? -1;
+    if (stretch === undefined || index < 0) return undefined;
+    let cursor = this.cursor;
+    try {
+      if (cursor === undefined || cursor.stretch !== stretch || cursor.next > index) {
+        const extractor = cursor?.extractor ?? this.features.createExtractor({ productId: this.productId, granularity: this.granularity });
+        extractor.restoreState(stretch.state);
+        cursor = this.cursor = { extractor, stretch, next: 0 };
+      }
+      let values: readonly number[] | undefined;
+      for (; cursor.next <= index; cursor.next += 1) values = cursor.extractor.update(this.candleAt(stretch, cursor.next))?.values;
+      return values === undefined ? undefined : [...values];
+    } catch {
+      // An engine that refuses its own log cannot be positioned: the next read restores a state again.
+      this.cursor = undefined;
+      return undefined;
+    }
+  }
+
+  /** The last stretch starting at or before `startMs`. */
+  private stretchOf(startMs: number): Stretch | undefined {
+    const { stretches } = this;
+    let low = 0;
+    let high = stretches.length - 1;
+    let found: Stretch | undefined;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const stretch = stretches[middle]!;
+      if (stretch.startMs[0]! <= startMs) {
+        found = stretch;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found;
+  }
+
+  /** The candle at `index` of a stretch, rebuilt. */
+  private candleAt(stretch: Stretch, index: number): Candle {
+    const { values } = stretch;
+    return {
+      productId: this.productId,
+      granularity: this.granularity,
+      startMs: stretch.startMs[index]!,
+      open: values[5 * index]!,
+      high: values[5 * index + 1]!,
+      low: values[5 * index + 2]!,
+      close: values[5 * index + 3]!,
+      volume: values[5 * index + 4]!,
+      gapFilled: stretch.gapFilled[index] === 1,
+    };
+  }
+}
