@@ -1,4 +1,4 @@
-import { TERMINAL_ORDER_STATUSES, addDecimal, compareDecimal, decimal, divideDecimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Fill, type Order, type StageContext } from '@tradepipe/core';
+import { TERMINAL_ORDER_STATUSES, addDecimal, isTradepipeError, compareDecimal, decimal, divideDecimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Fill, type Order, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
 import type { CoinbaseFill, CoinbaseOrder } from './client-orders.js';
 
@@ -122,6 +122,9 @@ export async function bookOrderFills(
   // Ended meanwhile (an operator settled it): its fills are settled, nothing more is booked.
   const current = await context.store.getOrder(order.id);
   if (current !== undefined && TERMINAL_ORDER_STATUSES.includes(current.status)) return { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0, endedMeanwhile: current };
+  // Each fill is booked only onto the order as read here (compare-and-set under the order's lock): an operator's
+  // settlement committed meanwhile makes the store refuse it rather than add it to an order whose totals are final.
+  const expectedOrder = { status: (current ?? order).status, statusReason: (current ?? order).statusReason };
   const stored = await context.store.listFills(order.id);
   const storedIds = new Set(stored.map((fill) => fill.id));
   let recorded = sumFills(stored);
@@ -148,7 +151,18 @@ export async function bookOrderFills(
       unbooked += 1;
       continue;
     }
-    await context.store.recordFill(fill, input.currencies);
+    try {
+      await context.store.recordFill(fill, { ...input.currencies, expectedOrder });
+    } catch (error) {
+      const ended = isTradepipeError(error) && error.code === 'order_conflict' ? await context.store.getOrder(order.id) : undefined;
+      if (ended === undefined || !TERMINAL_ORDER_STATUSES.includes(ended.status)) throw error;
+      context.logger.error('the order ended while its fills were booked (an operator settled it): a fill coinbase lists was not booked; compare the order\'s fills with the account', {
+        orderId: order.id,
+        fillId: fill.id,
+        statusReason: ended.statusReason ?? '',
+      });
+      return { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0, endedMeanwhile: ended };
+    }
     storedIds.add(fill.id);
     recorded = withFill(recorded, fill);
   }

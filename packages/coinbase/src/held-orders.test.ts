@@ -50,6 +50,28 @@ function exchangeFills(harness: PipelineBehindProxy): OperatorFill[] {
   }));
 }
 
+/**
+ * The store with `before` run once, just before the first call of `method`: another writer's commit landing at that
+ * moment (the real interleaving on PostgreSQL is tested in storage-pg's concurrency tests).
+ */
+function withWriteBefore<T extends object>(store: T, method: keyof T & string, before: () => Promise<void>): T {
+  let fired = false;
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      if (typeof value !== 'function') return value;
+      if (key !== method) return value.bind(target);
+      return async (...args: unknown[]) => {
+        if (!fired) {
+          fired = true;
+          await before();
+        }
+        return (value as (...args: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
 async function refusal(work: Promise<unknown>): Promise<string> {
   try {
     await work;
@@ -191,5 +213,52 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(synced.status).toBe('FAILED');
     expect(await store.listFills(staleCopy.id)).toEqual([]);
     expect(await store.getPosition('BTC-USD')).toBeUndefined();
+  });
+
+  it('a fill the order sync books while the operator settles makes the settlement refuse, the order still held; run again, it settles with that fill', async () => {
+    const { harness, order } = await heldHarness();
+    const store = harness.kit.store;
+    const fills = exchangeFills(harness);
+    // Coinbase lists a second, small fill at last; the fill tracker books it onto the held order between the
+    // settlement's read of the fills and its end.
+    const late = { id: 'cb-late-entry', orderId: order.id, clientOrderId: order.clientOrderId, venue: order.venue, productId: order.productId, side: order.side, price: decimal('50000'), sizeBase: decimal('0.00000001'), commission: decimal('0'), liquidity: 'TAKER' as const, filledAtMs: harness.kit.clock.nowMs() };
+    const racing = withWriteBefore(store, 'updateOrder', async () => {
+      await store.recordFill(late, { quoteCurrency: 'USD', baseCurrency: 'BTC', expectedOrder: { status: order.status, statusReason: order.statusReason } });
+    });
+    expect(await refusal(settleHeldOrder(racing, { orderId: order.id, fills, reason: 'fills read off Coinbase', nowMs: harness.kit.clock.nowMs() }))).toBe('order_conflict');
+    // Nothing ended: the order is held with both fills, its reservation held.
+    expect(await store.getOrder(order.id)).toMatchObject({ status: order.status, statusReason: order.statusReason });
+    expect((await store.listFills(order.id)).map((fill) => fill.id).sort()).toEqual([fills.map((fill) => `cb-${fill.coinbaseFillId}`)[0]!, 'cb-late-entry'].sort());
+    expect(await store.listActiveReservations()).toHaveLength(1);
+    expect(await listHeldOrders(store)).toHaveLength(1);
+    // The operator looks again: the recorded fills are complete now.
+    const settled = await settleHeldOrder(store, { orderId: order.id, recordedFillsComplete: true, reason: 'both fills on the account', nowMs: harness.kit.clock.nowMs() });
+    expect(settled.order.status).toBe('EXECUTED');
+    expect(await store.listActiveReservations()).toEqual([]);
+  });
+
+  it('a fill the order sync read before the settlement and books after it is not booked onto the settled order, and is logged', async () => {
+    const listing = { emptyAnswers: Number.POSITIVE_INFINITY };
+    const { harness, order: staleCopy } = await heldHarness(fillsNeverListed(listing));
+    const store = harness.kit.store;
+    // Coinbase lists the fill at last; the sync reads it and the held order, and the operator's settlement (nothing
+    // filled, their word) commits before the sync books it.
+    listing.emptyAnswers = 0;
+    const settling = withWriteBefore(store, 'listFills', async () => {
+      await settleHeldOrder(store, { orderId: staleCopy.id, nothingFilled: true, overrideCoinbaseFigures: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
+    });
+    const client = createCoinbaseClient({ baseUrl: harness.setup.fake.url, key: harness.setup.key, clock: harness.kit.clock, retryBaseDelayMs: 1 });
+    cleanups.push(() => client.close());
+    const logger = createCapturingLogger();
+    const synced = await syncExchangeOrder(staleCopy, {
+      client,
+      currencies: { quoteCurrency: 'USD', baseCurrency: 'BTC' },
+      context: { pipelineId: 'test', clock: harness.kit.clock, logger, signal: new AbortController().signal, store: settling },
+    });
+    expect(synced).toMatchObject({ status: 'FAILED', statusReason: expect.stringMatching(/^OPERATOR_SETTLED_AFTER_HELD_/) });
+    expect(await store.listFills(staleCopy.id)).toEqual([]);
+    expect(await store.getPosition('BTC-USD')).toBeUndefined();
+    const errors = logger.lines.map((line) => JSON.parse(line) as { level: string; message: string; fillId?: string }).filter((entry) => entry.level === 'error');
+    expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/operator settled it/), fillId: `cb-${String(harness.setup.fake.fills()[0]!.entry_id)}` })]);
   });
 });

@@ -49,8 +49,8 @@ export interface OperatorFill {
 export interface SettleHeldOrderInput {
   /** The held order's id (as `tradepipe orders held` prints it). */
   readonly orderId: string;
-  /** Fills Coinbase shows for the order that the store has not recorded; empty with `nothingFilled` when it filled nothing. */
-  readonly fills: readonly OperatorFill[];
+  /** Fills Coinbase shows for the order that the store has not recorded; none (omitted or empty) with `nothingFilled` or `recordedFillsComplete`. */
+  readonly fills?: readonly OperatorFill[];
   /** The operator's word that the order filled nothing: required to end it with no fill at all (FAILED), refused with fills. */
   readonly nothingFilled?: boolean;
   /** The operator's word that the fills already recorded are all the order's: required to end it with no fill given. */
@@ -117,7 +117,10 @@ const invalid = (message: string, details: Record<string, string | number | bool
 /** The fills as the store records them, each checked (positive price and size, commission at least zero, a time between the order's creation and now, a minute allowed for the clocks' skew). */
 function fillsOf(order: Order, input: SettleHeldOrderInput): Fill[] {
   const seen = new Set<string>();
-  return input.fills.map((given, index) => {
+  const fills: unknown = input.fills ?? [];
+  if (!Array.isArray(fills)) throw invalid('fills must be a list of the fills Coinbase shows');
+  return (fills as readonly OperatorFill[]).map((given, index) => {
+    if (given === null || typeof given !== 'object') throw invalid('A fill must be an object', { fill: index });
     const tradeId = typeof given.coinbaseFillId === 'string' ? given.coinbaseFillId.trim() : '';
     if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,120}$/.test(tradeId)) throw invalid('A fill needs the id Coinbase gives it (letters, digits, . _ : -)', { fill: index });
     if (seen.has(tradeId)) throw invalid('A fill is given twice', { fill: index, tradeId });
@@ -171,15 +174,16 @@ const sameFill = (a: Fill, b: Fill): boolean =>
  * Checks come before anything is written: an order that is not held; not exactly one of fills given,
  * `recordedFillsComplete`, `nothingFilled`; fills past what the order can have filled (its size, 0.1 % allowed) or
  * short of what Coinbase reported filled (unless `overrideCoinbaseFigures`); a fill recorded under the same id with
- * other figures, or the same trade (price, size, time) recorded under another id; a blank reason. The order changes
- * only if it is still as read (compare-and-set): if the order sync ended it meanwhile, this refuses with
- * `order_conflict`, after the fills given were recorded.
+ * other figures, or the same trade (price, size, time) recorded under another id; a blank reason.
  *
- * **Stop the fill tracker first** (the pipeline's fills stage; in Kubernetes scale `fill-tracker` to 0): its order
- * sync polls the held order and can record a fill Coinbase lists at last while this runs. This call then ends the
- * order with totals that miss that fill, and says so (`order_conflict` after the end: compare the order's fills with
- * the account). Fills given under the ids the order sync uses ({@link OperatorFill.coinbaseFillId}) are recorded
- * once whichever records them first, when their figures agree.
+ * A fill tracker may keep running: the order and its fills change only as read, each checked by the store under the
+ * order's lock (compare-and-set). The fills given are booked only onto the order still held as read, and the order
+ * ends only if it holds exactly the fills counted here: if the order sync recorded a fill Coinbase listed at last
+ * meanwhile, or ended the order, this refuses with `order_conflict` (the fills given that were booked before stay
+ * booked; run it again after looking at the order's fills). The order sync in turn books a fill only onto the order
+ * as it read it: a fill it reads while this settles is not booked onto the settled order, and it logs an error naming
+ * the fill (compare the order's fills with the account). Fills given under the ids the order sync uses
+ * ({@link OperatorFill.coinbaseFillId}) are recorded once whichever records them first, when their figures agree.
  * @throws TradepipeError `not_found` (no such order), `invalid_state_transition` (not held), `validation_failed`, `record_conflict`, `order_conflict`
  */
 export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'listFills' | 'getProduct' | 'recordFill' | 'updateOrder'>, input: SettleHeldOrderInput): Promise<SettledHeldOrder> {
@@ -230,7 +234,9 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
   if (fresh.length > 0) {
     const product = await store.getProduct(order.productId);
     if (product === undefined) throw new TradepipeError('unknown_product', 'The order’s product is not in the store', { details: { productId: order.productId } });
-    for (const fill of fresh) await store.recordFill(fill, { quoteCurrency: product.quoteCurrency, baseCurrency: product.baseCurrency });
+    // Onto the order as read only: if the order sync ended it meanwhile, nothing of the operator's is booked onto it.
+    const expectedOrder = { status: order.status, statusReason: order.statusReason };
+    for (const fill of fresh) await store.recordFill(fill, { quoteCurrency: product.quoteCurrency, baseCurrency: product.baseCurrency, expectedOrder });
   }
   const filled = total.count > 0;
   const ended = await store.updateOrder(order.id, {
@@ -242,15 +248,9 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
     statusReason: `${OPERATOR_SETTLED_REASON_PREFIX}${order.statusReason!}: ${reason}`,
     completedAtMs: input.nowMs,
     updatedAtMs: input.nowMs,
-    expected: { status: order.status, statusReason: order.statusReason },
+    // Compare-and-set on the order and on its fills, under the order's lock: a fill the order sync recorded since the
+    // fills were read (it books each under the order's lock too) makes the store refuse the end (`order_conflict`).
+    expected: { status: order.status, statusReason: order.statusReason, fillCount: total.count },
   });
-  // The order sync of a fill tracker still running can record a fill between the reads above and the end: then the
-  // order's totals miss it. Said loudly (stop the fill tracker before settling: the runbook).
-  const after = sumFills(await store.listFills(order.id));
-  if (after.count !== total.count) {
-    throw new TradepipeError('order_conflict', 'Fills were recorded while the order was settled (is a fill tracker still running?): the ended order’s totals miss them; compare its fills with the account', {
-      details: { orderId: order.id, fillsSettled: total.count, fillsRecorded: after.count },
-    });
-  }
   return { order: ended, fillsRecorded: fresh.length, fillsAlreadyRecorded: already };
 }

@@ -199,6 +199,7 @@ export {
   type FailureResult,
   type InsertResult,
   type OrderUpdate,
+  type FillOptions,
   type PipelineStore,
   type PutCandlesResult,
   type RecordWrite,
@@ -255,6 +256,8 @@ export {
   checkOrderWithinApproval,
   isRepeatedTerminalUpdate,
   orderChangedUnderneath,
+  orderFillsChangedUnderneath,
+  expectedFillCountOf,
   parseRecordWrite,
 } from './store-rules.js';
 export {

@@ -11,7 +11,7 @@ import { MemoryRecordWrites } from './memory-record-writes.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, expectedFillCountOf, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -32,7 +32,7 @@ import type { LlmValidation, RecommendationState, Signal, SignalAction, TradeRec
 import { candleWorkId, partitionKeyOf } from './store.js';
 import type {
   BulkWrite, CandleQuery, CandleState, Claim, ClaimRequest, Completion, HandOnRequest, EquitySnapshot, FailureOutcome, FailureResult, InsertResult, PipelineStore,
-  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, RiskDecisionResult, SignalCountQuery, WorkKind, WorkRecords, WorkStates, WorkStatus,
+  PutCandlesResult, RecordWrite, RiskDecisionRecord, OrderUpdate, FillOptions, RiskDecisionResult, SignalCountQuery, WorkKind, WorkRecords, WorkStates, WorkStatus,
 } from './store.js';
 import { systemClock, type Clock, type Granularity } from './time.js';
 
@@ -406,12 +406,24 @@ class MemoryStore implements PipelineStore {
 
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
     this.open();
+    const fillCount = expectedFillCountOf(update);
+    if (fillCount !== undefined && this.orders.get(id) !== undefined) {
+      const stored = this.fills.list(id).length;
+      if (stored !== fillCount) throw orderFillsChangedUnderneath(id, fillCount, stored);
+    }
     return this.orders.update(id, update);
   }
 
-  async recordFill(fill: Fill, options: { quoteCurrency: string; baseCurrency: string }): Promise<InsertResult> {
+  async recordFill(fill: Fill, options: FillOptions): Promise<InsertResult> {
     this.open();
-    return this.fills.record(parseWith(FillSchema, fill, 'fill'), options);
+    const parsed = parseWith(FillSchema, fill, 'fill');
+    const { expectedOrder } = options;
+    if (expectedOrder !== undefined) {
+      const order = this.orders.get(parsed.orderId);
+      if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
+      if (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason) throw orderChangedUnderneath(order, expectedOrder);
+    }
+    return this.fills.record(parsed, options);
   }
 
   async listFills(orderId: string): Promise<Fill[]> {

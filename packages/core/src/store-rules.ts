@@ -168,3 +168,26 @@ export function orderChangedUnderneath(order: Pick<Order, 'id' | 'status' | 'sta
     details: { orderId: order.id, expectedStatus: expected.status, expectedReason: expected.statusReason ?? '', storedStatus: order.status, storedReason: order.statusReason ?? '' },
   });
 }
+
+/**
+ * The fill count an order update expects (`expected.fillCount`), checked: `undefined` when none is given.
+ * @throws TradepipeError `validation_failed` when it is not a non-negative integer
+ * @internal Shared by store implementations.
+ */
+export function expectedFillCountOf(update: { readonly expected?: { readonly fillCount?: number } }): number | undefined {
+  const count = update.expected?.fillCount;
+  if (count === undefined) return undefined;
+  if (!Number.isSafeInteger(count) || count < 0) throw new TradepipeError('validation_failed', 'expected.fillCount must be a non-negative integer', { details: { fillCount: String(count) } });
+  return count;
+}
+
+/**
+ * The `order_conflict` of a compare-and-set order update that expected another number of recorded fills (one was
+ * recorded since the caller counted).
+ * @internal Shared by store implementations.
+ */
+export function orderFillsChangedUnderneath(orderId: string, expectedFillCount: number, storedFillCount: number): TradepipeError {
+  return new TradepipeError('order_conflict', 'Fills of the order were recorded since they were counted; re-read them', {
+    details: { orderId, expectedFillCount, storedFillCount },
+  });
+}

@@ -351,8 +351,31 @@ export type OrderUpdate = Partial<
    * caller read); otherwise the store throws `order_conflict` and changes nothing. A worker about to send uses it so
    * that two workers holding the same unsent order cannot both decide from a stale copy.
    */
-  readonly expected?: { readonly status: Order['status']; readonly statusReason?: string | undefined };
+  readonly expected?: {
+    readonly status: Order['status'];
+    readonly statusReason?: string | undefined;
+    /**
+     * And exactly this many fills recorded for the order, counted under the order's lock: a fill recorded after the
+     * caller counted makes the store refuse (`order_conflict`). A fill recorded with {@link FillOptions.expectedOrder}
+     * cannot slip in between: it waits for the order's update, or the update for it.
+     */
+    readonly fillCount?: number;
+  };
 };
+
+/** What {@link PipelineStore.recordFill} needs beside the fill. */
+export interface FillOptions {
+  /** The product's quote currency (the balance a fill debits or credits in quote). */
+  readonly quoteCurrency: string;
+  /** The product's base currency. */
+  readonly baseCurrency: string;
+  /**
+   * Compare-and-set: record the fill only if its order is stored with this status and status reason (what the caller
+   * read), checked under the order's lock; otherwise `order_conflict` and nothing recorded. An order sync uses it so
+   * that a fill it read from the venue is not booked onto an order someone ended meanwhile (an operator's settlement).
+   */
+  readonly expectedOrder?: { readonly status: Order['status']; readonly statusReason?: string | undefined };
+}
 
 /** Equity snapshot for the daily loss limit. */
 export interface EquitySnapshot {
@@ -596,8 +619,11 @@ export interface PipelineStore {
    * @throws TradepipeError `invalid_state_transition`, `not_found`
    */
   updateOrder(id: RecordId, update: OrderUpdate): Promise<Order>;
-  /** Records a fill once (by fill id) and, atomically, updates the position and balances. */
-  recordFill(fill: Fill, options: { readonly quoteCurrency: string; readonly baseCurrency: string }): Promise<InsertResult>;
+  /**
+   * Records a fill once (by fill id) and, atomically, updates the position and balances.
+   * @throws TradepipeError `validation_failed`, `record_conflict` (same id, other figures), `order_conflict` (the order is no longer as `options.expectedOrder` says: nothing recorded)
+   */
+  recordFill(fill: Fill, options: FillOptions): Promise<InsertResult>;
   /** The fills of an order, oldest first; empty when none. */
   listFills(orderId: RecordId): Promise<Fill[]>;
   /** Positions with a size above zero. */

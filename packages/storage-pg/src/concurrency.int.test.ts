@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { createManualClock, decimal, isTradepipeError, type Claim, type ManualClock, type PipelineStore } from '@tradepipe/core';
-import { testApproval, testAssessment, testCandle, testOrderIntent, testRecommendation, testSignal } from '@tradepipe/core/testing';
+import { testApproval, testAssessment, testCandle, testFill, testOrderIntent, testRecommendation, testSignal } from '@tradepipe/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgStore } from './pg-store.js';
 import { TEST_DATABASE_URL, dropSchema, openTestPool, testSchemaName } from './test-database.js';
@@ -258,6 +258,82 @@ describe.runIf(pool !== undefined)('two replicas on one PostgreSQL server (datab
     expect(errors).toEqual([]);
     // The sync went first (it queued first); the fill applied on top of the venue's figures.
     expect(balances).toMatchObject({ USDQ: decimal('510'), SOLQ: decimal('2') });
+  });
+
+  /** An order held open (`HELD_TEST`) with one fill, recorded through `first`. */
+  async function heldOrderWithAFill(index: number) {
+    const recommendation = testRecommendation({ pipelineId: 'held', index });
+    const nowMs = await first.nowMs();
+    const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+    await first.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+    const { order } = await first.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+    await first.updateOrder(order.id, { status: 'SUBMITTED', submittedAtMs: nowMs, updatedAtMs: nowMs });
+    const held = await first.updateOrder(order.id, { status: 'ACKNOWLEDGED', exchangeOrderId: `x-held-${index}`, statusReason: 'HELD_TEST', updatedAtMs: nowMs });
+    await first.recordFill(testFill(order, { id: `fill-held-${index}-1` }), { quoteCurrency: 'USD', baseCurrency: 'BTC' });
+    return { order: held, nowMs, asRead: { status: held.status, statusReason: held.statusReason } };
+  }
+
+  /** A connection of its own in a transaction, and a wait until another session waits on a lock it holds (readiness, bounded). */
+  async function openHolder() {
+    const holder = await pool!.connect();
+    await holder.query('BEGIN');
+    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const blocking = async (): Promise<void> => {
+      for (let polls = 0; ; polls += 1) {
+        const { rows } = await pool!.query<{ waiting: string }>(`SELECT count(*) AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND $1 = ANY (pg_blocking_pids(pid))`, [pid]);
+        if (Number(rows[0]!.waiting) > 0) return;
+        if (polls > 3_000) throw new Error('nothing waited for the holder\'s lock');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const end = async (): Promise<void> => {
+      await holder.query('ROLLBACK').catch(() => undefined); // after a COMMIT: a warning only
+      holder.release();
+    };
+    return { holder, blocking, end };
+  }
+
+  const codeOf = (error: unknown): string => (isTradepipeError(error) ? error.code : String(error));
+
+  it('books no fill read off the venue onto an order an operator ends meanwhile (the fill waits for the end, then refuses)', async () => {
+    const { order, asRead } = await heldOrderWithAFill(1);
+    const { holder, blocking, end } = await openHolder();
+    try {
+      // The settlement's update holds the order's row; the order sync's fill, read while the order was held, waits.
+      await holder.query(`SELECT 1 FROM "${schema}".orders WHERE id = $1 FOR UPDATE`, [order.id]);
+      const booked = second.recordFill(testFill(order, { id: 'fill-held-1-late', filledAtMs: order.createdAtMs + 2_000 }), { quoteCurrency: 'USD', baseCurrency: 'BTC', expectedOrder: asRead }).then(() => 'booked', codeOf);
+      await blocking();
+      await holder.query(`UPDATE "${schema}".orders SET status = 'EXECUTED', status_reason = 'OPERATOR_SETTLED_AFTER_HELD_TEST: checked' WHERE id = $1`, [order.id]);
+      await holder.query('COMMIT');
+      expect(await booked).toBe('order_conflict');
+    } finally {
+      await end();
+    }
+    expect((await first.listFills(order.id)).map((fill) => fill.id)).toEqual(['fill-held-1-1']);
+  });
+
+  it('ends no order with a fill count a fill committed meanwhile makes wrong (the end waits for the fill, then refuses)', async () => {
+    const { order, nowMs, asRead } = await heldOrderWithAFill(2);
+    const { holder, blocking, end } = await openHolder();
+    try {
+      // The order sync's fill in flight: the order's row shared (as recordFill with expectedOrder takes it), the fill inserted, not committed.
+      await holder.query(`SELECT 1 FROM "${schema}".orders WHERE id = $1 FOR SHARE`, [order.id]);
+      await holder.query(
+        `INSERT INTO "${schema}".fills (id, order_id, client_order_id, venue, product_id, side, price, size_base, commission, liquidity, filled_at_ms) VALUES ($1, $2, $3, $4, $5, $6, 50000, 0.001, 0.6, 'TAKER', $7)`,
+        ['fill-held-2-sync', order.id, order.clientOrderId, order.venue, order.productId, order.side, order.createdAtMs + 2_000],
+      );
+      // The settlement counted one fill before; its end waits for the fill's transaction.
+      const ended = second
+        .updateOrder(order.id, { status: 'EXECUTED', filledBaseSize: decimal('0.002'), statusReason: 'OPERATOR_SETTLED_AFTER_HELD_TEST: checked', completedAtMs: nowMs, updatedAtMs: nowMs, expected: { ...asRead, fillCount: 1 } })
+        .then(() => 'ended', codeOf);
+      await blocking();
+      await holder.query('COMMIT');
+      expect(await ended).toBe('order_conflict');
+    } finally {
+      await end();
+    }
+    expect(await first.getOrder(order.id)).toMatchObject({ status: 'ACKNOWLEDGED', statusReason: 'HELD_TEST' });
+    expect(await first.listFills(order.id)).toHaveLength(2);
   });
 
   it('writes no duplicates when two writers replay the same candles and records at once', async () => {

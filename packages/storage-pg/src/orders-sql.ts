@@ -4,7 +4,9 @@ import {
   TradepipeError,
   canTransitionOrder,
   isRepeatedTerminalUpdate,
+  expectedFillCountOf,
   orderChangedUnderneath,
+  orderFillsChangedUnderneath,
   parseWith,
   type Order,
   type OrderStatus,
@@ -137,6 +139,8 @@ export async function countOrdersSince(context: StoreContext, sinceMs: number): 
 /** The order's row locked (a server; PGlite runs each transaction alone: see `rowLock`). */
 const LOCK_ORDER_SQL = perContext((context) => `SELECT * FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR UPDATE')}`);
 
+const COUNT_ORDER_FILLS_SQL = perContext((context) => `SELECT count(*) AS count FROM ${context.s}.fills WHERE order_id = $1`);
+
 /** Every column of an order set from `$1`… in {@link ORDER_COLUMNS}' order. */
 const ORDER_ASSIGNMENTS = ORDER_COLUMNS.map((column, index) => `${column} = $${index + 1}`).join(', ');
 
@@ -160,12 +164,21 @@ const END_ORDER_SQL = perContext((context) => endOrderSql(context, ORDER_COLUMNS
 export async function updateOrder(context: StoreContext, id: string, update: OrderUpdate): Promise<Order> {
   const { expected, ...fields } = update;
   parseWith(ORDER_UPDATE_SCHEMA, fields, 'order update');
+  const fillCount = expectedFillCountOf(update);
   return context.driver.transaction(async (executor) => {
     const [row] = await executor.query(LOCK_ORDER_SQL(context), [id]);
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
     // Compare-and-set under the row lock: the caller's copy must still be what is stored.
     if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    if (fillCount !== undefined) {
+      // Counted after the lock, in a statement of its own (READ COMMITTED: it sees every fill committed before it). A
+      // fill recorded with `expectedOrder` holds the order's row (FOR SHARE) until it commits: the lock above waited
+      // for it, and a later one waits for this update.
+      const [counted] = await executor.query(COUNT_ORDER_FILLS_SQL(context), [id]);
+      const stored = Number(counted?.count ?? 0);
+      if (stored !== fillCount) throw orderFillsChangedUnderneath(id, fillCount, stored);
+    }
     const status = fields.status ?? order.status;
     if (isRepeatedTerminalUpdate(order, status)) return order;
     if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {

@@ -7,13 +7,16 @@ import {
   applyFillToPosition,
   contentHash,
   parseWith,
+  orderChangedUnderneath,
   type Balance,
   type Fill,
+  type FillOptions,
   type InsertResult,
   type Position,
 } from '@tradepipe/core';
 import { perContext, type StoreContext } from './context.js';
-import { compact, decimalColumn, int8, jsonRows, optionalInt8, parseStored } from './rows.js';
+import { rowLock } from './row-locks.js';
+import { compact, decimalColumn, int8, jsonRows, optionalInt8, optionalText, parseStored } from './rows.js';
 import type { SqlExecutor, SqlRow } from './sql-driver.js';
 
 function positionFromRow(row: SqlRow): Position {
@@ -153,6 +156,8 @@ async function upsertBalances(context: StoreContext, executor: SqlExecutor, bala
   await executor.query(BALANCES_UPSERT(context.s, 1), balanceColumns(balances));
 }
 
+const LOCK_FILL_ORDER_SQL = perContext((context) => `SELECT status, status_reason FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR SHARE')}`);
+
 const POSITION_SQL = perContext((context) => `SELECT * FROM ${context.s}.positions WHERE product_id = $1`);
 
 /**
@@ -194,14 +199,24 @@ const FILL_WRITE_SQL = perContext((context) => fillWriteSql(context.s, POSITION_
  * @throws TradepipeError `validation_failed`, `record_conflict` (same id, other content)
  * @internal
  */
-export async function recordFill(context: StoreContext, fill: Fill, currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }): Promise<InsertResult> {
+export async function recordFill(context: StoreContext, fill: Fill, currencies: FillOptions): Promise<InsertResult> {
   const parsed = parseWith(FillSchema, fill, 'fill');
   const { s } = context;
   const currencyList = [currencies.quoteCurrency, currencies.baseCurrency].sort();
   // PGlite runs the transaction alone (see `rowLock`): no other fill can commit a balance meanwhile, so the first
   // statement reads the balances too, unlocked (its snapshot lacks the rows it creates itself: zeros, as none).
   const balancesInFirst = context.driver.name === 'pglite';
+  const { expectedOrder } = currencies;
   return context.driver.transaction(async (executor) => {
+    if (expectedOrder !== undefined) {
+      // Compare-and-set on the order, under its row lock held to the commit (FOR SHARE: fills of one order do not wait
+      // for each other, an order update waits for them, and they for it). After a wait the row read is the one the
+      // update committed: a fill read off the venue is not booked onto an order ended meanwhile.
+      const [row] = await executor.query(LOCK_FILL_ORDER_SQL(context), [parsed.orderId]);
+      if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
+      const order = { id: parsed.orderId, status: String(row.status) as typeof expectedOrder.status, statusReason: optionalText(row.status_reason) };
+      if (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason) throw orderChangedUnderneath(order, expectedOrder);
+    }
     // The fill, and if it is new: the position's row created if missing and locked (a no-op update returns
     // the stored row under its lock), and a zero balance row created for each of the two currencies that has
     // none (quote first, as the ledger writes them), so the next statement has a row to lock: without it two

@@ -17,6 +17,7 @@ import {
   type FailureOutcome,
   type FailureResult,
   type Fill,
+  type FillOptions,
   type Granularity,
   type HealthReport,
   type InsertResult,
@@ -274,7 +275,7 @@ export class SqlStore implements PipelineStore {
     return this.run('updateOrder', () => orders.updateOrder(this.context, id, update));
   }
 
-  recordFill(fill: Fill, options: { readonly quoteCurrency: string; readonly baseCurrency: string }): Promise<InsertResult> {
+  recordFill(fill: Fill, options: FillOptions): Promise<InsertResult> {
     return this.run('recordFill', () => positions.recordFill(this.context, fill, options));
   }
 

@@ -43,8 +43,9 @@ const settleCommand: Command = {
   summary: 'end a held order on your word, with the fills you read off Coinbase',
   arguments: '<orderId>',
   description: [
-    'Ends one order held open (HELD_…) after you checked it on Coinbase. Stop the fill tracker first (in Kubernetes:',
-    'kubectl scale deploy/fill-tracker --replicas=0): it still polls the order and could record a fill meanwhile.',
+    'Ends one order held open (HELD_…) after you checked it on Coinbase. The fill tracker may keep running: if it books a',
+    'fill between this command reading the fills and ending the order, the end is refused (order_conflict, the order',
+    'still held: look again and settle again); a fill it read before the settlement is not booked onto the settled order.',
     'Records the fills you give that the store lacks (under the id the order sync gives a fill: its entry_id), then ends',
     'the order EXECUTED with the totals of all its recorded fills, or FAILED with --nothing-filled. Its reservation is',
     'released and the pipeline ends its recommendation at its next poll. Refused before anything is written: an order',

@@ -18,6 +18,7 @@ import {
   type FailureOutcome,
   type FailureResult,
   type InsertResult,
+  type FillOptions,
   type OrderUpdate,
   type PipelineStore,
   type RecordWrite,
@@ -162,7 +163,7 @@ export class ReplayStaging {
       recordRiskDecision: (decision: RiskDecisionRecord) => this.staged(() => memory.recordRiskDecision(decision), (result) => this.decided(decision, result)),
       consumeApprovalAndRecordOrderIntent: (approval: RiskApproval, order: Order) => this.consume(approval, order),
       updateOrder: (id: string, update: OrderUpdate) => this.updateOrder(id, update),
-      recordFill: (fill: Fill, options: { readonly quoteCurrency: string; readonly baseCurrency: string }) =>
+      recordFill: (fill: Fill, options: FillOptions) =>
         this.staged(() => memory.recordFill(fill, options), (result: InsertResult) => this.filled(fill, result)),
       putBalances: (balances: Parameters<PipelineStore['putBalances']>[0]) => this.staged(() => memory.putBalances(balances), () => void (this.balancesTouched = true)),
       updateRiskState: (update: Parameters<PipelineStore['updateRiskState']>[0]) => this.staged(() => memory.updateRiskState(update), () => void (this.riskStateTouched = true)),

@@ -643,6 +643,40 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.listFills(order.id)).toHaveLength(2);
     });
 
+    it('ends an order only with the fills counted (expected.fillCount), and books a fill only onto the order as read (expectedOrder)', async () => {
+      const recommendation = testRecommendation({ index: 7 });
+      const nowMs = await store.nowMs();
+      const { approval, reservation } = testApproval(recommendation, { issuedAtMs: nowMs, ttlMs: 3_600_000 });
+      await store.recordRiskDecision({ assessment: testAssessment(recommendation), approval, reservation });
+      const { order } = await store.consumeApprovalAndRecordOrderIntent(approval, testOrderIntent(approval, nowMs));
+      await store.putBalances([{ currency: 'USD', available: decimal('1000'), hold: decimal('0'), updatedAtMs: nowMs }]);
+      await store.updateOrder(order.id, { status: 'SUBMITTED', submittedAtMs: nowMs, updatedAtMs: nowMs });
+      const held = await store.updateOrder(order.id, { status: 'ACKNOWLEDGED', exchangeOrderId: 'x-7', statusReason: 'HELD_TEST', updatedAtMs: nowMs });
+      const currencies = { quoteCurrency: 'USD', baseCurrency: 'BTC' };
+      const asRead = { status: held.status, statusReason: held.statusReason };
+      // A fill onto the order as read is booked; a second one while it is still so, too.
+      expect(await store.recordFill(testFill(order, { id: 'fill-cas-1' }), { ...currencies, expectedOrder: asRead })).toEqual({ status: 'inserted' });
+      // The order's end counted one fill: a second recorded since makes the store refuse, changing nothing.
+      await store.recordFill(testFill(order, { id: 'fill-cas-2', filledAtMs: order.createdAtMs + 1_001 }), { ...currencies, expectedOrder: asRead });
+      const end = { status: 'EXECUTED' as const, filledBaseSize: decimal('0.004'), updatedAtMs: nowMs, completedAtMs: nowMs };
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: 1 } }), 'order_conflict');
+      expect(await store.getOrder(order.id)).toMatchObject({ status: 'ACKNOWLEDGED', statusReason: 'HELD_TEST' });
+      expect(await store.listActiveReservations()).toHaveLength(1);
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: -1 } }), 'validation_failed');
+      const ended = await store.updateOrder(order.id, { ...end, statusReason: 'SETTLED', expected: { ...asRead, fillCount: 2 } });
+      expect(ended).toMatchObject({ status: 'EXECUTED', statusReason: 'SETTLED' });
+      // A fill read while the order was held is not booked onto the ended order: nothing recorded, the ledger untouched.
+      const balancesBefore = await store.listBalances();
+      const positionBefore = await store.getPosition('BTC-USD');
+      await expectCode(store.recordFill(testFill(order, { id: 'fill-cas-3', filledAtMs: order.createdAtMs + 1_002 }), { ...currencies, expectedOrder: asRead }), 'order_conflict');
+      expect((await store.listFills(order.id)).map((fill) => fill.id)).toEqual(['fill-cas-1', 'fill-cas-2']);
+      expect(await store.listBalances()).toEqual(balancesBefore);
+      expect(await store.getPosition('BTC-USD')).toEqual(positionBefore);
+      await expectCode(store.recordFill(testFill(order, { id: 'fill-cas-4', orderId: 'ord_missing' }), { ...currencies, expectedOrder: asRead }), 'not_found');
+      // Without expectedOrder a fill is booked whatever the order's state (a venue's late fill of an ended order).
+      expect(await store.recordFill(testFill(order, { id: 'fill-cas-5', filledAtMs: order.createdAtMs + 1_003 }), currencies)).toEqual({ status: 'inserted' });
+    });
+
     it('limits a SELL reservation to what is held', async () => {
       const nowMs = await store.nowMs();
       const buy = testRecommendation();
