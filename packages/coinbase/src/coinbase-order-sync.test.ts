@@ -344,12 +344,30 @@ describe('order sync: an adjusting entry holds the order whatever the figures', 
 });
 
 describe('order sync: an answer about another order', () => {
-  it('is refused (validation_failed) and the order stays open until Coinbase answers about it', async () => {
+  it('moves nothing of the order: it is held (one error, then warnings) until Coinbase answers about it, then settles', async () => {
     let foreignAnswers = 3;
     const harness = await pipelineBehind(rewriting({ order: (order) => (foreignAnswers-- > 0 ? { ...order, side: 'SELL', product_id: 'ETH-USD', client_order_id: 'someone-elses' } : order) }));
     expect(await harness.runUntilFinished()).toBe('EXECUTED');
     expect(foreignAnswers).toBeLessThan(0);
-    expect(harness.lines.some((line) => line.includes('"code":"validation_failed"'))).toBe(true);
+    const entries = harness.lines.map((line) => JSON.parse(line) as { level: string; message: string; mismatchedFields?: string });
+    const about = entries.filter((entry) => entry.message.startsWith('coinbase') && entry.message.includes('answer') && entry.message.includes('another order'));
+    expect(about.map((entry) => entry.level)).toEqual(['error', 'warn', 'warn']);
+    expect(about[0]!.mismatchedFields).toBe('client_order_id,product_id,side');
+    await expectBookedOnce(harness, 'SETTLED_AFTER_HELD_ANSWER_ABOUT_ANOTHER_ORDER');
+  });
+
+  it('an order Coinbase only ever answers about as another is held, listed and settled by an operator; nothing of the other is booked', async () => {
+    const harness = await pipelineBehind(rewriting({ order: (order) => ({ ...order, order_id: 'someone-elses-order', status: 'FILLED' }) }));
+    expect(await harness.runUntilFinished(5)).toBe('SUBMITTED');
+    const order = await theOrder(harness);
+    expect(order.statusReason).toBe('HELD_ANSWER_ABOUT_ANOTHER_ORDER');
+    expect(isHeldOrder(order)).toBe(true);
+    expect(await harness.kit.store.listFills(order.id)).toEqual([]);
+    expect(await harness.kit.store.listActiveReservations()).toHaveLength(1);
+    const fills = harness.setup.fake.fills().map((fill) => ({ coinbaseFillId: String(fill.entry_id), price: String(fill.price), size: String(fill.size), sizeInQuote: fill.size_in_quote === true, commissionQuote: String(fill.commission), filledAtMs: Date.parse(String(fill.trade_time)) }));
+    const settled = await settleHeldOrder(harness.kit.store, { orderId: order.id, fills, overrideCoinbaseFigures: true, reason: 'the account shows the fill', nowMs: harness.kit.clock.nowMs() });
+    expect(settled.order).toMatchObject({ status: 'EXECUTED', statusReason: 'OPERATOR_SETTLED_AFTER_HELD_ANSWER_ABOUT_ANOTHER_ORDER: the account shows the fill' });
+    expect(await harness.runUntilFinished()).toBe('EXECUTED');
     await expectBookedOnce(harness);
   });
 

@@ -10,18 +10,42 @@ const SHORTFALL_TOLERANCE = decimal('0.000001');
 /** Coinbase statuses after which an order never fills again. */
 const ENDED_ON_EXCHANGE: ReadonlySet<CoinbaseOrder['status']> = new Set(['FILLED', 'CANCELLED', 'EXPIRED', 'FAILED']);
 
+/** The fields of Coinbase's answer that are not the order's: its order id, client order id, product and side. */
+function mismatchedAnswerFields(order: Order, wire: CoinbaseOrder): string[] {
+  const expected = { order_id: order.exchangeOrderId, client_order_id: order.clientOrderId, product_id: order.productId, side: order.side } as const;
+  return (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => wire[field] !== expected[field]);
+}
+
 /**
  * Refuses an answer about another order: Coinbase's order id, client order id, product and side must be the order's.
- * @throws TradepipeError `validation_failed` (details `mismatchedFields`); the order stays open and is polled again
+ * @throws TradepipeError `validation_failed` (details `mismatchedFields`)
  * @internal
  */
 export function assertAnswerIsAbout(order: Order, wire: CoinbaseOrder): void {
-  const expected = { order_id: order.exchangeOrderId, client_order_id: order.clientOrderId, product_id: order.productId, side: order.side } as const;
-  const mismatched = (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => wire[field] !== expected[field]);
+  const mismatched = mismatchedAnswerFields(order, wire);
   if (mismatched.length === 0) return;
   throw new TradepipeError('validation_failed', 'Coinbase answered about another order; the order stays open', {
     details: { orderId: order.id, exchangeOrderId: order.exchangeOrderId ?? '', mismatchedFields: mismatched.join(',') },
   });
+}
+
+/** The `statusReason` of an order Coinbase answers about as if it were another order. */
+const ANSWER_ABOUT_ANOTHER_ORDER = 'HELD_ANSWER_ABOUT_ANOTHER_ORDER';
+
+/**
+ * An answer about another order moves nothing of this one: the order stays open, held (`HELD_ANSWER_ABOUT_ANOTHER_ORDER`,
+ * once: its `updatedAtMs` stays put, so the stale_orders check speaks up), polled again, and an operator can list and
+ * settle it (`tradepipe orders held`) if Coinbase never answers about it. The first such answer is an error in the log,
+ * the polls after it warnings; an answer about it later settles it as any held order (`SETTLED_AFTER_HELD_…`).
+ */
+async function holdOnForeignAnswer(order: Order, wire: CoinbaseOrder, mismatched: readonly string[], context: StageContext): Promise<Order> {
+  const fields = { orderId: order.id, exchangeOrderId: order.exchangeOrderId ?? '', mismatchedFields: mismatched.join(','), answeredOrderId: String(wire.order_id ?? ''), answeredStatus: String(wire.status ?? '') };
+  if (order.statusReason === ANSWER_ABOUT_ANOTHER_ORDER) {
+    context.logger.warn('coinbase still answers about another order; the order stays open and held', fields);
+    return order;
+  }
+  context.logger.error('coinbase answered about another order; nothing of it is recorded, the order stays open (and its reservation held) until coinbase answers about it', fields);
+  return updateOrderStatus(order, { statusReason: ANSWER_ABOUT_ANOTHER_ORDER }, context);
 }
 
 /**
@@ -116,21 +140,22 @@ function figure(wireValue: DecimalString | undefined, recordedValue: DecimalStri
 }
 
 /**
- * Polls an acknowledged order once: reads it (refusing an answer about another order), reads and records its fills
+ * Polls an acknowledged order once: reads it (an answer about another order holds it: see {@link holdOnForeignAnswer}), reads and records its fills
  * (idempotent by id, capped by what the order can have filled, before the status so positions exist when the order
  * ends) and applies the new status and totals. The fills are always read once Coinbase reports the order ended, and an
  * ended order whose fills are not all accounted for stays open, polled again (`statusReason` `HELD_…`): a fill is
  * never lost to a lagging or empty `filled_size`. Fills are booked once per id and never past the order's size; a
  * fill listed twice under two ids while Coinbase sends no `filled_size` can be booked twice, which the order's end
  * then reports (`FILLS_BEYOND_FILLED_SIZE`, an error in the log) unless it is held.
- * @throws TradepipeError `validation_failed` when Coinbase answers about another order; the client's errors
+ * @throws TradepipeError the client's errors
  * @internal
  */
 export async function syncExchangeOrder(order: Order, input: { readonly client: CoinbaseClient; readonly currencies: { readonly quoteCurrency: string; readonly baseCurrency: string }; readonly context: StageContext }): Promise<Order> {
   const { client, context } = input;
   if (order.exchangeOrderId === undefined || isTerminalOrder(order)) return order;
   const wire = await client.getOrder(order.exchangeOrderId, { signal: context.signal });
-  assertAnswerIsAbout(order, wire);
+  const mismatched = mismatchedAnswerFields(order, wire);
+  if (mismatched.length > 0) return holdOnForeignAnswer(order, wire, mismatched, context);
   const booking: FillBooking =
     ENDED_ON_EXCHANGE.has(wire.status) || mentionsFills(wire) ? await bookOrderFills(order, wire, input) : { recorded: sumFills(await context.store.listFills(order.id)), unbooked: 0 };
   if (booking.endedMeanwhile !== undefined) return booking.endedMeanwhile;
