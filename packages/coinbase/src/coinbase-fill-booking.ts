@@ -156,7 +156,7 @@ export async function bookOrderFills(
     } catch (error) {
       const ended = isTradepipeError(error) && error.code === 'order_conflict' ? await context.store.getOrder(order.id) : undefined;
       if (ended === undefined || !TERMINAL_ORDER_STATUSES.includes(ended.status)) throw error;
-      context.logger.error('the order ended while its fills were booked (an operator settled it): a fill coinbase lists was not booked; compare the order\'s fills with the account', {
+      context.logger.error('the order ended while its fills were booked (an operator settled it, or another worker ended it): a fill coinbase lists was not booked; compare the order\'s fills with the account', {
         orderId: order.id,
         fillId: fill.id,
         statusReason: ended.statusReason ?? '',

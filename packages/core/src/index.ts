@@ -258,6 +258,7 @@ export {
   orderChangedUnderneath,
   orderFillsChangedUnderneath,
   expectedFillCountOf,
+  expectedOrderOf,
   parseRecordWrite,
 } from './store-rules.js';
 export {

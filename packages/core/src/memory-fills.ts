@@ -37,6 +37,11 @@ export class MemoryFills {
     return { status: 'inserted' };
   }
 
+  /** Whether a fill with this id is recorded. */
+  has(fillId: string): boolean {
+    return this.fills.has(fillId);
+  }
+
   /** An order's fills, oldest first. */
   list(orderId: string): Fill[] {
     return this.fillsByOrder.list(orderId).sort((a, b) => a.filledAtMs - b.filledAtMs);

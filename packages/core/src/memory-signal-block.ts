@@ -96,5 +96,9 @@ export class SignalBlock {
     }
     this.length = length;
     this.values.length = valuesLength;
+    // A source no row left needs goes (a rolled-back write's, say): the block takes another's rows again.
+    let recomputed = false;
+    for (let row = 0; row < length && !recomputed; row += 1) recomputed = this.valueOffsets[row]! < 0;
+    if (!recomputed) this.source = undefined;
   }
 }

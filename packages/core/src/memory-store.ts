@@ -11,7 +11,7 @@ import { MemoryRecordWrites } from './memory-record-writes.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits, expectedFillCountOf, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, expectedFillCountOf, expectedOrderOf, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -407,7 +407,11 @@ class MemoryStore implements PipelineStore {
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
     this.open();
     const fillCount = expectedFillCountOf(update);
-    if (fillCount !== undefined && this.orders.get(id) !== undefined) {
+    const order = this.orders.get(id);
+    if (fillCount !== undefined && order !== undefined) {
+      // As the SQL stores: the status first, then the fills.
+      const { expected } = update;
+      if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
       const stored = this.fills.list(id).length;
       if (stored !== fillCount) throw orderFillsChangedUnderneath(id, fillCount, stored);
     }
@@ -417,8 +421,9 @@ class MemoryStore implements PipelineStore {
   async recordFill(fill: Fill, options: FillOptions): Promise<InsertResult> {
     this.open();
     const parsed = parseWith(FillSchema, fill, 'fill');
-    const { expectedOrder } = options;
-    if (expectedOrder !== undefined) {
+    const expectedOrder = expectedOrderOf(options);
+    // A fill recorded already is a duplicate (or a conflict) whatever its order became: a repeat is never refused.
+    if (expectedOrder !== undefined && !this.fills.has(parsed.id)) {
       const order = this.orders.get(parsed.orderId);
       if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
       if (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason) throw orderChangedUnderneath(order, expectedOrder);

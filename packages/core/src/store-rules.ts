@@ -191,3 +191,18 @@ export function orderFillsChangedUnderneath(orderId: string, expectedFillCount: 
     details: { orderId, expectedFillCount, storedFillCount },
   });
 }
+
+/**
+ * The order a fill expects (`FillOptions.expectedOrder`), checked: `undefined` when none is given.
+ * @throws TradepipeError `validation_failed` when it is not `{ status: string, statusReason?: string }`
+ * @internal Shared by store implementations.
+ */
+export function expectedOrderOf(options: { readonly expectedOrder?: unknown }): { readonly status: Order['status']; readonly statusReason?: string | undefined } | undefined {
+  const expected = options.expectedOrder;
+  if (expected === undefined) return undefined;
+  const { status, statusReason } = (expected ?? {}) as { status?: unknown; statusReason?: unknown };
+  if (expected === null || typeof expected !== 'object' || typeof status !== 'string' || (statusReason !== undefined && typeof statusReason !== 'string')) {
+    throw new TradepipeError('validation_failed', 'expectedOrder must be { status, statusReason? } as the order was read');
+  }
+  return { status: status as Order['status'], statusReason };
+}

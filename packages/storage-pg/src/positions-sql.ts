@@ -7,6 +7,7 @@ import {
   applyFillToPosition,
   contentHash,
   parseWith,
+  expectedOrderOf,
   orderChangedUnderneath,
   type Balance,
   type Fill,
@@ -156,7 +157,9 @@ async function upsertBalances(context: StoreContext, executor: SqlExecutor, bala
   await executor.query(BALANCES_UPSERT(context.s, 1), balanceColumns(balances));
 }
 
-const LOCK_FILL_ORDER_SQL = perContext((context) => `SELECT status, status_reason FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR SHARE')}`);
+const LOCK_FILL_ORDER_SQL = perContext(
+  (context) => `SELECT status, status_reason, EXISTS (SELECT 1 FROM ${context.s}.fills WHERE id = $2) AS fill_recorded FROM ${context.s}.orders WHERE id = $1 ${rowLock(context, 'FOR SHARE')}`,
+);
 
 const POSITION_SQL = perContext((context) => `SELECT * FROM ${context.s}.positions WHERE product_id = $1`);
 
@@ -206,16 +209,17 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
   // PGlite runs the transaction alone (see `rowLock`): no other fill can commit a balance meanwhile, so the first
   // statement reads the balances too, unlocked (its snapshot lacks the rows it creates itself: zeros, as none).
   const balancesInFirst = context.driver.name === 'pglite';
-  const { expectedOrder } = currencies;
+  const expectedOrder = expectedOrderOf(currencies);
   return context.driver.transaction(async (executor) => {
     if (expectedOrder !== undefined) {
       // Compare-and-set on the order, under its row lock held to the commit (FOR SHARE: fills of one order do not wait
       // for each other, an order update waits for them, and they for it). After a wait the row read is the one the
-      // update committed: a fill read off the venue is not booked onto an order ended meanwhile.
-      const [row] = await executor.query(LOCK_FILL_ORDER_SQL(context), [parsed.orderId]);
+      // update committed: a fill read off the venue is not booked onto an order ended meanwhile. A fill recorded
+      // already goes on to be found a duplicate (or a conflict) below: a repeat is never refused for the order.
+      const [row] = await executor.query(LOCK_FILL_ORDER_SQL(context), [parsed.orderId, parsed.id]);
       if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
       const order = { id: parsed.orderId, status: String(row.status) as typeof expectedOrder.status, statusReason: optionalText(row.status_reason) };
-      if (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason) throw orderChangedUnderneath(order, expectedOrder);
+      if (row.fill_recorded !== true && (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason)) throw orderChangedUnderneath(order, expectedOrder);
     }
     // The fill, and if it is new: the position's row created if missing and locked (a no-op update returns
     // the stored row under its lock), and a zero balance row created for each of the two currencies that has

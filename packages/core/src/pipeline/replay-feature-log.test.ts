@@ -112,4 +112,39 @@ describe('ReplayFeatureLog (the quiet signals\' feature values, recomputed on re
     for (const candle of candles) (candle as { close: number }).close = 1;
     for (const [startMs, values] of given) expect(sameBits(log.valuesAt(startMs), values)).toBe(true);
   });
+
+  it('keeps its own copies of the engine states: an extractor that hands out and adopts its live state changes no value read', () => {
+    // Its state is its live window of closes and the candle objects it took, handed out and adopted as they are.
+    const sharing: FeatureSet = {
+      featureSetVersion: 'sharing-1',
+      featureNames: ['mean_close', 'last_close'],
+      warmupCandles: 2,
+      createExtractor(key) {
+        let state = { closes: [] as number[], candles: [] as Candle[] };
+        return {
+          update(candle) {
+            state.closes.push(candle.close);
+            state.candles.push(candle);
+            if (state.closes.length > 5) state.closes.shift();
+            if (state.candles.length > 5) state.candles.shift();
+            if (state.closes.length < 2) return undefined;
+            const mean = state.closes.reduce((sum, close) => sum + close, 0) / state.closes.length;
+            return { ...key, candleStartMs: candle.startMs, featureSetVersion: 'sharing-1', values: [mean, state.candles[state.candles.length - 2]!.close] };
+          },
+          lastCandleStartMs: () => state.candles.at(-1)?.startMs,
+          saveState: () => state,
+          restoreState: (saved) => {
+            state = saved as typeof state;
+          },
+        };
+      },
+    };
+    const log = new ReplayFeatureLog(sharing, series.productId, series.granularity);
+    const candles = candlesOf(closes.slice(0, 3_000));
+    const given = feed(log, sharing.createExtractor(series), candles);
+    for (const candle of candles) (candle as { close: number }).close = -1;
+    const starts = [...given.keys()];
+    for (const startMs of starts) expect(sameBits(log.valuesAt(startMs), given.get(startMs))).toBe(true);
+    for (const startMs of [...starts].reverse().filter((_, index) => index % 97 === 0)) expect(sameBits(log.valuesAt(startMs), given.get(startMs))).toBe(true);
+  });
 });

@@ -5,21 +5,39 @@ import type { Candle } from '../records/market.js';
 /** Candles a stretch holds at most: a read recomputes at most this many vectors (≈ 1 ms on the shipped feature set; an engine state costs ≈ 0.1 ms to save). */
 const STRETCH_CANDLES = 1_024;
 
+/** Candles a stretch makes room for at first: a stretch grows to {@link STRETCH_CANDLES} as candles come (a series with many gaps starts many short ones). */
+const FIRST_STRETCH_CANDLES = 64;
+
 /**
  * Consecutive candles one engine took, as numbers (a caller changing its candle objects later changes nothing
  * here), and the engine's state before the first of them.
  */
 class Stretch {
   length = 0;
-  readonly startMs = new Float64Array(STRETCH_CANDLES);
+  startMs = new Float64Array(FIRST_STRETCH_CANDLES);
   /** Open, high, low, close and volume per candle. */
-  readonly values = new Float64Array(5 * STRETCH_CANDLES);
-  readonly gapFilled = new Uint8Array(STRETCH_CANDLES);
+  values = new Float64Array(5 * FIRST_STRETCH_CANDLES);
+  gapFilled = new Uint8Array(FIRST_STRETCH_CANDLES);
 
   constructor(
-    /** The engine's state before the stretch's first candle (`saveState`). */
+    /** The engine's state before the stretch's first candle: a copy of what `saveState` gave (see {@link ReplayFeatureLog.record}). */
     readonly state: unknown,
   ) {}
+
+  /** Makes room for one more candle. */
+  grow(): void {
+    if (this.length < this.startMs.length) return;
+    const capacity = Math.min(STRETCH_CANDLES, 2 * this.startMs.length);
+    const startMs = new Float64Array(capacity);
+    startMs.set(this.startMs);
+    const values = new Float64Array(5 * capacity);
+    values.set(this.values);
+    const gapFilled = new Uint8Array(capacity);
+    gapFilled.set(this.gapFilled);
+    this.startMs = startMs;
+    this.values = values;
+    this.gapFilled = gapFilled;
+  }
 
   /** The index of the candle starting at `startMs`, or -1. */
   indexOf(startMs: number): number {
@@ -45,7 +63,8 @@ class Stretch {
  * (a report listing the signals) continue from the previous one.
  *
  * A year of minutes logs 26 MB of candle numbers (in typed arrays, off V8's traced heap) and ≈ 500 engine states,
- * instead of the 214 MB of doubles its vectors hold.
+ * instead of the 214 MB of doubles its vectors hold. The recomputation assumes what every extractor must be: its
+ * vectors a function of its state and the candles it takes.
  * @internal
  */
 export class ReplayFeatureLog implements FeatureValuesSource {
@@ -70,11 +89,13 @@ export class ReplayFeatureLog implements FeatureValuesSource {
   record(engine: FeatureExtractor, candle: Candle): void {
     let stretch = this.current;
     if (stretch === undefined || stretch.length === STRETCH_CANDLES || this.engine !== engine || engine.lastCandleStartMs() !== stretch.startMs[stretch.length - 1]) {
-      stretch = new Stretch(engine.saveState());
+      // A deep copy: an extractor (a plugin's) may hand out its live arrays, or objects a caller can still change.
+      stretch = new Stretch(structuredClone(engine.saveState()));
       this.stretches.push(stretch);
       this.current = stretch;
       this.engine = engine;
     }
+    stretch.grow();
     const at = stretch.length;
     stretch.startMs[at] = candle.startMs;
     const values = stretch.values;
@@ -96,7 +117,8 @@ export class ReplayFeatureLog implements FeatureValuesSource {
     try {
       if (cursor === undefined || cursor.stretch !== stretch || cursor.next > index) {
         const extractor = cursor?.extractor ?? this.features.createExtractor({ productId: this.productId, granularity: this.granularity });
-        extractor.restoreState(stretch.state);
+        // A copy again: an extractor may keep the state it is given and change it as it goes.
+        extractor.restoreState(structuredClone(stretch.state));
         cursor = this.cursor = { extractor, stretch, next: 0 };
       }
       let values: readonly number[] | undefined;

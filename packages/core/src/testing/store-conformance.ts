@@ -673,6 +673,10 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.listBalances()).toEqual(balancesBefore);
       expect(await store.getPosition('BTC-USD')).toEqual(positionBefore);
       await expectCode(store.recordFill(testFill(order, { id: 'fill-cas-4', orderId: 'ord_missing' }), { ...currencies, expectedOrder: asRead }), 'not_found');
+      // A fill recorded already is a duplicate, however its order changed since: a repeat is never refused for the order.
+      expect(await store.recordFill(testFill(order, { id: 'fill-cas-1' }), { ...currencies, expectedOrder: asRead })).toEqual({ status: 'duplicate' });
+      await expectCode(store.recordFill(testFill(order, { id: 'fill-cas-1', price: decimal('1') }), { ...currencies, expectedOrder: asRead }), 'record_conflict');
+      await expectCode(store.recordFill(testFill(order, { id: 'fill-cas-6' }), { ...currencies, expectedOrder: null as never }), 'validation_failed');
       // Without expectedOrder a fill is booked whatever the order's state (a venue's late fill of an ended order).
       expect(await store.recordFill(testFill(order, { id: 'fill-cas-5', filledAtMs: order.createdAtMs + 1_003 }), currencies)).toEqual({ status: 'inserted' });
     });
