@@ -73,7 +73,7 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
       for (const entry of fromSecret) {
         expect(entry.name, name).toBe(entry.valueFrom.secretKeyRef.key);
         expect(entry.valueFrom.secretKeyRef.name, name).toBe('crypto-trading-secrets');
-        // Optional as envFrom made them, but the approval secret: without it the services that sign or verify must not start.
+        // Optional as envFrom made them (the approval material in one of two forms: the service refuses to start without either).
         expect(entry.valueFrom.secretKeyRef.optional === true, `${name} ${entry.name}`).toBe(OPTIONAL_SECRETS.has(entry.name));
       }
       expect(container.readinessProbe.httpGet.path).toBe('/ready');
@@ -94,6 +94,9 @@ describe.skipIf(manifests === undefined)('kubectl kustomize examples/kubernetes/
   it('gives the approval secret only to the services that sign or verify approvals, and the Coinbase key only to those that place or follow orders', () => {
     const holding = (key: string): string[] => SERVICE_NAMES.filter((name) => find('Deployment', name).spec.template.spec.containers[0].env.some((entry: any) => entry.valueFrom?.secretKeyRef?.key === key));
     expect(holding('RISK_APPROVAL_SECRET')).toEqual(['risk-management', 'trade-executor', 'fill-tracker']);
+    // The Ed25519 private key signs: risk-management alone holds it; the verifiers get the public key only.
+    expect(holding('RISK_APPROVAL_PRIVATE_KEY')).toEqual(['risk-management']);
+    expect(holding('RISK_APPROVAL_PUBLIC_KEY')).toEqual(['trade-executor', 'fill-tracker']);
     // market-data reads public endpoints and market channels: a pod that only ingests candles cannot trade.
     for (const key of ['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'COINBASE_API_KEY_FILE']) expect(holding(key)).toEqual(['trade-executor', 'fill-tracker']);
     expect(holding('DB_PASSWORD')).toEqual([...SERVICE_NAMES]);
@@ -246,7 +249,7 @@ describe('secret.example.env and docs/deployment.md', () => {
       .split('\n')
       .filter((line) => line.trim() !== '' && !line.startsWith('#'))
       .map((line) => line.split('=', 2) as [string, string]);
-    expect(entries.map(([key]) => key).sort()).toEqual(['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'DB_PASSWORD', 'RISK_APPROVAL_SECRET']);
+    expect(entries.map(([key]) => key).sort()).toEqual(['COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'DB_PASSWORD', 'RISK_APPROVAL_PRIVATE_KEY', 'RISK_APPROVAL_PUBLIC_KEY', 'RISK_APPROVAL_SECRET']);
     for (const [key, value] of entries) expect(value === '' || value.startsWith('change-me'), key).toBe(true);
   });
 

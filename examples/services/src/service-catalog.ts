@@ -20,13 +20,31 @@ export interface ServiceDefinition {
 }
 
 /** A key of the Secret `crypto-trading-secrets` (see examples/kubernetes/secret.example.env). */
-export type ServiceSecret = 'DB_PASSWORD' | 'DATABASE_URL' | 'RISK_APPROVAL_SECRET' | 'COINBASE_API_KEY_NAME' | 'COINBASE_API_PRIVATE_KEY' | 'COINBASE_API_KEY_FILE';
+export type ServiceSecret =
+  | 'DB_PASSWORD'
+  | 'DATABASE_URL'
+  | 'RISK_APPROVAL_SECRET'
+  | 'RISK_APPROVAL_PRIVATE_KEY'
+  | 'RISK_APPROVAL_PUBLIC_KEY'
+  | 'COINBASE_API_KEY_NAME'
+  | 'COINBASE_API_PRIVATE_KEY'
+  | 'COINBASE_API_KEY_FILE';
 
 /**
- * Keys a Deployment takes only if the Secret holds them (`optional: true`), as `envFrom` took them: all but the approval
- * secret, without which the three services that use it must not start (the pod waits for the key instead).
+ * Keys a Deployment takes only if the Secret holds them (`optional: true`), as `envFrom` took them: every one. The
+ * approval material comes in one of two forms (an Ed25519 key pair, or the shared HMAC secret), so no single key of
+ * it is required: a service that signs or verifies approvals and is given neither refuses to start (`config_invalid`).
  */
-export const OPTIONAL_SECRETS: ReadonlySet<ServiceSecret> = new Set(['DB_PASSWORD', 'DATABASE_URL', 'COINBASE_API_KEY_NAME', 'COINBASE_API_PRIVATE_KEY', 'COINBASE_API_KEY_FILE']);
+export const OPTIONAL_SECRETS: ReadonlySet<ServiceSecret> = new Set([
+  'DB_PASSWORD',
+  'DATABASE_URL',
+  'RISK_APPROVAL_SECRET',
+  'RISK_APPROVAL_PRIVATE_KEY',
+  'RISK_APPROVAL_PUBLIC_KEY',
+  'COINBASE_API_KEY_NAME',
+  'COINBASE_API_PRIVATE_KEY',
+  'COINBASE_API_KEY_FILE',
+]);
 
 /** The database password, and the whole URL when the Secret gives one (it may hold the password). */
 const DB: readonly ServiceSecret[] = ['DB_PASSWORD', 'DATABASE_URL'];
@@ -53,9 +71,9 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceDefinition>> = {
   'signal-generator': { name: 'signal-generator', portKey: 'signalGenerator', stage: 'signal', replicas: 1, summary: '51 features, ONNX model, exit rules', secrets: DB },
   'signal-bridge': { name: 'signal-bridge', portKey: 'signalBridge', stage: 'bridge', replicas: 1, summary: 'signals into $100 trade recommendations', secrets: DB },
   'trade-orchestrator': { name: 'trade-orchestrator', portKey: 'tradeOrchestrator', stage: 'validation', replicas: 2, summary: 'Ollama validation plus the rule validator', secrets: DB },
-  'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals', secrets: [...DB, 'RISK_APPROVAL_SECRET'] },
-  'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders', secrets: [...DB, 'RISK_APPROVAL_SECRET', ...COINBASE] },
-  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions; the order reconciler (every open order followed until it ends); balance reconciliation', secrets: [...DB, 'RISK_APPROVAL_SECRET', ...COINBASE] },
+  'risk-management': { name: 'risk-management', portKey: 'riskManagement', stage: 'risk', replicas: 2, summary: 'limits, sizing, signed single-use approvals', secrets: [...DB, 'RISK_APPROVAL_PRIVATE_KEY', 'RISK_APPROVAL_SECRET'] },
+  'trade-executor': { name: 'trade-executor', portKey: 'tradeExecutor', stage: 'execution', replicas: 1, summary: 'paper (default) or Coinbase orders', secrets: [...DB, 'RISK_APPROVAL_PUBLIC_KEY', 'RISK_APPROVAL_SECRET', ...COINBASE] },
+  'fill-tracker': { name: 'fill-tracker', portKey: 'fillTracker', stage: 'fills', replicas: 1, summary: 'order polling, fills, positions; the order reconciler (every open order followed until it ends); balance reconciliation', secrets: [...DB, 'RISK_APPROVAL_PUBLIC_KEY', 'RISK_APPROVAL_SECRET', ...COINBASE] },
   'health-monitor': { name: 'health-monitor', portKey: 'healthMonitor', stage: undefined, replicas: 1, summary: 'one health report for the whole deployment', secrets: DB },
 };
 

@@ -1,6 +1,7 @@
 // The deployed mode end to end: the eight services as separate processes over one PostgreSQL schema, with
 // the fake Coinbase and the fake Ollama. A candle enters through market-data and becomes an EXECUTED paper
 // order, handed from stage to stage only through the database.
+import { generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
 import { TEST_DATABASE, postgresAvailable } from './e2e-database.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,13 @@ import { SERVICE_NAMES, type ServiceName } from './service-catalog.js';
 const DATABASE = TEST_DATABASE;
 const SCHEMA = `services_e2e_${process.pid}_${Date.now() % 1_000_000}`;
 const PIPELINE_ID = 'e2e';
-const APPROVAL_SECRET = 'e2e-approval-secret-of-at-least-32-characters';
+/** The deployment's approval keys: risk-management signs with the private key, trade-executor and fill-tracker verify with the public one. */
+const APPROVAL_KEYS = generateKeyPairSync('ed25519');
+const APPROVAL_PRIVATE_KEY = APPROVAL_KEYS.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const APPROVAL_PUBLIC_KEY = APPROVAL_KEYS.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+/** A service's approval key, as the manifests give it: the private key to risk-management alone. */
+const approvalKeyOf = (name: string): Record<string, string> =>
+  name === 'risk-management' ? { RISK_APPROVAL_PRIVATE_KEY: APPROVAL_PRIVATE_KEY } : name === 'trade-executor' || name === 'fill-tracker' ? { RISK_APPROVAL_PUBLIC_KEY: APPROVAL_PUBLIC_KEY } : {};
 /** Long on purpose: a service that waits out its drain instead of stopping shows against it. */
 const DRAIN_TIMEOUT_MS = 60_000;
 
@@ -77,7 +84,6 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
       COINBASE_BASE_URL: coinbase.url,
       OLLAMA_HOST: ollama.url,
       OLLAMA_MODEL: 'llama3.2',
-      RISK_APPROVAL_SECRET: APPROVAL_SECRET,
       PIPELINE_POLL_INTERVAL_MS: '250',
       DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS),
       HTTP_HOST: '127.0.0.1',
@@ -86,7 +92,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
         .join(','),
       LOG_LEVEL: 'info',
     };
-    for (const name of SERVICE_NAMES) processes.push(spawnService(name, env));
+    for (const name of SERVICE_NAMES) processes.push(spawnService(name, { ...env, ...approvalKeyOf(name) }));
     // Second replicas of validation and risk, as in the manifests: they share the work through SKIP LOCKED claims.
     for (const [name, variable] of [
       ['trade-orchestrator', 'TRADE_ORCHESTRATOR_PORT'],
@@ -94,7 +100,7 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
     ] as const) {
       const port = await freePort(new Set([...Object.values(ports), ...replicaPorts]));
       replicaPorts.push(port);
-      processes.push(spawnService(name, { ...env, [variable]: String(port) }));
+      processes.push(spawnService(name, { ...env, ...approvalKeyOf(name), [variable]: String(port) }));
     }
     await Promise.all(processes.map((service, index) => waitReady(service, portOf(service, index))));
   }, START_BUDGET_MS + 60_000 + MIDNIGHT_MARGIN_MS);
@@ -143,7 +149,11 @@ describe.skipIf(!available)('services over PostgreSQL (child processes)', () => 
     expect(coinbase.orders()).toHaveLength(0);
     const logs = processes.flatMap((service) => service.lines);
     expect(logs.length).toBeGreaterThan(0);
-    expect(logs.filter((line) => line.includes(APPROVAL_SECRET))).toEqual([]);
+    // The private key never reaches a log line (nor a piece of it: its base64 body's longest line).
+    const keyBody = APPROVAL_PRIVATE_KEY.split('\n').filter((line) => line !== '' && !line.startsWith('-----')).join('');
+    expect(logs.filter((line) => line.includes(keyBody) || line.includes('BEGIN PRIVATE KEY'))).toEqual([]);
+    // The approval was signed with the Ed25519 key risk-management alone holds, and verified by the executor.
+    expect(await store.getApproval(recommendationId)).toMatchObject({ algorithm: 'Ed25519' });
     expect(logs.every((line) => typeof JSON.parse(line) === 'object')).toBe(true);
   }, SETTLE_BUDGET_MS + 60_000);
 

@@ -45,6 +45,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...live, RISK_APPROVAL_SECRET: 'short' }, { requireApprovalSecret: false })).toThrow(/at least 32 characters/);
   });
 
+  it('takes an Ed25519 approval key instead of the secret (PEM, or one line with \\n escapes), never both', () => {
+    const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION };
+    const publicKey = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
+    expect(loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey }).approval.publicKeyPem).toBe(publicKey.trim());
+    expect(loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey.trim().replaceAll('\n', '\\n') }).approval.publicKeyPem).toBe(publicKey.trim());
+    expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: 'not a key' })).toThrow(/RISK_APPROVAL_PUBLIC_KEY must be a PEM public key/);
+    expect(() => loadConfig({ ...live, RISK_APPROVAL_PRIVATE_KEY: publicKey })).toThrow(/RISK_APPROVAL_PRIVATE_KEY must be a PEM private key/);
+    expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey, RISK_APPROVAL_SECRET: 'x'.repeat(32) })).toThrow(/not both/);
+    // The private key is a secret to the config's redaction; the public key is not.
+    const config = loadConfig({ RISK_APPROVAL_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' });
+    expect(JSON.stringify(redactConfig(config))).not.toContain('abc');
+  });
+
   it('says what is wrong with the approval secret in words, never redacting the message nor showing the value', () => {
     const messageOf = (env: Record<string, string>): string => {
       try {
@@ -59,7 +72,7 @@ describe('loadConfig', () => {
     const tooShort = 'hunter2-is-too-short';
     const missing = messageOf(live);
     const short = messageOf({ ...live, RISK_APPROVAL_SECRET: tooShort });
-    expect(missing).toBe('Invalid configuration: live mode needs RISK_APPROVAL_SECRET (at approval.secret)');
+    expect(missing).toBe('Invalid configuration: live mode needs RISK_APPROVAL_SECRET, or an Ed25519 key (RISK_APPROVAL_PRIVATE_KEY in risk, RISK_APPROVAL_PUBLIC_KEY where approvals are verified) (at approval.secret)');
     expect(short).toBe('Invalid configuration: RISK_APPROVAL_SECRET must be at least 32 characters (at approval.secret)');
     // The same messages pass the logger's redaction unchanged, and the value never appears in a line.
     const lines: string[] = [];

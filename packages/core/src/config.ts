@@ -77,7 +77,11 @@ export const TradepipeConfigSchema = z
     approval: z.object({
       keyId: z.string().min(1).default('risk'),
       secret: z.string().min(32, 'RISK_APPROVAL_SECRET must be at least 32 characters').optional(),
-      /** Whether live mode needs the secret in this process (default true: see `loadConfig`'s `requireApprovalSecret`). */
+      /** An Ed25519 private key (PEM, `RISK_APPROVAL_PRIVATE_KEY`): the signing process's (risk) instead of the shared secret. */
+      privateKeyPem: z.string().includes('PRIVATE KEY', { message: 'RISK_APPROVAL_PRIVATE_KEY must be a PEM private key' }).optional(),
+      /** The Ed25519 public key (PEM, `RISK_APPROVAL_PUBLIC_KEY`): the verifying processes' (execution, fills), which then cannot sign. */
+      publicKeyPem: z.string().includes('PUBLIC KEY', { message: 'RISK_APPROVAL_PUBLIC_KEY must be a PEM public key' }).optional(),
+      /** Whether live mode needs the secret or a key in this process (default true: see `loadConfig`'s `requireApprovalSecret`). */
       required: z.boolean().default(true),
     }),
     ollama: z.object({ host: httpUrl.default('http://127.0.0.1:11434'), model: z.string().min(1).default('llama3.2') }),
@@ -89,8 +93,13 @@ export const TradepipeConfigSchema = z
   .superRefine((config, context) => {
     // `loadConfig({ requireApprovalSecret: false })` parses with the flag set: a process that neither signs nor
     // verifies approvals (a Kubernetes pod that is not given the secret) runs live without it.
-    if (config.mode === 'live' && config.approval.secret === undefined && config.approval.required) {
-      context.addIssue({ code: 'custom', path: ['approval', 'secret'], message: 'live mode needs RISK_APPROVAL_SECRET' });
+    const { secret, privateKeyPem, publicKeyPem, required } = config.approval;
+    const keyed = privateKeyPem !== undefined || publicKeyPem !== undefined;
+    if (config.mode === 'live' && secret === undefined && !keyed && required) {
+      context.addIssue({ code: 'custom', path: ['approval', 'secret'], message: 'live mode needs RISK_APPROVAL_SECRET, or an Ed25519 key (RISK_APPROVAL_PRIVATE_KEY in risk, RISK_APPROVAL_PUBLIC_KEY where approvals are verified)' });
+    }
+    if (secret !== undefined && keyed) {
+      context.addIssue({ code: 'custom', path: ['approval'], message: 'give either RISK_APPROVAL_SECRET (HMAC) or an Ed25519 key (RISK_APPROVAL_PRIVATE_KEY / RISK_APPROVAL_PUBLIC_KEY), not both' });
     }
   });
 
@@ -114,6 +123,8 @@ export const CONFIG_ENV_VARS = {
   databaseSsl: 'DB_SSL',
   approvalKeyId: 'RISK_APPROVAL_KEY_ID',
   approvalSecret: 'RISK_APPROVAL_SECRET',
+  approvalPrivateKey: 'RISK_APPROVAL_PRIVATE_KEY',
+  approvalPublicKey: 'RISK_APPROVAL_PUBLIC_KEY',
   ollamaHost: 'OLLAMA_HOST',
   ollamaModel: 'OLLAMA_MODEL',
   logLevel: 'LOG_LEVEL',
@@ -134,9 +145,10 @@ export const SERVICE_PORT_ENV_VARS: Readonly<Record<keyof typeof DEFAULT_SERVICE
 /** Options of {@link loadConfig}. */
 export interface LoadConfigOptions {
   /**
-   * Whether live mode needs `RISK_APPROVAL_SECRET` in this process (default true). Only the processes that sign
-   * approvals (risk) or verify them (execution, fills) need it; the others pass false and are not given the secret
-   * (the Kubernetes manifests give it to those three services only). A process that does sign or verify still
+   * Whether live mode needs `RISK_APPROVAL_SECRET` (or an Ed25519 key: `RISK_APPROVAL_PRIVATE_KEY`,
+   * `RISK_APPROVAL_PUBLIC_KEY`) in this process (default true). Only the processes that sign approvals (risk) or verify
+   * them (execution, fills) need it; the others pass false and are not given it (the Kubernetes manifests give it to
+   * those three services only). A process that does sign or verify still
    * refuses to build its signer without it.
    */
   readonly requireApprovalSecret?: boolean;
@@ -148,6 +160,12 @@ function readFlag(text: string | undefined, variable: string): boolean | undefin
   const parsed = BooleanTextSchema.safeParse(text);
   if (!parsed.success) throw new TradepipeError('config_invalid', `Invalid configuration: ${variable} must be true or false (also 1/0, yes/no)`, { details: { variable } });
   return parsed.data;
+}
+
+/** A PEM key from an environment variable: its `\\n` escapes made newlines when it has no newline (an env file's one-line form). */
+function pemOf(value: string | undefined): string | undefined {
+  if (value === undefined || value.includes('\n')) return value;
+  return value.replaceAll('\\n', '\n');
 }
 
 /**
@@ -187,7 +205,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       password: read(variables.databasePassword),
       ssl: readFlag(read(variables.databaseSsl), variables.databaseSsl),
     },
-    approval: { keyId: read(variables.approvalKeyId), secret: read(variables.approvalSecret), required: options.requireApprovalSecret !== false },
+    approval: {
+      keyId: read(variables.approvalKeyId),
+      secret: read(variables.approvalSecret),
+      privateKeyPem: pemOf(read(variables.approvalPrivateKey)),
+      publicKeyPem: pemOf(read(variables.approvalPublicKey)),
+      required: options.requireApprovalSecret !== false,
+    },
     ollama: { host: read(variables.ollamaHost), model: read(variables.ollamaModel) },
     ports: Object.fromEntries(Object.entries(SERVICE_PORT_ENV_VARS).map(([name, variable]) => [name, read(variable)])),
     logLevel: read(variables.logLevel),
