@@ -300,6 +300,7 @@ export {
   type StageInputs,
   type StageMiddleware,
   type StageWrapper,
+  type WrapOptions,
 } from './pipeline/plugins.js';
 export {
   abortAtExpiry,

@@ -13,7 +13,7 @@ import { createManualClock, GRANULARITIES } from '../time.js';
 import { replayCandlesBatched } from './batched-replay.js';
 import type { PipelineEvents } from './events.js';
 import { createPipeline } from './pipeline.js';
-import { wrapStage, type PipelinePlugin } from './plugins.js';
+import { wrapEveryStage, wrapStage, type PipelinePlugin } from './plugins.js';
 import { replayCandles } from './replay.js';
 import { replayAccessOf } from './replay-access.js';
 import { collectReplayRecords } from './replay-records.js';
@@ -197,6 +197,32 @@ describe('replayCandlesBatched', () => {
     const vetoedReference = await run('reference', candles, 16, 'all', undefined, { plugins: [veto] });
     expect(vetoed.records).toEqual(vetoedReference.records);
     expect(vetoed.records.signals).toEqual([]);
+  });
+
+  it('stays batched with a wrapper of every stage that only observes (seesEveryCandle: false): the same records, the wrapper sees the stages that ran', async () => {
+    const candles = candlesFrom(Array.from({ length: 80 }, (_, index) => Math.sin(index * 0.9) * 0.03));
+    const observing = (): { readonly plugin: PipelinePlugin; readonly runs: Record<string, number> } => {
+      const runs: Record<string, number> = {};
+      const timing = wrapEveryStage(
+        async (call, next) => {
+          runs[call.stage] = (runs[call.stage] ?? 0) + 1;
+          return next();
+        },
+        { seesEveryCandle: false },
+      );
+      return { plugin: { name: 'timing', wrappers: [timing] }, runs };
+    };
+    const reference = observing();
+    const batched = observing();
+    const referenceRun = await run('reference', candles, 16, 'all', undefined, { plugins: [reference.plugin] });
+    const batchedRun = await run('batched', candles, 16, 'all', undefined, { plugins: [batched.plugin] });
+    expect(batchedRun.result.candleByCandle).toBe(false);
+    expect(batchedRun.result.quietCandles).toBeGreaterThan(0);
+    expect(batchedRun.records).toEqual(referenceRun.records);
+    // The quiet candles passed it by: fewer signal runs than candles, every stage after the bridge as often as in the reference.
+    expect(reference.runs.signal).toBe(60);
+    expect(batched.runs.signal).toBe(batchedRun.result.fullPathCandles);
+    for (const stage of ['validation', 'risk', 'execution', 'fills']) expect(batched.runs[stage], stage).toBe(reference.runs[stage]);
   });
 
   it('gives a policy that reads features and keeps its signals their own signal and vector (records as the candle-by-candle replay)', async () => {

@@ -111,10 +111,11 @@ const QUIET_STAGES: ReadonlySet<string> = new Set(['signal', 'bridge', '*']);
 
 /**
  * Whether a plugin wraps a stage that quiet candles do not run (`signal`, `bridge`, or every stage): its wrapper
- * must see every candle (a timer counts them, a veto stops them), so the replay then goes candle by candle.
+ * must see every candle (a veto stops them, a rewrite changes them), so the replay then goes candle by candle;
+ * unless it says it only observes the runs there are (`seesEveryCandle: false`: timing, tracing).
  */
 function wrapsQuietStages(access: ReplayAccess): boolean {
-  const wrapped = (access.runtime.options.plugins ?? []).flatMap((plugin) => plugin.wrappers ?? []).filter((wrapper) => QUIET_STAGES.has(wrapper.stage));
+  const wrapped = (access.runtime.options.plugins ?? []).flatMap((plugin) => plugin.wrappers ?? []).filter((wrapper) => QUIET_STAGES.has(wrapper.stage) && wrapper.seesEveryCandle !== false);
   if (wrapped.length === 0) return false;
   access.runtime.logger.warn('batched replay runs candle by candle: a plugin wraps a stage quiet candles would skip', { stages: [...new Set(wrapped.map((wrapper) => wrapper.stage))].join(',') });
   return true;
@@ -426,7 +427,8 @@ class BatchedWalk implements ChunkVectors {
  * before the store holds what they report); events of a flush that failed are dropped.
  * Needs the `signal` and `bridge` stages in this process, and a pure recommendation policy and exit
  * policy (the shipped ones are). A plugin that wraps the `signal` or `bridge` stage (or every stage) must see every
- * candle, so the replay then runs candle by candle (`candleByCandle: true`), as it does when the store already
+ * candle, so the replay then runs candle by candle (`candleByCandle: true`; not for a wrapper that only observes,
+ * `seesEveryCandle: false`), as it does when the store already
  * holds candles of the replay's range. Work status bookkeeping (`updatedAtMs`, `availableAtMs`) of quiet candles
  * carries the write's time, not each candle's.
  * @returns counts, including how many candles took each path

@@ -55,6 +55,19 @@ export interface StageWrapper {
   readonly stage: string;
   /** The middleware. */
   readonly around: StageMiddleware<unknown>;
+  /**
+   * Whether the batched replay must show it every candle (default true). `replayCandlesBatched` decides quiet candles
+   * without running the `signal` and `bridge` stages, so a wrapper of one of them, or of every stage, makes it run
+   * candle by candle: a veto or a rewrite must see every run. `false` for a wrapper that only observes the runs there
+   * are (timing, tracing, logging): the replay then stays batched, and quiet candles pass the wrapper by.
+   */
+  readonly seesEveryCandle?: boolean;
+}
+
+/** Options of {@link wrapStage} and {@link wrapEveryStage}. */
+export interface WrapOptions {
+  /** See {@link StageWrapper.seesEveryCandle} (default true). */
+  readonly seesEveryCandle?: boolean;
 }
 
 /**
@@ -62,17 +75,18 @@ export interface StageWrapper {
  * @example
  * const timing = wrapStage('validation', async (call, next) => { const startedAtMs = Date.now(); try { return await next(); } finally { record(Date.now() - startedAtMs); } });
  */
-export function wrapStage<S extends keyof StageInputs>(stage: S, around: StageMiddleware<StageInputs[S]>): StageWrapper {
-  return { stage, around: around as unknown as StageMiddleware<unknown> };
+export function wrapStage<S extends keyof StageInputs>(stage: S, around: StageMiddleware<StageInputs[S]>, options: WrapOptions = {}): StageWrapper {
+  return { stage, around: around as unknown as StageMiddleware<unknown>, ...(options.seesEveryCandle === undefined ? {} : { seesEveryCandle: options.seesEveryCandle }) };
 }
 
 /**
- * Wraps every stage (and plugin stages), with an untyped input: timing, tracing, logging.
+ * Wraps every stage (and plugin stages), with an untyped input: timing, tracing, logging. An observer passes
+ * `{ seesEveryCandle: false }` to keep `replayCandlesBatched` batched (see {@link StageWrapper.seesEveryCandle}).
  * @example
- * const tracing = wrapEveryStage(async (call, next) => next());
+ * const tracing = wrapEveryStage(async (call, next) => next(), { seesEveryCandle: false });
  */
-export function wrapEveryStage(around: StageMiddleware<unknown>): StageWrapper {
-  return { stage: '*', around };
+export function wrapEveryStage(around: StageMiddleware<unknown>, options: WrapOptions = {}): StageWrapper {
+  return { stage: '*', around, ...(options.seesEveryCandle === undefined ? {} : { seesEveryCandle: options.seesEveryCandle }) };
 }
 
 /**
