@@ -10,7 +10,7 @@ export const OPERATOR_USAGE = [
   'dead-letters list [--kind candle|signal|recommendation] [--limit <n>]',
   'dead-letters requeue|discard <kind> <id> --reason "<why>"',
   'orders held',
-  'orders settle <orderId> --reason "<why>" (--fill id=<id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601>[,size-in-quote][,maker] ... | --recorded-fills-complete | --nothing-filled) [--override-coinbase-figures]',
+  'orders settle <orderId> --reason "<why>" (--fill id=<id>,price=<p>,size=<s>,commission=<c>,time=<ISO 8601>[,size-in-quote][,maker] ... | --recorded-fills-complete | --nothing-filled) [--override-coinbase-figures] [--order-ended-on-coinbase]',
 ].map((line) => `  node dist/main.js ${line}`).join('\n');
 
 function option(args: readonly string[], name: string): string | undefined {
@@ -70,7 +70,7 @@ function instantMs(text: string): number | undefined {
 
 /** The options of `orders settle`: value options, and flags. */
 const SETTLE_VALUE_OPTIONS = new Set(['fill', 'reason']);
-const SETTLE_FLAGS = new Set(['nothing-filled', 'recorded-fills-complete', 'override-coinbase-figures']);
+const SETTLE_FLAGS = new Set(['nothing-filled', 'recorded-fills-complete', 'override-coinbase-figures', 'order-ended-on-coinbase']);
 
 /**
  * Parses `orders settle <orderId> …` strictly: `--name value` or `--name=value` for `--fill` (repeated) and
@@ -120,6 +120,7 @@ async function ordersCommand(args: readonly string[], store: PipelineStore, cloc
     ...(flags.has('nothing-filled') ? { nothingFilled: true } : {}),
     ...(flags.has('recorded-fills-complete') ? { recordedFillsComplete: true } : {}),
     ...(flags.has('override-coinbase-figures') ? { overrideCoinbaseFigures: true } : {}),
+    ...(flags.has('order-ended-on-coinbase') ? { orderEndedOnCoinbase: true } : {}),
   });
   return JSON.stringify(settled);
 }

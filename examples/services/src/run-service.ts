@@ -41,8 +41,9 @@ export interface StartServiceOptions {
  * @throws TradepipeError `live_trading_not_enabled`, `config_invalid`, `storage_unavailable`, `pipeline_invalid`, `model_mismatch`
  */
 export async function startService(service: ServiceDefinition, env: Env, options: StartServiceOptions = {}): Promise<RunningService> {
-  // Live mode needs the approval secret only where approvals are signed or verified (the others are not given it).
-  const config = loadConfig(env, { requireApprovalSecret: service.secrets.includes('RISK_APPROVAL_SECRET') });
+  // Live mode needs the approval material only where approvals are signed (risk) or verified (execution, fills): the
+  // others are not given it.
+  const config = loadConfig(env, { requireApprovalSecret: service.stage === 'risk' || service.stage === 'execution' || service.stage === 'fills' });
   const settings = readServiceSettings(env);
   const clock = options.clock ?? readServiceClock(env);
   const log = options.logger ?? createServiceLogger(service.name, config.logLevel);

@@ -16,7 +16,7 @@ import {
   type TradeRecommendation,
 } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
-import { syncExchangeOrder } from './coinbase-order-sync.js';
+import { ANSWER_ABOUT_ANOTHER_ORDER, syncExchangeOrder } from './coinbase-order-sync.js';
 import { reconcileBalances, type BalanceReconciliation } from './coinbase-reconcile.js';
 import { assertTradable, isTerminalOrder, minimumSizeRefusal, updateOrderStatus } from './executor-intent.js';
 import type { CreateOrderRequest } from './order-request.js';
@@ -325,13 +325,13 @@ export class CoinbaseOrderExecutor implements OrderExecutor {
     return undefined;
   }
 
-  /** Polls an acknowledged order until it ends or `followTimeoutMs` passes. */
+  /** Polls an acknowledged order until it ends, `followTimeoutMs` passes, or Coinbase answers about another order (then the fills stage follows it). */
   private async follow(order: Order, context: StageContext): Promise<Order> {
     const deadlineMs = context.clock.nowMs() + this.settings.followTimeoutMs;
     let current = order;
     while (!isTerminalOrder(current) && current.exchangeOrderId !== undefined) {
       current = await this.advance(current, context);
-      if (isTerminalOrder(current) || context.clock.nowMs() >= deadlineMs) break;
+      if (isTerminalOrder(current) || current.statusReason === ANSWER_ABOUT_ANOTHER_ORDER || context.clock.nowMs() >= deadlineMs) break;
       await sleepInTimerSteps(context.clock, this.settings.pollIntervalMs, context.signal);
     }
     return current;

@@ -1,4 +1,4 @@
-import { TradepipeError, addDecimal, compareDecimal, decimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
+import { addDecimal, compareDecimal, decimal, isZeroDecimal, multiplyDecimal, type DecimalString, type Order, type OrderStatus, type OrderUpdate, type StageContext } from '@tradepipe/core';
 import type { CoinbaseClient } from './client.js';
 import type { CoinbaseOrder } from './client-orders.js';
 import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, bookOrderFills, isPositive, sumFills, type FillBooking, type RecordedFills } from './coinbase-fill-booking.js';
@@ -10,27 +10,14 @@ const SHORTFALL_TOLERANCE = decimal('0.000001');
 /** Coinbase statuses after which an order never fills again. */
 const ENDED_ON_EXCHANGE: ReadonlySet<CoinbaseOrder['status']> = new Set(['FILLED', 'CANCELLED', 'EXPIRED', 'FAILED']);
 
-/** The fields of Coinbase's answer that are not the order's: its order id, client order id, product and side. */
-function mismatchedAnswerFields(order: Order, wire: CoinbaseOrder): string[] {
+/** The fields of Coinbase's answer that are not the order's: its order id, client order id, product and side. @internal */
+export function mismatchedAnswerFields(order: Order, wire: CoinbaseOrder): string[] {
   const expected = { order_id: order.exchangeOrderId, client_order_id: order.clientOrderId, product_id: order.productId, side: order.side } as const;
   return (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => wire[field] !== expected[field]);
 }
 
-/**
- * Refuses an answer about another order: Coinbase's order id, client order id, product and side must be the order's.
- * @throws TradepipeError `validation_failed` (details `mismatchedFields`)
- * @internal
- */
-export function assertAnswerIsAbout(order: Order, wire: CoinbaseOrder): void {
-  const mismatched = mismatchedAnswerFields(order, wire);
-  if (mismatched.length === 0) return;
-  throw new TradepipeError('validation_failed', 'Coinbase answered about another order; the order stays open', {
-    details: { orderId: order.id, exchangeOrderId: order.exchangeOrderId ?? '', mismatchedFields: mismatched.join(',') },
-  });
-}
-
-/** The `statusReason` of an order Coinbase answers about as if it were another order. */
-const ANSWER_ABOUT_ANOTHER_ORDER = 'HELD_ANSWER_ABOUT_ANOTHER_ORDER';
+/** The `statusReason` of an order Coinbase answers about as if it were another order (see `held-orders.ts`). @internal */
+export const ANSWER_ABOUT_ANOTHER_ORDER = 'HELD_ANSWER_ABOUT_ANOTHER_ORDER';
 
 /**
  * An answer about another order moves nothing of this one: the order stays open, held (`HELD_ANSWER_ABOUT_ANOTHER_ORDER`,

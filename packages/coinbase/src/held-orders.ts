@@ -15,8 +15,18 @@ import {
 } from '@tradepipe/core';
 import { FILL_TOLERANCE_BASE, ROUNDING_ALLOWANCE, exceedsOrderSize, sumFills, withFill } from './coinbase-fill-booking.js';
 
-/** The `statusReason` prefix of an order Coinbase reports ended while its fills do not account for it (see the order sync). */
+/**
+ * The `statusReason` prefix of an order held open by the order sync: Coinbase reports it ended while its fills do not
+ * account for it, or answers about it as if it were another order ({@link ANSWER_ABOUT_ANOTHER_ORDER_REASON}).
+ */
 export const HELD_ORDER_REASON_PREFIX = 'HELD_';
+
+/**
+ * The hold of an order Coinbase answers about as if it were another: unlike every other hold, nothing says the order
+ * ended on Coinbase (a resting order may still fill), so settling it needs the operator's word that it did
+ * ({@link SettleHeldOrderInput.orderEndedOnCoinbase}).
+ */
+export const ANSWER_ABOUT_ANOTHER_ORDER_REASON = 'HELD_ANSWER_ABOUT_ANOTHER_ORDER';
 
 /** The `statusReason` prefix of an order an operator settled with {@link settleHeldOrder}: `OPERATOR_SETTLED_AFTER_HELD_…: <reason>`. */
 export const OPERATOR_SETTLED_REASON_PREFIX = 'OPERATOR_SETTLED_AFTER_';
@@ -55,6 +65,12 @@ export interface SettleHeldOrderInput {
   readonly nothingFilled?: boolean;
   /** The operator's word that the fills already recorded are all the order's: required to end it with no fill given. */
   readonly recordedFillsComplete?: boolean;
+  /**
+   * The operator's word that the order has ended on Coinbase (looked up there by its exchange and client order ids,
+   * and cancelled if it was still open): required to settle an order held because Coinbase answered about another
+   * order (`HELD_ANSWER_ABOUT_ANOTHER_ORDER`), of which nothing says it ended. Once settled it is never polled again.
+   */
+  readonly orderEndedOnCoinbase?: boolean;
   /**
    * End it even though the fills fall short of what Coinbase reported filled (the order's `filledBaseSize` /
    * `filledQuoteValue` hold Coinbase's last figures): when the operator found Coinbase's figure wrong.
@@ -164,7 +180,8 @@ const sameFill = (a: Fill, b: Fill): boolean =>
   a.orderId === b.orderId && a.side === b.side && a.productId === b.productId && compareDecimal(a.price, b.price) === 0 && compareDecimal(a.sizeBase, b.sizeBase) === 0 && compareDecimal(a.commission, b.commission) === 0;
 
 /**
- * Ends an order held open (`HELD_…`: Coinbase reports it ended while its fills do not account for it) on an operator's
+ * Ends an order held open (`HELD_…`: Coinbase reports it ended while its fills do not account for it, or answers about
+ * it as another order, which also takes `orderEndedOnCoinbase`) on an operator's
  * word, after they read its fills off Coinbase: records the fills given that the store lacks (ids `cb-<coinbaseFillId>`, as
  * the order sync records them, so a fill it already booked is not booked again), then ends the order — EXECUTED with
  * the totals of all its recorded fills, or FAILED when it filled nothing (`nothingFilled`) — with `statusReason`
@@ -192,6 +209,13 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
   if (!isHeldOrder(order)) {
     throw new TradepipeError('invalid_state_transition', 'Only an order held open (statusReason HELD_…) can be settled by an operator; the order sync follows the others', {
       details: { orderId: order.id, status: order.status, statusReason: order.statusReason ?? '' },
+    });
+  }
+  if (order.statusReason === ANSWER_ABOUT_ANOTHER_ORDER_REASON && input.orderEndedOnCoinbase !== true) {
+    throw invalid('Coinbase answered about another order for this one, so nothing says it ended: look it up on Coinbase (its exchange and client order ids), cancel it if it is open, then settle it with orderEndedOnCoinbase', {
+      orderId: order.id,
+      exchangeOrderId: order.exchangeOrderId ?? '',
+      clientOrderId: order.clientOrderId,
     });
   }
   const reason = typeof input.reason === 'string' ? input.reason.trim() : '';

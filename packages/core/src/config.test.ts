@@ -53,7 +53,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: 'not a key' })).toThrow(/RISK_APPROVAL_PUBLIC_KEY must be a PEM public key/);
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PRIVATE_KEY: publicKey })).toThrow(/RISK_APPROVAL_PRIVATE_KEY must be a PEM private key/);
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey, RISK_APPROVAL_SECRET: 'x'.repeat(32) })).toThrow(/not both/);
-    // The private key is a secret to the config's redaction; the public key is not.
+    // The private key is a secret to the config's redaction (the public key's field is redacted too: harmless).
     const config = loadConfig({ RISK_APPROVAL_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' });
     expect(JSON.stringify(redactConfig(config))).not.toContain('abc');
   });

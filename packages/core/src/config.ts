@@ -98,7 +98,8 @@ export const TradepipeConfigSchema = z
     if (config.mode === 'live' && secret === undefined && !keyed && required) {
       context.addIssue({ code: 'custom', path: ['approval', 'secret'], message: 'live mode needs RISK_APPROVAL_SECRET, or an Ed25519 key (RISK_APPROVAL_PRIVATE_KEY in risk, RISK_APPROVAL_PUBLIC_KEY where approvals are verified)' });
     }
-    if (secret !== undefined && keyed) {
+    // Only where approvals are signed or verified: an operator command given the whole environment still runs.
+    if (secret !== undefined && keyed && required) {
       context.addIssue({ code: 'custom', path: ['approval'], message: 'give either RISK_APPROVAL_SECRET (HMAC) or an Ed25519 key (RISK_APPROVAL_PRIVATE_KEY / RISK_APPROVAL_PUBLIC_KEY), not both' });
     }
   });
@@ -223,7 +224,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   }
 }
 
-/** The config with secrets (database URL password and password, approval secret) redacted, for printing. */
+/** The config with secrets (database URL password and password, approval secret and keys) redacted, for printing. */
 export function redactConfig(config: TradepipeConfig): Record<string, unknown> {
   return redactFields(config as unknown as Record<string, unknown>);
 }

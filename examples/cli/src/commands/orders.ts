@@ -19,10 +19,11 @@ function orderLines(order: Order, recorded?: HeldOrder['recordedFills']): string
 /** `tradepipe orders held`. */
 const heldCommand: Command = {
   name: 'orders held',
-  summary: 'list orders held open: Coinbase reports them ended but their fills do not account for them',
+  summary: 'list orders held open: Coinbase reports them ended but their fills do not account for them, or answers about another order',
   description: [
     'Lists the orders whose statusReason is HELD_… (oldest first): Coinbase reports each ended (FILLED, CANCELLED,',
-    'EXPIRED, FAILED) while the fills it lists do not account for it. The order sync keeps polling and ends it once they',
+    'EXPIRED, FAILED) while the fills it lists do not account for it, or (HELD_ANSWER_ABOUT_ANOTHER_ORDER) answers about',
+    'it as if it were another order: then nothing says it ended. The order sync keeps polling and ends it once they',
     'agree; meanwhile its exposure reservation is held. If Coinbase never settles it, read its fills off Coinbase and',
     "end it with 'orders settle' (docs/operations.md, \"Orders held open\").",
   ].join('\n'),
@@ -60,6 +61,7 @@ const settleCommand: Command = {
     'recorded-fills-complete': { type: 'boolean', description: 'the fills already recorded are all the order filled: end it with them' },
     'nothing-filled': { type: 'boolean', description: 'the order filled nothing on Coinbase: end it FAILED (refused if any fill is recorded or given)' },
     'override-coinbase-figures': { type: 'boolean', description: "end it although the fills fall short of Coinbase's reported figures (you found them wrong)" },
+    'order-ended-on-coinbase': { type: 'boolean', description: 'you looked the order up on Coinbase and it has ended (cancel it first if open): required for HELD_ANSWER_ABOUT_ANOTHER_ORDER' },
     reason: { type: 'string', value: '<text>', description: 'why, and what you checked (kept on the order; required)' },
   },
   maxPositionals: 1,
@@ -76,6 +78,7 @@ const settleCommand: Command = {
     const nothingFilled = input.values['nothing-filled'] === true;
     const recordedFillsComplete = input.values['recorded-fills-complete'] === true;
     const overrideCoinbaseFigures = input.values['override-coinbase-figures'] === true;
+    const orderEndedOnCoinbase = input.values['order-ended-on-coinbase'] === true;
     const fillTexts = input.lists?.fill ?? [];
     if ([fillTexts.length > 0, nothingFilled, recordedFillsComplete].filter(Boolean).length !== 1) {
       throw new UsageError('give the fills Coinbase lists (--fill, once each), or --recorded-fills-complete, or --nothing-filled: one of the three', name);
@@ -91,6 +94,7 @@ const settleCommand: Command = {
         ...(nothingFilled ? { nothingFilled } : {}),
         ...(recordedFillsComplete ? { recordedFillsComplete } : {}),
         ...(overrideCoinbaseFigures ? { overrideCoinbaseFigures } : {}),
+        ...(orderEndedOnCoinbase ? { orderEndedOnCoinbase } : {}),
       }),
     );
     if (input.flags.json) input.io.stdout.write(`${JSON.stringify({ schema, ...settled })}\n`);
