@@ -25,6 +25,7 @@ export type { CreateOrderRequest, OrderConfiguration } from './order-request.js'
 export { CoinbaseOrderExecutor, CoinbaseOrderExecutorOptionsSchema, type CoinbaseOrderExecutorOptions } from './coinbase-executor.js';
 export type { BalanceDrift, BalanceReconciliation, PositionDrift } from './coinbase-reconcile.js';
 export {
+  ANSWER_ABOUT_ANOTHER_ORDER_REASON,
   HELD_ORDER_REASON_PREFIX,
   MAX_OPERATOR_REASON_LENGTH,
   OPERATOR_SETTLED_REASON_PREFIX,
