@@ -3,6 +3,7 @@ import { createPipeline, type Logger, type Order, type Pipeline, type TradeRecom
 import { CoinbaseOrderExecutor } from './coinbase-executor.js';
 import { createCoinbaseClient } from './client.js';
 import { createExecutorKit, type ExecutorKit } from './executor-test-kit.js';
+import type { OperatorFill } from './held-orders.js';
 import { startFakeSetup, type FakeSetup } from './test-fixtures.js';
 import type { FakeCoinbaseOptions } from './testing/fake-server.js';
 
@@ -101,4 +102,16 @@ export async function startPipelineBehindProxy(
       await setup.close();
     },
   };
+}
+
+/** The fake's real fills of the order, as an operator reads them off Coinbase (for `settleHeldOrder`). @internal */
+export function exchangeFills(harness: Pick<PipelineBehindProxy, 'setup'>): OperatorFill[] {
+  return harness.setup.fake.fills().map((fill) => ({
+    coinbaseFillId: String(fill.entry_id),
+    price: String(fill.price),
+    size: String(fill.size),
+    sizeInQuote: fill.size_in_quote === true,
+    commissionQuote: String(fill.commission),
+    filledAtMs: Date.parse(String(fill.trade_time)),
+  }));
 }

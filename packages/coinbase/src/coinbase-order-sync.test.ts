@@ -6,7 +6,7 @@
 // (`marketOrderFills`).
 import { afterEach, describe, expect, it } from 'vitest';
 import { addDecimal, decimal, multiplyDecimal, subtractDecimal, type DecimalString, type Fill, type Order } from '@tradepipe/core';
-import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
+import { exchangeFills, startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
 import { mismatchedAnswerFields } from './coinbase-order-sync.js';
 import { isHeldOrder, settleHeldOrder } from './held-orders.js';
 import type { CoinbaseOrder } from './client-orders.js';
@@ -368,7 +368,7 @@ describe('order sync: an answer about another order', () => {
     harness.kit.clock.advance(60_000);
     expect(await harness.runUntilFinished(3)).toBe('SUBMITTED');
     expect(await theOrder(harness)).toEqual(order);
-    const fills = harness.setup.fake.fills().map((fill) => ({ coinbaseFillId: String(fill.entry_id), price: String(fill.price), size: String(fill.size), sizeInQuote: fill.size_in_quote === true, commissionQuote: String(fill.commission), filledAtMs: Date.parse(String(fill.trade_time)) }));
+    const fills = exchangeFills(harness);
     const settle = (orderEndedOnCoinbase?: true) =>
       settleHeldOrder(harness.kit.store, { orderId: order.id, fills, reason: 'the account shows the fill', nowMs: harness.kit.clock.nowMs(), ...(orderEndedOnCoinbase === undefined ? {} : { orderEndedOnCoinbase }) });
     // Nothing says the real order ended (it may still be resting): refused without the operator's word.

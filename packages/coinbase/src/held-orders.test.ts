@@ -4,7 +4,7 @@
 // empties the fills list, as a Coinbase whose fills endpoint never catches up would.
 import { afterEach, describe, expect, it } from 'vitest';
 import { decimal, isTradepipeError, multiplyDecimal, type Order } from '@tradepipe/core';
-import { startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
+import { exchangeFills, startPipelineBehindProxy, type AnswerRewrite, type PipelineBehindProxy } from './answer-rewriting-proxy.js';
 import { createCoinbaseClient } from './client.js';
 import { syncExchangeOrder } from './coinbase-order-sync.js';
 import { isHeldOrder, listHeldOrders, settleHeldOrder, type OperatorFill } from './held-orders.js';
@@ -38,18 +38,6 @@ async function heldHarness(rewrite: AnswerRewrite = fillsNeverListed()): Promise
   return { harness, order: order! };
 }
 
-/** The fake's real fills of the order, as an operator reads them off Coinbase. */
-function exchangeFills(harness: PipelineBehindProxy): OperatorFill[] {
-  return harness.setup.fake.fills().map((fill) => ({
-    coinbaseFillId: String(fill.entry_id),
-    price: String(fill.price),
-    size: String(fill.size),
-    sizeInQuote: fill.size_in_quote === true,
-    commissionQuote: String(fill.commission),
-    filledAtMs: Date.parse(String(fill.trade_time)),
-  }));
-}
-
 /**
  * The store with `before` run once, just before the first call of `method`: another writer's commit landing at that
  * moment (the real interleaving on PostgreSQL is tested in storage-pg's concurrency tests).
@@ -70,6 +58,19 @@ function withWriteBefore<T extends object>(store: T, method: keyof T & string, b
       };
     },
   });
+}
+
+/** One order sync of `staleCopy` (the fill tracker's copy of the order, read before) against the fake, through `store`. */
+async function syncStaleCopy(harness: PipelineBehindProxy, staleCopy: Order, store: PipelineBehindProxy['kit']['store']) {
+  const client = createCoinbaseClient({ baseUrl: harness.setup.fake.url, key: harness.setup.key, clock: harness.kit.clock, retryBaseDelayMs: 1 });
+  cleanups.push(() => client.close());
+  const logger = createCapturingLogger();
+  const synced = await syncExchangeOrder(staleCopy, {
+    client,
+    currencies: { quoteCurrency: 'USD', baseCurrency: 'BTC' },
+    context: { pipelineId: 'test', clock: harness.kit.clock, logger, signal: new AbortController().signal, store },
+  });
+  return { synced, logger };
 }
 
 async function refusal(work: Promise<unknown>): Promise<string> {
@@ -202,14 +203,7 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     const { harness, order: staleCopy } = await heldHarness();
     const store = harness.kit.store;
     await settleHeldOrder(store, { orderId: staleCopy.id, fills: [], nothingFilled: true, overrideCoinbaseFigures: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
-    const client = createCoinbaseClient({ baseUrl: harness.setup.fake.url, key: harness.setup.key, clock: harness.kit.clock, retryBaseDelayMs: 1 });
-    cleanups.push(() => client.close());
-    const logger = createCapturingLogger();
-    const synced = await syncExchangeOrder(staleCopy, {
-      client,
-      currencies: { quoteCurrency: 'USD', baseCurrency: 'BTC' },
-      context: { pipelineId: 'test', clock: harness.kit.clock, logger, signal: new AbortController().signal, store },
-    });
+    const { synced } = await syncStaleCopy(harness, staleCopy, store);
     expect(synced.status).toBe('FAILED');
     expect(await store.listFills(staleCopy.id)).toEqual([]);
     expect(await store.getPosition('BTC-USD')).toBeUndefined();
@@ -247,14 +241,7 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     const settling = withWriteBefore(store, 'listFills', async () => {
       await settleHeldOrder(store, { orderId: staleCopy.id, nothingFilled: true, overrideCoinbaseFigures: true, reason: 'no fill on the account', nowMs: harness.kit.clock.nowMs() });
     });
-    const client = createCoinbaseClient({ baseUrl: harness.setup.fake.url, key: harness.setup.key, clock: harness.kit.clock, retryBaseDelayMs: 1 });
-    cleanups.push(() => client.close());
-    const logger = createCapturingLogger();
-    const synced = await syncExchangeOrder(staleCopy, {
-      client,
-      currencies: { quoteCurrency: 'USD', baseCurrency: 'BTC' },
-      context: { pipelineId: 'test', clock: harness.kit.clock, logger, signal: new AbortController().signal, store: settling },
-    });
+    const { synced, logger } = await syncStaleCopy(harness, staleCopy, settling);
     expect(synced).toMatchObject({ status: 'FAILED', statusReason: expect.stringMatching(/^OPERATOR_SETTLED_AFTER_HELD_/) });
     expect(await store.listFills(staleCopy.id)).toEqual([]);
     expect(await store.getPosition('BTC-USD')).toBeUndefined();

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LIVE_TRADING_CONFIRMATION, loadConfig, redactConfig } from './config.js';
 import { REDACTED, isTradepipeError } from './errors.js';
@@ -47,15 +48,19 @@ describe('loadConfig', () => {
 
   it('takes an Ed25519 approval key instead of the secret (PEM, or one line with \\n escapes), never both', () => {
     const live = { TRADING_MODE: 'live', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION };
-    const publicKey = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n';
+    // A pair made for this test (no key lives in the source).
+    const pair = generateKeyPairSync('ed25519');
+    const publicKey = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const privateKey = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     expect(loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey }).approval.publicKeyPem).toBe(publicKey.trim());
     expect(loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey.trim().replaceAll('\n', '\\n') }).approval.publicKeyPem).toBe(publicKey.trim());
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: 'not a key' })).toThrow(/RISK_APPROVAL_PUBLIC_KEY must be a PEM public key/);
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PRIVATE_KEY: publicKey })).toThrow(/RISK_APPROVAL_PRIVATE_KEY must be a PEM private key/);
     expect(() => loadConfig({ ...live, RISK_APPROVAL_PUBLIC_KEY: publicKey, RISK_APPROVAL_SECRET: 'x'.repeat(32) })).toThrow(/not both/);
     // The private key is a secret to the config's redaction (the public key's field is redacted too: harmless).
-    const config = loadConfig({ RISK_APPROVAL_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' });
-    expect(JSON.stringify(redactConfig(config))).not.toContain('abc');
+    const config = loadConfig({ RISK_APPROVAL_PRIVATE_KEY: privateKey });
+    const keyBody = privateKey.split('\n').filter((line) => line !== '' && !line.startsWith('-----')).join('');
+    expect(JSON.stringify(redactConfig(config))).not.toContain(keyBody);
   });
 
   it('says what is wrong with the approval secret in words, never redacting the message nor showing the value', () => {

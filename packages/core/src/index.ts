@@ -255,6 +255,7 @@ export {
   checkExposureFits,
   checkOrderWithinApproval,
   isRepeatedTerminalUpdate,
+  isOrderAsExpected,
   orderChangedUnderneath,
   orderFillsChangedUnderneath,
   expectedFillCountOf,

@@ -3,7 +3,7 @@ import { SortedTimes } from './memory-indexes.js';
 import { parseWith } from './parse.js';
 import { OrderSchema, TERMINAL_ORDER_STATUSES, canTransitionOrder, type Order } from './records/execution.js';
 import type { OrderUpdate } from './store.js';
-import { isRepeatedTerminalUpdate, orderChangedUnderneath } from './store-rules.js';
+import { expectedFillCountOf, isOrderAsExpected, isRepeatedTerminalUpdate, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
 
 /** What {@link MemoryOrders.list} filters on (the store's `listOrders` query). @internal */
 export interface OrderListQuery {
@@ -59,17 +59,23 @@ export class MemoryOrders {
   }
 
   /**
-   * Applies an update to a stored order (the store's `updateOrder`): checked against `expected`, then against the
-   * allowed status transitions; a repeated terminal status changes nothing. What an update may not change stays,
-   * as in the SQL stores (the indexes rely on it: order times, an order per approval).
+   * Applies an update to a stored order (the store's `updateOrder`): checked against `expected` (its status, then its
+   * fill count), then against the allowed status transitions; a repeated terminal status changes nothing. What an
+   * update may not change stays, as in the SQL stores (the indexes rely on it: order times, an order per approval).
+   * @param fillCountOf how many fills the store holds for an order (read only when `expected.fillCount` is given)
    * @returns the order as stored after the update
    * @throws TradepipeError `not_found`, `order_conflict`, `invalid_state_transition`, `validation_failed`
    */
-  update(id: string, update: OrderUpdate): Order {
+  update(id: string, update: OrderUpdate, fillCountOf: (orderId: string) => number): Order {
+    const fillCount = expectedFillCountOf(update);
     const order = this.orders.get(id);
     if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const { expected, ...fields } = update;
-    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    if (!isOrderAsExpected(order, expected)) throw orderChangedUnderneath(order, expected!);
+    if (fillCount !== undefined) {
+      const stored = fillCountOf(id);
+      if (stored !== fillCount) throw orderFillsChangedUnderneath(id, fillCount, stored);
+    }
     const status = fields.status ?? order.status;
     if (isRepeatedTerminalUpdate(order, status)) return order;
     if ((status !== order.status || TERMINAL_ORDER_STATUSES.includes(order.status)) && !canTransitionOrder(order.status, status)) {

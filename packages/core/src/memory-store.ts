@@ -11,7 +11,7 @@ import { MemoryRecordWrites } from './memory-record-writes.js';
 import { MemorySignals } from './memory-signals.js';
 import { listMemoryDeadLetters, settleMemoryDeadLetter } from './memory-dead-letters.js';
 import type { DeadLetter, DeadLetterAction, DeadLetterQuery } from './dead-letters.js';
-import { checkCandlesClosed, checkExposureFits, expectedFillCountOf, expectedOrderOf, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
+import { checkCandlesClosed, checkExposureFits, expectedOrderOf, isOrderAsExpected, orderChangedUnderneath } from './store-rules.js';
 import { parseWith } from './parse.js';
 import {
   BalanceSchema,
@@ -406,16 +406,7 @@ class MemoryStore implements PipelineStore {
 
   async updateOrder(id: string, update: OrderUpdate): Promise<Order> {
     this.open();
-    const fillCount = expectedFillCountOf(update);
-    const order = this.orders.get(id);
-    if (fillCount !== undefined && order !== undefined) {
-      // As the SQL stores: the status first, then the fills.
-      const { expected } = update;
-      if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
-      const stored = this.fills.list(id).length;
-      if (stored !== fillCount) throw orderFillsChangedUnderneath(id, fillCount, stored);
-    }
-    return this.orders.update(id, update);
+    return this.orders.update(id, update, (orderId) => this.fills.list(orderId).length);
   }
 
   async recordFill(fill: Fill, options: FillOptions): Promise<InsertResult> {
@@ -426,7 +417,7 @@ class MemoryStore implements PipelineStore {
     if (expectedOrder !== undefined && !this.fills.has(parsed.id)) {
       const order = this.orders.get(parsed.orderId);
       if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
-      if (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason) throw orderChangedUnderneath(order, expectedOrder);
+      if (!isOrderAsExpected(order, expectedOrder)) throw orderChangedUnderneath(order, expectedOrder);
     }
     return this.fills.record(parsed, options);
   }

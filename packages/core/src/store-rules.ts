@@ -160,6 +160,15 @@ export function isRepeatedTerminalUpdate(order: Order, status: OrderStatus): boo
 }
 
 /**
+ * Whether an order is stored as a compare-and-set expects it (`OrderUpdate.expected`, `FillOptions.expectedOrder`): the
+ * same status and status reason; `true` when nothing is expected.
+ * @internal Shared by store implementations.
+ */
+export function isOrderAsExpected(order: Pick<Order, 'status' | 'statusReason'>, expected: { readonly status: string; readonly statusReason?: string | undefined } | undefined): boolean {
+  return expected === undefined || (order.status === expected.status && order.statusReason === expected.statusReason);
+}
+
+/**
  * The `order_conflict` of a compare-and-set order update whose expected status no longer holds.
  * @internal Shared by store implementations.
  */

@@ -5,6 +5,7 @@ import {
   canTransitionOrder,
   isRepeatedTerminalUpdate,
   expectedFillCountOf,
+  isOrderAsExpected,
   orderChangedUnderneath,
   orderFillsChangedUnderneath,
   parseWith,
@@ -170,7 +171,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const order = orderFromRow(row);
     // Compare-and-set under the row lock: the caller's copy must still be what is stored.
-    if (expected !== undefined && (order.status !== expected.status || order.statusReason !== expected.statusReason)) throw orderChangedUnderneath(order, expected);
+    if (!isOrderAsExpected(order, expected)) throw orderChangedUnderneath(order, expected!);
     if (fillCount !== undefined) {
       // Counted after the lock, in a statement of its own (READ COMMITTED: it sees every fill committed before it). A
       // fill recorded with `expectedOrder` holds the order's row (FOR SHARE) until it commits: the lock above waited

@@ -8,6 +8,7 @@ import {
   contentHash,
   parseWith,
   expectedOrderOf,
+  isOrderAsExpected,
   orderChangedUnderneath,
   type Balance,
   type Fill,
@@ -219,7 +220,7 @@ export async function recordFill(context: StoreContext, fill: Fill, currencies: 
       const [row] = await executor.query(LOCK_FILL_ORDER_SQL(context), [parsed.orderId, parsed.id]);
       if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: parsed.orderId } });
       const order = { id: parsed.orderId, status: String(row.status) as typeof expectedOrder.status, statusReason: optionalText(row.status_reason) };
-      if (row.fill_recorded !== true && (order.status !== expectedOrder.status || order.statusReason !== expectedOrder.statusReason)) throw orderChangedUnderneath(order, expectedOrder);
+      if (row.fill_recorded !== true && !isOrderAsExpected(order, expectedOrder)) throw orderChangedUnderneath(order, expectedOrder);
     }
     // The fill, and if it is new: the position's row created if missing and locked (a no-op update returns
     // the stored row under its lock), and a zero balance row created for each of the two currencies that has
