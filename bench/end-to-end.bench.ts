@@ -59,9 +59,26 @@ function mainThreadCpuMs(): number {
 /** `BENCH_PROFILE=<file>`: a CPU profile of the replays alone (the last one run is kept). */
 const PROFILE = process.env.BENCH_PROFILE;
 
+/**
+ * `BENCH_PROFILE_HEAP=1` with `BENCH_PROFILE`: a sampling allocation profile instead (every object sampled, the ones
+ * collected since included: what makes the collections), written as a `.heapprofile`.
+ */
+const PROFILE_HEAP = process.env.BENCH_PROFILE_HEAP === '1';
+
 async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   const session = new Session();
   session.connect();
+  if (PROFILE_HEAP) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    return {
+      async stop(file) {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        writeFileSync(file, JSON.stringify(profile));
+        session.disconnect();
+      },
+    };
+  }
   await session.post('Profiler.enable');
   await session.post('Profiler.start');
   return {

@@ -58,6 +58,14 @@ export interface FeatureExtractor {
   saveState(): unknown;
   /** Restores a snapshot made by `saveState` of an engine of the same feature set. @throws TradepipeError `validation_failed` */
   restoreState(state: unknown): void;
+  /**
+   * Optional, with {@link FeatureExtractor.resumeCopy}: an exact copy of the state for this process, cheaper than
+   * `saveState` (no checksum; not for storage), sharing nothing with the engine. The batched replay logs one every
+   * 1,024 candles to recompute its quiet signals' features on read; without it, it deep-copies `saveState`.
+   */
+  copyState?(): unknown;
+  /** Optional, with {@link FeatureExtractor.copyState}: puts back a copy it gave (of an engine of the same feature set and series), reading it, not keeping it. */
+  resumeCopy?(copy: unknown): void;
 }
 
 /**

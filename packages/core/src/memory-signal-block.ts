@@ -1,3 +1,4 @@
+import { recordIdsAfter, type RecordIdsAfter } from './ids.js';
 import type { Signal } from './records/trading.js';
 
 /**
@@ -45,6 +46,8 @@ export class SignalBlock {
   readonly valueOffsets: Int32Array;
   /** What recomputes the values of the rows written without them (one source per block), once such a row is written. */
   source: FeatureValuesSource | undefined;
+  /** The ids of this block's signals by candle start, made at first use. */
+  private ids: RecordIdsAfter | undefined;
 
   constructor(
     /** Its place in the columns' list of blocks. */
@@ -68,6 +71,11 @@ export class SignalBlock {
     this.actions = new Uint8Array(capacity);
     this.probabilities = new Float64Array(3 * capacity);
     this.valueOffsets = new Int32Array(capacity);
+  }
+
+  /** The ids of the signals of this block's pipeline and series, by candle start (as the pipeline derives them). */
+  idsAfter(): RecordIdsAfter {
+    return (this.ids ??= recordIdsAfter('signal', [this.pipelineId, this.productId, this.granularity]));
   }
 
   /** Whether a signal of these shares what this block holds once (a row without values: and its source, if the block has one). */

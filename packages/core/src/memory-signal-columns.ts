@@ -55,6 +55,12 @@ export interface SignalRow extends SignalFields {
    * and then {@link SignalRow.id} is read.
    */
   idWords(target: Uint32Array): boolean;
+  /**
+   * True when the id is the one `recordId('signal', [pipelineId, productId, granularity, candleStartMs])` gives for
+   * the row's own fields (a signal the pipeline made): the columns may then keep the row without its id, hashed only
+   * when needed (see {@link SignalColumns.appendDerivedRow}). Absent or false: the id is read.
+   */
+  idDerived?(): boolean;
   readonly featureSetVersion: string;
   readonly width: number;
   /** Copies the `width` feature values into `target` from `offset`; false if one is not a number. */
@@ -91,7 +97,10 @@ function isProbabilities(value: unknown): value is NonNullable<Signal['probabili
  * otherwise survive into the old generation (copied by the scavenger, traced by every full collection), and so
  * would their feature values arrays, copied into one plain array of doubles per block (or, for the batched replay's
  * quiet signals, not kept at all but recomputed on read by the row's source: see {@link SignalRow.valuesSource}).
- * Ids are held as their 128 hashed bits and found through an open-addressing table over them; a signal is a number
+ * Ids are held as their 128 hashed bits and found through an open-addressing table over them, but for rows appended
+ * with {@link SignalColumns.appendDerivedRow}: those ids are what their natural key hashes to, and are hashed only
+ * when a lookup could need them (a replayed year of minutes would otherwise hash half a million ids nobody looks up:
+ * ≈ 0.3 s). A signal is a number
  * (its handle, in write order) until it is read, when its record is rebuilt with {@link SignalColumns.record}: the
  * fields of `SignalSchema` in its order, with a new array of the values written or recomputed (the same numbers, bit
  * for bit).
@@ -110,6 +119,14 @@ export class SignalColumns {
   private current: Block | undefined;
   /** Per handle: the id's four 32-bit words. */
   private words = new Uint32Array(4 * 16);
+  /**
+   * Per handle: 1 when its id's words are in {@link words} and in the table, 0 for a row appended with its id
+   * derived and not hashed yet (see {@link hashDerived}).
+   */
+  private hashed = new Uint8Array(16);
+  /** Handles not hashed yet, and the lowest of them (or {@link count}). */
+  private unhashedCount = 0;
+  private firstUnhashed = 0;
   /** Per handle: its block's index in {@link blocks} and its row there. */
   private handleBlock = new Int32Array(16);
   private handleRow = new Int32Array(16);
@@ -125,7 +142,7 @@ export class SignalColumns {
   private count = 0;
   private writeNumber = 0;
   /** What the write in progress may have to take back. */
-  private mark: { readonly count: number; readonly blocks: number; readonly lengths: Map<Block, number> } | undefined;
+  private mark: { readonly count: number; readonly blocks: number; readonly lengths: Map<Block, number>; readonly firstUnhashed: number } | undefined;
   /** The words of the id last parsed, and that id (or the row whose id it is). */
   private readonly scratch = new Uint32Array(4);
   private parsedId: string | undefined;
@@ -158,6 +175,7 @@ export class SignalColumns {
 
   /** Looks the parsed id up: its handle, or -1 (the empty slot where the probe ended kept for {@link place}). */
   private probe(): number {
+    if (this.unhashedCount > 0) this.hashDerived();
     const { table, words, scratch } = this;
     const mask = (table.length >>> 1) - 1;
     const first = scratch[0]! | 0;
@@ -184,7 +202,35 @@ export class SignalColumns {
 
   /** The id of a handle. */
   idOf(handle: number): string {
+    if (this.hashed[handle] === 0) {
+      const block = this.blocks[this.handleBlock[handle]!]!;
+      return block.idsAfter()(block.candleStartMs[this.handleRow[handle]!]!);
+    }
     return recordIdOfWords('signal', this.words, 4 * handle);
+  }
+
+  /**
+   * Hashes the ids of the rows appended with their ids derived (see {@link appendDerivedRow}) into {@link words} and
+   * the table: before any lookup by id, which must see them.
+   */
+  private hashDerived(): void {
+    const { hashed, words, table } = this;
+    const mask = (table.length >>> 1) - 1;
+    for (let handle = this.firstUnhashed; handle < this.count; handle += 1) {
+      if (hashed[handle] !== 0) continue;
+      const block = this.blocks[this.handleBlock[handle]!]!;
+      // Appended only with a candle start `words` takes (a non-negative safe integer).
+      block.idsAfter().words(block.candleStartMs[this.handleRow[handle]!]!, words, 4 * handle);
+      const first = words[4 * handle]! | 0;
+      let slot = first & mask;
+      while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
+      table[2 * slot] = handle + 1;
+      table[2 * slot + 1] = first;
+      hashed[handle] = 1;
+    }
+    this.unhashedCount = 0;
+    this.firstUnhashed = this.count;
+    this.freeSlot = -1;
   }
 
   /** Where the signal of a handle sits in the work queue. */
@@ -262,7 +308,7 @@ export class SignalColumns {
     this.reserve(this.count + rows);
     this.parsedRow = undefined;
     this.writeNumber += 1;
-    this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map() };
+    this.mark = { count: this.count, blocks: this.blocks.length, lengths: new Map(), firstUnhashed: this.firstUnhashed };
   }
 
   /** Keeps what the write appended. */
@@ -275,9 +321,12 @@ export class SignalColumns {
     const mark = this.mark;
     if (mark === undefined) return;
     // Each slot is found by probing past any other. The signals held before the write were placed when the
-    // write's slots were empty, so clearing those breaks no earlier probe chain.
+    // write's slots were empty, so clearing those breaks no earlier probe chain. That holds for the ids written
+    // before it unhashed too: the write's first lookup hashes them (see `probe`), and it places an id of its own
+    // only after a lookup.
     const mask = (this.table.length >>> 1) - 1;
     for (let handle = this.count - 1; handle >= mark.count; handle -= 1) {
+      if (this.hashed[handle] === 0) continue;
       for (let slot = this.words[4 * handle]! & mask; ; slot = (slot + 1) & mask) {
         if (this.table[2 * slot] === handle + 1) {
           this.table[2 * slot] = 0;
@@ -288,6 +337,9 @@ export class SignalColumns {
     }
     this.freeSlot = -1;
     this.count = mark.count;
+    this.firstUnhashed = Math.min(mark.firstUnhashed, this.count);
+    this.unhashedCount = 0;
+    for (let handle = this.firstUnhashed; handle < this.count; handle += 1) if (this.hashed[handle] === 0) this.unhashedCount += 1;
     for (const [block, length] of mark.lengths) block.truncate(length);
     for (const block of this.blocks.splice(mark.blocks)) {
       const key = blockKey(block.pipelineId, block.productId, block.granularity, block.modelId, block.modelVersion, block.featureSetVersion, String(block.width));
@@ -315,7 +367,7 @@ export class SignalColumns {
       block.values.length = offset;
       return -1;
     }
-    return this.place(block, record, actionIndex, offset);
+    return this.place(block, record, actionIndex, offset, false);
   }
 
   /**
@@ -324,27 +376,48 @@ export class SignalColumns {
    */
   appendRow(row: SignalRow, rowsHint: number): number {
     if (row !== this.parsedRow && !this.parseRow(row)) return -1;
+    return this.appendRowFields(row, rowsHint, false);
+  }
+
+  /**
+   * Appends a row whose id is derived from its natural key ({@link SignalRow.idDerived}) without hashing it: the
+   * caller knows no signal with that id is held (see `MemorySignals`). The id is hashed when a lookup by id could
+   * need it, or built when read. -1 (taking nothing) as {@link appendRow}, and for a candle start that is not a
+   * non-negative safe integer.
+   */
+  appendDerivedRow(row: SignalRow, rowsHint: number): number {
+    const startMs = row.candleStartMs;
+    if (!Number.isSafeInteger(startMs) || startMs < 0) return -1;
+    this.parsedId = undefined;
+    this.parsedRow = undefined;
+    this.freeSlot = -1;
+    return this.appendRowFields(row, rowsHint, true);
+  }
+
+  /** {@link appendRow} after its id is parsed (or, `derived`, left to hash later). */
+  private appendRowFields(row: SignalRow, rowsHint: number, derived: boolean): number {
     const actionIndex = actionIndexOf(row);
     if (actionIndex < 0 || typeof row.featureSetVersion !== 'string') return -1;
     const source = row.valuesSource?.();
     const block = this.blockFor(row, row.featureSetVersion, row.width, rowsHint, source);
     if (source !== undefined) {
       block.source = source;
-      return this.place(block, row, actionIndex, -1);
+      return this.place(block, row, actionIndex, -1, derived);
     }
     const offset = block.values.length;
     if (!row.copyValues(block.values, offset)) {
       block.values.length = offset;
       return -1;
     }
-    return this.place(block, row, actionIndex, offset);
+    return this.place(block, row, actionIndex, offset, derived);
   }
 
   /**
    * Takes the next row of `block` for the signal just parsed.
    * @param valuesOffset where its feature values (copied in already) start in the block's values, -1 when its source recomputes them
+   * @param derived whether the id is left to hash later (see {@link appendDerivedRow}): then it is not in the table
    */
-  private place(block: Block, signal: SignalFields, actionIndex: number, valuesOffset: number): number {
+  private place(block: Block, signal: SignalFields, actionIndex: number, valuesOffset: number, derived: boolean): number {
     const row = block.length;
     const handle = this.count;
     this.reserve(handle + 1);
@@ -363,6 +436,16 @@ export class SignalColumns {
       block.probabilities[3 * row + 2] = probabilities.HOLD;
     }
     block.length = row + 1;
+    this.handleBlock[handle] = block.index;
+    this.handleRow[handle] = row;
+    this.count = handle + 1;
+    if (derived) {
+      this.hashed[handle] = 0;
+      if (this.unhashedCount === 0) this.firstUnhashed = handle;
+      this.unhashedCount += 1;
+      return handle;
+    }
+    this.hashed[handle] = 1;
     const base = 4 * handle;
     const { words, scratch } = this;
     // Four stores, not `words.set(scratch, base)`: a builtin call per signal costs more than the copy.
@@ -370,9 +453,6 @@ export class SignalColumns {
     words[base + 1] = scratch[1]!;
     words[base + 2] = scratch[2]!;
     words[base + 3] = scratch[3]!;
-    this.handleBlock[handle] = block.index;
-    this.handleRow[handle] = row;
-    this.count = handle + 1;
     const table = this.table;
     let slot = this.freeSlot;
     this.freeSlot = -1;
@@ -455,6 +535,9 @@ export class SignalColumns {
       const handleRow = new Int32Array(capacity);
       handleRow.set(this.handleRow);
       this.handleRow = handleRow;
+      const hashed = new Uint8Array(capacity);
+      hashed.set(this.hashed);
+      this.hashed = hashed;
     }
     if (4 * handles > this.table.length) {
       const old = this.table;
@@ -476,7 +559,7 @@ export class SignalColumns {
         const entry = old[slot]!;
         if (entry !== 0 && entry - 1 < firstOfWrite) place(entry, old[slot + 1]!);
       }
-      for (let handle = firstOfWrite; handle < this.count; handle += 1) place(handle + 1, this.words[4 * handle]! | 0);
+      for (let handle = firstOfWrite; handle < this.count; handle += 1) if (this.hashed[handle] !== 0) place(handle + 1, this.words[4 * handle]! | 0);
       this.table = table;
       this.freeSlot = -1;
     }

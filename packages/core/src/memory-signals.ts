@@ -1,6 +1,7 @@
 import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import { SIGNAL_ROW, SignalColumns, type SignalRow } from './memory-signal-columns.js';
+import { DerivedIdGuard } from './memory-signal-guard.js';
 import type { IdHandles, ItemPlace } from './memory-settled.js';
 import type { Signal, SignalAction } from './records/trading.js';
 import { partitionKeyOf, type SignalCountQuery } from './store.js';
@@ -69,6 +70,8 @@ export class MemorySignals implements IdHandles {
   private readonly recordFirstWords = new Set<number>();
   /** Ids a bulk write in progress put in the record map. */
   private pending: string[] | undefined;
+  /** Tells when a bulk write's derived-id row is certainly new (then appended without hashing its id). */
+  private readonly guard = new DerivedIdGuard();
 
   /** The stored signal `id`. */
   get(id: string): Signal | undefined {
@@ -115,6 +118,7 @@ export class MemorySignals implements IdHandles {
     const firstWord = this.columns.firstWordOf(record.id);
     if (firstWord !== undefined) this.recordFirstWords.add(firstWord);
     this.columnsBefore.set(record.id, this.columns.size);
+    this.guard.note(record, false);
   }
 
   /** Signals by action, keys in the order the actions first appear among the stored signals. */
@@ -158,13 +162,25 @@ export class MemorySignals implements IdHandles {
     const fresh: StoredSignal<T>[] = [];
     const columns = this.columns;
     const records = this.records;
+    const guard = this.guard;
     columns.begin(items.length);
+    guard.begin();
     this.pending = [];
     try {
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
         // An item given as a row (the batched replay's quiet signals) is copied in without its record being built.
         const row = (item as SignalRowItem)[SIGNAL_ROW]?.();
+        const derived = row !== undefined && row.idDerived?.() === true;
+        // A row whose id is derived from its key and certainly new goes in without its id being hashed.
+        if (derived && guard.isCertainlyNew(row)) {
+          const handle = columns.appendDerivedRow(row, items.length - index);
+          if (handle >= 0) {
+            guard.note(row, true);
+            fresh.push({ item, handle });
+            continue;
+          }
+        }
         let record = row === undefined ? item.record : undefined;
         // In the columns or in the map, never both. A row's id is read as text only to look among the map's.
         const found = row === undefined ? columns.find(record!.id) : columns.findRow(row);
@@ -182,7 +198,7 @@ export class MemorySignals implements IdHandles {
           if (handle < 0) {
             this.add(record!);
             this.pending.push(record!.id);
-          }
+          } else guard.note(record ?? row!, derived);
           fresh.push({ item, handle });
         } else {
           record ??= item.record;
@@ -201,12 +217,14 @@ export class MemorySignals implements IdHandles {
   /** Keeps what {@link storeBulk} stored. */
   commitBulk(): void {
     this.columns.commit();
+    this.guard.commit();
     this.pending = undefined;
   }
 
   /** Takes back what {@link storeBulk} stored. */
   rollbackBulk(): void {
     this.columns.rollback();
+    this.guard.rollback();
     for (const id of this.pending ?? []) {
       this.records.delete(id);
       this.columnsBefore.delete(id);

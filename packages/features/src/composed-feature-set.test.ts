@@ -69,8 +69,18 @@ describe('composeFeatureSets', () => {
     expect(vector!.values[51]).toBeCloseTo(columns.close[WARMUP_CANDLES + 9]! / (sum / 200) - 1, 12);
     const resumed = composed.createExtractor(series);
     resumed.restoreState(JSON.parse(JSON.stringify(extractor.saveState())));
+    // copyState/resumeCopy: the base part's own copy, the plugin part (which has none) through its saveState.
+    const copy = extractor.copyState!();
+    const fromCopy = composed.createExtractor(series);
+    fromCopy.resumeCopy!(copy);
     const next = candleAt(columns, WARMUP_CANDLES + 10);
-    expect(resumed.update(next)).toEqual(extractor.update(next));
+    const expected = extractor.update(next);
+    expect(resumed.update(next)).toEqual(expected);
+    expect(fromCopy.update(next)).toEqual(expected);
+    // The copy did not move with the extractor that took `next`.
+    const again = composed.createExtractor(series);
+    again.resumeCopy!(copy);
+    expect(again.update(next)).toEqual(expected);
     expect(() => createFeatureSet().createExtractor(series).restoreState(extractor.saveState())).toThrow();
   });
 

@@ -98,6 +98,24 @@ class ComposedExtractor implements FeatureExtractor {
     return { format: 'tradepipe.features.composed-state', featureSetVersion: this.featureSetVersion, parts: this.extractors.map((extractor) => extractor.saveState()) };
   }
 
+  /** Each part's exact copy (`copyState` where it has one, else a deep copy of its `saveState`), for {@link resumeCopy}. */
+  copyState(): unknown {
+    return this.extractors.map((extractor) => (extractor.copyState !== undefined && extractor.resumeCopy !== undefined ? { copy: extractor.copyState() } : { state: structuredClone(extractor.saveState()) }));
+  }
+
+  /** Puts back what {@link copyState} gave (read, not kept). */
+  resumeCopy(copy: unknown): void {
+    const parts = copy as readonly ({ readonly copy: unknown } | { readonly state: unknown })[];
+    const fresh = this.parts.map((part) => part.createExtractor(this.series));
+    fresh.forEach((extractor, index) => {
+      const part = parts[index]!;
+      if ('copy' in part) extractor.resumeCopy!(part.copy);
+      else extractor.restoreState(structuredClone(part.state));
+    });
+    this.extractors = fresh;
+    this.broken = false;
+  }
+
   restoreState(state: unknown): void {
     const parsed = parseWith(ComposedStateSchema, state, 'composed feature state');
     if (parsed.featureSetVersion !== this.featureSetVersion || parsed.parts.length !== this.parts.length) {

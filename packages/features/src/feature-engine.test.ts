@@ -80,6 +80,23 @@ describe('FeatureEngine', () => {
     }
   });
 
+  it('resumes from a copyState copy, bit for bit, as often as asked, sharing nothing with the engine', () => {
+    const columns = randomColumns({ length: 1_500, seed: 17 });
+    const whole = new FeatureEngine(series);
+    for (let row = 0; row < 900; row++) whole.update(candleAt(columns, row));
+    const copy = whole.copyState();
+    const before = JSON.stringify(whole.saveState());
+    const expected: (readonly number[])[] = [];
+    // The engine goes on after the copy: the copy must not move with it.
+    for (let row = 900; row < 1_500; row++) expected.push(whole.update(candleAt(columns, row))!.values);
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const resumed = new FeatureEngine(series);
+      resumed.resumeCopy(copy);
+      expect(JSON.stringify(resumed.saveState())).toBe(before);
+      for (let row = 900; row < 1_500; row++) expect(sameBits(resumed.update(candleAt(columns, row))!.values, expected[row - 900]!)).toBe(true);
+    }
+  });
+
   it('refuses an altered, foreign or other-version state and keeps its own', () => {
     const columns = randomColumns({ length: 800, seed: 8 });
     const engine = new FeatureEngine(series);

@@ -1,4 +1,4 @@
-import { recordId, recordIdOfWords } from '../ids.js';
+import { recordId } from '../ids.js';
 import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../records/execution.js';
 import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
 import type { RiskState } from '../records/risk.js';
@@ -10,7 +10,7 @@ import type { ChunkItem, ChunkVectors, QuietOutcome, QuietOutcomes } from './rep
 import type { PipelineRuntime } from './runtime.js';
 import type { ReplayStore } from './replay-store.js';
 import { staleSignalReason } from './stages/signal-bridge.js';
-import { signalGeneratedAtMs, signalIdOf, signalIdWordsOf, signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalIdOf, signalRecord } from './stages/signal-generation.js';
 
 /** A quiet signal as a `writeBulk` item. */
 type QuietSignal = { readonly record: Signal; readonly state: 'DONE'; readonly reason?: string };
@@ -126,8 +126,8 @@ export type QuietSignalMode = 'keep' | 'rebuild' | 'scratch';
 
 /**
  * The `scratch` mode's signal: every field `signalRecord` sets, rewritten for each candle, `id` an own enumerable
- * accessor (a record's own field to any reader, `JSON.stringify` included) giving the current candle's id, built from
- * its words only if read. A class, not an object literal: a literal of a record's shape shares its hidden class with
+ * accessor (a record's own field to any reader, `JSON.stringify` included) giving the current candle's id, hashed
+ * only if read (a policy reads it for a BUY or a SELL; the core memory store keeps a quiet signal without it). A class, not an object literal: a literal of a record's shape shares its hidden class with
  * the records, whose number fields V8 generalises to hold any value, and then every number written here was boxed
  * (five heap numbers per candle); this class's fields are made doubles and stay doubles written in place.
  */
@@ -149,7 +149,7 @@ class ScratchSignal {
   declare generatedAtMs: number;
 
   constructor(candle: Candle, vector: FeatureVector) {
-    Object.defineProperty(this, 'id', { enumerable: true, get: (): string => (scratchIdText ??= recordIdOfWords('signal', scratchWords, 0)) });
+    Object.defineProperty(this, 'id', { enumerable: true, get: (): string => (scratchIdText ??= signalIdOf(scratchRuntime!, scratchCandle!)) });
     this.pipelineId = '';
     this.productId = candle.productId;
     this.granularity = candle.granularity;
@@ -167,23 +167,25 @@ class ScratchSignal {
 
 /** The one signal object of the `scratch` mode. */
 let scratch: ScratchSignal | undefined;
-/** The words of the id of the `scratch` mode's signal, and the id's text once read (per candle). */
-const scratchWords = new Uint32Array(4);
+/** The runtime and candle of the `scratch` mode's signal, and its id's text once read (per candle). */
+let scratchRuntime: PipelineRuntime | undefined;
+let scratchCandle: Candle | undefined;
 let scratchIdText: string | undefined;
 
 /**
  * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
  * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none), but its features:
- * `vector`, given for a policy that reads none (the `scratch` mode), and its id: kept as words, its text built if read.
+ * `vector`, given for a policy that reads none (the `scratch` mode), and its id: hashed if read.
  */
 function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, vector: FeatureVector, nowMs: number): Signal {
   const { candle, prediction, row } = item;
   const { predictions } = vectors;
   const model = runtime.options.model!;
   const signal = (scratch ??= new ScratchSignal(candle, vector));
-  // The id's words only (what the memory store keeps); its text is built if the policy reads it (a BUY or a SELL).
-  if (signalIdWordsOf(runtime, candle, scratchWords, 0)) scratchIdText = undefined;
-  else scratchIdText = signalIdOf(runtime, candle);
+  // The id is hashed if the policy reads it (a BUY or a SELL); the core memory store keeps the signal without it.
+  scratchRuntime = runtime;
+  scratchCandle = candle;
+  scratchIdText = undefined;
   signal.pipelineId = runtime.options.pipelineId;
   signal.productId = candle.productId;
   signal.granularity = candle.granularity;
@@ -199,8 +201,6 @@ function scratchSignal(runtime: PipelineRuntime, vectors: ChunkVectors, item: Ch
   return signal;
 }
 
-/** Whether the `scratch` mode's signal's id is in {@link scratchWords} (not yet read as text). */
-const scratchIdInWords = (): boolean => scratchIdText === undefined;
 
 /**
  * Decides one candle as the signal stage and the bridge would, without the store: its signal (the stage's own
@@ -222,7 +222,7 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
     const exit = exits.evaluate({ candle, position, product, recentCandles: caches.recentUpTo(candle), riskState: caches.riskState!, pipelineId, nowMs: Math.max(nowMs, candleCloseMs(candle)) });
     if (exit !== undefined) return undefined;
   }
-  if (vector === undefined || model === undefined) return outcomes.next().set(runtime, vectors, item, undefined, undefined, undefined, nowMs, undefined, undefined);
+  if (vector === undefined || model === undefined) return outcomes.next().set(runtime, vectors, item, false, undefined, undefined, nowMs, undefined, undefined);
   // A prediction no signal record takes (an action other than BUY, SELL or HOLD, a confidence of NaN or 7): the stage
   // refuses it on the full path, as in the candle-by-candle replay (the chunk's rows take only valid ones).
   if (item.prediction !== undefined && !isRecordablePrediction(item.prediction)) return undefined;
@@ -237,10 +237,9 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
   return undefined;
 }
 
-/** The next outcome, of a candle with a signal: its id's words when it is the `scratch` mode's signal and its id was not read as text. */
+/** The next outcome, of a candle with a signal: without its id's text when it is the `scratch` mode's signal and its id was not read. */
 function outcomeOf(outcomes: QuietOutcomes, runtime: PipelineRuntime, vectors: ChunkVectors, item: ChunkItem, signal: Signal, kept: Signal | undefined, nowMs: number, reason: string | undefined, rejected: QuietOutcome['rejected']): QuietOutcome {
-  const inWords = signal === scratch && scratchIdInWords();
-  return outcomes.next().set(runtime, vectors, item, inWords ? undefined : signal.id, inWords ? scratchWords : undefined, kept, nowMs, reason, rejected);
+  return outcomes.next().set(runtime, vectors, item, true, signal === scratch ? scratchIdText : signal.id, kept, nowMs, reason, rejected);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { TradepipeError } from '../errors.js';
 import type { FeatureExtractor, FeatureSet } from '../interfaces.js';
 import type { FeatureValuesSource } from '../memory-signal-block.js';
 import type { Candle } from '../records/market.js';
@@ -7,6 +8,23 @@ const STRETCH_CANDLES = 1_024;
 
 /** Candles a stretch makes room for at first: a stretch grows to {@link STRETCH_CANDLES} as candles come (a series with many gaps starts many short ones). */
 const FIRST_STRETCH_CANDLES = 64;
+
+/** An engine's state, as its `copyState` gave it, or else a deep copy of what its `saveState` gave. */
+type EngineCopy = { readonly copy: unknown } | { readonly state: unknown };
+
+/** The state of `engine` as a log keeps it. */
+function copyOf(engine: FeatureExtractor): EngineCopy {
+  // A deep copy of saveState: an extractor (a plugin's) may hand out its live arrays, or objects a caller can still change.
+  return engine.copyState !== undefined && engine.resumeCopy !== undefined ? { copy: engine.copyState() } : { state: structuredClone(engine.saveState()) };
+}
+
+/** Puts a logged state back into `extractor` (an engine of the same feature set as the one logged). */
+function resume(extractor: FeatureExtractor, state: EngineCopy): void {
+  // A copy again for restoreState: an extractor may keep the state it is given and change it as it goes.
+  if ('copy' in state && extractor.resumeCopy !== undefined) extractor.resumeCopy(state.copy);
+  else if ('state' in state) extractor.restoreState(structuredClone(state.state));
+  else throw new TradepipeError('internal', 'A logged engine state was copied with copyState, and this engine has no resumeCopy');
+}
 
 /**
  * Consecutive candles one engine took, as numbers (a caller changing its candle objects later changes nothing
@@ -20,8 +38,8 @@ class Stretch {
   gapFilled = new Uint8Array(FIRST_STRETCH_CANDLES);
 
   constructor(
-    /** The engine's state before the stretch's first candle: a copy of what `saveState` gave (see {@link ReplayFeatureLog.record}). */
-    readonly state: unknown,
+    /** The engine's state before the stretch's first candle (see {@link ReplayFeatureLog.record}). */
+    readonly state: EngineCopy,
   ) {}
 
   /** Makes room for one more candle. */
@@ -57,9 +75,9 @@ class Stretch {
 /**
  * What the batched replay feeds one series' feature engine, logged so that the feature values of its quiet signals
  * can be recomputed when read instead of kept (the core memory store's {@link FeatureValuesSource}): the candles
- * as numbers, and the engine's state every 1,024 candles and whenever the engine changes. A read
+ * as numbers, and the engine's state (its `copyState`, else its `saveState`) every 1,024 candles and whenever the engine changes. A read
  * restores the state before the candle and feeds the candles up to it: the same code on the same numbers from
- * the same state, so the same values bit for bit (`saveState`/`restoreState` are exact). Reads in candle order
+ * the same state, so the same values bit for bit (`copyState`/`resumeCopy` and `saveState`/`restoreState` are exact). Reads in candle order
  * (a report listing the signals) continue from the previous one.
  *
  * A year of minutes logs 26 MB of candle numbers (in typed arrays, off V8's traced heap) and ≈ 500 engine states,
@@ -89,8 +107,7 @@ export class ReplayFeatureLog implements FeatureValuesSource {
   record(engine: FeatureExtractor, candle: Candle): void {
     let stretch = this.current;
     if (stretch === undefined || stretch.length === STRETCH_CANDLES || this.engine !== engine || engine.lastCandleStartMs() !== stretch.startMs[stretch.length - 1]) {
-      // A deep copy: an extractor (a plugin's) may hand out its live arrays, or objects a caller can still change.
-      stretch = new Stretch(structuredClone(engine.saveState()));
+      stretch = new Stretch(copyOf(engine));
       this.stretches.push(stretch);
       this.current = stretch;
       this.engine = engine;
@@ -117,8 +134,7 @@ export class ReplayFeatureLog implements FeatureValuesSource {
     try {
       if (cursor === undefined || cursor.stretch !== stretch || cursor.next > index) {
         const extractor = cursor?.extractor ?? this.features.createExtractor({ productId: this.productId, granularity: this.granularity });
-        // A copy again: an extractor may keep the state it is given and change it as it goes.
-        extractor.restoreState(structuredClone(stretch.state));
+        resume(extractor, stretch.state);
         cursor = this.cursor = { extractor, stretch, next: 0 };
       }
       let values: readonly number[] | undefined;

@@ -1,4 +1,3 @@
-import { recordIdOfWords } from '../ids.js';
 import type { ModelPrediction } from '../interfaces.js';
 import type { FeatureValuesSource } from '../memory-signal-block.js';
 import { SIGNAL_ROW, type SignalRow } from '../memory-signal-columns.js';
@@ -8,7 +7,7 @@ import type { ChunkMatrix } from './replay-chunk-matrix.js';
 import type { ChunkPredictions } from './replay-chunk-predictions.js';
 import type { ReplayFeatureLog } from './replay-feature-log.js';
 import type { PipelineRuntime } from './runtime.js';
-import { signalGeneratedAtMs, signalRecord } from './stages/signal-generation.js';
+import { signalGeneratedAtMs, signalIdOf, signalIdWordsOf, signalRecord } from './stages/signal-generation.js';
 
 /**
  * One candle of a chunk: the input as given, the checked candle, and what the batch computed for it. Every item
@@ -57,15 +56,10 @@ export class QuietOutcome implements SignalRow {
   private runtime!: PipelineRuntime;
   private vectors!: ChunkVectors;
   private item!: ChunkItem;
-  /** The id of the candle's signal when the walk built its text; `undefined` when the model did not predict, or when the id is kept as its words (`word0`…`word3`). */
+  /** The id of the candle's signal once its text is built (by the walk, or when read); `undefined` before, and without a signal. */
   private signalId: string | undefined;
   /** Whether the candle has a signal. */
   private signal = false;
-  /** The signal id's four words (as signed integers) when {@link signalId} is not set. */
-  private word0 = 0;
-  private word1 = 0;
-  private word2 = 0;
-  private word3 = 0;
   /** The candle's signal as the walk built it, when kept (for a store that keeps its items: see {@link writeQuiet}). */
   private kept: Signal | undefined;
   /** The clock the candle-by-candle replay would read at this candle. */
@@ -79,15 +73,16 @@ export class QuietOutcome implements SignalRow {
 
   /**
    * Makes this the outcome of a candle (every field rewritten).
-   * @param signalId the signal's id; `undefined` without a signal, or with its words given in `words`
-   * @param words the signal id's words (from 0) when the signal has no `signalId`, else ignored
+   * @param signal whether the candle has a signal
+   * @param signalId the signal's id if the walk built its text (else it is built when read: the core memory store
+   *   keeps the signal without it, see {@link QuietOutcome.idDerived})
    */
   set(
     runtime: PipelineRuntime,
     vectors: ChunkVectors,
     item: ChunkItem,
+    signal: boolean,
     signalId: string | undefined,
-    words: Uint32Array | undefined,
     kept: Signal | undefined,
     nowMs: number,
     reason: string | undefined,
@@ -96,14 +91,8 @@ export class QuietOutcome implements SignalRow {
     this.runtime = runtime;
     this.vectors = vectors;
     this.item = item;
-    this.signalId = signalId;
-    this.signal = signalId !== undefined || words !== undefined;
-    if (signalId === undefined && words !== undefined) {
-      this.word0 = words[0]! | 0;
-      this.word1 = words[1]! | 0;
-      this.word2 = words[2]! | 0;
-      this.word3 = words[3]! | 0;
-    }
+    this.signalId = signal ? signalId : undefined;
+    this.signal = signal;
     this.kept = kept;
     this.nowMs = nowMs;
     this.stampMs = this.signal ? signalGeneratedAtMs(item.candle, nowMs) : 0;
@@ -130,20 +119,21 @@ export class QuietOutcome implements SignalRow {
     return !this.signal || this.kept !== undefined || this.item.row < 0 ? undefined : this;
   }
 
-  /** The signal's id (with a signal only; as `signalRecord` sets each field below): its text built from its words when the walk built none. */
+  /** The signal's id (with a signal only; as `signalRecord` sets each field below): its text built at the first read when the walk built none. */
   get id(): string {
-    if (this.signalId === undefined && this.signal) this.signalId = recordIdOfWords('signal', [this.word0, this.word1, this.word2, this.word3], 0);
+    if (this.signalId === undefined && this.signal) this.signalId = signalIdOf(this.runtime, this.item.candle);
     return this.signalId!;
   }
 
-  /** The signal id's words, when the walk kept them instead of its text (see {@link SignalRow.idWords}). */
+  /** The signal id's words, hashed now, when the walk built no text (see {@link SignalRow.idWords}). */
   idWords(target: Uint32Array): boolean {
     if (this.signalId !== undefined || !this.signal) return false;
-    target[0] = this.word0;
-    target[1] = this.word1;
-    target[2] = this.word2;
-    target[3] = this.word3;
-    return true;
+    return signalIdWordsOf(this.runtime, this.item.candle, target, 0);
+  }
+
+  /** True with a signal: its id is the one `signalIdOf` derives from the candle (see {@link SignalRow.idDerived}). */
+  idDerived(): boolean {
+    return this.signal;
   }
 
   /** The pipeline's id. */

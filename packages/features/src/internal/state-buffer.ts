@@ -25,7 +25,7 @@ export class StateWriter {
 export class StateReader {
   private position = 0;
 
-  constructor(private readonly numbers: readonly number[]) {}
+  constructor(private readonly numbers: ArrayLike<number>) {}
 
   /** Reads one number. @throws TradepipeError `validation_failed` if the state is too short. */
   number(): number {
