@@ -81,7 +81,7 @@ export class MemoryRecordWrites {
     const { signals, recommendations, validations, assessments } = this.targets;
     switch (write.type) {
       case 'signal':
-        return signals.get(write.record.id);
+        return signals.existingFor(write.record);
       case 'recommendation':
         return recommendations.get(write.record.id);
       case 'validation':

@@ -124,8 +124,8 @@ export class SignalColumns {
    * derived and not hashed yet (see {@link hashDerived}).
    */
   private hashed = new Uint8Array(16);
-  /** Handles not hashed yet, and the lowest of them (or {@link count}). */
-  private unhashedCount = 0;
+  /** Handles not hashed yet (see {@link unhashedCount}), and the lowest of them (or {@link count}). */
+  private unhashed = 0;
   private firstUnhashed = 0;
   /** Per handle: its block's index in {@link blocks} and its row there. */
   private handleBlock = new Int32Array(16);
@@ -153,6 +153,11 @@ export class SignalColumns {
     return this.count;
   }
 
+  /** Signals held whose ids are not hashed yet (appended with {@link appendDerivedRow}, not looked up since). */
+  get unhashedCount(): number {
+    return this.unhashed;
+  }
+
   /** The handle of the signal `id`, or -1 when it is not held here. */
   find(id: string): number {
     if (this.count === 0 || !this.parse(id)) return -1;
@@ -175,7 +180,7 @@ export class SignalColumns {
 
   /** Looks the parsed id up: its handle, or -1 (the empty slot where the probe ended kept for {@link place}). */
   private probe(): number {
-    if (this.unhashedCount > 0) this.hashDerived();
+    if (this.unhashed > 0) this.hashDerived();
     const { table, words, scratch } = this;
     const mask = (table.length >>> 1) - 1;
     const first = scratch[0]! | 0;
@@ -228,7 +233,7 @@ export class SignalColumns {
       table[2 * slot + 1] = first;
       hashed[handle] = 1;
     }
-    this.unhashedCount = 0;
+    this.unhashed = 0;
     this.firstUnhashed = this.count;
     this.freeSlot = -1;
   }
@@ -338,8 +343,8 @@ export class SignalColumns {
     this.freeSlot = -1;
     this.count = mark.count;
     this.firstUnhashed = Math.min(mark.firstUnhashed, this.count);
-    this.unhashedCount = 0;
-    for (let handle = this.firstUnhashed; handle < this.count; handle += 1) if (this.hashed[handle] === 0) this.unhashedCount += 1;
+    this.unhashed = 0;
+    for (let handle = this.firstUnhashed; handle < this.count; handle += 1) if (this.hashed[handle] === 0) this.unhashed += 1;
     for (const [block, length] of mark.lengths) block.truncate(length);
     for (const block of this.blocks.splice(mark.blocks)) {
       const key = blockKey(block.pipelineId, block.productId, block.granularity, block.modelId, block.modelVersion, block.featureSetVersion, String(block.width));
@@ -441,8 +446,8 @@ export class SignalColumns {
     this.count = handle + 1;
     if (derived) {
       this.hashed[handle] = 0;
-      if (this.unhashedCount === 0) this.firstUnhashed = handle;
-      this.unhashedCount += 1;
+      if (this.unhashed === 0) this.firstUnhashed = handle;
+      this.unhashed += 1;
       return handle;
     }
     this.hashed[handle] = 1;

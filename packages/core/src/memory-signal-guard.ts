@@ -67,6 +67,13 @@ export class DerivedIdGuard {
     return entry === undefined || signal.candleStartMs > entry.latestMs;
   }
 
+  /** Whether `signal`'s id is the one its key derives (one hash). */
+  isOwnKeyId(signal: KeyFields & { readonly id: string }): boolean {
+    const { pipelineId, productId, granularity, candleStartMs } = signal;
+    if (typeof pipelineId !== 'string' || typeof productId !== 'string' || typeof granularity !== 'string' || typeof candleStartMs !== 'number') return false;
+    return this.entryOf(signal, true)!.idAt(candleStartMs) === signal.id;
+  }
+
   /**
    * Notes a signal just stored.
    * @param derived true when the writer vouches that its id is derived from its key (else one hash checks it)

@@ -43,10 +43,12 @@ const signalSpec = fc.record({
 /**
  * Specs of the batched replay's kind: rows whose ids are derived from their keys and said so, no custom id (a
  * single one would make every later row take the hashed path), and now and then a signal whose id is another
- * hour's (the one kind of stored signal that can share an id with a later derived row).
+ * hour's (the one kind of stored signal that can share an id with a later derived row). One pipeline and product,
+ * so that writes often meet stored signals of their series.
  */
-const derivedSpec = signalSpec.map((spec) => ({ ...spec, customId: false, asRow: true, rowDerived: true, idOfHour: undefined as number | undefined }));
-const foreignSpec = signalSpec.map((spec) => ({ ...spec, customId: false, idOfHour: (spec.hour + 1) % 13 }));
+const ONE_SERIES = { pipelineId: 'p1', productId: 'BTC-USD' } as const;
+const derivedSpec = signalSpec.map((spec) => ({ ...spec, ...ONE_SERIES, customId: false, asRow: true, rowDerived: true, idOfHour: undefined as number | undefined }));
+const foreignSpec = fc.tuple(signalSpec, fc.integer({ min: 0, max: 12 })).map(([spec, idOfHour]) => ({ ...spec, ...ONE_SERIES, customId: false, idOfHour }));
 
 /** Content derived from the spec alone, so equal specs give equal (not identical) records; the shape `signalRecord` gives. */
 function signalOf(spec: { pipelineId: string; productId: string; granularity: string; hour: number; variant: number; customId: boolean; idOfHour?: number | undefined }, doubles: readonly number[]): Signal {
@@ -185,15 +187,15 @@ const bulkOperation = (specs: fc.Arbitrary<Spec>) =>
 
 const operation = fc.oneof(
   { weight: 4, arbitrary: bulkOperation(signalSpec) },
-  fc.record({ type: fc.constant('add' as const), spec: signalSpec }),
+  fc.record({ type: fc.constant('add' as const), spec: signalSpec, ahead: fc.constant(false) }),
   countOperation,
 );
 
 /** The batched replay's writes: derived rows in bulk, signals one at a time, now and then one whose id is another hour's. */
 const derivedOperation = fc.oneof(
   { weight: 6, arbitrary: bulkOperation(derivedSpec) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('add' as const), spec: signalSpec.map((spec) => ({ ...spec, customId: false, idOfHour: undefined as number | undefined })) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('add' as const), spec: foreignSpec }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('add' as const), spec: signalSpec.map((spec) => ({ ...spec, ...ONE_SERIES, customId: false, idOfHour: undefined as number | undefined })), ahead: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('add' as const), spec: foreignSpec, ahead: fc.boolean() }) },
   { weight: 1, arbitrary: bulkOperation(foreignSpec) },
   countOperation,
 );
@@ -215,6 +217,9 @@ function agreeWithReference(operations: readonly Operation[], doubles: readonly 
       if (expected !== undefined) expect(Object.keys(actual!)).toEqual(Object.keys(expected));
       if (expected !== undefined) expect(Object.keys(actual!.features)).toEqual(Object.keys(expected.features));
       expect(signals.placeOf(id)).toEqual(expected === undefined ? undefined : { partitionKey: partitionKeyOf(expected), orderKey: expected.candleStartMs });
+      // A handle (a column-held signal's) stands for its id; a signal in the map has none.
+      const handle = signals.handleOf(id);
+      if (handle >= 0) expect(signals.idOf(handle)).toBe(id);
     }
   };
   /** One past the latest hour written so far. */
@@ -259,8 +264,13 @@ function agreeWithReference(operations: readonly Operation[], doubles: readonly 
         }
       }
     } else if (op.type === 'add') {
-      const record = signalOf(op.spec, doubles);
+      // Ahead: after every hour written (its id, if another hour's, stays that hour's: likely a stored signal's).
+      const spec = op.ahead ? { ...op.spec, hour: op.spec.hour + nextHour } : op.spec;
+      nextHour = Math.max(nextHour, spec.hour + 1);
+      const record = signalOf(spec, doubles);
       ids.add(record.id);
+      // What the per-record path checks before a write: found without hashing the ids kept unhashed, where it can be.
+      expect(signals.existingFor(record)).toEqual(reference.records.get(record.id));
       if (reference.records.has(record.id)) continue;
       reference.records.set(record.id, record);
       signals.add(record);
@@ -308,6 +318,48 @@ describe('MemorySignals (bulk-written signals in columns)', () => {
     expect(signals.get(written.id)!.features.values[1]).toBe(1.5);
     expect(signals.get(narrow.id)).toEqual(narrow);
     expect(signals.get(notNumbers.id)).toBe(notNumbers);
+  });
+});
+
+describe('MemorySignals: rows kept with their ids unhashed', () => {
+  const spec = { pipelineId: 'p1', productId: 'BTC-USD', granularity: 'ONE_MINUTE', variant: 0, customId: false };
+  const recordAt = (hour: number, idOfHour?: number): Signal => signalOf({ ...spec, hour, idOfHour }, [0.5, -0, 1e-300, 0.25, 3, 0.1, 0.2, 0.7]);
+  const derivedRows = (hours: readonly number[]): Item[] => hours.map((hour) => asRowItem({ record: recordAt(hour), state: 'DONE' }, false, undefined, true));
+
+  it('hashes none of them until a lookup needs it, then finds every one', () => {
+    const signals = new MemorySignals();
+    signals.storeBulk(derivedRows([1, 2, 3]));
+    signals.commitBulk();
+    expect(signals.unhashedCount).toBe(3);
+    // A write of the next signal (the per-record path) asks without hashing them: its id is its key's, and its key is
+    // new; once in the map, its handle is asked for without hashing them either.
+    expect(signals.existingFor(recordAt(4))).toBeUndefined();
+    signals.add(recordAt(4));
+    expect(signals.handleOf(recordAt(4).id)).toBe(-1);
+    expect(signals.unhashedCount).toBe(3);
+    for (const hour of [3, 1, 2]) expect(signals.get(recordAt(hour).id)).toEqual(recordAt(hour));
+    expect(signals.unhashedCount).toBe(0);
+  });
+
+  it('finds a stored one for a later signal whose id is that stored one\'s (not its own key\'s)', () => {
+    const signals = new MemorySignals();
+    signals.storeBulk(derivedRows([1, 2, 3]));
+    signals.commitBulk();
+    // Hour 10's fields, hour 2's id: its key is new, and yet its id is held.
+    expect(signals.existingFor(recordAt(10, 2))).toEqual(recordAt(2));
+    // A bulk write of it as a row (saying nothing of its id) meets the stored one too: a conflict, nothing written.
+    expect(() => signals.storeBulk([asRowItem({ record: recordAt(10, 2), state: 'DONE' }, true)])).toThrow(TradepipeError);
+    expect(signals.get(recordAt(2).id)).toEqual(recordAt(2));
+  });
+
+  it('takes the hashed path once a signal whose id is not its key\'s is stored', () => {
+    const signals = new MemorySignals();
+    signals.storeBulk(derivedRows([1, 2]));
+    signals.commitBulk();
+    signals.add(recordAt(3, 7)); // hour 3, hour 7's id
+    // Hour 7 as a derived row is new by its key, but its id is held: the write refuses it as a conflict.
+    expect(() => signals.storeBulk(derivedRows([7]))).toThrow(TradepipeError);
+    expect(signals.get(recordAt(7).id)).toEqual(recordAt(3, 7));
   });
 });
 

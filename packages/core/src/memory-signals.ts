@@ -81,6 +81,15 @@ export class MemorySignals implements IdHandles {
     return handle < 0 ? undefined : this.columns.record(handle);
   }
 
+  /**
+   * The stored signal with `record`'s id, for a write of `record`: without a lookup by id (which would hash every
+   * id kept unhashed) when its id is the one its key derives and no signal of that key can be stored (one hash).
+   */
+  existingFor(record: Signal): Signal | undefined {
+    if (this.columns.unhashedCount > 0 && this.guard.isCertainlyNew(record) && this.guard.isOwnKeyId(record)) return undefined;
+    return this.get(record.id);
+  }
+
   /** Where the signal `id` sits in the work queue, if stored. */
   placeOf(id: string): ItemPlace | undefined {
     const record = this.records.get(id);
@@ -90,11 +99,19 @@ export class MemorySignals implements IdHandles {
   }
 
   handleOf(id: string): number {
+    // In the map or in the columns, never both: a map-held id has no handle (and is not looked up among the
+    // columns', which would hash every id kept unhashed).
+    if (this.records.has(id)) return -1;
     return this.columns.find(id);
   }
 
   idOf(handle: number): string {
     return this.columns.idOf(handle);
+  }
+
+  /** Column-held signals whose ids are not hashed yet (see `SignalColumns.appendDerivedRow`). */
+  get unhashedCount(): number {
+    return this.columns.unhashedCount;
   }
 
   /** Makes room in the columns for `count` more bulk-written signals. */
