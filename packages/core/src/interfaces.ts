@@ -52,6 +52,15 @@ export interface FeatureExtractor {
    * @throws TradepipeError `candle_out_of_order`, `candle_gap`, `validation_failed` on bad input.
    */
   update(candle: Candle): FeatureVector | undefined;
+  /**
+   * Optional: feeds the next closed candle as `update` does, and writes the values of the vector `update` would
+   * return into `target` from `offset` instead (no vector object made: the batched replay writes them straight into
+   * its chunk's matrix). That vector must be a plain one of the candle's series and start, of the set's
+   * `featureSetVersion`, with `featureNames.length` values.
+   * @returns false while warming up (nothing written)
+   * @throws as `update`
+   */
+  updateInto?(candle: Candle, target: Float64Array, offset: number): boolean;
   /** Start of the last candle fed, if any. */
   lastCandleStartMs(): number | undefined;
   /** A JSON-serialisable snapshot of the engine's state. */

@@ -9,6 +9,13 @@ import type { TradeRecommendation } from './records/trading.js';
 import { checkCandlesClosed, parseRecordWrite } from './store-rules.js';
 import { candleWorkId, partitionKeyOf, type BulkWrite } from './store.js';
 
+/**
+ * Set to true on a bulk write whose candles are each what `checkCandle` returned for them (the batched replay's,
+ * checked as its chunk was read): the core memory store does not check them again. Any other store ignores it.
+ * @internal
+ */
+export const CANDLES_CHECKED: unique symbol = Symbol('tradepipe.candlesChecked');
+
 /** The parts of the in-memory store a bulk write touches. @internal */
 export interface BulkTargets {
   readonly candles: CandleSeries;
@@ -112,8 +119,8 @@ function signalRuns(signals: MemorySignals, items: readonly StoredSignal<BulkSig
  * the queue's settled columns (no entry object per item).
  * @internal
  */
-export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite, nowMs: number): void {
-  const checked = (batch.candles ?? []).map((candle) => checkCandle(candle));
+export function applyBulkWrite(targets: BulkTargets, batch: BulkWrite & { readonly [CANDLES_CHECKED]?: true }, nowMs: number): void {
+  const checked = batch[CANDLES_CHECKED] === true ? (batch.candles ?? []) : (batch.candles ?? []).map((candle) => checkCandle(candle));
   checkCandlesClosed(checked, nowMs);
   const freshRun = isFreshRun(targets.candles, checked);
   const candles = freshRun ? checked : newItems(

@@ -61,6 +61,22 @@ export class FeatureEngine implements FeatureExtractor {
   }
 
   /**
+   * Feeds the next closed candle as {@link FeatureEngine.update} does, and writes the 51 values of the vector it would
+   * return into `target` from `offset` (no vector object).
+   * @returns false while warming up (nothing written)
+   * @throws TradepipeError as `update`; `validation_failed` if `target` is too short (before the candle is fed)
+   */
+  updateInto(candle: Candle, target: Float64Array, offset: number): boolean {
+    if (!(offset >= 0 && offset + FEATURE_COUNT <= target.length)) {
+      throw new TradepipeError('validation_failed', 'Target array is too short for a feature vector', { details: { length: target.length, offset } });
+    }
+    if (!this.feed(candle)) return false;
+    const values = this.kernel.values;
+    for (let index = 0; index < FEATURE_COUNT; index++) target[offset + index] = values[index]!;
+    return true;
+  }
+
+  /**
    * Feeds the next closed candle without building a vector (no allocation unless a gap is filled).
    * @returns whether a vector is available for this candle (read it with `copyValuesInto`)
    * @throws TradepipeError `validation_failed`, `candle_out_of_order`, `candle_gap`

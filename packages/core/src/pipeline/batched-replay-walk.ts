@@ -3,7 +3,8 @@ import { OrderStatusSchema, TERMINAL_ORDER_STATUSES, type Position } from '../re
 import { candleCloseMs, type Candle, type FeatureVector, type Product } from '../records/market.js';
 import type { RiskState } from '../records/risk.js';
 import { TERMINAL_RECOMMENDATION_STATES, type Signal, type TradeRecommendation } from '../records/trading.js';
-import type { PipelineStore } from '../store.js';
+import { CANDLES_CHECKED } from '../memory-bulk.js';
+import type { BulkWrite, PipelineStore } from '../store.js';
 import type { ReplayAccess } from './replay-access.js';
 import { isRecordablePrediction } from './replay-chunk-predictions.js';
 import type { ChunkItem, ChunkVectors, QuietOutcome, QuietOutcomes } from './replay-quiet-outcome.js';
@@ -264,7 +265,8 @@ export async function writeQuiet(access: ReplayAccess, store: PipelineStore, out
     }
     if (outcome.rejected !== undefined) recommendations.push({ record: outcome.rejected.recommendation, state: 'REJECTED', reason: outcome.rejected.reason });
   }
-  await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations });
+  // The candles are the chunk's, each checked with `checkCandle` as it was read (see `CANDLES_CHECKED`).
+  await store.writeBulk({ candles, candleState: 'DONE', signals, recommendations, [CANDLES_CHECKED]: true } as BulkWrite);
   const { bus } = access.runtime;
   // A million candles emit two million events: none is built for an event nobody listens to. Whether anything
   // listens can change only inside a listener (this loop runs no other code), so it is asked again after each emit.

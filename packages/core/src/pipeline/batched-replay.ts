@@ -3,7 +3,7 @@ import { TradepipeError } from '../errors.js';
 import { recordId } from '../ids.js';
 import { prepareMemoryBulkSignals } from '../memory-store.js';
 import { readsNoFeatures } from '../recommendation-policy.js';
-import type { ModelPrediction } from '../interfaces.js';
+import type { FeatureExtractor, ModelPrediction } from '../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
@@ -178,6 +178,7 @@ class BatchedWalk implements ChunkVectors {
   /** The next chunk from `start`: up to `size` candles of continuing series, fed to their engines and predicted. */
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
+    const features = this.access.runtime.options.features!;
     const items: ChunkItem[] = [];
     this.matrix.clear();
     // No row of this chunk holds a prediction until its predictBatch (a chunk takes at most `size` rows).
@@ -209,9 +210,13 @@ class BatchedWalk implements ChunkVectors {
         this.last = { productId: candle.productId, granularity: candle.granularity, engine, log };
       }
       let vector: FeatureVector | undefined;
+      let row = -1;
+      const { extractor } = engine;
       try {
-        log?.record(engine.extractor, candle);
-        vector = engine.extractor.update(candle);
+        log?.record(extractor, candle);
+        // Into the core memory store, an extractor with `updateInto` writes the values straight into the chunk's matrix.
+        if (this.lazySignals && extractor.updateInto !== undefined && this.matrix.canTakeInto(features)) row = this.matrix.takeInto(extractor as Required<FeatureExtractor>, candle, Math.min(size, ordered.length - start));
+        else vector = extractor.update(candle);
       } catch (error) {
         // An engine that refuses a candle the store takes: the stages handle it (retries), and the rest goes candle by candle.
         this.access.runtime.logger.warn('feature engine refused a replayed candle', { error });
@@ -222,16 +227,17 @@ class BatchedWalk implements ChunkVectors {
       // Into the core memory store, the values go to the chunk's matrix and the vector object lives only until the
       // chunk's prediction; any other store (a staging) keeps the signals it is given, each with its vector. The
       // matrix is made for the rows this chunk can still take, not for a chunk size beyond the candles left.
-      const row = vector === undefined || !this.lazySignals ? -1 : this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
+      if (vector !== undefined && this.lazySignals) row = this.matrix.take(vector, candle, Math.min(size, ordered.length - start));
       const item = this.pooledItem(items.length, input, candle, row < 0 ? vector : undefined, row, row < 0 ? undefined : log);
       items.push(item);
       // A vector the matrix took is dropped here: kept until the chunk's prediction, the engines' vectors of a chunk
       // were alive at most scavenges, and V8 then allocated every one of them in the old generation (pretenuring).
       // (Predicted in batches of 1,024 as the engines gave them, without the copy into the matrix's vectors, they
       // still promoted 360 bytes per candle.)
-      if (vector !== undefined) {
+      if (row >= 0) this.warmItems.push(item);
+      else if (vector !== undefined) {
         this.warmItems.push(item);
-        if (row < 0) this.warmVectors.push(vector);
+        this.warmVectors.push(vector);
       }
       engine.candlesSinceCheckpoint += 1;
     }

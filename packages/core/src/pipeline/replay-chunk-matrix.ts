@@ -1,3 +1,4 @@
+import type { FeatureExtractor, FeatureSet } from '../interfaces.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 
 /** A plain feature vector the matrix rewrites. */
@@ -19,7 +20,8 @@ const VECTOR_KEYS = ['productId', 'granularity', 'candleStartMs', 'featureSetVer
  * A vector is taken only when it is a plain object with exactly the keys an extractor of the core feature sets
  * gives, in their order, of the candle's series and start, with a plain array of numbers of the matrix's width
  * and the matrix's feature-set version: the rebuilt vector is then the same record. Any other is kept as it is by
- * the caller ({@link ChunkMatrix.take} returns -1).
+ * the caller ({@link ChunkMatrix.take} returns -1). An extractor with `updateInto` writes its values straight into
+ * a row ({@link ChunkMatrix.takeInto}): no vector is made at all.
  * @internal
  */
 export class ChunkMatrix {
@@ -53,11 +55,7 @@ export class ChunkMatrix {
     const width = this.width;
     if (source.length !== width || vector.featureSetVersion !== this.featureSetVersion) return -1;
     const row = this.rows;
-    if ((row + 1) * width > this.values.length) {
-      const grown = new Float64Array(Math.max(chunkCandles, row + 1, 2 * row) * width);
-      grown.set(this.values.subarray(0, row * width));
-      this.values = grown;
-    }
+    this.reserveRow(row, chunkCandles);
     const target = this.values;
     const offset = row * width;
     for (let index = 0; index < width; index += 1) {
@@ -67,6 +65,43 @@ export class ChunkMatrix {
     }
     this.rows = row + 1;
     return row;
+  }
+
+  /**
+   * Whether `featureSet`'s extractors can write their values straight into rows ({@link takeInto}): the matrix's rows
+   * are of its version and width (set by the first vector or set taken).
+   */
+  canTakeInto(featureSet: FeatureSet): boolean {
+    if (this.width < 0) {
+      this.width = featureSet.featureNames.length;
+      this.featureSetVersion = featureSet.featureSetVersion;
+    }
+    return this.width === featureSet.featureNames.length && this.featureSetVersion === featureSet.featureSetVersion;
+  }
+
+  /**
+   * Feeds `candle` to an extractor of the set {@link canTakeInto} accepted, through its `updateInto`: the values go
+   * straight into the next row, no vector made. Returns the row, or -1 while the extractor warms up (nothing taken).
+   * @param chunkCandles the most rows a chunk takes (the matrix is made for them once)
+   * @throws what `updateInto` throws (nothing taken)
+   */
+  takeInto(extractor: Required<Pick<FeatureExtractor, 'updateInto'>>, candle: Candle, chunkCandles: number): number {
+    const row = this.rows;
+    const width = this.width;
+    this.reserveRow(row, chunkCandles);
+    if (!extractor.updateInto(candle, this.values, row * width)) return -1;
+    this.rows = row + 1;
+    return row;
+  }
+
+  /** Makes room for row `row` (and, at first, for a chunk's rows). */
+  private reserveRow(row: number, chunkCandles: number): void {
+    const width = this.width;
+    if ((row + 1) * width > this.values.length) {
+      const grown = new Float64Array(Math.max(chunkCandles, row + 1, 2 * row) * width);
+      grown.set(this.values.subarray(0, row * width));
+      this.values = grown;
+    }
   }
 
   /** Values per row (the width of the vectors taken). */
