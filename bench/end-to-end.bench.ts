@@ -70,7 +70,7 @@ async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   session.connect();
   if (PROFILE_HEAP) {
     await session.post('HeapProfiler.enable');
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: process.env.BENCH_PROFILE_HEAP_MINOR !== '0' } as never);
     return {
       async stop(file) {
         const { profile } = await session.post('HeapProfiler.stopSampling');

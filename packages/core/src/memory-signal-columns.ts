@@ -61,6 +61,13 @@ export interface SignalRow extends SignalFields {
    * when needed (see {@link SignalColumns.appendDerivedRow}). Absent or false: the id is read.
    */
   idDerived?(): boolean;
+  /**
+   * Optional, for a row whose id is derived: true when `previous` (the row given just before it in the same write)
+   * has the same pipeline, series, model, feature set, width and values source, and an earlier candle start. The
+   * columns then append this row to `previous`'s block reading only its own numbers (see
+   * {@link SignalColumns.appendFollowingRow}).
+   */
+  follows?(previous: SignalRow): boolean;
   readonly featureSetVersion: string;
   readonly width: number;
   /** Copies the `width` feature values into `target` from `offset`; false if one is not a number. */
@@ -77,8 +84,13 @@ export const SIGNAL_ROW: unique symbol = Symbol('tradepipe.signalRow');
 
 /** The action's index in {@link ACTIONS} when every field the columns keep has the type they keep, else -1. */
 function actionIndexOf(signal: SignalFields): number {
-  if (typeof signal.candleStartMs !== 'number' || typeof signal.confidence !== 'number' || typeof signal.closePrice !== 'number' || typeof signal.generatedAtMs !== 'number') return -1;
   if (typeof signal.pipelineId !== 'string' || typeof signal.modelId !== 'string' || typeof signal.modelVersion !== 'string' || typeof signal.productId !== 'string' || typeof signal.granularity !== 'string') return -1;
+  return numbersActionIndexOf(signal);
+}
+
+/** {@link actionIndexOf} for the fields a row has of its own (its numbers and action), the shared ones checked already. */
+function numbersActionIndexOf(signal: SignalFields): number {
+  if (typeof signal.candleStartMs !== 'number' || typeof signal.confidence !== 'number' || typeof signal.closePrice !== 'number' || typeof signal.generatedAtMs !== 'number') return -1;
   const { probabilities } = signal;
   if (probabilities !== undefined && !isProbabilities(probabilities)) return -1;
   return ACTIONS.indexOf(signal.action);
@@ -397,6 +409,25 @@ export class SignalColumns {
     this.parsedRow = undefined;
     this.freeSlot = -1;
     return this.appendRowFields(row, rowsHint, true);
+  }
+
+  /**
+   * Appends a row that follows ({@link SignalRow.follows}) the last row this write appended with
+   * {@link appendDerivedRow} or this method: into that row's block, its id derived and unhashed, its values
+   * recomputed by the block's source, reading only its own numbers. -1 (taking nothing) when the block is full, the
+   * row's source is not the block's, or one of its numbers is not of the type the columns keep.
+   */
+  appendFollowingRow(row: SignalRow): number {
+    const block = this.current;
+    if (block === undefined || block.length === block.capacity || block.source === undefined || row.valuesSource?.() !== block.source) return -1;
+    const startMs = row.candleStartMs;
+    if (!Number.isSafeInteger(startMs) || startMs < 0) return -1;
+    const actionIndex = numbersActionIndexOf(row);
+    if (actionIndex < 0) return -1;
+    this.parsedId = undefined;
+    this.parsedRow = undefined;
+    this.freeSlot = -1;
+    return this.place(block, row, actionIndex, -1, true);
   }
 
   /** {@link appendRow} after its id is parsed (or, `derived`, left to hash later). */

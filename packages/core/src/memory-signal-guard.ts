@@ -92,6 +92,16 @@ export class DerivedIdGuard {
     }
   }
 
+  /**
+   * Notes a signal just stored that follows (`SignalRow.follows`) the signal noted last: same series, later start, id
+   * derived. Its series' latest start is its own.
+   */
+  noteFollowing(candleStartMs: number): void {
+    const entry = this.last!;
+    if (this.undo !== undefined && !this.undo.latestMs.has(entry)) this.undo.latestMs.set(entry, entry.latestMs);
+    entry.latestMs = candleStartMs;
+  }
+
   /** The entry of a signal's series (made when `create`). */
   private entryOf(signal: KeyFields, create: boolean): SeriesEntry | undefined {
     const last = this.last;

@@ -99,6 +99,18 @@ function asRowItem(item: Item, withWords: boolean, sources?: TestSources, derive
   const row: SignalRow = {
     id: record.id,
     idDerived: () => derived && ownKeyId,
+    // As the batched replay's rows: the same pipeline, series, model, feature set, width and source, and before it.
+    follows: (previous) =>
+      derived &&
+      previous.pipelineId === record.pipelineId &&
+      previous.productId === record.productId &&
+      previous.granularity === record.granularity &&
+      previous.modelId === record.modelId &&
+      previous.modelVersion === record.modelVersion &&
+      previous.featureSetVersion === record.features.featureSetVersion &&
+      previous.width === values.length &&
+      previous.valuesSource?.() === sources?.sourceOf(record) &&
+      previous.candleStartMs < record.candleStartMs,
     idWords: (target) => {
       if (!withWords || !/^sig_[0-9a-f]{32}$/.test(record.id)) return false;
       for (let word = 0; word < 4; word += 1) target[word] = Number.parseInt(record.id.slice(4 + 8 * word, 12 + 8 * word), 16);
@@ -339,6 +351,22 @@ describe('MemorySignals: rows kept with their ids unhashed', () => {
     expect(signals.unhashedCount).toBe(3);
     for (const hour of [3, 1, 2]) expect(signals.get(recordAt(hour).id)).toEqual(recordAt(hour));
     expect(signals.unhashedCount).toBe(0);
+  });
+
+  it('appends rows that follow one another with their numbers only, and still finds them when written again', () => {
+    const signals = new MemorySignals();
+    const sources = new TestSources();
+    // Even hours: one model version, so each row follows the one before (same block, same source).
+    const rows = (hours: readonly number[]): Item[] => hours.map((hour) => asRowItem({ record: recordAt(hour), state: 'DONE' }, false, sources, true));
+    expect(signals.storeBulk(rows([2, 4, 6])).map(({ handle }) => handle)).toEqual([0, 1, 2]);
+    signals.commitBulk();
+    expect(signals.unhashedCount).toBe(3);
+    // Each written again is found stored (its series' latest start is the last row's): nothing new.
+    expect(signals.storeBulk(rows([4]))).toEqual([]);
+    signals.commitBulk();
+    expect(signals.storeBulk(rows([8, 6])).map(({ item }) => item.record.candleStartMs)).toEqual([8 * HOUR_MS]);
+    signals.commitBulk();
+    for (const hour of [2, 4, 6, 8]) expect(signals.get(recordAt(hour).id)).toEqual(recordAt(hour));
   });
 
   it('finds a stored one for a later signal whose id is that stored one\'s (not its own key\'s)', () => {

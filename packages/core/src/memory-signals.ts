@@ -183,21 +183,37 @@ export class MemorySignals implements IdHandles {
     columns.begin(items.length);
     guard.begin();
     this.pending = [];
+    /** The row appended last without its id hashed, while the next may follow it (see `SignalRow.follows`). */
+    let previous: SignalRow | undefined;
     try {
       for (let index = 0; index < items.length; index += 1) {
         const item = items[index]!;
         // An item given as a row (the batched replay's quiet signals) is copied in without its record being built.
         const row = (item as SignalRowItem)[SIGNAL_ROW]?.();
         const derived = row !== undefined && row.idDerived?.() === true;
-        // A row whose id is derived from its key and certainly new goes in without its id being hashed.
-        if (derived && guard.isCertainlyNew(row)) {
-          const handle = columns.appendDerivedRow(row, items.length - index);
-          if (handle >= 0) {
-            guard.note(row, true);
-            fresh.push({ item, handle });
-            continue;
+        if (derived) {
+          // A row following the last one (its series, after it) is certainly new as that one was: its numbers only.
+          if (previous !== undefined && row.follows?.(previous) === true) {
+            const handle = columns.appendFollowingRow(row);
+            if (handle >= 0) {
+              guard.noteFollowing(row.candleStartMs);
+              fresh.push({ item, handle });
+              previous = row;
+              continue;
+            }
+          }
+          // A row whose id is derived from its key and certainly new goes in without its id being hashed.
+          if (guard.isCertainlyNew(row)) {
+            const handle = columns.appendDerivedRow(row, items.length - index);
+            if (handle >= 0) {
+              guard.note(row, true);
+              fresh.push({ item, handle });
+              previous = row;
+              continue;
+            }
           }
         }
+        previous = undefined;
         let record = row === undefined ? item.record : undefined;
         // In the columns or in the map, never both. A row's id is read as text only to look among the map's.
         const found = row === undefined ? columns.find(record!.id) : columns.findRow(row);

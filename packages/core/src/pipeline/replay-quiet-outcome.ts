@@ -131,6 +131,24 @@ export class QuietOutcome implements SignalRow {
     return signalIdWordsOf(this.runtime, this.item.candle, target, 0);
   }
 
+  /**
+   * Whether `previous` is an outcome of this replay's, with its signal kept as a row as this one's, of the same
+   * series and feature log, before this one (see {@link SignalRow.follows}): the pipeline, model and feature set are
+   * the replay's.
+   */
+  follows(previous: SignalRow): boolean {
+    if (!(previous instanceof QuietOutcome) || previous.runtime !== this.runtime || previous.vectors !== this.vectors) return false;
+    const { item } = this;
+    const before = previous.item;
+    return (
+      item.source !== undefined &&
+      before.source === item.source &&
+      before.candle.productId === item.candle.productId &&
+      before.candle.granularity === item.candle.granularity &&
+      before.candle.startMs < item.candle.startMs
+    );
+  }
+
   /** True with a signal: its id is the one `signalIdOf` derives from the candle (see {@link SignalRow.idDerived}). */
   idDerived(): boolean {
     return this.signal;
