@@ -215,6 +215,7 @@ export {
 export {
   type ExitPolicy,
   type FeatureExtractor,
+  type FeatureRows,
   type FeatureSet,
   type MarketDataSource,
   type ModelPrediction,

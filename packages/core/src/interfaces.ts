@@ -145,6 +145,30 @@ export interface SignalModel {
    * @throws TradepipeError as {@link SignalModel.predict}
    */
   predictBatch(vectors: readonly FeatureVector[], options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction[]>;
+  /**
+   * Optional: {@link SignalModel.predictBatch} for vectors given as rows of the feature set's values (the set's whole
+   * vectors, not the model's view), all of one series: exactly what `predictBatch` gives for the model's view of
+   * the same vectors. Returns `undefined` when the model cannot take rows of that set (the caller then calls
+   * `predictBatch`). The batched replay predicts its chunk's matrix with it, no vector made. The rows are the
+   * caller's, valid during the call.
+   * @throws TradepipeError as {@link SignalModel.predict}
+   */
+  predictRows?(rows: FeatureRows, options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction[] | undefined>;
+}
+
+/** Feature vectors of one series as rows of numbers (see {@link SignalModel.predictRows}). */
+export interface FeatureRows {
+  /** The rows' values, row after row from index 0 (it may hold more than `count` rows: the rest is not read). */
+  readonly values: Float64Array;
+  /** Rows given. */
+  readonly count: number;
+  /** Values per row: the feature set's `featureNames.length`. */
+  readonly width: number;
+  /** The feature set's version (every row's). */
+  readonly featureSetVersion: string;
+  /** The series of every row. */
+  readonly productId: string;
+  readonly granularity: Granularity;
 }
 
 /** What the signal bridge decided for one signal. */

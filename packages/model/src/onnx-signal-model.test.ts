@@ -115,6 +115,30 @@ describe('OnnxSignalModel predictions', () => {
     expect(differing).toEqual([]);
   });
 
+  it('predicts rows of the set\'s values bit for bit as predictBatch predicts the same vectors, at any count (one row, a run and a part, a last run of one)', async () => {
+    // The set gives more features than the model reads, in another order: the model picks its own out by name.
+    const set = ['extra_a', ...[...names].reverse(), 'extra_b'];
+    const wide = await OnnxSignalModel.load({ ...base, expectedFeatureNames: set });
+    const many = toVectors(plantedLinearData(8_193, 6, 12).rows, 'v1');
+    const values = new Float64Array(many.length * set.length);
+    many.forEach((vector, row) => values.set([7, ...[...vector.values].reverse(), -7], row * set.length));
+    const rows = (count: number) => ({ values, count, width: set.length, featureSetVersion: 'v1', productId: many[0]!.productId, granularity: many[0]!.granularity });
+    for (const count of [0, 1, 2, 17, 4_096, 4_097, 8_193]) expect(await wide.predictRows(rows(count))).toEqual(await loaded.predictBatch(many.slice(0, count)));
+    // Rows of another set, or of a granularity the model was not trained on, are not taken.
+    expect(await wide.predictRows({ ...rows(3), featureSetVersion: 'v2' })).toBeUndefined();
+    expect(await wide.predictRows({ ...rows(3), width: set.length - 1 })).toBeUndefined();
+    expect((await refusal(wide.predictRows({ ...rows(3), granularity: 'ONE_HOUR' }))).code).toBe('model_mismatch');
+    expect((await refusal(wide.predictRows({ ...rows(3), count: many.length + 1 }))).code).toBe('validation_failed');
+    // A value the model reads that is not finite is refused; one it does not read (extra_a) is not looked at.
+    const broken = values.slice(0, 3 * set.length);
+    broken[set.length + 1] = Number.NaN;
+    expect((await refusal(wide.predictRows({ ...rows(3), values: broken }))).code).toBe('validation_failed');
+    broken[set.length + 1] = 0;
+    broken[set.length] = Number.NaN;
+    expect(await wide.predictRows({ ...rows(3), values: broken })).toHaveLength(3);
+    await wide.close();
+  });
+
   it('recovers the planted classes', async () => {
     const batch = await loaded.predictBatch(vectors);
     const correct = batch.filter((prediction, index) => prediction.action === data.labels[index]).length;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { TradepipeError, createFeatureView, silentLogger, toTradepipeError } from '@tradepipe/core';
-import type { FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
+import type { FeatureRows, FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
 import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
 import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
@@ -236,6 +236,33 @@ export class OnnxSignalModel implements SignalModel {
     return predictions;
   }
 
+  /**
+   * {@link OnnxSignalModel.predictBatch} for vectors given as rows of the feature set's values: the same runs (of up to
+   * 4,096 rows, a single row run as two), the model's features read from each row by name, so each prediction is bit
+   * for bit what `predictBatch` gives for the same vectors. `undefined` for rows of another set than the model was
+   * loaded for, or for a model that fixes its batch size to 1 (then call `predictBatch`).
+   * @throws TradepipeError as {@link OnnxSignalModel.predict}.
+   */
+  async predictRows(rows: FeatureRows, options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction[] | undefined> {
+    if (this.#graph.singleRowInput || rows.featureSetVersion !== this.#setVersion || rows.width !== this.#setWidth) return undefined;
+    if (!(rows.count >= 0 && rows.count * rows.width <= rows.values.length)) {
+      throw new TradepipeError('validation_failed', `Feature rows hold ${rows.values.length} values, fewer than ${rows.count} rows of ${rows.width}`, { details: { count: rows.count, width: rows.width } });
+    }
+    this.#checkSeries(rows.productId, rows.granularity, 0);
+    const predictions: ModelPrediction[] = [];
+    for (let start = 0; start < rows.count; start += MAX_RUN_ROWS) {
+      const count = Math.min(MAX_RUN_ROWS, rows.count - start);
+      // One row runs as two, as `predict` does (a one-row run rounds differently).
+      const runRows = count === 1 ? 2 : count;
+      const part = await this.#runPacked(runRows, (data) => {
+        for (let row = 0; row < runRows; row += 1) this.#packRow(rows.values, (start + (count === 1 ? 0 : row)) * rows.width, true, data, row, start + row);
+      }, options.signal);
+      if (count === 1) predictions.push(part[0]!);
+      else for (const prediction of part) predictions.push(prediction);
+    }
+    return predictions;
+  }
+
   /** Releases the onnxruntime session. */
   async close(): Promise<void> {
     await this.#session.release();
@@ -253,40 +280,60 @@ export class OnnxSignalModel implements SignalModel {
       if (vector.featureSetVersion !== this.featureSetVersion && vector.featureSetVersion !== this.#setVersion) {
         throw new TradepipeError('model_mismatch', `Feature vector of set '${vector.featureSetVersion}' given to a model of set '${this.featureSetVersion}'`, { details: { row } });
       }
-      if (!this.#allowUntrained && this.granularity !== undefined && vector.granularity !== this.granularity) {
-        throw new TradepipeError('model_mismatch', `A ${vector.granularity} feature vector given to a ${this.granularity} model (pass allowUntrainedMarkets to opt in)`, { details: { row } });
-      }
-      if (!this.#allowUntrained && this.#products !== undefined && !this.#products.has(vector.productId)) {
-        throw new TradepipeError('model_mismatch', `A ${vector.productId} feature vector given to a model trained on ${[...this.#products].join(', ')} (pass allowUntrainedMarkets to opt in)`, {
-          details: { row, productId: vector.productId },
-        });
-      }
+      this.#checkSeries(vector.productId, vector.granularity, row);
       const values = vector.values;
       // The set's whole vector (projected here by name) or the model's own view (the pipeline projects).
       const whole = vector.featureSetVersion === this.#setVersion && values.length === this.#setWidth;
       if (!whole && values.length !== width) {
         throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width} (or the set's ${this.#setWidth})`, { details: { row } });
       }
-      const columns = this.#view.columns;
-      for (let column = 0; column < width; column += 1) {
-        const value = values[whole ? columns[column]! : column];
-        // `value - value !== 0` is `!Number.isFinite(value)` for a number (NaN and ±Infinity give NaN): the builtin
-        // call took the value boxed, a heap number per value read (800 bytes per vector, five times the time).
-        if (typeof value !== 'number' || value - value !== 0) {
-          throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row, column } });
-        }
-        data[row * width + column] = value;
+      this.#packRow(values, 0, whole, data, row, row);
+    }
+  }
+
+  /** Refuses a vector of a granularity or product the model was not trained on (unless `allowUntrainedMarkets`). */
+  #checkSeries(productId: string, granularity: Granularity, row: number): void {
+    if (!this.#allowUntrained && this.granularity !== undefined && granularity !== this.granularity) {
+      throw new TradepipeError('model_mismatch', `A ${granularity} feature vector given to a ${this.granularity} model (pass allowUntrainedMarkets to opt in)`, { details: { row } });
+    }
+    if (!this.#allowUntrained && this.#products !== undefined && !this.#products.has(productId)) {
+      throw new TradepipeError('model_mismatch', `A ${productId} feature vector given to a model trained on ${[...this.#products].join(', ')} (pass allowUntrainedMarkets to opt in)`, {
+        details: { row, productId },
+      });
+    }
+  }
+
+  /**
+   * Writes one vector's values into row `row` of `data`: from `values` at `offset`, the set's whole vector (the
+   * model's features read by their columns) when `whole`, else the model's own view in order.
+   * @param vectorRow the vector's row as the caller counts it (for errors)
+   */
+  #packRow(values: ArrayLike<number>, offset: number, whole: boolean, data: Float32Array | Float64Array, row: number, vectorRow: number): void {
+    const width = this.#width;
+    const columns = this.#view.columns;
+    for (let column = 0; column < width; column += 1) {
+      const value = values[offset + (whole ? columns[column]! : column)];
+      // `value - value !== 0` is `!Number.isFinite(value)` for a number (NaN and ±Infinity give NaN): the builtin
+      // call took the value boxed, a heap number per value read (800 bytes per vector, five times the time).
+      if (typeof value !== 'number' || value - value !== 0) {
+        throw new TradepipeError('validation_failed', `Feature '${this.featureNames[column] ?? column}' is missing or not finite`, { details: { row: vectorRow, column } });
       }
+      data[row * width + column] = value;
     }
   }
 
   async #run(vectors: readonly FeatureVector[], signal: AbortSignal | undefined): Promise<ModelPrediction[]> {
+    return this.#runPacked(vectors.length, (data) => this.#pack(vectors, data), signal);
+  }
+
+  /** One onnxruntime run of `rows` rows, which `pack` writes into the input. */
+  async #runPacked(rows: number, pack: (data: Float32Array | Float64Array) => void, signal: AbortSignal | undefined): Promise<ModelPrediction[]> {
     try {
       signal?.throwIfAborted();
     } catch (error) {
       throw toTradepipeError(error);
     }
-    const length = vectors.length * this.#width;
+    const length = rows * this.#width;
     // The reused input unless another run holds it (onnxruntime reads it until the run ends).
     const reuse = !this.#inputBusy;
     let data: Float32Array | Float64Array;
@@ -297,18 +344,18 @@ export class OnnxSignalModel implements SignalModel {
     } else data = this.#newInput(length);
     let output: ort.Tensor | undefined;
     try {
-      this.#pack(vectors, data);
-      const tensor = new ort.Tensor(this.#graph.inputElementType, data, [vectors.length, this.#width]);
+      pack(data);
+      const tensor = new ort.Tensor(this.#graph.inputElementType, data, [rows, this.#width]);
       try {
         const result = await this.#session.run({ [this.#graph.inputName]: tensor }, [this.#graph.probabilitiesName]);
         output = result[this.#graph.probabilitiesName];
       } catch (error) {
-        throw new TradepipeError('model_failed', 'Inference failed', { cause: error, details: { modelId: this.modelId, rows: vectors.length } });
+        throw new TradepipeError('model_failed', 'Inference failed', { cause: error, details: { modelId: this.modelId, rows } });
       }
     } finally {
       if (reuse) this.#inputBusy = false;
     }
     if (output === undefined) throw new TradepipeError('model_failed', 'The model returned no probabilities', { details: { modelId: this.modelId } });
-    return predictionFromColumns(output.data as Float32Array | Float64Array, vectors.length, this.#columnActions, this.minConfidence);
+    return predictionFromColumns(output.data as Float32Array | Float64Array, rows, this.#columnActions, this.minConfidence);
   }
 }

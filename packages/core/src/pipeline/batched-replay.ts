@@ -312,7 +312,11 @@ class BatchedWalk implements ChunkVectors {
     return item.row >= 0 && this.featureFreePolicy ? 'scratch' : 'rebuild';
   }
 
-  /** One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts); if it fails, those candles take the full path (and `predict`). */
+  /**
+   * One `predictBatch` on the model's view of the chunk's warm vectors (as the stage predicts), or `predictRows` on the
+   * matrix's rows where the model has it (the same predictions); if it fails, those candles take the full path (and
+   * `predict`).
+   */
   private async predict(): Promise<void> {
     const { runtime } = this.access;
     const model = runtime.options.model;
@@ -322,11 +326,17 @@ class BatchedWalk implements ChunkVectors {
     this.warmVectors = [];
     if (model === undefined || warm.length === 0) return;
     try {
-      const view = modelViewOf(runtime);
-      // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
-      const vectors = this.matrix.batchVectors(warm, kept);
-      for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
-      const predictions = await model.predictBatch(vectors, { signal: this.access.context().signal });
+      const { signal } = this.access.context();
+      // A model that takes rows predicts the matrix as it is (one series' rows, none kept aside): no vector made.
+      const rows = kept.length === 0 && model.predictRows !== undefined ? this.matrix.seriesRows(warm) : undefined;
+      let predictions = rows === undefined ? undefined : await model.predictRows!(rows, { signal });
+      if (predictions === undefined) {
+        const view = modelViewOf(runtime);
+        // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
+        const vectors = this.matrix.batchVectors(warm, kept);
+        for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
+        predictions = await model.predictBatch(vectors, { signal });
+      }
       // Into the chunk's predictions when plain (the object then dies here), else kept on the item.
       for (let index = 0; index < warm.length; index += 1) {
         const item = warm[index]!;

@@ -1,4 +1,4 @@
-import type { FeatureExtractor, FeatureSet } from '../interfaces.js';
+import type { FeatureExtractor, FeatureRows, FeatureSet } from '../interfaces.js';
 import type { Candle, FeatureVector } from '../records/market.js';
 
 /** A plain feature vector the matrix rewrites. */
@@ -173,6 +173,21 @@ export class ChunkMatrix {
       vectors[index] = vector;
     }
     return vectors;
+  }
+
+  /**
+   * The matrix's rows as `predictRows` takes them, when `items` (a chunk's warm items, in order) are exactly its rows
+   * from 0, in order, all of one series; else `undefined`.
+   */
+  seriesRows(items: readonly { readonly candle: Candle; readonly row: number }[]): FeatureRows | undefined {
+    const first = items[0];
+    if (first === undefined || items.length !== this.rows) return undefined;
+    const { productId, granularity } = first.candle;
+    for (let index = 0; index < items.length; index += 1) {
+      const { candle, row } = items[index]!;
+      if (row !== index || candle.productId !== productId || candle.granularity !== granularity) return undefined;
+    }
+    return { values: this.values, count: items.length, width: this.width, featureSetVersion: this.featureSetVersion, productId, granularity };
   }
 
   /** The vector of a row taken for `candle`: a new plain object and array, equal to the one taken. */
