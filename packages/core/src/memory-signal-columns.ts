@@ -12,6 +12,8 @@ const ID_PREFIX = `${RECORD_ID_PREFIXES.signal}_`;
 const ID_LENGTH = ID_PREFIX.length + 32;
 /** Rows a block is made for at least (later bulk writes of the same series fill it). */
 const MIN_BLOCK_ROWS = 64;
+/** Rows a block made larger than the write that makes it holds at most (see `blockFor`): what a series' last block can leave unused. */
+const MAX_GROWN_BLOCK_ROWS = 16_384;
 /** Feature values a block holds at most (2^22 doubles, 32 MB): its rows are capped at this over the vector's width. */
 const MAX_BLOCK_VALUES = 2 ** 22;
 
@@ -231,6 +233,7 @@ export class SignalColumns {
    * the table: before any lookup by id, which must see them.
    */
   private hashDerived(): void {
+    this.reserveHashed(this.count, this.count);
     const { hashed, words, table } = this;
     const mask = (table.length >>> 1) - 1;
     for (let handle = this.firstUnhashed; handle < this.count; handle += 1) {
@@ -475,12 +478,14 @@ export class SignalColumns {
     this.handleBlock[handle] = block.index;
     this.handleRow[handle] = row;
     this.count = handle + 1;
+    // Unhashed until placed below (a rolled-back write may have left this slot set).
+    this.hashed[handle] = 0;
     if (derived) {
-      this.hashed[handle] = 0;
       if (this.unhashed === 0) this.firstUnhashed = handle;
       this.unhashed += 1;
       return handle;
     }
+    this.reserveHashed(handle + 1, handle + 1 - this.unhashed);
     this.hashed[handle] = 1;
     const base = 4 * handle;
     const { words, scratch } = this;
@@ -543,7 +548,10 @@ export class SignalColumns {
         // Sized for the rest of the write, but never past MAX_BLOCK_VALUES feature values: a write of several
         // interleaved series would size each series' block for the whole write, and a plain array past 2^25
         // elements starts as a slow dictionary array.
-        const rows = Math.min(Math.max(MIN_BLOCK_ROWS, rowsHint), Math.max(MIN_BLOCK_ROWS, Math.floor(MAX_BLOCK_VALUES / Math.max(1, width))));
+        // At least twice the full block it follows: a replay writing a series a chunk at a time makes a few blocks, not
+        // one per write (each with eight typed arrays to allocate).
+        const grown = block !== undefined && block.length === block.capacity ? Math.min(2 * block.capacity, MAX_GROWN_BLOCK_ROWS) : 0;
+        const rows = Math.min(Math.max(MIN_BLOCK_ROWS, rowsHint, grown), Math.max(MIN_BLOCK_ROWS, Math.floor(MAX_BLOCK_VALUES / Math.max(1, width))));
         block = new Block(this.blocks.length, pipelineId, productId, granularity, modelId, modelVersion, featureSetVersion, width, rows);
         this.blocks.push(block);
         this.openBlocks.set(key, block);
@@ -557,14 +565,11 @@ export class SignalColumns {
     return block;
   }
 
-  /** Grows the per-handle arrays and the table (kept at most half full) for `handles` handles. */
+  /** Grows the per-handle arrays for `handles` handles (the ids' words and the table grow as ids are hashed: {@link reserveHashed}). */
   private reserve(handles: number): void {
     if (handles > this.handleBlock.length) {
       let capacity = 2 * this.handleBlock.length;
       while (handles > capacity) capacity *= 2;
-      const words = new Uint32Array(4 * capacity);
-      words.set(this.words);
-      this.words = words;
       const handleBlock = new Int32Array(capacity);
       handleBlock.set(this.handleBlock);
       this.handleBlock = handleBlock;
@@ -575,10 +580,24 @@ export class SignalColumns {
       hashed.set(this.hashed);
       this.hashed = hashed;
     }
-    if (4 * handles > this.table.length) {
+  }
+
+  /**
+   * Grows the ids' words for `handles` handles and the table (kept at most half full) for `entries` hashed ids: a
+   * replay's rows kept unhashed take neither (32 bytes a signal, 34 MB of a replayed year, most replays never use).
+   */
+  private reserveHashed(handles: number, entries: number): void {
+    if (4 * handles > this.words.length) {
+      let capacity = this.words.length / 2;
+      while (4 * handles > capacity) capacity *= 2;
+      const words = new Uint32Array(capacity);
+      words.set(this.words);
+      this.words = words;
+    }
+    if (4 * entries > this.table.length) {
       const old = this.table;
       let length = 2 * old.length;
-      while (4 * handles > length) length *= 2;
+      while (4 * entries > length) length *= 2;
       const table = new Int32Array(length);
       const mask = (length >>> 1) - 1;
       const place = (entry: number, first: number): void => {

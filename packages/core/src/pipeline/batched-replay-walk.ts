@@ -173,6 +173,13 @@ let scratchRuntime: PipelineRuntime | undefined;
 let scratchCandle: Candle | undefined;
 let scratchIdText: string | undefined;
 
+/** Drops what the `scratch` mode's signal holds of the last candle decided (its runtime keeps the replay's store alive). @internal */
+export function releaseScratchSignal(): void {
+  scratchRuntime = undefined;
+  scratchCandle = undefined;
+  scratchIdText = undefined;
+}
+
 /**
  * What `signalRecord` gives for the candle, in one object rewritten at each call (valid until the next; every
  * field `signalRecord` sets, `probabilities` set to `undefined` when the prediction has none), but its features:

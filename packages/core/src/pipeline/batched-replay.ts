@@ -7,7 +7,7 @@ import type { FeatureExtractor, ModelPrediction } from '../interfaces.js';
 import { candleCloseMs, type Candle, type FeatureVector } from '../records/market.js';
 import { candleWorkId, type PipelineStore } from '../store.js';
 import { GRANULARITIES, type ManualClock } from '../time.js';
-import { ReplayCaches, decideQuietly, writeQuiet, type QuietSignalMode } from './batched-replay-walk.js';
+import { ReplayCaches, decideQuietly, releaseScratchSignal, writeQuiet, type QuietSignalMode } from './batched-replay-walk.js';
 import { QuietOutcomes, type ChunkItem, type ChunkVectors, type QuietOutcome } from './replay-quiet-outcome.js';
 import type { Pipeline } from './pipeline.js';
 import { replayCandles } from './replay.js';
@@ -509,6 +509,8 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
         }
       } finally {
         retries.dispose();
+        // The walk's reused signal must not keep this replay's runtime (and through it the store) alive after it.
+        releaseScratchSignal();
       }
       await checkpointFeatures(input.pipeline);
       await staging?.flush();

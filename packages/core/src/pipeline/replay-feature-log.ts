@@ -6,7 +6,7 @@ import type { Candle } from '../records/market.js';
 /** Candles a stretch holds at most: a read recomputes at most this many vectors (≈ 1 ms on the shipped feature set; an engine state costs ≈ 0.1 ms to save). */
 const STRETCH_CANDLES = 1_024;
 
-/** Candles a stretch makes room for at first: a stretch grows to {@link STRETCH_CANDLES} as candles come (a series with many gaps starts many short ones). */
+/** Candles a stretch makes room for at first: a stretch grows to {@link STRETCH_CANDLES} as candles come (a series with many gaps starts many short ones), and one after a full one of its engine starts full size. */
 const FIRST_STRETCH_CANDLES = 64;
 
 /** An engine's state, as its `copyState` gave it, or else a deep copy of what its `saveState` gave. */
@@ -32,15 +32,23 @@ function resume(extractor: FeatureExtractor, state: EngineCopy): void {
  */
 class Stretch {
   length = 0;
-  startMs = new Float64Array(FIRST_STRETCH_CANDLES);
+  startMs: Float64Array;
   /** Open, high, low, close and volume per candle. */
-  values = new Float64Array(5 * FIRST_STRETCH_CANDLES);
-  gapFilled = new Uint8Array(FIRST_STRETCH_CANDLES);
+  values: Float64Array;
+  gapFilled: Uint8Array;
 
+  /**
+   * @param state the engine's state before the stretch's first candle (see {@link ReplayFeatureLog.record})
+   * @param capacity candles to make room for at first
+   */
   constructor(
-    /** The engine's state before the stretch's first candle (see {@link ReplayFeatureLog.record}). */
     readonly state: EngineCopy,
-  ) {}
+    capacity: number,
+  ) {
+    this.startMs = new Float64Array(capacity);
+    this.values = new Float64Array(5 * capacity);
+    this.gapFilled = new Uint8Array(capacity);
+  }
 
   /** Makes room for one more candle. */
   grow(): void {
@@ -107,7 +115,9 @@ export class ReplayFeatureLog implements FeatureValuesSource {
   record(engine: FeatureExtractor, candle: Candle): void {
     let stretch = this.current;
     if (stretch === undefined || stretch.length === STRETCH_CANDLES || this.engine !== engine || engine.lastCandleStartMs() !== stretch.startMs[stretch.length - 1]) {
-      stretch = new Stretch(copyOf(engine));
+      // A stretch after a full one of the same engine (a series without gaps) is made full size at once.
+      const continuing = stretch !== undefined && stretch.length === STRETCH_CANDLES && this.engine === engine;
+      stretch = new Stretch(copyOf(engine), continuing ? STRETCH_CANDLES : FIRST_STRETCH_CANDLES);
       this.stretches.push(stretch);
       this.current = stretch;
       this.engine = engine;
