@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../decimal.js';
 import { recordId } from '../ids.js';
@@ -17,7 +19,7 @@ import { wrapEveryStage, wrapStage, type PipelinePlugin } from './plugins.js';
 import { replayCandles } from './replay.js';
 import { replayAccessOf } from './replay-access.js';
 import { collectReplayRecords } from './replay-records.js';
-import { ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, ScriptedValidator, ThresholdModel } from './test-doubles.js';
+import { FastReturnFeatureSet, ImmediateExecutor, LimitRiskManager, ReturnFeatureSet, RowsThresholdModel, ScriptedValidator, ThresholdModel } from './test-doubles.js';
 
 fc.configureGlobal({ seed: 20261128, numRuns: 12 });
 
@@ -58,7 +60,7 @@ function candlesFrom(returns: readonly number[]): Candle[] {
 }
 
 /** `added`: only a recommendation listener at first, which adds the candle and signal listeners on its first call. */
-async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all', policy?: RecommendationPolicy, extra: { readonly model?: SignalModel; readonly plugins?: readonly PipelinePlugin[] } = {}) {
+async function run(mode: 'batched' | 'reference', candles: readonly Candle[], chunkCandles: number, listeners: 'all' | 'added' = 'all', policy?: RecommendationPolicy, extra: { readonly model?: SignalModel; readonly plugins?: readonly PipelinePlugin[]; readonly features?: ReturnFeatureSet } = {}) {
   const history = candles.slice(0, 20);
   const replayed = candles.slice(20);
   const clock = createManualClock(replayed[0]!.startMs);
@@ -70,7 +72,7 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
     pipelineId: 'batched-test',
     store,
     clock,
-    features: new ReturnFeatureSet(),
+    features: extra.features ?? new ReturnFeatureSet(),
     model: extra.model ?? new ThresholdModel(),
     validator: new ScriptedValidator('rules', ['approve', 'reject', 'approve']),
     risk: new LimitRiskManager(signer, 350),
@@ -129,6 +131,45 @@ describe('replayCandlesBatched', () => {
         expect(batched.result.candleByCandle).toBe(false);
       }),
     );
+  });
+
+  it('records the same with an extractor that writes into the chunk\'s matrix (updateInto, copyState) and a model that predicts its rows (predictRows)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 }), fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
+        const candles = candlesFrom(returns);
+        const reference = await run('reference', candles, chunkCandles);
+        const model = new RowsThresholdModel();
+        const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model, features: new FastReturnFeatureSet() });
+        expect(batched.records).toEqual(reference.records);
+        expect(batched.events).toEqual(reference.events);
+        expect(batched.checkpoint).toEqual(reference.checkpoint);
+        expect(batched.clockMs).toBe(reference.clockMs);
+        // Predicted from the matrix's rows (the candles the stages took, if any, one by one).
+        expect(model.rowsPredicted).toBeGreaterThan(0);
+      }),
+    );
+  });
+
+  it('keeps nothing of the replay alive once it returned (its store, through the walk\'s reused signal)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const replayed = async (): Promise<WeakRef<object>> => {
+      const candles = candlesFrom(Array.from({ length: 120 }, (_, index) => Math.sin(index) * 0.004));
+      const clock = createManualClock(candles[20]!.startMs);
+      const store = createMemoryStore({ clock });
+      await store.putProduct(testProduct());
+      await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
+      const pipeline = createPipeline({ pipelineId: 'released', store, clock, features: new FastReturnFeatureSet(), model: new RowsThresholdModel(), stages: ['signal', 'bridge'] });
+      await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20) });
+      return new WeakRef(store);
+    };
+    const store = await replayed();
+    // Not `deref()` between collections: it keeps its target alive until the end of the job that calls it.
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(store.deref()).toBeUndefined();
   });
 
   it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "hold", a confidence of NaN or 7, a probability of 1.5, undefined, null, a BUY its probabilities contradict, probabilities that do not sum to 1)', async () => {

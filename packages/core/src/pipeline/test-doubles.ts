@@ -3,7 +3,7 @@ import { signRiskApproval, type ApprovalSigner } from '../approval.js';
 import { decimal, decimalFromNumber } from '../decimal.js';
 import { TradepipeError } from '../errors.js';
 import { clientOrderIdFor, recordId } from '../ids.js';
-import type { FeatureExtractor, FeatureSet, ModelPrediction, OrderExecutor, RiskManager, SeriesKey, SignalModel, StageContext, TradeValidator, ValidationInput } from '../interfaces.js';
+import type { FeatureExtractor, FeatureRows, FeatureSet, ModelPrediction, OrderExecutor, RiskManager, SeriesKey, SignalModel, StageContext, TradeValidator, ValidationInput } from '../interfaces.js';
 import { recordOrderIntent } from '../order-intent.js';
 import type { Order } from '../records/execution.js';
 import type { Candle, FeatureVector } from '../records/market.js';
@@ -38,6 +38,25 @@ export class ReturnFeatureSet implements FeatureSet {
   }
 }
 
+/** {@link ReturnFeatureSet} whose extractors also have `updateInto`, `copyState` and `resumeCopy`: the batched replay's fast paths, as the shipped feature engine has them. */
+export class FastReturnFeatureSet extends ReturnFeatureSet {
+  override createExtractor(series: SeriesKey): FeatureExtractor {
+    const extractor = super.createExtractor(series);
+    return {
+      ...extractor,
+      updateInto: (candle, target, offset) => {
+        const vector = extractor.update(candle);
+        if (vector === undefined) return false;
+        target[offset] = vector.values[0]!;
+        target[offset + 1] = vector.values[1]!;
+        return true;
+      },
+      copyState: () => structuredClone(extractor.saveState()),
+      resumeCopy: (copy) => extractor.restoreState(structuredClone(copy)),
+    };
+  }
+}
+
 /** BUY above +1 %, SELL below −1 %, HOLD otherwise. */
 export class ThresholdModel implements SignalModel {
   readonly modelId = 'threshold';
@@ -52,6 +71,21 @@ export class ThresholdModel implements SignalModel {
   }
   async predictBatch(vectors: readonly FeatureVector[]): Promise<ModelPrediction[]> {
     return Promise.all(vectors.map((vector) => this.predict(vector)));
+  }
+}
+
+/** {@link ThresholdModel} that also takes rows ({@link SignalModel.predictRows}), counting the rows it predicted so. */
+export class RowsThresholdModel extends ThresholdModel {
+  rowsPredicted = 0;
+  async predictRows(rows: FeatureRows): Promise<ModelPrediction[] | undefined> {
+    if (rows.featureSetVersion !== this.featureSetVersion || rows.width !== this.featureNames.length) return undefined;
+    const predictions: ModelPrediction[] = [];
+    for (let row = 0; row < rows.count; row += 1) {
+      const values = [rows.values[2 * row]!, rows.values[2 * row + 1]!];
+      predictions.push(await this.predict({ productId: rows.productId, granularity: rows.granularity, candleStartMs: 0, featureSetVersion: rows.featureSetVersion, values }));
+    }
+    this.rowsPredicted += rows.count;
+    return predictions;
   }
 }
 
