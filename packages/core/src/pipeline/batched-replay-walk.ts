@@ -173,11 +173,35 @@ let scratchRuntime: PipelineRuntime | undefined;
 let scratchCandle: Candle | undefined;
 let scratchIdText: string | undefined;
 
-/** Drops what the `scratch` mode's signal holds of the last candle decided (its runtime keeps the replay's store alive). @internal */
+/** The input the `scratch` mode hands the policy, rewritten for each candle (a class: its `nowMs` stays a double written in place). */
+class ScratchInput {
+  constructor(
+    public signal: Signal,
+    public product: Product,
+    public position: Position | undefined,
+    public nowMs: number,
+  ) {}
+}
+
+/** The one input object of the `scratch` mode. */
+let scratchPolicyInput: ScratchInput | undefined;
+
+/** The policy's input for the `scratch` mode's signal, in one object rewritten at each call (valid until the next). */
+function scratchInput(signal: Signal, product: Product, position: Position | undefined, nowMs: number): ScratchInput {
+  const input = (scratchPolicyInput ??= new ScratchInput(signal, product, position, 0.5));
+  input.signal = signal;
+  input.product = product;
+  input.position = position;
+  input.nowMs = nowMs;
+  return input;
+}
+
+/** Drops what the `scratch` mode's signal and policy input hold of the last candle decided (its runtime keeps the replay's store alive). @internal */
 export function releaseScratchSignal(): void {
   scratchRuntime = undefined;
   scratchCandle = undefined;
   scratchIdText = undefined;
+  scratchPolicyInput = undefined;
 }
 
 /**
@@ -239,7 +263,8 @@ export function decideQuietly(access: ReplayAccess, caches: ReplayCaches, vector
   const stale = staleSignalReason(runtime, signal, nowMs);
   if (stale !== undefined) return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, stale, undefined);
   if (product === undefined) return undefined;
-  const decision = runtime.policy.recommend({ signal, product, position, nowMs });
+  // The scratch mode's policy keeps nothing of its input: one input object, rewritten for each candle.
+  const decision = runtime.policy.recommend(mode === 'scratch' ? scratchInput(signal, product, position, nowMs) : { signal, product, position, nowMs });
   if (decision.kind === 'none') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, decision.reason, undefined);
   if (decision.kind === 'reject') return outcomeOf(outcomes, runtime, vectors, item, signal, kept, nowMs, undefined, { recommendation: decision.recommendation, reason: decision.reason });
   return undefined;

@@ -132,7 +132,9 @@ class BatchedWalk implements ChunkVectors {
   private last: { readonly productId: string; readonly granularity: string; readonly engine: SeriesEngine; readonly log: ReplayFeatureLog | undefined } | undefined;
   /** Per series, what its engine took (into the core memory store only: the store recomputes quiet signals' values from it). */
   private readonly logs = new Map<string, ReplayFeatureLog>();
-  private pending: QuietOutcome[] = [];
+  private readonly pending: QuietOutcome[] = [];
+  /** The items of the chunk being walked (see {@link chunk}). */
+  private readonly chunkItems: ChunkItem[] = [];
   /** Where {@link pending}'s outcomes come from: reused once they are written. */
   private readonly outcomes = new QuietOutcomes();
   /** The items {@link pooledItem} rewrites, one per place in a chunk. */
@@ -179,7 +181,9 @@ class BatchedWalk implements ChunkVectors {
   async chunk(ordered: readonly Candle[], start: number, size: number): Promise<ChunkItem[]> {
     const engines = this.access.engines!;
     const features = this.access.runtime.options.features!;
-    const items: ChunkItem[] = [];
+    // One array for every chunk's items (a chunk's are walked before the next is read).
+    const items = this.chunkItems;
+    items.length = 0;
     this.matrix.clear();
     // No row of this chunk holds a prediction until its predictBatch (a chunk takes at most `size` rows).
     this.predictions.reset(Math.min(size, ordered.length - start));
@@ -380,7 +384,8 @@ class BatchedWalk implements ChunkVectors {
     if (this.pending.length === 0) return;
     this.input.clock.set(Math.max(this.input.clock.nowMs(), this.clockMs));
     await writeQuiet(this.access, this.view.store, this.pending, this.lazySignals);
-    this.pending = [];
+    // Emptied, not replaced: one array for every flush (the write keeps none of it).
+    this.pending.length = 0;
     this.outcomes.release();
   }
 
