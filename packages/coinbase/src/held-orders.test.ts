@@ -231,6 +231,28 @@ describe('settleHeldOrder: the operator ends an order Coinbase never accounts fo
     expect(await store.listActiveReservations()).toEqual([]);
   });
 
+  it('Coinbase\'s figures the order sync raises while the operator settles make the settlement refuse, the order still held; run again, it is short of them', async () => {
+    const { harness, order } = await heldHarness();
+    const store = harness.kit.store;
+    const fills = exchangeFills(harness);
+    // A poll between the settlement's read and its end: Coinbase's filled_size now given, twice what its one fill
+    // holds (no new fill listed).
+    const higher = multiplyDecimal(decimal(String(harness.setup.fake.orders()[0]!.filled_size)), decimal('2'));
+    expect(higher).not.toBe(order.filledBaseSize);
+    const racing = withWriteBefore(store, 'updateOrder', async () => {
+      await store.updateOrder(order.id, { filledBaseSize: higher, updatedAtMs: harness.kit.clock.nowMs(), expected: { status: order.status, statusReason: order.statusReason } });
+    });
+    expect(await refusal(settleHeldOrder(racing, { orderId: order.id, fills, reason: 'fills read off Coinbase', nowMs: harness.kit.clock.nowMs() }))).toBe('order_conflict');
+    expect(await store.getOrder(order.id)).toMatchObject({ status: order.status, statusReason: order.statusReason, filledBaseSize: higher });
+    expect(await store.listFills(order.id)).toHaveLength(1);
+    expect(await store.listActiveReservations()).toHaveLength(1);
+    // The operator looks again: the fills are short of the figure now, refused unless they say Coinbase's is wrong.
+    expect(await refusal(settleHeldOrder(store, { orderId: order.id, recordedFillsComplete: true, reason: 'one fill on the account', nowMs: harness.kit.clock.nowMs() }))).toBe('validation_failed');
+    const settled = await settleHeldOrder(store, { orderId: order.id, recordedFillsComplete: true, overrideCoinbaseFigures: true, reason: 'filled_size is off: one fill on the account', nowMs: harness.kit.clock.nowMs() });
+    expect(settled.order.status).toBe('EXECUTED');
+    expect(await store.listActiveReservations()).toEqual([]);
+  });
+
   it('a fill the order sync read before the settlement and books after it is not booked onto the settled order, and is logged', async () => {
     const listing = { emptyAnswers: Number.POSITIVE_INFINITY };
     const { harness, order: staleCopy } = await heldHarness(fillsNeverListed(listing));

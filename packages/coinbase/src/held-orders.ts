@@ -272,9 +272,10 @@ export async function settleHeldOrder(store: Pick<PipelineStore, 'getOrder' | 'l
     statusReason: `${OPERATOR_SETTLED_REASON_PREFIX}${order.statusReason!}: ${reason}`,
     completedAtMs: input.nowMs,
     updatedAtMs: input.nowMs,
-    // Compare-and-set on the order and on its fills, under the order's lock: a fill the order sync recorded since the
-    // fills were read (it books each under the order's lock too) makes the store refuse the end (`order_conflict`).
-    expected: { status: order.status, statusReason: order.statusReason, fillCount: total.count },
+    // Compare-and-set on the order, on its fills and on Coinbase's figures the fills were checked against, under the
+    // order's lock: a fill the order sync recorded since the fills were read (it books each under the order's lock
+    // too), or figures it raised since, make the store refuse the end (`order_conflict`).
+    expected: { status: order.status, statusReason: order.statusReason, fillCount: total.count, filledBaseSize: order.filledBaseSize, filledQuoteValue: order.filledQuoteValue },
   });
   return { order: ended, fillsRecorded: fresh.length, fillsAlreadyRecorded: already };
 }

@@ -259,6 +259,7 @@ export {
   isOrderAsExpected,
   orderChangedUnderneath,
   orderFillsChangedUnderneath,
+  checkExpectedFigures,
   expectedFillCountOf,
   expectedOrderOf,
   parseRecordWrite,

@@ -3,7 +3,7 @@ import { SortedTimes } from './memory-indexes.js';
 import { parseWith } from './parse.js';
 import { OrderSchema, TERMINAL_ORDER_STATUSES, canTransitionOrder, type Order } from './records/execution.js';
 import type { OrderUpdate } from './store.js';
-import { expectedFillCountOf, isOrderAsExpected, isRepeatedTerminalUpdate, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
+import { checkExpectedFigures, expectedFillCountOf, isOrderAsExpected, isRepeatedTerminalUpdate, orderChangedUnderneath, orderFillsChangedUnderneath } from './store-rules.js';
 
 /** What {@link MemoryOrders.list} filters on (the store's `listOrders` query). @internal */
 export interface OrderListQuery {
@@ -68,6 +68,7 @@ export class MemoryOrders {
    */
   update(id: string, update: OrderUpdate, fillCountOf: (orderId: string) => number): Order {
     const fillCount = expectedFillCountOf(update);
+    checkExpectedFigures(update);
     const order = this.orders.get(id);
     if (order === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });
     const { expected, ...fields } = update;

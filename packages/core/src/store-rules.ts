@@ -1,4 +1,4 @@
-import { addDecimal, compareDecimal, decimal, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
+import { addDecimal, compareDecimal, decimal, isDecimalString, multiplyDecimal, toApproxNumber, type DecimalString } from './decimal.js';
 import { TradepipeError } from './errors.js';
 import { TERMINAL_ORDER_STATUSES, type Order, type OrderStatus, type Position } from './records/execution.js';
 import { candleCloseMs, type Candle } from './records/market.js';
@@ -159,23 +159,52 @@ export function isRepeatedTerminalUpdate(order: Order, status: OrderStatus): boo
   return status === order.status && TERMINAL_ORDER_STATUSES.includes(order.status);
 }
 
+/** What a compare-and-set on an order expects stored: its status and reason, and (`OrderUpdate.expected`) maybe its filled figures. */
+type OrderExpectation = { readonly status: string; readonly statusReason?: string | undefined; readonly filledBaseSize?: string; readonly filledQuoteValue?: string };
+
 /**
  * Whether an order is stored as a compare-and-set expects it (`OrderUpdate.expected`, `FillOptions.expectedOrder`): the
- * same status and status reason; `true` when nothing is expected.
+ * same status and status reason, and the same filled figures where they are expected (equal as decimals); `true`
+ * when nothing is expected.
  * @internal Shared by store implementations.
  */
-export function isOrderAsExpected(order: Pick<Order, 'status' | 'statusReason'>, expected: { readonly status: string; readonly statusReason?: string | undefined } | undefined): boolean {
-  return expected === undefined || (order.status === expected.status && order.statusReason === expected.statusReason);
+export function isOrderAsExpected(order: Pick<Order, 'status' | 'statusReason'> & Partial<Pick<Order, 'filledBaseSize' | 'filledQuoteValue'>>, expected: OrderExpectation | undefined): boolean {
+  if (expected === undefined) return true;
+  return order.status === expected.status && order.statusReason === expected.statusReason && sameFigure(order.filledBaseSize, expected.filledBaseSize) && sameFigure(order.filledQuoteValue, expected.filledQuoteValue);
+}
+
+/** Whether a stored figure is the expected one (any, when none is expected). */
+function sameFigure(stored: DecimalString | undefined, expected: string | undefined): boolean {
+  return expected === undefined || (stored !== undefined && compareDecimal(stored, expected as DecimalString) === 0);
 }
 
 /**
- * The `order_conflict` of a compare-and-set order update whose expected status no longer holds.
+ * The `order_conflict` of a compare-and-set order update whose expected status (or figures) no longer hold.
  * @internal Shared by store implementations.
  */
-export function orderChangedUnderneath(order: Pick<Order, 'id' | 'status' | 'statusReason'>, expected: { readonly status: string; readonly statusReason?: string | undefined }): TradepipeError {
+export function orderChangedUnderneath(order: Pick<Order, 'id' | 'status' | 'statusReason'> & Partial<Pick<Order, 'filledBaseSize' | 'filledQuoteValue'>>, expected: OrderExpectation): TradepipeError {
+  const figures: Record<string, string> =
+    expected.filledBaseSize === undefined && expected.filledQuoteValue === undefined
+      ? {}
+      : { expectedFilledBaseSize: expected.filledBaseSize ?? '', expectedFilledQuoteValue: expected.filledQuoteValue ?? '', storedFilledBaseSize: order.filledBaseSize ?? '', storedFilledQuoteValue: order.filledQuoteValue ?? '' };
   return new TradepipeError('order_conflict', 'The order changed since it was read; re-read it', {
-    details: { orderId: order.id, expectedStatus: expected.status, expectedReason: expected.statusReason ?? '', storedStatus: order.status, storedReason: order.statusReason ?? '' },
+    details: { orderId: order.id, expectedStatus: expected.status, expectedReason: expected.statusReason ?? '', storedStatus: order.status, storedReason: order.statusReason ?? '', ...figures },
   });
+}
+
+/**
+ * Checks the filled figures an order update expects (`expected.filledBaseSize`, `expected.filledQuoteValue`).
+ * @throws TradepipeError `validation_failed` when one is given and is not a non-negative decimal string
+ * @internal Shared by store implementations.
+ */
+export function checkExpectedFigures(update: { readonly expected?: { readonly filledBaseSize?: unknown; readonly filledQuoteValue?: unknown } }): void {
+  for (const field of ['filledBaseSize', 'filledQuoteValue'] as const) {
+    const value = update.expected?.[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !isDecimalString(value) || value.startsWith('-')) {
+      throw new TradepipeError('validation_failed', `expected.${field} must be a non-negative decimal string, as the order was read`, { details: { field } });
+    }
+  }
 }
 
 /**

@@ -360,6 +360,14 @@ export type OrderUpdate = Partial<
      * cannot slip in between: it waits for the order's update, or the update for it.
      */
     readonly fillCount?: number;
+    /**
+     * And these filled figures stored (equal as decimals), as the caller read them: an order sync that raised
+     * Coinbase's reported `filledBaseSize` / `filledQuoteValue` since (with no new fill listed) makes the store
+     * refuse (`order_conflict`). An operator's settlement checks its fills against those figures: it must not end the
+     * order on figures that changed underneath it.
+     */
+    readonly filledBaseSize?: Order['filledBaseSize'];
+    readonly filledQuoteValue?: Order['filledQuoteValue'];
   };
 };
 

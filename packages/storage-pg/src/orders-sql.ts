@@ -4,6 +4,7 @@ import {
   TradepipeError,
   canTransitionOrder,
   isRepeatedTerminalUpdate,
+  checkExpectedFigures,
   expectedFillCountOf,
   isOrderAsExpected,
   orderChangedUnderneath,
@@ -166,6 +167,7 @@ export async function updateOrder(context: StoreContext, id: string, update: Ord
   const { expected, ...fields } = update;
   parseWith(ORDER_UPDATE_SCHEMA, fields, 'order update');
   const fillCount = expectedFillCountOf(update);
+  checkExpectedFigures(update);
   return context.driver.transaction(async (executor) => {
     const [row] = await executor.query(LOCK_ORDER_SQL(context), [id]);
     if (row === undefined) throw new TradepipeError('not_found', 'No such order', { details: { orderId: id } });

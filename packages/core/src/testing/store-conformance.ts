@@ -663,7 +663,19 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.getOrder(order.id)).toMatchObject({ status: 'ACKNOWLEDGED', statusReason: 'HELD_TEST' });
       expect(await store.listActiveReservations()).toHaveLength(1);
       await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: -1 } }), 'validation_failed');
-      const ended = await store.updateOrder(order.id, { ...end, statusReason: 'SETTLED', expected: { ...asRead, fillCount: 2 } });
+      // Figures expected as read (expected.filledBaseSize / filledQuoteValue): a figure raised since makes the store
+      // refuse; one that is not a decimal is invalid; equal as decimals (another spelling) is the same figure.
+      const raised = await store.updateOrder(order.id, { filledBaseSize: decimal('0.004'), filledQuoteValue: decimal('120.5'), updatedAtMs: nowMs, expected: asRead });
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: 2, filledBaseSize: held.filledBaseSize } }), 'order_conflict');
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: 2, filledQuoteValue: decimal('120.4') } }), 'order_conflict');
+      expect(await store.getOrder(order.id)).toMatchObject({ status: 'ACKNOWLEDGED', filledBaseSize: '0.004' });
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, filledBaseSize: 'lots' as never } }), 'validation_failed');
+      await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, filledQuoteValue: '-1' as never } }), 'validation_failed');
+      const ended = await store.updateOrder(order.id, {
+        ...end,
+        statusReason: 'SETTLED',
+        expected: { ...asRead, fillCount: 2, filledBaseSize: decimal('0.0040'), filledQuoteValue: raised.filledQuoteValue },
+      });
       expect(ended).toMatchObject({ status: 'EXECUTED', statusReason: 'SETTLED' });
       // A fill read while the order was held is not booked onto the ended order: nothing recorded, the ledger untouched.
       const balancesBefore = await store.listBalances();
