@@ -69,6 +69,12 @@ interface SeriesSpan {
   toStartMs: number;
 }
 
+/** Whether candles are in start order (ties in any order), as `sort` by start would leave them. */
+function isInStartOrder(candles: readonly Candle[]): boolean {
+  for (let index = 1; index < candles.length; index += 1) if (!(candles[index - 1]!.startMs <= candles[index]!.startMs)) return false;
+  return true;
+}
+
 /**
  * The replay's series (each one's span, in order of first appearance) and whether the input repeats a candle, in
  * one pass over the candles sorted by start.
@@ -467,7 +473,8 @@ export async function replayCandlesBatched(input: BatchedReplayInput): Promise<B
     throw new TradepipeError('validation_failed', 'chunkCandles must be a positive integer', { details: { chunkCandles: String(input.chunkCandles) } });
   }
   access.assertIdle();
-  const ordered = [...input.candles].sort((a, b) => a.startMs - b.startMs);
+  // Taken as given when in order already (a year of minutes: no 4 MB copy and no sort), else a sorted copy.
+  const ordered = isInStartOrder(input.candles) ? input.candles : [...input.candles].sort((a, b) => a.startMs - b.startMs);
   const series = seriesSpans(ordered);
   if (wrapsQuietStages(access) || (await needsCandleByCandle(input.store, series))) {
     const result = await replayCandles(input);
