@@ -166,8 +166,9 @@ export interface FeatureRows {
   readonly width: number;
   /** The feature set's version (every row's). */
   readonly featureSetVersion: string;
-  /** The series of every row. */
+  /** The product of every row. */
   readonly productId: string;
+  /** The granularity of every row. */
   readonly granularity: Granularity;
 }
 
