@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isTradepipeError } from './errors.js';
-import { checkFeatureView, createFeatureView, featureSetVersionParts } from './feature-view.js';
+import { checkFeatureView, createFeatureView, featureSetVersionParts, isModelView } from './feature-view.js';
 import type { FeatureVector } from './records/market.js';
 import { createMemoryStore } from './memory-store.js';
 import { createPipeline } from './pipeline/pipeline.js';
@@ -28,6 +28,18 @@ describe('createFeatureView', () => {
     const whole = createFeatureView(set, set);
     expect(whole.isIdentity).toBe(true);
     expect(whole.project(vector)).toBe(vector);
+  });
+
+  it('marks what it projects as a model\'s view (not enumerable: records and JSON unchanged), also a permutation of the whole set', () => {
+    const permutation = createFeatureView(set, { featureNames: ['b', 'a', 'd', 'c'], featureSetVersion: 'base-v1' });
+    const projected = permutation.project(vector);
+    // The set's width and version: only the mark tells it from the set's own vector.
+    expect(projected).toEqual({ ...vector, values: [20, 10, 40, 30] });
+    expect(isModelView(projected)).toBe(true);
+    expect(isModelView(vector)).toBe(false);
+    expect(JSON.parse(JSON.stringify(projected))).toEqual(projected);
+    expect(Object.keys(projected)).toEqual(Object.keys(vector));
+    expect(isModelView(createFeatureView(set, set).project(vector))).toBe(false);
   });
 
   it('projects every permutation of every subset to the values of those names (fast-check, seed 4848)', () => {

@@ -41,6 +41,24 @@ export function featureSetVersionParts(version: string): string[] {
 }
 
 /**
+ * The mark `FeatureView.project` sets on a vector it makes (a model's view, not the set's vector): a model that also
+ * takes the set's whole vectors tells the two apart by it, not by their shape. A model reading every feature of the
+ * set in another order under the set's version gets views of the set's width and version: taken for the set's
+ * vectors, they were reordered a second time. `Symbol.for`: the same mark across copies of this package.
+ * @internal
+ */
+export const MODEL_VIEW: unique symbol = Symbol.for('tradepipe.featureView.modelView') as never;
+
+/**
+ * Whether `vector` is a model's view made by `FeatureView.project` (see {@link MODEL_VIEW}), not the set's vector.
+ * @example
+ * isModelView(view.project(vector)); // true unless the view is the set itself (then `project` returns `vector`)
+ */
+export function isModelView(vector: FeatureVector): boolean {
+  return (vector as { readonly [MODEL_VIEW]?: unknown })[MODEL_VIEW] === true;
+}
+
+/**
  * Builds a model's view of a feature set. The model may read any subset of the set's features, in any
  * order; every name it reads must be in the set, once, and every part of its feature-set version must be
  * a part of the set's (a model trained on `tp-51-v2` reads from `tp-51-v2+my-plugin-v1`, not the other way).
@@ -78,7 +96,10 @@ export function createFeatureView(set: FeatureNamesAndVersion, model: FeatureNam
       const source = vector.values;
       const values = new Array<number>(columns.length);
       for (let index = 0; index < columns.length; index++) values[index] = source[columns[index]!]!;
-      return { ...vector, featureSetVersion, values };
+      const projected = { ...vector, featureSetVersion, values };
+      // Marked as the model's view (not enumerable: a record, JSON and equality see the vector alone).
+      Object.defineProperty(projected, MODEL_VIEW, { value: true });
+      return projected;
     },
   };
 }

@@ -167,6 +167,7 @@ export {
   checkFeatureView,
   createFeatureView,
   featureSetVersionParts,
+  isModelView,
   type FeatureNamesAndVersion,
   type FeatureView,
 } from './feature-view.js';

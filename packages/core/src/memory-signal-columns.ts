@@ -336,7 +336,10 @@ export class SignalColumns {
     this.mark = undefined;
   }
 
-  /** Takes back everything appended since {@link begin}: the columns are as before it. */
+  /**
+   * Takes back everything appended since {@link begin}: the columns hold what they held before it (ids of earlier rows
+   * the write's lookups hashed stay hashed, and grown arrays stay grown).
+   */
   rollback(): void {
     const mark = this.mark;
     if (mark === undefined) return;

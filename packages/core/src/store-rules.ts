@@ -164,7 +164,7 @@ type OrderExpectation = { readonly status: string; readonly statusReason?: strin
 
 /**
  * Whether an order is stored as a compare-and-set expects it (`OrderUpdate.expected`, `FillOptions.expectedOrder`): the
- * same status and status reason, and the same filled figures where they are expected (equal as decimals); `true`
+ * same status and status reason, and the same filled figures where they are expected (decimal strings as the order was read); `true`
  * when nothing is expected.
  * @internal Shared by store implementations.
  */

@@ -361,7 +361,7 @@ export type OrderUpdate = Partial<
      */
     readonly fillCount?: number;
     /**
-     * And these filled figures stored (equal as decimals), as the caller read them: an order sync that raised
+     * And these filled figures stored, as the caller read them (canonical decimal strings): an order sync that raised
      * Coinbase's reported `filledBaseSize` / `filledQuoteValue` since (with no new fill listed) makes the store
      * refuse (`order_conflict`). An operator's settlement checks its fills against those figures: it must not end the
      * order on figures that changed underneath it.

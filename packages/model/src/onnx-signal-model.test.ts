@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TradepipeError } from '@tradepipe/core';
+import { createFeatureView, type TradepipeError } from '@tradepipe/core';
 import { trainLinearClassifier } from './linear-classifier.js';
 import { exportToOnnx } from './onnx-export.js';
 import { OnnxSignalModel } from './onnx-signal-model.js';
@@ -45,6 +45,24 @@ describe('OnnxSignalModel.load', () => {
     expect(await loaded.predictBatch(whole)).toEqual(await direct.predictBatch(own));
     expect(await loaded.predictBatch(own)).toEqual(await direct.predictBatch(own));
     await loaded.close();
+    await direct.close();
+  });
+
+  it('reads the pipeline\'s view of a set whose every feature it reads in another order (same width and version) without reordering it twice', async () => {
+    // The set: the model's six features in another order, under the model's version: the view has the set's shape.
+    const set = [names[1]!, names[2]!, names[0]!, names[4]!, names[5]!, names[3]!];
+    const permuted = await OnnxSignalModel.load({ ...base, expectedFeatureNames: set });
+    const direct = await OnnxSignalModel.load(base);
+    const own = toVectors(data.rows.slice(0, 50), 'v1');
+    const setVectors = own.map((vector) => ({ ...vector, values: set.map((name) => vector.values[names.indexOf(name)]!) }));
+    const view = createFeatureView({ featureNames: set, featureSetVersion: 'v1' }, permuted);
+    const expected = await direct.predictBatch(own);
+    // As the pipeline hands it (the model's view), as a caller hands it (the set's vector), and as rows of the set.
+    expect(await permuted.predictBatch(setVectors.map((vector) => view.project(vector)))).toEqual(expected);
+    expect(await permuted.predictBatch(setVectors)).toEqual(expected);
+    const values = Float64Array.from(setVectors.flatMap((vector) => vector.values));
+    expect(await permuted.predictRows({ values, count: setVectors.length, width: set.length, featureSetVersion: 'v1', productId: 'BTC-USD', granularity: 'ONE_DAY' })).toEqual(expected);
+    await permuted.close();
     await direct.close();
   });
 

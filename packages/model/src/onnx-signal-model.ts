@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { TradepipeError, createFeatureView, silentLogger, toTradepipeError } from '@tradepipe/core';
+import { TradepipeError, createFeatureView, isModelView, silentLogger, toTradepipeError } from '@tradepipe/core';
 import type { FeatureRows, FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
 import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
@@ -282,8 +282,9 @@ export class OnnxSignalModel implements SignalModel {
       }
       this.#checkSeries(vector.productId, vector.granularity, row);
       const values = vector.values;
-      // The set's whole vector (projected here by name) or the model's own view (the pipeline projects).
-      const whole = vector.featureSetVersion === this.#setVersion && values.length === this.#setWidth;
+      // The set's whole vector (projected here by name) or the model's own view (the pipeline projects: marked so, since
+      // a model reading every feature of the set in another order gets views of the set's width and version).
+      const whole = !isModelView(vector) && vector.featureSetVersion === this.#setVersion && values.length === this.#setWidth;
       if (!whole && values.length !== width) {
         throw new TradepipeError('validation_failed', `Feature vector has ${values.length} values, the model needs ${width} (or the set's ${this.#setWidth})`, { details: { row } });
       }

@@ -49,7 +49,10 @@ export interface BatchedReplayInput {
   readonly store: PipelineStore;
   /** The manual clock the pipeline and the store share. */
   readonly clock: ManualClock;
-  /** Closed candles to replay (sorted by start here). */
+  /**
+   * Closed candles to replay (sorted by start here: a copy when they are not in start order, else this array itself,
+   * which must not change until the replay returns, `onChunk` included).
+   */
   readonly candles: readonly Candle[];
   /** Candles whose features and predictions are computed at once: a positive integer (default 4,096). */
   readonly chunkCandles?: number;

@@ -664,7 +664,7 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect(await store.listActiveReservations()).toHaveLength(1);
       await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: -1 } }), 'validation_failed');
       // Figures expected as read (expected.filledBaseSize / filledQuoteValue): a figure raised since makes the store
-      // refuse; one that is not a decimal is invalid; equal as decimals (another spelling) is the same figure.
+      // refuse; one that is not a decimal is invalid; the figures as read let the end through.
       const raised = await store.updateOrder(order.id, { filledBaseSize: decimal('0.004'), filledQuoteValue: decimal('120.5'), updatedAtMs: nowMs, expected: asRead });
       await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: 2, filledBaseSize: held.filledBaseSize } }), 'order_conflict');
       await expectCode(store.updateOrder(order.id, { ...end, expected: { ...asRead, fillCount: 2, filledQuoteValue: decimal('120.4') } }), 'order_conflict');
@@ -674,7 +674,7 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       const ended = await store.updateOrder(order.id, {
         ...end,
         statusReason: 'SETTLED',
-        expected: { ...asRead, fillCount: 2, filledBaseSize: decimal('0.0040'), filledQuoteValue: raised.filledQuoteValue },
+        expected: { ...asRead, fillCount: 2, filledBaseSize: raised.filledBaseSize, filledQuoteValue: raised.filledQuoteValue },
       });
       expect(ended).toMatchObject({ status: 'EXECUTED', statusReason: 'SETTLED' });
       // A fill read while the order was held is not booked onto the ended order: nothing recorded, the ledger untouched.
