@@ -50,7 +50,9 @@ export function featureSetVersionParts(version: string): string[] {
 export const MODEL_VIEW: unique symbol = Symbol.for('tradepipe.featureView.modelView') as never;
 
 /**
- * Whether `vector` is a model's view made by `FeatureView.project` (see {@link MODEL_VIEW}), not the set's vector.
+ * Whether `vector` is a model's view made by `FeatureView.project` (it marks them: not enumerable), not the set's vector: a
+ * model that takes both tells them apart by this, not by their shape (a view of every feature in another order has the
+ * set's width and version).
  * @example
  * isModelView(view.project(vector)); // true unless the view is the set itself (then `project` returns `vector`)
  */
