@@ -61,7 +61,8 @@ const PROFILE = process.env.BENCH_PROFILE;
 
 /**
  * `BENCH_PROFILE_HEAP=1` with `BENCH_PROFILE`: a sampling allocation profile instead (every object sampled, the ones
- * collected since included: what makes the collections), written as a `.heapprofile`.
+ * collected since included: what makes the collections), written as a `.heapprofile`; with `BENCH_PROFILE_HEAP_MINOR=0`
+ * also, without the objects minor collections freed (what was promoted or is still alive).
  */
 const PROFILE_HEAP = process.env.BENCH_PROFILE_HEAP === '1';
 

@@ -241,11 +241,7 @@ export class SignalColumns {
       const block = this.blocks[this.handleBlock[handle]!]!;
       // Appended only with a candle start `words` takes (a non-negative safe integer).
       block.idsAfter().words(block.candleStartMs[this.handleRow[handle]!]!, words, 4 * handle);
-      const first = words[4 * handle]! | 0;
-      let slot = first & mask;
-      while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
-      table[2 * slot] = handle + 1;
-      table[2 * slot + 1] = first;
+      insertEntry(table, mask, handle + 1, words[4 * handle]! | 0);
       hashed[handle] = 1;
     }
     this.unhashed = 0;
@@ -498,14 +494,13 @@ export class SignalColumns {
     words[base + 2] = scratch[2]!;
     words[base + 3] = scratch[3]!;
     const table = this.table;
-    let slot = this.freeSlot;
+    const slot = this.freeSlot;
     this.freeSlot = -1;
-    if (slot < 0) {
-      const mask = (table.length >>> 1) - 1;
-      for (slot = scratch[0]! & mask; table[2 * slot] !== 0; slot = (slot + 1) & mask);
+    if (slot < 0) insertEntry(table, (table.length >>> 1) - 1, handle + 1, scratch[0]! | 0);
+    else {
+      table[2 * slot] = handle + 1;
+      table[2 * slot + 1] = scratch[0]! | 0;
     }
-    table[2 * slot] = handle + 1;
-    table[2 * slot + 1] = scratch[0]! | 0;
     return handle;
   }
 
@@ -603,25 +598,27 @@ export class SignalColumns {
       while (4 * entries > length) length *= 2;
       const table = new Int32Array(length);
       const mask = (length >>> 1) - 1;
-      const place = (entry: number, first: number): void => {
-        let slot = first & mask;
-        while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
-        table[2 * slot] = entry;
-        table[2 * slot + 1] = first;
-      };
       // The signals held before the write in progress in the old table's slot order: their new slots follow almost
       // in order (one pass over memory, not a cache miss per signal). Then the write's own in handle order, after all
       // the others: the reverse-order rollback stays exact.
       const firstOfWrite = this.mark?.count ?? this.count;
       for (let slot = 0; slot < old.length; slot += 2) {
         const entry = old[slot]!;
-        if (entry !== 0 && entry - 1 < firstOfWrite) place(entry, old[slot + 1]!);
+        if (entry !== 0 && entry - 1 < firstOfWrite) insertEntry(table, mask, entry, old[slot + 1]!);
       }
-      for (let handle = firstOfWrite; handle < this.count; handle += 1) if (this.hashed[handle] !== 0) place(handle + 1, this.words[4 * handle]! | 0);
+      for (let handle = firstOfWrite; handle < this.count; handle += 1) if (this.hashed[handle] !== 0) insertEntry(table, mask, handle + 1, this.words[4 * handle]! | 0);
       this.table = table;
       this.freeSlot = -1;
     }
   }
+}
+
+/** Puts `entry` (handle + 1) of an id whose first word is `first` into the first empty slot of its probe in `table` (kept at most half full). */
+function insertEntry(table: Int32Array, mask: number, entry: number, first: number): void {
+  let slot = first & mask;
+  while (table[2 * slot] !== 0) slot = (slot + 1) & mask;
+  table[2 * slot] = entry;
+  table[2 * slot + 1] = first;
 }
 
 /**

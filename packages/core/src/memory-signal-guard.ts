@@ -4,6 +4,11 @@ import type { Signal } from './records/trading.js';
 /** The fields of a signal's natural key. */
 type KeyFields = Pick<Signal, 'pipelineId' | 'productId' | 'granularity' | 'candleStartMs'>;
 
+/** Whether a signal's key fields have the types a key is made of (a record the store took unparsed may not). */
+function hasKeyTypes(signal: KeyFields): boolean {
+  return typeof signal.pipelineId === 'string' && typeof signal.productId === 'string' && typeof signal.granularity === 'string' && typeof signal.candleStartMs === 'number';
+}
+
 /** One pipeline's series: the latest candle start among its stored signals, and its signals' ids. */
 class SeriesEntry {
   /** The latest candle start of a stored signal of the series (-Infinity before the first). */
@@ -69,9 +74,7 @@ export class DerivedIdGuard {
 
   /** Whether `signal`'s id is the one its key derives (one hash). */
   isOwnKeyId(signal: KeyFields & { readonly id: string }): boolean {
-    const { pipelineId, productId, granularity, candleStartMs } = signal;
-    if (typeof pipelineId !== 'string' || typeof productId !== 'string' || typeof granularity !== 'string' || typeof candleStartMs !== 'number') return false;
-    return this.entryOf(signal, true)!.idAt(candleStartMs) === signal.id;
+    return hasKeyTypes(signal) && this.entryOf(signal, true)!.idAt(signal.candleStartMs) === signal.id;
   }
 
   /**
@@ -79,11 +82,11 @@ export class DerivedIdGuard {
    * @param derived true when the writer vouches that its id is derived from its key (else one hash checks it)
    */
   note(signal: KeyFields & { readonly id: string }, derived: boolean): void {
-    const { pipelineId, productId, granularity, candleStartMs } = signal;
-    if (typeof pipelineId !== 'string' || typeof productId !== 'string' || typeof granularity !== 'string' || typeof candleStartMs !== 'number') {
+    if (!hasKeyTypes(signal)) {
       this.foreign += 1;
       return;
     }
+    const { candleStartMs } = signal;
     const entry = this.entryOf(signal, true)!;
     if (!derived && entry.idAt(candleStartMs) !== signal.id) this.foreign += 1;
     if (candleStartMs > entry.latestMs) {

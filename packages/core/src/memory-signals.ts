@@ -193,24 +193,18 @@ export class MemorySignals implements IdHandles {
         const derived = row !== undefined && row.idDerived?.() === true;
         if (derived) {
           // A row following the last one (its series, after it) is certainly new as that one was: its numbers only.
-          if (previous !== undefined && row.follows?.(previous) === true) {
-            const handle = columns.appendFollowingRow(row);
-            if (handle >= 0) {
-              guard.noteFollowing(row.candleStartMs);
-              fresh.push({ item, handle });
-              previous = row;
-              continue;
-            }
+          // Else a row whose id is derived from its key and certainly new goes in without its id being hashed.
+          const follows = previous !== undefined && row.follows?.(previous) === true;
+          let handle = follows ? columns.appendFollowingRow(row) : -1;
+          if (handle >= 0) guard.noteFollowing(row.candleStartMs);
+          else if (guard.isCertainlyNew(row)) {
+            handle = columns.appendDerivedRow(row, items.length - index);
+            if (handle >= 0) guard.note(row, true);
           }
-          // A row whose id is derived from its key and certainly new goes in without its id being hashed.
-          if (guard.isCertainlyNew(row)) {
-            const handle = columns.appendDerivedRow(row, items.length - index);
-            if (handle >= 0) {
-              guard.note(row, true);
-              fresh.push({ item, handle });
-              previous = row;
-              continue;
-            }
+          if (handle >= 0) {
+            fresh.push({ item, handle });
+            previous = row;
+            continue;
           }
         }
         previous = undefined;

@@ -115,18 +115,25 @@ async function viewPipeline() {
   return { candles, clock, store, pipeline };
 }
 
+/** Candle returns of a replay: slow falls (−0.9 % a candle, HOLD to the model) make the stop-loss fire on otherwise quiet candles. */
+const replayReturns = fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 });
+
+/** The same records, events, final feature checkpoint and clock as the candle-by-candle replay. */
+function expectSameAsReference(batched: Awaited<ReturnType<typeof run>>, reference: Awaited<ReturnType<typeof run>>): void {
+  expect(batched.records).toEqual(reference.records);
+  expect(batched.events).toEqual(reference.events);
+  expect(batched.checkpoint).toEqual(reference.checkpoint);
+  expect(batched.clockMs).toBe(reference.clockMs);
+}
+
 describe('replayCandlesBatched', () => {
   it('records exactly what the candle-by-candle replay records, events and final feature checkpoint included', async () => {
     await fc.assert(
-      // Slow falls (−0.9 % a candle, HOLD to the model) make the stop-loss fire on otherwise quiet candles.
-      fc.asyncProperty(fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 }), fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
+      fc.asyncProperty(replayReturns, fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
         const candles = candlesFrom(returns);
         const reference = await run('reference', candles, chunkCandles);
         const batched = await run('batched', candles, chunkCandles);
-        expect(batched.records).toEqual(reference.records);
-        expect(batched.events).toEqual(reference.events);
-        expect(batched.checkpoint).toEqual(reference.checkpoint);
-        expect(batched.clockMs).toBe(reference.clockMs);
+        expectSameAsReference(batched, reference);
         expect(batched.result.itemsProcessed).toBe(reference.result.itemsProcessed);
         expect(batched.result.candleByCandle).toBe(false);
       }),
@@ -135,15 +142,12 @@ describe('replayCandlesBatched', () => {
 
   it('records the same with an extractor that writes into the chunk\'s matrix (updateInto, copyState) and a model that predicts its rows (predictRows)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 }), fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
+      fc.asyncProperty(replayReturns, fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
         const candles = candlesFrom(returns);
         const reference = await run('reference', candles, chunkCandles);
         const model = new RowsThresholdModel();
         const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model, features: new FastReturnFeatureSet() });
-        expect(batched.records).toEqual(reference.records);
-        expect(batched.events).toEqual(reference.events);
-        expect(batched.checkpoint).toEqual(reference.checkpoint);
-        expect(batched.clockMs).toBe(reference.clockMs);
+        expectSameAsReference(batched, reference);
         // Predicted from the matrix's rows (the candles the stages took, if any, one by one).
         expect(model.rowsPredicted).toBeGreaterThan(0);
       }),
