@@ -214,6 +214,7 @@ export {
   type WorkStatus,
 } from './store.js';
 export {
+  PREDICTION_ACTIONS,
   type ExitPolicy,
   type FeatureExtractor,
   type FeatureRows,
@@ -221,6 +222,7 @@ export {
   type MarketDataSource,
   type ModelPrediction,
   type OrderExecutor,
+  type PredictionColumns,
   type RecommendationDecision,
   type RecommendationPolicy,
   type RiskManager,

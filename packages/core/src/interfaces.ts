@@ -147,13 +147,30 @@ export interface SignalModel {
   predictBatch(vectors: readonly FeatureVector[], options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction[]>;
   /**
    * Optional: {@link SignalModel.predictBatch} for vectors given as rows of the feature set's values (the set's whole
-   * vectors, not the model's view), all of one series: exactly what `predictBatch` gives for the model's view of
-   * the same vectors. Returns `undefined` when the model cannot take rows of that set (the caller then calls
-   * `predictBatch`). The batched replay predicts its chunk's matrix with it, no vector made. The rows are the
-   * caller's, valid during the call.
-   * @throws TradepipeError as {@link SignalModel.predict}
+   * vectors, not the model's view), all of one series, written as numbers into `into` instead of one object per row:
+   * row `i`'s prediction is `{ action: PREDICTION_ACTIONS[into.actions[i]], confidence: into.confidences[i],
+   * probabilities: { BUY, SELL, HOLD } }` with the probabilities at `into.probabilities[3 * i]` onwards, and it must be
+   * exactly what `predictBatch` gives for the model's view of the same vector (a model whose predictions carry no
+   * probabilities does not implement this). Returns false, having written nothing, when the model cannot take rows of
+   * that set (the caller then calls `predictBatch`). The batched replay predicts its chunk's matrix with it: no vector
+   * and no prediction object made. The rows and `into` are the caller's, valid during the call.
+   * @returns whether the predictions were written
+   * @throws TradepipeError as {@link SignalModel.predict}; `validation_failed` when `rows` or `into` hold fewer rows than `rows.count`
    */
-  predictRows?(rows: FeatureRows, options?: { readonly signal?: AbortSignal }): Promise<ModelPrediction[] | undefined>;
+  predictRows?(rows: FeatureRows, into: PredictionColumns, options?: { readonly signal?: AbortSignal }): Promise<boolean>;
+}
+
+/** The actions of {@link PredictionColumns.actions}, by their code: 0 BUY, 1 SELL, 2 HOLD. */
+export const PREDICTION_ACTIONS: readonly SignalAction[] = Object.freeze(['BUY', 'SELL', 'HOLD'] as const);
+
+/** Where {@link SignalModel.predictRows} writes its predictions: row `i` of each at index `i` (three per row for probabilities). */
+export interface PredictionColumns {
+  /** Each row's action, as its index in {@link PREDICTION_ACTIONS}. */
+  readonly actions: Uint8Array;
+  /** Each row's confidence. */
+  readonly confidences: Float64Array;
+  /** Each row's BUY, SELL and HOLD probabilities, in that order: three per row. */
+  readonly probabilities: Float64Array;
 }
 
 /** Feature vectors of one series as rows of numbers (see {@link SignalModel.predictRows}). */

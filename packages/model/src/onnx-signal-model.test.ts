@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatureView, type TradepipeError } from '@tradepipe/core';
+import { PREDICTION_ACTIONS, createFeatureView, type FeatureRows, type ModelPrediction, type TradepipeError } from '@tradepipe/core';
 import { trainLinearClassifier } from './linear-classifier.js';
 import { exportToOnnx } from './onnx-export.js';
 import { OnnxSignalModel } from './onnx-signal-model.js';
@@ -18,6 +18,17 @@ async function refusal(promise: Promise<unknown>): Promise<TradepipeError> {
     return error as TradepipeError;
   }
   throw new Error('expected a refusal');
+}
+
+/** `predictRows` into fresh columns, read back as the predictions they hold (`undefined` when the rows were not taken). */
+async function predictedRows(model: OnnxSignalModel, rows: FeatureRows): Promise<ModelPrediction[] | undefined> {
+  const into = { actions: new Uint8Array(rows.count), confidences: new Float64Array(rows.count), probabilities: new Float64Array(3 * rows.count) };
+  if (!(await model.predictRows(rows, into))) return undefined;
+  return Array.from(into.actions, (code, row) => ({
+    action: PREDICTION_ACTIONS[code]!,
+    confidence: into.confidences[row]!,
+    probabilities: { BUY: into.probabilities[3 * row]!, SELL: into.probabilities[3 * row + 1]!, HOLD: into.probabilities[3 * row + 2]! },
+  }));
 }
 
 describe('OnnxSignalModel.load', () => {
@@ -61,7 +72,7 @@ describe('OnnxSignalModel.load', () => {
     expect(await permuted.predictBatch(setVectors.map((vector) => view.project(vector)))).toEqual(expected);
     expect(await permuted.predictBatch(setVectors)).toEqual(expected);
     const values = Float64Array.from(setVectors.flatMap((vector) => vector.values));
-    expect(await permuted.predictRows({ values, count: setVectors.length, width: set.length, featureSetVersion: 'v1', productId: 'BTC-USD', granularity: 'ONE_DAY' })).toEqual(expected);
+    expect(await predictedRows(permuted, { values, count: setVectors.length, width: set.length, featureSetVersion: 'v1', productId: 'BTC-USD', granularity: 'ONE_DAY' })).toEqual(expected);
     await permuted.close();
     await direct.close();
   });
@@ -141,19 +152,25 @@ describe('OnnxSignalModel predictions', () => {
     const values = new Float64Array(many.length * set.length);
     many.forEach((vector, row) => values.set([7, ...[...vector.values].reverse(), -7], row * set.length));
     const rows = (count: number) => ({ values, count, width: set.length, featureSetVersion: 'v1', productId: many[0]!.productId, granularity: many[0]!.granularity });
-    for (const count of [0, 1, 2, 17, 4_096, 4_097, 8_193]) expect(await wide.predictRows(rows(count))).toEqual(await loaded.predictBatch(many.slice(0, count)));
+    for (const count of [0, 1, 2, 17, 4_096, 4_097, 8_193]) expect(await predictedRows(wide, rows(count))).toEqual(await loaded.predictBatch(many.slice(0, count)));
     // Rows of another set, or of a granularity the model was not trained on, are not taken.
-    expect(await wide.predictRows({ ...rows(3), featureSetVersion: 'v2' })).toBeUndefined();
-    expect(await wide.predictRows({ ...rows(3), width: set.length - 1 })).toBeUndefined();
-    expect((await refusal(wide.predictRows({ ...rows(3), granularity: 'ONE_HOUR' }))).code).toBe('model_mismatch');
-    expect((await refusal(wide.predictRows({ ...rows(3), count: many.length + 1 }))).code).toBe('validation_failed');
+    expect(await predictedRows(wide, { ...rows(3), featureSetVersion: 'v2' })).toBeUndefined();
+    expect(await predictedRows(wide, { ...rows(3), width: set.length - 1 })).toBeUndefined();
+    expect((await refusal(predictedRows(wide, { ...rows(3), granularity: 'ONE_HOUR' }))).code).toBe('model_mismatch');
+    expect((await refusal(predictedRows(wide, { ...rows(3), count: many.length + 1 }))).code).toBe('validation_failed');
     // A value the model reads that is not finite is refused; one it does not read (extra_a) is not looked at.
     const broken = values.slice(0, 3 * set.length);
     broken[set.length + 1] = Number.NaN;
-    expect((await refusal(wide.predictRows({ ...rows(3), values: broken }))).code).toBe('validation_failed');
+    expect((await refusal(predictedRows(wide, { ...rows(3), values: broken }))).code).toBe('validation_failed');
     broken[set.length + 1] = 0;
     broken[set.length] = Number.NaN;
-    expect(await wide.predictRows({ ...rows(3), values: broken })).toHaveLength(3);
+    expect(await predictedRows(wide, { ...rows(3), values: broken })).toHaveLength(3);
+    // Columns too short for the rows are refused before anything runs; rows not taken leave the columns as they were.
+    const short = { actions: new Uint8Array(2), confidences: new Float64Array(3), probabilities: new Float64Array(9) };
+    expect((await refusal(wide.predictRows(rows(3), short))).code).toBe('validation_failed');
+    const untouched = { actions: new Uint8Array(3).fill(9), confidences: new Float64Array(3).fill(-1), probabilities: new Float64Array(9).fill(-1) };
+    expect(await wide.predictRows({ ...rows(3), featureSetVersion: 'v2' }, untouched)).toBe(false);
+    expect([...untouched.actions, ...untouched.confidences, ...untouched.probabilities]).toEqual([9, 9, 9, ...new Array<number>(12).fill(-1)]);
     await wide.close();
   });
 

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { TradepipeError, createFeatureView, isModelView, silentLogger, toTradepipeError } from '@tradepipe/core';
-import type { FeatureRows, FeatureVector, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
+import type { FeatureRows, FeatureVector, PredictionColumns, FeatureView, Granularity, Logger, ModelPrediction, SignalAction, SignalModel } from '@tradepipe/core';
 import { inspectModelGraph } from './model-graph.js';
 import type { ModelGraphInfo } from './model-graph.js';
 import { decodeModelBytes, metadataOfModel } from './model-metadata.js';
 import type { ModelMetadata } from './model-metadata.js';
 import { checkModelAgainstFeatures, checkModelProducts, resolveColumnActions } from './model-checks.js';
-import { predictionFromColumns } from './prediction.js';
+import { predictionFromColumns, writePredictionColumns } from './prediction.js';
 
 /** Options of {@link OnnxSignalModel.load}. Give `path` or `bytes`. */
 export interface OnnxSignalModelLoadOptions {
@@ -237,30 +237,32 @@ export class OnnxSignalModel implements SignalModel {
   }
 
   /**
-   * {@link OnnxSignalModel.predictBatch} for vectors given as rows of the feature set's values: the same runs (of up to
-   * 4,096 rows, a single row run as two), the model's features read from each row by name, so each prediction is bit
-   * for bit what `predictBatch` gives for the same vectors. `undefined` for rows of another set than the model was
-   * loaded for, or for a model that fixes its batch size to 1 (then call `predictBatch`).
-   * @throws TradepipeError as {@link OnnxSignalModel.predict}.
+   * {@link OnnxSignalModel.predictBatch} for vectors given as rows of the feature set's values, written into `into` as
+   * numbers (see core's `SignalModel.predictRows`): the same runs (of up to 4,096 rows, a single row run as two), the
+   * model's features read from each row by name, so each prediction is bit for bit what `predictBatch` gives for the
+   * same vectors. False, nothing written, for rows of another set than the model was loaded for, or for a model that
+   * fixes its batch size to 1 (then call `predictBatch`).
+   * @throws TradepipeError as {@link OnnxSignalModel.predict}; `validation_failed` when `rows` or `into` hold fewer rows than `rows.count`.
    */
-  async predictRows(rows: FeatureRows, options: { readonly signal?: AbortSignal } = {}): Promise<ModelPrediction[] | undefined> {
-    if (this.#graph.singleRowInput || rows.featureSetVersion !== this.#setVersion || rows.width !== this.#setWidth) return undefined;
+  async predictRows(rows: FeatureRows, into: PredictionColumns, options: { readonly signal?: AbortSignal } = {}): Promise<boolean> {
+    if (this.#graph.singleRowInput || rows.featureSetVersion !== this.#setVersion || rows.width !== this.#setWidth) return false;
     if (!(rows.count >= 0 && rows.count * rows.width <= rows.values.length)) {
       throw new TradepipeError('validation_failed', `Feature rows hold ${rows.values.length} values, fewer than ${rows.count} rows of ${rows.width}`, { details: { count: rows.count, width: rows.width } });
     }
+    if (!(into.actions.length >= rows.count && into.confidences.length >= rows.count && into.probabilities.length >= 3 * rows.count)) {
+      throw new TradepipeError('validation_failed', `The prediction columns hold fewer than ${rows.count} rows`, { details: { count: rows.count } });
+    }
     this.#checkSeries(rows.productId, rows.granularity, 0);
-    const predictions: ModelPrediction[] = [];
     for (let start = 0; start < rows.count; start += MAX_RUN_ROWS) {
       const count = Math.min(MAX_RUN_ROWS, rows.count - start);
-      // One row runs as two, as `predict` does (a one-row run rounds differently).
+      // One row runs as two, as `predict` does (a one-row run rounds differently); only the first is kept.
       const runRows = count === 1 ? 2 : count;
-      const part = await this.#runPacked(runRows, (data) => {
+      const output = await this.#runPacked(runRows, (data) => {
         for (let row = 0; row < runRows; row += 1) this.#packRow(rows.values, (start + (count === 1 ? 0 : row)) * rows.width, true, data, row, start + row);
       }, options.signal);
-      if (count === 1) predictions.push(part[0]!);
-      else for (const prediction of part) predictions.push(prediction);
+      writePredictionColumns(output, runRows, this.#columnActions, this.minConfidence, into, start, count);
     }
-    return predictions;
+    return true;
   }
 
   /** Releases the onnxruntime session. */
@@ -324,11 +326,11 @@ export class OnnxSignalModel implements SignalModel {
   }
 
   async #run(vectors: readonly FeatureVector[], signal: AbortSignal | undefined): Promise<ModelPrediction[]> {
-    return this.#runPacked(vectors.length, (data) => this.#pack(vectors, data), signal);
+    return predictionFromColumns(await this.#runPacked(vectors.length, (data) => this.#pack(vectors, data), signal), vectors.length, this.#columnActions, this.minConfidence);
   }
 
-  /** One onnxruntime run of `rows` rows, which `pack` writes into the input. */
-  async #runPacked(rows: number, pack: (data: Float32Array | Float64Array) => void, signal: AbortSignal | undefined): Promise<ModelPrediction[]> {
+  /** One onnxruntime run of `rows` rows, which `pack` writes into the input: the output's probabilities, `[rows, classes]`. */
+  async #runPacked(rows: number, pack: (data: Float32Array | Float64Array) => void, signal: AbortSignal | undefined): Promise<Float32Array | Float64Array> {
     try {
       signal?.throwIfAborted();
     } catch (error) {
@@ -357,6 +359,6 @@ export class OnnxSignalModel implements SignalModel {
       if (reuse) this.#inputBusy = false;
     }
     if (output === undefined) throw new TradepipeError('model_failed', 'The model returned no probabilities', { details: { modelId: this.modelId } });
-    return predictionFromColumns(output.data as Float32Array | Float64Array, rows, this.#columnActions, this.minConfidence);
+    return output.data as Float32Array | Float64Array;
   }
 }

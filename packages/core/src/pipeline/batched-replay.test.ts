@@ -144,7 +144,7 @@ describe('replayCandlesBatched', () => {
     await fc.assert(
       fc.asyncProperty(replayReturns, fc.integer({ min: 1, max: 300 }), async (returns, chunkCandles) => {
         const candles = candlesFrom(returns);
-        const reference = await run('reference', candles, chunkCandles);
+        const reference = await run('reference', candles, chunkCandles, 'all', undefined, { model: new RowsThresholdModel() });
         const model = new RowsThresholdModel();
         const batched = await run('batched', candles, chunkCandles, 'all', undefined, { model, features: new FastReturnFeatureSet() });
         expectSameAsReference(batched, reference);
@@ -215,6 +215,38 @@ describe('replayCandlesBatched', () => {
         expect(batched.deadLetters.map((item) => item.lastError?.code), flaw).toEqual(reference.deadLetters.map((item) => item.lastError?.code));
         expect(batched.deadLetters.every((item) => item.lastError?.code === 'model_failed'), flaw).toBe(true);
       }
+    }
+  });
+
+  it('records what the candle-by-candle replay records for a model that writes rows (predictRows) no signal takes (a confidence of NaN or 7, a probability of 1.5, a BUY its probabilities contradict, probabilities that do not sum to 1)', async () => {
+    type Flaw = 'nan' | 'seven' | 'probability' | 'contradiction' | 'sum';
+    const candles = candlesFrom(Array.from({ length: 90 }, (_, index) => Math.sin(index * 1.3) * 0.008));
+    /** RowsThresholdModel's decisions, with one kind of bad number on its HOLDs after a rise of more than 0.78 % (the 16th replayed candle first), rows included. */
+    class SloppyRowsModel extends RowsThresholdModel {
+      constructor(private readonly flaw: Flaw) {
+        super();
+      }
+      override async predict(vector: FeatureVector): Promise<ModelPrediction> {
+        const prediction = await super.predict(vector);
+        if (!(vector.values[0]! > 0.0078) || prediction.action !== 'HOLD') return prediction;
+        if (this.flaw === 'nan') return { ...prediction, confidence: Number.NaN };
+        if (this.flaw === 'seven') return { ...prediction, confidence: 7 };
+        if (this.flaw === 'contradiction') return { action: 'BUY', confidence: 1, probabilities: { BUY: 0, SELL: 0, HOLD: 1 } };
+        if (this.flaw === 'sum') return { ...prediction, probabilities: { BUY: 0.2, SELL: 0.2, HOLD: 0.2 } };
+        return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
+      }
+    }
+    for (const flaw of ['nan', 'seven', 'probability', 'contradiction', 'sum'] as const) {
+      const reference = await run('reference', candles, 4096, 'all', undefined, { model: new SloppyRowsModel(flaw) });
+      const model = new SloppyRowsModel(flaw);
+      const batched = await run('batched', candles, 4096, 'all', undefined, { model, features: new FastReturnFeatureSet() });
+      expect(batched.records, flaw).toEqual(reference.records);
+      expect(batched.events, flaw).toEqual(reference.events);
+      expect(model.rowsPredicted, flaw).toBeGreaterThan(0);
+      expect(batched.result.quietCandles, flaw).toBeGreaterThan(0);
+      // The bad predictions made no signal: their candles were dead-lettered, as in the reference.
+      expect(reference.deadLetters.length, flaw).toBeGreaterThan(0);
+      expect(batched.deadLetters.map((item) => item.lastError?.code), flaw).toEqual(reference.deadLetters.map((item) => item.lastError?.code));
     }
   });
 

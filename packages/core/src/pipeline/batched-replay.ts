@@ -340,16 +340,20 @@ class BatchedWalk implements ChunkVectors {
     if (model === undefined || warm.length === 0) return;
     try {
       const { signal } = this.access.context();
-      // A model that takes rows predicts the matrix as it is (one series' rows, none kept aside): no vector made.
+      // A model that takes rows predicts the matrix as it is (one series' rows, none kept aside) into the chunk's
+      // predictions: no vector and no prediction object made.
       const rows = kept.length === 0 && model.predictRows !== undefined ? this.matrix.seriesRows(warm) : undefined;
-      let predictions = rows === undefined ? undefined : await model.predictRows!(rows, { signal });
-      if (predictions === undefined) {
-        const view = modelViewOf(runtime);
-        // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
-        const vectors = this.matrix.batchVectors(warm, kept);
-        for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
-        predictions = await model.predictBatch(vectors, { signal });
+      if (rows !== undefined && (await model.predictRows!(rows, this.predictions.columns, { signal }))) {
+        // Row i is warm item i (seriesRows); a row not taken keeps its prediction on its item.
+        const refused = this.predictions.takeWritten(warm.length);
+        if (refused !== undefined) for (const [row, prediction] of refused) warm[row]!.prediction = prediction;
+        return;
       }
+      const view = modelViewOf(runtime);
+      // The items' vectors in order: those in the matrix in the matrix's reused objects (see ChunkMatrix.batchVectors).
+      const vectors = this.matrix.batchVectors(warm, kept);
+      for (let index = 0; index < vectors.length; index += 1) vectors[index] = view.project(vectors[index]!);
+      const predictions = await model.predictBatch(vectors, { signal });
       // Into the chunk's predictions when plain (the object then dies here), else kept on the item.
       for (let index = 0; index < warm.length; index += 1) {
         const item = warm[index]!;

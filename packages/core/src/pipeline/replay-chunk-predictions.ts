@@ -1,7 +1,6 @@
-import type { ModelPrediction } from '../interfaces.js';
+import { PREDICTION_ACTIONS as ACTIONS, type ModelPrediction, type PredictionColumns } from '../interfaces.js';
 import type { SignalAction } from '../records/trading.js';
 
-const ACTIONS: readonly SignalAction[] = ['BUY', 'SELL', 'HOLD'];
 /** A row's code when it holds no prediction. */
 const NONE = 255;
 /** Flag bit in a row's code: the prediction has `probabilities`. */
@@ -45,6 +44,11 @@ export class ChunkPredictions {
   private probabilities = new Float64Array(0);
   /** The probabilities {@link ChunkPredictions.scratchProbabilitiesAt} rewrites. */
   private readonly scratch: MutableProbabilities = new (ScratchProbabilities as unknown as new () => MutableProbabilities)();
+  /**
+   * Where a model's `predictRows` writes the chunk's predictions (row `i` at index `i`): its own actions, then the
+   * confidences and probabilities read once {@link takeWritten} took the row (a failed write leaves every row without).
+   */
+  columns: PredictionColumns = { actions: new Uint8Array(0), confidences: this.confidences, probabilities: this.probabilities };
 
   /** Starts a chunk of at most `rows` rows: none holds a prediction. */
   reset(rows: number): void {
@@ -52,8 +56,34 @@ export class ChunkPredictions {
       this.codes = new Uint8Array(rows);
       this.confidences = new Float64Array(rows);
       this.probabilities = new Float64Array(3 * rows);
+      this.columns = { actions: new Uint8Array(rows), confidences: this.confidences, probabilities: this.probabilities };
     }
     this.codes.fill(NONE, 0, rows);
+  }
+
+  /**
+   * Takes the first `count` rows a model's `predictRows` wrote into {@link columns}. A row whose numbers a signal record
+   * refuses, or that contradict each other (see {@link contradictsProbabilities}), is not taken: its prediction is
+   * returned, rebuilt, for the caller to keep on the item (the candle then takes the full path, to the stage's refusal).
+   * @returns the predictions not taken, by row; `undefined` when every row was taken
+   */
+  takeWritten(count: number): Map<number, ModelPrediction> | undefined {
+    const { codes, confidences, probabilities } = this;
+    const actions = this.columns.actions;
+    let refused: Map<number, ModelPrediction> | undefined;
+    for (let row = 0; row < count; row += 1) {
+      const code = actions[row]!;
+      const confidence = confidences[row]!;
+      const buy = probabilities[3 * row]!;
+      const sell = probabilities[3 * row + 1]!;
+      const hold = probabilities[3 * row + 2]!;
+      if (code < ACTIONS.length && isProbability(confidence) && isProbability(buy) && isProbability(sell) && isProbability(hold) && !contradictsProbabilities(ACTIONS[code], buy, sell, hold)) {
+        codes[row] = code | WITH_PROBABILITIES;
+        continue;
+      }
+      (refused ??= new Map()).set(row, { action: ACTIONS[code] as SignalAction, confidence, probabilities: { BUY: buy, SELL: sell, HOLD: hold } });
+    }
+    return refused;
   }
 
   /** Takes the prediction of a row; false (nothing taken) for a prediction not of the plain shape rebuilt here, or a row past {@link reset}'s. */

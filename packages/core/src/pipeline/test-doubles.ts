@@ -3,7 +3,7 @@ import { signRiskApproval, type ApprovalSigner } from '../approval.js';
 import { decimal, decimalFromNumber } from '../decimal.js';
 import { TradepipeError } from '../errors.js';
 import { clientOrderIdFor, recordId } from '../ids.js';
-import type { FeatureExtractor, FeatureRows, FeatureSet, ModelPrediction, OrderExecutor, RiskManager, SeriesKey, SignalModel, StageContext, TradeValidator, ValidationInput } from '../interfaces.js';
+import { PREDICTION_ACTIONS, type FeatureExtractor, type FeatureRows, type FeatureSet, type ModelPrediction, type OrderExecutor, type PredictionColumns, type RiskManager, type SeriesKey, type SignalModel, type StageContext, type TradeValidator, type ValidationInput } from '../interfaces.js';
 import { recordOrderIntent } from '../order-intent.js';
 import type { Order } from '../records/execution.js';
 import type { Candle, FeatureVector } from '../records/market.js';
@@ -74,18 +74,27 @@ export class ThresholdModel implements SignalModel {
   }
 }
 
-/** {@link ThresholdModel} that also takes rows ({@link SignalModel.predictRows}), counting the rows it predicted so. */
+/**
+ * {@link ThresholdModel} with probabilities (0.8 for the action, 0.1 for each other) that also takes rows
+ * ({@link SignalModel.predictRows}), counting the rows it predicted so.
+ */
 export class RowsThresholdModel extends ThresholdModel {
   rowsPredicted = 0;
-  async predictRows(rows: FeatureRows): Promise<ModelPrediction[] | undefined> {
-    if (rows.featureSetVersion !== this.featureSetVersion || rows.width !== this.featureNames.length) return undefined;
-    const predictions: ModelPrediction[] = [];
+  override async predict(vector: FeatureVector): Promise<ModelPrediction> {
+    const { action, confidence } = await super.predict(vector);
+    return { action, confidence, probabilities: { BUY: action === 'BUY' ? 0.8 : 0.1, SELL: action === 'SELL' ? 0.8 : 0.1, HOLD: action === 'HOLD' ? 0.8 : 0.1 } };
+  }
+  async predictRows(rows: FeatureRows, into: PredictionColumns): Promise<boolean> {
+    if (rows.featureSetVersion !== this.featureSetVersion || rows.width !== this.featureNames.length) return false;
     for (let row = 0; row < rows.count; row += 1) {
       const values = [rows.values[2 * row]!, rows.values[2 * row + 1]!];
-      predictions.push(await this.predict({ productId: rows.productId, granularity: rows.granularity, candleStartMs: 0, featureSetVersion: rows.featureSetVersion, values }));
+      const prediction = await this.predict({ productId: rows.productId, granularity: rows.granularity, candleStartMs: 0, featureSetVersion: rows.featureSetVersion, values });
+      into.actions[row] = PREDICTION_ACTIONS.indexOf(prediction.action);
+      into.confidences[row] = prediction.confidence;
+      into.probabilities.set([prediction.probabilities!.BUY, prediction.probabilities!.SELL, prediction.probabilities!.HOLD], 3 * row);
     }
     this.rowsPredicted += rows.count;
-    return predictions;
+    return true;
   }
 }
 
