@@ -57,7 +57,11 @@ export function createVolatilityReader(options: { windowDays: number; minReturns
       if (entry !== undefined && entry.lastStartMs === latest.startMs) return entry.reading;
       if (entry !== undefined && latest.startMs > entry.lastStartMs && latest.startMs - entry.lastStartMs <= windowBars * stepMs) {
         const fresh = await store.getCandles({ productId, granularity, asOfMs, fromStartMs: entry.lastStartMs + stepMs });
-        // Another read may have moved the entry while this one waited: extend only the state it saw.
+        // Another read (the same series read twice at once: the traded product and a held one) may have moved the entry
+        // to this candle while this one waited: its reading is this one's.
+        const moved = entries.get(key);
+        if (moved !== undefined && moved.lastStartMs === latest.startMs) return moved.reading;
+        // Else extend only the state this one saw.
         const unchanged = fresh.length > 0 && entries.get(key) === entry && entry.lastStartMs === fresh[0]!.startMs - stepMs;
         if (unchanged && isContiguous(fresh, entry.lastStartMs + stepMs, stepMs) && entry.extensions + fresh.length < windowBars) {
           extend(entry, fresh, { bars: barsPerDay(granularity), minReturns });
