@@ -3,7 +3,7 @@ import { TradepipeError } from './errors.js';
 import { canonicalJson } from './ids.js';
 import type { CandleSeries } from './memory-candles.js';
 import type { MemoryQueue } from './memory-queue.js';
-import type { MemorySignals, StoredSignal } from './memory-signals.js';
+import type { MemorySignals, StoredSignals } from './memory-signals.js';
 import type { Candle } from './records/market.js';
 import type { TradeRecommendation } from './records/trading.js';
 import { checkCandlesClosed, parseRecordWrite } from './store-rules.js';
@@ -84,13 +84,16 @@ interface SignalRun {
  * columns take them (by handle, their partition and candle start read from the columns: an item's `record` is
  * read once, by {@link MemorySignals.storeBulk}), the others (in the record map) as entries.
  */
-function signalRuns(signals: MemorySignals, items: readonly StoredSignal<BulkSignal>[]): { runs: Map<string, Map<string, SignalRun>>; others: BulkSignal[] } {
+function signalRuns(signals: MemorySignals, stored: StoredSignals<BulkSignal>): { runs: Map<string, Map<string, SignalRun>>; others: BulkSignal[] } {
   const runs = new Map<string, Map<string, SignalRun>>();
   const others: BulkSignal[] = [];
   let run: SignalRun | undefined;
   let previousState = '';
   let previousPartitionKey = '';
-  for (const { item, handle } of items) {
+  const { items, handles } = stored;
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index]!;
+    const handle = handles[index]!;
     if (handle < 0) {
       others.push(item);
       continue;

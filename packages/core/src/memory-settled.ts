@@ -60,26 +60,45 @@ class Column {
     return this.ids?.[index];
   }
 
-  push(orderKey: number, key: string | number | undefined, status: WorkStatus): void {
-    const index = this.length;
-    const segment = index >>> SEGMENT_SHIFT;
-    const offset = index & (SEGMENT_ITEMS - 1);
-    if (offset === 0) {
-      this.keySegments.push(new Float64Array(SEGMENT_ITEMS));
-      this.statusSegments.push(new Uint32Array(SEGMENT_ITEMS));
-      this.handleSegments?.push(new Int32Array(SEGMENT_ITEMS));
+  /**
+   * Appends items in order: `orderKeys[i]` with `keys?.[i]` and `statusAt(i)`. One loop (not a call per item): an order key
+   * read from the caller's array is written to its segment unboxed.
+   */
+  pushAll(orderKeys: readonly number[], keys: readonly string[] | readonly number[] | undefined, statusAt: (index: number) => WorkStatus): void {
+    let lastStatus: WorkStatus | undefined;
+    let lastStatusIndex = 0;
+    for (let at = 0; at < orderKeys.length; at += 1) {
+      const index = this.length;
+      const segment = index >>> SEGMENT_SHIFT;
+      const offset = index & (SEGMENT_ITEMS - 1);
+      if (offset === 0) {
+        this.keySegments.push(new Float64Array(SEGMENT_ITEMS));
+        this.statusSegments.push(new Uint32Array(SEGMENT_ITEMS));
+        this.handleSegments?.push(new Int32Array(SEGMENT_ITEMS));
+      }
+      this.keySegments[segment]![offset] = orderKeys[at]!;
+      // A bulk write's items share a few statuses, mostly one: the last one's index is reused without a map lookup.
+      const status = statusAt(at);
+      if (status !== lastStatus) {
+        lastStatus = status;
+        lastStatusIndex = this.statusIndexOf(status);
+      }
+      this.statusSegments[segment]![offset] = lastStatusIndex;
+      if (this.handleSegments !== undefined) this.handleSegments[segment]![offset] = keys![at] as number;
+      else this.ids?.push(keys![at] as string);
+      this.length = index + 1;
     }
-    this.keySegments[segment]![offset] = orderKey;
+  }
+
+  /** The index of a status in {@link statuses}, added if new. */
+  private statusIndexOf(status: WorkStatus): number {
     let statusIndex = this.statusIndex.get(status);
     if (statusIndex === undefined) {
       statusIndex = this.statuses.length;
       this.statuses.push(status);
       this.statusIndex.set(status, statusIndex);
     }
-    this.statusSegments[segment]![offset] = statusIndex;
-    if (this.handleSegments !== undefined) this.handleSegments[segment]![offset] = key as number;
-    else this.ids?.push(key as string);
-    this.length = index + 1;
+    return statusIndex;
   }
 
   /** The first index whose order key is at least `key`. */
@@ -176,7 +195,7 @@ export class SettledColumns {
     }
     if (partitions === undefined) this.columns[kind].set(state, (partitions = new Map()));
     if (column === undefined) partitions.set(partitionKey, (column = new Column(ids === undefined ? 'place' : this.handles[kind] === undefined ? 'id' : 'handle')));
-    for (let index = 0; index < orderKeys.length; index += 1) column.push(orderKeys[index]!, ids?.[index], statusAt(index));
+    column.pushAll(orderKeys, ids, statusAt);
     this.sizes[kind].set(state, this.count(kind, state) + orderKeys.length);
     return true;
   }

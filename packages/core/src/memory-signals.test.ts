@@ -258,12 +258,14 @@ function agreeWithReference(operations: readonly Operation[], doubles: readonly 
         const stored = signals.storeBulk(items);
         // Looked up inside the write (before it is kept or taken back): the ids it left unhashed are hashed now.
         if (op.lookupDuring) for (const id of ids) expect(signals.get(id)).toEqual(reference.records.get(id));
-        for (const { item, handle } of stored) {
+        expect(stored.handles).toHaveLength(stored.items.length);
+        for (const [index, item] of stored.items.entries()) {
+          const handle = stored.handles[index]!;
           // A handle stands for its id both ways.
           if (handle >= 0) expect(signals.idOf(handle)).toBe(item.record.id);
           if (handle >= 0 && op.lookupDuring) expect(signals.handleOf(item.record.id)).toBe(handle);
         }
-        actual = stored.map(({ item }) => item);
+        actual = stored.items;
       } catch (error) {
         actual = (error as TradepipeError).code;
       }
@@ -358,13 +360,13 @@ describe('MemorySignals: rows kept with their ids unhashed', () => {
     const sources = new TestSources();
     // Even hours: one model version, so each row follows the one before (same block, same source).
     const rows = (hours: readonly number[]): Item[] => hours.map((hour) => asRowItem({ record: recordAt(hour), state: 'DONE' }, false, sources, true));
-    expect(signals.storeBulk(rows([2, 4, 6])).map(({ handle }) => handle)).toEqual([0, 1, 2]);
+    expect(signals.storeBulk(rows([2, 4, 6])).handles).toEqual([0, 1, 2]);
     signals.commitBulk();
     expect(signals.unhashedCount).toBe(3);
     // Each written again is found stored (its series' latest start is the last row's): nothing new.
-    expect(signals.storeBulk(rows([4]))).toEqual([]);
+    expect(signals.storeBulk(rows([4]))).toEqual({ items: [], handles: [] });
     signals.commitBulk();
-    expect(signals.storeBulk(rows([8, 6])).map(({ item }) => item.record.candleStartMs)).toEqual([8 * HOUR_MS]);
+    expect(signals.storeBulk(rows([8, 6])).items.map((item) => item.record.candleStartMs)).toEqual([8 * HOUR_MS]);
     signals.commitBulk();
     for (const hour of [2, 4, 6, 8]) expect(signals.get(recordAt(hour).id)).toEqual(recordAt(hour));
   });

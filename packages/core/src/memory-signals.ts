@@ -46,10 +46,13 @@ function schemaFieldsOf(record: Signal): Signal | undefined {
 /** A bulk write's signal item that may give itself as a row (see {@link SIGNAL_ROW}). */
 type SignalRowItem = { readonly [SIGNAL_ROW]?: () => SignalRow | undefined };
 
-/** A signal a bulk write stored: its item and its handle in the columns (-1 when it went to the record map). @internal */
-export interface StoredSignal<T extends { readonly record: Signal }> {
-  readonly item: T;
-  readonly handle: number;
+/**
+ * The signals a bulk write stored, in input order, as parallel arrays (no object per signal): each one's item and its
+ * handle in the columns (-1 when it went to the record map). @internal
+ */
+export interface StoredSignals<T extends { readonly record: Signal }> {
+  readonly items: T[];
+  readonly handles: number[];
 }
 
 /**
@@ -175,8 +178,8 @@ export class MemorySignals implements IdHandles {
    * `record_conflict` on a conflict with a stored or an earlier batch signal, having taken back what it stored.
    * What it stores stays provisional until {@link commitBulk} (or {@link rollbackBulk}).
    */
-  storeBulk<T extends { readonly record: Signal }>(items: readonly T[]): StoredSignal<T>[] {
-    const fresh: StoredSignal<T>[] = [];
+  storeBulk<T extends { readonly record: Signal }>(items: readonly T[]): StoredSignals<T> {
+    const fresh: StoredSignals<T> = { items: [], handles: [] };
     const columns = this.columns;
     const records = this.records;
     const guard = this.guard;
@@ -202,7 +205,8 @@ export class MemorySignals implements IdHandles {
             if (handle >= 0) guard.note(row, true);
           }
           if (handle >= 0) {
-            fresh.push({ item, handle });
+            fresh.items.push(item);
+            fresh.handles.push(handle);
             previous = row;
             continue;
           }
@@ -226,7 +230,8 @@ export class MemorySignals implements IdHandles {
             this.add(record!);
             this.pending.push(record!.id);
           } else guard.note(record ?? row!, derived);
-          fresh.push({ item, handle });
+          fresh.items.push(item);
+          fresh.handles.push(handle);
         } else {
           record ??= item.record;
           if (stored !== record && !sameContent(stored, record)) {
