@@ -153,7 +153,8 @@ export interface SignalModel {
    * exactly what `predictBatch` gives for the model's view of the same vector (a model whose predictions carry no
    * probabilities does not implement this). Returns false, having written nothing, when the model cannot take rows of
    * that set (the caller then calls `predictBatch`). The batched replay predicts its chunk's matrix with it: no vector
-   * and no prediction object made. The rows and `into` are the caller's, valid during the call.
+   * and no prediction object made (a row it finds unwritten or refuses is predicted again with `predict`). The rows and
+   * `into` are the caller's, valid during the call; after a throw, what `into` holds is unspecified.
    * @returns whether the predictions were written
    * @throws TradepipeError as {@link SignalModel.predict}; `validation_failed` when `rows` or `into` hold fewer rows than `rows.count`
    */
@@ -161,7 +162,7 @@ export interface SignalModel {
 }
 
 /** The actions of {@link PredictionColumns.actions}, by their code: 0 BUY, 1 SELL, 2 HOLD. */
-export const PREDICTION_ACTIONS: readonly SignalAction[] = Object.freeze(['BUY', 'SELL', 'HOLD'] as const);
+export const PREDICTION_ACTIONS: readonly ['BUY', 'SELL', 'HOLD'] = Object.freeze(['BUY', 'SELL', 'HOLD'] as const);
 
 /** Where {@link SignalModel.predictRows} writes its predictions: row `i` of each at index `i` (three per row for probabilities). */
 export interface PredictionColumns {

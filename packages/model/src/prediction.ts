@@ -5,8 +5,8 @@ const TOLERANCE = 1e-3;
 
 const clamp = (value: number): number => Math.min(1, Math.max(0, value));
 
-/** The code of each action in `PredictionColumns.actions` (see core's `PREDICTION_ACTIONS`). */
-const ACTION_CODES: Readonly<Record<SignalAction, number>> = { BUY: 0, SELL: 1, HOLD: 2 };
+/** The code of each action in `PredictionColumns.actions`: its index in core's `PREDICTION_ACTIONS`. */
+const ACTION_CODES = Object.fromEntries(PREDICTION_ACTIONS.map((action, code) => [action, code])) as Readonly<Record<SignalAction, number>>;
 
 /**
  * Writes the predictions of a `[rows, columns]` probability tensor into `into` from row `offset` on, the first `take`

@@ -4,7 +4,8 @@ import * as vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { decimal } from '../decimal.js';
 import { recordId } from '../ids.js';
-import type { ExitPolicy, ModelPrediction, RecommendationPolicy, SignalModel } from '../interfaces.js';
+import { TradepipeError } from '../errors.js';
+import type { ExitPolicy, FeatureRows, ModelPrediction, PredictionColumns, RecommendationPolicy, SignalModel } from '../interfaces.js';
 import type { FeatureVector } from '../records/market.js';
 import { createDefaultRecommendationPolicy } from '../recommendation-policy.js';
 import type { Signal } from '../records/trading.js';
@@ -118,6 +119,21 @@ async function viewPipeline() {
 /** Candle returns of a replay: slow falls (−0.9 % a candle, HOLD to the model) make the stop-loss fire on otherwise quiet candles. */
 const replayReturns = fc.array(fc.oneof(fc.double({ min: -0.04, max: 0.04, noNaN: true }), fc.constant(-0.009), fc.constant(0.005)), { minLength: 25, maxLength: 260 });
 
+/** A kind of prediction no signal takes (as an ONNX or plain-JS model can give it). */
+type Flaw = 'action' | 'nan' | 'seven' | 'probability' | 'undefined' | 'null' | 'contradiction' | 'sum';
+
+/** `prediction` with one flaw: an unknown action, a confidence of NaN or 7, a probability of 1.5, no prediction at all, a BUY its own probabilities call the least likely, probabilities that sum to 0.6. */
+function withFlaw(prediction: ModelPrediction, flaw: Flaw): ModelPrediction {
+  if (flaw === 'action') return { ...prediction, action: 'hold' as never };
+  if (flaw === 'nan') return { ...prediction, confidence: Number.NaN };
+  if (flaw === 'seven') return { ...prediction, confidence: 7 };
+  if (flaw === 'undefined') return undefined as never;
+  if (flaw === 'null') return null as never;
+  if (flaw === 'contradiction') return { action: 'BUY', confidence: 1, probabilities: { BUY: 0, SELL: 0, HOLD: 1 } };
+  if (flaw === 'sum') return { ...prediction, probabilities: { BUY: 0.2, SELL: 0.2, HOLD: 0.2 } };
+  return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
+}
+
 /** The same records, events, final feature checkpoint and clock as the candle-by-candle replay. */
 function expectSameAsReference(batched: Awaited<ReturnType<typeof run>>, reference: Awaited<ReturnType<typeof run>>): void {
   expect(batched.records).toEqual(reference.records);
@@ -177,7 +193,6 @@ describe('replayCandlesBatched', () => {
   });
 
   it('records what the candle-by-candle replay records for a model whose predictions no signal takes (an action "hold", a confidence of NaN or 7, a probability of 1.5, undefined, null, a BUY its probabilities contradict, probabilities that do not sum to 1)', async () => {
-    type Flaw = 'action' | 'nan' | 'seven' | 'probability' | 'undefined' | 'null' | 'contradiction' | 'sum';
     const candles = candlesFrom(Array.from({ length: 90 }, (_, index) => Math.sin(index * 1.3) * 0.008));
     /** ThresholdModel's decisions, with one kind of bad field on its HOLDs from the 50th candle on (as an ONNX or plain-JS model can give it). */
     class SloppyModel extends ThresholdModel {
@@ -188,15 +203,7 @@ describe('replayCandlesBatched', () => {
         const prediction = await super.predict(vector);
         // Quiet candles first, so that the first bad prediction is met by the batched path (after it, a replay goes candle by candle).
         if (vector.candleStartMs < candles[50]!.startMs || prediction.action !== 'HOLD') return prediction;
-        if (this.flaw === 'action') return { ...prediction, action: 'hold' as never };
-        if (this.flaw === 'nan') return { ...prediction, confidence: Number.NaN };
-        if (this.flaw === 'seven') return { ...prediction, confidence: 7 };
-        if (this.flaw === 'undefined') return undefined as never;
-        if (this.flaw === 'null') return null as never;
-        // A BUY its own probabilities call the least likely, and probabilities that sum to 0.6.
-        if (this.flaw === 'contradiction') return { action: 'BUY', confidence: 1, probabilities: { BUY: 0, SELL: 0, HOLD: 1 } };
-        if (this.flaw === 'sum') return { ...prediction, probabilities: { BUY: 0.2, SELL: 0.2, HOLD: 0.2 } };
-        return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
+        return withFlaw(prediction, this.flaw);
       }
     }
     const flaws = [['action', 4096], ['nan', 4096], ['seven', 7], ['probability', 7], ['undefined', 4096], ['null', 7], ['contradiction', 4096], ['sum', 7]] as const;
@@ -219,21 +226,16 @@ describe('replayCandlesBatched', () => {
   });
 
   it('records what the candle-by-candle replay records for a model that writes rows (predictRows) no signal takes (a confidence of NaN or 7, a probability of 1.5, a BUY its probabilities contradict, probabilities that do not sum to 1)', async () => {
-    type Flaw = 'nan' | 'seven' | 'probability' | 'contradiction' | 'sum';
     const candles = candlesFrom(Array.from({ length: 90 }, (_, index) => Math.sin(index * 1.3) * 0.008));
     /** RowsThresholdModel's decisions, with one kind of bad number on its HOLDs after a rise of more than 0.78 % (the 16th replayed candle first), rows included. */
     class SloppyRowsModel extends RowsThresholdModel {
-      constructor(private readonly flaw: Flaw) {
+      constructor(private readonly flaw: Exclude<Flaw, 'action' | 'undefined' | 'null'>) {
         super();
       }
       override async predict(vector: FeatureVector): Promise<ModelPrediction> {
         const prediction = await super.predict(vector);
         if (!(vector.values[0]! > 0.0078) || prediction.action !== 'HOLD') return prediction;
-        if (this.flaw === 'nan') return { ...prediction, confidence: Number.NaN };
-        if (this.flaw === 'seven') return { ...prediction, confidence: 7 };
-        if (this.flaw === 'contradiction') return { action: 'BUY', confidence: 1, probabilities: { BUY: 0, SELL: 0, HOLD: 1 } };
-        if (this.flaw === 'sum') return { ...prediction, probabilities: { BUY: 0.2, SELL: 0.2, HOLD: 0.2 } };
-        return { ...prediction, probabilities: { BUY: 0.1, SELL: 1.5, HOLD: 0.2 } };
+        return withFlaw(prediction, this.flaw);
       }
     }
     for (const flaw of ['nan', 'seven', 'probability', 'contradiction', 'sum'] as const) {
@@ -247,6 +249,43 @@ describe('replayCandlesBatched', () => {
       // The bad predictions made no signal: their candles were dead-lettered, as in the reference.
       expect(reference.deadLetters.length, flaw).toBeGreaterThan(0);
       expect(batched.deadLetters.map((item) => item.lastError?.code), flaw).toEqual(reference.deadLetters.map((item) => item.lastError?.code));
+    }
+  });
+
+  it('records what the candle-by-candle replay records for a rows model that leaves rows unwritten, or writes some and throws (predicted again one by one)', async () => {
+    const candles = candlesFrom(Array.from({ length: 120 }, (_, index) => Math.sin(index * 0.7) * 0.015));
+    /** Writes every row but every third, a different third at each call (left as it was: an earlier chunk's numbers), or, from its third call on, half the rows and then throws. */
+    class PartialRowsModel extends RowsThresholdModel {
+      calls = 0;
+      constructor(private readonly fault: 'skip' | 'throw') {
+        super();
+      }
+      override async predictRows(rows: FeatureRows, into: PredictionColumns): Promise<boolean> {
+        this.calls += 1;
+        const scratch = { actions: new Uint8Array(rows.count), confidences: new Float64Array(rows.count), probabilities: new Float64Array(3 * rows.count) };
+        await super.predictRows(rows, scratch);
+        const written = this.fault === 'throw' && this.calls >= 3 ? rows.count >> 1 : rows.count;
+        for (let row = 0; row < written; row += 1) {
+          if (this.fault === 'skip' && (row + this.calls) % 3 === 0) continue;
+          into.actions[row] = scratch.actions[row]!;
+          into.confidences[row] = scratch.confidences[row]!;
+          into.probabilities.set(scratch.probabilities.subarray(3 * row, 3 * row + 3), 3 * row);
+        }
+        if (written < rows.count) throw new TradepipeError('model_failed', 'the rows run failed half way');
+        return true;
+      }
+    }
+    for (const fault of ['skip', 'throw'] as const) {
+      // Chunks of 7 candles: the returns' period is ≈ 9, so a row left as it was holds another prediction than its own.
+      const reference = await run('reference', candles, 7, 'all', undefined, { model: new RowsThresholdModel() });
+      const model = new PartialRowsModel(fault);
+      const batched = await run('batched', candles, 7, 'all', undefined, { model, features: new FastReturnFeatureSet() });
+      expectSameAsReference(batched, reference);
+      expect(model.calls, fault).toBeGreaterThan(3);
+      expect(batched.result.quietCandles, fault).toBeGreaterThan(0);
+      // The rows left out took the full path, where the stage predicted them one by one.
+      expect(batched.result.fullPathCandles, fault).toBeGreaterThan(reference.records.orders.length);
+      expect(reference.records.signals.some(({ signal }) => signal.action !== 'HOLD'), fault).toBe(true);
     }
   });
 

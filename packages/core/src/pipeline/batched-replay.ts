@@ -344,9 +344,8 @@ class BatchedWalk implements ChunkVectors {
       // predictions: no vector and no prediction object made.
       const rows = kept.length === 0 && model.predictRows !== undefined ? this.matrix.seriesRows(warm) : undefined;
       if (rows !== undefined && (await model.predictRows!(rows, this.predictions.columns, { signal }))) {
-        // Row i is warm item i (seriesRows); a row not taken keeps its prediction on its item.
-        const refused = this.predictions.takeWritten(warm.length);
-        if (refused !== undefined) for (const [row, prediction] of refused) warm[row]!.prediction = prediction;
+        // Row i is warm item i (seriesRows); a row not taken is predicted by the stage, on the full path.
+        this.predictions.takeWritten(warm.length);
         return;
       }
       const view = modelViewOf(runtime);

@@ -59,18 +59,19 @@ export class ChunkPredictions {
       this.columns = { actions: new Uint8Array(rows), confidences: this.confidences, probabilities: this.probabilities };
     }
     this.codes.fill(NONE, 0, rows);
+    // A row a model leaves unwritten reads as no action, never as the previous chunk's.
+    this.columns.actions.fill(NONE, 0, rows);
   }
 
   /**
-   * Takes the first `count` rows a model's `predictRows` wrote into {@link columns}. A row whose numbers a signal record
-   * refuses, or that contradict each other (see {@link contradictsProbabilities}), is not taken: its prediction is
-   * returned, rebuilt, for the caller to keep on the item (the candle then takes the full path, to the stage's refusal).
-   * @returns the predictions not taken, by row; `undefined` when every row was taken
+   * Takes the first `count` rows a model's `predictRows` wrote into {@link columns}. A row left unwritten, or whose
+   * numbers a signal record refuses or that contradict each other (see {@link contradictsProbabilities}), is not
+   * taken: its candle takes the full path, where the stage asks the model's `predict`, as the candle-by-candle replay
+   * does (a model that breaks `predictRows`' contract then records what that replay records).
    */
-  takeWritten(count: number): Map<number, ModelPrediction> | undefined {
+  takeWritten(count: number): void {
     const { codes, confidences, probabilities } = this;
     const actions = this.columns.actions;
-    let refused: Map<number, ModelPrediction> | undefined;
     for (let row = 0; row < count; row += 1) {
       const code = actions[row]!;
       const confidence = confidences[row]!;
@@ -79,11 +80,8 @@ export class ChunkPredictions {
       const hold = probabilities[3 * row + 2]!;
       if (code < ACTIONS.length && isProbability(confidence) && isProbability(buy) && isProbability(sell) && isProbability(hold) && !contradictsProbabilities(ACTIONS[code], buy, sell, hold)) {
         codes[row] = code | WITH_PROBABILITIES;
-        continue;
       }
-      (refused ??= new Map()).set(row, { action: ACTIONS[code] as SignalAction, confidence, probabilities: { BUY: buy, SELL: sell, HOLD: hold } });
     }
-    return refused;
   }
 
   /** Takes the prediction of a row; false (nothing taken) for a prediction not of the plain shape rebuilt here, or a row past {@link reset}'s. */
