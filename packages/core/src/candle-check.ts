@@ -1,5 +1,7 @@
+import { TradepipeError } from './errors.js';
 import { parseWith } from './parse.js';
 import { CANDLE_PRICE_RANGE, CANDLE_VOLUME_RANGE, CandleSchema, MAX_CANDLE_START_MS, type Candle } from './records/market.js';
+import type { CandleQuery } from './store.js';
 import { GRANULARITIES } from './time.js';
 
 const PRODUCT_ID = /^[A-Z0-9]{2,12}-[A-Z0-9]{2,12}$/;
@@ -78,4 +80,24 @@ function isPlainValidCandle(value: unknown): value is Candle {
  */
 export function checkCandle(value: unknown): Candle {
   return isPlainValidCandle(value) ? value : parseWith(CandleSchema, value, 'candle');
+}
+
+/**
+ * Checks a `getCandles` query before a store answers it, so that every store refuses the same queries alike: a
+ * product id that is not a string, an unknown granularity, an `asOfMs` or `fromStartMs` that is not a finite number,
+ * a `limit` that is not a non-negative integer (a fraction, NaN, −1 or Infinity were read as `slice` reads them by
+ * the memory store, and refused by the database as a storage failure).
+ * @throws TradepipeError `validation_failed`, naming the field
+ * @internal For store implementations.
+ */
+export function checkCandleQuery(query: CandleQuery): void {
+  const refuse = (field: string, value: unknown): never => {
+    throw new TradepipeError('validation_failed', `The candle query's ${field} is not valid`, { details: { field, value: String(value) } });
+  };
+  if (query === null || typeof query !== 'object') refuse('query', query);
+  if (typeof query.productId !== 'string') refuse('productId', query.productId);
+  if (typeof query.granularity !== 'string' || !Object.prototype.hasOwnProperty.call(GRANULARITIES, query.granularity)) refuse('granularity', query.granularity);
+  if (!Number.isFinite(query.asOfMs)) refuse('asOfMs', query.asOfMs);
+  if (query.fromStartMs !== undefined && !Number.isFinite(query.fromStartMs)) refuse('fromStartMs', query.fromStartMs);
+  if (query.limit !== undefined && !(Number.isSafeInteger(query.limit) && query.limit >= 0)) refuse('limit', query.limit);
 }

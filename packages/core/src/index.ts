@@ -253,7 +253,7 @@ export {
   applyFillToBalances,
   applyFillToPosition,
 } from './memory-ledger.js';
-export { checkCandle } from './candle-check.js';
+export { checkCandle, checkCandleQuery } from './candle-check.js';
 export {
   checkCandlesClosed,
   checkExposureFits,

@@ -1,4 +1,5 @@
 import { TradepipeError } from './errors.js';
+import { checkCandleQuery } from './candle-check.js';
 import { applyBulkWrite } from './memory-bulk.js';
 import { MemoryFills } from './memory-fills.js';
 import { CandleSeries } from './memory-candles.js';
@@ -135,6 +136,7 @@ class MemoryStore implements PipelineStore {
   }
 
   async getCandles(query: CandleQuery): Promise<Candle[]> {
+    checkCandleQuery(query);
     return this.candles.range(query);
   }
 

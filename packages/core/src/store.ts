@@ -205,11 +205,11 @@ export interface CandleQuery {
   readonly productId: string;
   /** The candle size of the series. */
   readonly granularity: Granularity;
-  /** Decision time: candles whose bucket ends after this instant are never returned. */
+  /** Decision time, epoch ms (a finite number): candles whose bucket ends after this instant are never returned. */
   readonly asOfMs: number;
-  /** Earliest candle start to include. */
+  /** Earliest candle start to include, epoch ms (a finite number). */
   readonly fromStartMs?: number;
-  /** Return only the most recent `limit` candles (still oldest first). */
+  /** Return only the most recent `limit` candles (still oldest first): a non-negative integer. */
   readonly limit?: number;
 }
 
@@ -445,6 +445,7 @@ export interface PipelineStore {
   /**
    * Candles of a series closed at or before `query.asOfMs`, oldest first, from `fromStartMs`, the last `limit` of them.
    * @returns the candles; empty when there are none
+   * @throws TradepipeError `validation_failed` for a query it cannot answer (see `checkCandleQuery`)
    */
   getCandles(query: CandleQuery): Promise<Candle[]>;
   /**

@@ -1,5 +1,6 @@
 import {
   TradepipeError,
+  checkCandleQuery,
   type Balance,
   type Candle,
   type CandleQuery,
@@ -119,7 +120,10 @@ export class SqlStore implements PipelineStore {
   }
 
   getCandles(query: CandleQuery): Promise<Candle[]> {
-    return this.run('getCandles', () => candles.getCandles(this.context, query));
+    return this.run('getCandles', async () => {
+      checkCandleQuery(query);
+      return candles.getCandles(this.context, query);
+    });
   }
 
   getLatestCandle(productId: string, granularity: Granularity): Promise<Candle | undefined> {

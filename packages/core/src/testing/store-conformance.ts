@@ -106,6 +106,19 @@ export function describeStoreConformance(name: string, harness: StoreConformance
       expect((await store.getLatestCandle('BTC-USD', 'ONE_HOUR'))?.startMs).toBe(candles[3]!.startMs);
     });
 
+    it('refuses a candle query it cannot answer (validation_failed), alike on every store; a limit of 0 gives none', async () => {
+      await store.putCandles([0, 1, 2].map((index) => testCandle({ index })));
+      const asOfMs = testCandle({ index: 3 }).startMs;
+      const query = { productId: 'BTC-USD', granularity: 'ONE_HOUR', asOfMs } as const;
+      for (const limit of [2.5, -1, Number.NaN, Number.POSITIVE_INFINITY]) await expectCode(store.getCandles({ ...query, limit }), 'validation_failed');
+      await expectCode(store.getCandles({ ...query, asOfMs: Number.NaN }), 'validation_failed');
+      await expectCode(store.getCandles({ ...query, fromStartMs: Number.NaN }), 'validation_failed');
+      await expectCode(store.getCandles({ ...query, granularity: 'TEN_MINUTES' as never }), 'validation_failed');
+      await expectCode(store.getCandles({ ...query, productId: 7 as never }), 'validation_failed');
+      expect(await store.getCandles({ ...query, limit: 0 })).toEqual([]);
+      expect((await store.getCandles({ ...query, limit: 2 })).map((candle) => candle.startMs)).toEqual([1, 2].map((index) => testCandle({ index }).startMs));
+    });
+
     it('counts a large batch exactly (a store may take another path for it): inserted, then duplicates', async () => {
       const candles = Array.from({ length: 2_500 }, (_, index) => testCandle({ index, productId: 'BULK-USD', granularity: 'ONE_MINUTE' }));
       expect(await store.putCandles(candles)).toEqual({ inserted: 2_500, duplicates: 0, conflicts: [] });
