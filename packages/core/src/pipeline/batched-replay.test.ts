@@ -105,14 +105,17 @@ async function run(mode: 'batched' | 'reference', candles: readonly Candle[], ch
   return { records: await collectReplayRecords(store, { pipelineId: 'batched-test', candles }), events, result, checkpoint: checkpoint?.value, clockMs: clock.nowMs(), deadLetters: await store.listDeadLetters() };
 }
 
-/** 60 candles, the first 20 stored as history, and a signal + bridge pipeline on a memory store: for the store-view tests. */
-async function viewPipeline() {
-  const candles = candlesFrom(Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
+/**
+ * Candles of the given returns, the first 20 stored as history, and a signal + bridge pipeline on a memory store (by
+ * default 60 candles, the set and model of the store-view tests).
+ */
+async function signalBridgePipeline(options: { readonly returns?: readonly number[]; readonly pipelineId?: string; readonly features?: ReturnFeatureSet; readonly model?: SignalModel } = {}) {
+  const candles = candlesFrom(options.returns ?? Array.from({ length: 60 }, (_, index) => Math.sin(index) * 0.02));
   const clock = createManualClock(candles[20]!.startMs);
   const store = createMemoryStore({ clock });
   await store.putProduct(testProduct());
   await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
-  const pipeline = createPipeline({ pipelineId: 'view', store, clock, features: new ReturnFeatureSet(), model: new ThresholdModel(), stages: ['signal', 'bridge'] });
+  const pipeline = createPipeline({ pipelineId: options.pipelineId ?? 'view', store, clock, features: options.features ?? new ReturnFeatureSet(), model: options.model ?? new ThresholdModel(), stages: ['signal', 'bridge'] });
   return { candles, clock, store, pipeline };
 }
 
@@ -174,12 +177,8 @@ describe('replayCandlesBatched', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const replayed = async (): Promise<WeakRef<object>> => {
-      const candles = candlesFrom(Array.from({ length: 120 }, (_, index) => Math.sin(index) * 0.004));
-      const clock = createManualClock(candles[20]!.startMs);
-      const store = createMemoryStore({ clock });
-      await store.putProduct(testProduct());
-      await store.putCandles(candles.slice(0, 20), { state: 'DONE' });
-      const pipeline = createPipeline({ pipelineId: 'released', store, clock, features: new FastReturnFeatureSet(), model: new RowsThresholdModel(), stages: ['signal', 'bridge'] });
+      const returns = Array.from({ length: 120 }, (_, index) => Math.sin(index) * 0.004);
+      const { candles, clock, store, pipeline } = await signalBridgePipeline({ returns, pipelineId: 'released', features: new FastReturnFeatureSet(), model: new RowsThresholdModel() });
       await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20) });
       return new WeakRef(store);
     };
@@ -390,7 +389,7 @@ describe('replayCandlesBatched', () => {
 
   it('refuses a chunk size that is not a positive integer, and takes one far beyond the candles as one chunk', async () => {
     for (const chunkCandles of [0, -4, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-      const { candles, clock, store, pipeline } = await viewPipeline();
+      const { candles, clock, store, pipeline } = await signalBridgePipeline();
       await expect(replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20), chunkCandles })).rejects.toMatchObject({ code: 'validation_failed' });
     }
     // A chunk size of a billion on 280 candles: one chunk, decided quietly (its matrix made for the 280, not the billion).
@@ -402,7 +401,7 @@ describe('replayCandlesBatched', () => {
   });
 
   it("gives the pipeline its own store back when the replay ends, and when it fails", async () => {
-    const { candles, clock, store, pipeline } = await viewPipeline();
+    const { candles, clock, store, pipeline } = await signalBridgePipeline();
     await replayCandlesBatched({ pipeline, store, clock, candles: candles.slice(20, 40) });
     expect(replayAccessOf(pipeline).runtime.options.store).toBe(store);
     const stop = new Error('stop');
@@ -411,7 +410,7 @@ describe('replayCandlesBatched', () => {
   });
 
   it('refuses a started pipeline, and a second replay while one runs; the first still gives the store back', async () => {
-    const { candles, clock, store, pipeline } = await viewPipeline();
+    const { candles, clock, store, pipeline } = await signalBridgePipeline();
     let second: Promise<unknown> | undefined;
     // The second replay starts while the first is between chunks, its view in place.
     const first = replayCandlesBatched({
